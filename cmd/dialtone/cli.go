@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// ServeCmd runs the server.
+type ServeCmd struct {
+	Addr       string `default:":8080" env:"DIALTONE_ADDR" help:"Address to listen on."`
+	DB         string `default:"./dialtone.db" env:"DIALTONE_DATABASE_URL" help:"A SQLite path, sqlite:PATH, or a postgres:// URL."`
+	Sandbox    bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: sandbox card gateway, movable clock, banner."`
+	Demo       bool   `default:"true" negatable:"" env:"DIALTONE_DEMO" help:"Load the demo catalog and number inventory on first start."`
+	SMTPURL    string `name:"smtp-url" env:"DIALTONE_SMTP_URL" help:"smtp://user:pass@host:port to e-mail notifications."`
+	AdminToken string `env:"DIALTONE_ADMIN_TOKEN" help:"The operator's API token (generated and printed at first start in sandbox mode)."`
+	SIPDomain  string `default:"sip.dialtone.local" env:"DIALTONE_SIP_DOMAIN" help:"The SIP domain customers register to."`
+	LogLevel   string `default:"info" env:"DIALTONE_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level."`
+	// Argon2Memory is the argon2id memory cost in KiB (tests use less).
+	Argon2Memory uint32 `default:"65536" env:"DIALTONE_ARGON2_MEMORY" hidden:""`
+}
+
+// MigrateCmd brings the database schema up to date.
+type MigrateCmd struct {
+	DB string `default:"./dialtone.db" env:"DIALTONE_DATABASE_URL" help:"A SQLite path, sqlite:PATH, or a postgres:// URL."`
+}
+
+// CLI is the command line.
+type CLI struct {
+	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Run the server."`
+	Migrate MigrateCmd `cmd:"" help:"Migrate the database and exit."`
+}
+
+type exitSignal struct{}
+
+func parse(args []string, getenv func(string) string, stdout io.Writer) (*CLI, *kong.Context, error) {
+	var cli CLI
+	exited := false
+	p, err := kong.New(&cli, kong.Name("dialtone"),
+		kong.Description("The marketplace and billing system of a cloud telephony provider."),
+		kong.Writers(stdout, stdout),
+		kong.Exit(func(int) { exited = true; panic(exitSignal{}) }),
+		kong.Resolvers(envResolver(getenv)))
+	if err != nil {
+		return nil, nil, err
+	}
+	var kctx *kong.Context
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				if _, ok := v.(exitSignal); !ok {
+					panic(v)
+				}
+			}
+		}()
+		kctx, err = p.Parse(args)
+	}()
+	if exited {
+		return nil, nil, nil
+	}
+	return &cli, kctx, err
+}
+
+// envResolver reads flags' env tags from getenv instead of the process
+// environment, so that tests can pass their own.
+func envResolver(getenv func(string) string) kong.Resolver {
+	return kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
+		for _, name := range flag.Envs {
+			if v := getenv(name); v != "" {
+				if flag.IsBool() {
+					switch strings.ToLower(v) {
+					case "1", "true", "yes", "on":
+						return true, nil
+					case "0", "false", "no", "off":
+						return false, nil
+					}
+					return nil, errors.New(name + " must be true or false")
+				}
+				return v, nil
+			}
+		}
+		return nil, nil
+	})
+}

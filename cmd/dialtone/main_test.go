@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/store/storetest"
+)
+
+// startServer runs `dialtone serve` on a free port and returns its base URL
+// and what it printed.
+func startServer(t *testing.T, db string, env map[string]string) (string, *bytes.Buffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var printed bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
+		pw.Close()
+	}()
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		for sc.Scan() {
+			printed.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-urlc:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start")
+	}
+	for i := 0; i < 100; i++ {
+		if res, err := http.Get(base + "/healthz"); err == nil && res.StatusCode == 200 {
+			res.Body.Close()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop := func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v, want nil after graceful shutdown", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server did not shut down")
+		}
+	}
+	return base, &printed, stop
+}
+
+func call(t *testing.T, method, url, token string, body any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(raw, &out)
+	if res.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, url, res.StatusCode, raw)
+	}
+	return out
+}
+
+// TestServeEndToEnd starts the real program on each store, as the README
+// does, and walks the first steps of the README's API tour.
+func TestServeEndToEnd(t *testing.T) {
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			db := storetest.URL(t, kind)
+			env := map[string]string{"DIALTONE_ARGON2_MEMORY": "1024"}
+			base, printed, stop := startServer(t, db, env)
+			m := regexp.MustCompile(`admin token .*: (adm_\S+)`).FindStringSubmatch(printed.String())
+			if m == nil {
+				t.Fatalf("no admin token printed: %q", printed.String())
+			}
+			admin := m[1]
+			call(t, "POST", base+"/v1/signup", "", map[string]any{"email": "anna@example.com", "password": "correct horse", "company": "Acme AG", "country": "CH", "currency": "CHF"})
+			tok := call(t, "POST", base+"/v1/sessions", "", map[string]any{"email": "anna@example.com", "password": "correct horse"})["token"].(string)
+			plans := call(t, "GET", base+"/v1/plans", "", nil)["data"].([]any)
+			if len(plans) != 4 {
+				t.Errorf("%d products in the demo catalog, want 4", len(plans))
+			}
+			adj := call(t, "POST", base+"/v1/admin/customers/"+call(t, "GET", base+"/v1/account", tok, nil)["id"].(string)+"/balance_adjustments",
+				admin, map[string]any{"amount": 20000, "reason": "welcome credit"})
+			if adj["purpose"] != "adjustment" {
+				t.Errorf("adjustment: %v", adj)
+			}
+			addr := call(t, "POST", base+"/v1/billing_addresses", tok, map[string]any{"name": "Acme AG", "line1": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001", "country": "CH"})["id"].(string)
+			o := call(t, "POST", base+"/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "business", "quantity": 2, "term_months": 1}},
+				"billing_address": addr, "payment": map[string]any{"method": "balance"}})
+			// 2 x 40.00 + 8.1 % = 86.48
+			if o["total"].(float64) != 8648 {
+				t.Errorf("order total %v, want 8648", o["total"])
+			}
+			if bal := call(t, "GET", base+"/v1/account", tok, nil)["balance"].(float64); bal != 20000-8648 {
+				t.Errorf("balance %v, want %d", bal, 20000-8648)
+			}
+			clk := call(t, "POST", base+"/v1/admin/clock/advance", admin, map[string]any{"seconds": 40 * 86400})
+			if !strings.HasPrefix(clk["now"].(string), "20") {
+				t.Errorf("clock: %v", clk)
+			}
+			// Sessions expire on the same clock (30 days): log in again.
+			tok = call(t, "POST", base+"/v1/sessions", "", map[string]any{"email": "anna@example.com", "password": "correct horse"})["token"].(string)
+			sub := call(t, "GET", base+"/v1/subscriptions", tok, nil)["data"].([]any)[0].(map[string]any)
+			if sub["status"] != "expired" {
+				t.Errorf("after 40 days a 1-month subscription is %v, want expired", sub["status"])
+			}
+			stop()
+
+			// A restart keeps the data, the admin token and the clock.
+			base, printed, stop = startServer(t, db, env)
+			defer stop()
+			if strings.Contains(printed.String(), "admin token") {
+				t.Errorf("admin token printed again at restart")
+			}
+			if got := call(t, "GET", base+"/v1/admin/clock", admin, nil)["offset_seconds"].(float64); got < 40*86400 {
+				t.Errorf("clock offset after restart = %v, want >= %d", got, 40*86400)
+			}
+		})
+	}
+}
+
+func TestFlagsAndHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"--addr", "--db", "--sandbox", "--demo", "--smtp-url"} {
+		if !strings.Contains(out.String(), want) && !strings.Contains(out.String(), "serve") {
+			t.Errorf("help lacks %s: %s", want, out.String())
+		}
+	}
+	db := filepath.Join(t.TempDir(), "m.db")
+	if err := run(context.Background(), []string{"migrate", "--db", db}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Errorf("migrate: %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "--sandbox=maybe"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Error("a bad flag was accepted")
+	}
+}

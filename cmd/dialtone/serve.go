@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/payment"
+	"github.com/dialtone/dialtone/internal/scheduler"
+	"github.com/dialtone/dialtone/internal/server"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+func migrate(ctx context.Context, url string) error {
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Migrate(ctx)
+}
+
+func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+
+	var clk clock.Clock = clock.Wall{}
+	var sandboxClock *clock.Sandbox
+	if cfg.Sandbox {
+		off, err := loadClockOffset(ctx, st)
+		if err != nil {
+			return err
+		}
+		sandboxClock = clock.NewSandbox(off)
+		sandboxClock.OnAdvance = func(off time.Duration) {
+			if err := st.Tx(context.WithoutCancel(ctx), func(q *store.Q) error {
+				return q.PutSetting(ctx, "sandbox_clock_offset", off.String())
+			}); err != nil {
+				log.Error("persist sandbox clock", "err", err)
+			}
+		}
+		clk = sandboxClock
+	}
+	params := *argon2id.DefaultParams
+	params.Memory = max(cfg.Argon2Memory, 1024)
+	svc := billing.New(st, clk, payment.NewSandbox(), log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params})
+
+	if cfg.Demo {
+		loaded, err := svc.SeedDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("demo catalog: %w", err)
+		}
+		if loaded {
+			n, _, err := svc.ImportNumbers(ctx, inventory.Demo())
+			if err != nil {
+				return fmt.Errorf("demo inventory: %w", err)
+			}
+			log.Info("loaded the demo catalog and number inventory", "numbers", n)
+		}
+	}
+	token, err := adminToken(ctx, st, cfg, stdout)
+	if err != nil {
+		return err
+	}
+
+	sched := scheduler.New(svc, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
+		RunDue: sched.RunDue, Version: "0.1.0"})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox)
+	fmt.Fprintf(stdout, "dialtone listening on http://%s\n", ln.Addr().String())
+
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); sched.Run(schedCtx, 30*time.Second) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		stopSched()
+		<-schedDone
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutCtx)
+	stopSched()
+	<-schedDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// adminToken returns the operator token: from the configuration, or in
+// sandbox mode one generated at first start, printed once, and kept in the
+// database so that restarts keep it.
+func adminToken(ctx context.Context, st *store.Store, cfg ServeCmd, stdout io.Writer) (string, error) {
+	if cfg.AdminToken != "" {
+		return cfg.AdminToken, nil
+	}
+	if !cfg.Sandbox {
+		return "", nil
+	}
+	var tok string
+	err := st.Tx(ctx, func(q *store.Q) error {
+		v, ok, err := q.Setting(ctx, "sandbox_admin_token")
+		if err != nil || ok {
+			tok = v
+			return err
+		}
+		tok = "adm_" + id.Secret(24)
+		if err := q.PutSetting(ctx, "sandbox_admin_token", tok); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "sandbox admin token (shown once; set DIALTONE_ADMIN_TOKEN to choose your own): %s\n", tok)
+		return nil
+	})
+	return tok, err
+}
+
+func loadClockOffset(ctx context.Context, st *store.Store) (time.Duration, error) {
+	v, ok, err := st.Read().Setting(ctx, "sandbox_clock_offset")
+	if err != nil || !ok {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, nil
+	}
+	return d, nil
+}

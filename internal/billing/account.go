@@ -1,0 +1,244 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// Customer returns the principal's customer (or any for the operator).
+// Error: not_found.
+func (s *Service) Customer(ctx context.Context, customerID string) (store.Customer, error) {
+	return s.store.Read().Customer(ctx, customerID)
+}
+
+// Customers lists customers for the operator.
+func (s *Service) Customers(ctx context.Context, page store.Page) ([]store.Customer, error) {
+	return s.store.Read().Customers(ctx, page)
+}
+
+// Orders lists the customer's orders.
+func (s *Service) Orders(ctx context.Context, p Principal, page store.Page) ([]Order, error) {
+	return s.store.Read().Orders(ctx, p.CustomerID, page)
+}
+
+// Order returns one order. Error: not_found.
+func (s *Service) Order(ctx context.Context, p Principal, orderID string) (Order, error) {
+	return s.store.Read().Order(ctx, p.scope(), orderID)
+}
+
+// Transactions lists the Billing tab.
+func (s *Service) Transactions(ctx context.Context, p Principal, f store.PaymentFilter) ([]store.Payment, error) {
+	return s.store.Read().Payments(ctx, p.CustomerID, f)
+}
+
+// BalanceEntries lists the balance's movements with the running balance.
+func (s *Service) BalanceEntries(ctx context.Context, p Principal, page store.Page) ([]store.Entry, error) {
+	return s.store.Read().BalanceEntries(ctx, p.CustomerID, page)
+}
+
+// AdjustmentInput is an operator's change of a customer's balance.
+type AdjustmentInput struct {
+	Amount int64  `json:"amount" doc:"Signed, in minor units of the customer's currency."`
+	Reason string `json:"reason" minLength:"1" maxLength:"500"`
+}
+
+// AdjustBalance credits (positive) or debits (negative) a customer's
+// balance with a reason. Errors: invalid_request, not_found,
+// insufficient_funds (a debit below zero).
+func (s *Service) AdjustBalance(ctx context.Context, customerID string, in AdjustmentInput) (store.Payment, error) {
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Amount == 0 || in.Amount > 1_000_000_00 || in.Amount < -1_000_000_00 {
+		return store.Payment{}, market.Invalid("amount", "amount must be non-zero and at most 1000000.00 either way")
+	}
+	if in.Reason == "" {
+		return store.Payment{}, market.Invalid("reason", "a reason is required")
+	}
+	var pay store.Payment
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		now := s.now()
+		cust, err := q.LockCustomer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		if cust.Balance+in.Amount < 0 {
+			return &market.Error{Code: market.CodeInsufficientFunds, Param: "amount",
+				Message: fmt.Sprintf("the balance is %s: a debit cannot take it below zero", money.Format(money.New(cust.Balance, cust.Currency))),
+				Extra:   map[string]any{"missing": -(cust.Balance + in.Amount), "currency": cust.Currency}}
+		}
+		pay = store.Payment{ID: id.New("pay"), CustomerID: cust.ID, Purpose: market.PurposeAdjustment, Description: in.Reason,
+			Method: "operator", Amount: in.Amount, Currency: cust.Currency, CreatedAt: now}
+		if err := q.InsertPayment(ctx, pay); err != nil {
+			return err
+		}
+		return q.Post(ctx, store.LedgerTx{ID: id.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now, Postings: []store.Posting{
+				{Account: store.BalanceAccount(cust.ID), Amount: in.Amount},
+				{Account: store.SystemAccount("adjustments", cust.Currency), Amount: -in.Amount}}})
+	})
+	return pay, err
+}
+
+// Subscriptions lists the customer's subscriptions with their status at
+// now.
+func (s *Service) Subscriptions(ctx context.Context, p Principal, page store.Page) ([]market.Subscription, error) {
+	subs, err := s.store.Read().Subscriptions(ctx, p.CustomerID, page)
+	now := s.now()
+	for i := range subs {
+		subs[i].Status = subs[i].StatusAt(now)
+	}
+	return subs, err
+}
+
+// Subscription returns one subscription. Error: not_found.
+func (s *Service) Subscription(ctx context.Context, p Principal, subID string) (market.Subscription, error) {
+	sub, err := s.store.Read().Subscription(ctx, p.scope(), subID)
+	sub.Status = sub.StatusAt(s.now())
+	return sub, err
+}
+
+// SetAutoRenew switches automatic renewal of a subscription. Error:
+// not_found.
+func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, on bool) (market.Subscription, error) {
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		sub, err := q.Subscription(ctx, p.CustomerID, subID)
+		if err != nil {
+			return err
+		}
+		sub.AutoRenew = on
+		return q.UpdateSubscription(ctx, sub, s.now())
+	})
+	if err != nil {
+		return market.Subscription{}, err
+	}
+	return s.Subscription(ctx, p, subID)
+}
+
+// UserInput creates a user (seat) on a subscription.
+type UserInput struct {
+	Name         string `json:"name" minLength:"1" maxLength:"100"`
+	Email        string `json:"email" maxLength:"254"`
+	Subscription string `json:"subscription"`
+}
+
+// CreateUser adds a user to a subscription with an extension and SIP
+// credentials. Errors: invalid_request, license_limit_reached (as many
+// users as licenses already), not_found (the subscription).
+func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (store.User, error) {
+	in.Name, in.Email = strings.TrimSpace(in.Name), normEmail(in.Email)
+	if in.Name == "" {
+		return store.User{}, market.Invalid("name", "a name is required")
+	}
+	if in.Email == "" || !strings.Contains(in.Email, "@") {
+		return store.User{}, market.Invalid("email", "enter a valid e-mail address")
+	}
+	if in.Subscription == "" {
+		return store.User{}, market.Invalid("subscription", "subscription is required")
+	}
+	var u store.User
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		now := s.now()
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		sub, err := q.Subscription(ctx, p.CustomerID, in.Subscription)
+		if market.IsCode(err, market.CodeNotFound) {
+			return market.Invalid("subscription", "there is no subscription %q", in.Subscription)
+		}
+		if err != nil {
+			return err
+		}
+		if st := sub.StatusAt(now); st != market.StatusActive && st != market.StatusTrialing {
+			return market.Invalid("subscription", "this subscription is %s: renew it first", st)
+		}
+		if lic := sub.Quantity(now); sub.Users >= lic {
+			return &market.Error{Code: market.CodeLicenseLimitReached, Param: "subscription",
+				Message: fmt.Sprintf("all %s of this subscription are in use: buy more licenses first", plural(lic, "license", "licenses"))}
+		}
+		ext, err := q.NextExtension(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		u = store.User{ID: id.New("usr"), CustomerID: p.CustomerID, Name: in.Name, Email: in.Email, Role: "member",
+			SubscriptionID: sub.ID, Extension: fmt.Sprint(ext), CreatedAt: now}
+		sip := store.SIPAccount{ID: id.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
+			Password: id.Secret(12), Domain: s.cfg.SIPDomain, UserID: u.ID, CreatedAt: now}
+		u.SIPAccountID = sip.ID
+		if err := q.InsertSIPAccount(ctx, sip); err != nil {
+			return err
+		}
+		return q.InsertUser(ctx, u)
+	})
+	return u, err
+}
+
+// Users lists the customer's users.
+func (s *Service) Users(ctx context.Context, p Principal) ([]store.User, error) {
+	return s.store.Read().Users(ctx, p.CustomerID)
+}
+
+// User returns a user. Error: not_found.
+func (s *Service) User(ctx context.Context, p Principal, userID string) (store.User, error) {
+	return s.store.Read().User(ctx, p.CustomerID, userID)
+}
+
+// DeleteUser removes a seat and its SIP account. The owner cannot be
+// deleted. Errors: not_found, invalid_request.
+func (s *Service) DeleteUser(ctx context.Context, p Principal, userID string) error {
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		u, err := q.User(ctx, p.CustomerID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Role == "owner" {
+			return market.Invalid("id", "the account owner cannot be deleted")
+		}
+		if u.SIPAccountID != "" {
+			if err := q.DeleteSIPAccount(ctx, p.CustomerID, u.SIPAccountID); err != nil {
+				return err
+			}
+		}
+		return q.DeleteUser(ctx, p.CustomerID, userID)
+	})
+}
+
+// UserStatus is "active" while the user's subscription is in force and
+// "suspended" once it has expired.
+func UserStatus(u store.User, subs map[string]market.Subscription, now time.Time) string {
+	if u.SubscriptionID == "" {
+		return "active"
+	}
+	if s, ok := subs[u.SubscriptionID]; ok {
+		if st := s.StatusAt(now); st == market.StatusExpired || st == market.StatusPastDue || st == market.StatusCanceled {
+			return "suspended"
+		}
+	}
+	return "active"
+}
+
+// SIPAccounts lists the customer's SIP accounts.
+func (s *Service) SIPAccounts(ctx context.Context, p Principal) ([]store.SIPAccount, error) {
+	return s.store.Read().SIPAccounts(ctx, p.CustomerID)
+}
+
+// SIPAccount returns one SIP account. Error: not_found.
+func (s *Service) SIPAccount(ctx context.Context, p Principal, sipID string) (store.SIPAccount, error) {
+	return s.store.Read().SIPAccount(ctx, p.CustomerID, sipID)
+}
+
+// Numbers lists the numbers the customer holds.
+func (s *Service) Numbers(ctx context.Context, p Principal) ([]store.Number, error) {
+	return s.store.Read().CustomerNumbers(ctx, p.CustomerID)
+}
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now() }

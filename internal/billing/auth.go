@@ -1,0 +1,176 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/dialtone/dialtone/internal/address"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// SignupInput is what a new customer gives.
+type SignupInput struct {
+	Email    string `json:"email" doc:"The owner's login e-mail."`
+	Password string `json:"password" doc:"At least 8 characters."`
+	Company  string `json:"company"`
+	Country  string `json:"country" doc:"ISO 3166-1 alpha-2 code."`
+	Currency string `json:"currency" doc:"ISO 4217 code; fixed for the account's life."`
+}
+
+// Validate checks the input.
+func (in *SignupInput) Validate() error {
+	in.Email = normEmail(in.Email)
+	in.Company = strings.TrimSpace(in.Company)
+	in.Country = strings.ToUpper(strings.TrimSpace(in.Country))
+	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
+	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
+		return market.Invalid("email", "enter a valid e-mail address")
+	}
+	if n := utf8.RuneCountInString(in.Password); n < 8 || n > 128 {
+		return market.Invalid("password", "the password must have 8 to 128 characters")
+	}
+	if in.Company == "" || len(in.Company) > 100 {
+		return market.Invalid("company", "the company name is required (at most 100 characters)")
+	}
+	if _, ok := address.CountryName(in.Country); !ok {
+		return market.Invalid("country", "country must be an ISO 3166-1 alpha-2 code such as CH or DE")
+	}
+	if !money.ValidCurrency(in.Currency) {
+		return market.Invalid("currency", "currency must be an ISO 4217 code such as EUR or CHF")
+	}
+	return nil
+}
+
+// Signup creates a customer, its owner login and its standard SIP trunk
+// account. Errors: invalid_request (param names the field; "email" when the
+// address is taken), or a currency the catalog is not sold in.
+func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, store.User, error) {
+	if err := in.Validate(); err != nil {
+		return store.Customer{}, store.User{}, err
+	}
+	plans, err := s.store.Read().Plans(ctx, true)
+	if err != nil {
+		return store.Customer{}, store.User{}, err
+	}
+	if cs := catalogCurrencies(plans); len(cs) > 0 && !contains(cs, in.Currency) {
+		return store.Customer{}, store.User{}, market.Invalid("currency", "accounts can be opened in %s", strings.Join(cs, ", "))
+	}
+	hash, err := s.hashPassword(ctx, in.Password)
+	if err != nil {
+		return store.Customer{}, store.User{}, err
+	}
+	now := s.now()
+	c := store.Customer{ID: id.New("cus"), Company: in.Company, Country: in.Country, Currency: in.Currency, Email: in.Email, CreatedAt: now}
+	u := store.User{ID: id.New("usr"), CustomerID: c.ID, Name: in.Company, Email: in.Email, PasswordHash: hash, Role: "owner", CreatedAt: now}
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		if err := q.InsertCustomer(ctx, c); err != nil {
+			return err
+		}
+		ext, err := q.NextExtension(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		u.Extension = fmt.Sprint(ext)
+		if err := q.InsertUser(ctx, u); err != nil {
+			var me *market.Error
+			if errors.As(err, &me) && me.Code == market.CodeConflict {
+				return market.Invalid("email", "an account with this e-mail already exists; log in instead")
+			}
+			return err
+		}
+		return q.InsertSIPAccount(ctx, store.SIPAccount{ID: id.New("sip"), CustomerID: c.ID, Kind: "trunk",
+			Username: "trunk-" + id.Secret(5), Password: id.Secret(12), Domain: s.cfg.SIPDomain, CreatedAt: now})
+	})
+	return c, u, err
+}
+
+func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
+	select {
+	case s.hashSem <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-s.hashSem }()
+	return argon2id.CreateHash(pw, s.cfg.Argon2)
+}
+
+func (s *Service) checkPassword(ctx context.Context, pw, hash string) (bool, error) {
+	select {
+	case s.hashSem <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashSem }()
+	return argon2id.ComparePasswordAndHash(pw, hash)
+}
+
+// Login checks an e-mail and password and opens a session. It returns the
+// session token (shown once) and the customer. Error: unauthenticated.
+func (s *Service) Login(ctx context.Context, email, password string) (string, store.Customer, error) {
+	u, err := s.store.Read().LoginByEmail(ctx, normEmail(email))
+	if market.IsCode(err, market.CodeNotFound) {
+		_, _ = s.checkPassword(ctx, password, s.dummyHash)
+		return "", store.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
+	}
+	if err != nil {
+		return "", store.Customer{}, err
+	}
+	ok, err := s.checkPassword(ctx, password, u.PasswordHash)
+	if err != nil || !ok {
+		return "", store.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
+	}
+	token := "dt_" + id.Secret(32)
+	now := s.now()
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		return q.InsertSession(ctx, store.Session{TokenHash: hashToken(token), UserID: u.ID, CustomerID: u.CustomerID,
+			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
+	})
+	if err != nil {
+		return "", store.Customer{}, err
+	}
+	c, err := s.store.Read().Customer(ctx, u.CustomerID)
+	return token, c, err
+}
+
+// Authenticate returns the principal of a session token. Error:
+// unauthenticated.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if token == "" || len(token) > 200 {
+		return Principal{}, errUnauthenticated
+	}
+	h := hashToken(token)
+	sess, u, err := s.store.Read().SessionByHash(ctx, h)
+	if market.IsCode(err, market.CodeNotFound) || (err == nil && !s.now().Before(sess.ExpiresAt)) {
+		return Principal{}, errUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{CustomerID: sess.CustomerID, UserID: u.ID, Role: u.Role, TokenHash: h}, nil
+}
+
+// Logout ends the session of a token.
+func (s *Service) Logout(ctx context.Context, p Principal) error {
+	if p.TokenHash == "" {
+		return nil
+	}
+	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeleteSession(ctx, p.TokenHash) })
+}
+
+func contains[T comparable](s []T, v T) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,523 @@
+package billing
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// Quote is what an order would cost.
+type Quote struct {
+	Lines      []market.Line
+	Totals     market.Totals
+	Currency   string
+	PromoCode  string
+	TaxCountry string
+	// Token identifies the prices the quote used; an order given it fails
+	// with price_changed if any of them changed since.
+	Token string
+}
+
+// workSub is a subscription being changed by an order, in memory until the
+// order is paid. Several items of one order act on the same copy, so a
+// renewal and an upgrade in one cart stack as they would one after the
+// other.
+type workSub struct {
+	sub     market.Subscription
+	isNew   bool
+	orig    int          // periods that exist in the store
+	changed map[int]bool // indexes of stored periods changed
+	trial   bool
+}
+
+// pricing is the state of one quote or order while it is priced.
+type pricing struct {
+	s      *Service
+	q      *store.Q
+	now    time.Time
+	cust   store.Customer
+	plans  map[string]market.Plan
+	subs   map[string]*workSub
+	order  []*workSub // every touched subscription, in first-touch order
+	lines  []market.Line
+	fp     []string // every price and rate used, for the quote token
+	promo  *market.Promo
+	addr   *store.BillingAddress
+	totals market.Totals
+}
+
+func (pr *pricing) plan(ctx context.Context, code string) (market.Plan, error) {
+	if p, ok := pr.plans[code]; ok {
+		return p, nil
+	}
+	p, err := pr.q.Plan(ctx, code)
+	if market.IsCode(err, market.CodeNotFound) {
+		return p, market.Invalid("plan", "there is no plan %q", code)
+	}
+	if err != nil {
+		return p, err
+	}
+	pr.plans[code] = p
+	return p, nil
+}
+
+func (pr *pricing) price(ctx context.Context, code string, term int) (int64, error) {
+	p, err := pr.plan(ctx, code)
+	if err != nil {
+		return 0, err
+	}
+	v, err := p.UnitPrice(pr.cust.Currency, term)
+	pr.fp = append(pr.fp, fmt.Sprintf("%s/%d/%s=%d", code, term, pr.cust.Currency, v))
+	return v, err
+}
+
+func (pr *pricing) sub(ctx context.Context, subID string) (*workSub, error) {
+	if w, ok := pr.subs[subID]; ok {
+		return w, nil
+	}
+	s, err := pr.q.Subscription(ctx, pr.cust.ID, subID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Status == market.StatusCanceled {
+		return nil, market.Invalid("subscription", "this subscription was canceled")
+	}
+	w := &workSub{sub: s, orig: len(s.Periods), changed: map[int]bool{}}
+	pr.subs[subID] = w
+	pr.order = append(pr.order, w)
+	return w, nil
+}
+
+// build prices an order: lines for every item, the promo code, tax by the
+// billing address's country, totals. It changes nothing in the store.
+func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in OrderInput, now time.Time) (*pricing, error) {
+	pr := &pricing{s: s, q: q, now: now, cust: cust, plans: map[string]market.Plan{}, subs: map[string]*workSub{}}
+	for i, it := range in.Items {
+		l, err := pr.item(ctx, it)
+		if err != nil {
+			var me *market.Error
+			if errors.As(err, &me) && me.Param != "" && !strings.HasPrefix(me.Param, "items") && me.Param != "promo_code" {
+				return nil, me.WithParam(fmt.Sprintf("items[%d].%s", i, me.Param))
+			}
+			return nil, err
+		}
+		pr.lines = append(pr.lines, l)
+	}
+	if in.PromoCode != "" {
+		if err := pr.applyPromo(ctx, in.PromoCode); err != nil {
+			return nil, err
+		}
+	}
+	rate := money.Rate{}
+	if in.BillingAddress != "" {
+		a, err := q.BillingAddress(ctx, cust.ID, in.BillingAddress)
+		if err != nil {
+			return nil, market.Invalid("billing_address", "there is no billing address %q", in.BillingAddress)
+		}
+		pr.addr = &a
+		if rate, err = q.TaxRateFor(ctx, a.Country); err != nil {
+			return nil, err
+		}
+	} else if market.TopUpTotal(pr.lines) != market.Sum(pr.lines).Subtotal {
+		return nil, market.Invalid("billing_address", "a billing address is required")
+	}
+	pr.fp = append(pr.fp, "tax="+rate.String())
+	market.ApplyTax(pr.lines, rate)
+	pr.totals = market.Sum(pr.lines)
+	return pr, nil
+}
+
+func (pr *pricing) quote() Quote {
+	q := Quote{Lines: pr.lines, Totals: pr.totals, Currency: pr.cust.Currency}
+	if pr.promo != nil {
+		q.PromoCode = pr.promo.Code
+	}
+	if pr.addr != nil {
+		q.TaxCountry = pr.addr.Country
+	}
+	h := sha256.New()
+	h.Write([]byte(pr.cust.ID))
+	for _, f := range pr.fp {
+		h.Write([]byte{0})
+		h.Write([]byte(f))
+	}
+	q.Token = "qt_" + hex.EncodeToString(h.Sum(nil)[:16])
+	return q
+}
+
+func (pr *pricing) applyPromo(ctx context.Context, code string) error {
+	p, err := pr.q.Promo(ctx, code, pr.q != nil)
+	if market.IsCode(err, market.CodeNotFound) {
+		return &market.Error{Code: market.CodePromoInvalid, Param: "promo_code", Message: "promo code " + code + " does not exist"}
+	}
+	if err != nil {
+		return err
+	}
+	used, err := pr.q.CustomerRedemptions(ctx, p.Code, pr.cust.ID)
+	if err != nil {
+		return err
+	}
+	paid, err := pr.q.HasPaidOrders(ctx, pr.cust.ID)
+	if err != nil {
+		return err
+	}
+	if err := p.Check(market.PromoUse{Now: pr.now, Currency: pr.cust.Currency, CustomerRedemptions: used, HasPaidOrders: paid}); err != nil {
+		return err
+	}
+	if err := p.Apply(pr.lines); err != nil {
+		return err
+	}
+	pr.promo = &p
+	pr.fp = append(pr.fp, fmt.Sprintf("promo=%s/%s/%d/%s", p.Code, p.PercentOff, p.AmountOff, p.Currency))
+	return nil
+}
+
+// item prices one item against the working copies.
+func (pr *pricing) item(ctx context.Context, it ItemInput) (market.Line, error) {
+	switch market.ItemType(it.Type) {
+	case market.ItemSubscription:
+		return pr.newSubscription(ctx, it)
+	case market.ItemRenewal:
+		return pr.renewal(ctx, it)
+	case market.ItemUpgrade:
+		return pr.upgrade(ctx, it)
+	case market.ItemLicenses:
+		return pr.licenses(ctx, it)
+	case market.ItemPhoneNumber:
+		return pr.phoneNumber(ctx, it)
+	case market.ItemTopUp:
+		return market.Line{Type: market.ItemTopUp, Description: "Balance top-up", Quantity: 1,
+			UnitAmount: it.Amount, Amount: it.Amount}, nil
+	}
+	return market.Line{}, market.Invalid("type", "unknown item type %q", it.Type)
+}
+
+func dateRange(a, b time.Time) string {
+	return a.Format(time.DateOnly) + " – " + b.Format(time.DateOnly)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func (pr *pricing) newSubscription(ctx context.Context, it ItemInput) (market.Line, error) {
+	p, err := pr.plan(ctx, it.Plan)
+	if err != nil {
+		return market.Line{}, err
+	}
+	if !p.Active {
+		return market.Line{}, market.Invalid("plan", "plan %s is no longer sold", p.Code)
+	}
+	if p.Code == IncludedPlan {
+		return market.Line{}, market.Invalid("plan", "the standard SIP trunk is included with every account")
+	}
+	q := it.Quantity
+	if q == 0 {
+		q = max(p.MinLicenses, 1)
+	}
+	if err := p.CheckQuantity(q); err != nil {
+		return market.Line{}, err
+	}
+	unit, err := pr.price(ctx, p.Code, it.TermMonths)
+	if err != nil {
+		return market.Line{}, err
+	}
+	w := &workSub{isNew: true, changed: map[int]bool{}}
+	w.sub = market.Subscription{ID: id.New("sub"), CustomerID: pr.cust.ID, Product: p.Product, Plan: p.Code,
+		TermMonths: it.TermMonths, Status: market.StatusActive, AutoRenew: it.AutoRenew, Currency: pr.cust.Currency, StartedAt: pr.now}
+	l := market.Line{Type: market.ItemSubscription, Quantity: q, Plan: p.Code, Product: p.Product, TermMonths: it.TermMonths,
+		SubscriptionID: w.sub.ID, Start: pr.now}
+	if it.Trial {
+		if p.TrialDays == 0 {
+			return market.Line{}, market.Invalid("trial", "plan %s has no free trial", p.Code)
+		}
+		if err := pr.trialFree(ctx, p.Product); err != nil {
+			return market.Line{}, err
+		}
+		end := pr.now.AddDate(0, 0, p.TrialDays)
+		w.trial = true
+		w.sub.Status = market.StatusTrialing
+		w.sub.TrialEndsAt = &end
+		w.sub.ExpiresAt = end
+		w.sub.Periods = []market.Period{{Seq: 1, Start: pr.now, End: end, Plan: p.Code, Quantity: q, TermMonths: it.TermMonths, Trial: true}}
+		l.Trial, l.End = true, end
+		l.Description = fmt.Sprintf("%s — %d-day free trial, %s (%s)", p.Name, p.TrialDays, plural(q, "license", "licenses"), dateRange(pr.now, end))
+	} else {
+		end := market.AddMonths(pr.now, it.TermMonths)
+		w.sub.ExpiresAt = end
+		w.sub.Periods = []market.Period{{Seq: 1, Start: pr.now, End: end, Plan: p.Code, Quantity: q, UnitAmount: unit, TermMonths: it.TermMonths}}
+		l.UnitAmount, l.Amount, l.End = unit, unit*int64(q), end
+		l.Description = fmt.Sprintf("%s — %s × %s (%s)", p.Name, plural(q, "license", "licenses"), plural(it.TermMonths, "month", "months"), dateRange(pr.now, end))
+	}
+	pr.subs[w.sub.ID] = w
+	pr.order = append(pr.order, w)
+	return l, nil
+}
+
+func (pr *pricing) trialFree(ctx context.Context, product string) error {
+	used, err := pr.q.TrialUsed(ctx, pr.cust.ID, product)
+	if err != nil {
+		return err
+	}
+	for _, w := range pr.order {
+		if w.isNew && w.trial && w.sub.Product == product {
+			used = true
+		}
+	}
+	if used {
+		return &market.Error{Code: market.CodeTrialAlreadyUsed, Param: "trial", Message: "the free trial of this product has already been used"}
+	}
+	return nil
+}
+
+func (pr *pricing) renewal(ctx context.Context, it ItemInput) (market.Line, error) {
+	w, err := pr.sub(ctx, it.Subscription)
+	if err != nil {
+		return market.Line{}, err
+	}
+	s := &w.sub
+	p, err := pr.plan(ctx, s.Plan)
+	if err != nil {
+		return market.Line{}, err
+	}
+	term := it.TermMonths
+	if term == 0 {
+		term = s.TermMonths
+	}
+	q := it.Quantity
+	if q == 0 {
+		q = s.Quantity(s.ExpiresAt.Add(-time.Second))
+	}
+	if err := p.CheckQuantity(q); err != nil {
+		return market.Line{}, err
+	}
+	if q < s.Users {
+		return market.Line{}, &market.Error{Code: market.CodeMinLicenses, Param: "quantity",
+			Message: fmt.Sprintf("%s are assigned to this subscription: renew at least that many licenses or remove users first", plural(s.Users, "user", "users"))}
+	}
+	unit, err := pr.price(ctx, p.Code, term)
+	if err != nil {
+		return market.Line{}, err
+	}
+	start := s.RenewalStart(pr.now)
+	end := market.AddMonths(start, term)
+	s.Periods = append(s.Periods, market.Period{Seq: len(s.Periods) + 1, Start: start, End: end, Plan: p.Code, Quantity: q,
+		UnitAmount: unit, TermMonths: term})
+	s.ExpiresAt, s.TermMonths = end, term
+	return market.Line{Type: market.ItemRenewal, Quantity: q, UnitAmount: unit, Amount: unit * int64(q), Plan: p.Code,
+		Product: p.Product, TermMonths: term, SubscriptionID: s.ID, Start: start, End: end,
+		Description: fmt.Sprintf("Renewal: %s — %s × %s (%s)", p.Name, plural(q, "license", "licenses"), plural(term, "month", "months"), dateRange(start, end)),
+	}, nil
+}
+
+func (pr *pricing) upgrade(ctx context.Context, it ItemInput) (market.Line, error) {
+	w, err := pr.sub(ctx, it.Subscription)
+	if err != nil {
+		return market.Line{}, err
+	}
+	s := &w.sub
+	from, err := pr.plan(ctx, s.Plan)
+	if err != nil {
+		return market.Line{}, err
+	}
+	to, err := pr.plan(ctx, it.Plan)
+	if err != nil {
+		return market.Line{}, err
+	}
+	switch {
+	case to.Product != from.Product:
+		return market.Line{}, market.Invalid("plan", "%s is not a plan of %s", to.Name, from.ProductName)
+	case to.Rank <= from.Rank:
+		return market.Line{}, &market.Error{Code: market.CodeDowngradeNotAllowed, Param: "plan",
+			Message: fmt.Sprintf("you can only move up from %s: %s is not a higher plan", from.Name, to.Name)}
+	case !to.Active:
+		return market.Line{}, market.Invalid("plan", "plan %s is no longer sold", to.Code)
+	}
+	open := s.NotOver(pr.now)
+	if len(open) == 0 {
+		return market.Line{}, market.Invalid("subscription", "this subscription has expired: renew it first")
+	}
+	q := s.Quantity(pr.now)
+	if err := to.CheckQuantity(q); err != nil {
+		return market.Line{}, err
+	}
+	var shares []market.Share
+	for _, i := range open {
+		p := &s.Periods[i]
+		price, err := pr.price(ctx, to.Code, p.TermMonths)
+		if err != nil {
+			return market.Line{}, err
+		}
+		if !p.Trial {
+			shares = append(shares, market.ShareOf(p.Start, p.End, pr.now, int64(p.Quantity), max(0, price-p.UnitAmount)))
+			p.UnitAmount = price
+		}
+		p.Plan = to.Code
+		if i < w.orig {
+			w.changed[i] = true
+		}
+	}
+	s.Plan = to.Code
+	amount := market.Prorate(shares)
+	unit, _ := to.UnitPrice(pr.cust.Currency, s.TermMonths)
+	return market.Line{Type: market.ItemUpgrade, Quantity: q, UnitAmount: unit, Amount: amount, Plan: to.Code, Product: to.Product,
+		TermMonths: s.TermMonths, SubscriptionID: s.ID, Start: pr.now, End: s.ExpiresAt,
+		Description: fmt.Sprintf("Upgrade: %s → %s, %s, prorated to %s", from.Name, to.Name, plural(q, "license", "licenses"), s.ExpiresAt.Format(time.DateOnly)),
+	}, nil
+}
+
+func (pr *pricing) licenses(ctx context.Context, it ItemInput) (market.Line, error) {
+	w, err := pr.sub(ctx, it.Subscription)
+	if err != nil {
+		return market.Line{}, err
+	}
+	s := &w.sub
+	p, err := pr.plan(ctx, s.Plan)
+	if err != nil {
+		return market.Line{}, err
+	}
+	open := s.NotOver(pr.now)
+	if len(open) == 0 {
+		return market.Line{}, market.Invalid("subscription", "this subscription has expired: renew it first")
+	}
+	var shares []market.Share
+	for _, i := range open {
+		per := &s.Periods[i]
+		if err := p.CheckQuantity(per.Quantity + it.Quantity); err != nil {
+			return market.Line{}, err
+		}
+		price, err := pr.price(ctx, per.Plan, per.TermMonths)
+		if err != nil {
+			return market.Line{}, err
+		}
+		if !per.Trial {
+			shares = append(shares, market.ShareOf(per.Start, per.End, pr.now, int64(it.Quantity), price))
+		}
+		per.Quantity += it.Quantity
+		if i < w.orig {
+			w.changed[i] = true
+		}
+	}
+	amount := market.Prorate(shares)
+	unit, _ := p.UnitPrice(pr.cust.Currency, s.TermMonths)
+	return market.Line{Type: market.ItemLicenses, Quantity: it.Quantity, UnitAmount: unit, Amount: amount, Plan: p.Code,
+		Product: p.Product, TermMonths: s.TermMonths, SubscriptionID: s.ID, Start: pr.now, End: s.ExpiresAt,
+		Description: fmt.Sprintf("%s more: %s, prorated to %s", plural(it.Quantity, "license", "licenses"), p.Name, s.ExpiresAt.Format(time.DateOnly)),
+	}, nil
+}
+
+// Order is a paid order as the API shows it.
+type Order = store.Order
+
+// Quote prices an order without changing anything.
+func (s *Service) Quote(ctx context.Context, p Principal, in OrderInput) (Quote, error) {
+	if err := in.validateShape(true); err != nil {
+		return Quote{}, err
+	}
+	q := s.store.Read()
+	cust, err := q.Customer(ctx, p.CustomerID)
+	if err != nil {
+		return Quote{}, err
+	}
+	pr, err := s.build(ctx, q, cust, in, s.now())
+	if err != nil {
+		return Quote{}, err
+	}
+	return pr.quote(), nil
+}
+
+// PlaceOrder prices, pays and fulfils an order atomically: either every
+// item is fulfilled and paid, or nothing changes. Errors: invalid_request,
+// insufficient_funds (with "missing"), card_declined, number_unavailable,
+// price_changed (with a fresh "quote"), the catalog's min_licenses,
+// max_licenses, invalid_term, downgrade_not_allowed, trial_already_used, and
+// promo_invalid / promo_exhausted.
+func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, source string) (Order, error) {
+	return s.placeOrder(ctx, p, in, source, nil)
+}
+
+// placeOrder is PlaceOrder with a last step run in the same transaction.
+func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
+	if err := in.validateShape(false); err != nil {
+		return Order{}, err
+	}
+	card, err := s.resolveNewCard(ctx, in.Payment)
+	if err != nil {
+		return Order{}, err
+	}
+	orderID := id.New("ord")
+	var charge *payment.Charge
+	var order Order
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		now := s.now()
+		cust, err := q.LockCustomer(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		pr, err := s.build(ctx, q, cust, in, now)
+		if err != nil {
+			return err
+		}
+		if qt := pr.quote(); in.QuoteToken != "" && qt.Token != in.QuoteToken {
+			return &market.Error{Code: market.CodePriceChanged, Message: "prices changed since your quote: check the new total and confirm again",
+				Extra: map[string]any{"quote": qt}}
+		}
+		pay, err := s.pay(ctx, q, pr, in.Payment, card, orderID, &charge)
+		if err != nil {
+			return err
+		}
+		if order, err = s.fulfil(ctx, q, pr, orderID, pay, source); err != nil || also == nil {
+			return err
+		}
+		return also(q)
+	})
+	if err != nil && charge != nil {
+		// The card was charged but the order did not commit: give it back.
+		if _, rerr := s.gateway.Refund(context.WithoutCancel(ctx), payment.RefundInput{ChargeID: charge.ID}); rerr != nil {
+			s.log.Error("refund after failed order", "order", orderID, "charge", charge.ID, "err", rerr)
+		}
+	}
+	return order, err
+}
+
+// resolveNewCard tokenizes a card given inline, before any transaction.
+func (s *Service) resolveNewCard(ctx context.Context, in PaymentInput) (*payment.Token, error) {
+	if in.Method != "card" || in.Card == nil {
+		return nil, nil
+	}
+	t, err := s.gateway.Tokenize(ctx, payment.Card{Number: in.Card.Number, ExpMonth: in.Card.ExpMonth,
+		ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}, s.now())
+	if err != nil {
+		return nil, cardError(err)
+	}
+	return &t, nil
+}
+
+// cardError maps a gateway failure to the contract's codes.
+func cardError(err error) error {
+	var pe *payment.Error
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("payment gateway: %w", err)
+	}
+	if pe.Code == "card_declined" {
+		return &market.Error{Code: market.CodeCardDeclined, Message: pe.Message, Extra: map[string]any{"decline_code": pe.Reason}}
+	}
+	param := pe.Param
+	if !strings.HasPrefix(param, "payment.") {
+		param = "payment." + param
+	}
+	return &market.Error{Code: market.CodeInvalidRequest, Param: param, Message: pe.Message}
+}

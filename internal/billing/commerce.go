@@ -1,0 +1,351 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/address"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// AddressInput is a billing address as entered.
+type AddressInput struct {
+	Name       string `json:"name"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	PostalCode string `json:"postal_code,omitempty"`
+	State      string `json:"state,omitempty"`
+	Country    string `json:"country"`
+	VATID      string `json:"vat_id,omitempty"`
+}
+
+func (in AddressInput) verified() (address.Address, error) {
+	a := address.Normalize(address.Address{Name: in.Name, Line1: in.Line1, Line2: in.Line2, City: in.City,
+		PostalCode: in.PostalCode, State: in.State, Country: in.Country, VATID: in.VATID})
+	if err := address.Validate(a); err != nil {
+		var fe *address.FieldError
+		if errors.As(err, &fe) {
+			return a, market.Invalid(fe.Field, "%s", fe.Message)
+		}
+		return a, market.Invalid("", "%s", err.Error())
+	}
+	return a, nil
+}
+
+// SaveAddress verifies and stores a new (addressID "") or changed address.
+// Errors: invalid_request naming the field, not_found.
+func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string, in AddressInput) (store.BillingAddress, error) {
+	a, err := in.verified()
+	if err != nil {
+		return store.BillingAddress{}, err
+	}
+	b := store.BillingAddress{ID: addressID, CustomerID: p.CustomerID, Address: a, CreatedAt: s.now()}
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		if addressID == "" {
+			b.ID = id.New("adr")
+			return q.InsertBillingAddress(ctx, b)
+		}
+		return q.UpdateBillingAddress(ctx, b)
+	})
+	if err != nil {
+		return b, err
+	}
+	return s.store.Read().BillingAddress(ctx, p.CustomerID, b.ID)
+}
+
+// Addresses lists the customer's billing addresses.
+func (s *Service) Addresses(ctx context.Context, p Principal) ([]store.BillingAddress, error) {
+	return s.store.Read().BillingAddresses(ctx, p.CustomerID)
+}
+
+// Address returns one billing address. Error: not_found.
+func (s *Service) Address(ctx context.Context, p Principal, addressID string) (store.BillingAddress, error) {
+	return s.store.Read().BillingAddress(ctx, p.CustomerID, addressID)
+}
+
+// DeleteAddress removes a billing address. Error: not_found.
+func (s *Service) DeleteAddress(ctx context.Context, p Principal, addressID string) error {
+	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeleteBillingAddress(ctx, p.CustomerID, addressID, s.now()) })
+}
+
+// AddCard tokenizes and saves a card; the first becomes the default.
+// Errors: invalid_request (param names the card field).
+func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.PaymentMethod, error) {
+	t, err := s.gateway.Tokenize(ctx, payment.Card{Number: c.Number, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, CVC: c.CVC}, s.now())
+	if err != nil {
+		err = cardError(err)
+		var me *market.Error
+		if errors.As(err, &me) {
+			me.Param = strings.TrimPrefix(me.Param, "payment.")
+		}
+		return store.PaymentMethod{}, err
+	}
+	var pm store.PaymentMethod
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		var err error
+		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id.New("pm"), CustomerID: p.CustomerID, Gateway: s.gateway.Name(),
+			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
+		return err
+	})
+	return pm, err
+}
+
+// Cards lists saved cards.
+func (s *Service) Cards(ctx context.Context, p Principal) ([]store.PaymentMethod, error) {
+	return s.store.Read().PaymentMethods(ctx, p.CustomerID)
+}
+
+// Card returns a saved card. Error: not_found.
+func (s *Service) Card(ctx context.Context, p Principal, pmID string) (store.PaymentMethod, error) {
+	return s.store.Read().PaymentMethod(ctx, p.CustomerID, pmID)
+}
+
+// DeleteCard removes a saved card. Error: not_found.
+func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) error {
+	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeletePaymentMethod(ctx, p.CustomerID, pmID, s.now()) })
+}
+
+// SetDefaultCard makes a card the default. Error: not_found.
+func (s *Service) SetDefaultCard(ctx context.Context, p Principal, pmID string) (store.PaymentMethod, error) {
+	err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetDefaultPaymentMethod(ctx, p.CustomerID, pmID) })
+	if err != nil {
+		return store.PaymentMethod{}, err
+	}
+	return s.Card(ctx, p, pmID)
+}
+
+// TaxRates lists the operator's tax rates.
+func (s *Service) TaxRates(ctx context.Context) ([]store.TaxRate, error) {
+	return s.store.Read().TaxRates(ctx)
+}
+
+// SetTaxRate sets a country's rate from a decimal string. Error:
+// invalid_request.
+func (s *Service) SetTaxRate(ctx context.Context, country, percent string) (store.TaxRate, error) {
+	country = strings.ToUpper(strings.TrimSpace(country))
+	if _, ok := address.CountryName(country); !ok {
+		return store.TaxRate{}, market.Invalid("country", "country must be an ISO 3166-1 alpha-2 code")
+	}
+	r, err := money.ParseRate(percent)
+	if err != nil {
+		return store.TaxRate{}, market.Invalid("percent", "percent must be a decimal string between 0 and 100, such as \"8.1\"")
+	}
+	now := s.now()
+	err = s.store.Tx(ctx, func(q *store.Q) error { return q.PutTaxRate(ctx, country, r, now) })
+	return store.TaxRate{Country: country, Rate: r, UpdatedAt: now}, err
+}
+
+// Promos lists promo codes.
+func (s *Service) Promos(ctx context.Context) ([]market.Promo, error) {
+	return s.store.Read().Promos(ctx)
+}
+
+// SavePromo creates (create=true) or replaces a promo code. Errors:
+// invalid_request, conflict, not_found.
+func (s *Service) SavePromo(ctx context.Context, p market.Promo, create bool) (market.Promo, error) {
+	p.Code = market.NormalizeCode(p.Code)
+	p.Currency = strings.ToUpper(p.Currency)
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if create {
+			return q.InsertPromo(ctx, p, s.now())
+		}
+		return q.UpdatePromo(ctx, p)
+	})
+	if err != nil {
+		return p, err
+	}
+	return s.store.Read().Promo(ctx, p.Code, false)
+}
+
+// Promo returns a promo code. Error: not_found.
+func (s *Service) Promo(ctx context.Context, code string) (market.Promo, error) {
+	return s.store.Read().Promo(ctx, market.NormalizeCode(code), false)
+}
+
+// Cart is the customer's draft order with its quote.
+type Cart struct {
+	Items     []CartEntry
+	PromoCode string
+	Quote     *Quote
+	// QuoteError says why the cart cannot be quoted now (e.g. a promo code
+	// that no longer applies), if it cannot.
+	QuoteError error
+}
+
+// CartEntry is an item in the cart.
+type CartEntry struct {
+	ID   string
+	Item ItemInput
+}
+
+// Cart returns the cart and its quote (billingAddress, if given, sets the
+// tax).
+func (s *Service) Cart(ctx context.Context, p Principal, billingAddress string) (Cart, error) {
+	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
+	if err != nil {
+		return Cart{}, err
+	}
+	c := Cart{PromoCode: promo}
+	in := OrderInput{PromoCode: promo, BillingAddress: billingAddress}
+	for _, it := range items {
+		var ii ItemInput
+		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {
+			return Cart{}, fmt.Errorf("cart item %s: %w", it.ID, err)
+		}
+		c.Items = append(c.Items, CartEntry{ID: it.ID, Item: ii})
+		in.Items = append(in.Items, ii)
+	}
+	if len(in.Items) == 0 {
+		return c, nil
+	}
+	if billingAddress == "" {
+		// Quote with the first address, if any, so the cart shows tax.
+		if addrs, err := s.store.Read().BillingAddresses(ctx, p.CustomerID); err == nil && len(addrs) > 0 {
+			in.BillingAddress = addrs[0].ID
+		}
+	}
+	q, err := s.Quote(ctx, p, in)
+	if err != nil {
+		if market.ErrorCode(err) == market.CodeInternal {
+			return c, err
+		}
+		c.QuoteError = err
+		return c, nil
+	}
+	c.Quote = &q
+	return c, nil
+}
+
+// AddToCart checks that the item can be bought together with what the
+// cart holds (prices, terms, licenses, availability) and adds it. Tax and
+// promo codes are applied at the cart's quote. Errors: those of a quote.
+func (s *Service) AddToCart(ctx context.Context, p Principal, it ItemInput) (CartEntry, error) {
+	if err := it.validate(); err != nil {
+		return CartEntry{}, err
+	}
+	cur, err := s.Cart(ctx, p, "")
+	if err != nil {
+		return CartEntry{}, err
+	}
+	var in OrderInput
+	for _, e := range cur.Items {
+		in.Items = append(in.Items, e.Item)
+	}
+	in.Items = append(in.Items, it)
+	if _, err := s.quoteItemsOnly(ctx, p, in); err != nil {
+		return CartEntry{}, err
+	}
+	return s.putCartItem(ctx, p, it)
+}
+
+// quoteItemsOnly prices items without promo code, address or tax.
+func (s *Service) quoteItemsOnly(ctx context.Context, p Principal, in OrderInput) (Quote, error) {
+	q := s.store.Read()
+	cust, err := q.Customer(ctx, p.CustomerID)
+	if err != nil {
+		return Quote{}, err
+	}
+	pr := &pricing{s: s, q: q, now: s.now(), cust: cust, plans: map[string]market.Plan{}, subs: map[string]*workSub{}}
+	for i, it := range in.Items {
+		l, err := pr.item(ctx, it)
+		if err != nil {
+			var me *market.Error
+			if errors.As(err, &me) && me.Param != "" {
+				return Quote{}, me.WithParam(fmt.Sprintf("items[%d].%s", i, me.Param))
+			}
+			return Quote{}, err
+		}
+		pr.lines = append(pr.lines, l)
+	}
+	pr.totals = market.Sum(pr.lines)
+	return pr.quote(), nil
+}
+
+func (s *Service) putCartItem(ctx context.Context, p Principal, it ItemInput) (CartEntry, error) {
+	body, err := json.Marshal(it)
+	if err != nil {
+		return CartEntry{}, err
+	}
+	e := CartEntry{ID: id.New("cit"), Item: it}
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		return q.AddCartItem(ctx, p.CustomerID, store.CartItem{ID: e.ID, Item: string(body), CreatedAt: s.now()})
+	})
+	return e, err
+}
+
+// RemoveFromCart deletes a cart item. Error: not_found.
+func (s *Service) RemoveFromCart(ctx context.Context, p Principal, itemID string) error {
+	return s.store.Tx(ctx, func(q *store.Q) error { return q.RemoveCartItem(ctx, p.CustomerID, itemID) })
+}
+
+// SetCartPromo applies (or with "" removes) a promo code on the cart after
+// checking that it applies to the cart now. Errors: promo_invalid,
+// promo_exhausted.
+func (s *Service) SetCartPromo(ctx context.Context, p Principal, code string) (Cart, error) {
+	code = market.NormalizeCode(code)
+	if code != "" {
+		cur, err := s.Cart(ctx, p, "")
+		if err != nil {
+			return Cart{}, err
+		}
+		if len(cur.Items) == 0 {
+			return Cart{}, market.Invalid("code", "add something to the cart first")
+		}
+		in := OrderInput{PromoCode: code}
+		for _, e := range cur.Items {
+			in.Items = append(in.Items, e.Item)
+		}
+		if addrs, _ := s.store.Read().BillingAddresses(ctx, p.CustomerID); len(addrs) > 0 {
+			in.BillingAddress = addrs[0].ID
+		}
+		if _, err := s.Quote(ctx, p, in); err != nil {
+			if c := market.ErrorCode(err); c == market.CodePromoInvalid || c == market.CodePromoExhausted {
+				return Cart{}, err
+			}
+		}
+	}
+	if err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetCartPromo(ctx, p.CustomerID, code, s.now()) }); err != nil {
+		return Cart{}, err
+	}
+	return s.Cart(ctx, p, "")
+}
+
+// CheckoutInput pays the cart.
+type CheckoutInput struct {
+	BillingAddress string       `json:"billing_address,omitempty"`
+	Payment        PaymentInput `json:"payment"`
+	QuoteToken     string       `json:"quote_token,omitempty"`
+}
+
+// CheckoutCart places the cart as one order and empties the cart; on
+// failure the cart stays as it was. Errors: those of PlaceOrder;
+// invalid_request for an empty cart.
+func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInput) (Order, error) {
+	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
+	if err != nil {
+		return Order{}, err
+	}
+	if len(items) == 0 {
+		return Order{}, market.Invalid("items", "the cart is empty")
+	}
+	oi := OrderInput{PromoCode: promo, BillingAddress: in.BillingAddress, Payment: in.Payment, QuoteToken: in.QuoteToken}
+	for _, it := range items {
+		var ii ItemInput
+		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {
+			return Order{}, err
+		}
+		oi.Items = append(oi.Items, ii)
+	}
+	return s.placeOrder(ctx, p, oi, "cart", func(q *store.Q) error { return q.ClearCart(ctx, p.CustomerID) })
+}

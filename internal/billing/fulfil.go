@@ -1,0 +1,218 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// paid is how an order was paid.
+type paid struct {
+	method  string // "balance", "card", "none"
+	pm      *store.PaymentMethod
+	brand   string
+	last4   string
+	gateway string
+}
+
+// pay takes the money for a priced order inside its transaction: from the
+// balance (which must cover the total), or by card (a saved one, or a new
+// one, saved if asked). A top-up is card-only.
+func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentInput, card *payment.Token, orderID string, charged **payment.Charge) (paid, error) {
+	total := pr.totals.Total
+	topUp := market.TopUpTotal(pr.lines)
+	if in.Method == "balance" {
+		if topUp > 0 {
+			return paid{}, market.Invalid("payment.method", "a balance top-up is paid by card")
+		}
+		if total == 0 {
+			return paid{method: "none"}, nil
+		}
+		if pr.cust.Balance < total {
+			missing := total - pr.cust.Balance
+			return paid{}, &market.Error{Code: market.CodeInsufficientFunds,
+				Message: fmt.Sprintf("your balance of %s does not cover %s: top up at least %s",
+					money.Format(money.New(pr.cust.Balance, pr.cust.Currency)), money.Format(money.New(total, pr.cust.Currency)),
+					money.Format(money.New(missing, pr.cust.Currency))),
+				Extra: map[string]any{"missing": missing, "currency": pr.cust.Currency}}
+		}
+		return paid{method: "balance"}, nil
+	}
+	res := paid{method: "card"}
+	var token string
+	if card != nil {
+		token, res.brand, res.last4 = card.Token, card.Brand, card.Last4
+		if in.Save {
+			pm, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id.New("pm"), CustomerID: pr.cust.ID, Gateway: s.gateway.Name(),
+				Token: card.Token, Brand: card.Brand, Last4: card.Last4, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CreatedAt: pr.now})
+			if err != nil {
+				return paid{}, err
+			}
+			res.pm = &pm
+		}
+	} else {
+		pm, err := q.PaymentMethod(ctx, pr.cust.ID, in.PaymentMethod)
+		if err != nil {
+			return paid{}, market.Invalid("payment.payment_method", "there is no saved card %q", in.PaymentMethod)
+		}
+		token, res.brand, res.last4, res.pm = pm.Token, pm.Brand, pm.Last4, &pm
+	}
+	if total == 0 {
+		return res, nil
+	}
+	ch, err := s.gateway.Charge(ctx, payment.ChargeInput{Token: token, Amount: total, Currency: pr.cust.Currency,
+		Description: "Order " + orderID, IdempotencyKey: orderID})
+	if err != nil {
+		return paid{}, cardError(err)
+	}
+	*charged = &ch
+	res.gateway = ch.ID
+	return res, nil
+}
+
+// fulfil applies a paid order: subscriptions, periods, numbers, the balance;
+// then records the payment, the ledger transaction, the order, the promo
+// redemption and the invoice.
+func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID string, pay paid, source string) (Order, error) {
+	now := pr.now
+	for i := range pr.lines {
+		if pr.lines[i].Type == market.ItemPhoneNumber {
+			if err := s.claimNumber(ctx, q, pr, &pr.lines[i]); err != nil {
+				return Order{}, err
+			}
+		}
+	}
+	for _, w := range pr.order {
+		for i := range w.sub.Periods {
+			if w.sub.Periods[i].OrderID == "" && (w.isNew || i >= w.orig) {
+				w.sub.Periods[i].OrderID = orderID
+			}
+		}
+		if w.isNew {
+			if err := q.InsertSubscription(ctx, w.sub, now); err != nil {
+				return Order{}, err
+			}
+			if w.trial {
+				if err := q.InsertTrial(ctx, pr.cust.ID, w.sub.Product, w.sub.ID, now); err != nil {
+					return Order{}, err
+				}
+			}
+			continue
+		}
+		for i := range w.changed {
+			if err := q.UpdatePeriod(ctx, w.sub.ID, w.sub.Periods[i]); err != nil {
+				return Order{}, err
+			}
+		}
+		for _, p := range w.sub.Periods[w.orig:] {
+			if err := q.InsertPeriod(ctx, w.sub.ID, p); err != nil {
+				return Order{}, err
+			}
+		}
+		if len(w.sub.Periods) > w.orig {
+			// A renewal restores a lapsed subscription and ends dunning.
+			w.sub.Status = w.sub.StatusAt(now)
+			if w.sub.Status == market.StatusPastDue || w.sub.Status == market.StatusExpired {
+				w.sub.Status = market.StatusActive
+			}
+			w.sub.RenewAttempts, w.sub.NextAttemptAt = 0, nil
+		}
+		if err := q.UpdateSubscription(ctx, w.sub, now); err != nil {
+			return Order{}, err
+		}
+	}
+
+	t := pr.totals
+	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: t,
+		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: id.New("pay"), InvoiceID: id.New("inv")}
+	if pr.promo != nil {
+		o.PromoCode = pr.promo.Code
+		if err := q.Redeem(ctx, pr.promo.Code, orderID, pr.cust.ID, now); err != nil {
+			return Order{}, err
+		}
+	}
+	if pr.addr != nil {
+		o.BillingAddressID = pr.addr.ID
+	}
+	purpose := market.PurposeOfLines(pr.lines)
+	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: orderID, InvoiceID: o.InvoiceID, Purpose: purpose,
+		Description: describe(pr.lines), Method: pay.method, Amount: t.Total, Currency: pr.cust.Currency, CardBrand: pay.brand,
+		CardLast4: pay.last4, GatewayRef: pay.gateway, CreatedAt: now}
+	if pay.pm != nil {
+		pm.PaymentMethodID = pay.pm.ID
+	}
+	if err := q.InsertPayment(ctx, pm); err != nil {
+		return Order{}, err
+	}
+	if err := s.postOrder(ctx, q, pr, o, pay); err != nil {
+		return Order{}, err
+	}
+	if err := q.InsertOrder(ctx, o); err != nil {
+		return Order{}, err
+	}
+	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, now); err != nil {
+		return Order{}, err
+	}
+	return o, nil
+}
+
+// postOrder writes the order's ledger transaction: the payer's side (the
+// customer's balance or the card gateway) against revenue, tax and — for
+// top-ups — the customer's balance.
+func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid) error {
+	cur := pr.cust.Currency
+	topUp := market.TopUpTotal(pr.lines)
+	var posts []store.Posting
+	switch pay.method {
+	case "balance":
+		posts = append(posts, store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: -o.Totals.Total})
+	case "card":
+		posts = append(posts, store.Posting{Account: store.SystemAccount("gateway", cur), Amount: -o.Totals.Total})
+	}
+	posts = append(posts,
+		store.Posting{Account: store.SystemAccount("revenue", cur), Amount: o.Totals.Subtotal - o.Totals.Discount - topUp},
+		store.Posting{Account: store.SystemAccount("tax", cur), Amount: o.Totals.Tax},
+		store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: topUp})
+	return postNonZero(ctx, q, store.LedgerTx{ID: id.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
+		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: cur, CreatedAt: o.CreatedAt, Postings: posts})
+}
+
+// postNonZero drops zero postings and posts what is left, if anything.
+func postNonZero(ctx context.Context, q *store.Q, t store.LedgerTx) error {
+	var keep []store.Posting
+	for _, p := range t.Postings {
+		if p.Amount != 0 {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	t.Postings = keep
+	return q.Post(ctx, t)
+}
+
+func describe(lines []market.Line) string {
+	if len(lines) == 1 {
+		return lines[0].Description
+	}
+	parts := make([]string, 0, len(lines))
+	for _, l := range lines {
+		d := l.Description
+		if i := strings.Index(d, " ("); i > 0 {
+			d = d[:i]
+		}
+		parts = append(parts, d)
+	}
+	s := strings.Join(parts, "; ")
+	if len(s) > 300 {
+		s = s[:297] + "..."
+	}
+	return s
+}

@@ -1,0 +1,182 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/address"
+	"github.com/dialtone/dialtone/internal/invoicedoc"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// InvoiceLine is a line of an issued invoice, in minor units.
+type InvoiceLine struct {
+	Description string `json:"description"`
+	Quantity    int    `json:"quantity"`
+	UnitAmount  int64  `json:"unit_amount"`
+	Amount      int64  `json:"amount"`
+	Discount    int64  `json:"discount"`
+	TaxRate     string `json:"tax_rate"`
+	Tax         int64  `json:"tax"`
+	Total       int64  `json:"total"`
+}
+
+// InvoiceDoc is the frozen content of an invoice or credit note: what it
+// said on the day it was issued, whatever changes later.
+type InvoiceDoc struct {
+	Kind        string        `json:"kind"`
+	Number      string        `json:"number"`
+	IssuedAt    time.Time     `json:"issued_at"`
+	Seller      Seller        `json:"seller"`
+	BuyerName   string        `json:"buyer_name"`
+	BuyerLines  []string      `json:"buyer_lines"`
+	BuyerVATID  string        `json:"buyer_vat_id,omitempty"`
+	Lines       []InvoiceLine `json:"lines"`
+	Currency    string        `json:"currency"`
+	Subtotal    int64         `json:"subtotal"`
+	Discount    int64         `json:"discount"`
+	Tax         int64         `json:"tax"`
+	Total       int64         `json:"total"`
+	PaymentNote string        `json:"payment_note"`
+	Reference   string        `json:"reference"`
+}
+
+func buyerOf(cust store.Customer, a *store.BillingAddress) (string, []string, string) {
+	if a == nil {
+		name, _ := address.CountryName(cust.Country)
+		return cust.Company, []string{name}, ""
+	}
+	var lines []string
+	for _, l := range []string{a.Line1, a.Line2} {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	city := strings.TrimSpace(a.PostalCode + " " + a.City)
+	if a.State != "" {
+		city += ", " + a.State
+	}
+	country, _ := address.CountryName(a.Country)
+	lines = append(lines, city, country)
+	name := a.Name
+	if name != cust.Company {
+		name = cust.Company + " — " + a.Name
+	}
+	return name, lines, a.VATID
+}
+
+func paymentNote(p store.Payment) string {
+	day := p.CreatedAt.Format(time.DateOnly)
+	switch p.Method {
+	case "card":
+		return fmt.Sprintf("Paid by %s •••• %s on %s (payment %s)", titleBrand(p.CardBrand), p.CardLast4, day, p.ID)
+	case "balance":
+		return fmt.Sprintf("Paid from the prepaid balance on %s (payment %s)", day, p.ID)
+	case "none":
+		return "Nothing to pay."
+	}
+	return fmt.Sprintf("Payment %s on %s", p.ID, day)
+}
+
+func titleBrand(b string) string {
+	switch b {
+	case "amex":
+		return "American Express"
+	case "mastercard":
+		return "Mastercard"
+	case "":
+		return "card"
+	}
+	return strings.ToUpper(b[:1]) + b[1:]
+}
+
+// issueInvoice numbers and stores the invoice of a paid order. The number
+// comes from the year's gapless sequence inside the order's transaction.
+func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Customer, o Order, a *store.BillingAddress, p store.Payment, now time.Time) (store.Invoice, error) {
+	doc := InvoiceDoc{Kind: "invoice", IssuedAt: now, Seller: s.cfg.Seller, Currency: o.Currency,
+		Subtotal: o.Totals.Subtotal, Discount: o.Totals.Discount, Tax: o.Totals.Tax, Total: o.Totals.Total,
+		PaymentNote: paymentNote(p), Reference: "Order " + o.ID}
+	doc.BuyerName, doc.BuyerLines, doc.BuyerVATID = buyerOf(cust, a)
+	for _, l := range o.Lines {
+		doc.Lines = append(doc.Lines, InvoiceLine{Description: l.Description, Quantity: l.Quantity, UnitAmount: l.UnitAmount,
+			Amount: l.Amount, Discount: l.Discount, TaxRate: l.TaxRate.String(), Tax: l.Tax, Total: l.Total()})
+	}
+	return s.storeInvoice(ctx, q, cust.ID, o.ID, o.InvoiceID, doc, now)
+}
+
+func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orderID, invoiceID string, doc InvoiceDoc, now time.Time) (store.Invoice, error) {
+	year := now.Year()
+	seq, err := q.NextInvoiceSeq(ctx, year)
+	if err != nil {
+		return store.Invoice{}, err
+	}
+	doc.Number = fmt.Sprintf("%d-%06d", year, seq)
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return store.Invoice{}, err
+	}
+	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Number: doc.Number, Year: year, Seq: seq,
+		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
+		Document: string(body), IssuedAt: now}
+	return v, q.InsertInvoice(ctx, v)
+}
+
+// Invoice returns an invoice of the principal's customer (any customer for
+// the operator) with its document. Error: not_found.
+func (s *Service) Invoice(ctx context.Context, p Principal, invoiceID string) (store.Invoice, InvoiceDoc, error) {
+	v, err := s.store.Read().Invoice(ctx, p.scope(), invoiceID)
+	if err != nil {
+		return v, InvoiceDoc{}, err
+	}
+	var doc InvoiceDoc
+	if err := json.Unmarshal([]byte(v.Document), &doc); err != nil {
+		return v, doc, fmt.Errorf("invoice %s: %w", v.ID, err)
+	}
+	return v, doc, nil
+}
+
+// Invoices lists the customer's invoices and credit notes.
+func (s *Service) Invoices(ctx context.Context, p Principal, page store.Page) ([]store.Invoice, error) {
+	return s.store.Read().Invoices(ctx, p.CustomerID, page)
+}
+
+// scope is the customer an object must belong to: the principal's own, or
+// any ("") for the operator.
+func (p Principal) scope() string {
+	if p.Operator {
+		return ""
+	}
+	return p.CustomerID
+}
+
+// Printable turns a stored invoice into the renderer's document, with
+// amounts formatted in its currency.
+func Printable(doc InvoiceDoc) invoicedoc.Document {
+	f := func(v int64) string { return money.Format(money.New(v, doc.Currency)) }
+	kind := "Invoice"
+	if doc.Kind == "credit_note" {
+		kind = "Credit note"
+	}
+	d := invoicedoc.Document{Kind: kind, Number: doc.Number, IssuedAt: doc.IssuedAt,
+		Seller:   invoicedoc.Party{Name: doc.Seller.Name, Lines: doc.Seller.Lines, VATID: doc.Seller.VATID},
+		Buyer:    invoicedoc.Party{Name: doc.BuyerName, Lines: doc.BuyerLines, VATID: doc.BuyerVATID},
+		Subtotal: f(doc.Subtotal), Discount: f(doc.Discount), Tax: f(doc.Tax), Total: f(doc.Total), Currency: doc.Currency,
+		PaymentNote: doc.PaymentNote, Reference: doc.Reference}
+	for _, l := range doc.Lines {
+		d.Lines = append(d.Lines, invoicedoc.Line{Description: l.Description, Quantity: fmt.Sprint(l.Quantity),
+			UnitPrice: f(l.UnitAmount), Net: f(l.Amount), Discount: f(l.Discount), TaxRate: l.TaxRate + " %", Tax: f(l.Tax), Total: f(l.Total)})
+	}
+	return d
+}
+
+// InvoicePDF writes an invoice as PDF.
+func InvoicePDF(doc InvoiceDoc) ([]byte, error) { return invoicedoc.PDF(Printable(doc)) }
+
+// InvoiceHTML writes an invoice as an HTML page.
+func InvoiceHTML(w io.Writer, doc InvoiceDoc) error { return invoicedoc.HTML(w, Printable(doc)) }

@@ -1,0 +1,138 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// retryAfter are the dunning retries after a failed automatic renewal,
+// counted from the end of the period.
+var retryAfter = []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour}
+
+// ProcessSubscription does what is due for one subscription now: an
+// automatic renewal (or its retry), or expiry. It re-reads the subscription
+// under the customer's lock, so running it twice does nothing twice.
+func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
+	sub, err := s.store.Read().Subscription(ctx, "", subID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	due := (sub.Status == market.StatusActive || sub.Status == market.StatusTrialing) && !now.Before(sub.ExpiresAt) ||
+		sub.Status == market.StatusPastDue && sub.NextAttemptAt != nil && !now.Before(*sub.NextAttemptAt)
+	if !due {
+		return nil
+	}
+	if sub.AutoRenew {
+		err := s.autoRenew(ctx, sub)
+		if err == nil {
+			return s.notify(ctx, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
+				fmt.Sprintf("Subscription %s (%s) was renewed automatically.", sub.ID, sub.Plan), "subscription", sub.ID,
+				fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+		}
+		if market.ErrorCode(err) == market.CodeInternal {
+			return err
+		}
+		return s.renewalFailed(ctx, sub, err)
+	}
+	return s.expire(ctx, sub)
+}
+
+// autoRenew renews for the same term and quantity at today's price: from
+// the balance if it covers the total, else the default card.
+func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error {
+	p := Principal{CustomerID: sub.CustomerID, Role: "owner"}
+	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID}}, Payment: PaymentInput{Method: "balance"}}
+	if addrs, err := s.store.Read().BillingAddresses(ctx, sub.CustomerID); err == nil && len(addrs) > 0 {
+		in.BillingAddress = addrs[len(addrs)-1].ID
+	}
+	q, err := s.Quote(ctx, p, in)
+	if err != nil {
+		return err
+	}
+	cust, err := s.store.Read().Customer(ctx, sub.CustomerID)
+	if err != nil {
+		return err
+	}
+	if cust.Balance < q.Totals.Total {
+		pm, err := s.store.Read().DefaultPaymentMethod(ctx, sub.CustomerID)
+		if err != nil {
+			return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover the renewal and no card is saved"}
+		}
+		in.Payment = PaymentInput{Method: "card", PaymentMethod: pm.ID}
+	}
+	_, err = s.placeOrder(ctx, p, in, "auto_renewal", nil)
+	return err
+}
+
+func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, cause error) error {
+	var expired bool
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, sub.CustomerID); err != nil {
+			return err
+		}
+		cur, err := q.Subscription(ctx, sub.CustomerID, sub.ID)
+		if err != nil {
+			return err
+		}
+		if cur.ExpiresAt.After(s.now()) {
+			return nil // renewed meanwhile
+		}
+		if cur.RenewAttempts >= len(retryAfter) {
+			cur.Status, cur.NextAttemptAt, expired = market.StatusExpired, nil, true
+		} else {
+			next := cur.ExpiresAt.Add(retryAfter[cur.RenewAttempts])
+			cur.Status, cur.NextAttemptAt = market.StatusPastDue, &next
+			cur.RenewAttempts++
+		}
+		return q.UpdateSubscription(ctx, cur, s.now())
+	})
+	if err != nil {
+		return err
+	}
+	if expired {
+		return s.notifyExpired(ctx, sub)
+	}
+	return s.notify(ctx, sub.CustomerID, "renewal_failed", "Your subscription could not be renewed",
+		fmt.Sprintf("The automatic renewal of subscription %s failed: %s. Top up your balance or update your card; we will try again.",
+			sub.ID, market.ErrorCode(cause)), "subscription", sub.ID,
+		fmt.Sprintf("renewal_failed:%s:%d:%d", sub.ID, sub.ExpiresAt.Unix(), sub.RenewAttempts))
+}
+
+func (s *Service) expire(ctx context.Context, sub market.Subscription) error {
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, sub.CustomerID); err != nil {
+			return err
+		}
+		cur, err := q.Subscription(ctx, sub.CustomerID, sub.ID)
+		if err != nil || cur.ExpiresAt.After(s.now()) {
+			return err
+		}
+		cur.Status, cur.NextAttemptAt = market.StatusExpired, nil
+		return q.UpdateSubscription(ctx, cur, s.now())
+	})
+	if err != nil {
+		return err
+	}
+	return s.notifyExpired(ctx, sub)
+}
+
+func (s *Service) notifyExpired(ctx context.Context, sub market.Subscription) error {
+	return s.notify(ctx, sub.CustomerID, "subscription_expired", "Your subscription has expired",
+		fmt.Sprintf("Subscription %s (%s) expired on %s. Its users are suspended until you renew it.", sub.ID, sub.Plan,
+			sub.ExpiresAt.Format(time.DateOnly)), "subscription", sub.ID, fmt.Sprintf("subscription_expired:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+}
+
+// notify stores a notification once per dedupe key.
+func (s *Service) notify(ctx context.Context, customerID, typ, subject, body, objType, objID, dedupe string) error {
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		_, err := q.InsertNotification(ctx, store.Notification{ID: id.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
+			Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: s.now()})
+		return err
+	})
+}

@@ -1,0 +1,175 @@
+package billing
+
+import (
+	"github.com/dialtone/dialtone/internal/id"
+	"time"
+
+	"context"
+	"fmt"
+
+	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// phoneNumber prices a phone-number item: setup plus the first month.
+func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, error) {
+	var n store.Number
+	if it.Number != "" {
+		e164, ok := inventory.E164(it.Number)
+		if !ok {
+			return market.Line{}, market.Invalid("number", "%q is not a phone number in E.164 form (+4930…)", it.Number)
+		}
+		var err error
+		n, err = pr.q.NumberByE164(ctx, e164)
+		if market.IsCode(err, market.CodeNotFound) || (err == nil && n.Status != store.NumberAvailable) {
+			return market.Line{}, &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "number " + e164 + " is not available"}
+		}
+		if err != nil {
+			return market.Line{}, err
+		}
+	} else {
+		found, err := pr.q.AvailableNumbers(ctx, store.NumberSearch{Country: it.Country, State: it.State, Area: it.Area, Limit: 1 + pr.numbersTaken()})
+		if err != nil {
+			return market.Line{}, err
+		}
+		for _, f := range found {
+			if !pr.numberTaken(f.ID) {
+				n = f
+				break
+			}
+		}
+		if n.ID == "" {
+			return market.Line{}, &market.Error{Code: market.CodeNumberUnavailable, Param: "area",
+				Message: fmt.Sprintf("no free number in %s, %s", it.Area, it.Country)}
+		}
+	}
+	if pr.numberTaken(n.ID) {
+		return market.Line{}, &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "number " + n.Number + " is already in this order"}
+	}
+	if n.Currency != pr.cust.Currency {
+		return market.Line{}, market.Errorf(market.CodeCurrencyMismatch, "number %s is priced in %s, your account is in %s", n.Number, n.Currency, pr.cust.Currency)
+	}
+	pr.fp = append(pr.fp, fmt.Sprintf("num/%s=%d+%d", n.ID, n.SetupAmount, n.MonthlyAmount))
+	amount := n.SetupAmount + n.MonthlyAmount
+	return market.Line{Type: market.ItemPhoneNumber, Quantity: 1, UnitAmount: amount, Amount: amount, NumberID: n.ID,
+		PhoneNumber: n.Number, Start: pr.now, End: market.AddMonths(pr.now, 1),
+		Description: fmt.Sprintf("Phone number %s (%s): setup and first month", n.Number, n.Area)}, nil
+}
+
+func (pr *pricing) numbersTaken() int {
+	c := 0
+	for _, l := range pr.lines {
+		if l.Type == market.ItemPhoneNumber {
+			c++
+		}
+	}
+	return c
+}
+
+func (pr *pricing) numberTaken(id string) bool {
+	for _, l := range pr.lines {
+		if l.Type == market.ItemPhoneNumber && l.NumberID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// claimNumber sells the line's number to the customer, assigned to the
+// customer's SIP trunk. Error: number_unavailable when another order won it.
+func (s *Service) claimNumber(ctx context.Context, q *store.Q, pr *pricing, l *market.Line) error {
+	sip := ""
+	if accts, err := q.SIPAccounts(ctx, pr.cust.ID); err == nil {
+		for _, a := range accts {
+			if a.Kind == "trunk" {
+				sip = a.ID
+				break
+			}
+		}
+	}
+	if err := q.ClaimNumber(ctx, l.NumberID, pr.cust.ID, sip, pr.now, l.End); err != nil {
+		return err
+	}
+	return q.InsertNumberRental(ctx, l.NumberID, pr.cust.ID, pr.now)
+}
+
+// NumberQuarantine is how long a released number rests before it is sold
+// again.
+const NumberQuarantine = 90 * 24 * time.Hour
+
+// AssignNumber routes a held number to one of the customer's SIP accounts.
+// Errors: not_found (the number), invalid_request (the SIP account).
+func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID string) (store.Number, error) {
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockNumber(ctx, p.CustomerID, numberID); err != nil {
+			return err
+		}
+		if sipID != "" {
+			if _, err := q.SIPAccount(ctx, p.CustomerID, sipID); err != nil {
+				return market.Invalid("sip_account", "there is no SIP account %q", sipID)
+			}
+		}
+		return q.SetNumberSIPAccount(ctx, p.CustomerID, numberID, sipID)
+	})
+	if err != nil {
+		return store.Number{}, err
+	}
+	return s.store.Read().CustomerNumber(ctx, p.CustomerID, numberID)
+}
+
+// ReleaseNumber gives a number back: it leaves the customer at once and
+// rests in quarantine for 90 days. Nothing is refunded. Error: not_found.
+func (s *Service) ReleaseNumber(ctx context.Context, p Principal, numberID string) error {
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		n, err := q.LockNumber(ctx, p.CustomerID, numberID)
+		if err != nil {
+			return err
+		}
+		return q.UpdateNumberLifecycle(ctx, quarantined(n, s.now()))
+	})
+}
+
+// quarantined returns n released into quarantine at now.
+func quarantined(n store.Number, now time.Time) store.Number {
+	until := now.Add(NumberQuarantine)
+	n.Status, n.CustomerID, n.SIPAccountID = store.NumberQuarantine, "", ""
+	n.RenewsAt, n.GraceUntil, n.QuarantineUntil = nil, nil, &until
+	return n
+}
+
+// ImportRow names a row of an import that was not added.
+type ImportRow struct {
+	Number string
+}
+
+// ImportNumbers adds validated rows to the inventory, skipping numbers it
+// already holds; it returns how many were added and the duplicates.
+func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int, []ImportRow, error) {
+	var dup []ImportRow
+	added := 0
+	now := s.now()
+	const batch = 500
+	for start := 0; start < len(rows); start += batch {
+		end := min(start+batch, len(rows))
+		err := s.store.Tx(ctx, func(q *store.Q) error {
+			for _, r := range rows[start:end] {
+				err := q.InsertNumber(ctx, store.Number{ID: id.New("num"), Number: r.Number, Country: r.Country, State: r.State,
+					Area: r.Area, Type: r.Type, SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, Currency: r.Currency, CreatedAt: now})
+				if market.IsCode(err, market.CodeConflict) {
+					dup = append(dup, ImportRow{Number: r.Number})
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				added++
+			}
+			return nil
+		})
+		if err != nil {
+			return added, dup, err
+		}
+	}
+	return added, dup, nil
+}

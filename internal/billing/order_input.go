@@ -1,0 +1,143 @@
+package billing
+
+import (
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+// ItemInput is one item of an order or the cart (API.md ITEM).
+type ItemInput struct {
+	Type         string `json:"type" enum:"subscription,renewal,upgrade,licenses,phone_number,balance_top_up"`
+	Plan         string `json:"plan,omitempty" doc:"subscription, upgrade: the plan code."`
+	Quantity     int    `json:"quantity,omitempty" doc:"subscription: licenses; renewal: licenses of the new period (default: as now); licenses: licenses added."`
+	TermMonths   int    `json:"term_months,omitempty" doc:"subscription, renewal: term in months (renewal default: as now)."`
+	Trial        bool   `json:"trial,omitempty" doc:"subscription: start with the plan's free trial."`
+	AutoRenew    bool   `json:"auto_renew,omitempty" doc:"subscription: renew automatically at the end of the term."`
+	Subscription string `json:"subscription,omitempty" doc:"renewal, upgrade, licenses: the subscription."`
+	Number       string `json:"number,omitempty" doc:"phone_number: a given number in E.164."`
+	Country      string `json:"country,omitempty" doc:"phone_number: the first free number in this country..."`
+	State        string `json:"state,omitempty" doc:"...state (where the country has states)..."`
+	Area         string `json:"area,omitempty" doc:"...and area."`
+	Amount       int64  `json:"amount,omitempty" doc:"balance_top_up: amount in minor units of the account's currency."`
+}
+
+// CardInput is a card entered for one payment. It is tokenized at once and
+// never stored.
+type CardInput struct {
+	Number   string `json:"number"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
+	CVC      string `json:"cvc"`
+}
+
+// PaymentInput says how an order is paid.
+type PaymentInput struct {
+	Method        string     `json:"method" enum:"balance,card"`
+	PaymentMethod string     `json:"payment_method,omitempty" doc:"card: a saved card (pm_...)."`
+	Card          *CardInput `json:"card,omitempty" doc:"card: a new card."`
+	Save          bool       `json:"save,omitempty" doc:"card: save the new card for future payments."`
+}
+
+// OrderInput is the body of a quote or an order.
+type OrderInput struct {
+	Items          []ItemInput  `json:"items" minItems:"1" maxItems:"50"`
+	PromoCode      string       `json:"promo_code,omitempty"`
+	BillingAddress string       `json:"billing_address,omitempty" doc:"Required unless the order is only a top-up."`
+	Payment        PaymentInput `json:"payment,omitempty"`
+	QuoteToken     string       `json:"quote_token,omitempty" doc:"The quote_token of the quote the customer saw: if prices changed since, the order fails with price_changed and a fresh quote."`
+}
+
+// validateShape checks what can be checked without the database.
+func (in *OrderInput) validateShape(forQuote bool) error {
+	if len(in.Items) == 0 {
+		return market.Invalid("items", "an order needs at least one item")
+	}
+	if len(in.Items) > 50 {
+		return market.Invalid("items", "an order has at most 50 items")
+	}
+	for i := range in.Items {
+		if err := in.Items[i].validate(); err != nil {
+			if me, ok := err.(*market.Error); ok && me.Param != "" {
+				return me.WithParam("items[" + itoa(i) + "]." + me.Param)
+			}
+			return err
+		}
+	}
+	in.PromoCode = market.NormalizeCode(in.PromoCode)
+	if forQuote {
+		return nil
+	}
+	switch in.Payment.Method {
+	case "balance":
+		if in.Payment.Card != nil || in.Payment.PaymentMethod != "" {
+			return market.Invalid("payment.method", "a balance payment takes no card")
+		}
+	case "card":
+		if (in.Payment.Card == nil) == (in.Payment.PaymentMethod == "") {
+			return market.Invalid("payment.card", "give either a saved payment_method or a new card")
+		}
+	case "":
+		return market.Invalid("payment.method", "payment.method is required: balance or card")
+	default:
+		return market.Invalid("payment.method", "payment.method must be balance or card")
+	}
+	return nil
+}
+
+func (it *ItemInput) validate() error {
+	it.Plan = strings.TrimSpace(it.Plan)
+	switch market.ItemType(it.Type) {
+	case market.ItemSubscription:
+		if it.Plan == "" {
+			return market.Invalid("plan", "plan is required")
+		}
+		if it.TermMonths == 0 {
+			return market.Invalid("term_months", "term_months is required")
+		}
+		if it.Quantity < 0 || it.Quantity > market.MaxQuantity {
+			return market.Invalid("quantity", "quantity must be between 1 and %d", market.MaxQuantity)
+		}
+	case market.ItemRenewal:
+		if it.Subscription == "" {
+			return market.Invalid("subscription", "subscription is required")
+		}
+		if it.Quantity < 0 || it.Quantity > market.MaxQuantity || it.TermMonths < 0 {
+			return market.Invalid("quantity", "quantity and term_months must be positive")
+		}
+	case market.ItemUpgrade:
+		if it.Subscription == "" {
+			return market.Invalid("subscription", "subscription is required")
+		}
+		if it.Plan == "" {
+			return market.Invalid("plan", "plan is required")
+		}
+	case market.ItemLicenses:
+		if it.Subscription == "" {
+			return market.Invalid("subscription", "subscription is required")
+		}
+		if it.Quantity < 1 || it.Quantity > market.MaxQuantity {
+			return market.Invalid("quantity", "quantity (licenses to add) must be between 1 and %d", market.MaxQuantity)
+		}
+	case market.ItemPhoneNumber:
+		if it.Number == "" && (it.Country == "" || it.Area == "") {
+			return market.Invalid("number", "give a number, or a country and an area")
+		}
+	case market.ItemTopUp:
+		if it.Amount < 100 || it.Amount > 100_000_00 {
+			return market.Invalid("amount", "a top-up is between 1.00 and 100000.00")
+		}
+	case "":
+		return market.Invalid("type", "type is required")
+	default:
+		return market.Invalid("type", "unknown item type %q", it.Type)
+	}
+	return nil
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}

@@ -1,0 +1,183 @@
+// Package invoicedoc renders invoices and credit notes as PDF (maroto, with
+// embedded DejaVu fonts so that €, £, ₴ and accented names print) and as a
+// printable HTML page. Amounts arrive formatted: this package only lays out.
+package invoicedoc
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/johnfercher/maroto/v2"
+	"github.com/johnfercher/maroto/v2/pkg/components/text"
+	"github.com/johnfercher/maroto/v2/pkg/config"
+	"github.com/johnfercher/maroto/v2/pkg/consts/align"
+	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
+	"github.com/johnfercher/maroto/v2/pkg/core"
+	"github.com/johnfercher/maroto/v2/pkg/core/entity"
+	"github.com/johnfercher/maroto/v2/pkg/props"
+	"github.com/johnfercher/maroto/v2/pkg/repository"
+)
+
+//go:embed fonts/DejaVuSans.ttf
+var regular []byte
+
+//go:embed fonts/DejaVuSans-Bold.ttf
+var bold []byte
+
+// Party is a seller or buyer: name, formatted address lines, VAT ID.
+type Party struct {
+	Name  string
+	Lines []string
+	VATID string
+}
+
+// Line is an invoice line with formatted values.
+type Line struct {
+	Description, Quantity, UnitPrice, Net, Discount, TaxRate, Tax, Total string
+}
+
+// Document is an invoice or credit note ready to lay out.
+type Document struct {
+	Kind                           string // "Invoice" or "Credit note"
+	Number                         string
+	IssuedAt                       time.Time
+	Seller                         Party
+	Buyer                          Party
+	Lines                          []Line
+	Subtotal, Discount, Tax, Total string
+	Currency                       string
+	PaymentNote                    string
+	Reference                      string
+	Notes                          []string
+}
+
+const family = "dejavu"
+
+var (
+	fontsOnce sync.Once
+	fonts     []*entity.CustomFont
+	fontsErr  error
+)
+
+func loadFonts() ([]*entity.CustomFont, error) {
+	fontsOnce.Do(func() {
+		fonts, fontsErr = repository.New().
+			AddUTF8FontFromBytes(family, fontstyle.Normal, regular).
+			AddUTF8FontFromBytes(family, fontstyle.Bold, bold).
+			AddUTF8FontFromBytes(family, fontstyle.Italic, regular).
+			AddUTF8FontFromBytes(family, fontstyle.BoldItalic, bold).
+			Load()
+	})
+	return fonts, fontsErr
+}
+
+// PDF renders the document as an A4 PDF.
+func PDF(d Document) ([]byte, error) {
+	fs, err := loadFonts()
+	if err != nil {
+		return nil, fmt.Errorf("invoicedoc: fonts: %w", err)
+	}
+	cfg := config.NewBuilder().WithCustomFonts(fs).WithDefaultFont(&props.Font{Family: family, Size: 9}).
+		WithPageNumber().WithLeftMargin(15).WithRightMargin(15).WithTopMargin(15).Build()
+	m := maroto.New(cfg)
+	b := props.Text{Style: fontstyle.Bold}
+	right := props.Text{Align: align.Right}
+	rightB := props.Text{Align: align.Right, Style: fontstyle.Bold}
+
+	m.AddRow(10, text.NewCol(6, d.Seller.Name, props.Text{Style: fontstyle.Bold, Size: 12}),
+		text.NewCol(6, d.Kind, props.Text{Style: fontstyle.Bold, Size: 16, Align: align.Right}))
+	left := append(append([]string{}, d.Seller.Lines...), vat(d.Seller.VATID))
+	rightLines := []string{"No. " + d.Number, "Date " + d.IssuedAt.Format("2006-01-02"), d.Reference}
+	for i := 0; i < max(len(left), len(rightLines)); i++ {
+		m.AddRow(5, text.NewCol(6, at(left, i)), text.NewCol(6, at(rightLines, i), right))
+	}
+	m.AddRow(6)
+	m.AddRow(6, text.NewCol(12, "Bill to", b))
+	m.AddRow(5, text.NewCol(12, d.Buyer.Name))
+	for _, l := range append(append([]string{}, d.Buyer.Lines...), vat(d.Buyer.VATID)) {
+		if l != "" {
+			m.AddRow(5, text.NewCol(12, l))
+		}
+	}
+	m.AddRow(6)
+	m.AddRow(7, text.NewCol(4, "Description", b), text.NewCol(1, "Qty", rightB), text.NewCol(2, "Unit price", rightB),
+		text.NewCol(1, "Net", rightB), text.NewCol(1, "Discount", rightB), text.NewCol(1, "Tax %", rightB),
+		text.NewCol(1, "Tax", rightB), text.NewCol(1, "Total", rightB))
+	for _, l := range d.Lines {
+		m.AddAutoRow(text.NewCol(4, l.Description), text.NewCol(1, l.Quantity, right), text.NewCol(2, l.UnitPrice, right),
+			text.NewCol(1, l.Net, right), text.NewCol(1, l.Discount, right), text.NewCol(1, l.TaxRate, right),
+			text.NewCol(1, l.Tax, right), text.NewCol(1, l.Total, right))
+	}
+	m.AddRow(6)
+	for _, t := range [][2]string{{"Subtotal", d.Subtotal}, {"Discount", d.Discount}, {"Tax", d.Tax}, {"Total " + d.Currency, d.Total}} {
+		st := right
+		if strings.HasPrefix(t[0], "Total") {
+			st = rightB
+		}
+		m.AddRow(6, text.NewCol(9, t[0], st), text.NewCol(3, t[1], st))
+	}
+	m.AddRow(6)
+	var rows []core.Row
+	for _, n := range append([]string{d.PaymentNote}, d.Notes...) {
+		if n != "" {
+			rows = append(rows, m.AddAutoRow(text.NewCol(12, n)))
+		}
+	}
+	_ = rows
+	doc, err := m.Generate()
+	if err != nil {
+		return nil, fmt.Errorf("invoicedoc: pdf: %w", err)
+	}
+	return doc.GetBytes(), nil
+}
+
+func vat(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "VAT ID " + id
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
+
+var page = template.Must(template.New("invoice").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Kind}} {{.Number}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}
+header{display:flex;justify-content:space-between;gap:2rem;flex-wrap:wrap}
+h1{margin:0;font-size:1.8rem}
+table{width:100%;border-collapse:collapse;margin:1.5rem 0}
+caption{text-align:left;font-weight:600;padding:.3rem 0}
+th,td{padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}
+th{text-align:left;background:#f2f2f2}
+td.n,th.n{text-align:right;white-space:nowrap}
+.totals{margin-left:auto;width:auto;min-width:18rem}
+.totals th{background:none;text-align:right}
+.total td,.total th{font-weight:700;border-top:2px solid #1b1b1b}
+@media print{body{margin:0}}
+</style></head><body>
+<header><div><strong>{{.Seller.Name}}</strong><br>{{range .Seller.Lines}}{{.}}<br>{{end}}{{if .Seller.VATID}}VAT ID {{.Seller.VATID}}{{end}}</div>
+<div><h1>{{.Kind}}</h1>No. {{.Number}}<br>Date {{.IssuedAt.Format "2006-01-02"}}<br>{{.Reference}}</div></header>
+<section aria-label="Bill to"><h2>Bill to</h2><p>{{.Buyer.Name}}<br>{{range .Buyer.Lines}}{{.}}<br>{{end}}{{if .Buyer.VATID}}VAT ID {{.Buyer.VATID}}{{end}}</p></section>
+<table><caption>Lines ({{.Currency}})</caption><thead><tr><th scope="col">Description</th><th scope="col" class="n">Qty</th><th scope="col" class="n">Unit price</th>
+<th scope="col" class="n">Net</th><th scope="col" class="n">Discount</th><th scope="col" class="n">Tax rate</th><th scope="col" class="n">Tax</th><th scope="col" class="n">Total</th></tr></thead>
+<tbody>{{range .Lines}}<tr><td>{{.Description}}</td><td class="n">{{.Quantity}}</td><td class="n">{{.UnitPrice}}</td><td class="n">{{.Net}}</td><td class="n">{{.Discount}}</td><td class="n">{{.TaxRate}}</td><td class="n">{{.Tax}}</td><td class="n">{{.Total}}</td></tr>{{end}}</tbody></table>
+<table class="totals"><caption>Totals</caption><tbody>
+<tr><th scope="row">Subtotal</th><td class="n">{{.Subtotal}}</td></tr><tr><th scope="row">Discount</th><td class="n">{{.Discount}}</td></tr>
+<tr><th scope="row">Tax</th><td class="n">{{.Tax}}</td></tr><tr class="total"><th scope="row">Total</th><td class="n">{{.Total}}</td></tr></tbody></table>
+<p>{{.PaymentNote}}</p>{{range .Notes}}<p>{{.}}</p>{{end}}
+</body></html>`))
+
+// HTML writes the document as a self-contained printable page.
+func HTML(w io.Writer, d Document) error { return page.Execute(w, d) }

@@ -1,0 +1,145 @@
+package market
+
+import (
+	"time"
+
+	"github.com/dialtone/dialtone/internal/money"
+)
+
+// ItemType is the kind of an order item.
+type ItemType string
+
+// Order item kinds (API.md "POST /v1/orders").
+const (
+	ItemSubscription ItemType = "subscription"
+	ItemRenewal      ItemType = "renewal"
+	ItemUpgrade      ItemType = "upgrade"
+	ItemLicenses     ItemType = "licenses"
+	ItemPhoneNumber  ItemType = "phone_number"
+	ItemTopUp        ItemType = "balance_top_up"
+)
+
+// Purpose is why money moved, as the Billing tab shows it.
+type Purpose string
+
+// Purposes of payments (PRODUCT.md "Billing history").
+const (
+	PurposeRefill       Purpose = "balance_refill"
+	PurposeSubscription Purpose = "subscription_purchase"
+	PurposeRenewal      Purpose = "renewal"
+	PurposeUpgrade      Purpose = "upgrade"
+	PurposeLicenses     Purpose = "licenses"
+	PurposePhoneNumber  Purpose = "phone_number"
+	PurposeNumberRental Purpose = "number_rental"
+	PurposeRefund       Purpose = "refund"
+	PurposeAdjustment   Purpose = "adjustment"
+	PurposeOrder        Purpose = "order" // an order mixing several kinds
+)
+
+// PurposeOf returns the purpose of an item kind.
+func PurposeOf(t ItemType) Purpose {
+	switch t {
+	case ItemSubscription:
+		return PurposeSubscription
+	case ItemRenewal:
+		return PurposeRenewal
+	case ItemUpgrade:
+		return PurposeUpgrade
+	case ItemLicenses:
+		return PurposeLicenses
+	case ItemPhoneNumber:
+		return PurposePhoneNumber
+	case ItemTopUp:
+		return PurposeRefill
+	}
+	return PurposeOrder
+}
+
+// Line is a priced order line. Amount is net before discount; Tax is on
+// Amount - Discount (API.md "Arithmetic").
+type Line struct {
+	Type        ItemType
+	Description string
+	Quantity    int
+	UnitAmount  int64
+	Amount      int64
+	Discount    int64
+	TaxRate     money.Rate
+	Tax         int64
+
+	Plan           string
+	Product        string
+	TermMonths     int
+	SubscriptionID string
+	NumberID       string
+	PhoneNumber    string
+	Trial          bool
+	// Start and End are the period a subscription or renewal line buys.
+	Start, End time.Time
+}
+
+// Total returns the line's amount after discount and with tax.
+func (l Line) Total() int64 { return l.Amount - l.Discount + l.Tax }
+
+// Taxable reports whether tax applies: everything but balance top-ups,
+// which are deposits.
+func (l Line) Taxable() bool { return l.Type != ItemTopUp }
+
+// Discountable reports whether a promo code may reduce the line.
+func (l Line) Discountable() bool { return l.Type != ItemTopUp && l.Type != ItemPhoneNumber }
+
+// ApplyTax sets each taxable line's rate and tax, rounded once per line.
+func ApplyTax(lines []Line, rate money.Rate) {
+	for i := range lines {
+		if !lines[i].Taxable() {
+			lines[i].TaxRate, lines[i].Tax = money.Rate{}, 0
+			continue
+		}
+		lines[i].TaxRate = rate
+		lines[i].Tax = rate.Apply(lines[i].Amount - lines[i].Discount)
+	}
+}
+
+// Totals are an order's sums.
+type Totals struct {
+	Subtotal, Discount, Tax, Total int64
+}
+
+// Sum returns the order totals: sums of the lines, total = subtotal -
+// discount + tax.
+func Sum(lines []Line) Totals {
+	var t Totals
+	for _, l := range lines {
+		t.Subtotal += l.Amount
+		t.Discount += l.Discount
+		t.Tax += l.Tax
+	}
+	t.Total = t.Subtotal - t.Discount + t.Tax
+	return t
+}
+
+// TopUpTotal returns the part of the lines that is balance top-ups.
+func TopUpTotal(lines []Line) int64 {
+	var s int64
+	for _, l := range lines {
+		if l.Type == ItemTopUp {
+			s += l.Amount
+		}
+	}
+	return s
+}
+
+// PurposeOfLines returns the purpose of an order: that of its items when
+// they are all of one kind, else PurposeOrder.
+func PurposeOfLines(lines []Line) Purpose {
+	if len(lines) == 0 {
+		return PurposeOrder
+	}
+	p := PurposeOf(lines[0].Type)
+	for _, l := range lines[1:] {
+		if PurposeOf(l.Type) != p {
+			return PurposeOrder
+		}
+	}
+	return p
+}

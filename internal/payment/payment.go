@@ -1,0 +1,255 @@
+// Package payment is the card gateway port and the sandbox gateway. Card
+// numbers and CVCs only pass through: a card becomes a token at once, and
+// only the token, brand, last 4 and expiry may be kept by callers.
+package payment
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Card is a card as entered, for one tokenization. Never persist it.
+type Card struct {
+	Number   string
+	ExpMonth int
+	ExpYear  int
+	CVC      string
+}
+
+// Token is what may be kept of a card.
+type Token struct {
+	Token    string
+	Brand    string
+	Last4    string
+	ExpMonth int
+	ExpYear  int
+}
+
+// ChargeInput is a charge of a tokenized card.
+type ChargeInput struct {
+	Token          string
+	Amount         int64
+	Currency       string
+	Description    string
+	IdempotencyKey string
+}
+
+// Charge is a successful charge.
+type Charge struct{ ID string }
+
+// RefundInput gives (part of) a charge back.
+type RefundInput struct {
+	ChargeID string
+	Amount   int64
+	Currency string
+}
+
+// Refund is a successful refund.
+type Refund struct{ ID string }
+
+// Error is a payment failure the customer can act on.
+type Error struct {
+	Code    string // "invalid_card" (Param names the field) or "card_declined"
+	Reason  string // card_declined: "generic_decline", "insufficient_funds", "expired_card"
+	Param   string // invalid_card: "card.number", "card.exp_month", "card.exp_year", "card.cvc"
+	Message string
+}
+
+// Error implements error; it never contains card data.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Gateway is a card processor.
+type Gateway interface {
+	// Tokenize checks a card and returns a token. Errors: *Error invalid_card.
+	Tokenize(ctx context.Context, c Card, now time.Time) (Token, error)
+	// Charge charges a token. Errors: *Error card_declined.
+	Charge(ctx context.Context, in ChargeInput) (Charge, error)
+	// Refund gives back (part of) a charge.
+	Refund(ctx context.Context, in RefundInput) (Refund, error)
+	// Name names the gateway.
+	Name() string
+}
+
+// Luhn reports whether a digit string passes the Luhn check.
+func Luhn(digits string) bool {
+	if digits == "" {
+		return false
+	}
+	sum, double := 0, false
+	for i := len(digits) - 1; i >= 0; i-- {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		d := int(c - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// NormalizeNumber strips spaces and dashes; ok only for 12-19 digits.
+func NormalizeNumber(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-':
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	n := b.String()
+	return n, len(n) >= 12 && len(n) <= 19
+}
+
+// DetectBrand names the card network of a number by its prefix.
+func DetectBrand(n string) string {
+	p := func(k int) int {
+		if len(n) < k {
+			return -1
+		}
+		v := 0
+		for _, c := range n[:k] {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	switch {
+	case strings.HasPrefix(n, "4"):
+		return "visa"
+	case p(2) >= 51 && p(2) <= 55, p(4) >= 2221 && p(4) <= 2720:
+		return "mastercard"
+	case p(2) == 34 || p(2) == 37:
+		return "amex"
+	case p(4) == 6011 || p(2) == 65 || (p(3) >= 644 && p(3) <= 649):
+		return "discover"
+	case p(4) >= 3528 && p(4) <= 3589:
+		return "jcb"
+	case p(2) == 36 || p(2) == 38 || (p(3) >= 300 && p(3) <= 305):
+		return "diners"
+	case p(2) == 62:
+		return "unionpay"
+	}
+	return "unknown"
+}
+
+// Sandbox is the test gateway: stateless (the outcome is in the token), so
+// saved cards keep working across restarts.
+type Sandbox struct {
+	mu      sync.Mutex
+	charges map[string]string
+}
+
+// NewSandbox returns a sandbox gateway.
+func NewSandbox() *Sandbox { return &Sandbox{charges: map[string]string{}} }
+
+// Name implements Gateway.
+func (*Sandbox) Name() string { return "sandbox" }
+
+var outcomes = map[string]string{
+	"4000000000000002": "decline",
+	"4000000000009995": "funds",
+	"4000000000000341": "decline",
+	"4000000000000069": "expired",
+}
+
+// randLetters returns n random lower-case letters: identifiers with no
+// digits, so no token or charge ID can ever look like a card number.
+func randLetters(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = 'a' + b[i]%26
+	}
+	return string(b)
+}
+
+// Tokenize implements Gateway.
+func (*Sandbox) Tokenize(_ context.Context, c Card, now time.Time) (Token, error) {
+	n, ok := NormalizeNumber(c.Number)
+	if !ok || !Luhn(n) {
+		return Token{}, &Error{Code: "invalid_card", Param: "card.number", Message: "the card number is not valid"}
+	}
+	if c.ExpMonth < 1 || c.ExpMonth > 12 {
+		return Token{}, &Error{Code: "invalid_card", Param: "card.exp_month", Message: "the expiry month must be 1 to 12"}
+	}
+	y := c.ExpYear
+	if y < 100 {
+		y += 2000
+	}
+	now = now.UTC()
+	if y < now.Year() || y == now.Year() && time.Month(c.ExpMonth) < now.Month() {
+		return Token{}, &Error{Code: "invalid_card", Param: "card.exp_year", Message: "the card has expired"}
+	}
+	if y > now.Year()+25 {
+		return Token{}, &Error{Code: "invalid_card", Param: "card.exp_year", Message: "the expiry year is too far ahead"}
+	}
+	brand := DetectBrand(n)
+	want := 3
+	if brand == "amex" {
+		want = 4
+	}
+	if len(c.CVC) != want || strings.Trim(c.CVC, "0123456789") != "" {
+		return Token{}, &Error{Code: "invalid_card", Param: "card.cvc", Message: fmt.Sprintf("the security code has %d digits", want)}
+	}
+	outcome := outcomes[n]
+	if outcome == "" {
+		outcome = "ok"
+	}
+	return Token{Token: "tok_sandbox_" + outcome + "_" + randLetters(20), Brand: brand, Last4: n[len(n)-4:], ExpMonth: c.ExpMonth, ExpYear: y}, nil
+}
+
+// Charge implements Gateway.
+func (s *Sandbox) Charge(_ context.Context, in ChargeInput) (Charge, error) {
+	if in.Amount <= 0 || len(in.Currency) != 3 || strings.ToUpper(in.Currency) != in.Currency {
+		return Charge{}, fmt.Errorf("payment: bad charge %d %q", in.Amount, in.Currency)
+	}
+	parts := strings.Split(in.Token, "_")
+	if len(parts) != 4 || parts[0] != "tok" || parts[1] != "sandbox" {
+		return Charge{}, &Error{Code: "card_declined", Reason: "generic_decline", Message: "the card was declined"}
+	}
+	switch parts[2] {
+	case "ok":
+	case "funds":
+		return Charge{}, &Error{Code: "card_declined", Reason: "insufficient_funds", Message: "the card was declined: insufficient funds"}
+	case "expired":
+		return Charge{}, &Error{Code: "card_declined", Reason: "expired_card", Message: "the card was declined: it has expired"}
+	default:
+		return Charge{}, &Error{Code: "card_declined", Reason: "generic_decline", Message: "the card was declined"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.IdempotencyKey != "" {
+		if id, ok := s.charges[in.IdempotencyKey]; ok {
+			return Charge{ID: id}, nil
+		}
+	}
+	id := "ch_" + randLetters(20)
+	if in.IdempotencyKey != "" {
+		s.charges[in.IdempotencyKey] = id
+	}
+	return Charge{ID: id}, nil
+}
+
+// Refund implements Gateway.
+func (*Sandbox) Refund(_ context.Context, in RefundInput) (Refund, error) {
+	if !strings.HasPrefix(in.ChargeID, "ch_") {
+		return Refund{}, fmt.Errorf("payment: unknown charge %q", in.ChargeID)
+	}
+	if in.Amount < 0 {
+		return Refund{}, fmt.Errorf("payment: negative refund")
+	}
+	return Refund{ID: "re_" + randLetters(20)}, nil
+}

@@ -1,0 +1,287 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// out wraps a response body.
+type out[T any] struct{ Body T }
+
+func reply[T any](v T) *out[T] { return &out[T]{Body: v} }
+
+type idPath struct {
+	ID string `path:"id" maxLength:"100"`
+}
+
+type idemHeader struct {
+	IdempotencyKey string `header:"Idempotency-Key" required:"false" maxLength:"255" doc:"Retry-safe key: the same key with the same request within 24 hours returns the first response again."`
+}
+
+// Deleted is the answer to a DELETE.
+type Deleted struct {
+	ID      string `json:"id"`
+	Deleted bool   `json:"deleted"`
+}
+
+// customer returns the calling customer. Error: unauthenticated.
+func customer(ctx context.Context) (billing.Principal, error) {
+	p, ok := principalOf(ctx)
+	if !ok || p.Operator || p.CustomerID == "" {
+		return p, &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: send Authorization: Bearer <token> from POST /v1/sessions"}
+	}
+	return p, nil
+}
+
+func (s *Server) listPlans(ctx context.Context, _ *struct{}) (*out[List[ProductResponse]], error) {
+	plans, err := s.svc.Plans(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var res List[ProductResponse]
+	res.Data = []ProductResponse{}
+	idx := map[string]int{}
+	for _, p := range plans {
+		i, ok := idx[p.Product]
+		if !ok {
+			i = len(res.Data)
+			idx[p.Product] = i
+			res.Data = append(res.Data, ProductResponse{Code: p.Product, Name: p.ProductName})
+		}
+		res.Data[i].Plans = append(res.Data[i].Plans, planResponse(p))
+	}
+	return reply(res), nil
+}
+
+type signupIn struct {
+	idemHeader
+	Body billing.SignupInput
+}
+
+// SignupResponse is a new account.
+type SignupResponse struct {
+	Customer CustomerResponse `json:"customer"`
+	User     UserResponse     `json:"user"`
+}
+
+func (s *Server) signup(ctx context.Context, in *signupIn) (*out[SignupResponse], error) {
+	c, u, err := s.svc.Signup(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return reply(SignupResponse{Customer: customerResponse(c), User: userResponse(u, "active")}), nil
+}
+
+type sessionIn struct {
+	idemHeader
+	Body struct {
+		Email    string `json:"email" maxLength:"254"`
+		Password string `json:"password" maxLength:"128"`
+	}
+}
+
+// SessionResponse is a new login session.
+type SessionResponse struct {
+	Token    string           `json:"token" doc:"Send as Authorization: Bearer <token>."`
+	Customer CustomerResponse `json:"customer"`
+}
+
+type sessionOut struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+	Body      SessionResponse
+}
+
+func (s *Server) createSession(ctx context.Context, in *sessionIn) (*sessionOut, error) {
+	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &sessionOut{SetCookie: s.cookie(tok, ctx), Body: SessionResponse{Token: tok, Customer: customerResponse(c)}}, nil
+}
+
+// cookie returns the session cookie: HttpOnly, SameSite=Lax, Secure when
+// the request came over TLS.
+func (s *Server) cookie(tok string, ctx context.Context) http.Cookie {
+	secure, _ := ctx.Value(keySecure).(bool)
+	return http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: int((30 * 24 * time.Hour).Seconds())}
+}
+
+func (s *Server) deleteSession(ctx context.Context, _ *struct{}) (*out[Deleted], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.Logout(ctx, p); err != nil {
+		return nil, err
+	}
+	return reply(Deleted{ID: "current", Deleted: true}), nil
+}
+
+func (s *Server) getAccount(ctx context.Context, _ *struct{}) (*out[CustomerResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(customerResponse(c)), nil
+}
+
+type listIn struct {
+	PageParams
+}
+
+func (s *Server) listSubscriptions(ctx context.Context, in *listIn) (*out[List[SubscriptionResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := s.svc.Subscriptions(ctx, p, in.page())
+	if err != nil {
+		return nil, err
+	}
+	now := s.svc.Now()
+	return reply(listOf(subs, in.Limit, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) })), nil
+}
+
+func (s *Server) getSubscription(ctx context.Context, in *idPath) (*out[SubscriptionResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.svc.Subscription(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(subscriptionResponse(sub, s.svc.Now())), nil
+}
+
+type subPatchIn struct {
+	ID   string `path:"id" maxLength:"100"`
+	Body struct {
+		AutoRenew *bool `json:"auto_renew,omitempty"`
+	}
+}
+
+func (s *Server) updateSubscription(ctx context.Context, in *subPatchIn) (*out[SubscriptionResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Body.AutoRenew == nil {
+		sub, err := s.svc.Subscription(ctx, p, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return reply(subscriptionResponse(sub, s.svc.Now())), nil
+	}
+	sub, err := s.svc.SetAutoRenew(ctx, p, in.ID, *in.Body.AutoRenew)
+	if err != nil {
+		return nil, err
+	}
+	return reply(subscriptionResponse(sub, s.svc.Now())), nil
+}
+
+func (s *Server) userStatuses(ctx context.Context, p billing.Principal) (map[string]market.Subscription, error) {
+	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: 1000})
+	m := map[string]market.Subscription{}
+	for _, x := range subs {
+		m[x.ID] = x
+	}
+	return m, err
+}
+
+func (s *Server) listUsers(ctx context.Context, _ *struct{}) (*out[List[UserResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.svc.Users(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := s.userStatuses(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	now := s.svc.Now()
+	return reply(listOf(users, 1000, func(u store.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
+}
+
+type userIn struct {
+	idemHeader
+	Body billing.UserInput
+}
+
+func (s *Server) createUser(ctx context.Context, in *userIn) (*out[UserResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.svc.CreateUser(ctx, p, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return reply(userResponse(u, "active")), nil
+}
+
+func (s *Server) deleteUser(ctx context.Context, in *idPath) (*out[Deleted], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteUser(ctx, p, in.ID); err != nil {
+		return nil, err
+	}
+	return reply(Deleted{ID: in.ID, Deleted: true}), nil
+}
+
+type transactionsIn struct {
+	PageParams
+	Purpose string    `query:"purpose" enum:"balance_refill,subscription_purchase,renewal,upgrade,licenses,phone_number,number_rental,refund,adjustment,order," doc:"Only this purpose."`
+	From    time.Time `query:"from" doc:"Only payments at or after this time."`
+	To      time.Time `query:"to" doc:"Only payments before this time."`
+	Format  string    `query:"format" enum:"json,csv," doc:"csv: the same rows as CSV."`
+}
+
+func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out[List[TransactionResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := store.PaymentFilter{Purpose: in.Purpose, Page: in.page()}
+	if !in.From.IsZero() {
+		f.From = &in.From
+	}
+	if !in.To.IsZero() {
+		f.To = &in.To
+	}
+	if in.Format == "csv" && in.Limit == 0 {
+		f.Limit = 1000
+	}
+	rows, err := s.svc.Transactions(ctx, p, f)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, f.Limit, transactionResponse)), nil
+}
+
+func (s *Server) listBalanceEntries(ctx context.Context, in *listIn) (*out[List[EntryResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.svc.BalanceEntries(ctx, p, in.page())
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, in.Limit, entryResponse)), nil
+}

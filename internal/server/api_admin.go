@@ -1,0 +1,505 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// operator checks the admin token. Errors: unauthenticated, forbidden.
+func operator(ctx context.Context) error {
+	p, ok := principalOf(ctx)
+	switch {
+	case !ok:
+		return &market.Error{Code: market.CodeUnauthenticated, Message: "send the admin token as Authorization: Bearer <token>"}
+	case !p.Operator:
+		return &market.Error{Code: market.CodeForbidden, Message: "this is the operator's API"}
+	}
+	return nil
+}
+
+func (s *Server) adminListPlans(ctx context.Context, _ *struct{}) (*out[List[PlanResponse]], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	plans, err := s.svc.Plans(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(plans, 1000, planResponse)), nil
+}
+
+// PlanInput is a plan as the operator defines it.
+type PlanInput struct {
+	Code        string         `json:"code,omitempty" maxLength:"40"`
+	Name        string         `json:"name,omitempty" maxLength:"100"`
+	Product     string         `json:"product,omitempty" maxLength:"40"`
+	ProductName string         `json:"product_name,omitempty" maxLength:"100"`
+	Description *string        `json:"description,omitempty" maxLength:"500"`
+	Rank        *int           `json:"rank,omitempty"`
+	MinLicenses *int           `json:"min_licenses,omitempty"`
+	MaxLicenses *int           `json:"max_licenses,omitempty"`
+	Terms       []int          `json:"terms,omitempty"`
+	Prices      []market.Price `json:"prices,omitempty"`
+	TrialDays   *int           `json:"trial_days,omitempty"`
+	Active      *bool          `json:"active,omitempty"`
+}
+
+// apply overlays the fields given on p.
+func (in PlanInput) apply(p market.Plan) market.Plan {
+	if in.Code != "" {
+		p.Code = in.Code
+	}
+	if in.Name != "" {
+		p.Name = in.Name
+	}
+	if in.Product != "" {
+		p.Product = in.Product
+	}
+	if in.ProductName != "" {
+		p.ProductName = in.ProductName
+	}
+	if in.Description != nil {
+		p.Description = *in.Description
+	}
+	if in.Rank != nil {
+		p.Rank = *in.Rank
+	}
+	if in.MinLicenses != nil {
+		p.MinLicenses = *in.MinLicenses
+	}
+	if in.MaxLicenses != nil {
+		p.MaxLicenses = *in.MaxLicenses
+	}
+	if in.Terms != nil {
+		p.Terms = in.Terms
+	}
+	if in.Prices != nil {
+		p.Prices = in.Prices
+	}
+	if in.TrialDays != nil {
+		p.TrialDays = *in.TrialDays
+	}
+	if in.Active != nil {
+		p.Active = *in.Active
+	}
+	return p
+}
+
+type planIn struct {
+	idemHeader
+	Body PlanInput
+}
+
+func (s *Server) adminCreatePlan(ctx context.Context, in *planIn) (*out[PlanResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	p := in.Body.apply(market.Plan{Active: true})
+	if p.ProductName == "" {
+		p.ProductName = p.Name
+	}
+	res, err := s.svc.SavePlan(ctx, p, true)
+	if err != nil {
+		return nil, err
+	}
+	return reply(planResponse(res)), nil
+}
+
+type planPatchIn struct {
+	Code string `path:"code" maxLength:"40"`
+	Body PlanInput
+}
+
+func (s *Server) adminUpdatePlan(ctx context.Context, in *planPatchIn) (*out[PlanResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	cur, err := s.svc.Plan(ctx, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	in.Body.Code = ""
+	res, err := s.svc.SavePlan(ctx, in.Body.apply(cur), false)
+	if err != nil {
+		return nil, err
+	}
+	return reply(planResponse(res)), nil
+}
+
+// PromoInput is a promo code as the operator defines it.
+type PromoInput struct {
+	Code              string     `json:"code,omitempty" maxLength:"40"`
+	PercentOff        *string    `json:"percent_off,omitempty" doc:"Percent as a decimal string, e.g. \"20\"."`
+	AmountOff         *int64     `json:"amount_off,omitempty" doc:"Minor units of currency."`
+	Currency          *string    `json:"currency,omitempty"`
+	Plans             []string   `json:"plans,omitempty" doc:"Only these plans (default: all)."`
+	Terms             []int      `json:"terms,omitempty" doc:"Only these terms (default: all)."`
+	ValidFrom         *time.Time `json:"valid_from,omitempty"`
+	ValidUntil        *time.Time `json:"valid_until,omitempty"`
+	MaxRedemptions    *int       `json:"max_redemptions,omitempty" doc:"0: no limit."`
+	MaxPerCustomer    *int       `json:"max_per_customer,omitempty" doc:"Default 1; 0: no limit."`
+	FirstPurchaseOnly *bool      `json:"first_purchase_only,omitempty"`
+	MinQuantity       *int       `json:"min_quantity,omitempty"`
+	Renewals          *bool      `json:"renewals,omitempty" doc:"Also on renewals, upgrades and added licenses."`
+	Active            *bool      `json:"active,omitempty"`
+}
+
+func (in PromoInput) apply(p market.Promo) (market.Promo, error) {
+	if in.Code != "" {
+		p.Code = in.Code
+	}
+	if in.PercentOff != nil {
+		r, err := money.ParseRate(*in.PercentOff)
+		if err != nil {
+			return p, market.Invalid("percent_off", "percent_off must be a decimal string between 0 and 100")
+		}
+		p.PercentOff, p.HasPercent, p.AmountOff, p.Currency = r, true, 0, ""
+	}
+	if in.AmountOff != nil {
+		p.AmountOff, p.HasPercent, p.PercentOff = *in.AmountOff, false, money.Rate{}
+	}
+	if in.Currency != nil {
+		p.Currency = *in.Currency
+	}
+	if in.Plans != nil {
+		p.Plans = in.Plans
+	}
+	if in.Terms != nil {
+		p.Terms = in.Terms
+	}
+	if in.ValidFrom != nil {
+		t := in.ValidFrom.UTC()
+		p.ValidFrom = &t
+	}
+	if in.ValidUntil != nil {
+		t := in.ValidUntil.UTC()
+		p.ValidUntil = &t
+	}
+	for _, f := range []struct {
+		src *int
+		dst *int
+	}{{in.MaxRedemptions, &p.MaxRedemptions}, {in.MaxPerCustomer, &p.MaxPerCustomer}, {in.MinQuantity, &p.MinQuantity}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	for _, f := range []struct {
+		src *bool
+		dst *bool
+	}{{in.FirstPurchaseOnly, &p.FirstPurchaseOnly}, {in.Renewals, &p.Renewals}, {in.Active, &p.Active}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return p, nil
+}
+
+// PromoResponse is a promo code with its redemptions.
+type PromoResponse struct {
+	Code              string     `json:"code"`
+	PercentOff        string     `json:"percent_off,omitempty"`
+	AmountOff         int64      `json:"amount_off,omitempty"`
+	Currency          string     `json:"currency,omitempty"`
+	Plans             []string   `json:"plans"`
+	Terms             []int      `json:"terms"`
+	ValidFrom         *time.Time `json:"valid_from"`
+	ValidUntil        *time.Time `json:"valid_until"`
+	MaxRedemptions    int        `json:"max_redemptions"`
+	MaxPerCustomer    int        `json:"max_per_customer"`
+	FirstPurchaseOnly bool       `json:"first_purchase_only"`
+	MinQuantity       int        `json:"min_quantity"`
+	Renewals          bool       `json:"renewals"`
+	Active            bool       `json:"active"`
+	Redemptions       int        `json:"redemptions"`
+}
+
+func promoResponse(p market.Promo) PromoResponse {
+	r := PromoResponse{Code: p.Code, AmountOff: p.AmountOff, Currency: p.Currency, Plans: p.Plans, Terms: p.Terms,
+		ValidFrom: p.ValidFrom, ValidUntil: p.ValidUntil, MaxRedemptions: p.MaxRedemptions, MaxPerCustomer: p.MaxPerCustomer,
+		FirstPurchaseOnly: p.FirstPurchaseOnly, MinQuantity: p.MinQuantity, Renewals: p.Renewals, Active: p.Active, Redemptions: p.Redemptions}
+	if p.HasPercent {
+		r.PercentOff = p.PercentOff.String()
+	}
+	if r.Plans == nil {
+		r.Plans = []string{}
+	}
+	if r.Terms == nil {
+		r.Terms = []int{}
+	}
+	return r
+}
+
+func (s *Server) adminListPromos(ctx context.Context, _ *struct{}) (*out[List[PromoResponse]], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	ps, err := s.svc.Promos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(ps, 1000, promoResponse)), nil
+}
+
+type promoCreateIn struct {
+	idemHeader
+	Body PromoInput
+}
+
+func (s *Server) adminCreatePromo(ctx context.Context, in *promoCreateIn) (*out[PromoResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	p, err := in.Body.apply(market.Promo{MaxPerCustomer: 1, Active: true})
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.svc.SavePromo(ctx, p, true)
+	if err != nil {
+		return nil, err
+	}
+	return reply(promoResponse(res)), nil
+}
+
+type promoPatchIn struct {
+	Code string `path:"code" maxLength:"40"`
+	Body PromoInput
+}
+
+func (s *Server) adminUpdatePromo(ctx context.Context, in *promoPatchIn) (*out[PromoResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	cur, err := s.svc.Promo(ctx, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	in.Body.Code = ""
+	p, err := in.Body.apply(cur)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.svc.SavePromo(ctx, p, false)
+	if err != nil {
+		return nil, err
+	}
+	return reply(promoResponse(res)), nil
+}
+
+// TaxRateResponse is a country's tax rate.
+type TaxRateResponse struct {
+	Country   string    `json:"country"`
+	Percent   string    `json:"percent"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func taxRateResponse(t store.TaxRate) TaxRateResponse {
+	return TaxRateResponse{Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
+}
+
+func (s *Server) adminListTaxRates(ctx context.Context, _ *struct{}) (*out[List[TaxRateResponse]], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	rs, err := s.svc.TaxRates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(rs, 1000, taxRateResponse)), nil
+}
+
+type taxIn struct {
+	Country string `path:"country" minLength:"2" maxLength:"2"`
+	Body    struct {
+		Percent string `json:"percent" maxLength:"12" doc:"A decimal string, e.g. \"8.1\"."`
+	}
+}
+
+func (s *Server) adminSetTaxRate(ctx context.Context, in *taxIn) (*out[TaxRateResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	t, err := s.svc.SetTaxRate(ctx, in.Country, in.Body.Percent)
+	if err != nil {
+		return nil, err
+	}
+	return reply(taxRateResponse(t)), nil
+}
+
+func (s *Server) adminListCustomers(ctx context.Context, in *listIn) (*out[List[CustomerResponse]], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	cs, err := s.svc.Customers(ctx, in.page())
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(cs, in.Limit, customerResponse)), nil
+}
+
+func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	c, err := s.svc.Customer(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(customerResponse(c)), nil
+}
+
+type adjustIn struct {
+	idemHeader
+	ID   string `path:"id" maxLength:"100"`
+	Body billing.AdjustmentInput
+}
+
+func (s *Server) adminAdjustBalance(ctx context.Context, in *adjustIn) (*out[TransactionResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	p, err := s.svc.AdjustBalance(ctx, in.ID, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return reply(transactionResponse(p)), nil
+}
+
+// ClockResponse is the sandbox time.
+type ClockResponse struct {
+	Now     time.Time `json:"now"`
+	Offset  int64     `json:"offset_seconds" doc:"How far the sandbox clock is ahead of the wall clock."`
+	Sandbox bool      `json:"sandbox"`
+}
+
+func (s *Server) clockResponse() ClockResponse {
+	return ClockResponse{Now: s.svc.Now(), Offset: int64(s.cfg.SandboxClock.Offset().Seconds()), Sandbox: true}
+}
+
+func (s *Server) adminGetClock(ctx context.Context, _ *struct{}) (*out[ClockResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	if !s.cfg.Sandbox || s.cfg.SandboxClock == nil {
+		return nil, market.NotFound("clock")
+	}
+	return reply(s.clockResponse()), nil
+}
+
+type advanceIn struct {
+	idemHeader
+	Body struct {
+		Seconds int64      `json:"seconds,omitempty" minimum:"0" maximum:"315360000"`
+		To      *time.Time `json:"to,omitempty"`
+	}
+}
+
+func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[ClockResponse], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	if !s.cfg.Sandbox || s.cfg.SandboxClock == nil {
+		return nil, market.NotFound("clock")
+	}
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	d := time.Duration(in.Body.Seconds) * time.Second
+	if in.Body.To != nil {
+		now := s.svc.Now()
+		if in.Body.To.Before(now) {
+			return nil, market.Invalid("to", "the clock only moves forward (it is %s)", now.Format(time.RFC3339))
+		}
+		d = in.Body.To.Sub(now)
+	}
+	if d <= 0 && in.Body.To == nil {
+		return nil, market.Invalid("seconds", "give seconds > 0 or to")
+	}
+	if d > 10*365*24*time.Hour {
+		return nil, market.Invalid("seconds", "move at most ten years at once")
+	}
+	if s.cfg.RunDue != nil {
+		// Run due work step by step so that it happens in time order, as it
+		// would have with the clock running.
+		if err := s.cfg.RunDue(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.cfg.SandboxClock.Advance(d)
+	if s.cfg.RunDue != nil {
+		if err := s.cfg.RunDue(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return reply(s.clockResponse()), nil
+}
+
+// ImportResult reports an inventory import.
+type ImportResult struct {
+	Imported int              `json:"imported"`
+	Rejected []ImportRowError `json:"rejected"`
+}
+
+// ImportRowError is a rejected row of an import.
+type ImportRowError struct {
+	Line    int    `json:"line,omitempty" doc:"The row's line in the file (CSV) or position in the list (JSON), where known."`
+	Number  string `json:"number,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+type importIn struct {
+	idemHeader
+	ContentType string `header:"Content-Type"`
+	RawBody     []byte `contentType:"text/csv"`
+}
+
+func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[ImportResult], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	parse := inventory.ParseJSON
+	if strings.Contains(in.ContentType, "csv") || (len(in.RawBody) > 0 && bytes.TrimSpace(in.RawBody)[0] != '[') {
+		parse = inventory.ParseCSV
+	}
+	rows, bad, err := parse(bytes.NewReader(in.RawBody))
+	if err != nil {
+		return nil, market.Invalid("body", "%s", err.Error())
+	}
+	res := ImportResult{Rejected: []ImportRowError{}}
+	for _, b := range bad {
+		res.Rejected = append(res.Rejected, ImportRowError{Line: b.Line, Number: b.Number, Field: b.Field, Message: b.Message})
+	}
+	n, dup, err := s.svc.ImportNumbers(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	res.Imported = n
+	for _, d := range dup {
+		res.Rejected = append(res.Rejected, ImportRowError{Number: d.Number, Field: "number", Message: "already in the inventory"})
+	}
+	return reply(res), nil
+}
+
+type adminNumbersIn struct {
+	Status string `query:"status" enum:"available,active,grace,quarantine,"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"1000"`
+	After  string `query:"starting_after" doc:"The last number of the previous page."`
+}
+
+func (s *Server) adminListNumbers(ctx context.Context, in *adminNumbersIn) (*out[List[NumberResponse]], error) {
+	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	ns, err := s.svc.Store().Read().AdminNumbers(ctx, in.Status, store.Page{Limit: in.Limit, After: in.After})
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// CountryResponse is a country of the number inventory.
+type CountryResponse struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	HasStates bool   `json:"has_states"`
+	Available int    `json:"available"`
+}
+
+// FacetResponse is a state or area with free numbers.
+type FacetResponse struct {
+	Code      string `json:"code,omitempty"`
+	Name      string `json:"name"`
+	Available int    `json:"available"`
+}
+
+func (s *Server) listNumberCountries(ctx context.Context, _ *struct{}) (*out[List[CountryResponse]], error) {
+	if _, err := customer(ctx); err != nil {
+		return nil, err
+	}
+	fs, err := s.svc.Store().Read().NumberCountries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(fs, 1000, func(f store.Facet) CountryResponse {
+		return CountryResponse{Code: f.Value, Name: inventory.CountryName(f.Value), HasStates: inventory.HasStates(f.Value), Available: f.Available}
+	})), nil
+}
+
+type ccPath struct {
+	CC string `path:"cc" minLength:"2" maxLength:"2"`
+}
+
+func (s *Server) listNumberStates(ctx context.Context, in *ccPath) (*out[List[FacetResponse]], error) {
+	if _, err := customer(ctx); err != nil {
+		return nil, err
+	}
+	cc := strings.ToUpper(in.CC)
+	fs, err := s.svc.Store().Read().NumberStates(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(fs, 1000, func(f store.Facet) FacetResponse {
+		return FacetResponse{Code: f.Value, Name: inventory.StateName(cc, f.Value), Available: f.Available}
+	})), nil
+}
+
+type areasIn struct {
+	CC    string `path:"cc" minLength:"2" maxLength:"2"`
+	State string `query:"state" maxLength:"10"`
+}
+
+func (s *Server) listNumberAreas(ctx context.Context, in *areasIn) (*out[List[FacetResponse]], error) {
+	if _, err := customer(ctx); err != nil {
+		return nil, err
+	}
+	fs, err := s.svc.Store().Read().NumberAreas(ctx, strings.ToUpper(in.CC), strings.ToUpper(in.State))
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(fs, 1000, func(f store.Facet) FacetResponse { return FacetResponse{Name: f.Value, Available: f.Available} })), nil
+}
+
+type availableIn struct {
+	Country  string `query:"country" required:"true" minLength:"2" maxLength:"2"`
+	State    string `query:"state" maxLength:"10"`
+	Area     string `query:"area" maxLength:"100"`
+	Type     string `query:"type" enum:"local,mobile,toll_free,"`
+	Contains string `query:"contains" maxLength:"15" pattern:"^[0-9]*$" doc:"Digits the number contains."`
+	Limit    int    `query:"limit" minimum:"0" maximum:"100"`
+}
+
+func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*out[List[NumberResponse]], error) {
+	if _, err := customer(ctx); err != nil {
+		return nil, err
+	}
+	limit := in.Limit
+	if limit == 0 {
+		limit = 20
+	}
+	ns, err := s.svc.Store().Read().AvailableNumbers(ctx, store.NumberSearch{Country: strings.ToUpper(in.Country),
+		State: strings.ToUpper(in.State), Area: in.Area, Type: in.Type, Contains: in.Contains, Limit: limit + 1})
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(ns, limit, func(n store.Number) NumberResponse { return numberResponse(n, false) })), nil
+}
+
+func (s *Server) listNumbers(ctx context.Context, _ *struct{}) (*out[List[NumberResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := s.svc.Numbers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(ns, 1000, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
+}
+
+type numberPatchIn struct {
+	ID   string `path:"id" maxLength:"100"`
+	Body struct {
+		SIPAccount string `json:"sip_account" doc:"The SIP account to route the number to; empty for none."`
+	}
+}
+
+func (s *Server) updateNumber(ctx context.Context, in *numberPatchIn) (*out[NumberResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.svc.AssignNumber(ctx, p, in.ID, in.Body.SIPAccount)
+	if err != nil {
+		return nil, err
+	}
+	return reply(numberResponse(n, true)), nil
+}
+
+func (s *Server) releaseNumber(ctx context.Context, in *idPath) (*out[Deleted], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.ReleaseNumber(ctx, p, in.ID); err != nil {
+		return nil, err
+	}
+	return reply(Deleted{ID: in.ID, Deleted: true}), nil
+}
+
+func (s *Server) sipResponse(ctx context.Context, a store.SIPAccount, nums []store.Number, withPassword bool) SIPAccountResponse {
+	r := SIPAccountResponse{ID: a.ID, Kind: a.Kind, Username: a.Username, Domain: a.Domain, User: a.UserID, Numbers: []string{}}
+	for _, n := range nums {
+		if n.SIPAccountID == a.ID {
+			r.Numbers = append(r.Numbers, n.Number)
+		}
+	}
+	if withPassword {
+		r.Password = a.Password
+	}
+	return r
+}
+
+func (s *Server) listSIPAccounts(ctx context.Context, _ *struct{}) (*out[List[SIPAccountResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	accts, err := s.svc.SIPAccounts(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	nums, err := s.svc.Numbers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(accts, 1000, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, false) })), nil
+}
+
+func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.SIPAccount(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	nums, err := s.svc.Numbers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return reply(s.sipResponse(ctx, a, nums, p.IsAdmin())), nil
+}
+
+func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.svc.Store().Read().Notifications(ctx, p.CustomerID, in.page())
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, in.Limit, func(n store.Notification) NotificationResponse {
+		return NotificationResponse{ID: n.ID, Type: n.Type, Subject: n.Subject, Body: n.Body, ObjectType: n.ObjectType,
+			Object: n.ObjectID, CreatedAt: n.CreatedAt}
+	})), nil
+}

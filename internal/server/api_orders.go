@@ -1,0 +1,361 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+type orderIn struct {
+	idemHeader
+	Body billing.OrderInput
+}
+
+func (s *Server) createQuote(ctx context.Context, in *orderIn) (*out[QuoteResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.svc.Quote(ctx, p, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return reply(quoteResponse(q)), nil
+}
+
+func (s *Server) orderOut(ctx context.Context, o store.Order) (*out[OrderResponse], error) {
+	pay, err := s.svc.Store().Read().PaymentByID(ctx, o.PaymentID)
+	if err != nil && !market.IsCode(err, market.CodeNotFound) {
+		return nil, err
+	}
+	return reply(orderResponse(o, &pay)), nil
+}
+
+func (s *Server) createOrder(ctx context.Context, in *orderIn) (*out[OrderResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.svc.PlaceOrder(ctx, p, in.Body, "api")
+	if err != nil {
+		return nil, err
+	}
+	return s.orderOut(ctx, o)
+}
+
+func (s *Server) listOrders(ctx context.Context, in *listIn) (*out[List[OrderResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := s.svc.Orders(ctx, p, in.page())
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(orders, in.Limit, func(o store.Order) OrderResponse { return orderResponse(o, nil) })), nil
+}
+
+func (s *Server) getOrder(ctx context.Context, in *idPath) (*out[OrderResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.svc.Order(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.orderOut(ctx, o)
+}
+
+// CartItemResponse is an item in the cart.
+type CartItemResponse struct {
+	ID   string            `json:"id"`
+	Item billing.ItemInput `json:"item"`
+}
+
+// CartResponse is the cart and what it would cost now.
+type CartResponse struct {
+	Items      []CartItemResponse `json:"items"`
+	PromoCode  string             `json:"promo_code,omitempty"`
+	Quote      *QuoteResponse     `json:"quote,omitempty"`
+	QuoteError *ErrorObject       `json:"quote_error,omitempty" doc:"Why the cart cannot be bought as it is, if it cannot."`
+}
+
+func (s *Server) cartResponse(ctx context.Context, c billing.Cart) CartResponse {
+	r := CartResponse{Items: []CartItemResponse{}, PromoCode: c.PromoCode}
+	for _, e := range c.Items {
+		r.Items = append(r.Items, CartItemResponse{ID: e.ID, Item: e.Item})
+	}
+	if c.Quote != nil {
+		q := quoteResponse(*c.Quote)
+		r.Quote = &q
+	}
+	if c.QuoteError != nil {
+		e := toAPIError(ctx, s.log, c.QuoteError).Err
+		r.QuoteError = &e
+	}
+	return r
+}
+
+type cartIn struct {
+	BillingAddress string `query:"billing_address" doc:"Quote with this address's tax (default: the first address)."`
+}
+
+func (s *Server) getCart(ctx context.Context, in *cartIn) (*out[CartResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.Cart(ctx, p, in.BillingAddress)
+	if err != nil {
+		return nil, err
+	}
+	return reply(s.cartResponse(ctx, c)), nil
+}
+
+type cartItemIn struct {
+	idemHeader
+	Body billing.ItemInput
+}
+
+func (s *Server) addCartItem(ctx context.Context, in *cartItemIn) (*out[CartResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.svc.AddToCart(ctx, p, in.Body); err != nil {
+		return nil, err
+	}
+	return s.getCart(ctx, &cartIn{})
+}
+
+func (s *Server) removeCartItem(ctx context.Context, in *idPath) (*out[CartResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.RemoveFromCart(ctx, p, in.ID); err != nil {
+		return nil, err
+	}
+	return s.getCart(ctx, &cartIn{})
+}
+
+type promoIn struct {
+	Body struct {
+		Code string `json:"code" maxLength:"40" doc:"The code; empty removes it."`
+	}
+}
+
+func (s *Server) setCartPromo(ctx context.Context, in *promoIn) (*out[CartResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.svc.SetCartPromo(ctx, p, in.Body.Code)
+	if err != nil {
+		return nil, err
+	}
+	return reply(s.cartResponse(ctx, c)), nil
+}
+
+type checkoutIn struct {
+	idemHeader
+	Body billing.CheckoutInput
+}
+
+func (s *Server) checkoutCart(ctx context.Context, in *checkoutIn) (*out[OrderResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.svc.CheckoutCart(ctx, p, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return s.orderOut(ctx, o)
+}
+
+func (s *Server) listInvoices(ctx context.Context, in *listIn) (*out[List[InvoiceResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.svc.Invoices(ctx, p, in.page())
+	if err != nil {
+		return nil, err
+	}
+	res := listOf(rows, in.Limit, func(v store.Invoice) InvoiceResponse {
+		_, d, _ := s.svc.Invoice(ctx, p, v.ID)
+		return invoiceResponse(v, d)
+	})
+	return reply(res), nil
+}
+
+func (s *Server) getInvoice(ctx context.Context, in *idPath) (*out[InvoiceResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	invID := strings.TrimSuffix(strings.TrimSuffix(in.ID, ".pdf"), ".html")
+	v, d, err := s.svc.Invoice(ctx, p, invID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(invoiceResponse(v, d)), nil
+}
+
+func (s *Server) listAddresses(ctx context.Context, _ *struct{}) (*out[List[AddressResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.svc.Addresses(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, 1000, addressResponse)), nil
+}
+
+type addressIn struct {
+	idemHeader
+	Body billing.AddressInput
+}
+
+func (s *Server) createAddress(ctx context.Context, in *addressIn) (*out[AddressResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.SaveAddress(ctx, p, "", in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return reply(addressResponse(a)), nil
+}
+
+func (s *Server) getAddress(ctx context.Context, in *idPath) (*out[AddressResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.Address(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(addressResponse(a)), nil
+}
+
+type addressPatchIn struct {
+	ID   string `path:"id" maxLength:"100"`
+	Body struct {
+		Name       *string `json:"name,omitempty"`
+		Line1      *string `json:"line1,omitempty"`
+		Line2      *string `json:"line2,omitempty"`
+		City       *string `json:"city,omitempty"`
+		PostalCode *string `json:"postal_code,omitempty"`
+		State      *string `json:"state,omitempty"`
+		Country    *string `json:"country,omitempty"`
+		VATID      *string `json:"vat_id,omitempty"`
+	}
+}
+
+func (s *Server) updateAddress(ctx context.Context, in *addressPatchIn) (*out[AddressResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.svc.Address(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	a := billing.AddressInput{Name: cur.Name, Line1: cur.Line1, Line2: cur.Line2, City: cur.City, PostalCode: cur.PostalCode,
+		State: cur.State, Country: cur.Country, VATID: cur.VATID}
+	b := in.Body
+	for _, f := range []struct {
+		src *string
+		dst *string
+	}{{b.Name, &a.Name}, {b.Line1, &a.Line1}, {b.Line2, &a.Line2}, {b.City, &a.City}, {b.PostalCode, &a.PostalCode},
+		{b.State, &a.State}, {b.Country, &a.Country}, {b.VATID, &a.VATID}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	res, err := s.svc.SaveAddress(ctx, p, in.ID, a)
+	if err != nil {
+		return nil, err
+	}
+	return reply(addressResponse(res)), nil
+}
+
+func (s *Server) deleteAddress(ctx context.Context, in *idPath) (*out[Deleted], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteAddress(ctx, p, in.ID); err != nil {
+		return nil, err
+	}
+	return reply(Deleted{ID: in.ID, Deleted: true}), nil
+}
+
+func (s *Server) listPaymentMethods(ctx context.Context, _ *struct{}) (*out[List[PaymentMethodResponse]], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.svc.Cards(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, 1000, paymentMethodResponse)), nil
+}
+
+type cardIn struct {
+	idemHeader
+	Body struct {
+		Card billing.CardInput `json:"card"`
+	}
+}
+
+func (s *Server) createPaymentMethod(ctx context.Context, in *cardIn) (*out[PaymentMethodResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := s.svc.AddCard(ctx, p, in.Body.Card)
+	if err != nil {
+		return nil, err
+	}
+	return reply(paymentMethodResponse(pm)), nil
+}
+
+func (s *Server) deletePaymentMethod(ctx context.Context, in *idPath) (*out[Deleted], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.svc.DeleteCard(ctx, p, in.ID); err != nil {
+		return nil, err
+	}
+	return reply(Deleted{ID: in.ID, Deleted: true}), nil
+}
+
+type pmDefaultIn struct {
+	idemHeader
+	ID string `path:"id" maxLength:"100"`
+}
+
+func (s *Server) defaultPaymentMethod(ctx context.Context, in *pmDefaultIn) (*out[PaymentMethodResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := s.svc.SetDefaultCard(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(paymentMethodResponse(pm)), nil
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+// statusOf is the one table from contract codes to HTTP statuses.
+var statusOf = map[market.Code]int{
+	market.CodeInvalidRequest:       http.StatusBadRequest,
+	market.CodeUnauthenticated:      http.StatusUnauthorized,
+	market.CodeForbidden:            http.StatusForbidden,
+	market.CodeNotFound:             http.StatusNotFound,
+	market.CodeInsufficientFunds:    http.StatusPaymentRequired,
+	market.CodeCardDeclined:         http.StatusPaymentRequired,
+	market.CodeNumberUnavailable:    http.StatusConflict,
+	market.CodeLicenseLimitReached:  http.StatusConflict,
+	market.CodeIdempotencyKeyInUse:  http.StatusConflict,
+	market.CodePriceChanged:         http.StatusConflict,
+	market.CodeConflict:             http.StatusConflict,
+	market.CodeMinLicenses:          http.StatusUnprocessableEntity,
+	market.CodeMaxLicenses:          http.StatusUnprocessableEntity,
+	market.CodeInvalidTerm:          http.StatusUnprocessableEntity,
+	market.CodeDowngradeNotAllowed:  http.StatusUnprocessableEntity,
+	market.CodeTrialAlreadyUsed:     http.StatusUnprocessableEntity,
+	market.CodePromoInvalid:         http.StatusUnprocessableEntity,
+	market.CodePromoExhausted:       http.StatusUnprocessableEntity,
+	market.CodeCurrencyMismatch:     http.StatusUnprocessableEntity,
+	market.CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,
+	market.CodeRateLimited:          http.StatusTooManyRequests,
+	market.CodeInternal:             http.StatusInternalServerError,
+}
+
+// ErrorObject is the body of every error (API.md "Errors").
+type ErrorObject struct {
+	Code        string         `json:"code" doc:"The contract's error code."`
+	Message     string         `json:"message"`
+	Param       string         `json:"param,omitempty" doc:"The offending field, if one."`
+	Missing     *int64         `json:"missing,omitempty" doc:"insufficient_funds: how much is missing, in minor units."`
+	Currency    string         `json:"currency,omitempty"`
+	DeclineCode string         `json:"decline_code,omitempty" doc:"card_declined: generic_decline, insufficient_funds or expired_card."`
+	Quote       *QuoteResponse `json:"quote,omitempty" doc:"price_changed: the fresh quote."`
+}
+
+// APIError is an error response; it satisfies huma.StatusError.
+type APIError struct {
+	status int
+	Err    ErrorObject `json:"error"`
+}
+
+// Error implements error.
+func (e *APIError) Error() string { return e.Err.Code + ": " + e.Err.Message }
+
+// GetStatus implements huma.StatusError.
+func (e *APIError) GetStatus() int { return e.status }
+
+// toAPIError converts any error to the contract's shape. Errors without a
+// contract code are internal: logged with detail, answered without.
+func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var me *market.Error
+	if !errors.As(err, &me) {
+		if errors.Is(err, context.Canceled) {
+			return &APIError{status: 499, Err: ErrorObject{Code: string(market.CodeInvalidRequest), Message: "request canceled"}}
+		}
+		log.ErrorContext(ctx, "internal error", "err", err, "request_id", requestID(ctx))
+		return &APIError{status: 500, Err: ErrorObject{Code: string(market.CodeInternal), Message: "something went wrong on our side; nothing was charged twice — try again"}}
+	}
+	status, ok := statusOf[me.Code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	out := &APIError{status: status, Err: ErrorObject{Code: string(me.Code), Message: me.Message, Param: me.Param}}
+	if v, ok := me.Extra["missing"].(int64); ok {
+		out.Err.Missing = &v
+	}
+	if v, ok := me.Extra["currency"].(string); ok {
+		out.Err.Currency = v
+	}
+	if v, ok := me.Extra["decline_code"].(string); ok {
+		out.Err.DeclineCode = v
+	}
+	if q, ok := me.Extra["quote"].(billing.Quote); ok {
+		qr := quoteResponse(q)
+		out.Err.Quote = &qr
+	}
+	return out
+}
+
+// hooked installs our error shape into huma: its own validation failures
+// (missing or malformed fields, bad JSON) become 400 invalid_request naming
+// the field.
+func hooked() {
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		code := market.CodeInvalidRequest
+		switch {
+		case status == http.StatusNotFound:
+			code = market.CodeNotFound
+		case status == http.StatusUnauthorized:
+			code = market.CodeUnauthenticated
+		case status == http.StatusForbidden:
+			code = market.CodeForbidden
+		case status >= 500:
+			code = market.CodeInternal
+		case status == http.StatusRequestEntityTooLarge, status == http.StatusUnsupportedMediaType,
+			status == http.StatusNotAcceptable, status == http.StatusMethodNotAllowed:
+			// keep the status, answer invalid_request
+		default:
+			status = http.StatusBadRequest
+		}
+		e := &APIError{status: status, Err: ErrorObject{Code: string(code), Message: msg}}
+		for _, d := range errs {
+			var det *huma.ErrorDetail
+			if errors.As(d, &det) {
+				e.Err.Param = paramOfDetail(det)
+				e.Err.Message = strings.TrimSpace(msg + ": " + det.Message)
+				if e.Err.Param != "" {
+					e.Err.Message = e.Err.Param + ": " + det.Message
+				}
+				break
+			}
+		}
+		if e.Err.Message == "" {
+			e.Err.Message = http.StatusText(status)
+		}
+		return e
+	}
+}
+
+var requiredProp = regexp.MustCompile(`^expected required property (\S+) to be present`)
+
+// paramOfDetail names the field of a huma validation detail: its location,
+// or for a missing property the property under that location.
+func paramOfDetail(d *huma.ErrorDetail) string {
+	p := paramOf(d.Location)
+	if m := requiredProp.FindStringSubmatch(d.Message); m != nil {
+		if p == "" {
+			return m[1]
+		}
+		return p + "." + m[1]
+	}
+	return p
+}
+
+// paramOf turns huma's "body.items[0].plan" into "items[0].plan".
+func paramOf(loc string) string {
+	for _, p := range []string{"body.", "query.", "path.", "header."} {
+		if strings.HasPrefix(loc, p) {
+			return strings.TrimPrefix(loc, p)
+		}
+	}
+	if loc == "body" {
+		return ""
+	}
+	return loc
+}
+
+// writeError writes an error outside huma (middleware).
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	e := toAPIError(r.Context(), log, err)
+	writeJSON(w, e.status, e)
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+const (
+	idempotencyTTL = 24 * time.Hour
+	maxBody        = 1 << 20
+)
+
+func withPrincipal(ctx context.Context, p billing.Principal) context.Context {
+	return context.WithValue(ctx, keyPrincipal, p)
+}
+
+// scopeOf is whose keys a request's Idempotency-Key lives among: the
+// customer's, the operator's, or the anonymous caller's.
+func scopeOf(r *http.Request) string {
+	p, ok := principalOf(r.Context())
+	switch {
+	case ok && p.Operator:
+		return "operator"
+	case ok:
+		return "customer:" + p.CustomerID
+	}
+	return "anonymous"
+}
+
+// capture records a response so that it can be stored and replayed.
+type capture struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (c *capture) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *capture) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	c.buf.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+// idempotency makes every POST with an Idempotency-Key safe to retry: the
+// first request's response (status and body) is stored and replayed for
+// the same key and the same request within 24 hours; the same key with
+// another request is 422 idempotency_key_reused; a request while the first
+// still runs is 409 idempotency_key_in_use. A first request that failed on
+// our side (5xx) releases the key, since it changed nothing.
+func (s *Server) idempotency(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		if r.Method != http.MethodPost || key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > 255 {
+			writeError(w, r, s.log, market.Invalid("Idempotency-Key", "the Idempotency-Key header has at most 255 characters"))
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil || len(body) > maxBody {
+			writeError(w, r, s.log, market.Invalid("", "the request body is too large or unreadable"))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h := sha256.New()
+		io.WriteString(h, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n")
+		h.Write(body)
+		hash := hex.EncodeToString(h.Sum(nil))
+		scope := scopeOf(r)
+
+		var prev store.IdempotentResponse
+		var claimed bool
+		st := s.svc.Store()
+		err = st.Tx(r.Context(), func(q *store.Q) error {
+			var err error
+			prev, claimed, err = q.ClaimIdempotencyKey(r.Context(), scope, key, hash, time.Now().UTC(), idempotencyTTL)
+			return err
+		})
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if !claimed {
+			switch {
+			case prev.RequestHash != hash:
+				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
+					Message: "this Idempotency-Key was used with a different request"})
+			case prev.Status == 0:
+				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
+					Message: "a request with this Idempotency-Key is still in progress; retry in a moment"})
+			default:
+				if prev.ContentType != "" {
+					w.Header().Set("Content-Type", prev.ContentType)
+				}
+				w.Header().Set("Idempotent-Replayed", "true")
+				w.WriteHeader(prev.Status)
+				io.WriteString(w, prev.Body)
+			}
+			return
+		}
+		c := &capture{ResponseWriter: w}
+		ctx := context.WithoutCancel(r.Context())
+		defer func() {
+			if v := recover(); v != nil {
+				_ = st.Tx(ctx, func(q *store.Q) error { return q.ReleaseIdempotencyKey(ctx, scope, key) })
+				panic(v)
+			}
+			err := st.Tx(ctx, func(q *store.Q) error {
+				if c.status >= 500 || c.status == 0 {
+					return q.ReleaseIdempotencyKey(ctx, scope, key)
+				}
+				return q.CompleteIdempotencyKey(ctx, scope, key, c.status, c.buf.String(), c.Header().Get("Content-Type"))
+			})
+			if err != nil {
+				s.log.Error("idempotency: store response", "err", err, "request_id", requestID(r.Context()))
+			}
+		}()
+		next.ServeHTTP(c, r)
+	})
+}

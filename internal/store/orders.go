@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+)
+
+// Order is a paid order with its lines.
+type Order struct {
+	ID               string
+	CustomerID       string
+	Status           string
+	Currency         string
+	Totals           market.Totals
+	Refunded         int64
+	PromoCode        string
+	BillingAddressID string
+	PaymentID        string
+	InvoiceID        string
+	Source           string
+	CreatedAt        time.Time
+	Lines            []market.Line
+}
+
+const orderCols = `id, customer_id, status, currency, subtotal, discount, tax, total, refunded, promo_code,
+	billing_address_id, payment_id, invoice_id, source, created_at`
+
+func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
+	var o Order
+	var created int64
+	err := row.Scan(&o.ID, &o.CustomerID, &o.Status, &o.Currency, &o.Totals.Subtotal, &o.Totals.Discount, &o.Totals.Tax,
+		&o.Totals.Total, &o.Refunded, &o.PromoCode, &o.BillingAddressID, &o.PaymentID, &o.InvoiceID, &o.Source, &created)
+	o.CreatedAt = fromTS(created)
+	return o, err
+}
+
+// InsertOrder stores an order and its lines.
+func (q *Q) InsertOrder(ctx context.Context, o Order) error {
+	if _, err := q.ex.ExecContext(ctx, `INSERT INTO orders (`+orderCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		o.ID, o.CustomerID, o.Status, o.Currency, o.Totals.Subtotal, o.Totals.Discount, o.Totals.Tax, o.Totals.Total,
+		o.Refunded, o.PromoCode, o.BillingAddressID, o.PaymentID, o.InvoiceID, o.Source, ts(o.CreatedAt)); err != nil {
+		return err
+	}
+	for i, l := range o.Lines {
+		if _, err := q.ex.ExecContext(ctx, `INSERT INTO order_items (order_id, seq, type, description, quantity, unit_amount,
+			amount, discount, tax_rate, tax, plan, term_months, subscription_id, number_id, phone_number)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			o.ID, i+1, string(l.Type), l.Description, l.Quantity, l.UnitAmount, l.Amount, l.Discount, l.TaxRate.String(),
+			l.Tax, l.Plan, l.TermMonths, l.SubscriptionID, l.NumberID, l.PhoneNumber); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Order returns an order with its lines; customerID "" means any customer
+// (operator). Error: not_found.
+func (q *Q) Order(ctx context.Context, customerID, id string) (Order, error) {
+	o, err := scanOrder(q.ex.QueryRowContext(ctx, `SELECT `+orderCols+` FROM orders
+		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
+	if err != nil {
+		return o, notFound(err, "order")
+	}
+	o.Lines, err = q.orderLines(ctx, o.ID)
+	return o, err
+}
+
+func (q *Q) orderLines(ctx context.Context, orderID string) ([]market.Line, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT type, description, quantity, unit_amount, amount, discount, tax_rate, tax,
+		plan, term_months, subscription_id, number_id, phone_number FROM order_items WHERE order_id = $1 ORDER BY seq`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []market.Line
+	for rows.Next() {
+		var l market.Line
+		var typ, rate string
+		if err := rows.Scan(&typ, &l.Description, &l.Quantity, &l.UnitAmount, &l.Amount, &l.Discount, &rate, &l.Tax,
+			&l.Plan, &l.TermMonths, &l.SubscriptionID, &l.NumberID, &l.PhoneNumber); err != nil {
+			return nil, err
+		}
+		l.Type = market.ItemType(typ)
+		l.TaxRate, _ = money.ParseRate(rate)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Orders lists a customer's orders with their lines, newest first.
+func (q *Q) Orders(ctx context.Context, customerID string, p Page) ([]Order, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE customer_id = $1 AND ($2 = '' OR id < $2)
+		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
+	if err != nil {
+		return nil, err
+	}
+	var out []Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Lines, err = q.orderLines(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// HasPaidOrders reports whether the customer has paid any order before.
+func (q *Q) HasPaidOrders(ctx context.Context, customerID string) (bool, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND total > 0`, customerID).Scan(&n)
+	return n > 0, err
+}
+
+// AddRefunded records a refund against an order.
+func (q *Q) AddRefunded(ctx context.Context, orderID string, amount int64) error {
+	_, err := q.ex.ExecContext(ctx, `UPDATE orders SET refunded = refunded + $1,
+		status = CASE WHEN refunded + $1 >= total THEN 'refunded' ELSE 'partially_refunded' END WHERE id = $2`, amount, orderID)
+	return err
+}
+
+// Invoice is an issued invoice or credit note. Document is its rendered
+// data (JSON), frozen at issue.
+type Invoice struct {
+	ID         string
+	CustomerID string
+	OrderID    string
+	Kind       string // "invoice" or "credit_note"
+	Number     string
+	Year       int
+	Seq        int
+	Currency   string
+	Totals     market.Totals
+	Document   string
+	IssuedAt   time.Time
+}
+
+// NextInvoiceSeq takes the next number of a year's gapless sequence. The
+// sequence row stays locked until the transaction ends, so numbers are
+// handed out in commit order without gaps.
+func (q *Q) NextInvoiceSeq(ctx context.Context, year int) (int, error) {
+	if _, err := q.ex.ExecContext(ctx, `INSERT INTO invoice_sequences (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, year); err != nil {
+		return 0, err
+	}
+	var n int
+	err := q.ex.QueryRowContext(ctx, `UPDATE invoice_sequences SET last = last + 1 WHERE year = $1 RETURNING last`, year).Scan(&n)
+	return n, err
+}
+
+const invoiceCols = `id, customer_id, order_id, kind, number, year, seq, currency, subtotal, discount, tax, total, document, issued_at`
+
+func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
+	var v Invoice
+	var issued int64
+	err := row.Scan(&v.ID, &v.CustomerID, &v.OrderID, &v.Kind, &v.Number, &v.Year, &v.Seq, &v.Currency,
+		&v.Totals.Subtotal, &v.Totals.Discount, &v.Totals.Tax, &v.Totals.Total, &v.Document, &issued)
+	v.IssuedAt = fromTS(issued)
+	return v, err
+}
+
+// InsertInvoice stores an invoice.
+func (q *Q) InsertInvoice(ctx context.Context, v Invoice) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO invoices (`+invoiceCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		v.ID, v.CustomerID, v.OrderID, v.Kind, v.Number, v.Year, v.Seq, v.Currency,
+		v.Totals.Subtotal, v.Totals.Discount, v.Totals.Tax, v.Totals.Total, v.Document, ts(v.IssuedAt))
+	return err
+}
+
+// Invoice returns an invoice of a customer ("" = any). Error: not_found.
+func (q *Q) Invoice(ctx context.Context, customerID, id string) (Invoice, error) {
+	v, err := scanInvoice(q.ex.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices
+		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`, id, customerID))
+	return v, notFound(err, "invoice")
+}
+
+// Invoices lists a customer's invoices, newest first.
+func (q *Q) Invoices(ctx context.Context, customerID string, p Page) ([]Invoice, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices WHERE customer_id = $1 AND ($2 = '' OR id < $2)
+		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Invoice
+	for rows.Next() {
+		v, err := scanInvoice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// InvoiceNumbers returns every (year, seq) issued, in order (for checks).
+func (q *Q) InvoiceNumbers(ctx context.Context) ([][2]int, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT year, seq FROM invoices ORDER BY year, seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]int
+	for rows.Next() {
+		var y, s int
+		if err := rows.Scan(&y, &s); err != nil {
+			return nil, err
+		}
+		out = append(out, [2]int{y, s})
+	}
+	return out, rows.Err()
+}

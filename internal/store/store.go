@@ -1,0 +1,271 @@
+// Package store persists dialtone's domain in SQLite or PostgreSQL. One set
+// of SQL serves both (see docs/ARCHITECTURE.md, "One SQL for two stores"):
+// the schema uses only types both understand, placeholders are $N, and the
+// few differences (row locks) are switched on the dialect here.
+//
+// Concurrency: on SQLite every write transaction takes the database's write
+// lock at BEGIN (_txlock=immediate), so writers are serialized. On
+// PostgreSQL transactions run at READ COMMITTED and take explicit row locks
+// (SELECT … FOR UPDATE) on the customer row before they read what they will
+// change; shared resources (numbers, promo codes, invoice sequences) are
+// changed with conditional updates that cannot oversell. Serialization and
+// deadlock failures are retried.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The two dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is a handle on the database.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// Open connects to url: a PostgreSQL URL ("postgres://…"), "sqlite:PATH", or
+// a plain file path for SQLite. It does not migrate.
+func Open(ctx context.Context, url string) (*Store, error) {
+	var s Store
+	var err error
+	switch {
+	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+		s.dialect = Postgres
+		s.db, err = sql.Open("pgx", url)
+		if err == nil {
+			s.db.SetMaxOpenConns(32)
+			s.db.SetMaxIdleConns(16)
+			s.db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	default:
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			return nil, errors.New("store: empty database path")
+		}
+		s.dialect = SQLite
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(20000)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		s.db, err = sql.Open("sqlite", dsn)
+		if err == nil {
+			s.db.SetMaxOpenConns(8)
+			s.db.SetMaxIdleConns(8)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &s, nil
+}
+
+// Migrate brings the schema up to date, one migration per transaction.
+func (s *Store) Migrate(ctx context.Context) error {
+	d := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		d = goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(d, s.db, sub)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect returns which database this is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB returns the underlying pool, for health checks and tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Q runs queries, inside a transaction (from Tx) or not (from Read).
+type Q struct {
+	ex      execer
+	dialect Dialect
+	inTx    bool
+}
+
+// Read returns a Q for reads outside a transaction.
+func (s *Store) Read() *Q { return &Q{ex: s.db, dialect: s.dialect} }
+
+// Tx runs fn in one transaction and commits it if fn returns nil. On
+// PostgreSQL a serialization failure or deadlock reruns fn (up to 10 times,
+// with jittered backoff), so fn must not have effects outside the
+// transaction that it cannot repeat.
+func (s *Store) Tx(ctx context.Context, fn func(q *Q) error) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		err = s.tx(ctx, fn)
+		if !retryable(err) {
+			return err
+		}
+		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)+1))):
+		}
+	}
+	return err
+}
+
+func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(&Q{ex: tx, dialect: s.dialect, inTx: true}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01"
+	}
+	return false
+}
+
+// forUpdate returns the row-lock clause of the dialect inside a transaction.
+func (q *Q) forUpdate() string {
+	if q.dialect == Postgres && q.inTx {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// isUnique reports whether err is a unique-constraint violation.
+func isUnique(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed") ||
+		strings.Contains(err.Error(), "constraint failed: UNIQUE")
+}
+
+// isCheck reports whether err is a CHECK-constraint violation.
+func isCheck(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23514"
+	}
+	return strings.Contains(err.Error(), "CHECK constraint failed")
+}
+
+// notFound maps sql.ErrNoRows to a not_found error for kind.
+func notFound(err error, kind string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return market.NotFound(kind)
+	}
+	return err
+}
+
+// ts converts a time to the stored microseconds.
+func ts(t time.Time) int64 { return t.UnixMicro() }
+
+// tsp converts an optional time.
+func tsp(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromTS converts stored microseconds to a UTC time.
+func fromTS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// fromNull converts an optional stored time.
+func fromNull(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromTS(v.Int64)
+	return &t
+}
+
+// Setting returns a stored setting, or "" and false.
+func (q *Q) Setting(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := q.ex.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return v, err == nil, err
+}
+
+// PutSetting stores a setting.
+func (q *Q) PutSetting(ctx context.Context, key, value string) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// Migrations returns the embedded migration files (for test templates).
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}

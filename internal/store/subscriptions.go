@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+const subCols = `id, customer_id, product, plan, term_months, status, auto_renew, currency, started_at, expires_at,
+	trial_ends_at, renew_attempts, next_attempt_at`
+
+func scanSub(row interface{ Scan(...any) error }) (market.Subscription, error) {
+	var s market.Subscription
+	var status string
+	var started, expires int64
+	var trial, next sql.NullInt64
+	err := row.Scan(&s.ID, &s.CustomerID, &s.Product, &s.Plan, &s.TermMonths, &status, &s.AutoRenew, &s.Currency,
+		&started, &expires, &trial, &s.RenewAttempts, &next)
+	s.Status = market.Status(status)
+	s.StartedAt, s.ExpiresAt = fromTS(started), fromTS(expires)
+	s.TrialEndsAt, s.NextAttemptAt = fromNull(trial), fromNull(next)
+	return s, err
+}
+
+// InsertSubscription stores a subscription and its periods.
+func (q *Q) InsertSubscription(ctx context.Context, s market.Subscription, now time.Time) error {
+	if _, err := q.ex.ExecContext(ctx, `INSERT INTO subscriptions (`+subCols+`, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+		s.ID, s.CustomerID, s.Product, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, s.Currency,
+		ts(s.StartedAt), ts(s.ExpiresAt), tsp(s.TrialEndsAt), s.RenewAttempts, tsp(s.NextAttemptAt), ts(now)); err != nil {
+		return err
+	}
+	for _, p := range s.Periods {
+		if err := q.InsertPeriod(ctx, s.ID, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateSubscription saves a subscription's own fields (not its periods).
+func (q *Q) UpdateSubscription(ctx context.Context, s market.Subscription, now time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `UPDATE subscriptions SET plan = $2, term_months = $3, status = $4, auto_renew = $5,
+		expires_at = $6, trial_ends_at = $7, renew_attempts = $8, next_attempt_at = $9, updated_at = $10 WHERE id = $1`,
+		s.ID, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, ts(s.ExpiresAt), tsp(s.TrialEndsAt),
+		s.RenewAttempts, tsp(s.NextAttemptAt), ts(now))
+	return err
+}
+
+// InsertPeriod appends a period. Error: conflict if a period with that start
+// exists (a renewal paid twice).
+func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO periods (subscription_id, seq, start_at, end_at, plan, quantity, unit_amount,
+		term_months, trial, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		subID, p.Seq, ts(p.Start), ts(p.End), p.Plan, p.Quantity, p.UnitAmount, p.TermMonths, p.Trial, nullStr(p.OrderID))
+	if isUnique(err) {
+		return market.Errorf(market.CodeConflict, "this period of the subscription is already paid")
+	}
+	return err
+}
+
+// UpdatePeriod saves a period's plan, quantity and unit price (after an
+// upgrade or added licenses).
+func (q *Q) UpdatePeriod(ctx context.Context, subID string, p market.Period) error {
+	_, err := q.ex.ExecContext(ctx, `UPDATE periods SET plan = $3, quantity = $4, unit_amount = $5
+		WHERE subscription_id = $1 AND seq = $2`, subID, p.Seq, p.Plan, p.Quantity, p.UnitAmount)
+	return err
+}
+
+// Subscription returns a subscription of a customer ("" = any) with its
+// periods and user count; lock takes the row lock. Error: not_found.
+func (q *Q) Subscription(ctx context.Context, customerID, id string) (market.Subscription, error) {
+	s, err := scanSub(q.ex.QueryRowContext(ctx, `SELECT `+subCols+` FROM subscriptions
+		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
+	if err != nil {
+		return s, notFound(err, "subscription")
+	}
+	return s, q.fill(ctx, &s)
+}
+
+func (q *Q) fill(ctx context.Context, s *market.Subscription) error {
+	rows, err := q.ex.QueryContext(ctx, `SELECT seq, start_at, end_at, plan, quantity, unit_amount, term_months, trial,
+		COALESCE(order_id, '') FROM periods WHERE subscription_id = $1 ORDER BY seq`, s.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	s.Periods = s.Periods[:0]
+	for rows.Next() {
+		var p market.Period
+		var start, end int64
+		if err := rows.Scan(&p.Seq, &start, &end, &p.Plan, &p.Quantity, &p.UnitAmount, &p.TermMonths, &p.Trial, &p.OrderID); err != nil {
+			return err
+		}
+		p.Start, p.End = fromTS(start), fromTS(end)
+		s.Periods = append(s.Periods, p)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.Users, err = q.CountUsers(ctx, s.ID)
+	return err
+}
+
+// Subscriptions lists a customer's subscriptions, newest first, with
+// periods.
+func (q *Q) Subscriptions(ctx context.Context, customerID string, p Page) ([]market.Subscription, error) {
+	return q.subs(ctx, `SELECT `+subCols+` FROM subscriptions WHERE customer_id = $1 AND ($2 = '' OR id < $2)
+		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
+}
+
+// DueSubscriptions returns IDs of subscriptions with work due at or before
+// now: expiry or a renewal attempt. Used by the scheduler.
+func (q *Q) DueSubscriptions(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT id FROM subscriptions
+		WHERE (status IN ('active', 'trialing') AND expires_at <= $1)
+		   OR (status = 'past_due' AND next_attempt_at <= $1)
+		ORDER BY expires_at, id LIMIT $2`, ts(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (q *Q) subs(ctx context.Context, query string, args ...any) ([]market.Subscription, error) {
+	rows, err := q.ex.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []market.Subscription
+	for rows.Next() {
+		s, err := scanSub(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := q.fill(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TrialUsed reports whether the customer has had a trial of the product.
+func (q *Q) TrialUsed(ctx context.Context, customerID, product string) (bool, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM trials WHERE customer_id = $1 AND product = $2`, customerID, product).Scan(&n)
+	return n > 0, err
+}
+
+// InsertTrial records a customer's trial of a product. Error:
+// trial_already_used.
+func (q *Q) InsertTrial(ctx context.Context, customerID, product, subID string, now time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO trials (customer_id, product, subscription_id, created_at) VALUES ($1, $2, $3, $4)`,
+		customerID, product, subID, ts(now))
+	if isUnique(err) {
+		return market.Errorf(market.CodeTrialAlreadyUsed, "the free trial of this product has already been used")
+	}
+	return err
+}
