@@ -31,6 +31,7 @@ type MigrateCmd struct {
 type CLI struct {
 	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Run the server."`
 	Migrate MigrateCmd `cmd:"" help:"Migrate the database and exit."`
+	Load    LoadCmd    `cmd:"" help:"Drive a dialtone on this machine with load and report latencies."`
 }
 
 type exitSignal struct{}

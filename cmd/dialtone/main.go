@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cli.Serve, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, cli.Migrate.DB)
+	case "load":
+		return cli.Load.run(ctx, stdout)
 	}
 	return fmt.Errorf("unknown command %q", kctx.Command())
 }

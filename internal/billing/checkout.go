@@ -324,15 +324,11 @@ func (pr *pricing) renewal(ctx context.Context, it ItemInput) (market.Line, erro
 }
 
 func (pr *pricing) upgrade(ctx context.Context, it ItemInput) (market.Line, error) {
-	w, err := pr.sub(ctx, it.Subscription)
+	w, from, open, err := pr.openPeriods(ctx, it.Subscription)
 	if err != nil {
 		return market.Line{}, err
 	}
 	s := &w.sub
-	from, err := pr.plan(ctx, s.Plan)
-	if err != nil {
-		return market.Line{}, err
-	}
 	to, err := pr.plan(ctx, it.Plan)
 	if err != nil {
 		return market.Line{}, err
@@ -345,10 +341,6 @@ func (pr *pricing) upgrade(ctx context.Context, it ItemInput) (market.Line, erro
 			Message: fmt.Sprintf("you can only move up from %s: %s is not a higher plan", from.Name, to.Name)}
 	case !to.Active:
 		return market.Line{}, market.Invalid("plan", "plan %s is no longer sold", to.Code)
-	}
-	open := s.NotOver(pr.now)
-	if len(open) == 0 {
-		return market.Line{}, market.Invalid("subscription", "this subscription has expired: renew it first")
 	}
 	q := s.Quantity(pr.now)
 	if err := to.CheckQuantity(q); err != nil {
@@ -379,20 +371,31 @@ func (pr *pricing) upgrade(ctx context.Context, it ItemInput) (market.Line, erro
 	}, nil
 }
 
+// openPeriods returns the working copy of a subscription, its current plan
+// and the indexes of its periods that are not over; an expired subscription
+// is an error (renew it first).
+func (pr *pricing) openPeriods(ctx context.Context, subID string) (*workSub, market.Plan, []int, error) {
+	w, err := pr.sub(ctx, subID)
+	if err != nil {
+		return nil, market.Plan{}, nil, err
+	}
+	p, err := pr.plan(ctx, w.sub.Plan)
+	if err != nil {
+		return nil, market.Plan{}, nil, err
+	}
+	open := w.sub.NotOver(pr.now)
+	if len(open) == 0 {
+		return nil, market.Plan{}, nil, market.Invalid("subscription", "this subscription has expired: renew it first")
+	}
+	return w, p, open, nil
+}
+
 func (pr *pricing) licenses(ctx context.Context, it ItemInput) (market.Line, error) {
-	w, err := pr.sub(ctx, it.Subscription)
+	w, p, open, err := pr.openPeriods(ctx, it.Subscription)
 	if err != nil {
 		return market.Line{}, err
 	}
 	s := &w.sub
-	p, err := pr.plan(ctx, s.Plan)
-	if err != nil {
-		return market.Line{}, err
-	}
-	open := s.NotOver(pr.now)
-	if len(open) == 0 {
-		return market.Line{}, market.Invalid("subscription", "this subscription has expired: renew it first")
-	}
 	var shares []market.Share
 	for _, i := range open {
 		per := &s.Periods[i]

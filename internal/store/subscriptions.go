@@ -148,15 +148,60 @@ func (q *Q) subs(ctx context.Context, query string, args ...any) ([]market.Subsc
 		out = append(out, s)
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
 	}
-	for i := range out {
-		if err := q.fill(ctx, &out[i]); err != nil {
-			return nil, err
+	return out, q.fillMany(ctx, out)
+}
+
+// fillMany loads the periods and user counts of one customer's page of
+// subscriptions (IDs descending) in two queries, not two per subscription.
+func (q *Q) fillMany(ctx context.Context, subs []market.Subscription) error {
+	idx := make(map[string]int, len(subs))
+	for i, s := range subs {
+		idx[s.ID] = i
+	}
+	cust, hi, lo := subs[0].CustomerID, subs[0].ID, subs[len(subs)-1].ID
+	rows, err := q.ex.QueryContext(ctx, `SELECT p.subscription_id, p.seq, p.start_at, p.end_at, p.plan, p.quantity, p.unit_amount,
+		p.term_months, p.trial, COALESCE(p.order_id, '') FROM periods p JOIN subscriptions s ON s.id = p.subscription_id
+		WHERE s.customer_id = $1 AND s.id <= $2 AND s.id >= $3 ORDER BY p.subscription_id, p.seq`, cust, hi, lo)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var p market.Period
+		var start, end int64
+		if err := rows.Scan(&id, &p.Seq, &start, &end, &p.Plan, &p.Quantity, &p.UnitAmount, &p.TermMonths, &p.Trial, &p.OrderID); err != nil {
+			rows.Close()
+			return err
+		}
+		p.Start, p.End = fromTS(start), fromTS(end)
+		if i, ok := idx[id]; ok {
+			subs[i].Periods = append(subs[i].Periods, p)
 		}
 	}
-	return out, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	urows, err := q.ex.QueryContext(ctx, `SELECT subscription_id, COUNT(*) FROM users WHERE customer_id = $1
+		AND subscription_id IS NOT NULL AND subscription_id <= $2 AND subscription_id >= $3 GROUP BY subscription_id`, cust, hi, lo)
+	if err != nil {
+		return err
+	}
+	defer urows.Close()
+	for urows.Next() {
+		var id string
+		var n int
+		if err := urows.Scan(&id, &n); err != nil {
+			return err
+		}
+		if i, ok := idx[id]; ok {
+			subs[i].Users = n
+		}
+	}
+	return urows.Err()
 }
 
 // TrialUsed reports whether the customer has had a trial of the product.
