@@ -38,7 +38,7 @@ func (s *Service) SavePlan(ctx context.Context, p market.Plan, create bool) (mar
 	}
 	now := s.now()
 	err := s.store.Tx(ctx, func(q *store.Q) error {
-		if err := q.UpsertProduct(ctx, p.Product, p.ProductName); err != nil {
+		if err := q.UpsertProduct(ctx, p.Product, p.ProductName, p.Name); err != nil {
 			return err
 		}
 		if create {
@@ -128,7 +128,7 @@ func (s *Service) SeedDemo(ctx context.Context) (bool, error) {
 	now := s.now()
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		for _, p := range DemoCatalog() {
-			if err := q.UpsertProduct(ctx, p.Product, p.ProductName); err != nil {
+			if err := q.UpsertProduct(ctx, p.Product, p.ProductName, p.Name); err != nil {
 				return err
 			}
 			if err := q.InsertPlan(ctx, p, now); err != nil {

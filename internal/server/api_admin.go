@@ -103,9 +103,6 @@ func (s *Server) adminCreatePlan(ctx context.Context, in *planIn) (*out[PlanResp
 		return nil, err
 	}
 	p := in.Body.apply(market.Plan{Active: true})
-	if p.ProductName == "" {
-		p.ProductName = p.Name
-	}
 	res, err := s.svc.SavePlan(ctx, p, true)
 	if err != nil {
 		return nil, err

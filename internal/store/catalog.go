@@ -9,10 +9,15 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// UpsertProduct stores a product's name.
-func (q *Q) UpsertProduct(ctx context.Context, code, name string) error {
+// UpsertProduct creates a product, or renames it when name is not empty. A
+// new product without a name is named fallback.
+func (q *Q) UpsertProduct(ctx context.Context, code, name, fallback string) error {
+	first := name
+	if first == "" {
+		first = fallback
+	}
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO products (code, name) VALUES ($1, $2)
-		ON CONFLICT (code) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN products.name ELSE excluded.name END`, code, name)
+		ON CONFLICT (code) DO UPDATE SET name = CASE WHEN $3 = '' THEN products.name ELSE $3 END`, code, first, name)
 	return err
 }
 

@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"testing"
+
+	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/store/storetest"
+)
+
+// TestCatalogPriceChangeAndSeats: the operator changes a price; new
+// purchases pay the new price, the periods already paid keep theirs. Users
+// are created up to the licenses; SIP credentials show only to the admin.
+func TestCatalogPriceChangeAndSeats(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPI(t, st)
+		tok := a.signup("cat@acme.test", "CHF")
+		adr := a.address(tok)
+		a.do("POST", "/v1/orders", tok, topUp(500000))
+		buy := map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "start", "quantity": 2, "term_months": 1}},
+			"billing_address": adr, "payment": map[string]any{"method": "balance"}}
+		first := a.do("POST", "/v1/orders", tok, buy)
+		subID := first.body["items"].([]any)[0].(map[string]any)["subscription"].(string)
+
+		// The operator raises Start's 1-month CHF price from 25.00 to 30.00.
+		plan := a.do("GET", "/v1/admin/plans", adminToken, nil).body["data"].([]any)
+		var prices []any
+		for _, p := range plan {
+			if pm := p.(map[string]any); pm["code"] == "start" {
+				for _, pr := range pm["prices"].([]any) {
+					pr := pr.(map[string]any)
+					if pr["currency"] == "CHF" && num(pr["term_months"]) == 1 {
+						pr["unit_amount"] = 3000
+					}
+					prices = append(prices, pr)
+				}
+			}
+		}
+		r := a.do("PATCH", "/v1/admin/plans/start", adminToken, map[string]any{"prices": prices})
+		if r.status != 200 {
+			t.Fatalf("patch plan: %d %s", r.status, r.raw)
+		}
+		second := a.do("POST", "/v1/orders", tok, buy)
+		if num(second.body["subtotal"]) != 6000 || num(first.body["subtotal"]) != 5000 {
+			t.Errorf("subtotals %v then %v, want 5000 then 6000", first.body["subtotal"], second.body["subtotal"])
+		}
+		sub := a.do("GET", "/v1/subscriptions/"+subID, tok, nil)
+		if p := sub.body["periods"].([]any)[0].(map[string]any); num(p["unit_amount"]) != 2500 {
+			t.Errorf("paid period unit_amount = %v, want 2500 (what was paid)", p["unit_amount"])
+		}
+		// A new plan from the operator is sold at once; a bad one is refused.
+		np := map[string]any{"code": "start-plus", "name": "Start Plus", "product": "contact-center", "rank": 4, "min_licenses": 2,
+			"max_licenses": 50, "terms": []int{1}, "prices": []any{map[string]any{"currency": "CHF", "term_months": 1, "unit_amount": 9900}}}
+		if r := a.do("POST", "/v1/admin/plans", adminToken, np); r.status != 201 || r.body["product_name"] != "Cloud Contact Center" {
+			t.Errorf("create plan: %d %s", r.status, r.raw)
+		}
+		np["code"], np["terms"] = "bad", []int{}
+		if r := a.do("POST", "/v1/admin/plans", adminToken, np); r.status != 400 || r.errParam() != "terms" {
+			t.Errorf("bad plan: %d %s", r.status, r.raw)
+		}
+
+		// Seats: two licenses, two users, the third is refused.
+		for i, want := range []int{201, 201, 409} {
+			r := a.do("POST", "/v1/users", tok, map[string]any{"name": "Agent", "email": "agent@acme.test", "subscription": subID})
+			if r.status != want {
+				t.Errorf("user %d: %d %s", i, r.status, r.raw)
+			}
+			if want == 409 && r.errCode() != "license_limit_reached" {
+				t.Errorf("user %d: %s", i, r.errCode())
+			}
+		}
+		users := a.do("GET", "/v1/users", tok, nil).body["data"].([]any)
+		if len(users) != 3 { // the owner and two agents
+			t.Errorf("%d users, want 3", len(users))
+		}
+		// Auto-renew switch.
+		if r := a.do("PATCH", "/v1/subscriptions/"+subID, tok, map[string]any{"auto_renew": true}); r.body["auto_renew"] != true {
+			t.Errorf("auto_renew: %s", r.raw)
+		}
+		// SIP: a trunk plus one account per user; the admin sees passwords.
+		accts := a.do("GET", "/v1/sip_accounts", tok, nil).body["data"].([]any)
+		if len(accts) != 3 || accts[0].(map[string]any)["kind"] != "trunk" || accts[0].(map[string]any)["password"] != nil {
+			t.Errorf("sip accounts: %v", accts)
+		}
+		one := a.do("GET", "/v1/sip_accounts/"+accts[0].(map[string]any)["id"].(string), tok, nil)
+		if pw, _ := one.body["password"].(string); len(pw) < 12 {
+			t.Errorf("admin sees no SIP password: %s", one.raw)
+		}
+		// Another customer reaches none of it.
+		other := a.signup("cat2@acme.test", "CHF")
+		for _, p := range []string{"/v1/subscriptions/" + subID, "/v1/orders/" + first.body["id"].(string), "/v1/sip_accounts/" + accts[0].(map[string]any)["id"].(string),
+			"/v1/invoices/" + first.body["invoice"].(string)} {
+			if r := a.do("GET", p, other, nil); r.status != 404 {
+				t.Errorf("other customer GET %s: %d", p, r.status)
+			}
+		}
+		if r := a.do("PATCH", "/v1/subscriptions/"+subID, other, map[string]any{"auto_renew": false}); r.status != 404 {
+			t.Errorf("other customer PATCH: %d", r.status)
+		}
+	})
+}
