@@ -89,7 +89,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
-		RunDue: sched.RunDue, Version: "0.1.0"})
+		Advance: sched.Advance, Version: "0.1.0"})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

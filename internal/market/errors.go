@@ -91,3 +91,6 @@ func ErrorCode(err error) Code {
 
 // IsCode reports whether err carries the given code.
 func IsCode(err error, code Code) bool { return ErrorCode(err) == code }
+
+// String returns the code as text.
+func (c Code) String() string { return string(c) }

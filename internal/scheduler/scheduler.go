@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/clock"
 )
 
 // Scheduler scans for due work.
@@ -50,9 +51,41 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 			progress = true
 		}
 		if !progress {
-			return nil
+			return s.svc.SendReminders(ctx)
 		}
 	}
+}
+
+// NextEvent returns the earliest time after the service's now at which
+// some work becomes due, and false if nothing is scheduled.
+func (s *Scheduler) NextEvent(ctx context.Context) (time.Time, bool, error) {
+	offs := append([]time.Duration{}, billing.ReminderOffsets...)
+	return s.svc.Store().Read().NextSubscriptionEvent(ctx, s.svc.Now(), offs)
+}
+
+// Advance moves a sandbox clock forward by d, stopping at every moment work
+// becomes due on the way and running it there, so that one long move gives
+// the same result as many short ones.
+func (s *Scheduler) Advance(ctx context.Context, clk *clock.Sandbox, d time.Duration) error {
+	target := s.svc.Now().Add(d)
+	for steps := 0; ; steps++ {
+		if err := s.RunDue(ctx); err != nil {
+			return err
+		}
+		next, ok, err := s.NextEvent(ctx)
+		if err != nil {
+			return err
+		}
+		now := s.svc.Now()
+		if !ok || next.After(target) || steps > 100000 {
+			break
+		}
+		clk.Advance(next.Sub(now))
+	}
+	if now := s.svc.Now(); target.After(now) {
+		clk.Advance(target.Sub(now))
+	}
+	return s.RunDue(ctx)
 }
 
 // Run scans every interval until ctx ends.

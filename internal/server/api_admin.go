@@ -421,18 +421,10 @@ func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[Clo
 	if d > 10*365*24*time.Hour {
 		return nil, market.Invalid("seconds", "move at most ten years at once")
 	}
-	if s.cfg.RunDue != nil {
-		// Run due work step by step so that it happens in time order, as it
-		// would have with the clock running.
-		if err := s.cfg.RunDue(ctx); err != nil {
-			return nil, err
-		}
-	}
-	s.cfg.SandboxClock.Advance(d)
-	if s.cfg.RunDue != nil {
-		if err := s.cfg.RunDue(ctx); err != nil {
-			return nil, err
-		}
+	if s.cfg.Advance == nil {
+		s.cfg.SandboxClock.Advance(d)
+	} else if err := s.cfg.Advance(ctx, s.cfg.SandboxClock, d); err != nil {
+		return nil, err
 	}
 	return reply(s.clockResponse()), nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -30,9 +31,9 @@ type Config struct {
 	Sandbox bool
 	// SandboxClock is the clock the operator moves in sandbox mode.
 	SandboxClock *clock.Sandbox
-	// RunDue runs all work due at the current time (the scheduler); the
-	// clock endpoint calls it after moving the clock.
-	RunDue func(ctx context.Context) error
+	// Advance moves the sandbox clock by d, running the work that becomes
+	// due on the way in time order (the scheduler); nil just moves it.
+	Advance func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error
 	// Version is shown in the OpenAPI document.
 	Version string
 }

@@ -221,3 +221,74 @@ func (q *Q) InsertTrial(ctx context.Context, customerID, product, subID string, 
 	}
 	return err
 }
+
+// Upcoming is a subscription that ends within a window, for reminders.
+type Upcoming struct {
+	ID         string
+	CustomerID string
+	Plan       string
+	Status     market.Status
+	AutoRenew  bool
+	ExpiresAt  time.Time
+	TrialEnds  *time.Time
+}
+
+// EndingBetween lists in-force subscriptions whose expires_at falls in
+// (from, to].
+func (q *Q) EndingBetween(ctx context.Context, from, to time.Time) ([]Upcoming, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, plan, status, auto_renew, expires_at, trial_ends_at FROM subscriptions
+		WHERE status IN ('active', 'trialing') AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id`, ts(from), ts(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Upcoming
+	for rows.Next() {
+		var u Upcoming
+		var status string
+		var exp int64
+		var trial sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.CustomerID, &u.Plan, &status, &u.AutoRenew, &exp, &trial); err != nil {
+			return nil, err
+		}
+		u.Status, u.ExpiresAt, u.TrialEnds = market.Status(status), fromTS(exp), fromNull(trial)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// NextSubscriptionEvent returns the earliest time after now at which a
+// subscription becomes due or crosses one of the reminder offsets before
+// its expiry, and false if there is none.
+func (q *Q) NextSubscriptionEvent(ctx context.Context, now time.Time, offsets []time.Duration) (time.Time, bool, error) {
+	var best int64
+	found := false
+	consider := func(v sql.NullInt64) {
+		if v.Valid && (!found || v.Int64 < best) {
+			best, found = v.Int64, true
+		}
+	}
+	var v sql.NullInt64
+	if err := q.ex.QueryRowContext(ctx, `SELECT MIN(expires_at) FROM subscriptions WHERE status IN ('active', 'trialing') AND expires_at > $1`,
+		ts(now)).Scan(&v); err != nil {
+		return time.Time{}, false, err
+	}
+	consider(v)
+	if err := q.ex.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM subscriptions WHERE status = 'past_due' AND next_attempt_at > $1`,
+		ts(now)).Scan(&v); err != nil {
+		return time.Time{}, false, err
+	}
+	consider(v)
+	for _, off := range offsets {
+		var e sql.NullInt64
+		if err := q.ex.QueryRowContext(ctx, `SELECT MIN(expires_at) FROM subscriptions WHERE status IN ('active', 'trialing') AND expires_at > $1`,
+			ts(now.Add(off))).Scan(&e); err != nil {
+			return time.Time{}, false, err
+		}
+		if e.Valid {
+			e.Int64 -= off.Microseconds()
+		}
+		consider(e)
+	}
+	return fromTS(best), found, nil
+}
