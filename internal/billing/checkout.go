@@ -289,6 +289,9 @@ func (pr *pricing) renewal(ctx context.Context, it ItemInput) (market.Line, erro
 		return market.Line{}, err
 	}
 	s := &w.sub
+	if !it.ifExpiresAt.IsZero() && !s.ExpiresAt.Equal(it.ifExpiresAt) {
+		return market.Line{}, errAlreadyRenewed
+	}
 	p, err := pr.plan(ctx, s.Plan)
 	if err != nil {
 		return market.Line{}, err
@@ -421,6 +424,10 @@ func (pr *pricing) licenses(ctx context.Context, it ItemInput) (market.Line, err
 		Description: fmt.Sprintf("%s more: %s, prorated to %s", plural(it.Quantity, "license", "licenses"), p.Name, s.ExpiresAt.Format(time.DateOnly)),
 	}, nil
 }
+
+// errAlreadyRenewed reports that a guarded renewal found the subscription
+// renewed already.
+var errAlreadyRenewed = &market.Error{Code: market.CodeConflict, Message: "the subscription has been renewed already"}
 
 // Order is a paid order as the API shows it.
 type Order = store.Order

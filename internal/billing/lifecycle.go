@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +31,9 @@ func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
 	}
 	if sub.AutoRenew {
 		err := s.autoRenew(ctx, sub)
+		if errors.Is(err, errAlreadyRenewed) {
+			return nil // another process did it
+		}
 		if err == nil {
 			return s.notify(ctx, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
 				fmt.Sprintf("Subscription %s (%s) was renewed automatically.", sub.ID, sub.Plan), "subscription", sub.ID,
@@ -47,7 +51,8 @@ func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
 // the balance if it covers the total, else the default card.
 func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error {
 	p := Principal{CustomerID: sub.CustomerID, Role: "owner"}
-	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID}}, Payment: PaymentInput{Method: "balance"}}
+	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt}},
+		Payment: PaymentInput{Method: "balance"}}
 	if addrs, err := s.store.Read().BillingAddresses(ctx, sub.CustomerID); err == nil && len(addrs) > 0 {
 		in.BillingAddress = addrs[len(addrs)-1].ID
 	}
@@ -80,8 +85,8 @@ func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, ca
 		if err != nil {
 			return err
 		}
-		if cur.ExpiresAt.After(s.now()) {
-			return nil // renewed meanwhile
+		if cur.ExpiresAt.After(s.now()) || cur.Status != sub.Status || cur.RenewAttempts != sub.RenewAttempts {
+			return nil // renewed, or this failure counted, by someone else meanwhile
 		}
 		if cur.RenewAttempts >= len(retryAfter) {
 			cur.Status, cur.NextAttemptAt, expired = market.StatusExpired, nil, true

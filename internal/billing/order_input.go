@@ -2,6 +2,7 @@ package billing
 
 import (
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
@@ -20,6 +21,11 @@ type ItemInput struct {
 	State        string `json:"state,omitempty" doc:"...state (where the country has states)..."`
 	Area         string `json:"area,omitempty" doc:"...and area."`
 	Amount       int64  `json:"amount,omitempty" doc:"balance_top_up: amount in minor units of the account's currency."`
+
+	// ifExpiresAt, when set, makes a renewal apply only if the
+	// subscription still expires then: the scheduler's guard against
+	// renewing twice when two processes race for the same due work.
+	ifExpiresAt time.Time
 }
 
 // CardInput is a card entered for one payment. It is tokenized at once and

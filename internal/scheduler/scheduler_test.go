@@ -39,7 +39,7 @@ func newWorld(t *testing.T, st *store.Store) (*world, string, string) {
 	t.Helper()
 	clk := clock.NewFrozen(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := billing.New(st, clk, payment.NewSandbox(), log, billing.Config{Argon2: &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}})
+	svc := billing.New(st, clk, payment.NewSandbox(), log, billing.Config{Argon2: cheapParams()})
 	if _, err := svc.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,10 @@ func newWorld(t *testing.T, st *store.Store) (*world, string, string) {
 		t.Fatal(err)
 	}
 	return w, manual, auto
+}
+
+func cheapParams() *argon2id.Params {
+	return &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 }
 
 func (w *world) buy(t *testing.T, it billing.ItemInput) string {
