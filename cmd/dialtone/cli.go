@@ -14,7 +14,9 @@ type ServeCmd struct {
 	DB         string `default:"./dialtone.db" env:"DIALTONE_DATABASE_URL" help:"A SQLite path, sqlite:PATH, or a postgres:// URL."`
 	Sandbox    bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: sandbox card gateway, movable clock, banner."`
 	Demo       bool   `default:"true" negatable:"" env:"DIALTONE_DEMO" help:"Load the demo catalog and number inventory on first start."`
-	SMTPURL    string `name:"smtp-url" env:"DIALTONE_SMTP_URL" help:"smtp://user:pass@host:port to e-mail notifications."`
+	SMTPURL    string `name:"smtp-url" env:"DIALTONE_SMTP_URL" help:"E-mail notifications: smtp://user:pass@host:port[?tls=none|opportunistic|mandatory] or smtps://…"`
+	MailFrom   string `env:"DIALTONE_MAIL_FROM" help:"Sender of notification e-mails (default no-reply@ the SMTP host)."`
+	PublicURL  string `name:"public-url" default:"http://localhost:8080" env:"DIALTONE_PUBLIC_URL" help:"Where customers reach the portal (links in e-mails)."`
 	AdminToken string `env:"DIALTONE_ADMIN_TOKEN" help:"The operator's API token (generated and printed at first start in sandbox mode)."`
 	SIPDomain  string `default:"sip.dialtone.local" env:"DIALTONE_SIP_DOMAIN" help:"The SIP domain customers register to."`
 	LogLevel   string `default:"info" env:"DIALTONE_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level."`

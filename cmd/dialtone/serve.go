@@ -18,6 +18,7 @@ import (
 	"github.com/dialtone/dialtone/internal/clock"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/notify"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/scheduler"
 	"github.com/dialtone/dialtone/internal/server"
@@ -65,7 +66,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	}
 	params := *argon2id.DefaultParams
 	params.Memory = max(cfg.Argon2Memory, 1024)
-	svc := billing.New(st, clk, payment.NewSandbox(), log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params})
+	svc := billing.New(st, clk, payment.NewSandbox(), log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params, PublicURL: cfg.PublicURL})
 
 	if cfg.Demo {
 		loaded, err := svc.SeedDemo(ctx)
@@ -86,6 +87,13 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	}
 
 	sched := scheduler.New(svc, log)
+	if cfg.SMTPURL != "" {
+		m, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		sched.Mailer = m
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,

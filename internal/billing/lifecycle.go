@@ -133,11 +133,21 @@ func (s *Service) notifyExpired(ctx context.Context, sub market.Subscription) er
 			sub.ExpiresAt.Format(time.DateOnly)), "subscription", sub.ID, fmt.Sprintf("subscription_expired:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
 }
 
-// notify stores a notification once per dedupe key.
+// notify stores a notification once per dedupe key and, in the same
+// transaction, queues its e-mail to the customer.
 func (s *Service) notify(ctx context.Context, customerID, typ, subject, body, objType, objID, dedupe string) error {
 	return s.store.Tx(ctx, func(q *store.Q) error {
-		_, err := q.InsertNotification(ctx, store.Notification{ID: id.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
-			Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: s.now()})
-		return err
+		now := s.now()
+		n := store.Notification{ID: id.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
+			Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: now}
+		fresh, err := q.InsertNotification(ctx, n)
+		if err != nil || !fresh {
+			return err
+		}
+		c, err := q.Customer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		return q.InsertOutbox(ctx, id.New("out"), n.ID, c.Email, now)
 	})
 }

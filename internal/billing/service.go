@@ -37,6 +37,8 @@ type Config struct {
 	Argon2 *argon2id.Params
 	// SessionTTL is how long a login lasts (default 30 days).
 	SessionTTL time.Duration
+	// PublicURL is where customers reach the portal, for links in e-mails.
+	PublicURL string
 }
 
 // Service runs the use cases.
@@ -63,6 +65,9 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	if cfg.Argon2 == nil {
 		p := *argon2id.DefaultParams
 		cfg.Argon2 = &p
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:8080"
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/notify"
 )
 
 // Scheduler scans for due work.
@@ -21,6 +22,8 @@ type Scheduler struct {
 	svc *billing.Service
 	log *slog.Logger
 	mu  sync.Mutex // one scan at a time in this process
+	// Mailer, if set, delivers the outbox's e-mails after each scan.
+	Mailer notify.Mailer
 }
 
 // New returns a Scheduler.
@@ -51,7 +54,15 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 			progress = true
 		}
 		if !progress {
-			return s.svc.SendReminders(ctx)
+			if err := s.svc.SendReminders(ctx); err != nil {
+				return err
+			}
+			if s.Mailer != nil {
+				if _, err := s.svc.DeliverMail(ctx, s.Mailer); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 }

@@ -51,3 +51,80 @@ func (q *Q) Notifications(ctx context.Context, customerID string, p Page) ([]Not
 	}
 	return out, rows.Err()
 }
+
+// OutboxMail is a mail waiting to be sent, with its notification.
+type OutboxMail struct {
+	ID         string
+	Recipient  string
+	Attempts   int
+	Type       string
+	Subject    string
+	Body       string
+	ObjectType string
+	ObjectID   string
+}
+
+// InsertOutbox queues a notification's mail.
+func (q *Q) InsertOutbox(ctx context.Context, id, notificationID, recipient string, at time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO outbox (id, notification_id, recipient, next_attempt_at) VALUES ($1, $2, $3, $4)`,
+		id, notificationID, recipient, ts(at))
+	return err
+}
+
+// LeaseOutbox takes up to limit due mails for sending: each is leased until
+// until, so that another process scanning meanwhile leaves it alone.
+func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([]OutboxMail, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT o.id, o.recipient, o.attempts, n.type, n.subject, n.body, n.object_type, n.object_id
+		FROM outbox o JOIN notifications n ON n.id = o.notification_id
+		WHERE o.sent_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.id LIMIT $2`, ts(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	var due []OutboxMail
+	for rows.Next() {
+		var m OutboxMail
+		if err := rows.Scan(&m.ID, &m.Recipient, &m.Attempts, &m.Type, &m.Subject, &m.Body, &m.ObjectType, &m.ObjectID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		due = append(due, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var leased []OutboxMail
+	for _, m := range due {
+		res, err := q.ex.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND sent_at IS NULL AND next_attempt_at <= $3`,
+			m.ID, ts(until), ts(now))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			leased = append(leased, m)
+		}
+	}
+	return leased, nil
+}
+
+// MarkSent records a delivered mail.
+func (q *Q) MarkSent(ctx context.Context, id string, at time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = '' WHERE id = $1`, id, ts(at))
+	return err
+}
+
+// MarkFailed records a failed attempt and when to try again.
+func (q *Q) MarkFailed(ctx context.Context, id, reason string, next time.Time) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	_, err := q.ex.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, id, reason, ts(next))
+	return err
+}
+
+// OutboxPending counts mails not yet sent.
+func (q *Q) OutboxPending(ctx context.Context) (int, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n)
+	return n, err
+}
