@@ -31,13 +31,8 @@ func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
 	}
 	if sub.AutoRenew {
 		err := s.autoRenew(ctx, sub)
-		if errors.Is(err, errAlreadyRenewed) {
-			return nil // another process did it
-		}
-		if err == nil {
-			return s.notify(ctx, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
-				fmt.Sprintf("Subscription %s (%s) was renewed automatically.", sub.ID, sub.Plan), "subscription", sub.ID,
-				fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+		if errors.Is(err, errAlreadyRenewed) || err == nil {
+			return nil // renewed, here or by another process
 		}
 		if market.ErrorCode(err) == market.CodeInternal {
 			return err
@@ -71,13 +66,18 @@ func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error 
 		}
 		in.Payment = PaymentInput{Method: "card", PaymentMethod: pm.ID}
 	}
-	_, err = s.placeOrder(ctx, p, in, "auto_renewal", nil)
+	// The success notice commits with the renewal: a crash cannot keep one
+	// without the other.
+	_, err = s.placeOrder(ctx, p, in, "auto_renewal", func(q *store.Q) error {
+		return s.notifyTx(ctx, q, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
+			fmt.Sprintf("Subscription %s (%s) was renewed automatically.", sub.ID, sub.Plan), "subscription", sub.ID,
+			fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+	})
 	return err
 }
 
 func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, cause error) error {
-	var expired bool
-	err := s.store.Tx(ctx, func(q *store.Q) error {
+	return s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, sub.CustomerID); err != nil {
 			return err
 		}
@@ -89,65 +89,69 @@ func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, ca
 			return nil // renewed, or this failure counted, by someone else meanwhile
 		}
 		if cur.RenewAttempts >= len(retryAfter) {
-			cur.Status, cur.NextAttemptAt, expired = market.StatusExpired, nil, true
-		} else {
-			next := cur.ExpiresAt.Add(retryAfter[cur.RenewAttempts])
-			cur.Status, cur.NextAttemptAt = market.StatusPastDue, &next
-			cur.RenewAttempts++
+			cur.Status, cur.NextAttemptAt = market.StatusExpired, nil
+			if err := q.UpdateSubscription(ctx, cur, s.now()); err != nil {
+				return err
+			}
+			return s.notifyExpiredTx(ctx, q, sub)
 		}
-		return q.UpdateSubscription(ctx, cur, s.now())
+		next := cur.ExpiresAt.Add(retryAfter[cur.RenewAttempts])
+		cur.Status, cur.NextAttemptAt = market.StatusPastDue, &next
+		cur.RenewAttempts++
+		if err := q.UpdateSubscription(ctx, cur, s.now()); err != nil {
+			return err
+		}
+		return s.notifyTx(ctx, q, sub.CustomerID, "renewal_failed", "Your subscription could not be renewed",
+			fmt.Sprintf("The automatic renewal of subscription %s failed: %s. Top up your balance or update your card; we will try again on %s.",
+				sub.ID, market.ErrorCode(cause), next.Format(time.DateOnly)), "subscription", sub.ID,
+			fmt.Sprintf("renewal_failed:%s:%d:%d", sub.ID, sub.ExpiresAt.Unix(), sub.RenewAttempts))
 	})
-	if err != nil {
-		return err
-	}
-	if expired {
-		return s.notifyExpired(ctx, sub)
-	}
-	return s.notify(ctx, sub.CustomerID, "renewal_failed", "Your subscription could not be renewed",
-		fmt.Sprintf("The automatic renewal of subscription %s failed: %s. Top up your balance or update your card; we will try again.",
-			sub.ID, market.ErrorCode(cause)), "subscription", sub.ID,
-		fmt.Sprintf("renewal_failed:%s:%d:%d", sub.ID, sub.ExpiresAt.Unix(), sub.RenewAttempts))
 }
 
 func (s *Service) expire(ctx context.Context, sub market.Subscription) error {
-	err := s.store.Tx(ctx, func(q *store.Q) error {
+	return s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, sub.CustomerID); err != nil {
 			return err
 		}
 		cur, err := q.Subscription(ctx, sub.CustomerID, sub.ID)
-		if err != nil || cur.ExpiresAt.After(s.now()) {
+		if err != nil || cur.ExpiresAt.After(s.now()) || cur.Status == market.StatusExpired {
 			return err
 		}
 		cur.Status, cur.NextAttemptAt = market.StatusExpired, nil
-		return q.UpdateSubscription(ctx, cur, s.now())
+		if err := q.UpdateSubscription(ctx, cur, s.now()); err != nil {
+			return err
+		}
+		return s.notifyExpiredTx(ctx, q, cur)
 	})
-	if err != nil {
-		return err
-	}
-	return s.notifyExpired(ctx, sub)
 }
 
-func (s *Service) notifyExpired(ctx context.Context, sub market.Subscription) error {
-	return s.notify(ctx, sub.CustomerID, "subscription_expired", "Your subscription has expired",
+func (s *Service) notifyExpiredTx(ctx context.Context, q *store.Q, sub market.Subscription) error {
+	return s.notifyTx(ctx, q, sub.CustomerID, "subscription_expired", "Your subscription has expired",
 		fmt.Sprintf("Subscription %s (%s) expired on %s. Its users are suspended until you renew it.", sub.ID, sub.Plan,
 			sub.ExpiresAt.Format(time.DateOnly)), "subscription", sub.ID, fmt.Sprintf("subscription_expired:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
 }
 
-// notify stores a notification once per dedupe key and, in the same
-// transaction, queues its e-mail to the customer.
+// notify stores a notification in a transaction of its own.
 func (s *Service) notify(ctx context.Context, customerID, typ, subject, body, objType, objID, dedupe string) error {
 	return s.store.Tx(ctx, func(q *store.Q) error {
-		now := s.now()
-		n := store.Notification{ID: id.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
-			Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: now}
-		fresh, err := q.InsertNotification(ctx, n)
-		if err != nil || !fresh {
-			return err
-		}
-		c, err := q.Customer(ctx, customerID)
-		if err != nil {
-			return err
-		}
-		return q.InsertOutbox(ctx, id.New("out"), n.ID, c.Email, now)
+		return s.notifyTx(ctx, q, customerID, typ, subject, body, objType, objID, dedupe)
 	})
+}
+
+// notifyTx stores a notification once per dedupe key and queues its
+// e-mail, inside the caller's transaction, so that the notice commits (or
+// not) with the change it reports.
+func (s *Service) notifyTx(ctx context.Context, q *store.Q, customerID, typ, subject, body, objType, objID, dedupe string) error {
+	now := s.now()
+	n := store.Notification{ID: id.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
+		Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: now}
+	fresh, err := q.InsertNotification(ctx, n)
+	if err != nil || !fresh {
+		return err
+	}
+	c, err := q.Customer(ctx, customerID)
+	if err != nil {
+		return err
+	}
+	return q.InsertOutbox(ctx, id.New("out"), n.ID, c.Email, now)
 }

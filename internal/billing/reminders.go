@@ -32,6 +32,21 @@ func (s *Service) SendReminders(ctx context.Context) error {
 			}
 			days := int(off / day)
 			key := fmt.Sprintf("%s:%d:%d", u.ID, u.ExpiresAt.Unix(), days)
+			typ := "renewal_reminder"
+			switch {
+			case u.Status == market.StatusTrialing:
+				typ = "trial_ending"
+			case u.AutoRenew:
+				typ = "renewal_upcoming"
+			}
+			// Skip what was sent before doing any work for it: a scan runs
+			// often and most of what it finds is done.
+			if sent, err := s.store.Read().NotificationSent(ctx, typ+":"+key); err != nil || sent {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			var err error
 			switch {
 			case u.Status == market.StatusTrialing:

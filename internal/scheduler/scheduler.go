@@ -88,6 +88,11 @@ func (s *Scheduler) Advance(ctx context.Context, clk *clock.Sandbox, d time.Dura
 			return err
 		}
 		now := s.svc.Now()
+		// Step to whole minutes: work falling due within one minute runs
+		// together, in one pass, wherever the move started.
+		if m := next.Truncate(time.Minute); m.Before(next) {
+			next = m.Add(time.Minute)
+		}
 		if !ok || next.After(target) || steps > 100000 {
 			break
 		}

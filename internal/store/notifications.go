@@ -128,3 +128,11 @@ func (q *Q) OutboxPending(ctx context.Context) (int, error) {
 	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n)
 	return n, err
 }
+
+// NotificationSent reports whether a notification with this dedupe key
+// exists.
+func (q *Q) NotificationSent(ctx context.Context, dedupe string) (bool, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE dedupe_key = $1`, dedupe).Scan(&n)
+	return n > 0, err
+}
