@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dialtone/dialtone/internal/store"
@@ -98,4 +99,28 @@ func TestCatalogPriceChangeAndSeats(t *testing.T) {
 			t.Errorf("other customer PATCH: %d", r.status)
 		}
 	})
+}
+
+// TestCookieSession: the session cookie from POST /v1/sessions
+// authenticates the API like the bearer token; it is Secure behind TLS;
+// logging out ends it.
+func TestCookieSession(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	a.signup("cookie@acme.test", "EUR")
+	r := a.do("POST", "/v1/sessions", "", map[string]any{"email": "cookie@acme.test", "password": "correct horse"}, "X-Forwarded-Proto", "https")
+	raw := r.header.Get("Set-Cookie")
+	if !strings.Contains(raw, "Secure") || !strings.Contains(raw, "HttpOnly") {
+		t.Errorf("cookie over TLS: %q", raw)
+	}
+	cookie := strings.SplitN(raw, ";", 2)[0]
+	if acct := a.do("GET", "/v1/account", "", nil, "Cookie", cookie); acct.status != 200 || acct.body["email"] != "cookie@acme.test" {
+		t.Errorf("cookie auth: %d %s", acct.status, acct.raw)
+	}
+	if out := a.do("DELETE", "/v1/sessions/current", "", nil, "Cookie", cookie); out.status != 200 {
+		t.Errorf("logout: %d %s", out.status, out.raw)
+	}
+	if acct := a.do("GET", "/v1/account", "", nil, "Cookie", cookie); acct.status != 401 {
+		t.Errorf("after logout: %d", acct.status)
+	}
 }
