@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -24,7 +25,8 @@ func withPrincipal(ctx context.Context, p billing.Principal) context.Context {
 }
 
 // scopeOf is whose keys a request's Idempotency-Key lives among: the
-// customer's, the operator's, or the anonymous caller's.
+// customer's, the operator's, or — for sign-up and log-in — the anonymous
+// caller's address, so that strangers' keys never meet.
 func scopeOf(r *http.Request) string {
 	p, ok := principalOf(r.Context())
 	switch {
@@ -33,7 +35,11 @@ func scopeOf(r *http.Request) string {
 	case ok:
 		return "customer:" + p.CustomerID
 	}
-	return "anonymous"
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "anonymous:" + host
 }
 
 // capture records a response so that it can be stored and replayed.
