@@ -86,8 +86,27 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", true, s.adminAdjustBalance)
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", true, s.adminImportNumbers)
 	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", true, s.adminListNumbers)
+	defer s.documentFormats()
 	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", true, s.adminGetClock)
 	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", true, s.adminAdvanceClock)
+}
+
+// documentFormats adds the non-JSON representations to the OpenAPI
+// document: the Billing tab as CSV, invoices as PDF and HTML.
+func (s *Server) documentFormats() {
+	oa := s.api.OpenAPI()
+	add := func(path string, types ...string) {
+		item := oa.Paths[path]
+		if item == nil || item.Get == nil || item.Get.Responses["200"] == nil {
+			return
+		}
+		r := item.Get.Responses["200"]
+		for _, t := range types {
+			r.Content[t] = &huma.MediaType{Schema: &huma.Schema{Type: "string", Format: "binary"}}
+		}
+	}
+	add("/v1/transactions", "text/csv")
+	add("/v1/invoices/{id}", "application/pdf", "text/html")
 }
 
 // op registers one huma operation.

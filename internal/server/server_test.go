@@ -316,6 +316,13 @@ func TestOpenAPIAndOps(t *testing.T) {
 			t.Errorf("openapi lacks %s", p)
 		}
 	}
+	get := func(path string) map[string]any {
+		m, _ := paths[path].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)
+		return m
+	}
+	if get("/v1/transactions")["text/csv"] == nil || get("/v1/invoices/{id}")["application/pdf"] == nil {
+		t.Errorf("openapi lacks the CSV or PDF representations")
+	}
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if r := a.do("GET", p, "", nil); r.status != 200 {
 			t.Errorf("%s: %d", p, r.status)
