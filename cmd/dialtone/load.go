@@ -177,8 +177,15 @@ func (c *loadClient) setup(w int) error {
 		return err
 	}
 	var s struct{ Token string }
-	if err := c.call("POST", "/v1/sessions", map[string]any{"email": email, "password": "correct horse"}, &s); err != nil {
-		return err
+	for try := 0; ; try++ {
+		err := c.call("POST", "/v1/sessions", map[string]any{"email": email, "password": "correct horse"}, &s)
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), ": 429 ") || try > 60 {
+			return err
+		}
+		time.Sleep(2 * time.Second) // the server limits log-ins per address
 	}
 	c.token = s.Token
 	var a struct{ ID string }

@@ -124,3 +124,21 @@ func TestCookieSession(t *testing.T) {
 		t.Errorf("after logout: %d", acct.status)
 	}
 }
+
+// TestLoginRateLimit: after a burst of failed log-ins from one address the
+// server answers 429 rate_limited.
+func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	codes := map[int]int{}
+	for range 13 {
+		r := a.do("POST", "/v1/sessions", "", map[string]any{"email": "nobody@acme.test", "password": "guess"})
+		codes[r.status]++
+		if r.status == 429 && r.errCode() != "rate_limited" {
+			t.Errorf("429 with code %q", r.errCode())
+		}
+	}
+	if codes[401] != 10 || codes[429] != 3 {
+		t.Errorf("statuses %v, want 10 x 401 then 3 x 429", codes)
+	}
+}
