@@ -1,12 +1,11 @@
 package billing
 
 import (
-	"github.com/dialtone/dialtone/internal/id"
-	"time"
-
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
@@ -29,7 +28,10 @@ func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, 
 			return market.Line{}, err
 		}
 	} else {
-		found, err := pr.q.AvailableNumbers(ctx, store.NumberSearch{Country: it.Country, State: it.State, Area: it.Area, Limit: 1 + pr.numbersTaken()})
+		// Inside an order's transaction on PostgreSQL the pick locks the
+		// number and skips those other orders hold, so that racing orders
+		// for "any number in the area" take different numbers.
+		found, err := pr.q.PickAvailableNumbers(ctx, store.NumberSearch{Country: it.Country, State: it.State, Area: it.Area, Limit: 1 + pr.numbersTaken()})
 		if err != nil {
 			return market.Line{}, err
 		}
@@ -50,7 +52,13 @@ func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, 
 	if n.Currency != pr.cust.Currency {
 		return market.Line{}, market.Errorf(market.CodeCurrencyMismatch, "number %s is priced in %s, your account is in %s", n.Number, n.Currency, pr.cust.Currency)
 	}
-	pr.fp = append(pr.fp, fmt.Sprintf("num/%s=%d+%d", n.ID, n.SetupAmount, n.MonthlyAmount))
+	// The quote token covers the price, and for a given number the number:
+	// "any in the area" may be another number of the area at checkout.
+	key := n.ID
+	if it.Number == "" {
+		key = it.Country + "/" + it.State + "/" + it.Area
+	}
+	pr.fp = append(pr.fp, fmt.Sprintf("num/%s=%d+%d", key, n.SetupAmount, n.MonthlyAmount))
 	amount := n.SetupAmount + n.MonthlyAmount
 	return market.Line{Type: market.ItemPhoneNumber, Quantity: 1, UnitAmount: amount, Amount: amount, NumberID: n.ID,
 		PhoneNumber: n.Number, Start: pr.now, End: market.AddMonths(pr.now, 1),
@@ -144,31 +152,39 @@ type ImportRow struct {
 }
 
 // ImportNumbers adds validated rows to the inventory, skipping numbers it
-// already holds; it returns how many were added and the duplicates.
+// already holds; it returns how many were added and the duplicates. Rows go
+// in multi-row statements, a few thousand per transaction.
 func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int, []ImportRow, error) {
 	var dup []ImportRow
 	added := 0
 	now := s.now()
-	const batch = 500
+	const batch = 5000
 	for start := 0; start < len(rows); start += batch {
-		end := min(start+batch, len(rows))
+		chunk := rows[start:min(start+batch, len(rows))]
+		ns := make([]store.Number, len(chunk))
+		for i, r := range chunk {
+			ns[i] = store.Number{ID: id.New("num"), Number: r.Number, Country: r.Country, State: r.State, Area: r.Area,
+				Type: r.Type, SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, Currency: r.Currency, CreatedAt: now}
+		}
+		var got []string
 		err := s.store.Tx(ctx, func(q *store.Q) error {
-			for _, r := range rows[start:end] {
-				err := q.InsertNumber(ctx, store.Number{ID: id.New("num"), Number: r.Number, Country: r.Country, State: r.State,
-					Area: r.Area, Type: r.Type, SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, Currency: r.Currency, CreatedAt: now})
-				if market.IsCode(err, market.CodeConflict) {
-					dup = append(dup, ImportRow{Number: r.Number})
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				added++
-			}
-			return nil
+			var err error
+			got, err = q.InsertNumbers(ctx, ns)
+			return err
 		})
 		if err != nil {
 			return added, dup, err
+		}
+		added += len(got)
+		fresh := make(map[string]bool, len(got))
+		for _, n := range got {
+			fresh[n] = true
+		}
+		for _, r := range chunk {
+			if !fresh[r.Number] {
+				dup = append(dup, ImportRow{Number: r.Number})
+			}
+			delete(fresh, r.Number) // a second row of the same number is a duplicate
 		}
 	}
 	return added, dup, nil

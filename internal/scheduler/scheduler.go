@@ -54,6 +54,9 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 			progress = true
 		}
 		if !progress {
+			if err := s.runNumbers(ctx); err != nil {
+				return err
+			}
 			if err := s.svc.SendReminders(ctx); err != nil {
 				return err
 			}

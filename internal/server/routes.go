@@ -84,6 +84,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", true, s.adminListCustomers)
 	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", true, s.adminGetCustomer)
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", true, s.adminAdjustBalance)
+	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", true, s.adminRefundOrder)
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", true, s.adminImportNumbers)
 	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", true, s.adminListNumbers)
 	defer s.documentFormats()

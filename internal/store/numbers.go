@@ -3,6 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -51,15 +56,122 @@ func scanNumber(row interface{ Scan(...any) error }) (Number, error) {
 	return n, err
 }
 
-// InsertNumber adds a number to the inventory. Error: conflict if the number
-// exists.
+// InsertNumber adds a number to the inventory, available. Error: conflict
+// if the number exists.
 func (q *Q) InsertNumber(ctx context.Context, n Number) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO numbers (id, number, country, state, area, type, setup_amount, monthly_amount,
-		currency, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'available', $10)`,
-		n.ID, n.Number, n.Country, n.State, n.Area, n.Type, n.SetupAmount, n.MonthlyAmount, n.Currency, ts(n.CreatedAt))
-	if isUnique(err) {
+	added, err := q.InsertNumbers(ctx, []Number{n})
+	if err != nil {
+		return err
+	}
+	if len(added) == 0 {
 		return &market.Error{Code: market.CodeConflict, Param: "number", Message: "number " + n.Number + " is already in the inventory"}
 	}
+	return nil
+}
+
+// insertBatch is how many numbers one INSERT statement carries (10 values a
+// row stays below both databases' limits on bound parameters).
+const insertBatch = 1000
+
+// InsertNumbers adds numbers to the inventory, available, in multi-row
+// statements, and skips those whose number is there already. It returns the
+// numbers it added. A duplicate never aborts the transaction (ON CONFLICT DO
+// NOTHING), so the caller may go on.
+func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
+	var added []string
+	stock := map[numberGroup]int64{}
+	byNumber := make(map[string]numberGroup, len(ns))
+	var sb strings.Builder
+	args := make([]any, 0, insertBatch*10)
+	for start := 0; start < len(ns); start += insertBatch {
+		batch := ns[start:min(start+insertBatch, len(ns))]
+		sb.Reset()
+		args = args[:0]
+		sb.WriteString(`INSERT INTO numbers (id, number, country, state, area, type, setup_amount, monthly_amount,
+			currency, status, created_at) VALUES `)
+		for i, n := range batch {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			if q.dialect == SQLite {
+				// Plain ? (bound in order): SQLite looks each $N up in a
+				// list, which is quadratic in a statement of 10,000.
+				sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?)")
+			} else {
+				b := len(args)
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 'available', $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10)
+			}
+			args = append(args, n.ID, n.Number, n.Country, n.State, n.Area, n.Type, n.SetupAmount, n.MonthlyAmount, n.Currency, ts(n.CreatedAt))
+			byNumber[n.Number] = numberGroup{n.Country, n.State, n.Area, n.Type}
+		}
+		sb.WriteString(" ON CONFLICT (number) DO NOTHING RETURNING number")
+		rows, err := q.ex.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return added, err
+		}
+		for rows.Next() {
+			var num string
+			if err := rows.Scan(&num); err != nil {
+				rows.Close()
+				return added, err
+			}
+			added = append(added, num)
+			stock[byNumber[num]]++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return added, err
+		}
+	}
+	for g, d := range stock {
+		if err := q.moveStock(ctx, g, d); err != nil {
+			return added, err
+		}
+	}
+	return added, nil
+}
+
+// numberGroup is one cell of the cascade: what number_stock counts.
+type numberGroup struct {
+	Country, State, Area, Type string
+}
+
+// moveStock adds delta to a group's count of available numbers, creating
+// the group's row at need. Every change of a number's status to or from
+// available goes through here, in the same transaction.
+func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
+	if delta == 0 {
+		return nil
+	}
+	if delta < 0 {
+		// An upsert would check the negative row it proposes against
+		// available >= 0 before it found the conflict.
+		res, err := q.ex.ExecContext(ctx, `UPDATE number_stock SET available = available + $5
+			WHERE country = $1 AND state = $2 AND area = $3 AND type = $4`, g.Country, g.State, g.Area, g.Type, delta)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: number stock of %v is missing", g)
+		}
+		return nil
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, available) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (country, state, area, type) DO UPDATE SET available = number_stock.available + excluded.available`,
+		g.Country, g.State, g.Area, g.Type, delta)
+	return err
+}
+
+// RebuildNumberStock recounts the available numbers of every group from the
+// numbers table (after a bulk load that bypassed InsertNumbers, or to
+// check the counts).
+func (q *Q) RebuildNumberStock(ctx context.Context) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_stock`); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, available)
+		SELECT country, state, area, type, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
+		FROM numbers GROUP BY country, state, area, type`)
 	return err
 }
 
@@ -97,7 +209,9 @@ func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]Number, e
 	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1 ORDER BY purchased_at DESC, id`, customerID)
 }
 
-// NumberSearch is a search of available numbers.
+// NumberSearch is a search of available numbers. Country is required;
+// State, Area and Type narrow it when set; Contains keeps numbers whose
+// E.164 form contains those characters.
 type NumberSearch struct {
 	Country  string
 	State    string
@@ -107,32 +221,176 @@ type NumberSearch struct {
 	Limit    int
 }
 
-// AvailableNumbers returns available numbers matching s, in number order.
-func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
-	limit := s.Limit
-	if limit <= 0 || limit > 100 {
-		limit = 20
+// Search bounds.
+const (
+	// maxSearchLimit is the most numbers one search returns.
+	maxSearchLimit = 200
+	// ContainsScan is how many free numbers a search with Contains reads at
+	// most, in number order (shared out evenly when it merges several
+	// groups); it returns the matches among those. That bounds the search
+	// at about 2 ms (some 0.25 µs a number, docs/BENCHMARKS.md) whatever the
+	// pattern: a short one finds its 20 matches long before; a rare one is
+	// looked for in the first 8,000 free numbers of the selection only —
+	// most of an area of a million-number inventory (about 13,000 free
+	// numbers an area), a small part of a country.
+	ContainsScan = 8_000
+)
+
+// searchGroups returns the groups of the cascade a search covers, from
+// number_stock (groups whose numbers are all taken included: reading them
+// costs one index probe).
+func (q *Q) searchGroups(ctx context.Context, s NumberSearch) ([]numberGroup, error) {
+	query := `SELECT country, state, area, type FROM number_stock WHERE country = $1`
+	args := []any{s.Country}
+	for _, f := range []struct{ col, v string }{{"state", s.State}, {"area", s.Area}, {"type", s.Type}} {
+		if f.v != "" {
+			args = append(args, f.v)
+			query += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
+		}
 	}
-	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE status = 'available' AND country = $1
-		AND ($2 = '' OR state = $2) AND ($3 = '' OR area = $3) AND ($4 = '' OR type = $4)
-		AND ($5 = '' OR number LIKE '%' || $5 || '%') ORDER BY number LIMIT $6`,
-		s.Country, s.State, s.Area, s.Type, s.Contains, limit)
+	rows, err := q.ex.QueryContext(ctx, query+" ORDER BY state, area, type", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []numberGroup
+	for rows.Next() {
+		var g numberGroup
+		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
 }
 
-// Claim sells an available number to a customer: a conditional update, so
-// one number goes to exactly one customer however many race for it. Error:
-// number_unavailable.
+// containsExpr is the dialect's "number contains $n" (a plain substring
+// test: no LIKE wildcards to escape).
+func (q *Q) containsExpr(param int) string {
+	if q.dialect == Postgres {
+		return fmt.Sprintf("strpos(number, $%d) > 0", param)
+	}
+	return fmt.Sprintf("instr(number, $%d) > 0", param)
+}
+
+// searchLimit bounds a search's limit: 20 by default, at most
+// maxSearchLimit.
+func searchLimit(n int) int {
+	if n <= 0 {
+		return 20
+	}
+	return min(n, maxSearchLimit)
+}
+
+// AvailableNumbers returns available numbers matching s, in number order
+// (at most s.Limit, 20 if unset, 200 at most). Its cost follows the limit,
+// not the inventory's size: without an area it reads one ordered range of a
+// partial index (by country; country and state; country and type); within
+// an area, or by state and type, it merges the ranges of the groups
+// (country, state, area, type) the search covers, which number_stock names.
+// With Contains it reads at most ContainsScan numbers (see there).
+func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+	limit := searchLimit(s.Limit)
+	args := []any{s.Country, limit} // $1, $2
+	if s.Contains != "" {
+		args = append(args, ContainsScan, s.Contains) // $3, $4
+	}
+	var sb strings.Builder
+	sb.WriteString(`SELECT ` + numberCols + ` FROM numbers WHERE number IN (SELECT number FROM (`)
+	if s.Area == "" && (s.State == "" || s.Type == "") {
+		// One range: the planner's choice among the partial indexes is
+		// plain, as each of them alone orders this range by number.
+		rng := `SELECT number FROM numbers WHERE status = 'available' AND country = $1`
+		for _, f := range []struct{ col, v string }{{"state", s.State}, {"type", s.Type}} {
+			if f.v != "" {
+				args = append(args, f.v)
+				rng += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
+			}
+		}
+		sb.WriteString(q.searchRange(rng, 0, s.Contains != ""))
+	} else {
+		groups, err := q.searchGroups(ctx, s)
+		if err != nil || len(groups) == 0 {
+			return nil, err
+		}
+		if s.Contains != "" {
+			args[2] = max(ContainsScan/len(groups), 100)
+		}
+		for i, g := range groups {
+			if i > 0 {
+				sb.WriteString(" UNION ALL ")
+			}
+			args = append(args, g.State, g.Area, g.Type)
+			n := len(args)
+			rng := fmt.Sprintf(`SELECT number FROM numbers WHERE status = 'available' AND country = $1 AND state = $%d
+				AND area = $%d AND type = $%d`, n-2, n-1, n)
+			sb.WriteString(q.searchRange(rng, i, s.Contains != ""))
+		}
+	}
+	sb.WriteString(`) AS u ORDER BY number LIMIT $2) ORDER BY number`)
+	return q.numbers(ctx, sb.String(), args...)
+}
+
+// searchRange wraps the query of one ordered range: its first $2 numbers,
+// or, with contains, the first $2 that contain $4 among its first $3.
+func (q *Q) searchRange(rng string, i int, contains bool) string {
+	if !contains {
+		return fmt.Sprintf("SELECT number FROM (%s ORDER BY number LIMIT $2) AS g%d", rng, i)
+	}
+	return fmt.Sprintf("SELECT number FROM (SELECT number FROM (%s ORDER BY number LIMIT $3) AS r%d WHERE %s ORDER BY number LIMIT $2) AS g%d",
+		rng, i, q.containsExpr(4), i)
+}
+
+// PickAvailableNumbers returns the first available numbers matching s (as
+// AvailableNumbers) for an order to claim. Inside a PostgreSQL transaction
+// it locks them and skips numbers that other transactions hold locked, so
+// that orders racing for "any number in the area" take different numbers
+// rather than all failing on the first one. (SQLite runs one writer at a
+// time: there is nothing to skip.)
+func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+	if q.dialect != Postgres || !q.inTx {
+		return q.AvailableNumbers(ctx, s)
+	}
+	limit := searchLimit(s.Limit)
+	groups, err := q.searchGroups(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	var out []Number
+	for _, g := range groups {
+		query := `SELECT ` + numberCols + ` FROM numbers WHERE status = 'available' AND country = $1 AND state = $2
+			AND area = $3 AND type = $4`
+		args := []any{g.Country, g.State, g.Area, g.Type, limit}
+		if s.Contains != "" {
+			args = append(args, s.Contains)
+			query += " AND " + q.containsExpr(len(args))
+		}
+		ns, err := q.numbers(ctx, query+` ORDER BY number LIMIT $5 FOR UPDATE SKIP LOCKED`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	slices.SortFunc(out, func(a, b Number) int { return strings.Compare(a.Number, b.Number) })
+	return out[:min(len(out), limit)], nil
+}
+
+// ClaimNumber sells an available number to a customer: a conditional
+// update, so one number goes to exactly one customer however many race for
+// it. Error: number_unavailable.
 func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string, now, renews time.Time) error {
-	res, err := q.ex.ExecContext(ctx, `UPDATE numbers SET status = 'active', customer_id = $2, sip_account_id = $3,
+	var g numberGroup
+	err := q.ex.QueryRowContext(ctx, `UPDATE numbers SET status = 'active', customer_id = $2, sip_account_id = $3,
 		purchased_at = $4, renews_at = $5, grace_until = NULL, quarantine_until = NULL
-		WHERE id = $1 AND status = 'available'`, id, customerID, nullStr(sipAccountID), ts(now), ts(renews))
+		WHERE id = $1 AND status = 'available' RETURNING country, state, area, type`,
+		id, customerID, nullStr(sipAccountID), ts(now), ts(renews)).Scan(&g.Country, &g.State, &g.Area, &g.Type)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "this number has just been taken; pick another"}
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "this number has just been taken; pick another"}
-	}
-	return nil
+	return q.moveStock(ctx, g, -1)
 }
 
 // SetNumberSIPAccount assigns a held number to a SIP account ("" clears).
@@ -142,23 +400,176 @@ func (q *Q) SetNumberSIPAccount(ctx context.Context, customerID, id, sipAccountI
 	return affected(res, err, "number")
 }
 
-// UpdateNumberLifecycle saves a number's status and dates.
+// UpdateNumberLifecycle saves a number's status, holder and dates (not its
+// purchase date), and keeps number_stock in step when the number becomes
+// available or stops being so. Error: not_found.
 func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE numbers SET status = $2, customer_id = $3, sip_account_id = $4, renews_at = $5,
+	var old string
+	var g numberGroup
+	err := q.ex.QueryRowContext(ctx, `SELECT status, country, state, area, type FROM numbers WHERE id = $1`+q.forUpdate(), n.ID).
+		Scan(&old, &g.Country, &g.State, &g.Area, &g.Type)
+	if err != nil {
+		return notFound(err, "number")
+	}
+	if _, err := q.ex.ExecContext(ctx, `UPDATE numbers SET status = $2, customer_id = $3, sip_account_id = $4, renews_at = $5,
 		grace_until = $6, quarantine_until = $7 WHERE id = $1`, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID),
-		tsp(n.RenewsAt), tsp(n.GraceUntil), tsp(n.QuarantineUntil))
-	return err
+		tsp(n.RenewsAt), tsp(n.GraceUntil), tsp(n.QuarantineUntil)); err != nil {
+		return err
+	}
+	switch {
+	case old != NumberAvailable && n.Status == NumberAvailable:
+		return q.moveStock(ctx, g, 1)
+	case old == NumberAvailable && n.Status != NumberAvailable:
+		return q.moveStock(ctx, g, -1)
+	}
+	return nil
 }
 
 // InsertNumberRental records that a number's rental period starting at
-// start is paid. Error: conflict if it was paid already.
+// start is paid (by its order). Error: conflict if it was paid already.
 func (q *Q) InsertNumberRental(ctx context.Context, numberID, customerID string, start time.Time) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_rentals (number_id, period_start, customer_id, created_at) VALUES ($1, $2, $3, $4)`,
-		numberID, ts(start), customerID, ts(start))
-	if isUnique(err) {
+	ok, err := q.RecordNumberRental(ctx, NumberRental{NumberID: numberID, CustomerID: customerID, PeriodStart: start, CreatedAt: start})
+	if err == nil && !ok {
 		return market.Errorf(market.CodeConflict, "this month of the number is already paid")
 	}
 	return err
+}
+
+// NumberRental is a paid month of a number: the period starting at
+// PeriodStart, paid by the payment PaymentID ("" for the first month, paid
+// by the number's order).
+type NumberRental struct {
+	NumberID    string
+	CustomerID  string
+	PeriodStart time.Time
+	PaymentID   string
+	CreatedAt   time.Time
+}
+
+// RecordNumberRental records a paid month. It reports false, and changes
+// nothing, if that month of the number was recorded already: the key
+// (number, period start) is what stops a month being charged twice. It
+// never aborts the transaction on a duplicate.
+func (q *Q) RecordNumberRental(ctx context.Context, r NumberRental) (bool, error) {
+	res, err := q.ex.ExecContext(ctx, `INSERT INTO number_rentals (number_id, period_start, customer_id, payment_id, created_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (number_id, period_start) DO NOTHING`,
+		r.NumberID, ts(r.PeriodStart), r.CustomerID, r.PaymentID, ts(r.CreatedAt))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// NumberRentals lists the paid months of a number, oldest first.
+func (q *Q) NumberRentals(ctx context.Context, numberID string) ([]NumberRental, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT number_id, customer_id, period_start, payment_id, created_at FROM number_rentals
+		WHERE number_id = $1 ORDER BY period_start`, numberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []NumberRental
+	for rows.Next() {
+		var r NumberRental
+		var start, created int64
+		if err := rows.Scan(&r.NumberID, &r.CustomerID, &start, &r.PaymentID, &created); err != nil {
+			return nil, err
+		}
+		r.PeriodStart, r.CreatedAt = fromTS(start), fromTS(created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DueNumber is a held number whose monthly date has come; it is also the
+// cursor of DueNumbers.
+type DueNumber struct {
+	ID       string
+	RenewsAt time.Time
+}
+
+// DueNumbers returns held numbers (active or in grace) whose monthly date is
+// at or before now, ordered by that date and ID, after the cursor (the zero
+// DueNumber starts at the beginning).
+func (q *Q) DueNumbers(ctx context.Context, now time.Time, after DueNumber, limit int) ([]DueNumber, error) {
+	from := int64(math.MinInt64)
+	if !after.RenewsAt.IsZero() {
+		from = ts(after.RenewsAt)
+	}
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, renews_at FROM numbers
+		WHERE renews_at IS NOT NULL AND renews_at <= $1 AND status IN ('active', 'grace')
+		AND (renews_at > $2 OR (renews_at = $2 AND id > $3)) ORDER BY renews_at, id LIMIT $4`, ts(now), from, after.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueNumber
+	for rows.Next() {
+		var d DueNumber
+		var at int64
+		if err := rows.Scan(&d.ID, &at); err != nil {
+			return nil, err
+		}
+		d.RenewsAt = fromTS(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// NextNumberEvent returns the earliest time after now at which number work
+// becomes due (a monthly date, the end of a grace or of a quarantine), and
+// false if there is none.
+func (q *Q) NextNumberEvent(ctx context.Context, now time.Time) (time.Time, bool, error) {
+	var v sql.NullInt64
+	err := q.ex.QueryRowContext(ctx, `SELECT MIN(t) FROM (
+		SELECT MIN(renews_at) AS t FROM numbers WHERE renews_at IS NOT NULL AND renews_at > $1 AND status IN ('active', 'grace')
+		UNION ALL SELECT MIN(grace_until) AS t FROM numbers WHERE status = 'grace' AND grace_until > $1
+		UNION ALL SELECT MIN(quarantine_until) AS t FROM numbers WHERE status = 'quarantine' AND quarantine_until > $1) AS e`,
+		ts(now)).Scan(&v)
+	if err != nil || !v.Valid {
+		return time.Time{}, false, err
+	}
+	return fromTS(v.Int64), true, nil
+}
+
+// EndQuarantines makes up to limit numbers whose quarantine ended at or
+// before now available again, and returns how many. A conditional update:
+// two scans at once free each number once.
+func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, error) {
+	rows, err := q.ex.QueryContext(ctx, `UPDATE numbers SET status = 'available', quarantine_until = NULL
+		WHERE id IN (SELECT id FROM numbers WHERE status = 'quarantine' AND quarantine_until <= $1 ORDER BY quarantine_until LIMIT $2)
+		AND status = 'quarantine' RETURNING country, state, area, type`, ts(now), limit)
+	if err != nil {
+		return 0, err
+	}
+	freed := map[numberGroup]int64{}
+	n := 0
+	for rows.Next() {
+		var g numberGroup
+		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type); err != nil {
+			rows.Close()
+			return n, err
+		}
+		freed[g]++
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	for g, d := range freed {
+		if err := q.moveStock(ctx, g, d); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Number returns a number of the inventory by ID. Error: not_found.
+func (q *Q) Number(ctx context.Context, id string) (Number, error) {
+	n, err := scanNumber(q.ex.QueryRowContext(ctx, `SELECT `+numberCols+` FROM numbers WHERE id = $1`, id))
+	return n, notFound(err, "number")
 }
 
 // Facet is a value of the number cascade with how many numbers are free.
@@ -185,28 +596,48 @@ func (q *Q) facets(ctx context.Context, query string, args ...any) ([]Facet, err
 }
 
 // NumberCountries lists countries of the inventory with free numbers
-// counted (countries whose numbers are all taken are listed with 0).
+// counted (countries whose numbers are all taken are listed with 0). It
+// reads number_stock, not the inventory.
 func (q *Q) NumberCountries(ctx context.Context) ([]Facet, error) {
-	return q.facets(ctx, `SELECT country, CAST(SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END) AS BIGINT)
-		FROM numbers GROUP BY country ORDER BY country`)
+	return q.facets(ctx, `SELECT country, CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country ORDER BY country`)
 }
 
-// NumberStates lists the states of a country with free numbers counted.
+// NumberStates lists the states of a country that have free numbers, with
+// how many.
 func (q *Q) NumberStates(ctx context.Context, country string) ([]Facet, error) {
-	return q.facets(ctx, `SELECT state, CAST(COUNT(*) AS BIGINT) FROM numbers WHERE status = 'available' AND country = $1 AND state <> ''
-		GROUP BY state ORDER BY state`, country)
+	return q.facets(ctx, `SELECT state, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE country = $1 AND state <> ''
+		GROUP BY state HAVING SUM(available) > 0 ORDER BY state`, country)
 }
 
-// NumberAreas lists the areas of a country (and state) with free numbers.
+// NumberAreas lists the areas of a country (and state, if not "") that have
+// free numbers, with how many.
 func (q *Q) NumberAreas(ctx context.Context, country, state string) ([]Facet, error) {
-	return q.facets(ctx, `SELECT area, CAST(COUNT(*) AS BIGINT) FROM numbers WHERE status = 'available' AND country = $1
-		AND ($2 = '' OR state = $2) GROUP BY area ORDER BY area`, country, state)
+	if state == "" {
+		return q.facets(ctx, `SELECT area, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE country = $1
+			GROUP BY area HAVING SUM(available) > 0 ORDER BY area`, country)
+	}
+	return q.facets(ctx, `SELECT area, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE country = $1 AND state = $2
+		GROUP BY area HAVING SUM(available) > 0 ORDER BY area`, country, state)
 }
 
 // AdminNumbers lists the inventory by status ("" = all), in number order.
+// Held statuses read the partial index numbers_held; the rest walk the
+// unique index on number.
 func (q *Q) AdminNumbers(ctx context.Context, status string, p Page) ([]Number, error) {
-	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE ($1 = '' OR status = $1) AND ($2 = '' OR number > $2)
-		ORDER BY number LIMIT $3`, status, p.After, p.limit()+1)
+	where, args := "", []any{p.limit() + 1}
+	switch status {
+	case "":
+	case NumberAvailable:
+		where = " AND status = 'available'"
+	default:
+		args = append(args, status)
+		where = " AND status <> 'available' AND status = $2"
+	}
+	if p.After != "" {
+		args = append(args, p.After)
+		where += fmt.Sprintf(" AND number > $%d", len(args))
+	}
+	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE TRUE`+where+` ORDER BY number LIMIT $1`, args...)
 }
 
 // LockNumber returns a held number with its row locked.

@@ -119,10 +119,14 @@ func (q *Q) Orders(ctx context.Context, customerID string, p Page) ([]Order, err
 	return out, nil
 }
 
-// HasPaidOrders reports whether the customer has paid any order before.
+// HasPaidOrders reports whether the customer has paid for a purchase
+// before: an order that cost more than its balance top-ups. A top-up is a
+// deposit, not a purchase, so the first order after topping up is still a
+// first purchase (promo codes for a first purchase only).
 func (q *Q) HasPaidOrders(ctx context.Context, customerID string) (bool, error) {
 	var n int
-	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND total > 0`, customerID).Scan(&n)
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders o WHERE o.customer_id = $1 AND o.total >
+		(SELECT COALESCE(SUM(i.amount), 0) FROM order_items i WHERE i.order_id = o.id AND i.type = 'balance_top_up')`, customerID).Scan(&n)
 	return n > 0, err
 }
 
