@@ -73,8 +73,20 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 // NextEvent returns the earliest time after the service's now at which
 // some work becomes due, and false if nothing is scheduled.
 func (s *Scheduler) NextEvent(ctx context.Context) (time.Time, bool, error) {
+	now := s.svc.Now()
 	offs := append([]time.Duration{}, billing.ReminderOffsets...)
-	return s.svc.Store().Read().NextSubscriptionEvent(ctx, s.svc.Now(), offs)
+	next, ok, err := s.svc.Store().Read().NextSubscriptionEvent(ctx, now, offs)
+	if err != nil {
+		return next, ok, err
+	}
+	n, nok, err := s.svc.Store().Read().NextNumberEvent(ctx, now)
+	if err != nil {
+		return next, ok, err
+	}
+	if nok && (!ok || n.Before(next)) {
+		return n, true, nil
+	}
+	return next, ok, nil
 }
 
 // Advance moves a sandbox clock forward by d, stopping at every moment work
