@@ -470,6 +470,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	}
 	orderID := id.New("ord")
 	var charge *payment.Charge
+	var charged payment.RefundInput // what to give back if the order does not commit
 	var order Order
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		now := s.now()
@@ -486,6 +487,9 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 				Extra: map[string]any{"quote": qt}}
 		}
 		pay, err := s.pay(ctx, q, pr, in.Payment, card, orderID, &charge)
+		if charge != nil {
+			charged = payment.RefundInput{ChargeID: charge.ID, Amount: pr.totals.Total, Currency: pr.cust.Currency}
+		}
 		if err != nil {
 			return err
 		}
@@ -496,7 +500,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	})
 	if err != nil && charge != nil {
 		// The card was charged but the order did not commit: give it back.
-		if _, rerr := s.gateway.Refund(context.WithoutCancel(ctx), payment.RefundInput{ChargeID: charge.ID}); rerr != nil {
+		if _, rerr := s.gateway.Refund(context.WithoutCancel(ctx), charged); rerr != nil {
 			s.log.Error("refund after failed order", "order", orderID, "charge", charge.ID, "err", rerr)
 		}
 	}

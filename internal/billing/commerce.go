@@ -90,6 +90,11 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 	}
 	var pm store.PaymentMethod
 	err = s.store.Tx(ctx, func(q *store.Q) error {
+		// The customer's lock keeps "the first card is the default" true
+		// against a checkout saving a card at the same time.
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
 		var err error
 		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id.New("pm"), CustomerID: p.CustomerID, Gateway: s.gateway.Name(),
 			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
@@ -110,7 +115,12 @@ func (s *Service) Card(ctx context.Context, p Principal, pmID string) (store.Pay
 
 // DeleteCard removes a saved card. Error: not_found.
 func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) error {
-	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeletePaymentMethod(ctx, p.CustomerID, pmID, s.now()) })
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		return q.DeletePaymentMethod(ctx, p.CustomerID, pmID, s.now())
+	})
 }
 
 // SetDefaultCard makes a card the default. Error: not_found.

@@ -738,6 +738,24 @@ func TestRefunds(t *testing.T) {
 			}
 		})
 
+		t.Run("ManySmallRefunds", func(t *testing.T) {
+			p, addr := sign("chunks")
+			// 10.00 top-up + 9.00 + 1.71 = 20.71, given back in uneven parts:
+			// every part of every refund is >= 0 and they add up exactly.
+			o := byCard(p, addr, billing.ItemInput{Type: "balance_top_up", Amount: 1000}, buy("ivr", 1, 1))
+			var sum refundSums
+			for _, amount := range []int64{1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 0} {
+				r := s.mustRefund(t, o.ID, amount)
+				if r.Net < 0 || r.Tax < 0 || r.TopUp < 0 || r.Net+r.Tax+r.TopUp != r.Amount {
+					t.Errorf("refund of %d split %d + %d + %d", r.Amount, r.Net, r.Tax, r.TopUp)
+				}
+				sum.add(r)
+			}
+			if sum != (refundSums{Amount: 2071, Net: 900, Tax: 171, TopUp: 1000}) {
+				t.Errorf("refunds add up to %+v, want the order: 2071 = 900 + 171 + 1000", sum)
+			}
+		})
+
 		t.Run("Errors", func(t *testing.T) {
 			p, addr := sign("errors")
 			o := byCard(p, addr, buy("ivr", 1, 1)) // 10.71, kept
@@ -813,3 +831,13 @@ func TestRefunds(t *testing.T) {
 }
 
 func ptr64(v int64) *int64 { return &v }
+
+// refundSums adds refunds up.
+type refundSums struct{ Amount, Net, Tax, TopUp int64 }
+
+func (s *refundSums) add(r billing.Refund) {
+	s.Amount += r.Amount
+	s.Net += r.Net
+	s.Tax += r.Tax
+	s.TopUp += r.TopUp
+}

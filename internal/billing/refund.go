@@ -33,15 +33,22 @@ package billing
 //   - A refund moves money only: it does not cancel subscriptions, release
 //     numbers or give a promo redemption back; the operator does those
 //     separately if they are meant.
-//   - Everything happens in one transaction under the customer's lock; the
-//     gateway refund is the last step before commit, so that any failure of
-//     ours before it changes nothing anywhere. If the commit itself fails
-//     after the gateway refunded (the database went away), the card has
-//     been refunded but nothing records it: that is logged at error level
-//     with the order, charge, gateway refund and amount for reconciliation,
-//     and the operator is told not to retry (a retry would refund twice).
-//     The transaction does not follow the caller's cancellation, so a
-//     client hanging up cannot cause that state.
+//   - Everything happens in one transaction under the customer's lock (and
+//     the order's row lock). The gateway refund comes after every check and
+//     every change of balances and the order, so that a refusal or a
+//     failure of ours before it changes nothing anywhere; only the credit
+//     note (numbered last, so that the invoice sequence, one lock for all
+//     customers, is not held while the gateway is called) and the commit
+//     follow it. If those fail after the gateway refunded (the database
+//     went away), the card has been refunded but nothing records it: that
+//     is logged at error level ("REFUND NOT RECORDED", with the order,
+//     charge, gateway refund and amount) for reconciliation by hand, and
+//     the operator gets a 500 that says not to retry (a retry would refund
+//     twice; the gateway API has no idempotency key for refunds). A
+//     retried transaction (serialization failure, deadlock) records the
+//     gateway refund already made rather than making another. The
+//     transaction does not follow the caller's cancellation, so a client
+//     hanging up cannot cause that state.
 
 import (
 	"context"
@@ -236,12 +243,11 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 		return Refund{}, err
 	}
 	res := Refund{Payment: pay, Amount: amount, Net: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp, Reason: in.Reason}
-	if res.CreditNote, err = s.issueCreditNote(ctx, q, cust, o, orig, pay, sp, amount, in.Reason, now); err != nil {
-		return Refund{}, err
-	}
 	if orig.Method == "card" {
-		// Last, so that nothing of ours but the commit can fail once the
-		// card money has moved.
+		// After every check and change of the customer's money, so that
+		// nothing of ours but a database failure can follow the card money
+		// moving; before the credit note, so that the invoice sequence (one
+		// lock for all customers) is not held during a call to the gateway.
 		if at.gw == nil {
 			r, err := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: orig.GatewayRef, Amount: amount, Currency: cur})
 			if err != nil {
@@ -253,6 +259,9 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 			return Refund{}, err
 		}
 		res.Payment.GatewayRef = at.gw.ID
+	}
+	if res.CreditNote, err = s.issueCreditNote(ctx, q, cust, o, orig, pay, sp, amount, in.Reason, now); err != nil {
+		return Refund{}, err
 	}
 	if res.Order, err = q.Order(ctx, cust.ID, o.ID); err != nil {
 		return Refund{}, err

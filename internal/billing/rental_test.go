@@ -239,3 +239,31 @@ func TestNumberRentalCatchUp(t *testing.T) {
 		w.checkLedger(t, w.p)
 	})
 }
+
+// TestNumberRentalAdvance: the sandbox clock moved half a year in one call
+// stops at every date on the way, so each step happens when it is due.
+func TestNumberRentalAdvance(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newRentalWorld(t, st, 2)
+		if err := w.sched.Advance(ctx, w.clk, at(8, 6).Sub(w.svc.Now())); err != nil {
+			t.Fatal(err)
+		}
+		w.check(t, "after the move", store.NumberAvailable, time.Time{}, 100)
+		pays, err := w.svc.Transactions(ctx, w.p, store.PaymentFilter{Purpose: string(market.PurposeNumberRental), Page: store.Page{Limit: 10}})
+		if err != nil || len(pays) != 2 || !pays[1].CreatedAt.Equal(at(2, 28)) || !pays[0].CreatedAt.Equal(at(3, 31)) {
+			t.Errorf("rental payments %+v, %v; want on Feb 28 and Mar 31", pays, err)
+		}
+		ns, err := st.Read().Notifications(ctx, w.p.CustomerID, store.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		when := map[string]time.Time{}
+		for _, n := range ns {
+			when[n.Type] = n.CreatedAt
+		}
+		if !when["number_grace"].Equal(at(4, 30)) || !when["number_released"].Equal(at(5, 7)) {
+			t.Errorf("grace notice at %v, release notice at %v; want Apr 30 and May 7", when["number_grace"], when["number_released"])
+		}
+	})
+}

@@ -329,11 +329,15 @@ func (q *Q) CustomerRedemptions(ctx context.Context, code, customerID string) (i
 func (q *Q) Redeem(ctx context.Context, code, orderID, customerID string, now time.Time) error {
 	res, err := q.ex.ExecContext(ctx, `UPDATE promo_codes SET redemptions = redemptions + 1
 		WHERE code = $1 AND (max_redemptions = 0 OR redemptions < max_redemptions)`, code)
-	if err != nil && !isCheck(err) {
+	exhausted := &market.Error{Code: market.CodePromoExhausted, Param: "promo_code", Message: "promo code " + code + " has been fully redeemed"}
+	if isCheck(err) {
+		return exhausted // and no result to ask: res is nil
+	}
+	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); err != nil || n == 0 {
-		return &market.Error{Code: market.CodePromoExhausted, Param: "promo_code", Message: "promo code " + code + " has been fully redeemed"}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return exhausted
 	}
 	_, err = q.ex.ExecContext(ctx, `INSERT INTO promo_redemptions (code, order_id, customer_id, created_at) VALUES ($1, $2, $3, $4)`,
 		code, orderID, customerID, ts(now))
