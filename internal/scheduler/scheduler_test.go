@@ -109,17 +109,18 @@ func (w *world) outcome(t *testing.T, subs ...string) string {
 
 func count(s, typ string) int { return strings.Count(s, " "+typ+" ") }
 
+// A year in one call must equal a year day by day.
 func TestLifecycleOneJumpEqualsDayByDay(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		jump, m1, a1 := newWorld(t, st)
-		if err := jump.sched.Advance(ctx, jump.clk, 100*24*time.Hour); err != nil {
+		if err := jump.sched.Advance(ctx, jump.clk, 366*24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		got := jump.outcome(t, m1, a1)
 
 		steps, m2, a2 := newWorld(t, storetest.Open(t, storetest.Kinds(t)[len(storetest.Kinds(t))-1]))
-		for range 100 {
+		for range 366 {
 			if err := steps.sched.Advance(ctx, steps.clk, 24*time.Hour); err != nil {
 				t.Fatal(err)
 			}
@@ -129,21 +130,21 @@ func TestLifecycleOneJumpEqualsDayByDay(t *testing.T) {
 		}
 
 		// Balance: 200.00 - 54.05 (Start) - 9.73 (IVR) = 136.22 left, then the
-		// IVR renews monthly at 9.73 from the balance: Apr 1, May 1, Jun 1
-		// within 100 days (until Jun 9): 136.22 - 3 x 9.73 = 107.03.
-		if !strings.HasPrefix(got, "balance 10703\n") {
+		// IVR renews monthly at 9.73 from the balance, Apr 1 2026 to Mar 1
+		// 2027 within the year (until Mar 2 2027): 136.22 - 12 x 9.73 = 19.46.
+		if !strings.HasPrefix(got, "balance 1946\n") {
 			t.Errorf("balance line: %q", strings.SplitN(got, "\n", 2)[0])
 		}
 		manual, _ := jump.svc.Subscription(ctx, jump.p, m1)
 		auto, _ := jump.svc.Subscription(ctx, jump.p, a1)
-		if manual.Status != market.StatusExpired || auto.Status != market.StatusActive || len(auto.Periods) != 4 {
-			t.Errorf("manual %s, auto %s with %d periods; want expired, active with 4", manual.Status, auto.Status, len(auto.Periods))
+		if manual.Status != market.StatusExpired || auto.Status != market.StatusActive || len(auto.Periods) != 13 {
+			t.Errorf("manual %s, auto %s with %d periods; want expired, active with 13", manual.Status, auto.Status, len(auto.Periods))
 		}
 		// Reminders 14, 7 and 1 days before Apr 1 for the manual one, once
 		// each; the expiry notice once; a renewal notice 7 days before each
-		// automatic renewal within the window (Mar 25, Apr 24, May 25) and a
-		// success after each.
-		for typ, want := range map[string]int{"renewal_reminder": 3, "subscription_expired": 1, "renewal_upcoming": 3, "renewal_succeeded": 3} {
+		// automatic renewal within the year (Mar 25 2026 to Feb 22 2027) and
+		// a success after each.
+		for typ, want := range map[string]int{"renewal_reminder": 3, "subscription_expired": 1, "renewal_upcoming": 12, "renewal_succeeded": 12} {
 			if n := count(got, typ); n != want {
 				t.Errorf("%d %s notifications, want %d\n%s", n, typ, want, got)
 			}
