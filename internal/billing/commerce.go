@@ -357,5 +357,14 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 		}
 		oi.Items = append(oi.Items, ii)
 	}
-	return s.placeOrder(ctx, p, oi, "cart", func(q *store.Q) error { return q.ClearCart(ctx, p.CustomerID) })
+	// Remove exactly the items bought, in the order's transaction: an item
+	// added while the checkout ran stays in the cart.
+	return s.placeOrder(ctx, p, oi, "cart", func(q *store.Q) error {
+		for _, it := range items {
+			if err := q.RemoveCartItem(ctx, p.CustomerID, it.ID); err != nil {
+				return err
+			}
+		}
+		return q.SetCartPromo(ctx, p.CustomerID, "", s.now())
+	})
 }

@@ -404,11 +404,3 @@ func (q *Q) SetCartPromo(ctx context.Context, customerID, code string, now time.
 	return err
 }
 
-// ClearCart empties a cart.
-func (q *Q) ClearCart(ctx context.Context, customerID string) error {
-	if _, err := q.ex.ExecContext(ctx, `DELETE FROM cart_items WHERE customer_id = $1`, customerID); err != nil {
-		return err
-	}
-	_, err := q.ex.ExecContext(ctx, `DELETE FROM carts WHERE customer_id = $1`, customerID)
-	return err
-}
