@@ -403,4 +403,3 @@ func (q *Q) SetCartPromo(ctx context.Context, customerID, code string, now time.
 		ON CONFLICT (customer_id) DO UPDATE SET promo_code = excluded.promo_code, updated_at = excluded.updated_at`, customerID, code, ts(now))
 	return err
 }
-
