@@ -128,7 +128,7 @@ func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in
 		if rate, err = q.TaxRateFor(ctx, a.Country); err != nil {
 			return nil, err
 		}
-	} else if market.TopUpTotal(pr.lines) != market.Sum(pr.lines).Subtotal {
+	} else if !in.preview && market.TopUpTotal(pr.lines) != market.Sum(pr.lines).Subtotal {
 		return nil, market.Invalid("billing_address", "a billing address is required")
 	}
 	pr.fp = append(pr.fp, "tax="+rate.String())
@@ -447,6 +447,14 @@ func (s *Service) Quote(ctx context.Context, p Principal, in OrderInput) (Quote,
 		return Quote{}, err
 	}
 	return pr.quote(), nil
+}
+
+// Preview prices an order like Quote, but quotes it without tax when no
+// billing address is given (instead of failing): what the portal shows
+// before the customer has picked an address. Errors: those of Quote.
+func (s *Service) Preview(ctx context.Context, p Principal, in OrderInput) (Quote, error) {
+	in.preview = true
+	return s.Quote(ctx, p, in)
 }
 
 // PlaceOrder prices, pays and fulfils an order atomically: either every

@@ -52,6 +52,9 @@ type OrderInput struct {
 	BillingAddress string       `json:"billing_address,omitempty" doc:"Required unless the order is only a top-up."`
 	Payment        PaymentInput `json:"payment,omitempty"`
 	QuoteToken     string       `json:"quote_token,omitempty" doc:"The quote_token of the quote the customer saw: if prices changed since, the order fails with price_changed and a fresh quote."`
+
+	// preview quotes without tax when there is no billing address.
+	preview bool
 }
 
 // validateShape checks what can be checked without the database.

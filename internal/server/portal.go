@@ -1,4 +1,485 @@
 package server
 
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/address"
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// The portal is server-rendered HTML: every page works without
+// JavaScript, forms post and then redirect (post/redirect/get), and htmx
+// only adds convenience. Each portal_*.go file holds the pages of one menu
+// entry; this file holds what they share: the templates, the layout data,
+// the log-in guard, flash messages and the form state that shows errors
+// next to their fields.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+const flashCookie = "dialtone_flash"
+
+// portal holds the parsed pages.
+type portal struct {
+	pages map[string]*template.Template
+}
+
+// newPortal parses every page together with the layout and the partials.
+func newPortal() (*portal, error) {
+	funcs := template.FuncMap{
+		"money":     func(minor int64, currency string) string { return money.Format(money.New(minor, currency)) },
+		"plain":     func(minor int64, currency string) string { return money.FormatPlain(money.New(minor, currency)) },
+		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"datetime":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") + " UTC" },
+		"isodate":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"dateptr":   func(t *time.Time) string { return datePtr(t) },
+		"purpose":   purposeLabel,
+		"status":    statusLabel,
+		"method":    methodLabel,
+		"itemtype":  itemTypeLabel,
+		"months":    monthsLabel,
+		"add":       func(a, b int) int { return a + b },
+		"list":      func(xs ...string) []string { return xs },
+		"dict":      dict,
+		"neg":       func(a int64) int64 { return -a },
+		"contains":  func(xs []int, x int) bool { return containsInt(xs, x) },
+		"query":     func(v url.Values) template.URL { return template.URL(v.Encode()) },
+		"countries": address.Countries,
+		"field":     func(f *form, name string) fieldState { return fieldState{Name: name, Msg: f.Err(name)} },
+		"invalid": func(f *form, name string) template.HTMLAttr {
+			if f.Err(name) == "" {
+				return ""
+			}
+			return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(name) + `-error"`)
+		},
+	}
+	shared, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
+	all, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &portal{pages: map[string]*template.Template{}}
+	for _, f := range all {
+		name := path.Base(f)
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append([]string{f}, shared...)...)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		p.pages[strings.TrimSuffix(name, ".html")] = t
+	}
+	return p, nil
+}
+
+// view is what every page's template receives.
+type view struct {
+	Title     string
+	Nav       string // the menu entry to mark as current
+	Sandbox   bool
+	Now       time.Time
+	Customer  store.Customer
+	LoggedIn  bool
+	Admin     bool
+	CartCount int
+	Flash     string
+	Path      string
+	Form      *form
+	Data      any
+}
+
+// form is the state of a submitted form: what was entered (to fill the
+// fields again) and what was wrong, by field.
+type form struct {
+	Values url.Values
+	Errors map[string]string
+	// Error is a failure that concerns no one field (shown at the top).
+	Error string
+	// Code is the contract's error code of the failure, if any.
+	Code string
+	// Missing is what an insufficient balance lacks (with a top-up link).
+	Missing  int64
+	Currency string
+	// Return is where a top-up for this form returns to.
+	Return string
+	// Notice is a step that went well, shown above the form.
+	Notice string
+}
+
+// fieldState is a field's name and error, for the "err" template.
+type fieldState struct{ Name, Msg string }
+
+func newForm(v url.Values) *form {
+	if v == nil {
+		v = url.Values{}
+	}
+	return &form{Values: v, Errors: map[string]string{}}
+}
+
+// Get returns a submitted value.
+func (f *form) Get(key string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Values.Get(key)
+}
+
+// Err returns the error of a field.
+func (f *form) Err(key string) string {
+	if f == nil {
+		return ""
+	}
+	return f.Errors[key]
+}
+
+// Is reports whether the submitted value of key equals v (for selects and
+// radio buttons).
+func (f *form) Is(key, v string) bool { return f != nil && f.Values.Get(key) == v }
+
+// HasErrors reports whether anything is wrong.
+func (f *form) HasErrors() bool { return f != nil && (f.Error != "" || len(f.Errors) > 0) }
+
+// fail records err on the form: on the field it names (through fields,
+// which maps the service's param names onto the form's), else at the top.
+// Internal errors are logged and shown as such, without detail.
+func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]string) {
+	var me *market.Error
+	if !errors.As(err, &me) {
+		s.log.Error("portal", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+		f.Error = "Something went wrong on our side and nothing was changed. Please try again in a moment."
+		f.Code = string(market.CodeInternal)
+		return
+	}
+	f.Code = string(me.Code)
+	msg := errorWords(me)
+	if me.Code == market.CodeInsufficientFunds {
+		if v, ok := me.Extra["missing"].(int64); ok {
+			f.Missing = v
+		}
+		f.Currency, _ = me.Extra["currency"].(string)
+	}
+	param := me.Param
+	if i := strings.LastIndexByte(param, '.'); i >= 0 && strings.HasPrefix(param, "items[") {
+		param = param[i+1:]
+	}
+	if name, ok := fields[param]; ok {
+		f.Errors[name] = msg
+		return
+	}
+	if param != "" && fields == nil {
+		f.Errors[param] = msg
+		return
+	}
+	f.Error = msg
+}
+
+// errorWords says an error in words a customer understands.
+func errorWords(e *market.Error) string {
+	switch e.Code {
+	case market.CodeInsufficientFunds:
+		if m, ok := e.Extra["missing"].(int64); ok {
+			c, _ := e.Extra["currency"].(string)
+			return "Your balance is not enough for this order: " + money.Format(money.New(m, c)) + " is missing. Top up your balance, then pay."
+		}
+	case market.CodeCardDeclined:
+		return "The card was declined: " + e.Message + ". Try another card or pay from your balance."
+	case market.CodeNumberUnavailable:
+		return "This number has just been taken or is no longer available. Please choose another one."
+	case market.CodePriceChanged:
+		return "Prices changed since you saw this order. Please check the new amounts and pay again."
+	case market.CodeRateLimited:
+		return "Too many attempts. Please wait a few seconds and try again."
+	case market.CodeIdempotencyKeyInUse:
+		return "This payment is already being processed. Please wait a moment."
+	}
+	if e.Message == "" {
+		return strings.ReplaceAll(string(e.Code), "_", " ")
+	}
+	m := e.Message
+	return strings.ToUpper(m[:1]) + m[1:]
+}
+
 // portalRoutes registers the customer portal's pages at /.
-func (s *Server) portalRoutes() {}
+func (s *Server) portalRoutes() {
+	p, err := newPortal()
+	if err != nil {
+		panic(err) // the templates are embedded: a parse error is a build error
+	}
+	s.portal = p
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.FileServerFS(static)
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})))
+	s.mux.HandleFunc("GET /{$}", s.guard(s.dashboard))
+	s.mux.HandleFunc("/", s.notFound)
+	s.portalAuthRoutes()
+	s.portalPlanRoutes()
+	s.portalCheckoutRoutes()
+	s.portalNumberRoutes()
+	s.portalBillingRoutes()
+	s.portalSubscriptionRoutes()
+	s.portalAccountRoutes()
+}
+
+// pageHandler is a portal page of a logged-in customer.
+type pageHandler func(w http.ResponseWriter, r *http.Request, p billing.Principal)
+
+// guard sends visitors who are not logged in to the log-in page (and back
+// to where they wanted to go afterwards).
+func (s *Server) guard(h pageHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := principalOf(r.Context())
+		if !ok || p.Operator || p.CustomerID == "" {
+			if r.Method != http.MethodGet {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				s.render(w, r, http.StatusBadRequest, "error", view{Title: "Bad request", Data: "The form could not be read."})
+				return
+			}
+		}
+		h(w, r, p)
+	}
+}
+
+// render writes a page with the layout's data filled in.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+	t, ok := s.portal.pages[page]
+	if !ok {
+		s.log.Error("portal: no such page", "page", page)
+		http.Error(w, "no such page", http.StatusInternalServerError)
+		return
+	}
+	ctx := r.Context()
+	v.Sandbox = s.cfg.Sandbox
+	v.Now = s.svc.Now()
+	v.Path = r.URL.Path
+	if p, ok := principalOf(ctx); ok && !p.Operator && p.CustomerID != "" {
+		v.LoggedIn = true
+		v.Admin = p.IsAdmin()
+		if v.Customer.ID == "" {
+			if c, err := s.svc.Customer(ctx, p.CustomerID); err == nil {
+				v.Customer = c
+			}
+		}
+		if n, err := s.svc.Store().Read().CartCount(ctx, p.CustomerID); err == nil {
+			v.CartCount = n
+		}
+	}
+	if c, err := r.Cookie(flashCookie); err == nil {
+		if msg, err := url.QueryUnescape(c.Value); err == nil {
+			v.Flash = msg
+		}
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("portal: render", "page", page, "err", err)
+		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// redirect answers a successful post: a flash message for the next page
+// and a 303 to it.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
+	if flash != "" {
+		secure, _ := r.Context().Value(keySecure).(bool)
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(flash), Path: "/", HttpOnly: true,
+			Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: 60})
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// pageError shows a failure that ends the page (not found, forbidden).
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	switch market.ErrorCode(err) {
+	case market.CodeNotFound:
+		s.notFound(w, r)
+	case market.CodeForbidden:
+		s.render(w, r, http.StatusForbidden, "error", view{Title: "Not allowed", Data: "Only the account's owner or an admin may do this."})
+	default:
+		var me *market.Error
+		if errors.As(err, &me) {
+			s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work", Data: errorWords(me)})
+			return
+		}
+		s.log.Error("portal", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+		s.render(w, r, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: "Something went wrong on our side. Please try again in a moment."})
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusNotFound, "error", view{Title: "Page not found", Data: "There is nothing here. It may have been removed, or the link is wrong."})
+}
+
+// localPath returns to if it is a path on this site, else fallback: a
+// "return to" parameter must never send the customer elsewhere.
+func localPath(to, fallback string) string {
+	if to == "" || !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, "/\\") {
+		return fallback
+	}
+	u, err := url.Parse(to)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return fallback
+	}
+	return to
+}
+
+func datePtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// monthsLabel says a term in words: "1 month", "6 months", "1 year".
+func monthsLabel(n int) string {
+	switch {
+	case n == 1:
+		return "1 month"
+	case n == 12:
+		return "1 year"
+	case n == 24:
+		return "2 years"
+	}
+	return fmt.Sprintf("%d months", n)
+}
+
+func purposeLabel(p market.Purpose) string {
+	switch p {
+	case market.PurposeRefill:
+		return "Balance refill"
+	case market.PurposeSubscription:
+		return "Subscription purchase"
+	case market.PurposeRenewal:
+		return "Renewal"
+	case market.PurposeUpgrade:
+		return "Upgrade"
+	case market.PurposeLicenses:
+		return "Additional licenses"
+	case market.PurposePhoneNumber:
+		return "Phone number"
+	case market.PurposeNumberRental:
+		return "Number rental"
+	case market.PurposeRefund:
+		return "Refund"
+	case market.PurposeAdjustment:
+		return "Adjustment"
+	case market.PurposeOrder:
+		return "Order"
+	}
+	return string(p)
+}
+
+func statusLabel(s any) string {
+	v := fmt.Sprint(s)
+	switch v {
+	case "past_due":
+		return "Payment due"
+	case "trialing":
+		return "Trial"
+	case "":
+		return "—"
+	}
+	return strings.ToUpper(v[:1]) + strings.ReplaceAll(v[1:], "_", " ")
+}
+
+func methodLabel(m string) string {
+	switch m {
+	case "balance":
+		return "Balance"
+	case "card":
+		return "Card"
+	case "operator":
+		return "Provider"
+	}
+	return m
+}
+
+func itemTypeLabel(t string) string {
+	switch market.ItemType(t) {
+	case market.ItemSubscription:
+		return "New subscription"
+	case market.ItemRenewal:
+		return "Extension"
+	case market.ItemUpgrade:
+		return "Upgrade"
+	case market.ItemLicenses:
+		return "More licenses"
+	case market.ItemPhoneNumber:
+		return "Phone number"
+	case market.ItemTopUp:
+		return "Balance top-up"
+	}
+	return t
+}
+
+// ctxPrincipal is for handlers that have a request but no principal
+// argument.
+func ctxPrincipal(ctx context.Context) billing.Principal {
+	p, _ := principalOf(ctx)
+	return p
+}
+
+// dict makes a map of key, value pairs for a partial template that needs
+// more than one value.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, errors.New("dict: keys are strings")
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}

@@ -52,9 +52,9 @@ func (l *loginLimiter) allow(addr string) bool {
 }
 
 // limitLogins answers 429 rate_limited to a client that tries to log in
-// too often.
+// too often through the API; the portal's log-in form shares the limiter.
 func (s *Server) limitLogins(next http.Handler) http.Handler {
-	l := newLoginLimiter()
+	l := s.logins
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/sessions" && !l.allow(r.RemoteAddr) {
 			w.Header().Set("Retry-After", "2")

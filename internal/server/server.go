@@ -46,6 +46,8 @@ type Server struct {
 	api     huma.API
 	mux     *http.ServeMux
 	metrics *metrics
+	portal  *portal
+	logins  *loginLimiter
 	clockMu sync.Mutex
 }
 
@@ -54,7 +56,7 @@ var hookOnce sync.Once
 // New returns the whole HTTP handler.
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
 	hookOnce.Do(hooked)
-	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), logins: newLoginLimiter()}
 	s.metrics = newMetrics(reg)
 	hc := huma.DefaultConfig("dialtone API", cfg.Version)
 	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +

@@ -403,3 +403,11 @@ func (q *Q) SetCartPromo(ctx context.Context, customerID, code string, now time.
 		ON CONFLICT (customer_id) DO UPDATE SET promo_code = excluded.promo_code, updated_at = excluded.updated_at`, customerID, code, ts(now))
 	return err
 }
+
+// CartCount returns how many items a customer's cart holds (for the
+// portal's cart badge).
+func (q *Q) CartCount(ctx context.Context, customerID string) (int, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM cart_items WHERE customer_id = $1`, customerID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+func (s *Server) portalAuthRoutes() {
+	s.mux.HandleFunc("GET /signup", s.signupPage)
+	s.mux.HandleFunc("POST /signup", s.signupPost)
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.loginPost)
+	s.mux.HandleFunc("POST /logout", s.logoutPost)
+}
+
+func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) {
+	f := newForm(url.Values{"country": {"CH"}, "currency": {"CHF"}})
+	s.render(w, r, http.StatusOK, "signup", view{Title: "Open an account", Form: f})
+}
+
+// signupPost opens the account, logs its owner in and goes to the
+// dashboard.
+func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusBadRequest, "signup", view{Title: "Open an account", Form: newForm(nil)})
+		return
+	}
+	f := newForm(r.PostForm)
+	in := billing.SignupInput{Email: f.Get("email"), Password: f.Get("password"), Company: f.Get("company"),
+		Country: f.Get("country"), Currency: f.Get("currency")}
+	if _, _, err := s.svc.Signup(r.Context(), in); err != nil {
+		f.Values.Del("password")
+		s.fail(r, f, err, nil)
+		s.render(w, r, pageStatus(err), "signup", view{Title: "Open an account", Form: f})
+		return
+	}
+	tok, _, err := s.svc.Login(r.Context(), in.Email, in.Password)
+	if err != nil {
+		s.redirect(w, r, "/login", "Your account is open. Please log in.")
+		return
+	}
+	c := s.cookie(tok, r.Context())
+	http.SetCookie(w, &c)
+	s.redirect(w, r, "/", "Welcome to dialtone! Your account and its SIP trunk are ready.")
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if p, ok := principalOf(r.Context()); ok && p.CustomerID != "" {
+		http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
+		return
+	}
+	f := newForm(url.Values{"next": {r.URL.Query().Get("next")}})
+	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Form: f})
+}
+
+func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusBadRequest, "login", view{Title: "Log in", Form: newForm(nil)})
+		return
+	}
+	f := newForm(r.PostForm)
+	if !s.logins.allow(r.RemoteAddr) {
+		s.fail(r, f, &market.Error{Code: market.CodeRateLimited}, nil)
+		s.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Log in", Form: f})
+		return
+	}
+	tok, _, err := s.svc.Login(r.Context(), f.Get("email"), f.Get("password"))
+	if err != nil {
+		f.Values.Del("password")
+		if market.ErrorCode(err) == market.CodeUnauthenticated {
+			f.Error = "The e-mail address or the password is wrong."
+			f.Code = string(market.CodeUnauthenticated)
+		} else {
+			s.fail(r, f, err, nil)
+		}
+		s.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in", Form: f})
+		return
+	}
+	c := s.cookie(tok, r.Context())
+	http.SetCookie(w, &c)
+	http.Redirect(w, r, localPath(f.Get("next"), "/"), http.StatusSeeOther)
+}
+
+// logoutPost ends the session in the database and drops the cookie.
+func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request) {
+	if p, ok := principalOf(r.Context()); ok && p.CustomerID != "" {
+		if err := s.svc.Logout(r.Context(), p); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	c := s.cookie("", r.Context())
+	c.MaxAge = -1
+	http.SetCookie(w, &c)
+	s.redirect(w, r, "/login", "You are logged out.")
+}

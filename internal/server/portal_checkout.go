@@ -1,0 +1,430 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// The checkout page pays one item: Voiptime's one-click flows (Buy, Renew,
+// Upgrade, BUY MORE LICENSES, ORDER PHONE) all end here. The item travels
+// in the query string and in hidden fields, so the page needs no state on
+// the server and "back" after a top-up returns to it as it was. The cart
+// (portal_cart.go) pays several items with the same address and payment
+// partials.
+
+// itemKeys are the form fields that describe an item.
+var itemKeys = []string{"type", "plan", "quantity", "term", "trial", "auto_renew", "subscription", "number", "country", "state", "area", "amount", "promo"}
+
+// checkoutFields maps the service's error params onto the checkout form's
+// fields.
+var checkoutFields = map[string]string{
+	"quantity": "quantity", "term_months": "term", "plan": "plan", "promo_code": "promo",
+	"billing_address": "address", "name": "name", "line1": "line1", "line2": "line2", "city": "city",
+	"postal_code": "postal_code", "state": "state", "country": "country", "vat_id": "vat_id",
+	"payment.card.number": "card_number", "payment.card.exp_month": "exp_month", "payment.card.exp_year": "exp_year",
+	"payment.card.cvc": "cvc", "card.number": "card_number", "card.exp_month": "exp_month", "card.exp_year": "exp_year",
+	"card.cvc": "cvc", "payment.payment_method": "pay", "payment.method": "pay", "payment.card": "pay", "amount": "amount",
+}
+
+// itemFrom reads an item from form values. The top-up amount is in major
+// units of the account's currency ("50.00").
+func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
+	it := billing.ItemInput{Type: v.Get("type"), Plan: v.Get("plan"), Subscription: v.Get("subscription"),
+		Number: strings.TrimSpace(v.Get("number")), Country: v.Get("country"), State: v.Get("state"), Area: v.Get("area"),
+		Trial: v.Get("trial") == "on" || v.Get("trial") == "true", AutoRenew: v.Get("auto_renew") == "on" || v.Get("auto_renew") == "true"}
+	var err error
+	if it.Quantity, err = atoiField(v, "quantity"); err != nil {
+		return it, err
+	}
+	if it.TermMonths, err = atoiField(v, "term"); err != nil {
+		return it, err
+	}
+	if a := strings.TrimSpace(v.Get("amount")); a != "" {
+		amt, err := money.ParseMajor(a, currency)
+		if err != nil {
+			return it, market.Invalid("amount", "enter an amount such as 50.00")
+		}
+		it.Amount = amt.Minor
+	}
+	return it, nil
+}
+
+func atoiField(v url.Values, key string) (int, error) {
+	s := strings.TrimSpace(v.Get(key))
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return 0, market.Invalid(key, "enter a whole number")
+	}
+	return n, nil
+}
+
+// itemValues keeps only the item's fields of v (for hidden fields and
+// links).
+func itemValues(v url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range itemKeys {
+		if x := v.Get(k); x != "" {
+			out.Set(k, x)
+		}
+	}
+	return out
+}
+
+// payData is what the address and payment partials show.
+type payData struct {
+	Addresses []store.BillingAddress
+	Cards     []store.PaymentMethod
+	// NeedsAddress is false for an order that is only a top-up.
+	NeedsAddress bool
+	// BalanceOnly: numbers are paid from the balance; CardOnly: top-ups
+	// are paid by card.
+	BalanceOnly bool
+	CardOnly    bool
+	Balance     int64
+	Currency    string
+}
+
+// checkoutData is the checkout page.
+type checkoutData struct {
+	Heading  string
+	Item     billing.ItemInput
+	Hidden   url.Values
+	Quote    *billing.Quote
+	QuoteErr string
+	Pay      payData
+	PayLabel string
+	// Back is the page the customer came from.
+	Back string
+	// Key makes a second click on Pay harmless.
+	Key string
+}
+
+// loadPay reads the customer's addresses and cards.
+func (s *Server) loadPay(ctx context.Context, p billing.Principal, c store.Customer) (payData, error) {
+	var d payData
+	var err error
+	if d.Addresses, err = s.svc.Addresses(ctx, p); err != nil {
+		return d, err
+	}
+	if d.Cards, err = s.svc.Cards(ctx, p); err != nil {
+		return d, err
+	}
+	d.Balance, d.Currency, d.NeedsAddress = c.Balance, c.Currency, true
+	return d, nil
+}
+
+// defaults fills in the form's address and payment choices the first time
+// the page is shown: the first address, the default card if the balance
+// does not cover the order, else the balance.
+func (d payData) defaults(f *form, total int64) {
+	if f.Get("address") == "" {
+		if len(d.Addresses) > 0 {
+			f.Values.Set("address", d.Addresses[0].ID)
+		} else {
+			f.Values.Set("address", "new")
+		}
+	}
+	if f.Get("pay") == "" {
+		switch {
+		case d.BalanceOnly:
+			f.Values.Set("pay", "balance")
+		case !d.CardOnly && d.Balance >= total:
+			f.Values.Set("pay", "balance")
+		default:
+			f.Values.Set("pay", "new")
+			for _, c := range d.Cards {
+				if c.Default {
+					f.Values.Set("pay", c.ID)
+				}
+			}
+		}
+	}
+	if f.Get("country") == "" {
+		f.Values.Set("country", "")
+	}
+}
+
+// paymentFrom reads the payment choice: "balance", a saved card's ID, or
+// "new" with the card's fields.
+func paymentFrom(v url.Values) billing.PaymentInput {
+	switch choice := v.Get("pay"); {
+	case choice == "balance":
+		return billing.PaymentInput{Method: "balance"}
+	case choice == "new":
+		c := &billing.CardInput{Number: strings.Join(strings.Fields(v.Get("card_number")), ""), CVC: strings.TrimSpace(v.Get("cvc"))}
+		c.ExpMonth, _ = strconv.Atoi(strings.TrimSpace(v.Get("exp_month")))
+		c.ExpYear, _ = strconv.Atoi(strings.TrimSpace(v.Get("exp_year")))
+		if c.ExpYear > 0 && c.ExpYear < 100 {
+			c.ExpYear += 2000
+		}
+		return billing.PaymentInput{Method: "card", Card: c, Save: v.Get("save") == "on"}
+	case strings.HasPrefix(choice, "pm_"):
+		return billing.PaymentInput{Method: "card", PaymentMethod: choice}
+	}
+	return billing.PaymentInput{}
+}
+
+// addressFrom returns the chosen billing address, saving a new one first
+// (verified: errors name the field).
+func (s *Server) addressFrom(ctx context.Context, p billing.Principal, v url.Values) (string, error) {
+	choice := v.Get("address")
+	if choice != "new" {
+		if choice == "" {
+			return "", market.Invalid("billing_address", "choose a billing address or enter a new one")
+		}
+		return choice, nil
+	}
+	a, err := s.svc.SaveAddress(ctx, p, "", billing.AddressInput{Name: v.Get("name"), Line1: v.Get("line1"), Line2: v.Get("line2"),
+		City: v.Get("city"), PostalCode: v.Get("postal_code"), State: v.Get("state"), Country: v.Get("country"), VATID: v.Get("vat_id")})
+	if err != nil {
+		return "", err
+	}
+	return a.ID, nil
+}
+
+func (s *Server) portalCheckoutRoutes() {
+	s.mux.HandleFunc("GET /checkout", s.guard(s.checkoutPage))
+	s.mux.HandleFunc("POST /checkout", s.guard(s.checkoutPost))
+	s.mux.HandleFunc("GET /orders/{id}", s.guard(s.orderPage))
+}
+
+// checkoutPage shows the order's quote, the billing address and the
+// payment choice.
+func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(r.URL.Query())
+	s.showCheckout(w, r, p, f, http.StatusOK)
+}
+
+func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	ctx := r.Context()
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	it, err := itemFrom(f.Values, c.Currency)
+	if err != nil {
+		s.fail(r, f, err, checkoutFields)
+	}
+	d := checkoutData{Item: it, Hidden: itemValues(f.Values), PayLabel: "Pay", Back: localPath(f.Get("back"), "/marketplace/plans"), Key: f.Get("key")}
+	if d.Key == "" {
+		d.Key = id.Secret(12)
+	}
+	d.Hidden.Set("back", d.Back)
+	if d.Pay, err = s.loadPay(ctx, p, c); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	switch market.ItemType(it.Type) {
+	case market.ItemPhoneNumber:
+		d.Pay.BalanceOnly = true
+		d.Heading = "Order phone number"
+		d.Back = localPath(f.Get("back"), "/marketplace/numbers")
+	case market.ItemTopUp:
+		d.Pay.CardOnly, d.Pay.NeedsAddress = true, false
+		d.Heading = "Top up the balance"
+	case market.ItemSubscription:
+		d.Heading, d.PayLabel = "Checkout", "CHECKOUT"
+	case market.ItemRenewal:
+		d.Heading = "Renew subscription"
+	case market.ItemUpgrade:
+		d.Heading, d.PayLabel = "Upgrade plan", "PAY"
+	case market.ItemLicenses:
+		d.Heading, d.PayLabel = "Buy more licenses", "CHECKOUT"
+	default:
+		s.notFound(w, r)
+		return
+	}
+	address := f.Get("address")
+	if address == "new" {
+		address = ""
+	}
+	if address == "" && len(d.Pay.Addresses) > 0 {
+		address = d.Pay.Addresses[0].ID
+	}
+	var total int64
+	if err == nil {
+		q, qerr := s.svc.Preview(ctx, p, billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: f.Get("promo"), BillingAddress: address})
+		if qerr != nil {
+			qf := newForm(nil)
+			s.fail(r, qf, qerr, checkoutFields)
+			d.QuoteErr = qf.Error
+			for k, v := range qf.Errors {
+				if k == "promo" {
+					f.Errors[k] = v
+				} else {
+					d.QuoteErr = v
+				}
+			}
+		} else {
+			d.Quote = &q
+			total = q.Totals.Total
+		}
+	}
+	d.Pay.defaults(f, total)
+	f.Return = "/checkout?" + d.Hidden.Encode()
+	s.render(w, r, status, "checkout", view{Title: d.Heading, Nav: navOf(it.Type), Form: f, Data: d})
+}
+
+func navOf(itemType string) string {
+	switch market.ItemType(itemType) {
+	case market.ItemPhoneNumber:
+		return "numbers"
+	case market.ItemTopUp:
+		return "billing"
+	}
+	return "plans"
+}
+
+// checkoutPost pays the item. A promo code's Apply button only shows the
+// page again with the code applied.
+func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(r.PostForm)
+	if f.Get("action") == "apply" {
+		s.showCheckout(w, r, p, f, http.StatusOK)
+		return
+	}
+	ctx := r.Context()
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	it, err := itemFrom(f.Values, c.Currency)
+	if err != nil {
+		s.fail(r, f, err, checkoutFields)
+		s.showCheckout(w, r, p, f, http.StatusUnprocessableEntity)
+		return
+	}
+	if it.Type != string(market.ItemTopUp) && f.Get("address") == "new" {
+		// A new address is verified and saved first; the page then shows
+		// the total with its country's tax before anything is paid.
+		adr, err := s.addressFrom(ctx, p, f.Values)
+		if err != nil {
+			s.fail(r, f, err, checkoutFields)
+			s.showCheckout(w, r, p, f, pageStatus(err))
+			return
+		}
+		f.Values.Set("address", adr)
+		f.Notice = "Address verified and saved. Please check the total with tax, then pay."
+		s.showCheckout(w, r, p, f, http.StatusOK)
+		return
+	}
+	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: f.Get("promo"), Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}
+		if it.Type != string(market.ItemTopUp) {
+			in.BillingAddress = f.Get("address")
+			if in.BillingAddress == "" {
+				return "", market.Invalid("billing_address", "choose a billing address or enter a new one")
+			}
+		}
+		o, err := s.svc.PlaceOrder(ctx, p, in, "portal")
+		if err != nil {
+			return "", err
+		}
+		return "/orders/" + o.ID, nil
+	})
+	if err != nil {
+		if market.ErrorCode(err) == market.CodeInsufficientFunds && it.Type == string(market.ItemPhoneNumber) {
+			// Numbers are paid from the balance: straight to a top-up of
+			// what is missing, and back here afterwards.
+			s.redirect(w, r, s.topUpURL(err, "/checkout?"+itemValues(f.Values).Encode()+"&back="+url.QueryEscape(f.Get("back"))),
+				"Your balance is not enough for this number. Top up, then confirm the order.")
+			return
+		}
+		s.fail(r, f, err, checkoutFields)
+		f.Values.Set("key", id.Secret(12))
+		s.showCheckout(w, r, p, f, pageStatus(err))
+		return
+	}
+	s.redirect(w, r, to, "")
+}
+
+// topUpURL is the refill page for what an insufficient_funds error says is
+// missing, returning to back afterwards.
+func (s *Server) topUpURL(err error, back string) string {
+	v := url.Values{"return": {back}}
+	if me, ok := err.(*market.Error); ok {
+		if m, ok := me.Extra["missing"].(int64); ok {
+			c, _ := me.Extra["currency"].(string)
+			v.Set("amount", money.FormatPlain(money.New(max(m, 100), c)))
+		}
+	}
+	return "/marketplace/billing/refill?" + v.Encode()
+}
+
+// pageStatus is the HTTP status of a page that shows err next to a form:
+// the API's status for the same error.
+func pageStatus(err error) int {
+	if st, ok := statusOf[market.ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// once runs a payment form's work at most once per form key: a second
+// submission of the same form (a double click, a reload after the post)
+// is sent where the first one went instead of paying again.
+func (s *Server) once(ctx context.Context, p billing.Principal, key string, work func() (string, error)) (string, error) {
+	if key == "" || len(key) > 64 {
+		return work()
+	}
+	st, scope := s.svc.Store(), "portal:"+p.CustomerID
+	var prev store.IdempotentResponse
+	var claimed bool
+	err := st.Tx(ctx, func(q *store.Q) error {
+		var err error
+		prev, claimed, err = q.ClaimIdempotencyKey(ctx, scope, key, "form", time.Now().UTC(), idempotencyTTL)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if !claimed {
+		if prev.Status == 0 {
+			return "", &market.Error{Code: market.CodeIdempotencyKeyInUse, Message: "this payment is already being processed"}
+		}
+		return prev.Body, nil
+	}
+	to, werr := work()
+	bg := context.WithoutCancel(ctx)
+	err = st.Tx(bg, func(q *store.Q) error {
+		if werr != nil {
+			return q.ReleaseIdempotencyKey(bg, scope, key)
+		}
+		return q.CompleteIdempotencyKey(bg, scope, key, http.StatusSeeOther, to, "text/uri-list")
+	})
+	if err != nil {
+		s.log.Error("portal: form key", "err", err)
+	}
+	return to, werr
+}
+
+// orderData is the confirmation page.
+type orderData struct {
+	Order   billing.Order
+	Invoice string
+}
+
+// orderPage is the confirmation after paying, and an order's detail.
+func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	o, err := s.svc.Order(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order", view{Title: "Payment completed", Nav: "billing", Data: orderData{Order: o}})
+}

@@ -1,0 +1,305 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+// Marketplace -> Plans (the Voiptime flows): the tariff plans with their
+// prices per term, Buy, and the purchased plans with Renew, Upgrade and
+// BUY MORE LICENSES. Each flow ends on the checkout page.
+
+func (s *Server) portalPlanRoutes() {
+	s.mux.HandleFunc("GET /marketplace/plans", s.guard(s.plansPage))
+	s.mux.HandleFunc("GET /marketplace/plans/{code}/buy", s.guard(s.buyPlanPage))
+	s.mux.HandleFunc("POST /marketplace/plans/{code}/buy", s.guard(s.buyPlanPost))
+	s.mux.HandleFunc("GET /marketplace/subscriptions/{id}/renew", s.guard(s.renewRedirect))
+	s.mux.HandleFunc("GET /marketplace/subscriptions/{id}/upgrade", s.guard(s.upgradePage))
+	s.mux.HandleFunc("GET /marketplace/subscriptions/{id}/licenses", s.guard(s.licensesPage))
+	s.mux.HandleFunc("POST /marketplace/subscriptions/{id}/licenses", s.guard(s.licensesPost))
+}
+
+// termPrice is a plan's price for one term in the customer's currency.
+type termPrice struct {
+	Term     int
+	Unit     int64 // per license for the whole term
+	PerMonth int64 // per license and month, rounded down
+}
+
+// planCard is a plan as the Plans page shows it.
+type planCard struct {
+	market.Plan
+	Prices []termPrice
+	// Held is the customer's live subscription of this plan, if any.
+	Held *subRow
+	// UpgradeFrom is the customer's live subscription of a lower plan of
+	// the same product, if any: the plan card then offers Upgrade.
+	UpgradeFrom *subRow
+}
+
+// productGroup is a product with its plans.
+type productGroup struct {
+	Code, Name string
+	Plans      []planCard
+}
+
+type plansData struct {
+	Products  []productGroup
+	Purchased []subRow
+}
+
+// pricesIn returns a plan's prices in a currency, by term.
+func pricesIn(p market.Plan, currency string) []termPrice {
+	var out []termPrice
+	for _, t := range p.Terms {
+		if u, err := p.UnitPrice(currency, t); err == nil {
+			out = append(out, termPrice{Term: t, Unit: u, PerMonth: u / int64(t)})
+		}
+	}
+	return out
+}
+
+func live(r subRow) bool {
+	return r.Status == market.StatusActive || r.Status == market.StatusTrialing || r.Status == market.StatusPastDue
+}
+
+func (s *Server) plansPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	plans, err := s.svc.Plans(ctx, false)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	rows, err := s.subRows(ctx, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var d plansData
+	idx := map[string]int{}
+	for _, pl := range plans {
+		card := planCard{Plan: pl, Prices: pricesIn(pl, c.Currency)}
+		if len(card.Prices) == 0 {
+			continue // not sold in the customer's currency
+		}
+		for i := range rows {
+			row := &rows[i]
+			if !live(*row) || row.PlanInfo.Product != pl.Product {
+				continue
+			}
+			if row.Plan == pl.Code && card.Held == nil {
+				card.Held = row
+			} else if row.PlanInfo.Rank < pl.Rank && card.UpgradeFrom == nil {
+				card.UpgradeFrom = row
+			}
+		}
+		i, ok := idx[pl.Product]
+		if !ok {
+			i = len(d.Products)
+			idx[pl.Product] = i
+			d.Products = append(d.Products, productGroup{Code: pl.Product, Name: pl.ProductName})
+		}
+		d.Products[i].Plans = append(d.Products[i].Plans, card)
+	}
+	for _, row := range rows {
+		if live(row) {
+			d.Purchased = append(d.Purchased, row)
+		}
+	}
+	s.render(w, r, http.StatusOK, "plans", view{Title: "Plans", Nav: "plans", Customer: c, Data: d})
+}
+
+// buyData is the Buy form of a plan.
+type buyData struct {
+	Plan   market.Plan
+	Prices []termPrice
+	Quote  *billing.Quote
+}
+
+func (s *Server) buyPlanPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	pl, err := s.svc.Plan(r.Context(), r.PathValue("code"))
+	if err != nil || !pl.Active {
+		s.notFound(w, r)
+		return
+	}
+	f := newForm(url.Values{"quantity": {strconv.Itoa(max(pl.MinLicenses, 1))}, "term": {strconv.Itoa(pl.Terms[len(pl.Terms)-1])}})
+	for k, v := range r.URL.Query() {
+		f.Values[k] = v
+	}
+	s.showBuy(w, r, p, pl, f, false, http.StatusOK)
+}
+
+// showBuy shows the Buy form; with quote it prices what was entered, so
+// that Apply shows the promo code's discount.
+func (s *Server) showBuy(w http.ResponseWriter, r *http.Request, p billing.Principal, pl market.Plan, f *form, quote bool, status int) {
+	ctx := r.Context()
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := buyData{Plan: pl, Prices: pricesIn(pl, c.Currency)}
+	if quote && !f.HasErrors() {
+		it, err := s.buyItem(f, pl, c.Currency)
+		if err == nil {
+			var q billing.Quote
+			if q, err = s.svc.Preview(ctx, p, billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: f.Get("promo")}); err == nil {
+				d.Quote = &q
+			}
+		}
+		if err != nil {
+			s.fail(r, f, err, checkoutFields)
+			if status == http.StatusOK {
+				status = pageStatus(err)
+			}
+		}
+	}
+	s.render(w, r, status, "buy_plan", view{Title: "Buy " + pl.Name, Nav: "plans", Customer: c, Form: f, Data: d})
+}
+
+func (s *Server) buyItem(f *form, pl market.Plan, currency string) (billing.ItemInput, error) {
+	it, err := itemFrom(f.Values, currency)
+	it.Type, it.Plan = string(market.ItemSubscription), pl.Code
+	return it, err
+}
+
+// buyPlanPost handles Apply (show the price with the promo code) and
+// CHECKOUT (on to payment, once the quote holds).
+func (s *Server) buyPlanPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	pl, err := s.svc.Plan(r.Context(), r.PathValue("code"))
+	if err != nil || !pl.Active {
+		s.notFound(w, r)
+		return
+	}
+	f := newForm(r.PostForm)
+	if f.Get("action") == "apply" {
+		s.showBuy(w, r, p, pl, f, true, http.StatusOK)
+		return
+	}
+	c, err := s.svc.Customer(r.Context(), p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	it, err := s.buyItem(f, pl, c.Currency)
+	if err == nil {
+		_, err = s.svc.Preview(r.Context(), p, billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: f.Get("promo")})
+	}
+	if err != nil {
+		s.fail(r, f, err, checkoutFields)
+		s.showBuy(w, r, p, pl, f, false, pageStatus(err))
+		return
+	}
+	v := url.Values{"type": {it.Type}, "plan": {pl.Code}, "quantity": {strconv.Itoa(it.Quantity)}, "term": {strconv.Itoa(it.TermMonths)},
+		"back": {"/marketplace/plans/" + pl.Code + "/buy"}}
+	if it.Trial {
+		v.Set("trial", "on")
+	}
+	if it.AutoRenew {
+		v.Set("auto_renew", "on")
+	}
+	if pc := f.Get("promo"); pc != "" {
+		v.Set("promo", pc)
+	}
+	http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
+}
+
+// renewRedirect is Renew on a purchased plan: the checkout of a renewal
+// for the same term and licenses.
+func (s *Server) renewRedirect(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	sub, err := s.svc.Subscription(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v := url.Values{"type": {string(market.ItemRenewal)}, "subscription": {sub.ID}, "back": {localPath(r.URL.Query().Get("back"), "/marketplace/plans")}}
+	http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
+}
+
+// upgradeData is the Upgrade choice of a subscription.
+type upgradeData struct {
+	Sub    subRow
+	Higher []planCard
+}
+
+// upgradePage offers the higher plans of the subscription's product (never
+// lower ones); with ?plan= it goes straight to paying the upgrade.
+func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	row, err := s.subRow(r, p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if code := r.URL.Query().Get("plan"); code != "" {
+		v := url.Values{"type": {string(market.ItemUpgrade)}, "subscription": {row.ID}, "plan": {code}, "back": {"/marketplace/subscriptions/" + row.ID + "/upgrade"}}
+		http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
+		return
+	}
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := upgradeData{Sub: row}
+	for _, h := range row.Higher {
+		d.Higher = append(d.Higher, planCard{Plan: h, Prices: pricesIn(h, c.Currency)})
+	}
+	s.render(w, r, http.StatusOK, "upgrade", view{Title: "Upgrade", Nav: "plans", Customer: c, Data: d})
+}
+
+// subRow returns one of the customer's subscriptions as the portal shows
+// it. Error: not_found.
+func (s *Server) subRow(r *http.Request, p billing.Principal, subID string) (subRow, error) {
+	rows, err := s.subRows(r.Context(), p)
+	if err != nil {
+		return subRow{}, err
+	}
+	for _, row := range rows {
+		if row.ID == subID {
+			return row, nil
+		}
+	}
+	return subRow{}, market.NotFound("subscription")
+}
+
+func (s *Server) licensesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	row, err := s.subRow(r, p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{"quantity": {"1"}}), Data: row})
+}
+
+// licensesPost checks the number of licenses to add and goes on to
+// payment.
+func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	row, err := s.subRow(r, p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	f := newForm(r.PostForm)
+	it := billing.ItemInput{Type: string(market.ItemLicenses), Subscription: row.ID}
+	it.Quantity, err = atoiField(f.Values, "quantity")
+	if err == nil {
+		_, err = s.svc.Preview(r.Context(), p, billing.OrderInput{Items: []billing.ItemInput{it}})
+	}
+	if err != nil {
+		s.fail(r, f, err, checkoutFields)
+		s.render(w, r, pageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row})
+		return
+	}
+	v := url.Values{"type": {it.Type}, "subscription": {row.ID}, "quantity": {strconv.Itoa(it.Quantity)}, "back": {"/marketplace/subscriptions/" + row.ID + "/licenses"}}
+	http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
+}
