@@ -317,6 +317,30 @@ func TestBrowserBuyPlan(t *testing.T) {
 	if got, want := sub["expires_at"], s0["expires_at"]; got == want {
 		t.Errorf("expires_at %v did not move after Renew", got)
 	}
+
+	// Upgrade on the higher plan's card: PAY with the saved card.
+	e.Open(t, ctx, "/marketplace/plans")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=upgrade-enterprise]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=checkout-form]`)))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=pay]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=order-done]`)))
+	// BUY MORE LICENSES: "Add more users for your plan", CHECKOUT twice.
+	e.Open(t, ctx, "/marketplace/plans")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=more-enterprise]`)), chromedp.WaitVisible(chromedp.CSS(`#quantity`)))
+	do(t, ctx,
+		chromedp.SetValue(chromedp.CSS("#quantity"), "2"),
+		chromedp.Click(chromedp.CSS(`[data-testid=licenses-checkout]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=checkout-form]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=pay]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=order-done]`)),
+	)
+	_, sub = e.API(t, "GET", "/v1/subscriptions/"+s0["id"].(string), tok, nil)
+	if sub["plan"] != "enterprise" || sub["quantity"] != float64(7) {
+		t.Errorf("after Upgrade and BUY MORE LICENSES: %v x %v, want enterprise x 7", sub["plan"], sub["quantity"])
+	}
+	_, orders = e.API(t, "GET", "/v1/orders", tok, nil)
+	if n := len(orders["data"].([]any)); n != 4 {
+		t.Errorf("orders: %d, want 4 (buy, renew, upgrade, licenses)", n)
+	}
+
 	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	e.Open(t, ctx, "/marketplace/plans")
 	e.Shot(t, ctx, "plans-phone")

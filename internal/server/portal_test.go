@@ -248,3 +248,91 @@ func TestPortalBuyPlan(t *testing.T) {
 	p = b.get("/marketplace/plans")
 	p.has(t, "Purchased plans", "BUY MORE LICENSES", `data-testid="upgrade-enterprise"`)
 }
+
+// TestPortalUpgradeAndLicenses: Upgrade offers only higher plans and
+// refuses a lower one in words; BUY MORE LICENSES prices the added
+// licenses for the time left; both are paid and the API agrees.
+func TestPortalUpgradeAndLicenses(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	b := newBrowser(t, a)
+	b.signup("up@acme.test", "CHF")
+	tok := b.token("up@acme.test")
+	cust := a.do("GET", "/v1/account", tok, nil).body["id"].(string)
+	if r := a.do("POST", "/v1/admin/customers/"+cust+"/balance_adjustments", adminToken, map[string]any{"amount": 500000, "reason": "test credit"}); r.status != 201 {
+		t.Fatalf("credit: %d %s", r.status, r.raw)
+	}
+	adr := a.do("POST", "/v1/billing_addresses", tok, map[string]any{"name": "Acme AG", "line1": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001", "country": "CH"})
+	r := a.do("POST", "/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "business", "quantity": 3, "term_months": 1}},
+		"billing_address": adr.body["id"], "payment": map[string]any{"method": "balance"}})
+	if r.status != 201 {
+		t.Fatalf("buy: %d %s", r.status, r.raw)
+	}
+	sub := r.body["items"].([]any)[0].(map[string]any)["subscription"].(string)
+
+	p := b.get("/marketplace/subscriptions/" + sub + "/upgrade")
+	p.has(t, "Upgrade to Enterprise")
+	p.hasNot(t, "Upgrade to Start", "Upgrade to Business")
+
+	t.Run("ErrDowngrade", func(t *testing.T) {
+		p := b.get("/marketplace/subscriptions/" + sub + "/upgrade?plan=start")
+		p.has(t, `data-testid="quote-error"`)
+		p.hasNot(t, `data-testid="pay"`)
+	})
+
+	p = b.get("/marketplace/subscriptions/" + sub + "/upgrade?plan=enterprise")
+	if !strings.HasPrefix(p.url, "/checkout?") {
+		t.Fatalf("upgrade goes to %s", p.url)
+	}
+	p.has(t, "Upgrade plan", "PAY")
+	before := a.do("GET", "/v1/account", tok, nil).body["balance"].(float64)
+	total := p.find(t, `data-testid="total">([^<]+)<`)
+	form := url.Values{"type": {"upgrade"}, "subscription": {sub}, "plan": {"enterprise"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
+		"quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)}, "address": {adr.body["id"].(string)}, "pay": {"balance"}}
+	p = b.post("/checkout", form)
+	if !strings.HasPrefix(p.url, "/orders/") {
+		t.Fatalf("upgrade paid: %d at %s", p.status, p.url)
+	}
+	p.has(t, total)
+	s := a.do("GET", "/v1/subscriptions/"+sub, tok, nil).body
+	if s["plan"] != "enterprise" || s["quantity"] != float64(3) {
+		t.Errorf("after upgrade: %v x %v", s["plan"], s["quantity"])
+	}
+	after := a.do("GET", "/v1/account", tok, nil).body["balance"].(float64)
+	orders := a.do("GET", "/v1/orders", tok, nil).body["data"].([]any)
+	if paid := orders[0].(map[string]any)["total"].(float64); before-after != paid {
+		t.Errorf("balance fell by %v, the upgrade cost %v", before-after, paid)
+	}
+
+	t.Run("ErrLicensesZero", func(t *testing.T) {
+		p := b.post("/marketplace/subscriptions/"+sub+"/licenses", url.Values{"quantity": {"0"}})
+		if p.status != 400 {
+			t.Errorf("0 licenses: %d", p.status)
+		}
+		p.has(t, `id="quantity-error"`)
+	})
+	p = b.post("/marketplace/subscriptions/"+sub+"/licenses", url.Values{"quantity": {"2"}})
+	if !strings.HasPrefix(p.url, "/checkout?") {
+		t.Fatalf("licenses go to %s", p.url)
+	}
+	p.has(t, "Buy more licenses", "CHECKOUT")
+	form = url.Values{"type": {"licenses"}, "subscription": {sub}, "quantity": {"2"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
+		"quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)}, "address": {adr.body["id"].(string)}, "pay": {"balance"}}
+	if p = b.post("/checkout", form); !strings.HasPrefix(p.url, "/orders/") {
+		t.Fatalf("licenses paid: %d at %s", p.status, p.url)
+	}
+	s = a.do("GET", "/v1/subscriptions/"+sub, tok, nil).body
+	if s["quantity"] != float64(5) {
+		t.Errorf("after adding 2 licenses: %v, want 5", s["quantity"])
+	}
+
+	t.Run("ErrOtherCustomer", func(t *testing.T) {
+		other := newBrowser(t, a)
+		other.signup("other@acme.test", "CHF")
+		for _, path := range []string{"/marketplace/subscriptions/" + sub + "/upgrade", "/marketplace/subscriptions/" + sub + "/licenses", "/orders/" + orders[0].(map[string]any)["id"].(string)} {
+			if p := other.get(path); p.status != 404 {
+				t.Errorf("%s for another customer: %d, want 404", path, p.status)
+			}
+		}
+	})
+}
