@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -348,4 +349,57 @@ func TestBrowserBuyPlan(t *testing.T) {
 	if err != nil || w > 400 {
 		t.Errorf("on a phone the Plans page is %d px wide (%v), want no sideways scrolling", w, err)
 	}
+}
+
+// TestBrowserHome checks Home against the API for an account with
+// subscriptions, a number and payments, and takes the README's screenshot.
+func TestBrowserHome(t *testing.T) {
+	t.Parallel()
+	e := newBrowserEnv(t)
+	ctx := e.Tab(t)
+	e.Signup(t, ctx, "home@acme.test", "CHF")
+	tok := e.Token(t, "home@acme.test")
+	_, acct := e.API(t, "GET", "/v1/account", tok, nil)
+	if st, body := e.API(t, "POST", "/v1/admin/customers/"+acct["id"].(string)+"/balance_adjustments", e.Admin, map[string]any{"amount": 250000, "reason": "Welcome credit"}); st != 201 {
+		t.Fatalf("credit: %d %v", st, body)
+	}
+	_, adr := e.API(t, "POST", "/v1/billing_addresses", tok, map[string]any{"name": "Acme AG", "line1": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001", "country": "CH"})
+	items := []any{
+		map[string]any{"type": "subscription", "plan": "business", "quantity": 5, "term_months": 12},
+		map[string]any{"type": "subscription", "plan": "ivr", "quantity": 1, "term_months": 1},
+		map[string]any{"type": "phone_number", "country": "CH", "area": "Zürich"},
+	}
+	for _, it := range items {
+		if st, body := e.API(t, "POST", "/v1/orders", tok, map[string]any{"items": []any{it}, "billing_address": adr["id"], "payment": map[string]any{"method": "balance"}}); st != 201 {
+			t.Fatalf("order %v: %d %v", it, st, body)
+		}
+	}
+	_, acct = e.API(t, "GET", "/v1/account", tok, nil)
+
+	e.Open(t, ctx, "/")
+	if got := text(t, ctx, "[data-testid=home-active]"); got != "2" {
+		t.Errorf("Home: %s active subscriptions, want 2", got)
+	}
+	if got := text(t, ctx, "[data-testid=home-numbers]"); got != "1" {
+		t.Errorf("Home: %s numbers, want 1", got)
+	}
+	bal := text(t, ctx, "[data-testid=home-balance]")
+	if want := chf(int64(acct["balance"].(float64))); bal != want {
+		t.Errorf("Home shows a balance of %s, the API %s", bal, want)
+	}
+	// The IVR's month ends within 30 days: Home lists it under "Expiring soon".
+	if got := text(t, ctx, "[data-testid=soon-row]"); !strings.Contains(got, "IVR") {
+		t.Errorf("expiring soon: %q, want the IVR", got)
+	}
+	e.Shot(t, ctx, "home")
+}
+
+// chf formats minor units the way the portal shows Swiss francs.
+func chf(minor int64) string {
+	s := fmt.Sprintf("%d.%02d", minor/100, minor%100)
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return "CHF " + whole + "." + frac
 }
