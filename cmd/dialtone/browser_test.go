@@ -238,6 +238,13 @@ func TestBrowserBuyPlan(t *testing.T) {
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#quantity"), "5"),
 		chromedp.Click(chromedp.CSS(`input[name=term][value="12"]`)),
+		// htmx prices the choice as soon as it changes.
+		chromedp.WaitVisible(chromedp.CSS(`#buy-quote [data-testid=total]`)),
+	)
+	if got := text(t, ctx, "#buy-quote [data-testid=total]"); got != "€1,920.00" {
+		t.Errorf("live quote %s, want €1,920.00 (5 x €384.00, no address yet so no tax)", got)
+	}
+	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#promo"), "spring20"),
 		chromedp.Click(chromedp.CSS(`[data-testid=apply-promo]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=discount]`)),

@@ -135,7 +135,9 @@ func (s *Server) buyPlanPage(w http.ResponseWriter, r *http.Request, p billing.P
 	for k, v := range r.URL.Query() {
 		f.Values[k] = v
 	}
-	s.showBuy(w, r, p, pl, f, false, http.StatusOK)
+	// ?preview=1 prices what is entered (htmx refreshes the quote with it
+	// as the customer types; without JavaScript, Apply does the same).
+	s.showBuy(w, r, p, pl, f, r.URL.Query().Get("preview") == "1", http.StatusOK)
 }
 
 // showBuy shows the Buy form; with quote it prices what was entered, so
