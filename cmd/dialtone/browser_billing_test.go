@@ -44,6 +44,7 @@ func TestBrowserBilling(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#refill-amount"), "25.00"),
 		chromedp.Click(chromedp.CSS("[data-testid=refill]")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=refill-pay-form]")),
+		loaded(),
 	)
 	do(t, ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=pay-new]")),
@@ -53,6 +54,7 @@ func TestBrowserBilling(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#cvc"), "123"),
 		chromedp.Click(chromedp.CSS("[data-testid=pay]")),
 		chromedp.WaitVisible(chromedp.CSS("#pay-error")),
+		loaded(),
 	)
 	if got := text(t, ctx, "#pay-error"); !strings.Contains(got, "declined") {
 		t.Errorf("declined card: %q", got)
@@ -63,6 +65,7 @@ func TestBrowserBilling(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#cvc"), "123"),
 		chromedp.Click(chromedp.CSS("[data-testid=pay]")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=order-done]")),
+		loaded(),
 	)
 	if got := text(t, ctx, "[data-testid=flash]"); got != "Your balance was topped up by €25.00." {
 		t.Errorf("flash %q", got)
@@ -83,7 +86,7 @@ func TestBrowserBilling(t *testing.T) {
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#purpose"), "balance_refill"),
 		chromedp.Click(chromedp.CSS("[data-testid=filter]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=transactions]")),
+		at("purpose=balance_refill"),
 	)
 	if n := rows(t, ctx, "[data-testid=tx-row]"); n != 1 {
 		t.Errorf("filtered by Balance refill: %d rows, want 1", n)

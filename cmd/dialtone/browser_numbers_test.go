@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,12 +10,14 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// change fires a select's change event, as choosing with the mouse does
-// (SetValue alone does not), once htmx has started: htmx then refreshes
-// the cascade.
-func change(css string) chromedp.Action[chromedp.Void] {
-	ready := chromedp.Poll[bool](`document.readyState === "complete" && !!window.htmx`)
-	ev := chromedp.Evaluate[bool](`document.querySelector("` + css + `").dispatchEvent(new Event("change", {bubbles: true}))`)
+// choose picks a value of a select and fires its change event, as
+// choosing with the mouse does (SetValue alone does not), once htmx has
+// started: htmx then refreshes the cascade. It works in the page's script
+// rather than on chromedp's node IDs, which an htmx swap makes stale.
+func choose(css, value string) chromedp.Action[chromedp.Void] {
+	ready := until(`document.readyState === "complete" && !!window.htmx`)
+	ev := chromedp.Evaluate[bool](`(() => { const el = document.querySelector("` + css + `"); el.value = "` + value + `";
+		return el.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		if _, err := ready(ctx, t); err != nil {
 			return chromedp.Void{}, err
@@ -22,6 +25,47 @@ func change(css string) chromedp.Action[chromedp.Void] {
 		_, err := ev(ctx, t)
 		return chromedp.Void{}, err
 	}
+}
+
+// js runs a script in the page.
+func js(script string) chromedp.Action[chromedp.Void] {
+	ev := chromedp.Evaluate[bool](`(() => { ` + script + `; return true; })()`)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := ev(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// until evaluates a JavaScript condition until it holds, through page
+// loads (an evaluation that a navigation interrupts is tried again).
+func until(cond string) chromedp.Action[chromedp.Void] {
+	ev := chromedp.Evaluate[bool](cond)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		for {
+			if ok, err := ev(ctx, t); err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", cond, ctx.Err())
+			case <-time.After(25 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// loaded waits until the page has finished loading (after WaitVisible of
+// an element of the new page, so that reading the rest of it is safe).
+func loaded() chromedp.Action[chromedp.Void] { return until(`document.readyState === "complete"`) }
+
+// settled waits until htmx has finished swapping and settling.
+func settled() chromedp.Action[chromedp.Void] {
+	return until(`document.readyState === "complete" && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`)
+}
+
+// at waits until the address contains part and the page has loaded.
+func at(part string) chromedp.Action[chromedp.Void] {
+	return until(`location.href.includes(` + "`" + part + "`" + `) && document.readyState === "complete"`)
 }
 
 // TestBrowserOrderNumber is Voiptime's "Purchasing SIP phone number" with
@@ -38,28 +82,28 @@ func TestBrowserOrderNumber(t *testing.T) {
 
 	e.Open(t, ctx, "/marketplace/numbers")
 	do(t, ctx,
-		chromedp.SetValue(chromedp.CSS("#country"), "US"),
-		change("#country"),
+		choose("#country", "US"),
 		chromedp.WaitVisible(chromedp.CSS("#state")),
+		settled(),
 	)
 	do(t, ctx,
-		chromedp.SetValue(chromedp.CSS("#country"), "CH"),
-		change("#country"),
+		choose("#country", "CH"),
 		chromedp.WaitVisible(chromedp.CSS("#area")),
+		settled(),
 	)
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#state").length`)); n != 0 {
 		t.Errorf("Switzerland shows a State field")
 	}
 	// Without waiting for htmx: choose the area and press Show.
 	do(t, ctx,
-		chromedp.SetValue(chromedp.CSS("#area"), "Zürich"),
-		chromedp.Click(chromedp.CSS("[data-testid=show]")),
+		js(`document.querySelector("#area").value = "Zürich"; document.querySelector("[data-testid=show]").click()`),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=order-phone]")),
+		at("area="),
 	)
 	if got := text(t, ctx, "[data-testid=available] tbody tr"); !strings.Contains(got, "CHF 3.00") || !strings.Contains(got, "CHF 2.00") {
 		t.Errorf("free number row %q: want setup CHF 3.00 and CHF 2.00 a month", got)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=order-phone]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=checkout-form]")))
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=order-phone]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=checkout-form]")), loaded())
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#name"), "Acme AG"),
 		chromedp.SetValue(chromedp.CSS("#line1"), "Bahnhofstrasse 1"),
@@ -68,12 +112,13 @@ func TestBrowserOrderNumber(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("select#country"), "CH"),
 		chromedp.Click(chromedp.CSS("[data-testid=pay]")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=notice]")),
+		loaded(),
 	)
 	if got := text(t, ctx, "[data-testid=total]"); got != "CHF 5.41" {
 		t.Errorf("total %s, want CHF 5.41 (3.00 + 2.00 + 8.1 %% tax)", got)
 	}
 	// The balance is empty: Pay leads to the refill page with what is missing.
-	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=pay]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=refill-pay-form]")))
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=pay]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=refill-pay-form]")), loaded())
 	amount, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#amount")))
 	if err != nil || amount != "5.41" {
 		t.Errorf("refill amount %q (%v), want 5.41", amount, err)
@@ -90,11 +135,12 @@ func TestBrowserOrderNumber(t *testing.T) {
 		chromedp.Click(chromedp.CSS("[data-testid=save-card]")),
 		chromedp.Click(chromedp.CSS("[data-testid=pay]")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=checkout-form]")),
+		loaded(),
 	)
 	if got := text(t, ctx, "[data-testid=flash]"); got != "Your balance was topped up by CHF 5.41." {
 		t.Errorf("back at the checkout the flash says %q", got)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=pay]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=order-done]")))
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=pay]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=order-done]")), loaded())
 	done := text(t, ctx, "main table tbody")
 	if got := text(t, ctx, "[data-testid=order-total]"); got != "CHF 5.41" {
 		t.Errorf("paid %s, want CHF 5.41", got)
@@ -144,6 +190,7 @@ func TestBrowserOrderNumber(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#password"), browserPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=purchased-numbers]")),
+		loaded(),
 	)
 	if got := text(t, ctx, "[data-testid=number-status]"); !strings.Contains(got, "grace until") {
 		t.Errorf("status of an unpaid number: %q", got)
@@ -154,18 +201,20 @@ func TestBrowserOrderNumber(t *testing.T) {
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("[data-testid=sip-select]"), ""),
 		chromedp.Click(chromedp.CSS("[data-testid=assign]")),
+		at("#purchased"),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=flash]")),
 	)
 	_, nums = e.API(t, "GET", "/v1/numbers", tok, nil)
 	if sip := nums["data"].([]any)[0].(map[string]any)["sip_account"]; sip != nil && sip != "" {
 		t.Errorf("after assigning None the number is on %v", sip)
 	}
-	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=release]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=release-form]")))
-	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=release-submit]")), chromedp.WaitVisible(chromedp.CSS("#confirm-error")))
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=release]")), chromedp.WaitVisible(chromedp.CSS("[data-testid=release-form]")), loaded())
+	do(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=release-submit]")), chromedp.WaitVisible(chromedp.CSS("#confirm-error")), loaded())
 	do(t, ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=release-confirm]")),
 		chromedp.Click(chromedp.CSS("[data-testid=release-submit]")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=no-numbers]")),
+		loaded(),
 	)
 	if got := text(t, ctx, "[data-testid=flash]"); !strings.Contains(got, "90 days") {
 		t.Errorf("flash after release: %q", got)
