@@ -23,7 +23,31 @@ import (
 // partials.
 
 // itemKeys are the form fields that describe an item.
-var itemKeys = []string{"type", "plan", "quantity", "term", "trial", "auto_renew", "subscription", "number", "country", "state", "area", "amount", "promo"}
+var itemKeys = []string{"type", "plan", "quantity", "term", "trial", "auto_renew", "subscription", "number", "country", "state", "area", "amount", "promo", "back"}
+
+// itemPrefix marks the checkout form's hidden item fields, so that a
+// number's country and state are not taken for the new billing address's
+// fields of the same names (or the other way round).
+const itemPrefix = "i_"
+
+// itemSource returns the item's fields of a checkout request: the hidden,
+// prefixed ones of a posted checkout form, else the plain ones of a link
+// (/checkout?type=...). A promo code typed into the form is plain.
+func itemSource(v url.Values) url.Values {
+	if v.Get(itemPrefix+"type") == "" {
+		return itemValues(v)
+	}
+	out := url.Values{}
+	for _, k := range itemKeys {
+		if x := v.Get(itemPrefix + k); x != "" {
+			out.Set(k, x)
+		}
+	}
+	if pc, ok := v["promo"]; ok {
+		out.Set("promo", pc[0])
+	}
+	return out
+}
 
 // checkoutFields maps the service's error params onto the checkout form's
 // fields.
@@ -215,11 +239,12 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
-	it, err := itemFrom(f.Values, c.Currency)
+	iv := itemSource(f.Values)
+	it, err := itemFrom(iv, c.Currency)
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
 	}
-	d := checkoutData{Item: it, Hidden: itemValues(f.Values), PayLabel: "Pay", Back: localPath(f.Get("back"), "/marketplace/plans"), Key: f.Get("key")}
+	d := checkoutData{Item: it, Hidden: iv, PayLabel: "Pay", Back: localPath(iv.Get("back"), "/marketplace/plans"), Key: f.Get("key")}
 	if d.Key == "" {
 		d.Key = id.Secret(12)
 	}
@@ -232,7 +257,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 	case market.ItemPhoneNumber:
 		d.Pay.BalanceOnly = true
 		d.Heading = "Order phone number"
-		d.Back = localPath(f.Get("back"), "/marketplace/numbers")
+		d.Back = localPath(iv.Get("back"), "/marketplace/numbers")
 	case market.ItemTopUp:
 		d.Pay.CardOnly, d.Pay.NeedsAddress = true, false
 		d.Heading = "Top up the balance"
@@ -257,7 +282,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	var total int64
 	if err == nil {
-		q, qerr := s.svc.Preview(ctx, p, billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: f.Get("promo"), BillingAddress: address})
+		q, qerr := s.svc.Preview(ctx, p, billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: iv.Get("promo"), BillingAddress: address})
 		if qerr != nil {
 			qf := newForm(nil)
 			s.fail(r, qf, qerr, checkoutFields)
@@ -303,7 +328,8 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
-	it, err := itemFrom(f.Values, c.Currency)
+	iv := itemSource(f.Values)
+	it, err := itemFrom(iv, c.Currency)
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
 		s.showCheckout(w, r, p, f, http.StatusUnprocessableEntity)
@@ -324,7 +350,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		return
 	}
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
-		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: f.Get("promo"), Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}
+		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: iv.Get("promo"), Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}
 		if it.Type != string(market.ItemTopUp) {
 			in.BillingAddress = f.Get("address")
 			if in.BillingAddress == "" {
@@ -341,7 +367,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		if market.ErrorCode(err) == market.CodeInsufficientFunds && it.Type == string(market.ItemPhoneNumber) {
 			// Numbers are paid from the balance: straight to a top-up of
 			// what is missing, and back here afterwards.
-			s.redirect(w, r, s.topUpURL(err, "/checkout?"+itemValues(f.Values).Encode()+"&back="+url.QueryEscape(f.Get("back"))),
+			s.redirect(w, r, s.topUpURL(err, "/checkout?"+iv.Encode()),
 				"Your balance is not enough for this number. Top up, then confirm the order.")
 			return
 		}

@@ -136,10 +136,10 @@ func TestPortalOrderNumber(t *testing.T) {
 
 	p = b.get(order)
 	p.has(t, "Order phone number", "Phone numbers are paid from the balance", "New billing address")
-	form := url.Values{"type": {"phone_number"}, "country": {"CH"}, "area": {"Zürich"}, "back": {p.find(t, `name="back" value="([^"]+)"`)},
+	form := url.Values{"i_type": {"phone_number"}, "i_country": {"CH"}, "i_area": {"Zürich"}, "i_back": {p.find(t, `name="i_back" value="([^"]+)"`)},
 		"key": {p.find(t, `name="key" value="([^"]+)"`)}, "quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)},
-		"address": {"new"}, "name": {"Acme AG"}, "line1": {"Bahnhofstrasse 1"}, "postal_code": {"8001"}, "city": {"Zürich"}, "pay": {"balance"}}
-	form.Set("back", html.UnescapeString(form.Get("back")))
+		"address": {"new"}, "name": {"Acme AG"}, "line1": {"Bahnhofstrasse 1"}, "postal_code": {"8001"}, "city": {"Zürich"}, "country": {"CH"}, "pay": {"balance"}}
+	form.Set("back", html.UnescapeString(form.Get("i_back")))
 	p = b.post("/checkout", form)
 	p.has(t, "Address verified", "8.1")
 	// CHF 3.00 setup + CHF 2.00 first month + 8.1 % tax (0.405, rounded to 0.41).
@@ -175,7 +175,7 @@ func TestPortalOrderNumber(t *testing.T) {
 		t.Errorf("saved cards: %d, want 1", len(cards))
 	}
 
-	pay := url.Values{"type": {"phone_number"}, "country": {"CH"}, "area": {"Zürich"}, "back": {form.Get("back")},
+	pay := url.Values{"i_type": {"phone_number"}, "i_country": {"CH"}, "i_area": {"Zürich"}, "i_back": {form.Get("i_back")},
 		"key": {p.find(t, `name="key" value="([^"]+)"`)}, "quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)},
 		"address": {form.Get("address")}, "pay": {"balance"}}
 	p = b.post("/checkout", pay)

@@ -193,7 +193,7 @@ func TestPortalBuyPlan(t *testing.T) {
 	tok := p.find(t, `name="quote_token" value="([^"]+)"`)
 	total := p.find(t, `data-testid="total">([^<]+)<`)
 
-	form := url.Values{"type": {"subscription"}, "plan": {"business"}, "quantity": {"5"}, "term": {"12"}, "key": {key}, "quote_token": {tok},
+	form := url.Values{"i_type": {"subscription"}, "i_plan": {"business"}, "i_quantity": {"5"}, "i_term": {"12"}, "key": {key}, "quote_token": {tok},
 		"address": {"new"}, "name": {"Acme AG"}, "line1": {"Bahnhofstrasse 1"}, "postal_code": {"80"}, "city": {"Zürich"}, "country": {"CH"},
 		"pay": {"new"}, "card_number": {"4242 4242 4242 4242"}, "exp_month": {"12"}, "exp_year": {"2030"}, "cvc": {"123"}, "save": {"on"}}
 	p = b.post("/checkout", form)
@@ -287,7 +287,7 @@ func TestPortalUpgradeAndLicenses(t *testing.T) {
 	p.has(t, "Upgrade plan", "PAY")
 	before := a.do("GET", "/v1/account", tok, nil).body["balance"].(float64)
 	total := p.find(t, `data-testid="total">([^<]+)<`)
-	form := url.Values{"type": {"upgrade"}, "subscription": {sub}, "plan": {"enterprise"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
+	form := url.Values{"i_type": {"upgrade"}, "i_subscription": {sub}, "i_plan": {"enterprise"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
 		"quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)}, "address": {adr.body["id"].(string)}, "pay": {"balance"}}
 	p = b.post("/checkout", form)
 	if !strings.HasPrefix(p.url, "/orders/") {
@@ -316,7 +316,7 @@ func TestPortalUpgradeAndLicenses(t *testing.T) {
 		t.Fatalf("licenses go to %s", p.url)
 	}
 	p.has(t, "Buy more licenses", "CHECKOUT")
-	form = url.Values{"type": {"licenses"}, "subscription": {sub}, "quantity": {"2"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
+	form = url.Values{"i_type": {"licenses"}, "i_subscription": {sub}, "i_quantity": {"2"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
 		"quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)}, "address": {adr.body["id"].(string)}, "pay": {"balance"}}
 	if p = b.post("/checkout", form); !strings.HasPrefix(p.url, "/orders/") {
 		t.Fatalf("licenses paid: %d at %s", p.status, p.url)
@@ -335,4 +335,29 @@ func TestPortalUpgradeAndLicenses(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPortalCheckoutFieldsApart: a number's country and state travel as
+// the item's own fields, so a new billing address in another country is
+// read as entered (a CHF customer ordering a Bern number with a Berlin
+// address).
+func TestPortalCheckoutFieldsApart(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	b := newBrowser(t, a)
+	b.signup("apart@acme.test", "CHF")
+	if r := a.do("POST", "/v1/admin/numbers", adminToken, []map[string]any{{"number": "+41315550101", "country": "CH", "area": "Bern", "type": "local",
+		"setup_amount": 300, "monthly_amount": 200, "currency": "CHF"}}); r.status >= 300 {
+		t.Fatalf("import: %d %s", r.status, r.raw)
+	}
+	p := b.get("/checkout?type=phone_number&country=CH&area=Bern")
+	form := url.Values{"i_type": {"phone_number"}, "i_country": {"CH"}, "i_area": {"Bern"}, "key": {p.find(t, `name="key" value="([^"]+)"`)},
+		"quote_token": {p.find(t, `name="quote_token" value="([^"]+)"`)}, "address": {"new"}, "name": {"Acme GmbH"},
+		"line1": {"Unter den Linden 1"}, "postal_code": {"10117"}, "city": {"Berlin"}, "country": {"DE"}, "pay": {"balance"}}
+	p = b.post("/checkout", form)
+	p.has(t, "Address verified", "Tax (DE)", "Bern")
+	adrs := a.do("GET", "/v1/billing_addresses", b.token("apart@acme.test"), nil).body["data"].([]any)
+	if len(adrs) != 1 || adrs[0].(map[string]any)["country"] != "DE" {
+		t.Errorf("addresses: %v, want one in DE", adrs)
+	}
 }
