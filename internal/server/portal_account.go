@@ -1,4 +1,339 @@
 package server
 
-// portalAccountRoutes registers the portal pages of this file (being built).
-func (s *Server) portalAccountRoutes() {}
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// Main settings: Users and the SIP manager (this file), Notifications and
+// Invoices (portal_invoices.go), Payment methods and Billing addresses
+// (portal_wallet.go), Account settings (portal_settings.go). Every route of
+// the menu's "Main settings" part is registered here.
+
+func (s *Server) portalAccountRoutes() {
+	s.mux.HandleFunc("GET /users", s.guard(s.usersPage))
+	s.mux.HandleFunc("POST /users", s.guard(s.usersPost))
+	s.mux.HandleFunc("GET /users/{id}/delete", s.guard(s.userDeletePage))
+	s.mux.HandleFunc("POST /users/{id}/delete", s.guard(s.userDeletePost))
+	s.mux.HandleFunc("GET /sip", s.guard(s.sipPage))
+	s.mux.HandleFunc("GET /sip/{id}", s.guard(s.sipAccountPage))
+	s.mux.HandleFunc("GET /notifications", s.guard(s.notificationsPage))
+	s.mux.HandleFunc("GET /invoices", s.guard(s.invoicesPage))
+	s.mux.HandleFunc("GET /invoices/{id}", s.guard(s.invoicePage))
+	s.mux.HandleFunc("GET /payment-methods", s.guard(s.cardsPage))
+	s.mux.HandleFunc("POST /payment-methods", s.guard(s.cardsPost))
+	s.mux.HandleFunc("POST /payment-methods/{id}/default", s.guard(s.cardDefaultPost))
+	s.mux.HandleFunc("POST /payment-methods/{id}/delete", s.guard(s.cardDeletePost))
+	s.mux.HandleFunc("GET /addresses", s.guard(s.addressesPage))
+	s.mux.HandleFunc("POST /addresses", s.guard(s.addressesPost))
+	s.mux.HandleFunc("GET /addresses/{id}/edit", s.guard(s.addressEditPage))
+	s.mux.HandleFunc("POST /addresses/{id}/edit", s.guard(s.addressEditPost))
+	s.mux.HandleFunc("POST /addresses/{id}/delete", s.guard(s.addressDeletePost))
+	s.mux.HandleFunc("GET /settings", s.guard(s.settingsPage))
+	s.mux.HandleFunc("POST /settings/password", s.guard(s.passwordPost))
+}
+
+// errForbidden is what a login that is not the owner or an admin gets for
+// a change only they may make.
+var errForbidden = &market.Error{Code: market.CodeForbidden, Message: "only the account's owner or an admin may do this"}
+
+// userRow is a user as the Users page lists it.
+type userRow struct {
+	store.User
+	Owner    bool
+	Status   string
+	SubLabel string // "Cloud Contact Center Business", "" without a subscription
+	SIPUser  string
+}
+
+// seatChoice is a subscription users can be created on.
+type seatChoice struct {
+	ID, Label   string
+	Used, Total int
+	Full        bool
+}
+
+// usersData is the Users page.
+type usersData struct {
+	Users []userRow
+	Subs  []seatChoice
+	// LimitSub is the subscription whose licenses are all in use, after a
+	// refused creation (the error links to buying more).
+	LimitSub string
+	Key      string
+}
+
+// loadUsers reads the users with their subscriptions and SIP accounts, and
+// the subscriptions users can be created on.
+func (s *Server) loadUsers(r *http.Request, p billing.Principal) (usersData, error) {
+	ctx := r.Context()
+	var d usersData
+	users, err := s.svc.Users(ctx, p)
+	if err != nil {
+		return d, err
+	}
+	rows, err := s.subRows(ctx, p)
+	if err != nil {
+		return d, err
+	}
+	sips, err := s.svc.SIPAccounts(ctx, p)
+	if err != nil {
+		return d, err
+	}
+	subs := make(map[string]market.Subscription, len(rows))
+	labels := make(map[string]string, len(rows))
+	for _, row := range rows {
+		subs[row.ID] = row.Subscription
+		labels[row.ID] = row.ProductName + " " + row.PlanName
+		if row.Status == market.StatusActive || row.Status == market.StatusTrialing {
+			d.Subs = append(d.Subs, seatChoice{ID: row.ID, Label: row.ProductName + " " + row.PlanName, Used: row.Users,
+				Total: row.Quantity, Full: row.Users >= row.Quantity})
+		}
+	}
+	sipUser := make(map[string]string, len(sips))
+	for _, a := range sips {
+		sipUser[a.ID] = a.Username
+	}
+	now := s.svc.Now()
+	for _, u := range users {
+		d.Users = append(d.Users, userRow{User: u, Owner: u.Role == "owner", Status: billing.UserStatus(u, subs, now),
+			SubLabel: labels[u.SubscriptionID], SIPUser: sipUser[u.SIPAccountID]})
+	}
+	return d, nil
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	s.showUsers(w, r, p, newForm(r.URL.Query()), http.StatusOK)
+}
+
+func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	d, err := s.loadUsers(r, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if f.Get("subscription") == "" {
+		for _, c := range d.Subs {
+			if !c.Full {
+				f.Values.Set("subscription", c.ID)
+				break
+			}
+		}
+	}
+	if f.Code == string(market.CodeLicenseLimitReached) {
+		d.LimitSub = f.Get("subscription")
+	}
+	d.Key = id.Secret(12)
+	s.render(w, r, status, "users", view{Title: "Users", Nav: "users", Form: f, Data: d})
+}
+
+// userFields maps CreateUser's params onto the form.
+var userFields = map[string]string{"name": "name", "email": "email", "subscription": "subscription"}
+
+// usersPost creates a user on a subscription (once per form key).
+func (s *Server) usersPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	if !p.IsAdmin() {
+		s.pageError(w, r, errForbidden)
+		return
+	}
+	ctx := r.Context()
+	f := newForm(r.PostForm)
+	in := billing.UserInput{Name: f.Get("name"), Email: f.Get("email"), Subscription: f.Get("subscription")}
+	var made store.User
+	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+		u, err := s.svc.CreateUser(ctx, p, in)
+		made = u
+		return "/users#user-" + u.ID, err
+	})
+	if err != nil {
+		s.fail(r, f, err, userFields)
+		if market.IsCode(err, market.CodeLicenseLimitReached) {
+			f.Errors["subscription"] = s.licenseWords(r, p, in.Subscription)
+		}
+		s.showUsers(w, r, p, f, pageStatus(err))
+		return
+	}
+	flash := ""
+	if made.ID != "" {
+		flash = fmt.Sprintf("User %s was created with extension %s and a SIP account.", made.Name, made.Extension)
+	}
+	s.redirect(w, r, to, flash)
+}
+
+// licenseWords says that a subscription's licenses are all in use:
+// "All 5 licenses of Business are in use."
+func (s *Server) licenseWords(r *http.Request, p billing.Principal, subID string) string {
+	row, err := s.subRow(r, p, subID)
+	if err != nil {
+		return "All licenses of this subscription are in use."
+	}
+	if row.Quantity == 1 {
+		return fmt.Sprintf("The only license of %s is in use.", row.PlanName)
+	}
+	return fmt.Sprintf("All %d licenses of %s are in use.", row.Quantity, row.PlanName)
+}
+
+// userDeleteData is the confirmation of a user's deletion.
+type userDeleteData struct {
+	User    userRow
+	Numbers []string
+}
+
+func (s *Server) userToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
+	d, err := s.loadUsers(r, p)
+	if err != nil {
+		return userDeleteData{}, err
+	}
+	for _, u := range d.Users {
+		if u.ID != r.PathValue("id") {
+			continue
+		}
+		out := userDeleteData{User: u}
+		if u.SIPAccountID != "" {
+			nums, err := s.svc.Numbers(r.Context(), p)
+			if err != nil {
+				return out, err
+			}
+			for _, n := range nums {
+				if n.SIPAccountID == u.SIPAccountID {
+					out.Numbers = append(out.Numbers, n.Number)
+				}
+			}
+		}
+		return out, nil
+	}
+	return userDeleteData{}, market.NotFound("user")
+}
+
+// userDeletePage asks to confirm a user's deletion and says what it means.
+func (s *Server) userDeletePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	d, err := s.userToDelete(r, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if !p.IsAdmin() {
+		s.pageError(w, r, errForbidden)
+		return
+	}
+	s.render(w, r, http.StatusOK, "users_delete", view{Title: "Delete user", Nav: "users", Form: newForm(nil), Data: d})
+}
+
+func (s *Server) userDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	d, err := s.userToDelete(r, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if !p.IsAdmin() {
+		s.pageError(w, r, errForbidden)
+		return
+	}
+	if err := s.svc.DeleteUser(r.Context(), p, d.User.ID); err != nil {
+		f := newForm(nil)
+		s.fail(r, f, err, map[string]string{})
+		s.render(w, r, pageStatus(err), "users_delete", view{Title: "Delete user", Nav: "users", Form: f, Data: d})
+		return
+	}
+	s.redirect(w, r, "/users", fmt.Sprintf("User %s was deleted; their license is free again.", d.User.Name))
+}
+
+// sipRow is a SIP account as the SIP manager lists it.
+type sipRow struct {
+	store.SIPAccount
+	UserName  string
+	Extension string
+	Numbers   []string
+	Connected bool
+}
+
+// sipRows reads the customer's SIP accounts with their users and numbers.
+func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error) {
+	ctx := r.Context()
+	accts, err := s.svc.SIPAccounts(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.svc.Users(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	nums, err := s.svc.Numbers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	byUser := make(map[string]store.User, len(users))
+	for _, u := range users {
+		byUser[u.ID] = u
+	}
+	byAcct := map[string][]string{}
+	for _, n := range nums {
+		if n.SIPAccountID != "" {
+			byAcct[n.SIPAccountID] = append(byAcct[n.SIPAccountID], n.Number)
+		}
+	}
+	rows := make([]sipRow, 0, len(accts))
+	for _, a := range accts {
+		row := sipRow{SIPAccount: a, Numbers: byAcct[a.ID], Connected: registered(a)}
+		if u, ok := byUser[a.UserID]; ok {
+			row.UserName, row.Extension = u.Name, u.Extension
+		}
+		sort.Strings(row.Numbers)
+		rows = append(rows, row)
+	}
+	// The trunk first, then the users' accounts in the order they came.
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Kind == "trunk" && rows[j].Kind != "trunk" })
+	return rows, nil
+}
+
+// registered reports whether a SIP account is registered now. dialtone
+// has no registrar yet, so no account is (the API says the same).
+func registered(store.SIPAccount) bool { return false }
+
+func (s *Server) sipPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	rows, err := s.sipRows(r, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "sip", view{Title: "SIP manager", Nav: "sip", Data: rows})
+}
+
+// sipAccountData is one SIP account's credentials.
+type sipAccountData struct {
+	sipRow
+	// ShowPassword: only the owner or an admin sees the password.
+	ShowPassword bool
+}
+
+func (s *Server) sipAccountPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	rows, err := s.sipRows(r, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	for _, row := range rows {
+		if row.ID == r.PathValue("id") {
+			d := sipAccountData{sipRow: row, ShowPassword: p.IsAdmin()}
+			if !d.ShowPassword {
+				d.Password = ""
+			}
+			s.render(w, r, http.StatusOK, "sip_account", view{Title: "SIP account " + row.Username, Nav: "sip", Data: d})
+			return
+		}
+	}
+	s.notFound(w, r)
+}
+
+// pageLink is the address of the next page of a list: the same path with
+// starting_after set to the last row shown.
+func pageLink(path, after string) string {
+	return path + "?" + url.Values{"starting_after": {after}}.Encode()
+}

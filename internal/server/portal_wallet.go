@@ -1,0 +1,231 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/address"
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// Main settings -> Payment methods (saved cards: add, make default,
+// remove) and Billing addresses (add, edit, delete; verified like at the
+// checkout, errors next to their fields).
+
+// cardsData is the Payment methods page.
+type cardsData struct {
+	Cards []cardRow
+	Key   string
+}
+
+// cardRow is a saved card with its brand in words.
+type cardRow struct {
+	store.PaymentMethod
+	BrandName string
+}
+
+func (s *Server) cardsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	s.showCards(w, r, p, newForm(nil), http.StatusOK)
+}
+
+func (s *Server) showCards(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	cards, err := s.svc.Cards(r.Context(), p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	// The card number and the security code never travel back to the
+	// page, whatever went wrong.
+	f.Values.Del("card_number")
+	f.Values.Del("cvc")
+	d := cardsData{Key: id.Secret(12)}
+	for _, c := range cards {
+		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: brandName(c.Brand)})
+	}
+	s.render(w, r, status, "cards", view{Title: "Payment methods", Nav: "cards", Form: f, Data: d})
+}
+
+// cardsPost saves a new card (once per form key).
+func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	f := newForm(r.PostForm)
+	pay := paymentFrom(url.Values{"pay": {"new"}, "card_number": {f.Get("card_number")}, "cvc": {f.Get("cvc")},
+		"exp_month": {f.Get("exp_month")}, "exp_year": {f.Get("exp_year")}})
+	var flash string
+	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+		pm, err := s.svc.AddCard(ctx, p, *pay.Card)
+		if err != nil {
+			return "", err
+		}
+		flash = cardName(pm) + " was saved."
+		if pm.Default {
+			flash += " It is your default card for automatic renewals."
+		}
+		return "/payment-methods#card-" + pm.ID, nil
+	})
+	if err != nil {
+		s.fail(r, f, err, checkoutFields)
+		s.showCards(w, r, p, f, pageStatus(err))
+		return
+	}
+	s.redirect(w, r, to, flash)
+}
+
+// cardName is a card in words: "Visa •••• 4242".
+func cardName(pm store.PaymentMethod) string {
+	return brandName(pm.Brand) + " •••• " + pm.Last4
+}
+
+// brandName says a card brand as its owner writes it.
+func brandName(b string) string {
+	switch b {
+	case "":
+		return "Card"
+	case "amex":
+		return "American Express"
+	case "jcb":
+		return "JCB"
+	}
+	return strings.ToUpper(b[:1]) + b[1:]
+}
+
+func (s *Server) cardDefaultPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	pm, err := s.svc.SetDefaultCard(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/payment-methods", cardName(pm)+" is now your default card.")
+}
+
+func (s *Server) cardDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	pm, err := s.svc.Card(ctx, p, r.PathValue("id"))
+	if err == nil {
+		err = s.svc.DeleteCard(ctx, p, pm.ID)
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/payment-methods", cardName(pm)+" was removed.")
+}
+
+// addressRow is a saved billing address with its country's name.
+type addressRow struct {
+	store.BillingAddress
+	CountryName string
+}
+
+// addressesData is the Billing addresses page (and an address's edit
+// form, with Editing set).
+type addressesData struct {
+	Addresses []addressRow
+	Editing   *addressRow
+}
+
+// addressFields maps SaveAddress's params onto the form.
+var addressFields = map[string]string{"name": "name", "line1": "line1", "line2": "line2", "city": "city",
+	"postal_code": "postal_code", "state": "state", "country": "country", "vat_id": "vat_id"}
+
+func addressInput(f *form) billing.AddressInput {
+	return billing.AddressInput{Name: f.Get("name"), Line1: f.Get("line1"), Line2: f.Get("line2"), City: f.Get("city"),
+		PostalCode: f.Get("postal_code"), State: f.Get("state"), Country: f.Get("country"), VATID: f.Get("vat_id")}
+}
+
+func addressValues(a store.BillingAddress) url.Values {
+	return url.Values{"name": {a.Name}, "line1": {a.Line1}, "line2": {a.Line2}, "city": {a.City}, "postal_code": {a.PostalCode},
+		"state": {a.State}, "country": {a.Country}, "vat_id": {a.VATID}}
+}
+
+func addressRowOf(a store.BillingAddress) addressRow {
+	name, _ := address.CountryName(a.Country)
+	return addressRow{BillingAddress: a, CountryName: name}
+}
+
+func (s *Server) addressesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	s.showAddresses(w, r, p, newForm(nil), http.StatusOK)
+}
+
+func (s *Server) showAddresses(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	list, err := s.svc.Addresses(r.Context(), p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var d addressesData
+	for _, a := range list {
+		d.Addresses = append(d.Addresses, addressRowOf(a))
+	}
+	if f.Get("country") == "" && !f.HasErrors() {
+		f.Values.Set("country", s.customerCountry(r, p))
+	}
+	s.render(w, r, status, "addresses", view{Title: "Billing addresses", Nav: "addresses", Form: f, Data: d})
+}
+
+// customerCountry is the account's country (the new address form's
+// first choice).
+func (s *Server) customerCountry(r *http.Request, p billing.Principal) string {
+	c, err := s.svc.Customer(r.Context(), p.CustomerID)
+	if err != nil {
+		return ""
+	}
+	return c.Country
+}
+
+func (s *Server) addressesPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(r.PostForm)
+	a, err := s.svc.SaveAddress(r.Context(), p, "", addressInput(f))
+	if err != nil {
+		s.fail(r, f, err, addressFields)
+		s.showAddresses(w, r, p, f, pageStatus(err))
+		return
+	}
+	s.redirect(w, r, "/addresses#address-"+a.ID, "The address was verified and saved.")
+}
+
+func (s *Server) addressEditPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	a, err := s.svc.Address(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.showAddressEdit(w, r, a, newForm(addressValues(a)), http.StatusOK)
+}
+
+func (s *Server) showAddressEdit(w http.ResponseWriter, r *http.Request, a store.BillingAddress, f *form, status int) {
+	row := addressRowOf(a)
+	s.render(w, r, status, "addresses_edit", view{Title: "Edit billing address", Nav: "addresses", Form: f, Data: addressesData{Editing: &row}})
+}
+
+func (s *Server) addressEditPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	a, err := s.svc.Address(ctx, p, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	f := newForm(r.PostForm)
+	if _, err := s.svc.SaveAddress(ctx, p, a.ID, addressInput(f)); err != nil {
+		if market.IsCode(err, market.CodeNotFound) {
+			s.pageError(w, r, err)
+			return
+		}
+		s.fail(r, f, err, addressFields)
+		s.showAddressEdit(w, r, a, f, pageStatus(err))
+		return
+	}
+	s.redirect(w, r, "/addresses#address-"+a.ID, "The address was verified and saved. Invoices already issued keep the address they were made out to.")
+}
+
+func (s *Server) addressDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	if err := s.svc.DeleteAddress(r.Context(), p, r.PathValue("id")); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/addresses", "The address was deleted. Invoices already issued keep it.")
+}
