@@ -285,6 +285,9 @@ func TestPortalNotifications(t *testing.T) {
 	adr := a.address(acc.tok)
 	o := buy(t, a, acc, adr, map[string]any{"type": "subscription", "plan": "ivr", "quantity": 1, "term_months": 1})
 	sub := o["items"].([]any)[0].(map[string]any)["subscription"].(string)
+	if r := a.do("POST", "/v1/users", acc.tok, map[string]any{"name": "Ivy Example", "email": "ivy@acme.test", "subscription": sub}); r.status != 201 {
+		t.Fatalf("user: %d %s", r.status, r.raw)
+	}
 	// Bought on 10 March for a month: reminders on 27 March, 3 and 9 April,
 	// expired on 10 April. The test server has no scheduler: a service on
 	// the same store and clock does the scheduler's work day by day.
@@ -316,6 +319,11 @@ func TestPortalNotifications(t *testing.T) {
 	if n := strings.Count(p.body, `data-testid="notification-row"`); n != len(api) {
 		t.Errorf("rows %d, API %d", n, len(api))
 	}
+	// The expired subscription's user is suspended, as the API says.
+	if u := dataOf(a.do("GET", "/v1/users", acc.tok, nil))[1]; u["status"] != "suspended" {
+		t.Errorf("API user after the expiry: %v", u["status"])
+	}
+	acc.b.get("/users").has(t, "Ivy Example", `class="status-suspended" data-testid="user-status">Suspended`)
 
 	t.Run("Pages", func(t *testing.T) {
 		ctx := context.Background()
