@@ -106,6 +106,9 @@ func (s *Service) Subscription(ctx context.Context, p Principal, subID string) (
 // SetAutoRenew switches automatic renewal of a subscription. Error:
 // not_found.
 func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, on bool) (market.Subscription, error) {
+	if err := p.mayManage(); err != nil {
+		return market.Subscription{}, err
+	}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
 			return err
@@ -134,6 +137,9 @@ type UserInput struct {
 // credentials. Errors: invalid_request, license_limit_reached (as many
 // users as licenses already), not_found (the subscription).
 func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (store.User, error) {
+	if err := p.mayManage(); err != nil {
+		return store.User{}, err
+	}
 	in.Name, in.Email = strings.TrimSpace(in.Name), normEmail(in.Email)
 	if in.Name == "" {
 		return store.User{}, market.Invalid("name", "a name is required")
@@ -194,6 +200,9 @@ func (s *Service) User(ctx context.Context, p Principal, userID string) (store.U
 // DeleteUser removes a seat and its SIP account. The owner cannot be
 // deleted. Errors: not_found, invalid_request.
 func (s *Service) DeleteUser(ctx context.Context, p Principal, userID string) error {
+	if err := p.mayManage(); err != nil {
+		return err
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error {
 		u, err := q.User(ctx, p.CustomerID, userID)
 		if err != nil {

@@ -464,6 +464,9 @@ func (s *Service) Preview(ctx context.Context, p Principal, in OrderInput) (Quot
 // max_licenses, invalid_term, downgrade_not_allowed, trial_already_used, and
 // promo_invalid / promo_exhausted.
 func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, source string) (Order, error) {
+	if err := p.mayManage(); err != nil {
+		return Order{}, err
+	}
 	return s.placeOrder(ctx, p, in, source, nil)
 }
 

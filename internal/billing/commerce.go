@@ -43,6 +43,9 @@ func (in AddressInput) verified() (address.Address, error) {
 // SaveAddress verifies and stores a new (addressID "") or changed address.
 // Errors: invalid_request naming the field, not_found.
 func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string, in AddressInput) (store.BillingAddress, error) {
+	if err := p.mayManage(); err != nil {
+		return store.BillingAddress{}, err
+	}
 	a, err := in.verified()
 	if err != nil {
 		return store.BillingAddress{}, err
@@ -73,12 +76,18 @@ func (s *Service) Address(ctx context.Context, p Principal, addressID string) (s
 
 // DeleteAddress removes a billing address. Error: not_found.
 func (s *Service) DeleteAddress(ctx context.Context, p Principal, addressID string) error {
+	if err := p.mayManage(); err != nil {
+		return err
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeleteBillingAddress(ctx, p.CustomerID, addressID, s.now()) })
 }
 
 // AddCard tokenizes and saves a card; the first becomes the default.
 // Errors: invalid_request (param names the card field).
 func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.PaymentMethod, error) {
+	if err := p.mayManage(); err != nil {
+		return store.PaymentMethod{}, err
+	}
 	t, err := s.gateway.Tokenize(ctx, payment.Card{Number: c.Number, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, CVC: c.CVC}, s.now())
 	if err != nil {
 		err = cardError(err)
@@ -115,6 +124,9 @@ func (s *Service) Card(ctx context.Context, p Principal, pmID string) (store.Pay
 
 // DeleteCard removes a saved card. Error: not_found.
 func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) error {
+	if err := p.mayManage(); err != nil {
+		return err
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
 			return err
@@ -125,6 +137,9 @@ func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) erro
 
 // SetDefaultCard makes a card the default. Error: not_found.
 func (s *Service) SetDefaultCard(ctx context.Context, p Principal, pmID string) (store.PaymentMethod, error) {
+	if err := p.mayManage(); err != nil {
+		return store.PaymentMethod{}, err
+	}
 	err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetDefaultPaymentMethod(ctx, p.CustomerID, pmID) })
 	if err != nil {
 		return store.PaymentMethod{}, err
@@ -241,6 +256,9 @@ func (s *Service) Cart(ctx context.Context, p Principal, billingAddress string) 
 // cart holds (prices, terms, licenses, availability) and adds it. Tax and
 // promo codes are applied at the cart's quote. Errors: those of a quote.
 func (s *Service) AddToCart(ctx context.Context, p Principal, it ItemInput) (CartEntry, error) {
+	if err := p.mayManage(); err != nil {
+		return CartEntry{}, err
+	}
 	if err := it.validate(); err != nil {
 		return CartEntry{}, err
 	}
@@ -296,6 +314,9 @@ func (s *Service) putCartItem(ctx context.Context, p Principal, it ItemInput) (C
 
 // RemoveFromCart deletes a cart item. Error: not_found.
 func (s *Service) RemoveFromCart(ctx context.Context, p Principal, itemID string) error {
+	if err := p.mayManage(); err != nil {
+		return err
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error { return q.RemoveCartItem(ctx, p.CustomerID, itemID) })
 }
 
@@ -303,6 +324,9 @@ func (s *Service) RemoveFromCart(ctx context.Context, p Principal, itemID string
 // checking that it applies to the cart now. Errors: promo_invalid,
 // promo_exhausted.
 func (s *Service) SetCartPromo(ctx context.Context, p Principal, code string) (Cart, error) {
+	if err := p.mayManage(); err != nil {
+		return Cart{}, err
+	}
 	code = market.NormalizeCode(code)
 	if code != "" {
 		cur, err := s.Cart(ctx, p, "")
@@ -342,6 +366,9 @@ type CheckoutInput struct {
 // failure the cart stays as it was. Errors: those of PlaceOrder;
 // invalid_request for an empty cart.
 func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInput) (Order, error) {
+	if err := p.mayManage(); err != nil {
+		return Order{}, err
+	}
 	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
 	if err != nil {
 		return Order{}, err

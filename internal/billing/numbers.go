@@ -109,6 +109,9 @@ const NumberQuarantine = 90 * 24 * time.Hour
 // AssignNumber routes a held number to one of the customer's SIP accounts.
 // Errors: not_found (the number), invalid_request (the SIP account).
 func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID string) (store.Number, error) {
+	if err := p.mayManage(); err != nil {
+		return store.Number{}, err
+	}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockNumber(ctx, p.CustomerID, numberID); err != nil {
 			return err
@@ -129,6 +132,9 @@ func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID
 // ReleaseNumber gives a number back: it leaves the customer at once and
 // rests in quarantine for 90 days. Nothing is refunded. Error: not_found.
 func (s *Service) ReleaseNumber(ctx context.Context, p Principal, numberID string) error {
+	if err := p.mayManage(); err != nil {
+		return err
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error {
 		n, err := q.LockNumber(ctx, p.CustomerID, numberID)
 		if err != nil {

@@ -104,6 +104,19 @@ type Principal struct {
 // IsAdmin reports whether the principal may manage the customer account.
 func (p Principal) IsAdmin() bool { return p.Role == "owner" || p.Role == "admin" }
 
+// mayManage returns forbidden unless the principal is a customer login
+// that may buy and manage (PRODUCT.md: the owner or an admin); other
+// logins of the customer may only look.
+func (p Principal) mayManage() error {
+	if p.CustomerID == "" {
+		return errUnauthenticated
+	}
+	if !p.IsAdmin() {
+		return &market.Error{Code: market.CodeForbidden, Message: "only the account's owner or an admin may do this"}
+	}
+	return nil
+}
+
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 var errUnauthenticated = &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: the token or session is missing, wrong or expired"}
