@@ -1,0 +1,416 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+// Shop -> Buy/Order and the Cart (the peoplefone web shop): products are
+// added to the cart from Buy/Order, extensions from Renew/Change; the cart
+// is then confirmed (Confirm order), given a billing address (Verify
+// address) and paid (Finish). The cart lives on the server
+// (billing.Service.Cart), so every step is a plain page.
+
+func (s *Server) portalCartRoutes() {
+	s.mux.HandleFunc("GET /buy", s.guard(s.buyPage))
+	s.mux.HandleFunc("POST /buy", s.guard(s.buyPost))
+	s.mux.HandleFunc("GET /cart", s.guard(s.cartPage))
+	s.mux.HandleFunc("POST /cart/items/{id}/remove", s.guard(s.cartRemovePost))
+	s.mux.HandleFunc("POST /cart/promo", s.guard(s.cartPromoPost))
+	s.mux.HandleFunc("GET /cart/address", s.guard(s.cartAddressPage))
+	s.mux.HandleFunc("POST /cart/address", s.guard(s.cartAddressPost))
+	s.mux.HandleFunc("GET /cart/payment", s.guard(s.cartPaymentPage))
+	s.mux.HandleFunc("POST /cart/payment", s.guard(s.cartPaymentPost))
+}
+
+// buyOrder is the order of the products on Buy/Order: the hosted PBX
+// first, then the IVR add-on and the contact center; others after them.
+var buyOrder = map[string]int{"hosted-pbx": 1, "ivr": 2, "contact-center": 3}
+
+// buyPlan is one plan's form on Buy/Order.
+type buyPlan struct {
+	market.Plan
+	Terms    []termOption
+	Quantity string
+	Trial    bool
+	// Error is a failure of this plan's form that concerns no one field.
+	Error, ErrCode string
+}
+
+// buyProduct is a product with its plans' forms.
+type buyProduct struct {
+	Code, Name string
+	Plans      []buyPlan
+}
+
+// buyPage lists what the customer can buy.
+func (s *Server) buyPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	s.showBuyOrder(w, r, p, newForm(nil), http.StatusOK)
+}
+
+// showBuyOrder shows Buy/Order; the plan named by the form's "plan" shows
+// what was entered and its errors, the others their defaults.
+func (s *Server) showBuyOrder(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	ctx := r.Context()
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	plans, err := s.svc.Plans(ctx, false)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	var products []buyProduct
+	idx := map[string]int{}
+	for _, pl := range plans {
+		prices := pricesIn(pl, c.Currency)
+		if pl.Code == billing.IncludedPlan || len(prices) == 0 {
+			continue
+		}
+		bp := buyPlan{Plan: pl, Quantity: strconv.Itoa(max(pl.MinLicenses, 1))}
+		term := strconv.Itoa(pl.Terms[0])
+		if f.Is("plan", pl.Code) {
+			bp.Quantity, bp.Trial, term = f.Get("quantity"), f.Get("trial") == "on", f.Get("term")
+			bp.Error, bp.ErrCode = f.Error, f.Code
+		}
+		for _, tp := range prices {
+			bp.Terms = append(bp.Terms, termOption{termPrice: tp, Selected: term == strconv.Itoa(tp.Term)})
+		}
+		i, ok := idx[pl.Product]
+		if !ok {
+			i = len(products)
+			idx[pl.Product] = i
+			products = append(products, buyProduct{Code: pl.Product, Name: pl.ProductName})
+		}
+		products[i].Plans = append(products[i].Plans, bp)
+	}
+	sort.SliceStable(products, func(i, j int) bool { return rankOf(products[i].Code) < rankOf(products[j].Code) })
+	f.Error = "" // shown next to its plan's form
+	s.render(w, r, status, "buy", view{Title: "Buy/Order", Nav: "buy", Customer: c, Form: f, Data: products})
+}
+
+func rankOf(product string) int {
+	if n, ok := buyOrder[product]; ok {
+		return n
+	}
+	return len(buyOrder) + 1
+}
+
+// buyPost is "Add to cart" of one plan on Buy/Order. Errors are shown
+// next to that plan's fields (their names carry the plan's code).
+func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	f := newForm(r.PostForm)
+	code := f.Get("plan")
+	pl, err := s.svc.Plan(ctx, code)
+	if err != nil || !pl.Active {
+		f.Error = "This product is no longer sold. Please choose another one."
+		s.showBuyOrder(w, r, p, f, http.StatusNotFound)
+		return
+	}
+	it := billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code, Trial: f.Get("trial") == "on"}
+	if it.Quantity, err = atoiField(f.Values, "quantity"); err == nil && it.Quantity == 0 {
+		err = &market.Error{Code: market.CodeMinLicenses, Param: "quantity", Message: "enter the number of users"}
+	}
+	if err == nil {
+		if it.TermMonths, err = atoiField(f.Values, "term"); err == nil && it.TermMonths == 0 {
+			err = market.Invalid("term_months", "choose the term in months")
+		}
+	}
+	if err == nil {
+		_, err = s.svc.AddToCart(ctx, p, it)
+	}
+	if err != nil {
+		s.fail(r, f, err, map[string]string{"quantity": "quantity-" + code, "term_months": "term-" + code, "term": "term-" + code,
+			"trial": "trial-" + code, "plan": "quantity-" + code})
+		s.showBuyOrder(w, r, p, f, pageStatus(err))
+		return
+	}
+	msg := pl.ProductName + " " + pl.Name + " is in your cart. Click “Confirm order” when you are ready."
+	if it.Trial {
+		msg = pl.ProductName + " " + pl.Name + " with the free trial is in your cart. Click “Confirm order” to activate it."
+	}
+	s.redirect(w, r, "/cart", msg)
+}
+
+// cartLine is an item of the cart with what its quote line says.
+type cartLine struct {
+	ID       string
+	Item     billing.ItemInput
+	Line     *market.Line
+	Label    string
+	Error    string
+	Currency string
+}
+
+// cartData is the cart and its checkout steps.
+type cartData struct {
+	Lines     []cartLine
+	PromoCode string
+	Quote     *billing.Quote
+	QuoteErr  string
+	QuoteCode string
+	Step      string
+	// Address is the chosen billing address (payment step).
+	Address string
+	Pay     payData
+	Key     string
+}
+
+var itemIndex = regexp.MustCompile(`^items\[(\d+)\]`)
+
+// loadCart reads the cart, its quote with address's tax (the first
+// address's when empty), and puts a quote error in words: on its item
+// when it names one, on the promo field when it is the code's.
+func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, f *form) (cartData, error) {
+	ctx := r.Context()
+	c, err := s.svc.Cart(ctx, p, address)
+	if err != nil {
+		return cartData{}, err
+	}
+	cur, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		return cartData{}, err
+	}
+	if address == "" && market.ErrorCode(c.QuoteError) == market.CodeInvalidRequest {
+		// Without a billing address yet, the cart is priced without tax
+		// (the address step adds it).
+		in := billing.OrderInput{PromoCode: c.PromoCode}
+		for _, e := range c.Items {
+			in.Items = append(in.Items, e.Item)
+		}
+		if q, err := s.svc.Preview(ctx, p, in); err == nil {
+			c.Quote, c.QuoteError = &q, nil
+		} else if market.ErrorCode(err) != market.CodeInternal {
+			c.QuoteError = err
+		}
+	}
+	d := cartData{PromoCode: c.PromoCode, Quote: c.Quote, Address: address}
+	for i, e := range c.Items {
+		cl := cartLine{ID: e.ID, Item: e.Item, Label: itemTypeLabel(e.Item.Type), Currency: cur.Currency}
+		if c.Quote != nil && i < len(c.Quote.Lines) {
+			cl.Line = &c.Quote.Lines[i]
+		}
+		d.Lines = append(d.Lines, cl)
+	}
+	if c.QuoteError != nil {
+		qf := newForm(nil)
+		s.fail(r, qf, c.QuoteError, map[string]string{})
+		d.QuoteErr, d.QuoteCode = qf.Error, qf.Code
+		var me *market.Error
+		if m, ok := c.QuoteError.(*market.Error); ok {
+			me = m
+		}
+		if me != nil {
+			if m := itemIndex.FindStringSubmatch(me.Param); m != nil {
+				if i, _ := strconv.Atoi(m[1]); i < len(d.Lines) {
+					d.Lines[i].Error = qf.Error
+				}
+			}
+			if me.Param == "promo_code" && f != nil && f.Err("promo") == "" {
+				f.Errors["promo"] = qf.Error
+			}
+		}
+	}
+	return d, nil
+}
+
+// cartPage is the cart: its items with Remove, the promo code and the
+// quote, and "Confirm order".
+func (s *Server) cartPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	s.showCart(w, r, p, newForm(nil), http.StatusOK)
+}
+
+func (s *Server) showCart(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	d, err := s.loadCart(r, p, "", f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Step = "cart"
+	if _, ok := f.Values["promo"]; !ok {
+		f.Values.Set("promo", d.PromoCode)
+	}
+	s.render(w, r, status, "cart", view{Title: "Cart", Nav: "cart", Form: f, Data: d})
+}
+
+// cartRemovePost takes an item out of the cart.
+func (s *Server) cartRemovePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	if err := s.svc.RemoveFromCart(r.Context(), p, r.PathValue("id")); err != nil {
+		if market.ErrorCode(err) == market.CodeNotFound {
+			s.redirect(w, r, "/cart", "That item was no longer in the cart.")
+			return
+		}
+		s.pageError(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/cart", "The item was removed from the cart.")
+}
+
+// cartPromoPost applies the promo code (Apply) or removes it (Remove).
+func (s *Server) cartPromoPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(r.PostForm)
+	code := f.Get("promo")
+	if f.Get("action") == "remove" {
+		code = ""
+	} else if code == "" {
+		f.Errors["promo"] = "Enter a promo code."
+		s.showCart(w, r, p, f, http.StatusBadRequest)
+		return
+	}
+	c, err := s.svc.SetCartPromo(r.Context(), p, code)
+	if err != nil {
+		s.fail(r, f, err, map[string]string{"code": "promo", "promo_code": "promo"})
+		s.showCart(w, r, p, f, pageStatus(err))
+		return
+	}
+	if code == "" {
+		s.redirect(w, r, "/cart", "The promo code was removed.")
+		return
+	}
+	s.redirect(w, r, "/cart", "Promo code "+c.PromoCode+" applied.")
+}
+
+// cartAddressPage is the billing address step (after Confirm order).
+func (s *Server) cartAddressPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(nil)
+	if a := r.URL.Query().Get("address"); a != "" {
+		f.Values.Set("address", a)
+	}
+	s.showCartAddress(w, r, p, f, http.StatusOK)
+}
+
+func (s *Server) showCartAddress(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	ctx := r.Context()
+	d, err := s.loadCart(r, p, "", nil)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if len(d.Lines) == 0 {
+		s.redirect(w, r, "/cart", "Your cart is empty.")
+		return
+	}
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if d.Pay, err = s.loadPay(ctx, p, c); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Step = "address"
+	d.Pay.defaults(f, 0)
+	s.render(w, r, status, "cart_address", view{Title: "Billing address", Nav: "cart", Customer: c, Form: f, Data: d})
+}
+
+// cartAddressPost is Verify address: a chosen address is checked, a new
+// one verified and saved; then on to payment with its tax.
+func (s *Server) cartAddressPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	f := newForm(r.PostForm)
+	adr, err := s.addressFrom(ctx, p, f.Values)
+	if err == nil && f.Get("address") != "new" {
+		if _, aerr := s.svc.Address(ctx, p, adr); aerr != nil {
+			err = market.Invalid("billing_address", "choose one of your billing addresses or enter a new one")
+		}
+	}
+	if err != nil {
+		s.fail(r, f, err, checkoutFields)
+		s.showCartAddress(w, r, p, f, pageStatus(err))
+		return
+	}
+	flash := ""
+	if f.Get("address") == "new" {
+		flash = "Address verified and saved."
+	}
+	s.redirect(w, r, "/cart/payment?"+url.Values{"address": {adr}}.Encode(), flash)
+}
+
+// cartPaymentPage is the last step: the quote with the address's tax, how
+// to pay, and Finish.
+func (s *Server) cartPaymentPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(nil)
+	f.Values.Set("address", r.URL.Query().Get("address"))
+	s.showCartPayment(w, r, p, f, http.StatusOK)
+}
+
+func (s *Server) showCartPayment(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+	ctx := r.Context()
+	address := f.Get("address")
+	if address == "" {
+		s.redirect(w, r, "/cart/address", "Choose the billing address first.")
+		return
+	}
+	if _, err := s.svc.Address(ctx, p, address); err != nil {
+		s.redirect(w, r, "/cart/address", "Choose the billing address first.")
+		return
+	}
+	d, err := s.loadCart(r, p, address, nil)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if len(d.Lines) == 0 {
+		s.redirect(w, r, "/cart", "Your cart is empty.")
+		return
+	}
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if d.Pay, err = s.loadPay(ctx, p, c); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Step, d.Key = "payment", f.Get("key")
+	if d.Key == "" {
+		d.Key = id.Secret(12)
+	}
+	var total int64
+	if d.Quote != nil {
+		total = d.Quote.Totals.Total
+	}
+	d.Pay.defaults(f, total)
+	f.Return = "/cart/payment?" + url.Values{"address": {address}}.Encode()
+	s.render(w, r, status, "cart_payment", view{Title: "Payment", Nav: "cart", Customer: c, Form: f, Data: d})
+}
+
+// cartPaymentPost is Finish: the cart is paid as one order (at most once
+// per form) and the confirmation follows.
+func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	ctx := r.Context()
+	f := newForm(r.PostForm)
+	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+		o, err := s.svc.CheckoutCart(ctx, p, billing.CheckoutInput{BillingAddress: f.Get("address"),
+			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")})
+		if err != nil {
+			return "", err
+		}
+		return "/orders/" + o.ID, nil
+	})
+	if err != nil {
+		if me, ok := err.(*market.Error); ok && me.Code == market.CodeInvalidRequest && me.Param == "items" {
+			s.redirect(w, r, "/cart", "Your cart is empty: it may have been paid already.")
+			return
+		}
+		// The page is shown again with the cart's fresh quote: after
+		// price_changed that is the new total to confirm.
+		s.fail(r, f, err, checkoutFields)
+		f.Values.Set("key", id.Secret(12))
+		s.showCartPayment(w, r, p, f, pageStatus(err))
+		return
+	}
+	s.redirect(w, r, to, "")
+}
