@@ -250,3 +250,26 @@ func TestPortalCartPaymentErrors(t *testing.T) {
 		t.Errorf("balance %d, want 500 untouched (paid by card)", bal)
 	}
 }
+
+// TestPortalCartStaleItem: an item that can no longer be bought (its
+// trial was used by another order since) is marked in words in the cart,
+// which cannot be confirmed until it is removed.
+func TestPortalCartStaleItem(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	acc := newAccount(t, a, "stale@acme.test", 0)
+	adr := a.address(acc.tok)
+	if p := acc.b.post("/buy", url.Values{"plan": {"hosted-pbx"}, "quantity": {"1"}, "term": {"1"}, "trial": {"on"}}); p.url != "/cart" {
+		t.Fatalf("Add to cart: %s", p.url)
+	}
+	buy(t, a, acc, adr, map[string]any{"type": "subscription", "plan": "hosted-pbx", "quantity": 1, "term_months": 1, "trial": true})
+
+	p := acc.b.get("/cart")
+	p.has(t, `data-testid="quote-error"`, `data-code="trial_already_used"`, `data-testid="item-error"`, "already been used")
+	p.hasNot(t, `data-testid="confirm-order"`)
+	if p := acc.b.get("/cart/payment?address=" + adr); strings.Contains(p.body, `data-testid="payment-form"`) {
+		t.Errorf("the payment step offers to pay a cart that cannot be bought")
+	}
+	item := a.do("GET", "/v1/cart", acc.tok, nil).body["items"].([]any)[0].(map[string]any)["id"].(string)
+	acc.b.post("/cart/items/"+item+"/remove", nil).has(t, `data-testid="cart-empty"`)
+}

@@ -74,6 +74,8 @@ type subscriptionData struct {
 	// Open shows the Extend form unfolded.
 	Open bool
 	Now  time.Time
+	// PlanNames names the plans of the periods (an upgrade changes it).
+	PlanNames map[string]string
 }
 
 // subscriptionPage is Renew/Change: the subscription's details and
@@ -114,6 +116,15 @@ func (s *Server) showSubscription(w http.ResponseWriter, r *http.Request, p bill
 	}
 	d := subscriptionData{Sub: row, Renewable: row.Status != market.StatusCanceled, Licenses: f.Get("quantity"),
 		MinLicenses: max(row.Users, row.PlanInfo.MinLicenses, 1), Open: open || f.HasErrors(), Now: s.svc.Now()}
+	byCode, _, err := s.catalog(ctx)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.PlanNames = make(map[string]string, len(byCode))
+	for code, pl := range byCode {
+		d.PlanNames[code] = pl.Name
+	}
 	for _, tp := range pricesIn(row.PlanInfo, c.Currency) {
 		d.Terms = append(d.Terms, termOption{termPrice: tp, Selected: f.Is("term", strconv.Itoa(tp.Term))})
 	}

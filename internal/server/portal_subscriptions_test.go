@@ -32,7 +32,7 @@ func TestPortalExtendIVR(t *testing.T) {
 		"not</strong> renewed automatically", "default card", `action="/subscriptions/`+sub+`/auto-renew"`)
 
 	p = b.get("/subscriptions/" + sub)
-	p.has(t, "Renew/Change IVR add-on IVR", `data-testid="periods"`, `data-testid="extend"`, `class="folded"`,
+	p.has(t, "Renew/Change IVR add-on (IVR)", "<td>IVR</td>", `data-testid="periods"`, `data-testid="extend"`, `class="folded"`,
 		`href="/marketplace/subscriptions/`+sub+`/licenses"`)
 	p = b.get("/subscriptions/" + sub + "?extend=1")
 	p.has(t, "Number of months", `<option value="1" selected>`, `value="3"`, `value="12"`, "Add to Cart", `data-testid="extend-price"`)
