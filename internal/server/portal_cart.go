@@ -81,6 +81,7 @@ func (s *Server) showBuyOrder(w http.ResponseWriter, r *http.Request, p billing.
 		if f.Is("plan", pl.Code) {
 			bp.Quantity, bp.Trial, term = f.Get("quantity"), f.Get("trial") == "on", f.Get("term")
 			bp.Error, bp.ErrCode = f.Error, f.Code
+			f.Error = "" // shown next to its plan's form instead of at the top
 		}
 		for _, tp := range prices {
 			bp.Terms = append(bp.Terms, termOption{termPrice: tp, Selected: term == strconv.Itoa(tp.Term)})
@@ -94,7 +95,6 @@ func (s *Server) showBuyOrder(w http.ResponseWriter, r *http.Request, p billing.
 		products[i].Plans = append(products[i].Plans, bp)
 	}
 	sort.SliceStable(products, func(i, j int) bool { return rankOf(products[i].Code) < rankOf(products[j].Code) })
-	f.Error = "" // shown next to its plan's form
 	s.render(w, r, status, "buy", view{Title: "Buy/Order", Nav: "buy", Customer: c, Form: f, Data: products})
 }
 
@@ -112,9 +112,14 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 	f := newForm(r.PostForm)
 	code := f.Get("plan")
 	pl, err := s.svc.Plan(ctx, code)
-	if err != nil || !pl.Active {
+	switch {
+	case err != nil || !pl.Active:
 		f.Error = "This product is no longer sold. Please choose another one."
 		s.showBuyOrder(w, r, p, f, http.StatusNotFound)
+		return
+	case pl.Code == billing.IncludedPlan:
+		f.Error = "The standard SIP trunk is already included with your account: see the SIP manager."
+		s.showBuyOrder(w, r, p, f, http.StatusBadRequest)
 		return
 	}
 	it := billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code, Trial: f.Get("trial") == "on"}

@@ -273,3 +273,18 @@ func TestPortalCartStaleItem(t *testing.T) {
 	item := a.do("GET", "/v1/cart", acc.tok, nil).body["items"].([]any)[0].(map[string]any)["id"].(string)
 	acc.b.post("/cart/items/"+item+"/remove", nil).has(t, `data-testid="cart-empty"`)
 }
+
+// TestPortalBuyUnknownPlan: a plan that is not (or no longer) sold is
+// refused in words at the top of Buy/Order.
+func TestPortalBuyUnknownPlan(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	acc := newAccount(t, a, "gone@acme.test", 0)
+	for _, code := range []string{"no-such-plan", "sip-trunk"} {
+		p := acc.b.post("/buy", url.Values{"plan": {code}, "quantity": {"1"}, "term": {"1"}})
+		if p.status < 400 || p.status >= 500 {
+			t.Errorf("%s: %d", code, p.status)
+		}
+		p.has(t, `data-testid="form-error"`)
+	}
+}

@@ -49,7 +49,7 @@ func (s *Server) autoRenewPost(w http.ResponseWriter, r *http.Request, p billing
 		msg = "Automatic renewal is on: on " + sub.ExpiresAt.UTC().Format("2 Jan 2006") +
 			" it renews from your balance if it covers the total, else from your default card."
 	}
-	s.redirect(w, r, localPath(r.PostForm.Get("back"), "/subscriptions")+"#sub-"+sub.ID, msg)
+	s.redirect(w, r, "/subscriptions#sub-"+sub.ID, msg)
 }
 
 // termOption is one entry of the "number of months" choice.
