@@ -3,7 +3,7 @@ package billing
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"strings"
@@ -137,6 +137,9 @@ func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in
 	return pr, nil
 }
 
+// tokenEncoding writes quote tokens with letters only.
+var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyzABCDEF").WithPadding(base32.NoPadding)
+
 func (pr *pricing) quote() Quote {
 	q := Quote{Lines: pr.lines, Totals: pr.totals, Currency: pr.cust.Currency}
 	if pr.promo != nil {
@@ -151,7 +154,9 @@ func (pr *pricing) quote() Quote {
 		h.Write([]byte{0})
 		h.Write([]byte(f))
 	}
-	q.Token = "qt_" + hex.EncodeToString(h.Sum(nil)[:16])
+	// Letters only: a hex digest can hold a long run of digits that looks
+	// like a card number to anyone scanning logs and stored responses.
+	q.Token = "qt_" + tokenEncoding.EncodeToString(h.Sum(nil)[:16])
 	return q
 }
 

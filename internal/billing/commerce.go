@@ -222,7 +222,8 @@ func (s *Service) Cart(ctx context.Context, p Principal, billingAddress string) 
 		return Cart{}, err
 	}
 	c := Cart{PromoCode: promo}
-	in := OrderInput{PromoCode: promo, BillingAddress: billingAddress}
+	// Without any billing address the cart is quoted net of tax.
+	in := OrderInput{PromoCode: promo, BillingAddress: billingAddress, preview: true}
 	for _, it := range items {
 		var ii ItemInput
 		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {

@@ -841,3 +841,21 @@ func (s *refundSums) add(r billing.Refund) {
 	s.Tax += r.Tax
 	s.TopUp += r.TopUp
 }
+
+// TestCartQuotedBeforeAnyAddress: a customer with no billing address yet
+// sees the cart priced net of tax rather than an error.
+func TestCartQuotedBeforeAnyAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.Open(t, "sqlite"))
+	p := e.mustSignup(t, "noaddr@acme.test", "DE", "EUR")
+	if _, err := e.svc.AddToCart(ctx, p, billing.ItemInput{Type: "subscription", Plan: "ivr", Quantity: 1, TermMonths: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.svc.Cart(ctx, p, "")
+	if err != nil || c.QuoteError != nil || c.Quote == nil {
+		t.Fatalf("cart: %v / %v", err, c.QuoteError)
+	}
+	if got := c.Quote.Totals; got.Subtotal != 900 || got.Tax != 0 || got.Total != 900 {
+		t.Errorf("totals %+v, want 9.00 net and no tax", got)
+	}
+}

@@ -186,19 +186,6 @@ func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, 
 	if err != nil {
 		return cartData{}, err
 	}
-	if address == "" && market.ErrorCode(c.QuoteError) == market.CodeInvalidRequest {
-		// Without a billing address yet, the cart is priced without tax
-		// (the address step adds it).
-		in := billing.OrderInput{PromoCode: c.PromoCode}
-		for _, e := range c.Items {
-			in.Items = append(in.Items, e.Item)
-		}
-		if q, err := s.svc.Preview(ctx, p, in); err == nil {
-			c.Quote, c.QuoteError = &q, nil
-		} else if market.ErrorCode(err) != market.CodeInternal {
-			c.QuoteError = err
-		}
-	}
 	d := cartData{PromoCode: c.PromoCode, Quote: c.Quote, Address: address}
 	for i, e := range c.Items {
 		cl := cartLine{ID: e.ID, Item: e.Item, Label: itemTypeLabel(e.Item.Type), Currency: cur.Currency}

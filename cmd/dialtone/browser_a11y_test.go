@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// a11yScript lists what a page gets wrong of the basics: a language, one
+// h1, headings that do not skip a level, a label for every control, a name
+// for every link and button, no positive tabindex, and no sideways
+// scrolling.
+const a11yScript = `(() => {
+  const out = [];
+  if (!document.documentElement.lang) out.push("html without lang");
+  const h1 = document.querySelectorAll("h1").length;
+  if (h1 !== 1) out.push(h1 + " h1 elements");
+  let last = 0;
+  for (const h of document.querySelectorAll("main h1, main h2, main h3, main h4")) {
+    const n = +h.tagName[1];
+    if (last && n > last + 1) out.push("heading " + h.tagName + " after h" + last + ": " + h.textContent.trim());
+    last = n;
+  }
+  for (const el of document.querySelectorAll("input, select, textarea")) {
+    if (el.type === "hidden") continue;
+    const named = el.labels && el.labels.length > 0 || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.title;
+    if (!named) out.push("control without a label: " + (el.name || el.id || el.outerHTML.slice(0, 60)));
+  }
+  for (const el of document.querySelectorAll("a, button, [role=button]")) {
+    if (!(el.textContent.trim() || el.getAttribute("aria-label") || el.title)) out.push("unnamed " + el.tagName + ": " + el.outerHTML.slice(0, 60));
+  }
+  for (const el of document.querySelectorAll("[tabindex]")) {
+    if (+el.getAttribute("tabindex") > 0) out.push("positive tabindex: " + el.outerHTML.slice(0, 60));
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("scrolls sideways: " + document.documentElement.scrollWidth + " > " + window.innerWidth);
+  return out.join("\n");
+})()`
+
+// TestBrowserPagesA11y opens every page of the portal for an account that
+// has bought something, on a desktop and on a phone-sized screen, and
+// checks the accessibility basics and that no page shows an error.
+func TestBrowserPagesA11y(t *testing.T) {
+	t.Parallel()
+	e := newBrowserEnv(t)
+	ctx := e.Tab(t)
+	e.Open(t, ctx, "/login")
+	e.a11y(t, ctx, "/login")
+	e.Open(t, ctx, "/signup")
+	e.a11y(t, ctx, "/signup")
+	e.Signup(t, ctx, "a11y@acme.test", "EUR")
+	tok := e.Token(t, "a11y@acme.test")
+	_, acct := e.API(t, "GET", "/v1/account", tok, nil)
+	e.API(t, "POST", "/v1/admin/customers/"+acct["id"].(string)+"/balance_adjustments", e.Admin, map[string]any{"amount": 100000, "reason": "credit"})
+	_, adr := e.API(t, "POST", "/v1/billing_addresses", tok, map[string]any{"name": "Acme", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117", "country": "DE"})
+	st, body := e.API(t, "POST", "/v1/orders", tok, map[string]any{"items": []any{
+		map[string]any{"type": "subscription", "plan": "business", "quantity": 2, "term_months": 1},
+		map[string]any{"type": "phone_number", "country": "DE", "area": "Berlin"},
+	}, "billing_address": adr["id"], "payment": map[string]any{"method": "balance"}})
+	if st != 201 {
+		t.Fatalf("order: %d %v", st, body)
+	}
+	sub := body["items"].([]any)[0].(map[string]any)["subscription"].(string)
+	inv := body["invoice"].(string)
+	pages := []string{"/", "/marketplace/plans", "/marketplace/plans/business/buy", "/marketplace/subscriptions/" + sub + "/upgrade",
+		"/marketplace/subscriptions/" + sub + "/licenses", "/checkout?type=renewal&subscription=" + sub,
+		"/marketplace/numbers", "/marketplace/numbers?country=US", "/marketplace/billing", "/marketplace/billing/refill",
+		"/subscriptions", "/subscriptions/" + sub, "/buy", "/cart", "/users", "/sip", "/notifications", "/invoices", "/invoices/" + inv,
+		"/payment-methods", "/addresses", "/settings", "/orders/" + body["id"].(string)}
+	for _, size := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		do(t, ctx, chromedp.EmulateViewport(size.w, size.h))
+		for _, p := range pages {
+			e.Open(t, ctx, p)
+			if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=page-error]").length`)); n > 0 {
+				t.Errorf("%s (%s): the page shows an error: %s", p, size.name, text(t, ctx, "main"))
+				continue
+			}
+			e.a11y(t, ctx, p+" ("+size.name+")")
+		}
+	}
+}
+
+// a11y checks the accessibility basics of the current page.
+func (e *browserEnv) a11y(t *testing.T, ctx context.Context, where string) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](a11yScript))
+	if err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	if got != "" {
+		t.Errorf("%s:\n%s", where, strings.ReplaceAll(got, "\n", "\n  "))
+	}
+}
