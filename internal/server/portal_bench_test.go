@@ -57,9 +57,16 @@ var portalPages = []string{"/", "/marketplace/plans", "/marketplace/numbers", "/
 
 // BenchmarkPortalPages measures each page of the portal in-process, with
 // the account of portalAccount, and reports the median and the 99th
-// percentile. go test -run '^$' -bench PortalPages ./internal/server/
+// percentile, on SQLite and (with DIALTONE_TEST_POSTGRES_URL) PostgreSQL.
+// go test -run '^$' -bench PortalPages -benchtime 500x ./internal/server/
 func BenchmarkPortalPages(b *testing.B) {
-	a := newAPI(b, storetest.Open(b, "sqlite"))
+	for _, kind := range storetest.Kinds(b) {
+		b.Run(kind, func(b *testing.B) { benchmarkPortalPages(b, kind) })
+	}
+}
+
+func benchmarkPortalPages(b *testing.B, kind string) {
+	a := newAPI(b, storetest.Open(b, kind))
 	tok := portalAccount(b, a)
 	h := a.srv.Config.Handler
 	for _, path := range portalPages {
