@@ -117,8 +117,8 @@ func TestBrowserBuyHostedTrial(t *testing.T) {
 	e.Signup(t, ctx, "trial@acme.test", "CHF")
 
 	do(t, ctx, chromedp.Click(chromedp.CSS(`nav a[href="/buy"]`)), at("/buy"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=buy-hosted-pbx]`)), loaded())
-	if got := text(t, ctx, "main section h2"); !strings.Contains(got, "HOSTED") {
-		t.Errorf("first product on Buy/Order: %q, want the peoplefone HOSTED", got)
+	if got := text(t, ctx, "main section h2"); !strings.Contains(got, "Hosted PBX") {
+		t.Errorf("first product on Buy/Order: %q, want the Hosted PBX", got)
 	}
 	e.Shot(t, ctx, "buy")
 	do(t, ctx,

@@ -21,7 +21,7 @@ func TestPortalBuyOrderTrial(t *testing.T) {
 	b := acc.b
 
 	p := b.get("/buy")
-	p.has(t, "<h1>Buy/Order</h1>", "peoplefone HOSTED (vPBX)", "Activate now and test free of charge for 30 days", "Term in months",
+	p.has(t, "<h1>Buy/Order</h1>", "Hosted PBX (vPBX)", "Activate now and test free of charge for 30 days", "Term in months",
 		"Number of users", `id="quantity-hosted-pbx"`, `id="trial-hosted-pbx"`, "Add to cart")
 	p.hasNot(t, `value="sip-trunk"`, `id="trial-ivr"`)
 	h, i, c := strings.Index(p.body, "Hosted PBX"), strings.Index(p.body, "IVR add-on"), strings.Index(p.body, "Cloud Contact Center")
