@@ -79,6 +79,7 @@ const insertBatch = 1000
 // NOTHING), so the caller may go on.
 func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 	var added []string
+	var free []freeNumber
 	stock := map[numberGroup]int64{}
 	byNumber := make(map[string]numberGroup, len(ns))
 	var sb strings.Builder
@@ -117,6 +118,7 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 			}
 			added = append(added, num)
 			stock[byNumber[num]]++
+			free = append(free, freeNumber{Country: byNumber[num].Country, Number: num})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -128,7 +130,7 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 			return added, err
 		}
 	}
-	return added, nil
+	return added, q.addGrams(ctx, free)
 }
 
 // numberGroup is one cell of the cascade: what number_stock counts.
@@ -163,8 +165,8 @@ func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
 }
 
 // RebuildNumberStock recounts the available numbers of every group from the
-// numbers table (after a bulk load that bypassed InsertNumbers, or to
-// check the counts).
+// numbers table and indexes them for contains searches anew (after a bulk
+// load that bypassed InsertNumbers, or to check the counts).
 func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_stock`); err != nil {
 		return err
@@ -172,7 +174,10 @@ func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, available)
 		SELECT country, state, area, type, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
 		FROM numbers GROUP BY country, state, area, type`)
-	return err
+	if err != nil {
+		return err
+	}
+	return q.rebuildGrams(ctx)
 }
 
 func (q *Q) numbers(ctx context.Context, query string, args ...any) ([]Number, error) {
@@ -221,20 +226,8 @@ type NumberSearch struct {
 	Limit    int
 }
 
-// Search bounds.
-const (
-	// maxSearchLimit is the most numbers one search returns.
-	maxSearchLimit = 200
-	// ContainsScan is how many free numbers a search with Contains reads at
-	// most, in number order (shared out evenly when it merges several
-	// groups); it returns the matches among those. That bounds the search
-	// at about 2 ms (some 0.25 µs a number, docs/BENCHMARKS.md) whatever the
-	// pattern: a short one finds its 20 matches long before; a rare one is
-	// looked for in the first 8,000 free numbers of the selection only —
-	// most of an area of a million-number inventory (about 13,000 free
-	// numbers an area), a small part of a country.
-	ContainsScan = 8_000
-)
+// maxSearchLimit is the most numbers one search returns.
+const maxSearchLimit = 200
 
 // searchGroups returns the groups of the cascade a search covers, from
 // number_stock (groups whose numbers are all taken included: reading them
@@ -266,11 +259,14 @@ func (q *Q) searchGroups(ctx context.Context, s NumberSearch) ([]numberGroup, er
 
 // containsExpr is the dialect's "number contains $n" (a plain substring
 // test: no LIKE wildcards to escape).
-func (q *Q) containsExpr(param int) string {
+func (q *Q) containsExpr(param int) string { return q.containsExprOn("number", param) }
+
+// containsExprOn is containsExpr on a qualified column.
+func (q *Q) containsExprOn(col string, param int) string {
 	if q.dialect == Postgres {
-		return fmt.Sprintf("strpos(number, $%d) > 0", param)
+		return fmt.Sprintf("strpos(%s, $%d) > 0", col, param)
 	}
-	return fmt.Sprintf("instr(number, $%d) > 0", param)
+	return fmt.Sprintf("instr(%s, $%d) > 0", col, param)
 }
 
 // searchLimit bounds a search's limit: 20 by default, at most
@@ -288,12 +284,20 @@ func searchLimit(n int) int {
 // partial index (by country; country and state; country and type); within
 // an area, or by state and type, it merges the ranges of the groups
 // (country, state, area, type) the search covers, which number_stock names.
-// With Contains it reads at most ContainsScan numbers (see there).
+// Contains of three digits or more reads the contains index (number_grams)
+// from its rarest run; one or two digits filter the ordered ranges, which
+// meet such short patterns at once. Either way the answer is exact: the
+// first matches in number order, wherever they are.
 func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
 	limit := searchLimit(s.Limit)
+	if len(s.Contains) >= gramLen {
+		return q.containsSearch(ctx, s, limit)
+	}
 	args := []any{s.Country, limit} // $1, $2
+	contains := ""
 	if s.Contains != "" {
-		args = append(args, ContainsScan, s.Contains) // $3, $4
+		args = append(args, s.Contains) // $3
+		contains = " AND " + q.containsExpr(3)
 	}
 	var sb strings.Builder
 	sb.WriteString(`SELECT ` + numberCols + ` FROM numbers WHERE number IN (SELECT number FROM (`)
@@ -307,14 +311,11 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 				rng += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
 			}
 		}
-		sb.WriteString(q.searchRange(rng, 0, s.Contains != ""))
+		fmt.Fprintf(&sb, "SELECT number FROM (%s%s ORDER BY number LIMIT $2) AS g0", rng, contains)
 	} else {
 		groups, err := q.searchGroups(ctx, s)
 		if err != nil || len(groups) == 0 {
 			return nil, err
-		}
-		if s.Contains != "" {
-			args[2] = max(ContainsScan/len(groups), 100)
 		}
 		for i, g := range groups {
 			if i > 0 {
@@ -322,23 +323,12 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 			}
 			args = append(args, g.State, g.Area, g.Type)
 			n := len(args)
-			rng := fmt.Sprintf(`SELECT number FROM numbers WHERE status = 'available' AND country = $1 AND state = $%d
-				AND area = $%d AND type = $%d`, n-2, n-1, n)
-			sb.WriteString(q.searchRange(rng, i, s.Contains != ""))
+			fmt.Fprintf(&sb, `SELECT number FROM (SELECT number FROM numbers WHERE status = 'available' AND country = $1 AND state = $%d
+				AND area = $%d AND type = $%d%s ORDER BY number LIMIT $2) AS g%d`, n-2, n-1, n, contains, i)
 		}
 	}
 	sb.WriteString(`) AS u ORDER BY number LIMIT $2) ORDER BY number`)
 	return q.numbers(ctx, sb.String(), args...)
-}
-
-// searchRange wraps the query of one ordered range: its first $2 numbers,
-// or, with contains, the first $2 that contain $4 among its first $3.
-func (q *Q) searchRange(rng string, i int, contains bool) string {
-	if !contains {
-		return fmt.Sprintf("SELECT number FROM (%s ORDER BY number LIMIT $2) AS g%d", rng, i)
-	}
-	return fmt.Sprintf("SELECT number FROM (SELECT number FROM (%s ORDER BY number LIMIT $3) AS r%d WHERE %s ORDER BY number LIMIT $2) AS g%d",
-		rng, i, q.containsExpr(4), i)
 }
 
 // PickAvailableNumbers returns the first available numbers matching s (as
@@ -380,14 +370,18 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 // it. Error: number_unavailable.
 func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string, now, renews time.Time) error {
 	var g numberGroup
+	var num string
 	err := q.ex.QueryRowContext(ctx, `UPDATE numbers SET status = 'active', customer_id = $2, sip_account_id = $3,
 		purchased_at = $4, renews_at = $5, grace_until = NULL, quarantine_until = NULL
-		WHERE id = $1 AND status = 'available' RETURNING country, state, area, type`,
-		id, customerID, nullStr(sipAccountID), ts(now), ts(renews)).Scan(&g.Country, &g.State, &g.Area, &g.Type)
+		WHERE id = $1 AND status = 'available' RETURNING country, state, area, type, number`,
+		id, customerID, nullStr(sipAccountID), ts(now), ts(renews)).Scan(&g.Country, &g.State, &g.Area, &g.Type, &num)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "this number has just been taken; pick another"}
 	}
 	if err != nil {
+		return err
+	}
+	if err := q.removeGrams(ctx, freeNumber{Country: g.Country, Number: num}); err != nil {
 		return err
 	}
 	return q.moveStock(ctx, g, -1)
@@ -404,10 +398,10 @@ func (q *Q) SetNumberSIPAccount(ctx context.Context, customerID, id, sipAccountI
 // purchase date), and keeps number_stock in step when the number becomes
 // available or stops being so. Error: not_found.
 func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
-	var old string
+	var old, num string
 	var g numberGroup
-	err := q.ex.QueryRowContext(ctx, `SELECT status, country, state, area, type FROM numbers WHERE id = $1`+q.forUpdate(), n.ID).
-		Scan(&old, &g.Country, &g.State, &g.Area, &g.Type)
+	err := q.ex.QueryRowContext(ctx, `SELECT status, country, state, area, type, number FROM numbers WHERE id = $1`+q.forUpdate(), n.ID).
+		Scan(&old, &g.Country, &g.State, &g.Area, &g.Type, &num)
 	if err != nil {
 		return notFound(err, "number")
 	}
@@ -418,8 +412,14 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	}
 	switch {
 	case old != NumberAvailable && n.Status == NumberAvailable:
+		if err := q.addGrams(ctx, []freeNumber{{Country: g.Country, Number: num}}); err != nil {
+			return err
+		}
 		return q.moveStock(ctx, g, 1)
 	case old == NumberAvailable && n.Status != NumberAvailable:
+		if err := q.removeGrams(ctx, freeNumber{Country: g.Country, Number: num}); err != nil {
+			return err
+		}
 		return q.moveStock(ctx, g, -1)
 	}
 	return nil
@@ -539,19 +539,22 @@ func (q *Q) NextNumberEvent(ctx context.Context, now time.Time) (time.Time, bool
 func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, error) {
 	rows, err := q.ex.QueryContext(ctx, `UPDATE numbers SET status = 'available', quarantine_until = NULL
 		WHERE id IN (SELECT id FROM numbers WHERE status = 'quarantine' AND quarantine_until <= $1 ORDER BY quarantine_until LIMIT $2)
-		AND status = 'quarantine' RETURNING country, state, area, type`, ts(now), limit)
+		AND status = 'quarantine' RETURNING country, state, area, type, number`, ts(now), limit)
 	if err != nil {
 		return 0, err
 	}
 	freed := map[numberGroup]int64{}
+	var free []freeNumber
 	n := 0
 	for rows.Next() {
 		var g numberGroup
-		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type); err != nil {
+		var num string
+		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type, &num); err != nil {
 			rows.Close()
 			return n, err
 		}
 		freed[g]++
+		free = append(free, freeNumber{Country: g.Country, Number: num})
 		n++
 	}
 	rows.Close()
@@ -563,7 +566,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 			return n, err
 		}
 	}
-	return n, nil
+	return n, q.addGrams(ctx, free)
 }
 
 // Number returns a number of the inventory by ID. Error: not_found.

@@ -199,6 +199,20 @@ func searchShapes(rows []inventory.Row) []searchShape {
 		{"contains8/US", avail(func(r *rand.Rand) store.NumberSearch {
 			return store.NumberSearch{Country: "US", Contains: digits(r, 8)}
 		})},
+		{"contains2/country", avail(func(r *rand.Rand) store.NumberSearch {
+			return store.NumberSearch{Country: pick(r, areas).country, Contains: digits(r, 2)}
+		})},
+		{"contains6/country-rare", avail(func(r *rand.Rand) store.NumberSearch {
+			// Six digits of a number of the inventory: a pattern that
+			// exists, in a handful of numbers anywhere in the country.
+			row := rows[r.IntN(len(rows))]
+			at := 1 + r.IntN(len(row.Number)-6)
+			return store.NumberSearch{Country: row.Country, Contains: row.Number[at : at+6]}
+		})},
+		{"contains5/state+type", avail(func(r *rand.Rand) store.NumberSearch {
+			a := pick(r, stated)
+			return store.NumberSearch{Country: a.country, State: a.state, Type: types[r.IntN(3)], Contains: digits(r, 5)}
+		})},
 	}
 }
 

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// The contains index (migration 00003): every available number's distinct
+// three-digit runs, by country, in number order. See the migration for why.
+
+// gramLen is the length of the digit runs the index keeps.
+const gramLen = 3
+
+// gramProbe is how many index entries a search counts, at most, to find the
+// rarest run of its pattern.
+const gramProbe = 2_000
+
+// grams returns the distinct runs of gramLen digits of an E.164 number
+// (after its "+").
+func grams(number string) []string {
+	digits := strings.TrimPrefix(number, "+")
+	var out []string
+	for i := 0; i+gramLen <= len(digits); i++ {
+		g := digits[i : i+gramLen]
+		dup := false
+		for _, o := range out {
+			if o == g {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// freeNumber is a number that became available (or stopped being so), for
+// the contains index.
+type freeNumber struct{ Country, Number string }
+
+// addGrams indexes numbers that became available.
+func (q *Q) addGrams(ctx context.Context, ns []freeNumber) error {
+	const perStatement = 500 // numbers: at most 13 runs x 3 parameters each
+	var sb strings.Builder
+	args := make([]any, 0, perStatement*13*3)
+	for start := 0; start < len(ns); start += perStatement {
+		sb.Reset()
+		args = args[:0]
+		sb.WriteString(`INSERT INTO number_grams (gram, country, number) VALUES `)
+		for _, n := range ns[start:min(start+perStatement, len(ns))] {
+			for _, g := range grams(n.Number) {
+				if len(args) > 0 {
+					sb.WriteString(", ")
+				}
+				if q.dialect == SQLite {
+					sb.WriteString("(?, ?, ?)")
+				} else {
+					b := len(args)
+					fmt.Fprintf(&sb, "($%d, $%d, $%d)", b+1, b+2, b+3)
+				}
+				args = append(args, g, n.Country, n.Number)
+			}
+		}
+		if len(args) == 0 {
+			continue
+		}
+		sb.WriteString(" ON CONFLICT DO NOTHING")
+		if _, err := q.ex.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("index numbers for contains: %w", err)
+		}
+	}
+	return nil
+}
+
+// removeGrams drops a number that stopped being available from the index
+// (by primary key: one probe a run).
+func (q *Q) removeGrams(ctx context.Context, n freeNumber) error {
+	gs := grams(n.Number)
+	if len(gs) == 0 {
+		return nil
+	}
+	args := []any{n.Country, n.Number}
+	marks := make([]string, len(gs))
+	for i, g := range gs {
+		args = append(args, g)
+		marks[i] = fmt.Sprintf("$%d", i+3)
+	}
+	_, err := q.ex.ExecContext(ctx, `DELETE FROM number_grams WHERE country = $1 AND number = $2 AND gram IN (`+
+		strings.Join(marks, ", ")+`)`, args...)
+	return err
+}
+
+// rebuildGrams indexes the available numbers anew (see RebuildNumberStock).
+func (q *Q) rebuildGrams(ctx context.Context) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_grams`); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_grams (gram, country, number)
+		SELECT DISTINCT substr(n.number, p.column1, 3), n.country, n.number
+		FROM numbers n CROSS JOIN (VALUES (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12), (13), (14)) AS p
+		WHERE n.status = 'available' AND length(n.number) >= p.column1 + 2`)
+	return err
+}
+
+// rarestGram returns the run of the pattern with the fewest available
+// numbers in the country (counting up to gramProbe of each), and whether
+// any number can match at all.
+func (q *Q) rarestGram(ctx context.Context, country, pattern string) (string, bool, error) {
+	best, bestN := "", -1
+	for i := 0; i+gramLen <= len(pattern); i++ {
+		g := pattern[i : i+gramLen]
+		var n int
+		err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM number_grams WHERE gram = $1 AND country = $2 LIMIT $3) AS p`,
+			g, country, gramProbe).Scan(&n)
+		if err != nil {
+			return "", false, err
+		}
+		if n == 0 {
+			return "", false, nil
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = g, n
+		}
+	}
+	return best, true, nil
+}
+
+// containsSearch answers AvailableNumbers for a pattern of gramLen digits
+// or more: the numbers of the rarest run, in number order, that contain
+// the whole pattern and fall in the scope.
+func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Number, error) {
+	gram, ok, err := q.rarestGram(ctx, s.Country, s.Contains)
+	if err != nil || !ok {
+		return nil, err
+	}
+	args := []any{gram, s.Country, s.Contains, limit}
+	where := ""
+	for _, f := range []struct{ col, v string }{{"state", s.State}, {"area", s.Area}, {"type", s.Type}} {
+		if f.v != "" {
+			args = append(args, f.v)
+			where += fmt.Sprintf(" AND n.%s = $%d", f.col, len(args))
+		}
+	}
+	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT g.number FROM number_grams g
+		JOIN numbers n ON n.number = g.number
+		WHERE g.gram = $1 AND g.country = $2 AND n.status = 'available' AND `+q.containsExprOn("n.number", 3)+where+`
+		ORDER BY g.number LIMIT $4) ORDER BY number`, args...)
+}
