@@ -282,28 +282,13 @@ func (s *Server) cartAddressPage(w http.ResponseWriter, r *http.Request, p billi
 }
 
 func (s *Server) showCartAddress(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
-	ctx := r.Context()
-	d, err := s.loadCart(r, p, "", nil)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if len(d.Lines) == 0 {
-		s.redirect(w, r, "/cart", "Your cart is empty.")
-		return
-	}
-	c, err := s.svc.Customer(ctx, p.CustomerID)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if d.Pay, err = s.loadPay(ctx, p, c); err != nil {
-		s.pageError(w, r, err)
+	d, ok := s.cartStep(w, r, p, "")
+	if !ok {
 		return
 	}
 	d.Step = "address"
 	d.Pay.defaults(f, 0)
-	s.render(w, r, status, "cart_address", view{Title: "Billing address", Nav: "cart", Customer: c, Form: f, Data: d})
+	s.render(w, r, status, "cart_address", view{Title: "Billing address", Nav: "cart", Form: f, Data: d})
 }
 
 // cartAddressPost is Verify address: a chosen address is checked, a new
@@ -348,22 +333,8 @@ func (s *Server) showCartPayment(w http.ResponseWriter, r *http.Request, p billi
 		s.redirect(w, r, "/cart/address", "Choose the billing address first.")
 		return
 	}
-	d, err := s.loadCart(r, p, address, nil)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if len(d.Lines) == 0 {
-		s.redirect(w, r, "/cart", "Your cart is empty.")
-		return
-	}
-	c, err := s.svc.Customer(ctx, p.CustomerID)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if d.Pay, err = s.loadPay(ctx, p, c); err != nil {
-		s.pageError(w, r, err)
+	d, ok := s.cartStep(w, r, p, address)
+	if !ok {
 		return
 	}
 	d.Step, d.Key = "payment", f.Get("key")
@@ -376,7 +347,7 @@ func (s *Server) showCartPayment(w http.ResponseWriter, r *http.Request, p billi
 	}
 	d.Pay.defaults(f, total)
 	f.Return = "/cart/payment?" + url.Values{"address": {address}}.Encode()
-	s.render(w, r, status, "cart_payment", view{Title: "Payment", Nav: "cart", Customer: c, Form: f, Data: d})
+	s.render(w, r, status, "cart_payment", view{Title: "Payment", Nav: "cart", Form: f, Data: d})
 }
 
 // cartPaymentPost is Finish: the cart is paid as one order (at most once
@@ -405,4 +376,29 @@ func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billi
 		return
 	}
 	s.redirect(w, r, to, "")
+}
+
+// cartStep loads what the address and payment steps show: the cart quoted
+// with address's tax, and the customer's addresses and cards. An empty
+// cart goes back to /cart; a failure is shown as the page; ok is false then.
+func (s *Server) cartStep(w http.ResponseWriter, r *http.Request, p billing.Principal, address string) (cartData, bool) {
+	ctx := r.Context()
+	d, err := s.loadCart(r, p, address, nil)
+	if err != nil {
+		s.pageError(w, r, err)
+		return d, false
+	}
+	if len(d.Lines) == 0 {
+		s.redirect(w, r, "/cart", "Your cart is empty.")
+		return d, false
+	}
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	if err == nil {
+		d.Pay, err = s.loadPay(ctx, p, c)
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return d, false
+	}
+	return d, true
 }
