@@ -95,3 +95,40 @@ func (e *browserEnv) a11y(t *testing.T, ctx context.Context, where string) {
 		t.Errorf("%s:\n%s", where, strings.ReplaceAll(got, "\n", "\n  "))
 	}
 }
+
+// TestBrowserKeyboard logs in and opens a menu entry with the keyboard
+// alone: Tab moves through the skip link to the fields in order, Enter
+// submits, and the focus is visible where it lands.
+func TestBrowserKeyboard(t *testing.T) {
+	t.Parallel()
+	e := newBrowserEnv(t)
+	ctx := e.Tab(t)
+	e.Signup(t, ctx, "keys@acme.test", "CHF")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"]`)))
+	focused := func() string {
+		t.Helper()
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.className || document.activeElement.tagName`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	do(t, ctx, chromedp.KeyEvent("\t"))
+	if got := focused(); got != "skip" {
+		t.Errorf("first Tab focuses %q, want the skip link", got)
+	}
+	for i := 0; i < 5 && focused() != "email"; i++ {
+		do(t, ctx, chromedp.KeyEvent("\t"))
+	}
+	if got := focused(); got != "email" {
+		t.Fatalf("Tab never reached the e-mail field (at %q)", got)
+	}
+	do(t, ctx, chromedp.KeyEvent("keys@acme.test"), chromedp.KeyEvent("\t"))
+	if got := focused(); got != "password" {
+		t.Fatalf("Tab after the e-mail focuses %q, want the password", got)
+	}
+	do(t, ctx, chromedp.KeyEvent(browserPassword), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=home-balance]`)))
+	if got := e.location(t, ctx); got != "/" {
+		t.Errorf("after Enter: %s, want Home", got)
+	}
+}
