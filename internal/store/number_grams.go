@@ -13,8 +13,8 @@ import (
 const gramLen = 3
 
 // gramProbe is how many index entries a search counts, at most, to find the
-// rarest run of its pattern.
-const gramProbe = 2_000
+// rarest run of its pattern: a run with fewer is taken at once.
+const gramProbe = 500
 
 // grams returns the distinct runs of gramLen digits of an E.164 number
 // (after its "+").
@@ -124,13 +124,17 @@ func (q *Q) rarestGram(ctx context.Context, country, pattern string) (string, bo
 		if bestN < 0 || n < bestN {
 			best, bestN = g, n
 		}
+		if n < gramProbe {
+			break // rare enough: reading it costs less than probing on
+		}
 	}
 	return best, true, nil
 }
 
 // containsSearch answers AvailableNumbers for a pattern of gramLen digits
 // or more: the numbers of the rarest run, in number order, that contain
-// the whole pattern and fall in the scope.
+// the whole pattern (checked on the index entry, before the number's row
+// is read) and fall in the scope.
 func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Number, error) {
 	gram, ok, err := q.rarestGram(ctx, s.Country, s.Contains)
 	if err != nil || !ok {
@@ -146,6 +150,6 @@ func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Nu
 	}
 	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT g.number FROM number_grams g
 		JOIN numbers n ON n.number = g.number
-		WHERE g.gram = $1 AND g.country = $2 AND n.status = 'available' AND `+q.containsExprOn("n.number", 3)+where+`
+		WHERE g.gram = $1 AND g.country = $2 AND `+q.containsExprOn("g.number", 3)+` AND n.status = 'available'`+where+`
 		ORDER BY g.number LIMIT $4) ORDER BY number`, args...)
 }
