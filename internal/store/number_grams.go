@@ -7,10 +7,10 @@ import (
 )
 
 // The contains index (migration 00003): every available number's distinct
-// three-digit runs, by country, in number order. See the migration for why.
+// four-digit runs, by country, in number order. See the migration for why.
 
 // gramLen is the length of the digit runs the index keeps.
-const gramLen = 3
+const gramLen = 4
 
 // gramProbe is how many index entries a search counts, at most, to find the
 // rarest run of its pattern: a run with fewer is taken at once.
@@ -43,9 +43,9 @@ type freeNumber struct{ Country, Number string }
 
 // addGrams indexes numbers that became available.
 func (q *Q) addGrams(ctx context.Context, ns []freeNumber) error {
-	const perStatement = 500 // numbers: at most 13 runs x 3 parameters each
+	const perStatement = 500 // numbers: at most 12 runs x 3 parameters each
 	var sb strings.Builder
-	args := make([]any, 0, perStatement*13*3)
+	args := make([]any, 0, perStatement*12*3)
 	for start := 0; start < len(ns); start += perStatement {
 		sb.Reset()
 		args = args[:0]
@@ -99,9 +99,9 @@ func (q *Q) rebuildGrams(ctx context.Context) error {
 		return err
 	}
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_grams (gram, country, number)
-		SELECT DISTINCT substr(n.number, p.column1, 3), n.country, n.number
-		FROM numbers n CROSS JOIN (VALUES (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12), (13), (14)) AS p
-		WHERE n.status = 'available' AND length(n.number) >= p.column1 + 2`)
+		SELECT DISTINCT substr(n.number, p.column1, 4), n.country, n.number
+		FROM numbers n CROSS JOIN (VALUES (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12), (13)) AS p
+		WHERE n.status = 'available' AND length(n.number) >= p.column1 + 3`)
 	return err
 }
 

@@ -284,8 +284,8 @@ func searchLimit(n int) int {
 // partial index (by country; country and state; country and type); within
 // an area, or by state and type, it merges the ranges of the groups
 // (country, state, area, type) the search covers, which number_stock names.
-// Contains of three digits or more reads the contains index (number_grams)
-// from its rarest run; one or two digits filter the ordered ranges, which
+// Contains of four digits or more reads the contains index (number_grams)
+// from its rarest run; one to three digits filter the ordered ranges, which
 // meet such short patterns at once. Either way the answer is exact: the
 // first matches in number order, wherever they are.
 func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
