@@ -39,29 +39,32 @@ func grams(number string) []string {
 
 // freeNumber is a number that became available (or stopped being so), for
 // the contains index.
-type freeNumber struct{ Country, Number string }
+type freeNumber struct {
+	numberGroup
+	Number string
+}
 
 // addGrams indexes numbers that became available.
 func (q *Q) addGrams(ctx context.Context, ns []freeNumber) error {
-	const perStatement = 500 // numbers: at most 12 runs x 3 parameters each
+	const perStatement = 250 // numbers: at most 12 runs x 6 parameters each
 	var sb strings.Builder
-	args := make([]any, 0, perStatement*12*3)
+	args := make([]any, 0, perStatement*12*6)
 	for start := 0; start < len(ns); start += perStatement {
 		sb.Reset()
 		args = args[:0]
-		sb.WriteString(`INSERT INTO number_grams (gram, country, number) VALUES `)
+		sb.WriteString(`INSERT INTO number_grams (gram, country, number, state, area, type) VALUES `)
 		for _, n := range ns[start:min(start+perStatement, len(ns))] {
 			for _, g := range grams(n.Number) {
 				if len(args) > 0 {
 					sb.WriteString(", ")
 				}
 				if q.dialect == SQLite {
-					sb.WriteString("(?, ?, ?)")
+					sb.WriteString("(?, ?, ?, ?, ?, ?)")
 				} else {
 					b := len(args)
-					fmt.Fprintf(&sb, "($%d, $%d, $%d)", b+1, b+2, b+3)
+					fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", b+1, b+2, b+3, b+4, b+5, b+6)
 				}
-				args = append(args, g, n.Country, n.Number)
+				args = append(args, g, n.Country, n.Number, n.State, n.Area, n.Type)
 			}
 		}
 		if len(args) == 0 {
@@ -98,8 +101,8 @@ func (q *Q) rebuildGrams(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_grams`); err != nil {
 		return err
 	}
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_grams (gram, country, number)
-		SELECT DISTINCT substr(n.number, p.column1, 4), n.country, n.number
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_grams (gram, country, number, state, area, type)
+		SELECT DISTINCT substr(n.number, p.column1, 4), n.country, n.number, n.state, n.area, n.type
 		FROM numbers n CROSS JOIN (VALUES (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12), (13)) AS p
 		WHERE n.status = 'available' AND length(n.number) >= p.column1 + 3`)
 	return err
@@ -133,8 +136,8 @@ func (q *Q) rarestGram(ctx context.Context, country, pattern string) (string, bo
 
 // containsSearch answers AvailableNumbers for a pattern of gramLen digits
 // or more: the numbers of the rarest run, in number order, that contain
-// the whole pattern (checked on the index entry, before the number's row
-// is read) and fall in the scope.
+// the whole pattern and fall in the scope, both checked on the index
+// entries before any number's row is read.
 func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Number, error) {
 	gram, ok, err := q.rarestGram(ctx, s.Country, s.Contains)
 	if err != nil || !ok {
@@ -145,11 +148,12 @@ func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Nu
 	for _, f := range []struct{ col, v string }{{"state", s.State}, {"area", s.Area}, {"type", s.Type}} {
 		if f.v != "" {
 			args = append(args, f.v)
-			where += fmt.Sprintf(" AND n.%s = $%d", f.col, len(args))
+			where += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
 		}
 	}
-	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT g.number FROM number_grams g
-		JOIN numbers n ON n.number = g.number
-		WHERE g.gram = $1 AND g.country = $2 AND `+q.containsExprOn("g.number", 3)+` AND n.status = 'available'`+where+`
-		ORDER BY g.number LIMIT $4) ORDER BY number`, args...)
+	// The index alone answers which numbers: it holds available numbers
+	// only, with their scope. The numbers' rows are read for those found.
+	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT number FROM number_grams
+		WHERE gram = $1 AND country = $2 AND `+q.containsExpr(3)+where+`
+		ORDER BY number LIMIT $4) AND status = 'available' ORDER BY number`, args...)
 }

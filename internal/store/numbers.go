@@ -118,7 +118,7 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 			}
 			added = append(added, num)
 			stock[byNumber[num]]++
-			free = append(free, freeNumber{Country: byNumber[num].Country, Number: num})
+			free = append(free, freeNumber{numberGroup: byNumber[num], Number: num})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -381,7 +381,7 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	if err != nil {
 		return err
 	}
-	if err := q.removeGrams(ctx, freeNumber{Country: g.Country, Number: num}); err != nil {
+	if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 		return err
 	}
 	return q.moveStock(ctx, g, -1)
@@ -412,12 +412,12 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	}
 	switch {
 	case old != NumberAvailable && n.Status == NumberAvailable:
-		if err := q.addGrams(ctx, []freeNumber{{Country: g.Country, Number: num}}); err != nil {
+		if err := q.addGrams(ctx, []freeNumber{{numberGroup: g, Number: num}}); err != nil {
 			return err
 		}
 		return q.moveStock(ctx, g, 1)
 	case old == NumberAvailable && n.Status != NumberAvailable:
-		if err := q.removeGrams(ctx, freeNumber{Country: g.Country, Number: num}); err != nil {
+		if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 			return err
 		}
 		return q.moveStock(ctx, g, -1)
@@ -554,7 +554,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 			return n, err
 		}
 		freed[g]++
-		free = append(free, freeNumber{Country: g.Country, Number: num})
+		free = append(free, freeNumber{numberGroup: g, Number: num})
 		n++
 	}
 	rows.Close()

@@ -1,8 +1,10 @@
 -- The "contains" search of the number pickers, exact at inventory scale.
 --
 -- number_grams holds, for every AVAILABLE number, each distinct run of four
--- digits of its E.164 form, keyed (gram, country, number): the numbers of a
--- country that contain a given four digits, in number order. A search for
+-- digits of its E.164 form, keyed (gram, country, number) and carrying the
+-- number's state, area and type in the key too, so that a search reads the
+-- index alone: the numbers of a country that contain a given four digits,
+-- in number order, with what the scope filters on. A search for
 -- "contains 98765" reads the rarer of 9876 and 8765 in that order,
 -- checks the whole pattern and the rest of the scope on each number, and
 -- stops at its limit: it finds a rare pattern wherever it is in a country
@@ -23,11 +25,14 @@ CREATE TABLE number_grams (
     gram    TEXT NOT NULL,
     country TEXT NOT NULL,
     number  TEXT NOT NULL,
-    PRIMARY KEY (gram, country, number)
+    state   TEXT NOT NULL,
+    area    TEXT NOT NULL,
+    type    TEXT NOT NULL,
+    PRIMARY KEY (gram, country, number, state, area, type)
 );
 
-INSERT INTO number_grams (gram, country, number)
-SELECT DISTINCT substr(n.number, p.column1, 4), n.country, n.number
+INSERT INTO number_grams (gram, country, number, state, area, type)
+SELECT DISTINCT substr(n.number, p.column1, 4), n.country, n.number, n.state, n.area, n.type
 FROM numbers n CROSS JOIN (VALUES (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12), (13)) AS p
 WHERE n.status = 'available' AND length(n.number) >= p.column1 + 3;
 
