@@ -249,7 +249,12 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 		// moving; before the credit note, so that the invoice sequence (one
 		// lock for all customers) is not held during a call to the gateway.
 		if at.gw == nil {
-			r, err := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: orig.GatewayRef, Amount: amount, Currency: cur})
+			// The key names this refund by what was refunded before it, so
+			// that a request retried after a crash (the gateway refunded,
+			// our commit did not land) gets the same gateway refund back,
+			// while a later refund of the same amount is a new one.
+			key := fmt.Sprintf("%s/refund/%d/%d", o.ID, o.Refunded, amount)
+			r, err := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: orig.GatewayRef, Amount: amount, Currency: cur, IdempotencyKey: key})
 			if err != nil {
 				return Refund{}, fmt.Errorf("refund of order %s: %w", o.ID, cardError(err))
 			}

@@ -46,6 +46,9 @@ type RefundInput struct {
 	ChargeID string
 	Amount   int64
 	Currency string
+	// IdempotencyKey makes a retried refund (after a crash between the
+	// gateway's answer and our commit) return the first refund again.
+	IdempotencyKey string
 }
 
 // Refund is a successful refund.
@@ -149,11 +152,12 @@ func DetectBrand(n string) string {
 // saved cards keep working across restarts.
 type Sandbox struct {
 	mu      sync.Mutex
-	charges map[string]string
+	charges map[string]string // idempotency key -> charge ID
+	refunds map[string]string // idempotency key -> refund ID
 }
 
 // NewSandbox returns a sandbox gateway.
-func NewSandbox() *Sandbox { return &Sandbox{charges: map[string]string{}} }
+func NewSandbox() *Sandbox { return &Sandbox{charges: map[string]string{}, refunds: map[string]string{}} }
 
 // Name implements Gateway.
 func (*Sandbox) Name() string { return "sandbox" }
@@ -244,12 +248,21 @@ func (s *Sandbox) Charge(_ context.Context, in ChargeInput) (Charge, error) {
 }
 
 // Refund implements Gateway.
-func (*Sandbox) Refund(_ context.Context, in RefundInput) (Refund, error) {
+func (s *Sandbox) Refund(_ context.Context, in RefundInput) (Refund, error) {
 	if !strings.HasPrefix(in.ChargeID, "ch_") {
 		return Refund{}, fmt.Errorf("payment: unknown charge %q", in.ChargeID)
 	}
 	if in.Amount < 0 {
 		return Refund{}, fmt.Errorf("payment: negative refund")
 	}
-	return Refund{ID: "re_" + randLetters(20)}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.refunds[in.IdempotencyKey]; ok && in.IdempotencyKey != "" {
+		return Refund{ID: id}, nil
+	}
+	id := "re_" + randLetters(20)
+	if in.IdempotencyKey != "" {
+		s.refunds[in.IdempotencyKey] = id
+	}
+	return Refund{ID: id}, nil
 }

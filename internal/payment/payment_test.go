@@ -121,6 +121,13 @@ func TestSandboxOutcomes(t *testing.T) {
 	if r, err := g.Refund(ctx, RefundInput{ChargeID: a.ID, Amount: 500, Currency: "EUR"}); err != nil || !strings.HasPrefix(r.ID, "re_") {
 		t.Errorf("refund = %v, %v", r, err)
 	}
+	// Same refund key, same refund; another key, another refund.
+	r1, _ := g.Refund(ctx, RefundInput{ChargeID: a.ID, Amount: 200, Currency: "EUR", IdempotencyKey: "k1"})
+	r2, _ := g.Refund(ctx, RefundInput{ChargeID: a.ID, Amount: 200, Currency: "EUR", IdempotencyKey: "k1"})
+	r3, _ := g.Refund(ctx, RefundInput{ChargeID: a.ID, Amount: 200, Currency: "EUR", IdempotencyKey: "k2"})
+	if r1.ID == "" || r1.ID != r2.ID || r3.ID == r1.ID {
+		t.Errorf("idempotent refunds: %s, %s, %s", r1.ID, r2.ID, r3.ID)
+	}
 }
 
 var longDigits = regexp.MustCompile(`[0-9]{12,}`)
