@@ -10,10 +10,52 @@ import (
 
 // a11yScript lists what a page gets wrong of the basics: a language, one
 // h1, headings that do not skip a level, a label for every control, a name
-// for every link and button, no positive tabindex, and no sideways
-// scrolling.
+// for every link and button, no positive tabindex, no sideways scrolling,
+// and text whose contrast with what lies behind it is below WCAG AA (4.5:1,
+// 3:1 for large text). The background behind a text is its ancestors'
+// colours laid over each other, white at the bottom; a text over a
+// background image is reported, as its contrast cannot be computed.
 const a11yScript = `(() => {
   const out = [];
+  const rgba = (c) => {
+    let m = c.match(/^rgba?\(([^)]*)\)$/);
+    if (m) { const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; }
+    m = c.match(/^color\(srgb ([^)]*)\)$/);
+    if (m) { const p = m[1].split(/[\s\/]+/).filter(Boolean).map(Number); return [p[0] * 255, p[1] * 255, p[2] * 255, p.length > 3 ? p[3] : 1]; }
+    return null;
+  };
+  const over = (top, bottom) => { const a = top[3]; return [0, 1, 2].map((i) => top[i] * a + bottom[i] * (1 - a)).concat(1); };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const behind = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      if (cs.backgroundImage !== "none") return null;
+      const c = rgba(cs.backgroundColor);
+      if (c === null) return undefined;
+      if (c[3] > 0) layers.push(c);
+      if (c[3] === 1) break;
+    }
+    let bg = [255, 255, 255, 1];
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return bg;
+  };
+  for (const el of document.querySelectorAll("body *")) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    if (el.closest("[hidden], .visually-hidden, .skip, option, script, style") || el.disabled) continue;
+    const r = el.getBoundingClientRect();
+    const cs = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || cs.visibility !== "visible") continue;
+    const fg = rgba(cs.color), bg = behind(el);
+    const what = el.tagName.toLowerCase() + " \"" + el.textContent.trim().slice(0, 40) + "\"";
+    if (bg === null) { out.push("text over a background image: " + what); continue; }
+    if (fg === null || bg === undefined) { out.push("colour not understood (" + cs.color + " on " + cs.backgroundColor + "): " + what); continue; }
+    const l1 = lum(over(fg, bg)), l2 = lum(bg);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(cs.fontSize), bold = +cs.fontWeight >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push("contrast " + ratio.toFixed(2) + " < " + need + " (" + cs.color + " on " + bg.slice(0, 3).map(Math.round).join(",") + "): " + what);
+  }
   if (!document.documentElement.lang) out.push("html without lang");
   const h1 = document.querySelectorAll("h1").length;
   if (h1 !== 1) out.push(h1 + " h1 elements");
@@ -47,8 +89,15 @@ func TestBrowserPagesA11y(t *testing.T) {
 	ctx := e.Tab(t)
 	e.Open(t, ctx, "/login")
 	e.a11y(t, ctx, "/login")
+	// Errors are read too: a failed log-in (the error at the top) and a
+	// sign-up with fields missing (the errors next to them).
+	do(t, ctx, chromedp.SetValue(chromedp.CSS("#email"), "nobody@acme.test"), chromedp.SetValue(chromedp.CSS("#password"), "wrong password"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-error]`)))
+	e.a11y(t, ctx, "/login (refused)")
 	e.Open(t, ctx, "/signup")
 	e.a11y(t, ctx, "/signup")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`.field-error`)))
+	e.a11y(t, ctx, "/signup (fields missing)")
 	e.Signup(t, ctx, "a11y@acme.test", "EUR")
 	tok := e.Token(t, "a11y@acme.test")
 	_, acct := e.API(t, "GET", "/v1/account", tok, nil)
