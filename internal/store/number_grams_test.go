@@ -88,12 +88,54 @@ func TestContainsFindsRarePatterns(t *testing.T) {
 		}
 		check("after the quarantine", store.NumberSearch{Country: "DE", Contains: "98765"}, "+49303098765", "+49891298765", "+49892298765")
 
-		// The index equals what a rebuild makes of the numbers table.
+		// Importing numbers again (two of them already there) counts only
+		// the new one's runs.
+		err = st.Tx(ctx, func(q *store.Q) error {
+			_, err := q.InsertNumbers(ctx, []store.Number{ns[0], ns[len(ns)-1], {ID: "num_new", Number: "+49301198765",
+				Country: "DE", Area: "Berlin", Type: "local", SetupAmount: 100, MonthlyAmount: 200, Currency: "EUR", CreatedAt: t0}})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("after an import", store.NumberSearch{Country: "DE", Contains: "98765"}, "+49301198765", "+49303098765", "+49891298765", "+49892298765")
+
+		// The index and the counts, kept in step with each change, equal
+		// what a rebuild makes of the numbers table.
+		dump := func() string {
+			t.Helper()
+			var sb strings.Builder
+			for _, query := range []string{
+				`SELECT gram || ' ' || country || ' ' || number || ' ' || state || ' ' || area || ' ' || type FROM number_grams ORDER BY 1`,
+				`SELECT country || ' ' || gram || ' ' || CAST(numbers AS TEXT) FROM number_gram_counts ORDER BY 1`,
+			} {
+				rows, err := st.DB().QueryContext(ctx, query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var line string
+					if err := rows.Scan(&line); err != nil {
+						t.Fatal(err)
+					}
+					sb.WriteString(line + "\n")
+				}
+				rows.Close()
+			}
+			return sb.String()
+		}
+		kept := dump()
+		if !strings.Contains(kept, "DE 9876 7\n") || !strings.Contains(kept, "DE 3020 20000\n") {
+			t.Errorf("run counts: want 9876 in 7 numbers (sold ones too) and 3020 in 20,000")
+		}
 		err = st.Tx(ctx, func(q *store.Q) error { return q.RebuildNumberStock(ctx) })
 		if err != nil {
 			t.Fatal(err)
 		}
-		check("after a rebuild", store.NumberSearch{Country: "DE", Contains: "98765"}, "+49303098765", "+49891298765", "+49892298765")
+		if rebuilt := dump(); rebuilt != kept {
+			t.Errorf("the index kept in step (%d bytes) differs from a rebuild (%d bytes)", len(kept), len(rebuilt))
+		}
+		check("after a rebuild", store.NumberSearch{Country: "DE", Contains: "98765"}, "+49301198765", "+49303098765", "+49891298765", "+49892298765")
 	})
 }
 

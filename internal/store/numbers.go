@@ -83,26 +83,16 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 	stock := map[numberGroup]int64{}
 	byNumber := make(map[string]numberGroup, len(ns))
 	var sb strings.Builder
-	args := make([]any, 0, insertBatch*10)
+	args := make([]any, 0, insertBatch*11)
 	for start := 0; start < len(ns); start += insertBatch {
 		batch := ns[start:min(start+insertBatch, len(ns))]
 		sb.Reset()
 		args = args[:0]
 		sb.WriteString(`INSERT INTO numbers (id, number, country, state, area, type, setup_amount, monthly_amount,
 			currency, status, created_at) VALUES `)
-		for i, n := range batch {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			if q.dialect == SQLite {
-				// Plain ? (bound in order): SQLite looks each $N up in a
-				// list, which is quadratic in a statement of 10,000.
-				sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, 'available', ?)")
-			} else {
-				b := len(args)
-				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, 'available', $%d)", b+1, b+2, b+3, b+4, b+5, b+6, b+7, b+8, b+9, b+10)
-			}
-			args = append(args, n.ID, n.Number, n.Country, n.State, n.Area, n.Type, n.SetupAmount, n.MonthlyAmount, n.Currency, ts(n.CreatedAt))
+		for _, n := range batch {
+			args = q.appendRow(&sb, args, n.ID, n.Number, n.Country, n.State, n.Area, n.Type, n.SetupAmount, n.MonthlyAmount,
+				n.Currency, NumberAvailable, ts(n.CreatedAt))
 			byNumber[n.Number] = numberGroup{n.Country, n.State, n.Area, n.Type}
 		}
 		sb.WriteString(" ON CONFLICT (number) DO NOTHING RETURNING number")
@@ -130,7 +120,33 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 			return added, err
 		}
 	}
-	return added, q.addGrams(ctx, free)
+	if err := q.addGrams(ctx, free); err != nil {
+		return added, err
+	}
+	return added, q.countGrams(ctx, free)
+}
+
+// appendRow writes one row of a multi-row VALUES list to sb, its
+// placeholders numbered after args, and returns args with vals added. On
+// SQLite the placeholders are plain ? (bound in order): it looks each $N up
+// in a list, which is quadratic in a statement of thousands of them.
+func (q *Q) appendRow(sb *strings.Builder, args []any, vals ...any) []any {
+	if len(args) > 0 {
+		sb.WriteString(", ")
+	}
+	sb.WriteByte('(')
+	for i := range vals {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		if q.dialect == SQLite {
+			sb.WriteByte('?')
+		} else {
+			fmt.Fprintf(sb, "$%d", len(args)+i+1)
+		}
+	}
+	sb.WriteByte(')')
+	return append(args, vals...)
 }
 
 // numberGroup is one cell of the cascade: what number_stock counts.
@@ -290,7 +306,7 @@ func searchLimit(n int) int {
 // first matches in number order, wherever they are.
 func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
 	limit := searchLimit(s.Limit)
-	if len(s.Contains) >= gramLen {
+	if len(s.Contains) >= shortGram {
 		return q.containsSearch(ctx, s, limit)
 	}
 	args := []any{s.Country, limit} // $1, $2
