@@ -157,7 +157,9 @@ type Sandbox struct {
 }
 
 // NewSandbox returns a sandbox gateway.
-func NewSandbox() *Sandbox { return &Sandbox{charges: map[string]string{}, refunds: map[string]string{}} }
+func NewSandbox() *Sandbox {
+	return &Sandbox{charges: map[string]string{}, refunds: map[string]string{}}
+}
 
 // Name implements Gateway.
 func (*Sandbox) Name() string { return "sandbox" }
