@@ -70,6 +70,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	err = asContract(err)
 	var me *market.Error
 	if !errors.As(err, &me) {
 		if errors.Is(err, context.Canceled) {

@@ -164,6 +164,7 @@ func (f *form) HasErrors() bool { return f != nil && (f.Error != "" || len(f.Err
 // which maps the service's param names onto the form's), else at the top.
 // Internal errors are logged and shown as such, without detail.
 func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]string) {
+	err = asContract(err)
 	var me *market.Error
 	if !errors.As(err, &me) {
 		s.log.Error("portal", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
@@ -329,6 +330,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flash stri
 
 // pageError shows a failure that ends the page (not found, forbidden).
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	err = asContract(err)
 	switch market.ErrorCode(err) {
 	case market.CodeNotFound:
 		s.notFound(w, r)

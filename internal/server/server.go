@@ -77,6 +77,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	h = s.idempotency(h)
 	h = s.authenticate(h)
 	h = s.limitLogins(h)
+	h = s.plainText(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.observe(h)
 	return h

@@ -204,6 +204,14 @@ func isUnique(err error) bool {
 		strings.Contains(err.Error(), "constraint failed: UNIQUE")
 }
 
+// BadText reports whether err is PostgreSQL refusing text it cannot store:
+// a NUL character or invalid UTF-8 (SQLite stores both). The server
+// refuses such input before it reaches a store; this is the backstop.
+func BadText(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "22021" || pg.Code == "22P05")
+}
+
 // isCheck reports whether err is a CHECK-constraint violation.
 func isCheck(err error) bool {
 	if err == nil {
