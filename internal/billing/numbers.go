@@ -155,6 +155,7 @@ func quarantined(n store.Number, now time.Time) store.Number {
 // ImportRow names a row of an import that was not added.
 type ImportRow struct {
 	Number string
+	Line   int // the row's line in the imported file (inventory.Row.Line)
 }
 
 // ImportNumbers adds validated rows to the inventory, skipping numbers it
@@ -188,7 +189,7 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 		}
 		for _, r := range chunk {
 			if !fresh[r.Number] {
-				dup = append(dup, ImportRow{Number: r.Number})
+				dup = append(dup, ImportRow{Number: r.Number, Line: r.Line})
 			}
 			delete(fresh, r.Number) // a second row of the same number is a duplicate
 		}

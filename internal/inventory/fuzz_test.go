@@ -97,7 +97,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add("+61 2 9876 5432", "au", "Nsw", "Sydney", "TOLLFREE", int64(-1), int64(1), "aud")
 	f.Add("", "", "", "", "", int64(0), int64(0), "")
 	f.Fuzz(func(t *testing.T, number, country, state, area, typ string, setup, monthly int64, currency string) {
-		in := Row{number, country, state, area, typ, setup, monthly, currency}
+		in := Row{number, country, state, area, typ, setup, monthly, currency, 0}
 		got, err := Validate(in)
 		if err != nil {
 			if err.Field == "" || err.Message == "" {

@@ -36,6 +36,7 @@ type Row struct {
 	SetupAmount   int64  // minor units
 	MonthlyAmount int64  // minor units
 	Currency      string // ISO 4217 upper case
+	Line          int    // where the row stood in an imported file (see RowError), 0 elsewhere
 }
 
 // RowError reports a rejected row: Line is the 1-based line (CSV, header =

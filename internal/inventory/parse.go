@@ -30,6 +30,9 @@ const (
 // JSON one.
 var columns = [numColumns]string{"number", "country", "state", "area", "type", "setup_amount", "monthly_amount", "currency"}
 
+// Header is the header line of a CSV import.
+var Header = strings.Join(columns[:], ",")
+
 // ParseCSV reads an inventory in CSV with the header
 // number,country,state,area,type,setup_amount,monthly_amount,currency:
 // columns in any order, header names case-insensitive, extra columns
@@ -355,6 +358,7 @@ func (p *importer) add(line int, r Row, bad *RowError) {
 		p.seen = make(map[string]int)
 	}
 	p.seen[v.Number] = line
+	v.Line = line
 	p.rows = append(p.rows, v)
 }
 

@@ -24,6 +24,34 @@ func rejections(errs []RowError) []rejection {
 	return out
 }
 
+// noLines returns rows without where they stood (TestParseLines checks
+// that).
+func noLines(rows []Row) []Row {
+	out := slices.Clone(rows)
+	for i := range out {
+		out[i].Line = 0
+	}
+	return out
+}
+
+// TestParseLines: each row says where it stood — its line in a CSV file
+// (the header is line 1, blank lines count), its position in a
+// JSON list — so that a duplicate found in the inventory later can be
+// reported by line.
+func TestParseLines(t *testing.T) {
+	t.Parallel()
+	rows, _, err := ParseCSV(strings.NewReader(header + "\"+49 30 1234 5678\",DE,,Berlin,local,200,150,EUR\n" +
+		"bad,DE,,Berlin,local,200,150,EUR\n\n+41 44 668 18 00,CH,,Zürich,local,300,200,CHF\n"))
+	if err != nil || len(rows) != 2 || rows[0].Line != 2 || rows[1].Line != 5 {
+		t.Errorf("CSV rows %+v, %v: want lines 2 and 5", rows, err)
+	}
+	rows, _, err = ParseJSON(strings.NewReader(`[{"number":"x"},{"number":"+493012345678","country":"DE","area":"Berlin","type":"local",` +
+		`"setup_amount":200,"monthly_amount":150,"currency":"EUR"}]`))
+	if err != nil || len(rows) != 1 || rows[0].Line != 2 {
+		t.Errorf("JSON rows %+v, %v: want position 2", rows, err)
+	}
+}
+
 func checkRejected(t *testing.T, errs []RowError, want []rejection) {
 	t.Helper()
 	if got := rejections(errs); !slices.Equal(got, want) {
@@ -120,7 +148,7 @@ func TestParseCSV(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseCSV() error = %v, want nil", err)
 			}
-			if !slices.Equal(got, tt.want) {
+			if !slices.Equal(noLines(got), tt.want) {
 				t.Errorf("ParseCSV() rows\n got %+v\nwant %+v", got, tt.want)
 			}
 			checkRejected(t, rejected, tt.wantRejected)
@@ -256,7 +284,7 @@ func TestParseJSON(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseJSON() error = %v, want nil", err)
 			}
-			if !slices.Equal(got, tt.want) {
+			if !slices.Equal(noLines(got), tt.want) {
 				t.Errorf("ParseJSON() rows\n got %+v\nwant %+v", got, tt.want)
 			}
 			checkRejected(t, rejected, tt.wantRejected)

@@ -142,3 +142,51 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Errorf("statuses %v, want 10 x 401 then 3 x 429", codes)
 	}
 }
+
+// TestImportNumbersFormats: an import is read by its Content-Type, or
+// sniffed (a byte order mark and white space skipped) when it names
+// neither; an empty body is refused in words; numbers already in the
+// inventory are reported with their line; the OpenAPI document describes
+// both forms.
+func TestImportNumbersFormats(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPI(t, st)
+		row := `{"number":"+493099000001","country":"DE","area":"Berlin","type":"local","setup_amount":100,"monthly_amount":200,"currency":"EUR"}`
+		csv := "number,country,state,area,type,setup_amount,monthly_amount,currency\n+493099000002,DE,,Berlin,local,100,200,EUR\n"
+		for _, c := range []struct {
+			name, contentType, body string
+			status                  int
+			imported                int64
+		}{
+			{"Blank", "application/json", "   \n", 400, 0},
+			{"BlankUnnamed", "application/octet-stream", "   ", 400, 0},
+			{"JSONWithBOM", "application/json", "\ufeff[" + row + "]", 201, 1},
+			{"JSONObjectIsNoList", "application/json", row, 400, 0},
+			{"CSVByType", "text/csv; charset=utf-8", csv, 201, 1},
+			{"JSONSniffed", "application/octet-stream", "\ufeff \n[" + strings.Replace(row, "000001", "000003", 1) + "]", 201, 1},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r := a.do("POST", "/v1/admin/numbers", adminToken, c.body, "Content-Type", c.contentType)
+				if r.status != c.status || num(r.body["imported"]) != c.imported {
+					t.Errorf("%d %s, want %d with %d imported", r.status, r.raw, c.status, c.imported)
+				}
+				if r.status == 400 && (r.errCode() != "invalid_request" || strings.Contains(string(r.raw), "csv")) {
+					t.Errorf("%s: want invalid_request in words, not a CSV parser's complaint", r.raw)
+				}
+			})
+		}
+		// The same file again: both numbers are duplicates, each with its line.
+		r := a.do("POST", "/v1/admin/numbers", adminToken, csv+"+493099000004,DE,,Berlin,local,100,200,EUR\n", "Content-Type", "text/csv")
+		rej, _ := r.body["rejected"].([]any)
+		if r.status != 201 || num(r.body["imported"]) != 1 || len(rej) != 1 ||
+			num(rej[0].(map[string]any)["line"]) != 2 || rej[0].(map[string]any)["message"] != "already in the inventory" {
+			t.Errorf("re-import: %d %s, want one imported and line 2 already in the inventory", r.status, r.raw)
+		}
+		spec := a.do("GET", "/v1/openapi.json", "", nil)
+		body := spec.body["paths"].(map[string]any)["/v1/admin/numbers"].(map[string]any)["post"].(map[string]any)["requestBody"].(map[string]any)["content"].(map[string]any)
+		if body["text/csv"] == nil || body["application/json"] == nil {
+			t.Errorf("import request body in OpenAPI: %v, want text/csv and application/json", body)
+		}
+	})
+}

@@ -3,7 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
-	"strings"
+	"io"
+	"mime"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
@@ -443,19 +444,52 @@ type ImportRowError struct {
 	Message string `json:"message"`
 }
 
+// ImportNumber is one number of a JSON import (the CSV header's columns).
+type ImportNumber struct {
+	Number        string `json:"number" doc:"E.164, e.g. +493012345678."`
+	Country       string `json:"country" doc:"ISO 3166-1 alpha-2."`
+	State         string `json:"state,omitempty" doc:"Only where the country has states (US, CA, AU)."`
+	Area          string `json:"area" doc:"City or region."`
+	Type          string `json:"type" enum:"local,mobile,toll_free"`
+	SetupAmount   int64  `json:"setup_amount" doc:"Minor units."`
+	MonthlyAmount int64  `json:"monthly_amount" doc:"Minor units."`
+	Currency      string `json:"currency" doc:"ISO 4217."`
+}
+
 type importIn struct {
 	idemHeader
 	ContentType string `header:"Content-Type"`
 	RawBody     []byte `contentType:"text/csv"`
 }
 
+// importParser picks the parser of an import: by its Content-Type when
+// that names CSV or JSON, else by its first character after a byte order
+// mark and white space ('[' or '{' is JSON). Error: an empty body.
+func importParser(contentType string, body []byte) (func(io.Reader) ([]inventory.Row, []inventory.RowError, error), error) {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "text/csv":
+		return inventory.ParseCSV, nil
+	case mt == "application/json":
+		return inventory.ParseJSON, nil
+	}
+	head := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\ufeff")))
+	switch {
+	case len(head) == 0:
+		return nil, market.Invalid("body", "the body is empty: send a JSON list of numbers, or a CSV file with the header %s", inventory.Header)
+	case head[0] == '[' || head[0] == '{':
+		return inventory.ParseJSON, nil
+	}
+	return inventory.ParseCSV, nil
+}
+
 func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[ImportResult], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
-	parse := inventory.ParseJSON
-	if strings.Contains(in.ContentType, "csv") || (len(in.RawBody) > 0 && bytes.TrimSpace(in.RawBody)[0] != '[') {
-		parse = inventory.ParseCSV
+	parse, err := importParser(in.ContentType, in.RawBody)
+	if err != nil {
+		return nil, err
 	}
 	rows, bad, err := parse(bytes.NewReader(in.RawBody))
 	if err != nil {
@@ -471,7 +505,7 @@ func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[Imp
 	}
 	res.Imported = n
 	for _, d := range dup {
-		res.Rejected = append(res.Rejected, ImportRowError{Number: d.Number, Field: "number", Message: "already in the inventory"})
+		res.Rejected = append(res.Rejected, ImportRowError{Line: d.Line, Number: d.Number, Field: "number", Message: "already in the inventory"})
 	}
 	return reply(res), nil
 }

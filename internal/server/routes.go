@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -108,6 +109,12 @@ func (s *Server) documentFormats() {
 	}
 	add("/v1/transactions", "text/csv")
 	add("/v1/invoices/{id}", "application/pdf", "text/html")
+	// An import is a CSV file or a JSON list; huma knows of the CSV.
+	if item := oa.Paths["/v1/admin/numbers"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
+		item.Post.RequestBody.Content["application/json"] = &huma.MediaType{
+			Schema: oa.Components.Schemas.Schema(reflect.TypeFor[[]ImportNumber](), true, ""),
+		}
+	}
 }
 
 // op registers one huma operation.
