@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/id"
@@ -31,7 +32,8 @@ func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, 
 		// Inside an order's transaction on PostgreSQL the pick locks the
 		// number and skips those other orders hold, so that racing orders
 		// for "any number in the area" take different numbers.
-		found, err := pr.q.PickAvailableNumbers(ctx, store.NumberSearch{Country: it.Country, State: it.State, Area: it.Area, Limit: 1 + pr.numbersTaken()})
+		found, err := pr.q.PickAvailableNumbers(ctx, store.NumberSearch{Country: strings.ToUpper(it.Country), State: strings.ToUpper(it.State),
+			Area: it.Area, Currency: pr.cust.Currency, Limit: 1 + pr.numbersTaken()})
 		if err != nil {
 			return market.Line{}, err
 		}

@@ -149,7 +149,7 @@ func TestNumberRace(t *testing.T) {
 				}
 				holders[n.CustomerID] = num
 			}
-			areas, err := st.Read().NumberAreas(ctx, "DE", "")
+			areas, err := st.Read().NumberAreas(ctx, "DE", "", "")
 			if err != nil || len(areas) != 0 {
 				t.Errorf("areas with free numbers: %v, %v; want none", areas, err)
 			}
@@ -202,7 +202,7 @@ func TestImportNumbersSkipsDuplicates(t *testing.T) {
 		if err != nil || added != 2 || len(dup) != 1 || dup[0].Number != "+493020000000" {
 			t.Errorf("import = %d added, duplicates %v, %v; want 2, [+493020000000]", added, dup, err)
 		}
-		if areas, _ := st.Read().NumberAreas(ctx, "DE", ""); len(areas) != 1 || areas[0].Available != 3 {
+		if areas, _ := st.Read().NumberAreas(ctx, "DE", "", ""); len(areas) != 1 || areas[0].Available != 3 {
 			t.Errorf("areas = %+v, want Berlin with 3", areas)
 		}
 	})

@@ -175,7 +175,7 @@ func TestNumberRentalLifecycle(t *testing.T) {
 		if len(paidMonths) != 3 { // the order's first month, then two
 			t.Errorf("%d paid months recorded, want 3", len(paidMonths))
 		}
-		if cs, _ := st.Read().NumberCountries(ctx); len(cs) != 1 || cs[0].Available != 1 {
+		if cs, _ := st.Read().NumberCountries(ctx, ""); len(cs) != 1 || cs[0].Available != 1 {
 			t.Errorf("countries = %+v, want DE with 1 free", cs)
 		}
 		w.checkLedger(t, w.p)

@@ -136,16 +136,20 @@ type tariff struct {
 	local, mobile, tollFree price
 }
 
-// tariffs are the demo prices. The hryvnia is worth about 2.5 US cents, so
-// Ukrainian prices are in hundreds of hryvnias rather than single units.
+// tariffs are the demo prices, each country's in a currency the demo
+// catalog is sold in (CHF, EUR, GBP, USD): a number is sold in the
+// currency it is priced in, and an account has one of the catalog's, so a
+// number priced in another (CAD, AUD, UAH) could never be bought.
+// Canadian and Australian numbers are sold in US dollars, Ukrainian ones
+// in euros.
 var tariffs = map[string]tariff{
 	"US": {"USD", price{150, 100}, price{200, 150}, price{1000, 500}},
-	"CA": {"CAD", price{200, 150}, price{250, 200}, price{1200, 600}},
-	"AU": {"AUD", price{300, 250}, price{400, 300}, price{2000, 1000}},
+	"CA": {"USD", price{150, 120}, price{200, 150}, price{900, 450}},
+	"AU": {"USD", price{200, 170}, price{300, 200}, price{1400, 700}},
 	"DE": {"EUR", price{200, 150}, price{300, 250}, price{1500, 800}},
 	"CH": {"CHF", price{300, 200}, price{400, 300}, price{2000, 1000}},
 	"GB": {"GBP", price{200, 150}, price{300, 250}, price{1500, 800}},
-	"UA": {"UAH", price{10000, 8000}, price{15000, 10000}, price{60000, 30000}},
+	"UA": {"EUR", price{150, 100}, price{200, 150}, price{900, 500}},
 }
 
 // template returns the block's row without a number.

@@ -23,11 +23,24 @@ type FacetResponse struct {
 	Available int    `json:"available"`
 }
 
+// customerCurrency returns the currency of the logged-in customer's
+// account: the cascade offers the numbers priced in it, the ones the
+// customer can buy. Error: unauthenticated.
+func (s *Server) customerCurrency(ctx context.Context) (string, error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return "", err
+	}
+	c, err := s.svc.Customer(ctx, p.CustomerID)
+	return c.Currency, err
+}
+
 func (s *Server) listNumberCountries(ctx context.Context, _ *struct{}) (*out[List[CountryResponse]], error) {
-	if _, err := customer(ctx); err != nil {
+	cur, err := s.customerCurrency(ctx)
+	if err != nil {
 		return nil, err
 	}
-	fs, err := s.svc.Store().Read().NumberCountries(ctx)
+	fs, err := s.svc.Store().Read().NumberCountries(ctx, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -41,11 +54,12 @@ type ccPath struct {
 }
 
 func (s *Server) listNumberStates(ctx context.Context, in *ccPath) (*out[List[FacetResponse]], error) {
-	if _, err := customer(ctx); err != nil {
+	cur, err := s.customerCurrency(ctx)
+	if err != nil {
 		return nil, err
 	}
 	cc := strings.ToUpper(in.CC)
-	fs, err := s.svc.Store().Read().NumberStates(ctx, cc)
+	fs, err := s.svc.Store().Read().NumberStates(ctx, cc, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -60,10 +74,11 @@ type areasIn struct {
 }
 
 func (s *Server) listNumberAreas(ctx context.Context, in *areasIn) (*out[List[FacetResponse]], error) {
-	if _, err := customer(ctx); err != nil {
+	cur, err := s.customerCurrency(ctx)
+	if err != nil {
 		return nil, err
 	}
-	fs, err := s.svc.Store().Read().NumberAreas(ctx, strings.ToUpper(in.CC), strings.ToUpper(in.State))
+	fs, err := s.svc.Store().Read().NumberAreas(ctx, strings.ToUpper(in.CC), strings.ToUpper(in.State), cur)
 	if err != nil {
 		return nil, err
 	}
@@ -77,18 +92,27 @@ type availableIn struct {
 	Type     string `query:"type" enum:"local,mobile,toll_free,"`
 	Contains string `query:"contains" maxLength:"15" pattern:"^[0-9]*$" doc:"Digits the number contains."`
 	Limit    int    `query:"limit" minimum:"0" maximum:"100"`
+	After    string `query:"starting_after" maxLength:"16" doc:"The last number (E.164) of the previous page."`
 }
 
+// listAvailableNumbers lists free numbers priced in the account's
+// currency (those the customer can buy), in number order.
 func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*out[List[NumberResponse]], error) {
-	if _, err := customer(ctx); err != nil {
+	cur, err := s.customerCurrency(ctx)
+	if err != nil {
 		return nil, err
 	}
 	limit := in.Limit
 	if limit == 0 {
 		limit = 20
 	}
+	// A "+" not escaped in the query string arrives as a space.
+	after := strings.TrimSpace(in.After)
+	if after != "" && after[0] != '+' {
+		after = "+" + after
+	}
 	ns, err := s.svc.Store().Read().AvailableNumbers(ctx, store.NumberSearch{Country: strings.ToUpper(in.Country),
-		State: strings.ToUpper(in.State), Area: in.Area, Type: in.Type, Contains: in.Contains, Limit: limit + 1})
+		State: strings.ToUpper(in.State), Area: in.Area, Type: in.Type, Currency: cur, Contains: in.Contains, After: after, Limit: limit + 1})
 	if err != nil {
 		return nil, err
 	}

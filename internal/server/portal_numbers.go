@@ -114,7 +114,7 @@ func (s *Server) showNumbers(w http.ResponseWriter, r *http.Request, p billing.P
 		return
 	}
 	d := numbersData{Types: numberTypes}
-	if err := s.loadCascade(ctx, f, &d); err != nil {
+	if err := s.loadCascade(ctx, f, c.Currency, &d); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -134,10 +134,11 @@ func (s *Server) showNumbers(w http.ResponseWriter, r *http.Request, p billing.P
 	s.render(w, r, status, "numbers", view{Title: "SIP Number", Nav: "numbers", Customer: c, Form: f, Data: d})
 }
 
-// loadCascade fills the country, state and area choices of the cascade.
-func (s *Server) loadCascade(ctx context.Context, f *form, d *numbersData) error {
+// loadCascade fills the country, state and area choices of the cascade:
+// those with numbers priced in the account's currency, the ones it can buy.
+func (s *Server) loadCascade(ctx context.Context, f *form, currency string, d *numbersData) error {
 	rd := s.svc.Store().Read()
-	cs, err := rd.NumberCountries(ctx)
+	cs, err := rd.NumberCountries(ctx, currency)
 	if err != nil {
 		return err
 	}
@@ -160,12 +161,12 @@ func (s *Server) loadCascade(ctx context.Context, f *form, d *numbersData) error
 		return nil
 	}
 	if d.Country == nil {
-		f.Errors["country"] = "We have no numbers in this country. Choose one from the list."
+		f.Errors["country"] = "We have no numbers in this country for accounts in " + currency + ". Choose one from the list."
 		return nil
 	}
 	state := f.Get("state")
 	if d.Country.HasStates {
-		fs, err := rd.NumberStates(ctx, cc)
+		fs, err := rd.NumberStates(ctx, cc, currency)
 		if err != nil {
 			return err
 		}
@@ -183,7 +184,7 @@ func (s *Server) loadCascade(ctx context.Context, f *form, d *numbersData) error
 		f.Values.Del("state")
 		state = ""
 	}
-	fs, err := rd.NumberAreas(ctx, cc, state)
+	fs, err := rd.NumberAreas(ctx, cc, state, currency)
 	if err != nil {
 		return err
 	}
@@ -204,7 +205,7 @@ func (s *Server) loadCascade(ctx context.Context, f *form, d *numbersData) error
 // links, which come back here (with the same choices) from the checkout.
 func (s *Server) loadFree(ctx context.Context, f *form, c store.Customer, d *numbersData) error {
 	ns, err := s.svc.Store().Read().AvailableNumbers(ctx, store.NumberSearch{Country: f.Get("country"), State: f.Get("state"),
-		Area: d.Area, Type: f.Get("type"), Contains: f.Get("contains"), Limit: availableShown})
+		Area: d.Area, Type: f.Get("type"), Currency: c.Currency, Contains: f.Get("contains"), Limit: availableShown})
 	if err != nil {
 		return err
 	}

@@ -40,27 +40,37 @@ func TestPortalNumbersCascade(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, storetest.Open(t, "sqlite"))
 	demoNumbers(t, a)
-	b := newBrowser(t, a)
-	b.signup("cascade@acme.test", "CHF")
+	// A number is sold in its price's currency: each account sees the
+	// countries it can buy in (demo: CH in CHF, DE and UA in EUR, US, CA
+	// and AU in USD).
+	browsers := map[string]*browser{}
+	for _, cur := range []string{"CHF", "EUR", "USD"} {
+		browsers[cur] = newBrowser(t, a)
+		browsers[cur].signup("cascade-"+cur+"@acme.test", cur)
+	}
+	b := browsers["CHF"]
 
 	p := b.get("/marketplace/numbers")
-	p.has(t, "SIP Number", `id="country"`, "Germany", "United States", "Purchased numbers", `href="/sip"`,
+	p.has(t, "SIP Number", `id="country"`, "Switzerland", "Purchased numbers", `href="/sip"`,
 		"To check whether the number is connected, go to")
-	p.hasNot(t, `id="area"`, `data-testid="order-phone"`)
+	p.hasNot(t, `id="area"`, `data-testid="order-phone"`, "Germany", "United States")
+	browsers["USD"].get("/marketplace/numbers").has(t, "United States", "Canada", "Australia")
 
 	for _, tc := range []struct {
+		currency  string
 		country   string
 		hasStates bool
 		state     string // a state of the country, if any
 		area      string // an area of the state or country
 	}{
-		{"US", true, "NY", "New York"},
-		{"CA", true, "QC", "Montreal"},
-		{"AU", true, "VIC", "Melbourne"},
-		{"DE", false, "", "Berlin"},
-		{"CH", false, "", "Zürich"},
+		{"USD", "US", true, "NY", "New York"},
+		{"USD", "CA", true, "QC", "Montreal"},
+		{"USD", "AU", true, "VIC", "Melbourne"},
+		{"EUR", "DE", false, "", "Berlin"},
+		{"CHF", "CH", false, "", "Zürich"},
 	} {
 		t.Run(tc.country, func(t *testing.T) {
+			b := browsers[tc.currency]
 			p := b.get("/marketplace/numbers?country=" + tc.country)
 			if got := strings.Contains(p.body, `id="state"`); got != tc.hasStates {
 				t.Errorf("%s: State shown %v, want %v", tc.country, got, tc.hasStates)
@@ -78,17 +88,19 @@ func TestPortalNumbersCascade(t *testing.T) {
 	}
 
 	t.Run("StaleStateDropped", func(t *testing.T) {
-		p := b.get("/marketplace/numbers?" + url.Values{"country": {"DE"}, "state": {"NY"}, "area": {"New York"}}.Encode())
+		p := browsers["EUR"].get("/marketplace/numbers?" + url.Values{"country": {"DE"}, "state": {"NY"}, "area": {"New York"}}.Encode())
 		if p.status != 200 {
 			t.Errorf("status %d", p.status)
 		}
 		p.hasNot(t, `id="state"`, `data-testid="free-numbers"`)
 		p.has(t, `id="area"`, ">Berlin (")
 	})
-	t.Run("CurrencyMismatch", func(t *testing.T) {
+	t.Run("OtherCurrency", func(t *testing.T) {
+		// Germany's numbers are in euros: a CHF account is told so at the
+		// Country step, not after choosing an area.
 		p := b.get("/marketplace/numbers?" + url.Values{"country": {"DE"}, "area": {"Berlin"}}.Encode())
-		p.has(t, `data-testid="currency-mismatch"`, "EUR")
-		p.hasNot(t, `data-testid="order-phone"`)
+		p.has(t, `id="country-error"`, "CHF")
+		p.hasNot(t, `data-testid="order-phone"`, `data-testid="available"`)
 	})
 	t.Run("TypeAndContains", func(t *testing.T) {
 		p := b.get("/marketplace/numbers?" + url.Values{"country": {"CH"}, "area": {"Mobile"}, "type": {"mobile"}, "contains": {"79"}}.Encode())

@@ -215,9 +215,22 @@ func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Nu
 			where += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
 		}
 	}
+	if s.After != "" {
+		args = append(args, s.After)
+		where += fmt.Sprintf(" AND number > $%d", len(args))
+	}
+	// The currency is not in the index: it is checked on the numbers read.
+	// A country's numbers are priced in one currency as a rule, so this
+	// keeps all or none of them; in a scope priced in several currencies a
+	// page may come out shorter than its limit.
+	outer := ""
+	if s.Currency != "" {
+		args = append(args, s.Currency)
+		outer = fmt.Sprintf(" AND currency = $%d", len(args))
+	}
 	// The index alone answers which numbers: it holds available numbers
 	// only, with their scope. The numbers' rows are read for those found.
 	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT number FROM number_grams
 		WHERE gram = $1 AND country = $2`+where+`
-		ORDER BY number LIMIT $3) AND status = 'available' ORDER BY number`, args...)
+		ORDER BY number LIMIT $3) AND status = 'available'`+outer+` ORDER BY number`, args...)
 }

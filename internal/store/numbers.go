@@ -93,7 +93,7 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 		for _, n := range batch {
 			args = q.appendRow(&sb, args, n.ID, n.Number, n.Country, n.State, n.Area, n.Type, n.SetupAmount, n.MonthlyAmount,
 				n.Currency, NumberAvailable, ts(n.CreatedAt))
-			byNumber[n.Number] = numberGroup{n.Country, n.State, n.Area, n.Type}
+			byNumber[n.Number] = numberGroup{n.Country, n.State, n.Area, n.Type, n.Currency}
 		}
 		sb.WriteString(" ON CONFLICT (number) DO NOTHING RETURNING number")
 		rows, err := q.ex.QueryContext(ctx, sb.String(), args...)
@@ -149,9 +149,11 @@ func (q *Q) appendRow(sb *strings.Builder, args []any, vals ...any) []any {
 	return append(args, vals...)
 }
 
-// numberGroup is one cell of the cascade: what number_stock counts.
+// numberGroup is one cell of the cascade: what number_stock counts. A
+// number is sold in the currency it is priced in, so the currency is part
+// of the cell: a customer's cascade shows what it can buy.
 type numberGroup struct {
-	Country, State, Area, Type string
+	Country, State, Area, Type, Currency string
 }
 
 // moveStock adds delta to a group's count of available numbers, creating
@@ -164,8 +166,8 @@ func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
 	if delta < 0 {
 		// An upsert would check the negative row it proposes against
 		// available >= 0 before it found the conflict.
-		res, err := q.ex.ExecContext(ctx, `UPDATE number_stock SET available = available + $5
-			WHERE country = $1 AND state = $2 AND area = $3 AND type = $4`, g.Country, g.State, g.Area, g.Type, delta)
+		res, err := q.ex.ExecContext(ctx, `UPDATE number_stock SET available = available + $6
+			WHERE country = $1 AND state = $2 AND area = $3 AND type = $4 AND currency = $5`, g.Country, g.State, g.Area, g.Type, g.Currency, delta)
 		if err != nil {
 			return err
 		}
@@ -174,9 +176,9 @@ func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
 		}
 		return nil
 	}
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, available) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (country, state, area, type) DO UPDATE SET available = number_stock.available + excluded.available`,
-		g.Country, g.State, g.Area, g.Type, delta)
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, currency, available) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (country, state, area, type, currency) DO UPDATE SET available = number_stock.available + excluded.available`,
+		g.Country, g.State, g.Area, g.Type, g.Currency, delta)
 	return err
 }
 
@@ -187,9 +189,9 @@ func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_stock`); err != nil {
 		return err
 	}
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, available)
-		SELECT country, state, area, type, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
-		FROM numbers GROUP BY country, state, area, type`)
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_stock (country, state, area, type, currency, available)
+		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
+		FROM numbers GROUP BY country, state, area, type, currency`)
 	if err != nil {
 		return err
 	}
@@ -231,14 +233,17 @@ func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]Number, e
 }
 
 // NumberSearch is a search of available numbers. Country is required;
-// State, Area and Type narrow it when set; Contains keeps numbers whose
-// E.164 form contains those characters.
+// State, Area, Type and Currency narrow it when set; Contains keeps numbers
+// whose E.164 form contains those digits; After starts after that number
+// (the last of the previous page).
 type NumberSearch struct {
 	Country  string
 	State    string
 	Area     string
 	Type     string
+	Currency string
 	Contains string
+	After    string
 	Limit    int
 }
 
@@ -249,15 +254,15 @@ const maxSearchLimit = 200
 // number_stock (groups whose numbers are all taken included: reading them
 // costs one index probe).
 func (q *Q) searchGroups(ctx context.Context, s NumberSearch) ([]numberGroup, error) {
-	query := `SELECT country, state, area, type FROM number_stock WHERE country = $1`
+	query := `SELECT country, state, area, type, currency FROM number_stock WHERE country = $1`
 	args := []any{s.Country}
-	for _, f := range []struct{ col, v string }{{"state", s.State}, {"area", s.Area}, {"type", s.Type}} {
+	for _, f := range []struct{ col, v string }{{"state", s.State}, {"area", s.Area}, {"type", s.Type}, {"currency", s.Currency}} {
 		if f.v != "" {
 			args = append(args, f.v)
 			query += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
 		}
 	}
-	rows, err := q.ex.QueryContext(ctx, query+" ORDER BY state, area, type", args...)
+	rows, err := q.ex.QueryContext(ctx, query+" ORDER BY state, area, type, currency", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +270,7 @@ func (q *Q) searchGroups(ctx context.Context, s NumberSearch) ([]numberGroup, er
 	var out []numberGroup
 	for rows.Next() {
 		var g numberGroup
-		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type); err != nil {
+		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type, &g.Currency); err != nil {
 			return nil, err
 		}
 		out = append(out, g)
@@ -310,10 +315,14 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 		return q.containsSearch(ctx, s, limit)
 	}
 	args := []any{s.Country, limit} // $1, $2
-	contains := ""
+	contains := "" // what every range adds to its group's filters
 	if s.Contains != "" {
-		args = append(args, s.Contains) // $3
-		contains = " AND " + q.containsExpr(3)
+		args = append(args, s.Contains)
+		contains = " AND " + q.containsExpr(len(args))
+	}
+	if s.After != "" {
+		args = append(args, s.After)
+		contains += fmt.Sprintf(" AND number > $%d", len(args))
 	}
 	var sb strings.Builder
 	sb.WriteString(`SELECT ` + numberCols + ` FROM numbers WHERE number IN (SELECT number FROM (`)
@@ -321,7 +330,7 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 		// One range: the planner's choice among the partial indexes is
 		// plain, as each of them alone orders this range by number.
 		rng := `SELECT number FROM numbers WHERE status = 'available' AND country = $1`
-		for _, f := range []struct{ col, v string }{{"state", s.State}, {"type", s.Type}} {
+		for _, f := range []struct{ col, v string }{{"state", s.State}, {"type", s.Type}, {"currency", s.Currency}} {
 			if f.v != "" {
 				args = append(args, f.v)
 				rng += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
@@ -337,10 +346,10 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 			if i > 0 {
 				sb.WriteString(" UNION ALL ")
 			}
-			args = append(args, g.State, g.Area, g.Type)
+			args = append(args, g.State, g.Area, g.Type, g.Currency)
 			n := len(args)
 			fmt.Fprintf(&sb, `SELECT number FROM (SELECT number FROM numbers WHERE status = 'available' AND country = $1 AND state = $%d
-				AND area = $%d AND type = $%d%s ORDER BY number LIMIT $2) AS g%d`, n-2, n-1, n, contains, i)
+				AND area = $%d AND type = $%d AND currency = $%d%s ORDER BY number LIMIT $2) AS g%d`, n-3, n-2, n-1, n, contains, i)
 		}
 	}
 	sb.WriteString(`) AS u ORDER BY number LIMIT $2) ORDER BY number`)
@@ -365,8 +374,8 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 	var out []Number
 	for _, g := range groups {
 		query := `SELECT ` + numberCols + ` FROM numbers WHERE status = 'available' AND country = $1 AND state = $2
-			AND area = $3 AND type = $4`
-		args := []any{g.Country, g.State, g.Area, g.Type, limit}
+			AND area = $3 AND type = $4 AND currency = $6`
+		args := []any{g.Country, g.State, g.Area, g.Type, limit, g.Currency}
 		if s.Contains != "" {
 			args = append(args, s.Contains)
 			query += " AND " + q.containsExpr(len(args))
@@ -389,8 +398,8 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	var num string
 	err := q.ex.QueryRowContext(ctx, `UPDATE numbers SET status = 'active', customer_id = $2, sip_account_id = $3,
 		purchased_at = $4, renews_at = $5, grace_until = NULL, quarantine_until = NULL
-		WHERE id = $1 AND status = 'available' RETURNING country, state, area, type, number`,
-		id, customerID, nullStr(sipAccountID), ts(now), ts(renews)).Scan(&g.Country, &g.State, &g.Area, &g.Type, &num)
+		WHERE id = $1 AND status = 'available' RETURNING country, state, area, type, currency, number`,
+		id, customerID, nullStr(sipAccountID), ts(now), ts(renews)).Scan(&g.Country, &g.State, &g.Area, &g.Type, &g.Currency, &num)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "this number has just been taken; pick another"}
 	}
@@ -416,8 +425,8 @@ func (q *Q) SetNumberSIPAccount(ctx context.Context, customerID, id, sipAccountI
 func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	var old, num string
 	var g numberGroup
-	err := q.ex.QueryRowContext(ctx, `SELECT status, country, state, area, type, number FROM numbers WHERE id = $1`+q.forUpdate(), n.ID).
-		Scan(&old, &g.Country, &g.State, &g.Area, &g.Type, &num)
+	err := q.ex.QueryRowContext(ctx, `SELECT status, country, state, area, type, currency, number FROM numbers WHERE id = $1`+q.forUpdate(), n.ID).
+		Scan(&old, &g.Country, &g.State, &g.Area, &g.Type, &g.Currency, &num)
 	if err != nil {
 		return notFound(err, "number")
 	}
@@ -614,29 +623,43 @@ func (q *Q) facets(ctx context.Context, query string, args ...any) ([]Facet, err
 	return out, rows.Err()
 }
 
-// NumberCountries lists countries of the inventory with free numbers
-// counted (countries whose numbers are all taken are listed with 0). It
-// reads number_stock, not the inventory.
-func (q *Q) NumberCountries(ctx context.Context) ([]Facet, error) {
-	return q.facets(ctx, `SELECT country, CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country ORDER BY country`)
+// stockWhere is the filter of number_stock by the columns given (those
+// not "" of country, state and currency), and its arguments.
+func stockWhere(country, state, currency string) (string, []any) {
+	where, args := "TRUE", []any{}
+	for _, f := range []struct{ col, v string }{{"country", country}, {"state", state}, {"currency", currency}} {
+		if f.v != "" {
+			args = append(args, f.v)
+			where += fmt.Sprintf(" AND %s = $%d", f.col, len(args))
+		}
+	}
+	return where, args
 }
 
-// NumberStates lists the states of a country that have free numbers, with
-// how many.
-func (q *Q) NumberStates(ctx context.Context, country string) ([]Facet, error) {
-	return q.facets(ctx, `SELECT state, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE country = $1 AND state <> ''
-		GROUP BY state HAVING SUM(available) > 0 ORDER BY state`, country)
+// NumberCountries lists countries of the inventory with free numbers
+// counted (countries whose numbers are all taken are listed with 0), of
+// numbers priced in currency ("" = any). It reads number_stock, not the
+// inventory.
+func (q *Q) NumberCountries(ctx context.Context, currency string) ([]Facet, error) {
+	where, args := stockWhere("", "", currency)
+	return q.facets(ctx, `SELECT country, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE `+where+`
+		GROUP BY country ORDER BY country`, args...)
+}
+
+// NumberStates lists the states of a country that have free numbers priced
+// in currency ("" = any), with how many.
+func (q *Q) NumberStates(ctx context.Context, country, currency string) ([]Facet, error) {
+	where, args := stockWhere(country, "", currency)
+	return q.facets(ctx, `SELECT state, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE `+where+` AND state <> ''
+		GROUP BY state HAVING SUM(available) > 0 ORDER BY state`, args...)
 }
 
 // NumberAreas lists the areas of a country (and state, if not "") that have
-// free numbers, with how many.
-func (q *Q) NumberAreas(ctx context.Context, country, state string) ([]Facet, error) {
-	if state == "" {
-		return q.facets(ctx, `SELECT area, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE country = $1
-			GROUP BY area HAVING SUM(available) > 0 ORDER BY area`, country)
-	}
-	return q.facets(ctx, `SELECT area, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE country = $1 AND state = $2
-		GROUP BY area HAVING SUM(available) > 0 ORDER BY area`, country, state)
+// free numbers priced in currency ("" = any), with how many.
+func (q *Q) NumberAreas(ctx context.Context, country, state, currency string) ([]Facet, error) {
+	where, args := stockWhere(country, state, currency)
+	return q.facets(ctx, `SELECT area, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE `+where+`
+		GROUP BY area HAVING SUM(available) > 0 ORDER BY area`, args...)
 }
 
 // AdminNumbers lists the inventory by status ("" = all), in number order.

@@ -145,16 +145,16 @@ func searchShapes(rows []inventory.Row) []searchShape {
 		}
 	}
 	return []searchShape{
-		{"countries", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) { return q.NumberCountries(ctx) })},
+		{"countries", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) { return q.NumberCountries(ctx, "") })},
 		{"states", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
-			return q.NumberStates(ctx, pick(r, stated).country)
+			return q.NumberStates(ctx, pick(r, stated).country, "")
 		})},
 		{"areas/country", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
-			return q.NumberAreas(ctx, pick(r, areas).country, "")
+			return q.NumberAreas(ctx, pick(r, areas).country, "", "")
 		})},
 		{"areas/state", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
 			a := pick(r, stated)
-			return q.NumberAreas(ctx, a.country, a.state)
+			return q.NumberAreas(ctx, a.country, a.state, "")
 		})},
 		{"available/country", avail(func(r *rand.Rand) store.NumberSearch {
 			return store.NumberSearch{Country: pick(r, areas).country}
@@ -401,10 +401,10 @@ func checkFacets(t *testing.T, st *store.Store, rows []inventory.Row, free map[s
 		f    func() ([]store.Facet, error)
 		want map[string]int
 	}{
-		{"countries", func() ([]store.Facet, error) { return q.NumberCountries(ctx) }, countries},
-		{"US states", func() ([]store.Facet, error) { return q.NumberStates(ctx, "US") }, states},
-		{"US areas", func() ([]store.Facet, error) { return q.NumberAreas(ctx, "US", "") }, areasUS},
-		{"NY areas", func() ([]store.Facet, error) { return q.NumberAreas(ctx, "US", "NY") }, areasNY},
+		{"countries", func() ([]store.Facet, error) { return q.NumberCountries(ctx, "") }, countries},
+		{"US states", func() ([]store.Facet, error) { return q.NumberStates(ctx, "US", "") }, states},
+		{"US areas", func() ([]store.Facet, error) { return q.NumberAreas(ctx, "US", "", "") }, areasUS},
+		{"NY areas", func() ([]store.Facet, error) { return q.NumberAreas(ctx, "US", "NY", "") }, areasNY},
 	} {
 		fs, err := c.f()
 		if err != nil {
