@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -24,7 +25,14 @@ func parseE164(s string) (number, problem string) {
 	if s == "" {
 		return "", "required"
 	}
-	s = strings.ReplaceAll(s, "(0)", "")
+	if i := strings.Index(s, "(0)"); i >= 0 {
+		// A trunk prefix written after the calling code ("+49 (0)30 …"):
+		// anywhere else the parentheses would hide a digit of the number.
+		if !trunkAfterCallingCode(s[:i]) {
+			return "", `may have "(0)" only right after the country calling code (+49 (0)30 …)`
+		}
+		s = s[:i] + s[i+3:]
+	}
 	var buf [20]byte
 	digits, plus := buf[:0], false
 	for _, r := range s {
@@ -103,6 +111,32 @@ func StateName(country, state string) string {
 	return state
 }
 
+// trunkAfterCallingCode reports whether what stands before a "(0)" is a
+// calling code alone: "+" or "00" and one to three digits, separators
+// aside.
+func trunkAfterCallingCode(before string) bool {
+	var digits []rune
+	plus := false
+	for _, r := range before {
+		switch {
+		case r == '+' && !plus && len(digits) == 0:
+			plus = true
+		case r >= '0' && r <= '9':
+			digits = append(digits, r)
+		case isSeparator(r):
+		default:
+			return false
+		}
+	}
+	if !plus {
+		if len(digits) < 2 || digits[0] != '0' || digits[1] != '0' {
+			return false
+		}
+		digits = digits[2:]
+	}
+	return len(digits) >= 1 && len(digits) <= 3
+}
+
 // numberRule is a check on the national part of a country's numbers.
 type numberRule int
 
@@ -112,11 +146,16 @@ const (
 	ruleNoTrunk0            // the trunk prefix 0 is dropped after the calling code
 )
 
-// country is a country whose numbers can be in the inventory.
+// country is a country whose numbers can be in the inventory: its
+// calling code, a rule on the national part, and how many digits the
+// national (significant) number has, at least and at most, service
+// numbers included (ITU-T E.164 national numbering plans: Australia's
+// 1800 numbers have 10 digits, its others 9; Switzerland's 0800 up to 12).
 type country struct {
-	name    string
-	calling string
-	rule    numberRule
+	name     string
+	calling  string
+	rule     numberRule
+	min, max int
 }
 
 // checkNumber reports what is wrong with an E.164 number for the country, or
@@ -127,6 +166,12 @@ func (c country) checkNumber(num string) string {
 		return "is not a number of " + c.name + " (" + cc + ")"
 	}
 	nsn := num[len(cc):]
+	switch {
+	case c.min == c.max && len(nsn) != c.min:
+		return fmt.Sprintf("must have %d digits after %s, not %d", c.min, cc, len(nsn))
+	case len(nsn) < c.min || len(nsn) > c.max:
+		return fmt.Sprintf("must have %d to %d digits after %s, not %d", c.min, c.max, cc, len(nsn))
+	}
 	switch c.rule {
 	case ruleNANP:
 		if len(nsn) != 10 || nsn[0] < '2' || nsn[3] < '2' {
@@ -144,29 +189,29 @@ func (c country) checkNumber(num string) string {
 // trunk-prefix rule is set only where no national number starts with 0
 // (it does in Italy, for one).
 var countries = map[string]country{
-	"AT": {"Austria", "43", ruleNoTrunk0},
-	"AU": {"Australia", "61", ruleNoTrunk0},
-	"BE": {"Belgium", "32", ruleNoTrunk0},
-	"CA": {"Canada", "1", ruleNANP},
-	"CH": {"Switzerland", "41", ruleNoTrunk0},
-	"CZ": {"Czechia", "420", ruleNone},
-	"DE": {"Germany", "49", ruleNoTrunk0},
-	"DK": {"Denmark", "45", ruleNone},
-	"ES": {"Spain", "34", ruleNone},
-	"FI": {"Finland", "358", ruleNoTrunk0},
-	"FR": {"France", "33", ruleNoTrunk0},
-	"GB": {"United Kingdom", "44", ruleNoTrunk0},
-	"IE": {"Ireland", "353", ruleNoTrunk0},
-	"IT": {"Italy", "39", ruleNone},
-	"LU": {"Luxembourg", "352", ruleNone},
-	"NL": {"Netherlands", "31", ruleNoTrunk0},
-	"NO": {"Norway", "47", ruleNone},
-	"NZ": {"New Zealand", "64", ruleNoTrunk0},
-	"PL": {"Poland", "48", ruleNone},
-	"PT": {"Portugal", "351", ruleNone},
-	"SE": {"Sweden", "46", ruleNoTrunk0},
-	"UA": {"Ukraine", "380", ruleNoTrunk0},
-	"US": {"United States", "1", ruleNANP},
+	"AT": {"Austria", "43", ruleNoTrunk0, 4, 13},
+	"AU": {"Australia", "61", ruleNoTrunk0, 9, 10},
+	"BE": {"Belgium", "32", ruleNoTrunk0, 8, 9},
+	"CA": {"Canada", "1", ruleNANP, 10, 10},
+	"CH": {"Switzerland", "41", ruleNoTrunk0, 9, 12},
+	"CZ": {"Czechia", "420", ruleNone, 9, 9},
+	"DE": {"Germany", "49", ruleNoTrunk0, 6, 13},
+	"DK": {"Denmark", "45", ruleNone, 8, 8},
+	"ES": {"Spain", "34", ruleNone, 9, 9},
+	"FI": {"Finland", "358", ruleNoTrunk0, 5, 12},
+	"FR": {"France", "33", ruleNoTrunk0, 9, 9},
+	"GB": {"United Kingdom", "44", ruleNoTrunk0, 7, 10},
+	"IE": {"Ireland", "353", ruleNoTrunk0, 7, 11},
+	"IT": {"Italy", "39", ruleNone, 6, 11},
+	"LU": {"Luxembourg", "352", ruleNone, 4, 11},
+	"NL": {"Netherlands", "31", ruleNoTrunk0, 9, 9},
+	"NO": {"Norway", "47", ruleNone, 8, 8},
+	"NZ": {"New Zealand", "64", ruleNoTrunk0, 8, 10},
+	"PL": {"Poland", "48", ruleNone, 9, 9},
+	"PT": {"Portugal", "351", ruleNone, 9, 9},
+	"SE": {"Sweden", "46", ruleNoTrunk0, 7, 13},
+	"UA": {"Ukraine", "380", ruleNoTrunk0, 9, 9},
+	"US": {"United States", "1", ruleNANP, 10, 10},
 }
 
 // states lists, for the countries whose numbers are filed by state, the

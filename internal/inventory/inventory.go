@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/dialtone/dialtone/internal/money"
 )
 
 // Number types, the values of Row.Type.
@@ -189,8 +191,8 @@ func checkCurrency(c string) string {
 	if c == "" {
 		return "required"
 	}
-	if len(c) != 3 || strings.IndexFunc(c, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
-		return "must be an ISO 4217 code of three letters (EUR)"
+	if len(c) != 3 || strings.IndexFunc(c, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 || !money.ValidCurrency(c) {
+		return "must be an ISO 4217 currency code (EUR)"
 	}
 	return ""
 }
