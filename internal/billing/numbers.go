@@ -109,7 +109,8 @@ func (s *Service) claimNumber(ctx context.Context, q *store.Q, pr *pricing, l *m
 const NumberQuarantine = 90 * 24 * time.Hour
 
 // AssignNumber routes a held number to one of the customer's SIP accounts.
-// Errors: not_found (the number), invalid_request (the SIP account).
+// Errors: not_found (the number, or a SIP account that is not the
+// customer's: another customer's is as unknown as one that never was).
 func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID string) (store.Number, error) {
 	if err := p.mayManage(); err != nil {
 		return store.Number{}, err
@@ -119,8 +120,10 @@ func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID
 			return err
 		}
 		if sipID != "" {
-			if _, err := q.SIPAccount(ctx, p.CustomerID, sipID); err != nil {
-				return market.Invalid("sip_account", "there is no SIP account %q", sipID)
+			if _, err := q.SIPAccount(ctx, p.CustomerID, sipID); market.IsCode(err, market.CodeNotFound) {
+				return &market.Error{Code: market.CodeNotFound, Param: "sip_account", Message: "There is no such SIP account in your account."}
+			} else if err != nil {
+				return err
 			}
 		}
 		return q.SetNumberSIPAccount(ctx, p.CustomerID, numberID, sipID)

@@ -524,5 +524,5 @@ func (s *Server) adminListNumbers(ctx context.Context, in *adminNumbersIn) (*out
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
+	return reply(listOf(ns, in.Limit, adminNumberResponse)), nil
 }

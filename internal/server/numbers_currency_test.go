@@ -84,7 +84,43 @@ func TestNumbersInTheAccountsCurrency(t *testing.T) {
 		// 2.00 setup + 1.70 first month, plus 8.1 % Swiss VAT (the test
 		// address is in Zürich): 3.70 + 0.30 = 4.00.
 		if r.status != 201 || r.body["currency"] != "USD" || num(r.body["subtotal"]) != 370 || num(r.body["total"]) != 400 {
-			t.Errorf("USD account orders a Sydney number: %d %s, want 201 for $4.00", r.status, r.raw)
+			t.Fatalf("USD account orders a Sydney number: %d %s, want 201 for $4.00", r.status, r.raw)
+		}
+
+		// The number held: sip_account always there (null when none);
+		// another customer's SIP account is as unknown as a made-up one.
+		held := a.do("GET", "/v1/numbers", usd, nil).body["data"].([]any)[0].(map[string]any)
+		if _, ok := held["sip_account"]; !ok {
+			t.Errorf("held number %v: want a sip_account field", held)
+		}
+		numID := held["id"].(string)
+		eurSIP := a.do("GET", "/v1/sip_accounts", eur, nil).body["data"].([]any)[0].(map[string]any)["id"].(string)
+		for _, sip := range []string{eurSIP, "sip_nonexistent"} {
+			if r := a.do("PATCH", "/v1/numbers/"+numID, usd, map[string]any{"sip_account": sip}); r.status != 404 || r.errCode() != "not_found" {
+				t.Errorf("assign %s: %d %s, want 404 not_found", sip, r.status, r.raw)
+			}
+		}
+		if r := a.do("PATCH", "/v1/numbers/"+numID, usd, map[string]any{"sip_account": ""}); r.status != 200 || r.body["sip_account"] != nil {
+			t.Errorf("unassign: %d %s, want sip_account null", r.status, r.raw)
+		}
+		// The operator sees who holds it, then when a released one is for sale again.
+		admin := func() map[string]any {
+			for _, n := range a.do("GET", "/v1/admin/numbers?limit=1000&status="+held["status"].(string), adminToken, nil).body["data"].([]any) {
+				if m := n.(map[string]any); m["id"] == numID {
+					return m
+				}
+			}
+			return nil
+		}
+		if m := admin(); m == nil || m["customer"] == nil || m["customer"] == "" {
+			t.Errorf("operator's view of a held number: %v, want its customer", m)
+		}
+		if r := a.do("DELETE", "/v1/numbers/"+numID, usd, nil); r.status >= 300 {
+			t.Fatalf("release: %d %s", r.status, r.raw)
+		}
+		held["status"] = "quarantine"
+		if m := admin(); m == nil || m["quarantine_until"] == nil {
+			t.Errorf("operator's view of a released number: %v, want quarantine_until", m)
 		}
 	})
 }

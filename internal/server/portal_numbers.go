@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -283,8 +284,9 @@ func (s *Server) assignNumberPost(w http.ResponseWriter, r *http.Request, p bill
 	numID := r.PathValue("id")
 	n, err := s.svc.AssignNumber(ctx, p, numID, r.PostForm.Get("sip_account"))
 	if err != nil {
-		if market.ErrorCode(err) == market.CodeNotFound {
-			s.pageError(w, r, err)
+		var me *market.Error
+		if errors.As(err, &me) && me.Code == market.CodeNotFound && me.Param != "sip_account" {
+			s.pageError(w, r, err) // the number is not the customer's
 			return
 		}
 		f := newForm(numbersQuery(r.PostForm))

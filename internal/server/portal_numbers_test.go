@@ -234,10 +234,10 @@ func TestPortalOrderNumber(t *testing.T) {
 			}
 		}
 		p := b.post("/marketplace/numbers/"+numID+"/assign", url.Values{"sip_account": {"sip_nosuch"}})
-		if p.status != 400 {
-			t.Errorf("unknown SIP account: %d, want 400", p.status)
+		if p.status != 404 {
+			t.Errorf("unknown SIP account: %d, want 404 (the API's status)", p.status)
 		}
-		p.has(t, `id="sip_`+numID+`-error"`, "There is no SIP account")
+		p.has(t, `id="sip_`+numID+`-error"`, "There is no such SIP account")
 	})
 
 	t.Run("ErrOtherCustomer", func(t *testing.T) {

@@ -351,18 +351,32 @@ type NumberResponse struct {
 	MonthlyAmount int64      `json:"monthly_amount"`
 	Currency      string     `json:"currency"`
 	Status        string     `json:"status,omitempty"`
-	SIPAccount    string     `json:"sip_account,omitempty"`
+	SIPAccount    *string    `json:"sip_account" nullable:"true" doc:"The SIP account the number rings on; null when none (and for a number not held)."`
 	PurchasedAt   *time.Time `json:"purchased_at,omitempty"`
 	RenewsAt      *time.Time `json:"renews_at,omitempty"`
 	GraceUntil    *time.Time `json:"grace_until,omitempty"`
+	// The operator's view (GET /v1/admin/numbers) only.
+	Customer        string     `json:"customer,omitempty" doc:"Operator only: the customer holding the number."`
+	QuarantineUntil *time.Time `json:"quarantine_until,omitempty" doc:"Operator only: when a released number is for sale again."`
 }
 
 func numberResponse(n store.Number, held bool) NumberResponse {
 	r := NumberResponse{ID: n.ID, Number: n.Number, Country: n.Country, State: n.State, Area: n.Area, Type: n.Type,
 		SetupAmount: n.SetupAmount, MonthlyAmount: n.MonthlyAmount, Currency: n.Currency}
 	if held {
-		r.Status, r.SIPAccount, r.PurchasedAt, r.RenewsAt, r.GraceUntil = n.Status, n.SIPAccountID, n.PurchasedAt, n.RenewsAt, n.GraceUntil
+		r.Status, r.PurchasedAt, r.RenewsAt, r.GraceUntil = n.Status, n.PurchasedAt, n.RenewsAt, n.GraceUntil
+		if n.SIPAccountID != "" {
+			r.SIPAccount = &n.SIPAccountID
+		}
 	}
+	return r
+}
+
+// adminNumberResponse is a number as the operator sees it: with its holder
+// and the end of its quarantine.
+func adminNumberResponse(n store.Number) NumberResponse {
+	r := numberResponse(n, true)
+	r.Customer, r.QuarantineUntil = n.CustomerID, n.QuarantineUntil
 	return r
 }
 
