@@ -119,7 +119,7 @@ func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*ou
 	return reply(listOf(ns, limit, func(n store.Number) NumberResponse { return numberResponse(n, false) })), nil
 }
 
-func (s *Server) listNumbers(ctx context.Context, _ *struct{}) (*out[List[NumberResponse]], error) {
+func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[NumberResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -128,7 +128,8 @@ func (s *Server) listNumbers(ctx context.Context, _ *struct{}) (*out[List[Number
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, 1000, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
+	ns = after(ns, in.StartingAfter, func(n store.Number) string { return n.ID })
+	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
 }
 
 type numberPatchIn struct {
@@ -174,7 +175,7 @@ func (s *Server) sipResponse(ctx context.Context, a store.SIPAccount, nums []sto
 	return r
 }
 
-func (s *Server) listSIPAccounts(ctx context.Context, _ *struct{}) (*out[List[SIPAccountResponse]], error) {
+func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List[SIPAccountResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -187,7 +188,8 @@ func (s *Server) listSIPAccounts(ctx context.Context, _ *struct{}) (*out[List[SI
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(accts, 1000, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, false) })), nil
+	accts = after(accts, in.StartingAfter, func(a store.SIPAccount) string { return a.ID })
+	return reply(listOf(accts, in.Limit, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, false) })), nil
 }
 
 func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {

@@ -94,6 +94,20 @@ func TestNumbersInTheAccountsCurrency(t *testing.T) {
 			t.Errorf("held number %v: want a sip_account field", held)
 		}
 		numID := held["id"].(string)
+		// Lists page like every list: limit and starting_after.
+		a.do("POST", "/v1/orders", usd, map[string]any{"items": []any{map[string]any{"type": "phone_number", "country": "AU", "state": "NSW", "area": "Sydney"}},
+			"billing_address": adr, "payment": map[string]any{"method": "balance"}})
+		if r := a.do("GET", "/v1/numbers?limit=1", usd, nil); len(r.body["data"].([]any)) != 1 || r.body["has_more"] != true {
+			t.Errorf("numbers?limit=1 of 2: %s", r.raw)
+		}
+		first := a.do("GET", "/v1/numbers?limit=1", usd, nil).body["data"].([]any)[0].(map[string]any)["id"].(string)
+		if r := a.do("GET", "/v1/numbers?starting_after="+first, usd, nil); len(r.body["data"].([]any)) != 1 || r.body["has_more"] != false ||
+			r.body["data"].([]any)[0].(map[string]any)["id"] == first {
+			t.Errorf("numbers after the first: %s", r.raw)
+		}
+		if r := a.do("GET", "/v1/sip_accounts?limit=1", usd, nil); len(r.body["data"].([]any)) != 1 {
+			t.Errorf("sip_accounts?limit=1: %s", r.raw)
+		}
 		eurSIP := a.do("GET", "/v1/sip_accounts", eur, nil).body["data"].([]any)[0].(map[string]any)["id"].(string)
 		for _, sip := range []string{eurSIP, "sip_nonexistent"} {
 			if r := a.do("PATCH", "/v1/numbers/"+numID, usd, map[string]any{"sip_account": sip}); r.status != 404 || r.errCode() != "not_found" {

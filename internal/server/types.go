@@ -30,6 +30,21 @@ func listOf[S any, T any](rows []S, limit int, conv func(S) T) List[T] {
 	return out
 }
 
+// after returns the rows after the one whose ID is id ("" = all of them),
+// for lists read whole (a customer's numbers, SIP accounts): an ID not in
+// the list leaves nothing.
+func after[S any](rows []S, id string, idOf func(S) string) []S {
+	if id == "" {
+		return rows
+	}
+	for i, r := range rows {
+		if idOf(r) == id {
+			return rows[i+1:]
+		}
+	}
+	return nil
+}
+
 // PageParams are the list query parameters.
 type PageParams struct {
 	Limit         int    `query:"limit" minimum:"0" maximum:"1000" doc:"At most this many rows (default 100)."`
