@@ -267,3 +267,36 @@ func TestNumberRentalAdvance(t *testing.T) {
 		}
 	})
 }
+
+// TestNumberReleasedByCustomer: a number the customer gives back leaves it
+// at once (nothing refunded, no more rentals), rests in quarantine for 90
+// days, and is then for sale again — also to the customer who released it.
+func TestNumberReleasedByCustomer(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newRentalWorld(t, st, 2)
+		w.runAt(t, at(2, 10))
+		if err := w.svc.ReleaseNumber(ctx, w.p, w.num); err != nil {
+			t.Fatal(err)
+		}
+		released := at(2, 10)
+		w.check(t, "released", store.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
+		if err := w.svc.ReleaseNumber(ctx, w.p, w.num); !market.IsCode(err, market.CodeNotFound) {
+			t.Errorf("second release: %v, want not_found", err)
+		}
+		// Its monthly date passes: nothing is charged for a released number.
+		w.runAt(t, at(2, 28))
+		w.check(t, "its date passed", store.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
+		w.runAt(t, released.Add(billing.NumberQuarantine).Add(-time.Minute))
+		w.check(t, "a minute before the end", store.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
+		w.runAt(t, released.Add(billing.NumberQuarantine))
+		w.check(t, "for sale again", store.NumberAvailable, time.Time{}, 2*rentalMonth+100)
+		if got := w.rentals(t); len(got) != 0 {
+			t.Errorf("rentals %v, want none", got)
+		}
+		if r := w.notices(t, "number_released"); r != 0 {
+			t.Errorf("%d number_released notices for a release the customer asked for, want 0", r)
+		}
+		w.checkLedger(t, w.p)
+	})
+}
