@@ -201,8 +201,7 @@ func (pr *pricing) item(ctx context.Context, it ItemInput) (market.Line, error) 
 	case market.ItemPhoneNumber:
 		return pr.phoneNumber(ctx, it)
 	case market.ItemTopUp:
-		return market.Line{Type: market.ItemTopUp, Description: "Balance top-up", Quantity: 1,
-			UnitAmount: it.Amount, Amount: it.Amount}, nil
+		return topUpLine(it, pr.cust.Currency)
 	}
 	return market.Line{}, market.Invalid("type", "unknown item type %q", it.Type)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -43,7 +44,8 @@ func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
 }
 
 // autoRenew renews for the same term and quantity at today's price: from
-// the balance if it covers the total, else the default card.
+// the balance if it covers the total, else the default card. A failure it
+// can explain is a *renewalFailure, which says why in words.
 func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error {
 	p := Principal{CustomerID: sub.CustomerID, Role: "owner"}
 	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt}},
@@ -55,25 +57,95 @@ func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error 
 	if err != nil {
 		return err
 	}
+	total := money.New(q.Totals.Total, q.Currency)
 	cust, err := s.store.Read().Customer(ctx, sub.CustomerID)
 	if err != nil {
 		return err
 	}
+	how := "from your prepaid balance"
+	var card *store.PaymentMethod
 	if cust.Balance < q.Totals.Total {
 		pm, err := s.store.Read().DefaultPaymentMethod(ctx, sub.CustomerID)
-		if err != nil {
-			return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover the renewal and no card is saved"}
+		if market.IsCode(err, market.CodeNotFound) {
+			short := money.New(q.Totals.Total-cust.Balance, q.Currency)
+			return &renewalFailure{total: total, why: "your balance was short by " + money.Format(short) + " and no card is saved",
+				err: &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover the renewal and no card is saved",
+					Extra: map[string]any{"missing": short.Minor, "currency": short.Currency}}}
 		}
+		if err != nil {
+			return err
+		}
+		card = &pm
 		in.Payment = PaymentInput{Method: "card", PaymentMethod: pm.ID}
+		how = "by your card " + cardWords(pm)
+	}
+	name := s.subName(ctx, s.store.Read(), sub)
+	until := ""
+	if n := len(q.Lines); n > 0 && !q.Lines[n-1].End.IsZero() {
+		until = " until " + q.Lines[n-1].End.Format(time.DateOnly)
 	}
 	// The success notice commits with the renewal: a crash cannot keep one
 	// without the other.
 	_, err = s.placeOrder(ctx, p, in, "auto_renewal", func(q *store.Q) error {
 		return s.notifyTx(ctx, q, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
-			fmt.Sprintf("Subscription %s (%s) was renewed automatically.", sub.ID, sub.Plan), "subscription", sub.ID,
-			fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+			fmt.Sprintf("%s was renewed automatically%s. We charged %s %s.", name, until, money.Format(total), how),
+			"subscription", sub.ID, fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
 	})
+	if err != nil && card != nil && market.IsCode(err, market.CodeCardDeclined) {
+		return &renewalFailure{err: err, total: total, why: declineWords(*card, err)}
+	}
 	return err
+}
+
+// renewalFailure is a failed automatic renewal with what its notice says:
+// the amount it was for and why it failed, in words.
+type renewalFailure struct {
+	err   error
+	total money.Amount
+	why   string // "your balance was short by €12.00 and no card is saved"
+}
+
+func (e *renewalFailure) Error() string { return e.err.Error() }
+func (e *renewalFailure) Unwrap() error { return e.err }
+
+// cardWords names a saved card: "Visa •••• 4242".
+func cardWords(pm store.PaymentMethod) string {
+	return titleBrand(pm.Brand) + " •••• " + pm.Last4
+}
+
+// declineWords says why a card was declined, by the gateway's reason.
+func declineWords(pm store.PaymentMethod, err error) string {
+	var me *market.Error
+	reason := ""
+	if errors.As(err, &me) {
+		reason, _ = me.Extra["decline_code"].(string)
+	}
+	card := "your card " + cardWords(pm)
+	switch reason {
+	case "insufficient_funds":
+		return card + " was declined for insufficient funds"
+	case "expired_card":
+		return card + " has expired"
+	}
+	return card + " was declined"
+}
+
+// failureWords says why an automatic renewal failed, for its notice.
+func failureWords(cause error) string {
+	var rf *renewalFailure
+	if errors.As(cause, &rf) {
+		return rf.why
+	}
+	var me *market.Error
+	switch {
+	case market.IsCode(cause, market.CodeInsufficientFunds):
+		return "your balance did not cover it"
+	case market.IsCode(cause, market.CodeCardDeclined):
+		return "your card was declined"
+	case errors.As(cause, &me) && me.Message != "":
+		return "it could not be priced as it is: " + me.Message
+	}
+	return "of an error on our side"
 }
 
 func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, cause error) error {
@@ -101,9 +173,15 @@ func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, ca
 		if err := q.UpdateSubscription(ctx, cur, s.now()); err != nil {
 			return err
 		}
+		what := s.subName(ctx, q, sub)
+		var rf *renewalFailure
+		if errors.As(cause, &rf) {
+			what += " for " + money.Format(rf.total)
+		}
 		return s.notifyTx(ctx, q, sub.CustomerID, "renewal_failed", "Your subscription could not be renewed",
-			fmt.Sprintf("The automatic renewal of subscription %s failed: %s. Top up your balance or update your card; we will try again on %s.",
-				sub.ID, market.ErrorCode(cause), next.Format(time.DateOnly)), "subscription", sub.ID,
+			fmt.Sprintf("The automatic renewal of %s failed because %s. Top up your balance or save a card under Payment methods: "+
+				"we will try again on %s. Until it is paid, the subscription is past due.",
+				what, failureWords(cause), next.Format(time.DateOnly)), "subscription", sub.ID,
 			fmt.Sprintf("renewal_failed:%s:%d:%d", sub.ID, sub.ExpiresAt.Unix(), sub.RenewAttempts))
 	})
 }
@@ -127,8 +205,29 @@ func (s *Service) expire(ctx context.Context, sub market.Subscription) error {
 
 func (s *Service) notifyExpiredTx(ctx context.Context, q *store.Q, sub market.Subscription) error {
 	return s.notifyTx(ctx, q, sub.CustomerID, "subscription_expired", "Your subscription has expired",
-		fmt.Sprintf("Subscription %s (%s) expired on %s. Its users are suspended until you renew it.", sub.ID, sub.Plan,
-			sub.ExpiresAt.Format(time.DateOnly)), "subscription", sub.ID, fmt.Sprintf("subscription_expired:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+		fmt.Sprintf("%s expired on %s. Its users are suspended until you renew it under Subscriptions → Renew/Change.",
+			s.subName(ctx, q, sub), sub.ExpiresAt.Format(time.DateOnly)),
+		"subscription", sub.ID, fmt.Sprintf("subscription_expired:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
+}
+
+// subName names a subscription in a notice: its product and plan and its
+// licenses, "Cloud Contact Center Business (5 licenses)". A plan that
+// cannot be read is named by its code.
+func (s *Service) subName(ctx context.Context, q *store.Q, sub market.Subscription) string {
+	pl, err := q.Plan(ctx, sub.Plan)
+	if err != nil {
+		pl = market.Plan{Code: sub.Plan}
+	}
+	return subWords(pl, sub.Quantity(s.now()))
+}
+
+// subWords is a plan and a number of licenses in words: "Hosted PBX
+// (1 license)"; without licenses, the plan alone.
+func subWords(pl market.Plan, licenses int) string {
+	if licenses <= 0 {
+		return pl.DisplayName()
+	}
+	return fmt.Sprintf("%s (%s)", pl.DisplayName(), plural(licenses, "license", "licenses"))
 }
 
 // notify stores a notification in a transaction of its own.

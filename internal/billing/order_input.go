@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
 )
 
 // ItemInput is one item of an order or the cart (API.md ITEM).
@@ -133,15 +134,33 @@ func (it *ItemInput) validate() error {
 			return market.Invalid("number", "give a number, or a country and an area")
 		}
 	case market.ItemTopUp:
-		if it.Amount < 100 || it.Amount > 100_000_00 {
-			return market.Invalid("amount", "a top-up is between 1.00 and 100000.00")
-		}
+		// The amount's limits are checked when it is priced (topUpLine):
+		// they are said in the account's currency, unknown here.
 	case "":
 		return market.Invalid("type", "type is required")
 	default:
 		return market.Invalid("type", "unknown item type %q", it.Type)
 	}
 	return nil
+}
+
+// The limits of one top-up, in minor units of the account's currency.
+const (
+	minTopUp = 100
+	maxTopUp = 100_000_00
+)
+
+// topUpLine is the order line of a balance top-up in currency. Error:
+// invalid_request (param amount) when the amount is outside the limits,
+// which the message names in that currency ("between €1.00 and
+// €100,000.00").
+func topUpLine(it ItemInput, currency string) (market.Line, error) {
+	if it.Amount < minTopUp || it.Amount > maxTopUp {
+		return market.Line{}, market.Invalid("amount", "a top-up is between %s and %s",
+			money.Format(money.New(minTopUp, currency)), money.Format(money.New(maxTopUp, currency)))
+	}
+	return market.Line{Type: market.ItemTopUp, Description: "Balance top-up", Quantity: 1,
+		UnitAmount: it.Amount, Amount: it.Amount}, nil
 }
 
 func itoa(i int) string {

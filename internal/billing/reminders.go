@@ -47,28 +47,33 @@ func (s *Service) SendReminders(ctx context.Context) error {
 				}
 				continue
 			}
-			var err error
+			if u.Status == market.StatusTrialing && days == 14 || u.Status != market.StatusTrialing && u.AutoRenew && days != 7 {
+				continue
+			}
+			sub, err := s.store.Read().Subscription(ctx, u.CustomerID, u.ID)
+			if err != nil {
+				return err
+			}
+			name := s.subName(ctx, s.store.Read(), sub)
+			ends := u.ExpiresAt.Format(time.DateOnly)
+			in := plural(days, "day", "days")
 			switch {
 			case u.Status == market.StatusTrialing:
-				if days == 14 {
-					continue
-				}
-				what := "It then ends."
+				body := fmt.Sprintf("The free trial of %s ends on %s. It then expires and its users are suspended. "+
+					"To keep it, renew it under Subscriptions → Renew/Change, or switch on automatic renewal.", name, ends)
 				if u.AutoRenew {
-					what = "It then turns into a paid subscription, renewed automatically."
+					body = fmt.Sprintf("The free trial of %s ends on %s. It then continues as a paid subscription of %s, renewed automatically. %s",
+						name, ends, monthsWords(sub.TermMonths), s.chargeWords(ctx, u.CustomerID, u.ID))
 				}
-				err = s.notify(ctx, u.CustomerID, "trial_ending", fmt.Sprintf("Your free trial ends in %s", plural(days, "day", "days")),
-					fmt.Sprintf("The free trial of subscription %s (%s) ends on %s. %s Renew it under Subscriptions to keep it.",
-						u.ID, u.Plan, u.ExpiresAt.Format(time.DateOnly), what), "subscription", u.ID, "trial_ending:"+key)
+				err = s.notify(ctx, u.CustomerID, "trial_ending", "Your free trial ends in "+in, body, "subscription", u.ID, "trial_ending:"+key)
 			case u.AutoRenew:
-				if days != 7 {
-					continue
-				}
-				err = s.notifyUpcoming(ctx, u.CustomerID, u.ID, u.Plan, u.ExpiresAt, "renewal_upcoming:"+key)
+				err = s.notify(ctx, u.CustomerID, "renewal_upcoming", "Your subscription renews in 7 days",
+					fmt.Sprintf("%s renews automatically on %s for %s. %s", name, ends, monthsWords(sub.TermMonths),
+						s.chargeWords(ctx, u.CustomerID, u.ID)), "subscription", u.ID, "renewal_upcoming:"+key)
 			default:
-				err = s.notify(ctx, u.CustomerID, "renewal_reminder", fmt.Sprintf("Your subscription ends in %s", plural(days, "day", "days")),
-					fmt.Sprintf("Subscription %s (%s) ends on %s and will not renew by itself. Renew it under Subscriptions → Renew/Change, "+
-						"or switch on automatic renewal.", u.ID, u.Plan, u.ExpiresAt.Format(time.DateOnly)), "subscription", u.ID, "renewal_reminder:"+key)
+				err = s.notify(ctx, u.CustomerID, "renewal_reminder", "Your subscription ends in "+in,
+					fmt.Sprintf("%s ends on %s and will not renew by itself. Renew it under Subscriptions → Renew/Change, "+
+						"or switch on automatic renewal.", name, ends), "subscription", u.ID, "renewal_reminder:"+key)
 			}
 			if err != nil {
 				return err
@@ -78,33 +83,35 @@ func (s *Service) SendReminders(ctx context.Context) error {
 	return nil
 }
 
-// notifyUpcoming tells an auto-renewing customer what the renewal will cost
-// and how it will be paid.
-func (s *Service) notifyUpcoming(ctx context.Context, customerID, subID, plan string, expires time.Time, key string) error {
+// chargeWords says what the automatic renewal of a subscription will cost
+// and how it will be paid: "We will charge €120.00 from your prepaid
+// balance." It says so when the balance does not cover it and no card is
+// saved, and when the renewal cannot be priced now.
+func (s *Service) chargeWords(ctx context.Context, customerID, subID string) string {
 	p := Principal{CustomerID: customerID, Role: "owner"}
 	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: subID}}}
 	if addrs, err := s.store.Read().BillingAddresses(ctx, customerID); err == nil && len(addrs) > 0 {
 		in.BillingAddress = addrs[len(addrs)-1].ID
 	}
-	body := fmt.Sprintf("Subscription %s (%s) renews automatically on %s.", subID, plan, expires.Format(time.DateOnly))
 	q, err := s.Quote(ctx, p, in)
-	if err == nil {
-		cust, err := s.store.Read().Customer(ctx, customerID)
-		if err != nil {
-			return err
-		}
-		total := money.Format(money.New(q.Totals.Total, q.Currency))
-		how := "from your prepaid balance"
-		if cust.Balance < q.Totals.Total {
-			if pm, err := s.store.Read().DefaultPaymentMethod(ctx, customerID); err == nil {
-				how = fmt.Sprintf("by your card %s •••• %s (your balance does not cover it)", titleBrand(pm.Brand), pm.Last4)
-			} else {
-				how = "— but your balance does not cover it and no card is saved: top up your balance before then"
-			}
-		}
-		body += fmt.Sprintf(" We will charge %s %s.", total, how)
-	} else {
-		body += " We could not price the renewal now (" + market.ErrorCode(err).String() + "): check the subscription."
+	if err != nil {
+		return "We cannot price the renewal at the moment: please check the subscription under Subscriptions → Renew/Change."
 	}
-	return s.notify(ctx, customerID, "renewal_upcoming", "Your subscription renews in 7 days", body, "subscription", subID, key)
+	cust, err := s.store.Read().Customer(ctx, customerID)
+	if err != nil {
+		return "We cannot price the renewal at the moment: please check the subscription under Subscriptions → Renew/Change."
+	}
+	total := money.Format(money.New(q.Totals.Total, q.Currency))
+	if cust.Balance >= q.Totals.Total {
+		return fmt.Sprintf("We will charge %s from your prepaid balance.", total)
+	}
+	if pm, err := s.store.Read().DefaultPaymentMethod(ctx, customerID); err == nil {
+		return fmt.Sprintf("We will charge %s to your card %s, as your prepaid balance does not cover it.", total, cardWords(pm))
+	}
+	short := money.Format(money.New(q.Totals.Total-cust.Balance, q.Currency))
+	return fmt.Sprintf("It costs %s, but your prepaid balance is short by %s and no card is saved: "+
+		"top up your balance or save a card under Payment methods before then.", total, short)
 }
+
+// monthsWords says a term: "1 month", "12 months".
+func monthsWords(n int) string { return plural(n, "month", "months") }

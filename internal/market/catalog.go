@@ -35,6 +35,39 @@ type Plan struct {
 	Active      bool
 }
 
+// DisplayName names the plan for a customer: its product and its name
+// ("Cloud Contact Center Business"), or its name alone when that already
+// says the product ("Hosted PBX", not "Hosted PBX Hosted PBX"), or its code
+// when it has no name.
+func (p Plan) DisplayName() string {
+	switch {
+	case p.Name == "":
+		if p.ProductName != "" {
+			return p.ProductName
+		}
+		return p.Code
+	case p.ProductName == "" || strings.HasPrefix(p.Name, p.ProductName):
+		return p.Name
+	}
+	return p.ProductName + " " + p.Name
+}
+
+// termsWords lists terms for a customer: "12 months", "1 or 12 months",
+// "1, 6 or 12 months"; a lone single month is "1 month".
+func termsWords(terms []int) string {
+	switch len(terms) {
+	case 0:
+		return "no term"
+	case 1:
+		if terms[0] == 1 {
+			return "1 month"
+		}
+		return fmt.Sprintf("%d months", terms[0])
+	}
+	s := joinInts(terms[:len(terms)-1])
+	return fmt.Sprintf("%s or %d months", s, terms[len(terms)-1])
+}
+
 // MaxQuantity is the most licenses one line may carry when a plan sets no
 // maximum of its own.
 const MaxQuantity = 10000
@@ -45,7 +78,7 @@ const MaxQuantity = 10000
 func (p Plan) UnitPrice(currency string, term int) (int64, error) {
 	if !slices.Contains(p.Terms, term) {
 		return 0, &Error{Code: CodeInvalidTerm, Param: "term_months",
-			Message: fmt.Sprintf("plan %s is sold for %s months, not %d", p.Code, joinInts(p.Terms), term)}
+			Message: fmt.Sprintf("%s is sold for %s, not %d", p.DisplayName(), termsWords(p.Terms), term)}
 	}
 	sold := false
 	for _, pr := range p.Prices {
@@ -58,10 +91,10 @@ func (p Plan) UnitPrice(currency string, term int) (int64, error) {
 		}
 	}
 	if !sold {
-		return 0, Errorf(CodeCurrencyMismatch, "plan %s is not sold in %s", p.Code, currency)
+		return 0, Errorf(CodeCurrencyMismatch, "%s is not sold in %s", p.DisplayName(), currency)
 	}
 	return 0, &Error{Code: CodeInvalidTerm, Param: "term_months",
-		Message: fmt.Sprintf("plan %s has no %d-month price in %s", p.Code, term, currency)}
+		Message: fmt.Sprintf("%s has no %d-month price in %s", p.DisplayName(), term, currency)}
 }
 
 // CheckQuantity enforces the plan's minimum and maximum licenses.
