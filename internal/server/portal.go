@@ -125,6 +125,9 @@ type form struct {
 	Return string
 	// Notice is a step that went well, shown above the form.
 	Notice string
+	// CardOnly says the form is paid by card only (a top-up): its errors
+	// must not suggest paying from the balance.
+	CardOnly bool
 }
 
 // fieldState is a field's name and error, for the "err" template.
@@ -173,7 +176,7 @@ func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]str
 		return
 	}
 	f.Code = string(me.Code)
-	msg := errorWords(me)
+	msg := errorWordsIn(me, !f.CardOnly)
 	if me.Code == market.CodeInsufficientFunds {
 		if v, ok := me.Extra["missing"].(int64); ok {
 			f.Missing = v
@@ -195,8 +198,14 @@ func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]str
 	f.Error = msg
 }
 
-// errorWords says an error in words a customer understands.
-func errorWords(e *market.Error) string {
+// errorWords says an error in words a customer understands, where paying
+// from the balance is one of the choices.
+func errorWords(e *market.Error) string { return errorWordsIn(e, true) }
+
+// errorWordsIn is errorWords for a page where the balance may or may not
+// be a way to pay (it is not on the top-up page): a declined card suggests
+// the balance only where it is.
+func errorWordsIn(e *market.Error, balance bool) string {
 	switch e.Code {
 	case market.CodeInsufficientFunds:
 		if m, ok := e.Extra["missing"].(int64); ok {
@@ -204,7 +213,8 @@ func errorWords(e *market.Error) string {
 			return "Your balance is not enough for this order: " + money.Format(money.New(m, c)) + " is missing. Top up your balance, then pay."
 		}
 	case market.CodeCardDeclined:
-		return "The card was declined: " + e.Message + ". Try another card or pay from your balance."
+		reason, _ := e.Extra["decline_code"].(string)
+		return declineWords(reason, balance)
 	case market.CodeNumberUnavailable:
 		return "This number has just been taken or is no longer available. Please choose another one."
 	case market.CodePriceChanged:
@@ -219,6 +229,23 @@ func errorWords(e *market.Error) string {
 	}
 	m := e.Message
 	return strings.ToUpper(m[:1]) + m[1:]
+}
+
+// declineWords says why a card was declined (the gateway's decline_code)
+// in one sentence, and what to do: another card, or the balance where it
+// is a choice.
+func declineWords(reason string, balance bool) string {
+	why := "The card was declined by its bank."
+	switch reason {
+	case "insufficient_funds":
+		why = "The card was declined for insufficient funds."
+	case "expired_card":
+		why = "The card was declined because it has expired."
+	}
+	if balance {
+		return why + " Try another card or pay from your balance."
+	}
+	return why + " Try another card."
 }
 
 // portalRoutes registers the customer portal's pages at /.
@@ -440,6 +467,8 @@ func methodLabel(m string) string {
 		return "Card"
 	case "operator":
 		return "Provider"
+	case "none", "":
+		return "—" // nothing was paid: a free trial, or a price brought to zero
 	}
 	return m
 }

@@ -91,9 +91,9 @@ func (s *Server) loadUsers(r *http.Request, p billing.Principal) (usersData, err
 	labels := make(map[string]string, len(rows))
 	for _, row := range rows {
 		subs[row.ID] = row.Subscription
-		labels[row.ID] = row.ProductName + " " + row.PlanName
+		labels[row.ID] = row.Name()
 		if row.Status == market.StatusActive || row.Status == market.StatusTrialing {
-			d.Subs = append(d.Subs, seatChoice{ID: row.ID, Label: row.ProductName + " " + row.PlanName, Used: row.Users,
+			d.Subs = append(d.Subs, seatChoice{ID: row.ID, Label: row.Name(), Used: row.Users,
 				Total: row.Quantity, Full: row.Users >= row.Quantity})
 		}
 	}

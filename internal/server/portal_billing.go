@@ -240,12 +240,10 @@ func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.pageError(w, r, err)
 		return
 	}
-	amt, perr := money.ParseMajor(f.Get("amount"), c.Currency)
-	switch {
-	case strings.TrimSpace(f.Get("amount")) == "":
-		f.Errors["amount"] = "Enter the amount to top up, e.g. 50.00."
-	case perr != nil:
-		f.Errors["amount"] = "Enter an amount in " + c.Currency + " such as 50.00."
+	f.CardOnly = true // a top-up is paid by card: never suggest the balance
+	amt, msg := parseAmount(f.Get("amount"), c.Currency)
+	if msg != "" {
+		f.Errors["amount"] = msg
 	}
 	pay := paymentFrom(f.Values)
 	if pay.Method != "card" {

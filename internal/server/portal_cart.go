@@ -134,6 +134,10 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 	if err == nil {
 		_, err = s.svc.AddToCart(ctx, p, it)
 	}
+	if it.Trial && market.ErrorCode(err) == market.CodeTrialAlreadyUsed && s.cartHoldsTrial(r, p, pl.Product) {
+		err = &market.Error{Code: market.CodeTrialAlreadyUsed, Param: "trial",
+			Message: "your cart already holds a free trial of " + pl.ProductName + ": one trial per product. Confirm the order in the cart, or remove the trial there first"}
+	}
 	if err != nil {
 		s.fail(r, f, err, map[string]string{"quantity": "quantity-" + code, "term_months": "term-" + code, "term": "term-" + code,
 			"trial": "trial-" + code, "plan": "quantity-" + code})
@@ -145,6 +149,24 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 		msg = pl.ProductName + " " + pl.Name + " with the free trial is in your cart. Click “Confirm order” to activate it."
 	}
 	s.redirect(w, r, "/cart", msg)
+}
+
+// cartHoldsTrial reports whether the cart holds a trial of product (so
+// that a second one is refused for that reason, not as "already used").
+func (s *Server) cartHoldsTrial(r *http.Request, p billing.Principal, product string) bool {
+	c, err := s.svc.Cart(r.Context(), p, "")
+	if err != nil {
+		return false
+	}
+	for _, e := range c.Items {
+		if !e.Item.Trial || e.Item.Plan == "" {
+			continue
+		}
+		if pl, err := s.svc.Plan(r.Context(), e.Item.Plan); err == nil && pl.Product == product {
+			return true
+		}
+	}
+	return false
 }
 
 // cartLine is an item of the cart with what its quote line says.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,6 +59,7 @@ var checkoutFields = map[string]string{
 	"payment.card.number": "card_number", "payment.card.exp_month": "exp_month", "payment.card.exp_year": "exp_year",
 	"payment.card.cvc": "cvc", "card.number": "card_number", "card.exp_month": "exp_month", "card.exp_year": "exp_year",
 	"card.cvc": "cvc", "payment.payment_method": "pay", "payment.method": "pay", "payment.card": "pay", "amount": "amount",
+	"trial": "trial",
 }
 
 // itemFrom reads an item from form values. The top-up amount is in major
@@ -71,7 +73,12 @@ func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
 		return it, err
 	}
 	if it.TermMonths, err = atoiField(v, "term"); err != nil {
-		return it, err
+		return it, market.Invalid("term_months", "choose a payment period (a number of months)")
+	}
+	// A new subscription needs its term; without a type the item is the
+	// Buy form's, which is a new subscription too.
+	if it.TermMonths == 0 && (it.Type == "" || it.Type == string(market.ItemSubscription)) {
+		return it, market.Invalid("term_months", "choose a payment period")
 	}
 	if a := strings.TrimSpace(v.Get("amount")); a != "" {
 		amt, err := money.ParseMajor(a, currency)
@@ -89,8 +96,15 @@ func atoiField(v url.Values, key string) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > 1_000_000 {
-		return 0, market.Invalid(key, "enter a whole number")
+	switch {
+	case err != nil && len(s) > 0 && strings.Trim(s, "0123456789+-") == "" && len(s) > 7:
+		return 0, market.Invalid(key, "enter a number of at most 1,000,000")
+	case err != nil:
+		return 0, market.Invalid(key, "enter a whole number, such as 2")
+	case n < 0:
+		return 0, market.Invalid(key, "enter a number of 0 or more")
+	case n > 1_000_000:
+		return 0, market.Invalid(key, "enter a number of at most 1,000,000")
 	}
 	return n, nil
 }
@@ -110,7 +124,8 @@ func itemValues(v url.Values) url.Values {
 // payData is what the address and payment partials show.
 type payData struct {
 	Addresses []store.BillingAddress
-	Cards     []store.PaymentMethod
+	// Cards are the saved cards with their brands in words.
+	Cards []cardRow
 	// NeedsAddress is false for an order that is only a top-up.
 	NeedsAddress bool
 	// BalanceOnly: numbers are paid from the balance; CardOnly: top-ups
@@ -134,6 +149,20 @@ type checkoutData struct {
 	Back string
 	// Key makes a second click on Pay harmless.
 	Key string
+	// Fix offers to correct the item's licenses or term when one of them
+	// is wrong (a hand-edited link, a refused quantity).
+	Fix *itemFix
+	// AfterTrial says what happens when a trial ends.
+	AfterTrial string
+}
+
+// itemFix is the small form that corrects an item's licenses or term.
+type itemFix struct {
+	Quantity, Term       string
+	AskQuantity, AskTerm bool
+	Terms                []termPrice
+	Currency             string
+	Hidden               url.Values
 }
 
 // loadPay reads the customer's addresses and cards.
@@ -143,8 +172,12 @@ func (s *Server) loadPay(ctx context.Context, p billing.Principal, c store.Custo
 	if d.Addresses, err = s.svc.Addresses(ctx, p); err != nil {
 		return d, err
 	}
-	if d.Cards, err = s.svc.Cards(ctx, p); err != nil {
+	cards, err := s.svc.Cards(ctx, p)
+	if err != nil {
 		return d, err
+	}
+	for _, c := range cards {
+		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: brandName(c.Brand)})
 	}
 	d.Balance, d.Currency, d.NeedsAddress = c.Balance, c.Currency, true
 	return d, nil
@@ -232,6 +265,20 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request, p billing.
 	s.showCheckout(w, r, p, f, http.StatusOK)
 }
 
+// isPromoError reports whether err is about the order's promo code.
+func isPromoError(err error) bool {
+	switch market.ErrorCode(err) {
+	case market.CodePromoInvalid, market.CodePromoExhausted:
+		return true
+	}
+	var me *market.Error
+	return errors.As(err, &me) && me.Param == "promo_code"
+}
+
+// showCheckout shows the checkout page with status, or with the API's
+// status for an error the page shows when status is a success. A promo
+// code that is refused is shown next to its field with the quote without
+// it, so the rest of the checkout stays usable.
 func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
@@ -239,10 +286,16 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
+	escalate := func(e error) {
+		if status < 400 {
+			status = pageStatus(e)
+		}
+	}
 	iv := itemSource(f.Values)
-	it, err := itemFrom(iv, c.Currency)
-	if err != nil {
-		s.fail(r, f, err, checkoutFields)
+	it, ierr := itemFrom(iv, c.Currency)
+	if ierr != nil {
+		s.fail(r, f, ierr, checkoutFields)
+		escalate(ierr)
 	}
 	d := checkoutData{Item: it, Hidden: iv, PayLabel: "Pay", Back: localPath(iv.Get("back"), "/marketplace/plans"), Key: f.Get("key")}
 	if d.Key == "" {
@@ -273,6 +326,12 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		s.notFound(w, r)
 		return
 	}
+	// The promo field shows the item's code unless the customer typed
+	// one (a posted form that carries only the hidden i_promo, e.g. after
+	// a new address was verified).
+	if _, ok := f.Values["promo"]; !ok {
+		f.Values.Set("promo", iv.Get("promo"))
+	}
 	address := f.Get("address")
 	if address == "new" {
 		address = ""
@@ -281,27 +340,134 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		address = d.Pay.Addresses[0].ID
 	}
 	var total int64
-	if err == nil {
-		q, qerr := s.svc.Preview(ctx, p, billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: iv.Get("promo"), BillingAddress: address})
+	if ierr == nil {
+		promo := strings.TrimSpace(iv.Get("promo"))
+		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: promo, BillingAddress: address}
+		q, qerr := s.svc.Preview(ctx, p, in)
+		if qerr != nil && promo != "" && isPromoError(qerr) {
+			// The code is refused in words next to its field; the rest of
+			// the order is quoted (and paid) without it.
+			pf := newForm(nil)
+			s.fail(r, pf, qerr, checkoutFields)
+			f.Errors["promo"] = pf.Errors["promo"]
+			if f.Errors["promo"] == "" {
+				f.Errors["promo"] = pf.Error
+			}
+			escalate(qerr)
+			d.Hidden.Del("promo")
+			in.PromoCode = ""
+			q, qerr = s.svc.Preview(ctx, p, in)
+		}
 		if qerr != nil {
 			qf := newForm(nil)
 			s.fail(r, qf, qerr, checkoutFields)
 			d.QuoteErr = qf.Error
 			for k, v := range qf.Errors {
-				if k == "promo" {
+				switch k {
+				case "promo", "quantity", "term":
 					f.Errors[k] = v
-				} else {
+				default:
 					d.QuoteErr = v
 				}
 			}
+			escalate(qerr)
 		} else {
 			d.Quote = &q
 			total = q.Totals.Total
+			if f.Get("action") == "apply" && q.PromoCode != "" && f.Err("promo") == "" && f.Notice == "" {
+				f.Notice = "Promo code " + q.PromoCode + " applied. Please check the total, then pay."
+			}
+			d.AfterTrial = s.afterTrial(ctx, q, it, d.Pay)
+		}
+	}
+	if f.Err("quantity") != "" || f.Err("term") != "" {
+		d.Fix = s.itemFix(ctx, f, iv, it, c.Currency)
+	}
+	// An error on a field the page does not show (no quote: no pay form)
+	// is shown at the top instead of being lost.
+	for k, v := range f.Errors {
+		if !checkoutShows(k, d.Quote != nil) {
+			delete(f.Errors, k)
+			if d.QuoteErr == "" {
+				d.QuoteErr = v
+			} else if f.Error == "" {
+				f.Error = v
+			}
 		}
 	}
 	d.Pay.defaults(f, total)
 	f.Return = "/checkout?" + d.Hidden.Encode()
 	s.render(w, r, status, "checkout", view{Title: d.Heading, Nav: navOf(it.Type), Form: f, Data: d})
+}
+
+// checkoutShows reports whether the checkout page shows an error next to
+// field: the item's licenses and term always, the rest only with the pay
+// form (which needs a quote).
+func checkoutShows(field string, payForm bool) bool {
+	switch field {
+	case "quantity", "term":
+		return true
+	case "promo", "address", "name", "line1", "line2", "city", "postal_code", "state", "country", "vat_id",
+		"card_number", "exp_month", "exp_year", "cvc", "pay":
+		return payForm
+	}
+	return false
+}
+
+// itemFix is the correction form for a wrong number of licenses or term:
+// the item's other fields travel along, hidden.
+func (s *Server) itemFix(ctx context.Context, f *form, iv url.Values, it billing.ItemInput, currency string) *itemFix {
+	fx := &itemFix{Quantity: iv.Get("quantity"), Term: iv.Get("term"), Currency: currency, Hidden: url.Values{},
+		AskQuantity: f.Err("quantity") != "" || iv.Get("quantity") != "", AskTerm: f.Err("term") != "" || iv.Get("term") != ""}
+	for k, v := range iv {
+		if k != "quantity" && k != "term" && k != "promo" {
+			fx.Hidden[k] = v
+		}
+	}
+	if it.Plan != "" && it.Type == string(market.ItemSubscription) {
+		if pl, err := s.svc.Plan(ctx, it.Plan); err == nil {
+			fx.Terms = pricesIn(pl, currency)
+		}
+	}
+	return fx
+}
+
+// afterTrial says in words what happens when the trial the quote starts
+// ends: the price of the chosen term, and how it is paid, if it renews
+// by itself; else that it ends.
+func (s *Server) afterTrial(ctx context.Context, q billing.Quote, it billing.ItemInput, pay payData) string {
+	var l *market.Line
+	for i := range q.Lines {
+		if q.Lines[i].Trial {
+			l = &q.Lines[i]
+		}
+	}
+	if l == nil {
+		return ""
+	}
+	until := l.End.UTC().Format("2 Jan 2006")
+	if !it.AutoRenew {
+		return "The free trial lasts until " + until + "; then it ends unless you renew it."
+	}
+	pl, err := s.svc.Plan(ctx, l.Plan)
+	if err != nil {
+		return ""
+	}
+	unit, err := pl.UnitPrice(q.Currency, l.TermMonths)
+	if err != nil {
+		return ""
+	}
+	price := money.Format(money.New(unit*int64(l.Quantity), q.Currency))
+	return "After the trial (until " + until + "): " + price + " + tax per " + monthsLabel(l.TermMonths) +
+		" for " + licensesLabel(l.Quantity) + ", renewed automatically and paid from your balance, or from your default card if the balance is short."
+}
+
+// licensesLabel is "1 license", "3 licenses".
+func licensesLabel(n int) string {
+	if n == 1 {
+		return "1 license"
+	}
+	return strconv.Itoa(n) + " licenses"
 }
 
 func navOf(itemType string) string {
@@ -315,7 +481,9 @@ func navOf(itemType string) string {
 }
 
 // checkoutPost pays the item. A promo code's Apply button only shows the
-// page again with the code applied.
+// page again with the code applied; so does Pay when the promo field holds
+// another code than the one quoted, so that a typed code is applied (or
+// refused) in words and the customer pays only a total they saw.
 func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	if f.Get("action") == "apply" {
@@ -331,8 +499,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 	iv := itemSource(f.Values)
 	it, err := itemFrom(iv, c.Currency)
 	if err != nil {
-		s.fail(r, f, err, checkoutFields)
-		s.showCheckout(w, r, p, f, http.StatusUnprocessableEntity)
+		s.showCheckout(w, r, p, f, pageStatus(err))
 		return
 	}
 	if it.Type != string(market.ItemTopUp) && f.Get("address") == "new" {
@@ -346,6 +513,11 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		}
 		f.Values.Set("address", adr)
 		f.Notice = "Address verified and saved. Please check the total with tax, then pay."
+		s.showCheckout(w, r, p, f, http.StatusOK)
+		return
+	}
+	if typed, ok := f.Values["promo"]; ok && !strings.EqualFold(strings.TrimSpace(typed[0]), strings.TrimSpace(f.Get(itemPrefix+"promo"))) {
+		f.Values.Set("action", "apply")
 		s.showCheckout(w, r, p, f, http.StatusOK)
 		return
 	}

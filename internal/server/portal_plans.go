@@ -48,8 +48,13 @@ type productGroup struct {
 }
 
 type plansData struct {
-	Products  []productGroup
+	Products []productGroup
+	// Purchased are the live and the expired subscriptions: an expired one
+	// can still be renewed.
 	Purchased []subRow
+	// Included names the plan every account has without buying it (the
+	// standard SIP trunk), which is therefore not for sale.
+	Included string
 }
 
 // pricesIn returns a plan's prices in a currency, by term.
@@ -65,6 +70,18 @@ func pricesIn(p market.Plan, currency string) []termPrice {
 
 func live(r subRow) bool {
 	return r.Status == market.StatusActive || r.Status == market.StatusTrialing || r.Status == market.StatusPastDue
+}
+
+// Lapsed reports that the subscription's last period is over (expired, or
+// past due while its renewal is retried): it can only be renewed, not
+// upgraded nor given more licenses (billing refuses both until renewal).
+func (r subRow) Lapsed() bool {
+	return r.Status == market.StatusExpired || r.Status == market.StatusPastDue
+}
+
+// errLapsed refuses Upgrade and BUY MORE LICENSES on a lapsed subscription.
+func errLapsed() error {
+	return market.Invalid("subscription", "this subscription has expired: renew it first")
 }
 
 func (s *Server) plansPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
@@ -87,6 +104,10 @@ func (s *Server) plansPage(w http.ResponseWriter, r *http.Request, p billing.Pri
 	var d plansData
 	idx := map[string]int{}
 	for _, pl := range plans {
+		if pl.Code == billing.IncludedPlan {
+			d.Included = pl.Name // every account has it: checkout refuses it
+			continue
+		}
 		card := planCard{Plan: pl, Prices: pricesIn(pl, c.Currency)}
 		if len(card.Prices) == 0 {
 			continue // not sold in the customer's currency
@@ -111,7 +132,7 @@ func (s *Server) plansPage(w http.ResponseWriter, r *http.Request, p billing.Pri
 		d.Products[i].Plans = append(d.Products[i].Plans, card)
 	}
 	for _, row := range rows {
-		if live(row) {
+		if live(row) || row.Status == market.StatusExpired {
 			d.Purchased = append(d.Purchased, row)
 		}
 	}
@@ -242,7 +263,10 @@ func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request, p billing.P
 		s.pageError(w, r, err)
 		return
 	}
-	if code := r.URL.Query().Get("plan"); code != "" {
+	status := http.StatusOK
+	if code := r.URL.Query().Get("plan"); code != "" && row.Lapsed() {
+		status = pageStatus(errLapsed()) // the page says to renew first
+	} else if code != "" {
 		v := url.Values{"type": {string(market.ItemUpgrade)}, "subscription": {row.ID}, "plan": {code}, "back": {"/marketplace/subscriptions/" + row.ID + "/upgrade"}}
 		http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
 		return
@@ -256,7 +280,7 @@ func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request, p billing.P
 	for _, h := range row.Higher {
 		d.Higher = append(d.Higher, planCard{Plan: h, Prices: pricesIn(h, c.Currency)})
 	}
-	s.render(w, r, http.StatusOK, "upgrade", view{Title: "Upgrade", Nav: "plans", Customer: c, Data: d})
+	s.render(w, r, status, "upgrade", view{Title: "Upgrade", Nav: "plans", Customer: c, Data: d})
 }
 
 // subRow returns one of the customer's subscriptions as the portal shows
@@ -280,7 +304,7 @@ func (s *Server) licensesPage(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{"quantity": {"1"}}), Data: row})
+	s.render(w, r, http.StatusOK, "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{"quantity": {"1"}}), Data: row.named()})
 }
 
 // licensesPost checks the number of licenses to add and goes on to
@@ -291,6 +315,11 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
+	if row.Lapsed() {
+		// The page says to renew first instead of showing the form.
+		s.render(w, r, pageStatus(errLapsed()), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{}), Data: row.named()})
+		return
+	}
 	f := newForm(r.PostForm)
 	it := billing.ItemInput{Type: string(market.ItemLicenses), Subscription: row.ID}
 	it.Quantity, err = atoiField(f.Values, "quantity")
@@ -299,7 +328,7 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
-		s.render(w, r, pageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row})
+		s.render(w, r, pageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row.named()})
 		return
 	}
 	v := url.Values{"type": {it.Type}, "subscription": {row.ID}, "quantity": {strconv.Itoa(it.Quantity)}, "back": {"/marketplace/subscriptions/" + row.ID + "/licenses"}}

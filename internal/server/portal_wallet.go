@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -228,4 +230,89 @@ func (s *Server) addressDeletePost(w http.ResponseWriter, r *http.Request, p bil
 		return
 	}
 	s.redirect(w, r, "/addresses", "The address was deleted. Invoices already issued keep it.")
+}
+
+// parseAmount reads an amount a customer typed in major units of currency,
+// the way people write money: "50", "50.00" or "50,00" (a decimal point or
+// comma), with thousands grouped by "'" or a space, or by "," or "." when
+// the other mark is the decimal one ("1'000.00", "1 000,00", "1,000.00",
+// "1.000,00", "1,000,000"). A lone mark before exactly three digits
+// ("1.000", "1,000") is refused: it could mean one or a thousand. It never
+// goes through floats: the number is rewritten plainly and parsed by
+// money.ParseMajor. On failure it returns what is wrong, in words, for the
+// field.
+func parseAmount(in, currency string) (money.Amount, string) {
+	example := "Enter an amount in " + currency + " such as 50.00 or 50,00."
+	s := strings.TrimSpace(in)
+	if s == "" {
+		return money.Amount{}, "Enter the amount to top up, e.g. 50.00."
+	}
+	if s[0] == '-' {
+		return money.Amount{}, "Enter an amount above zero, such as 50.00."
+	}
+	// Apostrophes and spaces only ever group thousands: mark them "_".
+	s = strings.NewReplacer("'", "_", "’", "_", " ", "_", "\u00a0", "_", "\u202f", "_").Replace(s)
+	dots, commas := strings.Count(s, "."), strings.Count(s, ",")
+	dec := "" // the decimal mark, if any
+	switch {
+	case dots > 0 && commas > 0:
+		dec = "."
+		if strings.LastIndexByte(s, ',') > strings.LastIndexByte(s, '.') {
+			dec = ","
+		}
+	case dots == 1 || commas == 1:
+		mark := "."
+		if commas == 1 {
+			mark = ","
+		}
+		after := len(s) - strings.LastIndex(s, mark) - 1
+		switch {
+		case after != 3:
+			dec = mark
+		case money.Digits(currency) != 0:
+			return money.Amount{}, fmt.Sprintf("“%s” could mean one or a thousand: write it without a thousands separator, "+
+				"such as 1000 or 1000.00.", strings.TrimSpace(in))
+		}
+	}
+	// Every mark that is not the decimal one groups thousands.
+	whole, frac, hasDec := s, "", false
+	if dec != "" {
+		i := strings.LastIndex(s, dec)
+		whole, frac, hasDec = s[:i], s[i+1:], true
+	}
+	groups := strings.FieldsFunc(whole, func(r rune) bool { return r == '_' || r == '.' || r == ',' })
+	if len(groups) > 1 || len(whole) != len(strings.Join(groups, "")) {
+		// One mark between groups: none doubled, leading or trailing.
+		ok := len(groups) > 1 && len(groups[0]) <= 3 && len(whole) == len(strings.Join(groups, ""))+len(groups)-1
+		for _, g := range groups[1:] {
+			ok = ok && len(g) == 3
+		}
+		if !ok {
+			return money.Amount{}, "Separate thousands in groups of three digits, such as 1,000.00, or leave them out: 1000.00."
+		}
+	}
+	plain := strings.Join(groups, "")
+	if hasDec {
+		plain += "." + frac
+	}
+	a, err := money.ParseMajor(plain, currency)
+	switch {
+	case err == nil:
+		return a, ""
+	case hasDec && len(frac) > money.Digits(currency) && allDigits(frac):
+		if money.Digits(currency) == 0 {
+			return money.Amount{}, fmt.Sprintf("Amounts in %s have no decimals: enter a whole number such as 50.", currency)
+		}
+		return money.Amount{}, fmt.Sprintf("Amounts in %s have %d decimal places: enter e.g. 50.00.", currency, money.Digits(currency))
+	}
+	return money.Amount{}, example
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -315,7 +315,7 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 		return q.containsSearch(ctx, s, limit)
 	}
 	args := []any{s.Country, limit} // $1, $2
-	contains := "" // what every range adds to its group's filters
+	contains := ""                  // what every range adds to its group's filters
 	if s.Contains != "" {
 		args = append(args, s.Contains)
 		contains = " AND " + q.containsExpr(len(args))
