@@ -110,7 +110,17 @@ func searchShapes(rows []inventory.Row) []searchShape {
 	type area struct{ country, state, area, typ string }
 	seen := map[area]bool{}
 	var areas []area
+	// Customers search in their account's currency: each country's (the
+	// generator prices a country in one currency).
+	currencyOf := map[string]string{}
+	var currencies []string
 	for _, r := range rows {
+		if _, ok := currencyOf[r.Country]; !ok {
+			currencyOf[r.Country] = r.Currency
+			if !slices.Contains(currencies, r.Currency) {
+				currencies = append(currencies, r.Currency)
+			}
+		}
 		a := area{r.Country, r.State, r.Area, r.Type}
 		if !seen[a] {
 			seen[a] = true
@@ -134,7 +144,11 @@ func searchShapes(rows []inventory.Row) []searchShape {
 	}
 	avail := func(f func(r *rand.Rand) store.NumberSearch) func(q *store.Q, r *rand.Rand) (int, error) {
 		return func(q *store.Q, r *rand.Rand) (int, error) {
-			ns, err := q.AvailableNumbers(ctx, f(r))
+			s := f(r)
+			if s.Currency == "" {
+				s.Currency = currencyOf[s.Country]
+			}
+			ns, err := q.AvailableNumbers(ctx, s)
 			return len(ns), err
 		}
 	}
@@ -145,16 +159,20 @@ func searchShapes(rows []inventory.Row) []searchShape {
 		}
 	}
 	return []searchShape{
-		{"countries", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) { return q.NumberCountries(ctx, "") })},
+		{"countries", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
+			return q.NumberCountries(ctx, currencies[r.IntN(len(currencies))])
+		})},
 		{"states", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
-			return q.NumberStates(ctx, pick(r, stated).country, "")
+			cc := pick(r, stated).country
+			return q.NumberStates(ctx, cc, currencyOf[cc])
 		})},
 		{"areas/country", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
-			return q.NumberAreas(ctx, pick(r, areas).country, "", "")
+			cc := pick(r, areas).country
+			return q.NumberAreas(ctx, cc, "", currencyOf[cc])
 		})},
 		{"areas/state", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
 			a := pick(r, stated)
-			return q.NumberAreas(ctx, a.country, a.state, "")
+			return q.NumberAreas(ctx, a.country, a.state, currencyOf[a.country])
 		})},
 		{"available/country", avail(func(r *rand.Rand) store.NumberSearch {
 			return store.NumberSearch{Country: pick(r, areas).country}

@@ -2,7 +2,9 @@
 -- has one currency: a customer's cascade (countries, states, areas) counts
 -- only the numbers it can buy. number_stock keeps its counts per currency
 -- too (store/numbers.go, numberGroup). The table is made anew, as SQLite
--- cannot change a primary key.
+-- cannot change a primary key. A search within an area reads each group's
+-- range of numbers_free_group, which now holds the currency too, so that
+-- the range is read from the index alone.
 
 -- +goose Up
 CREATE TABLE number_stock_by_currency (
@@ -21,6 +23,9 @@ FROM numbers GROUP BY country, state, area, type, currency;
 
 DROP TABLE number_stock;
 ALTER TABLE number_stock_by_currency RENAME TO number_stock;
+
+DROP INDEX numbers_free_group;
+CREATE INDEX numbers_free_group ON numbers (country, state, area, type, currency, number) WHERE status = 'available';
 
 -- +goose Down
 SELECT 1;
