@@ -144,9 +144,9 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 		s.showBuyOrder(w, r, p, f, pageStatus(err))
 		return
 	}
-	msg := pl.ProductName + " " + pl.Name + " is in your cart. Click “Confirm order” when you are ready."
+	msg := pl.DisplayName() + " is in your cart. Click “Confirm order” when you are ready."
 	if it.Trial {
-		msg = pl.ProductName + " " + pl.Name + " with the free trial is in your cart. Click “Confirm order” to activate it."
+		msg = pl.DisplayName() + " with the free trial is in your cart. Click “Confirm order” to activate it."
 	}
 	s.redirect(w, r, "/cart", msg)
 }

@@ -81,9 +81,9 @@ func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
 		return it, market.Invalid("term_months", "choose a payment period")
 	}
 	if a := strings.TrimSpace(v.Get("amount")); a != "" {
-		amt, err := money.ParseMajor(a, currency)
-		if err != nil {
-			return it, market.Invalid("amount", "enter an amount such as 50.00")
+		amt, msg := parseAmount(a, currency) // as the refill form: "50,00" too
+		if msg != "" {
+			return it, market.Invalid("amount", "%s", msg)
 		}
 		it.Amount = amt.Minor
 	}

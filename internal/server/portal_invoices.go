@@ -89,7 +89,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p bil
 	}
 	subName := make(map[string]string, len(subs))
 	for _, row := range subs {
-		subName[row.ID] = row.ProductName + " " + row.PlanName
+		subName[row.ID] = row.Name()
 	}
 	nums, err := s.svc.Numbers(ctx, p)
 	if err != nil {

@@ -116,3 +116,21 @@ func TestPortalWords(t *testing.T) {
 		})
 	})
 }
+
+// TestPortalCheckoutTopUpDecimalComma: the checkout reads a top-up amount
+// as the refill form does, with a decimal comma too.
+func TestPortalCheckoutTopUpDecimalComma(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	b := newBrowser(t, a)
+	b.signup("comma@acme.test", "EUR")
+	p := b.get("/checkout?" + url.Values{"type": {"balance_top_up"}, "amount": {"50,00"}}.Encode())
+	if p.status != 200 {
+		t.Fatalf("status %d\n%.800s", p.status, p.body)
+	}
+	p.has(t, "€50.00")
+	p.hasNot(t, `data-testid="form-error"`)
+	if p := b.get("/checkout?" + url.Values{"type": {"balance_top_up"}, "amount": {"1.000"}}.Encode()); p.status != 400 {
+		t.Errorf("an ambiguous 1.000: status %d, want 400", p.status)
+	}
+}
