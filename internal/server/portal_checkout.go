@@ -543,6 +543,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 				"Your balance is not enough for this number. Top up, then confirm the order.")
 			return
 		}
+		f.CardOnly = it.Type == string(market.ItemTopUp) // a top-up: never suggest the balance
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))
 		s.showCheckout(w, r, p, f, pageStatus(err))

@@ -130,6 +130,15 @@ func TestPortalCheckoutTopUpDecimalComma(t *testing.T) {
 	}
 	p.has(t, "€50.00")
 	p.hasNot(t, `data-testid="form-error"`)
+	// A declined card on a top-up's checkout: the balance is no way to
+	// pay a top-up, so it is not suggested.
+	form := payForm(t, p)
+	for k, v := range map[string]string{"pay": "new", "card_number": "4000000000000002", "exp_month": "12", "exp_year": "2030", "cvc": "123"} {
+		form.Set(k, v)
+	}
+	d := b.post("/checkout", form)
+	d.has(t, "The card was declined by its bank. Try another card.")
+	d.hasNot(t, "pay from your balance")
 	if p := b.get("/checkout?" + url.Values{"type": {"balance_top_up"}, "amount": {"1.000"}}.Encode()); p.status != 400 {
 		t.Errorf("an ambiguous 1.000: status %d, want 400", p.status)
 	}
