@@ -177,6 +177,8 @@ type cartLine struct {
 	Label    string
 	Error    string
 	Currency string
+	// AfterTrial says what happens when the item's trial ends.
+	AfterTrial string
 }
 
 // cartData is the cart and its checkout steps.
@@ -213,6 +215,11 @@ func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, 
 		cl := cartLine{ID: e.ID, Item: e.Item, Label: itemTypeLabel(e.Item.Type), Currency: cur.Currency}
 		if c.Quote != nil && i < len(c.Quote.Lines) {
 			cl.Line = &c.Quote.Lines[i]
+			if cl.Line.Trial {
+				one := *c.Quote
+				one.Lines = c.Quote.Lines[i : i+1]
+				cl.AfterTrial = s.afterTrial(ctx, one, e.Item)
+			}
 		}
 		d.Lines = append(d.Lines, cl)
 	}

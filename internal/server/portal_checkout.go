@@ -377,7 +377,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 			if f.Get("action") == "apply" && q.PromoCode != "" && f.Err("promo") == "" && f.Notice == "" {
 				f.Notice = "Promo code " + q.PromoCode + " applied. Please check the total, then pay."
 			}
-			d.AfterTrial = s.afterTrial(ctx, q, it, d.Pay)
+			d.AfterTrial = s.afterTrial(ctx, q, it)
 		}
 	}
 	if f.Err("quantity") != "" || f.Err("term") != "" {
@@ -435,7 +435,7 @@ func (s *Server) itemFix(ctx context.Context, f *form, iv url.Values, it billing
 // afterTrial says in words what happens when the trial the quote starts
 // ends: the price of the chosen term, and how it is paid, if it renews
 // by itself; else that it ends.
-func (s *Server) afterTrial(ctx context.Context, q billing.Quote, it billing.ItemInput, pay payData) string {
+func (s *Server) afterTrial(ctx context.Context, q billing.Quote, it billing.ItemInput) string {
 	var l *market.Line
 	for i := range q.Lines {
 		if q.Lines[i].Trial {

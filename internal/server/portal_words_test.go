@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/dialtone/dialtone/internal/money"
@@ -141,5 +142,24 @@ func TestPortalCheckoutTopUpDecimalComma(t *testing.T) {
 	d.hasNot(t, "pay from your balance")
 	if p := b.get("/checkout?" + url.Values{"type": {"balance_top_up"}, "amount": {"1.000"}}.Encode()); p.status != 400 {
 		t.Errorf("an ambiguous 1.000: status %d, want 400", p.status)
+	}
+}
+
+// TestPortalCartAfterTrial: the cart says what happens when a trial in it
+// ends, as the checkout does.
+func TestPortalCartAfterTrial(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	b := newBrowser(t, a)
+	b.signup("carttrial@acme.test", "CHF")
+	tok := b.token("carttrial@acme.test")
+	if r := a.do("POST", "/v1/cart/items", tok, map[string]any{"type": "subscription", "plan": "hosted-pbx", "quantity": 2, "term_months": 3,
+		"trial": true, "auto_renew": true}); r.status != 201 {
+		t.Fatalf("add to cart: %d %s", r.status, r.raw)
+	}
+	note := b.get("/cart").find(t, `data-testid="after-trial">([^<]+)<`)
+	if !strings.Contains(note, "After the trial (until 9 Apr 2026)") || !strings.Contains(note, "per 3 months for 2 licenses") ||
+		!strings.Contains(note, "renewed automatically") {
+		t.Errorf("cart says %q", note)
 	}
 }
