@@ -32,17 +32,6 @@ func (r subRow) Name() string {
 	return market.Plan{Code: r.Plan, ProductName: r.ProductName, Name: r.PlanName}.DisplayName()
 }
 
-// named returns r for a template that prints "{{.ProductName}}
-// {{.PlanName}}" as one name: ProductName is left empty when the plan's
-// name already says it, so that "Hosted PBX" is not said twice. Pages that
-// show product and plan in columns of their own keep the row as it is.
-func (r subRow) named() subRow {
-	if r.Name() != r.ProductName+" "+r.PlanName {
-		r.ProductName = ""
-	}
-	return r
-}
-
 // catalog returns every plan by code (inactive ones too: a customer may
 // hold a plan no longer sold).
 func (s *Server) catalog(ctx context.Context) (map[string]market.Plan, []market.Plan, error) {
@@ -114,7 +103,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p billing.Pri
 			d.Subscriptions = append(d.Subscriptions, row)
 		}
 		if row.Soon || row.Status == market.StatusPastDue {
-			d.Soon = append(d.Soon, row.named())
+			d.Soon = append(d.Soon, row)
 		}
 	}
 	if d.Numbers, err = s.svc.Numbers(ctx, p); err != nil {

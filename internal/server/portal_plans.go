@@ -304,7 +304,7 @@ func (s *Server) licensesPage(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{"quantity": {"1"}}), Data: row.named()})
+	s.render(w, r, http.StatusOK, "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{"quantity": {"1"}}), Data: row})
 }
 
 // licensesPost checks the number of licenses to add and goes on to
@@ -317,7 +317,7 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	if row.Lapsed() {
 		// The page says to renew first instead of showing the form.
-		s.render(w, r, pageStatus(errLapsed()), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{}), Data: row.named()})
+		s.render(w, r, pageStatus(errLapsed()), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{}), Data: row})
 		return
 	}
 	f := newForm(r.PostForm)
@@ -328,7 +328,7 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
-		s.render(w, r, pageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row.named()})
+		s.render(w, r, pageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row})
 		return
 	}
 	v := url.Values{"type": {it.Type}, "subscription": {row.ID}, "quantity": {strconv.Itoa(it.Quantity)}, "back": {"/marketplace/subscriptions/" + row.ID + "/licenses"}}
