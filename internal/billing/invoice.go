@@ -12,6 +12,7 @@ import (
 	"github.com/dialtone/dialtone/internal/invoicedoc"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -75,25 +76,13 @@ func paymentNote(p store.Payment) string {
 	day := p.CreatedAt.Format(time.DateOnly)
 	switch p.Method {
 	case "card":
-		return fmt.Sprintf("Paid by %s •••• %s on %s (payment %s)", titleBrand(p.CardBrand), p.CardLast4, day, p.ID)
+		return fmt.Sprintf("Paid by %s •••• %s on %s (payment %s)", payment.BrandName(p.CardBrand), p.CardLast4, day, p.ID)
 	case "balance":
 		return fmt.Sprintf("Paid from the prepaid balance on %s (payment %s)", day, p.ID)
 	case "none":
 		return "Nothing to pay."
 	}
 	return fmt.Sprintf("Payment %s on %s", p.ID, day)
-}
-
-func titleBrand(b string) string {
-	switch b {
-	case "amex":
-		return "American Express"
-	case "mastercard":
-		return "Mastercard"
-	case "":
-		return "card"
-	}
-	return strings.ToUpper(b[:1]) + b[1:]
 }
 
 // issueInvoice numbers and stores the invoice of a paid order. The number

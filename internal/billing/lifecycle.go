@@ -9,6 +9,7 @@ import (
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -110,7 +111,7 @@ func (e *renewalFailure) Unwrap() error { return e.err }
 
 // cardWords names a saved card: "Visa •••• 4242".
 func cardWords(pm store.PaymentMethod) string {
-	return titleBrand(pm.Brand) + " •••• " + pm.Last4
+	return payment.BrandName(pm.Brand) + " •••• " + pm.Last4
 }
 
 // declineWords says why a card was declined, by the gateway's reason.

@@ -330,7 +330,7 @@ func refundNote(orig, pay store.Payment, topUp int64) string {
 	var note string
 	switch orig.Method {
 	case "card":
-		note = fmt.Sprintf("Refunded to %s •••• %s on %s (refund %s of payment %s)", titleBrand(orig.CardBrand), orig.CardLast4, day, pay.ID, orig.ID)
+		note = fmt.Sprintf("Refunded to %s •••• %s on %s (refund %s of payment %s)", payment.BrandName(orig.CardBrand), orig.CardLast4, day, pay.ID, orig.ID)
 		if topUp > 0 {
 			note += fmt.Sprintf("; %s of prepaid balance taken back", money.Format(money.New(topUp, pay.Currency)))
 		}

@@ -117,6 +117,22 @@ func NormalizeNumber(s string) (string, bool) {
 	return n, len(n) >= 12 && len(n) <= 19
 }
 
+// BrandName says a card brand (DetectBrand's) as its owner writes it:
+// "Visa", "Mastercard", "American Express", "JCB"; "Card" when unknown.
+func BrandName(brand string) string {
+	switch brand {
+	case "", "unknown":
+		return "Card"
+	case "amex":
+		return "American Express"
+	case "jcb":
+		return "JCB"
+	case "unionpay":
+		return "UnionPay"
+	}
+	return strings.ToUpper(brand[:1]) + brand[1:]
+}
+
 // DetectBrand names the card network of a number by its prefix.
 func DetectBrand(n string) string {
 	p := func(k int) int {

@@ -165,3 +165,13 @@ func FuzzNormalizeNumber(f *testing.F) {
 		}
 	})
 }
+
+func TestBrandName(t *testing.T) {
+	t.Parallel()
+	for brand, want := range map[string]string{"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "jcb": "JCB",
+		"discover": "Discover", "diners": "Diners", "unionpay": "UnionPay", "unknown": "Card", "": "Card"} {
+		if got := BrandName(brand); got != want {
+			t.Errorf("BrandName(%q) = %q, want %q", brand, got, want)
+		}
+	}
+}

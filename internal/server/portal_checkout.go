@@ -13,6 +13,7 @@ import (
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -177,7 +178,7 @@ func (s *Server) loadPay(ctx context.Context, p billing.Principal, c store.Custo
 		return d, err
 	}
 	for _, c := range cards {
-		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: brandName(c.Brand)})
+		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: payment.BrandName(c.Brand)})
 	}
 	d.Balance, d.Currency, d.NeedsAddress = c.Balance, c.Currency, true
 	return d, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) showCards(w http.ResponseWriter, r *http.Request, p billing.Pri
 	f.Values.Del("cvc")
 	d := cardsData{Key: id.Secret(12)}
 	for _, c := range cards {
-		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: brandName(c.Brand)})
+		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: payment.BrandName(c.Brand)})
 	}
 	s.render(w, r, status, "cards", view{Title: "Payment methods", Nav: "cards", Form: f, Data: d})
 }
@@ -79,20 +80,7 @@ func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 
 // cardName is a card in words: "Visa •••• 4242".
 func cardName(pm store.PaymentMethod) string {
-	return brandName(pm.Brand) + " •••• " + pm.Last4
-}
-
-// brandName says a card brand as its owner writes it.
-func brandName(b string) string {
-	switch b {
-	case "":
-		return "Card"
-	case "amex":
-		return "American Express"
-	case "jcb":
-		return "JCB"
-	}
-	return strings.ToUpper(b[:1]) + b[1:]
+	return payment.BrandName(pm.Brand) + " •••• " + pm.Last4
 }
 
 func (s *Server) cardDefaultPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
