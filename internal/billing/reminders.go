@@ -83,6 +83,9 @@ func (s *Service) SendReminders(ctx context.Context) error {
 	return nil
 }
 
+// cannotPrice is what a notice says of a renewal that cannot be priced now.
+const cannotPrice = "We cannot price the renewal at the moment: please check the subscription under Subscriptions → Renew/Change."
+
 // chargeWords says what the automatic renewal of a subscription will cost
 // and how it will be paid: "We will charge €120.00 from your prepaid
 // balance." It says so when the balance does not cover it and no card is
@@ -95,11 +98,11 @@ func (s *Service) chargeWords(ctx context.Context, customerID, subID string) str
 	}
 	q, err := s.Quote(ctx, p, in)
 	if err != nil {
-		return "We cannot price the renewal at the moment: please check the subscription under Subscriptions → Renew/Change."
+		return cannotPrice
 	}
 	cust, err := s.store.Read().Customer(ctx, customerID)
 	if err != nil {
-		return "We cannot price the renewal at the moment: please check the subscription under Subscriptions → Renew/Change."
+		return cannotPrice
 	}
 	total := money.Format(money.New(q.Totals.Total, q.Currency))
 	if cust.Balance >= q.Totals.Total {
