@@ -33,6 +33,10 @@ type browserEnv struct {
 
 const browserPassword = "correct horse"
 
+// browserStart is the sandbox time every browser test starts at: a February
+// day, whose following month ends 28 days later.
+const browserStart = "2027-02-10T09:00:00Z"
+
 // chromiumPath finds the browser, or "" when there is none.
 func chromiumPath() string {
 	if p := os.Getenv("DIALTONE_CHROMIUM"); p != "" {
@@ -65,7 +69,10 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 
 	db := filepath.Join(t.TempDir(), "portal.db")
 	admin := "adm_browser_test"
-	base, _, stop := startServer(t, db, map[string]string{"DIALTONE_ADMIN_TOKEN": admin, "DIALTONE_ARGON2_MEMORY": "1024"})
+	// The sandbox clock starts on a fixed day, so that what the pages say
+	// about dates (a month that ends within 30 days, renewals, trials)
+	// never depends on the day the tests run.
+	base, _, stop := startServer(t, db, map[string]string{"DIALTONE_ADMIN_TOKEN": admin, "DIALTONE_ARGON2_MEMORY": "1024", "DIALTONE_SANDBOX_START": browserStart})
 	t.Cleanup(stop)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

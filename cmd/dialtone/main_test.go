@@ -170,3 +170,37 @@ func TestFlagsAndHelp(t *testing.T) {
 		t.Error("a bad flag was accepted")
 	}
 }
+
+// TestSandboxStart: --sandbox-start sets where a new database's sandbox
+// clock starts; a restart keeps the clock it has; a malformed instant is
+// refused before the server starts.
+func TestSandboxStart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "start.db")
+	env := map[string]string{"DIALTONE_ARGON2_MEMORY": "1024", "DIALTONE_ADMIN_TOKEN": "adm_start", "DIALTONE_DEMO": "false", "DIALTONE_SANDBOX_START": "2027-02-10T09:00:00Z"}
+	at := func(base string) time.Time {
+		got, err := time.Parse(time.RFC3339, call(t, "GET", base+"/v1/admin/clock", "adm_start", nil)["now"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := time.Date(2027, 2, 10, 9, 0, 0, 0, time.UTC)
+	base, _, stop := startServer(t, db, env)
+	if got := at(base); got.Before(want) || got.After(want.Add(time.Minute)) {
+		t.Errorf("sandbox clock at %v, want %v", got, want)
+	}
+	stop()
+
+	env["DIALTONE_SANDBOX_START"] = "2030-01-01T00:00:00Z"
+	base, _, stop = startServer(t, db, env)
+	if got := at(base); got.Before(want) || got.After(want.Add(time.Minute)) {
+		t.Errorf("after a restart with another start the clock is at %v, want it kept near %v", got, want)
+	}
+	stop()
+
+	env["DIALTONE_SANDBOX_START"] = "10 Feb 2027"
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "bad.db")}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "sandbox-start") {
+		t.Errorf("serve with a malformed --sandbox-start: %v, want an error naming it", err)
+	}
+}

@@ -50,7 +50,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	var clk clock.Clock = clock.Wall{}
 	var sandboxClock *clock.Sandbox
 	if cfg.Sandbox {
-		off, err := loadClockOffset(ctx, st)
+		off, err := loadClockOffset(ctx, st, cfg.SandboxStart)
 		if err != nil {
 			return err
 		}
@@ -160,10 +160,25 @@ func adminToken(ctx context.Context, st *store.Store, cfg ServeCmd, stdout io.Wr
 	return tok, err
 }
 
-func loadClockOffset(ctx context.Context, st *store.Store) (time.Duration, error) {
+// loadClockOffset returns the sandbox clock's persisted offset from the wall
+// clock. A database without one starts at start (RFC 3339) when given, else
+// now; that first offset is persisted so a restart keeps the same time.
+func loadClockOffset(ctx context.Context, st *store.Store, start string) (time.Duration, error) {
 	v, ok, err := st.Read().Setting(ctx, "sandbox_clock_offset")
-	if err != nil || !ok {
+	if err != nil {
 		return 0, err
+	}
+	if !ok {
+		if start == "" {
+			return 0, nil
+		}
+		at, err := time.Parse(time.RFC3339, start)
+		if err != nil {
+			return 0, fmt.Errorf("--sandbox-start %q: want an RFC 3339 time such as 2027-02-10T09:00:00Z", start)
+		}
+		off := time.Until(at)
+		err = st.Tx(ctx, func(q *store.Q) error { return q.PutSetting(ctx, "sandbox_clock_offset", off.String()) })
+		return off, err
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {

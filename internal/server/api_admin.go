@@ -373,7 +373,7 @@ func (s *Server) adminAdjustBalance(ctx context.Context, in *adjustIn) (*out[Tra
 // ClockResponse is the sandbox time.
 type ClockResponse struct {
 	Now     time.Time `json:"now"`
-	Offset  int64     `json:"offset_seconds" doc:"How far the sandbox clock is ahead of the wall clock."`
+	Offset  int64     `json:"offset_seconds" doc:"How far the sandbox clock is ahead of the wall clock (negative when --sandbox-start set it in the past)."`
 	Sandbox bool      `json:"sandbox"`
 }
 
