@@ -306,3 +306,29 @@ func TestFormatErrorsAreJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestListLimitsDocumented: the OpenAPI document gives each list's limit
+// its bounds and default.
+func TestListLimitsDocumented(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	paths := a.do("GET", "/v1/openapi.json", "", nil).body["paths"].(map[string]any)
+	for path, want := range map[string][3]float64{"/v1/orders": {1, 1000, 100}, "/v1/admin/plans": {1, 1000, 100},
+		"/v1/users": {1, 1000, 100}, "/v1/numbers/available": {1, 100, 20}, "/v1/admin/numbers": {1, 1000, 100}} {
+		var got [3]float64
+		var after bool
+		for _, p := range paths[path].(map[string]any)["get"].(map[string]any)["parameters"].([]any) {
+			p := p.(map[string]any)
+			sch, _ := p["schema"].(map[string]any)
+			switch p["name"] {
+			case "limit":
+				got = [3]float64{sch["minimum"].(float64), sch["maximum"].(float64), sch["default"].(float64)}
+			case "starting_after":
+				after = true
+			}
+		}
+		if got != want || !after {
+			t.Errorf("%s: limit min, max, default %v, want %v; starting_after %v", path, got, want, after)
+		}
+	}
+}

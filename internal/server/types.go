@@ -435,3 +435,23 @@ type NotificationResponse struct {
 	Object     string    `json:"object,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 }
+
+// documentLimits writes each list's default limit into the OpenAPI
+// document. PageParams has no default tag, which huma would apply: the
+// handlers see an absent limit as 0 (the CSV export then gives up to 1000
+// rows).
+func (s *Server) documentLimits() {
+	for path, item := range s.api.OpenAPI().Paths {
+		if item.Get == nil {
+			continue
+		}
+		for _, p := range item.Get.Parameters {
+			if p.Name == "limit" && p.In == "query" && p.Schema != nil {
+				p.Schema.Default = 100
+				if path == "/v1/numbers/available" {
+					p.Schema.Default = 20
+				}
+			}
+		}
+	}
+}
