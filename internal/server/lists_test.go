@@ -173,6 +173,8 @@ func TestListsWalkByID(t *testing.T) {
 			{"/v1/sip_accounts", tok, 6, []string{"sip_unknown"}},
 			{"/v1/numbers", tok, 5, []string{"num_unknown", anOrder}},
 			{"/v1/numbers/available?country=CH&area=Listikon", tok, 4, []string{"num_unknown", "+41449000100"}},
+			{"/v1/numbers/available?country=CH&contains=0001", tok, 4, []string{"num_unknown"}},
+			{"/v1/numbers/available?country=CH&contains=449", tok, 4, []string{"num_unknown"}},
 			{"/v1/admin/numbers", adminToken, 9, []string{"num_unknown", "+41449000100"}},
 			{"/v1/admin/numbers?status=active", adminToken, 5, []string{"num_unknown"}},
 			{"/v1/admin/plans", adminToken, 5, []string{"nope"}},
