@@ -144,6 +144,9 @@ func (s *Server) listSubscriptions(ctx context.Context, in *listIn) (*out[List[S
 	if err != nil {
 		return nil, err
 	}
+	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Subscription(ctx, p, in.StartingAfter); return err }); err != nil {
+		return nil, err
+	}
 	subs, err := s.svc.Subscriptions(ctx, p, in.page())
 	if err != nil {
 		return nil, err
@@ -199,7 +202,7 @@ func (s *Server) userStatuses(ctx context.Context, p billing.Principal) (map[str
 	return m, err
 }
 
-func (s *Server) listUsers(ctx context.Context, _ *struct{}) (*out[List[UserResponse]], error) {
+func (s *Server) listUsers(ctx context.Context, in *listIn) (*out[List[UserResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -212,8 +215,12 @@ func (s *Server) listUsers(ctx context.Context, _ *struct{}) (*out[List[UserResp
 	if err != nil {
 		return nil, err
 	}
+	users, err = after(users, in.StartingAfter, func(u store.User) string { return u.ID })
+	if err != nil {
+		return nil, err
+	}
 	now := s.svc.Now()
-	return reply(listOf(users, 1000, func(u store.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
+	return reply(listOf(users, in.Limit, func(u store.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
 }
 
 type userIn struct {
@@ -267,6 +274,15 @@ func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out
 	if in.Format == "csv" && in.Limit == 0 {
 		f.Limit = 1000
 	}
+	if err := knownCursor(in.StartingAfter, func() error {
+		pay, err := s.svc.Store().Read().PaymentByID(ctx, in.StartingAfter)
+		if err == nil && pay.CustomerID != p.CustomerID {
+			err = market.NotFound("payment")
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	rows, err := s.svc.Transactions(ctx, p, f)
 	if err != nil {
 		return nil, err
@@ -277,6 +293,11 @@ func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out
 func (s *Server) listBalanceEntries(ctx context.Context, in *listIn) (*out[List[EntryResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := knownCursor(in.StartingAfter, func() error {
+		return found(s.svc.Store().Read().HasBalanceEntry(ctx, p.CustomerID, in.StartingAfter))
+	}); err != nil {
 		return nil, err
 	}
 	rows, err := s.svc.BalanceEntries(ctx, p, in.page())

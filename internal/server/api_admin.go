@@ -26,7 +26,7 @@ func operator(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) adminListPlans(ctx context.Context, _ *struct{}) (*out[List[PlanResponse]], error) {
+func (s *Server) adminListPlans(ctx context.Context, in *listIn) (*out[List[PlanResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -34,7 +34,10 @@ func (s *Server) adminListPlans(ctx context.Context, _ *struct{}) (*out[List[Pla
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(plans, 1000, planResponse)), nil
+	if plans, err = after(plans, in.StartingAfter, func(p market.Plan) string { return p.Code }); err != nil {
+		return nil, err
+	}
+	return reply(listOf(plans, in.Limit, planResponse)), nil
 }
 
 // PlanInput is a plan as the operator defines it.
@@ -202,6 +205,7 @@ func (in PromoInput) apply(p market.Promo) (market.Promo, error) {
 
 // PromoResponse is a promo code with its redemptions.
 type PromoResponse struct {
+	ID                string     `json:"id" doc:"The code: what starting_after takes."`
 	Code              string     `json:"code"`
 	PercentOff        string     `json:"percent_off,omitempty"`
 	AmountOff         int64      `json:"amount_off,omitempty"`
@@ -220,7 +224,7 @@ type PromoResponse struct {
 }
 
 func promoResponse(p market.Promo) PromoResponse {
-	r := PromoResponse{Code: p.Code, AmountOff: p.AmountOff, Currency: p.Currency, Plans: p.Plans, Terms: p.Terms,
+	r := PromoResponse{ID: p.Code, Code: p.Code, AmountOff: p.AmountOff, Currency: p.Currency, Plans: p.Plans, Terms: p.Terms,
 		ValidFrom: p.ValidFrom, ValidUntil: p.ValidUntil, MaxRedemptions: p.MaxRedemptions, MaxPerCustomer: p.MaxPerCustomer,
 		FirstPurchaseOnly: p.FirstPurchaseOnly, MinQuantity: p.MinQuantity, Renewals: p.Renewals, Active: p.Active, Redemptions: p.Redemptions}
 	if p.HasPercent {
@@ -235,7 +239,7 @@ func promoResponse(p market.Promo) PromoResponse {
 	return r
 }
 
-func (s *Server) adminListPromos(ctx context.Context, _ *struct{}) (*out[List[PromoResponse]], error) {
+func (s *Server) adminListPromos(ctx context.Context, in *listIn) (*out[List[PromoResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -243,7 +247,10 @@ func (s *Server) adminListPromos(ctx context.Context, _ *struct{}) (*out[List[Pr
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ps, 1000, promoResponse)), nil
+	if ps, err = after(ps, in.StartingAfter, func(p market.Promo) string { return p.Code }); err != nil {
+		return nil, err
+	}
+	return reply(listOf(ps, in.Limit, promoResponse)), nil
 }
 
 type promoCreateIn struct {
@@ -293,16 +300,17 @@ func (s *Server) adminUpdatePromo(ctx context.Context, in *promoPatchIn) (*out[P
 
 // TaxRateResponse is a country's tax rate.
 type TaxRateResponse struct {
+	ID        string    `json:"id" doc:"The country: what starting_after takes."`
 	Country   string    `json:"country"`
 	Percent   string    `json:"percent"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func taxRateResponse(t store.TaxRate) TaxRateResponse {
-	return TaxRateResponse{Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
+	return TaxRateResponse{ID: t.Country, Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
 }
 
-func (s *Server) adminListTaxRates(ctx context.Context, _ *struct{}) (*out[List[TaxRateResponse]], error) {
+func (s *Server) adminListTaxRates(ctx context.Context, in *listIn) (*out[List[TaxRateResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -310,7 +318,10 @@ func (s *Server) adminListTaxRates(ctx context.Context, _ *struct{}) (*out[List[
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(rs, 1000, taxRateResponse)), nil
+	if rs, err = after(rs, in.StartingAfter, func(t store.TaxRate) string { return t.Country }); err != nil {
+		return nil, err
+	}
+	return reply(listOf(rs, in.Limit, taxRateResponse)), nil
 }
 
 type taxIn struct {
@@ -333,6 +344,9 @@ func (s *Server) adminSetTaxRate(ctx context.Context, in *taxIn) (*out[TaxRateRe
 
 func (s *Server) adminListCustomers(ctx context.Context, in *listIn) (*out[List[CustomerResponse]], error) {
 	if err := operator(ctx); err != nil {
+		return nil, err
+	}
+	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Customer(ctx, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
 	cs, err := s.svc.Customers(ctx, in.page())
@@ -512,15 +526,20 @@ func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[Imp
 
 type adminNumbersIn struct {
 	Status string `query:"status" enum:"available,active,grace,quarantine,"`
-	Limit  int    `query:"limit" minimum:"0" maximum:"1000"`
-	After  string `query:"starting_after" doc:"The last number of the previous page."`
+	PageParams
 }
 
 func (s *Server) adminListNumbers(ctx context.Context, in *adminNumbersIn) (*out[List[NumberResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
-	ns, err := s.svc.Store().Read().AdminNumbers(ctx, in.Status, store.Page{Limit: in.Limit, After: in.After})
+	// In number order: the list goes on after the cursor's number, wherever
+	// that number stands now.
+	after, err := s.numberCursor(ctx, in.StartingAfter)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := s.svc.Store().Read().AdminNumbers(ctx, in.Status, store.Page{Limit: in.Limit, After: after})
 	if err != nil {
 		return nil, err
 	}

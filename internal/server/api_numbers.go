@@ -91,8 +91,8 @@ type availableIn struct {
 	Area     string `query:"area" maxLength:"100"`
 	Type     string `query:"type" enum:"local,mobile,toll_free,"`
 	Contains string `query:"contains" maxLength:"15" pattern:"^[0-9]*$" doc:"Digits the number contains."`
-	Limit    int    `query:"limit" minimum:"0" maximum:"100"`
-	After    string `query:"starting_after" maxLength:"16" doc:"The last number (E.164) of the previous page."`
+	Limit    int    `query:"limit" minimum:"1" maximum:"100" doc:"At most this many numbers: 1 to 100, 20 when absent."`
+	After    string `query:"starting_after" maxLength:"100" doc:"The id of the last number of the previous page (any number of the inventory: the list goes on after it in number order); an unknown id is 400."`
 }
 
 // listAvailableNumbers lists free numbers priced in the account's
@@ -106,10 +106,9 @@ func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*ou
 	if limit == 0 {
 		limit = 20
 	}
-	// A "+" not escaped in the query string arrives as a space.
-	after := strings.TrimSpace(in.After)
-	if after != "" && after[0] != '+' {
-		after = "+" + after
+	after, err := s.numberCursor(ctx, in.After)
+	if err != nil {
+		return nil, err
 	}
 	ns, err := s.svc.Store().Read().AvailableNumbers(ctx, store.NumberSearch{Country: strings.ToUpper(in.Country),
 		State: strings.ToUpper(in.State), Area: in.Area, Type: in.Type, Currency: cur, Contains: in.Contains, After: after, Limit: limit + 1})
@@ -117,6 +116,15 @@ func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*ou
 		return nil, err
 	}
 	return reply(listOf(ns, limit, func(n store.Number) NumberResponse { return numberResponse(n, false) })), nil
+}
+
+// numberCursor returns the phone number of the inventory's number id ("" =
+// ""), where a list in number order goes on: one indexed read, and an
+// unknown id is 400 naming starting_after.
+func (s *Server) numberCursor(ctx context.Context, id string) (string, error) {
+	var n store.Number
+	err := knownCursor(id, func() (err error) { n, err = s.svc.Store().Read().Number(ctx, id); return err })
+	return n.Number, err
 }
 
 func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[NumberResponse]], error) {
@@ -128,7 +136,9 @@ func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[Num
 	if err != nil {
 		return nil, err
 	}
-	ns = after(ns, in.StartingAfter, func(n store.Number) string { return n.ID })
+	if ns, err = after(ns, in.StartingAfter, func(n store.Number) string { return n.ID }); err != nil {
+		return nil, err
+	}
 	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
 }
 
@@ -188,7 +198,9 @@ func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List
 	if err != nil {
 		return nil, err
 	}
-	accts = after(accts, in.StartingAfter, func(a store.SIPAccount) string { return a.ID })
+	if accts, err = after(accts, in.StartingAfter, func(a store.SIPAccount) string { return a.ID }); err != nil {
+		return nil, err
+	}
 	return reply(listOf(accts, in.Limit, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, false) })), nil
 }
 
@@ -211,6 +223,11 @@ func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccount
 func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := knownCursor(in.StartingAfter, func() error {
+		return found(s.svc.Store().Read().HasNotification(ctx, p.CustomerID, in.StartingAfter))
+	}); err != nil {
 		return nil, err
 	}
 	rows, err := s.svc.Store().Read().Notifications(ctx, p.CustomerID, in.page())

@@ -51,11 +51,27 @@ func (s *Server) listOrders(ctx context.Context, in *listIn) (*out[List[OrderRes
 	if err != nil {
 		return nil, err
 	}
+	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Order(ctx, p, in.StartingAfter); return err }); err != nil {
+		return nil, err
+	}
 	orders, err := s.svc.Orders(ctx, p, in.page())
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(orders, in.Limit, func(o store.Order) OrderResponse { return orderResponse(o, nil) })), nil
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.PaymentID
+	}
+	pays, err := s.svc.Store().Read().PaymentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(orders, in.Limit, func(o store.Order) OrderResponse {
+		if pay, ok := pays[o.PaymentID]; ok {
+			return orderResponse(o, &pay)
+		}
+		return orderResponse(o, nil)
+	})), nil
 }
 
 func (s *Server) getOrder(ctx context.Context, in *idPath) (*out[OrderResponse], error) {
@@ -183,6 +199,9 @@ func (s *Server) listInvoices(ctx context.Context, in *listIn) (*out[List[Invoic
 	if err != nil {
 		return nil, err
 	}
+	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Store().Read().Invoice(ctx, p.CustomerID, in.StartingAfter); return err }); err != nil {
+		return nil, err
+	}
 	rows, err := s.svc.Invoices(ctx, p, in.page())
 	if err != nil {
 		return nil, err
@@ -207,7 +226,7 @@ func (s *Server) getInvoice(ctx context.Context, in *idPath) (*out[InvoiceRespon
 	return reply(invoiceResponse(v, d)), nil
 }
 
-func (s *Server) listAddresses(ctx context.Context, _ *struct{}) (*out[List[AddressResponse]], error) {
+func (s *Server) listAddresses(ctx context.Context, in *listIn) (*out[List[AddressResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -216,7 +235,10 @@ func (s *Server) listAddresses(ctx context.Context, _ *struct{}) (*out[List[Addr
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(rows, 1000, addressResponse)), nil
+	if rows, err = after(rows, in.StartingAfter, func(a store.BillingAddress) string { return a.ID }); err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, in.Limit, addressResponse)), nil
 }
 
 type addressIn struct {
@@ -301,7 +323,7 @@ func (s *Server) deleteAddress(ctx context.Context, in *idPath) (*out[Deleted], 
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Server) listPaymentMethods(ctx context.Context, _ *struct{}) (*out[List[PaymentMethodResponse]], error) {
+func (s *Server) listPaymentMethods(ctx context.Context, in *listIn) (*out[List[PaymentMethodResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -310,7 +332,10 @@ func (s *Server) listPaymentMethods(ctx context.Context, _ *struct{}) (*out[List
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(rows, 1000, paymentMethodResponse)), nil
+	if rows, err = after(rows, in.StartingAfter, func(m store.PaymentMethod) string { return m.ID }); err != nil {
+		return nil, err
+	}
+	return reply(listOf(rows, in.Limit, paymentMethodResponse)), nil
 }
 
 type cardIn struct {

@@ -63,6 +63,10 @@ func (e *APIError) Error() string { return e.Err.Code + ": " + e.Err.Message }
 // GetStatus implements huma.StatusError.
 func (e *APIError) GetStatus() int { return e.status }
 
+// ContentType implements huma.ContentTypeFilter: an error is JSON whatever
+// representation was asked for (a PDF, HTML or CSV route's too).
+func (e *APIError) ContentType(string) string { return "application/json" }
+
 // toAPIError converts any error to the contract's shape. Errors without a
 // contract code are internal: logged with detail, answered without.
 func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {

@@ -92,8 +92,35 @@ func negotiate(next http.Handler) http.Handler {
 			}
 		}
 		if r.URL.Path == "/v1/transactions" && r.Header.Get("Accept") == "text/csv" {
-			w.Header().Set("Content-Disposition", "attachment; filename=\"transactions.csv\"")
+			w = &download{ResponseWriter: w, disposition: "attachment; filename=\"transactions.csv\""}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// download adds Content-Disposition to a successful response only: an
+// error is JSON to read, not a file to save.
+type download struct {
+	http.ResponseWriter
+	disposition string
+	wrote       bool
+}
+
+func (d *download) WriteHeader(code int) {
+	if !d.wrote {
+		d.wrote = true
+		if code < 300 && d.Header().Get("Content-Type") != "application/json" {
+			d.Header().Set("Content-Disposition", d.disposition)
+		}
+	}
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *download) Write(b []byte) (int, error) {
+	if !d.wrote {
+		d.WriteHeader(http.StatusOK)
+	}
+	return d.ResponseWriter.Write(b)
+}
+
+func (d *download) Unwrap() http.ResponseWriter { return d.ResponseWriter }

@@ -56,14 +56,15 @@ func TestNumbersInTheAccountsCurrency(t *testing.T) {
 		if r := a.do("GET", "/v1/numbers/available?country=AU&contains=2", eur, nil); len(r.body["data"].([]any)) != 0 {
 			t.Errorf("AU numbers with 2 for a EUR account: %s, want none", r.raw)
 		}
-		// Pages: the second starts after the first's last number.
+		// Pages: the second starts after the first's last number (its id
+		// is the cursor).
 		p1 := a.do("GET", "/v1/numbers/available?country=AU&state=NSW&limit=3", usd, nil)
 		d1 := p1.body["data"].([]any)
 		if len(d1) != 3 || p1.body["has_more"] != true || d1[0].(map[string]any)["currency"] != "USD" {
 			t.Fatalf("first page: %s", p1.raw)
 		}
 		last := d1[2].(map[string]any)["number"].(string)
-		p2 := a.do("GET", "/v1/numbers/available?country=AU&state=NSW&limit=3&starting_after="+last, usd, nil)
+		p2 := a.do("GET", "/v1/numbers/available?country=AU&state=NSW&limit=3&starting_after="+d1[2].(map[string]any)["id"].(string), usd, nil)
 		d2 := p2.body["data"].([]any)
 		if len(d2) != 3 || d2[0].(map[string]any)["number"].(string) <= last {
 			t.Errorf("second page after %s: %s", last, p2.raw)

@@ -89,6 +89,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", true, s.adminImportNumbers)
 	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", true, s.adminListNumbers)
 	defer s.documentFormats()
+	defer s.documentLimits()
 	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", true, s.adminGetClock)
 	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", true, s.adminAdvanceClock)
 }

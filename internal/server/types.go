@@ -31,24 +31,53 @@ func listOf[S any, T any](rows []S, limit int, conv func(S) T) List[T] {
 }
 
 // after returns the rows after the one whose ID is id ("" = all of them),
-// for lists read whole (a customer's numbers, SIP accounts): an ID not in
-// the list leaves nothing.
-func after[S any](rows []S, id string, idOf func(S) string) []S {
+// for lists read whole (a customer's numbers, SIP accounts, users): an ID
+// not in the list is 400 naming starting_after.
+func after[S any](rows []S, id string, idOf func(S) string) ([]S, error) {
 	if id == "" {
-		return rows
+		return rows, nil
 	}
 	for i, r := range rows {
 		if idOf(r) == id {
-			return rows[i+1:]
+			return rows[i+1:], nil
 		}
 	}
-	return nil
+	return nil, badCursor(id)
 }
 
-// PageParams are the list query parameters.
+// badCursor is the answer to a starting_after that is no element of the
+// list: page 1 again would loop a client for ever.
+func badCursor(id string) error {
+	return market.Invalid("starting_after", "starting_after: no element of this list has the id %q; send the id of the last element of the previous page", id)
+}
+
+// knownCursor checks a starting_after with find, a read of that element
+// within the list's scope: not_found (or a malformed id) is badCursor.
+func knownCursor(id string, find func() error) error {
+	if id == "" {
+		return nil
+	}
+	err := find()
+	if market.IsCode(err, market.CodeNotFound) || market.IsCode(err, market.CodeInvalidRequest) {
+		return badCursor(id)
+	}
+	return err
+}
+
+// found turns a "has it" answer into knownCursor's error.
+func found(ok bool, err error) error {
+	if err == nil && !ok {
+		return market.NotFound("element")
+	}
+	return err
+}
+
+// PageParams are the list query parameters. One rule for every list:
+// limit is 1 to 1000 (100 when absent); anything else (0, negative, not a
+// whole number, too large) is 400 naming limit.
 type PageParams struct {
-	Limit         int    `query:"limit" minimum:"0" maximum:"1000" doc:"At most this many rows (default 100)."`
-	StartingAfter string `query:"starting_after" doc:"The ID of the last row of the previous page."`
+	Limit         int    `query:"limit" minimum:"1" maximum:"1000" doc:"At most this many elements: 1 to 1000, 100 when absent."`
+	StartingAfter string `query:"starting_after" maxLength:"100" doc:"The id of the last element of the previous page; an id that is no element of the list is 400."`
 }
 
 func (p PageParams) page() store.Page { return store.Page{Limit: p.Limit, After: p.StartingAfter} }
@@ -89,6 +118,7 @@ func userResponse(u store.User, status string) UserResponse {
 
 // PlanResponse is a plan of the catalog.
 type PlanResponse struct {
+	ID          string         `json:"id" doc:"The plan's code: what starting_after takes."`
 	Code        string         `json:"code"`
 	Name        string         `json:"name"`
 	Product     string         `json:"product"`
@@ -108,7 +138,7 @@ func planResponse(p market.Plan) PlanResponse {
 	if prices == nil {
 		prices = []market.Price{}
 	}
-	return PlanResponse{Code: p.Code, Name: p.Name, Product: p.Product, ProductName: p.ProductName, Description: p.Description,
+	return PlanResponse{ID: p.Code, Code: p.Code, Name: p.Name, Product: p.Product, ProductName: p.ProductName, Description: p.Description,
 		Rank: p.Rank, MinLicenses: p.MinLicenses, MaxLicenses: p.MaxLicenses, Terms: p.Terms, Prices: prices,
 		TrialDays: p.TrialDays, Active: p.Active}
 }
@@ -404,4 +434,24 @@ type NotificationResponse struct {
 	ObjectType string    `json:"object_type,omitempty"`
 	Object     string    `json:"object,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
+}
+
+// documentLimits writes each list's default limit into the OpenAPI
+// document. PageParams has no default tag, which huma would apply: the
+// handlers see an absent limit as 0 (the CSV export then gives up to 1000
+// rows).
+func (s *Server) documentLimits() {
+	for path, item := range s.api.OpenAPI().Paths {
+		if item.Get == nil {
+			continue
+		}
+		for _, p := range item.Get.Parameters {
+			if p.Name == "limit" && p.In == "query" && p.Schema != nil {
+				p.Schema.Default = 100
+				if path == "/v1/numbers/available" {
+					p.Schema.Default = 20
+				}
+			}
+		}
+	}
 }
