@@ -12,10 +12,10 @@ import (
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
 
-// checkStock asserts that number_stock holds, for every group of the
+// checkNumberStock asserts that number_stock holds, for every group of the
 // cascade, the count of available numbers of the numbers table, and that
 // number_grams indexes exactly the available numbers (with their group).
-func checkStock(t *testing.T, st *store.Store, step string) {
+func checkNumberStock(t *testing.T, st *store.Store, step string) {
 	t.Helper()
 	lines := func(query string) []string {
 		t.Helper()
@@ -64,23 +64,23 @@ func TestNumberStockEveryStep(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		w := newRentalWorld(t, st, 1)
-		checkStock(t, st, "imported and ordered")
+		checkNumberStock(t, st, "imported and ordered")
 		w.mustImport(t, "Berlin", "+493020000001", "+493020000002")
-		checkStock(t, st, "imported more")
+		checkNumberStock(t, st, "imported more")
 		w.runAt(t, at(2, 28))
 		w.check(t, "first month", store.NumberActive, at(3, 31), 100)
-		checkStock(t, st, "first month")
+		checkNumberStock(t, st, "first month")
 
 		if err := w.svc.ReleaseNumber(ctx, w.p, w.num); err != nil {
 			t.Fatal(err)
 		}
-		checkStock(t, st, "released")
+		checkNumberStock(t, st, "released")
 		free := at(2, 28).Add(billing.NumberQuarantine)
 		w.runAt(t, free.Add(-time.Minute))
-		checkStock(t, st, "in quarantine")
+		checkNumberStock(t, st, "in quarantine")
 		w.runAt(t, free)
 		w.check(t, "for sale again", store.NumberAvailable, time.Time{}, 100)
-		checkStock(t, st, "quarantine over")
+		checkNumberStock(t, st, "quarantine over")
 
 		// Ordered again, by the number (the other two are free too).
 		if _, err := w.svc.AdjustBalance(ctx, w.p.CustomerID, billing.AdjustmentInput{Amount: raceTotal, Reason: "credit"}); err != nil {
@@ -91,19 +91,19 @@ func TestNumberStockEveryStep(t *testing.T) {
 		if o.Lines[0].NumberID != w.num {
 			t.Fatalf("ordered %s, want %s again", o.Lines[0].NumberID, w.num)
 		}
-		checkStock(t, st, "ordered again")
+		checkNumberStock(t, st, "ordered again")
 
 		// Its next month is not covered: grace, then release, then free.
 		renews := market.AddMonths(free, 1)
 		w.check(t, "held again", store.NumberActive, renews, 100)
 		w.runAt(t, renews)
 		w.check(t, "grace", store.NumberGrace, renews, 100)
-		checkStock(t, st, "grace")
+		checkNumberStock(t, st, "grace")
 		w.runAt(t, renews.Add(billing.NumberGrace))
-		checkStock(t, st, "released after the grace")
+		checkNumberStock(t, st, "released after the grace")
 		w.runAt(t, renews.Add(billing.NumberGrace).Add(billing.NumberQuarantine))
 		w.check(t, "for sale once more", store.NumberAvailable, time.Time{}, 100)
-		checkStock(t, st, "second quarantine over")
+		checkNumberStock(t, st, "second quarantine over")
 		if cs, err := st.Read().NumberCountries(ctx, "EUR"); err != nil || len(cs) != 1 || cs[0].Available != 3 {
 			t.Errorf("EUR countries = %+v, %v; want DE with 3 free", cs, err)
 		}

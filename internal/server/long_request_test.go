@@ -16,8 +16,8 @@ import (
 // slowAdvance makes every clock move take at least delay before the
 // scheduler's own work, as a move with thousands of renewals due does. It
 // stops early, as that work would, if the request's context ends.
-func slowAdvance(delay time.Duration) func(next func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error) func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error {
-	return func(next func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error) func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error {
+func slowAdvance(delay time.Duration) func(next advanceFunc) advanceFunc {
+	return func(next advanceFunc) advanceFunc {
 		return func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error {
 			select {
 			case <-time.After(delay):
@@ -53,7 +53,7 @@ func renewedOnce(t *testing.T, a *api, email, sub string, want time.Time) {
 	if now := a.clk.Now(); !now.Equal(want) {
 		t.Errorf("clock at %s, want %s", now, want)
 	}
-	_, _, ps := a.periods(a.login(email), sub)
+	_, _, ps := a.subPeriods(a.relogin(email), sub)
 	if len(ps) != 2 {
 		t.Errorf("%d periods after the move, want 2 (renewed once)", len(ps))
 	}
@@ -72,16 +72,16 @@ func TestLongAdvanceRunsToItsEnd(t *testing.T) {
 			t.Parallel()
 			t.Run("PastHumasBodyReadDeadline", func(t *testing.T) {
 				t.Parallel()
-				a := newClockAPI(t, storetest.Open(t, kind), slowAdvance(5500*time.Millisecond))
+				a := newSchedulerAPI(t, storetest.Open(t, kind), slowAdvance(5500*time.Millisecond))
 				sub := monthlyIVR(t, a, "slow@acme.test")
 				start := a.clk.Now()
-				a.advance(map[string]any{"seconds": 40 * 86400})
+				a.moveClock(map[string]any{"seconds": 40 * 86400})
 				renewedOnce(t, a, "slow@acme.test", sub, start.Add(days40))
 			})
 			t.Run("PastTheServersTimeouts", func(t *testing.T) {
 				t.Parallel()
 				// As `dialtone serve` sets them, only shorter.
-				a := newClockAPI(t, storetest.Open(t, kind), slowAdvance(2500*time.Millisecond))
+				a := newSchedulerAPI(t, storetest.Open(t, kind), slowAdvance(2500*time.Millisecond))
 				h := a.srv.Config.Handler
 				a.srv.Close()
 				a.srv = httptest.NewUnstartedServer(h)
@@ -90,12 +90,12 @@ func TestLongAdvanceRunsToItsEnd(t *testing.T) {
 				t.Cleanup(a.srv.Close)
 				sub := monthlyIVR(t, a, "timeouts@acme.test")
 				start := a.clk.Now()
-				a.advance(map[string]any{"seconds": 40 * 86400})
+				a.moveClock(map[string]any{"seconds": 40 * 86400})
 				renewedOnce(t, a, "timeouts@acme.test", sub, start.Add(days40))
 			})
 			t.Run("ClientGoesAway", func(t *testing.T) {
 				t.Parallel()
-				a := newClockAPI(t, storetest.Open(t, kind), slowAdvance(time.Second))
+				a := newSchedulerAPI(t, storetest.Open(t, kind), slowAdvance(time.Second))
 				sub := monthlyIVR(t, a, "gone@acme.test")
 				start := a.clk.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -113,7 +113,7 @@ func TestLongAdvanceRunsToItsEnd(t *testing.T) {
 				moved := false
 				for deadline := time.Now().Add(10 * time.Second); !moved && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 					r := a.do("GET", "/v1/admin/clock", adminToken, nil)
-					moved = jsonTime(t, r.body["now"]).Equal(start.Add(days40))
+					moved = parseAPITime(t, r.body["now"]).Equal(start.Add(days40))
 				}
 				if !moved {
 					t.Fatalf("the clock stayed at %s when its mover went away, want %s", a.clk.Now(), start.Add(days40))

@@ -15,7 +15,7 @@ import (
 func TestReleasedNumberSoldAgain(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		a := newClockAPI(t, st, nil)
+		a := newSchedulerAPI(t, st, nil)
 		const number = "+41445550001"
 		rows := []map[string]any{{"number": number, "country": "CH", "area": "Zürich", "type": "local",
 			"setup_amount": 1000, "monthly_amount": 500, "currency": "CHF"}}
@@ -63,8 +63,8 @@ func TestReleasedNumberSoldAgain(t *testing.T) {
 		if r := order(tok); r.status != 409 {
 			t.Errorf("order in quarantine: %d %s, want 409", r.status, r.raw)
 		}
-		a.advance(map[string]any{"seconds": 90*86400 + 60})
-		tok = a.login("again@acme.test")
+		a.moveClock(map[string]any{"seconds": 90*86400 + 60})
+		tok = a.relogin("again@acme.test")
 		if n := free(tok); n != 1 {
 			t.Errorf("quarantine over: CH has %d free, want 1", n)
 		}

@@ -21,10 +21,13 @@ import (
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
 
-// newClockAPI is newAPI wired as `dialtone serve` is: moving the sandbox
+// advanceFunc moves a sandbox clock, as server.Config.Advance.
+type advanceFunc = func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error
+
+// newSchedulerAPI is newAPI wired as `dialtone serve` is: moving the sandbox
 // clock runs the scheduler at every moment work falls due on the way.
 // advance, if given, wraps the scheduler's move (to slow it down).
-func newClockAPI(t testing.TB, st *store.Store, advance func(next func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error) func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error) *api {
+func newSchedulerAPI(t testing.TB, st *store.Store, advance func(next advanceFunc) advanceFunc) *api {
 	t.Helper()
 	clk := clock.NewFrozen(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -43,8 +46,8 @@ func newClockAPI(t testing.TB, st *store.Store, advance func(next func(ctx conte
 	return &api{t: t, srv: srv, clk: clk}
 }
 
-// login opens a fresh session (moving the clock far may end the old one).
-func (a *api) login(email string) string {
+// relogin opens a fresh session (moving the clock far may end the old one).
+func (a *api) relogin(email string) string {
 	a.t.Helper()
 	r := a.do("POST", "/v1/sessions", "", map[string]any{"email": email, "password": "correct horse"})
 	if r.status != 201 {
@@ -53,14 +56,14 @@ func (a *api) login(email string) string {
 	return r.body["token"].(string)
 }
 
-func (a *api) advance(body map[string]any) {
+func (a *api) moveClock(body map[string]any) {
 	a.t.Helper()
 	if r := a.do("POST", "/v1/admin/clock/advance", adminToken, body); r.status != 200 {
 		a.t.Fatalf("advance %v: %d %s", body, r.status, r.raw)
 	}
 }
 
-func jsonTime(t testing.TB, v any) time.Time {
+func parseAPITime(t testing.TB, v any) time.Time {
 	t.Helper()
 	s, _ := v.(string)
 	tm, err := time.Parse(time.RFC3339Nano, s)
@@ -70,12 +73,12 @@ func jsonTime(t testing.TB, v any) time.Time {
 	return tm
 }
 
-type period struct {
+type apiPeriod struct {
 	start, end time.Time
 	trial      bool
 }
 
-func (a *api) periods(tok, sub string) (status string, expires time.Time, ps []period) {
+func (a *api) subPeriods(tok, sub string) (status string, expires time.Time, ps []apiPeriod) {
 	a.t.Helper()
 	r := a.do("GET", "/v1/subscriptions/"+sub, tok, nil)
 	if r.status != 200 {
@@ -83,17 +86,17 @@ func (a *api) periods(tok, sub string) (status string, expires time.Time, ps []p
 	}
 	for _, p := range r.body["periods"].([]any) {
 		m := p.(map[string]any)
-		ps = append(ps, period{start: jsonTime(a.t, m["start"]), end: jsonTime(a.t, m["end"]), trial: m["trial"] == true})
+		ps = append(ps, apiPeriod{start: parseAPITime(a.t, m["start"]), end: parseAPITime(a.t, m["end"]), trial: m["trial"] == true})
 	}
 	status, _ = r.body["status"].(string)
-	return status, jsonTime(a.t, r.body["expires_at"]), ps
+	return status, parseAPITime(a.t, r.body["expires_at"]), ps
 }
 
-// checkChain asserts that the periods follow one another without a gap,
+// checkPeriodChain asserts that the periods follow one another without a gap,
 // each a whole term long from where the one before ended, starting at
 // first: so expires_at keeps the time of day of the purchase, to the
 // microsecond.
-func checkChain(t *testing.T, name string, ps []period, first time.Time, months int, want int, expires time.Time) {
+func checkPeriodChain(t *testing.T, name string, ps []apiPeriod, first time.Time, months int, want int, expires time.Time) {
 	t.Helper()
 	if len(ps) != want {
 		t.Fatalf("%s: %d periods, want %d: %+v", name, len(ps), want, ps)
@@ -125,7 +128,7 @@ func checkChain(t *testing.T, name string, ps []period, first time.Time, months 
 func TestRenewalsStartWhereThePeriodEnded(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		a := newClockAPI(t, st, nil)
+		a := newSchedulerAPI(t, st, nil)
 		// An instant with seconds and microseconds: 18:05:11.123456.
 		a.clk.Advance(9*time.Hour + 5*time.Minute + 11*time.Second + 123456*time.Microsecond)
 		bought := a.clk.Now()
@@ -146,24 +149,24 @@ func TestRenewalsStartWhereThePeriodEnded(t *testing.T) {
 		pbx := buy(map[string]any{"type": "subscription", "plan": "hosted-pbx", "quantity": 1, "term_months": 1, "trial": true, "auto_renew": true})
 
 		// Seven months in uneven moves: a long one, odd seconds, a "to".
-		a.advance(map[string]any{"seconds": 45 * 86400})
-		a.advance(map[string]any{"seconds": 86400*20 + 3*3600 + 17})
-		a.advance(map[string]any{"seconds": 59})
-		a.advance(map[string]any{"to": "2026-10-01T00:00:00Z"})
+		a.moveClock(map[string]any{"seconds": 45 * 86400})
+		a.moveClock(map[string]any{"seconds": 86400*20 + 3*3600 + 17})
+		a.moveClock(map[string]any{"seconds": 59})
+		a.moveClock(map[string]any{"to": "2026-10-01T00:00:00Z"})
 
-		tok = a.login("renew@acme.test")
-		status, expires, ps := a.periods(tok, ivr)
+		tok = a.relogin("renew@acme.test")
+		status, expires, ps := a.subPeriods(tok, ivr)
 		// Bought Mar 10, renewed Apr 10 ... Sep 10: seven periods to Oct 10.
-		checkChain(t, "ivr", ps, bought, 1, 7, expires)
+		checkPeriodChain(t, "ivr", ps, bought, 1, 7, expires)
 		if want := time.Date(2026, 10, 10, 18, 5, 11, 123456000, time.UTC); !expires.Equal(want) || status != "active" {
 			t.Errorf("ivr: %s until %s, want active until %s", status, expires.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
 		}
-		status, expires, ps = a.periods(tok, pbx)
+		status, expires, ps = a.subPeriods(tok, pbx)
 		// A 30-day trial to Apr 9, then monthly from its end: Apr 9 ... Sep 9.
 		if len(ps) == 0 || !ps[0].trial || !ps[0].end.Equal(bought.AddDate(0, 0, 30)) {
 			t.Fatalf("pbx: periods %+v, want a 30-day trial first", ps)
 		}
-		checkChain(t, "pbx", ps, bought, 1, 7, expires)
+		checkPeriodChain(t, "pbx", ps, bought, 1, 7, expires)
 		if want := time.Date(2026, 10, 9, 18, 5, 11, 123456000, time.UTC); !expires.Equal(want) || status != "active" {
 			t.Errorf("pbx: %s until %s, want active until %s", status, expires.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
 		}
@@ -178,7 +181,7 @@ func TestRenewalsStartWhereThePeriodEnded(t *testing.T) {
 func TestDunningRetryStartsAtItsDueTime(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		a := newClockAPI(t, st, nil)
+		a := newSchedulerAPI(t, st, nil)
 		a.clk.Advance(9*time.Hour + 5*time.Minute + 11*time.Second + 654321*time.Microsecond)
 		bought := a.clk.Now()
 		tok := a.signup("dunning@acme.test", "CHF")
@@ -206,15 +209,15 @@ func TestDunningRetryStartsAtItsDueTime(t *testing.T) {
 		end := market.AddMonths(bought, 1)
 
 		// The renewal fails at the end: past due, retried a day later.
-		a.advance(map[string]any{"to": end.Add(time.Hour).Format(time.RFC3339Nano)})
-		tok = a.login("dunning@acme.test")
-		if status, _, ps := a.periods(tok, sub); status != "past_due" || len(ps) != 1 {
+		a.moveClock(map[string]any{"to": end.Add(time.Hour).Format(time.RFC3339Nano)})
+		tok = a.relogin("dunning@acme.test")
+		if status, _, ps := a.subPeriods(tok, sub); status != "past_due" || len(ps) != 1 {
 			t.Fatalf("after the end: %s with %d periods, want past_due with 1", status, len(ps))
 		}
 		credit(total * 2)
-		a.advance(map[string]any{"seconds": 2 * 86400})
-		tok = a.login("dunning@acme.test")
-		status, expires, ps := a.periods(tok, sub)
+		a.moveClock(map[string]any{"seconds": 2 * 86400})
+		tok = a.relogin("dunning@acme.test")
+		status, expires, ps := a.subPeriods(tok, sub)
 		retry := end.Add(24 * time.Hour)
 		if status != "active" || len(ps) != 2 || !ps[1].start.Equal(retry) || !expires.Equal(market.AddMonths(retry, 1)) {
 			t.Errorf("after the retry: %s, periods %+v, expires %s; want active, the second period from %s to %s",
