@@ -320,6 +320,9 @@ func (pr *pricing) renewal(ctx context.Context, it ItemInput) (market.Line, erro
 		return market.Line{}, err
 	}
 	start := s.RenewalStart(pr.now)
+	if !it.renewFrom.IsZero() {
+		start = it.renewFrom
+	}
 	end := market.AddMonths(start, term)
 	s.Periods = append(s.Periods, market.Period{Seq: len(s.Periods) + 1, Start: start, End: end, Plan: p.Code, Quantity: q,
 		UnitAmount: unit, TermMonths: term})

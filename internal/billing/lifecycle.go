@@ -44,13 +44,27 @@ func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
 	return s.expire(ctx, sub)
 }
 
+// renewalDue is where the period of an automatic renewal of sub starts:
+// the moment the renewal fell due, whenever the scheduler runs it. A
+// subscription in force (active, or a trial converting to paid) renews at
+// its expires_at, so the periods follow one another without a gap and
+// expires_at keeps its time of day. A past-due one was suspended since
+// expires_at: a dunning retry that succeeds starts the period at the
+// retry's due time (expires_at + 1, 3 or 7 days), when service resumes.
+func renewalDue(sub market.Subscription) time.Time {
+	if sub.Status == market.StatusPastDue && sub.NextAttemptAt != nil {
+		return *sub.NextAttemptAt
+	}
+	return sub.ExpiresAt
+}
+
 // autoRenew renews for the same term and quantity at today's price: from
 // the balance if it covers the total, else the default card. A failure it
 // can explain is a *renewalFailure, which says why in words.
 func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error {
 	p := Principal{CustomerID: sub.CustomerID, Role: "owner"}
-	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt}},
-		Payment: PaymentInput{Method: "balance"}}
+	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt,
+		renewFrom: renewalDue(sub)}}, Payment: PaymentInput{Method: "balance"}}
 	if addrs, err := s.store.Read().BillingAddresses(ctx, sub.CustomerID); err == nil && len(addrs) > 0 {
 		in.BillingAddress = addrs[len(addrs)-1].ID
 	}

@@ -27,6 +27,10 @@ type ItemInput struct {
 	// subscription still expires then: the scheduler's guard against
 	// renewing twice when two processes race for the same due work.
 	ifExpiresAt time.Time
+	// renewFrom, when set, is where an automatic renewal's period starts:
+	// the moment it fell due (the end of the period, or the dunning retry's
+	// time), not the moment the scheduler got to it.
+	renewFrom time.Time
 }
 
 // CardInput is a card entered for one payment. It is tokenized at once and

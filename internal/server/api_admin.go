@@ -420,6 +420,10 @@ func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[Clo
 	if !s.cfg.Sandbox || s.cfg.SandboxClock == nil {
 		return nil, market.NotFound("clock")
 	}
+	// The move runs to its end even if the client goes away: the work on
+	// the way is done (and committed) at each moment it fell due, so a
+	// move canceled part way would leave the clock where nobody asked.
+	ctx = context.WithoutCancel(ctx)
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
 	d := time.Duration(in.Body.Seconds) * time.Second
@@ -513,7 +517,7 @@ func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[Imp
 	for _, b := range bad {
 		res.Rejected = append(res.Rejected, ImportRowError{Line: b.Line, Number: b.Number, Field: b.Field, Message: b.Message})
 	}
-	n, dup, err := s.svc.ImportNumbers(ctx, rows)
+	n, dup, err := s.svc.ImportNumbers(context.WithoutCancel(ctx), rows) // a large import runs to its end
 	if err != nil {
 		return nil, err
 	}

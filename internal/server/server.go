@@ -78,6 +78,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	h = s.authenticate(h)
 	h = s.limitLogins(h)
 	h = s.plainText(h)
+	h = keepDeadlines(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.observe(h)
 	return h

@@ -564,7 +564,7 @@ func (q *Q) NextNumberEvent(ctx context.Context, now time.Time) (time.Time, bool
 func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, error) {
 	rows, err := q.ex.QueryContext(ctx, `UPDATE numbers SET status = 'available', quarantine_until = NULL
 		WHERE id IN (SELECT id FROM numbers WHERE status = 'quarantine' AND quarantine_until <= $1 ORDER BY quarantine_until LIMIT $2)
-		AND status = 'quarantine' RETURNING country, state, area, type, number`, ts(now), limit)
+		AND status = 'quarantine' RETURNING country, state, area, type, currency, number`, ts(now), limit)
 	if err != nil {
 		return 0, err
 	}
@@ -574,7 +574,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 	for rows.Next() {
 		var g numberGroup
 		var num string
-		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type, &num); err != nil {
+		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type, &g.Currency, &num); err != nil {
 			rows.Close()
 			return n, err
 		}
