@@ -89,8 +89,13 @@ type access int
 const (
 	// forAnyone: no credentials needed.
 	forAnyone access = iota
-	// forCustomer: a customer's session (bearer token or cookie).
+	// forCustomer: a customer's session (bearer token or cookie), of any
+	// login of the account.
 	forCustomer
+	// forManager: a customer's session of a login that may buy and manage
+	// (the owner or an admin, billing.Principal.IsAdmin); the use cases
+	// check it again.
+	forManager
 	// forOperator: the operator's admin token.
 	forOperator
 )
@@ -137,8 +142,10 @@ func allowed(acc access, p billing.Principal, ok bool) error {
 		return &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: send Authorization: Bearer <token> from POST /v1/sessions"}
 	case acc == forOperator && !p.Operator:
 		return &market.Error{Code: market.CodeForbidden, Message: "this is the operator's API: a customer's session may not call it"}
-	case acc == forCustomer && (p.Operator || p.CustomerID == ""):
+	case acc != forOperator && (p.Operator || p.CustomerID == ""):
 		return &market.Error{Code: market.CodeForbidden, Message: "this is a customer's API: log in as a customer with POST /v1/sessions"}
+	case acc == forManager && !p.IsAdmin():
+		return &market.Error{Code: market.CodeForbidden, Message: "only the account's owner or an admin may do this"}
 	}
 	return nil
 }

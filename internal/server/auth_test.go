@@ -249,9 +249,17 @@ func TestSessionsOutliveSandboxClock(t *testing.T) {
 // the code.
 func TestAuthorizeBeforeValidation(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, storetest.Open(t, "sqlite"))
+	st := storetest.Open(t, "sqlite")
+	a := newAPI(t, st)
 	tok := a.signup("authz@acme.test", "CHF")
+	// A login of the account that is not an admin reads, but neither buys
+	// nor manages (PRODUCT.md "Logins and the operator").
+	acct := a.do("GET", "/v1/account", tok, nil)
+	memberLogin(t, a, st, acct.body["id"].(string), "member@acme.test")
+	member := a.do("POST", "/v1/sessions", "", map[string]any{"email": "member@acme.test", "password": "member horse"}).body["token"].(string)
 	public := map[string]bool{"GET /v1/plans": true, "POST /v1/signup": true, "POST /v1/sessions": true}
+	// Any login may price an order and log itself out.
+	anyLogin := map[string]bool{"POST /v1/quotes": true, "DELETE /v1/sessions/current": true}
 	spec := a.do("GET", "/v1/openapi.json", "", nil)
 	paths, _ := spec.body["paths"].(map[string]any)
 	var ops []string
@@ -289,6 +297,12 @@ func TestAuthorizeBeforeValidation(t *testing.T) {
 				name, token, code string
 				status            int
 			}{"Operator", adminToken, "forbidden", 403})
+			if method != "GET" && !anyLogin[o] {
+				callers = append(callers, struct {
+					name, token, code string
+					status            int
+				}{"Member", member, "forbidden", 403})
+			}
 		}
 		for _, c := range callers {
 			for i, body := range bodies {

@@ -35,34 +35,34 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	// Customer.
 	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", forCustomer, s.getAccount)
 	op(s, "GET", "/v1/billing_addresses", "listAddresses", "Billing addresses", "billing", forCustomer, s.listAddresses)
-	op(s, "POST", "/v1/billing_addresses", "createAddress", "Add a verified billing address", "billing", forCustomer, s.createAddress)
+	op(s, "POST", "/v1/billing_addresses", "createAddress", "Add a verified billing address", "billing", forManager, s.createAddress)
 	op(s, "GET", "/v1/billing_addresses/{id}", "getAddress", "A billing address", "billing", forCustomer, s.getAddress)
-	op(s, "PATCH", "/v1/billing_addresses/{id}", "updateAddress", "Change a billing address", "billing", forCustomer, s.updateAddress)
-	op(s, "DELETE", "/v1/billing_addresses/{id}", "deleteAddress", "Remove a billing address", "billing", forCustomer, s.deleteAddress)
+	op(s, "PATCH", "/v1/billing_addresses/{id}", "updateAddress", "Change a billing address", "billing", forManager, s.updateAddress)
+	op(s, "DELETE", "/v1/billing_addresses/{id}", "deleteAddress", "Remove a billing address", "billing", forManager, s.deleteAddress)
 	op(s, "GET", "/v1/payment_methods", "listPaymentMethods", "Saved cards", "billing", forCustomer, s.listPaymentMethods)
-	op(s, "POST", "/v1/payment_methods", "createPaymentMethod", "Save a card", "billing", forCustomer, s.createPaymentMethod)
-	op(s, "DELETE", "/v1/payment_methods/{id}", "deletePaymentMethod", "Remove a saved card", "billing", forCustomer, s.deletePaymentMethod)
-	op(s, "POST", "/v1/payment_methods/{id}/default", "defaultPaymentMethod", "Make a card the default", "billing", forCustomer, s.defaultPaymentMethod)
+	op(s, "POST", "/v1/payment_methods", "createPaymentMethod", "Save a card", "billing", forManager, s.createPaymentMethod)
+	op(s, "DELETE", "/v1/payment_methods/{id}", "deletePaymentMethod", "Remove a saved card", "billing", forManager, s.deletePaymentMethod)
+	op(s, "POST", "/v1/payment_methods/{id}/default", "defaultPaymentMethod", "Make a card the default", "billing", forManager, s.defaultPaymentMethod)
 	op(s, "POST", "/v1/quotes", "createQuote", "Price an order without changing anything", "orders", forCustomer, s.createQuote)
-	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forCustomer, s.createOrder)
+	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forManager, s.createOrder)
 	op(s, "GET", "/v1/orders", "listOrders", "Orders", "orders", forCustomer, s.listOrders)
 	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", forCustomer, s.getOrder)
 	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
-	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forCustomer, s.addCartItem)
-	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forCustomer, s.removeCartItem)
-	op(s, "PUT", "/v1/cart/promo_code", "setCartPromo", "Apply or remove a promo code", "cart", forCustomer, s.setCartPromo)
-	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", forCustomer, s.checkoutCart)
+	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
+	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)
+	op(s, "PUT", "/v1/cart/promo_code", "setCartPromo", "Apply or remove a promo code", "cart", forManager, s.setCartPromo)
+	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", forManager, s.checkoutCart)
 	op(s, "GET", "/v1/subscriptions", "listSubscriptions", "Subscriptions", "subscriptions", forCustomer, s.listSubscriptions)
 	op(s, "GET", "/v1/subscriptions/{id}", "getSubscription", "A subscription with its periods", "subscriptions", forCustomer, s.getSubscription)
-	op(s, "PATCH", "/v1/subscriptions/{id}", "updateSubscription", "Switch automatic renewal", "subscriptions", forCustomer, s.updateSubscription)
+	op(s, "PATCH", "/v1/subscriptions/{id}", "updateSubscription", "Switch automatic renewal", "subscriptions", forManager, s.updateSubscription)
 	op(s, "GET", "/v1/transactions", "listTransactions", "The Billing tab (JSON, or CSV with ?format=csv or Accept: text/csv)", "billing", forCustomer, s.listTransactions)
 	op(s, "GET", "/v1/balance/entries", "listBalanceEntries", "Movements of the balance with the running balance", "billing", forCustomer, s.listBalanceEntries)
 	op(s, "GET", "/v1/invoices", "listInvoices", "Invoices and credit notes", "billing", forCustomer, s.listInvoices)
 	op(s, "GET", "/v1/invoices/{id}", "getInvoice", "An invoice (JSON; {id}.pdf for PDF, {id}.html for HTML)", "billing", forCustomer, s.getInvoice)
 	op(s, "GET", "/v1/notifications", "listNotifications", "What was sent to the customer", "account", forCustomer, s.listNotifications)
 	op(s, "GET", "/v1/users", "listUsers", "Users", "users", forCustomer, s.listUsers)
-	op(s, "POST", "/v1/users", "createUser", "Create a user on a subscription", "users", forCustomer, s.createUser)
-	op(s, "DELETE", "/v1/users/{id}", "deleteUser", "Delete a user", "users", forCustomer, s.deleteUser)
+	op(s, "POST", "/v1/users", "createUser", "Create a user on a subscription", "users", forManager, s.createUser)
+	op(s, "DELETE", "/v1/users/{id}", "deleteUser", "Delete a user", "users", forManager, s.deleteUser)
 	op(s, "GET", "/v1/sip_accounts", "listSIPAccounts", "SIP accounts with their numbers and registration", "sip", forCustomer, s.listSIPAccounts)
 	op(s, "GET", "/v1/sip_accounts/{id}", "getSIPAccount", "A SIP account (with its password, for the customer's admin)", "sip", forCustomer, s.getSIPAccount)
 	op(s, "GET", "/v1/numbers/countries", "listNumberCountries", "Countries with numbers", "numbers", forCustomer, s.listNumberCountries)
@@ -70,8 +70,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/numbers/countries/{cc}/areas", "listNumberAreas", "Areas of a country (and state) with numbers", "numbers", forCustomer, s.listNumberAreas)
 	op(s, "GET", "/v1/numbers/available", "listAvailableNumbers", "Available numbers", "numbers", forCustomer, s.listAvailableNumbers)
 	op(s, "GET", "/v1/numbers", "listNumbers", "Purchased numbers", "numbers", forCustomer, s.listNumbers)
-	op(s, "PATCH", "/v1/numbers/{id}", "updateNumber", "Assign a number to a SIP account", "numbers", forCustomer, s.updateNumber)
-	op(s, "DELETE", "/v1/numbers/{id}", "releaseNumber", "Release a number", "numbers", forCustomer, s.releaseNumber)
+	op(s, "PATCH", "/v1/numbers/{id}", "updateNumber", "Assign a number to a SIP account", "numbers", forManager, s.updateNumber)
+	op(s, "DELETE", "/v1/numbers/{id}", "releaseNumber", "Release a number", "numbers", forManager, s.releaseNumber)
 
 	// Operator.
 	op(s, "GET", "/v1/admin/plans", "adminListPlans", "All plans", "admin", forOperator, s.adminListPlans)
@@ -124,7 +124,7 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	switch acc {
 	case forAnyone:
 		o.Security = []map[string][]string{}
-	case forCustomer:
+	case forCustomer, forManager:
 		o.Security = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
 	case forOperator:
 		o.Security = []map[string][]string{{"bearer": {}}}
