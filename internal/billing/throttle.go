@@ -89,15 +89,27 @@ func seconds(n int64) string {
 	return strconv.FormatInt(n, 10) + " seconds"
 }
 
-// countFailure charges a failed log-in to each of its keys and prunes the
-// keys that count nothing any more.
+// countFailure charges a failed log-in to each of its keys, always in the
+// same order (so that two processes charging the same keys cannot
+// deadlock), then prunes the keys that have owed nothing for an hour.
 func (s *Service) countFailure(ctx context.Context, keys map[throttleRule]string, now time.Time) error {
-	return s.store.Tx(ctx, func(q *store.Q) error {
-		for r, k := range keys {
-			if err := q.ChargeThrottle(ctx, k, now, r.every); err != nil {
-				return err
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		for _, r := range []throttleRule{perEmail, perAddress} {
+			if k, ok := keys[r]; ok {
+				if err := q.ChargeThrottle(ctx, k, now, r.every); err != nil {
+					return err
+				}
 			}
 		}
-		return q.PruneThrottles(ctx, now)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// Housekeeping outside the transaction: a row that owes nothing counts
+	// nothing, so a failure here loses nothing.
+	if err := s.store.Read().PruneThrottles(ctx, now.Add(-time.Hour)); err != nil {
+		s.log.WarnContext(ctx, "prune login throttles", "err", err)
+	}
+	return nil
 }
