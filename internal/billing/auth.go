@@ -113,24 +113,35 @@ func (s *Service) checkPassword(ctx context.Context, pw, hash string) (bool, err
 	return argon2id.ComparePasswordAndHash(pw, hash)
 }
 
-// Login checks an e-mail and password and opens a session. It returns the
-// session token (shown once) and the customer. Error: unauthenticated.
-func (s *Service) Login(ctx context.Context, email, password string) (string, store.Customer, error) {
-	u, err := s.store.Read().LoginByEmail(ctx, normEmail(email))
-	if market.IsCode(err, market.CodeNotFound) {
-		_, _ = s.checkPassword(ctx, password, s.dummyHash)
-		return "", store.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
+// Login checks an e-mail and password and opens a session. from is the
+// client's address ("" if unknown), for the throttling of failed log-ins
+// (throttle.go). It returns the session token (shown once) and the
+// customer. Sessions last SessionTTL of wall-clock time: moving the
+// sandbox clock ends none. Errors: unauthenticated, rate_limited (with
+// Extra "retry_after" in seconds).
+func (s *Service) Login(ctx context.Context, email, password, from string) (string, store.Customer, error) {
+	now := s.wallNow()
+	keys := throttleKeys(email, from)
+	if err := s.checkThrottle(ctx, keys, now); err != nil {
+		return "", store.Customer{}, err
 	}
+	u, ok, err := s.checkLogin(ctx, email, password)
 	if err != nil {
 		return "", store.Customer{}, err
 	}
-	ok, err := s.checkPassword(ctx, password, u.PasswordHash)
-	if err != nil || !ok {
+	if !ok {
+		if err := s.countFailure(ctx, keys, now); err != nil {
+			return "", store.Customer{}, err
+		}
 		return "", store.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
 	}
 	token := "dt_" + id.Secret(32)
-	now := s.now()
 	err = s.store.Tx(ctx, func(q *store.Q) error {
+		// The right password ends the e-mail's failures (not the
+		// address's: a guesser's own account must not wipe its count).
+		if err := q.ClearThrottle(ctx, keys[perEmail]); err != nil {
+			return err
+		}
 		return q.InsertSession(ctx, store.Session{TokenHash: hashToken(token), UserID: u.ID, CustomerID: u.CustomerID,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
 	})
@@ -141,6 +152,24 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, st
 	return token, c, err
 }
 
+// checkLogin reports whether password is the one of the login with that
+// e-mail, taking as long whether or not the login exists.
+func (s *Service) checkLogin(ctx context.Context, email, password string) (store.User, bool, error) {
+	u, err := s.store.Read().LoginByEmail(ctx, normEmail(email))
+	if market.IsCode(err, market.CodeNotFound) {
+		_, _ = s.checkPassword(ctx, password, s.dummyHash)
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, err
+	}
+	ok, err := s.checkPassword(ctx, password, u.PasswordHash)
+	if err != nil && ctx.Err() != nil {
+		return store.User{}, false, err
+	}
+	return u, err == nil && ok, nil
+}
+
 // Authenticate returns the principal of a session token. Error:
 // unauthenticated.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
@@ -149,7 +178,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	}
 	h := hashToken(token)
 	sess, u, err := s.store.Read().SessionByHash(ctx, h)
-	if market.IsCode(err, market.CodeNotFound) || (err == nil && !s.now().Before(sess.ExpiresAt)) {
+	if market.IsCode(err, market.CodeNotFound) || (err == nil && !s.wallNow().Before(sess.ExpiresAt)) {
 		return Principal{}, errUnauthenticated
 	}
 	if err != nil {

@@ -21,7 +21,7 @@ func TestChangePassword(t *testing.T) {
 		e := newEnv(t, st)
 		p := e.mustSignup(t, "pw@acme.test", "CH", "CHF")
 		login := func(pw string) (string, error) {
-			tok, _, err := e.svc.Login(ctx, "pw@acme.test", pw)
+			tok, _, err := e.svc.Login(ctx, "pw@acme.test", pw, "192.0.2.1")
 			return tok, err
 		}
 		mine, err := login("correct horse")

@@ -35,7 +35,8 @@ type Config struct {
 	Seller    Seller
 	// Argon2 parameters for passwords; zero means argon2id.DefaultParams.
 	Argon2 *argon2id.Params
-	// SessionTTL is how long a login lasts (default 30 days).
+	// SessionTTL is how long a login lasts, in wall-clock time (default
+	// 30 days).
 	SessionTTL time.Duration
 	// PublicURL is where customers reach the portal, for links in e-mails.
 	PublicURL string
@@ -85,6 +86,10 @@ func (s *Service) Clock() clock.Clock { return s.clock }
 
 // now returns the time of a use case, fixed once at its start.
 func (s *Service) now() time.Time { return clock.Normalize(s.clock.Now()) }
+
+// wallNow returns the real time, whatever the sandbox clock says: security
+// timers (sessions, log-in throttling) run on it.
+func (s *Service) wallNow() time.Time { return clock.Wall{}.Now() }
 
 // hashToken returns the stored form of a session token.
 func hashToken(token string) string {

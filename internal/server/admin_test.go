@@ -125,8 +125,8 @@ func TestCookieSession(t *testing.T) {
 	}
 }
 
-// TestLoginRateLimit: after a burst of failed log-ins from one address the
-// server answers 429 rate_limited.
+// TestLoginRateLimit: after a burst of failed log-ins for one e-mail the
+// server answers 429 rate_limited (auth_test.go has the rest).
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, storetest.Open(t, "sqlite"))

@@ -97,7 +97,7 @@ type sessionOut struct {
 }
 
 func (s *Server) createSession(ctx context.Context, in *sessionIn) (*sessionOut, error) {
-	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password)
+	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password, clientOf(ctx))
 	if err != nil {
 		return nil, err
 	}

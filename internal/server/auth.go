@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
 	"crypto/subtle"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/dialtone/dialtone/internal/billing"
@@ -29,6 +32,7 @@ func credential(r *http.Request) string {
 // principal in the context. Routes decide whether they need one.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, clientAddr(r)))
 		tok := credential(r)
 		if tok == "" {
 			next.ServeHTTP(w, r)
@@ -48,4 +52,100 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientKey holds the clientAddr of a request in its context.
+type clientKey struct{}
+
+// clientOf returns the clientAddr of the request of ctx.
+func clientOf(ctx context.Context) string {
+	v, _ := ctx.Value(clientKey{}).(string)
+	return v
+}
+
+// clientAddr is the address a request comes from, as log-in throttling
+// counts it: the peer's IP address, and for IPv6 its /64 network (one
+// host's to choose from).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// access is who may call a route (routes.go declares it for each).
+type access int
+
+const (
+	// forAnyone: no credentials needed.
+	forAnyone access = iota
+	// forCustomer: a customer's session (bearer token or cookie), of any
+	// login of the account.
+	forCustomer
+	// forManager: a customer's session of a login that may buy and manage
+	// (the owner or an admin, billing.Principal.IsAdmin); the use cases
+	// check it again.
+	forManager
+	// forOperator: the operator's admin token.
+	forOperator
+)
+
+// portalPublic are the portal's routes open to visitors; every other page
+// of the portal needs a customer's session.
+var portalPublic = map[string]bool{
+	"/": true, "GET /static/": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
+	"GET /signup": true, "POST /signup": true, "GET /login": true, "POST /login": true, "POST /logout": true,
+}
+
+// authorize refuses a request its route does not allow the caller, before
+// anything else of the request is read: an API route answers 401
+// unauthenticated without a principal and 403 forbidden to the wrong kind
+// of caller; a portal page sends a visitor to the log-in page. Routes
+// outside the table (the documentation, unknown paths) are open.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := s.mux.Handler(r)
+		p, ok := principalOf(r.Context())
+		if acc, ok2 := s.access[pattern]; ok2 {
+			if err := allowed(acc, p, ok); err != nil {
+				writeError(w, r, s.log, err)
+				return
+			}
+		} else if !isAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && (!ok || p.Operator || p.CustomerID == "") {
+			toLogin(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// allowed checks a caller against a route's access. Errors:
+// unauthenticated, forbidden.
+func allowed(acc access, p billing.Principal, ok bool) error {
+	switch {
+	case acc == forAnyone:
+		return nil
+	case !ok:
+		if acc == forOperator {
+			return &market.Error{Code: market.CodeUnauthenticated, Message: "send the admin token as Authorization: Bearer <token>"}
+		}
+		return &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: send Authorization: Bearer <token> from POST /v1/sessions"}
+	case acc == forOperator && !p.Operator:
+		return &market.Error{Code: market.CodeForbidden, Message: "this is the operator's API: a customer's session may not call it"}
+	case acc != forOperator && (p.Operator || p.CustomerID == ""):
+		return &market.Error{Code: market.CodeForbidden, Message: "this is a customer's API: log in as a customer with POST /v1/sessions"}
+	case acc == forManager && !p.IsAdmin():
+		return &market.Error{Code: market.CodeForbidden, Message: "only the account's owner or an admin may do this"}
+	}
+	return nil
 }

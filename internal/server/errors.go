@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -172,8 +173,23 @@ func paramOf(loc string) string {
 	return loc
 }
 
+// retryAfter is the Retry-After header of an error that says when to try
+// again (a rate_limited one), or "".
+func retryAfter(err error) string {
+	var me *market.Error
+	if errors.As(err, &me) {
+		if v, ok := me.Extra["retry_after"].(int64); ok && v > 0 {
+			return strconv.FormatInt(v, 10)
+		}
+	}
+	return ""
+}
+
 // writeError writes an error outside huma (middleware).
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if ra := retryAfter(err); ra != "" {
+		w.Header().Set("Retry-After", ra)
+	}
 	e := toAPIError(r.Context(), log, err)
 	writeJSON(w, e.status, e)
 }

@@ -220,7 +220,9 @@ func errorWordsIn(e *market.Error, balance bool) string {
 	case market.CodePriceChanged:
 		return "Prices changed since you saw this order. Please check the new amounts and pay again."
 	case market.CodeRateLimited:
-		return "Too many attempts. Please wait a few seconds and try again."
+		if e.Message == "" {
+			return "Too many attempts. Please wait a few seconds and try again."
+		}
 	case market.CodeIdempotencyKeyInUse:
 		return "This payment is already being processed. Please wait a moment."
 	}
@@ -281,11 +283,7 @@ func (s *Server) guard(h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := principalOf(r.Context())
 		if !ok || p.Operator || p.CustomerID == "" {
-			if r.Method != http.MethodGet {
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
-				return
-			}
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			toLogin(w, r)
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -296,6 +294,16 @@ func (s *Server) guard(h pageHandler) http.HandlerFunc {
 		}
 		h(w, r, p)
 	}
+}
+
+// toLogin sends a visitor to the log-in page, and a page's visitor back to
+// that page after logging in.
+func toLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }
 
 // render writes a page with the layout's data filled in.

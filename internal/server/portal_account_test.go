@@ -301,7 +301,8 @@ func TestPortalNotifications(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A month on, the sessions have expired: log in again.
+	// A month on (sessions live on wall-clock time and outlast the move),
+	// log in again all the same.
 	acc.tok = acc.b.token(acc.email)
 	acc.b.post("/login", url.Values{"email": {acc.email}, "password": {"correct horse"}})
 	api := dataOf(a.do("GET", "/v1/notifications", acc.tok, nil))

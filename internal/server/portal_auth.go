@@ -37,7 +37,7 @@ func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, pageStatus(err), "signup", view{Title: "Open an account", Form: f})
 		return
 	}
-	tok, _, err := s.svc.Login(r.Context(), in.Email, in.Password)
+	tok, _, err := s.svc.Login(r.Context(), in.Email, in.Password, clientOf(r.Context()))
 	if err != nil {
 		s.redirect(w, r, "/login", "Your account is open. Please log in.")
 		return
@@ -62,12 +62,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := newForm(r.PostForm)
-	if !s.logins.allow(r.RemoteAddr) {
-		s.fail(r, f, &market.Error{Code: market.CodeRateLimited}, nil)
-		s.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Log in", Form: f})
-		return
-	}
-	tok, _, err := s.svc.Login(r.Context(), f.Get("email"), f.Get("password"))
+	tok, _, err := s.svc.Login(r.Context(), f.Get("email"), f.Get("password"), clientOf(r.Context()))
 	if err != nil {
 		f.Values.Del("password")
 		if market.ErrorCode(err) == market.CodeUnauthenticated {
@@ -76,7 +71,10 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.fail(r, f, err, nil)
 		}
-		s.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in", Form: f})
+		if ra := retryAfter(err); ra != "" {
+			w.Header().Set("Retry-After", ra)
+		}
+		s.render(w, r, pageStatus(err), "login", view{Title: "Log in", Form: f})
 		return
 	}
 	c := s.cookie(tok, r.Context())

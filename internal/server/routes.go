@@ -27,71 +27,71 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.portalRoutes()
 
 	// Public.
-	op(s, "GET", "/v1/plans", "listPlans", "The catalog: products with their plans", "catalog", false, s.listPlans)
-	op(s, "POST", "/v1/signup", "signup", "Open a customer account", "account", false, s.signup)
-	op(s, "POST", "/v1/sessions", "createSession", "Log in", "account", false, s.createSession)
-	op(s, "DELETE", "/v1/sessions/current", "deleteSession", "Log out", "account", true, s.deleteSession)
+	op(s, "GET", "/v1/plans", "listPlans", "The catalog: products with their plans", "catalog", forAnyone, s.listPlans)
+	op(s, "POST", "/v1/signup", "signup", "Open a customer account", "account", forAnyone, s.signup)
+	op(s, "POST", "/v1/sessions", "createSession", "Log in", "account", forAnyone, s.createSession)
+	op(s, "DELETE", "/v1/sessions/current", "deleteSession", "Log out", "account", forCustomer, s.deleteSession)
 
 	// Customer.
-	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", true, s.getAccount)
-	op(s, "GET", "/v1/billing_addresses", "listAddresses", "Billing addresses", "billing", true, s.listAddresses)
-	op(s, "POST", "/v1/billing_addresses", "createAddress", "Add a verified billing address", "billing", true, s.createAddress)
-	op(s, "GET", "/v1/billing_addresses/{id}", "getAddress", "A billing address", "billing", true, s.getAddress)
-	op(s, "PATCH", "/v1/billing_addresses/{id}", "updateAddress", "Change a billing address", "billing", true, s.updateAddress)
-	op(s, "DELETE", "/v1/billing_addresses/{id}", "deleteAddress", "Remove a billing address", "billing", true, s.deleteAddress)
-	op(s, "GET", "/v1/payment_methods", "listPaymentMethods", "Saved cards", "billing", true, s.listPaymentMethods)
-	op(s, "POST", "/v1/payment_methods", "createPaymentMethod", "Save a card", "billing", true, s.createPaymentMethod)
-	op(s, "DELETE", "/v1/payment_methods/{id}", "deletePaymentMethod", "Remove a saved card", "billing", true, s.deletePaymentMethod)
-	op(s, "POST", "/v1/payment_methods/{id}/default", "defaultPaymentMethod", "Make a card the default", "billing", true, s.defaultPaymentMethod)
-	op(s, "POST", "/v1/quotes", "createQuote", "Price an order without changing anything", "orders", true, s.createQuote)
-	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", true, s.createOrder)
-	op(s, "GET", "/v1/orders", "listOrders", "Orders", "orders", true, s.listOrders)
-	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", true, s.getOrder)
-	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", true, s.getCart)
-	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", true, s.addCartItem)
-	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", true, s.removeCartItem)
-	op(s, "PUT", "/v1/cart/promo_code", "setCartPromo", "Apply or remove a promo code", "cart", true, s.setCartPromo)
-	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", true, s.checkoutCart)
-	op(s, "GET", "/v1/subscriptions", "listSubscriptions", "Subscriptions", "subscriptions", true, s.listSubscriptions)
-	op(s, "GET", "/v1/subscriptions/{id}", "getSubscription", "A subscription with its periods", "subscriptions", true, s.getSubscription)
-	op(s, "PATCH", "/v1/subscriptions/{id}", "updateSubscription", "Switch automatic renewal", "subscriptions", true, s.updateSubscription)
-	op(s, "GET", "/v1/transactions", "listTransactions", "The Billing tab (JSON, or CSV with ?format=csv or Accept: text/csv)", "billing", true, s.listTransactions)
-	op(s, "GET", "/v1/balance/entries", "listBalanceEntries", "Movements of the balance with the running balance", "billing", true, s.listBalanceEntries)
-	op(s, "GET", "/v1/invoices", "listInvoices", "Invoices and credit notes", "billing", true, s.listInvoices)
-	op(s, "GET", "/v1/invoices/{id}", "getInvoice", "An invoice (JSON; {id}.pdf for PDF, {id}.html for HTML)", "billing", true, s.getInvoice)
-	op(s, "GET", "/v1/notifications", "listNotifications", "What was sent to the customer", "account", true, s.listNotifications)
-	op(s, "GET", "/v1/users", "listUsers", "Users", "users", true, s.listUsers)
-	op(s, "POST", "/v1/users", "createUser", "Create a user on a subscription", "users", true, s.createUser)
-	op(s, "DELETE", "/v1/users/{id}", "deleteUser", "Delete a user", "users", true, s.deleteUser)
-	op(s, "GET", "/v1/sip_accounts", "listSIPAccounts", "SIP accounts with their numbers and registration", "sip", true, s.listSIPAccounts)
-	op(s, "GET", "/v1/sip_accounts/{id}", "getSIPAccount", "A SIP account (with its password, for the customer's admin)", "sip", true, s.getSIPAccount)
-	op(s, "GET", "/v1/numbers/countries", "listNumberCountries", "Countries with numbers", "numbers", true, s.listNumberCountries)
-	op(s, "GET", "/v1/numbers/countries/{cc}/states", "listNumberStates", "States of a country with numbers", "numbers", true, s.listNumberStates)
-	op(s, "GET", "/v1/numbers/countries/{cc}/areas", "listNumberAreas", "Areas of a country (and state) with numbers", "numbers", true, s.listNumberAreas)
-	op(s, "GET", "/v1/numbers/available", "listAvailableNumbers", "Available numbers", "numbers", true, s.listAvailableNumbers)
-	op(s, "GET", "/v1/numbers", "listNumbers", "Purchased numbers", "numbers", true, s.listNumbers)
-	op(s, "PATCH", "/v1/numbers/{id}", "updateNumber", "Assign a number to a SIP account", "numbers", true, s.updateNumber)
-	op(s, "DELETE", "/v1/numbers/{id}", "releaseNumber", "Release a number", "numbers", true, s.releaseNumber)
+	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", forCustomer, s.getAccount)
+	op(s, "GET", "/v1/billing_addresses", "listAddresses", "Billing addresses", "billing", forCustomer, s.listAddresses)
+	op(s, "POST", "/v1/billing_addresses", "createAddress", "Add a verified billing address", "billing", forManager, s.createAddress)
+	op(s, "GET", "/v1/billing_addresses/{id}", "getAddress", "A billing address", "billing", forCustomer, s.getAddress)
+	op(s, "PATCH", "/v1/billing_addresses/{id}", "updateAddress", "Change a billing address", "billing", forManager, s.updateAddress)
+	op(s, "DELETE", "/v1/billing_addresses/{id}", "deleteAddress", "Remove a billing address", "billing", forManager, s.deleteAddress)
+	op(s, "GET", "/v1/payment_methods", "listPaymentMethods", "Saved cards", "billing", forCustomer, s.listPaymentMethods)
+	op(s, "POST", "/v1/payment_methods", "createPaymentMethod", "Save a card", "billing", forManager, s.createPaymentMethod)
+	op(s, "DELETE", "/v1/payment_methods/{id}", "deletePaymentMethod", "Remove a saved card", "billing", forManager, s.deletePaymentMethod)
+	op(s, "POST", "/v1/payment_methods/{id}/default", "defaultPaymentMethod", "Make a card the default", "billing", forManager, s.defaultPaymentMethod)
+	op(s, "POST", "/v1/quotes", "createQuote", "Price an order without changing anything", "orders", forCustomer, s.createQuote)
+	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forManager, s.createOrder)
+	op(s, "GET", "/v1/orders", "listOrders", "Orders", "orders", forCustomer, s.listOrders)
+	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", forCustomer, s.getOrder)
+	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
+	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
+	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)
+	op(s, "PUT", "/v1/cart/promo_code", "setCartPromo", "Apply or remove a promo code", "cart", forManager, s.setCartPromo)
+	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", forManager, s.checkoutCart)
+	op(s, "GET", "/v1/subscriptions", "listSubscriptions", "Subscriptions", "subscriptions", forCustomer, s.listSubscriptions)
+	op(s, "GET", "/v1/subscriptions/{id}", "getSubscription", "A subscription with its periods", "subscriptions", forCustomer, s.getSubscription)
+	op(s, "PATCH", "/v1/subscriptions/{id}", "updateSubscription", "Switch automatic renewal", "subscriptions", forManager, s.updateSubscription)
+	op(s, "GET", "/v1/transactions", "listTransactions", "The Billing tab (JSON, or CSV with ?format=csv or Accept: text/csv)", "billing", forCustomer, s.listTransactions)
+	op(s, "GET", "/v1/balance/entries", "listBalanceEntries", "Movements of the balance with the running balance", "billing", forCustomer, s.listBalanceEntries)
+	op(s, "GET", "/v1/invoices", "listInvoices", "Invoices and credit notes", "billing", forCustomer, s.listInvoices)
+	op(s, "GET", "/v1/invoices/{id}", "getInvoice", "An invoice (JSON; {id}.pdf for PDF, {id}.html for HTML)", "billing", forCustomer, s.getInvoice)
+	op(s, "GET", "/v1/notifications", "listNotifications", "What was sent to the customer", "account", forCustomer, s.listNotifications)
+	op(s, "GET", "/v1/users", "listUsers", "Users", "users", forCustomer, s.listUsers)
+	op(s, "POST", "/v1/users", "createUser", "Create a user on a subscription", "users", forManager, s.createUser)
+	op(s, "DELETE", "/v1/users/{id}", "deleteUser", "Delete a user", "users", forManager, s.deleteUser)
+	op(s, "GET", "/v1/sip_accounts", "listSIPAccounts", "SIP accounts with their numbers and registration", "sip", forCustomer, s.listSIPAccounts)
+	op(s, "GET", "/v1/sip_accounts/{id}", "getSIPAccount", "A SIP account (with its password, for the customer's admin)", "sip", forCustomer, s.getSIPAccount)
+	op(s, "GET", "/v1/numbers/countries", "listNumberCountries", "Countries with numbers", "numbers", forCustomer, s.listNumberCountries)
+	op(s, "GET", "/v1/numbers/countries/{cc}/states", "listNumberStates", "States of a country with numbers", "numbers", forCustomer, s.listNumberStates)
+	op(s, "GET", "/v1/numbers/countries/{cc}/areas", "listNumberAreas", "Areas of a country (and state) with numbers", "numbers", forCustomer, s.listNumberAreas)
+	op(s, "GET", "/v1/numbers/available", "listAvailableNumbers", "Available numbers", "numbers", forCustomer, s.listAvailableNumbers)
+	op(s, "GET", "/v1/numbers", "listNumbers", "Purchased numbers", "numbers", forCustomer, s.listNumbers)
+	op(s, "PATCH", "/v1/numbers/{id}", "updateNumber", "Assign a number to a SIP account", "numbers", forManager, s.updateNumber)
+	op(s, "DELETE", "/v1/numbers/{id}", "releaseNumber", "Release a number", "numbers", forManager, s.releaseNumber)
 
 	// Operator.
-	op(s, "GET", "/v1/admin/plans", "adminListPlans", "All plans", "admin", true, s.adminListPlans)
-	op(s, "POST", "/v1/admin/plans", "adminCreatePlan", "Create a plan", "admin", true, s.adminCreatePlan)
-	op(s, "PATCH", "/v1/admin/plans/{code}", "adminUpdatePlan", "Change a plan", "admin", true, s.adminUpdatePlan)
-	op(s, "GET", "/v1/admin/promo_codes", "adminListPromos", "Promo codes", "admin", true, s.adminListPromos)
-	op(s, "POST", "/v1/admin/promo_codes", "adminCreatePromo", "Create a promo code", "admin", true, s.adminCreatePromo)
-	op(s, "PATCH", "/v1/admin/promo_codes/{code}", "adminUpdatePromo", "Change a promo code", "admin", true, s.adminUpdatePromo)
-	op(s, "GET", "/v1/admin/tax_rates", "adminListTaxRates", "Tax rates", "admin", true, s.adminListTaxRates)
-	op(s, "PUT", "/v1/admin/tax_rates/{country}", "adminSetTaxRate", "Set a country's tax rate", "admin", true, s.adminSetTaxRate)
-	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", true, s.adminListCustomers)
-	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", true, s.adminGetCustomer)
-	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", true, s.adminAdjustBalance)
-	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", true, s.adminRefundOrder)
-	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", true, s.adminImportNumbers)
-	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", true, s.adminListNumbers)
+	op(s, "GET", "/v1/admin/plans", "adminListPlans", "All plans", "admin", forOperator, s.adminListPlans)
+	op(s, "POST", "/v1/admin/plans", "adminCreatePlan", "Create a plan", "admin", forOperator, s.adminCreatePlan)
+	op(s, "PATCH", "/v1/admin/plans/{code}", "adminUpdatePlan", "Change a plan", "admin", forOperator, s.adminUpdatePlan)
+	op(s, "GET", "/v1/admin/promo_codes", "adminListPromos", "Promo codes", "admin", forOperator, s.adminListPromos)
+	op(s, "POST", "/v1/admin/promo_codes", "adminCreatePromo", "Create a promo code", "admin", forOperator, s.adminCreatePromo)
+	op(s, "PATCH", "/v1/admin/promo_codes/{code}", "adminUpdatePromo", "Change a promo code", "admin", forOperator, s.adminUpdatePromo)
+	op(s, "GET", "/v1/admin/tax_rates", "adminListTaxRates", "Tax rates", "admin", forOperator, s.adminListTaxRates)
+	op(s, "PUT", "/v1/admin/tax_rates/{country}", "adminSetTaxRate", "Set a country's tax rate", "admin", forOperator, s.adminSetTaxRate)
+	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", forOperator, s.adminListCustomers)
+	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", forOperator, s.adminGetCustomer)
+	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", forOperator, s.adminAdjustBalance)
+	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", forOperator, s.adminRefundOrder)
+	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", forOperator, s.adminImportNumbers)
+	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", forOperator, s.adminListNumbers)
 	defer s.documentFormats()
 	defer s.documentLimits()
-	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", true, s.adminGetClock)
-	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", true, s.adminAdvanceClock)
+	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", forOperator, s.adminGetClock)
+	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", forOperator, s.adminAdvanceClock)
 }
 
 // documentFormats adds the non-JSON representations to the OpenAPI
@@ -118,12 +118,19 @@ func (s *Server) documentFormats() {
 	}
 }
 
-// op registers one huma operation.
-func op[I, O any](s *Server, method, path, id, summary, tag string, auth bool, h func(context.Context, *I) (*O, error)) {
+// op registers one huma operation and who may call it (enforced by
+// authorize before the request is read, and documented as its security).
+func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, h func(context.Context, *I) (*O, error)) {
 	o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: []string{tag}}
-	if auth {
+	switch acc {
+	case forAnyone:
+		o.Security = []map[string][]string{}
+	case forCustomer, forManager:
 		o.Security = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
+	case forOperator:
+		o.Security = []map[string][]string{{"bearer": {}}}
 	}
+	s.access[method+" "+path] = acc
 	switch method {
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated
@@ -136,6 +143,9 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, auth bool, h
 	huma.Register(s.api, o, func(ctx context.Context, in *I) (*O, error) {
 		out, err := h(ctx, in)
 		if err != nil {
+			if ra := retryAfter(err); ra != "" {
+				return nil, huma.ErrorWithHeaders(toAPIError(ctx, s.log, err), http.Header{"Retry-After": {ra}})
+			}
 			return nil, toAPIError(ctx, s.log, err)
 		}
 		return out, nil

@@ -47,7 +47,8 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	portal  *portal
-	logins  *loginLimiter
+	// access is who may call each API route, by mux pattern (routes.go).
+	access  map[string]access
 	clockMu sync.Mutex
 }
 
@@ -56,7 +57,7 @@ var hookOnce sync.Once
 // New returns the whole HTTP handler.
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
 	hookOnce.Do(hooked)
-	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), logins: newLoginLimiter()}
+	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
 	s.metrics = newMetrics(reg)
 	hc := huma.DefaultConfig("dialtone API", cfg.Version)
 	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +
@@ -75,10 +76,10 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	var h = patternOf(s.mux)
 	h = negotiate(h)
 	h = s.idempotency(h)
-	h = s.authenticate(h)
-	h = s.limitLogins(h)
 	h = s.plainText(h)
 	h = keepDeadlines(h)
+	h = s.authorize(h) // who is calling comes before anything else of the request
+	h = s.authenticate(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.observe(h)
 	return h
