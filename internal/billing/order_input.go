@@ -56,6 +56,10 @@ type OrderInput struct {
 
 	// preview quotes without tax when there is no billing address.
 	preview bool
+	// shown holds the prices the customer was last shown for the cart
+	// (Quote.prices): a cart checkout without a quote token fails with
+	// price_changed if any of them changed since.
+	shown map[string]string
 }
 
 // validateShape checks what can be checked without the database.

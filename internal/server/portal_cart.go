@@ -154,11 +154,11 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 // cartHoldsTrial reports whether the cart holds a trial of product (so
 // that a second one is refused for that reason, not as "already used").
 func (s *Server) cartHoldsTrial(r *http.Request, p billing.Principal, product string) bool {
-	c, err := s.svc.Cart(r.Context(), p, "")
+	items, err := s.svc.CartEntries(r.Context(), p)
 	if err != nil {
 		return false
 	}
-	for _, e := range c.Items {
+	for _, e := range items {
 		if !e.Item.Trial || e.Item.Plan == "" {
 			continue
 		}
