@@ -243,10 +243,9 @@ func (pr *pricing) newSubscription(ctx context.Context, it ItemInput) (market.Li
 	if p.Code == IncludedPlan {
 		return market.Line{}, market.Invalid("plan", "the standard SIP trunk is included with every account")
 	}
+	// The quantity is required (validate): a missing one never buys the
+	// minimum.
 	q := it.Quantity
-	if q == 0 {
-		q = max(p.MinLicenses, 1)
-	}
 	if err := p.CheckQuantity(q); err != nil {
 		return market.Line{}, err
 	}
@@ -421,7 +420,7 @@ func (pr *pricing) licenses(ctx context.Context, it ItemInput) (market.Line, err
 	var shares []market.Share
 	for _, i := range open {
 		per := &s.Periods[i]
-		if err := p.CheckQuantity(per.Quantity + it.Quantity); err != nil {
+		if err := p.CheckAdded(per.Quantity, it.Quantity); err != nil {
 			return market.Line{}, err
 		}
 		price, err := pr.price(ctx, per.Plan, per.TermMonths)

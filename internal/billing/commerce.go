@@ -345,6 +345,12 @@ func (s *Service) AddToCart(ctx context.Context, p Principal, it ItemInput) (Car
 	}
 	in.Items = append(in.Items, it)
 	if _, err := s.quoteItemsOnly(ctx, p, in); err != nil {
+		// An error of the new item names its field as the request does
+		// ("quantity"); one of the items already held keeps its index.
+		var me *market.Error
+		if last := fmt.Sprintf("items[%d].", len(in.Items)-1); errors.As(err, &me) && strings.HasPrefix(me.Param, last) {
+			return CartEntry{}, me.WithParam(strings.TrimPrefix(me.Param, last))
+		}
 		return CartEntry{}, err
 	}
 	return s.putCartItem(ctx, p, it)

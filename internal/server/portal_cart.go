@@ -123,9 +123,7 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 		return
 	}
 	it := billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code, Trial: f.Get("trial") == "on"}
-	if it.Quantity, err = atoiField(f.Values, "quantity"); err == nil && it.Quantity == 0 {
-		err = &market.Error{Code: market.CodeMinLicenses, Param: "quantity", Message: "enter the number of users"}
-	}
+	it.Quantity, err = licensesField(f.Values, "quantity", pl.MinLicenses)
 	if err == nil {
 		if it.TermMonths, err = atoiField(f.Values, "term"); err == nil && it.TermMonths == 0 {
 			err = market.Invalid("term_months", "choose the term in months")
