@@ -141,3 +141,28 @@ func TestPortalUsersUniqueAndBounded(t *testing.T) {
 	css := b.get("/static/portal.css")
 	css.has(t, ".wrap {", "overflow-wrap: anywhere")
 }
+
+// TestSignupBounded: the sign-up's e-mail is at most 254 characters and
+// the company at most 100 (characters, not bytes), each refused naming
+// its field.
+func TestSignupBounded(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	body := func(email, company string) map[string]any {
+		return map[string]any{"email": email, "password": "correct horse", "company": company, "country": "CH", "currency": "CHF"}
+	}
+	for _, tt := range []struct {
+		name, email, company, param, words string
+	}{
+		{"ErrLongEmail", strings.Repeat("a", 250) + "@acme.test", "Acme", "email", "at most 254 characters"},
+		{"ErrLongCompany", "long-company@acme.test", strings.Repeat("c", 101), "company", "at most 100 characters"},
+	} {
+		r := a.do("POST", "/v1/signup", "", body(tt.email, tt.company))
+		if r.status != 400 || r.errParam() != tt.param || !strings.Contains(string(r.raw), tt.words) {
+			t.Errorf("%s: %d %.200s, want 400 %s %q", tt.name, r.status, r.raw, tt.param, tt.words)
+		}
+	}
+	if r := a.do("POST", "/v1/signup", "", body("umlauts@acme.test", strings.Repeat("ü", 100))); r.status != 201 {
+		t.Errorf("a company of 100 characters (200 bytes): %d %s", r.status, r.raw)
+	}
+}
