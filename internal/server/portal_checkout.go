@@ -86,7 +86,7 @@ func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
 	if err != nil {
 		return it, err
 	}
-	if it.TermMonths, err = atoiField(v, "term"); err != nil {
+	if it.TermMonths, err = atoiField(v, "term"); err != nil || (it.TermMonths == 0 && strings.TrimSpace(v.Get("term")) != "") {
 		return it, market.Invalid("term_months", "choose a payment period (a number of months)")
 	}
 	// A new subscription needs its term; without a type the item is the

@@ -149,8 +149,9 @@ func (s *Server) showSubscription(w http.ResponseWriter, r *http.Request, p bill
 func extendItem(subID string, f *form, least int) (billing.ItemInput, error) {
 	it := billing.ItemInput{Type: string(market.ItemRenewal), Subscription: subID}
 	var err error
-	if it.TermMonths, err = atoiField(f.Values, "term"); err != nil {
-		return it, err
+	if it.TermMonths, err = atoiField(f.Values, "term"); err != nil || (it.TermMonths == 0 && f.Get("term") != "") {
+		// Left out, the renewal keeps the current term; 0 is none.
+		return it, market.Invalid("term_months", "choose the number of months")
 	}
 	if it.Quantity, err = licensesField(f.Values, "quantity", least); err != nil {
 		return it, err

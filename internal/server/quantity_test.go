@@ -147,6 +147,18 @@ func TestPortalQuantityLimits(t *testing.T) {
 			}
 		}
 	}
+	// A term of 0 months is no term, on Extend and in a renewal's link.
+	for _, tf := range []form{
+		{"ExtendTerm", "/subscriptions/" + sub + "/extend", "term", url.Values{"quantity": {"2"}, "term": {"0"}}},
+		{"RenewTerm", "/checkout", "term", url.Values{"type": {"renewal"}, "subscription": {sub}, "term": {"0"}, "address": {adr}, "pay": {"balance"}}},
+		{"RenewTermNegative", "/checkout", "term", url.Values{"type": {"renewal"}, "subscription": {sub}, "term": {"-1"}, "address": {adr}, "pay": {"balance"}}},
+	} {
+		p := b.post(tf.path, tf.values)
+		if p.status != 400 {
+			t.Errorf("%s: %d at %s, want 400", tf.name, p.status, p.url)
+		}
+		p.has(t, `id="term-error"`)
+	}
 	if b, n := holdings(t, a, acc.tok); b != bal || n != orders {
 		t.Errorf("balance %d, %d orders; want %d, %d: something was charged", b, n, bal, orders)
 	}
