@@ -269,8 +269,7 @@ func (s *Service) rememberShown(ctx context.Context, p Principal, prices map[str
 	})
 }
 
-// cartItems reads the cart's items and promo code; in is the order they
-// make, to be quoted.
+// cartItems reads the cart's items and promo code, unpriced.
 func (s *Service) cartItems(ctx context.Context, p Principal) (Cart, error) {
 	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
 	if err != nil {
@@ -289,20 +288,14 @@ func (s *Service) cartItems(ctx context.Context, p Principal) (Cart, error) {
 
 // cart returns the cart and its quote without remembering it as shown.
 func (s *Service) cart(ctx context.Context, p Principal, billingAddress string) (Cart, error) {
-	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
+	c, err := s.cartItems(ctx, p)
 	if err != nil {
 		return Cart{}, err
 	}
-	c := Cart{PromoCode: promo}
 	// Without any billing address the cart is quoted net of tax.
-	in := OrderInput{PromoCode: promo, BillingAddress: billingAddress, preview: true}
-	for _, it := range items {
-		var ii ItemInput
-		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {
-			return Cart{}, fmt.Errorf("cart item %s: %w", it.ID, err)
-		}
-		c.Items = append(c.Items, CartEntry{ID: it.ID, Item: ii})
-		in.Items = append(in.Items, ii)
+	in := OrderInput{PromoCode: c.PromoCode, BillingAddress: billingAddress, preview: true}
+	for _, e := range c.Items {
+		in.Items = append(in.Items, e.Item)
 	}
 	if len(in.Items) == 0 {
 		return c, nil
