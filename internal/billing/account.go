@@ -3,8 +3,10 @@ package billing
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
@@ -126,29 +128,55 @@ func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, o
 	return s.Subscription(ctx, p, subID)
 }
 
+// The longest a user's name and e-mail address may be, in characters
+// (an e-mail address: RFC 5321's 254).
+const (
+	MaxNameLength  = 100
+	MaxEmailLength = 254
+)
+
 // UserInput creates a user (seat) on a subscription.
 type UserInput struct {
-	Name         string `json:"name" minLength:"1" maxLength:"100"`
-	Email        string `json:"email" maxLength:"254"`
+	Name         string `json:"name" minLength:"1" maxLength:"100" doc:"At most 100 characters."`
+	Email        string `json:"email" maxLength:"254" doc:"At most 254 characters; one user per e-mail address on an account, whatever its case."`
 	Subscription string `json:"subscription"`
 }
 
+// validate checks and normalizes the input (the e-mail in lower case).
+// Error: invalid_request naming the field.
+func (in *UserInput) validate() error {
+	in.Name, in.Email = strings.TrimSpace(in.Name), normEmail(in.Email)
+	switch {
+	case in.Name == "":
+		return market.Invalid("name", "a name is required")
+	case utf8.RuneCountInString(in.Name) > MaxNameLength:
+		return market.Invalid("name", "the name must be at most %d characters", MaxNameLength)
+	case in.Email == "":
+		return market.Invalid("email", "enter a valid e-mail address")
+	case utf8.RuneCountInString(in.Email) > MaxEmailLength:
+		return market.Invalid("email", "the e-mail address must be at most %d characters", MaxEmailLength)
+	}
+	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
+		return market.Invalid("email", "enter a valid e-mail address")
+	}
+	if in.Subscription == "" {
+		return market.Invalid("subscription", "subscription is required")
+	}
+	return nil
+}
+
 // CreateUser adds a user to a subscription with an extension and SIP
-// credentials. Errors: invalid_request, license_limit_reached (as many
-// users as licenses already), not_found (the subscription).
+// credentials. Errors: invalid_request (param names the field: a name of
+// at most 100 characters, an e-mail of at most 254), conflict (param
+// email: a user of the account has this e-mail already, whatever its
+// case), license_limit_reached (as many users as licenses already),
+// not_found (the subscription).
 func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (store.User, error) {
 	if err := p.mayManage(); err != nil {
 		return store.User{}, err
 	}
-	in.Name, in.Email = strings.TrimSpace(in.Name), normEmail(in.Email)
-	if in.Name == "" {
-		return store.User{}, market.Invalid("name", "a name is required")
-	}
-	if in.Email == "" || !strings.Contains(in.Email, "@") {
-		return store.User{}, market.Invalid("email", "enter a valid e-mail address")
-	}
-	if in.Subscription == "" {
-		return store.User{}, market.Invalid("subscription", "subscription is required")
+	if err := in.validate(); err != nil {
+		return store.User{}, err
 	}
 	var u store.User
 	err := s.store.Tx(ctx, func(q *store.Q) error {

@@ -32,13 +32,16 @@ func (in *SignupInput) Validate() error {
 	in.Company = strings.TrimSpace(in.Company)
 	in.Country = strings.ToUpper(strings.TrimSpace(in.Country))
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
-	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
+	if utf8.RuneCountInString(in.Email) > MaxEmailLength {
+		return market.Invalid("email", "the e-mail address must be at most %d characters", MaxEmailLength)
+	}
+	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
 		return market.Invalid("email", "enter a valid e-mail address")
 	}
 	if n := utf8.RuneCountInString(in.Password); n < 8 || n > 128 {
 		return market.Invalid("password", "the password must have 8 to 128 characters")
 	}
-	if in.Company == "" || len(in.Company) > 100 {
+	if in.Company == "" || utf8.RuneCountInString(in.Company) > MaxNameLength {
 		return market.Invalid("company", "the company name is required (at most 100 characters)")
 	}
 	if _, ok := address.CountryName(in.Country); !ok {

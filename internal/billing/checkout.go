@@ -26,6 +26,11 @@ type Quote struct {
 	// Token identifies the prices the quote used; an order given it fails
 	// with price_changed if any of them changed since.
 	Token string
+	// prices is what Token fingerprints, key by key: the list price of
+	// each plan, term and currency, each number's, the promo code's terms
+	// and each billing address's country and tax rate. The cart keeps it
+	// as what the customer was shown (Service.Cart).
+	prices map[string]string
 }
 
 // workSub is a subscription being changed by an order, in memory until the
@@ -131,7 +136,12 @@ func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in
 	} else if !in.preview && market.TopUpTotal(pr.lines) != market.Sum(pr.lines).Subtotal {
 		return nil, market.Invalid("billing_address", "a billing address is required")
 	}
-	pr.fp = append(pr.fp, "tax="+rate.String())
+	if pr.addr != nil {
+		// Keyed by the address: another address is the customer's choice,
+		// not a price change; the same address's country or rate changing
+		// is one.
+		pr.fp = append(pr.fp, "tax/"+pr.addr.ID+"="+pr.addr.Country+":"+rate.String())
+	}
 	market.ApplyTax(pr.lines, rate)
 	pr.totals = market.Sum(pr.lines)
 	return pr, nil
@@ -150,9 +160,14 @@ func (pr *pricing) quote() Quote {
 	}
 	h := sha256.New()
 	h.Write([]byte(pr.cust.ID))
+	q.prices = make(map[string]string, len(pr.fp))
 	for _, f := range pr.fp {
 		h.Write([]byte{0})
 		h.Write([]byte(f))
+		// Entries are "key=value"; values hold no "=".
+		if i := strings.LastIndexByte(f, '='); i >= 0 {
+			q.prices[f[:i]] = f[i+1:]
+		}
 	}
 	// Letters only: a hex digest can hold a long run of digits that looks
 	// like a card number to anyone scanning logs and stored responses.
@@ -228,10 +243,9 @@ func (pr *pricing) newSubscription(ctx context.Context, it ItemInput) (market.Li
 	if p.Code == IncludedPlan {
 		return market.Line{}, market.Invalid("plan", "the standard SIP trunk is included with every account")
 	}
+	// The quantity is required (validate): a missing one never buys the
+	// minimum.
 	q := it.Quantity
-	if q == 0 {
-		q = max(p.MinLicenses, 1)
-	}
 	if err := p.CheckQuantity(q); err != nil {
 		return market.Line{}, err
 	}
@@ -409,7 +423,7 @@ func (pr *pricing) licenses(ctx context.Context, it ItemInput) (market.Line, err
 	var shares []market.Share
 	for _, i := range open {
 		per := &s.Periods[i]
-		if err := p.CheckQuantity(per.Quantity + it.Quantity); err != nil {
+		if err := p.CheckAdded(per.Quantity, it.Quantity); err != nil {
 			return market.Line{}, err
 		}
 		price, err := pr.price(ctx, per.Plan, per.TermMonths)
@@ -500,7 +514,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		if err != nil {
 			return err
 		}
-		if qt := pr.quote(); in.QuoteToken != "" && qt.Token != in.QuoteToken {
+		if qt := pr.quote(); changedSince(qt, in.QuoteToken, in.shown) {
 			return &market.Error{Code: market.CodePriceChanged, Message: "prices changed since your quote: check the new total and confirm again",
 				Extra: map[string]any{"quote": qt}}
 		}
@@ -523,6 +537,23 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		}
 	}
 	return order, err
+}
+
+// changedSince reports whether the prices of quote differ from what the
+// customer saw: the quote of token when one is given (exactly: any other
+// token is a change), else every price in shown that quote uses too.
+// Prices the customer was never shown (an item or an address chosen
+// since) are theirs to see now; with neither, nothing is compared.
+func changedSince(quote Quote, token string, shown map[string]string) bool {
+	if token != "" {
+		return token != quote.Token
+	}
+	for k, v := range quote.prices {
+		if was, ok := shown[k]; ok && was != v {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveNewCard tokenizes a card given inline, before any transaction.

@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,7 +184,7 @@ func TestTrialOnceAndUsers(t *testing.T) {
 			t.Errorf("second trial: %v, want trial_already_used", err)
 		}
 		for i := 0; i < 3; i++ {
-			if _, err := e.svc.CreateUser(ctx, p, billing.UserInput{Name: "U", Email: "u@acme.test", Subscription: sub.ID}); err != nil {
+			if _, err := e.svc.CreateUser(ctx, p, billing.UserInput{Name: "U", Email: fmt.Sprintf("u%d@acme.test", i), Subscription: sub.ID}); err != nil {
 				t.Fatalf("user %d: %v", i, err)
 			}
 		}

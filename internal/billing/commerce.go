@@ -215,22 +215,87 @@ type CartEntry struct {
 }
 
 // Cart returns the cart and its quote (billingAddress, if given, sets the
-// tax).
+// tax) as the customer is shown it: its prices are remembered, so that a
+// checkout without a quote token charges them or fails with
+// price_changed (CheckoutCart). Call it only to show the cart.
 func (s *Service) Cart(ctx context.Context, p Principal, billingAddress string) (Cart, error) {
+	c, err := s.cart(ctx, p, billingAddress)
+	if err != nil || c.Quote == nil {
+		return c, err
+	}
+	if err := s.rememberShown(ctx, p, c.Quote.prices); err != nil {
+		return Cart{}, err
+	}
+	return c, nil
+}
+
+// CartEntries returns the items in the cart, without pricing them.
+func (s *Service) CartEntries(ctx context.Context, p Principal) ([]CartEntry, error) {
+	c, err := s.cartItems(ctx, p)
+	return c.Items, err
+}
+
+// rememberShown adds prices to those the customer was shown for the cart
+// (a price shown again replaces the one shown before).
+func (s *Service) rememberShown(ctx context.Context, p Principal, prices map[string]string) error {
+	if len(prices) == 0 {
+		return nil
+	}
+	shown, err := s.store.Read().CartShown(ctx, p.CustomerID)
+	if err != nil {
+		return err
+	}
+	same := shown != nil
+	for k, v := range prices {
+		if was, ok := shown[k]; !ok || was != v {
+			same = false
+		}
+	}
+	if same {
+		return nil // no write for every look at an unchanged cart
+	}
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		shown, err := q.CartShown(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		if shown == nil {
+			shown = map[string]string{}
+		}
+		for k, v := range prices {
+			shown[k] = v
+		}
+		return q.SetCartShown(ctx, p.CustomerID, shown, s.now())
+	})
+}
+
+// cartItems reads the cart's items and promo code, unpriced.
+func (s *Service) cartItems(ctx context.Context, p Principal) (Cart, error) {
 	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
 	if err != nil {
 		return Cart{}, err
 	}
 	c := Cart{PromoCode: promo}
-	// Without any billing address the cart is quoted net of tax.
-	in := OrderInput{PromoCode: promo, BillingAddress: billingAddress, preview: true}
 	for _, it := range items {
 		var ii ItemInput
 		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {
 			return Cart{}, fmt.Errorf("cart item %s: %w", it.ID, err)
 		}
 		c.Items = append(c.Items, CartEntry{ID: it.ID, Item: ii})
-		in.Items = append(in.Items, ii)
+	}
+	return c, nil
+}
+
+// cart returns the cart and its quote without remembering it as shown.
+func (s *Service) cart(ctx context.Context, p Principal, billingAddress string) (Cart, error) {
+	c, err := s.cartItems(ctx, p)
+	if err != nil {
+		return Cart{}, err
+	}
+	// Without any billing address the cart is quoted net of tax.
+	in := OrderInput{PromoCode: c.PromoCode, BillingAddress: billingAddress, preview: true}
+	for _, e := range c.Items {
+		in.Items = append(in.Items, e.Item)
 	}
 	if len(in.Items) == 0 {
 		return c, nil
@@ -263,7 +328,7 @@ func (s *Service) AddToCart(ctx context.Context, p Principal, it ItemInput) (Car
 	if err := it.validate(); err != nil {
 		return CartEntry{}, err
 	}
-	cur, err := s.Cart(ctx, p, "")
+	cur, err := s.cartItems(ctx, p)
 	if err != nil {
 		return CartEntry{}, err
 	}
@@ -273,6 +338,12 @@ func (s *Service) AddToCart(ctx context.Context, p Principal, it ItemInput) (Car
 	}
 	in.Items = append(in.Items, it)
 	if _, err := s.quoteItemsOnly(ctx, p, in); err != nil {
+		// An error of the new item names its field as the request does
+		// ("quantity"); one of the items already held keeps its index.
+		var me *market.Error
+		if last := fmt.Sprintf("items[%d].", len(in.Items)-1); errors.As(err, &me) && strings.HasPrefix(me.Param, last) {
+			return CartEntry{}, me.WithParam(strings.TrimPrefix(me.Param, last))
+		}
 		return CartEntry{}, err
 	}
 	return s.putCartItem(ctx, p, it)
@@ -330,7 +401,7 @@ func (s *Service) SetCartPromo(ctx context.Context, p Principal, code string) (C
 	}
 	code = market.NormalizeCode(code)
 	if code != "" {
-		cur, err := s.Cart(ctx, p, "")
+		cur, err := s.cartItems(ctx, p)
 		if err != nil {
 			return Cart{}, err
 		}
@@ -360,7 +431,7 @@ func (s *Service) SetCartPromo(ctx context.Context, p Principal, code string) (C
 type CheckoutInput struct {
 	BillingAddress string       `json:"billing_address,omitempty"`
 	Payment        PaymentInput `json:"payment"`
-	QuoteToken     string       `json:"quote_token,omitempty"`
+	QuoteToken     string       `json:"quote_token,omitempty" doc:"The quote_token of the cart's quote the customer saw: if any price changed since, the checkout fails with price_changed and a fresh quote. Without it the prices last shown for the cart (GET /v1/cart, or the answer of a change to the cart) are compared the same way."`
 }
 
 // CheckoutCart places the cart as one order and empties the cart; on
@@ -377,7 +448,11 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 	if len(items) == 0 {
 		return Order{}, market.Invalid("items", "the cart is empty")
 	}
-	oi := OrderInput{PromoCode: promo, BillingAddress: in.BillingAddress, Payment: in.Payment, QuoteToken: in.QuoteToken}
+	shown, err := s.store.Read().CartShown(ctx, p.CustomerID)
+	if err != nil {
+		return Order{}, err
+	}
+	oi := OrderInput{PromoCode: promo, BillingAddress: in.BillingAddress, Payment: in.Payment, QuoteToken: in.QuoteToken, shown: shown}
 	for _, it := range items {
 		var ii ItemInput
 		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {
@@ -387,12 +462,25 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 	}
 	// Remove exactly the items bought, in the order's transaction: an item
 	// added while the checkout ran stays in the cart.
-	return s.placeOrder(ctx, p, oi, "cart", func(q *store.Q) error {
+	o, err := s.placeOrder(ctx, p, oi, "cart", func(q *store.Q) error {
 		for _, it := range items {
 			if err := q.RemoveCartItem(ctx, p.CustomerID, it.ID); err != nil {
 				return err
 			}
 		}
+		if err := q.SetCartShown(ctx, p.CustomerID, nil, s.now()); err != nil {
+			return err
+		}
 		return q.SetCartPromo(ctx, p.CustomerID, "", s.now())
 	})
+	var me *market.Error
+	if errors.As(err, &me) && me.Code == market.CodePriceChanged {
+		// The error shows the fresh quote: a second checkout pays it.
+		if q, ok := me.Extra["quote"].(Quote); ok {
+			if rerr := s.rememberShown(ctx, p, q.prices); rerr != nil {
+				return Order{}, rerr
+			}
+		}
+	}
+	return o, err
 }

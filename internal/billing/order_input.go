@@ -12,8 +12,8 @@ import (
 type ItemInput struct {
 	Type         string `json:"type" enum:"subscription,renewal,upgrade,licenses,phone_number,balance_top_up"`
 	Plan         string `json:"plan,omitempty" doc:"subscription, upgrade: the plan code."`
-	Quantity     int    `json:"quantity,omitempty" doc:"subscription: licenses; renewal: licenses of the new period (default: as now); licenses: licenses added."`
-	TermMonths   int    `json:"term_months,omitempty" doc:"subscription, renewal: term in months (renewal default: as now)."`
+	Quantity     int    `json:"quantity,omitempty" minimum:"1" doc:"subscription (required): licenses, within the plan's min_licenses and max_licenses; renewal: licenses of the new period (default: as now); licenses (required): licenses added (held + added at most the plan's max_licenses)."`
+	TermMonths   int    `json:"term_months,omitempty" minimum:"1" doc:"subscription (required), renewal: term in months, one of the plan's terms (renewal default: as now)."`
 	Trial        bool   `json:"trial,omitempty" doc:"subscription: start with the plan's free trial."`
 	AutoRenew    bool   `json:"auto_renew,omitempty" doc:"subscription: renew automatically at the end of the term."`
 	Subscription string `json:"subscription,omitempty" doc:"renewal, upgrade, licenses: the subscription."`
@@ -60,6 +60,10 @@ type OrderInput struct {
 
 	// preview quotes without tax when there is no billing address.
 	preview bool
+	// shown holds the prices the customer was last shown for the cart
+	// (Quote.prices): a cart checkout without a quote token fails with
+	// price_changed if any of them changed since.
+	shown map[string]string
 }
 
 // validateShape checks what can be checked without the database.
@@ -106,18 +110,32 @@ func (it *ItemInput) validate() error {
 		if it.Plan == "" {
 			return market.Invalid("plan", "plan is required")
 		}
+		// The plan's limits (min_licenses, max_licenses, invalid_term) are
+		// checked when the item is priced; a number that is missing or not
+		// positive is no choice at all.
 		if it.TermMonths == 0 {
-			return market.Invalid("term_months", "term_months is required")
+			return market.Invalid("term_months", "term_months is required: the term in months")
 		}
-		if it.Quantity < 0 || it.Quantity > market.MaxQuantity {
-			return market.Invalid("quantity", "quantity must be between 1 and %d", market.MaxQuantity)
+		if it.TermMonths < 0 {
+			return market.Invalid("term_months", "term_months must be a positive number of months")
+		}
+		if it.Quantity == 0 {
+			return market.Invalid("quantity", "quantity is required: the number of licenses")
+		}
+		if it.Quantity < 0 {
+			return market.Invalid("quantity", "quantity must be a positive number of licenses")
 		}
 	case market.ItemRenewal:
 		if it.Subscription == "" {
 			return market.Invalid("subscription", "subscription is required")
 		}
-		if it.Quantity < 0 || it.Quantity > market.MaxQuantity || it.TermMonths < 0 {
-			return market.Invalid("quantity", "quantity and term_months must be positive")
+		// Zero is "as now" here (the field left out); the API refuses an
+		// explicit 0 by its schema (minimum 1).
+		if it.Quantity < 0 {
+			return market.Invalid("quantity", "quantity must be a positive number of licenses (leave it out to keep the current number)")
+		}
+		if it.TermMonths < 0 {
+			return market.Invalid("term_months", "term_months must be a positive number of months (leave it out to keep the current term)")
 		}
 	case market.ItemUpgrade:
 		if it.Subscription == "" {
@@ -130,8 +148,11 @@ func (it *ItemInput) validate() error {
 		if it.Subscription == "" {
 			return market.Invalid("subscription", "subscription is required")
 		}
-		if it.Quantity < 1 || it.Quantity > market.MaxQuantity {
-			return market.Invalid("quantity", "quantity (licenses to add) must be between 1 and %d", market.MaxQuantity)
+		if it.Quantity == 0 {
+			return market.Invalid("quantity", "quantity is required: the number of licenses to add")
+		}
+		if it.Quantity < 0 {
+			return market.Invalid("quantity", "quantity must be a positive number of licenses to add")
 		}
 	case market.ItemPhoneNumber:
 		if it.Number == "" && (it.Country == "" || it.Area == "") {

@@ -104,15 +104,35 @@ func (p Plan) CheckQuantity(q int) error {
 		return &Error{Code: CodeMinLicenses, Param: "quantity",
 			Message: fmt.Sprintf("%s needs at least %d licenses", p.Name, max(p.MinLicenses, 1))}
 	}
-	maxQ := p.MaxLicenses
-	if maxQ <= 0 {
-		maxQ = MaxQuantity
-	}
-	if q > maxQ {
+	if maxQ := p.Max(); q > maxQ {
 		return &Error{Code: CodeMaxLicenses, Param: "quantity",
 			Message: fmt.Sprintf("%s allows at most %d licenses", p.Name, maxQ)}
 	}
 	return nil
+}
+
+// Max is the most licenses a subscription of the plan may hold: its
+// maximum, or MaxQuantity when it sets none.
+func (p Plan) Max() int {
+	if p.MaxLicenses <= 0 {
+		return MaxQuantity
+	}
+	return p.MaxLicenses
+}
+
+// CheckAdded enforces the plan's limits on a subscription holding held
+// licenses that adds added more (added > 0): held + added may reach the
+// maximum, not pass it (however large added is). Errors: max_licenses,
+// min_licenses.
+func (p Plan) CheckAdded(held, added int) error {
+	if maxQ := p.Max(); added > maxQ-held {
+		msg := fmt.Sprintf("%s allows at most %d licenses and this subscription has %d: no more can be added", p.Name, maxQ, held)
+		if held < maxQ {
+			msg = fmt.Sprintf("%s allows at most %d licenses and this subscription has %d: add at most %d", p.Name, maxQ, held, maxQ-held)
+		}
+		return &Error{Code: CodeMaxLicenses, Param: "quantity", Message: msg}
+	}
+	return p.CheckQuantity(held + added)
 }
 
 // Validate checks a plan definition from the operator.

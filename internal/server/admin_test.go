@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -62,7 +63,7 @@ func TestCatalogPriceChangeAndSeats(t *testing.T) {
 
 		// Seats: two licenses, two users, the third is refused.
 		for i, want := range []int{201, 201, 409} {
-			r := a.do("POST", "/v1/users", tok, map[string]any{"name": "Agent", "email": "agent@acme.test", "subscription": subID})
+			r := a.do("POST", "/v1/users", tok, map[string]any{"name": "Agent", "email": fmt.Sprintf("agent%d@acme.test", i), "subscription": subID})
 			if r.status != want {
 				t.Errorf("user %d: %d %s", i, r.status, r.raw)
 			}

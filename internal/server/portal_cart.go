@@ -123,9 +123,7 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 		return
 	}
 	it := billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code, Trial: f.Get("trial") == "on"}
-	if it.Quantity, err = atoiField(f.Values, "quantity"); err == nil && it.Quantity == 0 {
-		err = &market.Error{Code: market.CodeMinLicenses, Param: "quantity", Message: "enter the number of users"}
-	}
+	it.Quantity, err = licensesField(f.Values, "quantity", pl.MinLicenses)
 	if err == nil {
 		if it.TermMonths, err = atoiField(f.Values, "term"); err == nil && it.TermMonths == 0 {
 			err = market.Invalid("term_months", "choose the term in months")
@@ -154,11 +152,11 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 // cartHoldsTrial reports whether the cart holds a trial of product (so
 // that a second one is refused for that reason, not as "already used").
 func (s *Server) cartHoldsTrial(r *http.Request, p billing.Principal, product string) bool {
-	c, err := s.svc.Cart(r.Context(), p, "")
+	items, err := s.svc.CartEntries(r.Context(), p)
 	if err != nil {
 		return false
 	}
-	for _, e := range c.Items {
+	for _, e := range items {
 		if !e.Item.Trial || e.Item.Plan == "" {
 			continue
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,10 +71,22 @@ func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
 		Number: strings.TrimSpace(v.Get("number")), Country: v.Get("country"), State: v.Get("state"), Area: v.Get("area"),
 		Trial: v.Get("trial") == "on" || v.Get("trial") == "true", AutoRenew: v.Get("auto_renew") == "on" || v.Get("auto_renew") == "true"}
 	var err error
-	if it.Quantity, err = atoiField(v, "quantity"); err != nil {
+	switch market.ItemType(it.Type) {
+	case "", market.ItemSubscription, market.ItemLicenses:
+		// Required: nothing is bought for a number not given.
+		it.Quantity, err = licensesField(v, "quantity", 1)
+	case market.ItemRenewal:
+		// Left out, a renewal keeps the current number.
+		if strings.TrimSpace(v.Get("quantity")) != "" {
+			it.Quantity, err = licensesField(v, "quantity", 1)
+		}
+	default:
+		it.Quantity, err = atoiField(v, "quantity")
+	}
+	if err != nil {
 		return it, err
 	}
-	if it.TermMonths, err = atoiField(v, "term"); err != nil {
+	if it.TermMonths, err = atoiField(v, "term"); err != nil || (it.TermMonths == 0 && strings.TrimSpace(v.Get("term")) != "") {
 		return it, market.Invalid("term_months", "choose a payment period (a number of months)")
 	}
 	// A new subscription needs its term; without a type the item is the
@@ -91,6 +104,9 @@ func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
 	return it, nil
 }
 
+// atoiField reads a whole number of 0 or more from a form field ("" is
+// 0). A number too long to read is taken as tooMany: more than any plan
+// allows, so that the plan's own limit is what the customer reads.
 func atoiField(v url.Values, key string) (int, error) {
 	s := strings.TrimSpace(v.Get(key))
 	if s == "" {
@@ -98,14 +114,40 @@ func atoiField(v url.Values, key string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	switch {
-	case err != nil && len(s) > 0 && strings.Trim(s, "0123456789+-") == "" && len(s) > 7:
-		return 0, market.Invalid(key, "enter a number of at most 1,000,000")
+	case err != nil && strings.Trim(strings.TrimPrefix(s, "+"), "0123456789") == "":
+		return tooMany, nil
 	case err != nil:
 		return 0, market.Invalid(key, "enter a whole number, such as 2")
 	case n < 0:
 		return 0, market.Invalid(key, "enter a number of 0 or more")
-	case n > 1_000_000:
-		return 0, market.Invalid(key, "enter a number of at most 1,000,000")
+	}
+	return n, nil
+}
+
+// tooMany stands for a number too long to read: more than any plan's
+// maximum of licenses or terms (market.Plan.Validate), small enough to add
+// to without overflow.
+const tooMany = math.MaxInt32
+
+// licensesField reads a number of licenses from a form field: empty,
+// zero, negative or not a whole number is invalid_request naming key, in
+// words (least is the fewest the form takes, for the words); the plan's
+// limits are the checkout engine's (min_licenses, max_licenses).
+func licensesField(v url.Values, key string, least int) (int, error) {
+	least = max(least, 1)
+	s := strings.TrimSpace(v.Get(key))
+	if s == "" {
+		return 0, market.Invalid(key, "enter the number of licenses: at least %d", least)
+	}
+	if d := strings.TrimPrefix(s, "-"); d != s && d != "" && strings.Trim(d, "0123456789") == "" {
+		return 0, market.Invalid(key, "enter the number of licenses: at least %d", least)
+	}
+	n, err := atoiField(v, key)
+	switch {
+	case err != nil:
+		return 0, market.Invalid(key, "enter a whole number of licenses, such as %d", least)
+	case n == 0:
+		return 0, market.Invalid(key, "enter the number of licenses: at least %d", least)
 	}
 	return n, nil
 }

@@ -272,16 +272,17 @@ func TestPortalCheckoutBadItemFields(t *testing.T) {
 	acc := newAccount(t, a, "fields@acme.test", 0)
 	for _, c := range []struct {
 		name, query, field string
+		status             int
 	}{
-		{"ErrNegativeQuantity", "quantity=-1&term=1", "quantity"},
-		{"ErrHugeQuantity", "quantity=99999999999&term=1", "quantity"},
-		{"ErrTermNotANumber", "quantity=2&term=abc", "term"},
-		{"ErrNoTerm", "quantity=2", "term"},
+		{"ErrNegativeQuantity", "quantity=-1&term=1", "quantity", 400},
+		{"ErrHugeQuantity", "quantity=99999999999&term=1", "quantity", 422}, // above the plan's max_licenses
+		{"ErrTermNotANumber", "quantity=2&term=abc", "term", 400},
+		{"ErrNoTerm", "quantity=2", "term", 400},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := acc.b.get("/checkout?type=subscription&plan=business&" + c.query)
-			if p.status != 400 {
-				t.Errorf("status %d, want 400", p.status)
+			if p.status != c.status {
+				t.Errorf("status %d, want %d", p.status, c.status)
 			}
 			p.has(t, `id="`+c.field+`-error"`, `aria-describedby="`+c.field+`-error"`, `data-testid="item-fix"`)
 			p.hasNot(t, "Term_months is required", `data-testid="pay"`)

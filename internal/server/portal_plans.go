@@ -190,6 +190,9 @@ func (s *Server) showBuy(w http.ResponseWriter, r *http.Request, p billing.Princ
 }
 
 func (s *Server) buyItem(f *form, pl market.Plan, currency string) (billing.ItemInput, error) {
+	if _, err := licensesField(f.Values, "quantity", pl.MinLicenses); err != nil {
+		return billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code}, err // in words with the plan's minimum
+	}
 	it, err := itemFrom(f.Values, currency)
 	it.Type, it.Plan = string(market.ItemSubscription), pl.Code
 	return it, err
@@ -322,7 +325,7 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	f := newForm(r.PostForm)
 	it := billing.ItemInput{Type: string(market.ItemLicenses), Subscription: row.ID}
-	it.Quantity, err = atoiField(f.Values, "quantity")
+	it.Quantity, err = licensesField(f.Values, "quantity", 1)
 	if err == nil {
 		_, err = s.svc.Preview(r.Context(), p, billing.OrderInput{Items: []billing.ItemInput{it}})
 	}

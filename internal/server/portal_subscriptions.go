@@ -111,7 +111,7 @@ func (s *Server) showSubscription(w http.ResponseWriter, r *http.Request, p bill
 	if f.Get("term") == "" {
 		f.Values.Set("term", strconv.Itoa(row.TermMonths))
 	}
-	if f.Get("quantity") == "" {
+	if f.Get("quantity") == "" && !f.HasErrors() {
 		f.Values.Set("quantity", strconv.Itoa(last))
 	}
 	d := subscriptionData{Sub: row, Renewable: row.Status != market.StatusCanceled, Licenses: f.Get("quantity"),
@@ -129,7 +129,7 @@ func (s *Server) showSubscription(w http.ResponseWriter, r *http.Request, p bill
 		d.Terms = append(d.Terms, termOption{termPrice: tp, Selected: f.Is("term", strconv.Itoa(tp.Term))})
 	}
 	if d.Renewable && !f.HasErrors() {
-		it, err := extendItem(row.ID, f)
+		it, err := extendItem(row.ID, f, d.MinLicenses)
 		if err == nil {
 			var qt billing.Quote
 			if qt, err = s.svc.Preview(ctx, p, billing.OrderInput{Items: []billing.ItemInput{it}}); err == nil {
@@ -144,18 +144,17 @@ func (s *Server) showSubscription(w http.ResponseWriter, r *http.Request, p bill
 	s.render(w, r, status, "subscription", view{Title: "Renew/Change " + row.ProductName, Nav: "subscriptions", Customer: c, Form: f, Data: d})
 }
 
-// extendItem is the renewal item of the Extend form.
-func extendItem(subID string, f *form) (billing.ItemInput, error) {
+// extendItem is the renewal item of the Extend form; least is the fewest
+// licenses it may renew (for the words of an error).
+func extendItem(subID string, f *form, least int) (billing.ItemInput, error) {
 	it := billing.ItemInput{Type: string(market.ItemRenewal), Subscription: subID}
 	var err error
-	if it.TermMonths, err = atoiField(f.Values, "term"); err != nil {
-		return it, err
+	if it.TermMonths, err = atoiField(f.Values, "term"); err != nil || (it.TermMonths == 0 && f.Get("term") != "") {
+		// Left out, the renewal keeps the current term; 0 is none.
+		return it, market.Invalid("term_months", "choose the number of months")
 	}
-	if it.Quantity, err = atoiField(f.Values, "quantity"); err != nil {
+	if it.Quantity, err = licensesField(f.Values, "quantity", least); err != nil {
 		return it, err
-	}
-	if it.Quantity == 0 && f.Get("quantity") != "" {
-		return it, &market.Error{Code: market.CodeMinLicenses, Param: "quantity", Message: "enter at least 1 license"}
 	}
 	return it, nil
 }
@@ -165,12 +164,17 @@ func extendItem(subID string, f *form) (billing.ItemInput, error) {
 func (s *Server) extendPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	subID := r.PathValue("id")
-	if _, err := s.svc.Subscription(ctx, p, subID); err != nil {
+	sub, err := s.svc.Subscription(ctx, p, subID)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	least := max(sub.Users, 1)
+	if pl, err := s.svc.Plan(ctx, sub.Plan); err == nil {
+		least = max(least, pl.MinLicenses)
+	}
 	f := newForm(r.PostForm)
-	it, err := extendItem(subID, f)
+	it, err := extendItem(subID, f, least)
 	if err == nil {
 		_, err = s.svc.AddToCart(ctx, p, it)
 	}

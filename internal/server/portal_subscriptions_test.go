@@ -47,8 +47,8 @@ func TestPortalExtendIVR(t *testing.T) {
 	})
 	t.Run("ErrZeroLicenses", func(t *testing.T) {
 		p := b.post("/subscriptions/"+sub+"/extend", url.Values{"term": {"1"}, "quantity": {"0"}})
-		if p.status != 422 {
-			t.Errorf("0 licenses: %d, want 422", p.status)
+		if p.status != 400 {
+			t.Errorf("0 licenses: %d, want 400", p.status)
 		}
 		p.has(t, `id="quantity-error"`)
 	})

@@ -233,7 +233,7 @@ func TestAPIErrors(t *testing.T) {
 		{"InvalidTerm", "POST", "/v1/quotes", tok, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "start", "quantity": 2, "term_months": 2}}}, 422, "invalid_term", "items[0].term_months"},
 		{"UnknownItemType", "POST", "/v1/quotes", tok, map[string]any{"items": []any{map[string]any{"type": "pony"}}}, 400, "invalid_request", ""},
 		{"UnknownRoute", "GET", "/v1/nope", tok, nil, 404, "not_found", ""},
-		{"HugeQuantity", "POST", "/v1/quotes", tok, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "start", "quantity": 1 << 40, "term_months": 1}}}, 400, "invalid_request", ""},
+		{"HugeQuantity", "POST", "/v1/quotes", tok, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "start", "quantity": 1 << 40, "term_months": 1}}}, 422, "max_licenses", "items[0].quantity"},
 	}
 	for _, tt := range tests {
 		r := a.do(tt.method, tt.path, tt.token, tt.body)

@@ -3,7 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -401,6 +402,40 @@ func (q *Q) RemoveCartItem(ctx context.Context, customerID, id string) error {
 func (q *Q) SetCartPromo(ctx context.Context, customerID, code string, now time.Time) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO carts (customer_id, promo_code, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (customer_id) DO UPDATE SET promo_code = excluded.promo_code, updated_at = excluded.updated_at`, customerID, code, ts(now))
+	return err
+}
+
+// CartShown returns the prices the customer was last shown for the cart
+// (nil when none were).
+func (q *Q) CartShown(ctx context.Context, customerID string) (map[string]string, error) {
+	var raw string
+	err := q.ex.QueryRowContext(ctx, `SELECT shown FROM carts WHERE customer_id = $1`, customerID).Scan(&raw)
+	if isNoRows(err) || (err == nil && raw == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("cart of %s: shown prices: %w", customerID, err)
+	}
+	return m, nil
+}
+
+// SetCartShown records the prices the customer was shown for the cart
+// (nil forgets them).
+func (q *Q) SetCartShown(ctx context.Context, customerID string, shown map[string]string, now time.Time) error {
+	raw := ""
+	if len(shown) > 0 {
+		b, err := json.Marshal(shown)
+		if err != nil {
+			return err
+		}
+		raw = string(b)
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO carts (customer_id, shown, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (customer_id) DO UPDATE SET shown = excluded.shown, updated_at = excluded.updated_at`, customerID, raw, ts(now))
 	return err
 }
 

@@ -204,6 +204,17 @@ func isUnique(err error) bool {
 		strings.Contains(err.Error(), "constraint failed: UNIQUE")
 }
 
+// uniqueOn reports whether err is a unique violation of the named index
+// (PostgreSQL names it; SQLite says "UNIQUE constraint failed: index 'name'"
+// for an index on an expression).
+func uniqueOn(err error, index string) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505" && pg.ConstraintName == index
+	}
+	return err != nil && strings.Contains(err.Error(), "'"+index+"'")
+}
+
 // BadText reports whether err is PostgreSQL refusing text it cannot store:
 // a NUL character or invalid UTF-8 (SQLite stores both). The server
 // refuses such input before it reaches a store; this is the backstop.
