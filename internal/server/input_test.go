@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dialtone/dialtone/internal/store"
@@ -49,6 +50,70 @@ func TestCartPromoEmptyCart(t *testing.T) {
 		}
 		if c := a.do("GET", "/v1/cart", tok, nil); c.body["promo_code"] != "EARLY10" {
 			t.Errorf("after a refused code the cart holds %v, want EARLY10", c.body["promo_code"])
+		}
+	})
+}
+
+// TestImportNothingImported: an import that adds no number is 400
+// invalid_request with every row's reason (line or position, field, words)
+// and changes nothing; one that adds some is 201 with the rows left out.
+func TestImportNothingImported(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPI(t, st)
+		good := func(n string) map[string]any {
+			return map[string]any{"number": n, "country": "DE", "area": "Berlin", "type": "local", "setup_amount": 100, "monthly_amount": 200, "currency": "EUR"}
+		}
+		with := func(n, k string, v any) map[string]any { m := good(n); m[k] = v; return m }
+		const hdr = "number,country,state,area,type,setup_amount,monthly_amount,currency\n"
+		for _, c := range []struct {
+			name, contentType string
+			body              any
+			param, field      string
+			line              int64
+		}{
+			{"NumberNotString", "application/json", []any{map[string]any{"number": 5}}, "[0].number", "number", 1},
+			{"NegativeSetup", "application/json", []any{with("+493099100001", "setup_amount", -5)}, "[0].setup_amount", "setup_amount", 1},
+			{"FractionalRent", "application/json", []any{good("+493099100002"), with("+493099100002x", "monthly_amount", 1.5)}[1:], "[0].monthly_amount", "monthly_amount", 1},
+			{"HugeRent", "application/json", `[{"number":"+493099100003","country":"DE","area":"Berlin","type":"local","setup_amount":1,"monthly_amount":99999999999999999999,"currency":"EUR"}]`, "[0].monthly_amount", "monthly_amount", 1},
+			{"EmptyList", "application/json", "[]", "body", "", 0},
+			{"CSVNegativeSetup", "text/csv", hdr + "+493099100004,DE,,Berlin,local,-1,200,EUR\n", "setup_amount", "setup_amount", 2},
+			{"CSVFractionalRent", "text/csv", hdr + "+493099100005,DE,,Berlin,local,100,1.50,EUR\n", "monthly_amount", "monthly_amount", 2},
+			{"CSVHeaderOnly", "text/csv", hdr, "body", "", 0},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r := a.do("POST", "/v1/admin/numbers", adminToken, c.body, "Content-Type", c.contentType)
+				e, _ := r.body["error"].(map[string]any)
+				msg, _ := e["message"].(string)
+				if r.status != 400 || r.errCode() != "invalid_request" || r.errParam() != c.param || msg == "" {
+					t.Fatalf("%d %s; want 400 invalid_request on %s", r.status, r.raw, c.param)
+				}
+				if c.field == "" {
+					return
+				}
+				rej, _ := e["rejected"].([]any)
+				if len(rej) != 1 || rej[0].(map[string]any)["field"] != c.field || num(rej[0].(map[string]any)["line"]) != c.line {
+					t.Errorf("rejected %v; want line %d, field %s", e["rejected"], c.line, c.field)
+				}
+				if !strings.Contains(msg, c.field) {
+					t.Errorf("message %q does not name %s", msg, c.field)
+				}
+			})
+		}
+		inv := a.do("GET", "/v1/admin/numbers?limit=1000", adminToken, nil)
+		if strings.Contains(string(inv.raw), "+49309910") {
+			t.Errorf("a refused import changed the inventory: %s", inv.raw)
+		}
+		// Some good, some bad: 201 with what was added and what was not.
+		r := a.do("POST", "/v1/admin/numbers", adminToken, []any{good("+493099100010"), with("+493099100011", "setup_amount", -1)})
+		rej, _ := r.body["rejected"].([]any)
+		if r.status != 201 || num(r.body["imported"]) != 1 || len(rej) != 1 || num(rej[0].(map[string]any)["line"]) != 2 {
+			t.Errorf("mixed import: %d %s; want 201, 1 imported, item 2 rejected", r.status, r.raw)
+		}
+		// Only numbers the inventory holds already: nothing added, 400.
+		r = a.do("POST", "/v1/admin/numbers", adminToken, []any{good("+493099100010")})
+		if r.status != 400 || r.errCode() != "invalid_request" || !strings.Contains(string(r.raw), "already in the inventory") {
+			t.Errorf("only duplicates: %d %s; want 400 already in the inventory", r.status, r.raw)
 		}
 	})
 }

@@ -111,6 +111,12 @@ func (s *Server) documentFormats() {
 	add("/v1/invoices/{id}", "application/pdf", "text/html")
 	// An import is a CSV file or a JSON list; huma knows of the CSV.
 	if item := oa.Paths["/v1/admin/numbers"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
+		item.Post.Description = "Each row is checked on its own and a bad row never stops the others. " +
+			"When at least one number is added: 201 with `imported` and, in `rejected`, every row left out " +
+			"(invalid, a duplicate in the file, or already in the inventory) with its line (CSV; the header is line 1) " +
+			"or position (JSON, from 1), field and reason. When none is: 400 `invalid_request`, nothing changes, " +
+			"the same list in `error.rejected` and `param` naming the first row's field " +
+			"(`[0].setup_amount` in a JSON list, `setup_amount` in CSV, `body` when there are no rows)."
 		item.Post.RequestBody.Content["application/json"] = &huma.MediaType{
 			Schema: oa.Components.Schemas.Schema(reflect.TypeFor[[]ImportNumber](), true, ""),
 		}
