@@ -108,6 +108,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 // (missing or malformed fields, bad JSON) become 400 invalid_request naming
 // the field.
 func hooked() {
+	sayInWords()
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		code := market.CodeInvalidRequest
 		switch {
@@ -125,15 +126,11 @@ func hooked() {
 		default:
 			status = http.StatusBadRequest
 		}
-		e := &APIError{status: status, Err: ErrorObject{Code: string(code), Message: msg}}
+		e := &APIError{status: status, Err: ErrorObject{Code: string(code), Message: wordsOfMessage(msg)}}
 		for _, d := range errs {
 			var det *huma.ErrorDetail
 			if errors.As(d, &det) {
-				e.Err.Param = paramOfDetail(det)
-				e.Err.Message = strings.TrimSpace(msg + ": " + det.Message)
-				if e.Err.Param != "" {
-					e.Err.Message = e.Err.Param + ": " + det.Message
-				}
+				e.Err.Param, e.Err.Message = detailWords(det)
 				break
 			}
 		}
@@ -144,7 +141,8 @@ func hooked() {
 	}
 }
 
-var requiredProp = regexp.MustCompile(`^expected required property (\S+) to be present`)
+// requiredProp reads validation.MsgExpectedRequiredProperty (sayInWords).
+var requiredProp = regexp.MustCompile(`^(\S+) is required$`)
 
 // paramOfDetail names the field of a huma validation detail: its location,
 // or for a missing property the property under that location.

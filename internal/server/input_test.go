@@ -117,3 +117,26 @@ func TestImportNothingImported(t *testing.T) {
 		}
 	})
 }
+
+// TestHugeNumberNamed: a number too large for its field is 400 naming the
+// field, in words, not encoding/json's "cannot unmarshal number ... into Go
+// struct field".
+func TestHugeNumberNamed(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	tok := a.signup("huge@acme.test", "EUR")
+	for _, c := range []struct{ body, param, message string }{
+		{`{"items":[{"type":"balance_top_up","amount":99999999999999999999}],"payment":{"method":"balance"}}`, "items[0].amount", "items[0].amount is too large"},
+		{`{"items":[{"type":"balance_top_up","amount":1},{"type":"subscription","plan":"start","quantity":99999999999999999999,"term_months":1}]}`, "items[1].quantity", "items[1].quantity is too large"},
+		{`{"items":[{"type":"subscription","plan":"start","quantity":-99999999999999999999,"term_months":1}]}`, "items[0].quantity", "items[0].quantity is too small"},
+		{`{"items":[{"type":"subscription","plan":"start","quantity":2,"term_months":1e400}]}`, "items[0].term_months", "items[0].term_months is too large"},
+	} {
+		for _, path := range []string{"/v1/quotes", "/v1/orders"} {
+			r := a.do("POST", path, tok, c.body)
+			e, _ := r.body["error"].(map[string]any)
+			if r.status != 400 || r.errCode() != "invalid_request" || r.errParam() != c.param || e["message"] != c.message {
+				t.Errorf("%s %s: %d %s; want 400 %q on %s", path, c.body, r.status, r.raw, c.message, c.param)
+			}
+		}
+	}
+}
