@@ -24,9 +24,9 @@ type openAPIDoc struct {
 }
 
 type openAPIOp struct {
-	OperationID string              `json:"operationId"`
-	Security    []map[string][]any  `json:"security"`
-	Parameters  []openAPIParam      `json:"parameters"`
+	OperationID string             `json:"operationId"`
+	Security    []map[string][]any `json:"security"`
+	Parameters  []openAPIParam     `json:"parameters"`
 	RequestBody *struct {
 		Required bool `json:"required"`
 		Content  map[string]struct {
