@@ -25,6 +25,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		writeError(w, r, s.log, market.NotFound("route "+r.Method+" "+r.URL.Path))
 	})
 	s.portalRoutes()
+	s.mux.HandleFunc("GET /v1/docs", s.docs)
 
 	// Public.
 	op(s, "GET", "/v1/plans", "listPlans", "The catalog: products with their plans", "catalog", false, s.listPlans)
