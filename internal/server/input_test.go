@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -139,4 +140,25 @@ func TestHugeNumberNamed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPortalCartPromoEmptyCart: the portal's cart answers a promo code on
+// an empty cart as the API does: an unknown one is refused on the field
+// (422), a usable one is kept, shown, and applied to what comes.
+func TestPortalCartPromoEmptyCart(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	acc := newAccount(t, a, "promo-empty-portal@acme.test", 0)
+	if r := a.do("POST", "/v1/admin/promo_codes", adminToken, map[string]any{"code": "FIRST10", "percent_off": "10"}); r.status != 201 {
+		t.Fatalf("promo: %d %s", r.status, r.raw)
+	}
+	p := acc.b.post("/cart/promo", url.Values{"promo": {"NOSUCH"}, "action": {"apply"}})
+	if p.status != 422 {
+		t.Errorf("unknown code on an empty cart: %d", p.status)
+	}
+	p.has(t, `id="promo-error"`, "does not exist")
+	p = acc.b.post("/cart/promo", url.Values{"promo": {"first10"}, "action": {"apply"}})
+	p.has(t, "Promo code FIRST10 applied", `data-testid="cart-empty"`, `data-testid="promo-kept"`)
+	p = acc.b.post("/buy", url.Values{"plan": {"ivr"}, "quantity": {"2"}, "term": {"12"}})
+	p.has(t, "Discount (FIRST10)")
 }
