@@ -110,6 +110,13 @@ func (s *Server) documentFormats() {
 	}
 	add("/v1/transactions", "text/csv")
 	add("/v1/invoices/{id}", "application/pdf", "text/html")
+	if item := oa.Paths["/v1/cart/promo_code"]; item != nil && item.Put != nil {
+		item.Put.Description = "An empty `code` removes the cart's code. A code that does not exist, is inactive, " +
+			"not yet or no longer valid, or for another currency is 422 `promo_invalid`, one used up is 422 " +
+			"`promo_exhausted` (`param`: `code`), whatever the cart holds. On an empty cart a usable code is kept " +
+			"and priced with the items when they come (the cart's `quote_error` says so if it does not apply to them); " +
+			"on a cart with items it must reduce one of them."
+	}
 	// An import is a CSV file or a JSON list; huma knows of the CSV.
 	if item := oa.Paths["/v1/admin/numbers"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
 		item.Post.Description = "Each row is checked on its own and a bad row never stops the others. " +
