@@ -42,14 +42,16 @@ var statusOf = map[market.Code]int{
 
 // ErrorObject is the body of every error (API.md "Errors").
 type ErrorObject struct {
-	Code        string           `json:"code" doc:"The contract's error code."`
-	Message     string           `json:"message"`
-	Param       string           `json:"param,omitempty" doc:"The offending field, if one."`
-	Missing     *int64           `json:"missing,omitempty" doc:"insufficient_funds: how much is missing, in minor units."`
-	Currency    string           `json:"currency,omitempty"`
-	DeclineCode string           `json:"decline_code,omitempty" doc:"card_declined: generic_decline, insufficient_funds or expired_card."`
-	Quote       *QuoteResponse   `json:"quote,omitempty" doc:"price_changed: the fresh quote."`
-	Rejected    []ImportRowError `json:"rejected,omitempty" doc:"POST /v1/admin/numbers when no number was imported: every row left out and why."`
+	Code        string         `json:"code" doc:"The contract's error code."`
+	Message     string         `json:"message"`
+	Param       string         `json:"param,omitempty" doc:"The offending field, if one."`
+	Missing     *int64         `json:"missing,omitempty" doc:"insufficient_funds: how much is missing, in minor units."`
+	Currency    string         `json:"currency,omitempty"`
+	DeclineCode string         `json:"decline_code,omitempty" doc:"card_declined: generic_decline, insufficient_funds or expired_card."`
+	Quote       *QuoteResponse `json:"quote,omitempty" doc:"price_changed: the fresh quote."`
+
+	// Rejected: POST /v1/admin/numbers when no number was imported.
+	Rejected []ImportRowError `json:"rejected,omitempty" doc:"POST /v1/admin/numbers when no number was imported: every row left out and why."`
 }
 
 // APIError is an error response; it satisfies huma.StatusError.

@@ -15,8 +15,8 @@ import (
 )
 
 // formats adds the non-JSON representations: the Billing tab as CSV and
-// invoices as PDF and HTML; JSON bodies are read by decodeJSON. Any other body asked for in those formats is
-// answered as JSON.
+// invoices as PDF and HTML. Any other body asked for in those formats is
+// answered as JSON. JSON bodies are read by decodeJSON (inputwords.go).
 func formats(base map[string]huma.Format) map[string]huma.Format {
 	out := map[string]huma.Format{}
 	for k, v := range base {
