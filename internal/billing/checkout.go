@@ -175,23 +175,31 @@ func (pr *pricing) quote() Quote {
 	return q
 }
 
-func (pr *pricing) applyPromo(ctx context.Context, code string) error {
+// checkPromo reads a promo code and checks that the customer may use it
+// now, whatever the lines. Errors: promo_invalid (also for an unknown
+// code), promo_exhausted.
+func (pr *pricing) checkPromo(ctx context.Context, code string) (market.Promo, error) {
 	p, err := pr.q.Promo(ctx, code, pr.q != nil)
 	if market.IsCode(err, market.CodeNotFound) {
-		return &market.Error{Code: market.CodePromoInvalid, Param: "promo_code", Message: "promo code " + code + " does not exist"}
+		return p, &market.Error{Code: market.CodePromoInvalid, Param: "promo_code", Message: "promo code " + code + " does not exist"}
 	}
 	if err != nil {
-		return err
+		return p, err
 	}
 	used, err := pr.q.CustomerRedemptions(ctx, p.Code, pr.cust.ID)
 	if err != nil {
-		return err
+		return p, err
 	}
 	paid, err := pr.q.HasPaidOrders(ctx, pr.cust.ID)
 	if err != nil {
-		return err
+		return p, err
 	}
-	if err := p.Check(market.PromoUse{Now: pr.now, Currency: pr.cust.Currency, CustomerRedemptions: used, HasPaidOrders: paid}); err != nil {
+	return p, p.Check(market.PromoUse{Now: pr.now, Currency: pr.cust.Currency, CustomerRedemptions: used, HasPaidOrders: paid})
+}
+
+func (pr *pricing) applyPromo(ctx context.Context, code string) error {
+	p, err := pr.checkPromo(ctx, code)
+	if err != nil {
 		return err
 	}
 	if err := p.Apply(pr.lines); err != nil {

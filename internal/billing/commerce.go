@@ -393,8 +393,11 @@ func (s *Service) RemoveFromCart(ctx context.Context, p Principal, itemID string
 }
 
 // SetCartPromo applies (or with "" removes) a promo code on the cart after
-// checking that it applies to the cart now. Errors: promo_invalid,
-// promo_exhausted.
+// checking that it applies to the cart now. On an empty cart the code is
+// kept when this customer may use it now (it exists, is active and in its
+// validity, has redemptions left); whether it reduces the items is judged
+// by the cart's quote when they come. Errors: promo_invalid,
+// promo_exhausted, naming code.
 func (s *Service) SetCartPromo(ctx context.Context, p Principal, code string) (Cart, error) {
 	if err := p.mayManage(); err != nil {
 		return Cart{}, err
@@ -405,26 +408,50 @@ func (s *Service) SetCartPromo(ctx context.Context, p Principal, code string) (C
 		if err != nil {
 			return Cart{}, err
 		}
-		if len(cur.Items) == 0 {
-			return Cart{}, market.Invalid("code", "add something to the cart first")
-		}
-		in := OrderInput{PromoCode: code}
-		for _, e := range cur.Items {
-			in.Items = append(in.Items, e.Item)
-		}
-		if addrs, _ := s.store.Read().BillingAddresses(ctx, p.CustomerID); len(addrs) > 0 {
-			in.BillingAddress = addrs[0].ID
-		}
-		if _, err := s.Quote(ctx, p, in); err != nil {
+		if err := s.cartPromoUsable(ctx, p, code, cur.Items); err != nil {
 			if c := market.ErrorCode(err); c == market.CodePromoInvalid || c == market.CodePromoExhausted {
-				return Cart{}, err
+				var me *market.Error
+				if errors.As(err, &me) {
+					return Cart{}, me.WithParam("code")
+				}
 			}
+			return Cart{}, err
 		}
 	}
 	if err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetCartPromo(ctx, p.CustomerID, code, s.now()) }); err != nil {
 		return Cart{}, err
 	}
 	return s.Cart(ctx, p, "")
+}
+
+// cartPromoUsable checks a promo code against the cart's items, or, when
+// the cart is empty, that this customer may use it at all now. Only promo
+// errors (and internal ones) are returned: an item that cannot be quoted is
+// the cart's quote error, not the code's.
+func (s *Service) cartPromoUsable(ctx context.Context, p Principal, code string, items []CartEntry) error {
+	if len(items) == 0 {
+		q := s.store.Read()
+		cust, err := q.Customer(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		pr := &pricing{s: s, q: q, now: s.now(), cust: cust}
+		_, err = pr.checkPromo(ctx, code)
+		return err
+	}
+	in := OrderInput{PromoCode: code}
+	for _, e := range items {
+		in.Items = append(in.Items, e.Item)
+	}
+	if addrs, _ := s.store.Read().BillingAddresses(ctx, p.CustomerID); len(addrs) > 0 {
+		in.BillingAddress = addrs[0].ID
+	}
+	_, err := s.Quote(ctx, p, in)
+	switch c := market.ErrorCode(err); c {
+	case market.CodePromoInvalid, market.CodePromoExhausted, market.CodeInternal:
+		return err
+	}
+	return nil
 }
 
 // CheckoutInput pays the cart.

@@ -52,10 +52,14 @@ func ParseCSV(r io.Reader) ([]Row, []RowError, error) {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, errors.New("csv: empty file, want the header " + strings.Join(columns[:], ","))
+		return nil, nil, errors.New("the file is empty: want the header line " + strings.Join(columns[:], ","))
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return nil, nil, fmt.Errorf("the header line cannot be read (%s); want %s", csvProblem(err), strings.Join(columns[:], ","))
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("csv header: %w", err)
+		return nil, nil, fmt.Errorf("the file cannot be read: %w", err)
 	}
 	index, err := headerIndex(header)
 	if err != nil {
@@ -71,7 +75,7 @@ func ParseCSV(r io.Reader) ([]Row, []RowError, error) {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			// The reader has consumed the broken record; go on after it.
-			p.reject(RowError{Line: pe.StartLine, Message: pe.Err.Error()})
+			p.reject(RowError{Line: pe.StartLine, Message: csvProblem(pe)})
 			continue
 		}
 		if err != nil {
@@ -111,7 +115,7 @@ func headerIndex(header []string) ([numColumns]int, error) {
 			continue // an extra column
 		}
 		if index[i] >= 0 {
-			return index, fmt.Errorf("csv header: column %q appears twice", name)
+			return index, fmt.Errorf("the header line names column %q twice", name)
 		}
 		index[i] = pos
 	}
@@ -122,7 +126,7 @@ func headerIndex(header []string) ([numColumns]int, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return index, fmt.Errorf("csv header: missing column %s (want %s)",
+		return index, fmt.Errorf("the header line lacks column %s (want %s)",
 			strings.Join(missing, ", "), strings.Join(columns[:], ","))
 	}
 	return index, nil
@@ -175,6 +179,21 @@ func parseAmount(s string) (int64, string) {
 	return v, ""
 }
 
+// csvProblem says in words why a CSV record cannot be read.
+func csvProblem(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, csv.ErrQuote), errors.Is(err, csv.ErrBareQuote):
+		return `a quote (") is out of place: a field in quotes must be quoted whole, and a quote inside it doubled`
+	case errors.Is(err, csv.ErrFieldCount):
+		return "the number of fields differs from the header's"
+	}
+	return "it is not CSV text"
+}
+
 func allBlank(rec []string) bool {
 	for _, f := range rec {
 		if strings.TrimSpace(f) != "" {
@@ -199,19 +218,19 @@ func ParseJSON(r io.Reader) ([]Row, []RowError, error) {
 	dec := json.NewDecoder(skipBOM(r))
 	tok, err := dec.Token()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, errors.New("json: empty body, want an array of numbers")
+		return nil, nil, errors.New("the body is empty: send a JSON list of numbers")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("json: %w", err)
+		return nil, nil, jsonProblem("the body", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, nil, errors.New("json: want an array of numbers")
+		return nil, nil, errors.New("the body must be a JSON list of numbers, [{...}, ...]")
 	}
 	var p importer
 	for i := 1; dec.More(); i++ {
 		var el json.RawMessage
 		if err := dec.Decode(&el); err != nil {
-			return nil, nil, fmt.Errorf("json: element %d: %w", i, err)
+			return nil, nil, jsonProblem(fmt.Sprintf("item %d of the list", i), err)
 		}
 		r, bad := jsonRow(el)
 		if r == nil {
@@ -222,15 +241,33 @@ func ParseJSON(r io.Reader) ([]Row, []RowError, error) {
 		p.add(i, *r, bad)
 	}
 	if _, err := dec.Token(); err != nil { // the closing bracket
-		return nil, nil, fmt.Errorf("json: %w", err)
+		return nil, nil, jsonProblem("the list", err)
 	}
 	switch _, err := dec.Token(); {
 	case errors.Is(err, io.EOF):
 		return p.rows, p.errs, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("json: after the array: %w", err)
+		return nil, nil, jsonProblem("what follows the list", err)
 	}
-	return nil, nil, errors.New("json: unexpected data after the array")
+	return nil, nil, errors.New("the body must hold one JSON list and nothing after it")
+}
+
+// jsonProblem says in words what is wrong with the JSON of what, where
+// the decoder can tell: the body ends too early, or is not JSON from some
+// byte on.
+func jsonProblem(what string, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("%s ends before its JSON is complete", what)
+	case errors.As(err, &se):
+		return fmt.Errorf("%s is not valid JSON (at byte %d)", what, se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%s is not valid JSON", what)
+	}
+	return fmt.Errorf("%s cannot be read: %w", what, err) // the reader's own error
 }
 
 // jsonRow turns an element into a row, or returns nil and why the element
@@ -336,17 +373,18 @@ type importer struct {
 }
 
 // add validates a row read at line; bad, when not nil, is a field that
-// could not be read, reported unless Validate finds something first.
+// could not be read, reported before what Validate finds (a number given
+// as 5 is "must be a string", not "required").
 func (p *importer) add(line int, r Row, bad *RowError) {
 	v, verr := Validate(r)
 	switch {
-	case verr != nil:
-		verr.Line = line
-		p.reject(*verr)
-		return
 	case bad != nil:
 		bad.Line, bad.Number = line, v.Number
 		p.reject(*bad)
+		return
+	case verr != nil:
+		verr.Line = line
+		p.reject(*verr)
 		return
 	}
 	if first, ok := p.seen[v.Number]; ok {

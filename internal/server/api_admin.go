@@ -3,8 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"mime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
@@ -482,30 +485,31 @@ type importIn struct {
 
 // importParser picks the parser of an import: by its Content-Type when
 // that names CSV or JSON, else by its first character after a byte order
-// mark and white space ('[' or '{' is JSON). Error: an empty body.
-func importParser(contentType string, body []byte) (func(io.Reader) ([]inventory.Row, []inventory.RowError, error), error) {
+// mark and white space ('[' or '{' is JSON); isJSON says which. Error: an
+// empty body.
+func importParser(contentType string, body []byte) (parse func(io.Reader) ([]inventory.Row, []inventory.RowError, error), isJSON bool, err error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "text/csv":
-		return inventory.ParseCSV, nil
+		return inventory.ParseCSV, false, nil
 	case mt == "application/json":
-		return inventory.ParseJSON, nil
+		return inventory.ParseJSON, true, nil
 	}
 	head := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\ufeff")))
 	switch {
 	case len(head) == 0:
-		return nil, market.Invalid("body", "the body is empty: send a JSON list of numbers, or a CSV file with the header %s", inventory.Header)
+		return nil, false, market.Invalid("body", "the body is empty: send a JSON list of numbers, or a CSV file with the header %s", inventory.Header)
 	case head[0] == '[' || head[0] == '{':
-		return inventory.ParseJSON, nil
+		return inventory.ParseJSON, true, nil
 	}
-	return inventory.ParseCSV, nil
+	return inventory.ParseCSV, false, nil
 }
 
 func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[ImportResult], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
-	parse, err := importParser(in.ContentType, in.RawBody)
+	parse, isJSON, err := importParser(in.ContentType, in.RawBody)
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +529,63 @@ func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[Imp
 	for _, d := range dup {
 		res.Rejected = append(res.Rejected, ImportRowError{Line: d.Line, Number: d.Number, Field: "number", Message: "already in the inventory"})
 	}
+	if n == 0 {
+		return nil, nothingImported(res.Rejected, isJSON)
+	}
 	return reply(res), nil
+}
+
+// nothingImported is the 400 of an import that added no number: every
+// row's reason in error.rejected, the first few in the message, and param
+// naming the first row's field (as a JSON path, "[0].setup_amount", in a
+// JSON list; the column, "setup_amount", in CSV; "body" when the body held
+// no rows at all).
+func nothingImported(rejected []ImportRowError, isJSON bool) error {
+	if len(rejected) == 0 {
+		return market.Invalid("body", "nothing was imported: the body holds no numbers (send a JSON list of numbers, or a CSV file with the header %s and a line per number)", inventory.Header)
+	}
+	slices.SortStableFunc(rejected, func(a, b ImportRowError) int { return a.Line - b.Line })
+	first := rejected[0]
+	param := first.Field
+	if isJSON && first.Line > 0 {
+		param = fmt.Sprintf("[%d]", first.Line-1)
+		if first.Field != "" {
+			param += "." + first.Field
+		}
+	}
+	if param == "" {
+		param = "body"
+	}
+	var b strings.Builder
+	b.WriteString("nothing was imported: ")
+	const shown = 5
+	for i, r := range rejected[:min(len(rejected), shown)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(rowReason(r, isJSON))
+	}
+	if len(rejected) > shown {
+		fmt.Fprintf(&b, "; and %d more rows (see rejected)", len(rejected)-shown)
+	}
+	return &market.Error{Code: market.CodeInvalidRequest, Param: param, Message: b.String(), Extra: map[string]any{"rejected": rejected}}
+}
+
+// rowReason says where a rejected row stood and why it was left out:
+// "line 3 (+493012345678), setup_amount: must not be negative" in CSV,
+// "item 1 (...)" in a JSON list.
+func rowReason(r ImportRowError, isJSON bool) string {
+	where := fmt.Sprintf("line %d", r.Line)
+	if isJSON {
+		where = fmt.Sprintf("item %d", r.Line)
+	}
+	if r.Number != "" {
+		where += " (" + r.Number + ")"
+	}
+	if r.Field != "" {
+		where += ", " + r.Field
+	}
+	return where + ": " + r.Message
 }
 
 type adminNumbersIn struct {

@@ -50,6 +50,9 @@ type ErrorObject struct {
 	Currency    string         `json:"currency,omitempty"`
 	DeclineCode string         `json:"decline_code,omitempty" doc:"card_declined: generic_decline, insufficient_funds or expired_card."`
 	Quote       *QuoteResponse `json:"quote,omitempty" doc:"price_changed: the fresh quote."`
+
+	// Rejected: POST /v1/admin/numbers when no number was imported.
+	Rejected []ImportRowError `json:"rejected,omitempty" doc:"POST /v1/admin/numbers when no number was imported: every row left out and why."`
 }
 
 // APIError is an error response; it satisfies huma.StatusError.
@@ -98,6 +101,9 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	if v, ok := me.Extra["decline_code"].(string); ok {
 		out.Err.DeclineCode = v
 	}
+	if v, ok := me.Extra["rejected"].([]ImportRowError); ok {
+		out.Err.Rejected = v
+	}
 	if q, ok := me.Extra["quote"].(billing.Quote); ok {
 		qr := quoteResponse(q)
 		out.Err.Quote = &qr
@@ -109,6 +115,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 // (missing or malformed fields, bad JSON) become 400 invalid_request naming
 // the field.
 func hooked() {
+	sayInWords()
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		code := market.CodeInvalidRequest
 		switch {
@@ -126,15 +133,11 @@ func hooked() {
 		default:
 			status = http.StatusBadRequest
 		}
-		e := &APIError{status: status, Err: ErrorObject{Code: string(code), Message: msg}}
+		e := &APIError{status: status, Err: ErrorObject{Code: string(code), Message: wordsOfMessage(msg)}}
 		for _, d := range errs {
 			var det *huma.ErrorDetail
 			if errors.As(d, &det) {
-				e.Err.Param = paramOfDetail(det)
-				e.Err.Message = strings.TrimSpace(msg + ": " + det.Message)
-				if e.Err.Param != "" {
-					e.Err.Message = e.Err.Param + ": " + det.Message
-				}
+				e.Err.Param, e.Err.Message = detailWords(det)
 				break
 			}
 		}
@@ -145,7 +148,8 @@ func hooked() {
 	}
 }
 
-var requiredProp = regexp.MustCompile(`^expected required property (\S+) to be present`)
+// requiredProp reads validation.MsgExpectedRequiredProperty (sayInWords).
+var requiredProp = regexp.MustCompile(`^(\S+) is required$`)
 
 // paramOfDetail names the field of a huma validation detail: its location,
 // or for a missing property the property under that location.

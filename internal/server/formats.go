@@ -16,12 +16,13 @@ import (
 
 // formats adds the non-JSON representations: the Billing tab as CSV and
 // invoices as PDF and HTML. Any other body asked for in those formats is
-// answered as JSON.
+// answered as JSON. JSON bodies are read by decodeJSON (inputwords.go).
 func formats(base map[string]huma.Format) map[string]huma.Format {
 	out := map[string]huma.Format{}
 	for k, v := range base {
 		out[k] = v
 	}
+	out["application/json"], out["json"] = jsonFormat, jsonFormat
 	jsonFallback := func(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 	out["text/csv"] = huma.Format{Marshal: func(w io.Writer, v any) error {
 		l, ok := v.(List[TransactionResponse])

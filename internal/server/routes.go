@@ -25,6 +25,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		writeError(w, r, s.log, market.NotFound("route "+r.Method+" "+r.URL.Path))
 	})
 	s.portalRoutes()
+	s.mux.HandleFunc("GET /v1/docs", s.docs)
 
 	// Public.
 	op(s, "GET", "/v1/plans", "listPlans", "The catalog: products with their plans", "catalog", forAnyone, s.listPlans)
@@ -110,8 +111,21 @@ func (s *Server) documentFormats() {
 	}
 	add("/v1/transactions", "text/csv")
 	add("/v1/invoices/{id}", "application/pdf", "text/html")
+	if item := oa.Paths["/v1/cart/promo_code"]; item != nil && item.Put != nil {
+		item.Put.Description = "An empty `code` removes the cart's code. A code that does not exist, is inactive, " +
+			"not yet or no longer valid, or for another currency is 422 `promo_invalid`, one used up is 422 " +
+			"`promo_exhausted` (`param`: `code`), whatever the cart holds. On an empty cart a usable code is kept " +
+			"and priced with the items when they come (the cart's `quote_error` says so if it does not apply to them); " +
+			"on a cart with items it must reduce one of them."
+	}
 	// An import is a CSV file or a JSON list; huma knows of the CSV.
 	if item := oa.Paths["/v1/admin/numbers"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
+		item.Post.Description = "Each row is checked on its own and a bad row never stops the others. " +
+			"When at least one number is added: 201 with `imported` and, in `rejected`, every row left out " +
+			"(invalid, a duplicate in the file, or already in the inventory) with its line (CSV; the header is line 1) " +
+			"or position (JSON, from 1), field and reason. When none is: 400 `invalid_request`, nothing changes, " +
+			"the same list in `error.rejected` and `param` naming the first row's field " +
+			"(`[0].setup_amount` in a JSON list, `setup_amount` in CSV, `body` when there are no rows)."
 		item.Post.RequestBody.Content["application/json"] = &huma.MediaType{
 			Schema: oa.Components.Schemas.Schema(reflect.TypeFor[[]ImportNumber](), true, ""),
 		}

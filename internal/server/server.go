@@ -63,7 +63,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +
 		"Money is integer minor units next to an ISO 4217 currency; times are RFC 3339 UTC."
 	hc.OpenAPIPath = "/v1/openapi"
-	hc.DocsPath = "/v1/docs"
+	hc.DocsPath = "" // our own /v1/docs (docs.go) loads the viewer from this server
 	hc.SchemasPath = "/v1/schemas"
 	hc.CreateHooks = nil // no "$schema" links in bodies
 	hc.Formats = formats(hc.Formats)
