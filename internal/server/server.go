@@ -72,13 +72,14 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	}
 	s.api = humago.New(s.mux, hc)
 	s.routes(reg)
+	s.documentContract()
 	var h = patternOf(s.mux)
 	h = negotiate(h)
 	h = s.idempotency(h)
 	h = s.authenticate(h)
 	h = s.limitLogins(h)
 	h = s.plainText(h)
-	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.crossOrigin(h)
 	h = s.observe(h)
 	return h
 }
