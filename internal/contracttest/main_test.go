@@ -205,7 +205,8 @@ func (s *server) fails(status int, code, param string, method, path, token strin
 	s.t.Helper()
 	r := s.do(method, path, token, body, hdr...)
 	if r.status != status || r.code() != code || (param != "" && r.param() != param) {
-		s.t.Errorf("%s %s %.200v: got %d %s (param %q), want %d %s (param %q): %.400s", method, path, body,
+		b, _ := json.Marshal(body)
+		s.t.Errorf("%s %s %.300s: got %d %s (param %q), want %d %s (param %q): %.400s", method, path, b,
 			r.status, r.code(), r.param(), status, code, param, r.raw)
 	}
 	if ct := r.header.Get("Content-Type"); r.status >= 400 && !strings.HasPrefix(ct, "application/json") {
