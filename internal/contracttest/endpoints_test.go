@@ -45,7 +45,11 @@ func TestCustomerEndpoints(t *testing.T) {
 		if pm.body["last4"] != "4242" || strings.Contains(string(pm.raw), "4242424242424242") || strings.Contains(string(pm.raw), `"123"`) {
 			t.Errorf("card: %s", pm.raw)
 		}
-		s.fails(402, "card_declined", "", "POST", "/v1/payment_methods", tok, map[string]any{"card": map[string]any{"number": "4000000000000002", "exp_month": 12, "exp_year": 2040, "cvc": "123"}})
+		// The sandbox's declining card is declined when it pays.
+		declined := s.must(201, "POST", "/v1/payment_methods", tok, map[string]any{"card": map[string]any{"number": "4000000000000002", "exp_month": 12, "exp_year": 2040, "cvc": "123"}})
+		s.fails(402, "card_declined", "", "POST", "/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "balance_top_up", "amount": 1000}},
+			"payment": map[string]any{"method": "card", "payment_method": declined.body["id"]}})
+		s.must(200, "DELETE", "/v1/payment_methods/"+str(declined.body["id"]), tok, nil)
 		pm2 := s.must(201, "POST", "/v1/payment_methods", tok, map[string]any{"card": map[string]any{"number": "5555555555554444", "exp_month": 1, "exp_year": 2041, "cvc": "321"}})
 		s.must(200, "POST", "/v1/payment_methods/"+str(pm2.body["id"])+"/default", tok, nil)
 		for _, c := range s.must(200, "GET", "/v1/payment_methods", tok, nil).data() {
@@ -178,8 +182,10 @@ func TestCustomerEndpoints(t *testing.T) {
 		s.must(200, "DELETE", "/v1/cart/items/"+last, tok, nil)
 		s.fails(404, "not_found", "", "DELETE", "/v1/cart/items/"+last, tok, nil)
 		s.fails(422, "promo_invalid", "", "PUT", "/v1/cart/promo_code", tok, map[string]any{"code": "NO-SUCH-CODE"})
+		s.must(201, "POST", "/v1/admin/promo_codes", adminToken, map[string]any{"code": "CART10", "percent_off": "10"})
+		s.must(200, "PUT", "/v1/cart/promo_code", tok, map[string]any{"code": "cart10"})
 		cart := s.must(200, "GET", "/v1/cart?billing_address="+adr, tok, nil)
-		if len(arr(cart.body["items"])) != 1 || num(obj(cart.body["quote"])["subtotal"]) != 2550 {
+		if q := obj(cart.body["quote"]); len(arr(cart.body["items"])) != 1 || num(q["subtotal"]) != 2550 || num(q["discount"]) != 255 {
 			t.Errorf("cart: %s (item %s)", cart.raw, ci.raw)
 		}
 		s.must(201, "POST", "/v1/cart/checkout", tok, map[string]any{"billing_address": adr, "payment": map[string]any{"method": "balance"}})
@@ -218,6 +224,10 @@ func TestCustomerEndpoints(t *testing.T) {
 			t.Errorf("HTML: %v", r.header)
 		}
 		s.fails(404, "not_found", "", "GET", "/v1/invoices/inv_nonexistent.pdf", tok, nil)
+		s.fails(404, "not_found", "", "GET", "/v1/invoices/inv_nonexistent.html", tok, nil)
+		if r := s.fails(401, "unauthenticated", "", "GET", "/v1/transactions?format=csv", "", nil); r.header.Get("Content-Disposition") != "" {
+			t.Errorf("an error as a download: %v", r.header)
+		}
 		s.must(200, "GET", "/v1/notifications", tok, nil)
 
 		// Another customer reaches none of it.

@@ -42,6 +42,9 @@ type Checker struct {
 	doc    *openapi3.T
 	routes []route
 	errSch *openapi3.SchemaRef
+
+	mu      sync.Mutex
+	succeed map[string]bool // operation IDs answered with a 2xx
 }
 
 type route struct {
@@ -79,7 +82,7 @@ func New(raw []byte) (*Checker, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("openapicheck: the document is invalid: %w", err)
 	}
-	c := &Checker{doc: doc}
+	c := &Checker{doc: doc, succeed: map[string]bool{}}
 	if doc.Components != nil && doc.Components.Schemas["APIError"] != nil {
 		c.errSch = doc.Components.Schemas["APIError"]
 	}
@@ -152,6 +155,11 @@ func (c *Checker) Check(req *http.Request, status int, header http.Header, body 
 		}
 		return c.checkError(status, header, body)
 	}
+	if status < 300 {
+		c.mu.Lock()
+		c.succeed[op.OperationID] = true
+		c.mu.Unlock()
+	}
 	params := map[string]string{}
 	for i, n := range r.params {
 		params[n] = vals[i]
@@ -207,6 +215,23 @@ func (c *Checker) checkError(status int, header http.Header, body []byte) error 
 		return fmt.Errorf("error %d of an unknown route: %w", status, err)
 	}
 	return nil
+}
+
+// Untried returns the IDs of the document's operations that no checked
+// response answered with success yet, sorted.
+func (c *Checker) Untried() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, r := range c.routes {
+		for _, op := range r.item.Operations() {
+			if !c.succeed[op.OperationID] {
+				out = append(out, op.OperationID)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (c *Checker) find(path string) (*route, []string) {

@@ -57,3 +57,18 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestUntried(t *testing.T) {
+	c, err := openapicheck.New([]byte(strings.Replace(doc, `"title":"t"`, `"title":"untried"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Untried(), ","); got != "getThing,getThingPDF" {
+		t.Errorf("untried %q before any request", got)
+	}
+	_ = c.Check(httptest.NewRequest("GET", "/v1/things/t_1", nil), 200, http.Header{"Content-Type": {"application/json"}}, []byte(`{"id":"t_1"}`))
+	_ = c.Check(httptest.NewRequest("GET", "/v1/things/t_1.pdf", nil), 404, http.Header{"Content-Type": {"application/json"}}, []byte(`{}`))
+	if got := strings.Join(c.Untried(), ","); got != "getThingPDF" {
+		t.Errorf("untried %q, want getThingPDF (its only answer was an error)", got)
+	}
+}
