@@ -81,6 +81,9 @@ func (s *Server) documentContract() {
 	oa.Servers = []*huma.Server{{URL: "/", Description: "The server that serves this document"}}
 	if inv := oa.Paths["/v1/invoices/{id}"]; inv != nil && inv.Get != nil {
 		for ext, ct := range map[string]string{"pdf": "application/pdf", "html": "text/html"} {
+			if oa.Paths["/v1/invoices/{id}."+ext] != nil {
+				continue // registered as an operation of its own
+			}
 			g := *inv.Get
 			g.OperationID = "getInvoice" + strings.ToUpper(ext)
 			g.Summary = "An invoice as " + strings.ToUpper(ext)
