@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/dialtone/dialtone/internal/contracttest/openapicheck"
 )
 
 // The portal's browser tests drive Debian's chromium, headless, through
@@ -29,6 +31,7 @@ type browserEnv struct {
 	URL   string
 	Admin string
 	alloc context.Context
+	oa    *openapicheck.Checker // validates the API calls' responses
 }
 
 const browserPassword = "correct horse"
@@ -86,7 +89,11 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
-	return &browserEnv{URL: base, Admin: admin, alloc: alloc}
+	oa, err := openapicheck.Fetch(http.DefaultClient, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browserEnv{URL: base, Admin: admin, alloc: alloc, oa: oa}
 }
 
 // Tab opens a new browser (its own cookies) with a 1280x900 window; it is
@@ -194,7 +201,8 @@ func (e *browserEnv) API(t *testing.T, method, path, token string, body any) (in
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	c := &http.Client{Transport: e.oa.Transport(nil, func(err error) { t.Errorf("OpenAPI: %v", err) })}
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

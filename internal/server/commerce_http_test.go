@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -53,9 +52,7 @@ func newLoggedAPI(t testing.TB, st *store.Store, sink *logSink) *api {
 		t.Fatal(err)
 	}
 	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &api{t: t, srv: srv, clk: clk}
+	return served(t, h, clk)
 }
 
 // The sandbox cards of the run, with their CVCs.

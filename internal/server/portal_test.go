@@ -23,7 +23,7 @@ type browser struct {
 
 func newBrowser(t testing.TB, a *api) *browser {
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
+	c := &http.Client{Jar: jar, Transport: a.checked(nil)}
 	return &browser{t: t, a: a, c: c}
 }
 

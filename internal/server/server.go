@@ -73,6 +73,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	}
 	s.api = humago.New(s.mux, hc)
 	s.routes(reg)
+	s.documentContract()
 	var h = patternOf(s.mux)
 	h = negotiate(h)
 	h = s.idempotency(h)
@@ -80,7 +81,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	h = keepDeadlines(h)
 	h = s.authorize(h) // who is calling comes before anything else of the request
 	h = s.authenticate(h)
-	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.crossOrigin(h)
 	h = s.observe(h)
 	return h
 }

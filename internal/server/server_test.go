@@ -19,6 +19,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/contracttest/openapicheck"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/server"
 	"github.com/dialtone/dialtone/internal/store"
@@ -31,6 +32,29 @@ type api struct {
 	t   testing.TB
 	srv *httptest.Server
 	clk *clock.Sandbox
+	oa  *openapicheck.Checker
+}
+
+// served wraps a test server: every /v1 response its clients (the API's
+// and the portal browser's) get is validated against the served OpenAPI
+// document, and a response the document does not describe fails the test.
+func served(t testing.TB, h http.Handler, clk *clock.Sandbox) *api {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	oa, err := openapicheck.Fetch(srv.Client(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &api{t: t, srv: srv, clk: clk, oa: oa}
+	srv.Client().Transport = a.checked(srv.Client().Transport)
+	return a
+}
+
+// checked wraps a transport with the document's check, reported on the
+// api's current test.
+func (a *api) checked(rt http.RoundTripper) http.RoundTripper {
+	return a.oa.Transport(rt, func(err error) { a.t.Errorf("OpenAPI: %v", err) })
 }
 
 func newAPI(t testing.TB, st *store.Store) *api {
@@ -43,9 +67,7 @@ func newAPI(t testing.TB, st *store.Store) *api {
 		t.Fatal(err)
 	}
 	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &api{t: t, srv: srv, clk: clk}
+	return served(t, h, clk)
 }
 
 type resp struct {
