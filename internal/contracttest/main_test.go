@@ -55,8 +55,8 @@ func TestMain(m *testing.M) {
 
 const adminToken = "adm_contract_suite"
 
-// start is the fixed instant the sandbox clock is moved to before a test,
-// so that no test depends on today's date.
+// start is the fixed instant every test's sandbox clock starts at
+// (--sandbox-start), so that no test depends on today's date.
 var start = time.Date(2036, 1, 15, 10, 0, 0, 0, time.UTC)
 
 // server is one running `dialtone serve`.
@@ -93,7 +93,7 @@ func serve(t *testing.T, db string) *server {
 		}
 	}
 	cmd.Env = append(env, "DIALTONE_ADMIN_TOKEN="+adminToken, "DIALTONE_ARGON2_MEMORY=1024",
-		"DIALTONE_SANDBOX=true", "DIALTONE_DEMO=true", "DIALTONE_LOG_LEVEL=warn")
+		"DIALTONE_SANDBOX=true", "DIALTONE_SANDBOX_START="+start.Format(time.RFC3339), "DIALTONE_DEMO=true", "DIALTONE_LOG_LEVEL=warn")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +142,6 @@ func serve(t *testing.T, db string) *server {
 	checker.Store(oa)
 	s.c = &http.Client{Timeout: 2 * time.Minute, Transport: oa.Transport(nil, func(err error) { t.Errorf("OpenAPI: %v", err) }),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	s.must(200, "POST", "/v1/admin/clock/advance", adminToken, map[string]any{"to": start.Format(time.RFC3339)})
 	return s
 }
 

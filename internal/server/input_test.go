@@ -129,7 +129,7 @@ func TestHugeNumberNamed(t *testing.T) {
 	for _, c := range []struct{ body, param, message string }{
 		{`{"items":[{"type":"balance_top_up","amount":99999999999999999999}],"payment":{"method":"balance"}}`, "items[0].amount", "items[0].amount is too large"},
 		{`{"items":[{"type":"balance_top_up","amount":1},{"type":"subscription","plan":"start","quantity":99999999999999999999,"term_months":1}]}`, "items[1].quantity", "items[1].quantity is too large"},
-		{`{"items":[{"type":"subscription","plan":"start","quantity":-99999999999999999999,"term_months":1}]}`, "items[0].quantity", "items[0].quantity is too small"},
+		{`{"items":[{"type":"subscription","plan":"start","quantity":-99999999999999999999,"term_months":1}]}`, "items[0].quantity", "items[0].quantity must be at least 1"},
 		{`{"items":[{"type":"subscription","plan":"start","quantity":2,"term_months":1e400}]}`, "items[0].term_months", "items[0].term_months is too large"},
 	} {
 		for _, path := range []string{"/v1/quotes", "/v1/orders"} {
