@@ -17,26 +17,7 @@ import (
 // number_grams indexes exactly the available numbers (with their group).
 func checkNumberStock(t *testing.T, st *store.Store, step string) {
 	t.Helper()
-	lines := func(query string) []string {
-		t.Helper()
-		rows, err := st.DB().QueryContext(ctx, query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	lines := func(query string) []string { t.Helper(); return storetest.Column(t, st, query) }
 	kept := lines(`SELECT country || '|' || state || '|' || area || '|' || type || '|' || currency || '|' || CAST(available AS TEXT)
 		FROM number_stock WHERE available <> 0 ORDER BY 1`)
 	counted := lines(`SELECT country || '|' || state || '|' || area || '|' || type || '|' || currency || '|' || CAST(COUNT(*) AS TEXT)

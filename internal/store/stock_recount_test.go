@@ -30,20 +30,7 @@ func TestStockRecountMigration(t *testing.T) {
 		}
 		stock := func() string {
 			t.Helper()
-			rows, err := st.DB().QueryContext(ctx, `SELECT currency || ':' || CAST(available AS TEXT) FROM number_stock ORDER BY currency`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var out []string
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, s)
-			}
-			return strings.Join(out, " ")
+			return strings.Join(storetest.Column(t, st, `SELECT currency || ':' || CAST(available AS TEXT) FROM number_stock ORDER BY currency`), " ")
 		}
 		// What the old end of a quarantine left: both numbers available,
 		// one of them counted under no currency.

@@ -184,3 +184,26 @@ func withDatabase(base, name string) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Column runs a query of one text column on st's database and returns its
+// rows; a failing query fails the test.
+func Column(t testing.TB, st *store.Store, query string) []string {
+	t.Helper()
+	rows, err := st.DB().QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
