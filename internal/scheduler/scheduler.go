@@ -65,7 +65,8 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 					return err
 				}
 			}
-			return nil
+			_, err := s.svc.DeliverWebhooks(ctx)
+			return err
 		}
 	}
 }
