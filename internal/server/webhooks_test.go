@@ -520,3 +520,91 @@ func TestWebhookDeliverersRace(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookLifecycleEvents: every kind of change reports its event, with
+// its object: a number ordered and released, a refund, an automatic
+// renewal, a failed one (past due) and the expiry after the dunning
+// retries.
+func TestWebhookLifecycleEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, _ := newHookAPI(t, st)
+		rc := newReceiver(t, nil)
+		createHook(t, a, rc.srv.URL, "order.paid", "subscription.created", "subscription.renewed", "subscription.updated",
+			"subscription.past_due", "subscription.expired", "number.ordered", "number.released", "refund.created")
+		const number = "+41445550077"
+		if r := a.do("POST", "/v1/admin/numbers", adminToken, []map[string]any{{"number": number, "country": "CH", "area": "Zürich",
+			"type": "local", "setup_amount": 1000, "monthly_amount": 500, "currency": "CHF"}}); r.status != 201 {
+			t.Fatalf("import: %d %s", r.status, r.raw)
+		}
+		tok := a.signup("life@acme.test", "CHF")
+		adr := a.address(tok)
+		o := a.do("POST", "/v1/orders", tok, map[string]any{"items": []any{subItem}, "billing_address": adr,
+			"payment": map[string]any{"method": "card", "card": card}})
+		if o.status != 201 {
+			t.Fatalf("order: %d %s", o.status, o.raw)
+		}
+		subID := o.body["items"].([]any)[0].(map[string]any)["subscription"].(string)
+		if r := a.do("PATCH", "/v1/subscriptions/"+subID, tok, map[string]any{"auto_renew": true}); r.status != 200 {
+			t.Fatalf("patch: %d %s", r.status, r.raw)
+		}
+		// The balance covers one automatic renewal, not two.
+		if r := a.do("POST", "/v1/orders", tok, topUp(int(num(o.body["total"])))); r.status != 201 {
+			t.Fatalf("top-up: %d %s", r.status, r.raw)
+		}
+		no := a.do("POST", "/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "phone_number", "number": number}},
+			"billing_address": adr, "payment": map[string]any{"method": "card", "card": card}})
+		if no.status != 201 {
+			t.Fatalf("number order: %d %s", no.status, no.raw)
+		}
+		numID := dataOf(a.do("GET", "/v1/numbers", tok, nil))[0]["id"].(string)
+		if r := a.do("DELETE", "/v1/numbers/"+numID, tok, nil); r.status != 200 {
+			t.Fatalf("release: %d %s", r.status, r.raw)
+		}
+		if r := a.do("POST", "/v1/admin/orders/"+no.body["id"].(string)+"/refunds", adminToken, map[string]any{"reason": "ordered by mistake"}); r.status != 201 {
+			t.Fatalf("refund: %d %s", r.status, r.raw)
+		}
+		a.moveClock(map[string]any{"seconds": 32 * 86400}) // renewed from the balance
+		a.moveClock(map[string]any{"seconds": 31 * 86400}) // not covered: past due
+		a.moveClock(map[string]any{"seconds": 8 * 86400})  // the retries failed: expired
+
+		byType := map[string][]map[string]any{}
+		var seq []string
+		for _, c := range rc.got() {
+			byType[c.evt.Type] = append(byType[c.evt.Type], c.object())
+			seq = append(seq, c.evt.Type)
+		}
+		want := map[string]int{"order.paid": 4, "subscription.created": 1, "subscription.renewed": 1, "subscription.past_due": 1,
+			"subscription.expired": 1, "subscription.updated": 1, "number.ordered": 1, "number.released": 1, "refund.created": 1}
+		for typ, n := range want {
+			if len(byType[typ]) != n {
+				t.Errorf("%s: %d events, want %d (got %v)", typ, len(byType[typ]), n, seq)
+			}
+		}
+		for _, typ := range []string{"subscription.created", "subscription.updated", "subscription.renewed", "subscription.past_due", "subscription.expired"} {
+			if objs := byType[typ]; len(objs) == 1 && objs[0]["id"] != subID {
+				t.Errorf("%s: object %v", typ, objs[0]["id"])
+			}
+		}
+		status := func(typ string) any {
+			if objs := byType[typ]; len(objs) > 0 {
+				return objs[0]["status"]
+			}
+			return nil
+		}
+		if status("subscription.past_due") != "past_due" || status("subscription.expired") != "expired" {
+			t.Errorf("statuses: past_due event %v, expired event %v", status("subscription.past_due"), status("subscription.expired"))
+		}
+		if objs := byType["number.ordered"]; len(objs) == 1 && (objs[0]["number"] != number || objs[0]["status"] != "active" || objs[0]["customer"] == nil) {
+			t.Errorf("number.ordered: %v", objs[0])
+		}
+		if objs := byType["number.released"]; len(objs) == 1 && (objs[0]["number"] != number || objs[0]["customer"] != byType["number.ordered"][0]["customer"] ||
+			objs[0]["quarantine_until"] == nil) {
+			t.Errorf("number.released: %v", objs[0])
+		}
+		if objs := byType["refund.created"]; len(objs) == 1 && (objs[0]["order"] != no.body["id"] || num(objs[0]["amount"]) != num(no.body["total"]) ||
+			objs[0]["customer"] == nil) {
+			t.Errorf("refund.created: %v", objs[0])
+		}
+	})
+}
