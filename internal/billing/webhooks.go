@@ -431,6 +431,9 @@ func (s *Service) DeliverWebhooks(ctx context.Context) (int, error) {
 			}()
 		}
 		wg.Wait()
+		if firstErr == nil {
+			firstErr = ctx.Err() // stopping: what was not sent is back in the outbox
+		}
 		if firstErr != nil {
 			return delivered, firstErr
 		}
@@ -440,6 +443,12 @@ func (s *Service) DeliverWebhooks(ctx context.Context) (int, error) {
 // deliver makes one attempt of a leased delivery and records it.
 func (s *Service) deliver(ctx context.Context, d store.DueDelivery) (bool, error) {
 	a := s.attempt(ctx, d)
+	if a.StatusCode == 0 && ctx.Err() != nil {
+		// Shutting down: not the receiver's failure. Give the delivery back
+		// for the next process to send.
+		ctx = context.WithoutCancel(ctx)
+		return false, s.store.Tx(ctx, func(q *store.Q) error { return q.ReleaseWebhookLease(ctx, d.ID) })
+	}
 	status, next := store.DeliverySucceeded, s.now()
 	if a.StatusCode < 200 || a.StatusCode > 299 {
 		status, next = store.DeliveryPending, next.Add(webhookRetry(d.Attempts+1))

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -605,6 +606,47 @@ func TestWebhookLifecycleEvents(t *testing.T) {
 		if objs := byType["refund.created"]; len(objs) == 1 && (objs[0]["order"] != no.body["id"] || num(objs[0]["amount"]) != num(no.body["total"]) ||
 			objs[0]["customer"] == nil) {
 			t.Errorf("refund.created: %v", objs[0])
+		}
+	})
+}
+
+// TestWebhookShutdownGivesDeliveriesBack: a delivery cut short because
+// the process stops is not counted as the receiver's failure: it is sent
+// again at once by the next pass, without waiting for a retry.
+func TestWebhookShutdownGivesDeliveriesBack(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, svc := newHookAPI(t, st)
+		arrived, release := make(chan struct{}, 10), make(chan struct{})
+		var once sync.Once
+		rc := newReceiver(t, func(n int) int {
+			if n == 1 {
+				arrived <- struct{}{}
+				<-release
+			}
+			return 200
+		})
+		t.Cleanup(func() { once.Do(func() { close(release) }) })
+		hook, _ := createHook(t, a, rc.srv.URL, "order.paid")
+		tok := a.signup("stop@acme.test", "CHF")
+		if r := a.do("POST", "/v1/orders", tok, topUp(5000)); r.status != 201 {
+			t.Fatalf("top-up: %d %s", r.status, r.raw)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { _, err := svc.DeliverWebhooks(ctx); done <- err }()
+		<-arrived
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("deliver: %v, want context.Canceled", err)
+		}
+		once.Do(func() { close(release) })
+		d := deliveriesOf(t, a, hook)[0]
+		if d["status"] != "pending" || num(d["attempt_count"]) != 0 || !parseAPITime(t, d["next_attempt_at"]).Equal(a.clk.Now()) {
+			t.Fatalf("after a shutdown: %v", d)
+		}
+		if n := deliver(t, svc); n != 1 || len(rc.got()) != 2 {
+			t.Errorf("next pass: %d delivered, %d received", n, len(rc.got()))
 		}
 	})
 }

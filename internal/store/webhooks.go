@@ -230,6 +230,12 @@ func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status s
 	return err
 }
 
+// ReleaseWebhookLease gives a leased delivery back unsent.
+func (q *Q) ReleaseWebhookLease(ctx context.Context, id string) error {
+	_, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET leased_until = NULL WHERE id = $1`, id)
+	return err
+}
+
 // storable cuts s to at most n bytes and drops what PostgreSQL cannot
 // store (NUL characters, invalid UTF-8): a receiver's answer may hold
 // anything.
