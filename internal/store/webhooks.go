@@ -230,6 +230,18 @@ func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status s
 	return err
 }
 
+// NextWebhookAttempt returns the earliest due date of a pending delivery
+// after now, and false if there is none.
+func (q *Q) NextWebhookAttempt(ctx context.Context, now time.Time) (time.Time, bool, error) {
+	var v sql.NullInt64
+	err := q.ex.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at > $1`,
+		ts(now)).Scan(&v)
+	if err != nil || !v.Valid {
+		return time.Time{}, false, err
+	}
+	return fromTS(v.Int64), true, nil
+}
+
 // ReleaseWebhookLease gives a leased delivery back unsent.
 func (q *Q) ReleaseWebhookLease(ctx context.Context, id string) error {
 	_, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET leased_until = NULL WHERE id = $1`, id)
