@@ -548,8 +548,17 @@ func TestWebhookLifecycleEvents(t *testing.T) {
 		if r := a.do("PATCH", "/v1/subscriptions/"+subID, tok, map[string]any{"auto_renew": true}); r.status != 200 {
 			t.Fatalf("patch: %d %s", r.status, r.raw)
 		}
+		if r := a.do("POST", "/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "licenses", "subscription": subID, "quantity": 1}},
+			"billing_address": adr, "payment": map[string]any{"method": "card", "card": card}}); r.status != 201 {
+			t.Fatalf("licenses: %d %s", r.status, r.raw)
+		}
 		// The balance covers one automatic renewal, not two.
-		if r := a.do("POST", "/v1/orders", tok, topUp(int(num(o.body["total"])))); r.status != 201 {
+		rq := a.do("POST", "/v1/quotes", tok, map[string]any{"items": []any{map[string]any{"type": "renewal", "subscription": subID}},
+			"billing_address": adr, "payment": map[string]any{"method": "balance"}})
+		if rq.status != 200 {
+			t.Fatalf("quote: %d %s", rq.status, rq.raw)
+		}
+		if r := a.do("POST", "/v1/orders", tok, topUp(int(num(rq.body["total"])))); r.status != 201 {
 			t.Fatalf("top-up: %d %s", r.status, r.raw)
 		}
 		no := a.do("POST", "/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "phone_number", "number": number}},
@@ -574,17 +583,23 @@ func TestWebhookLifecycleEvents(t *testing.T) {
 			byType[c.evt.Type] = append(byType[c.evt.Type], c.object())
 			seq = append(seq, c.evt.Type)
 		}
-		want := map[string]int{"order.paid": 4, "subscription.created": 1, "subscription.renewed": 1, "subscription.past_due": 1,
-			"subscription.expired": 1, "subscription.updated": 1, "number.ordered": 1, "number.released": 1, "refund.created": 1}
+		want := map[string]int{"order.paid": 5, "subscription.created": 1, "subscription.renewed": 1, "subscription.past_due": 1,
+			"subscription.expired": 1, "subscription.updated": 2, "number.ordered": 1, "number.released": 1, "refund.created": 1}
 		for typ, n := range want {
 			if len(byType[typ]) != n {
 				t.Errorf("%s: %d events, want %d (got %v)", typ, len(byType[typ]), n, seq)
 			}
 		}
 		for _, typ := range []string{"subscription.created", "subscription.updated", "subscription.renewed", "subscription.past_due", "subscription.expired"} {
-			if objs := byType[typ]; len(objs) == 1 && objs[0]["id"] != subID {
-				t.Errorf("%s: object %v", typ, objs[0]["id"])
+			for _, obj := range byType[typ] {
+				if obj["id"] != subID {
+					t.Errorf("%s: object %v", typ, obj["id"])
+				}
 			}
+		}
+		if up := byType["subscription.updated"]; len(up) == 2 && (up[0]["auto_renew"] != true || num(up[1]["quantity"]) != 3) &&
+			(up[1]["auto_renew"] != true || num(up[0]["quantity"]) != 3) {
+			t.Errorf("subscription.updated: %v", up)
 		}
 		status := func(typ string) any {
 			if objs := byType[typ]; len(objs) > 0 {
