@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -91,9 +92,6 @@ func newWebhooks() *webhooks {
 
 // SetEventObjects sets how event objects are rendered.
 func (s *Service) SetEventObjects(f EventObjects) { s.hooks.objects.Store(&f) }
-
-// SetWebhookClient replaces the HTTP client deliveries are sent with (tests).
-func (s *Service) SetWebhookClient(c *http.Client) { s.hooks.client = c }
 
 // WebhookClient returns the client deliveries are sent with: a timeout
 // per attempt, no redirects followed (a 3xx is a failure), no proxy from
@@ -469,7 +467,7 @@ func (s *Service) attempt(ctx context.Context, d store.DueDelivery) store.Webhoo
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, strings.NewReader(string(d.Payload)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
 	if err != nil {
 		a.Error = err.Error()
 		return a
