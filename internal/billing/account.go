@@ -120,7 +120,10 @@ func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, o
 			return err
 		}
 		sub.AutoRenew = on
-		return q.UpdateSubscription(ctx, sub, s.now())
+		if err := q.UpdateSubscription(ctx, sub, s.now()); err != nil {
+			return err
+		}
+		return s.emitSubscription(ctx, q, EventSubscriptionUpdated, p.CustomerID, subID)
 	})
 	if err != nil {
 		return market.Subscription{}, err

@@ -159,6 +159,9 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, now); err != nil {
 		return Order{}, err
 	}
+	if err := s.orderEvents(ctx, q, o); err != nil {
+		return Order{}, err
+	}
 	return o, nil
 }
 

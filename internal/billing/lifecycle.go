@@ -183,10 +183,16 @@ func (s *Service) renewalFailed(ctx context.Context, sub market.Subscription, ca
 			return s.notifyExpiredTx(ctx, q, sub)
 		}
 		next := cur.ExpiresAt.Add(retryAfter[cur.RenewAttempts])
+		was := cur.Status
 		cur.Status, cur.NextAttemptAt = market.StatusPastDue, &next
 		cur.RenewAttempts++
 		if err := q.UpdateSubscription(ctx, cur, s.now()); err != nil {
 			return err
+		}
+		if was != market.StatusPastDue {
+			if err := s.emitSubscription(ctx, q, EventSubscriptionPastDue, sub.CustomerID, sub.ID); err != nil {
+				return err
+			}
 		}
 		what := s.subName(ctx, q, sub)
 		var rf *renewalFailure
@@ -218,7 +224,12 @@ func (s *Service) expire(ctx context.Context, sub market.Subscription) error {
 	})
 }
 
+// notifyExpiredTx tells the customer (and the operator's systems) that sub
+// has expired, in the transaction that expired it.
 func (s *Service) notifyExpiredTx(ctx context.Context, q *store.Q, sub market.Subscription) error {
+	if err := s.emitSubscription(ctx, q, EventSubscriptionExpired, sub.CustomerID, sub.ID); err != nil {
+		return err
+	}
 	return s.notifyTx(ctx, q, sub.CustomerID, "subscription_expired", "Your subscription has expired",
 		fmt.Sprintf("%s expired on %s. Its users are suspended until you renew it under Subscriptions → Renew/Change.",
 			s.subName(ctx, q, sub), sub.ExpiresAt.Format(time.DateOnly)),

@@ -145,7 +145,11 @@ func (s *Service) ReleaseNumber(ctx context.Context, p Principal, numberID strin
 		if err != nil {
 			return err
 		}
-		return q.UpdateNumberLifecycle(ctx, quarantined(n, s.now()))
+		rel := quarantined(n, s.now())
+		if err := q.UpdateNumberLifecycle(ctx, rel); err != nil {
+			return err
+		}
+		return s.emitNumberReleased(ctx, q, n, rel)
 	})
 }
 

@@ -151,8 +151,10 @@ func (s *Service) RefundOrder(ctx context.Context, orderID string, in RefundInpu
 	ctx = context.WithoutCancel(ctx)
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		var err error
-		res, err = s.refund(ctx, q, o.CustomerID, orderID, in, &at)
-		return err
+		if res, err = s.refund(ctx, q, o.CustomerID, orderID, in, &at); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, EventRefundCreated, func() (any, error) { return res, nil })
 	})
 	if err != nil && at.gw != nil {
 		s.log.Error("REFUND NOT RECORDED: the gateway refunded the card but the transaction failed; reconcile by hand, do not retry",

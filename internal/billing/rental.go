@@ -219,7 +219,11 @@ func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust store.Custo
 	if now.Before(*n.GraceUntil) {
 		return changed, nil
 	}
-	if err := q.UpdateNumberLifecycle(ctx, quarantined(n, *n.GraceUntil)); err != nil {
+	rel := quarantined(n, *n.GraceUntil)
+	if err := q.UpdateNumberLifecycle(ctx, rel); err != nil {
+		return false, err
+	}
+	if err := s.emitNumberReleased(ctx, q, n, rel); err != nil {
 		return false, err
 	}
 	err := s.notifyTx(ctx, q, cust.ID, "number_released", "Your phone number "+n.Number+" was released",

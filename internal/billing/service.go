@@ -53,6 +53,7 @@ type Service struct {
 	// dummyHash is compared against when a login's e-mail is unknown, so
 	// that a login takes as long whether or not the account exists.
 	dummyHash string
+	hooks     *webhooks // webhook_endpoints' events (webhooks.go)
 }
 
 // New returns a Service.
@@ -75,7 +76,7 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	}
 	dummy, _ := argon2id.CreateHash(id.Secret(16), cfg.Argon2)
 	return &Service{store: st, clock: clk, gateway: gw, log: log, cfg: cfg,
-		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), dummyHash: dummy}
+		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), dummyHash: dummy, hooks: newWebhooks()}
 }
 
 // Store returns the store (for the scheduler and health checks).

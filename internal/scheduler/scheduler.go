@@ -65,7 +65,8 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 					return err
 				}
 			}
-			return nil
+			_, err := s.svc.DeliverWebhooks(ctx)
+			return err
 		}
 	}
 }
@@ -84,7 +85,14 @@ func (s *Scheduler) NextEvent(ctx context.Context) (time.Time, bool, error) {
 		return next, ok, err
 	}
 	if nok && (!ok || n.Before(next)) {
-		return n, true, nil
+		next, ok = n, true
+	}
+	w, wok, err := s.svc.Store().Read().NextWebhookAttempt(ctx, now)
+	if err != nil {
+		return next, ok, err
+	}
+	if wok && (!ok || w.Before(next)) {
+		return w, true, nil
 	}
 	return next, ok, nil
 }

@@ -89,6 +89,12 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", forOperator, s.adminRefundOrder)
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", forOperator, s.adminImportNumbers)
 	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", forOperator, s.adminListNumbers)
+	op(s, "GET", "/v1/admin/webhook_endpoints", "adminListWebhookEndpoints", "Webhook endpoints", "webhooks", forOperator, s.adminListWebhookEndpoints)
+	op(s, "POST", "/v1/admin/webhook_endpoints", "adminCreateWebhookEndpoint", "Register a webhook endpoint (its secret is shown once)", "webhooks", forOperator, s.adminCreateWebhookEndpoint)
+	op(s, "DELETE", "/v1/admin/webhook_endpoints/{id}", "adminDeleteWebhookEndpoint", "Delete a webhook endpoint", "webhooks", forOperator, s.adminDeleteWebhookEndpoint)
+	op(s, "GET", "/v1/admin/webhook_endpoints/{id}/deliveries", "adminListWebhookDeliveries", "An endpoint's deliveries with their attempts", "webhooks", forOperator, s.adminListWebhookDeliveries)
+	op(s, "POST", "/v1/admin/webhook_deliveries/{id}/retry", "adminRetryWebhookDelivery", "Send a delivery again now", "webhooks", forOperator, s.adminRetryWebhookDelivery)
+	defer s.documentWebhookErrors()
 	defer s.documentFormats()
 	defer s.documentLimits()
 	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", forOperator, s.adminGetClock)
@@ -148,7 +154,7 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	switch method {
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated
-		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || path == "/v1/quotes" {
+		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" {
 			o.DefaultStatus = http.StatusOK
 		}
 	case http.MethodDelete:

@@ -58,6 +58,7 @@ var hookOnce sync.Once
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
 	hookOnce.Do(hooked)
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
+	svc.SetEventObjects(eventObject) // webhook events carry the API's representation
 	s.metrics = newMetrics(reg)
 	hc := huma.DefaultConfig("dialtone API", cfg.Version)
 	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +
