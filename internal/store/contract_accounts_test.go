@@ -307,7 +307,7 @@ func init() {
 			wantNotFound(t, err)
 			n, err := q.Number(ctx, "num_1")
 			must(t, err)
-			eq(t, "number's SIP account", n.SIPAccountID, "") // unassigned
+			eq(t, "number's SIP account", n.SIPAccountID, "")  // unassigned
 			must(t, q.DeleteSIPAccount(ctx, "cus_1", "sip_1")) // idempotent
 		},
 		"Q.Throttles": func(t *testing.T, st *store.Store) {

@@ -134,7 +134,7 @@ func init() {
 			fund(t, q, "cus_1", "ltx_1", 1)
 			for _, c := range []struct {
 				cust, tx string
-				want bool
+				want     bool
 			}{{"cus_1", "ltx_1", true}, {"cus_2", "ltx_1", false}, {"cus_1", "ltx_none", false}} {
 				ok, err := q.HasBalanceEntry(ctx, c.cust, c.tx)
 				must(t, err)
@@ -391,7 +391,7 @@ func init() {
 			fxNotification(t, q, "cus_1", "ntf_1", tµ)
 			for _, c := range []struct {
 				cust, id string
-				want bool
+				want     bool
 			}{{"cus_1", "ntf_1", true}, {"cus_2", "ntf_1", false}, {"cus_1", "ntf_none", false}} {
 				ok, err := q.HasNotification(ctx, c.cust, c.id)
 				must(t, err)
