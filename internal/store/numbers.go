@@ -383,6 +383,10 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 			args = append(args, s.Contains)
 			query += " AND " + q.containsExpr(len(args))
 		}
+		if s.After != "" {
+			args = append(args, s.After)
+			query += fmt.Sprintf(" AND number > $%d", len(args))
+		}
 		ns, err := q.numbers(ctx, query+` ORDER BY number LIMIT $5 FOR UPDATE SKIP LOCKED`, args...)
 		if err != nil {
 			return nil, err
