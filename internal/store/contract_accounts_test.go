@@ -129,6 +129,8 @@ func init() {
 			got, err := q.LoginByEmail(ctx, "ann@x.test")
 			must(t, err)
 			eq(t, "login", got, want)
+			_, err = q.LoginByEmail(ctx, "ANN@x.test") // exact match on both databases: the caller normalizes
+			wantNotFound(t, err)
 			_, err = q.LoginByEmail(ctx, "seat@x.test") // a seat without a login
 			wantNotFound(t, err)
 			_, err = q.LoginByEmail(ctx, "nobody@x.test")

@@ -325,12 +325,30 @@ func init() {
 		},
 		"Store.Read": func(t *testing.T, st *store.Store) {
 			s := own(t, st)
-			must(t, s.Tx(ctx, func(q *store.Q) error { fxCustomer(t, q, "cus_read"); return nil }))
-			// The locking reads work outside a transaction too.
-			c, err := s.Read().LockCustomer(ctx, "cus_read")
+			must(t, s.Tx(ctx, func(q *store.Q) error {
+				fxCustomer(t, q, "cus_read")
+				fxPromo(t, q, "READ", 0)
+				fxNumber(t, q, "num_2", "+12125550102", "212")
+				fxNumber(t, q, "num_1", "+12125550101", "212")
+				return q.ClaimNumber(ctx, "num_2", "cus_read", "", tµ, tµ.AddDate(0, 1, 0))
+			}))
+			// The locking reads work outside a transaction too (no row
+			// locks there), and see what was committed.
+			r := s.Read()
+			c, err := r.LockCustomer(ctx, "cus_read")
 			must(t, err)
 			eq(t, "customer", c.ID, "cus_read")
-			_, err = s.Read().Customer(ctx, "cus_none")
+			n, err := r.LockNumber(ctx, "cus_read", "num_2")
+			must(t, err)
+			eq(t, "number", n.Status, store.NumberActive)
+			_, err = r.Promo(ctx, "READ", true)
+			must(t, err)
+			ns, err := r.PickAvailableNumbers(ctx, store.NumberSearch{Country: "US", Area: "212"})
+			must(t, err)
+			eq(t, "picked", numbersOf(ns), "+12125550101")
+			_, err = r.Customer(ctx, "cus_none")
+			wantNotFound(t, err)
+			_, err = r.Order(ctx, "", "ord_none")
 			wantNotFound(t, err)
 		},
 		"Store.Tx": func(t *testing.T, st *store.Store) {
