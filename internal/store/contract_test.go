@@ -35,6 +35,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
@@ -363,9 +365,20 @@ func init() {
 			must(t, err)
 			_, err = s.Read().Customer(ctx, "cus_rollback")
 			wantNotFound(t, err)
-			// A market.Error from fn comes back as it is.
-			err = s.Tx(ctx, func(q *store.Q) error { _, err := q.Customer(ctx, "cus_none"); return err })
+			// A market.Error from fn comes back as it is, at the first attempt.
+			attempts := 0
+			err = s.Tx(ctx, func(q *store.Q) error { attempts++; _, err := q.Customer(ctx, "cus_none"); return err })
 			wantNotFound(t, err)
+			eq(t, "attempts", attempts, 1)
+			// A serialization failure or deadlock runs fn again.
+			attempts = 0
+			must(t, s.Tx(ctx, func(q *store.Q) error {
+				if attempts++; attempts == 1 {
+					return &pgconn.PgError{Code: "40001"}
+				}
+				return nil
+			}))
+			eq(t, "attempts after a serialization failure", attempts, 2)
 		},
 		"func.BadText": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
