@@ -128,16 +128,17 @@ func nullStr(s string) any {
 // InsertUser stores a user. Errors: conflict (param email) when a user of
 // the account has the e-mail already, whatever its case (the unique index
 // users_customer_email, migration 00008), or when the e-mail is another
-// login's.
+// login's (users_login). A duplicate ID or extension is not the caller's
+// e-mail: it stays the driver's error.
 func (q *Q) InsertUser(ctx context.Context, u User) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO users (id, customer_id, name, email, password_hash, role,
 		subscription_id, extension, sip_account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		u.ID, u.CustomerID, u.Name, u.Email, nullStr(u.PasswordHash), u.Role, nullStr(u.SubscriptionID),
 		u.Extension, nullStr(u.SIPAccountID), ts(u.CreatedAt))
-	if isUnique(err) {
-		if uniqueOn(err, "users_customer_email") {
-			return &market.Error{Code: market.CodeConflict, Param: "email", Message: "a user with the e-mail " + u.Email + " already exists on this account"}
-		}
+	switch {
+	case uniqueOn(err, "users_customer_email"):
+		return &market.Error{Code: market.CodeConflict, Param: "email", Message: "a user with the e-mail " + u.Email + " already exists on this account"}
+	case uniqueOnColumns(err, "users_login", "users.email"):
 		return &market.Error{Code: market.CodeConflict, Param: "email", Message: "an account with this e-mail already exists"}
 	}
 	return err

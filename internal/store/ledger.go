@@ -226,8 +226,8 @@ func (q *Q) PaymentByID(ctx context.Context, id string) (Payment, error) {
 	return p, notFound(err, "payment")
 }
 
-// SetPaymentInvoice links a payment to its invoice.
+// SetPaymentInvoice links a payment to its invoice. Error: not_found.
 func (q *Q) SetPaymentInvoice(ctx context.Context, paymentID, invoiceID string) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE payments SET invoice_id = $1 WHERE id = $2`, invoiceID, paymentID)
-	return err
+	res, err := q.ex.ExecContext(ctx, `UPDATE payments SET invoice_id = $1 WHERE id = $2`, invoiceID, paymentID)
+	return affected(res, err, "payment")
 }

@@ -107,19 +107,20 @@ func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([
 	return leased, nil
 }
 
-// MarkSent records a delivered mail.
+// MarkSent records a delivered mail. Error: not_found.
 func (q *Q) MarkSent(ctx context.Context, id string, at time.Time) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = '' WHERE id = $1`, id, ts(at))
-	return err
+	res, err := q.ex.ExecContext(ctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = '' WHERE id = $1`, id, ts(at))
+	return affected(res, err, "mail")
 }
 
-// MarkFailed records a failed attempt and when to try again.
+// MarkFailed records a failed attempt and when to try again. Error:
+// not_found.
 func (q *Q) MarkFailed(ctx context.Context, id, reason string, next time.Time) error {
 	if len(reason) > 500 {
 		reason = reason[:500]
 	}
-	_, err := q.ex.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, id, reason, ts(next))
-	return err
+	res, err := q.ex.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, id, reason, ts(next))
+	return affected(res, err, "mail")
 }
 
 // OutboxPending counts mails not yet sent.

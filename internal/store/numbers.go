@@ -227,9 +227,12 @@ func (q *Q) CustomerNumber(ctx context.Context, customerID, id string) (Number, 
 	return n, notFound(err, "number")
 }
 
-// CustomerNumbers lists the numbers a customer holds, newest first.
+// CustomerNumbers lists the numbers a customer holds, newest first; numbers
+// held without a purchase date (given by the operator) come last on both
+// databases (PostgreSQL sorts NULL first in DESC order, SQLite last).
 func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]Number, error) {
-	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1 ORDER BY purchased_at DESC, id`, customerID)
+	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1
+		ORDER BY purchased_at IS NULL, purchased_at DESC, id`, customerID)
 }
 
 // NumberSearch is a search of available numbers. Country is required;
@@ -379,6 +382,10 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 		if s.Contains != "" {
 			args = append(args, s.Contains)
 			query += " AND " + q.containsExpr(len(args))
+		}
+		if s.After != "" {
+			args = append(args, s.After)
+			query += fmt.Sprintf(" AND number > $%d", len(args))
 		}
 		ns, err := q.numbers(ctx, query+` ORDER BY number LIMIT $5 FOR UPDATE SKIP LOCKED`, args...)
 		if err != nil {

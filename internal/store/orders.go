@@ -130,11 +130,16 @@ func (q *Q) HasPaidOrders(ctx context.Context, customerID string) (bool, error) 
 	return n > 0, err
 }
 
-// AddRefunded records a refund against an order.
+// AddRefunded records a refund against an order. Errors: not_found;
+// invalid_request (param amount) if the refunds would pass the order's
+// total or go below zero (the schema's CHECK).
 func (q *Q) AddRefunded(ctx context.Context, orderID string, amount int64) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE orders SET refunded = refunded + $1,
+	res, err := q.ex.ExecContext(ctx, `UPDATE orders SET refunded = refunded + $1,
 		status = CASE WHEN refunded + $1 >= total THEN 'refunded' ELSE 'partially_refunded' END WHERE id = $2`, amount, orderID)
-	return err
+	if isCheck(err) {
+		return market.Invalid("amount", "amount is more than what is left to refund of order %s", orderID)
+	}
+	return affected(res, err, "order")
 }
 
 // Invoice is an issued invoice or credit note. Document is its rendered

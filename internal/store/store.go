@@ -215,6 +215,27 @@ func uniqueOn(err error, index string) bool {
 	return err != nil && strings.Contains(err.Error(), "'"+index+"'")
 }
 
+// uniqueOnColumns reports whether err is a unique violation of the named
+// index on columns: PostgreSQL names the index; SQLite names the columns of
+// an index on columns ("UNIQUE constraint failed: users.email"), so columns
+// is that list, "table.col" joined by ", ".
+func uniqueOnColumns(err error, index, columns string) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505" && pg.ConstraintName == index
+	}
+	if !isUnique(err) {
+		return false
+	}
+	msg := err.Error()
+	i := strings.Index(msg, "UNIQUE constraint failed: ")
+	if i < 0 {
+		return false
+	}
+	rest := strings.TrimPrefix(msg[i:], "UNIQUE constraint failed: ")
+	return rest == columns || strings.HasPrefix(rest, columns+" ")
+}
+
 // BadText reports whether err is PostgreSQL refusing text it cannot store:
 // a NUL character or invalid UTF-8 (SQLite stores both). The server
 // refuses such input before it reaches a store; this is the backstop.

@@ -41,12 +41,13 @@ func (q *Q) InsertSubscription(ctx context.Context, s market.Subscription, now t
 }
 
 // UpdateSubscription saves a subscription's own fields (not its periods).
+// Error: not_found.
 func (q *Q) UpdateSubscription(ctx context.Context, s market.Subscription, now time.Time) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE subscriptions SET plan = $2, term_months = $3, status = $4, auto_renew = $5,
+	res, err := q.ex.ExecContext(ctx, `UPDATE subscriptions SET plan = $2, term_months = $3, status = $4, auto_renew = $5,
 		expires_at = $6, trial_ends_at = $7, renew_attempts = $8, next_attempt_at = $9, updated_at = $10 WHERE id = $1`,
 		s.ID, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, ts(s.ExpiresAt), tsp(s.TrialEndsAt),
 		s.RenewAttempts, tsp(s.NextAttemptAt), ts(now))
-	return err
+	return affected(res, err, "subscription")
 }
 
 // InsertPeriod appends a period. Error: conflict if a period with that start
@@ -62,11 +63,11 @@ func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) err
 }
 
 // UpdatePeriod saves a period's plan, quantity and unit price (after an
-// upgrade or added licenses).
+// upgrade or added licenses). Error: not_found.
 func (q *Q) UpdatePeriod(ctx context.Context, subID string, p market.Period) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE periods SET plan = $3, quantity = $4, unit_amount = $5
+	res, err := q.ex.ExecContext(ctx, `UPDATE periods SET plan = $3, quantity = $4, unit_amount = $5
 		WHERE subscription_id = $1 AND seq = $2`, subID, p.Seq, p.Plan, p.Quantity, p.UnitAmount)
-	return err
+	return affected(res, err, "period")
 }
 
 // Subscription returns a subscription of a customer ("" = any) with its
