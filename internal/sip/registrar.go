@@ -1,0 +1,495 @@
+// Package sip is dialtone's SIP registrar (RFC 3261 section 10): phones
+// and PBXs REGISTER their contacts for a customer's SIP account with
+// digest authentication (RFC 8760: SHA-256 and MD5, qop=auth), and the
+// bindings are kept in the database so that every dialtone process sharing
+// it answers alike (and the API and portal show what is connected).
+//
+// Time: a binding's expiry is real-world protocol time, agreed with the
+// phone in seconds, so it is measured on the wall clock (Config.Now), like
+// the nonces' age (a security timer). Only whether a user's subscription is
+// in force is business time, read from the business clock (Config.Clock),
+// as everywhere else in dialtone.
+//
+// The transport (UDP and TCP) is github.com/emiago/sipgo; it has no
+// registrar, so the nonces, the binding store and expiry are ours. Handle
+// is the whole of the message handling, free of the network, so it can be
+// tested and fuzzed directly.
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	gosip "github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// Config tunes the registrar. Zero fields take the defaults named.
+type Config struct {
+	// Realm is the SIP domain, the digest realm (default sip.dialtone.local).
+	Realm string
+	// MinExpires, MaxExpires and DefaultExpires bound a binding's lifetime
+	// in seconds (defaults 60, 3600, 3600): a shorter non-zero request is
+	// refused with 423 Interval Too Brief, a longer one is shortened.
+	MinExpires, MaxExpires, DefaultExpires int
+	// MaxContacts is how many live contacts one account may have
+	// (default 10); a REGISTER that would exceed it gets 403.
+	MaxContacts int
+	// NonceTTL is how long a nonce may be used (default 5 minutes); a
+	// later use with a right password gets a new one with stale=true.
+	NonceTTL time.Duration
+	// Now is the wall clock (default time.Now); tests may drive it.
+	Now func() time.Time
+	// Clock is the business clock, for whether a subscription is in force
+	// (default the wall clock).
+	Clock clock.Clock
+	// Log receives failures (default: discarded).
+	Log *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Realm == "" {
+		c.Realm = "sip.dialtone.local"
+	}
+	if c.MinExpires <= 0 {
+		c.MinExpires = 60
+	}
+	if c.MaxExpires <= 0 {
+		c.MaxExpires = 3600
+	}
+	if c.MaxExpires < c.MinExpires {
+		c.MaxExpires = c.MinExpires
+	}
+	if c.DefaultExpires <= 0 {
+		c.DefaultExpires = 3600
+	}
+	c.DefaultExpires = min(max(c.DefaultExpires, c.MinExpires), c.MaxExpires)
+	if c.MaxContacts <= 0 {
+		c.MaxContacts = 10
+	}
+	if c.NonceTTL <= 0 {
+		c.NonceTTL = 5 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Wall{}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Registrar answers SIP requests for the domain.
+type Registrar struct {
+	st     *store.Store
+	cfg    Config
+	nonces nonces
+	log    *slog.Logger
+}
+
+// New returns a registrar on st. It reads (or, at the first start, makes)
+// the nonce secret shared by every process on the database.
+func New(ctx context.Context, st *store.Store, cfg Config) (*Registrar, error) {
+	cfg.defaults()
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	var secret string
+	err := st.Tx(ctx, func(q *store.Q) error {
+		var err error
+		secret, err = q.InsertSettingOnce(ctx, "sip_nonce_secret", hex.EncodeToString(b[:]))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sip: nonce secret: %w", err)
+	}
+	key, err := hex.DecodeString(secret)
+	if err != nil || len(key) < 16 {
+		return nil, errors.New("sip: the stored nonce secret (settings sip_nonce_secret) is not 16+ hex bytes")
+	}
+	return &Registrar{st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log}, nil
+}
+
+// Config returns the registrar's configuration with its defaults filled in.
+func (r *Registrar) Config() Config { return r.cfg }
+
+// allow lists the methods we answer, for Allow headers.
+const allow = "REGISTER, OPTIONS"
+
+// Handle answers one request. It returns nil for a request that gets no
+// response (ACK). It never panics: a failure is logged and answered 500.
+func (r *Registrar) Handle(ctx context.Context, req *gosip.Request) (res *gosip.Response) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("sip: panic handling a request", "panic", fmt.Sprint(v), "method", string(req.Method))
+			res = respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+		}
+	}()
+	switch req.Method {
+	case gosip.REGISTER:
+		return r.register(ctx, req)
+	case gosip.OPTIONS:
+		res = respond(req, gosip.StatusOK, "OK")
+		res.AppendHeader(gosip.NewHeader("Allow", allow))
+		res.AppendHeader(gosip.NewHeader("Accept", "application/sdp"))
+		return res
+	case gosip.ACK:
+		return nil
+	case gosip.CANCEL:
+		return respond(req, gosip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	case gosip.INVITE, gosip.BYE, gosip.SUBSCRIBE, gosip.NOTIFY, gosip.MESSAGE, gosip.INFO,
+		gosip.PRACK, gosip.UPDATE, gosip.REFER, gosip.PUBLISH:
+		res = respond(req, gosip.StatusMethodNotAllowed, "Method Not Allowed")
+		res.AppendHeader(gosip.NewHeader("Allow", allow))
+		return res
+	default:
+		res = respond(req, gosip.StatusNotImplemented, "Not Implemented")
+		res.AppendHeader(gosip.NewHeader("Allow", allow))
+		return res
+	}
+}
+
+func respond(req *gosip.Request, code int, reason string) *gosip.Response {
+	res := gosip.NewResponseFromRequest(req, code, reason, nil)
+	res.AppendHeader(gosip.NewHeader("Server", "dialtone"))
+	return res
+}
+
+// contactOp is one Contact of a REGISTER: set it for Expires seconds, or
+// remove it (0).
+type contactOp struct {
+	uri     string
+	expires int
+}
+
+// outcome is how a REGISTER's transaction ended when it did not succeed.
+type outcome struct {
+	code   int
+	reason string
+	stale  bool
+}
+
+func (o *outcome) Error() string { return o.reason }
+
+// register answers a REGISTER (RFC 3261 section 10.3).
+func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Response {
+	to := req.To()
+	if to == nil || to.Address.User == "" || req.CallID() == nil || req.CSeq() == nil {
+		return respond(req, gosip.StatusBadRequest, "Bad Request: To with a user, Call-ID and CSeq are required")
+	}
+	now := r.cfg.Now()
+	cred, issued, ok := r.credentials(req)
+	if !ok {
+		return r.challenge(req, now, false)
+	}
+	acct, err := r.st.Read().SIPAccountByUsername(ctx, cred.Username)
+	known := err == nil
+	if err != nil && !market.IsCode(err, market.CodeNotFound) {
+		r.log.Error("sip: read account", "err", err)
+		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+	}
+	password := acct.Password
+	if !known {
+		// The same work as for a known account, so that an unknown
+		// username and a wrong password look alike, in time too.
+		password = "\x00unknown"
+	}
+	if !r.verify(req, cred, password) || !known {
+		return r.challenge(req, now, false)
+	}
+	if !r.nonces.fresh(issued, now) {
+		return r.challenge(req, now, true)
+	}
+	if to.Address.User != acct.Username {
+		return respond(req, gosip.StatusForbidden, "Forbidden: these credentials do not register that address")
+	}
+	ops, wildcard, bad := r.contacts(req)
+	if bad != "" {
+		return respond(req, gosip.StatusBadRequest, "Bad Request: "+bad)
+	}
+	for i, op := range ops {
+		if op.expires != 0 && op.expires < r.cfg.MinExpires {
+			res := respond(req, gosip.StatusIntervalToBrief, "Interval Too Brief")
+			res.AppendHeader(gosip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
+			return res
+		}
+		ops[i].expires = min(op.expires, r.cfg.MaxExpires)
+	}
+	nc := int64(cred.Nc)
+	if cred.QOP == "" {
+		nc = 1 // without qop there is no count: the nonce is good once
+	}
+	var live []store.SIPBinding
+	refused := false
+	err = r.st.Tx(ctx, func(q *store.Q) error {
+		a, err := q.LockSIPAccountByUsername(ctx, acct.Username)
+		if err != nil {
+			return err
+		}
+		fresh, err := q.UseSIPNonce(ctx, cred.Nonce, nc, issued.Add(r.cfg.NonceTTL+time.Minute))
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			return &outcome{code: gosip.StatusUnauthorized, reason: "replay"}
+		}
+		if refused, err = r.suspended(ctx, q, a); err != nil || refused {
+			// Refused, and its bindings go: commit that, then answer 403.
+			if err == nil {
+				_, err = q.DeleteSIPBindings(ctx, a.ID, now)
+			}
+			return err
+		}
+		if err := r.apply(ctx, q, a, req, ops, wildcard, now); err != nil {
+			return err
+		}
+		live, err = q.SIPBindings(ctx, a.ID, now)
+		if err != nil {
+			return err
+		}
+		if len(live) > r.cfg.MaxContacts {
+			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts"}
+		}
+		return nil
+	})
+	var o *outcome
+	switch {
+	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
+		return r.challenge(req, now, false)
+	case errors.As(err, &o):
+		return respond(req, o.code, o.reason)
+	case err != nil:
+		r.log.Error("sip: register", "err", err, "username", acct.Username)
+		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+	case refused:
+		return respond(req, gosip.StatusForbidden, "Forbidden: the subscription of this account is not in force")
+	}
+	res := respond(req, gosip.StatusOK, "OK")
+	for _, b := range live {
+		secs := int(b.ExpiresAt.Sub(now).Round(time.Second) / time.Second)
+		res.AppendHeader(gosip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(max(secs, 1))))
+	}
+	res.AppendHeader(gosip.NewHeader("Date", now.UTC().Format(http.TimeFormat)))
+	return res
+}
+
+// credentials parses the Authorization of req and checks what can be
+// checked without the account: realm, algorithm, qop and that the nonce is
+// ours. ok is false when the request must be challenged.
+func (r *Registrar) credentials(req *gosip.Request) (cred *digest.Credentials, issued time.Time, ok bool) {
+	h := req.GetHeader("Authorization")
+	if h == nil {
+		return nil, time.Time{}, false
+	}
+	cred, err := digest.ParseCredentials(h.Value())
+	if err != nil || cred.Username == "" || cred.Realm != r.cfg.Realm || cred.URI == "" || cred.Response == "" {
+		return nil, time.Time{}, false
+	}
+	switch strings.ToUpper(cred.Algorithm) {
+	case "", "MD5", "SHA-256":
+	default:
+		return nil, time.Time{}, false
+	}
+	switch cred.QOP {
+	case "":
+	case "auth":
+		if cred.Cnonce == "" || cred.Nc <= 0 {
+			return nil, time.Time{}, false
+		}
+	default:
+		return nil, time.Time{}, false
+	}
+	issued, ok = r.nonces.check(cred.Nonce)
+	return cred, issued, ok
+}
+
+// verify reports whether the digest response of cred is right for
+// password.
+func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, password string) bool {
+	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: strings.ToUpper(cred.Algorithm), Opaque: cred.Opaque}
+	if cred.QOP != "" {
+		chal.QOP = []string{cred.QOP}
+	}
+	want, err := digest.Digest(chal, digest.Options{Method: string(req.Method), URI: cred.URI, Username: cred.Username,
+		Password: password, Cnonce: cred.Cnonce, Count: cred.Nc})
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(want.Response), []byte(strings.ToLower(cred.Response))) == 1
+}
+
+// challenge is 401 with a fresh nonce, offering SHA-256 first, then MD5
+// (RFC 8760: in order of preference).
+func (r *Registrar) challenge(req *gosip.Request, now time.Time, stale bool) *gosip.Response {
+	res := respond(req, gosip.StatusUnauthorized, "Unauthorized")
+	nonce := r.nonces.issue(now)
+	for _, alg := range []string{"SHA-256", "MD5"} {
+		c := digest.Challenge{Realm: r.cfg.Realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
+		res.AppendHeader(gosip.NewHeader("WWW-Authenticate", c.String()))
+	}
+	return res
+}
+
+// maxContactLen bounds a contact URI and a User-Agent we keep.
+const maxContactLen = 512
+
+// contacts reads the Contact headers and expiry of a REGISTER. bad names
+// what is wrong with them, if anything.
+func (r *Registrar) contacts(req *gosip.Request) (ops []contactOp, wildcard bool, bad string) {
+	expires := r.cfg.DefaultExpires
+	hasExpires := false
+	if h := req.GetHeader("Expires"); h != nil {
+		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
+		if err != nil {
+			return nil, false, "Expires must be a number of seconds"
+		}
+		expires, hasExpires = int(min(v, 1<<31-1)), true
+	}
+	hs := req.GetHeaders("Contact")
+	for _, h := range hs {
+		c, ok := h.(*gosip.ContactHeader)
+		if !ok {
+			return nil, false, "a Contact cannot be read"
+		}
+		if c.Address.Wildcard {
+			if len(hs) != 1 || !hasExpires || expires != 0 {
+				return nil, false, "Contact * needs Expires: 0 and no other Contact"
+			}
+			return nil, true, ""
+		}
+		e := expires
+		if v, ok := c.Params.Get("expires"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+			if err != nil {
+				return nil, false, "a Contact's expires must be a number of seconds"
+			}
+			e = int(min(n, 1<<31-1))
+		}
+		scheme := strings.ToLower(c.Address.Scheme)
+		if (scheme != "sip" && scheme != "sips") || c.Address.Host == "" {
+			return nil, false, "a Contact must be a sip: or sips: URI with a host"
+		}
+		uri := c.Address.String()
+		if len(uri) > maxContactLen || !cleanText(uri) {
+			return nil, false, "a Contact is too long or not text"
+		}
+		ops = append(ops, contactOp{uri: uri, expires: e})
+	}
+	if len(ops) > r.cfg.MaxContacts {
+		return nil, false, "too many Contacts"
+	}
+	return ops, false, ""
+}
+
+// cleanText reports whether s can be stored by both stores (PostgreSQL
+// refuses NUL characters and invalid UTF-8).
+func cleanText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
+// text makes s storable and at most n bytes long.
+func text(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "?"), "\x00", "")
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "")
+	}
+	return s
+}
+
+// apply changes the bindings of a as the REGISTER asks (RFC 3261 section
+// 10.3, steps 6-7): a contact with the same Call-ID as its binding must
+// come with a higher CSeq.
+func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool, now time.Time) error {
+	callID, cseq := string(*req.CallID()), int64(req.CSeq().SeqNo)
+	existing, err := q.SIPBindingsOfAccountAll(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if wildcard {
+		for _, b := range existing {
+			if b.CallID == callID && cseq <= b.CSeq && b.ExpiresAt.After(now) {
+				return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's"}
+			}
+		}
+		_, err := q.DeleteSIPBindings(ctx, a.ID, now)
+		return err
+	}
+	byContact := make(map[string]store.SIPBinding, len(existing))
+	for _, b := range existing {
+		byContact[b.Contact] = b
+	}
+	ua := ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = text(h.Value(), 200)
+	}
+	transport := text(strings.ToUpper(req.Transport()), 10)
+	source := text(req.Source(), 100)
+	for _, op := range ops {
+		if b, ok := byContact[op.uri]; ok && b.CallID == callID && cseq <= b.CSeq && b.ExpiresAt.After(now) {
+			return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's"}
+		}
+		if op.expires == 0 {
+			if err := q.DeleteSIPBinding(ctx, a.ID, op.uri); err != nil {
+				return err
+			}
+			continue
+		}
+		b := store.SIPBinding{ID: id.New("reg"), SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: op.uri, UserAgent: ua,
+			Source: source, Transport: transport, CallID: text(callID, 200), CSeq: cseq,
+			ExpiresAt: clock.Normalize(now.Add(time.Duration(op.expires) * time.Second)), CreatedAt: clock.Normalize(now), UpdatedAt: clock.Normalize(now)}
+		if err := q.PutSIPBinding(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// suspended reports whether a is a user's account whose subscription is no
+// longer in force (expired, past due or canceled: the user is suspended).
+func (r *Registrar) suspended(ctx context.Context, q *store.Q, a store.SIPAccount) (bool, error) {
+	if a.Kind != "user" || a.UserID == "" {
+		return false, nil
+	}
+	u, err := q.User(ctx, a.CustomerID, a.UserID)
+	if market.IsCode(err, market.CodeNotFound) {
+		return true, nil
+	}
+	if err != nil || u.SubscriptionID == "" {
+		return false, err
+	}
+	sub, err := q.Subscription(ctx, a.CustomerID, u.SubscriptionID)
+	if market.IsCode(err, market.CodeNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return billing.UserStatus(u, map[string]market.Subscription{sub.ID: sub}, r.cfg.Clock.Now()) == "suspended", nil
+}
+
+// Sweep deletes lapsed bindings and expired nonce records; serve runs it
+// periodically (reads ignore lapsed rows anyway).
+func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.st.Tx(ctx, func(q *store.Q) error {
+		var err error
+		n, err = q.SweepSIP(ctx, r.cfg.Now())
+		return err
+	})
+	return n, err
+}
