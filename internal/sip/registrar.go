@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,11 @@ type Config struct {
 	// NonceTTL is how long a nonce may be used (default 5 minutes); a
 	// later use with a right password gets a new one with stale=true.
 	NonceTTL time.Duration
+	// Algorithms are the digest algorithms offered, in the order of the
+	// challenges (RFC 8760: a phone takes the first it supports); default
+	// SHA-256, MD5. Phones that read only the first challenge and know only
+	// MD5 (sipp 3.6, older devices) need MD5 first.
+	Algorithms []string
 	// Now is the wall clock (default time.Now); tests may drive it.
 	Now func() time.Time
 	// Clock is the business clock, for whether a subscription is in force
@@ -85,6 +91,9 @@ func (c *Config) defaults() {
 	}
 	if c.NonceTTL <= 0 {
 		c.NonceTTL = 5 * time.Minute
+	}
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = []string{"SHA-256", "MD5"}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -119,6 +128,12 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Registrar, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sip: nonce secret: %w", err)
+	}
+	for i, a := range cfg.Algorithms {
+		cfg.Algorithms[i] = strings.ToUpper(strings.TrimSpace(a))
+		if cfg.Algorithms[i] != "MD5" && cfg.Algorithms[i] != "SHA-256" {
+			return nil, fmt.Errorf("sip: digest algorithm %q: want MD5 or SHA-256", a)
+		}
 	}
 	key, err := hex.DecodeString(secret)
 	if err != nil || len(key) < 16 {
@@ -302,9 +317,11 @@ func (r *Registrar) credentials(req *gosip.Request) (cred *digest.Credentials, i
 	if err != nil || cred.Username == "" || cred.Realm != r.cfg.Realm || cred.URI == "" || cred.Response == "" {
 		return nil, time.Time{}, false
 	}
-	switch strings.ToUpper(cred.Algorithm) {
-	case "", "MD5", "SHA-256":
-	default:
+	alg := strings.ToUpper(cred.Algorithm)
+	if alg == "" {
+		alg = "MD5" // RFC 2617: no algorithm means MD5
+	}
+	if !slices.Contains(r.cfg.Algorithms, alg) {
 		return nil, time.Time{}, false
 	}
 	switch cred.QOP {
@@ -335,12 +352,12 @@ func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, passwor
 	return subtle.ConstantTimeCompare([]byte(want.Response), []byte(strings.ToLower(cred.Response))) == 1
 }
 
-// challenge is 401 with a fresh nonce, offering SHA-256 first, then MD5
-// (RFC 8760: in order of preference).
+// challenge is 401 with a fresh nonce, one challenge per algorithm in
+// the configured order (RFC 8760: in order of preference).
 func (r *Registrar) challenge(req *gosip.Request, now time.Time, stale bool) *gosip.Response {
 	res := respond(req, gosip.StatusUnauthorized, "Unauthorized")
 	nonce := r.nonces.issue(now)
-	for _, alg := range []string{"SHA-256", "MD5"} {
+	for _, alg := range r.cfg.Algorithms {
 		c := digest.Challenge{Realm: r.cfg.Realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
 		res.AppendHeader(gosip.NewHeader("WWW-Authenticate", c.String()))
 	}
