@@ -84,7 +84,7 @@ func newRig(t *testing.T, st *store.Store, cfg sip.Config) *rig {
 }
 
 // newAccount adds a customer with one SIP account of kind.
-func (r *rig) newAccount(t *testing.T, kind, userID string) store.SIPAccount {
+func (r *rig) newAccount(t testing.TB, kind, userID string) store.SIPAccount {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -103,7 +103,7 @@ func (r *rig) newAccount(t *testing.T, kind, userID string) store.SIPAccount {
 }
 
 // bindings returns the live bindings of the account at the rig's clock.
-func (r *rig) bindings(t *testing.T, a store.SIPAccount) []store.SIPBinding {
+func (r *rig) bindings(t testing.TB, a store.SIPAccount) []store.SIPBinding {
 	t.Helper()
 	bs, err := r.st.Read().SIPBindings(context.Background(), a.ID, r.clock.Now())
 	if err != nil {

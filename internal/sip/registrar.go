@@ -253,7 +253,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	}
 	var live []store.SIPBinding
 	refused := false
-	err = r.st.Tx(ctx, func(q *store.Q) error {
+	err = r.st.Tx(ctx, safe(func(q *store.Q) error {
 		a, err := q.LockSIPAccountByUsername(ctx, acct.Username)
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts"}
 		}
 		return nil
-	})
+	}))
 	var o *outcome
 	switch {
 	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
@@ -303,6 +303,20 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	}
 	res.AppendHeader(gosip.NewHeader("Date", now.UTC().Format(http.TimeFormat)))
 	return res
+}
+
+// safe turns a panic inside a transaction into its error, so that the
+// transaction is rolled back (and its connection and, on SQLite, the write
+// lock are not kept) before Handle answers 500.
+func safe(fn func(q *store.Q) error) func(q *store.Q) error {
+	return func(q *store.Q) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("sip: panic: %v", v)
+			}
+		}()
+		return fn(q)
+	}
 }
 
 // credentials parses the Authorization of req and checks what can be
@@ -373,11 +387,11 @@ func (r *Registrar) contacts(req *gosip.Request) (ops []contactOp, wildcard bool
 	expires := r.cfg.DefaultExpires
 	hasExpires := false
 	if h := req.GetHeader("Expires"); h != nil {
-		v, err := strconv.ParseUint(strings.TrimSpace(h.Value()), 10, 32)
-		if err != nil {
+		v, ok := seconds(h.Value())
+		if !ok {
 			return nil, false, "Expires must be a number of seconds"
 		}
-		expires, hasExpires = int(min(v, 1<<31-1)), true
+		expires, hasExpires = v, true
 	}
 	hs := req.GetHeaders("Contact")
 	for _, h := range hs {
@@ -393,11 +407,11 @@ func (r *Registrar) contacts(req *gosip.Request) (ops []contactOp, wildcard bool
 		}
 		e := expires
 		if v, ok := c.Params.Get("expires"); ok {
-			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
-			if err != nil {
+			n, ok := seconds(v)
+			if !ok {
 				return nil, false, "a Contact's expires must be a number of seconds"
 			}
-			e = int(min(n, 1<<31-1))
+			e = n
 		}
 		scheme := strings.ToLower(c.Address.Scheme)
 		if (scheme != "sip" && scheme != "sips") || c.Address.Host == "" {
@@ -413,6 +427,16 @@ func (r *Registrar) contacts(req *gosip.Request) (ops []contactOp, wildcard bool
 		return nil, false, "too many Contacts"
 	}
 	return ops, false, ""
+}
+
+// seconds reads a delta-seconds value; one too large for 32 bits counts
+// as the largest (RFC 3261 section 20.19), and is shortened to the maximum.
+func seconds(s string) (int, bool) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+	if errors.Is(err, strconv.ErrRange) {
+		return 1<<31 - 1, true
+	}
+	return int(min(v, 1<<31-1)), err == nil
 }
 
 // cleanText reports whether s can be stored by both stores (PostgreSQL
