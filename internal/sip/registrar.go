@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -33,6 +34,7 @@ import (
 
 	gosip "github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
@@ -67,6 +69,14 @@ type Config struct {
 	Clock clock.Clock
 	// Log receives failures (default: discarded).
 	Log *slog.Logger
+	// Metrics, if set, gets the registrar's metrics (metrics.go).
+	Metrics prometheus.Registerer
+	// ThrottleEvery, ThrottleIPBurst and ThrottleUserBurst tune the
+	// throttle of failed digests (throttle.go): after a burst of failures
+	// (defaults 10 per source address, 20 per username) one more attempt
+	// per interval (default 10 s).
+	ThrottleEvery                      time.Duration
+	ThrottleIPBurst, ThrottleUserBurst int
 }
 
 func (c *Config) defaults() {
@@ -104,6 +114,15 @@ func (c *Config) defaults() {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	if c.ThrottleEvery <= 0 {
+		c.ThrottleEvery = 10 * time.Second
+	}
+	if c.ThrottleIPBurst <= 0 {
+		c.ThrottleIPBurst = 10
+	}
+	if c.ThrottleUserBurst <= 0 {
+		c.ThrottleUserBurst = 20
+	}
 }
 
 // Registrar answers SIP requests for the domain.
@@ -112,6 +131,8 @@ type Registrar struct {
 	cfg    Config
 	nonces nonces
 	log    *slog.Logger
+	th     *throttle
+	m      *metrics
 }
 
 // New returns a registrar on st. It reads (or, at the first start, makes)
@@ -139,7 +160,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Registrar, error) {
 	if err != nil || len(key) < 16 {
 		return nil, errors.New("sip: the stored nonce secret (settings sip_nonce_secret) is not 16+ hex bytes")
 	}
-	return &Registrar{st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log}, nil
+	return &Registrar{st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log,
+		th: newThrottle(cfg.ThrottleEvery, cfg.ThrottleIPBurst, cfg.ThrottleUserBurst, cfg.Log),
+		m:  newMetrics(cfg.Metrics, st, cfg.Now)}, nil
 }
 
 // Config returns the registrar's configuration with its defaults filled in.
@@ -155,6 +178,9 @@ func (r *Registrar) Handle(ctx context.Context, req *gosip.Request) (res *gosip.
 		if v := recover(); v != nil {
 			r.log.Error("sip: panic handling a request", "panic", fmt.Sprint(v), "method", string(req.Method))
 			res = respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+		}
+		if res != nil {
+			r.m.requests.WithLabelValues(methodLabel(string(req.Method)), strconv.Itoa(res.StatusCode)).Inc()
 		}
 	}()
 	switch req.Method {
@@ -198,7 +224,7 @@ type contactOp struct {
 type outcome struct {
 	code   int
 	reason string
-	stale  bool
+	metric string // the failure's reason label
 }
 
 func (o *outcome) Error() string { return o.reason }
@@ -207,12 +233,21 @@ func (o *outcome) Error() string { return o.reason }
 func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Response {
 	to := req.To()
 	if to == nil || to.Address.User == "" || req.CallID() == nil || req.CSeq() == nil {
+		r.fail("bad_request")
 		return respond(req, gosip.StatusBadRequest, "Bad Request: To with a user, Call-ID and CSeq are required")
 	}
 	now := r.cfg.Now()
 	cred, issued, ok := r.credentials(req)
 	if !ok {
+		if req.GetHeader("Authorization") != nil {
+			r.fail("bad_credentials")
+		}
 		return r.challenge(req, now, false)
+	}
+	ip := sourceIP(req)
+	if r.th.blocked(ip, cred.Username, now) {
+		r.fail("throttled")
+		return respond(req, gosip.StatusForbidden, "Forbidden: too many failed attempts, try again later")
 	}
 	acct, err := r.st.Read().SIPAccountByUsername(ctx, cred.Username)
 	known := err == nil
@@ -227,20 +262,26 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		password = "\x00unknown"
 	}
 	if !r.verify(req, cred, password) || !known {
+		r.th.failed(ip, cred.Username, now)
+		r.fail("wrong_credentials")
 		return r.challenge(req, now, false)
 	}
 	if !r.nonces.fresh(issued, now) {
+		r.fail("stale_nonce")
 		return r.challenge(req, now, true)
 	}
 	if to.Address.User != acct.Username {
+		r.fail("forbidden")
 		return respond(req, gosip.StatusForbidden, "Forbidden: these credentials do not register that address")
 	}
 	ops, wildcard, bad := r.contacts(req)
 	if bad != "" {
+		r.fail("bad_request")
 		return respond(req, gosip.StatusBadRequest, "Bad Request: "+bad)
 	}
 	for i, op := range ops {
 		if op.expires != 0 && op.expires < r.cfg.MinExpires {
+			r.fail("interval_too_brief")
 			res := respond(req, gosip.StatusIntervalToBrief, "Interval Too Brief")
 			res.AppendHeader(gosip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
 			return res
@@ -280,20 +321,24 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 			return err
 		}
 		if len(live) > r.cfg.MaxContacts {
-			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts"}
+			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts", metric: "too_many_contacts"}
 		}
 		return nil
 	}))
 	var o *outcome
 	switch {
 	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
+		r.th.failed(ip, cred.Username, now)
+		r.fail("replay")
 		return r.challenge(req, now, false)
 	case errors.As(err, &o):
+		r.fail(o.metric)
 		return respond(req, o.code, o.reason)
 	case err != nil:
 		r.log.Error("sip: register", "err", err, "username", acct.Username)
 		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
 	case refused:
+		r.fail("suspended")
 		return respond(req, gosip.StatusForbidden, "Forbidden: the subscription of this account is not in force")
 	}
 	res := respond(req, gosip.StatusOK, "OK")
@@ -303,6 +348,17 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	}
 	res.AppendHeader(gosip.NewHeader("Date", now.UTC().Format(http.TimeFormat)))
 	return res
+}
+
+// fail counts a refused REGISTER.
+func (r *Registrar) fail(reason string) { r.m.failures.WithLabelValues(reason).Inc() }
+
+// sourceIP is the address a request came from, without its port.
+func sourceIP(req *gosip.Request) string {
+	if host, _, err := net.SplitHostPort(req.Source()); err == nil {
+		return host
+	}
+	return req.Source()
 }
 
 // safe turns a panic inside a transaction into its error, so that the
@@ -464,7 +520,7 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 	if wildcard {
 		for _, b := range existing {
 			if b.CallID == callID && cseq <= b.CSeq && b.ExpiresAt.After(now) {
-				return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's"}
+				return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
 			}
 		}
 		_, err := q.DeleteSIPBindings(ctx, a.ID, now)
@@ -482,7 +538,7 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 	source := text(req.Source(), 100)
 	for _, op := range ops {
 		if b, ok := byContact[op.uri]; ok && b.CallID == callID && cseq <= b.CSeq && b.ExpiresAt.After(now) {
-			return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's"}
+			return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
 		}
 		if op.expires == 0 {
 			if err := q.DeleteSIPBinding(ctx, a.ID, op.uri); err != nil {
@@ -532,5 +588,6 @@ func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
 		n, err = q.SweepSIP(ctx, r.cfg.Now())
 		return err
 	})
+	r.th.sweep(r.cfg.Now())
 	return n, err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	gosip "github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dialtone/dialtone/internal/clock"
 	"github.com/dialtone/dialtone/internal/id"
@@ -298,4 +299,109 @@ func TestSuspendedUser(t *testing.T) {
 			t.Fatalf("suspended user's bindings: got %d, want none", len(bs))
 		}
 	})
+}
+
+// TestThrottle: failed digests are throttled per source address and per
+// username; right credentials get through again once the bucket refills.
+func TestThrottle(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Run("PerSource", func(t *testing.T) {
+			r := newRig(t, st, sip.Config{ThrottleIPBurst: 3, ThrottleUserBurst: 100, ThrottleEvery: 10 * time.Second})
+			wrong := newPhone(t, r, r.account)
+			wrong.password = "guess"
+			for i := range 3 {
+				if res := wrong.register(contact(5070), expires(300)); res.StatusCode != 401 {
+					t.Fatalf("guess %d: got %d, want 401", i+1, res.StatusCode)
+				}
+			}
+			// Now even another account's right password from this address waits.
+			other := r.newAccount(t, "trunk", "")
+			if res := newPhone(t, r, other).register(contact(5070), expires(300)); res.StatusCode != 403 {
+				t.Fatalf("throttled source: got %d, want 403", res.StatusCode)
+			}
+			if res := wrong.register(contact(5070), expires(300)); res.StatusCode != 403 {
+				t.Fatalf("throttled guess: got %d, want 403", res.StatusCode)
+			}
+			r.clock.Advance(10 * time.Second)
+			if res := newPhone(t, r, other).register(contact(5070), expires(300)); res.StatusCode != 200 {
+				t.Fatalf("after the refill: got %d, want 200", res.StatusCode)
+			}
+			if len(r.bindings(t, r.account)) != 0 {
+				t.Fatal("guesses made a binding")
+			}
+		})
+		t.Run("PerUsername", func(t *testing.T) {
+			r := newRig(t, st, sip.Config{ThrottleIPBurst: 100, ThrottleUserBurst: 2, ThrottleEvery: 10 * time.Second})
+			wrong := newPhone(t, r, r.account)
+			wrong.password = "guess"
+			wrong.register(contact(5070), expires(300))
+			wrong.register(contact(5070), expires(300))
+			if res := newPhone(t, r, r.account).register(contact(5070), expires(300)); res.StatusCode != 403 {
+				t.Fatalf("throttled username: got %d, want 403", res.StatusCode)
+			}
+			// Another username from the same address is not slowed.
+			other := r.newAccount(t, "trunk", "")
+			if res := newPhone(t, r, other).register(contact(5070), expires(300)); res.StatusCode != 200 {
+				t.Fatalf("another username: got %d, want 200", res.StatusCode)
+			}
+		})
+	})
+}
+
+// TestMetrics: the registrar counts its answers, its refusals and the live
+// bindings.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		reg := prometheus.NewRegistry()
+		r := newRig(t, st, sip.Config{Metrics: reg, Now: time.Now})
+		p := newPhone(t, r, r.account)
+		if res := p.register(contact(5070), expires(300)); res.StatusCode != 200 {
+			t.Fatalf("register: got %d", res.StatusCode)
+		}
+		wrong := newPhone(t, r, r.account)
+		wrong.password = "guess"
+		wrong.register(contact(5071), expires(300))
+		for _, tt := range []struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{
+			{"dialtone_sip_requests_total", map[string]string{"method": "REGISTER", "code": "200"}, 1},
+			{"dialtone_sip_requests_total", map[string]string{"method": "REGISTER", "code": "401"}, 3},
+			{"dialtone_sip_register_failures_total", map[string]string{"reason": "wrong_credentials"}, 1},
+			{"dialtone_sip_bindings_active", nil, 1},
+		} {
+			if got := metricValue(t, reg, tt.name, tt.labels); got != tt.want {
+				t.Errorf("%s%v: got %v, want %v", tt.name, tt.labels, got, tt.want)
+			}
+		}
+	})
+}
+
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue next
+				}
+			}
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
 }

@@ -145,3 +145,10 @@ func (q *Q) InsertSettingOnce(ctx context.Context, key, value string) (string, e
 	err := q.ex.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
 	return v, err
 }
+
+// CountSIPBindings counts the live bindings of every account at now.
+func (q *Q) CountSIPBindings(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM sip_bindings WHERE expires_at > $1`, ts(now)).Scan(&n)
+	return n, err
+}
