@@ -140,6 +140,10 @@ func TestSIPRegistrarEndToEnd(t *testing.T) {
 			if !strings.Contains(page, `data-testid="sip-connected">Yes`) || !strings.Contains(page, "go-phone/1.0") {
 				t.Errorf("SIP manager does not show the device: %s", page)
 			}
+			if m := portalPage(t, base+"/metrics", ""); !strings.Contains(m, "dialtone_sip_bindings_active 1") ||
+				!strings.Contains(m, `dialtone_sip_requests_total{code="200",method="REGISTER"} 1`) {
+				t.Errorf("metrics do not count the registration")
+			}
 			if got := registerGo(t, addr, acct, 5077, 0, 10); got != 200 {
 				t.Fatalf("unREGISTER: got %d, want 200", got)
 			}
