@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,13 @@ func sipAddr(t *testing.T, printed string) string {
 // status.
 func registerGo(t *testing.T, addr string, acct map[string]any, port, expires int, seq uint32) int {
 	t.Helper()
+	return registerAcross(t, addr, addr, acct, port, expires, seq)
+}
+
+// registerAcross sends the first REGISTER to addr and the answer to the
+// challenge to answerAt (another process, in the two-process test).
+func registerAcross(t *testing.T, addr, answerAt string, acct map[string]any, port, expires int, seq uint32) int {
+	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("go-phone"))
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +66,10 @@ func registerGo(t *testing.T, addr string, acct map[string]any, port, expires in
 		t.Fatal(err)
 	}
 	defer c.Close()
-	host, p, _ := net.SplitHostPort(addr)
-	pn, _ := strconv.Atoi(p)
 	user, domain := acct["username"].(string), acct["domain"].(string)
-	build := func(cseq uint32) *gosip.Request {
+	build := func(to string, cseq uint32) *gosip.Request {
+		host, p, _ := net.SplitHostPort(to)
+		pn, _ := strconv.Atoi(p)
 		req := gosip.NewRequest(gosip.REGISTER, gosip.Uri{Scheme: "sip", Host: host, Port: pn})
 		aor := gosip.Uri{Scheme: "sip", User: user, Host: domain}
 		from := &gosip.FromHeader{Address: aor, Params: gosip.NewParams()}
@@ -78,7 +86,7 @@ func registerGo(t *testing.T, addr string, acct map[string]any, port, expires in
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := c.Do(ctx, build(seq))
+	res, err := c.Do(ctx, build(addr, seq))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +97,7 @@ func registerGo(t *testing.T, addr string, acct map[string]any, port, expires in
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := build(seq + 1)
+	req := build(answerAt, seq+1)
 	cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: req.Recipient.Addr(), Username: user,
 		Password: acct["password"].(string), Count: 1})
 	if err != nil {
@@ -151,6 +159,45 @@ func TestSIPRegistrarEndToEnd(t *testing.T) {
 				t.Errorf("after unregistering: %v", got)
 			}
 		})
+	}
+}
+
+// TestSIPTwoProcesses: two serve processes on one PostgreSQL database
+// answer alike: a challenge of one is answered at the other, and a phone
+// registered at one shows connected at the other's API (and unregisters
+// there).
+func TestSIPTwoProcesses(t *testing.T) {
+	if !slices.Contains(storetest.Kinds(t), "postgres") {
+		t.Skip("needs PostgreSQL (" + storetest.PostgresEnv + ")")
+	}
+	db := storetest.URL(t, "postgres")
+	env := map[string]string{"DIALTONE_ARGON2_MEMORY": "1024"}
+	baseA, printedA, stopA := startServer(t, db, env)
+	defer stopA()
+	baseB, printedB, stopB := startServer(t, db, env)
+	defer stopB()
+	sipA, sipB := sipAddr(t, printedA.String()), sipAddr(t, printedB.String())
+	tok, acct := sipAccount(t, baseA, "two@example.com")
+	if got := registerAcross(t, sipA, sipB, acct, 5078, 300, 1); got != 200 {
+		t.Fatalf("challenged at A, answered at B: got %d, want 200", got)
+	}
+	if got := call(t, "GET", baseB+"/v1/sip_accounts/"+acct["id"].(string), tok, nil); got["connected"] != true {
+		t.Fatalf("B's API after registering at B: %v", got)
+	}
+	if got := registerGo(t, sipA, acct, 5079, 300, 10); got != 200 {
+		t.Fatalf("second contact at A: got %d", got)
+	}
+	if got := call(t, "GET", baseB+"/v1/sip_accounts/"+acct["id"].(string), tok, nil); len(got["registrations"].([]any)) != 2 {
+		t.Fatalf("B's API does not show A's registration: %v", got)
+	}
+	if got := registerGo(t, sipB, acct, 5078, 0, 20); got != 200 {
+		t.Fatalf("unregister at B: got %d", got)
+	}
+	if got := registerGo(t, sipB, acct, 5079, 0, 30); got != 200 {
+		t.Fatalf("unregister at B: got %d", got)
+	}
+	if got := call(t, "GET", baseA+"/v1/sip_accounts/"+acct["id"].(string), tok, nil); got["connected"] != false {
+		t.Fatalf("A's API after unregistering at B: %v", got)
 	}
 }
 
