@@ -579,13 +579,22 @@ func (r *Registrar) suspended(ctx context.Context, q *store.Q, a store.SIPAccoun
 	return billing.UserStatus(u, map[string]market.Subscription{sub.ID: sub}, r.cfg.Clock.Now()) == "suspended", nil
 }
 
-// Sweep deletes lapsed bindings and expired nonce records; serve runs it
-// periodically (reads ignore lapsed rows anyway).
+// Sweep deletes lapsed bindings and expired nonce records, and the
+// bindings of users whose subscription is no longer in force (business
+// time); serve runs it every 30 s (reads ignore lapsed rows anyway). It
+// returns how many bindings went.
 func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
 	var n int64
 	err := r.st.Tx(ctx, func(q *store.Q) error {
-		var err error
-		n, err = q.SweepSIP(ctx, r.cfg.Now())
+		lapsed, err := q.SweepSIP(ctx, r.cfg.Now())
+		if err != nil {
+			return err
+		}
+		suspended, err := q.DeleteSuspendedSIPBindings(ctx, r.cfg.Clock.Now())
+		if suspended > 0 {
+			r.log.Info("sip: bindings of suspended users removed", "bindings", suspended)
+		}
+		n = lapsed + suspended
 		return err
 	})
 	r.th.sweep(r.cfg.Now())

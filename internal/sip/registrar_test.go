@@ -289,8 +289,19 @@ func TestSuspendedUser(t *testing.T) {
 		if res := p.register(contact(5070), expires(300)); res.StatusCode != 200 {
 			t.Fatalf("active user: got %d, want 200", res.StatusCode)
 		}
-		// Two hours later (business time) the subscription has expired.
+		// Two hours later (business time) the subscription has expired:
+		// the sweep removes the user's bindings without any request...
 		later := newRig(t, st, sip.Config{Clock: clock.NewFrozen(day.Add(2 * time.Hour))})
+		if n, err := r.reg.Sweep(ctx); err != nil || n != 0 {
+			t.Fatalf("sweep while active: got %d, %v; want nothing removed", n, err)
+		}
+		if n, err := later.reg.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep once suspended: got %d, %v; want the binding removed", n, err)
+		}
+		// ...and a REGISTER is refused, and removes any it finds.
+		if res := p.register(contact(5071), expires(300)); res.StatusCode != 200 {
+			t.Fatalf("active user: got %d, want 200", res.StatusCode)
+		}
 		p2 := newPhone(t, later, acct)
 		if res := p2.register(contact(5070), expires(300)); res.StatusCode != 403 {
 			t.Fatalf("suspended user: got %d, want 403", res.StatusCode)

@@ -152,3 +152,18 @@ func (q *Q) CountSIPBindings(ctx context.Context, now time.Time) (int64, error) 
 	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM sip_bindings WHERE expires_at > $1`, ts(now)).Scan(&n)
 	return n, err
 }
+
+// DeleteSuspendedSIPBindings deletes the bindings of users' SIP accounts
+// whose subscription is no longer in force at the business time now, and
+// returns how many went. It is market.Subscription.StatusAt in SQL: a user
+// is suspended (billing.UserStatus) when the subscription is canceled, or
+// past its expires_at (expired or past due).
+func (q *Q) DeleteSuspendedSIPBindings(ctx context.Context, now time.Time) (int64, error) {
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM sip_bindings WHERE sip_account_id IN (
+		SELECT a.id FROM sip_accounts a JOIN users u ON u.id = a.user_id JOIN subscriptions s ON s.id = u.subscription_id
+		WHERE a.kind = 'user' AND (s.status = 'canceled' OR s.expires_at <= $1))`, ts(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
