@@ -32,6 +32,8 @@ var fuzzSeeds = []string{
 		"To: <sip:USER@sip.test.dialtone>\r\nCall-ID: c5\r\nCSeq: 6 REGISTER\r\nContact: <sip:\x00\xff@h>\r\nUser-Agent: \xff\xfe\x00\r\nContent-Length: 0\r\n\r\n",
 	"REGISTER sip:sip.test.dialtone SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKc\r\nFrom: <sip:other@sip.test.dialtone>;tag=1\r\n" +
 		"To: <sip:other@sip.test.dialtone>\r\nCall-ID: c6\r\nCSeq: 7 REGISTER\r\nContact: <sip:o@h>\r\nContent-Length: 0\r\n\r\n",
+	"REGISTER sip:sip.test.dialtone SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKd\r\nFrom: <sip:b\xffd@sip.test.dialtone>;tag=1\r\n" +
+		"To: <sip:b\xffd@sip.test.dialtone>\r\nCall-ID: c7\r\nCSeq: 8 REGISTER\r\nContact: <sip:o@h>\r\nContent-Length: 0\r\n\r\n",
 	"OPTIONS sip:sip.test.dialtone SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK7\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
 	"INVITE sip:bob@sip.test.dialtone SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK8\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:bob@d>\r\nCall-ID: i1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
 	"FOO sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nCSeq: 1 FOO\r\n\r\n",
@@ -52,21 +54,45 @@ func FuzzHandle(f *testing.F) {
 		f.Add(s, i%2 == 0)
 		f.Add(s, i%2 == 1)
 	}
-	st := storetest.Open(f, "sqlite")
+	// Every input goes to a registrar on each store: PostgreSQL refuses
+	// text SQLite keeps (NUL, invalid UTF-8), which must never become a 500.
+	type target struct {
+		r           *rig
+		acct, other store.SIPAccount
+	}
 	clk := &testClock{at: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
 	cfg := sip.Config{Realm: realm, Now: clk.Now, MinExpires: 60, MaxExpires: 3600, MaxContacts: 5}
-	reg, err := sip.New(context.Background(), st, cfg)
-	if err != nil {
-		f.Fatal(err)
+	var targets []target
+	for _, kind := range storetest.Kinds(f) {
+		st := storetest.Open(f, kind)
+		reg, err := sip.New(context.Background(), st, cfg)
+		if err != nil {
+			f.Fatal(err)
+		}
+		r := &rig{st: st, reg: reg, clock: clk}
+		a := r.newAccount(f, "trunk", "")
+		// One username on both stores, so that "USER" names it on each.
+		if _, err := st.DB().Exec(`UPDATE sip_accounts SET username = 'fuzz-user' WHERE id = $1`, a.ID); err != nil {
+			f.Fatal(err)
+		}
+		a.Username = "fuzz-user"
+		targets = append(targets, target{r: r, acct: a, other: r.newAccount(f, "trunk", "")})
 	}
-	r := &rig{st: st, reg: reg, clock: clk}
-	acct := r.newAccount(f, "trunk", "")
-	other := r.newAccount(f, "trunk", "")
 	parser := gosip.NewParser()
 	ctx := context.Background()
 
 	f.Fuzz(func(t *testing.T, raw string, sign bool) {
-		raw = strings.ReplaceAll(raw, "USER", acct.Username)
+		for _, tg := range targets {
+			handleOne(t, ctx, parser, tg.r, tg.acct, tg.other, cfg, strings.ReplaceAll(raw, "USER", tg.acct.Username), sign)
+		}
+	})
+}
+
+// handleOne is one fuzz input at one registrar.
+func handleOne(t *testing.T, ctx context.Context, parser *gosip.Parser, r *rig, acct, other store.SIPAccount, cfg sip.Config, raw string, sign bool) {
+	t.Helper()
+	reg, clk := r.reg, r.clock
+	{
 		msg, err := parser.ParseSIP([]byte(raw))
 		if err != nil {
 			return
@@ -78,7 +104,14 @@ func FuzzHandle(f *testing.F) {
 		req.SetSource("127.0.0.1:5099")
 		req.SetTransport("UDP")
 		if sign && req.Method == gosip.REGISTER {
-			signRequest(ctx, reg, req, acct.Username, acct.Password)
+			// Signed as the To user (the fuzzer picks it) with the
+			// account's password: right for the account, and odd
+			// usernames reach the database.
+			user := acct.Username
+			if to := req.To(); to != nil && to.Address.User != "" {
+				user = to.Address.User
+			}
+			signRequest(ctx, reg, req, user, acct.Password)
 		}
 		before := r.bindings(t, acct)
 		res := reg.Handle(ctx, req)
@@ -113,7 +146,7 @@ func FuzzHandle(f *testing.F) {
 				t.Fatalf("binding for %s lasts %s", b.Contact, d)
 			}
 		}
-	})
+	}
 }
 
 // signRequest adds right digest credentials (a fresh MD5 challenge of the

@@ -384,7 +384,8 @@ func (r *Registrar) credentials(req *gosip.Request) (cred *digest.Credentials, i
 		return nil, time.Time{}, false
 	}
 	cred, err := digest.ParseCredentials(h.Value())
-	if err != nil || cred.Username == "" || cred.Realm != r.cfg.Realm || cred.URI == "" || cred.Response == "" {
+	if err != nil || cred.Username == "" || len(cred.Username) > 200 || !cleanText(cred.Username) ||
+		cred.Realm != r.cfg.Realm || cred.URI == "" || cred.Response == "" {
 		return nil, time.Time{}, false
 	}
 	alg := strings.ToUpper(cred.Algorithm)

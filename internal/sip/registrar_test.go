@@ -416,3 +416,24 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 	}
 	return -1
 }
+
+// TestOddUsername: a username PostgreSQL cannot store (invalid UTF-8, NUL)
+// in an answer to a real challenge is challenged again, never a 500.
+func TestOddUsername(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st, sip.Config{})
+		p := newPhone(t, r, r.account)
+		for _, user := range []string{"b\xffd", "a\x00b", strings.Repeat("u", 300)} {
+			res := p.do(p.request(gosip.REGISTER, contact(5070), expires(300)))
+			chal := p.pick(res)
+			req := p.request(gosip.REGISTER, contact(5070), expires(300))
+			auth := `Digest username="` + user + `", realm="` + chal.Realm + `", nonce="` + chal.Nonce +
+				`", uri="sip:x", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="abc", response="00"`
+			req.AppendHeader(gosip.NewHeader("Authorization", auth))
+			if res := p.do(req); res.StatusCode != 401 {
+				t.Errorf("username %q: got %d %s, want 401", user, res.StatusCode, res.Reason)
+			}
+		}
+	})
+}
