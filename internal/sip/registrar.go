@@ -296,6 +296,10 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	refused := false
 	err = r.st.Tx(ctx, safe(func(q *store.Q) error {
 		a, err := q.LockSIPAccountByUsername(ctx, acct.Username)
+		if market.IsCode(err, market.CodeNotFound) {
+			// Deleted since it was read: as if it never was.
+			return &outcome{code: gosip.StatusUnauthorized, reason: "gone", metric: "wrong_credentials"}
+		}
 		if err != nil {
 			return err
 		}
@@ -304,7 +308,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 			return err
 		}
 		if !fresh {
-			return &outcome{code: gosip.StatusUnauthorized, reason: "replay"}
+			return &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
 		}
 		if refused, err = r.suspended(ctx, q, a); err != nil || refused {
 			// Refused, and its bindings go: commit that, then answer 403.
@@ -329,7 +333,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	switch {
 	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
 		r.th.failed(ip, cred.Username, now)
-		r.fail("replay")
+		r.fail(o.metric)
 		return r.challenge(req, now, false)
 	case errors.As(err, &o):
 		r.fail(o.metric)

@@ -437,3 +437,34 @@ func TestOddUsername(t *testing.T) {
 		}
 	})
 }
+
+// TestContactLimitAndOrder: at most MaxContacts live contacts (403 beyond,
+// nothing changed), and a REGISTER of a binding's Call-ID must come with a
+// higher CSeq (RFC 3261 section 10.3 step 7).
+func TestContactLimitAndOrder(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		r := newRig(t, st, sip.Config{MaxContacts: 2})
+		p := newPhone(t, r, r.account)
+		p.register(contact(5070), expires(300))
+		p.register(contact(5071), expires(300))
+		if res := p.register(contact(5072), expires(300)); res.StatusCode != 403 {
+			t.Fatalf("third contact: got %d, want 403", res.StatusCode)
+		}
+		if bs := r.bindings(t, r.account); len(bs) != 2 {
+			t.Fatalf("bindings: got %d, want 2", len(bs))
+		}
+		// Replacing one is fine: remove one, add another in one request.
+		if res := p.register(contact(5071, "expires", "0"), contact(5072)); res.StatusCode != 200 || len(contactsOf(res)) != 2 {
+			t.Fatalf("swap: got %d %v", res.StatusCode, contactsOf(res))
+		}
+		// An older CSeq of the same Call-ID is refused and changes nothing.
+		p.cseq = 1
+		if res := p.register(contact(5070), expires(0)); res.StatusCode != 400 {
+			t.Fatalf("old CSeq: got %d, want 400", res.StatusCode)
+		}
+		if bs := r.bindings(t, r.account); len(bs) != 2 {
+			t.Fatalf("bindings after an old CSeq: got %d, want 2", len(bs))
+		}
+	})
+}
