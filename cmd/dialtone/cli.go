@@ -15,18 +15,19 @@ type ServeCmd struct {
 	Sandbox bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: sandbox card gateway, movable clock, banner."`
 	// SandboxStart sets where a new sandbox clock starts (tests and demos
 	// of a given day); an existing database keeps its clock.
-	SandboxStart  string `name:"sandbox-start" env:"DIALTONE_SANDBOX_START" help:"Sandbox mode: the RFC 3339 instant a new database's clock starts at (default: now). A database that has a clock keeps it."`
-	Demo          bool   `default:"true" negatable:"" env:"DIALTONE_DEMO" help:"Load the demo catalog and number inventory on first start."`
-	SMTPURL       string `name:"smtp-url" env:"DIALTONE_SMTP_URL" help:"E-mail notifications: smtp://user:pass@host:port[?tls=none|opportunistic|mandatory] or smtps://…"`
-	MailFrom      string `env:"DIALTONE_MAIL_FROM" help:"Sender of notification e-mails (default no-reply@ the SMTP host)."`
-	PublicURL     string `name:"public-url" default:"http://localhost:8080" env:"DIALTONE_PUBLIC_URL" help:"Where customers reach the portal (links in e-mails)."`
-	AdminToken    string `env:"DIALTONE_ADMIN_TOKEN" help:"The operator's API token (generated and printed at first start in sandbox mode)."`
-	SIPDomain     string `default:"sip.dialtone.local" env:"DIALTONE_SIP_DOMAIN" help:"The SIP domain customers register to."`
+	SandboxStart string `name:"sandbox-start" env:"DIALTONE_SANDBOX_START" help:"Sandbox mode: the RFC 3339 instant a new database's clock starts at (default: now). A database that has a clock keeps it."`
+	Demo         bool   `default:"true" negatable:"" env:"DIALTONE_DEMO" help:"Load the demo catalog and number inventory on first start."`
+	SMTPURL      string `name:"smtp-url" env:"DIALTONE_SMTP_URL" help:"E-mail notifications: smtp://user:pass@host:port[?tls=none|opportunistic|mandatory] or smtps://…"`
+	MailFrom     string `env:"DIALTONE_MAIL_FROM" help:"Sender of notification e-mails (default no-reply@ the SMTP host)."`
+	PublicURL    string `name:"public-url" default:"http://localhost:8080" env:"DIALTONE_PUBLIC_URL" help:"Where customers reach the portal (links in e-mails)."`
+	AdminToken   string `env:"DIALTONE_ADMIN_TOKEN" help:"The operator's API token (generated and printed at first start in sandbox mode)."`
+	SIPDomain    string `default:"sip.dialtone.local" env:"DIALTONE_SIP_DOMAIN" help:"The SIP domain customers register to."`
+	LogLevel     string `default:"info" env:"DIALTONE_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level."`
+	// The SIP registrar (internal/sip, docs/OPERATIONS.md).
 	SIPAddr       string `name:"sip-addr" default:":5060" env:"DIALTONE_SIP_ADDR" help:"Address of the SIP registrar (UDP and TCP); 'off' runs none."`
 	SIPMinExpires int    `name:"sip-min-expires" default:"60" env:"DIALTONE_SIP_MIN_EXPIRES" help:"Shortest registration accepted, in seconds (shorter: 423 Interval Too Brief)."`
-	SIPAlgorithms string `name:"sip-algorithms" default:"SHA-256,MD5" env:"DIALTONE_SIP_ALGORITHMS" help:"Digest algorithms offered, in order: phones take the first they support; put MD5 first for phones that read only the first challenge."`
 	SIPMaxExpires int    `name:"sip-max-expires" default:"3600" env:"DIALTONE_SIP_MAX_EXPIRES" help:"Longest registration granted, in seconds (longer ones are shortened)."`
-	LogLevel      string `default:"info" env:"DIALTONE_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level."`
+	SIPAlgorithms string `name:"sip-algorithms" default:"SHA-256,MD5" env:"DIALTONE_SIP_ALGORITHMS" help:"Digest algorithms offered, in order: phones take the first they support; put MD5 first for phones that read only the first challenge."`
 	// Argon2Memory is the argon2id memory cost in KiB (tests use less).
 	Argon2Memory uint32 `default:"65536" env:"DIALTONE_ARGON2_MEMORY" hidden:""`
 }
