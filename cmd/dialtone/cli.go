@@ -23,6 +23,11 @@ type ServeCmd struct {
 	AdminToken   string `env:"DIALTONE_ADMIN_TOKEN" help:"The operator's API token (generated and printed at first start in sandbox mode)."`
 	SIPDomain    string `default:"sip.dialtone.local" env:"DIALTONE_SIP_DOMAIN" help:"The SIP domain customers register to."`
 	LogLevel     string `default:"info" env:"DIALTONE_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level."`
+	// The SIP registrar (internal/sip, docs/OPERATIONS.md).
+	SIPAddr       string `name:"sip-addr" default:":5060" env:"DIALTONE_SIP_ADDR" help:"Address of the SIP registrar (UDP and TCP); 'off' runs none."`
+	SIPMinExpires int    `name:"sip-min-expires" default:"60" env:"DIALTONE_SIP_MIN_EXPIRES" help:"Shortest registration accepted, in seconds (shorter: 423 Interval Too Brief)."`
+	SIPMaxExpires int    `name:"sip-max-expires" default:"3600" env:"DIALTONE_SIP_MAX_EXPIRES" help:"Longest registration granted, in seconds (longer ones are shortened)."`
+	SIPAlgorithms string `name:"sip-algorithms" default:"SHA-256,MD5" env:"DIALTONE_SIP_ALGORITHMS" help:"Digest algorithms offered, in order: phones take the first they support; put MD5 first for phones that read only the first challenge."`
 	// Argon2Memory is the argon2id memory cost in KiB (tests use less).
 	Argon2Memory uint32 `default:"65536" env:"DIALTONE_ARGON2_MEMORY" hidden:""`
 }

@@ -30,7 +30,7 @@ import (
 // TestMain lets the test binary run as the server for the crash test.
 func TestMain(m *testing.M) {
 	if db := os.Getenv("DIALTONE_CRASH_CHILD_DB"); db != "" {
-		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--no-demo"},
+		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db, "--no-demo"},
 			func(k string) string {
 				switch k {
 				case "DIALTONE_ADMIN_TOKEN":

@@ -52,7 +52,7 @@ func (c LoadCmd) run(ctx context.Context, stdout io.Writer) error {
 			return ""
 		}
 		go func() {
-			done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
+			done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
 			pw.Close()
 		}()
 		buf := make([]byte, 4096)

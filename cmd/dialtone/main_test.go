@@ -26,7 +26,7 @@ func startServer(t *testing.T, db string, env map[string]string) (string, *bytes
 	getenv := func(k string) string { return env[k] }
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
 		pw.Close()
 	}()
 	urlc := make(chan string, 1)
@@ -198,7 +198,7 @@ func TestSandboxStart(t *testing.T) {
 	stop()
 
 	env["DIALTONE_SANDBOX_START"] = "10 Feb 2027"
-	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "bad.db")}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "bad.db")}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "sandbox-start") {
 		t.Errorf("serve with a malformed --sandbox-start: %v, want an error naming it", err)
 	}

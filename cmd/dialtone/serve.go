@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -22,6 +23,7 @@ import (
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/scheduler"
 	"github.com/dialtone/dialtone/internal/server"
+	"github.com/dialtone/dialtone/internal/sip"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -103,6 +105,16 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sipLn, err := listenSIP(ctx, st, clk, cfg, log, reg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if sipLn != nil {
+		// Printed before the HTTP line, which tests wait for.
+		log.Info("SIP registrar is listening", "addr", sipLn.Addr(), "domain", cfg.SIPDomain)
+		fmt.Fprintf(stdout, "dialtone SIP registrar on udp+tcp %s\n", sipLn.Addr())
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox)
@@ -111,6 +123,17 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
 	schedDone := make(chan struct{})
 	go func() { defer close(schedDone); sched.Run(schedCtx, 30*time.Second) }()
+	// sipDone stays nil (a select never takes it) without a registrar.
+	var sipDone chan error
+	waitSIP := func() {
+		if sipDone != nil {
+			<-sipDone
+		}
+	}
+	if sipLn != nil {
+		sipDone = make(chan error, 1)
+		go func() { sipDone <- sipLn.Serve(schedCtx, 30*time.Second) }()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -118,7 +141,13 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	case err := <-errc:
 		stopSched()
 		<-schedDone
+		waitSIP()
 		return err
+	case err := <-sipDone:
+		stopSched()
+		<-schedDone
+		_ = srv.Close()
+		return fmt.Errorf("sip registrar: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -127,10 +156,26 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	err = srv.Shutdown(shutCtx)
 	stopSched()
 	<-schedDone
+	waitSIP()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// listenSIP binds the SIP registrar on --sip-addr, or returns nil for
+// "off". Bindings expire on the wall clock; the business clock only says
+// whether a user's subscription is in force.
+func listenSIP(ctx context.Context, st *store.Store, clk clock.Clock, cfg ServeCmd, log *slog.Logger, metrics prometheus.Registerer) (*sip.Listener, error) {
+	if cfg.SIPAddr == "" || cfg.SIPAddr == "off" {
+		return nil, nil
+	}
+	reg, err := sip.New(ctx, st, sip.Config{Realm: cfg.SIPDomain, MinExpires: cfg.SIPMinExpires, MaxExpires: cfg.SIPMaxExpires,
+		Algorithms: strings.Split(cfg.SIPAlgorithms, ","), Clock: clk, Log: log, Metrics: metrics})
+	if err != nil {
+		return nil, err
+	}
+	return reg.Listen(cfg.SIPAddr)
 }
 
 // adminToken returns the operator token: from the configuration, or in

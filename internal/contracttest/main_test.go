@@ -93,7 +93,7 @@ func serve(t *testing.T, db string) *server {
 		}
 	}
 	cmd.Env = append(env, "DIALTONE_ADMIN_TOKEN="+adminToken, "DIALTONE_ARGON2_MEMORY=1024",
-		"DIALTONE_SANDBOX=true", "DIALTONE_SANDBOX_START="+start.Format(time.RFC3339), "DIALTONE_DEMO=true", "DIALTONE_LOG_LEVEL=warn")
+		"DIALTONE_SIP_ADDR=127.0.0.1:0", "DIALTONE_SANDBOX=true", "DIALTONE_SANDBOX_START="+start.Format(time.RFC3339), "DIALTONE_DEMO=true", "DIALTONE_LOG_LEVEL=warn")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

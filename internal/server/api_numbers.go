@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/store"
@@ -172,8 +173,16 @@ func (s *Server) releaseNumber(ctx context.Context, in *idPath) (*out[Deleted], 
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Server) sipResponse(ctx context.Context, a store.SIPAccount, nums []store.Number, withPassword bool) SIPAccountResponse {
-	r := SIPAccountResponse{ID: a.ID, Kind: a.Kind, Username: a.Username, Domain: a.Domain, User: a.UserID, Numbers: []string{}}
+func (s *Server) sipResponse(ctx context.Context, a store.SIPAccount, nums []store.Number, regs []store.SIPBinding, withPassword bool) SIPAccountResponse {
+	r := SIPAccountResponse{ID: a.ID, Kind: a.Kind, Username: a.Username, Domain: a.Domain, User: a.UserID, Numbers: []string{},
+		Registrations: []SIPRegistration{}}
+	for _, b := range regs {
+		if b.SIPAccountID == a.ID {
+			r.Registrations = append(r.Registrations, SIPRegistration{Contact: b.Contact, UserAgent: b.UserAgent, Source: b.Source,
+				Transport: b.Transport, ExpiresAt: b.ExpiresAt, RegisteredAt: b.CreatedAt})
+		}
+	}
+	r.Connected = len(r.Registrations) > 0
 	for _, n := range nums {
 		if n.SIPAccountID == a.ID {
 			r.Numbers = append(r.Numbers, n.Number)
@@ -198,10 +207,14 @@ func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List
 	if err != nil {
 		return nil, err
 	}
+	regs, err := s.sipRegistrations(ctx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
 	if accts, err = after(accts, in.StartingAfter, func(a store.SIPAccount) string { return a.ID }); err != nil {
 		return nil, err
 	}
-	return reply(listOf(accts, in.Limit, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, false) })), nil
+	return reply(listOf(accts, in.Limit, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, regs, false) })), nil
 }
 
 func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
@@ -217,7 +230,18 @@ func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccount
 	if err != nil {
 		return nil, err
 	}
-	return reply(s.sipResponse(ctx, a, nums, p.IsAdmin())), nil
+	regs, err := s.sipRegistrations(ctx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(s.sipResponse(ctx, a, nums, regs, p.IsAdmin())), nil
+}
+
+// sipRegistrations reads the live SIP bindings of a customer's accounts.
+// Bindings expire on the wall clock, not the business clock: a phone's
+// registration is real-world protocol time (internal/sip).
+func (s *Server) sipRegistrations(ctx context.Context, customerID string) ([]store.SIPBinding, error) {
+	return s.svc.Store().Read().CustomerSIPBindings(ctx, customerID, time.Now())
 }
 
 func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {

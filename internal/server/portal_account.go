@@ -252,6 +252,8 @@ type sipRow struct {
 	Extension string
 	Numbers   []string
 	Connected bool
+	// Registrations are the devices registered now (live bindings).
+	Registrations []store.SIPBinding
 }
 
 // sipRows reads the customer's SIP accounts with their users and numbers.
@@ -269,6 +271,10 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 	if err != nil {
 		return nil, err
 	}
+	regs, err := s.sipRegistrations(ctx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
 	byUser := make(map[string]store.User, len(users))
 	for _, u := range users {
 		byUser[u.ID] = u
@@ -281,7 +287,13 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 	}
 	rows := make([]sipRow, 0, len(accts))
 	for _, a := range accts {
-		row := sipRow{SIPAccount: a, Numbers: byAcct[a.ID], Connected: registered(a)}
+		row := sipRow{SIPAccount: a, Numbers: byAcct[a.ID]}
+		for _, b := range regs {
+			if b.SIPAccountID == a.ID {
+				row.Registrations = append(row.Registrations, b)
+			}
+		}
+		row.Connected = len(row.Registrations) > 0
 		if u, ok := byUser[a.UserID]; ok {
 			row.UserName, row.Extension = u.Name, u.Extension
 		}
@@ -292,10 +304,6 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Kind == "trunk" && rows[j].Kind != "trunk" })
 	return rows, nil
 }
-
-// registered reports whether a SIP account is registered now. dialtone
-// has no registrar yet, so no account is (the API says the same).
-func registered(store.SIPAccount) bool { return false }
 
 func (s *Server) sipPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	rows, err := s.sipRows(r, p)

@@ -379,9 +379,21 @@ type SIPAccountResponse struct {
 	Username  string   `json:"username"`
 	Domain    string   `json:"domain"`
 	Numbers   []string `json:"numbers"`
-	Connected bool     `json:"connected"`
+	Connected bool     `json:"connected" doc:"True exactly while a device is registered (an unexpired binding exists)."`
 	User      string   `json:"user,omitempty"`
 	Password  string   `json:"password,omitempty" doc:"Only in GET /v1/sip_accounts/{id}, and only for the customer's admin."`
+	// Registrations are the account's live bindings, oldest first.
+	Registrations []SIPRegistration `json:"registrations" doc:"The devices registered now, oldest first."`
+}
+
+// SIPRegistration is one device registered for a SIP account.
+type SIPRegistration struct {
+	Contact      string    `json:"contact" doc:"The contact URI the device registered."`
+	UserAgent    string    `json:"user_agent" doc:"The device's User-Agent; empty when it sent none."`
+	Source       string    `json:"source" doc:"The ip:port the registration came from."`
+	Transport    string    `json:"transport" enum:"UDP,TCP,TLS,WS,WSS"`
+	ExpiresAt    time.Time `json:"expires_at" doc:"When the binding lapses unless the device refreshes it."`
+	RegisteredAt time.Time `json:"registered_at" doc:"Since when the device has been registered without a lapse."`
 }
 
 // NumberResponse is a phone number, available or held.

@@ -1,0 +1,452 @@
+// Package sip is dialtone's SIP registrar (RFC 3261 section 10): phones
+// and PBXs REGISTER their contacts for a customer's SIP account with
+// digest authentication (RFC 8760: SHA-256 and MD5, qop=auth), and the
+// bindings are kept in the database so that every dialtone process sharing
+// it answers alike (and the API and portal show what is connected).
+//
+// Time: a binding's expiry is real-world protocol time, agreed with the
+// phone in seconds, so it is measured on the wall clock (Config.Now), like
+// the nonces' age (a security timer). Only whether a user's subscription is
+// in force is business time, read from the business clock (Config.Clock),
+// as everywhere else in dialtone.
+//
+// The transport (UDP and TCP) is github.com/emiago/sipgo; it has no
+// registrar, so the nonces, the binding store and expiry are ours. Handle
+// is the whole of the message handling, free of the network, so it can be
+// tested and fuzzed directly.
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// Config tunes the registrar. Zero fields take the defaults named.
+type Config struct {
+	// Realm is the SIP domain, the digest realm (default sip.dialtone.local).
+	Realm string
+	// MinExpires, MaxExpires and DefaultExpires bound a binding's lifetime
+	// in seconds (defaults 60, 3600, 3600): a shorter non-zero request is
+	// refused with 423 Interval Too Brief, a longer one is shortened.
+	MinExpires, MaxExpires, DefaultExpires int
+	// MaxContacts is how many live contacts one account may have
+	// (default 10); a REGISTER that would exceed it gets 403.
+	MaxContacts int
+	// NonceTTL is how long a nonce may be used (default 5 minutes); a
+	// later use with a right password gets a new one with stale=true.
+	NonceTTL time.Duration
+	// Algorithms are the digest algorithms offered, in the order of the
+	// challenges (RFC 8760: a phone takes the first it supports); default
+	// SHA-256, MD5. Phones that read only the first challenge and know only
+	// MD5 (sipp 3.6, older devices) need MD5 first.
+	Algorithms []string
+	// Now is the wall clock (default time.Now); tests may drive it.
+	Now func() time.Time
+	// Clock is the business clock, for whether a subscription is in force
+	// (default the wall clock).
+	Clock clock.Clock
+	// Log receives failures (default: discarded).
+	Log *slog.Logger
+	// Metrics, if set, gets the registrar's metrics (metrics.go).
+	Metrics prometheus.Registerer
+	// ThrottleEvery, ThrottleIPBurst and ThrottleUserBurst tune the
+	// throttle of failed digests (throttle.go): after a burst of failures
+	// (defaults 10 per source address, 20 per username) one more attempt
+	// per interval (default 10 s).
+	ThrottleEvery                      time.Duration
+	ThrottleIPBurst, ThrottleUserBurst int
+}
+
+func (c *Config) defaults() {
+	if c.Realm == "" {
+		c.Realm = "sip.dialtone.local"
+	}
+	if c.MinExpires <= 0 {
+		c.MinExpires = 60
+	}
+	if c.MaxExpires <= 0 {
+		c.MaxExpires = 3600
+	}
+	if c.MaxExpires < c.MinExpires {
+		c.MaxExpires = c.MinExpires
+	}
+	if c.DefaultExpires <= 0 {
+		c.DefaultExpires = 3600
+	}
+	c.DefaultExpires = min(max(c.DefaultExpires, c.MinExpires), c.MaxExpires)
+	if c.MaxContacts <= 0 {
+		c.MaxContacts = 10
+	}
+	if c.NonceTTL <= 0 {
+		c.NonceTTL = 5 * time.Minute
+	}
+	if len(c.Algorithms) == 0 {
+		c.Algorithms = []string{"SHA-256", "MD5"}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Clock == nil {
+		c.Clock = clock.Wall{}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.ThrottleEvery <= 0 {
+		c.ThrottleEvery = 10 * time.Second
+	}
+	if c.ThrottleIPBurst <= 0 {
+		c.ThrottleIPBurst = 10
+	}
+	if c.ThrottleUserBurst <= 0 {
+		c.ThrottleUserBurst = 20
+	}
+}
+
+// Registrar answers SIP requests for the domain.
+type Registrar struct {
+	st     *store.Store
+	cfg    Config
+	nonces nonces
+	log    *slog.Logger
+	th     *throttle
+	m      *metrics
+}
+
+// New returns a registrar on st. It reads (or, at the first start, makes)
+// the nonce secret shared by every process on the database.
+func New(ctx context.Context, st *store.Store, cfg Config) (*Registrar, error) {
+	cfg.defaults()
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	var secret string
+	err := st.Tx(ctx, func(q *store.Q) error {
+		var err error
+		secret, err = q.InsertSettingOnce(ctx, "sip_nonce_secret", hex.EncodeToString(b[:]))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sip: nonce secret: %w", err)
+	}
+	for i, a := range cfg.Algorithms {
+		cfg.Algorithms[i] = strings.ToUpper(strings.TrimSpace(a))
+		if cfg.Algorithms[i] != "MD5" && cfg.Algorithms[i] != "SHA-256" {
+			return nil, fmt.Errorf("sip: digest algorithm %q: want MD5 or SHA-256", a)
+		}
+	}
+	key, err := hex.DecodeString(secret)
+	if err != nil || len(key) < 16 {
+		return nil, errors.New("sip: the stored nonce secret (settings sip_nonce_secret) is not 16+ hex bytes")
+	}
+	return &Registrar{st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log,
+		th: newThrottle(cfg.ThrottleEvery, cfg.ThrottleIPBurst, cfg.ThrottleUserBurst, cfg.Log),
+		m:  newMetrics(cfg.Metrics, st, cfg.Now)}, nil
+}
+
+// Config returns the registrar's configuration with its defaults filled in.
+func (r *Registrar) Config() Config { return r.cfg }
+
+// allow lists the methods we answer, for Allow headers.
+const allow = "REGISTER, OPTIONS"
+
+// Handle answers one request. It returns nil for a request that gets no
+// response (ACK). It never panics: a failure is logged and answered 500.
+func (r *Registrar) Handle(ctx context.Context, req *gosip.Request) (res *gosip.Response) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("sip: panic handling a request", "panic", fmt.Sprint(v), "method", string(req.Method))
+			res = respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+		}
+		if res != nil {
+			r.m.requests.WithLabelValues(methodLabel(string(req.Method)), strconv.Itoa(res.StatusCode)).Inc()
+		}
+	}()
+	switch req.Method {
+	case gosip.REGISTER:
+		return r.register(ctx, req)
+	case gosip.OPTIONS:
+		res = respond(req, gosip.StatusOK, "OK")
+		res.AppendHeader(gosip.NewHeader("Allow", allow))
+		res.AppendHeader(gosip.NewHeader("Accept", "application/sdp"))
+		return res
+	case gosip.ACK:
+		return nil
+	case gosip.CANCEL:
+		return respond(req, gosip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	case gosip.INVITE, gosip.BYE, gosip.SUBSCRIBE, gosip.NOTIFY, gosip.MESSAGE, gosip.INFO,
+		gosip.PRACK, gosip.UPDATE, gosip.REFER, gosip.PUBLISH:
+		res = respond(req, gosip.StatusMethodNotAllowed, "Method Not Allowed")
+		res.AppendHeader(gosip.NewHeader("Allow", allow))
+		return res
+	default:
+		res = respond(req, gosip.StatusNotImplemented, "Not Implemented")
+		res.AppendHeader(gosip.NewHeader("Allow", allow))
+		return res
+	}
+}
+
+func respond(req *gosip.Request, code int, reason string) *gosip.Response {
+	res := gosip.NewResponseFromRequest(req, code, reason, nil)
+	res.AppendHeader(gosip.NewHeader("Server", "dialtone"))
+	return res
+}
+
+// outcome is how a REGISTER's transaction ended when it did not succeed.
+type outcome struct {
+	code   int
+	reason string
+	metric string // the failure's reason label
+}
+
+func (o *outcome) Error() string { return o.reason }
+
+// register answers a REGISTER (RFC 3261 section 10.3).
+func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Response {
+	to := req.To()
+	if to == nil || to.Address.User == "" || req.CallID() == nil || req.CSeq() == nil {
+		r.fail("bad_request")
+		return respond(req, gosip.StatusBadRequest, "Bad Request: To with a user, Call-ID and CSeq are required")
+	}
+	now := r.cfg.Now()
+	cred, issued, ok := r.credentials(req)
+	if !ok {
+		if req.GetHeader("Authorization") != nil {
+			r.fail("bad_credentials")
+		}
+		return r.challenge(req, now, false)
+	}
+	ip := sourceIP(req)
+	if r.th.blocked(ip, cred.Username, now) {
+		r.fail("throttled")
+		return respond(req, gosip.StatusForbidden, "Forbidden: too many failed attempts, try again later")
+	}
+	acct, err := r.st.Read().SIPAccountByUsername(ctx, cred.Username)
+	known := err == nil
+	if err != nil && !market.IsCode(err, market.CodeNotFound) {
+		r.log.Error("sip: read account", "err", err)
+		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+	}
+	password := acct.Password
+	if !known {
+		// The same work as for a known account, so that an unknown
+		// username and a wrong password look alike, in time too.
+		password = "\x00unknown"
+	}
+	if !r.verify(req, cred, password) || !known {
+		r.th.failed(ip, cred.Username, now)
+		r.fail("wrong_credentials")
+		return r.challenge(req, now, false)
+	}
+	if !r.nonces.fresh(issued, now) {
+		r.fail("stale_nonce")
+		return r.challenge(req, now, true)
+	}
+	if to.Address.User != acct.Username {
+		r.fail("forbidden")
+		return respond(req, gosip.StatusForbidden, "Forbidden: these credentials do not register that address")
+	}
+	ops, wildcard, bad := r.contacts(req)
+	if bad != "" {
+		r.fail("bad_request")
+		return respond(req, gosip.StatusBadRequest, "Bad Request: "+bad)
+	}
+	for i, op := range ops {
+		if op.expires != 0 && op.expires < r.cfg.MinExpires {
+			r.fail("interval_too_brief")
+			res := respond(req, gosip.StatusIntervalToBrief, "Interval Too Brief")
+			res.AppendHeader(gosip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
+			return res
+		}
+		ops[i].expires = min(op.expires, r.cfg.MaxExpires)
+	}
+	nc := int64(cred.Nc)
+	if cred.QOP == "" {
+		nc = 1 // without qop there is no count: the nonce is good once
+	}
+	var live []store.SIPBinding
+	refused := false
+	err = r.st.Tx(ctx, safe(func(q *store.Q) error {
+		a, err := q.LockSIPAccountByUsername(ctx, acct.Username)
+		if market.IsCode(err, market.CodeNotFound) {
+			// Deleted since it was read: as if it never was.
+			return &outcome{code: gosip.StatusUnauthorized, reason: "gone", metric: "wrong_credentials"}
+		}
+		if err != nil {
+			return err
+		}
+		fresh, err := q.UseSIPNonce(ctx, cred.Nonce, nc, issued.Add(r.cfg.NonceTTL+time.Minute))
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			return &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
+		}
+		if refused, err = r.suspended(ctx, q, a); err != nil || refused {
+			// Refused, and its bindings go: commit that, then answer 403.
+			if err == nil {
+				_, err = q.DeleteSIPBindings(ctx, a.ID, now)
+			}
+			return err
+		}
+		if err := r.apply(ctx, q, a, req, ops, wildcard, now); err != nil {
+			return err
+		}
+		live, err = q.SIPBindings(ctx, a.ID, now)
+		if err != nil {
+			return err
+		}
+		if len(live) > r.cfg.MaxContacts {
+			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts", metric: "too_many_contacts"}
+		}
+		return nil
+	}))
+	var o *outcome
+	switch {
+	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
+		r.th.failed(ip, cred.Username, now)
+		r.fail(o.metric)
+		return r.challenge(req, now, false)
+	case errors.As(err, &o):
+		r.fail(o.metric)
+		return respond(req, o.code, o.reason)
+	case err != nil:
+		r.log.Error("sip: register", "err", err, "username", acct.Username)
+		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
+	case refused:
+		r.fail("suspended")
+		return respond(req, gosip.StatusForbidden, "Forbidden: the subscription of this account is not in force")
+	}
+	res := respond(req, gosip.StatusOK, "OK")
+	for _, b := range live {
+		secs := int(b.ExpiresAt.Sub(now).Round(time.Second) / time.Second)
+		res.AppendHeader(gosip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(max(secs, 1))))
+	}
+	res.AppendHeader(gosip.NewHeader("Date", now.UTC().Format(http.TimeFormat)))
+	return res
+}
+
+// fail counts a refused REGISTER.
+func (r *Registrar) fail(reason string) { r.m.failures.WithLabelValues(reason).Inc() }
+
+// sourceIP is the address a request came from, without its port.
+func sourceIP(req *gosip.Request) string {
+	if host, _, err := net.SplitHostPort(req.Source()); err == nil {
+		return host
+	}
+	return req.Source()
+}
+
+// safe turns a panic inside a transaction into its error, so that the
+// transaction is rolled back (and its connection and, on SQLite, the write
+// lock are not kept) before Handle answers 500.
+func safe(fn func(q *store.Q) error) func(q *store.Q) error {
+	return func(q *store.Q) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("sip: panic: %v", v)
+			}
+		}()
+		return fn(q)
+	}
+}
+
+// credentials parses the Authorization of req and checks what can be
+// checked without the account: realm, algorithm, qop and that the nonce is
+// ours. ok is false when the request must be challenged.
+func (r *Registrar) credentials(req *gosip.Request) (cred *digest.Credentials, issued time.Time, ok bool) {
+	h := req.GetHeader("Authorization")
+	if h == nil {
+		return nil, time.Time{}, false
+	}
+	cred, err := digest.ParseCredentials(h.Value())
+	if err != nil || cred.Username == "" || len(cred.Username) > 200 || !cleanText(cred.Username) ||
+		cred.Realm != r.cfg.Realm || cred.URI == "" || cred.Response == "" {
+		return nil, time.Time{}, false
+	}
+	alg := strings.ToUpper(cred.Algorithm)
+	if alg == "" {
+		alg = "MD5" // RFC 2617: no algorithm means MD5
+	}
+	if !slices.Contains(r.cfg.Algorithms, alg) {
+		return nil, time.Time{}, false
+	}
+	switch cred.QOP {
+	case "":
+	case "auth":
+		if cred.Cnonce == "" || cred.Nc <= 0 {
+			return nil, time.Time{}, false
+		}
+	default:
+		return nil, time.Time{}, false
+	}
+	issued, ok = r.nonces.check(cred.Nonce)
+	return cred, issued, ok
+}
+
+// verify reports whether the digest response of cred is right for
+// password.
+func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, password string) bool {
+	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: strings.ToUpper(cred.Algorithm), Opaque: cred.Opaque}
+	if cred.QOP != "" {
+		chal.QOP = []string{cred.QOP}
+	}
+	want, err := digest.Digest(chal, digest.Options{Method: string(req.Method), URI: cred.URI, Username: cred.Username,
+		Password: password, Cnonce: cred.Cnonce, Count: cred.Nc})
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(want.Response), []byte(strings.ToLower(cred.Response))) == 1
+}
+
+// challenge is 401 with a fresh nonce, one challenge per algorithm in
+// the configured order (RFC 8760: in order of preference).
+func (r *Registrar) challenge(req *gosip.Request, now time.Time, stale bool) *gosip.Response {
+	res := respond(req, gosip.StatusUnauthorized, "Unauthorized")
+	nonce := r.nonces.issue(now)
+	for _, alg := range r.cfg.Algorithms {
+		c := digest.Challenge{Realm: r.cfg.Realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
+		res.AppendHeader(gosip.NewHeader("WWW-Authenticate", c.String()))
+	}
+	return res
+}
+
+// Sweep deletes lapsed bindings and expired nonce records, and the
+// bindings of users whose subscription is no longer in force (business
+// time); serve runs it every 30 s (reads ignore lapsed rows anyway). It
+// returns how many bindings went.
+func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.st.Tx(ctx, func(q *store.Q) error {
+		lapsed, err := q.SweepSIP(ctx, r.cfg.Now())
+		if err != nil {
+			return err
+		}
+		suspended, err := q.DeleteSuspendedSIPBindings(ctx, r.cfg.Clock.Now())
+		if suspended > 0 {
+			r.log.Info("sip: bindings of suspended users removed", "bindings", suspended)
+		}
+		n = lapsed + suspended
+		return err
+	})
+	r.th.sweep(r.cfg.Now())
+	return n, err
+}
