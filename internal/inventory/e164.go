@@ -78,17 +78,21 @@ func isSeparator(r rune) bool {
 
 // CallingCode returns the country calling code, without "+", of a supported
 // country given as an upper-case ISO 3166-1 alpha-2 code ("DE" -> "49"),
-// and false for any other country.
+// and false for any other country. The codes are libphonenumber's.
 func CallingCode(country string) (string, bool) {
-	c, ok := countries[country]
-	return c.calling, ok
+	p, ok := plans()[country]
+	if !ok {
+		return "", false
+	}
+	return p.calling, true
 }
 
 // CountryName returns the English name of a supported country ("CH" ->
-// "Switzerland"), or the code itself for any other.
+// "Switzerland"), as internal/address names it, or the code itself for any
+// other.
 func CountryName(country string) string {
-	if c, ok := countries[country]; ok {
-		return c.name
+	if p, ok := plans()[country]; ok {
+		return p.name
 	}
 	return country
 }
@@ -136,39 +140,4 @@ func trunkAfterCallingCode(before string) bool {
 		digits = digits[2:]
 	}
 	return len(digits) >= 1 && len(digits) <= 3
-}
-
-// country is a country whose numbers can be in the inventory: its English
-// name and calling code. Its numbering plan comes from libphonenumber
-// (plan.go).
-type country struct {
-	name    string
-	calling string
-}
-
-// countries lists the supported countries by ISO 3166-1 alpha-2 code.
-var countries = map[string]country{
-	"AT": {"Austria", "43"},
-	"AU": {"Australia", "61"},
-	"BE": {"Belgium", "32"},
-	"CA": {"Canada", "1"},
-	"CH": {"Switzerland", "41"},
-	"CZ": {"Czechia", "420"},
-	"DE": {"Germany", "49"},
-	"DK": {"Denmark", "45"},
-	"ES": {"Spain", "34"},
-	"FI": {"Finland", "358"},
-	"FR": {"France", "33"},
-	"GB": {"United Kingdom", "44"},
-	"IE": {"Ireland", "353"},
-	"IT": {"Italy", "39"},
-	"LU": {"Luxembourg", "352"},
-	"NL": {"Netherlands", "31"},
-	"NO": {"Norway", "47"},
-	"NZ": {"New Zealand", "64"},
-	"PL": {"Poland", "48"},
-	"PT": {"Portugal", "351"},
-	"SE": {"Sweden", "46"},
-	"UA": {"Ukraine", "380"},
-	"US": {"United States", "1"},
 }

@@ -1,10 +1,10 @@
 // Package inventory reads the operator's inventory of phone numbers (the CSV
 // or JSON posted to POST /v1/admin/numbers), validates and normalizes each
-// number, and builds the demo inventory. It knows the countries whose numbers
-// can be sold: their calling codes and names; their numbering plans come
-// from libphonenumber (github.com/nyaruka/phonenumbers), and the states
-// under which AU, CA and US file their numbers from internal/address. Of
-// ours it imports only address and money.
+// number, and builds the demo inventory. It knows which countries' numbers
+// can be sold; their calling codes and numbering plans come from
+// libphonenumber (github.com/nyaruka/phonenumbers), their names and the
+// states under which AU, CA and US file their numbers from
+// internal/address. Of ours it imports only address and money.
 package inventory
 
 import (
@@ -117,11 +117,11 @@ func Validate(r Row) (Row, *RowError) {
 	if r.Country == "" {
 		return fail("country", "required")
 	}
-	c, ok := countries[r.Country]
+	plan, ok := plans()[r.Country]
 	if !ok {
 		return fail("country", fmt.Sprintf("%q is not a supported country", clip(r.Country, 10)))
 	}
-	kind, msg := c.checkNumber(r.Country, r.Number)
+	kind, msg := plan.checkNumber(r.Number)
 	if msg != "" {
 		return fail("number", msg)
 	}
@@ -138,7 +138,7 @@ func Validate(r Row) (Row, *RowError) {
 	default:
 		return fail("type", "must be local, mobile or toll_free")
 	}
-	if msg := checkType(r.Type, kind, c.name); msg != "" {
+	if msg := checkType(r.Type, kind, plan.name); msg != "" {
 		return fail("type", msg)
 	}
 	if msg := checkAmount(r.SetupAmount); msg != "" {

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/dialtone/dialtone/internal/address"
 )
 
 // A numbering plan is what libphonenumber's metadata says of a country's
@@ -48,8 +50,10 @@ func (d numberDesc) match(nsn string) bool {
 	return d.re.MatchString(nsn)
 }
 
-// numberPlan is a country's numbering plan, compiled.
+// numberPlan is a supported country's name and numbering plan, compiled.
 type numberPlan struct {
+	name    string // in English, from internal/address
+	calling string // the country calling code, without "+"
 	general numberDesc
 	lengths []int // possible lengths of its national numbers, ascending
 	trunk   string
@@ -88,23 +92,28 @@ func (p *numberPlan) kind(nsn string) numberKind {
 	return phonenumbers.UNKNOWN
 }
 
-// plans returns the numbering plans of the supported countries, compiled
-// on first use and never changed after.
+// plans returns the numbering plans of the countries whose numbers can be
+// in the inventory, by ISO 3166-1 alpha-2 code, compiled on first use and
+// never changed after.
 var plans = sync.OnceValue(func() map[string]*numberPlan {
+	supported := []string{"AT", "AU", "BE", "CA", "CH", "CZ", "DE", "DK", "ES", "FI", "FR", "GB",
+		"IE", "IT", "LU", "NL", "NO", "NZ", "PL", "PT", "SE", "UA", "US"}
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		panic("inventory: libphonenumber metadata: " + err.Error())
 	}
-	out := make(map[string]*numberPlan, len(countries))
+	out := make(map[string]*numberPlan, len(supported))
 	for _, m := range coll.GetMetadata() {
-		if _, ok := countries[m.GetId()]; ok {
+		if slices.Contains(supported, m.GetId()) {
 			out[m.GetId()] = compilePlan(m)
 		}
 	}
-	for code := range countries {
-		if out[code] == nil {
-			panic("inventory: libphonenumber has no numbering plan for " + code)
+	for _, code := range supported {
+		name, ok := address.CountryName(code)
+		if out[code] == nil || !ok {
+			panic("inventory: no numbering plan or no name for " + code)
 		}
+		out[code].name = name
 	}
 	return out
 })
@@ -117,6 +126,7 @@ func compilePlan(m *phonenumbers.PhoneMetadata) *numberPlan {
 		return numberDesc{re: regexp.MustCompile("^(?:" + d.GetNationalNumberPattern() + ")$"), lengths: d.PossibleLength}
 	}
 	p := &numberPlan{
+		calling: strconv.Itoa(int(m.GetCountryCode())),
 		general: desc(m.GetGeneralDesc()),
 		trunk:   m.GetNationalPrefix(),
 		special: []kindDesc{
@@ -144,13 +154,12 @@ func compilePlan(m *phonenumbers.PhoneMetadata) *numberPlan {
 
 // checkNumber reports the kind of an E.164 number in the country's plan, or
 // what is wrong with the number for the country.
-func (c country) checkNumber(code, num string) (numberKind, string) {
-	cc := "+" + c.calling
+func (p *numberPlan) checkNumber(num string) (numberKind, string) {
+	cc := "+" + p.calling
 	if !strings.HasPrefix(num, cc) {
-		return phonenumbers.UNKNOWN, "is not a number of " + c.name + " (" + cc + ")"
+		return phonenumbers.UNKNOWN, "is not a number of " + p.name + " (" + cc + ")"
 	}
 	nsn := num[len(cc):]
-	p := plans()[code]
 	if !slices.Contains(p.lengths, len(nsn)) {
 		return phonenumbers.UNKNOWN, fmt.Sprintf("must have %s digits after %s, not %d", lengthsText(p.lengths), cc, len(nsn))
 	}
@@ -159,10 +168,10 @@ func (c country) checkNumber(code, num string) (numberKind, string) {
 	case k == phonenumbers.UNKNOWN && p.trunk == "0" && nsn[0] == '0':
 		return k, "must not have the trunk prefix 0 after " + cc
 	case k == phonenumbers.UNKNOWN:
-		return k, "is in no range of numbers of the numbering plan of " + c.name + " (" + cc + ")"
+		return k, "is in no range of numbers of the numbering plan of " + p.name + " (" + cc + ")"
 	}
 	if kindTypes(k) == nil {
-		return k, "is " + kindWords(k) + " in the numbering plan of " + c.name +
+		return k, "is " + kindWords(k) + " in the numbering plan of " + p.name +
 			": only local, mobile and toll-free numbers can be sold"
 	}
 	return k, ""

@@ -73,11 +73,11 @@ func TestNumberKindMatchesLibphonenumber(t *testing.T) {
 	for _, r := range Generate(2000, 3) {
 		nums = append(nums, r.Number)
 	}
-	for code, c := range countries {
-		for _, l := range plans()[code].lengths {
+	for _, p := range plans() {
+		for _, l := range p.lengths {
 			for range 300 {
 				var b strings.Builder
-				b.WriteString("+" + c.calling)
+				b.WriteString("+" + p.calling)
 				for range l {
 					b.WriteByte(byte('0' + rnd.IntN(10)))
 				}
@@ -92,21 +92,21 @@ func TestNumberKindMatchesLibphonenumber(t *testing.T) {
 			t.Fatalf("phonenumbers.Parse(%q): %v", num, err)
 		}
 		region := phonenumbers.GetRegionCodeForNumber(pn)
-		c, ok := countries[region]
+		p, ok := plans()[region]
 		if !ok {
 			continue
 		}
-		nsn := num[1+len(c.calling):]
+		nsn := num[1+len(p.calling):]
 		if phonenumbers.GetNationalSignificantNumber(pn) != nsn {
 			// Parse dropped a trunk prefix written after the calling code
 			// ("+358 0…"); E.164 keeps it, and no plan has it.
-			if got := plans()[region].kind(nsn); got != phonenumbers.UNKNOWN {
+			if got := p.kind(nsn); got != phonenumbers.UNKNOWN {
 				t.Errorf("%s (%s): kind %v, want none: the number has a trunk prefix", num, region, got)
 			}
 			continue
 		}
 		want := phonenumbers.GetNumberType(pn)
-		got := plans()[region].kind(nsn)
+		got := p.kind(nsn)
 		kinds[got]++
 		if got != want {
 			t.Errorf("%s (%s): kind %v, libphonenumber says %v", num, region, got, want)
