@@ -47,9 +47,48 @@ func States(country string) []State {
 
 // isState reports whether code is one of the country's state codes.
 func isState(country, code string) bool {
-	return slices.ContainsFunc(stateRules[country].states, func(s State) bool {
-		return s.Code == code
-	})
+	_, ok := stateName(country, code)
+	return ok
+}
+
+// stateName returns the name of one of the country's state codes.
+func stateName(country, code string) (string, bool) {
+	for _, s := range stateRules[country].states {
+		if s.Code == code {
+			return s.Name, true
+		}
+	}
+	return "", false
+}
+
+// This package owns the one table of states; the number inventory
+// (internal/inventory) files the numbers of AU, CA and US by state with
+// the same codes and names.
+
+// PhoneState returns the English name of a state, province or territory
+// under which phone numbers of the country are filed: any of States(country)
+// except the codes that only postal addresses use (postalOnly). ok is false
+// for any other code or country.
+func PhoneState(country, code string) (name string, ok bool) {
+	if postalOnly(country, code) {
+		return "", false
+	}
+	return stateName(country, code)
+}
+
+// postalOnly reports whether a state code is one of postal addresses only,
+// under which no phone number is filed: the US military mail codes (AA,
+// AE, AP) and the United States Minor Outlying Islands (UM), which have no
+// area code of their own.
+func postalOnly(country, code string) bool {
+	if country != "US" {
+		return false
+	}
+	switch code {
+	case "AA", "AE", "AP", "UM":
+		return true
+	}
+	return false
 }
 
 var statesAU = []State{

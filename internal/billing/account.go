@@ -74,12 +74,12 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 				Message: fmt.Sprintf("the balance is %s: a debit cannot take it below zero", money.Format(money.New(cust.Balance, cust.Currency))),
 				Extra:   map[string]any{"missing": -(cust.Balance + in.Amount), "currency": cust.Currency}}
 		}
-		pay = store.Payment{ID: id.New("pay"), CustomerID: cust.ID, Purpose: market.PurposeAdjustment, Description: in.Reason,
+		pay = store.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, Purpose: market.PurposeAdjustment, Description: in.Reason,
 			Method: "operator", Amount: in.Amount, Currency: cust.Currency, CreatedAt: now}
 		if err := q.InsertPayment(ctx, pay); err != nil {
 			return err
 		}
-		return q.Post(ctx, store.LedgerTx{ID: id.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+		return q.Post(ctx, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
 			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now, Postings: []store.Posting{
 				{Account: store.BalanceAccount(cust.ID), Amount: in.Amount},
 				{Account: store.SystemAccount("adjustments", cust.Currency), Amount: -in.Amount}}})
@@ -205,9 +205,9 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (st
 		if err != nil {
 			return err
 		}
-		u = store.User{ID: id.New("usr"), CustomerID: p.CustomerID, Name: in.Name, Email: in.Email, Role: "member",
+		u = store.User{ID: s.ids.New("usr"), CustomerID: p.CustomerID, Name: in.Name, Email: in.Email, Role: "member",
 			SubscriptionID: sub.ID, Extension: fmt.Sprint(ext), CreatedAt: now}
-		sip := store.SIPAccount{ID: id.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
+		sip := store.SIPAccount{ID: s.ids.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
 			Password: id.Secret(12), Domain: s.cfg.SIPDomain, UserID: u.ID, CreatedAt: now}
 		u.SIPAccountID = sip.ID
 		if err := q.InsertSIPAccount(ctx, sip); err != nil {

@@ -72,8 +72,8 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, s
 		return store.Customer{}, store.User{}, err
 	}
 	now := s.now()
-	c := store.Customer{ID: id.New("cus"), Company: in.Company, Country: in.Country, Currency: in.Currency, Email: in.Email, CreatedAt: now}
-	u := store.User{ID: id.New("usr"), CustomerID: c.ID, Name: in.Company, Email: in.Email, PasswordHash: hash, Role: "owner", CreatedAt: now}
+	c := store.Customer{ID: s.ids.New("cus"), Company: in.Company, Country: in.Country, Currency: in.Currency, Email: in.Email, CreatedAt: now}
+	u := store.User{ID: s.ids.New("usr"), CustomerID: c.ID, Name: in.Company, Email: in.Email, PasswordHash: hash, Role: "owner", CreatedAt: now}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertCustomer(ctx, c); err != nil {
 			return err
@@ -90,7 +90,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, s
 			}
 			return err
 		}
-		return q.InsertSIPAccount(ctx, store.SIPAccount{ID: id.New("sip"), CustomerID: c.ID, Kind: "trunk",
+		return q.InsertSIPAccount(ctx, store.SIPAccount{ID: s.ids.New("sip"), CustomerID: c.ID, Kind: "trunk",
 			Username: "trunk-" + id.Secret(5), Password: id.Secret(12), Domain: s.cfg.SIPDomain, CreatedAt: now})
 	})
 	return c, u, err

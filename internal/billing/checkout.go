@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
@@ -262,7 +261,7 @@ func (pr *pricing) newSubscription(ctx context.Context, it ItemInput) (market.Li
 		return market.Line{}, err
 	}
 	w := &workSub{isNew: true, changed: map[int]bool{}}
-	w.sub = market.Subscription{ID: id.New("sub"), CustomerID: pr.cust.ID, Product: p.Product, Plan: p.Code,
+	w.sub = market.Subscription{ID: pr.s.ids.New("sub"), CustomerID: pr.cust.ID, Product: p.Product, Plan: p.Code,
 		TermMonths: it.TermMonths, Status: market.StatusActive, AutoRenew: it.AutoRenew, Currency: pr.cust.Currency, StartedAt: pr.now}
 	l := market.Line{Type: market.ItemSubscription, Quantity: q, Plan: p.Code, Product: p.Product, TermMonths: it.TermMonths,
 		SubscriptionID: w.sub.ID, Start: pr.now}
@@ -508,7 +507,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	if err != nil {
 		return Order{}, err
 	}
-	orderID := id.New("ord")
+	orderID := s.ids.New("ord")
 	var charge *payment.Charge
 	var charged payment.RefundInput // what to give back if the order does not commit
 	var order Order

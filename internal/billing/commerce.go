@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/dialtone/dialtone/internal/address"
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
@@ -53,7 +52,7 @@ func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string
 	b := store.BillingAddress{ID: addressID, CustomerID: p.CustomerID, Address: a, CreatedAt: s.now()}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if addressID == "" {
-			b.ID = id.New("adr")
+			b.ID = s.ids.New("adr")
 			return q.InsertBillingAddress(ctx, b)
 		}
 		return q.UpdateBillingAddress(ctx, b)
@@ -105,7 +104,7 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 			return err
 		}
 		var err error
-		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id.New("pm"), CustomerID: p.CustomerID, Gateway: s.gateway.Name(),
+		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: p.CustomerID, Gateway: s.gateway.Name(),
 			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
 		return err
 	})
@@ -377,7 +376,7 @@ func (s *Service) putCartItem(ctx context.Context, p Principal, it ItemInput) (C
 	if err != nil {
 		return CartEntry{}, err
 	}
-	e := CartEntry{ID: id.New("cit"), Item: it}
+	e := CartEntry{ID: s.ids.New("cit"), Item: it}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		return q.AddCartItem(ctx, p.CustomerID, store.CartItem{ID: e.ID, Item: string(body), CreatedAt: s.now()})
 	})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
@@ -49,7 +48,7 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 	if card != nil {
 		token, res.brand, res.last4 = card.Token, card.Brand, card.Last4
 		if in.Save {
-			pm, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id.New("pm"), CustomerID: pr.cust.ID, Gateway: s.gateway.Name(),
+			pm, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: pr.cust.ID, Gateway: s.gateway.Name(),
 				Token: card.Token, Brand: card.Brand, Last4: card.Last4, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CreatedAt: pr.now})
 			if err != nil {
 				return paid{}, err
@@ -130,7 +129,7 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 
 	t := pr.totals
 	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: t,
-		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: id.New("pay"), InvoiceID: id.New("inv")}
+		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: s.ids.New("pay"), InvoiceID: s.ids.New("inv")}
 	if pr.promo != nil {
 		o.PromoCode = pr.promo.Code
 		if err := q.Redeem(ctx, pr.promo.Code, orderID, pr.cust.ID, now); err != nil {
@@ -182,7 +181,7 @@ func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Orde
 		store.Posting{Account: store.SystemAccount("revenue", cur), Amount: o.Totals.Subtotal - o.Totals.Discount - topUp},
 		store.Posting{Account: store.SystemAccount("tax", cur), Amount: o.Totals.Tax},
 		store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: topUp})
-	return postNonZero(ctx, q, store.LedgerTx{ID: id.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
+	return postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
 		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: cur, CreatedAt: o.CreatedAt, Postings: posts})
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
@@ -268,7 +267,7 @@ func (s *Service) notify(ctx context.Context, customerID, typ, subject, body, ob
 // not) with the change it reports.
 func (s *Service) notifyTx(ctx context.Context, q *store.Q, customerID, typ, subject, body, objType, objID, dedupe string) error {
 	now := s.now()
-	n := store.Notification{ID: id.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
+	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
 		Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: now}
 	fresh, err := q.InsertNotification(ctx, n)
 	if err != nil || !fresh {
@@ -278,5 +277,5 @@ func (s *Service) notifyTx(ctx context.Context, q *store.Q, customerID, typ, sub
 	if err != nil {
 		return err
 	}
-	return q.InsertOutbox(ctx, id.New("out"), n.ID, c.Email, now)
+	return q.InsertOutbox(ctx, s.ids.New("out"), n.ID, c.Email, now)
 }

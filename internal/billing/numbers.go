@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
@@ -179,7 +178,7 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 		chunk := rows[start:min(start+batch, len(rows))]
 		ns := make([]store.Number, len(chunk))
 		for i, r := range chunk {
-			ns[i] = store.Number{ID: id.New("num"), Number: r.Number, Country: r.Country, State: r.State, Area: r.Area,
+			ns[i] = store.Number{ID: s.ids.New("num"), Number: r.Number, Country: r.Country, State: r.State, Area: r.Area,
 				Type: r.Type, SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, Currency: r.Currency, CreatedAt: now}
 		}
 		var got []string

@@ -57,7 +57,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
@@ -223,7 +222,7 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 			Extra: map[string]any{"missing": missing, "currency": cur}}
 	}
 
-	pay := store.Payment{ID: id.New("pay"), CustomerID: cust.ID, OrderID: o.ID, InvoiceID: id.New("inv"), Purpose: market.PurposeRefund,
+	pay := store.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, OrderID: o.ID, InvoiceID: s.ids.New("inv"), Purpose: market.PurposeRefund,
 		Description: "Refund of order " + o.ID + ": " + in.Reason, Method: orig.Method, Amount: -amount, Currency: cur,
 		CardBrand: orig.CardBrand, CardLast4: orig.CardLast4, PaymentMethodID: orig.PaymentMethodID, RefundOf: orig.ID, CreatedAt: now}
 	if err := q.InsertPayment(ctx, pay); err != nil {
@@ -233,7 +232,7 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	if orig.Method == "balance" {
 		payer = store.BalanceAccount(cust.ID)
 	}
-	if err := postNonZero(ctx, q, store.LedgerTx{ID: id.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
+	if err := postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
 		PaymentID: pay.ID, OrderID: o.ID, Currency: cur, CreatedAt: now, Postings: []store.Posting{
 			{Account: payer, Amount: amount},
 			{Account: store.SystemAccount("revenue", cur), Amount: -sp.Net},

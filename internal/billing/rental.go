@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
@@ -147,7 +146,7 @@ func nextRenewal(purchase *time.Time, due time.Time) time.Time {
 // chargeRental pays the month r from the balance and moves the number's
 // date one month on (ending any grace).
 func (s *Service) chargeRental(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, r rental, now time.Time) error {
-	pm := store.Payment{ID: id.New("pay"), CustomerID: cust.ID, InvoiceID: id.New("inv"), Purpose: market.PurposeNumberRental,
+	pm := store.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, InvoiceID: s.ids.New("inv"), Purpose: market.PurposeNumberRental,
 		Description: r.line.Description, Method: "balance", Amount: r.totals.Total, Currency: cust.Currency, CreatedAt: now}
 	if r.totals.Total == 0 {
 		pm.ID = "" // a free number: the month is recorded, nothing is charged
@@ -177,7 +176,7 @@ func (s *Service) recordRentalPayment(ctx context.Context, q *store.Q, cust stor
 		return err
 	}
 	cur := cust.Currency
-	if err := postNonZero(ctx, q, store.LedgerTx{ID: id.New("ltx"), CustomerID: cust.ID, Kind: "number_rental",
+	if err := postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "number_rental",
 		Description: r.line.Description, PaymentID: pm.ID, Currency: cur, CreatedAt: now, Postings: []store.Posting{
 			{Account: store.BalanceAccount(cust.ID), Amount: -r.totals.Total},
 			{Account: store.SystemAccount("revenue", cur), Amount: r.totals.Subtotal - r.totals.Discount},

@@ -50,6 +50,9 @@ type Service struct {
 	log     *slog.Logger
 	cfg     Config
 	hashSem chan struct{}
+	// ids makes the IDs of everything the service creates, from the wall
+	// clock (see id.Generator for why not from the sandbox clock).
+	ids *id.Generator
 	// dummyHash is compared against when a login's e-mail is unknown, so
 	// that a login takes as long whether or not the account exists.
 	dummyHash string
@@ -76,7 +79,7 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	}
 	dummy, _ := argon2id.CreateHash(id.Secret(16), cfg.Argon2)
 	return &Service{store: st, clock: clk, gateway: gw, log: log, cfg: cfg,
-		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), dummyHash: dummy, hooks: newWebhooks()}
+		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), ids: id.NewGenerator(clock.Wall{}.Now), dummyHash: dummy, hooks: newWebhooks()}
 }
 
 // Store returns the store (for the scheduler and health checks).

@@ -197,7 +197,7 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointI
 			events = append(events, e)
 		}
 	}
-	e := store.WebhookEndpoint{ID: id.New("we"), URL: strings.TrimSpace(in.URL), Events: events,
+	e := store.WebhookEndpoint{ID: s.ids.New("we"), URL: strings.TrimSpace(in.URL), Events: events,
 		Secret: "whsec_" + id.Secret(24), CreatedAt: s.now()}
 	err := s.store.Tx(ctx, func(q *store.Q) error { return q.InsertWebhookEndpoint(ctx, e) })
 	return e, err
@@ -312,7 +312,7 @@ func (s *Service) emit(ctx context.Context, q *store.Q, typ string, object func(
 			return err
 		}
 	}
-	b := eventBody{ID: id.New("evt"), Type: typ, CreatedAt: now}
+	b := eventBody{ID: s.ids.New("evt"), Type: typ, CreatedAt: now}
 	b.Data.Object = obj
 	payload, err := json.Marshal(b)
 	if err != nil {
@@ -463,7 +463,7 @@ func (s *Service) deliver(ctx context.Context, d store.DueDelivery) (bool, error
 
 // attempt POSTs a delivery's event, signed, and says how it went.
 func (s *Service) attempt(ctx context.Context, d store.DueDelivery) store.WebhookAttempt {
-	a := store.WebhookAttempt{ID: id.New("wha"), DeliveryID: d.ID, AttemptedAt: s.now()}
+	a := store.WebhookAttempt{ID: s.ids.New("wha"), DeliveryID: d.ID, AttemptedAt: s.now()}
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
 	start := time.Now()

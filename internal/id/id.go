@@ -1,6 +1,7 @@
 // Package id makes the opaque, prefixed identifiers of the API ("cus_…",
-// "sub_…"). IDs sort by creation time within a process, so lists ordered by
-// ID are ordered by age and paginate with a simple "id < cursor".
+// "sub_…"). The IDs of one Generator sort in the order they were made, so
+// lists ordered by ID are ordered by age and paginate with a simple
+// "id < cursor".
 package id
 
 import (
@@ -13,21 +14,39 @@ import (
 
 const alphabet = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford base32, lower case
 
-var (
+// Generator makes IDs: prefix + "_" + 20 characters, 10 of a millisecond
+// timestamp and 10 random ones. The timestamp is the time source's, or one
+// millisecond after the last ID's when that is not earlier, so every ID
+// of a Generator sorts after the one made before it, whatever its time
+// source does (stands still, as a frozen test clock does; goes back, as
+// the wall clock may). Make one per process and share it.
+//
+// The time source is the wall clock in dialtone (billing.New), not the
+// sandbox clock: IDs order records by creation, not by business time, and
+// processes sharing a database share no sandbox clock (a move of the
+// clock in one is not seen by the others until they restart), so sandbox
+// timestamps of two processes can be months apart, while their wall clocks
+// differ by their skew at most.
+type Generator struct {
+	now  func() time.Time
 	mu   sync.Mutex
-	last int64
-)
+	last int64 // the timestamp of the last ID, in milliseconds
+}
 
-// New returns prefix + "_" + 20 characters: 10 of a millisecond timestamp
-// (monotonic within the process) and 10 random ones.
-func New(prefix string) string {
-	mu.Lock()
-	ms := time.Now().UnixMilli()
-	if ms <= last {
-		ms = last + 1
+// NewGenerator returns a generator that reads the time from now.
+func NewGenerator(now func() time.Time) *Generator {
+	return &Generator{now: now}
+}
+
+// New returns a new ID with the prefix.
+func (g *Generator) New(prefix string) string {
+	g.mu.Lock()
+	ms := g.now().UnixMilli()
+	if ms <= g.last {
+		ms = g.last + 1
 	}
-	last = ms
-	mu.Unlock()
+	g.last = ms
+	g.mu.Unlock()
 
 	var b strings.Builder
 	b.Grow(len(prefix) + 21)

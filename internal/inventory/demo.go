@@ -33,7 +33,9 @@ const (
 	d29 = "23456789" // also the North American exchange rule
 )
 
-// blocks is the demo inventory's shape, grouped by country and state. Mobile
+// blocks is the demo inventory's shape, grouped by country and state. Every
+// block lies within its country's numbering plan (libphonenumber's ranges,
+// of the block's type), so that all its numbers import. Mobile
 // and toll-free numbers form the areas "Mobile" and "Toll-free"; where the
 // country files numbers by state (US, CA, AU), each demo state has its own,
 // though such numbers are not tied to a region. North American mobile
@@ -111,20 +113,21 @@ var blocks = []block{
 	{"CH", "", "Toll-free", TypeTollFree, "+41800", d19, 6, demoNational},
 
 	// United Kingdom: 10-digit national numbers (020 7xxx xxxx, 0161 xxx
-	// xxxx, 07xxx xxxxxx, 0800 xxx xxxx).
+	// xxxx, 0121 2xx xxxx to 0121 7xx xxxx, 071xx to 073xx xxxxxx, 0800
+	// xxx xxxx).
 	{"GB", "", "London", TypeLocal, "+4420", "378", 8, demoCity},
 	{"GB", "", "Manchester", TypeLocal, "+44161", d29, 7, demoCity},
-	{"GB", "", "Birmingham", TypeLocal, "+44121", d29, 7, demoCity},
-	{"GB", "", "Mobile", TypeMobile, "+447", "45789", 9, demoNational},
+	{"GB", "", "Birmingham", TypeLocal, "+44121", "234567", 7, demoCity},
+	{"GB", "", "Mobile", TypeMobile, "+447", "123", 9, demoNational},
 	{"GB", "", "Toll-free", TypeTollFree, "+44800", d19, 7, demoNational},
 
 	// Ukraine: 9-digit national numbers (044 xxx xx xx, 032 2xx xx xx,
-	// 048 7xx xx xx, 067 …, 0 800 xxx xxx).
+	// 048 7xx xx xx, 067 …, 0 800 1xx xxx to 0 800 8xx xxx).
 	{"UA", "", "Kyiv", TypeLocal, "+38044", "2345", 7, demoCity},
 	{"UA", "", "Lviv", TypeLocal, "+380322", d09, 6, demoCity},
 	{"UA", "", "Odesa", TypeLocal, "+380487", d09, 6, demoCity},
 	{"UA", "", "Mobile", TypeMobile, "+38067", d29, 7, demoNational},
-	{"UA", "", "Toll-free", TypeTollFree, "+380800", d19, 6, demoNational},
+	{"UA", "", "Toll-free", TypeTollFree, "+380800", "12345678", 6, demoNational},
 }
 
 // price is a setup and a monthly amount in minor units.

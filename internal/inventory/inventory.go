@@ -1,8 +1,10 @@
 // Package inventory reads the operator's inventory of phone numbers (the CSV
 // or JSON posted to POST /v1/admin/numbers), validates and normalizes each
-// number, and builds the demo inventory. It knows the countries whose numbers
-// can be sold: their calling codes, names and, for AU, CA and US, their
-// states. It imports nothing of ours.
+// number, and builds the demo inventory. It knows which countries' numbers
+// can be sold; their calling codes and numbering plans come from
+// libphonenumber (github.com/nyaruka/phonenumbers), their names and the
+// states under which AU, CA and US file their numbers from
+// internal/address. Of ours it imports only address and money.
 package inventory
 
 import (
@@ -11,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/dialtone/dialtone/internal/address"
 	"github.com/dialtone/dialtone/internal/money"
 )
 
@@ -20,6 +23,15 @@ const (
 	TypeMobile   = "mobile"
 	TypeTollFree = "toll_free"
 )
+
+// TypeRule says, for the API's documentation, how an import's type column
+// must agree with the number's kind in its country's numbering plan
+// (libphonenumber's number type; see kindTypes).
+const TypeRule = "The `type` must agree with the kind of the number in its country's numbering plan " +
+	"(libphonenumber): a fixed-line number is `local`, a mobile one `mobile`, a toll-free one `toll_free`; " +
+	"a number the plan does not tell to be fixed-line or mobile (all of North America's) may be `local` or " +
+	"`mobile`. Numbers of other kinds (premium rate, shared cost, VoIP, personal, pager, UAN, voicemail) and " +
+	"numbers in no range of the plan are refused (`number`); a type that contradicts the kind is refused (`type`)."
 
 // MaxAmount is the largest setup or monthly amount of a number, in minor
 // units (100,000.00 in a two-decimal currency).
@@ -71,14 +83,15 @@ func (e RowError) Error() string {
 // Validate normalizes one row and checks it. Normalizing trims every text
 // field, upper-cases country, state and currency, lower-cases type (and
 // spells "toll-free", "tollfree" and "toll free" as "toll_free"), and writes
-// the number in E.164 (see E164). The checks: the number is E.164 and
-// belongs to the country (CallingCode; North American numbers have 10
-// digits, and where a national number never starts with the trunk prefix 0
-// it must not start with 0 after the calling code); the state is one of
-// the country's states when HasStates, else empty; the area is present, at
-// most MaxAreaLen characters, without control characters; the type is one of
-// the Type constants; both amounts are in [0, MaxAmount]; the currency is
-// three letters A-Z.
+// the number in E.164 (see E164). The checks: the number is E.164, belongs
+// to the country (CallingCode) and is a valid number of the country's
+// numbering plan as libphonenumber knows it (its length, its range; a
+// trunk prefix 0 after the calling code is named as such); the state is one
+// of the country's states when HasStates, else empty; the area is present,
+// at most MaxAreaLen characters, without control characters; the type is
+// one of the Type constants and agrees with the kind of the number in the
+// plan (TypeRule); both amounts are in [0, MaxAmount]; the currency is three
+// letters A-Z.
 //
 // It returns the normalized row, and a *RowError (Line 0) naming the first
 // field that fails, or nil. The row is returned normalized as far as it
@@ -104,11 +117,12 @@ func Validate(r Row) (Row, *RowError) {
 	if r.Country == "" {
 		return fail("country", "required")
 	}
-	c, ok := countries[r.Country]
+	plan, ok := plans()[r.Country]
 	if !ok {
 		return fail("country", fmt.Sprintf("%q is not a supported country", clip(r.Country, 10)))
 	}
-	if msg := c.checkNumber(r.Number); msg != "" {
+	kind, msg := plan.checkNumber(r.Number)
+	if msg != "" {
 		return fail("number", msg)
 	}
 	if msg := checkState(r.Country, r.State); msg != "" {
@@ -123,6 +137,9 @@ func Validate(r Row) (Row, *RowError) {
 		return fail("type", "required")
 	default:
 		return fail("type", "must be local, mobile or toll_free")
+	}
+	if msg := checkType(r.Type, kind, plan.name); msg != "" {
+		return fail("type", msg)
 	}
 	if msg := checkAmount(r.SetupAmount); msg != "" {
 		return fail("setup_amount", msg)
@@ -157,7 +174,7 @@ func checkState(country, state string) string {
 	if state == "" {
 		return "required for " + country
 	}
-	if _, ok := states[country][state]; !ok {
+	if _, ok := address.PhoneState(country, state); !ok {
 		return fmt.Sprintf("%q is not a state of %s", clip(state, 10), country)
 	}
 	return ""

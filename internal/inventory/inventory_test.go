@@ -18,6 +18,11 @@ func with(f func(r *Row)) Row {
 	return r
 }
 
+// tollFree returns a German toll-free row of type typ.
+func tollFree(typ string) Row {
+	return with(func(r *Row) { r.Number, r.Area, r.Type = "+498001234567", "Toll-free", typ })
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -31,9 +36,9 @@ func TestValidate(t *testing.T) {
 			Type: " LOCAL ", SetupAmount: 200, MonthlyAmount: 150, Currency: " eur "}, berlin(), ""},
 		{"OKDoubleZero", with(func(r *Row) { r.Number = "0049 30 12345678" }), berlin(), ""},
 		{"OKParentheses", with(func(r *Row) { r.Number = "+49 (30) 1234/5678" }), berlin(), ""},
-		{"OKTollFreeDash", with(func(r *Row) { r.Type = "Toll-Free" }), with(func(r *Row) { r.Type = TypeTollFree }), ""},
-		{"OKTollFreeOneWord", with(func(r *Row) { r.Type = "TOLLFREE" }), with(func(r *Row) { r.Type = TypeTollFree }), ""},
-		{"OKTollFreeUnderscore", with(func(r *Row) { r.Type = "toll_free" }), with(func(r *Row) { r.Type = TypeTollFree }), ""},
+		{"OKTollFreeDash", tollFree("Toll-Free"), tollFree(TypeTollFree), ""},
+		{"OKTollFreeOneWord", tollFree("TOLLFREE"), tollFree(TypeTollFree), ""},
+		{"OKTollFreeUnderscore", tollFree("toll_free"), tollFree(TypeTollFree), ""},
 		{"OKMobile", with(func(r *Row) { r.Number, r.Type = "+4915123456789", "Mobile" }),
 			with(func(r *Row) { r.Number, r.Type = "+4915123456789", TypeMobile }), ""},
 		{"OKUS", Row{Number: "+1 (415) 555-0123", Country: "us", State: "ca", Area: "San Francisco", Type: "local", Currency: "usd"},

@@ -150,34 +150,12 @@ func at(s []string, i int) string {
 	return ""
 }
 
-var page = template.Must(template.New("invoice").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Kind}} {{.Number}}</title>
-<style>
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}
-header{display:flex;justify-content:space-between;gap:2rem;flex-wrap:wrap}
-h1{margin:0;font-size:1.8rem}
-table{width:100%;border-collapse:collapse;margin:1.5rem 0}
-caption{text-align:left;font-weight:600;padding:.3rem 0}
-th,td{padding:.4rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}
-th{text-align:left;background:#f2f2f2}
-td.n,th.n{text-align:right;white-space:nowrap}
-.totals{margin-left:auto;width:auto;min-width:18rem}
-.totals th{background:none;text-align:right}
-.total td,.total th{font-weight:700;border-top:2px solid #1b1b1b}
-@media print{body{margin:0}}
-</style></head><body>
-<header><div><strong>{{.Seller.Name}}</strong><br>{{range .Seller.Lines}}{{.}}<br>{{end}}{{if .Seller.VATID}}VAT ID {{.Seller.VATID}}{{end}}</div>
-<div><h1>{{.Kind}}</h1>No. {{.Number}}<br>Date {{.IssuedAt.Format "2006-01-02"}}<br>{{.Reference}}</div></header>
-<section aria-label="Bill to"><h2>Bill to</h2><p>{{.Buyer.Name}}<br>{{range .Buyer.Lines}}{{.}}<br>{{end}}{{if .Buyer.VATID}}VAT ID {{.Buyer.VATID}}{{end}}</p></section>
-<table><caption>Lines ({{.Currency}})</caption><thead><tr><th scope="col">Description</th><th scope="col" class="n">Qty</th><th scope="col" class="n">Unit price</th>
-<th scope="col" class="n">Net</th><th scope="col" class="n">Discount</th><th scope="col" class="n">Tax rate</th><th scope="col" class="n">Tax</th><th scope="col" class="n">Total</th></tr></thead>
-<tbody>{{range .Lines}}<tr><td>{{.Description}}</td><td class="n">{{.Quantity}}</td><td class="n">{{.UnitPrice}}</td><td class="n">{{.Net}}</td><td class="n">{{.Discount}}</td><td class="n">{{.TaxRate}}</td><td class="n">{{.Tax}}</td><td class="n">{{.Total}}</td></tr>{{end}}</tbody></table>
-<table class="totals"><caption>Totals</caption><tbody>
-<tr><th scope="row">Subtotal</th><td class="n">{{.Subtotal}}</td></tr><tr><th scope="row">Discount</th><td class="n">{{.Discount}}</td></tr>
-<tr><th scope="row">Tax</th><td class="n">{{.Tax}}</td></tr><tr class="total"><th scope="row">Total</th><td class="n">{{.Total}}</td></tr></tbody></table>
-<p>{{.PaymentNote}}</p>{{range .Notes}}<p>{{.}}</p>{{end}}
-</body></html>`))
+//go:embed invoice.html
+var pageHTML string
+
+// page is the printable HTML page of a document (invoice.html). The file's
+// last newline is not part of the page.
+var page = template.Must(template.New("invoice").Parse(strings.TrimSuffix(pageHTML, "\n")))
 
 // HTML writes the document as a self-contained printable page.
 func HTML(w io.Writer, d Document) error { return page.Execute(w, d) }

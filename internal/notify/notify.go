@@ -6,6 +6,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -105,13 +106,12 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	return nil
 }
 
-var page = template.Must(template.New("mail").Parse(`<!doctype html>
-<html lang="en"><body style="font-family:system-ui,sans-serif;color:#1b1b1b;max-width:36rem;margin:0 auto;padding:1rem">
-<h1 style="font-size:1.3rem">{{.Subject}}</h1>
-{{range .Paragraphs}}<p>{{.}}</p>{{end}}
-{{if .Action}}<p><a href="{{.Action}}" style="display:inline-block;background:#0b5cad;color:#fff;padding:.6rem 1rem;border-radius:.3rem;text-decoration:none">{{.ActionText}}</a></p>{{end}}
-<p style="color:#555;font-size:.85rem">You receive this because you have an account with us. Manage your subscriptions in the customer portal.</p>
-</body></html>`))
+//go:embed mail.html
+var pageHTML string
+
+// page is the HTML part of a mail (mail.html). The file's
+// last newline is not part of the page.
+var page = template.Must(template.New("mail").Parse(strings.TrimSuffix(pageHTML, "\n")))
 
 // Compose builds a mail from a notification: its subject, its text, and a
 // call to action (a link and its label) when there is something to do.

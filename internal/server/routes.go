@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 )
 
@@ -131,7 +132,7 @@ func (s *Server) documentFormats() {
 			"(invalid, a duplicate in the file, or already in the inventory) with its line (CSV; the header is line 1) " +
 			"or position (JSON, from 1), field and reason. When none is: 400 `invalid_request`, nothing changes, " +
 			"the same list in `error.rejected` and `param` naming the first row's field " +
-			"(`[0].setup_amount` in a JSON list, `setup_amount` in CSV, `body` when there are no rows)."
+			"(`[0].setup_amount` in a JSON list, `setup_amount` in CSV, `body` when there are no rows). " + inventory.TypeRule
 		item.Post.RequestBody.Content["application/json"] = &huma.MediaType{
 			Schema: oa.Components.Schemas.Schema(reflect.TypeFor[[]ImportNumber](), true, ""),
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
-	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -138,7 +137,7 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 			}
 			continue
 		}
-		b := store.SIPBinding{ID: id.New("reg"), SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: op.uri, UserAgent: ua,
+		b := store.SIPBinding{ID: r.ids.New("reg"), SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: op.uri, UserAgent: ua,
 			Source: source, Transport: transport, CallID: text(callID, 200), CSeq: cseq,
 			ExpiresAt: clock.Normalize(now.Add(time.Duration(op.expires) * time.Second)), CreatedAt: clock.Normalize(now), UpdatedAt: clock.Normalize(now)}
 		if err := q.PutSIPBinding(ctx, b); err != nil {

@@ -88,8 +88,8 @@ func (r *rig) newAccount(t testing.TB, kind, userID string) store.SIPAccount {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	c := store.Customer{ID: id.New("cus"), Company: "Acme", Country: "DE", Currency: "EUR", Email: id.Secret(4) + "@example.com", CreatedAt: now}
-	a := store.SIPAccount{ID: id.New("sip"), CustomerID: c.ID, Kind: kind, Username: "trunk-" + id.Secret(5),
+	c := store.Customer{ID: testIDs.New("cus"), Company: "Acme", Country: "DE", Currency: "EUR", Email: id.Secret(4) + "@example.com", CreatedAt: now}
+	a := store.SIPAccount{ID: testIDs.New("sip"), CustomerID: c.ID, Kind: kind, Username: "trunk-" + id.Secret(5),
 		Password: id.Secret(12), Domain: realm, UserID: userID, CreatedAt: now}
 	if err := r.st.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertCustomer(ctx, c); err != nil {
@@ -244,3 +244,6 @@ func contactsOf(res *gosip.Response) []string {
 	}
 	return out
 }
+
+// testIDs makes the IDs of the rows the tests insert.
+var testIDs = id.NewGenerator(time.Now)

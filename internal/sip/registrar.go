@@ -36,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -130,6 +131,7 @@ type Registrar struct {
 	log    *slog.Logger
 	th     *throttle
 	m      *metrics
+	ids    *id.Generator
 }
 
 // New returns a registrar on st. It reads (or, at the first start, makes)
@@ -157,7 +159,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Registrar, error) {
 	if err != nil || len(key) < 16 {
 		return nil, errors.New("sip: the stored nonce secret (settings sip_nonce_secret) is not 16+ hex bytes")
 	}
-	return &Registrar{st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log,
+	return &Registrar{ids: id.NewGenerator(time.Now), st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log,
 		th: newThrottle(cfg.ThrottleEvery, cfg.ThrottleIPBurst, cfg.ThrottleUserBurst, cfg.Log),
 		m:  newMetrics(cfg.Metrics, st, cfg.Now)}, nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 )
 
@@ -47,12 +48,15 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	// ids makes the IDs of rows the store itself adds (a webhook event's
+	// deliveries, one per endpoint).
+	ids *id.Generator
 }
 
 // Open connects to url: a PostgreSQL URL ("postgres://…"), "sqlite:PATH", or
 // a plain file path for SQLite. It does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
-	var s Store
+	s := Store{ids: id.NewGenerator(time.Now)}
 	var err error
 	switch {
 	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
@@ -130,10 +134,11 @@ type Q struct {
 	ex      execer
 	dialect Dialect
 	inTx    bool
+	ids     *id.Generator
 }
 
 // Read returns a Q for reads outside a transaction.
-func (s *Store) Read() *Q { return &Q{ex: s.db, dialect: s.dialect} }
+func (s *Store) Read() *Q { return &Q{ex: s.db, dialect: s.dialect, ids: s.ids} }
 
 // Tx runs fn in one transaction and commits it if fn returns nil. On
 // PostgreSQL a serialization failure or deadlock reruns fn (up to 10 times,
@@ -166,7 +171,7 @@ func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(&Q{ex: tx, dialect: s.dialect, inTx: true}); err != nil {
+	if err = fn(&Q{ex: tx, dialect: s.dialect, inTx: true, ids: s.ids}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

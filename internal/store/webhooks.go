@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/dialtone/dialtone/internal/id"
 )
 
 // WebhookEndpoint is an operator's receiver of events.
@@ -159,7 +157,7 @@ func (q *Q) InsertWebhookEvent(ctx context.Context, ev WebhookEvent, targets []s
 	}
 	for _, eid := range targets {
 		if _, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, next_attempt_at, created_at)
-			VALUES ($1, $2, $3, 'pending', $4, $4)`, id.New("whd"), eid, ev.ID, ts(ev.CreatedAt)); err != nil {
+			VALUES ($1, $2, $3, 'pending', $4, $4)`, q.ids.New("whd"), eid, ev.ID, ts(ev.CreatedAt)); err != nil {
 			return err
 		}
 	}
