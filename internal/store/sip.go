@@ -82,7 +82,8 @@ func (q *Q) PutSIPBinding(ctx context.Context, b SIPBinding) error {
 	return err
 }
 
-// DeleteSIPBinding removes one contact of a SIP account.
+// DeleteSIPBinding removes one contact of a SIP account. Removing a
+// contact the account does not have is not an error.
 func (q *Q) DeleteSIPBinding(ctx context.Context, sipAccountID, contact string) error {
 	_, err := q.ex.ExecContext(ctx, `DELETE FROM sip_bindings WHERE sip_account_id = $1 AND contact = $2`, sipAccountID, contact)
 	return err
