@@ -135,11 +135,15 @@ func TestWebhooks(t *testing.T) {
 		s.fails(401, "unauthenticated", "", "GET", eps, "", nil)
 
 		// URLs and event types are checked; nothing is created.
-		for _, u := range []string{"ftp://example.com/hooks", "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/x", "not a url"} {
+		for _, u := range []string{"ftp://example.com/hooks", "http://169.254.169.254/latest/meta-data", "http://[fe80::1]/x", "http://metadata.google.internal/computeMetadata/v1/",
+			"https://user:pw@example.com/x", "not a url", ""} {
 			s.fails(400, "invalid_request", "url", "POST", eps, adm, map[string]any{"url": u, "events": []string{"order.paid"}})
 		}
 		s.fails(400, "invalid_request", "events", "POST", eps, adm, map[string]any{"url": ok.srv.URL, "events": []string{"order.shipped"}})
 		s.fails(400, "invalid_request", "events", "POST", eps, adm, map[string]any{"url": ok.srv.URL, "events": []string{"order.paid", "nope"}})
+		s.fails(400, "invalid_request", "events", "POST", eps, adm, map[string]any{"url": ok.srv.URL, "events": []string{}})
+		s.fails(400, "invalid_request", "events", "POST", eps, adm, map[string]any{"url": ok.srv.URL})
+		s.fails(400, "invalid_request", "url", "POST", eps, adm, map[string]any{"events": []string{"order.paid"}})
 		if n := len(s.must(200, "GET", eps, adm, nil).data()); n != 0 {
 			t.Errorf("%d endpoints after refused creates", n)
 		}
@@ -295,6 +299,18 @@ func TestWebhooks(t *testing.T) {
 		failing.mu.Unlock()
 		if n != 3 {
 			t.Errorf("the deleted endpoint got %d POSTs, want the 3 from before", n)
+		}
+
+		// Idempotency-Key: the same create again answers the first answer
+		// (secret included) and registers nothing more.
+		body := map[string]any{"url": ok.srv.URL + "/again", "events": []string{"subscription.expired"}}
+		first := s.must(201, "POST", eps, adm, body, "Idempotency-Key", "hooks-create-1")
+		again := s.must(201, "POST", eps, adm, body, "Idempotency-Key", "hooks-create-1")
+		if string(again.raw) != string(first.raw) {
+			t.Errorf("replayed create: %s, want the first answer %s", again.raw, first.raw)
+		}
+		if ids := s.walk(eps, adm, 100); len(ids) != 2 {
+			t.Errorf("endpoints after a replayed create: %v, want 2", ids)
 		}
 	})
 }

@@ -376,6 +376,32 @@ func init() {
 				eq(t, "error", a.Error, strings.Repeat("e", 500))
 				eq(t, "no answer", a.StatusCode, 0)
 			})
+			t.Run("EndpointDeletedWhileSending", func(t *testing.T) {
+				// The operator deletes the endpoint while a delivery to it is
+				// on its way: the failed attempt does not make it pending
+				// again (deleting drops what is pending, for good); one that
+				// got through stays succeeded.
+				q := txQ(t, st)
+				fxEndpoint(t, q, "we_1", "order.paid")
+				ids := fxEvent(t, q, "evt_1", "order.paid", tµ)
+				fxEvent(t, q, "evt_2", "order.paid", tµ)
+				eq(t, "leased", len(lease(t, q, tµ, wall, 10)), 2)
+				must(t, q.DeleteWebhookEndpoint(ctx, "we_1", tµ))
+				two, err := q.WebhookDeliveries(ctx, "we_1", store.Page{})
+				must(t, err)
+				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 503},
+					store.DeliveryPending, tµ.Add(time.Minute)))
+				other := two[0].ID // evt_2's
+				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: other, AttemptedAt: tµ, StatusCode: 200},
+					store.DeliverySucceeded, tµ))
+				ds, err := q.WebhookDeliveries(ctx, "we_1", store.Page{})
+				must(t, err)
+				eq(t, "evt_2 succeeded, evt_1 dropped", []string{ds[0].EventID + " " + ds[0].Status, ds[1].EventID + " " + ds[1].Status},
+					[]string{"evt_2 " + store.DeliverySucceeded, "evt_1 " + store.DeliveryFailed})
+				_, ok, err := q.NextWebhookAttempt(ctx, tµ)
+				must(t, err)
+				eq(t, "nothing more to send", ok, false)
+			})
 			t.Run("UnknownDelivery", func(t *testing.T) {
 				q := txQ(t, st)
 				if err := q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: "whd_none", AttemptedAt: tµ},
