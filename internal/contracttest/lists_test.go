@@ -97,6 +97,25 @@ func TestListsWalkedByID(t *testing.T) {
 			t.Errorf("admin customers: %v", cust)
 		}
 		s.fails(400, "invalid_request", "", "GET", "/v1/admin/customers?starting_after=cus_unknown", adminToken, nil)
+		// The operator's webhook endpoints and an endpoint's deliveries
+		// (the deliveries exist from the payment on, sent or not).
+		rcv := newReceiver(t, 204)
+		var endpoints []string
+		for i := 0; i < 3; i++ {
+			e := s.must(201, "POST", "/v1/admin/webhook_endpoints", adminToken, map[string]any{"url": rcv.srv.URL, "events": []string{"order.paid"}})
+			endpoints = append(endpoints, str(e.body["id"]))
+		}
+		for i := 0; i < 3; i++ {
+			s.topUp(tok, 1000)
+		}
+		for path, n := range map[string]int{"/v1/admin/webhook_endpoints": 3, "/v1/admin/webhook_endpoints/" + endpoints[0] + "/deliveries": 3} {
+			full := s.walk(path, adminToken, 100)
+			paged := s.walk(path, adminToken, 2)
+			if len(full) < n || strings.Join(paged, ",") != strings.Join(full, ",") {
+				t.Errorf("%s: by 2 %v, by 100 %v (want at least %d)", path, paged, full, n)
+			}
+			s.fails(400, "invalid_request", "", "GET", path+"?starting_after=zzz_unknown", adminToken, nil)
+		}
 		avail := s.walk("/v1/numbers/available?country=DE&area=Berlin", tok, 7)
 		if len(avail) < 20 {
 			t.Errorf("available numbers in Berlin walked by id: %d", len(avail))

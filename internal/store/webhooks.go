@@ -212,7 +212,9 @@ func (q *Q) LeaseWebhookDeliveries(ctx context.Context, now, wall, until time.Ti
 }
 
 // RecordWebhookAttempt logs an attempt and sets its delivery's outcome:
-// status, and for a pending one when to try next. It ends the lease.
+// status, and for a pending one when to try next. It ends the lease. A
+// delivery whose endpoint was deleted while it was being sent does not
+// become pending again: it is failed, as deleting made it.
 func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status string, next time.Time) error {
 	if _, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, error, duration_ms, response)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, a.DeliveryID, ts(a.AttemptedAt), a.StatusCode, storable(a.Error, 500),
@@ -222,6 +224,16 @@ func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status s
 	var delivered any
 	if status == DeliverySucceeded {
 		delivered = ts(a.AttemptedAt)
+	}
+	if status == DeliveryPending {
+		var deleted bool
+		if err := q.ex.QueryRowContext(ctx, `SELECT w.deleted_at IS NOT NULL FROM webhook_deliveries d
+			JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = $1`, a.DeliveryID).Scan(&deleted); err != nil {
+			return err
+		}
+		if deleted {
+			status = DeliveryFailed
+		}
 	}
 	_, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
 		leased_until = NULL, delivered_at = COALESCE($4, delivered_at) WHERE id = $1`, a.DeliveryID, status, ts(next), delivered)
