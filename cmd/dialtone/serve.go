@@ -105,7 +105,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sipLn, err := listenSIP(ctx, st, clk, cfg, log, reg)
+	sipLn, err := listenSIP(ctx, st, clk, cfg, log, reg, svc)
 	if err != nil {
 		ln.Close()
 		return err
@@ -166,12 +166,12 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 // listenSIP binds the SIP registrar on --sip-addr, or returns nil for
 // "off". Bindings expire on the wall clock; the business clock only says
 // whether a user's subscription is in force.
-func listenSIP(ctx context.Context, st *store.Store, clk clock.Clock, cfg ServeCmd, log *slog.Logger, metrics prometheus.Registerer) (*sip.Listener, error) {
+func listenSIP(ctx context.Context, st *store.Store, clk clock.Clock, cfg ServeCmd, log *slog.Logger, metrics prometheus.Registerer, events sip.Events) (*sip.Listener, error) {
 	if cfg.SIPAddr == "" || cfg.SIPAddr == "off" {
 		return nil, nil
 	}
 	reg, err := sip.New(ctx, st, sip.Config{Realm: cfg.SIPDomain, MinExpires: cfg.SIPMinExpires, MaxExpires: cfg.SIPMaxExpires,
-		Algorithms: strings.Split(cfg.SIPAlgorithms, ","), Clock: clk, Log: log, Metrics: metrics})
+		Algorithms: strings.Split(cfg.SIPAlgorithms, ","), Clock: clk, Log: log, Metrics: metrics, Events: events})
 	if err != nil {
 		return nil, err
 	}

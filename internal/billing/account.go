@@ -207,8 +207,8 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (st
 		}
 		u = store.User{ID: s.ids.New("usr"), CustomerID: p.CustomerID, Name: in.Name, Email: in.Email, Role: "member",
 			SubscriptionID: sub.ID, Extension: fmt.Sprint(ext), CreatedAt: now}
-		sip := store.SIPAccount{ID: s.ids.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
-			Password: id.Secret(12), Domain: s.cfg.SIPDomain, UserID: u.ID, CreatedAt: now}
+		sip := s.newSIPAccount(store.SIPAccount{ID: s.ids.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
+			UserID: u.ID, CreatedAt: now})
 		u.SIPAccountID = sip.ID
 		if err := q.InsertSIPAccount(ctx, sip); err != nil {
 			return err

@@ -90,8 +90,8 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, s
 			}
 			return err
 		}
-		return q.InsertSIPAccount(ctx, store.SIPAccount{ID: s.ids.New("sip"), CustomerID: c.ID, Kind: "trunk",
-			Username: "trunk-" + id.Secret(5), Password: id.Secret(12), Domain: s.cfg.SIPDomain, CreatedAt: now})
+		return q.InsertSIPAccount(ctx, s.newSIPAccount(store.SIPAccount{ID: s.ids.New("sip"), CustomerID: c.ID, Kind: "trunk",
+			Username: "trunk-" + id.Secret(5), CreatedAt: now}))
 	})
 	return c, u, err
 }

@@ -130,6 +130,14 @@ func TestCustomerEndpoints(t *testing.T) {
 				if r := s.must(200, "GET", "/v1/sip_accounts/"+str(a["id"]), tok, nil); str(r.body["password"]) == "" {
 					t.Errorf("trunk without its password: %s", r.raw)
 				}
+				// Shown once; a rotation shows a new one, once.
+				if r := s.must(200, "GET", "/v1/sip_accounts/"+str(a["id"]), tok, nil); r.body["password"] != nil {
+					t.Errorf("the password is shown twice: %s", r.raw)
+				}
+				if r := s.must(200, "POST", "/v1/sip_accounts/"+str(a["id"])+"/password", tok, nil); len(str(r.body["password"])) < 12 || r.body["connected"] != false {
+					t.Errorf("rotated: %s", r.raw)
+				}
+				s.fails(404, "not_found", "", "POST", "/v1/sip_accounts/sip_none/password", tok, nil)
 			}
 		}
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -222,10 +223,15 @@ func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccount
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.svc.SIPAccount(ctx, p, in.ID)
+	// The password is shown to the admin once; then only its HA1s remain.
+	a, err := s.svc.RevealSIPPassword(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
 	}
+	return s.sipAccountReply(ctx, p, a)
+}
+
+func (s *Server) sipAccountReply(ctx context.Context, p billing.Principal, a store.SIPAccount) (*out[SIPAccountResponse], error) {
 	nums, err := s.svc.Numbers(ctx, p)
 	if err != nil {
 		return nil, err
@@ -235,6 +241,20 @@ func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccount
 		return nil, err
 	}
 	return reply(s.sipResponse(ctx, a, nums, regs, p.IsAdmin())), nil
+}
+
+// rotateSIPPassword gives a SIP account a new password, shown in this
+// answer only; its devices must register again.
+func (s *Server) rotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.RotateSIPPassword(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.sipAccountReply(ctx, p, a)
 }
 
 // sipRegistrations reads the live SIP bindings of a customer's accounts.

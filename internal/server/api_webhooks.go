@@ -159,6 +159,10 @@ type (
 		RefundResponse
 		Customer string `json:"customer"`
 	}
+	eventSIPAccount struct {
+		SIPAccountResponse
+		Customer string `json:"customer"`
+	}
 )
 
 // eventObject renders a webhook event's object as the API shows it
@@ -173,6 +177,10 @@ func eventObject(obj any, now time.Time) (any, error) {
 		return adminNumberResponse(o), nil
 	case billing.Refund:
 		return eventRefund{RefundResponse: refundResponse(o), Customer: o.Payment.CustomerID}, nil
+	case billing.SIPAccountEvent:
+		var s *Server
+		return eventSIPAccount{SIPAccountResponse: s.sipResponse(context.Background(), o.Account, o.Numbers, o.Bindings, false),
+			Customer: o.Account.CustomerID}, nil
 	}
 	return nil, fmt.Errorf("webhook event object %T has no API representation", obj)
 }

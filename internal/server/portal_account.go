@@ -24,6 +24,8 @@ func (s *Server) portalAccountRoutes() {
 	s.mux.HandleFunc("POST /users/{id}/delete", s.guard(s.userDeletePost))
 	s.mux.HandleFunc("GET /sip", s.guard(s.sipPage))
 	s.mux.HandleFunc("GET /sip/{id}", s.guard(s.sipAccountPage))
+	s.mux.HandleFunc("GET /sip/{id}/password", s.guard(s.sipRotatePage))
+	s.mux.HandleFunc("POST /sip/{id}/password", s.guard(s.sipRotatePost))
 	s.mux.HandleFunc("GET /notifications", s.guard(s.notificationsPage))
 	s.mux.HandleFunc("GET /invoices", s.guard(s.invoicesPage))
 	s.mux.HandleFunc("GET /invoices/{id}", s.guard(s.invoicePage))
@@ -317,27 +319,97 @@ func (s *Server) sipPage(w http.ResponseWriter, r *http.Request, p billing.Princ
 // sipAccountData is one SIP account's credentials.
 type sipAccountData struct {
 	sipRow
-	// ShowPassword: only the owner or an admin sees the password.
+	// ShowPassword: only the owner or an admin sees the password, and
+	// only once (Password is then "").
 	ShowPassword bool
+	// Rotated: the password shown was made just now.
+	Rotated bool
+}
+
+// sipRowOf returns the SIP manager's row of the account of the path.
+func (s *Server) sipRowOf(r *http.Request, p billing.Principal) (sipRow, bool, error) {
+	rows, err := s.sipRows(r, p)
+	if err != nil {
+		return sipRow{}, false, err
+	}
+	for _, row := range rows {
+		if row.ID == r.PathValue("id") {
+			return row, true, nil
+		}
+	}
+	return sipRow{}, false, nil
 }
 
 func (s *Server) sipAccountPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
-	rows, err := s.sipRows(r, p)
+	row, ok, err := s.sipRowOf(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	for _, row := range rows {
-		if row.ID == r.PathValue("id") {
-			d := sipAccountData{sipRow: row, ShowPassword: p.IsAdmin()}
-			if !d.ShowPassword {
-				d.Password = ""
-			}
-			s.render(w, r, http.StatusOK, "sip_account", view{Title: "SIP account " + row.Username, Nav: "sip", Data: d})
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	d := sipAccountData{sipRow: row, ShowPassword: p.IsAdmin()}
+	d.Password = ""
+	if d.ShowPassword {
+		// Shown once: from now on only its HA1s are kept.
+		a, err := s.svc.RevealSIPPassword(r.Context(), p, row.ID)
+		if err != nil {
+			s.pageError(w, r, err)
 			return
 		}
+		d.Password = a.Password
 	}
-	s.notFound(w, r)
+	s.render(w, r, http.StatusOK, "sip_account", view{Title: "SIP account " + row.Username, Nav: "sip", Data: d})
+}
+
+// sipRotatePage asks to confirm a new SIP password.
+func (s *Server) sipRotatePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	row, ok, err := s.sipRowOf(r, p)
+	if err != nil || !ok || !p.IsAdmin() {
+		switch {
+		case err != nil:
+			s.pageError(w, r, err)
+		case !ok:
+			s.notFound(w, r)
+		default:
+			s.pageError(w, r, errForbidden)
+		}
+		return
+	}
+	s.render(w, r, http.StatusOK, "sip_rotate", view{Title: "Rotate the password of " + row.Username, Nav: "sip", Form: newForm(nil), Data: row})
+}
+
+// sipRotatePost makes a new SIP password and shows it, this once.
+func (s *Server) sipRotatePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	row, ok, err := s.sipRowOf(r, p)
+	if err != nil || !ok || !p.IsAdmin() {
+		switch {
+		case err != nil:
+			s.pageError(w, r, err)
+		case !ok:
+			s.notFound(w, r)
+		default:
+			s.pageError(w, r, errForbidden)
+		}
+		return
+	}
+	a, err := s.svc.RotateSIPPassword(r.Context(), p, row.ID)
+	if err != nil {
+		f := newForm(nil)
+		s.fail(r, f, err, map[string]string{})
+		s.render(w, r, pageStatus(err), "sip_rotate", view{Title: "Rotate the password of " + row.Username, Nav: "sip", Form: f, Data: row})
+		return
+	}
+	// Its devices were unregistered: read the row again.
+	if row, _, err = s.sipRowOf(r, p); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	row.Password = a.Password
+	s.render(w, r, http.StatusOK, "sip_account", view{Title: "SIP account " + row.Username, Nav: "sip",
+		Data: sipAccountData{sipRow: row, ShowPassword: true, Rotated: true}})
 }
 
 // pageLink is the address of the next page of a list: the same path with

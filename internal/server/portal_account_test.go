@@ -256,10 +256,13 @@ func TestPortalSIP(t *testing.T) {
 		t.Errorf("SIP accounts listed: %d, want the trunk and Ann's", n)
 	}
 
+	// The password is shown once (here the API's GET), then only its HA1s
+	// are kept: the page says so and offers a rotation.
 	api := a.do("GET", "/v1/sip_accounts/"+trunk["id"].(string), acc.tok, nil).body
 	p = acc.b.get("/sip/" + trunk["id"].(string))
-	p.has(t, `data-testid="cred-username">`+trunk["username"].(string), `data-testid="cred-password">`+api["password"].(string),
-		"Show password", "Configure a phone", "port 5060", esc("+41445550101"))
+	p.has(t, `data-testid="cred-username">`+trunk["username"].(string), `data-testid="password-seen"`, `data-testid="rotate-password"`,
+		"Configure a phone", "port 5060", esc("+41445550101"))
+	p.hasNot(t, api["password"].(string))
 
 	t.Run("ErrOtherCustomer", func(t *testing.T) {
 		other := newAccount(t, a, "sip-other@acme.test", 0)

@@ -62,6 +62,10 @@ func notificationLabel(typ string) string {
 		return "Number rental unpaid"
 	case "number_released":
 		return "Number released"
+	case "sip_account_registered":
+		return "SIP account connected"
+	case "sip_account_unregistered":
+		return "SIP account disconnected"
 	}
 	return statusLabel(typ)
 }
@@ -100,12 +104,29 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p bil
 	for _, n := range nums {
 		number[n.ID] = n.Number
 	}
+	sips, err := s.svc.SIPAccounts(ctx, p)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	sipName := make(map[string]string, len(sips))
+	for _, a := range sips {
+		sipName[a.ID] = "SIP account " + a.Username
+		if a.Kind == "trunk" {
+			sipName[a.ID] = "SIP trunk " + a.Username
+		}
+	}
 	for _, n := range rows {
 		row := notificationRow{Notification: n, TypeLabel: notificationLabel(n.Type), Object: n.ObjectID}
 		switch n.ObjectType {
 		case "subscription":
 			if name, ok := subName[n.ObjectID]; ok {
 				row.Object, row.Link = name, "/subscriptions/"+n.ObjectID
+			}
+		case "sip_account":
+			row.Link = "/sip/" + n.ObjectID
+			if name, ok := sipName[n.ObjectID]; ok {
+				row.Object = name
 			}
 		case "number":
 			// A released number is no longer the customer's: no link.

@@ -66,7 +66,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/users", "createUser", "Create a user on a subscription", "users", forManager, s.createUser)
 	op(s, "DELETE", "/v1/users/{id}", "deleteUser", "Delete a user", "users", forManager, s.deleteUser)
 	op(s, "GET", "/v1/sip_accounts", "listSIPAccounts", "SIP accounts with their numbers and registration", "sip", forCustomer, s.listSIPAccounts)
-	op(s, "GET", "/v1/sip_accounts/{id}", "getSIPAccount", "A SIP account (with its password, for the customer's admin)", "sip", forCustomer, s.getSIPAccount)
+	op(s, "GET", "/v1/sip_accounts/{id}", "getSIPAccount", "A SIP account (with its password for the customer's admin, the first time only)", "sip", forCustomer, s.getSIPAccount)
+	op(s, "POST", "/v1/sip_accounts/{id}/password", "rotateSIPPassword", "Rotate a SIP account's password: the new one is shown in this answer only, and its devices must register again", "sip", forCustomer, s.rotateSIPPassword)
 	op(s, "GET", "/v1/numbers/countries", "listNumberCountries", "Countries with numbers", "numbers", forCustomer, s.listNumberCountries)
 	op(s, "GET", "/v1/numbers/countries/{cc}/states", "listNumberStates", "States of a country with numbers", "numbers", forCustomer, s.listNumberStates)
 	op(s, "GET", "/v1/numbers/countries/{cc}/areas", "listNumberAreas", "Areas of a country (and state) with numbers", "numbers", forCustomer, s.listNumberAreas)
@@ -155,7 +156,8 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	switch method {
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated
-		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" {
+		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" ||
+			strings.HasSuffix(path, "/password") {
 			o.DefaultStatus = http.StatusOK
 		}
 	case http.MethodDelete:

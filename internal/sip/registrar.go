@@ -18,7 +18,9 @@ package sip
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -35,6 +37,7 @@ import (
 	"github.com/icholy/digest"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
@@ -75,6 +78,16 @@ type Config struct {
 	// per interval (default 10 s).
 	ThrottleEvery                      time.Duration
 	ThrottleIPBurst, ThrottleUserBurst int
+	// Events, if set, is told when an account becomes reachable (its
+	// first live binding) or unreachable (its last one goes: unregistered,
+	// lapsed, suspended), in the transaction of the change
+	// (billing.Service: a notification and a webhook event).
+	Events Events
+}
+
+// Events is told of an account's changes of state (see Config.Events).
+type Events interface {
+	SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, why string, now time.Time) error
 }
 
 func (c *Config) defaults() {
@@ -159,9 +172,32 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Registrar, error) {
 	if err != nil || len(key) < 16 {
 		return nil, errors.New("sip: the stored nonce secret (settings sip_nonce_secret) is not 16+ hex bytes")
 	}
+	if err := keepHA1(ctx, st, cfg.Realm); err != nil {
+		return nil, fmt.Errorf("sip: HA1s of the accounts: %w", err)
+	}
 	return &Registrar{ids: id.NewGenerator(time.Now), st: st, cfg: cfg, nonces: nonces{secret: key, ttl: cfg.NonceTTL}, log: cfg.Log,
-		th: newThrottle(cfg.ThrottleEvery, cfg.ThrottleIPBurst, cfg.ThrottleUserBurst, cfg.Log),
+		th: newThrottle(st, cfg.ThrottleEvery, cfg.ThrottleIPBurst, cfg.ThrottleUserBurst, cfg.Log),
 		m:  newMetrics(cfg.Metrics, st, cfg.Now)}, nil
+}
+
+// keepHA1 computes the HA1s for realm of the accounts that still have
+// their plain password but none for realm (made before migration 00013,
+// or under another SIP domain), so that the password can be forgotten
+// once the customer has seen it.
+func keepHA1(ctx context.Context, st *store.Store, realm string) error {
+	accts, err := st.Read().SIPAccountsWithoutHA1(ctx, realm)
+	if err != nil || len(accts) == 0 {
+		return err
+	}
+	return st.Tx(ctx, func(q *store.Q) error {
+		for _, a := range accts {
+			md, sh := billing.DigestHA1(a.Username, realm, a.Password)
+			if err := q.SetSIPCredentials(ctx, a.ID, a.Password, realm, md, sh); err != nil && !market.IsCode(err, market.CodeNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Config returns the registrar's configuration with its defaults filled in.
@@ -237,7 +273,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		return r.challenge(req, now, false)
 	}
 	ip := sourceIP(req)
-	if r.th.blocked(ip, cred.Username, now) {
+	if r.th.blocked(ctx, ip, cred.Username, now) {
 		r.fail("throttled")
 		return respond(req, gosip.StatusForbidden, "Forbidden: too many failed attempts, try again later")
 	}
@@ -247,14 +283,13 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		r.log.Error("sip: read account", "err", err)
 		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
 	}
-	password := acct.Password
 	if !known {
 		// The same work as for a known account, so that an unknown
 		// username and a wrong password look alike, in time too.
-		password = "\x00unknown"
+		acct = store.SIPAccount{Username: cred.Username, Password: "\x00unknown"}
 	}
-	if !r.verify(req, cred, password) || !known {
-		r.th.failed(ip, cred.Username, now)
+	if !r.verify(req, cred, acct) || !known {
+		r.th.failed(ctx, ip, cred.Username, now)
 		r.fail("wrong_credentials")
 		return r.challenge(req, now, false)
 	}
@@ -302,11 +337,18 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		if !fresh {
 			return &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
 		}
+		if err := r.settle(ctx, q, a, now); err != nil {
+			return err
+		}
 		if refused, err = r.suspended(ctx, q, a); err != nil || refused {
 			// Refused, and its bindings go: commit that, then answer 403.
 			if err == nil {
-				_, err = q.DeleteSIPBindings(ctx, a.ID, now)
+				err = r.removeAll(ctx, q, a, now, "its user's subscription is not in force")
 			}
+			return err
+		}
+		before, err := q.SIPBindings(ctx, a.ID, now)
+		if err != nil {
 			return err
 		}
 		if err := r.apply(ctx, q, a, req, ops, wildcard, now); err != nil {
@@ -319,12 +361,18 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		if len(live) > r.cfg.MaxContacts {
 			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts", metric: "too_many_contacts"}
 		}
+		switch {
+		case len(before) == 0 && len(live) > 0:
+			return r.changed(ctx, q, a, true, "", now)
+		case len(before) > 0 && len(live) == 0:
+			return r.changed(ctx, q, a, false, "its device unregistered", now)
+		}
 		return nil
 	}))
 	var o *outcome
 	switch {
 	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
-		r.th.failed(ip, cred.Username, now)
+		r.th.failed(ctx, ip, cred.Username, now)
 		r.fail(o.metric)
 		return r.challenge(req, now, false)
 	case errors.As(err, &o):
@@ -404,19 +452,37 @@ func (r *Registrar) credentials(req *gosip.Request) (cred *digest.Credentials, i
 	return cred, issued, ok
 }
 
-// verify reports whether the digest response of cred is right for
-// password.
-func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, password string) bool {
-	chal := &digest.Challenge{Realm: cred.Realm, Nonce: cred.Nonce, Algorithm: strings.ToUpper(cred.Algorithm), Opaque: cred.Opaque}
+// verify reports whether the digest response of cred is right for the
+// account: from its HA1 for the realm (RFC 2617 section 3.2.2.1), or, for
+// an account that has none for this realm yet, from its password.
+func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, a store.SIPAccount) bool {
+	alg := strings.ToUpper(cred.Algorithm)
+	h := func(s string) string {
+		if alg == "SHA-256" {
+			b := sha256.Sum256([]byte(s))
+			return hex.EncodeToString(b[:])
+		}
+		b := md5.Sum([]byte(s))
+		return hex.EncodeToString(b[:])
+	}
+	ha1 := ""
+	switch {
+	case a.HA1Realm == r.cfg.Realm && alg == "SHA-256":
+		ha1 = a.HA1SHA256
+	case a.HA1Realm == r.cfg.Realm:
+		ha1 = a.HA1MD5
+	case a.Password != "":
+		ha1 = h(cred.Username + ":" + r.cfg.Realm + ":" + a.Password)
+	default:
+		// Neither: nothing can match (the same work all the same).
+		ha1 = h("\x00" + cred.Username)
+	}
+	ha2 := h(string(req.Method) + ":" + cred.URI)
+	want := h(ha1 + ":" + cred.Nonce + ":" + ha2)
 	if cred.QOP != "" {
-		chal.QOP = []string{cred.QOP}
+		want = h(ha1 + ":" + cred.Nonce + ":" + fmt.Sprintf("%08x", cred.Nc) + ":" + cred.Cnonce + ":" + cred.QOP + ":" + ha2)
 	}
-	want, err := digest.Digest(chal, digest.Options{Method: string(req.Method), URI: cred.URI, Username: cred.Username,
-		Password: password, Cnonce: cred.Cnonce, Count: cred.Nc})
-	if err != nil {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(want.Response), []byte(strings.ToLower(cred.Response))) == 1
+	return subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(cred.Response))) == 1 && ha1 != ""
 }
 
 // challenge is 401 with a fresh nonce, one challenge per algorithm in
@@ -437,18 +503,91 @@ func (r *Registrar) challenge(req *gosip.Request, now time.Time, stale bool) *go
 // returns how many bindings went.
 func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
 	var n int64
+	now := r.cfg.Now()
 	err := r.st.Tx(ctx, func(q *store.Q) error {
-		lapsed, err := q.SweepSIP(ctx, r.cfg.Now())
+		n = 0
+		accts, err := q.SIPAccountsWithLapsedBindings(ctx, now)
 		if err != nil {
 			return err
 		}
-		suspended, err := q.DeleteSuspendedSIPBindings(ctx, r.cfg.Clock.Now())
-		if suspended > 0 {
-			r.log.Info("sip: bindings of suspended users removed", "bindings", suspended)
+		for _, a := range accts {
+			// Locked, as a REGISTER locks it, so that one account's last
+			// binding goes (and is told) once.
+			if a, err = q.LockSIPAccountByUsername(ctx, a.Username); err != nil {
+				return err
+			}
+			lapsed, err := r.settleCount(ctx, q, a, now)
+			if err != nil {
+				return err
+			}
+			n += lapsed
 		}
-		n = lapsed + suspended
-		return err
+		lapsed, err := q.SweepSIP(ctx, now)
+		if err != nil {
+			return err
+		}
+		n += lapsed
+		suspended, err := q.SuspendedSIPAccounts(ctx, r.cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+		var gone int64
+		for _, a := range suspended {
+			if a, err = q.LockSIPAccountByUsername(ctx, a.Username); err != nil {
+				return err
+			}
+			before, err := q.SIPBindingsOfAccountAll(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			if err := r.removeAll(ctx, q, a, now, "its user's subscription is not in force"); err != nil {
+				return err
+			}
+			gone += int64(len(before))
+		}
+		if gone > 0 {
+			r.log.Info("sip: bindings of suspended users removed", "bindings", gone)
+		}
+		n += gone
+		return nil
 	})
-	r.th.sweep(r.cfg.Now())
+	r.th.sweep(ctx, now)
 	return n, err
+}
+
+// settle deletes the lapsed bindings of the locked account a and, if its
+// last live one went so, tells that it is unreachable.
+func (r *Registrar) settle(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) error {
+	_, err := r.settleCount(ctx, q, a, now)
+	return err
+}
+
+func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) (int64, error) {
+	n, err := q.DeleteLapsedSIPBindings(ctx, a.ID, now)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	live, err := q.SIPBindings(ctx, a.ID, now)
+	if err != nil || len(live) > 0 {
+		return n, err
+	}
+	return n, r.changed(ctx, q, a, false, "its registration expired", now)
+}
+
+// removeAll deletes every binding of the locked account a, telling that
+// it is unreachable if one was live.
+func (r *Registrar) removeAll(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time, why string) error {
+	live, err := q.DeleteSIPBindings(ctx, a.ID, now)
+	if err != nil || live == 0 {
+		return err
+	}
+	return r.changed(ctx, q, a, false, why, now)
+}
+
+// changed tells Config.Events of a change of a's state.
+func (r *Registrar) changed(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, why string, now time.Time) error {
+	if r.cfg.Events == nil {
+		return nil
+	}
+	return r.cfg.Events.SIPRegistrationChanged(ctx, q, a, registered, why, now)
 }

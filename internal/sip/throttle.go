@@ -1,102 +1,94 @@
 package sip
 
 import (
+	"context"
 	"log/slog"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/dialtone/dialtone/internal/store"
 )
 
 // throttle slows down guessing of SIP passwords: every failed digest (a
-// wrong password, an unknown username, a replayed nonce) takes a token
-// from the bucket of its source address and from that of its username.
-// While either is empty, REGISTERs with credentials from that address or
-// for that username are refused with 403 without looking at them; a bucket
-// refills one token per interval, so a brute-force run gets a few guesses a
-// minute. A challenge (no credentials) or a stale nonce costs nothing, so
-// phones that refresh correctly are never slowed.
+// wrong password, an unknown username, a replayed nonce) is counted
+// against its source address and its username. While either has failed
+// more than its burst, REGISTERs with credentials from that address or for
+// that username are refused with 403 without looking at them; each key
+// may fail once more per interval, so a brute-force run gets a few guesses
+// a minute. A challenge (no credentials) or a stale nonce costs nothing,
+// so phones that refresh correctly are never slowed.
 //
-// The buckets are this process's memory, on the wall clock (a security
-// timer); each process of a cluster throttles on its own.
+// The counts are kept in the database, in the log-in throttle's table
+// (login_throttles, store/throttle.go: one GCRA cell per key, on the wall
+// clock, a security timer), under keys of their own ("sip-addr:",
+// "sip-user:"), so that every process sharing the database enforces one
+// limit.
 type throttle struct {
-	mu        sync.Mutex
-	ip, user  map[string]*bucket
+	st        *store.Store
 	every     time.Duration
 	ipBurst   int
 	userBurst int
 	log       *slog.Logger
 }
 
-type bucket struct {
-	lim    *rate.Limiter
-	logged bool // the start of this run of throttling was logged
+func newThrottle(st *store.Store, every time.Duration, ipBurst, userBurst int, log *slog.Logger) *throttle {
+	return &throttle{st: st, every: every, ipBurst: ipBurst, userBurst: userBurst, log: log}
 }
 
-// maxBuckets bounds the memory a flood of sources can take; past it, the
-// full (idle) buckets are dropped first, then all.
-const maxBuckets = 100_000
+func ipKey(ip string) string     { return "sip-addr:" + ip }
+func userKey(user string) string { return "sip-user:" + user }
 
-func newThrottle(every time.Duration, ipBurst, userBurst int, log *slog.Logger) *throttle {
-	return &throttle{ip: map[string]*bucket{}, user: map[string]*bucket{}, every: every, ipBurst: ipBurst,
-		userBurst: userBurst, log: log}
+// over reports whether a key with theoretical arrival time tat is
+// throttled at now: more than burst-1 intervals are owed.
+func (t *throttle) over(tat, now time.Time, burst int) bool {
+	return tat.Sub(now) > time.Duration(burst-1)*t.every
 }
 
 // blocked reports whether credentials from ip for user are refused now.
-func (t *throttle) blocked(ip, user string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, b := range []*bucket{t.ip[ip], t.user[user]} {
-		if b != nil && b.lim.TokensAt(now) < 1 {
-			return true
-		}
+// A database that cannot be read throttles nothing (and is logged).
+func (t *throttle) blocked(ctx context.Context, ip, user string, now time.Time) bool {
+	tats, err := t.st.Read().Throttles(ctx, ipKey(ip), userKey(user))
+	if err != nil {
+		t.log.Error("sip: read the throttle", "err", err)
+		return false
 	}
-	return false
+	if tat, ok := tats[ipKey(ip)]; ok && t.over(tat, now, t.ipBurst) {
+		return true
+	}
+	tat, ok := tats[userKey(user)]
+	return ok && t.over(tat, now, t.userBurst)
 }
 
-// failed records a failed digest from ip for user.
-func (t *throttle) failed(ip, user string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.take(t.ip, ip, t.ipBurst, now, "source", ip)
-	t.take(t.user, user, t.userBurst, now, "username", user)
-}
-
-func (t *throttle) take(m map[string]*bucket, key string, burst int, now time.Time, kind, value string) {
-	b := m[key]
-	if b == nil {
-		if len(m) >= maxBuckets {
-			t.sweepMap(m, now, 0)
-			if len(m) >= maxBuckets {
-				clear(m)
+// failed counts a failed digest from ip for user, and logs the start of
+// a run of throttling of either.
+func (t *throttle) failed(ctx context.Context, ip, user string, now time.Time) {
+	var tats map[string]time.Time
+	err := t.st.Tx(ctx, func(q *store.Q) error {
+		for _, k := range []string{ipKey(ip), userKey(user)} {
+			if err := q.ChargeThrottle(ctx, k, now, t.every); err != nil {
+				return err
 			}
 		}
-		b = &bucket{lim: rate.NewLimiter(rate.Every(t.every), burst)}
-		m[key] = b
+		var err error
+		tats, err = q.Throttles(ctx, ipKey(ip), userKey(user))
+		return err
+	})
+	if err != nil {
+		t.log.Error("sip: count a failed digest", "err", err)
+		return
 	}
-	b.lim.AllowN(now, 1)
-	if b.lim.TokensAt(now) < 1 {
-		if !b.logged {
-			b.logged = true
-			t.log.Warn("sip: failed digests throttled", kind, value)
-		}
-	} else {
-		b.logged = false
+	// The failure that made a key throttled is the one whose tat is now
+	// just past the limit (less than one interval beyond it).
+	if tat := tats[ipKey(ip)]; t.over(tat, now, t.ipBurst) && !t.over(tat.Add(-t.every), now, t.ipBurst) {
+		t.log.Warn("sip: failed digests throttled", "source", ip)
+	}
+	if tat := tats[userKey(user)]; t.over(tat, now, t.userBurst) && !t.over(tat.Add(-t.every), now, t.userBurst) {
+		t.log.Warn("sip: failed digests throttled", "username", user)
 	}
 }
 
-// sweep drops the buckets that are full again (nothing to remember).
-func (t *throttle) sweep(now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.sweepMap(t.ip, now, t.ipBurst)
-	t.sweepMap(t.user, now, t.userBurst)
-}
-
-func (t *throttle) sweepMap(m map[string]*bucket, now time.Time, burst int) {
-	for k, b := range m {
-		if b.lim.TokensAt(now) >= float64(max(burst, b.lim.Burst())) {
-			delete(m, k)
-		}
+// sweep forgets the keys that count nothing any more.
+func (t *throttle) sweep(ctx context.Context, now time.Time) {
+	if err := t.st.Tx(ctx, func(q *store.Q) error { return q.PruneThrottles(ctx, now) }); err != nil {
+		t.log.Error("sip: prune the throttle", "err", err)
 	}
 }

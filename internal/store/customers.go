@@ -256,22 +256,29 @@ type SIPAccount struct {
 	Domain     string
 	UserID     string
 	CreatedAt  time.Time
+	// HA1Realm, HA1MD5 and HA1SHA256 are what digest authentication needs
+	// (H(username:realm:password), RFC 8760) for the realm HA1Realm; once
+	// the customer has seen the password, Password is "" and only these
+	// remain (migration 00013).
+	HA1Realm, HA1MD5, HA1SHA256 string
 }
 
-const sipCols = `id, customer_id, kind, username, password, domain, COALESCE(user_id, ''), created_at`
+const sipCols = `id, customer_id, kind, username, password, domain, COALESCE(user_id, ''), created_at, ha1_realm, ha1_md5, ha1_sha256`
 
 func scanSIP(row interface{ Scan(...any) error }) (SIPAccount, error) {
 	var a SIPAccount
 	var created int64
-	err := row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created)
+	err := row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created,
+		&a.HA1Realm, &a.HA1MD5, &a.HA1SHA256)
 	a.CreatedAt = fromTS(created)
 	return a, err
 }
 
 // InsertSIPAccount stores a SIP account.
 func (q *Q) InsertSIPAccount(ctx context.Context, a SIPAccount) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO sip_accounts (id, customer_id, kind, username, password, domain, user_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.ID, a.CustomerID, a.Kind, a.Username, a.Password, a.Domain, nullStr(a.UserID), ts(a.CreatedAt))
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO sip_accounts (id, customer_id, kind, username, password, domain, user_id, created_at,
+		ha1_realm, ha1_md5, ha1_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, a.ID, a.CustomerID, a.Kind, a.Username,
+		a.Password, a.Domain, nullStr(a.UserID), ts(a.CreatedAt), a.HA1Realm, a.HA1MD5, a.HA1SHA256)
 	return err
 }
 

@@ -168,3 +168,63 @@ func (q *Q) DeleteSuspendedSIPBindings(ctx context.Context, now time.Time) (int6
 	}
 	return res.RowsAffected()
 }
+
+// SetSIPCredentials replaces what a SIP account keeps of its password: the
+// plain password ("" once the customer has seen it) and its HA1s for
+// realm. Error: not_found.
+func (q *Q) SetSIPCredentials(ctx context.Context, sipAccountID, password, realm, ha1MD5, ha1SHA256 string) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE sip_accounts SET password = $2, ha1_realm = $3, ha1_md5 = $4, ha1_sha256 = $5 WHERE id = $1`,
+		sipAccountID, password, realm, ha1MD5, ha1SHA256)
+	return affected(res, err, "SIP account")
+}
+
+// SIPAccountsWithoutHA1 lists the SIP accounts that still have their plain
+// password but no HA1s for realm (made before migration 00013, or under
+// another realm), oldest first.
+func (q *Q) SIPAccountsWithoutHA1(ctx context.Context, realm string) ([]SIPAccount, error) {
+	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE password <> '' AND ha1_realm <> $1 ORDER BY id`, realm)
+}
+
+// SIPAccountsWithLapsedBindings lists the SIP accounts that have a binding
+// lapsed at now and not yet swept, by id.
+func (q *Q) SIPAccountsWithLapsedBindings(ctx context.Context, now time.Time) ([]SIPAccount, error) {
+	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE id IN (
+		SELECT sip_account_id FROM sip_bindings WHERE expires_at <= $1) ORDER BY id`, ts(now))
+}
+
+// SuspendedSIPAccounts lists the users' SIP accounts that have bindings
+// while their subscription is no longer in force at the business time now
+// (as DeleteSuspendedSIPBindings), by id.
+func (q *Q) SuspendedSIPAccounts(ctx context.Context, now time.Time) ([]SIPAccount, error) {
+	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE id IN (
+		SELECT a.id FROM sip_accounts a JOIN users u ON u.id = a.user_id JOIN subscriptions s ON s.id = u.subscription_id
+		JOIN sip_bindings b ON b.sip_account_id = a.id
+		WHERE a.kind = 'user' AND (s.status = 'canceled' OR s.expires_at <= $1)) ORDER BY id`, ts(now))
+}
+
+func (q *Q) sipAccounts(ctx context.Context, query string, args ...any) ([]SIPAccount, error) {
+	rows, err := q.ex.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SIPAccount
+	for rows.Next() {
+		a, err := scanSIP(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// DeleteLapsedSIPBindings deletes the bindings of a SIP account that
+// lapsed at now and returns how many went.
+func (q *Q) DeleteLapsedSIPBindings(ctx context.Context, sipAccountID string, now time.Time) (int64, error) {
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM sip_bindings WHERE sip_account_id = $1 AND expires_at <= $2`, sipAccountID, ts(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
