@@ -97,19 +97,7 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 		}
 		return store.PaymentMethod{}, err
 	}
-	var pm store.PaymentMethod
-	err = s.store.Tx(ctx, func(q *store.Q) error {
-		// The customer's lock keeps "the first card is the default" true
-		// against a checkout saving a card at the same time.
-		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
-			return err
-		}
-		var err error
-		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id.New("pm"), CustomerID: p.CustomerID, Gateway: s.gateway.Name(),
-			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
-		return err
-	})
-	return pm, err
+	return s.insertCard(ctx, p.CustomerID, t)
 }
 
 // Cards lists saved cards.

@@ -67,9 +67,10 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 		return res, nil
 	}
 	ch, err := s.gateway.Charge(ctx, payment.ChargeInput{Token: token, Amount: total, Currency: pr.cust.Currency,
-		Description: "Order " + orderID, IdempotencyKey: orderID})
+		Description: "Order " + orderID, IdempotencyKey: orderID, Customer: in.gatewayCustomer, OffSession: in.offSession,
+		ReturnURL: s.returnURL(orderID)})
 	if err != nil {
-		return paid{}, cardError(err)
+		return paid{}, s.chargeError(err, orderID, total, pr.cust.Currency)
 	}
 	*charged = &ch
 	res.gateway = ch.ID

@@ -48,6 +48,14 @@ type PaymentInput struct {
 	PaymentMethod string     `json:"payment_method,omitempty" doc:"card: a saved card (pm_...)."`
 	Card          *CardInput `json:"card,omitempty" doc:"card: a new card."`
 	Save          bool       `json:"save,omitempty" doc:"card: save the new card for future payments."`
+
+	// gatewayCustomer is the gateway's customer of the account (Stripe's
+	// cus_...), looked up before the order's transaction.
+	gatewayCustomer string
+	// offSession: the customer is not there (automatic renewals, dunning
+	// retries, automatic top-ups), so the bank cannot ask them to
+	// authenticate.
+	offSession bool
 }
 
 // OrderInput is the body of a quote or an order.

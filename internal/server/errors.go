@@ -17,28 +17,29 @@ import (
 
 // statusOf is the one table from contract codes to HTTP statuses.
 var statusOf = map[market.Code]int{
-	market.CodeInvalidRequest:       http.StatusBadRequest,
-	market.CodeUnauthenticated:      http.StatusUnauthorized,
-	market.CodeForbidden:            http.StatusForbidden,
-	market.CodeNotFound:             http.StatusNotFound,
-	market.CodeInsufficientFunds:    http.StatusPaymentRequired,
-	market.CodeCardDeclined:         http.StatusPaymentRequired,
-	market.CodeNumberUnavailable:    http.StatusConflict,
-	market.CodeLicenseLimitReached:  http.StatusConflict,
-	market.CodeIdempotencyKeyInUse:  http.StatusConflict,
-	market.CodePriceChanged:         http.StatusConflict,
-	market.CodeConflict:             http.StatusConflict,
-	market.CodeMinLicenses:          http.StatusUnprocessableEntity,
-	market.CodeMaxLicenses:          http.StatusUnprocessableEntity,
-	market.CodeInvalidTerm:          http.StatusUnprocessableEntity,
-	market.CodeDowngradeNotAllowed:  http.StatusUnprocessableEntity,
-	market.CodeTrialAlreadyUsed:     http.StatusUnprocessableEntity,
-	market.CodePromoInvalid:         http.StatusUnprocessableEntity,
-	market.CodePromoExhausted:       http.StatusUnprocessableEntity,
-	market.CodeCurrencyMismatch:     http.StatusUnprocessableEntity,
-	market.CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,
-	market.CodeRateLimited:          http.StatusTooManyRequests,
-	market.CodeInternal:             http.StatusInternalServerError,
+	market.CodeInvalidRequest:         http.StatusBadRequest,
+	market.CodeUnauthenticated:        http.StatusUnauthorized,
+	market.CodeForbidden:              http.StatusForbidden,
+	market.CodeNotFound:               http.StatusNotFound,
+	market.CodeInsufficientFunds:      http.StatusPaymentRequired,
+	market.CodeCardDeclined:           http.StatusPaymentRequired,
+	market.CodeAuthenticationRequired: http.StatusPaymentRequired,
+	market.CodeNumberUnavailable:      http.StatusConflict,
+	market.CodeLicenseLimitReached:    http.StatusConflict,
+	market.CodeIdempotencyKeyInUse:    http.StatusConflict,
+	market.CodePriceChanged:           http.StatusConflict,
+	market.CodeConflict:               http.StatusConflict,
+	market.CodeMinLicenses:            http.StatusUnprocessableEntity,
+	market.CodeMaxLicenses:            http.StatusUnprocessableEntity,
+	market.CodeInvalidTerm:            http.StatusUnprocessableEntity,
+	market.CodeDowngradeNotAllowed:    http.StatusUnprocessableEntity,
+	market.CodeTrialAlreadyUsed:       http.StatusUnprocessableEntity,
+	market.CodePromoInvalid:           http.StatusUnprocessableEntity,
+	market.CodePromoExhausted:         http.StatusUnprocessableEntity,
+	market.CodeCurrencyMismatch:       http.StatusUnprocessableEntity,
+	market.CodeIdempotencyKeyReused:   http.StatusUnprocessableEntity,
+	market.CodeRateLimited:            http.StatusTooManyRequests,
+	market.CodeInternal:               http.StatusInternalServerError,
 }
 
 // ErrorObject is the body of every error (API.md "Errors").
@@ -50,6 +51,9 @@ type ErrorObject struct {
 	Currency    string         `json:"currency,omitempty"`
 	DeclineCode string         `json:"decline_code,omitempty" doc:"card_declined: generic_decline, insufficient_funds or expired_card."`
 	Quote       *QuoteResponse `json:"quote,omitempty" doc:"price_changed: the fresh quote."`
+	// NextActionURL and Order: authentication_required.
+	NextActionURL string `json:"next_action_url,omitempty" doc:"authentication_required: the bank's page where the customer authenticates the payment; the order completes when they did."`
+	Order         string `json:"order,omitempty" doc:"authentication_required: the ID the order will have; POST /v1/orders/{id}/confirm completes it once authenticated."`
 }
 
 // APIError is an error response; it satisfies huma.StatusError.
@@ -97,6 +101,12 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	}
 	if v, ok := me.Extra["decline_code"].(string); ok {
 		out.Err.DeclineCode = v
+	}
+	if v, ok := me.Extra["next_action_url"].(string); ok {
+		out.Err.NextActionURL = v
+	}
+	if v, ok := me.Extra["order"].(string); ok {
+		out.Err.Order = v
 	}
 	if q, ok := me.Extra["quote"].(billing.Quote); ok {
 		qr := quoteResponse(q)

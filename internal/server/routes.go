@@ -47,6 +47,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forManager, s.createOrder)
 	op(s, "GET", "/v1/orders", "listOrders", "Orders", "orders", forCustomer, s.listOrders)
 	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", forCustomer, s.getOrder)
+	op(s, "POST", "/v1/orders/{id}/confirm", "confirmOrder", "Complete an order whose card payment waited for authentication", "orders", forManager, s.confirmOrder)
+	op(s, "POST", "/v1/webhooks/stripe", "stripeWebhook", "Stripe's events (signature checked; each applied once)", "payments", forAnyone, s.stripeWebhook)
 	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
 	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
 	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)
@@ -134,7 +136,8 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	switch method {
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated
-		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || path == "/v1/quotes" {
+		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || path == "/v1/quotes" ||
+			strings.HasSuffix(path, "/confirm") || strings.HasPrefix(path, "/v1/webhooks/") {
 			o.DefaultStatus = http.StatusOK
 		}
 	case http.MethodDelete:

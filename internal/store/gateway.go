@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Card gateways' own records (migration 00011): the gateway customer of an
+// account, orders waiting for the customer to authenticate a charge, and
+// the webhook events applied.
+
+// GatewayCustomer returns the gateway's customer ID of an account.
+// Error: not_found.
+func (q *Q) GatewayCustomer(ctx context.Context, customerID, gateway string) (string, error) {
+	var ref string
+	err := q.ex.QueryRowContext(ctx, `SELECT ref FROM gateway_customers WHERE customer_id = $1 AND gateway = $2`,
+		customerID, gateway).Scan(&ref)
+	return ref, notFound(err, "gateway customer")
+}
+
+// PutGatewayCustomer records the gateway's customer of an account; an
+// account that has one keeps it (the gateway made the same one again
+// for the same idempotency key).
+func (q *Q) PutGatewayCustomer(ctx context.Context, customerID, gateway, ref string, now time.Time) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO gateway_customers (customer_id, gateway, ref, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, gateway) DO NOTHING`, customerID, gateway, ref, ts(now))
+	return err
+}
+
+// PendingOrder is an order whose card charge waits for the customer to
+// authenticate it: nothing of it is fulfilled yet.
+type PendingOrder struct {
+	ID            string // the order's ID, once completed
+	CustomerID    string
+	UserID        string
+	Gateway       string
+	Intent        string // the gateway's pending charge
+	Amount        int64
+	Currency      string
+	Source        string
+	Input         string // the order's input, JSON
+	NextActionURL string
+	Status        string // pending, completed, failed
+	Reason        string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const pendingCols = `id, customer_id, user_id, gateway, intent, amount, currency, source, input, next_action_url, status, reason, created_at, updated_at`
+
+func scanPending(row interface{ Scan(...any) error }) (PendingOrder, error) {
+	var p PendingOrder
+	var created, updated int64
+	err := row.Scan(&p.ID, &p.CustomerID, &p.UserID, &p.Gateway, &p.Intent, &p.Amount, &p.Currency, &p.Source, &p.Input,
+		&p.NextActionURL, &p.Status, &p.Reason, &created, &updated)
+	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(updated)
+	return p, err
+}
+
+// InsertPendingOrder records an order waiting for authentication. A second
+// record of the same intent (a retried request) keeps the first.
+func (q *Q) InsertPendingOrder(ctx context.Context, p PendingOrder) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO pending_orders (`+pendingCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', '', $11, $11)
+		ON CONFLICT (gateway, intent) DO NOTHING`,
+		p.ID, p.CustomerID, p.UserID, p.Gateway, p.Intent, p.Amount, p.Currency, p.Source, p.Input, p.NextActionURL, ts(p.CreatedAt))
+	return err
+}
+
+// PendingOrder returns a pending order of a customer (any customer when
+// customerID is empty). Error: not_found.
+func (q *Q) PendingOrder(ctx context.Context, customerID, id string) (PendingOrder, error) {
+	p, err := scanPending(q.ex.QueryRowContext(ctx, `SELECT `+pendingCols+` FROM pending_orders
+		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`, id, customerID))
+	return p, notFound(err, "order")
+}
+
+// PendingOrderByIntent returns the pending order of a gateway's charge.
+// Error: not_found.
+func (q *Q) PendingOrderByIntent(ctx context.Context, gateway, intent string) (PendingOrder, error) {
+	p, err := scanPending(q.ex.QueryRowContext(ctx, `SELECT `+pendingCols+` FROM pending_orders
+		WHERE gateway = $1 AND intent = $2`, gateway, intent))
+	return p, notFound(err, "order")
+}
+
+// FinishPendingOrder moves a pending order to status (completed or failed)
+// if it is still pending, and reports whether it did: of several callers
+// racing, exactly one does.
+func (q *Q) FinishPendingOrder(ctx context.Context, id, status, reason string, now time.Time) (bool, error) {
+	res, err := q.ex.ExecContext(ctx, `UPDATE pending_orders SET status = $1, reason = $2, updated_at = $3
+		WHERE id = $4 AND status = 'pending'`, status, reason, ts(now), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// RecordGatewayEvent stores a webhook event's ID and reports whether it
+// is new; an event seen before reports false and changes nothing.
+func (q *Q) RecordGatewayEvent(ctx context.Context, id, gateway, typ string, now time.Time) (bool, error) {
+	res, err := q.ex.ExecContext(ctx, `INSERT INTO gateway_events (id, gateway, type, received_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO NOTHING`, id, gateway, typ, ts(now))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// PaymentByGatewayRef returns the order payment (not a refund) made with a
+// gateway's charge. Error: not_found.
+func (q *Q) PaymentByGatewayRef(ctx context.Context, ref string) (Payment, error) {
+	p, err := scanPayment(q.ex.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments
+		WHERE gateway_ref = $1 AND refund_of = '' AND gateway_ref <> ''`, ref))
+	return p, notFound(err, "payment")
+}
+
+// GatewayEventSeen reports whether a webhook event has been applied.
+func (q *Q) GatewayEventSeen(ctx context.Context, id string) (bool, error) {
+	var n int64
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM gateway_events WHERE id = $1`, id).Scan(&n)
+	return n > 0, err
+}
