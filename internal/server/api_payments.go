@@ -38,7 +38,7 @@ func (s *Server) confirmOrder(ctx context.Context, in *confirmOrderIn) (*out[Ord
 
 type stripeWebhookIn struct {
 	Signature string `header:"Stripe-Signature" required:"false" maxLength:"4096" doc:"Stripe's signature of the body (t=...,v1=...)."`
-	RawBody   []byte `contentType:"application/json"`
+	RawBody   []byte
 }
 
 // WebhookReceived acknowledges a gateway's event.

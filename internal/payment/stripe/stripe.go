@@ -111,12 +111,9 @@ func (g *Gateway) SavePaymentMethod(ctx context.Context, in payment.SaveInput) (
 		return payment.Token{}, &payment.Error{Code: "authentication_required", Ref: si.ID,
 			Message: "the bank asks the customer to authenticate this card: save it from the portal"}
 	default:
-		// stripe-mock answers every SetupIntent with its fixture's
-		// status; Stripe itself answers a failed setup with a card error,
-		// handled above. Anything else is taken as declined.
-		if si.Status != stripeapi.SetupIntentStatusRequiresPaymentMethod || si.LastSetupError != nil {
-			return payment.Token{}, declined(si.LastSetupError)
-		}
+		// Stripe answers a failed setup with a card error (above); any
+		// other status is taken as declined.
+		return payment.Token{}, declined(si.LastSetupError)
 	}
 	pm, err := g.c.V1PaymentMethods.Retrieve(ctx, in.PaymentMethod, nil)
 	if err != nil {

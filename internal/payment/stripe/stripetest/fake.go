@@ -75,6 +75,19 @@ func (f *Fake) Intents() []Intent {
 	return out
 }
 
+// Requests counts the requests made as "METHOD /path".
+func (f *Fake) Requests(what string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if r == what {
+			n++
+		}
+	}
+	return n
+}
+
 // Refunds returns the IDs of the refunds made.
 func (f *Fake) Refunds() []string {
 	f.mu.Lock()

@@ -1,0 +1,364 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/clock"
+	stripegw "github.com/dialtone/dialtone/internal/payment/stripe"
+	"github.com/dialtone/dialtone/internal/payment/stripe/stripetest"
+	"github.com/dialtone/dialtone/internal/server"
+	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/store/storetest"
+	"net/http/httptest"
+)
+
+// newStripeAPI is newAPI with --payments stripe against the scripted fake
+// Stripe.
+func newStripeAPI(t *testing.T, st *store.Store) (*api, *stripetest.Fake) {
+	t.Helper()
+	f := stripetest.NewFake(t)
+	gw, err := stripegw.New(stripegw.Config{SecretKey: "sk_test_123", WebhookSecret: stripetest.WebhookSecretTest, APIURL: f.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFrozen(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := billing.New(st, clk, gw, log, billing.Config{PublicURL: "https://portal.example",
+		Argon2: &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}})
+	if _, err := svc.SeedDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk, GatewayEvents: gw})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &api{t: t, srv: srv, clk: clk}, f
+}
+
+// saveStripeCard saves a Stripe payment method and returns dialtone's ID.
+func saveStripeCard(t *testing.T, a *api, tok, pm string) string {
+	t.Helper()
+	r := a.do("POST", "/v1/payment_methods", tok, map[string]any{"payment_method": pm})
+	if r.status != 201 {
+		t.Fatalf("save %s: %d %s", pm, r.status, r.raw)
+	}
+	return r.body["id"].(string)
+}
+
+func businessByCard(adr, pm string) map[string]any {
+	return map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "business", "quantity": 2, "term_months": 1}},
+		"billing_address": adr, "payment": map[string]any{"method": "card", "payment_method": pm}}
+}
+
+func count(a *api, tok, path string) int {
+	r := a.do("GET", path, tok, nil)
+	d, _ := r.body["data"].([]any)
+	return len(d)
+}
+
+// webhook posts a signed Stripe event.
+func webhook(a *api, id, typ string, object any, secret string) resp {
+	body, sig := stripetest.Event(id, typ, object, secret, time.Now())
+	return a.do("POST", "/v1/webhooks/stripe", "", string(body), "Stripe-Signature", sig)
+}
+
+func TestStripeCardOrders(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("stripe@acme.test", "CHF")
+		adr := a.address(tok)
+
+		// With Stripe the card number never reaches dialtone.
+		r := a.do("POST", "/v1/payment_methods", tok, map[string]any{"card": card})
+		if r.status != 400 || r.errParam() != "card.number" {
+			t.Errorf("card by number: %d %s", r.status, r.raw)
+		}
+		r = a.do("POST", "/v1/payment_methods", tok, map[string]any{"payment_method": "pm_nope"})
+		if r.status != 400 || r.errCode() != "invalid_request" || r.errParam() != "payment_method" {
+			t.Errorf("unknown payment method: %d %s", r.status, r.raw)
+		}
+		r = a.do("POST", "/v1/payment_methods", tok, map[string]any{"payment_method": stripetest.PMSetupDeclined})
+		if r.status != 402 || r.errCode() != "card_declined" {
+			t.Errorf("setup declined: %d %s", r.status, r.raw)
+		}
+		r = a.do("POST", "/v1/payment_methods", tok, map[string]any{"payment_method": stripetest.PMVisa})
+		if r.status != 201 || r.body["last4"] != "4242" || r.body["brand"] != "visa" || r.body["default"] != true {
+			t.Fatalf("save: %d %s", r.status, r.raw)
+		}
+		visa := r.body["id"].(string)
+		if !strings.HasPrefix(visa, "pm_") || visa == stripetest.PMVisa {
+			t.Errorf("saved card id %q: want dialtone's own", visa)
+		}
+
+		// Paid with a PaymentIntent of the account's Stripe customer, keyed
+		// by the order: a retried request charges once.
+		order := businessByCard(adr, visa)
+		placed := a.do("POST", "/v1/orders", tok, order, "Idempotency-Key", "k1")
+		if placed.status != 201 || placed.body["status"] != "paid" || num(placed.body["total"]) != 8648 {
+			t.Fatalf("order: %d %s", placed.status, placed.raw)
+		}
+		if pay := placed.body["payment"].(map[string]any); pay["card_last4"] != "4242" {
+			t.Errorf("payment = %v", pay)
+		}
+		again := a.do("POST", "/v1/orders", tok, order, "Idempotency-Key", "k1")
+		if again.status != 201 || again.body["id"] != placed.body["id"] {
+			t.Errorf("replay: %d %s", again.status, again.raw)
+		}
+		in := f.Intents()
+		if len(in) != 1 || in[0].Amount != 8648 || in[0].Currency != "chf" || !strings.HasPrefix(in[0].Customer, "cus_fake") ||
+			in[0].ReturnURL != "https://portal.example/orders/"+placed.body["id"].(string)+"/return" || in[0].OffSession {
+			t.Errorf("intents = %+v", in)
+		}
+
+		// A decline changes nothing.
+		declined := saveStripeCard(t, a, tok, stripetest.PMInsufficient)
+		r = a.do("POST", "/v1/orders", tok, businessByCard(adr, declined))
+		if r.status != 402 || r.errCode() != "card_declined" || r.body["error"].(map[string]any)["decline_code"] != "insufficient_funds" {
+			t.Errorf("declined: %d %s", r.status, r.raw)
+		}
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders after a decline = %d, want 1", n)
+		}
+		if n := count(a, tok, "/v1/subscriptions"); n != 1 {
+			t.Errorf("subscriptions after a decline = %d, want 1", n)
+		}
+		if n := f.Requests("POST /v1/customers"); n != 1 {
+			t.Errorf("Stripe customers made = %d, want 1 for the account", n)
+		}
+	})
+}
+
+func TestStripeAuthenticationRequired(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("sca@acme.test", "CHF")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+
+		r := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm))
+		e, _ := r.body["error"].(map[string]any)
+		if r.status != 402 || r.errCode() != "authentication_required" || e == nil ||
+			!strings.HasPrefix(e["next_action_url"].(string), "https://bank.example/3ds/pi_") || !strings.HasPrefix(e["order"].(string), "ord_") {
+			t.Fatalf("order: %d %s", r.status, r.raw)
+		}
+		ord := e["order"].(string)
+		// Nothing is fulfilled while the bank waits.
+		if n := count(a, tok, "/v1/orders"); n != 0 {
+			t.Errorf("orders while pending = %d", n)
+		}
+		if n := count(a, tok, "/v1/subscriptions"); n != 0 {
+			t.Errorf("subscriptions while pending = %d", n)
+		}
+		if g := a.do("GET", "/v1/orders/"+ord, tok, nil); g.status != 404 {
+			t.Errorf("pending order: %d", g.status)
+		}
+		c := a.do("POST", "/v1/orders/"+ord+"/confirm", tok, nil)
+		if c.status != 402 || c.errCode() != "authentication_required" || c.body["error"].(map[string]any)["next_action_url"] != e["next_action_url"] {
+			t.Errorf("confirm before authenticating: %d %s", c.status, c.raw)
+		}
+		other := a.signup("other@acme.test", "CHF")
+		if c := a.do("POST", "/v1/orders/"+ord+"/confirm", other, nil); c.status != 404 {
+			t.Errorf("another customer's confirm: %d %s", c.status, c.raw)
+		}
+
+		pi := f.Intents()[0].ID
+		f.Authenticate(pi)
+		c = a.do("POST", "/v1/orders/"+ord+"/confirm", tok, nil)
+		if c.status != 200 || c.body["id"] != ord || c.body["status"] != "paid" || num(c.body["total"]) != 8648 {
+			t.Fatalf("confirm: %d %s", c.status, c.raw)
+		}
+		// Exactly once: again, and Stripe's event too, change nothing.
+		if c2 := a.do("POST", "/v1/orders/"+ord+"/confirm", tok, nil); c2.status != 200 || c2.body["id"] != ord {
+			t.Errorf("confirm again: %d %s", c2.status, c2.raw)
+		}
+		if w := webhook(a, "evt_sca_1", "payment_intent.succeeded", f.IntentObject(pi), stripetest.WebhookSecretTest); w.status != 200 {
+			t.Errorf("event: %d %s", w.status, w.raw)
+		}
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders = %d, want 1", n)
+		}
+		if n := count(a, tok, "/v1/subscriptions"); n != 1 {
+			t.Errorf("subscriptions = %d, want 1", n)
+		}
+		if n := len(f.Intents()); n != 1 {
+			t.Errorf("intents = %d, want 1 (nothing charged twice)", n)
+		}
+		if n := count(a, tok, "/v1/invoices"); n != 1 {
+			t.Errorf("invoices = %d, want 1", n)
+		}
+	})
+}
+
+func TestStripeWebhook(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("events@acme.test", "CHF")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+		pending := func() (string, string) {
+			r := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm))
+			if r.status != 402 || r.errCode() != "authentication_required" {
+				t.Fatalf("order: %d %s", r.status, r.raw)
+			}
+			in := f.Intents()
+			return r.body["error"].(map[string]any)["order"].(string), in[len(in)-1].ID
+		}
+
+		// A wrong signature is 400 and changes nothing.
+		ord1, pi1 := pending()
+		f.Authenticate(pi1)
+		w := webhook(a, "evt_1", "payment_intent.succeeded", f.IntentObject(pi1), "whsec_wrong")
+		if w.status != 400 || w.errCode() != "invalid_request" || w.errParam() != "Stripe-Signature" {
+			t.Errorf("wrong signature: %d %s", w.status, w.raw)
+		}
+		if n := count(a, tok, "/v1/orders"); n != 0 {
+			t.Fatalf("orders after a forged event = %d", n)
+		}
+		if w := a.do("POST", "/v1/webhooks/stripe", "", `{"id":"evt_x"}`); w.status != 400 {
+			t.Errorf("no signature: %d %s", w.status, w.raw)
+		}
+
+		// The signed event completes the order; its replay changes nothing.
+		w = webhook(a, "evt_1", "payment_intent.succeeded", f.IntentObject(pi1), stripetest.WebhookSecretTest)
+		if w.status != 200 || w.body["received"] != true {
+			t.Fatalf("event: %d %s", w.status, w.raw)
+		}
+		if g := a.do("GET", "/v1/orders/"+ord1, tok, nil); g.status != 200 || g.body["status"] != "paid" {
+			t.Fatalf("order after the event: %d %s", g.status, g.raw)
+		}
+		for i := 0; i < 2; i++ {
+			if w := webhook(a, "evt_1", "payment_intent.succeeded", f.IntentObject(pi1), stripetest.WebhookSecretTest); w.status != 200 {
+				t.Errorf("replay: %d %s", w.status, w.raw)
+			}
+		}
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders after replays = %d, want 1", n)
+		}
+
+		// An unknown type is acknowledged and ignored.
+		if w := webhook(a, "evt_2", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, stripetest.WebhookSecretTest); w.status != 200 {
+			t.Errorf("unknown type: %d %s", w.status, w.raw)
+		}
+
+		// A failed payment fails its order: confirming it is a decline.
+		ord2, pi2 := pending()
+		f.FailAuthentication(pi2)
+		if w := webhook(a, "evt_3", "payment_intent.payment_failed", f.IntentObject(pi2), stripetest.WebhookSecretTest); w.status != 200 {
+			t.Errorf("failed: %d %s", w.status, w.raw)
+		}
+		if c := a.do("POST", "/v1/orders/"+ord2+"/confirm", tok, nil); c.status != 402 || c.errCode() != "card_declined" {
+			t.Errorf("confirm a failed order: %d %s", c.status, c.raw)
+		}
+		// ...and a late success event for it does not revive it.
+		f.Authenticate(pi2)
+		if w := webhook(a, "evt_4", "payment_intent.succeeded", f.IntentObject(pi2), stripetest.WebhookSecretTest); w.status != 200 {
+			t.Errorf("late success: %d %s", w.status, w.raw)
+		}
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders = %d, want 1", n)
+		}
+	})
+}
+
+func TestStripeChargeRefundedEvent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("refund@acme.test", "CHF")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMVisa)
+		placed := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm))
+		if placed.status != 201 {
+			t.Fatalf("order: %d %s", placed.status, placed.raw)
+		}
+		ord := placed.body["id"].(string)
+		pi := f.Intents()[0].ID
+		refunds := func() int {
+			n := 0
+			for _, row := range dataOf(a.do("GET", "/v1/transactions", tok, nil)) {
+				if row["purpose"] == "refund" {
+					n++
+				}
+			}
+			return n
+		}
+
+		// Refunded in Stripe's dashboard: the ledger and a credit note follow.
+		charge := stripetest.ChargeObject(pi, "CHF", 8648, 3000, "re_dash1")
+		if w := webhook(a, "evt_r1", "charge.refunded", charge, stripetest.WebhookSecretTest); w.status != 200 {
+			t.Fatalf("event: %d %s", w.status, w.raw)
+		}
+		o := a.do("GET", "/v1/orders/"+ord, tok, nil)
+		if num(o.body["refunded"]) != 3000 || o.body["status"] != "partially_refunded" {
+			t.Fatalf("order after the refund: %s", o.raw)
+		}
+		notes := 0
+		for _, inv := range dataOf(a.do("GET", "/v1/invoices", tok, nil)) {
+			if inv["kind"] == "credit_note" && num(inv["total"]) == -3000 {
+				notes++
+			}
+		}
+		if notes != 1 || refunds() != 1 {
+			t.Errorf("credit notes = %d, refunds = %d; want 1 and 1", notes, refunds())
+		}
+		// The same event again, or another event saying the same total,
+		// changes nothing.
+		webhook(a, "evt_r1", "charge.refunded", charge, stripetest.WebhookSecretTest)
+		webhook(a, "evt_r2", "charge.refunded", charge, stripetest.WebhookSecretTest)
+		if n := refunds(); n != 1 {
+			t.Errorf("refunds after replays = %d, want 1", n)
+		}
+		// dialtone's own refund goes through Stripe; Stripe's event of it
+		// then finds it recorded.
+		r := a.do("POST", "/v1/admin/orders/"+ord+"/refunds", adminToken, map[string]any{"amount": 1000, "reason": "goodwill"})
+		if r.status != 201 {
+			t.Fatalf("admin refund: %d %s", r.status, r.raw)
+		}
+		if len(f.Refunds()) != 1 {
+			t.Errorf("Stripe refunds = %v, want 1", f.Refunds())
+		}
+		webhook(a, "evt_r3", "charge.refunded", stripetest.ChargeObject(pi, "CHF", 8648, 4000, f.Refunds()[0]), stripetest.WebhookSecretTest)
+		if n := refunds(); n != 2 {
+			t.Errorf("refunds = %d, want 2", n)
+		}
+		if o := a.do("GET", "/v1/orders/"+ord, tok, nil); num(o.body["refunded"]) != 4000 {
+			t.Errorf("refunded = %v, want 4000", o.body["refunded"])
+		}
+	})
+}
+
+// The sandbox stays the default: its card form works, and Stripe's routes
+// and payment_method IDs are refused without changing anything.
+func TestSandboxRefusesStripeInput(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPI(t, st)
+		tok := a.signup("sandbox@acme.test", "CHF")
+		if r := a.do("POST", "/v1/webhooks/stripe", "", `{"id":"evt_1"}`, "Stripe-Signature", "t=1,v1=00"); r.status != 404 {
+			t.Errorf("webhook in sandbox: %d %s", r.status, r.raw)
+		}
+		if r := a.do("POST", "/v1/payment_methods", tok, map[string]any{"payment_method": "pm_card_visa"}); r.status != 400 || r.errParam() != "payment_method" {
+			t.Errorf("payment_method in sandbox: %d %s", r.status, r.raw)
+		}
+		if r := a.do("POST", "/v1/payment_methods", tok, map[string]any{}); r.status != 400 || r.errParam() != "card" {
+			t.Errorf("no card: %d %s", r.status, r.raw)
+		}
+		if r := a.do("POST", "/v1/payment_methods", tok, map[string]any{"card": card}); r.status != 201 || r.body["last4"] != "4242" {
+			t.Errorf("sandbox card: %d %s", r.status, r.raw)
+		}
+		if n := count(a, tok, "/v1/payment_methods"); n != 1 {
+			t.Errorf("cards = %d, want 1", n)
+		}
+	})
+}
