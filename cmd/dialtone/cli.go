@@ -12,7 +12,7 @@ import (
 type ServeCmd struct {
 	Addr    string `default:":8080" env:"DIALTONE_ADDR" help:"Address to listen on."`
 	DB      string `default:"./dialtone.db" env:"DIALTONE_DATABASE_URL" help:"A SQLite path, sqlite:PATH, or a postgres:// URL."`
-	Sandbox bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: sandbox card gateway, movable clock, banner."`
+	Sandbox bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: movable clock, banner (the card gateway is --payments)."`
 	// SandboxStart sets where a new sandbox clock starts (tests and demos
 	// of a given day); an existing database keeps its clock.
 	SandboxStart string `name:"sandbox-start" env:"DIALTONE_SANDBOX_START" help:"Sandbox mode: the RFC 3339 instant a new database's clock starts at (default: now). A database that has a clock keeps it."`

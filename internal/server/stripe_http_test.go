@@ -15,6 +15,7 @@ import (
 	"github.com/dialtone/dialtone/internal/clock"
 	stripegw "github.com/dialtone/dialtone/internal/payment/stripe"
 	"github.com/dialtone/dialtone/internal/payment/stripe/stripetest"
+	"github.com/dialtone/dialtone/internal/scheduler"
 	"github.com/dialtone/dialtone/internal/server"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
@@ -37,7 +38,8 @@ func newStripeAPI(t *testing.T, st *store.Store) (*api, *stripetest.Fake) {
 	if _, err := svc.SeedDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk, GatewayEvents: gw})
+	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk,
+		GatewayEvents: gw, Advance: scheduler.New(svc, log).Advance})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, clk: clk}, f
@@ -359,6 +361,42 @@ func TestSandboxRefusesStripeInput(t *testing.T) {
 		}
 		if n := count(a, tok, "/v1/payment_methods"); n != 1 {
 			t.Errorf("cards = %d, want 1", n)
+		}
+	})
+}
+
+// An automatic renewal is charged off-session with the default card; one
+// the bank would want authenticated is declined (never left pending) and
+// dunning follows.
+func TestStripeOffSessionRenewal(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("renew@acme.test", "CHF")
+		adr := a.address(tok)
+		visa := saveStripeCard(t, a, tok, stripetest.PMVisa)
+		order := businessByCard(adr, visa)
+		order["items"].([]any)[0].(map[string]any)["auto_renew"] = true
+		placed := a.do("POST", "/v1/orders", tok, order)
+		if placed.status != 201 {
+			t.Fatalf("order: %d %s", placed.status, placed.raw)
+		}
+		sca := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+		if r := a.do("POST", "/v1/payment_methods/"+sca+"/default", tok, nil); r.status != 200 {
+			t.Fatalf("default: %d %s", r.status, r.raw)
+		}
+		a.moveClock(map[string]any{"seconds": 32 * 24 * 3600})
+		tok = a.relogin("renew@acme.test")
+		subs := dataOf(a.do("GET", "/v1/subscriptions", tok, nil))
+		if len(subs) != 1 || subs[0]["status"] != "past_due" {
+			t.Fatalf("subscriptions after the renewal: %v", subs)
+		}
+		in := f.Intents()
+		if len(in) < 2 || !in[1].OffSession || in[1].PaymentMethod != stripetest.PMAuthRequired {
+			t.Errorf("renewal intents = %+v, want an off-session charge of the default card", in)
+		}
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders = %d, want 1", n)
 		}
 	})
 }
