@@ -400,3 +400,30 @@ func TestStripeOffSessionRenewal(t *testing.T) {
 		}
 	})
 }
+
+// A card saved with the sandbox (before the switch to Stripe) is refused
+// by name, not sent to Stripe.
+func TestStripeRefusesSandboxCard(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("switch@acme.test", "CHF")
+		adr := a.address(tok)
+		cust := a.do("GET", "/v1/account", tok, nil).body["id"].(string)
+		pm := "pm_sandboxold"
+		if err := st.Tx(context.Background(), func(q *store.Q) error {
+			_, err := q.InsertPaymentMethod(context.Background(), store.PaymentMethod{ID: pm, CustomerID: cust, Gateway: "sandbox",
+				Token: "tok_sandbox_ok_abcdefghijklmnopqrst", Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2030, CreatedAt: time.Now()})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm))
+		if r.status != 400 || r.errParam() != "payment.payment_method" {
+			t.Errorf("order with a sandbox card: %d %s", r.status, r.raw)
+		}
+		if n := f.Requests("POST /v1/payment_intents"); n != 0 {
+			t.Errorf("payment intents asked for = %d, want none", n)
+		}
+	})
+}
