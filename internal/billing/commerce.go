@@ -373,6 +373,9 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 		}
 		oi.Items = append(oi.Items, ii)
 	}
+	for _, it := range items {
+		oi.cartItems = append(oi.cartItems, it.ID)
+	}
 	// Remove exactly the items bought, in the order's transaction: an item
 	// added while the checkout ran stays in the cart.
 	return s.placeOrder(ctx, p, oi, "cart", func(q *store.Q) error {

@@ -70,12 +70,18 @@ func (s *Service) chargeError(err error, orderID string, amount int64, currency 
 	return cardError(err)
 }
 
+// pendingInput is what a pending order keeps of its order (pending_orders.input).
+type pendingInput struct {
+	Order     OrderInput `json:"order"`
+	CartItems []string   `json:"cart_items,omitempty"`
+}
+
 // keepPending records an order whose charge waits for authentication and
 // returns the authentication_required error its caller gets. The card
 // given inline (never with Stripe) is not kept.
 func (s *Service) keepPending(ctx context.Context, p Principal, in OrderInput, source, orderID string, pc *pendingCharge) error {
 	in.Payment.Card = nil
-	raw, err := json.Marshal(in)
+	raw, err := json.Marshal(pendingInput{Order: in, CartItems: in.cartItems})
 	if err != nil {
 		return err
 	}
@@ -230,10 +236,11 @@ func (s *Service) settlePending(ctx context.Context, po store.PendingOrder, know
 // completePending fulfils a pending order whose charge succeeded, exactly
 // once (see the top of this file).
 func (s *Service) completePending(ctx context.Context, po store.PendingOrder, ch payment.Charge, record func(*store.Q) error) (Order, error) {
-	var in OrderInput
-	if err := json.Unmarshal([]byte(po.Input), &in); err != nil {
+	var pin pendingInput
+	if err := json.Unmarshal([]byte(po.Input), &pin); err != nil {
 		return Order{}, fmt.Errorf("pending order %s: %w", po.ID, err)
 	}
+	in := pin.Order
 	var order Order
 	already := false
 	err := s.store.Tx(ctx, func(q *store.Q) error {
@@ -264,13 +271,26 @@ func (s *Service) completePending(ctx context.Context, po store.PendingOrder, ch
 		if order, err = s.fulfil(ctx, q, pr, po.ID, pay, po.Source); err != nil {
 			return err
 		}
+		if len(pin.CartItems) > 0 {
+			// A cart checkout: the items bought leave the cart (those the
+			// customer removed meanwhile are gone already).
+			for _, item := range pin.CartItems {
+				if err := q.RemoveCartItem(ctx, cust.ID, item); err != nil && !market.IsCode(err, market.CodeNotFound) {
+					return err
+				}
+			}
+			if err := q.SetCartPromo(ctx, cust.ID, "", now); err != nil {
+				return err
+			}
+		}
 		return runRecord(q, record)
 	})
-	if errors.Is(err, errEventSeen) {
-		return s.store.Read().Order(ctx, po.CustomerID, po.ID)
-	}
-	if err == nil && already {
-		return s.store.Read().Order(ctx, po.CustomerID, po.ID)
+	if errors.Is(err, errEventSeen) || err == nil && already {
+		// Settled by another caller: completed, or failed meanwhile.
+		if o, oerr := s.store.Read().Order(ctx, po.CustomerID, po.ID); oerr == nil || !market.IsCode(oerr, market.CodeNotFound) {
+			return o, oerr
+		}
+		return Order{}, &market.Error{Code: market.CodeCardDeclined, Message: "the payment of this order failed: order again"}
 	}
 	var me *market.Error
 	if err != nil && errors.As(err, &me) {

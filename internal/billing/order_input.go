@@ -68,6 +68,9 @@ type OrderInput struct {
 
 	// preview quotes without tax when there is no billing address.
 	preview bool
+	// cartItems are the cart's items a cart checkout buys: an order that
+	// waits for authentication removes them when it completes.
+	cartItems []string
 }
 
 // validateShape checks what can be checked without the database.

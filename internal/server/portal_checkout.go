@@ -531,15 +531,15 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 			}
 		}
 		o, err := s.svc.PlaceOrder(ctx, p, in, "portal")
+		if to := authURL(err); to != "" {
+			return to, nil // to the bank's page, and back to /orders/{id}/return
+		}
 		if err != nil {
 			return "", err
 		}
 		return "/orders/" + o.ID, nil
 	})
 	if err != nil {
-		if authRedirect(w, r, err) {
-			return // to the bank's page, and back to /orders/{id}/return
-		}
 		if market.ErrorCode(err) == market.CodeInsufficientFunds && it.Type == string(market.ItemPhoneNumber) {
 			// Numbers are paid from the balance: straight to a top-up of
 			// what is missing, and back here afterwards.

@@ -36,15 +36,27 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request, p billing
 	s.pageError(w, r, err)
 }
 
-// authRedirect sends the browser to the bank's page when a payment needs
-// the customer to authenticate it, and reports whether it did.
-func authRedirect(w http.ResponseWriter, r *http.Request, err error) bool {
+// authURL is the bank's page of a payment that needs the customer to
+// authenticate it, or "". A checkout form answers it as its redirect, so
+// that the form sent again (its key) goes to the same page rather than
+// making a second payment.
+func authURL(err error) string {
 	var me *market.Error
 	if !errors.As(err, &me) || me.Code != market.CodeAuthenticationRequired {
-		return false
+		return ""
 	}
 	to, _ := me.Extra["next_action_url"].(string)
 	if !strings.HasPrefix(to, "https://") && !strings.HasPrefix(to, "http://") {
+		return ""
+	}
+	return to
+}
+
+// authRedirect sends the browser to the bank's page when a payment needs
+// the customer to authenticate it, and reports whether it did.
+func authRedirect(w http.ResponseWriter, r *http.Request, err error) bool {
+	to := authURL(err)
+	if to == "" {
 		return false
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)

@@ -2,9 +2,13 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +23,6 @@ import (
 	"github.com/dialtone/dialtone/internal/server"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
-	"net/http/httptest"
 )
 
 // newStripeAPI is newAPI with --payments stripe against the scripted fake
@@ -424,6 +427,145 @@ func TestStripeRefusesSandboxCard(t *testing.T) {
 		}
 		if n := f.Requests("POST /v1/payment_intents"); n != 0 {
 			t.Errorf("payment intents asked for = %d, want none", n)
+		}
+	})
+}
+
+// A cart checkout that waits for authentication keeps the cart; its
+// completion empties it.
+func TestStripeCartWaitsForAuthentication(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("cart3ds@acme.test", "CHF")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+		if r := a.do("POST", "/v1/cart/items", tok, map[string]any{"type": "subscription", "plan": "business", "quantity": 2, "term_months": 1}); r.status != 201 {
+			t.Fatalf("cart item: %d %s", r.status, r.raw)
+		}
+		cartItems := func() int {
+			items, _ := a.do("GET", "/v1/cart", tok, nil).body["items"].([]any)
+			return len(items)
+		}
+		r := a.do("POST", "/v1/cart/checkout", tok, map[string]any{"billing_address": adr, "payment": map[string]any{"method": "card", "payment_method": pm}})
+		if r.status != 402 || r.errCode() != "authentication_required" {
+			t.Fatalf("checkout: %d %s", r.status, r.raw)
+		}
+		if n := cartItems(); n != 1 {
+			t.Errorf("cart items while pending = %d, want 1", n)
+		}
+		f.Authenticate(f.Intents()[0].ID)
+		ord := r.body["error"].(map[string]any)["order"].(string)
+		if c := a.do("POST", "/v1/orders/"+ord+"/confirm", tok, nil); c.status != 200 || c.body["status"] != "paid" {
+			t.Fatalf("confirm: %d %s", c.status, c.raw)
+		}
+		if n := cartItems(); n != 0 {
+			t.Errorf("cart items after the order = %d, want 0", n)
+		}
+	})
+}
+
+// The portal sends the customer to the bank's page (the same page again
+// if the form is sent twice) and completes the order when they are back.
+func TestStripePortalAuthentication(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		b := newBrowser(t, a)
+		b.signup("portal3ds@acme.test", "CHF")
+		tok := b.token("portal3ds@acme.test")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+		b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+			if !strings.HasPrefix(req.URL.String(), a.srv.URL) {
+				return http.ErrUseLastResponse // the bank is not here
+			}
+			return nil
+		}
+		form := payForm(t, b.get("/checkout?type=subscription&plan=business&quantity=2&term=1"))
+		form.Set("address", adr)
+		form.Set("pay", pm)
+		send := func() string {
+			req, _ := http.NewRequest("POST", a.srv.URL+"/checkout", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", a.srv.URL)
+			res, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("pay: %d at %s", res.StatusCode, res.Request.URL)
+			}
+			return res.Header.Get("Location")
+		}
+		bank := send()
+		if !strings.HasPrefix(bank, "https://bank.example/3ds/pi_") {
+			t.Fatalf("pay went to %q, want the bank's page", bank)
+		}
+		if again := send(); again != bank || len(f.Intents()) != 1 {
+			t.Errorf("the form sent again went to %q with %d intents; want %q and 1", again, len(f.Intents()), bank)
+		}
+		in := f.Intents()[0]
+		if !strings.HasPrefix(in.ReturnURL, "https://portal.example/orders/ord_") {
+			t.Fatalf("return_url %q", in.ReturnURL)
+		}
+		back := strings.TrimPrefix(in.ReturnURL, "https://portal.example") + "?payment_intent=" + in.ID + "&redirect_status=succeeded"
+		f.Authenticate(in.ID)
+		p := b.get(back)
+		ord := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(in.ReturnURL, "https://portal.example"), "/orders/"), "/return")
+		if p.status != 200 || p.url != "/orders/"+ord {
+			t.Fatalf("back from the bank: %d at %s", p.status, p.url)
+		}
+		if o := a.do("GET", "/v1/orders/"+ord, tok, nil); o.status != 200 || o.body["status"] != "paid" {
+			t.Errorf("order: %d %s", o.status, o.raw)
+		}
+	})
+}
+
+// Returns and events racing for one authenticated order complete it once.
+func TestStripePendingCompletesOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("race3ds@acme.test", "CHF")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+		r := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm))
+		if r.status != 402 {
+			t.Fatalf("order: %d %s", r.status, r.raw)
+		}
+		ord := r.body["error"].(map[string]any)["order"].(string)
+		pi := f.Intents()[0].ID
+		f.Authenticate(pi)
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if i%2 == 0 {
+					if c := a.do("POST", "/v1/orders/"+ord+"/confirm", tok, nil); c.status != 200 || c.body["id"] != ord {
+						t.Errorf("confirm: %d %s", c.status, c.raw)
+					}
+					return
+				}
+				if w := webhook(a, fmt.Sprintf("evt_race_%d", i), "payment_intent.succeeded", f.IntentObject(pi), stripetest.WebhookSecretTest); w.status != 200 {
+					t.Errorf("event: %d %s", w.status, w.raw)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders = %d, want 1", n)
+		}
+		if n := count(a, tok, "/v1/subscriptions"); n != 1 {
+			t.Errorf("subscriptions = %d, want 1", n)
+		}
+		if n := count(a, tok, "/v1/invoices"); n != 1 {
+			t.Errorf("invoices = %d, want 1", n)
+		}
+		if n := len(f.Intents()); n != 1 {
+			t.Errorf("intents = %d, want 1", n)
 		}
 	})
 }
