@@ -388,8 +388,50 @@ func (s *Service) ApplyGatewayEvent(ctx context.Context, ev payment.Event) error
 		return err
 	case "charge.refunded":
 		return s.refundFromGateway(ctx, ev, record)
+	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
+		return s.recordDispute(ctx, ev, record)
 	}
 	return s.recordOnly(ctx, record)
+}
+
+// recordDispute keeps a dispute of an order's charge with its latest
+// status, and tells the operator (the log, at warning level, until the
+// back office shows disputes). The money moves when Stripe settles the
+// dispute; the ledger does not follow it yet.
+func (s *Service) recordDispute(ctx context.Context, ev payment.Event, record func(*store.Q) error) error {
+	pay, err := s.store.Read().PaymentByGatewayRef(ctx, ev.Ref)
+	if market.IsCode(err, market.CodeNotFound) || err == nil && ev.Dispute == "" {
+		return s.recordOnly(ctx, record)
+	}
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		if err := q.PutDispute(ctx, store.Dispute{ID: ev.Dispute, CustomerID: pay.CustomerID, OrderID: pay.OrderID, Amount: ev.Amount,
+			Currency: ev.Currency, Reason: ev.Reason, Status: ev.Status, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return record(q)
+	})
+	if errors.Is(err, errEventSeen) {
+		return nil
+	}
+	if err == nil {
+		s.log.Warn("CARD PAYMENT DISPUTED: respond in Stripe's dashboard", "event", ev.Type, "dispute", ev.Dispute, "status", ev.Status,
+			"reason", ev.Reason, "order", pay.OrderID, "customer", pay.CustomerID, "amount", ev.Amount, "currency", ev.Currency)
+	}
+	return err
+}
+
+// OrderDisputes returns the disputes of an order's card payment (the
+// operator's view). Errors: not_found (the order).
+func (s *Service) OrderDisputes(ctx context.Context, orderID string) ([]store.Dispute, error) {
+	q := s.store.Read()
+	if _, err := q.Order(ctx, "", orderID); err != nil {
+		return nil, err
+	}
+	return q.OrderDisputes(ctx, orderID)
 }
 
 // refundFromGateway records what a gateway refunded of an order's charge

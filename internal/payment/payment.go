@@ -112,8 +112,12 @@ type Event struct {
 	Currency string // upper case
 	// Refund is the latest refund of a charge.refunded event.
 	Refund string
-	// Reason is why a payment failed (a decline code), if known.
+	// Reason is why a payment failed (a decline code), if known; for a
+	// dispute, its reason ("fraudulent", ...).
 	Reason string
+	// Dispute and Status: charge.dispute.*: the dispute and its status.
+	Dispute string
+	Status  string
 }
 
 // ErrUnsupported is returned by a gateway for an operation it does not do

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
@@ -63,4 +64,29 @@ func (s *Server) stripeWebhook(ctx context.Context, in *stripeWebhookIn) (*out[W
 		return nil, err
 	}
 	return reply(WebhookReceived{Received: true}), nil
+}
+
+// DisputeResponse is a dispute of an order's card payment.
+type DisputeResponse struct {
+	ID        string    `json:"id" doc:"The gateway's dispute (dp_...)."`
+	Order     string    `json:"order"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	Reason    string    `json:"reason" doc:"The gateway's reason, e.g. fraudulent."`
+	Status    string    `json:"status" doc:"The gateway's status: needs_response, under_review, won, lost, ..."`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (s *Server) adminOrderDisputes(ctx context.Context, in *idPath) (*out[List[DisputeResponse]], error) {
+	ds, err := s.svc.OrderDisputes(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	res := List[DisputeResponse]{Data: []DisputeResponse{}}
+	for _, d := range ds {
+		res.Data = append(res.Data, DisputeResponse{ID: d.ID, Order: d.OrderID, Amount: d.Amount, Currency: d.Currency,
+			Reason: d.Reason, Status: d.Status, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt})
+	}
+	return reply(res), nil
 }

@@ -569,3 +569,48 @@ func TestStripePendingCompletesOnce(t *testing.T) {
 		}
 	})
 }
+
+// A disputed charge is kept by order with its latest status, once per
+// event, for the operator.
+func TestStripeDisputeEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("dispute@acme.test", "CHF")
+		adr := a.address(tok)
+		placed := a.do("POST", "/v1/orders", tok, businessByCard(adr, saveStripeCard(t, a, tok, stripetest.PMVisa)))
+		if placed.status != 201 {
+			t.Fatalf("order: %d %s", placed.status, placed.raw)
+		}
+		ord, pi := placed.body["id"].(string), f.Intents()[0].ID
+		disputes := func() []map[string]any {
+			r := a.do("GET", "/v1/admin/orders/"+ord+"/disputes", adminToken, nil)
+			if r.status != 200 {
+				t.Fatalf("disputes: %d %s", r.status, r.raw)
+			}
+			return dataOf(r)
+		}
+		if d := disputes(); len(d) != 0 {
+			t.Fatalf("disputes before = %v", d)
+		}
+		opened := stripetest.DisputeObject("dp_1", pi, "CHF", 8648, "fraudulent", "needs_response")
+		for i := 0; i < 2; i++ {
+			if w := webhook(a, "evt_d1", "charge.dispute.created", opened, stripetest.WebhookSecretTest); w.status != 200 {
+				t.Fatalf("dispute created: %d %s", w.status, w.raw)
+			}
+		}
+		if d := disputes(); len(d) != 1 || d[0]["id"] != "dp_1" || d[0]["status"] != "needs_response" || num(d[0]["amount"]) != 8648 || d[0]["reason"] != "fraudulent" {
+			t.Errorf("disputes = %v", d)
+		}
+		closed := stripetest.DisputeObject("dp_1", pi, "CHF", 8648, "fraudulent", "lost")
+		if w := webhook(a, "evt_d2", "charge.dispute.closed", closed, stripetest.WebhookSecretTest); w.status != 200 {
+			t.Fatalf("dispute closed: %d %s", w.status, w.raw)
+		}
+		if d := disputes(); len(d) != 1 || d[0]["status"] != "lost" {
+			t.Errorf("disputes after closing = %v", d)
+		}
+		if r := a.do("GET", "/v1/admin/orders/ord_nope/disputes", adminToken, nil); r.status != 404 {
+			t.Errorf("unknown order: %d", r.status)
+		}
+	})
+}

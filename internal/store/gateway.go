@@ -122,3 +122,46 @@ func (q *Q) GatewayEventSeen(ctx context.Context, id string) (bool, error) {
 	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM gateway_events WHERE id = $1`, id).Scan(&n)
 	return n > 0, err
 }
+
+// Dispute is a charge disputed by the cardholder (migration 00011).
+type Dispute struct {
+	ID         string // the gateway's dispute
+	CustomerID string
+	OrderID    string
+	Amount     int64
+	Currency   string
+	Reason     string
+	Status     string // the gateway's: needs_response, won, lost, ...
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// PutDispute records a dispute, or its new status and reason.
+func (q *Q) PutDispute(ctx context.Context, d Dispute) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO gateway_disputes (id, customer_id, order_id, amount, currency, reason, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
+		d.ID, d.CustomerID, d.OrderID, d.Amount, d.Currency, d.Reason, d.Status, ts(d.UpdatedAt))
+	return err
+}
+
+// OrderDisputes returns the disputes of an order, oldest first.
+func (q *Q) OrderDisputes(ctx context.Context, orderID string) ([]Dispute, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, order_id, amount, currency, reason, status, created_at, updated_at
+		FROM gateway_disputes WHERE order_id = $1 ORDER BY created_at, id`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Dispute
+	for rows.Next() {
+		var d Dispute
+		var created, updated int64
+		if err := rows.Scan(&d.ID, &d.CustomerID, &d.OrderID, &d.Amount, &d.Currency, &d.Reason, &d.Status, &created, &updated); err != nil {
+			return nil, err
+		}
+		d.CreatedAt, d.UpdatedAt = fromTS(created), fromTS(updated)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

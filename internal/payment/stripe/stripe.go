@@ -273,6 +273,16 @@ func (g *Gateway) ParseEvent(payload []byte, signature string) (payment.Event, e
 		if pi.LastPaymentError != nil {
 			out.Reason = declined(pi.LastPaymentError).Reason
 		}
+	case strings.HasPrefix(out.Type, "charge.dispute."):
+		var d stripeapi.Dispute
+		if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {
+			return payment.Event{}, fmt.Errorf("stripe: event %s: %w", ev.ID, err)
+		}
+		if d.PaymentIntent != nil {
+			out.Ref = d.PaymentIntent.ID
+		}
+		out.Dispute, out.Amount, out.Currency = d.ID, d.Amount, strings.ToUpper(string(d.Currency))
+		out.Reason, out.Status = string(d.Reason), string(d.Status)
 	case strings.HasPrefix(out.Type, "charge."):
 		var ch stripeapi.Charge
 		if err := json.Unmarshal(ev.Data.Raw, &ch); err != nil {

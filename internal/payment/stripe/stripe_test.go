@@ -150,6 +150,14 @@ func TestParseEvent(t *testing.T) {
 			t.Fatalf("ParseEvent = %+v, %v", ev, err)
 		}
 	})
+	t.Run("OKDispute", func(t *testing.T) {
+		b, s := stripetest.Event("evt_3", "charge.dispute.created", stripetest.DisputeObject("dp_1", "pi_1", "CHF", 700, "fraudulent", "needs_response"),
+			stripetest.WebhookSecretTest, now)
+		ev, err := g.ParseEvent(b, s)
+		if err != nil || ev.Ref != "pi_1" || ev.Dispute != "dp_1" || ev.Amount != 700 || ev.Reason != "fraudulent" || ev.Status != "needs_response" {
+			t.Fatalf("ParseEvent = %+v, %v", ev, err)
+		}
+	})
 	_, wrongSig := stripetest.Event("evt_1", "payment_intent.succeeded", obj, "whsec_other", now)
 	_, oldSig := stripetest.Event("evt_1", "payment_intent.succeeded", obj, stripetest.WebhookSecretTest, now.Add(-time.Hour))
 	for _, tt := range []struct {

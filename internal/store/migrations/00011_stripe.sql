@@ -15,6 +15,9 @@
 -- is inserted in the transaction that applies it, so a replay finds it and
 -- changes nothing.
 --
+-- gateway_disputes: a charge the cardholder disputed with their bank
+-- (Stripe's charge.dispute.* events), by order, with its latest status.
+--
 -- payments_gateway_ref finds the payment of a charge a webhook event names.
 
 -- +goose Up
@@ -52,10 +55,24 @@ CREATE TABLE gateway_events (
     received_at BIGINT NOT NULL
 );
 
+CREATE TABLE gateway_disputes (
+    id          TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    order_id    TEXT NOT NULL,
+    amount      BIGINT NOT NULL,
+    currency    TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX gateway_disputes_order ON gateway_disputes (order_id);
+
 CREATE INDEX payments_gateway_ref ON payments (gateway_ref) WHERE gateway_ref <> '';
 
 -- +goose Down
 DROP INDEX payments_gateway_ref;
+DROP TABLE gateway_disputes;
 DROP TABLE gateway_events;
 DROP TABLE pending_orders;
 DROP TABLE gateway_customers;

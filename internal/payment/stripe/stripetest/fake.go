@@ -272,3 +272,9 @@ func ChargeObject(intent, currency string, amount, amountRefunded int64, refund 
 		"amount": amount, "amount_refunded": amountRefunded, "currency": strings.ToLower(currency), "refunded": amountRefunded == amount,
 		"refunds": obj{"object": "list", "data": []obj{{"id": refund, "object": "refund", "payment_intent": intent}}}}
 }
+
+// DisputeObject is the object of a charge.dispute.* event about intent.
+func DisputeObject(id, intent, currency string, amount int64, reason, status string) map[string]any {
+	return obj{"id": id, "object": "dispute", "payment_intent": intent, "charge": "ch_" + strings.TrimPrefix(intent, "pi_"),
+		"amount": amount, "currency": strings.ToLower(currency), "reason": reason, "status": status}
+}
