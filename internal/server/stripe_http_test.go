@@ -401,6 +401,18 @@ func TestStripeOffSessionRenewal(t *testing.T) {
 		if n := count(a, tok, "/v1/orders"); n != 1 {
 			t.Errorf("orders = %d, want 1", n)
 		}
+		// The customer is told, with where to renew on-session.
+		found := false
+		for _, n := range dataOf(a.do("GET", "/v1/notifications", tok, nil)) {
+			body, _ := n["body"].(string)
+			if n["type"] == "renewal_failed" && strings.Contains(body, "confirm the payment with your bank") &&
+				strings.Contains(body, "https://portal.example/subscriptions/"+subs[0]["id"].(string)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no renewal_failed notice with a link: %s", a.do("GET", "/v1/notifications", tok, nil).raw)
+		}
 	})
 }
 
