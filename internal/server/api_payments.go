@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
 )
@@ -89,4 +91,17 @@ func (s *Server) adminOrderDisputes(ctx context.Context, in *idPath) (*out[List[
 			Reason: d.Reason, Status: d.Status, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt})
 	}
 	return reply(res), nil
+}
+
+// documentStripeWebhook says in the OpenAPI document what Stripe posts: a
+// JSON event, read as raw bytes for the signature check.
+func (s *Server) documentStripeWebhook() {
+	item := s.api.OpenAPI().Paths["/v1/webhooks/stripe"]
+	if item == nil || item.Post == nil {
+		return
+	}
+	item.Post.RequestBody = &huma.RequestBody{Required: true,
+		Description: "A Stripe event (https://docs.stripe.com/api/events/object), signed in the Stripe-Signature header.",
+		Content: map[string]*huma.MediaType{"application/json": {Schema: &huma.Schema{Type: "object",
+			Description: "A Stripe event: id, type, api_version, data.object."}}}}
 }

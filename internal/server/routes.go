@@ -49,6 +49,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", forCustomer, s.getOrder)
 	op(s, "POST", "/v1/orders/{id}/confirm", "confirmOrder", "Complete an order whose card payment waited for authentication", "orders", forManager, s.confirmOrder)
 	op(s, "POST", "/v1/webhooks/stripe", "stripeWebhook", "Stripe's events (signature checked; each applied once)", "payments", forAnyone, s.stripeWebhook)
+	s.documentStripeWebhook()
 	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
 	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
 	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)

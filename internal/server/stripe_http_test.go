@@ -251,8 +251,10 @@ func TestStripeWebhook(t *testing.T) {
 			t.Errorf("orders after replays = %d, want 1", n)
 		}
 
-		// An unknown type is acknowledged and ignored.
-		if w := webhook(a, "evt_2", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, stripetest.WebhookSecretTest); w.status != 200 {
+		// An unknown type is acknowledged and ignored (as Stripe sends it:
+		// JSON with a charset).
+		body, sig := stripetest.Event("evt_2", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}, stripetest.WebhookSecretTest, time.Now())
+		if w := a.do("POST", "/v1/webhooks/stripe", "", string(body), "Stripe-Signature", sig, "Content-Type", "application/json; charset=utf-8"); w.status != 200 {
 			t.Errorf("unknown type: %d %s", w.status, w.raw)
 		}
 
