@@ -512,7 +512,11 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		}
 		pay, err := s.pay(ctx, q, pr, in.Payment, card, orderID, &charge)
 		if charge != nil {
-			charged = payment.RefundInput{ChargeID: charge.ID, Amount: pr.totals.Total, Currency: pr.cust.Currency}
+			// Keyed as an unfulfilled pending order's refund, and as the
+			// refund of the charge's orphan (its event after a crash), so
+			// that the gateway refunds it once whoever gets there.
+			charged = payment.RefundInput{ChargeID: charge.ID, Amount: pr.totals.Total, Currency: pr.cust.Currency,
+				IdempotencyKey: orderID + "/unfulfilled"}
 		}
 		if err != nil {
 			return err

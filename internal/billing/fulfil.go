@@ -73,7 +73,7 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 	}
 	ch, err := s.gateway.Charge(ctx, payment.ChargeInput{Token: token, Amount: total, Currency: pr.cust.Currency,
 		Description: "Order " + orderID, IdempotencyKey: orderID, Customer: in.gatewayCustomer, OffSession: in.offSession,
-		ReturnURL: s.returnURL(orderID)})
+		ReturnURL: s.returnURL(orderID), AccountID: pr.cust.ID})
 	if err != nil {
 		return paid{}, s.chargeError(err, orderID, total, pr.cust.Currency)
 	}

@@ -369,8 +369,11 @@ func (s *Service) ApplyGatewayEvent(ctx context.Context, ev payment.Event) error
 	switch ev.Type {
 	case "payment_intent.succeeded", "payment_intent.payment_failed":
 		po, err := s.store.Read().PendingOrderByIntent(ctx, gw, ev.Ref)
+		if market.IsCode(err, market.CodeNotFound) && ev.Type == "payment_intent.succeeded" {
+			return s.settleOrphan(ctx, ev, record)
+		}
 		if market.IsCode(err, market.CodeNotFound) || err == nil && po.Status != "pending" {
-			// An order paid at once, or settled already.
+			// A payment that failed at once, or an order settled already.
 			return s.recordOnly(ctx, record)
 		}
 		if err != nil {
@@ -432,6 +435,54 @@ func (s *Service) OrderDisputes(ctx context.Context, orderID string) ([]store.Di
 		return nil, err
 	}
 	return q.OrderDisputes(ctx, orderID)
+}
+
+// settleOrphan checks a charge that succeeded at once, of an order paid
+// without waiting: under the account's lock, which the order's transaction
+// holds from before its charge until its commit or rollback, the order's
+// payment is there, or the charge is an orphan — the process died between
+// the gateway's charge and the commit — and is refunded (keyed as
+// placeOrder's own refund of a charge whose order did not commit, so the
+// gateway refunds it once). A charge dialtone did not make is ignored.
+func (s *Service) settleOrphan(ctx context.Context, ev payment.Event, record func(*store.Q) error) error {
+	if ev.Key == "" || ev.AccountID == "" {
+		return s.recordOnly(ctx, record)
+	}
+	orphan := false
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		orphan = false
+		if _, err := q.LockCustomer(ctx, ev.AccountID); err != nil {
+			if market.IsCode(err, market.CodeNotFound) {
+				return record(q)
+			}
+			return err
+		}
+		if _, err := q.PaymentByGatewayRef(ctx, ev.Ref); err == nil || !market.IsCode(err, market.CodeNotFound) {
+			if err != nil {
+				return err
+			}
+			return record(q)
+		}
+		if _, err := q.PendingOrderByIntent(ctx, s.gateway.Name(), ev.Ref); err == nil {
+			return record(q) // waits for authentication: settled by its own path
+		}
+		orphan = true
+		r, err := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: ev.Ref, Amount: ev.Amount, Currency: ev.Currency,
+			IdempotencyKey: ev.Key + "/unfulfilled"})
+		if err != nil {
+			return fmt.Errorf("refund of orphan charge %s: %w", ev.Ref, err)
+		}
+		s.log.Warn("ORPHAN CHARGE REFUNDED: the card was charged for an order that never committed", "order", ev.Key,
+			"customer", ev.AccountID, "charge", ev.Ref, "refund", r.ID, "amount", ev.Amount, "currency", ev.Currency)
+		return record(q)
+	})
+	if errors.Is(err, errEventSeen) {
+		return nil
+	}
+	if err != nil && orphan {
+		s.log.Error("orphan charge", "charge", ev.Ref, "err", err)
+	}
+	return err
 }
 
 // refundFromGateway records what a gateway refunded of an order's charge

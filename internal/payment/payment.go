@@ -47,6 +47,9 @@ type ChargeInput struct {
 	// ReturnURL is where the bank's authentication page sends the customer
 	// back to (on-session charges).
 	ReturnURL string
+	// AccountID is dialtone's customer (cus_...), kept with the charge so
+	// that the gateway's events about it find the account.
+	AccountID string
 }
 
 // Charge is a successful charge (for Stripe, a PaymentIntent that
@@ -118,6 +121,11 @@ type Event struct {
 	// Dispute and Status: charge.dispute.*: the dispute and its status.
 	Dispute string
 	Status  string
+	// Key and AccountID: payment_intent.*: the charge's idempotency key
+	// (the order's ID) and account, as ChargeInput gave them ("" for a
+	// charge dialtone did not make).
+	Key       string
+	AccountID string
 }
 
 // ErrUnsupported is returned by a gateway for an operation it does not do

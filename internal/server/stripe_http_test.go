@@ -17,6 +17,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/payment"
 	stripegw "github.com/dialtone/dialtone/internal/payment/stripe"
 	"github.com/dialtone/dialtone/internal/payment/stripe/stripetest"
 	"github.com/dialtone/dialtone/internal/scheduler"
@@ -625,6 +626,51 @@ func TestStripeDisputeEvents(t *testing.T) {
 		}
 		if r := a.do("GET", "/v1/admin/orders/ord_nope/disputes", adminToken, nil); r.status != 404 {
 			t.Errorf("unknown order: %d", r.status)
+		}
+	})
+}
+
+// A charge whose order never committed (the process died between Stripe's
+// charge and the commit) is refunded when Stripe's event about it comes;
+// the events of paid orders refund nothing.
+func TestStripeOrphanChargeRefunded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("orphan@acme.test", "CHF")
+		adr := a.address(tok)
+		placed := a.do("POST", "/v1/orders", tok, businessByCard(adr, saveStripeCard(t, a, tok, stripetest.PMVisa)))
+		if placed.status != 201 {
+			t.Fatalf("order: %d %s", placed.status, placed.raw)
+		}
+		paid := f.Intents()[0].ID
+		if w := webhook(a, "evt_o1", "payment_intent.succeeded", f.IntentObject(paid), stripetest.WebhookSecretTest); w.status != 200 {
+			t.Fatalf("event: %d %s", w.status, w.raw)
+		}
+		if n := len(f.Refunds()); n != 0 {
+			t.Fatalf("refunds after a paid order's event = %d", n)
+		}
+		// The charge a crashed order left: made as placeOrder makes it.
+		gw, err := stripegw.New(stripegw.Config{SecretKey: "sk_test_123", APIURL: f.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cust := a.do("GET", "/v1/account", tok, nil).body["id"].(string)
+		ch, err := gw.Charge(context.Background(), payment.ChargeInput{Token: stripetest.PMVisa, Amount: 8648, Currency: "CHF",
+			IdempotencyKey: "ord_crashed", AccountID: cust})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range []string{"evt_o2", "evt_o2", "evt_o3"} {
+			if w := webhook(a, id, "payment_intent.succeeded", f.IntentObject(ch.ID), stripetest.WebhookSecretTest); w.status != 200 {
+				t.Fatalf("orphan event %d: %d %s", i, w.status, w.raw)
+			}
+		}
+		if n := len(f.Refunds()); n != 1 {
+			t.Errorf("refunds of the orphan = %d, want 1", n)
+		}
+		if n := count(a, tok, "/v1/orders"); n != 1 {
+			t.Errorf("orders = %d, want 1", n)
 		}
 	})
 }

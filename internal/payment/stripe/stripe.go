@@ -137,7 +137,7 @@ func (g *Gateway) Charge(ctx context.Context, in payment.ChargeInput) (payment.C
 	p := &stripeapi.PaymentIntentCreateParams{Amount: stripeapi.Int64(in.Amount), Currency: stripeapi.String(strings.ToLower(in.Currency)),
 		PaymentMethod: stripeapi.String(in.Token), Confirm: stripeapi.Bool(true),
 		PaymentMethodTypes: stripeapi.StringSlice([]string{"card"}), Description: stripeapi.String(in.Description),
-		Metadata: map[string]string{"dialtone_key": in.IdempotencyKey}}
+		Metadata: map[string]string{"dialtone_key": in.IdempotencyKey, "dialtone_customer": in.AccountID}}
 	if in.Customer != "" {
 		p.Customer = stripeapi.String(in.Customer)
 	}
@@ -270,6 +270,7 @@ func (g *Gateway) ParseEvent(payload []byte, signature string) (payment.Event, e
 			return payment.Event{}, fmt.Errorf("stripe: event %s: %w", ev.ID, err)
 		}
 		out.Ref, out.Amount, out.Currency = pi.ID, pi.Amount, strings.ToUpper(string(pi.Currency))
+		out.Key, out.AccountID = pi.Metadata["dialtone_key"], pi.Metadata["dialtone_customer"]
 		if pi.LastPaymentError != nil {
 			out.Reason = declined(pi.LastPaymentError).Reason
 		}

@@ -39,6 +39,7 @@ type Intent struct {
 	Amount, Refunded                              int64
 	OffSession                                    bool
 	ReturnURL                                     string
+	Metadata                                      map[string]string
 }
 
 // Fake is a scripted Stripe API on an httptest server.
@@ -212,7 +213,13 @@ func (f *Fake) createIntent(r *http.Request) (int, obj) {
 		return 400, obj{"error": obj{"type": "invalid_request_error", "code": "resource_missing", "param": "payment_method", "message": "bad intent"}}
 	}
 	in := &Intent{ID: f.next("pi"), Status: "succeeded", PaymentMethod: pm, Customer: r.Form.Get("customer"),
-		Currency: r.Form.Get("currency"), Amount: amount, OffSession: r.Form.Get("off_session") == "true", ReturnURL: r.Form.Get("return_url")}
+		Currency: r.Form.Get("currency"), Amount: amount, OffSession: r.Form.Get("off_session") == "true", ReturnURL: r.Form.Get("return_url"),
+		Metadata: map[string]string{}}
+	for k, v := range r.Form {
+		if strings.HasPrefix(k, "metadata[") && strings.HasSuffix(k, "]") && len(v) > 0 {
+			in.Metadata[strings.TrimSuffix(strings.TrimPrefix(k, "metadata["), "]")] = v[0]
+		}
+	}
 	f.intents[in.ID] = in
 	f.order = append(f.order, in.ID)
 	switch pm {
@@ -234,7 +241,7 @@ func (f *Fake) createIntent(r *http.Request) (int, obj) {
 
 func intentJSON(in *Intent) obj {
 	o := obj{"id": in.ID, "object": "payment_intent", "amount": in.Amount, "currency": in.Currency, "status": in.Status,
-		"customer": in.Customer, "payment_method": in.PaymentMethod}
+		"customer": in.Customer, "payment_method": in.PaymentMethod, "metadata": in.Metadata}
 	if in.Status == "requires_action" {
 		o["next_action"] = obj{"type": "redirect_to_url",
 			"redirect_to_url": obj{"url": "https://bank.example/3ds/" + in.ID, "return_url": in.ReturnURL}}
