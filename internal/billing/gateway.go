@@ -173,6 +173,12 @@ func (s *Service) insertCard(ctx context.Context, customerID string, t payment.T
 	return pm, err
 }
 
+// PendingOrder returns an order of the customer that waits for the
+// customer to authenticate its payment (or did). Error: not_found.
+func (s *Service) PendingOrder(ctx context.Context, p Principal, orderID string) (store.PendingOrder, error) {
+	return s.store.Read().PendingOrder(ctx, p.CustomerID, orderID)
+}
+
 // CompletePendingOrder completes an order whose card payment waited for
 // the customer to authenticate it, once the gateway says it succeeded; an
 // order completed already is returned as it is. Errors: not_found,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -480,8 +479,9 @@ func TestStripeCartWaitsForAuthentication(t *testing.T) {
 	})
 }
 
-// The portal sends the customer to the bank's page (the same page again
-// if the form is sent twice) and completes the order when they are back.
+// The portal sends the customer to the bank's page from a page of its
+// own (the same page again if the form is sent twice: one payment) and
+// completes the order when they are back.
 func TestStripePortalAuthentication(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -491,49 +491,38 @@ func TestStripePortalAuthentication(t *testing.T) {
 		tok := b.token("portal3ds@acme.test")
 		adr := a.address(tok)
 		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
-		b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
-			if !strings.HasPrefix(req.URL.String(), a.srv.URL) {
-				return http.ErrUseLastResponse // the bank is not here
-			}
-			return nil
-		}
 		form := payForm(t, b.get("/checkout?type=subscription&plan=business&quantity=2&term=1"))
 		form.Set("address", adr)
 		form.Set("pay", pm)
-		send := func() string {
-			req, _ := http.NewRequest("POST", a.srv.URL+"/checkout", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", a.srv.URL)
-			res, err := b.c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusSeeOther {
-				t.Fatalf("pay: %d at %s", res.StatusCode, res.Request.URL)
-			}
-			return res.Header.Get("Location")
+		p := b.post("/checkout", form)
+		if p.status != 200 || !strings.HasPrefix(p.url, "/orders/ord_") || !strings.HasSuffix(p.url, "/authenticate") {
+			t.Fatalf("pay: %d at %s\n%s", p.status, p.url, p.body)
 		}
-		bank := send()
-		if !strings.HasPrefix(bank, "https://bank.example/3ds/pi_") {
-			t.Fatalf("pay went to %q, want the bank's page", bank)
+		in := f.Intents()
+		if len(in) != 1 {
+			t.Fatalf("intents = %d", len(in))
 		}
-		if again := send(); again != bank || len(f.Intents()) != 1 {
-			t.Errorf("the form sent again went to %q with %d intents; want %q and 1", again, len(f.Intents()), bank)
+		p.has(t, `href="https://bank.example/3ds/`+in[0].ID+`"`, `data-testid="authenticate"`)
+		if again := b.post("/checkout", form); again.url != p.url || len(f.Intents()) != 1 {
+			t.Errorf("the form sent again went to %s with %d intents; want %s and 1", again.url, len(f.Intents()), p.url)
 		}
-		in := f.Intents()[0]
-		if !strings.HasPrefix(in.ReturnURL, "https://portal.example/orders/ord_") {
-			t.Fatalf("return_url %q", in.ReturnURL)
+		ord := strings.TrimSuffix(strings.TrimPrefix(p.url, "/orders/"), "/authenticate")
+		if in[0].ReturnURL != "https://portal.example/orders/"+ord+"/return" {
+			t.Fatalf("return_url %q", in[0].ReturnURL)
 		}
-		back := strings.TrimPrefix(in.ReturnURL, "https://portal.example") + "?payment_intent=" + in.ID + "&redirect_status=succeeded"
-		f.Authenticate(in.ID)
-		p := b.get(back)
-		ord := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(in.ReturnURL, "https://portal.example"), "/orders/"), "/return")
-		if p.status != 200 || p.url != "/orders/"+ord {
-			t.Fatalf("back from the bank: %d at %s", p.status, p.url)
+		back := "/orders/" + ord + "/return?payment_intent=" + in[0].ID + "&redirect_status=succeeded"
+		if early := b.get(back); early.url != p.url {
+			t.Errorf("back before confirming: at %s, want %s", early.url, p.url)
+		}
+		f.Authenticate(in[0].ID)
+		if done := b.get(back); done.status != 200 || done.url != "/orders/"+ord {
+			t.Fatalf("back from the bank: %d at %s", done.status, done.url)
 		}
 		if o := a.do("GET", "/v1/orders/"+ord, tok, nil); o.status != 200 || o.body["status"] != "paid" {
 			t.Errorf("order: %d %s", o.status, o.raw)
+		}
+		if p := b.get("/orders/" + ord + "/authenticate"); p.url != "/orders/"+ord {
+			t.Errorf("the authentication page of a paid order: at %s", p.url)
 		}
 	})
 }
