@@ -115,12 +115,25 @@ func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) erro
 	if err := p.mayManage(); err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(q *store.Q) error {
+	var gone store.PaymentMethod
+	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		var err error
+		if gone, err = q.PaymentMethod(ctx, p.CustomerID, pmID); err != nil {
 			return err
 		}
 		return q.DeletePaymentMethod(ctx, p.CustomerID, pmID, s.now())
 	})
+	if err == nil && gone.Gateway == s.gateway.Name() {
+		// After the commit: a card removed here is never charged again by
+		// dialtone whatever the gateway answers; the gateway forgets it too.
+		if ferr := s.gateway.Forget(context.WithoutCancel(ctx), gone.Token); ferr != nil {
+			s.log.Warn("gateway did not forget a removed card", "payment_method", pmID, "err", ferr)
+		}
+	}
+	return err
 }
 
 // SetDefaultCard makes a card the default. Error: not_found.

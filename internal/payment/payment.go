@@ -159,6 +159,10 @@ type Gateway interface {
 	// succeeded. Errors: *Error authentication_required (still waiting),
 	// card_declined (failed or canceled); ErrUnsupported.
 	LookupCharge(ctx context.Context, ref string) (Charge, error)
+	// Forget tells the gateway a saved card was removed, so that it can no
+	// longer be charged (Stripe: the payment method is detached from its
+	// customer); the sandbox keeps nothing to forget.
+	Forget(ctx context.Context, token string) error
 }
 
 // Luhn reports whether a digit string passes the Luhn check.
@@ -383,3 +387,6 @@ func (*Sandbox) SavePaymentMethod(context.Context, SaveInput) (Token, error) {
 func (*Sandbox) LookupCharge(context.Context, string) (Charge, error) {
 	return Charge{}, ErrUnsupported
 }
+
+// Forget implements Gateway: sandbox tokens are stateless.
+func (*Sandbox) Forget(context.Context, string) error { return nil }

@@ -139,6 +139,13 @@ func TestStripeCardOrders(t *testing.T) {
 		if n := f.Requests("POST /v1/customers"); n != 1 {
 			t.Errorf("Stripe customers made = %d, want 1 for the account", n)
 		}
+		// A removed card is detached from the Stripe customer.
+		if r := a.do("DELETE", "/v1/payment_methods/"+declined, tok, nil); r.status != 200 {
+			t.Errorf("delete: %d %s", r.status, r.raw)
+		}
+		if n := f.Requests("POST /v1/payment_methods/" + stripetest.PMInsufficient + "/detach"); n != 1 {
+			t.Errorf("detached %d times, want 1", n)
+		}
 	})
 }
 

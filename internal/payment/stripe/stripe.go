@@ -126,6 +126,18 @@ func (g *Gateway) SavePaymentMethod(ctx context.Context, in payment.SaveInput) (
 		ExpMonth: int(pm.Card.ExpMonth), ExpYear: int(pm.Card.ExpYear)}, nil
 }
 
+// Forget implements payment.Gateway: the payment method is detached from
+// its customer, so it can no longer be charged.
+func (g *Gateway) Forget(ctx context.Context, token string) error {
+	if !strings.HasPrefix(token, "pm_") {
+		return nil
+	}
+	if _, err := g.c.V1PaymentMethods.Detach(ctx, token, nil); err != nil {
+		return gatewayError(err)
+	}
+	return nil
+}
+
 // Charge implements payment.Gateway: a PaymentIntent confirmed at once.
 // One that needs the customer to authenticate is an *Error
 // authentication_required with the bank's page (NextActionURL) and the

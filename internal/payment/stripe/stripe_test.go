@@ -48,6 +48,9 @@ func TestStripeMockAcceptsRequests(t *testing.T) {
 	if _, err := g.LookupCharge(ctx, "pi_123"); err == nil || !errors.As(err, new(*payment.Error)) {
 		t.Fatalf("LookupCharge = %v", err)
 	}
+	if err := g.Forget(ctx, "pm_card_visa"); err != nil {
+		t.Fatalf("Forget = %v", err)
+	}
 	r, err := g.Refund(ctx, payment.RefundInput{ChargeID: "pi_123", Amount: 500, Currency: "EUR", IdempotencyKey: "ord_1/refund/0/500"})
 	if err != nil || !strings.HasPrefix(r.ID, "re_") {
 		t.Fatalf("Refund = %+v, %v", r, err)

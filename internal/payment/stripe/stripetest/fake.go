@@ -170,6 +170,12 @@ func (f *Fake) route(r *http.Request) (int, obj) {
 		}
 		return 200, obj{"id": f.next("seti"), "object": "setup_intent", "status": "succeeded", "payment_method": pm,
 			"customer": r.Form.Get("customer"), "usage": r.Form.Get("usage")}
+	case r.Method == http.MethodPost && strings.HasPrefix(p, "/v1/payment_methods/") && strings.HasSuffix(p, "/detach"):
+		pm := strings.TrimSuffix(strings.TrimPrefix(p, "/v1/payment_methods/"), "/detach")
+		if _, ok := last4[pm]; !ok {
+			return 404, obj{"error": obj{"type": "invalid_request_error", "code": "resource_missing", "message": "No such PaymentMethod"}}
+		}
+		return 200, obj{"id": pm, "object": "payment_method", "type": "card", "customer": nil}
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1/payment_methods/"):
 		pm := strings.TrimPrefix(p, "/v1/payment_methods/")
 		l4, ok := last4[pm]
