@@ -399,6 +399,8 @@ func (s *Service) ApplyGatewayEvent(ctx context.Context, ev payment.Event) error
 		return s.refundFromGateway(ctx, ev, record)
 	case "charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed":
 		return s.recordDispute(ctx, ev, record)
+	case "payment_method.automatically_updated", "payment_method.updated":
+		return s.cardUpdated(ctx, ev, record)
 	}
 	return s.recordOnly(ctx, record)
 }
@@ -533,6 +535,34 @@ func (s *Service) refundFromGateway(ctx context.Context, ev payment.Event, recor
 		s.log.Error("GATEWAY REFUND NOT RECORDED: reconcile by hand", "order", pay.OrderID, "charge", ev.Ref,
 			"gateway_refund", ref, "refunded_total", ev.Amount, "err", err)
 		return s.recordOnly(ctx, record)
+	}
+	return err
+}
+
+// cardUpdated keeps a saved card as the gateway now knows it (the bank's
+// card updater sent a new expiry or number) and tells its customer.
+func (s *Service) cardUpdated(ctx context.Context, ev payment.Event, record func(*store.Q) error) error {
+	if ev.Card == nil || ev.Card.Token == "" {
+		return s.recordOnly(ctx, record)
+	}
+	c := ev.Card
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		cards, err := q.UpdateCardByToken(ctx, s.gateway.Name(), c.Token, c.Brand, c.Last4, c.ExpMonth, c.ExpYear)
+		if err != nil {
+			return err
+		}
+		for _, pm := range cards {
+			if err := s.notifyTx(ctx, q, pm.CustomerID, "card_updated", "Your saved card was updated",
+				fmt.Sprintf("Your bank updated your saved card: it is now %s, expiring %02d/%d. Renewals and top-ups go on using it.",
+					cardWords(pm), pm.ExpMonth, pm.ExpYear),
+				"payment_method", pm.ID, "card_updated:"+ev.ID+":"+pm.ID); err != nil {
+				return err
+			}
+		}
+		return record(q)
+	})
+	if errors.Is(err, errEventSeen) {
+		return nil
 	}
 	return err
 }

@@ -126,6 +126,9 @@ type Event struct {
 	// charge dialtone did not make).
 	Key       string
 	AccountID string
+	// Card: payment_method.*: the card as the gateway now knows it (a
+	// card updater's new expiry or number); Card.Token is the payment method.
+	Card *Token
 }
 
 // ErrUnsupported is returned by a gateway for an operation it does not do

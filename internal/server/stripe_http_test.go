@@ -670,3 +670,34 @@ func TestStripeOrphanChargeRefunded(t *testing.T) {
 		}
 	})
 }
+
+// The bank's card updater: the saved card follows and its customer is
+// told, once.
+func TestStripeCardUpdatedEvent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, _ := newStripeAPI(t, st)
+		tok := a.signup("updater@acme.test", "CHF")
+		pm := saveStripeCard(t, a, tok, stripetest.PMVisa)
+		obj := map[string]any{"id": stripetest.PMVisa, "object": "payment_method", "type": "card",
+			"card": map[string]any{"brand": "visa", "last4": "1881", "exp_month": 3, "exp_year": 2031}}
+		for i := 0; i < 2; i++ {
+			if w := webhook(a, "evt_pm1", "payment_method.automatically_updated", obj, stripetest.WebhookSecretTest); w.status != 200 {
+				t.Fatalf("event: %d %s", w.status, w.raw)
+			}
+		}
+		cards := dataOf(a.do("GET", "/v1/payment_methods", tok, nil))
+		if len(cards) != 1 || cards[0]["id"] != pm || cards[0]["last4"] != "1881" || num(cards[0]["exp_month"]) != 3 || num(cards[0]["exp_year"]) != 2031 {
+			t.Errorf("cards = %v", cards)
+		}
+		n := 0
+		for _, x := range dataOf(a.do("GET", "/v1/notifications", tok, nil)) {
+			if x["type"] == "card_updated" && strings.Contains(x["body"].(string), "1881") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("card_updated notices = %d, want 1", n)
+		}
+	})
+}

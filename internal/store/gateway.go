@@ -165,3 +165,44 @@ func (q *Q) OrderDisputes(ctx context.Context, orderID string) ([]Dispute, error
 	}
 	return out, rows.Err()
 }
+
+// UpdateCardByToken sets what a gateway now says of a saved card (a card
+// updater's new expiry or last 4) and returns the cards it changed:
+// those, not removed, whose token is the gateway's payment method and
+// whose details differ.
+func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 string, expMonth, expYear int) ([]PaymentMethod, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id FROM payment_methods
+		WHERE gateway = $1 AND token = $2 AND deleted_at IS NULL
+		AND (brand <> $3 OR last4 <> $4 OR exp_month <> $5 OR exp_year <> $6) ORDER BY id`,
+		gateway, token, brand, last4, expMonth, expYear)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ id, customer string }
+	var keys []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.id, &k.customer); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []PaymentMethod
+	for _, k := range keys {
+		if _, err := q.ex.ExecContext(ctx, `UPDATE payment_methods SET brand = $1, last4 = $2, exp_month = $3, exp_year = $4
+			WHERE id = $5`, brand, last4, expMonth, expYear, k.id); err != nil {
+			return nil, err
+		}
+		pm, err := q.PaymentMethod(ctx, k.customer, k.id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pm)
+	}
+	return out, nil
+}

@@ -286,6 +286,16 @@ func (g *Gateway) ParseEvent(payload []byte, signature string) (payment.Event, e
 		if pi.LastPaymentError != nil {
 			out.Reason = declined(pi.LastPaymentError).Reason
 		}
+	case strings.HasPrefix(out.Type, "payment_method."):
+		var pm stripeapi.PaymentMethod
+		if err := json.Unmarshal(ev.Data.Raw, &pm); err != nil {
+			return payment.Event{}, fmt.Errorf("stripe: event %s: %w", ev.ID, err)
+		}
+		out.Ref = pm.ID
+		if pm.Card != nil {
+			out.Card = &payment.Token{Token: pm.ID, Brand: string(pm.Card.Brand), Last4: pm.Card.Last4,
+				ExpMonth: int(pm.Card.ExpMonth), ExpYear: int(pm.Card.ExpYear)}
+		}
 	case strings.HasPrefix(out.Type, "charge.dispute."):
 		var d stripeapi.Dispute
 		if err := json.Unmarshal(ev.Data.Raw, &d); err != nil {

@@ -161,6 +161,15 @@ func TestParseEvent(t *testing.T) {
 			t.Fatalf("ParseEvent = %+v, %v", ev, err)
 		}
 	})
+	t.Run("OKCardUpdated", func(t *testing.T) {
+		card := map[string]any{"id": "pm_1", "object": "payment_method", "type": "card",
+			"card": map[string]any{"brand": "mastercard", "last4": "4444", "exp_month": 4, "exp_year": 2032}}
+		b, s := stripetest.Event("evt_4", "payment_method.automatically_updated", card, stripetest.WebhookSecretTest, now)
+		ev, err := g.ParseEvent(b, s)
+		if err != nil || ev.Card == nil || ev.Card.Token != "pm_1" || ev.Card.Last4 != "4444" || ev.Card.ExpYear != 2032 || ev.Card.Brand != "mastercard" {
+			t.Fatalf("ParseEvent = %+v, %v", ev, err)
+		}
+	})
 	_, wrongSig := stripetest.Event("evt_1", "payment_intent.succeeded", obj, "whsec_other", now)
 	_, oldSig := stripetest.Event("evt_1", "payment_intent.succeeded", obj, stripetest.WebhookSecretTest, now.Add(-time.Hour))
 	for _, tt := range []struct {
