@@ -12,33 +12,34 @@ type Code string
 
 // The error codes of the contract (API.md "Errors").
 const (
-	CodeInvalidRequest    Code = "invalid_request"
-	CodeUnauthenticated   Code = "unauthenticated"
-	CodeForbidden         Code = "forbidden"
-	CodeNotFound          Code = "not_found"
-	CodeInsufficientFunds Code = "insufficient_funds"
-	CodeCardDeclined      Code = "card_declined"
-	// CodeAuthenticationRequired: the card's bank asks the customer to
-	// authenticate the payment (Strong Customer Authentication); the order
-	// waits, unfulfilled, for it (Extra: next_action_url, order).
-	CodeAuthenticationRequired Code = "authentication_required"
-	CodeNumberUnavailable      Code = "number_unavailable"
-	CodeLicenseLimitReached    Code = "license_limit_reached"
-	CodeIdempotencyKeyInUse    Code = "idempotency_key_in_use"
-	CodePriceChanged           Code = "price_changed"
-	CodeConflict               Code = "conflict"
-	CodeMinLicenses            Code = "min_licenses"
-	CodeMaxLicenses            Code = "max_licenses"
-	CodeInvalidTerm            Code = "invalid_term"
-	CodeDowngradeNotAllowed    Code = "downgrade_not_allowed"
-	CodeTrialAlreadyUsed       Code = "trial_already_used"
-	CodePromoInvalid           Code = "promo_invalid"
-	CodePromoExhausted         Code = "promo_exhausted"
-	CodeCurrencyMismatch       Code = "currency_mismatch"
-	CodeIdempotencyKeyReused   Code = "idempotency_key_reused"
-	CodeRateLimited            Code = "rate_limited"
-	CodeInternal               Code = "internal"
+	CodeInvalidRequest       Code = "invalid_request"
+	CodeUnauthenticated      Code = "unauthenticated"
+	CodeForbidden            Code = "forbidden"
+	CodeNotFound             Code = "not_found"
+	CodeInsufficientFunds    Code = "insufficient_funds"
+	CodeCardDeclined         Code = "card_declined"
+	CodeNumberUnavailable    Code = "number_unavailable"
+	CodeLicenseLimitReached  Code = "license_limit_reached"
+	CodeIdempotencyKeyInUse  Code = "idempotency_key_in_use"
+	CodePriceChanged         Code = "price_changed"
+	CodeConflict             Code = "conflict"
+	CodeMinLicenses          Code = "min_licenses"
+	CodeMaxLicenses          Code = "max_licenses"
+	CodeInvalidTerm          Code = "invalid_term"
+	CodeDowngradeNotAllowed  Code = "downgrade_not_allowed"
+	CodeTrialAlreadyUsed     Code = "trial_already_used"
+	CodePromoInvalid         Code = "promo_invalid"
+	CodePromoExhausted       Code = "promo_exhausted"
+	CodeCurrencyMismatch     Code = "currency_mismatch"
+	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
+	CodeRateLimited          Code = "rate_limited"
+	CodeInternal             Code = "internal"
 )
+
+// CodeAuthenticationRequired: the card's bank asks the customer to
+// authenticate the payment (Strong Customer Authentication); the order
+// waits, unfulfilled, for it (Extra: next_action_url, order).
+const CodeAuthenticationRequired Code = "authentication_required"
 
 // Error is a failure with a contract code, a message for people, the
 // offending parameter (if any) and extra fields the contract names (e.g.

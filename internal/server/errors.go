@@ -17,29 +17,30 @@ import (
 
 // statusOf is the one table from contract codes to HTTP statuses.
 var statusOf = map[market.Code]int{
-	market.CodeInvalidRequest:         http.StatusBadRequest,
-	market.CodeUnauthenticated:        http.StatusUnauthorized,
-	market.CodeForbidden:              http.StatusForbidden,
-	market.CodeNotFound:               http.StatusNotFound,
-	market.CodeInsufficientFunds:      http.StatusPaymentRequired,
-	market.CodeCardDeclined:           http.StatusPaymentRequired,
+	market.CodeInvalidRequest:       http.StatusBadRequest,
+	market.CodeUnauthenticated:      http.StatusUnauthorized,
+	market.CodeForbidden:            http.StatusForbidden,
+	market.CodeNotFound:             http.StatusNotFound,
+	market.CodeInsufficientFunds:    http.StatusPaymentRequired,
+	market.CodeCardDeclined:         http.StatusPaymentRequired,
+	market.CodeNumberUnavailable:    http.StatusConflict,
+	market.CodeLicenseLimitReached:  http.StatusConflict,
+	market.CodeIdempotencyKeyInUse:  http.StatusConflict,
+	market.CodePriceChanged:         http.StatusConflict,
+	market.CodeConflict:             http.StatusConflict,
+	market.CodeMinLicenses:          http.StatusUnprocessableEntity,
+	market.CodeMaxLicenses:          http.StatusUnprocessableEntity,
+	market.CodeInvalidTerm:          http.StatusUnprocessableEntity,
+	market.CodeDowngradeNotAllowed:  http.StatusUnprocessableEntity,
+	market.CodeTrialAlreadyUsed:     http.StatusUnprocessableEntity,
+	market.CodePromoInvalid:         http.StatusUnprocessableEntity,
+	market.CodePromoExhausted:       http.StatusUnprocessableEntity,
+	market.CodeCurrencyMismatch:     http.StatusUnprocessableEntity,
+	market.CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,
+	market.CodeRateLimited:          http.StatusTooManyRequests,
+	market.CodeInternal:             http.StatusInternalServerError,
+
 	market.CodeAuthenticationRequired: http.StatusPaymentRequired,
-	market.CodeNumberUnavailable:      http.StatusConflict,
-	market.CodeLicenseLimitReached:    http.StatusConflict,
-	market.CodeIdempotencyKeyInUse:    http.StatusConflict,
-	market.CodePriceChanged:           http.StatusConflict,
-	market.CodeConflict:               http.StatusConflict,
-	market.CodeMinLicenses:            http.StatusUnprocessableEntity,
-	market.CodeMaxLicenses:            http.StatusUnprocessableEntity,
-	market.CodeInvalidTerm:            http.StatusUnprocessableEntity,
-	market.CodeDowngradeNotAllowed:    http.StatusUnprocessableEntity,
-	market.CodeTrialAlreadyUsed:       http.StatusUnprocessableEntity,
-	market.CodePromoInvalid:           http.StatusUnprocessableEntity,
-	market.CodePromoExhausted:         http.StatusUnprocessableEntity,
-	market.CodeCurrencyMismatch:       http.StatusUnprocessableEntity,
-	market.CodeIdempotencyKeyReused:   http.StatusUnprocessableEntity,
-	market.CodeRateLimited:            http.StatusTooManyRequests,
-	market.CodeInternal:               http.StatusInternalServerError,
 }
 
 // ErrorObject is the body of every error (API.md "Errors").
@@ -51,6 +52,7 @@ type ErrorObject struct {
 	Currency    string         `json:"currency,omitempty"`
 	DeclineCode string         `json:"decline_code,omitempty" doc:"card_declined: generic_decline, insufficient_funds or expired_card."`
 	Quote       *QuoteResponse `json:"quote,omitempty" doc:"price_changed: the fresh quote."`
+
 	// NextActionURL and Order: authentication_required.
 	NextActionURL string `json:"next_action_url,omitempty" doc:"authentication_required: the bank's page where the customer authenticates the payment; the order completes when they did."`
 	Order         string `json:"order,omitempty" doc:"authentication_required: the ID the order will have; POST /v1/orders/{id}/confirm completes it once authenticated."`
