@@ -12,7 +12,7 @@ import (
 type ServeCmd struct {
 	Addr    string `default:":8080" env:"DIALTONE_ADDR" help:"Address to listen on."`
 	DB      string `default:"./dialtone.db" env:"DIALTONE_DATABASE_URL" help:"A SQLite path, sqlite:PATH, or a postgres:// URL."`
-	Sandbox bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: sandbox card gateway, movable clock, banner."`
+	Sandbox bool   `default:"true" negatable:"" env:"DIALTONE_SANDBOX" help:"Sandbox mode: movable clock, banner (the card gateway is --payments)."`
 	// SandboxStart sets where a new sandbox clock starts (tests and demos
 	// of a given day); an existing database keeps its clock.
 	SandboxStart string `name:"sandbox-start" env:"DIALTONE_SANDBOX_START" help:"Sandbox mode: the RFC 3339 instant a new database's clock starts at (default: now). A database that has a clock keeps it."`
@@ -30,6 +30,11 @@ type ServeCmd struct {
 	SIPAlgorithms string `name:"sip-algorithms" default:"SHA-256,MD5" env:"DIALTONE_SIP_ALGORITHMS" help:"Digest algorithms offered, in order: phones take the first they support; put MD5 first for phones that read only the first challenge."`
 	// Argon2Memory is the argon2id memory cost in KiB (tests use less).
 	Argon2Memory uint32 `default:"65536" env:"DIALTONE_ARGON2_MEMORY" hidden:""`
+	// Payments picks the card gateway (API.md "Payments").
+	Payments            string `default:"sandbox" enum:"sandbox,stripe" env:"DIALTONE_PAYMENTS" help:"Card gateway: sandbox (test cards, no money moves) or stripe."`
+	StripeSecretKey     string `name:"stripe-secret-key" env:"DIALTONE_STRIPE_SECRET_KEY" help:"--payments stripe: Stripe's secret API key (prefer the environment variable)."`
+	StripeWebhookSecret string `name:"stripe-webhook-secret" env:"DIALTONE_STRIPE_WEBHOOK_SECRET" help:"--payments stripe: the signing secret (whsec_…) of the webhook endpoint at /v1/webhooks/stripe."`
+	StripeAPIURL        string `name:"stripe-api-url" env:"DIALTONE_STRIPE_API_URL" help:"--payments stripe: Stripe's API base URL (default https://api.stripe.com; stripe-mock in tests)."`
 }
 
 // MigrateCmd brings the database schema up to date.

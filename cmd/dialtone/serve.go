@@ -21,6 +21,7 @@ import (
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/notify"
 	"github.com/dialtone/dialtone/internal/payment"
+	stripegw "github.com/dialtone/dialtone/internal/payment/stripe"
 	"github.com/dialtone/dialtone/internal/scheduler"
 	"github.com/dialtone/dialtone/internal/server"
 	"github.com/dialtone/dialtone/internal/sip"
@@ -68,7 +69,11 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	}
 	params := *argon2id.DefaultParams
 	params.Memory = max(cfg.Argon2Memory, 1024)
-	svc := billing.New(st, clk, payment.NewSandbox(), log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params, PublicURL: cfg.PublicURL})
+	gw, events, err := gatewayOf(cfg)
+	if err != nil {
+		return err
+	}
+	svc := billing.New(st, clk, gw, log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params, PublicURL: cfg.PublicURL})
 
 	if cfg.Demo {
 		loaded, err := svc.SeedDemo(ctx)
@@ -99,7 +104,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
-		Advance: sched.Advance, Version: "0.1.0"})
+		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -230,4 +235,23 @@ func loadClockOffset(ctx context.Context, st *store.Store, start string) (time.D
 		return 0, nil
 	}
 	return d, nil
+}
+
+// gatewayOf returns the card gateway --payments picks, and the reader of
+// its webhooks (nil for the sandbox).
+func gatewayOf(cfg ServeCmd) (payment.Gateway, server.GatewayEvents, error) {
+	switch cfg.Payments {
+	case "", "sandbox":
+		return payment.NewSandbox(), nil, nil
+	case "stripe":
+		if cfg.StripeWebhookSecret == "" {
+			return nil, nil, errors.New("--payments stripe needs DIALTONE_STRIPE_WEBHOOK_SECRET: Stripe's events are how payments that waited for authentication complete")
+		}
+		g, err := stripegw.New(stripegw.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL})
+		if err != nil {
+			return nil, nil, err
+		}
+		return g, g, nil
+	}
+	return nil, nil, fmt.Errorf("--payments: unknown gateway %q (sandbox or stripe)", cfg.Payments)
 }

@@ -507,6 +507,12 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	if err != nil {
 		return Order{}, err
 	}
+	if in.Payment.Method == "card" {
+		if in.Payment.gatewayCustomer, err = s.gatewayCustomer(ctx, p.CustomerID); err != nil {
+			return Order{}, err
+		}
+		in.Payment.offSession = strings.HasPrefix(source, "auto_")
+	}
 	orderID := s.ids.New("ord")
 	var charge *payment.Charge
 	var charged payment.RefundInput // what to give back if the order does not commit
@@ -527,7 +533,11 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		}
 		pay, err := s.pay(ctx, q, pr, in.Payment, card, orderID, &charge)
 		if charge != nil {
-			charged = payment.RefundInput{ChargeID: charge.ID, Amount: pr.totals.Total, Currency: pr.cust.Currency}
+			// Keyed as an unfulfilled pending order's refund, and as the
+			// refund of the charge's orphan (its event after a crash), so
+			// that the gateway refunds it once whoever gets there.
+			charged = payment.RefundInput{ChargeID: charge.ID, Amount: pr.totals.Total, Currency: pr.cust.Currency,
+				IdempotencyKey: orderID + "/unfulfilled"}
 		}
 		if err != nil {
 			return err
@@ -537,6 +547,12 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		}
 		return also(q)
 	})
+	var pc *pendingCharge
+	if errors.As(err, &pc) {
+		// The bank asks the customer to authenticate: nothing is fulfilled
+		// until they did (CompletePendingOrder, or Stripe's event).
+		return order, s.keepPending(ctx, p, in, source, orderID, pc)
+	}
 	if err != nil && charge != nil {
 		// The card was charged but the order did not commit: give it back.
 		if _, rerr := s.gateway.Refund(context.WithoutCancel(ctx), charged); rerr != nil {
@@ -584,6 +600,10 @@ func cardError(err error) error {
 	}
 	if pe.Code == "card_declined" {
 		return &market.Error{Code: market.CodeCardDeclined, Message: pe.Message, Extra: map[string]any{"decline_code": pe.Reason}}
+	}
+	if pe.Code == "authentication_required" {
+		return &market.Error{Code: market.CodeAuthenticationRequired, Message: pe.Message,
+			Extra: map[string]any{"next_action_url": pe.NextActionURL}}
 	}
 	param := pe.Param
 	if !strings.HasPrefix(param, "payment.") {

@@ -96,19 +96,7 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 		}
 		return store.PaymentMethod{}, err
 	}
-	var pm store.PaymentMethod
-	err = s.store.Tx(ctx, func(q *store.Q) error {
-		// The customer's lock keeps "the first card is the default" true
-		// against a checkout saving a card at the same time.
-		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
-			return err
-		}
-		var err error
-		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: p.CustomerID, Gateway: s.gateway.Name(),
-			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
-		return err
-	})
-	return pm, err
+	return s.insertCard(ctx, p.CustomerID, t)
 }
 
 // Cards lists saved cards.
@@ -126,12 +114,25 @@ func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) erro
 	if err := p.mayManage(); err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(q *store.Q) error {
+	var gone store.PaymentMethod
+	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		var err error
+		if gone, err = q.PaymentMethod(ctx, p.CustomerID, pmID); err != nil {
 			return err
 		}
 		return q.DeletePaymentMethod(ctx, p.CustomerID, pmID, s.now())
 	})
+	if err == nil && gone.Gateway == s.gateway.Name() {
+		// After the commit: a card removed here is never charged again by
+		// dialtone whatever the gateway answers; the gateway forgets it too.
+		if ferr := s.gateway.Forget(context.WithoutCancel(ctx), gone.Token); ferr != nil {
+			s.log.Warn("gateway did not forget a removed card", "payment_method", pmID, "err", ferr)
+		}
+	}
+	return err
 }
 
 // SetDefaultCard makes a card the default. Error: not_found.
@@ -485,6 +486,9 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 			return Order{}, err
 		}
 		oi.Items = append(oi.Items, ii)
+	}
+	for _, it := range items {
+		oi.cartItems = append(oi.cartItems, it.ID)
 	}
 	// Remove exactly the items bought, in the order's transaction: an item
 	// added while the checkout ran stays in the cart.

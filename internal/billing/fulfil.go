@@ -60,15 +60,21 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 		if err != nil {
 			return paid{}, market.Invalid("payment.payment_method", "there is no saved card %q", in.PaymentMethod)
 		}
+		if pm.Gateway != s.gateway.Name() {
+			// A card saved with another gateway (the sandbox, before the
+			// switch to Stripe) has a token this gateway does not know.
+			return paid{}, market.Invalid("payment.payment_method", "card %s was saved with the %s gateway: save it again", pm.ID, pm.Gateway)
+		}
 		token, res.brand, res.last4, res.pm = pm.Token, pm.Brand, pm.Last4, &pm
 	}
 	if total == 0 {
 		return res, nil
 	}
 	ch, err := s.gateway.Charge(ctx, payment.ChargeInput{Token: token, Amount: total, Currency: pr.cust.Currency,
-		Description: "Order " + orderID, IdempotencyKey: orderID})
+		Description: "Order " + orderID, IdempotencyKey: orderID, Customer: in.gatewayCustomer, OffSession: in.offSession,
+		ReturnURL: s.returnURL(orderID), AccountID: pr.cust.ID})
 	if err != nil {
-		return paid{}, cardError(err)
+		return paid{}, s.chargeError(err, orderID, total, pr.cust.Currency)
 	}
 	*charged = &ch
 	res.gateway = ch.ID

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -106,7 +107,12 @@ func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error 
 			"subscription", sub.ID, fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
 	})
 	if err != nil && card != nil && market.IsCode(err, market.CodeCardDeclined) {
-		return &renewalFailure{err: err, total: total, why: declineWords(*card, err)}
+		why := declineWords(*card, err)
+		var me *market.Error
+		if errors.As(err, &me) && me.Extra["decline_code"] == "authentication_required" {
+			why += " (renew it yourself at " + strings.TrimRight(s.cfg.PublicURL, "/") + "/subscriptions/" + sub.ID + ", where your bank can ask you)"
+		}
+		return &renewalFailure{err: err, total: total, why: why}
 	}
 	return err
 }
@@ -140,6 +146,10 @@ func declineWords(pm store.PaymentMethod, err error) string {
 		return card + " was declined for insufficient funds"
 	case "expired_card":
 		return card + " has expired"
+	case "authentication_required":
+		// Off-session, the bank cannot ask the customer (Strong Customer
+		// Authentication): renewing by hand lets it.
+		return card + " needs you to confirm the payment with your bank"
 	}
 	return card + " was declined"
 }

@@ -48,6 +48,14 @@ type PaymentInput struct {
 	PaymentMethod string     `json:"payment_method,omitempty" doc:"card: a saved card (pm_...)."`
 	Card          *CardInput `json:"card,omitempty" doc:"card: a new card."`
 	Save          bool       `json:"save,omitempty" doc:"card: save the new card for future payments."`
+
+	// gatewayCustomer is the gateway's customer of the account (Stripe's
+	// cus_...), looked up before the order's transaction.
+	gatewayCustomer string
+	// offSession: the customer is not there (automatic renewals, dunning
+	// retries, automatic top-ups), so the bank cannot ask them to
+	// authenticate.
+	offSession bool
 }
 
 // OrderInput is the body of a quote or an order.
@@ -64,6 +72,9 @@ type OrderInput struct {
 	// (Quote.prices): a cart checkout without a quote token fails with
 	// price_changed if any of them changed since.
 	shown map[string]string
+	// cartItems are the cart's items a cart checkout buys: an order that
+	// waits for authentication removes them when it completes.
+	cartItems []string
 }
 
 // validateShape checks what can be checked without the database.

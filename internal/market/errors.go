@@ -36,6 +36,11 @@ const (
 	CodeInternal             Code = "internal"
 )
 
+// CodeAuthenticationRequired: the card's bank asks the customer to
+// authenticate the payment (Strong Customer Authentication); the order
+// waits, unfulfilled, for it (Extra: next_action_url, order).
+const CodeAuthenticationRequired Code = "authentication_required"
+
 // Error is a failure with a contract code, a message for people, the
 // offending parameter (if any) and extra fields the contract names (e.g.
 // "missing" and "currency" for insufficient_funds).

@@ -6,6 +6,7 @@ package payment
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -36,10 +37,43 @@ type ChargeInput struct {
 	Currency       string
 	Description    string
 	IdempotencyKey string
+	// Customer is the gateway's customer the card is saved with (Customer's
+	// answer; empty for the sandbox).
+	Customer string
+	// OffSession says the customer is not there to authenticate (automatic
+	// renewals, dunning retries, automatic top-ups): a charge that needs
+	// authentication is then declined with reason "authentication_required".
+	OffSession bool
+	// ReturnURL is where the bank's authentication page sends the customer
+	// back to (on-session charges).
+	ReturnURL string
+	// AccountID is dialtone's customer (cus_...), kept with the charge so
+	// that the gateway's events about it find the account.
+	AccountID string
 }
 
-// Charge is a successful charge.
-type Charge struct{ ID string }
+// Charge is a successful charge (for Stripe, a PaymentIntent that
+// succeeded), or one looked up with LookupCharge.
+type Charge struct {
+	ID       string
+	Amount   int64  // LookupCharge: the amount charged
+	Currency string // LookupCharge: its currency (upper case)
+}
+
+// CustomerInput names the account a gateway customer is made for.
+type CustomerInput struct {
+	AccountID string // cus_... of dialtone; also the idempotency key's root
+	Email     string
+	Company   string
+}
+
+// SaveInput saves a card the gateway already holds (a Stripe
+// payment_method ID, collected by Stripe's own form) for future payments.
+type SaveInput struct {
+	Customer       string // the gateway's customer
+	PaymentMethod  string
+	IdempotencyKey string
+}
 
 // RefundInput gives (part of) a charge back.
 type RefundInput struct {
@@ -56,11 +90,51 @@ type Refund struct{ ID string }
 
 // Error is a payment failure the customer can act on.
 type Error struct {
-	Code    string // "invalid_card" (Param names the field) or "card_declined"
-	Reason  string // card_declined: "generic_decline", "insufficient_funds", "expired_card"
-	Param   string // invalid_card: "card.number", "card.exp_month", "card.exp_year", "card.cvc"
+	// Code is "invalid_card" (Param names the field), "card_declined", or
+	// "authentication_required" (the charge waits for the customer to
+	// authenticate at NextActionURL; Ref is the pending charge).
+	Code    string
+	Reason  string // card_declined: "generic_decline", "insufficient_funds", "expired_card", "authentication_required"
+	Param   string // invalid_card: "card.number", "card.exp_month", "card.exp_year", "card.cvc", "payment_method"
 	Message string
+	// Ref and NextActionURL: authentication_required only.
+	Ref           string
+	NextActionURL string
 }
+
+// Event is a gateway's notification (a Stripe webhook event) in the terms
+// dialtone acts on.
+type Event struct {
+	ID   string // the gateway's event ID: applied once
+	Type string // the gateway's type, e.g. "payment_intent.succeeded"
+	// Ref is the charge the event concerns (for Stripe, the PaymentIntent).
+	Ref string
+	// Amount: payment_intent.*: the amount of the intent;
+	// charge.refunded: the total refunded of the charge so far.
+	Amount   int64
+	Currency string // upper case
+	// Refund is the latest refund of a charge.refunded event.
+	Refund string
+	// Reason is why a payment failed (a decline code), if known; for a
+	// dispute, its reason ("fraudulent", ...).
+	Reason string
+	// Dispute and Status: charge.dispute.*: the dispute and its status.
+	Dispute string
+	Status  string
+	// Key and AccountID: payment_intent.*: the charge's idempotency key
+	// (the order's ID) and account, as ChargeInput gave them ("" for a
+	// charge dialtone did not make).
+	Key       string
+	AccountID string
+	// Card: payment_method.*: the card as the gateway now knows it (a
+	// card updater's new expiry or number); Card.Token is the payment method.
+	Card *Token
+}
+
+// ErrUnsupported is returned by a gateway for an operation it does not do
+// (the sandbox saves no gateway-held payment methods and looks up no
+// pending charges).
+var ErrUnsupported = errors.New("payment: not supported by this gateway")
 
 // Error implements error; it never contains card data.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -75,6 +149,23 @@ type Gateway interface {
 	Refund(ctx context.Context, in RefundInput) (Refund, error)
 	// Name names the gateway.
 	Name() string
+	// Customer makes (or, for the same account, finds again) the gateway's
+	// customer of an account and returns its ID; "" when the gateway has
+	// no customers (the sandbox).
+	Customer(ctx context.Context, in CustomerInput) (string, error)
+	// SavePaymentMethod saves a payment method the gateway collected itself
+	// for off-session use and returns its token. Errors: *Error
+	// invalid_card (Param "payment_method"), card_declined,
+	// authentication_required; ErrUnsupported.
+	SavePaymentMethod(ctx context.Context, in SaveInput) (Token, error)
+	// LookupCharge returns a charge that waited for authentication once it
+	// succeeded. Errors: *Error authentication_required (still waiting),
+	// card_declined (failed or canceled); ErrUnsupported.
+	LookupCharge(ctx context.Context, ref string) (Charge, error)
+	// Forget tells the gateway a saved card was removed, so that it can no
+	// longer be charged (Stripe: the payment method is detached from its
+	// customer); the sandbox keeps nothing to forget.
+	Forget(ctx context.Context, token string) error
 }
 
 // Luhn reports whether a digit string passes the Luhn check.
@@ -284,3 +375,21 @@ func (s *Sandbox) Refund(_ context.Context, in RefundInput) (Refund, error) {
 	}
 	return Refund{ID: id}, nil
 }
+
+// Customer implements Gateway: the sandbox has no customers.
+func (*Sandbox) Customer(context.Context, CustomerInput) (string, error) { return "", nil }
+
+// SavePaymentMethod implements Gateway: the sandbox takes card numbers
+// only (its own form).
+func (*Sandbox) SavePaymentMethod(context.Context, SaveInput) (Token, error) {
+	return Token{}, &Error{Code: "invalid_card", Param: "payment_method",
+		Message: "the sandbox takes cards by number (card), not payment_method IDs"}
+}
+
+// LookupCharge implements Gateway: sandbox charges never wait.
+func (*Sandbox) LookupCharge(context.Context, string) (Charge, error) {
+	return Charge{}, ErrUnsupported
+}
+
+// Forget implements Gateway: sandbox tokens are stateless.
+func (*Sandbox) Forget(context.Context, string) error { return nil }

@@ -341,7 +341,8 @@ func (s *Server) listPaymentMethods(ctx context.Context, in *listIn) (*out[List[
 type cardIn struct {
 	idemHeader
 	Body struct {
-		Card billing.CardInput `json:"card"`
+		Card          *billing.CardInput `json:"card,omitempty" doc:"Sandbox: the card as entered. One of card and payment_method."`
+		PaymentMethod string             `json:"payment_method,omitempty" maxLength:"255" doc:"Stripe: the payment method ID (pm_...) from Stripe's card form; saved with a SetupIntent for future payments."`
 	}
 }
 
@@ -350,7 +351,17 @@ func (s *Server) createPaymentMethod(ctx context.Context, in *cardIn) (*out[Paym
 	if err != nil {
 		return nil, err
 	}
-	pm, err := s.svc.AddCard(ctx, p, in.Body.Card)
+	var pm store.PaymentMethod
+	switch {
+	case in.Body.Card != nil && in.Body.PaymentMethod != "":
+		return nil, market.Invalid("payment_method", "give either card or payment_method, not both")
+	case in.Body.PaymentMethod != "":
+		pm, err = s.svc.SaveGatewayCard(ctx, p, in.Body.PaymentMethod)
+	case in.Body.Card == nil:
+		return nil, market.Invalid("card", "card (or, with Stripe, payment_method) is required")
+	default:
+		pm, err = s.svc.AddCard(ctx, p, *in.Body.Card)
+	}
 	if err != nil {
 		return nil, err
 	}

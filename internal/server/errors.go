@@ -39,6 +39,8 @@ var statusOf = map[market.Code]int{
 	market.CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,
 	market.CodeRateLimited:          http.StatusTooManyRequests,
 	market.CodeInternal:             http.StatusInternalServerError,
+
+	market.CodeAuthenticationRequired: http.StatusPaymentRequired,
 }
 
 // ErrorObject is the body of every error (API.md "Errors").
@@ -53,6 +55,9 @@ type ErrorObject struct {
 
 	// Rejected: POST /v1/admin/numbers when no number was imported.
 	Rejected []ImportRowError `json:"rejected,omitempty" doc:"POST /v1/admin/numbers when no number was imported: every row left out and why."`
+	// NextActionURL and Order: authentication_required.
+	NextActionURL string `json:"next_action_url,omitempty" doc:"authentication_required: the bank's page where the customer authenticates the payment; the order completes when they did."`
+	Order         string `json:"order,omitempty" doc:"authentication_required: the ID the order will have; POST /v1/orders/{id}/confirm completes it once authenticated."`
 }
 
 // APIError is an error response; it satisfies huma.StatusError.
@@ -103,6 +108,12 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	}
 	if v, ok := me.Extra["rejected"].([]ImportRowError); ok {
 		out.Err.Rejected = v
+	}
+	if v, ok := me.Extra["next_action_url"].(string); ok {
+		out.Err.NextActionURL = v
+	}
+	if v, ok := me.Extra["order"].(string); ok {
+		out.Err.Order = v
 	}
 	if q, ok := me.Extra["quote"].(billing.Quote); ok {
 		qr := quoteResponse(q)

@@ -272,6 +272,7 @@ func (s *Server) portalRoutes() {
 	s.portalBillingRoutes()
 	s.portalSubscriptionRoutes()
 	s.portalAccountRoutes()
+	s.portalPaymentRoutes()
 }
 
 // pageHandler is a portal page of a logged-in customer.

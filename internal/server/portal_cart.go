@@ -385,6 +385,9 @@ func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billi
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
 		o, err := s.svc.CheckoutCart(ctx, p, billing.CheckoutInput{BillingAddress: f.Get("address"),
 			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")})
+		if to := authPage(err); to != "" {
+			return to, nil // to the bank's page from there, and back to /orders/{id}/return
+		}
 		if err != nil {
 			return "", err
 		}

@@ -573,6 +573,9 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 			}
 		}
 		o, err := s.svc.PlaceOrder(ctx, p, in, "portal")
+		if to := authPage(err); to != "" {
+			return to, nil // to the bank's page from there, and back to /orders/{id}/return
+		}
 		if err != nil {
 			return "", err
 		}

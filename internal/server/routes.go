@@ -49,6 +49,9 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forManager, s.createOrder)
 	op(s, "GET", "/v1/orders", "listOrders", "Orders", "orders", forCustomer, s.listOrders)
 	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", forCustomer, s.getOrder)
+	op(s, "POST", "/v1/orders/{id}/confirm", "confirmOrder", "Complete an order whose card payment waited for authentication", "orders", forManager, s.confirmOrder)
+	op(s, "POST", "/v1/webhooks/stripe", "stripeWebhook", "Stripe's events (signature checked; each applied once)", "payments", forAnyone, s.stripeWebhook)
+	s.documentStripeWebhook()
 	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
 	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
 	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)
@@ -88,6 +91,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", forOperator, s.adminListCustomers)
 	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", forOperator, s.adminGetCustomer)
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", forOperator, s.adminAdjustBalance)
+	op(s, "GET", "/v1/admin/orders/{id}/disputes", "adminOrderDisputes", "Disputes of an order's card payment (Stripe's charge.dispute events)", "admin", forOperator, s.adminOrderDisputes)
 	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", forOperator, s.adminRefundOrder)
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", forOperator, s.adminImportNumbers)
 	op(s, "GET", "/v1/admin/numbers", "adminListNumbers", "The number inventory by status", "admin", forOperator, s.adminListNumbers)
@@ -157,7 +161,7 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated
 		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" ||
-			strings.HasSuffix(path, "/password") {
+			strings.HasSuffix(path, "/password") || strings.HasSuffix(path, "/confirm") || strings.HasPrefix(path, "/v1/webhooks/") {
 			o.DefaultStatus = http.StatusOK
 		}
 	case http.MethodDelete:

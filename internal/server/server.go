@@ -36,6 +36,9 @@ type Config struct {
 	Advance func(ctx context.Context, clk *clock.Sandbox, d time.Duration) error
 	// Version is shown in the OpenAPI document.
 	Version string
+	// GatewayEvents reads Stripe's webhooks (POST /v1/webhooks/stripe);
+	// nil (the sandbox) answers that route 404.
+	GatewayEvents GatewayEvents
 }
 
 // Server holds the handlers' dependencies.

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
+)
+
+// portalPaymentRoutes: the page that sends the customer to the bank's
+// authentication page, and where the bank sends them back to (Stripe
+// appends ?payment_intent=…&redirect_status=…, which the gateway's own
+// answer makes unnecessary to trust).
+func (s *Server) portalPaymentRoutes() {
+	s.mux.HandleFunc("GET /orders/{id}/authenticate", s.guard(s.paymentAuthenticate))
+	s.mux.HandleFunc("GET /orders/{id}/return", s.guard(s.paymentReturn))
+}
+
+// authPage is the portal's page of an order whose payment needs the
+// customer to authenticate it, or "". A checkout form answers it as its
+// redirect, so that the form sent again (its key) goes to the same page
+// rather than making a second payment. The page links to the bank: a
+// link, not a redirect of the form's post, which the portal's
+// form-action policy keeps on its own origin.
+func authPage(err error) string {
+	var me *market.Error
+	if !errors.As(err, &me) || me.Code != market.CodeAuthenticationRequired {
+		return ""
+	}
+	order, _ := me.Extra["order"].(string)
+	if order == "" {
+		return ""
+	}
+	return "/orders/" + order + "/authenticate"
+}
+
+// paymentAuthenticate shows the link to the bank's page of a payment that
+// waits for the customer; an order settled meanwhile goes to its page.
+func (s *Server) paymentAuthenticate(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	po, err := s.svc.PendingOrder(r.Context(), p, r.PathValue("id"))
+	switch {
+	case err != nil:
+		s.pageError(w, r, err)
+	case po.Status == "completed":
+		http.Redirect(w, r, "/orders/"+po.ID, http.StatusSeeOther)
+	case po.Status == "failed" || !strings.HasPrefix(po.NextActionURL, "https://") && !strings.HasPrefix(po.NextActionURL, "http://"):
+		s.redirect(w, r, "/checkout", "The payment was not confirmed: the order was not placed. Please order again.")
+	default:
+		s.render(w, r, http.StatusOK, "authenticate", view{Title: "Confirm the payment", Data: po})
+	}
+}
+
+// paymentReturn completes the order whose payment the customer has just
+// authenticated, and shows it; one still waiting goes back to its
+// authentication page, one that failed to the checkout with the reason.
+func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	o, err := s.svc.CompletePendingOrder(r.Context(), p, r.PathValue("id"))
+	if err == nil {
+		s.redirect(w, r, "/orders/"+o.ID, "Thank you: your payment is confirmed and the order is paid.")
+		return
+	}
+	if to := authPage(err); to != "" {
+		s.redirect(w, r, to, "Your bank has not confirmed the payment yet.")
+		return
+	}
+	var me *market.Error
+	if errors.As(asContract(err), &me) && me.Code != market.CodeNotFound && me.Code != market.CodeForbidden {
+		s.redirect(w, r, "/checkout", errorWords(me))
+		return
+	}
+	s.pageError(w, r, err)
+}
