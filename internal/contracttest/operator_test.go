@@ -83,6 +83,14 @@ func TestOperatorEndpoints(t *testing.T) {
 		s.must(201, "POST", "/v1/admin/orders/"+str(o.body["id"])+"/refunds", adm, map[string]any{"reason": "the rest"})
 		s.fails(400, "invalid_request", "", "POST", "/v1/admin/orders/"+str(o.body["id"])+"/refunds", adm, map[string]any{"amount": 1, "reason": "nothing left"})
 		s.fails(404, "not_found", "", "POST", "/v1/admin/orders/ord_nonexistent/refunds", adm, map[string]any{"reason": "x"})
+		// No card dispute in the sandbox: the order's list is empty; an
+		// unknown order and a customer's token are refused.
+		if d := s.must(200, "GET", "/v1/admin/orders/"+str(o.body["id"])+"/disputes", adm, nil).data(); len(d) != 0 {
+			t.Errorf("disputes of a sandbox order: %v", d)
+		}
+		s.fails(404, "not_found", "", "GET", "/v1/admin/orders/ord_nonexistent/disputes", adm, nil)
+		s.fails(403, "forbidden", "", "GET", "/v1/admin/orders/"+str(o.body["id"])+"/disputes", tok, nil)
+		s.fails(404, "not_found", "", "POST", "/v1/webhooks/stripe", "", map[string]any{"id": "evt_1"})
 		kinds := map[string]bool{}
 		for _, inv := range s.must(200, "GET", "/v1/invoices", tok, nil).data() {
 			kinds[str(inv["kind"])] = true
