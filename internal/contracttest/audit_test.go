@@ -57,3 +57,33 @@ func TestAuditBearerSchemeAnyCase(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditPromoCodeBadInputRefused: a promo code is `percent_off |
+// amount_off + currency` (API.md), restricted to plans and terms that exist;
+// an operator's request that gives both kinds of discount, an unknown plan
+// or a term no plan has is bad input (400 naming the field) and creates
+// nothing, instead of a 201 that silently drops the percentage or makes a
+// code nobody can ever redeem.
+func TestAuditPromoCodeBadInputRefused(t *testing.T) {
+	each(t, func(t *testing.T, s *server) {
+		s.fails(400, "invalid_request", "", "POST", "/v1/admin/promo_codes", adminToken,
+			map[string]any{"code": "AUDIT-BOTH", "percent_off": "10", "amount_off": 500, "currency": "EUR"})
+		s.fails(400, "invalid_request", "plans", "POST", "/v1/admin/promo_codes", adminToken,
+			map[string]any{"code": "AUDIT-NOPLAN", "percent_off": "10", "plans": []any{"no-such-plan"}})
+		s.fails(400, "invalid_request", "terms", "POST", "/v1/admin/promo_codes", adminToken,
+			map[string]any{"code": "AUDIT-NOTERM", "percent_off": "10", "plans": []any{"start"}, "terms": []any{7}})
+		s.must(201, "POST", "/v1/admin/promo_codes", adminToken, map[string]any{"code": "AUDIT-PCT", "percent_off": "10"})
+		s.fails(400, "invalid_request", "", "PATCH", "/v1/admin/promo_codes/AUDIT-PCT", adminToken,
+			map[string]any{"percent_off": "10", "amount_off": 500, "currency": "EUR"})
+		for _, p := range s.must(200, "GET", "/v1/admin/promo_codes", adminToken, nil).data() {
+			switch p["code"] {
+			case "AUDIT-BOTH", "AUDIT-NOPLAN", "AUDIT-NOTERM":
+				t.Errorf("refused promo code was created: %v", p)
+			case "AUDIT-PCT":
+				if p["percent_off"] != "10" || p["amount_off"] != nil {
+					t.Errorf("a refused PATCH changed the code: %v", p)
+				}
+			}
+		}
+	})
+}
