@@ -87,3 +87,29 @@ func TestAuditPromoCodeBadInputRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditAddressThrottleSparesCorrectPasswords: "successful log-ins are
+// never throttled" (PRODUCT.md): after colleagues behind one office address
+// mistyped their e-mails or passwords many times, a colleague who gives
+// the right password is let in (201), not told 429 to wait; the per-e-mail
+// count still guards each account.
+func TestAuditAddressThrottleSparesCorrectPasswords(t *testing.T) {
+	each(t, func(t *testing.T, s *server) {
+		tok := s.customer("office", "EUR")
+		s.mu.Lock()
+		email := s.who[tok]
+		s.mu.Unlock()
+		limited := false
+		for i := 0; i < 60 && !limited; i++ {
+			r := s.do("POST", "/v1/sessions", "", map[string]any{"email": "typo" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@contract.test", "password": "wrong password"})
+			limited = r.status == 429
+		}
+		if !limited {
+			t.Skip("no per-address limit within 60 failed log-ins")
+		}
+		r := s.do("POST", "/v1/sessions", "", map[string]any{"email": email, "password": "correct horse battery"})
+		if r.status != 201 {
+			t.Errorf("a correct password from an address that others mistyped from: %d %s, want 201", r.status, r.raw)
+		}
+	})
+}
