@@ -113,3 +113,33 @@ func TestAuditAddressThrottleSparesCorrectPasswords(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditAdminCustomerDetail: "GET /v1/admin/customers/{id} includes the
+// customer's balance, subscriptions, numbers and recent orders" (API.md,
+// Operator); today it answers only the account's own fields.
+func TestAuditAdminCustomerDetail(t *testing.T) {
+	each(t, func(t *testing.T, s *server) {
+		tok := s.customer("detail", "EUR")
+		adr := s.address(tok)
+		s.topUp(tok, 100000)
+		s.must(201, "POST", "/v1/orders", tok, order(adr, sub("ivr", 1, 1)))
+		s.must(201, "POST", "/v1/orders", tok, order(adr, map[string]any{"type": "phone_number", "country": "DE", "area": "Berlin"}))
+		id := str(s.must(200, "GET", "/v1/account", tok, nil).body["id"])
+		c := s.must(200, "GET", "/v1/admin/customers/"+id, adminToken, nil)
+		if c.body["balance"] == nil {
+			t.Errorf("no balance: %.600s", c.raw)
+		}
+		lists := map[string]bool{}
+		for k, v := range c.body {
+			if a, ok := v.([]any); ok && len(a) > 0 {
+				lists[k] = true
+			}
+			if o := obj(v); o != nil && len(arr(o["data"])) > 0 {
+				lists[k] = true
+			}
+		}
+		if len(lists) < 3 {
+			t.Errorf("want the customer's subscriptions, numbers and recent orders, got lists %v: %.600s", lists, c.raw)
+		}
+	})
+}
