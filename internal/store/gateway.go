@@ -136,12 +136,13 @@ type Dispute struct {
 	UpdatedAt  time.Time
 }
 
-// PutDispute records a dispute, or its new status and reason.
+// PutDispute records a dispute, or its new status and reason (and
+// updated_at; created_at stays that of its first record).
 func (q *Q) PutDispute(ctx context.Context, d Dispute) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO gateway_disputes (id, customer_id, order_id, amount, currency, reason, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
-		d.ID, d.CustomerID, d.OrderID, d.Amount, d.Currency, d.Reason, d.Status, ts(d.UpdatedAt))
+		d.ID, d.CustomerID, d.OrderID, d.Amount, d.Currency, d.Reason, d.Status, ts(d.CreatedAt), ts(d.UpdatedAt))
 	return err
 }
 
