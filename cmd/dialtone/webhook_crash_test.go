@@ -91,7 +91,9 @@ func TestCrashDuringWebhookDeliveries(t *testing.T) {
 			}
 			cmd, base := child(t, db)
 			for i := 0; i < 5 && pendingDeliveries(t, db) > 0; i++ {
-				req, _ := http.NewRequest("POST", base+"/v1/admin/clock/advance", strings.NewReader(`{"seconds":1}`))
+				// Two minutes a step: a last attempt that failed (a timeout on a
+				// loaded machine) is retried a minute later, within the step.
+				req, _ := http.NewRequest("POST", base+"/v1/admin/clock/advance", strings.NewReader(`{"seconds":120}`))
 				req.Header.Set("Authorization", "Bearer adm_crash")
 				req.Header.Set("Content-Type", "application/json")
 				if res, err := http.DefaultClient.Do(req); err == nil {
