@@ -160,6 +160,9 @@ func (in PromoInput) apply(p market.Promo) (market.Promo, error) {
 	if in.Code != "" {
 		p.Code = in.Code
 	}
+	if in.PercentOff != nil && in.AmountOff != nil {
+		return p, market.Invalid("percent_off", "give either percent_off or amount_off with currency, not both")
+	}
 	if in.PercentOff != nil {
 		r, err := money.ParseRate(*in.PercentOff)
 		if err != nil {
