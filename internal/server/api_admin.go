@@ -362,7 +362,25 @@ func (s *Server) adminListCustomers(ctx context.Context, in *listIn) (*out[List[
 	return reply(listOf(cs, in.Limit, customerResponse)), nil
 }
 
-func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerResponse], error) {
+// CustomerDetail is a customer as the operator sees it (API.md,
+// Operator): the account with its balance, its subscriptions, its numbers
+// and its recent orders, each list newest first and bounded (has_more says
+// there are more: the admin lists filtered by customer give them all).
+type CustomerDetail struct {
+	CustomerResponse
+	Subscriptions List[SubscriptionResponse] `json:"subscriptions" doc:"The customer's subscriptions, newest first, at most 100."`
+	Numbers       List[NumberResponse]       `json:"numbers" doc:"The customer's phone numbers, at most 100."`
+	RecentOrders  List[OrderResponse]        `json:"recent_orders" doc:"The customer's 10 most recent orders, newest first."`
+}
+
+// The bounds of a customer's lists in CustomerDetail.
+const (
+	detailSubscriptions = 100
+	detailNumbers       = 100
+	detailOrders        = 10
+)
+
+func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerDetail], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -370,7 +388,39 @@ func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[Custome
 	if err != nil {
 		return nil, err
 	}
-	return reply(customerResponse(c)), nil
+	p := billing.Principal{CustomerID: c.ID}
+	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: detailSubscriptions})
+	if err != nil {
+		return nil, err
+	}
+	ns, err := s.svc.Numbers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := s.svc.Orders(ctx, p, store.Page{Limit: detailOrders})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.PaymentID
+	}
+	pays, err := s.svc.Store().Read().PaymentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.svc.Now()
+	return reply(CustomerDetail{
+		CustomerResponse: customerResponse(c),
+		Subscriptions:    listOf(subs, detailSubscriptions, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) }),
+		Numbers:          listOf(ns, detailNumbers, func(n store.Number) NumberResponse { return numberResponse(n, true) }),
+		RecentOrders: listOf(orders, detailOrders, func(o store.Order) OrderResponse {
+			if pay, ok := pays[o.PaymentID]; ok {
+				return orderResponse(o, &pay)
+			}
+			return orderResponse(o, nil)
+		}),
+	}), nil
 }
 
 type adjustIn struct {
