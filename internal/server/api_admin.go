@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -57,6 +58,26 @@ type PlanInput struct {
 	Prices      []market.Price `json:"prices,omitempty"`
 	TrialDays   *int           `json:"trial_days,omitempty"`
 	Active      *bool          `json:"active,omitempty"`
+
+	// given holds the fields the body gave, an empty string too.
+	given map[string]bool
+}
+
+// UnmarshalJSON decodes a plan and notes which fields were given, so that
+// a PATCH can tell an emptied name from a name left out.
+func (in *PlanInput) UnmarshalJSON(b []byte) error {
+	type plain PlanInput
+	if err := json.Unmarshal(b, (*plain)(in)); err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(b, &fields) == nil {
+		in.given = make(map[string]bool, len(fields))
+		for k := range fields {
+			in.given[k] = true
+		}
+	}
+	return nil
 }
 
 // apply overlays the fields given on p.
@@ -129,6 +150,14 @@ func (s *Server) adminUpdatePlan(ctx context.Context, in *planPatchIn) (*out[Pla
 	cur, err := s.svc.Plan(ctx, in.Code)
 	if err != nil {
 		return nil, err
+	}
+	switch g := in.Body.given; {
+	case g["code"]:
+		return nil, market.Invalid("code", "a plan's code is in the path and cannot be changed: leave code out of the body")
+	case g["name"] && strings.TrimSpace(in.Body.Name) == "":
+		return nil, market.Invalid("name", "a plan's name cannot be emptied: give a name or leave name out")
+	case g["product"] && strings.TrimSpace(in.Body.Product) == "":
+		return nil, market.Invalid("product", "a plan's product cannot be emptied: give a product code or leave product out")
 	}
 	in.Body.Code = ""
 	res, err := s.svc.SavePlan(ctx, in.Body.apply(cur), false)
