@@ -112,19 +112,21 @@ func cleanBody(contentType string, body []byte) (string, bool) {
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	isJSON := mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json")
-	if isJSON {
-		if param, bad := badJSONString(body); bad {
-			return param, false
-		}
+	clean := utf8.Valid(body) && bytes.IndexByte(body, 0) < 0
+	if clean && isJSON {
+		clean = !bytes.Contains(bytes.ToLower(body), []byte(`\u0000`))
 	}
-	if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 {
+	if !clean {
+		// Only a refused body is walked, to name its field.
+		if isJSON {
+			if param, bad := badJSONString(body); bad {
+				return param, false
+			}
+		}
 		return "", false
 	}
-	switch {
-	case mt == "application/x-www-form-urlencoded":
+	if mt == "application/x-www-form-urlencoded" {
 		return cleanValues(string(body))
-	case isJSON:
-		return "", !bytes.Contains(bytes.ToLower(body), []byte(`\u0000`))
 	}
 	return "", true
 }
