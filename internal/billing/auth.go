@@ -125,7 +125,9 @@ func (s *Service) checkPassword(ctx context.Context, pw, hash string) (bool, err
 func (s *Service) Login(ctx context.Context, email, password, from string) (string, store.Customer, error) {
 	now := s.wallNow()
 	keys := throttleKeys(email, from)
-	if err := s.checkThrottle(ctx, keys, now); err != nil {
+	// A throttled e-mail is refused before its password is checked; a
+	// throttled address only when the password is wrong (throttle.go).
+	if err := s.checkThrottle(ctx, keys, now, perEmail); err != nil {
 		return "", store.Customer{}, err
 	}
 	u, ok, err := s.checkLogin(ctx, email, password)
@@ -133,8 +135,21 @@ func (s *Service) Login(ctx context.Context, email, password, from string) (stri
 		return "", store.Customer{}, err
 	}
 	if !ok {
-		if err := s.countFailure(ctx, keys, now); err != nil {
+		addrErr := s.checkThrottle(ctx, keys, now, perAddress)
+		if addrErr != nil && !market.IsCode(addrErr, market.CodeRateLimited) {
+			return "", store.Customer{}, addrErr
+		}
+		// The guess counts for its e-mail; a refused one not for the
+		// address, which already waits.
+		charge := keys
+		if addrErr != nil {
+			charge = map[throttleRule]string{perEmail: keys[perEmail]}
+		}
+		if err := s.countFailure(ctx, charge, now); err != nil {
 			return "", store.Customer{}, err
+		}
+		if addrErr != nil {
+			return "", store.Customer{}, addrErr
 		}
 		return "", store.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
 	}

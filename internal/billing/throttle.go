@@ -16,9 +16,18 @@ import (
 // log-ins only, per e-mail address and per client address, in the database
 // (store/throttle.go) so that every process sharing it enforces one limit,
 // on wall-clock time. Each key may fail burst times at once, then once per
-// interval; correct log-ins are never counted. A throttled key is refused
-// before the password is checked, the right one too: an answer that told
-// a right password from a wrong one would let guessing go on.
+// interval; correct log-ins are never counted. The two keys refuse
+// differently:
+//   - A throttled e-mail is refused before the password is checked, the
+//     right one too: an answer that told a right password from a wrong one
+//     would let guessing at that account go on. Its owner waits
+//     Retry-After.
+//   - A throttled address is refused only for a wrong password: the
+//     password is checked and a correct one succeeds, whatever the
+//     address's count, so that an office behind one address whose people
+//     mistyped logs in. A wrong guess it refuses still counts for its
+//     e-mail (which is what limits guessing at any one account), not again
+//     for the address, which already waits.
 //
 // The check and the count are two steps: requests already past the check
 // when a key reaches its limit still count, so the key then waits the
@@ -51,11 +60,16 @@ func throttleKeys(email, from string) map[throttleRule]string {
 }
 
 // checkThrottle returns rate_limited (with "retry_after", whole seconds)
-// if any key of a log-in has failed too often.
-func (s *Service) checkThrottle(ctx context.Context, keys map[throttleRule]string, now time.Time) error {
+// if the log-in's key of any of rules has failed too often.
+func (s *Service) checkThrottle(ctx context.Context, keys map[throttleRule]string, now time.Time, rules ...throttleRule) error {
 	var ks []string
-	for _, k := range keys {
-		ks = append(ks, k)
+	for _, r := range rules {
+		if k, ok := keys[r]; ok {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return nil
 	}
 	tats, err := s.store.Read().Throttles(ctx, ks...)
 	if err != nil {
@@ -63,8 +77,8 @@ func (s *Service) checkThrottle(ctx context.Context, keys map[throttleRule]strin
 	}
 	var wait time.Duration
 	var what string
-	for r, k := range keys {
-		tat, ok := tats[k]
+	for _, r := range rules {
+		tat, ok := tats[keys[r]]
 		if !ok {
 			continue
 		}

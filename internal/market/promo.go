@@ -56,6 +56,8 @@ func (p Promo) Validate() error {
 		return Invalid("max_redemptions", "max_redemptions must be 0 (no limit) or more")
 	case p.MaxPerCustomer < 0:
 		return Invalid("max_per_customer", "max_per_customer must be 0 (no limit) or more")
+	case p.MaxRedemptions > 0 && p.MaxPerCustomer > p.MaxRedemptions:
+		return Invalid("max_per_customer", "max_per_customer must be at most max_redemptions (%d)", p.MaxRedemptions)
 	case p.MinQuantity < 0:
 		return Invalid("min_quantity", "min_quantity must be 0 or more")
 	case p.ValidFrom != nil && p.ValidUntil != nil && !p.ValidUntil.After(*p.ValidFrom):

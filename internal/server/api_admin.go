@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -57,6 +58,26 @@ type PlanInput struct {
 	Prices      []market.Price `json:"prices,omitempty"`
 	TrialDays   *int           `json:"trial_days,omitempty"`
 	Active      *bool          `json:"active,omitempty"`
+
+	// given holds the fields the body gave, an empty string too.
+	given map[string]bool
+}
+
+// UnmarshalJSON decodes a plan and notes which fields were given, so that
+// a PATCH can tell an emptied name from a name left out.
+func (in *PlanInput) UnmarshalJSON(b []byte) error {
+	type plain PlanInput
+	if err := json.Unmarshal(b, (*plain)(in)); err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(b, &fields) == nil {
+		in.given = make(map[string]bool, len(fields))
+		for k := range fields {
+			in.given[k] = true
+		}
+	}
+	return nil
 }
 
 // apply overlays the fields given on p.
@@ -130,6 +151,14 @@ func (s *Server) adminUpdatePlan(ctx context.Context, in *planPatchIn) (*out[Pla
 	if err != nil {
 		return nil, err
 	}
+	switch g := in.Body.given; {
+	case g["code"]:
+		return nil, market.Invalid("code", "a plan's code is in the path and cannot be changed: leave code out of the body")
+	case g["name"] && strings.TrimSpace(in.Body.Name) == "":
+		return nil, market.Invalid("name", "a plan's name cannot be emptied: give a name or leave name out")
+	case g["product"] && strings.TrimSpace(in.Body.Product) == "":
+		return nil, market.Invalid("product", "a plan's product cannot be emptied: give a product code or leave product out")
+	}
 	in.Body.Code = ""
 	res, err := s.svc.SavePlan(ctx, in.Body.apply(cur), false)
 	if err != nil {
@@ -159,6 +188,9 @@ type PromoInput struct {
 func (in PromoInput) apply(p market.Promo) (market.Promo, error) {
 	if in.Code != "" {
 		p.Code = in.Code
+	}
+	if in.PercentOff != nil && in.AmountOff != nil {
+		return p, market.Invalid("percent_off", "give either percent_off or amount_off with currency, not both")
 	}
 	if in.PercentOff != nil {
 		r, err := money.ParseRate(*in.PercentOff)
@@ -359,7 +391,25 @@ func (s *Server) adminListCustomers(ctx context.Context, in *listIn) (*out[List[
 	return reply(listOf(cs, in.Limit, customerResponse)), nil
 }
 
-func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerResponse], error) {
+// CustomerDetail is a customer as the operator sees it (API.md,
+// Operator): the account with its balance, its subscriptions, its numbers
+// and its recent orders, each list newest first and bounded (has_more says
+// there are more: the admin lists filtered by customer give them all).
+type CustomerDetail struct {
+	CustomerResponse
+	Subscriptions List[SubscriptionResponse] `json:"subscriptions" doc:"The customer's subscriptions, newest first, at most 100."`
+	Numbers       List[NumberResponse]       `json:"numbers" doc:"The customer's phone numbers, at most 100."`
+	RecentOrders  List[OrderResponse]        `json:"recent_orders" doc:"The customer's 10 most recent orders, newest first."`
+}
+
+// The bounds of a customer's lists in CustomerDetail.
+const (
+	detailSubscriptions = 100
+	detailNumbers       = 100
+	detailOrders        = 10
+)
+
+func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerDetail], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -367,7 +417,39 @@ func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[Custome
 	if err != nil {
 		return nil, err
 	}
-	return reply(customerResponse(c)), nil
+	p := billing.Principal{CustomerID: c.ID}
+	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: detailSubscriptions})
+	if err != nil {
+		return nil, err
+	}
+	ns, err := s.svc.Numbers(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	orders, err := s.svc.Orders(ctx, p, store.Page{Limit: detailOrders})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.PaymentID
+	}
+	pays, err := s.svc.Store().Read().PaymentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.svc.Now()
+	return reply(CustomerDetail{
+		CustomerResponse: customerResponse(c),
+		Subscriptions:    listOf(subs, detailSubscriptions, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) }),
+		Numbers:          listOf(ns, detailNumbers, func(n store.Number) NumberResponse { return numberResponse(n, true) }),
+		RecentOrders: listOf(orders, detailOrders, func(o store.Order) OrderResponse {
+			if pay, ok := pays[o.PaymentID]; ok {
+				return orderResponse(o, &pay)
+			}
+			return orderResponse(o, nil)
+		}),
+	}), nil
 }
 
 type adjustIn struct {

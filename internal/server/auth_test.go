@@ -75,7 +75,8 @@ func wantThrottled(t *testing.T, what string, status int, retry string, raw []by
 // TestLoginThrottleCountsFailures (PRODUCT.md "Logins and the operator"):
 // correct log-ins are never counted, however many come from one address at
 // once; failed ones are counted per e-mail (whatever the address) and per
-// address (whatever the e-mail), on wall-clock time.
+// address (whatever the e-mail), on wall-clock time; a throttled e-mail is
+// refused whatever the password, a throttled address only a wrong one.
 func TestLoginThrottleCountsFailures(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -145,6 +146,21 @@ func TestLoginThrottleCountsFailures(t *testing.T) {
 			}
 			s, retry, raw := login(t, sprayer, base, "spray-next@acme.test", "Winter2026!")
 			wantThrottled(t, "51st failure from one address", s, retry, raw, 6)
+			// A throttled address is refused only for wrong passwords: a
+			// colleague behind it with the right one logs in.
+			signupOnly(a, "colleague@acme.test")
+			if s, _, raw := login(t, sprayer, base, "colleague@acme.test", "correct horse"); s != 201 {
+				t.Errorf("the right password from a throttled address: %d %s, want 201", s, raw)
+			}
+			// Its wrong guesses still count for their e-mail: after 10 the
+			// e-mail is throttled whatever the password and address.
+			signupOnly(a, "sprayed@acme.test")
+			for i := range 10 {
+				s, retry, raw := login(t, sprayer, base, "sprayed@acme.test", "guess")
+				wantThrottled(t, fmt.Sprintf("wrong guess %d from a throttled address", i+1), s, retry, raw, 6)
+			}
+			s, retry, raw = login(t, from(52), base, "sprayed@acme.test", "correct horse")
+			wantThrottled(t, "the e-mail after 10 guesses from a throttled address", s, retry, raw, 60)
 			// Other addresses log in as before.
 			signupOnly(a, "elsewhere@acme.test")
 			if s, _, raw := login(t, from(51), base, "elsewhere@acme.test", "correct horse"); s != 201 {

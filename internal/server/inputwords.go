@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/validation"
@@ -129,8 +130,14 @@ func detailWords(d *huma.ErrorDetail) (param, message string) {
 	switch {
 	case strings.HasPrefix(words, "unknown content type"):
 		return param, "the body must be JSON, sent with Content-Type: application/json"
-	case strings.HasPrefix(words, "invalid date/time for format"), strings.HasPrefix(words, "invalid value:"):
+	case strings.HasPrefix(words, "invalid date/time for format "):
+		words = timeFormatWords(strings.TrimPrefix(words, "invalid date/time for format "))
+	case strings.HasPrefix(words, "invalid value:"):
 		words = "is not in the form this request takes"
+	case strings.HasPrefix(words, "must be one of ") && strings.HasSuffix(words, ", "):
+		// An enum ending in "" (a filter left out): the empty choice is
+		// no word.
+		words = strings.TrimSuffix(words, ", ") + ", or left out"
 	}
 	words = strings.NewReplacer("at least 1 items", "at least one item", "at most 1 items", "at most one item").Replace(words)
 	switch {
@@ -140,6 +147,20 @@ func detailWords(d *huma.ErrorDetail) (param, message string) {
 		return "", "the body " + words
 	}
 	return "", d.Location + " " + words
+}
+
+// timeFormatWords says which form a time parameter takes, from the Go
+// layout huma parsed it with.
+func timeFormatWords(layout string) string {
+	switch layout {
+	case time.RFC3339, time.RFC3339Nano:
+		return validation.MsgExpectedRFC3339DateTime
+	case time.DateOnly:
+		return validation.MsgExpectedRFC3339Date
+	case time.RFC1123, time.RFC1123Z:
+		return validation.MsgExpectedRFC1123DateTime
+	}
+	return "is not in the form this request takes: " + layout
 }
 
 // bodyErrorMark frames the field of a bodyError in its text: huma keeps

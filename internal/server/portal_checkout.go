@@ -65,8 +65,9 @@ var checkoutFields = map[string]string{
 }
 
 // itemFrom reads an item from form values. The top-up amount is in major
-// units of the account's currency ("50.00").
-func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
+// units of the account's currency ("50.00"). least is the fewest licenses
+// a new subscription may have, for the words of a refused quantity.
+func itemFrom(v url.Values, currency string, least int) (billing.ItemInput, error) {
 	it := billing.ItemInput{Type: v.Get("type"), Plan: v.Get("plan"), Subscription: v.Get("subscription"),
 		Number: strings.TrimSpace(v.Get("number")), Country: v.Get("country"), State: v.Get("state"), Area: v.Get("area"),
 		Trial: v.Get("trial") == "on" || v.Get("trial") == "true", AutoRenew: v.Get("auto_renew") == "on" || v.Get("auto_renew") == "true"}
@@ -74,7 +75,10 @@ func itemFrom(v url.Values, currency string) (billing.ItemInput, error) {
 	switch market.ItemType(it.Type) {
 	case "", market.ItemSubscription, market.ItemLicenses:
 		// Required: nothing is bought for a number not given.
-		it.Quantity, err = licensesField(v, "quantity", 1)
+		if it.Type == string(market.ItemLicenses) {
+			least = 1
+		}
+		it.Quantity, err = licensesField(v, "quantity", least)
 	case market.ItemRenewal:
 		// Left out, a renewal keeps the current number.
 		if strings.TrimSpace(v.Get("quantity")) != "" {
@@ -150,6 +154,18 @@ func licensesField(v url.Values, key string, least int) (int, error) {
 		return 0, market.Invalid(key, "enter the number of licenses: at least %d", least)
 	}
 	return n, nil
+}
+
+// leastLicenses is the fewest licenses the item of form values v may
+// have: its plan's minimum for a new subscription, else 1 (also when the
+// plan is unknown: the order then refuses the plan in its own words).
+func (s *Server) leastLicenses(ctx context.Context, v url.Values) int {
+	if t := v.Get("type"); (t == "" || t == string(market.ItemSubscription)) && v.Get("plan") != "" {
+		if pl, err := s.svc.Plan(ctx, v.Get("plan")); err == nil {
+			return max(pl.MinLicenses, 1)
+		}
+	}
+	return 1
 }
 
 // itemValues keeps only the item's fields of v (for hidden fields and
@@ -335,7 +351,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		}
 	}
 	iv := itemSource(f.Values)
-	it, ierr := itemFrom(iv, c.Currency)
+	it, ierr := itemFrom(iv, c.Currency, s.leastLicenses(r.Context(), iv))
 	if ierr != nil {
 		s.fail(r, f, ierr, checkoutFields)
 		escalate(ierr)
@@ -540,7 +556,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		return
 	}
 	iv := itemSource(f.Values)
-	it, err := itemFrom(iv, c.Currency)
+	it, err := itemFrom(iv, c.Currency, s.leastLicenses(ctx, iv))
 	if err != nil {
 		s.showCheckout(w, r, p, f, pageStatus(err))
 		return

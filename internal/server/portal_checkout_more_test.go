@@ -410,3 +410,26 @@ func TestPortalCartSecondTrial(t *testing.T) {
 		}
 	})
 }
+
+// TestPortalCheckoutQuantityNamesPlanMinimum: a checkout link or form for a
+// new subscription with no or zero licenses asks for the plan's minimum
+// (Start: 2), in the words of the plan's Buy form, not "at least 1".
+func TestPortalCheckoutQuantityNamesPlanMinimum(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	acc := newAccount(t, a, "least@acme.test", 0)
+	for _, q := range []string{"quantity=0&", "quantity=&", ""} {
+		p := acc.b.get("/checkout?type=subscription&plan=start&" + q + "term=1")
+		if p.status != 400 {
+			t.Errorf("%q: status %d, want 400", q, p.status)
+		}
+		p.has(t, `id="quantity-error"`, "at least 2")
+		p.hasNot(t, "at least 1")
+	}
+	p := acc.b.post("/checkout", url.Values{"type": {"subscription"}, "plan": {"start"}, "quantity": {"0"}, "term": {"1"}})
+	p.has(t, "at least 2")
+	p.hasNot(t, "at least 1")
+	// Added licenses take one or more.
+	p = acc.b.get("/checkout?type=licenses&subscription=sub_x&quantity=0")
+	p.hasNot(t, "at least 2")
+}

@@ -193,7 +193,7 @@ func (s *Server) buyItem(f *form, pl market.Plan, currency string) (billing.Item
 	if _, err := licensesField(f.Values, "quantity", pl.MinLicenses); err != nil {
 		return billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code}, err // in words with the plan's minimum
 	}
-	it, err := itemFrom(f.Values, currency)
+	it, err := itemFrom(f.Values, currency, pl.MinLicenses)
 	it.Type, it.Plan = string(market.ItemSubscription), pl.Code
 	return it, err
 }
