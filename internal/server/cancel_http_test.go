@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +117,42 @@ func TestCancelAtPeriodEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPortalCancel (issue 17 "Cancel"): Subscriptions has Cancel, whose
+// confirmation says what it means ("stays active until …, then ends; it
+// will not renew"); confirmed, the row says so and offers Undo instead of
+// Cancel; Undo takes it back. The API agrees at each step.
+func TestPortalCancel(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	acc := newAccount(t, a, "pcancel@acme.test", 100000)
+	b := acc.b
+	adr := a.address(acc.tok)
+	o := buy(t, a, acc, adr, map[string]any{"type": "subscription", "plan": "start", "quantity": 2, "term_months": 12})
+	sub := o["items"].([]any)[0].(map[string]any)["subscription"].(string)
+	exp := parseAPITime(t, a.do("GET", "/v1/subscriptions/"+sub, acc.tok, nil).body["expires_at"]).UTC().Format("2 Jan 2006")
+	words := "stays active until " + exp + ", then ends; it will not renew"
+
+	b.get("/subscriptions").has(t, `href="/subscriptions/`+sub+`/cancel"`, `data-testid="cancel-`+sub+`"`)
+	p := b.get("/subscriptions/" + sub + "/cancel")
+	p.has(t, words, `action="/subscriptions/`+sub+`/cancel"`, "Keep it", `data-testid="confirm-cancel"`)
+	if r := a.do("GET", "/v1/subscriptions/"+sub, acc.tok, nil); r.body["cancel_at_period_end"] != false {
+		t.Fatalf("the confirmation page canceled: %s", r.raw)
+	}
+	p = b.post("/subscriptions/"+sub+"/cancel", url.Values{})
+	if !strings.HasPrefix(p.url, "/subscriptions") {
+		t.Fatalf("confirm goes to %s (%d)", p.url, p.status)
+	}
+	p.has(t, `data-testid="flash"`, "is canceled: it "+words, "undo", `data-testid="cancel-note"`, `data-testid="undo-cancel-`+sub+`"`)
+	p.hasNot(t, `data-testid="cancel-`+sub+`"`)
+	if r := a.do("GET", "/v1/subscriptions/"+sub, acc.tok, nil); r.body["cancel_at_period_end"] != true || r.body["status"] != "active" {
+		t.Fatalf("after Cancel: %s", r.raw)
+	}
+	p = b.post("/subscriptions/"+sub+"/undo-cancel", url.Values{})
+	p.has(t, "The cancellation is undone", `data-testid="cancel-`+sub+`"`)
+	p.hasNot(t, `data-testid="undo-cancel-`+sub+`"`)
+	if r := a.do("GET", "/v1/subscriptions/"+sub, acc.tok, nil); r.body["cancel_at_period_end"] != false {
+		t.Fatalf("after Undo: %s", r.raw)
+	}
 }

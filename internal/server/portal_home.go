@@ -70,7 +70,7 @@ func (s *Server) subRows(ctx context.Context, p billing.Principal) ([]subRow, er
 				r.Higher = append(r.Higher, o)
 			}
 		}
-		r.Soon = !sub.AutoRenew && sub.Status != market.StatusExpired && sub.Status != market.StatusCanceled &&
+		r.Soon = (!sub.AutoRenew || sub.CancelAtPeriodEnd) && sub.Status != market.StatusExpired && sub.Status != market.StatusCanceled &&
 			sub.ExpiresAt.Sub(now) < 30*24*time.Hour
 		rows = append(rows, r)
 	}
