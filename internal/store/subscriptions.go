@@ -296,3 +296,22 @@ func (q *Q) NextSubscriptionEvent(ctx context.Context, now time.Time, offsets []
 	}
 	return fromTS(best), found, nil
 }
+
+// DeletePeriod removes a period of a subscription (an operator's refund
+// with revoke of the renewal that bought it). Error: not_found.
+func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND seq = $2`, subID, seq)
+	return affected(res, err, "period")
+}
+
+// EndPeriodsAt cuts every period of a subscription that runs past at to end
+// at at, and removes those that start at at or later: a subscription ended
+// now by an operator's refund with revoke (one revoked the moment it was
+// bought keeps no period).
+func (q *Q) EndPeriodsAt(ctx context.Context, subID string, at time.Time) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND start_at >= $2`, subID, ts(at)); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `UPDATE periods SET end_at = $2 WHERE subscription_id = $1 AND end_at > $2`, subID, ts(at))
+	return err
+}
