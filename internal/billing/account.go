@@ -180,6 +180,15 @@ func (s *Service) SetCancelAtPeriodEnd(ctx context.Context, p Principal, subID s
 	return s.Subscription(ctx, p, subID)
 }
 
+// subProductName names a subscription's product ("IVR add-on"), or its
+// code when the plan cannot be read.
+func (s *Service) subProductName(ctx context.Context, q *store.Q, sub market.Subscription) string {
+	if pl, err := q.Plan(ctx, sub.Plan); err == nil && pl.ProductName != "" {
+		return pl.ProductName
+	}
+	return sub.Product
+}
+
 // The longest a user's name and e-mail address may be, in characters
 // (an e-mail address: RFC 5321's 254).
 const (
@@ -242,6 +251,10 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (st
 		}
 		if err != nil {
 			return err
+		}
+		if !market.HasUsers(sub.Product) {
+			return market.Invalid("subscription", "subscription %s is of the %s, which is sold per unit and has no users: "+
+				"put the user on a subscription with users (Cloud Contact Center, Hosted PBX)", sub.ID, s.subProductName(ctx, q, sub))
 		}
 		if st := sub.StatusAt(now); st != market.StatusActive && st != market.StatusTrialing {
 			return market.Invalid("subscription", "this subscription is %s: renew it first", st)
