@@ -149,6 +149,8 @@ func TestPortalCancel(t *testing.T) {
 	if r := a.do("GET", "/v1/subscriptions/"+sub, acc.tok, nil); r.body["cancel_at_period_end"] != true || r.body["status"] != "active" {
 		t.Fatalf("after Cancel: %s", r.raw)
 	}
+	b.get("/subscriptions/"+sub).has(t, `data-testid="canceled"`, words)
+	b.get("/").has(t, "Canceled")
 	p = b.post("/subscriptions/"+sub+"/undo-cancel", url.Values{})
 	p.has(t, "The cancellation is undone", `data-testid="cancel-`+sub+`"`)
 	p.hasNot(t, `data-testid="undo-cancel-`+sub+`"`)
