@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
@@ -134,6 +135,78 @@ func TestRefundRevoke(t *testing.T) {
 			if seen[k] != v {
 				t.Errorf("events %v: want %d %s", seen, v, k)
 			}
+		}
+	})
+}
+
+// TestRefundRevokeCurrentPeriod: revoking the renewal whose period is in
+// force ends the subscription now (canceled, not renewed or dunned,
+// expires_at where the paid periods end, users suspended); revoking a
+// renewal that a later period follows is refused (400 naming items) and
+// changes nothing, money included.
+func TestRefundRevokeCurrentPeriod(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newSchedulerAPI(t, st, nil)
+		tok := a.signup("current@acme.test", "CHF")
+		addr := a.address(tok)
+		if r := a.do("POST", "/v1/orders", tok, topUp(500000)); r.status != 201 {
+			t.Fatalf("top-up: %d %s", r.status, r.raw)
+		}
+		buy := func(items ...any) map[string]any {
+			t.Helper()
+			r := a.do("POST", "/v1/orders", tok, map[string]any{"items": items, "billing_address": addr, "payment": map[string]any{"method": "balance"}})
+			if r.status != 201 {
+				t.Fatalf("order %v: %d %s", items, r.status, r.raw)
+			}
+			return r.body
+		}
+		first := buy(map[string]any{"type": "subscription", "plan": "start", "quantity": 2, "term_months": 1, "auto_renew": true})
+		subID := first["items"].([]any)[0].(map[string]any)["subscription"].(string)
+		if r := a.do("POST", "/v1/users", tok, map[string]any{"name": "Cy", "email": "cy@acme.test", "subscription": subID}); r.status != 201 {
+			t.Fatalf("user: %d %s", r.status, r.raw)
+		}
+		end1 := parseAPITime(t, a.do("GET", "/v1/subscriptions/"+subID, tok, nil).body["expires_at"])
+		r1 := buy(map[string]any{"type": "renewal", "subscription": subID, "term_months": 1})
+		r2 := buy(map[string]any{"type": "renewal", "subscription": subID, "term_months": 1})
+
+		// r1 is followed by r2: refused, nothing moves.
+		bal := num(a.do("GET", "/v1/account", tok, nil).body["balance"])
+		r := a.do("POST", "/v1/admin/orders/"+r1["id"].(string)+"/refunds", adminToken, map[string]any{"reason": "x", "revoke": true})
+		if r.status != 400 || r.errParam() != "items" {
+			t.Errorf("revoke of a renewal followed by another: %d %s", r.status, r.raw)
+		}
+		if got := num(a.do("GET", "/v1/account", tok, nil).body["balance"]); got != bal {
+			t.Errorf("a refused refund moved the balance: %d, was %d", got, bal)
+		}
+		// Into r1's period: r2 is still ahead; revoke r2 (future: stays active), then r1 (current: ends now).
+		a.moveClock(map[string]any{"to": end1.Add(24 * time.Hour).Format(time.RFC3339)})
+		tok = a.relogin("current@acme.test")
+		r = a.do("POST", "/v1/admin/orders/"+r2["id"].(string)+"/refunds", adminToken, map[string]any{"reason": "x", "revoke": true})
+		if r.status/100 != 2 {
+			t.Fatalf("revoke r2: %d %s", r.status, r.raw)
+		}
+		if s := a.do("GET", "/v1/subscriptions/"+subID, tok, nil); s.body["status"] != "active" {
+			t.Errorf("after revoking the future period: %s", s.raw)
+		}
+		r = a.do("POST", "/v1/admin/orders/"+r1["id"].(string)+"/refunds", adminToken, map[string]any{"reason": "x", "revoke": true})
+		if r.status/100 != 2 {
+			t.Fatalf("revoke r1: %d %s", r.status, r.raw)
+		}
+		s := a.do("GET", "/v1/subscriptions/"+subID, tok, nil)
+		if s.body["status"] != "canceled" || !parseAPITime(t, s.body["expires_at"]).Equal(end1) || len(s.body["periods"].([]any)) != 1 {
+			t.Errorf("after revoking the current period: %s", s.raw)
+		}
+		for _, u := range dataOf(a.do("GET", "/v1/users", tok, nil)) {
+			if u["subscription"] == subID && u["status"] != "suspended" {
+				t.Errorf("user: %v", u)
+			}
+		}
+		// The scheduler neither renews nor duns it.
+		a.moveClock(map[string]any{"seconds": 10 * 24 * 3600})
+		tok = a.relogin("current@acme.test")
+		if s := a.do("GET", "/v1/subscriptions/"+subID, tok, nil); s.body["status"] != "canceled" || len(s.body["periods"].([]any)) != 1 {
+			t.Errorf("10 days later: %s", s.raw)
 		}
 	})
 }
