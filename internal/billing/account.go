@@ -131,6 +131,64 @@ func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, o
 	return s.Subscription(ctx, p, subID)
 }
 
+// SetCancelAtPeriodEnd cancels a subscription at the end of its period
+// (on) or undoes that (off), PRODUCT.md "Cancelling and refunds": a
+// canceled subscription stays in force until expires_at, does not renew
+// (whatever auto_renew says), and the scheduler makes it canceled then. A
+// past-due subscription is already out of force: canceling it ends its
+// dunning and makes it canceled now. Errors: not_found; invalid_request
+// naming cancel_at_period_end when the subscription has already ended
+// (expired or canceled), for either direction.
+func (s *Service) SetCancelAtPeriodEnd(ctx context.Context, p Principal, subID string, on bool) (market.Subscription, error) {
+	if err := p.mayManage(); err != nil {
+		return market.Subscription{}, err
+	}
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		sub, err := q.Subscription(ctx, p.CustomerID, subID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		switch st := sub.StatusAt(now); {
+		case st == market.StatusCanceled || st == market.StatusExpired:
+			if sub.CancelAtPeriodEnd == on {
+				return nil // nothing to change
+			}
+			return market.Invalid("cancel_at_period_end", "subscription %s has already ended (%s on %s): there is nothing to %s",
+				sub.ID, st, sub.ExpiresAt.Format(time.DateOnly), map[bool]string{true: "cancel", false: "undo"}[on])
+		case sub.CancelAtPeriodEnd == on:
+			return nil
+		case on && st == market.StatusPastDue:
+			sub.CancelAtPeriodEnd, sub.Status, sub.NextAttemptAt = true, market.StatusCanceled, nil
+			if err := q.UpdateSubscription(ctx, sub, now); err != nil {
+				return err
+			}
+			return s.emitSubscription(ctx, q, EventSubscriptionCanceled, p.CustomerID, subID)
+		}
+		sub.CancelAtPeriodEnd = on
+		if err := q.UpdateSubscription(ctx, sub, now); err != nil {
+			return err
+		}
+		return s.emitSubscription(ctx, q, EventSubscriptionUpdated, p.CustomerID, subID)
+	})
+	if err != nil {
+		return market.Subscription{}, err
+	}
+	return s.Subscription(ctx, p, subID)
+}
+
+// subProductName names a subscription's product ("IVR add-on"), or its
+// code when the plan cannot be read.
+func (s *Service) subProductName(ctx context.Context, q *store.Q, sub market.Subscription) string {
+	if pl, err := q.Plan(ctx, sub.Plan); err == nil && pl.ProductName != "" {
+		return pl.ProductName
+	}
+	return sub.Product
+}
+
 // The longest a user's name and e-mail address may be, in characters
 // (an e-mail address: RFC 5321's 254).
 const (
@@ -193,6 +251,10 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (st
 		}
 		if err != nil {
 			return err
+		}
+		if !market.HasUsers(sub.Product) {
+			return market.Invalid("subscription", "subscription %s is of the %s, which is sold per unit and has no users: "+
+				"put the user on a subscription with users (Cloud Contact Center, Hosted PBX)", sub.ID, s.subProductName(ctx, q, sub))
 		}
 		if st := sub.StatusAt(now); st != market.StatusActive && st != market.StatusTrialing {
 			return market.Invalid("subscription", "this subscription is %s: renew it first", st)

@@ -127,6 +127,8 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 				w.sub.Status = market.StatusActive
 			}
 			w.sub.RenewAttempts, w.sub.NextAttemptAt = 0, nil
+			// Paying for another period undoes a pending cancellation.
+			w.sub.CancelAtPeriodEnd = false
 		}
 		if err := q.UpdateSubscription(ctx, w.sub, now); err != nil {
 			return Order{}, err

@@ -31,6 +31,9 @@ func (s *Service) ProcessSubscription(ctx context.Context, subID string) error {
 	if !due {
 		return nil
 	}
+	if sub.CancelAtPeriodEnd {
+		return s.endCanceled(ctx, sub)
+	}
 	if sub.AutoRenew {
 		err := s.autoRenew(ctx, sub)
 		if errors.Is(err, errAlreadyRenewed) || err == nil {
@@ -230,6 +233,32 @@ func (s *Service) expire(ctx context.Context, sub market.Subscription) error {
 			return err
 		}
 		return s.notifyExpiredTx(ctx, q, cur)
+	})
+}
+
+// endCanceled makes a subscription the customer canceled canceled at its
+// expires_at: no renewal; its users are suspended (UserStatus).
+func (s *Service) endCanceled(ctx context.Context, sub market.Subscription) error {
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, sub.CustomerID); err != nil {
+			return err
+		}
+		cur, err := q.Subscription(ctx, sub.CustomerID, sub.ID)
+		if err != nil || cur.ExpiresAt.After(s.now()) || !cur.CancelAtPeriodEnd ||
+			cur.Status == market.StatusExpired || cur.Status == market.StatusCanceled {
+			return err
+		}
+		cur.Status, cur.NextAttemptAt = market.StatusCanceled, nil
+		if err := q.UpdateSubscription(ctx, cur, s.now()); err != nil {
+			return err
+		}
+		if err := s.emitSubscription(ctx, q, EventSubscriptionCanceled, cur.CustomerID, cur.ID); err != nil {
+			return err
+		}
+		return s.notifyTx(ctx, q, cur.CustomerID, "subscription_canceled", "Your subscription has ended",
+			fmt.Sprintf("%s ended on %s, as you canceled it. Its users are suspended.",
+				s.subName(ctx, q, cur), cur.ExpiresAt.Format(time.DateOnly)),
+			"subscription", cur.ID, fmt.Sprintf("subscription_canceled:%s:%d", cur.ID, cur.ExpiresAt.Unix()))
 	})
 }
 

@@ -30,9 +30,10 @@ package billing
 //     and its sign matches the refund's row in the Billing tab. Refunding a
 //     whole order at once mirrors its lines; a partial refund shows one line
 //     for the taxed part (at the order's tax rate) and one for a top-up part.
-//   - A refund moves money only: it does not cancel subscriptions, release
-//     numbers or give a promo redemption back; the operator does those
-//     separately if they are meant.
+//   - Without revoke a refund moves money only: it does not cancel
+//     subscriptions, release numbers or give a promo redemption back.
+//     With revoke (issue 17), in the same transaction, what each refunded
+//     item (items, by position; default all) bought ends — see revoke.go.
 //   - Everything happens in one transaction under the customer's lock (and
 //     the order's row lock). The gateway refund comes after every check and
 //     every change of balances and the order, so that a refusal or a
@@ -67,6 +68,8 @@ import (
 type RefundInput struct {
 	Amount *int64 `json:"amount,omitempty" doc:"Minor units of the order's currency to give back; default: all that is left."`
 	Reason string `json:"reason" maxLength:"500" doc:"Why, for the customer's Billing tab and the credit note."`
+	Items  []int  `json:"items,omitempty" maxItems:"100" doc:"The order's items refunded, by their position in the order's items (1 = the first); default: all. Without amount, the refund is what those items cost (with tax, after discount), at most what is left."`
+	Revoke bool   `json:"revoke,omitempty" doc:"End what the refunded items bought (PRODUCT.md \"Cancelling and refunds\"): a renewal's period is removed, a new subscription ends now (canceled), a phone number is released into quarantine. Without it, money moves only."`
 }
 
 // Refund is a refund made: its payment (the Billing tab row, with a
@@ -189,8 +192,18 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	}
 	left := o.Totals.Total - o.Refunded
 	amount := left
+	lines, err := refundLines(o, in.Items)
+	if err != nil {
+		return Refund{}, err
+	}
 	if in.Amount != nil {
 		amount = *in.Amount
+	} else if len(in.Items) > 0 {
+		var sum int64
+		for _, l := range lines {
+			sum += l.Total()
+		}
+		amount = min(sum, left)
 	}
 	cur := o.Currency
 	fmtAmt := func(v int64) string { return money.Format(money.New(v, cur)) }
@@ -242,6 +255,13 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	}
 	if err := q.AddRefunded(ctx, o.ID, amount); err != nil {
 		return Refund{}, err
+	}
+	if in.Revoke {
+		// Before the gateway refund: a revoke that cannot be done refuses
+		// the whole refund while nothing has moved outside the database.
+		if err := s.revoke(ctx, q, cust.ID, o, lines, now); err != nil {
+			return Refund{}, err
+		}
 	}
 	res := Refund{Payment: pay, Amount: amount, Net: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp, Reason: in.Reason}
 	if orig.Method == "card" {

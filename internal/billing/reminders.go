@@ -36,7 +36,7 @@ func (s *Service) SendReminders(ctx context.Context) error {
 			switch {
 			case u.Status == market.StatusTrialing:
 				typ = "trial_ending"
-			case u.AutoRenew:
+			case u.AutoRenew && !u.Canceled:
 				typ = "renewal_upcoming"
 			}
 			// Skip what was sent before doing any work for it: a scan runs
@@ -47,7 +47,7 @@ func (s *Service) SendReminders(ctx context.Context) error {
 				}
 				continue
 			}
-			if u.Status == market.StatusTrialing && days == 14 || u.Status != market.StatusTrialing && u.AutoRenew && days != 7 {
+			if u.Status == market.StatusTrialing && days == 14 || u.Status != market.StatusTrialing && typ == "renewal_upcoming" && days != 7 {
 				continue
 			}
 			sub, err := s.store.Read().Subscription(ctx, u.CustomerID, u.ID)
@@ -61,11 +61,18 @@ func (s *Service) SendReminders(ctx context.Context) error {
 			case u.Status == market.StatusTrialing:
 				body := fmt.Sprintf("The free trial of %s ends on %s. It then expires and its users are suspended. "+
 					"To keep it, renew it under Subscriptions → Renew/Change, or switch on automatic renewal.", name, ends)
-				if u.AutoRenew {
+				if u.AutoRenew && !u.Canceled {
 					body = fmt.Sprintf("The free trial of %s ends on %s. It then continues as a paid subscription of %s, renewed automatically. %s",
 						name, ends, monthsWords(sub.TermMonths), s.chargeWords(ctx, u.CustomerID, u.ID))
 				}
 				err = s.notify(ctx, u.CustomerID, "trial_ending", "Your free trial ends in "+in, body, "subscription", u.ID, "trial_ending:"+key)
+			case u.Canceled:
+				// A canceled subscription gets the reminders of one that
+				// will not renew (14, 7 and 1 days), saying it was canceled
+				// and how to keep it; never the notice of a renewal.
+				err = s.notify(ctx, u.CustomerID, "renewal_reminder", "Your subscription ends in "+in,
+					fmt.Sprintf("%s ends on %s, as you canceled it: it will not renew and its users are then suspended. "+
+						"To keep it, undo the cancellation under Subscriptions.", name, ends), "subscription", u.ID, "renewal_reminder:"+key)
 			case u.AutoRenew:
 				err = s.notify(ctx, u.CustomerID, "renewal_upcoming", "Your subscription renews in 7 days",
 					fmt.Sprintf("%s renews automatically on %s for %s. %s", name, ends, monthsWords(sub.TermMonths),

@@ -42,10 +42,15 @@ const (
 	EventSIPAccountUnregistered = "sip_account.unregistered"
 )
 
+// EventSubscriptionCanceled: a subscription the customer canceled ended at
+// expires_at (or at once, canceled while past due), or an operator's refund
+// with revoke ended a new one.
+const EventSubscriptionCanceled = "subscription.canceled"
+
 // EventTypes returns the event types an endpoint may take.
 func EventTypes() []string {
 	return []string{EventOrderPaid, EventSubscriptionCreated, EventSubscriptionRenewed, EventSubscriptionUpdated,
-		EventSubscriptionPastDue, EventSubscriptionExpired, EventNumberOrdered, EventNumberReleased, EventRefundCreated,
+		EventSubscriptionPastDue, EventSubscriptionExpired, EventSubscriptionCanceled, EventNumberOrdered, EventNumberReleased, EventRefundCreated,
 		EventSIPAccountRegistered, EventSIPAccountUnregistered}
 }
 

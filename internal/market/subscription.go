@@ -45,6 +45,11 @@ type Subscription struct {
 	// RenewAttempts counts failed automatic renewals of the current dunning run.
 	RenewAttempts int
 	NextAttemptAt *time.Time
+
+	// CancelAtPeriodEnd is set when the customer canceled: the
+	// subscription stays in force until ExpiresAt, does not renew, and is
+	// then canceled (it stays set after that).
+	CancelAtPeriodEnd bool
 }
 
 // Current returns the period in force at now: the one containing now, else

@@ -170,7 +170,8 @@ func (s *Server) getSubscription(ctx context.Context, in *idPath) (*out[Subscrip
 type subPatchIn struct {
 	ID   string `path:"id" maxLength:"100"`
 	Body struct {
-		AutoRenew *bool `json:"auto_renew,omitempty"`
+		AutoRenew         *bool `json:"auto_renew,omitempty"`
+		CancelAtPeriodEnd *bool `json:"cancel_at_period_end,omitempty" doc:"true cancels at the end of the period (the subscription stays in force until expires_at, does not renew, and is canceled then); false undoes it before then."`
 	}
 }
 
@@ -179,14 +180,17 @@ func (s *Server) updateSubscription(ctx context.Context, in *subPatchIn) (*out[S
 	if err != nil {
 		return nil, err
 	}
-	if in.Body.AutoRenew == nil {
-		sub, err := s.svc.Subscription(ctx, p, in.ID)
-		if err != nil {
+	if in.Body.AutoRenew != nil {
+		if _, err := s.svc.SetAutoRenew(ctx, p, in.ID, *in.Body.AutoRenew); err != nil {
 			return nil, err
 		}
-		return reply(subscriptionResponse(sub, s.svc.Now())), nil
 	}
-	sub, err := s.svc.SetAutoRenew(ctx, p, in.ID, *in.Body.AutoRenew)
+	if in.Body.CancelAtPeriodEnd != nil {
+		if _, err := s.svc.SetCancelAtPeriodEnd(ctx, p, in.ID, *in.Body.CancelAtPeriodEnd); err != nil {
+			return nil, err
+		}
+	}
+	sub, err := s.svc.Subscription(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ func newPortal() (*portal, error) {
 		"money":     func(minor int64, currency string) string { return money.Format(money.New(minor, currency)) },
 		"plain":     func(minor int64, currency string) string { return money.FormatPlain(money.New(minor, currency)) },
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"strongIn":  strongIn,
 		"datetime":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") + " UTC" },
 		"isodate":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"dateptr":   func(t *time.Time) string { return datePtr(t) },
@@ -522,4 +523,18 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// strongIn returns text, escaped, with its first occurrence of part in
+// <strong> (or part appended in <strong> when text does not say it): an
+// order line names its phone number once, in bold.
+func strongIn(text, part string) template.HTML {
+	t, p := template.HTMLEscapeString(text), template.HTMLEscapeString(part)
+	if p == "" {
+		return template.HTML(t)
+	}
+	if strings.Contains(t, p) {
+		return template.HTML(strings.Replace(t, p, "<strong>"+p+"</strong>", 1))
+	}
+	return template.HTML(t + " <strong>" + p + "</strong>")
 }

@@ -94,7 +94,7 @@ func (s *Server) loadUsers(r *http.Request, p billing.Principal) (usersData, err
 	for _, row := range rows {
 		subs[row.ID] = row.Subscription
 		labels[row.ID] = row.Name()
-		if row.Status == market.StatusActive || row.Status == market.StatusTrialing {
+		if (row.Status == market.StatusActive || row.Status == market.StatusTrialing) && market.HasUsers(row.Product) {
 			d.Subs = append(d.Subs, seatChoice{ID: row.ID, Label: row.Name(), Used: row.Users,
 				Total: row.Quantity, Full: row.Users >= row.Quantity})
 		}

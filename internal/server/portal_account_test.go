@@ -286,7 +286,8 @@ func TestPortalNotifications(t *testing.T) {
 	p.has(t, `data-testid="no-notifications"`)
 
 	adr := a.address(acc.tok)
-	o := buy(t, a, acc, adr, map[string]any{"type": "subscription", "plan": "ivr", "quantity": 1, "term_months": 1})
+	// Hosted PBX, not the IVR add-on: the IVR's licenses take no users.
+	o := buy(t, a, acc, adr, map[string]any{"type": "subscription", "plan": "hosted-pbx", "quantity": 1, "term_months": 1})
 	sub := o["items"].([]any)[0].(map[string]any)["subscription"].(string)
 	if r := a.do("POST", "/v1/users", acc.tok, map[string]any{"name": "Ivy Example", "email": "ivy@acme.test", "subscription": sub}); r.status != 201 {
 		t.Fatalf("user: %d %s", r.status, r.raw)
@@ -313,7 +314,7 @@ func TestPortalNotifications(t *testing.T) {
 		t.Fatalf("API notifications: %d, want 3 reminders and the expiry", len(api))
 	}
 	p = acc.b.get("/notifications")
-	p.has(t, "Renewal reminder", "Subscription expired", `href="/subscriptions/`+sub+`"`, "IVR")
+	p.has(t, "Renewal reminder", "Subscription expired", `href="/subscriptions/`+sub+`"`, "Hosted PBX")
 	for _, n := range api {
 		p.has(t, n["subject"].(string))
 	}

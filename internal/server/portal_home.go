@@ -70,7 +70,7 @@ func (s *Server) subRows(ctx context.Context, p billing.Principal) ([]subRow, er
 				r.Higher = append(r.Higher, o)
 			}
 		}
-		r.Soon = !sub.AutoRenew && sub.Status != market.StatusExpired && sub.Status != market.StatusCanceled &&
+		r.Soon = (!sub.AutoRenew || sub.CancelAtPeriodEnd) && sub.Status != market.StatusExpired && sub.Status != market.StatusCanceled &&
 			sub.ExpiresAt.Sub(now) < 30*24*time.Hour
 		rows = append(rows, r)
 	}
@@ -83,8 +83,9 @@ type dashboardData struct {
 	Active        int
 	Soon          []subRow
 	Numbers       []store.Number
-	NumbersDue    []store.Number
 	Payments      []store.Payment
+	// Actions is "Needs action" at the top (portal_actions.go).
+	Actions []homeAction
 }
 
 // dashboard is Home: the balance, active subscriptions, numbers, what
@@ -102,7 +103,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p billing.Pri
 			d.Active++
 			d.Subscriptions = append(d.Subscriptions, row)
 		}
-		if row.Soon || row.Status == market.StatusPastDue {
+		if row.Soon && row.Status != market.StatusPastDue {
 			d.Soon = append(d.Soon, row)
 		}
 	}
@@ -110,11 +111,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p billing.Pri
 		s.pageError(w, r, err)
 		return
 	}
-	for _, n := range d.Numbers {
-		if n.GraceUntil != nil {
-			d.NumbersDue = append(d.NumbersDue, n)
-		}
-	}
+	d.Actions = homeActions(rows, d.Numbers, s.svc.Now())
 	if d.Payments, err = s.svc.Transactions(ctx, p, store.PaymentFilter{Page: store.Page{Limit: 5}}); err != nil {
 		s.pageError(w, r, err)
 		return

@@ -56,6 +56,8 @@ func notificationLabel(typ string) string {
 		return "Renewal failed"
 	case "subscription_expired":
 		return "Subscription expired"
+	case "subscription_canceled":
+		return "Subscription ended"
 	case "trial_ending":
 		return "Trial ending"
 	case "number_grace":

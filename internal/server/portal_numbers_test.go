@@ -194,7 +194,7 @@ func TestPortalOrderNumber(t *testing.T) {
 	if !strings.HasPrefix(p.url, "/orders/ord_") {
 		t.Fatalf("paying the number: %d at %s", p.status, p.url)
 	}
-	number := html.UnescapeString(p.find(t, `<strong>(&#43;41[0-9]+)</strong>`))
+	number := html.UnescapeString(p.find(t, `<strong>((?:\+|&#43;)41[0-9]+)</strong>`))
 	p.has(t, "Payment completed", "CHF 5.41")
 
 	nums := a.do("GET", "/v1/numbers", tok, nil).body["data"].([]any)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
 )
 
 // Marketplace -> Plans (the Voiptime flows): the tariff plans with their
@@ -27,7 +28,7 @@ func (s *Server) portalPlanRoutes() {
 type termPrice struct {
 	Term     int
 	Unit     int64 // per license for the whole term
-	PerMonth int64 // per license and month, rounded down
+	PerMonth int64 // per license and month, rounded half away from zero (CHF 50/12 = 4.17)
 }
 
 // planCard is a plan as the Plans page shows it.
@@ -62,7 +63,11 @@ func pricesIn(p market.Plan, currency string) []termPrice {
 	var out []termPrice
 	for _, t := range p.Terms {
 		if u, err := p.UnitPrice(currency, t); err == nil {
-			out = append(out, termPrice{Term: t, Unit: u, PerMonth: u / int64(t)})
+			pm, err := money.MulDivRound(u, 1, int64(t))
+			if err != nil {
+				continue
+			}
+			out = append(out, termPrice{Term: t, Unit: u, PerMonth: pm})
 		}
 	}
 	return out

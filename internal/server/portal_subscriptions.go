@@ -21,6 +21,7 @@ func (s *Server) portalSubscriptionRoutes() {
 	s.mux.HandleFunc("GET /subscriptions/{id}", s.guard(s.subscriptionPage))
 	s.mux.HandleFunc("POST /subscriptions/{id}/extend", s.guard(s.extendPost))
 	s.portalCartRoutes()
+	s.portalCancelRoutes()
 }
 
 // subscriptionsPage lists every subscription, live or not.

@@ -64,7 +64,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", forManager, s.checkoutCart)
 	op(s, "GET", "/v1/subscriptions", "listSubscriptions", "Subscriptions", "subscriptions", forCustomer, s.listSubscriptions)
 	op(s, "GET", "/v1/subscriptions/{id}", "getSubscription", "A subscription with its periods", "subscriptions", forCustomer, s.getSubscription)
-	op(s, "PATCH", "/v1/subscriptions/{id}", "updateSubscription", "Switch automatic renewal", "subscriptions", forManager, s.updateSubscription)
+	op(s, "PATCH", "/v1/subscriptions/{id}", "updateSubscription", "Switch automatic renewal, cancel at the end of the period or undo that", "subscriptions", forManager, s.updateSubscription)
 	op(s, "GET", "/v1/transactions", "listTransactions", "The Billing tab (JSON, or CSV with ?format=csv or Accept: text/csv)", "billing", forCustomer, s.listTransactions)
 	op(s, "GET", "/v1/balance/entries", "listBalanceEntries", "Movements of the balance with the running balance", "billing", forCustomer, s.listBalanceEntries)
 	op(s, "GET", "/v1/invoices", "listInvoices", "Invoices and credit notes", "billing", forCustomer, s.listInvoices)

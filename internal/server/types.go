@@ -259,12 +259,14 @@ type SubscriptionResponse struct {
 	TrialEndsAt *time.Time       `json:"trial_ends_at"`
 	Users       int              `json:"users"`
 	Periods     []PeriodResponse `json:"periods"`
+
+	CancelAtPeriodEnd bool `json:"cancel_at_period_end" doc:"The customer canceled: it stays in force until expires_at, does not renew, and is then canceled."`
 }
 
 func subscriptionResponse(s market.Subscription, now time.Time) SubscriptionResponse {
 	r := SubscriptionResponse{ID: s.ID, Product: s.Product, Plan: s.Plan, Quantity: s.Quantity(now), TermMonths: s.TermMonths,
 		Status: string(s.Status), AutoRenew: s.AutoRenew, Currency: s.Currency, StartedAt: s.StartedAt, ExpiresAt: s.ExpiresAt,
-		TrialEndsAt: s.TrialEndsAt, Users: s.Users, Periods: make([]PeriodResponse, len(s.Periods))}
+		TrialEndsAt: s.TrialEndsAt, Users: s.Users, Periods: make([]PeriodResponse, len(s.Periods)), CancelAtPeriodEnd: s.CancelAtPeriodEnd}
 	for i, p := range s.Periods {
 		r.Periods[i] = PeriodResponse{Start: p.Start, End: p.End, Plan: p.Plan, Quantity: p.Quantity, UnitAmount: p.UnitAmount,
 			TermMonths: p.TermMonths, Trial: p.Trial, Order: p.OrderID}

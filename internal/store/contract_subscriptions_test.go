@@ -79,7 +79,7 @@ func init() {
 			fxPlan(t, q, "pln")
 			s := fxSub(t, q, "cus_1", "sub_1", "pln", tµ)
 			s.TermMonths, s.Status, s.AutoRenew, s.ExpiresAt, s.RenewAttempts = 12, "past_due", false, tµ.AddDate(1, 0, 0), 1
-			s.NextAttemptAt, s.TrialEndsAt = ptr(tµ.Add(time.Hour)), ptr(tµ)
+			s.NextAttemptAt, s.TrialEndsAt, s.CancelAtPeriodEnd = ptr(tµ.Add(time.Hour)), ptr(tµ), true
 			must(t, q.UpdateSubscription(ctx, s, tµ))
 			got, err := q.Subscription(ctx, "", "sub_1")
 			must(t, err)

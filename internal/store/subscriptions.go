@@ -9,7 +9,7 @@ import (
 )
 
 const subCols = `id, customer_id, product, plan, term_months, status, auto_renew, currency, started_at, expires_at,
-	trial_ends_at, renew_attempts, next_attempt_at`
+	trial_ends_at, renew_attempts, next_attempt_at, cancel_at_period_end`
 
 func scanSub(row interface{ Scan(...any) error }) (market.Subscription, error) {
 	var s market.Subscription
@@ -17,7 +17,7 @@ func scanSub(row interface{ Scan(...any) error }) (market.Subscription, error) {
 	var started, expires int64
 	var trial, next sql.NullInt64
 	err := row.Scan(&s.ID, &s.CustomerID, &s.Product, &s.Plan, &s.TermMonths, &status, &s.AutoRenew, &s.Currency,
-		&started, &expires, &trial, &s.RenewAttempts, &next)
+		&started, &expires, &trial, &s.RenewAttempts, &next, &s.CancelAtPeriodEnd)
 	s.Status = market.Status(status)
 	s.StartedAt, s.ExpiresAt = fromTS(started), fromTS(expires)
 	s.TrialEndsAt, s.NextAttemptAt = fromNull(trial), fromNull(next)
@@ -27,9 +27,9 @@ func scanSub(row interface{ Scan(...any) error }) (market.Subscription, error) {
 // InsertSubscription stores a subscription and its periods.
 func (q *Q) InsertSubscription(ctx context.Context, s market.Subscription, now time.Time) error {
 	if _, err := q.ex.ExecContext(ctx, `INSERT INTO subscriptions (`+subCols+`, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
 		s.ID, s.CustomerID, s.Product, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, s.Currency,
-		ts(s.StartedAt), ts(s.ExpiresAt), tsp(s.TrialEndsAt), s.RenewAttempts, tsp(s.NextAttemptAt), ts(now)); err != nil {
+		ts(s.StartedAt), ts(s.ExpiresAt), tsp(s.TrialEndsAt), s.RenewAttempts, tsp(s.NextAttemptAt), s.CancelAtPeriodEnd, ts(now)); err != nil {
 		return err
 	}
 	for _, p := range s.Periods {
@@ -44,9 +44,10 @@ func (q *Q) InsertSubscription(ctx context.Context, s market.Subscription, now t
 // Error: not_found.
 func (q *Q) UpdateSubscription(ctx context.Context, s market.Subscription, now time.Time) error {
 	res, err := q.ex.ExecContext(ctx, `UPDATE subscriptions SET plan = $2, term_months = $3, status = $4, auto_renew = $5,
-		expires_at = $6, trial_ends_at = $7, renew_attempts = $8, next_attempt_at = $9, updated_at = $10 WHERE id = $1`,
+		expires_at = $6, trial_ends_at = $7, renew_attempts = $8, next_attempt_at = $9, updated_at = $10,
+		cancel_at_period_end = $11 WHERE id = $1`,
 		s.ID, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, ts(s.ExpiresAt), tsp(s.TrialEndsAt),
-		s.RenewAttempts, tsp(s.NextAttemptAt), ts(now))
+		s.RenewAttempts, tsp(s.NextAttemptAt), ts(now), s.CancelAtPeriodEnd)
 	return affected(res, err, "subscription")
 }
 
@@ -232,12 +233,14 @@ type Upcoming struct {
 	AutoRenew  bool
 	ExpiresAt  time.Time
 	TrialEnds  *time.Time
+	// Canceled is set when the customer canceled it at the period's end.
+	Canceled bool
 }
 
 // EndingBetween lists in-force subscriptions whose expires_at falls in
 // (from, to].
 func (q *Q) EndingBetween(ctx context.Context, from, to time.Time) ([]Upcoming, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, plan, status, auto_renew, expires_at, trial_ends_at FROM subscriptions
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, plan, status, auto_renew, expires_at, trial_ends_at, cancel_at_period_end FROM subscriptions
 		WHERE status IN ('active', 'trialing') AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id`, ts(from), ts(to))
 	if err != nil {
 		return nil, err
@@ -249,7 +252,7 @@ func (q *Q) EndingBetween(ctx context.Context, from, to time.Time) ([]Upcoming, 
 		var status string
 		var exp int64
 		var trial sql.NullInt64
-		if err := rows.Scan(&u.ID, &u.CustomerID, &u.Plan, &status, &u.AutoRenew, &exp, &trial); err != nil {
+		if err := rows.Scan(&u.ID, &u.CustomerID, &u.Plan, &status, &u.AutoRenew, &exp, &trial, &u.Canceled); err != nil {
 			return nil, err
 		}
 		u.Status, u.ExpiresAt, u.TrialEnds = market.Status(status), fromTS(exp), fromNull(trial)
@@ -292,4 +295,23 @@ func (q *Q) NextSubscriptionEvent(ctx context.Context, now time.Time, offsets []
 		consider(e)
 	}
 	return fromTS(best), found, nil
+}
+
+// DeletePeriod removes a period of a subscription (an operator's refund
+// with revoke of the renewal that bought it). Error: not_found.
+func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND seq = $2`, subID, seq)
+	return affected(res, err, "period")
+}
+
+// EndPeriodsAt cuts every period of a subscription that runs past at to end
+// at at, and removes those that start at at or later: a subscription ended
+// now by an operator's refund with revoke (one revoked the moment it was
+// bought keeps no period).
+func (q *Q) EndPeriodsAt(ctx context.Context, subID string, at time.Time) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND start_at >= $2`, subID, ts(at)); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `UPDATE periods SET end_at = $2 WHERE subscription_id = $1 AND end_at > $2`, subID, ts(at))
+	return err
 }
