@@ -110,6 +110,9 @@ const (
 var portalPublic = map[string]bool{
 	"/": true, "GET /static/": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
 	"GET /signup": true, "POST /signup": true, "GET /login": true, "POST /login": true, "POST /logout": true,
+	"GET /forgot-password": true, "POST /forgot-password": true,
+	"GET /invitations/{token}": true, "POST /invitations/{token}": true,
+	"GET /password_resets/{token}": true, "POST /password_resets/{token}": true,
 }
 
 // authorize refuses a request its route does not allow the caller, before

@@ -102,6 +102,7 @@ type view struct {
 	Customer  store.Customer
 	LoggedIn  bool
 	Admin     bool
+	Billing   bool // may manage payments, invoices and addresses
 	CartCount int
 	Flash     string
 	Path      string
@@ -272,6 +273,7 @@ func (s *Server) portalRoutes() {
 	s.portalBillingRoutes()
 	s.portalSubscriptionRoutes()
 	s.portalAccountRoutes()
+	s.portalLoginRoutes()
 }
 
 // pageHandler is a portal page of a logged-in customer.
@@ -321,6 +323,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if p, ok := principalOf(ctx); ok && !p.Operator && p.CustomerID != "" {
 		v.LoggedIn = true
 		v.Admin = p.IsAdmin()
+		v.Billing = p.MayBill()
 		if v.Customer.ID == "" {
 			if c, err := s.svc.Customer(ctx, p.CustomerID); err == nil {
 				v.Customer = c
