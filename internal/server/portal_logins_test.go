@@ -50,6 +50,12 @@ func TestPortalLogins(t *testing.T) {
 		p = vera.get("/settings")
 		p.has(t, `data-testid="email-form"`, `data-testid="logins"`)
 		p.hasNot(t, `data-testid="invite-form"`, `data-testid="company-form"`, `data-testid="remove-login"`)
+		for _, path := range []string{"/payment-methods", "/addresses"} {
+			p := vera.get(path)
+			p.has(t, `data-testid="read-only"`)
+			p.hasNot(t, `data-testid="card-form"`, `data-testid="address-form"`)
+		}
+		owner.get("/payment-methods").has(t, `data-testid="card-form"`)
 		for _, path := range []string{"/settings/company", "/settings/logins", "/payment-methods", "/addresses"} {
 			if p := vera.post(path, url.Values{"company": {"Evil"}, "invite_email": {"x@acme.test"}, "role": {"admin"}}); p.status != 403 {
 				t.Errorf("viewer POST %s: %d", path, p.status)
