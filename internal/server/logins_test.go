@@ -439,3 +439,53 @@ func TestAccountPatch(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginsSeatInvited: a seat is not a login until invited; invited, the
+// same user becomes the login (its extension and license stay), and
+// removing the login leaves the seat.
+func TestLoginsSeatInvited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newLoginsAPI(t, st, billing.Config{})
+		owner := a.signup("owner@acme.test", "CHF")
+		adr := a.address(owner)
+		a.do("POST", "/v1/orders", owner, topUp(1_000_000))
+		sub := a.do("POST", "/v1/orders", owner, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "hosted-pbx", "quantity": 2, "term_months": 1}},
+			"billing_address": adr, "payment": map[string]any{"method": "balance"}}).body["items"].([]any)[0].(map[string]any)["subscription"].(string)
+		r := a.do("POST", "/v1/users", owner, map[string]any{"name": "Sam Seat", "email": "sam@acme.test", "subscription": sub})
+		if r.status != 201 {
+			t.Fatalf("seat: %d %s", r.status, r.raw)
+		}
+		seat := r.body["id"].(string)
+		if ls := a.do("GET", "/v1/logins", owner, nil).body["data"].([]any); len(ls) != 1 {
+			t.Errorf("a seat is listed as a login: %v", ls)
+		}
+		r = a.do("POST", "/v1/logins", owner, map[string]any{"email": "SAM@acme.test", "role": "billing"})
+		if r.status != 201 || r.body["id"] != seat || r.body["status"] != "invited" {
+			t.Fatalf("invite the seat: %d %s", r.status, r.raw)
+		}
+		tok := a.link("sam@acme.test", "invitations")
+		if r := a.do("POST", "/v1/password_resets/"+tok, "", map[string]any{"password": "sam's secret"}); r.status != 200 {
+			t.Fatalf("take: %d %s", r.status, r.raw)
+		}
+		sam, r := a.login("sam@acme.test", "sam's secret")
+		if r.status != 201 {
+			t.Fatalf("log in: %d", r.status)
+		}
+		if r := a.do("DELETE", "/v1/logins/"+seat, owner, nil); r.status != 200 {
+			t.Fatalf("remove the login: %d %s", r.status, r.raw)
+		}
+		if r := a.do("GET", "/v1/account", sam, nil); r.status != 401 {
+			t.Errorf("session after removal: %d", r.status)
+		}
+		r = a.do("GET", "/v1/users", owner, nil)
+		found := false
+		for _, u := range r.body["data"].([]any) {
+			if m := u.(map[string]any); m["id"] == seat {
+				found = m["role"] == "member" && m["subscription"] == sub
+			}
+		}
+		if !found {
+			t.Errorf("the seat did not stay a seat: %s", r.raw)
+		}
+	})
+}
