@@ -162,7 +162,7 @@ func (s *Server) invitePost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.showSettings(w, r, p, f, pageStatus(err))
 		return
 	}
-	s.redirect(w, r, "/settings#logins", "An invitation was e-mailed to "+u.Email+" ("+u.Role+"). Its link works for 7 days.")
+	s.redirect(w, r, "/settings#logins", "An invitation for "+u.Email+" ("+u.Role+") is queued in the outbox to be e-mailed; its link works for 7 days.")
 }
 
 func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {

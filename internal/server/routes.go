@@ -164,7 +164,7 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 		if path == "/v1/password_resets" {
 			o.DefaultStatus = http.StatusAccepted
 		}
-		if strings.HasPrefix(path, "/v1/password_resets/") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" {
+		if strings.HasPrefix(path, "/v1/password_resets/") || strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" {
 			o.DefaultStatus = http.StatusOK
 		}
 	case http.MethodDelete:
