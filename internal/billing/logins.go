@@ -139,7 +139,7 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) (stor
 		}
 		body := fmt.Sprintf("You are invited to the %s account of %s as %s (%s).\n\n"+
 			"Choose your password with the link below; it works once, until %s.",
-			"dialtone", c.Company, in.Role, roleWords(in.Role), wall.Add(s.cfg.InviteTTL).Format("2 Jan 2006 15:04 MST"))
+			"dialtone", c.Company, in.Role, roleWords(in.Role), wall.Add(s.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 UTC"))
 		return s.mailTokenTx(ctx, q, p.CustomerID, u.Email, "login_invitation", "You are invited to "+c.Company+" on dialtone", body, token)
 	})
 	if err != nil {
