@@ -58,7 +58,7 @@ func chromiumPath() string {
 var browserSlots = make(chan struct{}, 2)
 
 // newBrowserEnv starts a server and a headless browser for one test.
-func newBrowserEnv(t *testing.T) *browserEnv {
+func newBrowserEnv(t *testing.T, extraEnv ...map[string]string) *browserEnv {
 	t.Helper()
 	exe := chromiumPath()
 	if exe == "" {
@@ -75,7 +75,13 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	// The sandbox clock starts on a fixed day, so that what the pages say
 	// about dates (a month that ends within 30 days, renewals, trials)
 	// never depends on the day the tests run.
-	base, _, stop := startServer(t, db, map[string]string{"DIALTONE_ADMIN_TOKEN": admin, "DIALTONE_ARGON2_MEMORY": "1024", "DIALTONE_SANDBOX_START": browserStart})
+	env := map[string]string{"DIALTONE_ADMIN_TOKEN": admin, "DIALTONE_ARGON2_MEMORY": "1024", "DIALTONE_SANDBOX_START": browserStart}
+	for _, x := range extraEnv {
+		for k, v := range x {
+			env[k] = v
+		}
+	}
+	base, _, stop := startServer(t, db, env)
 	t.Cleanup(stop)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

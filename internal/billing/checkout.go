@@ -492,8 +492,16 @@ func (s *Service) Preview(ctx context.Context, p Principal, in OrderInput) (Quot
 // max_licenses, invalid_term, downgrade_not_allowed, trial_already_used, and
 // promo_invalid / promo_exhausted.
 func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, source string) (Order, error) {
-	if err := p.mayManage(); err != nil {
+	// A billing login may top up the balance, and buy nothing else.
+	if err := p.mayBill(); err != nil {
 		return Order{}, err
+	}
+	if !p.IsAdmin() {
+		for _, it := range in.Items {
+			if it.Type != string(market.ItemTopUp) {
+				return Order{}, &market.Error{Code: market.CodeForbidden, Message: "a billing login may only top up the balance: only the account's owner or an admin may buy"}
+			}
+		}
 	}
 	return s.placeOrder(ctx, p, in, source, nil)
 }

@@ -42,7 +42,7 @@ func (in AddressInput) verified() (address.Address, error) {
 // SaveAddress verifies and stores a new (addressID "") or changed address.
 // Errors: invalid_request naming the field, not_found.
 func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string, in AddressInput) (store.BillingAddress, error) {
-	if err := p.mayManage(); err != nil {
+	if err := p.mayBill(); err != nil {
 		return store.BillingAddress{}, err
 	}
 	a, err := in.verified()
@@ -75,7 +75,7 @@ func (s *Service) Address(ctx context.Context, p Principal, addressID string) (s
 
 // DeleteAddress removes a billing address. Error: not_found.
 func (s *Service) DeleteAddress(ctx context.Context, p Principal, addressID string) error {
-	if err := p.mayManage(); err != nil {
+	if err := p.mayBill(); err != nil {
 		return err
 	}
 	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeleteBillingAddress(ctx, p.CustomerID, addressID, s.now()) })
@@ -84,7 +84,7 @@ func (s *Service) DeleteAddress(ctx context.Context, p Principal, addressID stri
 // AddCard tokenizes and saves a card; the first becomes the default.
 // Errors: invalid_request (param names the card field).
 func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.PaymentMethod, error) {
-	if err := p.mayManage(); err != nil {
+	if err := p.mayBill(); err != nil {
 		return store.PaymentMethod{}, err
 	}
 	t, err := s.gateway.Tokenize(ctx, payment.Card{Number: c.Number, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, CVC: c.CVC}, s.now())
@@ -111,7 +111,7 @@ func (s *Service) Card(ctx context.Context, p Principal, pmID string) (store.Pay
 
 // DeleteCard removes a saved card. Error: not_found.
 func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) error {
-	if err := p.mayManage(); err != nil {
+	if err := p.mayBill(); err != nil {
 		return err
 	}
 	var gone store.PaymentMethod
@@ -137,7 +137,7 @@ func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) erro
 
 // SetDefaultCard makes a card the default. Error: not_found.
 func (s *Service) SetDefaultCard(ctx context.Context, p Principal, pmID string) (store.PaymentMethod, error) {
-	if err := p.mayManage(); err != nil {
+	if err := p.mayBill(); err != nil {
 		return store.PaymentMethod{}, err
 	}
 	err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetDefaultPaymentMethod(ctx, p.CustomerID, pmID) })

@@ -44,7 +44,12 @@ func (s *Service) DeliverMail(ctx context.Context, m notify.Mailer) (sent int, e
 				}
 				continue
 			}
-			if err := s.store.Tx(ctx, func(q *store.Q) error { return q.MarkSent(ctx, o.ID, at) }); err != nil {
+			if err := s.store.Tx(ctx, func(q *store.Q) error {
+				if err := q.MarkSent(ctx, o.ID, at); err != nil {
+					return err
+				}
+				return q.ForgetMailSecret(ctx, o.ID)
+			}); err != nil {
 				return sent, err
 			}
 			sent++
@@ -61,6 +66,10 @@ func (s *Service) actionFor(o store.OutboxMail) (string, string) {
 		return base + "/subscriptions/" + o.ObjectID, "Renew now"
 	case "renewal_failed", "number_grace":
 		return base + "/billing#refill", "Top up your balance"
+	case "login_invitation":
+		return base + "/invitations/" + o.ObjectID, "Choose your password"
+	case "password_reset":
+		return base + "/password_resets/" + o.ObjectID, "Choose a new password"
 	case "renewal_upcoming":
 		return base + "/billing#refill", "Check your balance"
 	}

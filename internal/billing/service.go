@@ -40,6 +40,9 @@ type Config struct {
 	SessionTTL time.Duration
 	// PublicURL is where customers reach the portal, for links in e-mails.
 	PublicURL string
+	// InviteTTL and ResetTTL are how long an invitation's and a password
+	// reset's link work, in wall-clock time (default 7 days and 1 hour).
+	InviteTTL, ResetTTL time.Duration
 }
 
 // Service runs the use cases.
@@ -57,6 +60,7 @@ type Service struct {
 	// that a login takes as long whether or not the account exists.
 	dummyHash string
 	hooks     *webhooks // webhook_endpoints' events (webhooks.go)
+	mailKick  chan struct{}
 }
 
 // New returns a Service.
@@ -77,9 +81,15 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour
 	}
+	if cfg.InviteTTL == 0 {
+		cfg.InviteTTL = 7 * 24 * time.Hour
+	}
+	if cfg.ResetTTL == 0 {
+		cfg.ResetTTL = time.Hour
+	}
 	dummy, _ := argon2id.CreateHash(id.Secret(16), cfg.Argon2)
 	return &Service{store: st, clock: clk, gateway: gw, log: log, cfg: cfg,
-		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), ids: id.NewGenerator(clock.Wall{}.Now), dummyHash: dummy, hooks: newWebhooks()}
+		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), ids: id.NewGenerator(clock.Wall{}.Now), dummyHash: dummy, hooks: newWebhooks(), mailKick: make(chan struct{}, 1)}
 }
 
 // Store returns the store (for the scheduler and health checks).

@@ -83,7 +83,7 @@ func each(t *testing.T, f func(t *testing.T, s *server)) {
 
 // serve starts the binary on a free port with its own database and waits
 // until it answers; the clock is at start.
-func serve(t *testing.T, db string) *server {
+func serve(t *testing.T, db string, extraEnv ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--db", db)
 	var env []string
@@ -94,6 +94,7 @@ func serve(t *testing.T, db string) *server {
 	}
 	cmd.Env = append(env, "DIALTONE_ADMIN_TOKEN="+adminToken, "DIALTONE_ARGON2_MEMORY=1024",
 		"DIALTONE_SIP_ADDR=127.0.0.1:0", "DIALTONE_SANDBOX=true", "DIALTONE_SANDBOX_START="+start.Format(time.RFC3339), "DIALTONE_DEMO=true", "DIALTONE_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, extraEnv...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -135,10 +135,27 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) {
 		if err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduler scan", "err", err)
 		}
+		if !s.waitTick(ctx, t) {
+			return
+		}
+	}
+}
+
+// waitTick waits for the next tick, delivering the mails meanwhile queued
+// to go out at once (an invitation, a reset link); false when ctx ends.
+func (s *Scheduler) waitTick(ctx context.Context, t *time.Ticker) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-t.C:
+			return true
+		case <-s.svc.MailQueued():
+			if s.Mailer != nil {
+				if _, err := s.svc.DeliverMail(ctx, s.Mailer); err != nil && ctx.Err() == nil {
+					s.log.Error("scheduler: mail", "err", err)
+				}
+			}
 		}
 	}
 }

@@ -99,6 +99,11 @@ const (
 	forManager
 	// forOperator: the operator's admin token.
 	forOperator
+	// forBilling: a customer's session of a login that may pay and manage
+	// payments, invoices and addresses (the owner, an admin or a billing
+	// login, billing.Principal.MayBill); the use cases check it again
+	// (a billing login's order may only top up the balance).
+	forBilling
 )
 
 // portalPublic are the portal's routes open to visitors; every other page
@@ -106,6 +111,9 @@ const (
 var portalPublic = map[string]bool{
 	"/": true, "GET /static/": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
 	"GET /signup": true, "POST /signup": true, "GET /login": true, "POST /login": true, "POST /logout": true,
+	"GET /forgot-password": true, "POST /forgot-password": true,
+	"GET /invitations/{token}": true, "POST /invitations/{token}": true,
+	"GET /password_resets/{token}": true, "POST /password_resets/{token}": true,
 }
 
 // authorize refuses a request its route does not allow the caller, before
@@ -147,6 +155,8 @@ func allowed(acc access, p billing.Principal, ok bool) error {
 		return &market.Error{Code: market.CodeForbidden, Message: "this is a customer's API: log in as a customer with POST /v1/sessions"}
 	case acc == forManager && !p.IsAdmin():
 		return &market.Error{Code: market.CodeForbidden, Message: "only the account's owner or an admin may do this"}
+	case acc == forBilling && !p.MayBill():
+		return &market.Error{Code: market.CodeForbidden, Message: "only the account's owner, an admin or a billing login may do this"}
 	}
 	return nil
 }

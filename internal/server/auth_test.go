@@ -273,7 +273,8 @@ func TestAuthorizeBeforeValidation(t *testing.T) {
 	acct := a.do("GET", "/v1/account", tok, nil)
 	memberLogin(t, a, st, acct.body["id"].(string), "member@acme.test")
 	member := a.do("POST", "/v1/sessions", "", map[string]any{"email": "member@acme.test", "password": "member horse"}).body["token"].(string)
-	public := map[string]bool{"GET /v1/plans": true, "POST /v1/signup": true, "POST /v1/sessions": true, "POST /v1/webhooks/stripe": true}
+	public := map[string]bool{"GET /v1/plans": true, "POST /v1/signup": true, "POST /v1/sessions": true, "POST /v1/webhooks/stripe": true,
+		"POST /v1/password_resets": true, "POST /v1/password_resets/{token}": true}
 	// Any login may price an order and log itself out.
 	anyLogin := map[string]bool{"POST /v1/quotes": true, "DELETE /v1/sessions/current": true}
 	spec := a.do("GET", "/v1/openapi.json", "", nil)

@@ -36,6 +36,10 @@ var extraCodes = map[string][]market.Code{
 	"adminImportNumbers":   {market.CodeConflict},
 	"adminGetClock":        {market.CodeNotFound},
 	"adminAdvanceClock":    {market.CodeNotFound, market.CodeConflict},
+	"createLogin":          {market.CodeConflict},
+	"deleteLogin":          nil,
+	"createPasswordReset":  {market.CodeRateLimited},
+	"usePasswordReset":     {market.CodeConflict},
 	"listTransactions":     nil,
 	"listAvailableNumbers": nil,
 }

@@ -103,6 +103,7 @@ type view struct {
 	Customer  store.Customer
 	LoggedIn  bool
 	Admin     bool
+	Billing   bool // may manage payments, invoices and addresses
 	CartCount int
 	Flash     string
 	Path      string
@@ -274,6 +275,7 @@ func (s *Server) portalRoutes() {
 	s.portalSubscriptionRoutes()
 	s.portalAccountRoutes()
 	s.portalPaymentRoutes()
+	s.portalLoginRoutes()
 }
 
 // pageHandler is a portal page of a logged-in customer.
@@ -323,6 +325,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if p, ok := principalOf(ctx); ok && !p.Operator && p.CustomerID != "" {
 		v.LoggedIn = true
 		v.Admin = p.IsAdmin()
+		v.Billing = p.MayBill()
 		if v.Customer.ID == "" {
 			if c, err := s.svc.Customer(ctx, p.CustomerID); err == nil {
 				v.Customer = c

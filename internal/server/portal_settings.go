@@ -18,6 +18,10 @@ type settingsData struct {
 	CountryName string
 	// Login is the e-mail of who is logged in (the owner or another login).
 	Login string
+	// Role is the role of who is logged in; Logins are the account's.
+	Role   string
+	Logins []loginRow
+	Roles  []string
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
@@ -36,6 +40,7 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p billing.
 	if u, err := s.svc.User(ctx, p, p.UserID); err == nil {
 		d.Login = u.Email
 	}
+	d.Role, d.Logins, d.Roles = p.Role, s.loginRows(r, p), billing.LoginRoles
 	// Passwords never travel back to the page.
 	for _, k := range []string{"current_password", "new_password", "repeat_password"} {
 		f.Values.Del(k)

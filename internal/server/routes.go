@@ -33,27 +33,33 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "POST", "/v1/signup", "signup", "Open a customer account", "account", forAnyone, s.signup)
 	op(s, "POST", "/v1/sessions", "createSession", "Log in", "account", forAnyone, s.createSession)
 	op(s, "DELETE", "/v1/sessions/current", "deleteSession", "Log out", "account", forCustomer, s.deleteSession)
+	op(s, "POST", "/v1/password_resets", "createPasswordReset", "E-mail a link that sets a new password (always 202)", "account", forAnyone, s.createPasswordReset)
+	op(s, "POST", "/v1/password_resets/{token}", "usePasswordReset", "Set a password with an invitation's or a reset's link", "account", forAnyone, s.usePasswordReset)
 
 	// Customer.
 	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", forCustomer, s.getAccount)
+	op(s, "PATCH", "/v1/account", "updateAccount", "Change the account's company name", "account", forManager, s.updateAccount)
+	op(s, "GET", "/v1/logins", "listLogins", "The account's logins with their roles", "account", forCustomer, s.listLogins)
+	op(s, "POST", "/v1/logins", "createLogin", "Invite a colleague by e-mail with a role", "account", forManager, s.createLogin)
+	op(s, "DELETE", "/v1/logins/{id}", "deleteLogin", "Remove a login and end its sessions", "account", forManager, s.deleteLogin)
 	op(s, "GET", "/v1/billing_addresses", "listAddresses", "Billing addresses", "billing", forCustomer, s.listAddresses)
-	op(s, "POST", "/v1/billing_addresses", "createAddress", "Add a verified billing address", "billing", forManager, s.createAddress)
+	op(s, "POST", "/v1/billing_addresses", "createAddress", "Add a verified billing address", "billing", forBilling, s.createAddress)
 	op(s, "GET", "/v1/billing_addresses/{id}", "getAddress", "A billing address", "billing", forCustomer, s.getAddress)
-	op(s, "PATCH", "/v1/billing_addresses/{id}", "updateAddress", "Change a billing address", "billing", forManager, s.updateAddress)
-	op(s, "DELETE", "/v1/billing_addresses/{id}", "deleteAddress", "Remove a billing address", "billing", forManager, s.deleteAddress)
+	op(s, "PATCH", "/v1/billing_addresses/{id}", "updateAddress", "Change a billing address", "billing", forBilling, s.updateAddress)
+	op(s, "DELETE", "/v1/billing_addresses/{id}", "deleteAddress", "Remove a billing address", "billing", forBilling, s.deleteAddress)
 	op(s, "GET", "/v1/payment_methods", "listPaymentMethods", "Saved cards", "billing", forCustomer, s.listPaymentMethods)
-	op(s, "POST", "/v1/payment_methods", "createPaymentMethod", "Save a card", "billing", forManager, s.createPaymentMethod)
-	op(s, "DELETE", "/v1/payment_methods/{id}", "deletePaymentMethod", "Remove a saved card", "billing", forManager, s.deletePaymentMethod)
-	op(s, "POST", "/v1/payment_methods/{id}/default", "defaultPaymentMethod", "Make a card the default", "billing", forManager, s.defaultPaymentMethod)
+	op(s, "POST", "/v1/payment_methods", "createPaymentMethod", "Save a card", "billing", forBilling, s.createPaymentMethod)
+	op(s, "DELETE", "/v1/payment_methods/{id}", "deletePaymentMethod", "Remove a saved card", "billing", forBilling, s.deletePaymentMethod)
+	op(s, "POST", "/v1/payment_methods/{id}/default", "defaultPaymentMethod", "Make a card the default", "billing", forBilling, s.defaultPaymentMethod)
 	op(s, "POST", "/v1/quotes", "createQuote", "Price an order without changing anything", "orders", forCustomer, s.createQuote)
-	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forManager, s.createOrder)
+	op(s, "POST", "/v1/orders", "createOrder", "Place and pay an order", "orders", forBilling, s.createOrder)
 	op(s, "GET", "/v1/orders", "listOrders", "Orders", "orders", forCustomer, s.listOrders)
 	op(s, "GET", "/v1/orders/{id}", "getOrder", "An order", "orders", forCustomer, s.getOrder)
 	if s.cfg.GatewayEvents != nil {
 		// Only a gateway that can ask for authentication leaves orders
 		// waiting, and only Stripe sends events: the sandbox has neither
 		// route, so its document does not promise them.
-		op(s, "POST", "/v1/orders/{id}/confirm", "confirmOrder", "Complete an order whose card payment waited for authentication", "orders", forManager, s.confirmOrder)
+		op(s, "POST", "/v1/orders/{id}/confirm", "confirmOrder", "Complete an order whose card payment waited for authentication", "orders", forBilling, s.confirmOrder)
 		op(s, "POST", "/v1/webhooks/stripe", "stripeWebhook", "Stripe's events (signature checked; each applied once)", "payments", forAnyone, s.stripeWebhook)
 	}
 	s.documentStripeWebhook()
@@ -156,7 +162,7 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	switch acc {
 	case forAnyone:
 		o.Security = []map[string][]string{}
-	case forCustomer, forManager:
+	case forCustomer, forManager, forBilling:
 		o.Security = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
 	case forOperator:
 		o.Security = []map[string][]string{{"bearer": {}}}
@@ -165,7 +171,10 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 	switch method {
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated
-		if strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" ||
+		if path == "/v1/password_resets" {
+			o.DefaultStatus = http.StatusAccepted
+		}
+		if strings.HasPrefix(path, "/v1/password_resets/") || strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" ||
 			strings.HasSuffix(path, "/password") || strings.HasSuffix(path, "/confirm") || strings.HasPrefix(path, "/v1/webhooks/") {
 			o.DefaultStatus = http.StatusOK
 		}

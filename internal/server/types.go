@@ -103,7 +103,7 @@ type UserResponse struct {
 	ID           string    `json:"id"`
 	Name         string    `json:"name"`
 	Email        string    `json:"email"`
-	Role         string    `json:"role" enum:"owner,member"`
+	Role         string    `json:"role" enum:"owner,admin,billing,viewer,member" doc:"member: a seat without a login; the others are logins (GET /v1/logins)."`
 	Extension    string    `json:"extension"`
 	Subscription string    `json:"subscription,omitempty"`
 	SIPAccount   string    `json:"sip_account,omitempty"`

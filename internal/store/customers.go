@@ -192,9 +192,13 @@ func (q *Q) CountUsers(ctx context.Context, subscriptionID string) (int, error) 
 	return n, err
 }
 
-// DeleteUser removes a seat and its sessions. Error: not_found.
+// DeleteUser removes a seat and its sessions (and a login's links).
+// Error: not_found.
 func (q *Q) DeleteUser(ctx context.Context, customerID, id string) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND customer_id = $2`, id, customerID); err != nil {
+		return err
+	}
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM login_tokens WHERE user_id = $1 AND customer_id = $2`, id, customerID); err != nil {
 		return err
 	}
 	res, err := q.ex.ExecContext(ctx, `DELETE FROM users WHERE id = $1 AND customer_id = $2`, id, customerID)

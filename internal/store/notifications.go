@@ -34,7 +34,7 @@ func (q *Q) InsertNotification(ctx context.Context, n Notification) (bool, error
 // Notifications lists a customer's notifications, newest first.
 func (q *Q) Notifications(ctx context.Context, customerID string, p Page) ([]Notification, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, type, subject, body, object_type, object_id, dedupe_key, created_at
-		FROM notifications WHERE customer_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
+		FROM notifications WHERE customer_id = $1 AND object_type <> 'login_token' AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
 	if err != nil {
 		return nil, err
 	}
