@@ -205,7 +205,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, from string) 
 	}
 	now := s.wallNow()
 	keys := resetThrottleKeys(email, from)
-	if err := s.checkThrottle(ctx, keys, now); err != nil {
+	if err := s.checkThrottle(ctx, keys, now, resetPerEmail, resetPerAddress); err != nil {
 		if me, ok := err.(*market.Error); ok && me.Code == market.CodeRateLimited {
 			me.Message = "too many password reset requests: try again in " + seconds(toInt64(me.Extra["retry_after"]))
 		}

@@ -60,8 +60,10 @@ func throttleKeys(email, from string) map[throttleRule]string {
 }
 
 // checkThrottle returns rate_limited (with "retry_after", whole seconds)
-// if the log-in's key of any of rules has failed too often.
-func (s *Service) checkThrottle(ctx context.Context, keys map[throttleRule]string, now time.Time, rules ...throttleRule) error {
+// if the log-in's key of any of the rules (one at least: a call naming
+// none would check nothing) has failed too often.
+func (s *Service) checkThrottle(ctx context.Context, keys map[throttleRule]string, now time.Time, rule throttleRule, more ...throttleRule) error {
+	rules := append([]throttleRule{rule}, more...)
 	var ks []string
 	for _, r := range rules {
 		if k, ok := keys[r]; ok {
