@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
 )
 
 // ItemInput is one item of an order or the cart (API.md ITEM).
@@ -64,6 +65,12 @@ type OrderInput struct {
 	// (Quote.prices): a cart checkout without a quote token fails with
 	// price_changed if any of them changed since.
 	shown map[string]string
+	// orderID, when set, is the order's ID (an automatic top-up's, chosen
+	// when it fell due: the card charge's idempotency key too).
+	orderID string
+	// guard, when set, runs in the order's transaction once the customer is
+	// locked, before any charge: an error ends the order.
+	guard func(q *store.Q) error
 }
 
 // validateShape checks what can be checked without the database.

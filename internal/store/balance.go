@@ -22,6 +22,7 @@ type BalanceSettings struct {
 	AutoPM       string
 	DueAt        *time.Time
 	Seq          int64
+	DueOrder     string // the ID of the due top-up's order
 }
 
 func nullInt(v *int64) any {
@@ -39,12 +40,12 @@ func fromNullInt(v sql.NullInt64) *int64 {
 	return &x
 }
 
-const balanceSettingsCols = `customer_id, low_balance_threshold, auto_top_up_amount, auto_top_up_below, auto_top_up_pm, auto_top_up_due_at, auto_top_up_seq`
+const balanceSettingsCols = `customer_id, low_balance_threshold, auto_top_up_amount, auto_top_up_below, auto_top_up_pm, auto_top_up_due_at, auto_top_up_seq, auto_top_up_order`
 
 func scanBalanceSettings(row interface{ Scan(...any) error }) (BalanceSettings, error) {
 	var b BalanceSettings
 	var low, amt, below, due sql.NullInt64
-	err := row.Scan(&b.CustomerID, &low, &amt, &below, &b.AutoPM, &due, &b.Seq)
+	err := row.Scan(&b.CustomerID, &low, &amt, &below, &b.AutoPM, &due, &b.Seq, &b.DueOrder)
 	b.LowThreshold, b.AutoAmount, b.AutoBelow, b.DueAt = fromNullInt(low), fromNullInt(amt), fromNullInt(below), fromNull(due)
 	return b, err
 }
@@ -101,8 +102,8 @@ func (q *Q) balanceMoved(ctx context.Context, customerID string, before, after i
 		}
 	}
 	if b.AutoBelow != nil && b.AutoAmount != nil && after < *b.AutoBelow && before >= *b.AutoBelow {
-		if _, err := q.ex.ExecContext(ctx, `UPDATE balance_settings SET auto_top_up_due_at = $2, auto_top_up_seq = auto_top_up_seq + 1
-			WHERE customer_id = $1 AND auto_top_up_due_at IS NULL`, customerID, ts(now)); err != nil {
+		if _, err := q.ex.ExecContext(ctx, `UPDATE balance_settings SET auto_top_up_due_at = $2, auto_top_up_seq = auto_top_up_seq + 1,
+			auto_top_up_order = $3 WHERE customer_id = $1 AND auto_top_up_due_at IS NULL`, customerID, ts(now), q.ids.New("ord")); err != nil {
 			return err
 		}
 	}

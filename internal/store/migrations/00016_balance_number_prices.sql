@@ -8,8 +8,10 @@
 -- the transaction of the movement). auto_top_up_due_at is set, in the same
 -- transaction, when a debit leaves the balance below auto_top_up_below and
 -- no top-up is due yet; the scheduler's scan places the top-up order and
--- clears it (auto_top_up_seq numbers the crossings: the order's idempotency
--- key, so a rerun after a crash never charges one crossing twice).
+-- clears it in the order's transaction. auto_top_up_seq numbers the
+-- crossings and auto_top_up_order is the ID chosen for the crossing's order,
+-- which is also the card charge's idempotency key: a rerun after a crash
+-- gets the first charge back, and the order commits once.
 --
 -- number_prices is the operator's price list of numbers in further
 -- currencies: a row prices every number of its scope (country, and state,
@@ -27,7 +29,8 @@ CREATE TABLE balance_settings (
     auto_top_up_below      BIGINT CHECK (auto_top_up_below >= 0),
     auto_top_up_pm         TEXT NOT NULL DEFAULT '',
     auto_top_up_due_at     BIGINT,
-    auto_top_up_seq        BIGINT NOT NULL DEFAULT 0
+    auto_top_up_seq        BIGINT NOT NULL DEFAULT 0,
+    auto_top_up_order      TEXT NOT NULL DEFAULT ''
 );
 
 CREATE INDEX balance_settings_due ON balance_settings (auto_top_up_due_at) WHERE auto_top_up_due_at IS NOT NULL;
