@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
@@ -312,4 +313,34 @@ func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
 		return fail(me.Message)
 	}
 	return err
+}
+
+// NumberPriceInput is a row of the operator's price list of numbers.
+type NumberPriceInput struct {
+	Country       string `json:"country" maxLength:"2" doc:"ISO 3166 code."`
+	State         string `json:"state,omitempty" maxLength:"3" doc:"Only numbers of this state (countries with states); all when omitted."`
+	Area          string `json:"area,omitempty" maxLength:"100" doc:"Only numbers of this area; all when omitted."`
+	Type          string `json:"type,omitempty" maxLength:"20" doc:"Only numbers of this type (local, mobile, toll_free); all when omitted."`
+	Currency      string `json:"currency" maxLength:"3" doc:"ISO 4217 code."`
+	SetupAmount   int64  `json:"setup_amount" doc:"Minor units of currency."`
+	MonthlyAmount int64  `json:"monthly_amount" doc:"Minor units of currency."`
+}
+
+// SetNumberPrice puts a row of the price list (replacing the row of the
+// same scope and currency). Error: invalid_request naming the field.
+func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (store.NumberPrice, error) {
+	r, field, msg := inventory.ValidatePrice(inventory.PriceRow{Country: in.Country, State: in.State, Area: in.Area, Type: in.Type,
+		Currency: in.Currency, SetupAmount: in.SetupAmount, MonthlyAmount: in.MonthlyAmount})
+	if field != "" {
+		return store.NumberPrice{}, market.Invalid(field, "%s", msg)
+	}
+	p := store.NumberPrice{Country: r.Country, State: r.State, Area: r.Area, Type: r.Type, Currency: r.Currency,
+		SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, UpdatedAt: s.now()}
+	err := s.store.Tx(ctx, func(q *store.Q) error { return q.PutNumberPrice(ctx, p) })
+	return p, err
+}
+
+// NumberPrices lists the price list.
+func (s *Service) NumberPrices(ctx context.Context) ([]store.NumberPrice, error) {
+	return s.store.Read().NumberPrices(ctx, "")
 }
