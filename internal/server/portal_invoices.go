@@ -62,6 +62,10 @@ func notificationLabel(typ string) string {
 		return "Number rental unpaid"
 	case "number_released":
 		return "Number released"
+	case "balance_low":
+		return "Low balance"
+	case "auto_top_up_failed":
+		return "Automatic top-up failed"
 	}
 	return statusLabel(typ)
 }

@@ -67,7 +67,8 @@ func (q *Q) BalanceSettings(ctx context.Context, customerID string) (BalanceSett
 func (q *Q) SetBalanceSettings(ctx context.Context, b BalanceSettings) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO balance_settings (customer_id, low_balance_threshold, low_armed, auto_top_up_amount,
 		auto_top_up_below, auto_top_up_pm)
-		SELECT id, $2, CASE WHEN $2 IS NULL OR balance >= $2 THEN 1 ELSE 0 END, $3, $4, $5 FROM customers WHERE id = $1
+		SELECT id, CAST($2 AS BIGINT), CASE WHEN CAST($2 AS BIGINT) IS NULL OR balance >= CAST($2 AS BIGINT) THEN 1 ELSE 0 END,
+		CAST($3 AS BIGINT), CAST($4 AS BIGINT), $5 FROM customers WHERE id = $1
 		ON CONFLICT (customer_id) DO UPDATE SET low_balance_threshold = excluded.low_balance_threshold, low_armed = excluded.low_armed,
 		auto_top_up_amount = excluded.auto_top_up_amount, auto_top_up_below = excluded.auto_top_up_below, auto_top_up_pm = excluded.auto_top_up_pm`,
 		b.CustomerID, nullInt(b.LowThreshold), nullInt(b.AutoAmount), nullInt(b.AutoBelow), b.AutoPM)
