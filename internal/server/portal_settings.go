@@ -18,6 +18,8 @@ type settingsData struct {
 	CountryName string
 	// Login is the e-mail of who is logged in (the owner or another login).
 	Login string
+	// Balance is the balance's settings form (portal_balance.go).
+	Balance balanceView
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
@@ -31,7 +33,7 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
-	d := settingsData{Account: c, Login: c.Email}
+	d := settingsData{Account: c, Login: c.Email, Balance: s.balanceView(r, p, c, f)}
 	d.CountryName, _ = address.CountryName(c.Country)
 	if u, err := s.svc.User(ctx, p, p.UserID); err == nil {
 		d.Login = u.Email
