@@ -149,16 +149,6 @@ func (q *Q) DueTopUps(ctx context.Context, now time.Time, limit int) ([]BalanceS
 	return out, rows.Err()
 }
 
-// NextTopUp returns the earliest due automatic top-up.
-func (q *Q) NextTopUp(ctx context.Context) (time.Time, bool, error) {
-	var v sql.NullInt64
-	err := q.ex.QueryRowContext(ctx, `SELECT MIN(auto_top_up_due_at) FROM balance_settings WHERE auto_top_up_due_at IS NOT NULL`).Scan(&v)
-	if err != nil || !v.Valid {
-		return time.Time{}, false, err
-	}
-	return fromTS(v.Int64), true, nil
-}
-
 // ClearTopUp marks the top-up of crossing seq done (placed or declined);
 // it reports false when it was not due (another process did it).
 func (q *Q) ClearTopUp(ctx context.Context, customerID string, seq int64) (bool, error) {
