@@ -312,6 +312,12 @@ func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
 	if errors.As(err, &me) {
 		return fail(me.Message)
 	}
+	// The order failed for another reason and a charge made was given
+	// back: the next scan tries again under a new order ID (a crash, which
+	// gives nothing back, keeps the ID and so gets its charge back).
+	if rerr := s.store.Tx(ctx, func(q *store.Q) error { return q.RenewTopUpOrder(ctx, b.CustomerID, b.Seq, s.ids.New("ord")) }); rerr != nil {
+		s.log.Error("automatic top-up: new order ID", "customer", b.CustomerID, "err", rerr)
+	}
 	return err
 }
 

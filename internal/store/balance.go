@@ -366,3 +366,12 @@ func (q *Q) pricedFacets(ctx context.Context, country, state, currency string, k
 	slices.SortFunc(out, func(a, b Facet) int { return strings.Compare(a.Value, b.Value) })
 	return out, true, nil
 }
+
+// RenewTopUpOrder gives the due top-up of crossing seq a new order ID:
+// after an order that failed and whose charge was given back, so that the
+// next attempt charges anew rather than getting the refunded charge back.
+func (q *Q) RenewTopUpOrder(ctx context.Context, customerID string, seq int64, orderID string) error {
+	_, err := q.ex.ExecContext(ctx, `UPDATE balance_settings SET auto_top_up_order = $3
+		WHERE customer_id = $1 AND auto_top_up_seq = $2 AND auto_top_up_due_at IS NOT NULL`, customerID, seq, orderID)
+	return err
+}
