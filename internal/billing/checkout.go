@@ -522,6 +522,9 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		in.Payment.offSession = strings.HasPrefix(source, "auto_")
 	}
 	orderID := s.ids.New("ord")
+	if in.orderID != "" {
+		orderID = in.orderID
+	}
 	var charge *payment.Charge
 	var charged payment.RefundInput // what to give back if the order does not commit
 	var order Order
@@ -530,6 +533,11 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 		cust, err := q.LockCustomer(ctx, p.CustomerID)
 		if err != nil {
 			return err
+		}
+		if in.guard != nil {
+			if err := in.guard(q); err != nil {
+				return err
+			}
 		}
 		pr, err := s.build(ctx, q, cust, in, now)
 		if err != nil {

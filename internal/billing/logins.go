@@ -368,6 +368,16 @@ type AccountInput struct {
 	Company *string `json:"company,omitempty" maxLength:"100" doc:"The company name (1 to 100 characters)."`
 }
 
+// CheckCompany returns a company name as it is kept (trimmed), or
+// invalid_request (company) when it is blank or longer than MaxNameLength.
+func CheckCompany(name string) (string, error) {
+	c := strings.TrimSpace(name)
+	if c == "" || utf8.RuneCountInString(c) > MaxNameLength {
+		return "", market.Invalid("company", "the company name is required (at most %d characters)", MaxNameLength)
+	}
+	return c, nil
+}
+
 // UpdateAccount changes the company name. Errors: forbidden,
 // invalid_request (company).
 func (s *Service) UpdateAccount(ctx context.Context, p Principal, in AccountInput) (store.Customer, error) {
@@ -375,9 +385,9 @@ func (s *Service) UpdateAccount(ctx context.Context, p Principal, in AccountInpu
 		return store.Customer{}, err
 	}
 	if in.Company != nil {
-		c := strings.TrimSpace(*in.Company)
-		if c == "" || utf8.RuneCountInString(c) > MaxNameLength {
-			return store.Customer{}, market.Invalid("company", "the company name is required (at most %d characters)", MaxNameLength)
+		c, err := CheckCompany(*in.Company)
+		if err != nil {
+			return store.Customer{}, err
 		}
 		if err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetCompany(ctx, p.CustomerID, c) }); err != nil {
 			return store.Customer{}, err

@@ -64,7 +64,7 @@ func (s *Service) actionFor(o store.OutboxMail) (string, string) {
 	switch o.Type {
 	case "renewal_reminder", "trial_ending", "subscription_expired":
 		return base + "/subscriptions/" + o.ObjectID, "Renew now"
-	case "renewal_failed", "number_grace":
+	case "renewal_failed", "number_grace", "balance_low", "auto_top_up_failed":
 		return base + "/billing#refill", "Top up your balance"
 	case "login_invitation":
 		return base + "/invitations/" + o.ObjectID, "Choose your password"

@@ -51,7 +51,15 @@ func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, 
 		return market.Line{}, &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "number " + n.Number + " is already in this order"}
 	}
 	if n.Currency != pr.cust.Currency {
-		return market.Line{}, market.Errorf(market.CodeCurrencyMismatch, "number %s is priced in %s, your account is in %s", n.Number, n.Currency, pr.cust.Currency)
+		// The price list's price in the account's currency, if it has one.
+		setup, monthly, ok, err := pr.q.NumberPriceFor(ctx, n, pr.cust.Currency)
+		if err != nil {
+			return market.Line{}, err
+		}
+		if !ok {
+			return market.Line{}, market.Errorf(market.CodeCurrencyMismatch, "number %s is priced in %s, your account is in %s", n.Number, n.Currency, pr.cust.Currency)
+		}
+		n.SetupAmount, n.MonthlyAmount, n.Currency = setup, monthly, pr.cust.Currency
 	}
 	// The quote token covers the price, and for a given number the number:
 	// "any in the area" may be another number of the area at checkout.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
 )
 
 // ItemInput is one item of an order or the cart (API.md ITEM).
@@ -75,6 +76,12 @@ type OrderInput struct {
 	// cartItems are the cart's items a cart checkout buys: an order that
 	// waits for authentication removes them when it completes.
 	cartItems []string
+	// orderID, when set, is the order's ID (an automatic top-up's, chosen
+	// when it fell due: the card charge's idempotency key too).
+	orderID string
+	// guard, when set, runs in the order's transaction once the customer is
+	// locked, before any charge: an error ends the order.
+	guard func(q *store.Q) error
 }
 
 // validateShape checks what can be checked without the database.

@@ -77,9 +77,6 @@ func (s *Service) ProcessNumber(ctx context.Context, numberID string) (bool, err
 		if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 			return nil // paid or released by someone else meanwhile
 		}
-		if n.Currency != cust.Currency {
-			return fmt.Errorf("number %s is priced in %s, customer %s pays in %s", n.ID, n.Currency, cust.ID, cust.Currency)
-		}
 		r, err := rentalOf(ctx, q, cust, n)
 		if err != nil {
 			return err
@@ -102,9 +99,20 @@ type rental struct {
 	addr       *store.BillingAddress
 }
 
-// rentalOf prices the month of n that begins at its monthly date.
+// rentalOf prices the month of n that begins at its monthly date. A
+// number priced in another currency than the account's renews at the
+// price list's monthly amount of the day (the list is followed, as
+// subscriptions renew at today's prices).
 func rentalOf(ctx context.Context, q *store.Q, cust store.Customer, n store.Number) (rental, error) {
 	r := rental{start: *n.RenewsAt}
+	_, monthly, ok, err := q.NumberPriceFor(ctx, n, cust.Currency)
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, fmt.Errorf("number %s is priced in %s and the price list has no %s price for it (customer %s)", n.ID, n.Currency, cust.Currency, cust.ID)
+	}
+	n.MonthlyAmount = monthly
 	r.end = nextRenewal(n.PurchasedAt, r.start)
 	addrs, err := q.BillingAddresses(ctx, cust.ID)
 	if err != nil {

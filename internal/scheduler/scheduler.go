@@ -57,6 +57,9 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 			if err := s.runNumbers(ctx); err != nil {
 				return err
 			}
+			if _, err := s.svc.RunTopUps(ctx); err != nil {
+				return err
+			}
 			if err := s.svc.SendReminders(ctx); err != nil {
 				return err
 			}

@@ -123,16 +123,16 @@ func (s *Server) deleteSession(ctx context.Context, _ *struct{}) (*out[Deleted],
 	return reply(Deleted{ID: "current", Deleted: true}), nil
 }
 
-func (s *Server) getAccount(ctx context.Context, _ *struct{}) (*out[CustomerResponse], error) {
+func (s *Server) getAccount(ctx context.Context, _ *struct{}) (*out[AccountResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.svc.Customer(ctx, p.CustomerID)
+	a, err := s.account(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
-	return reply(customerResponse(c)), nil
+	return reply(a), nil
 }
 
 type listIn struct {

@@ -103,19 +103,3 @@ func (s *Server) usePasswordReset(ctx context.Context, in *useLinkIn) (*out[Logi
 	}
 	return reply(loginResponse(u)), nil
 }
-
-type accountIn struct {
-	Body billing.AccountInput
-}
-
-func (s *Server) updateAccount(ctx context.Context, in *accountIn) (*out[CustomerResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.svc.UpdateAccount(ctx, p, in.Body)
-	if err != nil {
-		return nil, err
-	}
-	return reply(customerResponse(c)), nil
-}

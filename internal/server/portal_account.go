@@ -40,6 +40,7 @@ func (s *Server) portalAccountRoutes() {
 	s.mux.HandleFunc("POST /addresses/{id}/delete", s.guard(s.addressDeletePost))
 	s.mux.HandleFunc("GET /settings", s.guard(s.settingsPage))
 	s.mux.HandleFunc("POST /settings/password", s.guard(s.passwordPost))
+	s.mux.HandleFunc("POST /settings/balance", s.guard(s.balanceSettingsPost))
 }
 
 // errForbidden is what a login that is not the owner or an admin gets for

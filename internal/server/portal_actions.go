@@ -17,11 +17,11 @@ import (
 //     or that expired within the last 30 days: Renew (a canceled one ended
 //     as the customer asked and is not listed);
 //   - a number in grace (its monthly rental is unpaid): Top up;
-//   - a low balance: added by the balance forecast (homeActions' hook).
+//   - a low balance: its own alert above the list (_balance.html).
 
 // homeAction is one row of "Needs action".
 type homeAction struct {
-	Kind   string // past_due, expired, number_grace, balance_low
+	Kind   string // past_due, expired, number_grace
 	What   string // "Cloud Contact Center Enterprise × 3"
 	Why    string // "Expired on 1 Mar 2027: its 3 users are suspended."
 	Button string // "Renew", "Top up"
@@ -73,8 +73,8 @@ func homeActions(rows []subRow, numbers []store.Number, now time.Time) []homeAct
 			Why:    "The monthly rental is unpaid: top up your balance before " + n.GraceUntil.UTC().Format("2 Jan 2006") + ", or the number is released.",
 			Button: "Top up", Href: "/marketplace/billing#refill", ID: n.ID})
 	}
-	// Hook: the low-balance item (issue 17 "Balance", balance_low) is
-	// appended here by the balance forecast, with Kind "balance_low" and
-	// the Top up button.
+	// A low balance is not an item here: Home shows it as its own alert,
+	// with its Top up button, above this list (_balance.html,
+	// home_balance_alert).
 	return out
 }

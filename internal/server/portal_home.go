@@ -86,6 +86,8 @@ type dashboardData struct {
 	Payments      []store.Payment
 	// Actions is "Needs action" at the top (portal_actions.go).
 	Actions []homeAction
+	// Balance: how long it covers the renewals, and whether it is low.
+	Balance balanceView
 }
 
 // dashboard is Home: the balance, active subscriptions, numbers, what
@@ -115,6 +117,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p billing.Pri
 	if d.Payments, err = s.svc.Transactions(ctx, p, store.PaymentFilter{Page: store.Page{Limit: 5}}); err != nil {
 		s.pageError(w, r, err)
 		return
+	}
+	if c, err := s.svc.Customer(ctx, p.CustomerID); err == nil {
+		d.Balance = s.balanceView(r, p, c, nil)
 	}
 	s.render(w, r, http.StatusOK, "home", view{Title: "Home", Nav: "home", Data: d})
 }

@@ -68,6 +68,10 @@ func notificationLabel(typ string) string {
 		return "SIP account connected"
 	case "sip_account_unregistered":
 		return "SIP account disconnected"
+	case "balance_low":
+		return "Low balance"
+	case "auto_top_up_failed":
+		return "Automatic top-up failed"
 	}
 	return statusLabel(typ)
 }

@@ -22,6 +22,8 @@ type settingsData struct {
 	Role   string
 	Logins []loginRow
 	Roles  []string
+	// Balance is the balance's settings form (portal_balance.go).
+	Balance balanceView
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
@@ -35,7 +37,7 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p billing.
 		s.pageError(w, r, err)
 		return
 	}
-	d := settingsData{Account: c, Login: c.Email}
+	d := settingsData{Account: c, Login: c.Email, Balance: s.balanceView(r, p, c, f)}
 	d.CountryName, _ = address.CountryName(c.Country)
 	if u, err := s.svc.User(ctx, p, p.UserID); err == nil {
 		d.Login = u.Email

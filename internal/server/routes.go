@@ -38,7 +38,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Customer.
 	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", forCustomer, s.getAccount)
-	op(s, "PATCH", "/v1/account", "updateAccount", "Change the account's company name", "account", forManager, s.updateAccount)
+	op(s, "PATCH", "/v1/account", "updateAccount", "Change the company name, the low-balance threshold and the automatic top-up", "account", forManager, s.patchAccount)
 	op(s, "GET", "/v1/logins", "listLogins", "The account's logins with their roles", "account", forCustomer, s.listLogins)
 	op(s, "POST", "/v1/logins", "createLogin", "Invite a colleague by e-mail with a role", "account", forManager, s.createLogin)
 	op(s, "DELETE", "/v1/logins/{id}", "deleteLogin", "Remove a login and end its sessions", "account", forManager, s.deleteLogin)
@@ -99,6 +99,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "PATCH", "/v1/admin/promo_codes/{code}", "adminUpdatePromo", "Change a promo code", "admin", forOperator, s.adminUpdatePromo)
 	op(s, "GET", "/v1/admin/tax_rates", "adminListTaxRates", "Tax rates", "admin", forOperator, s.adminListTaxRates)
 	op(s, "PUT", "/v1/admin/tax_rates/{country}", "adminSetTaxRate", "Set a country's tax rate", "admin", forOperator, s.adminSetTaxRate)
+	op(s, "GET", "/v1/admin/number_prices", "adminListNumberPrices", "The price list of numbers in further currencies", "admin", forOperator, s.adminListNumberPrices)
+	op(s, "PUT", "/v1/admin/number_prices", "adminPutNumberPrice", "Price numbers of a country (state, area, type) in a further currency", "admin", forOperator, s.adminPutNumberPrice)
 	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", forOperator, s.adminListCustomers)
 	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", forOperator, s.adminGetCustomer)
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", forOperator, s.adminAdjustBalance)

@@ -69,6 +69,9 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 				return err
 			}
 			after = bal
+			if err := q.balanceMoved(ctx, cust, bal-p.Amount, bal, t.CreatedAt); err != nil {
+				return err
+			}
 		}
 		if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, i+1, p.Account, p.Amount, t.Currency, after, ts(t.CreatedAt)); err != nil {

@@ -248,6 +248,11 @@ type NumberSearch struct {
 	Contains string
 	After    string
 	Limit    int
+
+	// groupOK, when set, limits the search to the groups it accepts (the
+	// groups of every currency are read): numbers priced in another
+	// currency that the price list prices in Currency.
+	groupOK func(numberGroup) bool
 }
 
 // maxSearchLimit is the most numbers one search returns.
@@ -276,7 +281,9 @@ func (q *Q) searchGroups(ctx context.Context, s NumberSearch) ([]numberGroup, er
 		if err := rows.Scan(&g.Country, &g.State, &g.Area, &g.Type, &g.Currency); err != nil {
 			return nil, err
 		}
-		out = append(out, g)
+		if s.groupOK == nil || s.groupOK(g) {
+			out = append(out, g)
+		}
 	}
 	return out, rows.Err()
 }
@@ -312,7 +319,37 @@ func searchLimit(n int) int {
 // from its rarest run; one to three digits filter the ordered ranges, which
 // meet such short patterns at once. Either way the answer is exact: the
 // first matches in number order, wherever they are.
+//
+// A number priced in another currency than s.Currency is found when the
+// price list (number_prices) prices it in s.Currency, and comes at that
+// price; a country without rows in the list costs one probe of it more.
 func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+	s, l, err := q.withPriceList(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := q.availableNumbers(ctx, s)
+	if err != nil || l == nil {
+		return ns, err
+	}
+	return l.list.reprice(ns, l.currency), nil
+}
+
+// withPriceList returns the search widened to the groups of other
+// currencies that the price list of s.Currency prices, when it has rows
+// for s.Country (nil list: it has none, the search is s).
+func (q *Q) withPriceList(ctx context.Context, s NumberSearch) (NumberSearch, *priced, error) {
+	l, err := q.priceList(ctx, s.Currency)
+	if err != nil || len(l[s.Country]) == 0 {
+		return s, nil, err
+	}
+	p := &priced{list: l, currency: s.Currency}
+	s.groupOK = p.groupOK
+	s.Currency = ""
+	return s, p, nil
+}
+
+func (q *Q) availableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
 	limit := searchLimit(s.Limit)
 	if len(s.Contains) >= shortGram {
 		return q.containsSearch(ctx, s, limit)
@@ -329,7 +366,7 @@ func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 	}
 	var sb strings.Builder
 	sb.WriteString(`SELECT ` + numberCols + ` FROM numbers WHERE number IN (SELECT number FROM (`)
-	if s.Area == "" && (s.State == "" || s.Type == "") {
+	if s.Area == "" && (s.State == "" || s.Type == "") && s.groupOK == nil {
 		// One range: the planner's choice among the partial indexes is
 		// plain, as each of them alone orders this range by number.
 		rng := `SELECT number FROM numbers WHERE status = 'available' AND country = $1`
@@ -369,6 +406,10 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 	if q.dialect != Postgres || !q.inTx {
 		return q.AvailableNumbers(ctx, s)
 	}
+	s, pl, err := q.withPriceList(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	limit := searchLimit(s.Limit)
 	groups, err := q.searchGroups(ctx, s)
 	if err != nil {
@@ -394,7 +435,11 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 		out = append(out, ns...)
 	}
 	slices.SortFunc(out, func(a, b Number) int { return strings.Compare(a.Number, b.Number) })
-	return out[:min(len(out), limit)], nil
+	out = out[:min(len(out), limit)]
+	if pl != nil {
+		out = pl.list.reprice(out, pl.currency)
+	}
+	return out, nil
 }
 
 // ClaimNumber sells an available number to a customer: a conditional
@@ -648,6 +693,9 @@ func stockWhere(country, state, currency string) (string, []any) {
 // numbers priced in currency ("" = any). It reads number_stock, not the
 // inventory.
 func (q *Q) NumberCountries(ctx context.Context, currency string) ([]Facet, error) {
+	if fs, ok, err := q.pricedFacets(ctx, "", "", currency, func(g numberGroup) string { return g.Country }, true); ok || err != nil {
+		return fs, err
+	}
 	where, args := stockWhere("", "", currency)
 	return q.facets(ctx, `SELECT country, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE `+where+`
 		GROUP BY country ORDER BY country`, args...)
@@ -656,6 +704,9 @@ func (q *Q) NumberCountries(ctx context.Context, currency string) ([]Facet, erro
 // NumberStates lists the states of a country that have free numbers priced
 // in currency ("" = any), with how many.
 func (q *Q) NumberStates(ctx context.Context, country, currency string) ([]Facet, error) {
+	if fs, ok, err := q.pricedFacets(ctx, country, "", currency, func(g numberGroup) string { return g.State }, false); ok || err != nil {
+		return fs, err
+	}
 	where, args := stockWhere(country, "", currency)
 	return q.facets(ctx, `SELECT state, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE `+where+` AND state <> ''
 		GROUP BY state HAVING SUM(available) > 0 ORDER BY state`, args...)
@@ -664,6 +715,9 @@ func (q *Q) NumberStates(ctx context.Context, country, currency string) ([]Facet
 // NumberAreas lists the areas of a country (and state, if not "") that have
 // free numbers priced in currency ("" = any), with how many.
 func (q *Q) NumberAreas(ctx context.Context, country, state, currency string) ([]Facet, error) {
+	if fs, ok, err := q.pricedFacets(ctx, country, state, currency, func(g numberGroup) string { return g.Area }, false); ok || err != nil {
+		return fs, err
+	}
 	where, args := stockWhere(country, state, currency)
 	return q.facets(ctx, `SELECT area, CAST(SUM(available) AS BIGINT) FROM number_stock WHERE `+where+`
 		GROUP BY area HAVING SUM(available) > 0 ORDER BY area`, args...)

@@ -1,0 +1,352 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// CoversHorizon is how far ahead balance_covers_until looks: a balance
+// that pays every renewal of the next five years covers them "until" the
+// horizon's end.
+const CoversHorizon = 5 * 12 // months
+
+// Renewing is a charge that recurs from the balance: First, then every
+// Months months after it (from First, so month ends stay put), Amount
+// each time (incl. tax, at today's price).
+type Renewing struct {
+	First  time.Time
+	Months int
+	Amount int64
+}
+
+// CoversUntil simulates the balance paying the renewals in date order
+// (those on one date in the order given) and returns the date of the first
+// one it cannot pay; nil when nothing renews. When it pays all of them up
+// to the horizon (now + horizonMonths) it returns the horizon.
+func CoversUntil(balance int64, now time.Time, rs []Renewing, horizonMonths int) *time.Time {
+	type due struct {
+		at  time.Time
+		i   int
+		k   int
+		amt int64
+	}
+	var live []Renewing
+	for _, r := range rs {
+		if r.Months > 0 && r.Amount > 0 {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	horizon := market.AddMonths(now, horizonMonths)
+	next := make([]due, len(live))
+	for i, r := range live {
+		next[i] = due{at: r.First, i: i, amt: r.Amount}
+	}
+	for {
+		sort.SliceStable(next, func(a, b int) bool {
+			if !next[a].at.Equal(next[b].at) {
+				return next[a].at.Before(next[b].at)
+			}
+			return next[a].i < next[b].i
+		})
+		d := &next[0]
+		if d.at.After(horizon) {
+			return &horizon
+		}
+		if balance < d.amt {
+			at := d.at
+			if at.Before(now) {
+				at = now
+			}
+			return &at
+		}
+		balance -= d.amt
+		d.k++
+		d.at = market.AddMonths(live[d.i].First, d.k*live[d.i].Months)
+	}
+}
+
+// renewals lists what will renew from the customer's balance: the
+// auto-renewing subscriptions (at today's renewal price, incl. tax) and
+// the held numbers (their monthly price, incl. tax).
+func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing, error) {
+	q := s.store.Read()
+	var out []Renewing
+	now := s.now()
+	subs, err := q.Subscriptions(ctx, cust.ID, store.Page{Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	p := Principal{CustomerID: cust.ID, Role: "owner"}
+	for _, sub := range subs {
+		st := sub.StatusAt(now)
+		if !sub.AutoRenew || (st != market.StatusActive && st != market.StatusPastDue && st != market.StatusTrialing) {
+			continue
+		}
+		in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt,
+			renewFrom: renewalDue(sub)}}, Payment: PaymentInput{Method: "balance"}}
+		if addrs, err := q.BillingAddresses(ctx, cust.ID); err == nil && len(addrs) > 0 {
+			in.BillingAddress = addrs[len(addrs)-1].ID
+		}
+		qt, err := s.Quote(ctx, p, in)
+		if err != nil {
+			continue // cannot renew as it is (a retired plan): nothing to forecast
+		}
+		out = append(out, Renewing{First: renewalDue(sub), Months: sub.TermMonths, Amount: qt.Totals.Total})
+	}
+	nums, err := q.CustomerNumbers(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nums {
+		if n.RenewsAt == nil || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
+			continue
+		}
+		r, err := rentalOf(ctx, q, cust, n)
+		if err != nil {
+			continue
+		}
+		out = append(out, Renewing{First: *n.RenewsAt, Months: 1, Amount: r.totals.Total})
+	}
+	return out, nil
+}
+
+// BalanceView is what GET /v1/account adds about the balance.
+type BalanceView struct {
+	CoversUntil *time.Time
+	Settings    store.BalanceSettings
+}
+
+// Balance returns the forecast and the settings of the customer's balance.
+func (s *Service) Balance(ctx context.Context, cust store.Customer) (BalanceView, error) {
+	rs, err := s.renewals(ctx, cust)
+	if err != nil {
+		return BalanceView{}, err
+	}
+	set, err := s.store.Read().BalanceSettings(ctx, cust.ID)
+	if err != nil {
+		return BalanceView{}, err
+	}
+	return BalanceView{CoversUntil: CoversUntil(cust.Balance, s.now(), rs, CoversHorizon), Settings: set}, nil
+}
+
+// maxThreshold bounds the low-balance threshold and the top-up mark.
+const maxThreshold = 1_000_000_00
+
+// AutoTopUpInput is an automatic top-up: amount when the balance falls
+// below below, from payment_method (the default card when "").
+type AutoTopUpInput struct {
+	Amount        int64  `json:"amount" doc:"Minor units of the account's currency."`
+	Below         int64  `json:"below" doc:"Top up when a debit leaves the balance below this (minor units)."`
+	PaymentMethod string `json:"payment_method,omitempty" maxLength:"100" doc:"A saved card; the default card when omitted."`
+}
+
+// BalanceSettingsInput changes the balance settings: a nil field stays,
+// Clear* turn one off.
+type BalanceSettingsInput struct {
+	LowThreshold   *int64
+	ClearThreshold bool
+	AutoTopUp      *AutoTopUpInput
+	ClearAutoTopUp bool
+}
+
+// SetBalanceSettings validates and stores the balance settings. Errors:
+// invalid_request naming low_balance_threshold or auto_top_up.<field>.
+func (s *Service) SetBalanceSettings(ctx context.Context, p Principal, in BalanceSettingsInput) (store.BalanceSettings, error) {
+	if err := p.mayManage(); err != nil {
+		return store.BalanceSettings{}, err
+	}
+	cust, err := s.store.Read().Customer(ctx, p.CustomerID)
+	if err != nil {
+		return store.BalanceSettings{}, err
+	}
+	f := func(v int64) string { return money.Format(money.New(v, cust.Currency)) }
+	if t := in.LowThreshold; t != nil && (*t < 0 || *t > maxThreshold) {
+		return store.BalanceSettings{}, market.Invalid("low_balance_threshold", "low_balance_threshold must be between %s and %s", f(0), f(maxThreshold))
+	}
+	if a := in.AutoTopUp; a != nil {
+		if a.Amount < minTopUp || a.Amount > maxTopUp {
+			return store.BalanceSettings{}, market.Invalid("auto_top_up.amount", "auto_top_up.amount must be between %s and %s", f(minTopUp), f(maxTopUp))
+		}
+		if a.Below < 0 || a.Below > maxThreshold {
+			return store.BalanceSettings{}, market.Invalid("auto_top_up.below", "auto_top_up.below must be between %s and %s", f(0), f(maxThreshold))
+		}
+		a.PaymentMethod = strings.TrimSpace(a.PaymentMethod)
+		if a.PaymentMethod != "" {
+			if _, err := s.store.Read().PaymentMethod(ctx, p.CustomerID, a.PaymentMethod); market.IsCode(err, market.CodeNotFound) {
+				return store.BalanceSettings{}, market.Invalid("auto_top_up.payment_method", "there is no saved card %q", a.PaymentMethod)
+			} else if err != nil {
+				return store.BalanceSettings{}, err
+			}
+		} else if _, err := s.store.Read().DefaultPaymentMethod(ctx, p.CustomerID); market.IsCode(err, market.CodeNotFound) {
+			return store.BalanceSettings{}, market.Invalid("auto_top_up.payment_method", "an automatic top-up is paid by card: save a card under Payment methods first")
+		} else if err != nil {
+			return store.BalanceSettings{}, err
+		}
+	}
+	var out store.BalanceSettings
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		b, err := q.BalanceSettings(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		if in.ClearThreshold {
+			b.LowThreshold = nil
+		} else if in.LowThreshold != nil {
+			b.LowThreshold = in.LowThreshold
+		}
+		if in.ClearAutoTopUp {
+			b.AutoAmount, b.AutoBelow, b.AutoPM = nil, nil, ""
+		} else if a := in.AutoTopUp; a != nil {
+			b.AutoAmount, b.AutoBelow, b.AutoPM = &a.Amount, &a.Below, a.PaymentMethod
+		}
+		if err := q.SetBalanceSettings(ctx, b); err != nil {
+			return err
+		}
+		out, err = q.BalanceSettings(ctx, p.CustomerID)
+		return err
+	})
+	return out, err
+}
+
+// errTopUpNotDue ends a top-up order that another process placed first.
+var errTopUpNotDue = errors.New("automatic top-up no longer due")
+
+// RunTopUps places the automatic top-ups due at now: one top-up order per
+// crossing, by card, through the checkout (ledger, invoice, billing
+// history). The order's ID was chosen when it fell due and is the charge's
+// idempotency key, and the order's transaction clears the due date only
+// if it is still due for that crossing: a rerun after a crash, or a second
+// scheduler, never charges one crossing twice. A declined card clears it
+// too and notifies the customer (auto_top_up_failed).
+func (s *Service) RunTopUps(ctx context.Context) (int, error) {
+	due, err := s.store.Read().DueTopUps(ctx, s.now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, b := range due {
+		if err := s.topUp(ctx, b); err != nil {
+			s.log.Error("automatic top-up", "customer", b.CustomerID, "err", err)
+			continue // due still: retried on the next scan, with the same order ID
+		}
+		done++
+	}
+	return done, nil
+}
+
+func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
+	p := Principal{CustomerID: b.CustomerID, Role: "owner"}
+	clear := func(q *store.Q) error {
+		ok, err := q.ClearTopUp(ctx, b.CustomerID, b.Seq)
+		if err == nil && !ok {
+			return errTopUpNotDue
+		}
+		return err
+	}
+	fail := func(why string) error {
+		err := s.store.Tx(ctx, func(q *store.Q) error {
+			if err := clear(q); err != nil {
+				return err
+			}
+			return s.notifyTx(ctx, q, b.CustomerID, "auto_top_up_failed", "Your automatic top-up failed",
+				"The automatic top-up of your balance failed because "+why+". Top up your balance or update your card under Payment methods.",
+				"customer", b.CustomerID, fmt.Sprintf("auto_top_up_failed:%s:%d", b.CustomerID, b.Seq))
+		})
+		if errors.Is(err, errTopUpNotDue) {
+			return nil
+		}
+		return err
+	}
+	if b.AutoAmount == nil {
+		return fail("it was turned off")
+	}
+	pmID := b.AutoPM
+	var pm store.PaymentMethod
+	var err error
+	if pmID != "" {
+		pm, err = s.store.Read().PaymentMethod(ctx, b.CustomerID, pmID)
+	} else {
+		pm, err = s.store.Read().DefaultPaymentMethod(ctx, b.CustomerID)
+	}
+	if market.IsCode(err, market.CodeNotFound) {
+		return fail("no card is saved")
+	}
+	if err != nil {
+		return err
+	}
+	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemTopUp), Amount: *b.AutoAmount}},
+		Payment: PaymentInput{Method: "card", PaymentMethod: pm.ID}, orderID: b.DueOrder,
+		guard: func(q *store.Q) error {
+			cur, err := q.BalanceSettings(ctx, b.CustomerID)
+			if err != nil {
+				return err
+			}
+			if cur.DueAt == nil || cur.Seq != b.Seq {
+				return errTopUpNotDue
+			}
+			return nil
+		}}
+	_, err = s.placeOrder(ctx, p, in, "auto_top_up", clear)
+	switch {
+	case err == nil, errors.Is(err, errTopUpNotDue):
+		return nil
+	case market.IsCode(err, market.CodeCardDeclined):
+		return fail(declineWords(pm, err))
+	}
+	var me *market.Error
+	if errors.As(err, &me) {
+		return fail(me.Message)
+	}
+	// The order failed for another reason and a charge made was given
+	// back: the next scan tries again under a new order ID (a crash, which
+	// gives nothing back, keeps the ID and so gets its charge back).
+	if rerr := s.store.Tx(ctx, func(q *store.Q) error { return q.RenewTopUpOrder(ctx, b.CustomerID, b.Seq, s.ids.New("ord")) }); rerr != nil {
+		s.log.Error("automatic top-up: new order ID", "customer", b.CustomerID, "err", rerr)
+	}
+	return err
+}
+
+// NumberPriceInput is a row of the operator's price list of numbers.
+type NumberPriceInput struct {
+	Country       string `json:"country" maxLength:"2" doc:"ISO 3166 code."`
+	State         string `json:"state,omitempty" maxLength:"3" doc:"Only numbers of this state (countries with states); all when omitted."`
+	Area          string `json:"area,omitempty" maxLength:"100" doc:"Only numbers of this area; all when omitted."`
+	Type          string `json:"type,omitempty" maxLength:"20" doc:"Only numbers of this type (local, mobile, toll_free); all when omitted."`
+	Currency      string `json:"currency" maxLength:"3" doc:"ISO 4217 code."`
+	SetupAmount   int64  `json:"setup_amount" doc:"Minor units of currency."`
+	MonthlyAmount int64  `json:"monthly_amount" doc:"Minor units of currency."`
+}
+
+// SetNumberPrice puts a row of the price list (replacing the row of the
+// same scope and currency). Error: invalid_request naming the field.
+func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (store.NumberPrice, error) {
+	r, field, msg := inventory.ValidatePrice(inventory.PriceRow{Country: in.Country, State: in.State, Area: in.Area, Type: in.Type,
+		Currency: in.Currency, SetupAmount: in.SetupAmount, MonthlyAmount: in.MonthlyAmount})
+	if field != "" {
+		return store.NumberPrice{}, market.Invalid(field, "%s", msg)
+	}
+	p := store.NumberPrice{Country: r.Country, State: r.State, Area: r.Area, Type: r.Type, Currency: r.Currency,
+		SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, UpdatedAt: s.now()}
+	err := s.store.Tx(ctx, func(q *store.Q) error { return q.PutNumberPrice(ctx, p) })
+	return p, err
+}
+
+// NumberPrices lists the price list.
+func (s *Service) NumberPrices(ctx context.Context) ([]store.NumberPrice, error) {
+	return s.store.Read().NumberPrices(ctx, "")
+}
