@@ -437,6 +437,20 @@ func TestAccountPatch(t *testing.T) {
 		if r := a.do("GET", "/v1/account", owner, nil); r.body["company"] != "Acme Telecom AG" {
 			t.Errorf("after bad patches: %s", r.raw)
 		}
+		// One PATCH for every field: a refused one changes none of them.
+		if r := a.do("PATCH", "/v1/account", owner, map[string]any{"company": "Other AG", "low_balance_threshold": -5}); r.status != 400 || r.errParam() != "low_balance_threshold" {
+			t.Errorf("company with a negative threshold: %d %s", r.status, r.raw)
+		}
+		if r := a.do("PATCH", "/v1/account", owner, map[string]any{"company": "", "low_balance_threshold": 5000}); r.status != 400 || r.errParam() != "company" {
+			t.Errorf("empty company with a threshold: %d %s", r.status, r.raw)
+		}
+		if r := a.do("GET", "/v1/account", owner, nil); r.body["company"] != "Acme Telecom AG" || r.body["low_balance_threshold"] != nil {
+			t.Errorf("refused patches changed the account: %s", r.raw)
+		}
+		if r := a.do("PATCH", "/v1/account", owner, map[string]any{"company": "Other AG", "low_balance_threshold": 5000}); r.status != 200 ||
+			r.body["company"] != "Other AG" || r.body["low_balance_threshold"] != float64(5000) {
+			t.Errorf("company and threshold: %d %s", r.status, r.raw)
+		}
 	})
 }
 
