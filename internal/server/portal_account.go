@@ -365,18 +365,28 @@ func (s *Server) sipAccountPage(w http.ResponseWriter, r *http.Request, p billin
 	s.render(w, r, http.StatusOK, "sip_account", view{Title: "SIP account " + row.Username, Nav: "sip", Data: d})
 }
 
+// sipRowToRotate reads the SIP account of the page's path for a rotation
+// of its password, or answers the page (not found, forbidden: only the
+// owner or an admin rotates) and returns false.
+func (s *Server) sipRowToRotate(w http.ResponseWriter, r *http.Request, p billing.Principal) (sipRow, bool) {
+	row, ok, err := s.sipRowOf(r, p)
+	switch {
+	case err != nil:
+		s.pageError(w, r, err)
+	case !ok:
+		s.notFound(w, r)
+	case !p.IsAdmin():
+		s.pageError(w, r, errForbidden)
+	default:
+		return row, true
+	}
+	return sipRow{}, false
+}
+
 // sipRotatePage asks to confirm a new SIP password.
 func (s *Server) sipRotatePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
-	row, ok, err := s.sipRowOf(r, p)
-	if err != nil || !ok || !p.IsAdmin() {
-		switch {
-		case err != nil:
-			s.pageError(w, r, err)
-		case !ok:
-			s.notFound(w, r)
-		default:
-			s.pageError(w, r, errForbidden)
-		}
+	row, ok := s.sipRowToRotate(w, r, p)
+	if !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "sip_rotate", view{Title: "Rotate the password of " + row.Username, Nav: "sip", Form: newForm(nil), Data: row})
@@ -384,16 +394,8 @@ func (s *Server) sipRotatePage(w http.ResponseWriter, r *http.Request, p billing
 
 // sipRotatePost makes a new SIP password and shows it, this once.
 func (s *Server) sipRotatePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
-	row, ok, err := s.sipRowOf(r, p)
-	if err != nil || !ok || !p.IsAdmin() {
-		switch {
-		case err != nil:
-			s.pageError(w, r, err)
-		case !ok:
-			s.notFound(w, r)
-		default:
-			s.pageError(w, r, errForbidden)
-		}
+	row, ok := s.sipRowToRotate(w, r, p)
+	if !ok {
 		return
 	}
 	a, err := s.svc.RotateSIPPassword(r.Context(), p, row.ID)

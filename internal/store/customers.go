@@ -288,20 +288,7 @@ func (q *Q) InsertSIPAccount(ctx context.Context, a SIPAccount) error {
 
 // SIPAccounts lists a customer's SIP accounts, oldest first.
 func (q *Q) SIPAccounts(ctx context.Context, customerID string) ([]SIPAccount, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE customer_id = $1 ORDER BY id`, customerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SIPAccount
-	for rows.Next() {
-		a, err := scanSIP(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE customer_id = $1 ORDER BY id`, customerID)
 }
 
 // SIPAccount returns one SIP account of a customer. Error: not_found.
