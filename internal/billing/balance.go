@@ -1,10 +1,10 @@
 package billing
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,12 +33,6 @@ type Renewing struct {
 // one it cannot pay; nil when nothing renews. When it pays all of them up
 // to the horizon (now + horizonMonths) it returns the horizon.
 func CoversUntil(balance int64, now time.Time, rs []Renewing, horizonMonths int) *time.Time {
-	type due struct {
-		at  time.Time
-		i   int
-		k   int
-		amt int64
-	}
 	var live []Renewing
 	for _, r := range rs {
 		if r.Months > 0 && r.Amount > 0 {
@@ -49,17 +43,14 @@ func CoversUntil(balance int64, now time.Time, rs []Renewing, horizonMonths int)
 		return nil
 	}
 	horizon := market.AddMonths(now, horizonMonths)
-	next := make([]due, len(live))
+	// A heap of each renewal's next charge: a hundred numbers over five
+	// years are 6,000 charges, each taken in O(log n).
+	next := make(dueHeap, len(live))
 	for i, r := range live {
 		next[i] = due{at: r.First, i: i, amt: r.Amount}
 	}
+	heap.Init(&next)
 	for {
-		sort.SliceStable(next, func(a, b int) bool {
-			if !next[a].at.Equal(next[b].at) {
-				return next[a].at.Before(next[b].at)
-			}
-			return next[a].i < next[b].i
-		})
 		d := &next[0]
 		if d.at.After(horizon) {
 			return &horizon
@@ -74,7 +65,35 @@ func CoversUntil(balance int64, now time.Time, rs []Renewing, horizonMonths int)
 		balance -= d.amt
 		d.k++
 		d.at = market.AddMonths(live[d.i].First, d.k*live[d.i].Months)
+		heap.Fix(&next, 0)
 	}
+}
+
+// due is a renewal's next charge: its k-th after First.
+type due struct {
+	at  time.Time
+	i   int
+	k   int
+	amt int64
+}
+
+// dueHeap orders charges by date, those on one date in the order given.
+type dueHeap []due
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(a, b int) bool {
+	if !h[a].at.Equal(h[b].at) {
+		return h[a].at.Before(h[b].at)
+	}
+	return h[a].i < h[b].i
+}
+func (h dueHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(due)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // renewals lists what will renew from the customer's balance: the
@@ -88,6 +107,20 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 	if err != nil {
 		return nil, err
 	}
+	// The last billing address prices every renewal (as the scheduler's
+	// renewals and rentals take it): read it, and its tax rate, once.
+	addrs, err := q.BillingAddresses(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	addrID, country := "", cust.Country
+	if len(addrs) > 0 {
+		addrID, country = addrs[len(addrs)-1].ID, addrs[len(addrs)-1].Country
+	}
+	rate, err := q.TaxRateFor(ctx, country)
+	if err != nil {
+		return nil, err
+	}
 	p := Principal{CustomerID: cust.ID, Role: "owner"}
 	for _, sub := range subs {
 		st := sub.StatusAt(now)
@@ -96,9 +129,7 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 		}
 		in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt,
 			renewFrom: renewalDue(sub)}}, Payment: PaymentInput{Method: "balance"}}
-		if addrs, err := q.BillingAddresses(ctx, cust.ID); err == nil && len(addrs) > 0 {
-			in.BillingAddress = addrs[len(addrs)-1].ID
-		}
+		in.BillingAddress = addrID
 		qt, err := s.Quote(ctx, p, in)
 		if err != nil {
 			continue // cannot renew as it is (a retired plan): nothing to forecast
@@ -113,11 +144,18 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 		if n.RenewsAt == nil || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 			continue
 		}
-		r, err := rentalOf(ctx, q, cust, n)
+		// What rentalOf charges: the monthly price in the account's
+		// currency, taxed as one line.
+		_, monthly, ok, err := q.NumberPriceFor(ctx, n, cust.Currency)
 		if err != nil {
-			continue
+			return nil, err
 		}
-		out = append(out, Renewing{First: *n.RenewsAt, Months: 1, Amount: r.totals.Total})
+		if !ok {
+			continue // no price in the account's currency: it will not renew
+		}
+		lines := []market.Line{{Type: market.ItemPhoneNumber, Quantity: 1, UnitAmount: monthly, Amount: monthly, NumberID: n.ID}}
+		market.ApplyTax(lines, rate)
+		out = append(out, Renewing{First: *n.RenewsAt, Months: 1, Amount: market.Sum(lines).Total})
 	}
 	return out, nil
 }
