@@ -1,120 +1,28 @@
 package main
 
 import (
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net"
-	"net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/emersion/go-smtp"
+
+	"github.com/dialtone/dialtone/internal/mailtest"
 )
-
-// mailCatcher is an in-process SMTP server for the browser tests.
-type mailCatcher struct {
-	mu   sync.Mutex
-	msgs []caught
-	addr string
-}
-
-type caught struct{ to, text, html string }
-
-type catcherSession struct {
-	c  *mailCatcher
-	to []string
-}
-
-func (s *catcherSession) Reset()                               { s.to = nil }
-func (s *catcherSession) Logout() error                        { return nil }
-func (s *catcherSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *catcherSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *catcherSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	got := caught{to: strings.Join(s.to, ",")}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
-		return err
-	}
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		var rd io.Reader = p
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			rd = quotedprintable.NewReader(p)
-		}
-		b, _ := io.ReadAll(rd)
-		switch ct := p.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "text/plain"):
-			got.text = string(b)
-		case strings.HasPrefix(ct, "text/html"):
-			got.html = string(b)
-		}
-	}
-	s.c.mu.Lock()
-	s.c.msgs = append(s.c.msgs, got)
-	s.c.mu.Unlock()
-	return nil
-}
-
-func newMailCatcher(t *testing.T) *mailCatcher {
-	t.Helper()
-	c := &mailCatcher{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &catcherSession{c: c}, nil }))
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return c
-}
 
 var browserLink = regexp.MustCompile(`https://portal\.browser\.test(/(?:invitations|password_resets)/[A-Za-z0-9]+)`)
 
-// link waits for the n-th mail to addr and returns the path of its link,
-// found in both its text and its HTML part.
-func (c *mailCatcher) link(t *testing.T, addr string, n int) string {
+// mailLink waits for the n-th mail to addr and returns the path of its
+// link, found in both its text and its HTML part.
+func mailLink(t *testing.T, box *mailtest.Box, addr string, n int) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		c.mu.Lock()
-		var got []caught
-		for _, m := range c.msgs {
-			if strings.Contains(m.to, addr) {
-				got = append(got, m)
-			}
-		}
-		c.mu.Unlock()
-		if len(got) >= n {
-			m := got[n-1]
-			l := browserLink.FindStringSubmatch(m.text)
-			if l == nil || !strings.Contains(m.html, `href="`+l[0]+`"`) {
-				t.Fatalf("mail to %s: no link in both parts:\n%s\n%s", addr, m.text, m.html)
-			}
-			return l[1]
-		}
-		time.Sleep(100 * time.Millisecond)
+	m := box.Wait(t, addr, n, 20*time.Second)
+	l := browserLink.FindStringSubmatch(m.Text)
+	if l == nil || !strings.Contains(m.HTML, `href="`+l[0]+`"`) {
+		t.Fatalf("mail to %s: no link in both parts:\n%s\n%s", addr, m.Text, m.HTML)
 	}
-	t.Fatalf("no mail %d to %s", n, addr)
-	return ""
+	return l[1]
 }
 
 // TestBrowserLoginsAndReset: the owner invites a viewer from Account
@@ -125,8 +33,8 @@ func (c *mailCatcher) link(t *testing.T, addr string, n int) string {
 // pass the accessibility checks.
 func TestBrowserLoginsAndReset(t *testing.T) {
 	t.Parallel()
-	mc := newMailCatcher(t)
-	e := newBrowserEnv(t, map[string]string{"DIALTONE_SMTP_URL": "smtp://" + mc.addr + "?tls=none", "DIALTONE_PUBLIC_URL": "https://portal.browser.test"})
+	mc := mailtest.Start(t)
+	e := newBrowserEnv(t, map[string]string{"DIALTONE_SMTP_URL": "smtp://" + mc.Addr + "?tls=none", "DIALTONE_PUBLIC_URL": "https://portal.browser.test"})
 	owner := e.Tab(t)
 	e.Signup(t, owner, "owner@logins.test", "CHF")
 	e.Open(t, owner, "/settings")
@@ -142,7 +50,7 @@ func TestBrowserLoginsAndReset(t *testing.T) {
 	}
 
 	vera := e.Tab(t)
-	e.Open(t, vera, mc.link(t, "vera@logins.test", 1))
+	e.Open(t, vera, mailLink(t, mc, "vera@logins.test", 1))
 	e.a11y(t, vera, "/invitations/…")
 	do(t, vera,
 		chromedp.SetValue(chromedp.CSS("#password"), "vera's secret"),
@@ -171,7 +79,7 @@ func TestBrowserLoginsAndReset(t *testing.T) {
 	if got := text(t, anon, "[data-testid=notice]"); !strings.Contains(got, "If this address belongs to a login") {
 		t.Errorf("reset notice: %q", got)
 	}
-	e.Open(t, anon, mc.link(t, "owner@logins.test", 1))
+	e.Open(t, anon, mailLink(t, mc, "owner@logins.test", 1))
 	e.a11y(t, anon, "/password_resets/…")
 	do(t, anon,
 		chromedp.SetValue(chromedp.CSS("#password"), "a new password"),

@@ -5,23 +5,17 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net"
-	"net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alexedwards/argon2id"
-	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/mailtest"
 	"github.com/dialtone/dialtone/internal/notify"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/server"
@@ -29,98 +23,12 @@ import (
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
 
-// mailbox is an in-process SMTP server keeping what it receives.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []gotMail
-	addr string
-}
-
-// gotMail is one received message, decoded.
-type gotMail struct {
-	To, Subject, Text, HTML string
-}
-
-type mboxSession struct {
-	box *mailbox
-	to  []string
-}
-
-func (s *mboxSession) Reset()                                    { s.to = nil }
-func (s *mboxSession) Logout() error                             { return nil }
-func (s *mboxSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *mboxSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
-func (s *mboxSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	g := gotMail{To: strings.Join(s.to, ","), Subject: m.Header.Get("Subject")}
-	if dec, err := new(mime.WordDecoder).DecodeHeader(g.Subject); err == nil {
-		g.Subject = dec
-	}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
-		return err
-	}
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		var rd io.Reader = p
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			rd = quotedprintable.NewReader(p)
-		}
-		b, _ := io.ReadAll(rd)
-		ct := p.Header.Get("Content-Type")
-		switch {
-		case strings.HasPrefix(ct, "text/plain"):
-			g.Text = string(b)
-		case strings.HasPrefix(ct, "text/html"):
-			g.HTML = string(b)
-		}
-	}
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, g)
-	s.box.mu.Unlock()
-	return nil
-}
-
-func newMailbox(t testing.TB) *mailbox {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mboxSession{box: box}, nil }))
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	box.addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return box
-}
-
-func (b *mailbox) to(addr string) []gotMail {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []gotMail
-	for _, m := range b.msgs {
-		if strings.Contains(m.To, addr) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // loginsAPI is a test server whose outbox is delivered to a real SMTP
 // server on demand.
 type loginsAPI struct {
 	*api
 	svc    *billing.Service
-	box    *mailbox
+	box    *mailtest.Box
 	mailer notify.Mailer
 }
 
@@ -135,8 +43,8 @@ func newLoginsAPI(t testing.TB, st *store.Store, cfg billing.Config) *loginsAPI 
 		t.Fatal(err)
 	}
 	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk})
-	box := newMailbox(t)
-	m, err := notify.NewSMTP("smtp://"+box.addr+"?tls=none", "dialtone <no-reply@example.com>")
+	box := mailtest.Start(t)
+	m, err := notify.NewSMTP("smtp://"+box.Addr+"?tls=none", "dialtone <no-reply@example.com>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +67,7 @@ var linkRE = regexp.MustCompile(`https://portal\.example/(invitations|password_r
 func (a *loginsAPI) link(addr, kind string) string {
 	a.t.Helper()
 	a.deliver()
-	ms := a.box.to(addr)
+	ms := a.box.To(addr)
 	if len(ms) == 0 {
 		a.t.Fatalf("no e-mail to %s", addr)
 	}
@@ -225,7 +133,7 @@ func TestLoginsInvitation(t *testing.T) {
 			}
 		}
 		a.deliver()
-		ms := a.box.to("ann@acme.test")
+		ms := a.box.To("ann@acme.test")
 		if len(ms) != 1 || !strings.Contains(ms[0].Subject, "Acme") || !strings.Contains(ms[0].Text, "admin") {
 			t.Fatalf("invitation e-mails: %+v", ms)
 		}
@@ -381,7 +289,7 @@ func TestPasswordReset(t *testing.T) {
 			t.Fatalf("reset requests: known %d %s, unknown %d %s", known.status, known.raw, unknown.status, unknown.raw)
 		}
 		tok := a.link("owner@acme.test", "password_resets")
-		if len(a.box.to("nobody@acme.test")) != 0 {
+		if len(a.box.To("nobody@acme.test")) != 0 {
 			t.Errorf("mail sent to an unknown address")
 		}
 		if r := a.do("POST", "/v1/password_resets/"+tok, "", map[string]any{"password": "new secret 1"}); r.status != 200 {
