@@ -146,21 +146,32 @@ func testService(t *testing.T, st *store.Store) *billing.Service {
 		billing.Config{Argon2: &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}})
 }
 
-func seed(t *testing.T, db string, customers, perCustomer int) {
+// demoService migrates db, loads the demo catalog and returns a service
+// on it, and the function that closes its store.
+func demoService(t *testing.T, db string) (*billing.Service, func()) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
 	svc := testService(t, st)
 	if _, err := svc.SeedDemo(ctx); err != nil {
+		st.Close()
 		t.Fatal(err)
 	}
+	return svc, func() { st.Close() }
+}
+
+func seed(t *testing.T, db string, customers, perCustomer int) {
+	t.Helper()
+	ctx := context.Background()
+	svc, closeStore := demoService(t, db)
+	defer closeStore()
 	for c := range customers {
 		cust, _, err := svc.Signup(ctx, billing.SignupInput{Email: fmt.Sprintf("crash%d@acme.test", c), Password: "correct horse",
 			Company: "Crash", Country: "CH", Currency: "CHF"})

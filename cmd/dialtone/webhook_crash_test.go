@@ -144,18 +144,8 @@ func TestCrashDuringWebhookDeliveries(t *testing.T) {
 func seedEvents(t *testing.T, db, url string) int {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := testService(t, st)
-	if _, err := svc.SeedDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
+	svc, closeStore := demoService(t, db)
+	defer closeStore()
 	if _, err := svc.CreateWebhookEndpoint(ctx, billing.WebhookEndpointInput{URL: url,
 		Events: []string{billing.EventOrderPaid, billing.EventSubscriptionCreated}}); err != nil {
 		t.Fatal(err)
