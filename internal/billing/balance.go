@@ -124,7 +124,7 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 	p := Principal{CustomerID: cust.ID, Role: "owner"}
 	for _, sub := range subs {
 		st := sub.StatusAt(now)
-		if !sub.AutoRenew || (st != market.StatusActive && st != market.StatusPastDue && st != market.StatusTrialing) {
+		if !sub.AutoRenew || sub.CancelAtPeriodEnd || (st != market.StatusActive && st != market.StatusPastDue && st != market.StatusTrialing) {
 			continue
 		}
 		in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt,

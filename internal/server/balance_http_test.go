@@ -71,6 +71,31 @@ func TestBalanceForecastAndSettings(t *testing.T) {
 		}
 		adjust(-100_000_000 + 10000) // back to CHF 100
 
+		// A subscription canceled at its period's end renews no more: the
+		// forecast counts it as one that does not renew.
+		o := a.do("POST", "/v1/orders", tok, map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "ivr", "quantity": 1, "term_months": 1}},
+			"billing_address": adr, "payment": map[string]any{"method": "balance"}})
+		if o.status != 201 {
+			t.Fatalf("buy the IVR: %d %s", o.status, o.raw)
+		}
+		sub := "/v1/subscriptions/" + o.body["items"].([]any)[0].(map[string]any)["subscription"].(string)
+		patch := func(body map[string]any) {
+			t.Helper()
+			if r := a.do("PATCH", sub, tok, body); r.status != 200 {
+				t.Fatalf("patch %v: %d %s", body, r.status, r.raw)
+			}
+		}
+		notRenewing := covers()
+		patch(map[string]any{"auto_renew": true})
+		if c := covers(); c == nil || notRenewing == nil || !c.Before(*notRenewing) {
+			t.Errorf("covers until %v with an auto-renewing IVR, %v without: want earlier", c, notRenewing)
+		}
+		patch(map[string]any{"cancel_at_period_end": true})
+		if c := covers(); c == nil || notRenewing == nil || !c.Equal(*notRenewing) {
+			t.Errorf("covers until %v with the IVR canceled at its period's end, want %v as if it did not renew", c, notRenewing)
+		}
+		patch(map[string]any{"cancel_at_period_end": false, "auto_renew": false})
+
 		// Bad settings: 400 naming the field, nothing changes.
 		for _, c := range []struct {
 			body  map[string]any

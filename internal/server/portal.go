@@ -172,7 +172,7 @@ func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]str
 	err = asContract(err)
 	var me *market.Error
 	if !errors.As(err, &me) {
-		s.log.Error("portal", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+		s.log.Error("portal", "request_id", requestID(r.Context()), "path", logPath(r), "err", err)
 		f.Error = "Something went wrong on our side and nothing was changed. Please try again in a moment."
 		f.Code = string(market.CodeInternal)
 		return
@@ -382,7 +382,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 			s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work", Data: errorWords(me)})
 			return
 		}
-		s.log.Error("portal", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+		s.log.Error("portal", "request_id", requestID(r.Context()), "path", logPath(r), "err", err)
 		s.render(w, r, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: "Something went wrong on our side. Please try again in a moment."})
 	}
 }

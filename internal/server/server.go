@@ -153,16 +153,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "request_id", rid, "panic", v, "path", r.URL.Path)
+				s.log.Error("panic", "request_id", rid, "panic", v, "path", logPath(r))
 				if rec.status == 0 {
 					writeError(rec, r, s.log, errPanic)
 				}
 			}
 			done(rec.status)
 			if rec.status >= 500 {
-				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", rec.status)
+				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", logPath(r), "status", rec.status)
 			} else {
-				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", rec.status)
+				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", logPath(r), "status", rec.status)
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -182,3 +182,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func isAPI(path string) bool { return strings.HasPrefix(path, "/v1/") || path == "/v1" }
+
+// logPath is the request's path as logs may show it: the token that ends
+// an invitation or password-reset link is a secret (it sets a password),
+// so it is replaced by "…".
+func logPath(r *http.Request) string {
+	p := r.URL.Path
+	for _, prefix := range []string{"/v1/password_resets/", "/password_resets/", "/invitations/"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
+			return prefix + "…"
+		}
+	}
+	return p
+}
