@@ -3,8 +3,9 @@
 // the schema uses only types both understand, placeholders are $N, and the
 // few differences (row locks) are switched on the dialect here.
 //
-// Concurrency: on SQLite every write transaction takes the database's write
-// lock at BEGIN (_txlock=immediate), so writers are serialized. On
+// Concurrency: on SQLite one goroutine writes, on one connection, and
+// commits what has queued up together (writer.go); reads use a pool of
+// read-only connections (WAL). On
 // PostgreSQL transactions run at READ COMMITTED and take explicit row locks
 // (SELECT … FOR UPDATE) on the customer row before they read what they will
 // change; shared resources (numbers, promo codes, invoice sequences) are
@@ -46,7 +47,11 @@ const (
 
 // Store is a handle on the database.
 type Store struct {
+	// db is the pool: on SQLite its connections are read-only
+	// (query_only) and wdb, one connection, is the writer's.
 	db      *sql.DB
+	wdb     *sql.DB
+	w       *writer
 	dialect Dialect
 	// ids makes the IDs of rows the store itself adds (a webhook event's
 	// deliveries, one per endpoint).
@@ -73,9 +78,18 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			return nil, errors.New("store: empty database path")
 		}
 		s.dialect = SQLite
+		// synchronous(FULL): a commit is on disk before an order is
+		// answered "paid". The writer's busy_timeout only matters when
+		// another process (a backup, the sqlite3 shell) holds the lock.
 		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(20000)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		s.db, err = sql.Open("sqlite", dsn)
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+		s.wdb, err = sql.Open("sqlite", dsn)
+		if err == nil {
+			s.wdb.SetMaxOpenConns(1)
+			s.wdb.SetMaxIdleConns(1)
+			s.wdb.SetConnMaxIdleTime(0)
+			s.db, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+		}
 		if err == nil {
 			s.db.SetMaxOpenConns(8)
 			s.db.SetMaxIdleConns(8)
@@ -84,9 +98,20 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
+	if s.wdb == nil {
+		s.wdb = s.db
+	}
+	// The writer's connection first: it creates the file and sets WAL.
+	if err := s.wdb.PingContext(ctx); err != nil {
+		s.closeDBs()
 		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if s.dialect == SQLite {
+		s.w = newWriter(&s, s.wdb)
 	}
 	return &s, nil
 }
@@ -101,7 +126,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(d, s.db, sub)
+	p, err := goose.NewProvider(d, s.wdb, sub)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
@@ -111,14 +136,29 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the writer (what is queued is answered first) and closes the
+// database.
+func (s *Store) Close() error {
+	if s.w != nil {
+		s.w.close()
+	}
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	err := s.db.Close()
+	if s.wdb != nil && s.wdb != s.db {
+		err = errors.Join(err, s.wdb.Close())
+	}
+	return err
+}
 
 // Dialect returns which database this is.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DB returns the underlying pool, for health checks and tests.
-func (s *Store) DB() *sql.DB { return s.db }
+// DB returns a pool that may write, for tests (on SQLite the writer's one
+// connection: do not hold its rows open across a Tx).
+func (s *Store) DB() *sql.DB { return s.wdb }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -137,8 +177,15 @@ type Q struct {
 	ids     *id.Generator
 }
 
-// Read returns a Q for reads outside a transaction.
-func (s *Store) Read() *Q { return &Q{ex: s.db, dialect: s.dialect, ids: s.ids} }
+// Read returns a Q for reads outside a transaction. On SQLite its reads use
+// the read-only pool and a statement that writes (Exec) is handed to the
+// writer, as a transaction of its own.
+func (s *Store) Read() *Q {
+	if s.w != nil {
+		return &Q{ex: readOrWrite{s}, dialect: s.dialect, ids: s.ids}
+	}
+	return &Q{ex: s.db, dialect: s.dialect, ids: s.ids}
+}
 
 // Tx runs fn in one transaction and commits it if fn returns nil. On
 // PostgreSQL a serialization failure or deadlock reruns fn (up to 10 times,
@@ -162,6 +209,9 @@ func (s *Store) Tx(ctx context.Context, fn func(q *Q) error) error {
 }
 
 func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
+	if s.w != nil {
+		return s.w.do(ctx, fn)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
