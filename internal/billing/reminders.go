@@ -14,19 +14,19 @@ const day = 24 * time.Hour
 // ReminderOffsets are how long before expires_at reminders go out: 14, 7
 // and 1 days for subscriptions that will not renew by themselves, 7 days for
 // the notice of an automatic renewal, 7 and 1 days before a trial ends.
-var ReminderOffsets = []time.Duration{14 * day, 7 * day, 1 * day}
+func ReminderOffsets() []time.Duration { return []time.Duration{14 * day, 7 * day, 1 * day} }
 
 // SendReminders sends every reminder due now that has not been sent: each
 // once per subscription period (the notification's dedupe key names the
 // subscription, its expires_at and the offset), however often it runs.
 func (s *Service) SendReminders(ctx context.Context) error {
 	now := s.now()
-	subs, err := s.store.Read().EndingBetween(ctx, now, now.Add(ReminderOffsets[0]))
+	subs, err := s.store.Read().EndingBetween(ctx, now, now.Add(ReminderOffsets()[0]))
 	if err != nil {
 		return err
 	}
 	for _, u := range subs {
-		for _, off := range ReminderOffsets {
+		for _, off := range ReminderOffsets() {
 			if now.Before(u.ExpiresAt.Add(-off)) {
 				continue
 			}

@@ -78,7 +78,7 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 // some work becomes due, and false if nothing is scheduled.
 func (s *Scheduler) NextEvent(ctx context.Context) (time.Time, bool, error) {
 	now := s.svc.Now()
-	offs := append([]time.Duration{}, billing.ReminderOffsets...)
+	offs := billing.ReminderOffsets()
 	next, ok, err := s.svc.Store().Read().NextSubscriptionEvent(ctx, now, offs)
 	if err != nil {
 		return next, ok, err

@@ -122,10 +122,13 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	return out
 }
 
-// hooked installs our error shape into huma: its own validation failures
+// init installs our error shape into huma: its own validation failures
 // (missing or malformed fields, bad JSON) become 400 invalid_request naming
-// the field.
-func hooked() {
+// the field. huma takes its error constructor and its validation messages
+// from package variables (there is no per-API option), so they are set
+// once, when the program starts, like a database driver's registration,
+// and never changed after: one pure function and constant words.
+func init() {
 	sayInWords()
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
 		code := market.CodeInvalidRequest

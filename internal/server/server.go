@@ -55,11 +55,8 @@ type Server struct {
 	clockMu sync.Mutex
 }
 
-var hookOnce sync.Once
-
 // New returns the whole HTTP handler.
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
-	hookOnce.Do(hooked)
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
 	svc.SetEventObjects(eventObject) // webhook events carry the API's representation
 	s.metrics = newMetrics(reg)
