@@ -24,6 +24,9 @@ type Scheduler struct {
 	mu  sync.Mutex // one scan at a time in this process
 	// Mailer, if set, delivers the outbox's e-mails after each scan.
 	Mailer notify.Mailer
+	// Workers is how many subscriptions of a scan are processed at once
+	// (0: defaultWorkers).
+	Workers int
 }
 
 // New returns a Scheduler.
@@ -41,18 +44,17 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		progress := false
+		var todo []string
 		for _, id := range ids {
-			if failed[id] {
-				continue
+			if !failed[id] {
+				todo = append(todo, id)
 			}
-			if err := s.svc.ProcessSubscription(ctx, id); err != nil {
-				s.log.Error("scheduler: subscription", "subscription", id, "err", err)
-				failed[id] = true
-				continue
-			}
-			progress = true
 		}
+		bad := s.each(ctx, todo, s.svc.ProcessSubscription)
+		for _, id := range bad {
+			failed[id] = true
+		}
+		progress := len(todo) > len(bad)
 		if !progress {
 			if err := s.runNumbers(ctx); err != nil {
 				return err
@@ -72,6 +74,51 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// defaultWorkers is how many items of one scan run at once: each is its
+// own transaction under its customer's lock, so they may overlap (on SQLite
+// the store's writer commits them together, on PostgreSQL they use several
+// connections). One until BenchmarkRenewals shows more to be faster on a
+// quiet machine (docs/BENCHMARKS.md).
+const defaultWorkers = 1
+
+// each runs fn for every ID, workers at a time, and returns the IDs whose
+// work failed (logged).
+func (s *Scheduler) each(ctx context.Context, ids []string, fn func(context.Context, string) error) []string {
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+		next   = make(chan string)
+	)
+	workers := s.Workers
+	if workers <= 0 {
+		workers = defaultWorkers
+	}
+	for range min(workers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				if err := fn(ctx, id); err != nil {
+					s.log.Error("scheduler: subscription", "subscription", id, "err", err)
+					mu.Lock()
+					failed = append(failed, id)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	return failed
 }
 
 // NextEvent returns the earliest time after the service's now at which

@@ -30,17 +30,15 @@ func loadNumbers(tb testing.TB, st *store.Store, n int) []inventory.Row {
 	tb.Helper()
 	rows := inventory.Generate(n, 7)
 	if st.Dialect() == store.SQLite {
-		// One connection with a page cache that holds the indexes while
-		// they grow: with the default 2 MB, a million random inserts spill
-		// and re-read pages for minutes. Back to the default afterwards, so
-		// that searches are measured as the server runs them.
-		db := st.DB()
-		defer db.SetMaxOpenConns(db.Stats().MaxOpenConnections)
-		db.SetMaxOpenConns(1)
-		if _, err := db.ExecContext(ctx, `PRAGMA cache_size = -1000000`); err != nil {
+		// The writer's connection with a page cache that holds the
+		// indexes while they grow: with the default 2 MB, a million random
+		// inserts spill and re-read pages for minutes. Back to the default
+		// afterwards, so that searches are measured as the server runs
+		// them.
+		if err := store.WriterExec(ctx, st, `PRAGMA cache_size = -1000000`); err != nil {
 			tb.Fatal(err)
 		}
-		defer db.ExecContext(ctx, `PRAGMA cache_size = -2000`)
+		defer store.WriterExec(ctx, st, `PRAGMA cache_size = -2000`)
 	}
 	err := st.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertCustomer(ctx, store.Customer{ID: "cus_holder", Company: "Holder", Country: "CH", Currency: "CHF",

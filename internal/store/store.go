@@ -85,8 +85,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 		s.wdb, err = sql.Open("sqlite", dsn)
 		if err == nil {
-			s.wdb.SetMaxOpenConns(1)
-			s.wdb.SetMaxIdleConns(1)
+			// The writer keeps one connection for itself; the second
+			// serves migrations and tests (DB), which wait on the
+			// database's lock as any other process would.
+			s.wdb.SetMaxOpenConns(2)
+			s.wdb.SetMaxIdleConns(2)
 			s.wdb.SetConnMaxIdleTime(0)
 			s.db, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 		}
@@ -111,7 +114,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	if s.dialect == SQLite {
-		s.w = newWriter(&s, s.wdb)
+		if s.w, err = newWriter(ctx, &s, s.wdb); err != nil {
+			s.closeDBs()
+			return nil, err
+		}
 	}
 	return &s, nil
 }
@@ -156,8 +162,7 @@ func (s *Store) closeDBs() error {
 // Dialect returns which database this is.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DB returns a pool that may write, for tests (on SQLite the writer's one
-// connection: do not hold its rows open across a Tx).
+// DB returns a pool that may write, for tests and health checks.
 func (s *Store) DB() *sql.DB { return s.wdb }
 
 // Ping checks that the database answers.

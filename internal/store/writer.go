@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,12 +46,21 @@ type writeResult struct {
 }
 
 type writer struct {
-	db      *sql.DB // one connection
+	db *sql.DB
+	// conn is the writer's own connection, and stmts its prepared
+	// statements by SQL text (at most maxStmts; the SQL of a few queries
+	// is built per call and those are not kept).
+	conn    *sql.Conn
+	stmts   map[string]*sql.Stmt
 	s       *Store
 	jobs    chan *writeJob
 	quit    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+	// closing is held for reading while a job is queued and for writing
+	// by close, so no job is queued after the writer stopped.
+	closing sync.RWMutex
+	closed  bool
 	// groups and jobs count the transactions committed or rolled back and
 	// the functions they carried.
 	groups, ran atomic.Int64
@@ -60,24 +70,91 @@ func (w *writer) stats() (groups, jobs int64) { return w.groups.Load(), w.ran.Lo
 
 var errClosed = errors.New("store: closed")
 
-func newWriter(s *Store, db *sql.DB) *writer {
-	w := &writer{db: db, s: s, jobs: make(chan *writeJob, maxGroup),
+// maxStmts bounds the writer's prepared statements.
+const maxStmts = 1024
+
+func newWriter(ctx context.Context, s *Store, db *sql.DB) (*writer, error) {
+	w := &writer{db: db, s: s, jobs: make(chan *writeJob, maxGroup), stmts: map[string]*sql.Stmt{},
 		quit: make(chan struct{}), stopped: make(chan struct{})}
+	if err := w.connect(ctx); err != nil {
+		return nil, err
+	}
 	go w.loop()
-	return w
+	return w, nil
+}
+
+// connect takes the writer's connection (again, after it broke).
+func (w *writer) connect(ctx context.Context) error {
+	for _, st := range w.stmts {
+		_ = st.Close()
+	}
+	clear(w.stmts)
+	if w.conn != nil {
+		_ = w.conn.Close()
+	}
+	c, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: writer connection: %w", err)
+	}
+	w.conn = c
+	return nil
+}
+
+// begin starts a transaction on the writer's connection, taking a new
+// connection once if the old one is gone.
+func (w *writer) begin() error {
+	ctx := context.Background()
+	_, err := w.conn.ExecContext(ctx, `BEGIN IMMEDIATE`)
+	if err != nil && (errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)) {
+		if err = w.connect(ctx); err == nil {
+			_, err = w.conn.ExecContext(ctx, `BEGIN IMMEDIATE`)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) exec(query string) error {
+	_, err := w.conn.ExecContext(context.Background(), query)
+	return err
+}
+
+func (w *writer) rollback() { _ = w.exec(`ROLLBACK`) }
+
+// stmt returns the prepared statement of query, preparing it on the
+// writer's connection the first time.
+func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if len(w.stmts) < maxStmts {
+		w.stmts[query] = st
+	}
+	return st, nil
 }
 
 // do queues fn and waits for its outcome. A panic in fn is raised again on
 // the caller's goroutine.
 func (w *writer) do(ctx context.Context, fn func(q *Q) error) error {
 	job := &writeJob{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	w.closing.RLock()
+	if w.closed {
+		w.closing.RUnlock()
+		return errClosed
+	}
 	select {
 	case w.jobs <- job:
-	case <-w.quit:
-		return errClosed
 	case <-ctx.Done():
+		w.closing.RUnlock()
 		return ctx.Err()
 	}
+	w.closing.RUnlock()
 	// Once queued the job is answered: the writer drains the queue before
 	// it stops, and a job is never abandoned half-run.
 	r := <-job.done
@@ -88,7 +165,17 @@ func (w *writer) do(ctx context.Context, fn func(q *Q) error) error {
 }
 
 func (w *writer) close() {
-	w.once.Do(func() { close(w.quit) })
+	w.once.Do(func() {
+		w.closing.Lock()
+		w.closed = true
+		w.closing.Unlock()
+		close(w.quit)
+		<-w.stopped
+		for _, st := range w.stmts {
+			_ = st.Close()
+		}
+		_ = w.conn.Close()
+	})
 	<-w.stopped
 }
 
@@ -161,16 +248,16 @@ func (w *writer) run(group []*writeJob) {
 
 // alone runs one job in its own transaction.
 func (w *writer) alone(j *writeJob) writeResult {
-	tx, err := w.db.BeginTx(context.WithoutCancel(j.ctx), nil)
-	if err != nil {
-		return writeResult{err: fmt.Errorf("store: begin: %w", err)}
+	if err := w.begin(); err != nil {
+		return writeResult{err: err}
 	}
-	r := w.call(j, tx)
+	r := w.call(j)
 	if r.err != nil || r.hasPanic {
-		_ = tx.Rollback()
+		w.rollback()
 		return r
 	}
-	if err := tx.Commit(); err != nil {
+	if err := w.exec(`COMMIT`); err != nil {
+		w.rollback()
 		return writeResult{err: fmt.Errorf("store: commit: %w", err)}
 	}
 	return r
@@ -180,60 +267,76 @@ func (w *writer) alone(j *writeJob) writeResult {
 // when the transaction itself failed (nothing committed).
 func (w *writer) together(jobs []*writeJob) (results []writeResult, ok bool) {
 	results = make([]writeResult, len(jobs))
-	ctx := context.Background()
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
+	if err := w.begin(); err != nil {
 		return results, false
 	}
 	for i, j := range jobs {
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT dialtone_job`); err != nil {
-			_ = tx.Rollback()
+		if err := w.exec(`SAVEPOINT dialtone_job`); err != nil {
+			w.rollback()
 			return results, false
 		}
-		results[i] = w.call(j, tx)
+		results[i] = w.call(j)
 		if results[i].err != nil || results[i].hasPanic {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO dialtone_job`); err != nil {
-				_ = tx.Rollback()
+			if err := w.exec(`ROLLBACK TO dialtone_job`); err != nil {
+				w.rollback()
 				return results, false
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE dialtone_job`); err != nil {
-			_ = tx.Rollback()
+		if err := w.exec(`RELEASE dialtone_job`); err != nil {
+			w.rollback()
 			return results, false
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := w.exec(`COMMIT`); err != nil {
+		w.rollback()
 		return results, false
 	}
 	return results, true
 }
 
-// call runs a job's function on tx, catching a panic.
-func (w *writer) call(j *writeJob, tx *sql.Tx) (r writeResult) {
+// call runs a job's function in the open transaction, catching a panic.
+func (w *writer) call(j *writeJob) (r writeResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			r = writeResult{panicked: p, hasPanic: true}
 		}
 	}()
-	q := &Q{ex: uncancelled{tx}, dialect: w.s.dialect, inTx: true, ids: w.s.ids}
+	q := &Q{ex: inWriter{w}, dialect: w.s.dialect, inTx: true, ids: w.s.ids}
 	return writeResult{err: j.fn(q)}
 }
 
-// uncancelled runs statements on a transaction without letting their
-// context's cancellation or deadline interrupt them (its values still
-// reach the driver).
-type uncancelled struct{ tx *sql.Tx }
+// inWriter runs statements in the writer's open transaction, prepared once,
+// without letting their context's cancellation or deadline interrupt them
+// (its values still reach the driver).
+type inWriter struct{ w *writer }
 
-func (u uncancelled) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return u.tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+func (x inWriter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
+	st, err := x.w.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
-func (u uncancelled) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return u.tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+func (x inWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
+	st, err := x.w.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
-func (u uncancelled) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return u.tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+func (x inWriter) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
+	st, err := x.w.stmt(ctx, query)
+	if err != nil {
+		// A Row carrying the error: QueryRowContext on the connection
+		// prepares the same text again and fails alike.
+		return x.w.conn.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // readOrWrite is Read's execer on SQLite: queries on the read-only pool,
