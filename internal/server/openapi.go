@@ -115,6 +115,14 @@ func documentOperation(method, path string, o *huma.Operation) {
 			Description: "Retry-safe key: the same key with the same request within 24 hours returns the first response again (same status and body, with Idempotent-Replayed: true) and does nothing more; the same key with another request is 422 idempotency_key_reused, and while the first still runs 409 idempotency_key_in_use.",
 			Schema:      &huma.Schema{Type: "string", MaxLength: ptr(255)}})
 	}
+	if withholdsAnswer(o.OperationID) {
+		for _, p := range o.Parameters {
+			if p.Name == "Idempotency-Key" {
+				p.Description += " This operation's successful answer holds a secret shown once, so it is not kept: a replay of it is 409 idempotency_key_in_use (" + withheldWords + ")."
+			}
+		}
+		o.Description = strings.TrimSpace(o.Description + "\n\nIdempotency-Key: the successful answer holds a secret shown once and is not kept (24 hours in the database would keep the secret readable); the same key with the same request again is 409 idempotency_key_in_use and does nothing more. A refusal (4xx) is kept and replayed as usual.")
+	}
 	delete(o.Responses, "default")
 	byStatus := map[int][]string{}
 	codes := append(baseCodes(method, path, o), extraCodes[o.OperationID]...)

@@ -97,6 +97,7 @@ const (
 	keyPrincipal
 	keyPattern
 	keySecure
+	keyWithhold
 )
 
 func requestID(ctx context.Context) string {
