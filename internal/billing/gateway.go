@@ -186,7 +186,10 @@ func (s *Service) PendingOrder(ctx context.Context, p Principal, orderID string)
 // order's own refusals if it can no longer be fulfilled as paid (the
 // payment is then refunded).
 func (s *Service) CompletePendingOrder(ctx context.Context, p Principal, orderID string) (Order, error) {
-	if err := p.mayManage(); err != nil {
+	// Confirming a payment is paying (PRODUCT.md "Logins and the operator":
+	// billing logins handle payments), as the route's forBilling says: the
+	// order itself was placed by a login that may buy it.
+	if err := p.mayBill(); err != nil {
 		return Order{}, err
 	}
 	po, err := s.store.Read().PendingOrder(ctx, p.CustomerID, orderID)

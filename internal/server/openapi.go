@@ -20,6 +20,7 @@ var extraCodes = map[string][]market.Code{
 	"createPaymentMethod":  {market.CodeCardDeclined},
 	"createQuote":          orderCodes,
 	"createOrder":          orderCodes,
+	"confirmOrder":         orderCodes,
 	"getCart":              {market.CodeNotFound, market.CodePromoInvalid, market.CodePromoExhausted},
 	"addCartItem":          orderCodes,
 	"setCartPromo":         {market.CodePromoInvalid, market.CodePromoExhausted, market.CodeNotFound},
@@ -50,6 +51,7 @@ var orderCodes = []market.Code{
 	market.CodeNumberUnavailable, market.CodeLicenseLimitReached, market.CodePriceChanged, market.CodeConflict,
 	market.CodeMinLicenses, market.CodeMaxLicenses, market.CodeInvalidTerm, market.CodeDowngradeNotAllowed,
 	market.CodeTrialAlreadyUsed, market.CodePromoInvalid, market.CodePromoExhausted, market.CodeCurrencyMismatch,
+	market.CodeAuthenticationRequired, // a card payment that waits for the bank (Stripe)
 }
 
 // baseCodes are the codes every operation of its kind can give: bad input
