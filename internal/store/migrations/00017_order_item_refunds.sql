@@ -11,6 +11,15 @@
 -- what was refunded (the order's refunded x the line's part / the order's
 -- total, rounded down), so a later refund never gives a line back more
 -- than was left of the order (orders.refunded <= total holds the rest).
+--
+-- webhook_deliveries.retry_requested is set by the operator's retry
+-- (POST /v1/admin/webhook_deliveries/{id}/retry) and cleared when the
+-- delivery is leased for a send: a send in flight when the retry came
+-- records its attempt but leaves the delivery pending, due at the retry,
+-- instead of overwriting it with its own result.
+--
+-- webhook_endpoints_live indexes the endpoints not deleted, which every
+-- event's outbox insert asks for (WebhookTargets).
 
 -- +goose Up
 ALTER TABLE order_items ADD COLUMN refunded_net BIGINT NOT NULL DEFAULT 0
@@ -28,7 +37,12 @@ UPDATE order_items SET
         / (SELECT o.total FROM orders o WHERE o.id = order_items.order_id)
     WHERE order_id IN (SELECT id FROM orders WHERE refunded > 0 AND refunded < total);
 
+ALTER TABLE webhook_deliveries ADD COLUMN retry_requested BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX webhook_endpoints_live ON webhook_endpoints (id) WHERE deleted_at IS NULL;
+
 -- +goose Down
+DROP INDEX webhook_endpoints_live;
+ALTER TABLE webhook_deliveries DROP COLUMN retry_requested;
 ALTER TABLE order_items DROP COLUMN revoked_at;
 ALTER TABLE order_items DROP COLUMN refunded_tax;
 ALTER TABLE order_items DROP COLUMN refunded_net;
