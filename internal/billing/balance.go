@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -367,6 +368,30 @@ func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
 	// charge kept (a crash, or the new ID could not be written) is got back
 	// by the same ID.
 	return err
+}
+
+// giveBack refunds the charge of an order that did not commit (placeOrder).
+// An order whose ID a later attempt reuses as its charge's key (an
+// automatic top-up) first gets a new ID, committed: else the next attempt
+// would get this charge back, refunded, and credit it. If that cannot be
+// written, the charge is kept: the next attempt gets it back and commits
+// it (or, after a crash, the gateway's event of the orphan refunds it,
+// settleOrphan).
+func (s *Service) giveBack(ctx context.Context, in OrderInput, orderID, chargeID string, charged payment.RefundInput) {
+	ctx = context.WithoutCancel(ctx)
+	if in.orderID != "" {
+		err := errors.New("the order has no way to retire its ID")
+		if in.retire != nil {
+			err = s.store.Tx(ctx, in.retire)
+		}
+		if err != nil {
+			s.log.Error("charge kept for the next attempt: its order's key could not be retired", "order", orderID, "charge", chargeID, "err", err)
+			return
+		}
+	}
+	if _, err := s.gateway.Refund(ctx, charged); err != nil {
+		s.log.Error("refund after failed order", "order", orderID, "charge", chargeID, "err", err)
+	}
 }
 
 // NumberPriceInput is a row of the operator's price list of numbers.

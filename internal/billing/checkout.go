@@ -571,25 +571,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	}
 	if err != nil && charge != nil {
 		// The card was charged but the order did not commit: give it back.
-		// An order whose ID a later attempt reuses as its charge's key (an
-		// automatic top-up) first gets a new ID, committed: else the next
-		// attempt would get this charge back, refunded, and credit it. If
-		// that cannot be written, the charge is kept: the next attempt gets
-		// it back and commits it (or, after a crash, the gateway's event of
-		// the orphan refunds it, settleOrphan).
-		if in.orderID != "" {
-			rerr := errors.New("the order has no way to retire its ID")
-			if in.retire != nil {
-				rerr = s.store.Tx(context.WithoutCancel(ctx), in.retire)
-			}
-			if rerr != nil {
-				s.log.Error("charge kept for the next attempt: its order's key could not be retired", "order", orderID, "charge", charge.ID, "err", rerr)
-				return order, err
-			}
-		}
-		if _, rerr := s.gateway.Refund(context.WithoutCancel(ctx), charged); rerr != nil {
-			s.log.Error("refund after failed order", "order", orderID, "charge", charge.ID, "err", rerr)
-		}
+		s.giveBack(ctx, in, orderID, charge.ID, charged)
 	}
 	return order, err
 }
