@@ -11,6 +11,7 @@ import (
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -268,8 +269,13 @@ var errTopUpNotDue = errors.New("automatic top-up no longer due")
 // crossing, by card, through the checkout (ledger, invoice, billing
 // history). The order's ID was chosen when it fell due and is the charge's
 // idempotency key, and the order's transaction clears the due date only
-// if it is still due for that crossing: a rerun after a crash, or a second
-// scheduler, never charges one crossing twice. A declined card clears it
+// if it is still due for that crossing under that ID: a rerun after a
+// crash, or a second scheduler, never charges one crossing twice. Before
+// a charge made under the ID is given back (the order failed, or the
+// gateway's event found it without its order), the top-up gets a new ID,
+// committed first (store.RetireTopUpOrder): a refunded charge is never
+// got back by its key and credited, and one charge credits at most once
+// (one order per ID). A declined card clears it
 // too and notifies the customer (auto_top_up_failed).
 func (s *Service) RunTopUps(ctx context.Context) (int, error) {
 	due, err := s.store.Read().DueTopUps(ctx, s.now(), 100)
@@ -329,12 +335,18 @@ func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
 	}
 	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemTopUp), Amount: *b.AutoAmount}},
 		Payment: PaymentInput{Method: "card", PaymentMethod: pm.ID}, orderID: b.DueOrder,
+		retire: func(q *store.Q) error {
+			_, err := q.RetireTopUpOrder(ctx, b.CustomerID, b.DueOrder, s.ids.New("ord"))
+			return err
+		},
 		guard: func(q *store.Q) error {
 			cur, err := q.BalanceSettings(ctx, b.CustomerID)
 			if err != nil {
 				return err
 			}
-			if cur.DueAt == nil || cur.Seq != b.Seq {
+			if cur.DueAt == nil || cur.Seq != b.Seq || cur.DueOrder != b.DueOrder {
+				// Placed, or its order ID retired (its charge given back)
+				// since the scan read it: the next scan has it anew.
 				return errTopUpNotDue
 			}
 			return nil
@@ -350,13 +362,36 @@ func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
 	if errors.As(err, &me) {
 		return fail(me.Message)
 	}
-	// The order failed for another reason and a charge made was given
-	// back: the next scan tries again under a new order ID (a crash, which
-	// gives nothing back, keeps the ID and so gets its charge back).
-	if rerr := s.store.Tx(ctx, func(q *store.Q) error { return q.RenewTopUpOrder(ctx, b.CustomerID, b.Seq, s.ids.New("ord")) }); rerr != nil {
-		s.log.Error("automatic top-up: new order ID", "customer", b.CustomerID, "err", rerr)
-	}
+	// The order failed for another reason: due still, the next scan tries
+	// again. A charge it made was given back only after placeOrder gave the
+	// top-up a new order ID (retire), so that attempt charges anew; a
+	// charge kept (a crash, or the new ID could not be written) is got back
+	// by the same ID.
 	return err
+}
+
+// giveBack refunds the charge of an order that did not commit (placeOrder).
+// An order whose ID a later attempt reuses as its charge's key (an
+// automatic top-up) first gets a new ID, committed: else the next attempt
+// would get this charge back, refunded, and credit it. If that cannot be
+// written, the charge is kept: the next attempt gets it back and commits
+// it (or, after a crash, the gateway's event of the orphan refunds it,
+// settleOrphan).
+func (s *Service) giveBack(ctx context.Context, in OrderInput, orderID, chargeID string, charged payment.RefundInput) {
+	ctx = context.WithoutCancel(ctx)
+	if in.orderID != "" {
+		err := errors.New("the order has no way to retire its ID")
+		if in.retire != nil {
+			err = s.store.Tx(ctx, in.retire)
+		}
+		if err != nil {
+			s.log.Error("charge kept for the next attempt: its order's key could not be retired", "order", orderID, "charge", chargeID, "err", err)
+			return
+		}
+	}
+	if _, err := s.gateway.Refund(ctx, charged); err != nil {
+		s.log.Error("refund after failed order", "order", orderID, "charge", chargeID, "err", err)
+	}
 }
 
 // NumberPriceInput is a row of the operator's price list of numbers.

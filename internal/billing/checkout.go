@@ -571,9 +571,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	}
 	if err != nil && charge != nil {
 		// The card was charged but the order did not commit: give it back.
-		if _, rerr := s.gateway.Refund(context.WithoutCancel(ctx), charged); rerr != nil {
-			s.log.Error("refund after failed order", "order", orderID, "charge", charge.ID, "err", rerr)
-		}
+		s.giveBack(ctx, in, orderID, charge.ID, charged)
 	}
 	return order, err
 }

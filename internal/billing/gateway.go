@@ -186,7 +186,10 @@ func (s *Service) PendingOrder(ctx context.Context, p Principal, orderID string)
 // order's own refusals if it can no longer be fulfilled as paid (the
 // payment is then refunded).
 func (s *Service) CompletePendingOrder(ctx context.Context, p Principal, orderID string) (Order, error) {
-	if err := p.mayManage(); err != nil {
+	// Confirming a payment is paying (PRODUCT.md "Logins and the operator":
+	// billing logins handle payments), as the route's forBilling says: the
+	// order itself was placed by a login that may buy it.
+	if err := p.mayBill(); err != nil {
 		return Order{}, err
 	}
 	po, err := s.store.Read().PendingOrder(ctx, p.CustomerID, orderID)
@@ -455,6 +458,10 @@ func (s *Service) settleOrphan(ctx context.Context, ev payment.Event, record fun
 	if ev.Key == "" || ev.AccountID == "" {
 		return s.recordOnly(ctx, record)
 	}
+	// First, committed: is it an orphan? If so, an automatic top-up whose
+	// order ID is its key gets a new one before the charge is refunded, so
+	// that the top-up's next attempt charges anew instead of getting this
+	// charge back, refunded, and crediting it.
 	orphan := false
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		orphan = false
@@ -474,22 +481,27 @@ func (s *Service) settleOrphan(ctx context.Context, ev payment.Event, record fun
 			return record(q) // waits for authentication: settled by its own path
 		}
 		orphan = true
-		r, err := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: ev.Ref, Amount: ev.Amount, Currency: ev.Currency,
-			IdempotencyKey: ev.Key + "/unfulfilled"})
-		if err != nil {
-			return fmt.Errorf("refund of orphan charge %s: %w", ev.Ref, err)
-		}
-		s.log.Warn("ORPHAN CHARGE REFUNDED: the card was charged for an order that never committed", "order", ev.Key,
-			"customer", ev.AccountID, "charge", ev.Ref, "refund", r.ID, "amount", ev.Amount, "currency", ev.Currency)
-		return record(q)
+		_, err := q.RetireTopUpOrder(ctx, ev.AccountID, ev.Key, s.ids.New("ord"))
+		return err
 	})
 	if errors.Is(err, errEventSeen) {
 		return nil
 	}
-	if err != nil && orphan {
-		s.log.Error("orphan charge", "charge", ev.Ref, "err", err)
+	if err != nil || !orphan {
+		return err
 	}
-	return err
+	// Then the refund (once, whoever asks: keyed as placeOrder's own refund
+	// of a charge whose order did not commit), and the event recorded. If
+	// either fails, the event comes again and finds the orphan again.
+	r, err := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: ev.Ref, Amount: ev.Amount, Currency: ev.Currency,
+		IdempotencyKey: ev.Key + "/unfulfilled"})
+	if err != nil {
+		s.log.Error("orphan charge", "charge", ev.Ref, "err", err)
+		return fmt.Errorf("refund of orphan charge %s: %w", ev.Ref, err)
+	}
+	s.log.Warn("ORPHAN CHARGE REFUNDED: the card was charged for an order that never committed", "order", ev.Key,
+		"customer", ev.AccountID, "charge", ev.Ref, "refund", r.ID, "amount", ev.Amount, "currency", ev.Currency)
+	return s.recordOnly(ctx, record)
 }
 
 // refundFromGateway records what a gateway refunded of an order's charge

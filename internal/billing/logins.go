@@ -176,7 +176,12 @@ func (s *Service) DeleteLogin(ctx context.Context, p Principal, userID string) e
 			return err
 		}
 		if u.Role == "owner" {
-			return market.Invalid("id", "the owner's login cannot be deleted")
+			// The account's one owner: deleting it would leave the account
+			// without one.
+			return market.Invalid("id", "the owner's login cannot be deleted: an account always has its owner")
+		}
+		if u.ID == p.UserID {
+			return market.Invalid("id", "you cannot delete your own login: ask the owner or another admin to remove it")
 		}
 		if err := q.DeleteLoginTokens(ctx, u.ID, ""); err != nil {
 			return err

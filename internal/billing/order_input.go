@@ -79,6 +79,11 @@ type OrderInput struct {
 	// orderID, when set, is the order's ID (an automatic top-up's, chosen
 	// when it fell due: the card charge's idempotency key too).
 	orderID string
+	// retire, required with orderID, gives the order a new ID for its next
+	// attempt (its transaction is committed before a charge made under
+	// orderID is given back: a later attempt must never get a refunded
+	// charge back by replaying its key).
+	retire func(q *store.Q) error
 	// guard, when set, runs in the order's transaction once the customer is
 	// locked, before any charge: an error ends the order.
 	guard func(q *store.Q) error

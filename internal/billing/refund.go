@@ -11,29 +11,39 @@ package billing
 //     balance again (balance -> gateway): the customer gets the card money
 //     back, so the credit it bought goes. If the balance no longer holds it,
 //     the refund is refused with insufficient_funds (with "missing").
-//   - A refund is any amount up to what is left (total - refunded); without
-//     an amount, all that is left. It is split between the accounts in
-//     proportion to the order, rounded once: the top-up part is
-//     round(amount x top-up / total); of the rest, the tax part is
-//     round(rest x tax / (total - top-up)) — for an order without a top-up
-//     simply round(amount x tax / total) — and the net part is what remains.
-//     The rounding is applied to the refunded total so far, and each refund
-//     takes the difference, so that partial refunds of an order always add
-//     up exactly to its net, tax and top-up, and no part ever passes what
-//     the order had (for a first refund this is the formula above).
+//   - A refund is of the order's items (items, by position; default all)
+//     and of any amount up to what is left of them (total - refunded of
+//     each, and at most what is left of the order); without an amount, all
+//     that is left of them. What was refunded of each line (of its amount
+//     after discount, of its tax) is kept per line (order_items, migration
+//     00017), so a refund of one line never takes back another's money —
+//     a license line's refund leaves a top-up line's credit alone — and a
+//     line is never refunded past what it had: an item with nothing left
+//     is refused (invalid_request naming items[i]), as is an amount more
+//     than the items have left (naming amount). The amount is divided over
+//     the lines in proportion to what is left of each, and a line's part
+//     between its net and tax in proportion to what is left of them,
+//     rounded cumulatively, so the parts add up to the amount exactly, no
+//     part passes what its line has left and refunding all that is left
+//     gives every line exactly its rest. A top-up line's part leaves the
+//     balance; the others' net and tax leave revenue and tax.
 //   - Each refund is a payment (purpose refund, negative amount, refund_of
 //     the order's payment, the method of the original) shown in the Billing
 //     tab, and a credit note: an invoice of kind credit_note numbered from
 //     the same gapless yearly sequence as invoices. A credit note's lines
 //     and totals are negative — it is the negative of what it gives back —
 //     so the sum of a period's invoices and credit notes is what was kept,
-//     and its sign matches the refund's row in the Billing tab. Refunding a
-//     whole order at once mirrors its lines; a partial refund shows one line
-//     for the taxed part (at the order's tax rate) and one for a top-up part.
+//     and its sign matches the refund's row in the Billing tab. It has one
+//     line per order line refunded: the line itself, negated, when all of it
+//     goes back at once, else "Partial refund: <line>" (at the line's tax
+//     rate) or "Balance top-up taken back: <line>" with what of it goes back.
 //   - Without revoke a refund moves money only: it does not cancel
 //     subscriptions, release numbers or give a promo redemption back.
 //     With revoke (issue 17), in the same transaction, what each refunded
-//     item (items, by position; default all) bought ends — see revoke.go.
+//     item (items, by position; default all) bought ends — see revoke.go —
+//     and the line is marked revoked: naming a revoked item again with
+//     revoke is refused (invalid_request naming items[i]); without items,
+//     revoke skips the lines revoked already.
 //   - Everything happens in one transaction under the customer's lock (and
 //     the order's row lock). The gateway refund comes after every check and
 //     every change of balances and the order, so that a refusal or a
@@ -68,7 +78,7 @@ import (
 type RefundInput struct {
 	Amount *int64 `json:"amount,omitempty" doc:"Minor units of the order's currency to give back; default: all that is left."`
 	Reason string `json:"reason" maxLength:"500" doc:"Why, for the customer's Billing tab and the credit note."`
-	Items  []int  `json:"items,omitempty" maxItems:"100" doc:"The order's items refunded, by their position in the order's items (1 = the first); default: all. Without amount, the refund is what those items cost (with tax, after discount), at most what is left."`
+	Items  []int  `json:"items,omitempty" maxItems:"100" doc:"The order's items refunded, by their position in the order's items (1 = the first); default: all. The refund takes back only what those items cost (with tax, after discount; a top-up item's credit from the balance), never more than is left of each: without amount, all that is left of them. An item refunded in full already, or revoked already when revoke is set, is refused (invalid_request naming items[i])."`
 	Revoke bool   `json:"revoke,omitempty" doc:"End what the refunded items bought (PRODUCT.md \"Cancelling and refunds\"): a renewal's period is removed, a new subscription ends now (canceled), a phone number is released into quarantine. Without it, money moves only."`
 }
 
@@ -90,40 +100,62 @@ type Refund struct {
 // the customer's balance (TopUp, a top-up bought by card).
 type refundSplit struct{ Net, Tax, TopUp int64 }
 
-// refundedSplit returns the split of the first `a` minor units refunded of
-// an order. It is monotone in a and equals the order's own net, tax and
-// top-up at a = total, so differences of it never go negative nor add up
-// past the order.
-func refundedSplit(t market.Totals, topUp, a int64) (refundSplit, error) {
-	if t.Total <= 0 || a <= 0 {
-		return refundSplit{}, nil
-	}
-	up, err := money.MulDivRound(a, topUp, t.Total)
-	if err != nil {
-		return refundSplit{}, err
-	}
-	rest := a - up
-	var tax int64
-	if taxed := t.Total - topUp; taxed > 0 {
-		if tax, err = money.MulDivRound(rest, t.Tax, taxed); err != nil {
-			return refundSplit{}, err
-		}
-	}
-	return refundSplit{Net: rest - tax, Tax: tax, TopUp: up}, nil
+// lineRefund is a refund's part of one order line: Net of its amount
+// after discount (of a top-up line: the credit taken back), Tax of its tax.
+type lineRefund struct {
+	Seq      int
+	Line     market.Line
+	Net, Tax int64
+	Before   store.ItemRefund // what was refunded of the line before
 }
 
-// splitRefund returns the split of refunding amount after `before` was
-// refunded already.
-func splitRefund(t market.Totals, topUp, before, amount int64) (refundSplit, error) {
-	a, err := refundedSplit(t, topUp, before+amount)
-	if err != nil {
-		return refundSplit{}, err
+// lineLeft returns what is left to refund of a line: of its amount after
+// discount, and of its tax.
+func lineLeft(l market.Line, done store.ItemRefund) (net, tax int64) {
+	return max(l.Amount-l.Discount-done.Net, 0), max(l.Tax-done.Tax, 0)
+}
+
+// allocate divides amount over the lines in proportion to what is left of
+// each (lefts, summing to sum >= amount), and each line's part between its
+// net and tax in proportion to what is left of them. Rounding is
+// cumulative (the first k lines get round(amount x their left / sum)), so
+// the parts add up to amount exactly and no part passes what its line has
+// left; refunding all that is left gives each line exactly its rest.
+func allocate(lines []lineRefund, lefts [][2]int64, sum, amount int64) error {
+	var cum, given int64
+	for i := range lines {
+		net, tax := lefts[i][0], lefts[i][1]
+		cum += net + tax
+		upTo, err := money.MulDivRound(amount, cum, sum)
+		if err != nil {
+			return err
+		}
+		share := upTo - given
+		given = upTo
+		if share <= 0 {
+			continue
+		}
+		t, err := money.MulDivRound(share, tax, net+tax)
+		if err != nil {
+			return err
+		}
+		lines[i].Net, lines[i].Tax = share-t, t
 	}
-	b, err := refundedSplit(t, topUp, before)
-	if err != nil {
-		return refundSplit{}, err
+	return nil
+}
+
+// split sums the lines' parts into the accounts they come from.
+func split(lines []lineRefund) refundSplit {
+	var sp refundSplit
+	for _, l := range lines {
+		if l.Line.Taxable() {
+			sp.Net += l.Net
+			sp.Tax += l.Tax
+		} else {
+			sp.TopUp += l.Net + l.Tax
+		}
 	}
-	return refundSplit{Net: a.Net - b.Net, Tax: a.Tax - b.Tax, TopUp: a.TopUp - b.TopUp}, nil
+	return sp
 }
 
 // RefundOrder gives (part of) a paid order back the way it was paid and
@@ -191,19 +223,16 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 		return Refund{}, fmt.Errorf("order %s: payment: %w", o.ID, err)
 	}
 	left := o.Totals.Total - o.Refunded
-	amount := left
-	lines, err := refundLines(o, in.Items)
+	seqs, err := refundLines(o, in.Items)
 	if err != nil {
 		return Refund{}, err
 	}
-	if in.Amount != nil {
-		amount = *in.Amount
-	} else if len(in.Items) > 0 {
-		var sum int64
-		for _, l := range lines {
-			sum += l.Total()
-		}
-		amount = min(sum, left)
+	done, err := q.OrderItemRefunds(ctx, o.ID)
+	if err != nil {
+		return Refund{}, err
+	}
+	if len(done) != len(o.Lines) {
+		return Refund{}, fmt.Errorf("order %s: %d lines but %d refund rows", o.ID, len(o.Lines), len(done))
 	}
 	cur := o.Currency
 	fmtAmt := func(v int64) string { return money.Format(money.New(v, cur)) }
@@ -212,7 +241,39 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 		return Refund{}, market.Invalid("amount", "order %s has been refunded in full already", o.ID)
 	case left <= 0:
 		return Refund{}, market.Invalid("amount", "order %s was free: there is nothing to refund", o.ID)
-	case amount > left:
+	}
+	// What is left of each line refunded; named items must have some left
+	// (and, to be revoked, not be revoked already).
+	parts := make([]lineRefund, len(seqs))
+	lefts := make([][2]int64, len(seqs))
+	var rest int64
+	for i, seq := range seqs {
+		l, d := o.Lines[seq-1], done[seq-1]
+		parts[i] = lineRefund{Seq: seq, Line: l, Before: d}
+		n, t := lineLeft(l, d)
+		lefts[i] = [2]int64{n, t}
+		rest += n + t
+		if len(in.Items) == 0 {
+			continue
+		}
+		switch {
+		case in.Revoke && d.RevokedAt != nil:
+			return Refund{}, market.Invalid(fmt.Sprintf("items[%d]", i), "item %d of order %s was revoked already (on %s): leave it out of items",
+				seq, o.ID, d.RevokedAt.Format(time.DateOnly))
+		case n+t == 0:
+			return Refund{}, market.Invalid(fmt.Sprintf("items[%d]", i), "item %d of order %s has been refunded in full already (%s): leave it out of items",
+				seq, o.ID, fmtAmt(l.Total()))
+		}
+	}
+	limit := min(rest, left)
+	amount := limit
+	if in.Amount != nil {
+		amount = *in.Amount
+	}
+	if amount > limit {
+		if len(in.Items) > 0 && rest < left {
+			return Refund{}, market.Invalid("amount", "at most %s is left to refund of items %s of order %s", fmtAmt(rest), itemList(seqs), o.ID)
+		}
 		return Refund{}, market.Invalid("amount", "at most %s of order %s is left to refund (%s of %s refunded already)",
 			fmtAmt(left), o.ID, fmtAmt(o.Refunded), fmtAmt(o.Totals.Total))
 	}
@@ -223,10 +284,10 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 		// A rerun must record what the gateway did, nothing else.
 		return Refund{}, fmt.Errorf("order %s: refund rerun differs from the gateway refund %s", o.ID, at.gw.ID)
 	}
-	sp, err := splitRefund(o.Totals, market.TopUpTotal(o.Lines), o.Refunded, amount)
-	if err != nil {
+	if err := allocate(parts, lefts, rest, amount); err != nil {
 		return Refund{}, err
 	}
+	sp := split(parts)
 	if orig.Method == "card" && sp.TopUp > cust.Balance {
 		missing := sp.TopUp - cust.Balance
 		return Refund{}, &market.Error{Code: market.CodeInsufficientFunds, Param: "amount",
@@ -256,10 +317,24 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	if err := q.AddRefunded(ctx, o.ID, amount); err != nil {
 		return Refund{}, err
 	}
+	var revoked []market.Line
+	for _, p := range parts {
+		r := store.ItemRefund{Seq: p.Seq, Net: p.Net, Tax: p.Tax}
+		if in.Revoke && p.Before.RevokedAt == nil {
+			r.RevokedAt = &now
+			revoked = append(revoked, p.Line)
+		}
+		if r.Net == 0 && r.Tax == 0 && r.RevokedAt == nil {
+			continue
+		}
+		if err := q.AddItemRefund(ctx, o.ID, r); err != nil {
+			return Refund{}, err
+		}
+	}
 	if in.Revoke {
 		// Before the gateway refund: a revoke that cannot be done refuses
 		// the whole refund while nothing has moved outside the database.
-		if err := s.revoke(ctx, q, cust.ID, o, lines, now); err != nil {
+		if err := s.revoke(ctx, q, cust.ID, o, revoked, now); err != nil {
 			return Refund{}, err
 		}
 	}
@@ -286,7 +361,7 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 		}
 		res.Payment.GatewayRef = at.gw.ID
 	}
-	if res.CreditNote, err = s.issueCreditNote(ctx, q, cust, o, orig, pay, sp, amount, in.Reason, now); err != nil {
+	if res.CreditNote, err = s.issueCreditNote(ctx, q, cust, o, orig, pay, parts, sp, amount, in.Reason, now); err != nil {
 		return Refund{}, err
 	}
 	if res.Order, err = q.Order(ctx, cust.ID, o.ID); err != nil {
@@ -296,9 +371,11 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 }
 
 // issueCreditNote numbers and stores the credit note of a refund, with the
-// buyer of the order's invoice and negative amounts.
+// buyer of the order's invoice and negative amounts: one line per order
+// line refunded, the line itself (negated) when all of it goes back at
+// once, else what of it goes back.
 func (s *Service) issueCreditNote(ctx context.Context, q *store.Q, cust store.Customer, o Order, orig, pay store.Payment,
-	sp refundSplit, amount int64, reason string, now time.Time) (store.Invoice, error) {
+	parts []lineRefund, sp refundSplit, amount int64, reason string, now time.Time) (store.Invoice, error) {
 	doc := InvoiceDoc{Kind: "credit_note", IssuedAt: now, Seller: s.cfg.Seller, Currency: o.Currency,
 		PaymentNote: refundNote(orig, pay, sp.TopUp)}
 	ref := "order " + o.ID
@@ -315,33 +392,26 @@ func (s *Service) issueCreditNote(ctx context.Context, q *store.Q, cust store.Cu
 		doc.BuyerName, doc.BuyerLines, doc.BuyerVATID = buyerOf(cust, nil)
 	}
 	doc.Reference = "Credit note for " + ref + ": " + reason
-	if o.Refunded == 0 && amount == o.Totals.Total {
-		for _, l := range o.Lines {
+	for _, p := range parts {
+		l := p.Line
+		if p.Net+p.Tax == 0 {
+			continue
+		}
+		if p.Before.Net == 0 && p.Before.Tax == 0 && p.Net == l.Amount-l.Discount && p.Tax == l.Tax {
 			doc.Lines = append(doc.Lines, InvoiceLine{Description: l.Description, Quantity: l.Quantity, UnitAmount: -l.UnitAmount,
 				Amount: -l.Amount, Discount: -l.Discount, TaxRate: l.TaxRate.String(), Tax: -l.Tax, Total: -l.Total()})
+			doc.Subtotal, doc.Discount = doc.Subtotal-l.Amount, doc.Discount-l.Discount
+			continue
 		}
-		doc.Subtotal, doc.Discount, doc.Tax, doc.Total = -o.Totals.Subtotal, -o.Totals.Discount, -o.Totals.Tax, -o.Totals.Total
-		return s.storeInvoice(ctx, q, cust.ID, o.ID, pay.InvoiceID, doc, now)
-	}
-	if taxed := sp.Net + sp.Tax; taxed > 0 {
-		rate := money.Rate{}
-		var what []market.Line
-		for _, l := range o.Lines {
-			if l.Taxable() {
-				if !l.TaxRate.IsZero() {
-					rate = l.TaxRate
-				}
-				what = append(what, l)
-			}
+		what, rate := "Partial refund: "+l.Description, l.TaxRate.String()
+		if !l.Taxable() {
+			what, rate = "Balance top-up taken back: "+l.Description, "0"
 		}
-		doc.Lines = append(doc.Lines, InvoiceLine{Description: "Partial refund: " + describe(what), Quantity: 1,
-			UnitAmount: -sp.Net, Amount: -sp.Net, TaxRate: rate.String(), Tax: -sp.Tax, Total: -taxed})
+		doc.Lines = append(doc.Lines, InvoiceLine{Description: what, Quantity: 1,
+			UnitAmount: -p.Net, Amount: -p.Net, TaxRate: rate, Tax: -p.Tax, Total: -(p.Net + p.Tax)})
+		doc.Subtotal -= p.Net
 	}
-	if sp.TopUp > 0 {
-		doc.Lines = append(doc.Lines, InvoiceLine{Description: "Balance top-up taken back", Quantity: 1,
-			UnitAmount: -sp.TopUp, Amount: -sp.TopUp, TaxRate: "0", Total: -sp.TopUp})
-	}
-	doc.Subtotal, doc.Tax, doc.Total = -(sp.Net + sp.TopUp), -sp.Tax, -amount
+	doc.Tax, doc.Total = -sp.Tax, -amount
 	return s.storeInvoice(ctx, q, cust.ID, o.ID, pay.InvoiceID, doc, now)
 }
 

@@ -29,20 +29,26 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
-// refundLines returns the order's lines named by items (positions from 1),
-// or all of them. Error: invalid_request naming items.
-func refundLines(o Order, items []int) ([]market.Line, error) {
+// refundLines returns the seqs (positions from 1) of the order's lines
+// named by items, or of all of them. Error: invalid_request naming items.
+func refundLines(o Order, items []int) ([]int, error) {
 	if len(items) == 0 {
-		return o.Lines, nil
+		out := make([]int, len(o.Lines))
+		for i := range out {
+			out[i] = i + 1
+		}
+		return out, nil
 	}
 	seen := map[int]bool{}
-	var out []market.Line
+	var out []int
 	for i, n := range items {
 		if n < 1 || n > len(o.Lines) {
 			return nil, market.Invalid(fmt.Sprintf("items[%d]", i), "order %s has items 1 to %d: there is no item %d", o.ID, len(o.Lines), n)
@@ -51,9 +57,21 @@ func refundLines(o Order, items []int) ([]market.Line, error) {
 			return nil, market.Invalid(fmt.Sprintf("items[%d]", i), "item %d is named twice", n)
 		}
 		seen[n] = true
-		out = append(out, o.Lines[n-1])
+		out = append(out, n)
 	}
 	return out, nil
+}
+
+// itemList names item seqs in words: "1, 3 and 4".
+func itemList(seqs []int) string {
+	parts := make([]string, len(seqs))
+	for i, n := range seqs {
+		parts[i] = strconv.Itoa(n)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // revoke ends what lines of order o bought (the rules at the top).

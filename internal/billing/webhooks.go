@@ -269,7 +269,8 @@ func (s *Service) withLog(ctx context.Context, q *store.Q, ds []store.WebhookDel
 
 // RetryWebhookDelivery makes a delivery due now, whatever became of it
 // (succeeded, failed, or waiting for its next attempt): the scheduler's
-// next pass sends it once more. Error: not_found.
+// next pass sends it once more. A send of it in flight does not undo that
+// with its result (store.RecordWebhookAttempt). Error: not_found.
 func (s *Service) RetryWebhookDelivery(ctx context.Context, deliveryID string) (WebhookDelivery, error) {
 	var out []WebhookDelivery
 	err := s.store.Tx(ctx, func(q *store.Q) error {

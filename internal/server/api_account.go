@@ -101,6 +101,7 @@ func (s *Server) createSession(ctx context.Context, in *sessionIn) (*sessionOut,
 	if err != nil {
 		return nil, err
 	}
+	withholdAnswer(ctx) // the token: not kept for a replay
 	return &sessionOut{SetCookie: s.cookie(tok, ctx), Body: SessionResponse{Token: tok, Customer: customerResponse(c)}}, nil
 }
 

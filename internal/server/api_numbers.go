@@ -254,6 +254,7 @@ func (s *Server) rotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAcc
 	if err != nil {
 		return nil, err
 	}
+	withholdAnswer(ctx) // the new password: not kept for a replay
 	return s.sipAccountReply(ctx, p, a)
 }
 

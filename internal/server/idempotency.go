@@ -64,12 +64,46 @@ func (c *capture) Write(b []byte) (int, error) {
 	return c.ResponseWriter.Write(b)
 }
 
+// withheldType marks a stored response whose body was not kept: it held a
+// secret (withholdAnswer).
+const withheldType = "application/x-dialtone-withheld"
+
+// withholdAnswer marks the request's answer as holding a secret shown
+// once (a session token, a new SIP password): the idempotency middleware
+// then stores only that the request was done, never the body, and answers
+// a replay with 409 idempotency_key_in_use (withheldWords). Handlers call
+// it once they succeed; operations that do are listed by withholdsAnswer.
+func withholdAnswer(ctx context.Context) {
+	if f, ok := ctx.Value(keyWithhold).(*bool); ok {
+		*f = true
+	}
+}
+
+// withholdsAnswer reports whether an operation's successful answer is not
+// kept for Idempotency-Key replays (its handler calls withholdAnswer).
+func withholdsAnswer(operationID string) bool {
+	switch operationID {
+	case "createSession", "rotateSIPPassword":
+		return true
+	}
+	return false
+}
+
+// withheldWords is the replay's answer to a request whose answer held a
+// secret, and the OpenAPI description of that behaviour.
+const withheldWords = "the first request with this Idempotency-Key was done, but its answer held a secret that is shown once and not kept, so it cannot be replayed (nothing was done again): send the request with a new Idempotency-Key to do it anew"
+
 // idempotency makes every POST with an Idempotency-Key safe to retry: the
 // first request's response (status and body) is stored and replayed for
 // the same key and the same request within 24 hours; the same key with
 // another request is 422 idempotency_key_reused; a request while the first
 // still runs is 409 idempotency_key_in_use. A first request that failed on
-// our side (5xx) releases the key, since it changed nothing.
+// our side (5xx) releases the key, since it changed nothing. A successful
+// answer that holds a secret (withholdAnswer: a session token, a new SIP
+// password) is not stored: the key keeps only its status, and a replay is
+// 409 idempotency_key_in_use saying so (withheldWords) and does nothing
+// more, as a replay must; storing the body would keep the secret readable
+// in the database for 24 hours.
 func (s *Server) idempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -110,6 +144,8 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			case prev.RequestHash != hash:
 				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
 					Message: "this Idempotency-Key was used with a different request"})
+			case prev.ContentType == withheldType:
+				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key", Message: withheldWords})
 			case prev.Status == 0:
 				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
 					Message: "a request with this Idempotency-Key is still in progress; retry in a moment"})
@@ -124,6 +160,8 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			return
 		}
 		c := &capture{ResponseWriter: w}
+		withheld := new(bool)
+		r = r.WithContext(context.WithValue(r.Context(), keyWithhold, withheld))
 		ctx := context.WithoutCancel(r.Context())
 		defer func() {
 			if v := recover(); v != nil {
@@ -133,6 +171,9 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			err := st.Tx(ctx, func(q *store.Q) error {
 				if c.status >= 500 || c.status == 0 {
 					return q.ReleaseIdempotencyKey(ctx, scope, key)
+				}
+				if *withheld && c.status < 400 {
+					return q.CompleteIdempotencyKey(ctx, scope, key, c.status, "", withheldType)
 				}
 				return q.CompleteIdempotencyKey(ctx, scope, key, c.status, c.buf.String(), c.Header().Get("Content-Type"))
 			})

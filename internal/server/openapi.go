@@ -20,6 +20,7 @@ var extraCodes = map[string][]market.Code{
 	"createPaymentMethod":  {market.CodeCardDeclined},
 	"createQuote":          orderCodes,
 	"createOrder":          orderCodes,
+	"confirmOrder":         orderCodes,
 	"getCart":              {market.CodeNotFound, market.CodePromoInvalid, market.CodePromoExhausted},
 	"addCartItem":          orderCodes,
 	"setCartPromo":         {market.CodePromoInvalid, market.CodePromoExhausted, market.CodeNotFound},
@@ -50,6 +51,7 @@ var orderCodes = []market.Code{
 	market.CodeNumberUnavailable, market.CodeLicenseLimitReached, market.CodePriceChanged, market.CodeConflict,
 	market.CodeMinLicenses, market.CodeMaxLicenses, market.CodeInvalidTerm, market.CodeDowngradeNotAllowed,
 	market.CodeTrialAlreadyUsed, market.CodePromoInvalid, market.CodePromoExhausted, market.CodeCurrencyMismatch,
+	market.CodeAuthenticationRequired, // a card payment that waits for the bank (Stripe)
 }
 
 // baseCodes are the codes every operation of its kind can give: bad input
@@ -114,6 +116,14 @@ func documentOperation(method, path string, o *huma.Operation) {
 		o.Parameters = append(o.Parameters, &huma.Param{Name: "Idempotency-Key", In: "header",
 			Description: "Retry-safe key: the same key with the same request within 24 hours returns the first response again (same status and body, with Idempotent-Replayed: true) and does nothing more; the same key with another request is 422 idempotency_key_reused, and while the first still runs 409 idempotency_key_in_use.",
 			Schema:      &huma.Schema{Type: "string", MaxLength: ptr(255)}})
+	}
+	if withholdsAnswer(o.OperationID) {
+		for _, p := range o.Parameters {
+			if p.Name == "Idempotency-Key" {
+				p.Description += " This operation's successful answer holds a secret shown once, so it is not kept: a replay of it is 409 idempotency_key_in_use (" + withheldWords + ")."
+			}
+		}
+		o.Description = strings.TrimSpace(o.Description + "\n\nIdempotency-Key: the successful answer holds a secret shown once and is not kept (24 hours in the database would keep the secret readable); the same key with the same request again is 409 idempotency_key_in_use and does nothing more. A refusal (4xx) is kept and replayed as usual.")
 	}
 	delete(o.Responses, "default")
 	byStatus := map[int][]string{}

@@ -638,7 +638,9 @@ func pageStatus(err error) int {
 
 // once runs a payment form's work at most once per form key: a second
 // submission of the same form (a double click, a reload after the post)
-// is sent where the first one went instead of paying again.
+// is sent where the first one went instead of paying again. What is kept
+// for 24 hours is that page's address: it must never carry a secret (the
+// pages that show one, a new SIP password, render it instead).
 func (s *Server) once(ctx context.Context, p billing.Principal, key string, work func() (string, error)) (string, error) {
 	if key == "" || len(key) > 64 {
 		return work()

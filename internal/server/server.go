@@ -94,6 +94,7 @@ const (
 	keyPrincipal
 	keyPattern
 	keySecure
+	keyWithhold
 )
 
 func requestID(ctx context.Context) string {

@@ -367,11 +367,18 @@ func (q *Q) pricedFacets(ctx context.Context, country, state, currency string, k
 	return out, true, nil
 }
 
-// RenewTopUpOrder gives the due top-up of crossing seq a new order ID:
-// after an order that failed and whose charge was given back, so that the
-// next attempt charges anew rather than getting the refunded charge back.
-func (q *Q) RenewTopUpOrder(ctx context.Context, customerID string, seq int64, orderID string) error {
-	_, err := q.ex.ExecContext(ctx, `UPDATE balance_settings SET auto_top_up_order = $3
-		WHERE customer_id = $1 AND auto_top_up_seq = $2 AND auto_top_up_due_at IS NOT NULL`, customerID, seq, orderID)
-	return err
+// RetireTopUpOrder gives the automatic top-up whose order ID (its card
+// charge's idempotency key) is orderID a new one, newOrderID, and reports
+// whether it did (false: no top-up of the customer has that ID any more).
+// It is written, and committed, before a charge made under orderID is
+// given back (billing: placeOrder, settleOrphan), so that no later
+// attempt gets a refunded charge back by replaying its key.
+func (q *Q) RetireTopUpOrder(ctx context.Context, customerID, orderID, newOrderID string) (bool, error) {
+	res, err := q.ex.ExecContext(ctx, `UPDATE balance_settings SET auto_top_up_order = $3
+		WHERE customer_id = $1 AND auto_top_up_order = $2`, customerID, orderID, newOrderID)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }

@@ -127,17 +127,26 @@ func init() {
 			must(t, err)
 			eq(t, "cleared twice", ok, false)
 		},
-		"Q.RenewTopUpOrder": func(t *testing.T, st *store.Store) {
+		"Q.RetireTopUpOrder": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			adjust(t, q, "ltx_0", 10000)
 			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
 			adjust(t, q, "ltx_1", -9000)
-			must(t, q.RenewTopUpOrder(ctx, "cus_1", 1, "ord_new"))
 			b, err := q.BalanceSettings(ctx, "cus_1")
 			must(t, err)
+			ok, err := q.RetireTopUpOrder(ctx, "cus_1", b.DueOrder, "ord_new")
+			must(t, err)
+			eq(t, "retired", ok, true)
+			b, err = q.BalanceSettings(ctx, "cus_1")
+			must(t, err)
 			eq(t, "order ID", b.DueOrder, "ord_new")
-			must(t, q.RenewTopUpOrder(ctx, "cus_1", 2, "ord_other")) // another crossing's: nothing
+			ok, err = q.RetireTopUpOrder(ctx, "cus_1", "ord_old", "ord_other") // not its ID (any more): nothing
+			must(t, err)
+			eq(t, "another ID", ok, false)
+			ok, err = q.RetireTopUpOrder(ctx, "cus_2", "ord_new", "ord_other")
+			must(t, err)
+			eq(t, "another customer", ok, false)
 			b, err = q.BalanceSettings(ctx, "cus_1")
 			must(t, err)
 			eq(t, "order ID kept", b.DueOrder, "ord_new")

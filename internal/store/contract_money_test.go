@@ -299,6 +299,45 @@ func init() {
 				wantCode(t, q.AddRefunded(ctx, "ord_1", 101), market.CodeInvalidRequest, "amount")
 			})
 		},
+		"Q.OrderItemRefunds": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxOrder(t, q, "cus_1", "ord_1", 100)
+			got, err := q.OrderItemRefunds(ctx, "ord_1")
+			must(t, err)
+			eq(t, "a line, nothing refunded", got, []store.ItemRefund{{Seq: 1}})
+			got, err = q.OrderItemRefunds(ctx, "ord_none")
+			must(t, err)
+			eq(t, "unknown order", len(got), 0)
+		},
+		"Q.AddItemRefund": func(t *testing.T, st *store.Store) {
+			t.Run("AddsUpAndRevokesOnce", func(t *testing.T) {
+				q := txQ(t, st)
+				fxCustomer(t, q, "cus_1")
+				fxOrder(t, q, "cus_1", "ord_1", 100)
+				must(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Net: 40}))
+				at := tµ
+				must(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Net: 60, RevokedAt: &at}))
+				got, err := q.OrderItemRefunds(ctx, "ord_1")
+				must(t, err)
+				rev := µs(tµ)
+				eq(t, "refunded and revoked", got, []store.ItemRefund{{Seq: 1, Net: 100, RevokedAt: &rev}})
+				wantCode(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, RevokedAt: &at}), market.CodeInvalidRequest, "items")
+				wantNotFound(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 2, Net: 1}))
+			})
+			t.Run("MoreThanTheLine", func(t *testing.T) { // CHECK (refunded_net <= amount - discount), (refunded_tax <= tax)
+				q := txQ(t, st)
+				fxCustomer(t, q, "cus_1")
+				fxOrder(t, q, "cus_1", "ord_1", 100)
+				wantCode(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Net: 101}), market.CodeInvalidRequest, "items")
+			})
+			t.Run("TaxMoreThanTheLine", func(t *testing.T) {
+				q := txQ(t, st)
+				fxCustomer(t, q, "cus_1")
+				fxOrder(t, q, "cus_1", "ord_1", 100)
+				wantCode(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Tax: 1}), market.CodeInvalidRequest, "items")
+			})
+		},
 		"Q.NextInvoiceSeq": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			for _, c := range []struct{ year, want int }{{2026, 1}, {2026, 2}, {2027, 1}, {2026, 3}} {

@@ -184,6 +184,10 @@ func init() {
 			targets, err = q.WebhookTargets(ctx, "number.released")
 			must(t, err)
 			eq(t, "no taker", len(targets), 0)
+			fxEndpoint(t, q, "we_f", "sipXaccount.registered") // LIKE's _ is no wildcard here
+			targets, err = q.WebhookTargets(ctx, "sip_account.registered")
+			must(t, err)
+			eq(t, "exact type", len(targets), 0)
 		},
 		"Q.InsertWebhookEvent": func(t *testing.T, st *store.Store) {
 			t.Run("ReadsBack", func(t *testing.T) {
@@ -355,6 +359,29 @@ func init() {
 				eq(t, "the log, oldest first (duration in ms)", log[id], []store.WebhookAttempt{
 					{ID: "wha_1", DeliveryID: id, AttemptedAt: µs(tµ), StatusCode: 500, Error: "HTTP 500", Duration: 1500 * time.Millisecond, Response: "oops"},
 					{ID: "wha_2", DeliveryID: id, AttemptedAt: µs(at), StatusCode: 200, Duration: 20 * time.Millisecond}})
+			})
+			t.Run("RetriedDuringTheSend", func(t *testing.T) {
+				// The operator's retry while the send is in flight: the
+				// send's outcome does not overwrite it; the next lease clears
+				// the mark, so that lease's outcome counts again.
+				q := txQ(t, st)
+				fxEndpoint(t, q, "we_1", "order.paid")
+				id := fxEvent(t, q, "evt_1", "order.paid", tµ)["we_1"]
+				lease(t, q, tµ, wall, 10)
+				retry := tµ.Add(time.Second)
+				must(t, q.RetryWebhookDelivery(ctx, id, retry))
+				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 200},
+					store.DeliverySucceeded, tµ))
+				d, err := q.WebhookDelivery(ctx, "we_1", id)
+				must(t, err)
+				eq(t, "pending, due at the retry", d, store.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
+					Status: store.DeliveryPending, Attempts: 1, NextAttemptAt: ptr(µs(retry)), CreatedAt: µs(tµ), DeliveredAt: ptr(µs(tµ))})
+				eq(t, "leased again at the retry", len(lease(t, q, retry, wall, 10)), 1)
+				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: id, AttemptedAt: retry, StatusCode: 200},
+					store.DeliverySucceeded, retry))
+				d, err = q.WebhookDelivery(ctx, "we_1", id)
+				must(t, err)
+				eq(t, "the retry's send counts", words(d.Status, d.Attempts), "succeeded 2")
 			})
 			t.Run("AnswerKeptStorable", func(t *testing.T) {
 				// A receiver's answer may hold anything: both databases keep

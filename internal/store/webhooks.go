@@ -127,9 +127,15 @@ func (q *Q) DeleteWebhookEndpoint(ctx context.Context, id string, now time.Time)
 }
 
 // WebhookTargets returns the endpoints (not deleted) that take events of
-// type typ.
+// type typ. It runs for every event, mostly in a system without endpoints
+// for it: the database picks the candidates (the live endpoints, through
+// the partial index webhook_endpoints_live, whose event list contains the
+// type), so that no endpoint, or none taking the type, is one index probe
+// returning nothing; the exact match (LIKE's _ matches any character) is
+// checked here. No cache: it reads what every process sees.
 func (q *Q) WebhookTargets(ctx context.Context, typ string) ([]string, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT id, events FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY id`)
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, events FROM webhook_endpoints
+		WHERE deleted_at IS NULL AND ' ' || events || ' ' LIKE '% ' || $1 || ' %' ORDER BY id`, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +204,7 @@ func (q *Q) LeaseWebhookDeliveries(ctx context.Context, now, wall, until time.Ti
 	}
 	var leased []DueDelivery
 	for _, d := range due {
-		res, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET leased_until = $2
+		res, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET leased_until = $2, retry_requested = FALSE
 			WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $3 AND (leased_until IS NULL OR leased_until <= $4)`,
 			d.ID, ts(until), ts(now), ts(wall))
 		if err != nil {
@@ -214,7 +220,10 @@ func (q *Q) LeaseWebhookDeliveries(ctx context.Context, now, wall, until time.Ti
 // RecordWebhookAttempt logs an attempt and sets its delivery's outcome:
 // status, and for a pending one when to try next. It ends the lease. A
 // delivery whose endpoint was deleted while it was being sent does not
-// become pending again: it is failed, as deleting made it.
+// become pending again: it is failed, as deleting made it. A delivery the
+// operator retried while it was being sent (RetryWebhookDelivery) keeps
+// what the retry made of it — pending, due at the retry — whatever the
+// attempt's outcome: the retry is not lost to the send it overtook.
 func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status string, next time.Time) error {
 	if _, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, error, duration_ms, response)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, a.DeliveryID, ts(a.AttemptedAt), a.StatusCode, storable(a.Error, 500),
@@ -235,8 +244,10 @@ func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status s
 			status = DeliveryFailed
 		}
 	}
-	_, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
-		leased_until = NULL, delivered_at = COALESCE($4, delivered_at) WHERE id = $1`, a.DeliveryID, status, ts(next), delivered)
+	_, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = NULL,
+		status = CASE WHEN retry_requested THEN status ELSE $2 END,
+		next_attempt_at = CASE WHEN retry_requested THEN next_attempt_at ELSE $3 END,
+		delivered_at = COALESCE($4, delivered_at), retry_requested = FALSE WHERE id = $1`, a.DeliveryID, status, ts(next), delivered)
 	return err
 }
 
@@ -269,10 +280,12 @@ func storable(s string, n int) string {
 }
 
 // RetryWebhookDelivery makes a delivery due again at now, whatever it
-// became (succeeded, failed or waiting for its next try). Error: not_found
-// (also when its endpoint was deleted).
+// became (succeeded, failed or waiting for its next try), and marks it
+// retried: a send of it in flight then cannot overwrite this with its
+// result (RecordWebhookAttempt); the next lease clears the mark. Error:
+// not_found (also when its endpoint was deleted).
 func (q *Q) RetryWebhookDelivery(ctx context.Context, id string, now time.Time) error {
-	res, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2
+	res, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, retry_requested = TRUE
 		WHERE id = $1 AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL)`, id, ts(now))
 	if err != nil {
 		return err
