@@ -47,6 +47,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Run the server."`
 	Migrate MigrateCmd `cmd:"" help:"Migrate the database and exit."`
 	Load    LoadCmd    `cmd:"" help:"Drive a dialtone on this machine with load and report latencies."`
+	Bench   BenchCmd   `cmd:"" help:"Benchmarks of a dialtone started on this machine."`
 }
 
 type exitSignal struct{}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -227,4 +229,35 @@ func (q *Q) DeleteLapsedSIPBindings(ctx context.Context, sipAccountID string, no
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// LockSIPAccountForRegister is LockSIPAccountByUsername and Throttles of
+// the two keys in one round trip (the registrar's REGISTER): the account,
+// whether it exists, and the theoretical arrival time of each key that has
+// a row in login_throttles. For an unknown username the throttles are read
+// all the same.
+func (q *Q) LockSIPAccountForRegister(ctx context.Context, username, keyA, keyB string) (SIPAccount, bool, map[string]time.Time, error) {
+	var a SIPAccount
+	var created int64
+	var tatA, tatB sql.NullInt64
+	err := q.ex.QueryRowContext(ctx, `SELECT `+sipCols+`,
+		(SELECT tat FROM login_throttles WHERE key = $2), (SELECT tat FROM login_throttles WHERE key = $3)
+		FROM sip_accounts WHERE username = $1`+q.forUpdate(), username, keyA, keyB).Scan(&a.ID, &a.CustomerID, &a.Kind,
+		&a.Username, &a.Password, &a.Domain, &a.UserID, &created, &a.HA1Realm, &a.HA1MD5, &a.HA1SHA256, &tatA, &tatB)
+	if errors.Is(err, sql.ErrNoRows) {
+		tats, err := q.Throttles(ctx, keyA, keyB)
+		return SIPAccount{}, false, tats, err
+	}
+	if err != nil {
+		return SIPAccount{}, false, nil, err
+	}
+	a.CreatedAt = fromTS(created)
+	tats := map[string]time.Time{}
+	if tatA.Valid {
+		tats[keyA] = fromTS(tatA.Int64)
+	}
+	if tatB.Valid {
+		tats[keyB] = fromTS(tatB.Int64)
+	}
+	return a, true, tats, nil
 }
