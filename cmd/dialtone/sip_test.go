@@ -158,7 +158,7 @@ func TestSIPRegistrarEndToEnd(t *testing.T) {
 				t.Errorf("list: %v", list[0])
 			}
 			page := portalPage(t, base+"/sip", tok)
-			if !strings.Contains(page, `data-testid="sip-connected">Yes`) || !strings.Contains(page, "go-phone/1.0") {
+			if !strings.Contains(page, `data-testid="sip-connected">Connected`) || !strings.Contains(page, "go-phone/1.0") {
 				t.Errorf("SIP manager does not show the device: %s", page)
 			}
 			if m := portalPage(t, base+"/metrics", ""); !strings.Contains(m, "dialtone_sip_bindings_active 1") ||
