@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -75,9 +76,15 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 	if db == "" {
 		db = filepath.Join(dir, "bench.db")
 	}
+	serveDB := db
+	if storeKind(db) == "PostgreSQL" {
+		// Its database sessions are told apart by their application_name,
+		// for the CPU they take (pgBackendsCPU).
+		serveDB = withParam(db, "application_name", benchAppName)
+	}
 	sctx, stopServe := context.WithCancel(ctx)
 	defer stopServe()
-	printed, done, err := startServe(sctx, db)
+	printed, done, err := startServe(sctx, serveDB)
 	if err != nil {
 		return err
 	}
@@ -135,11 +142,18 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 	}
+	selfBefore := selfCPU()
+	pgBefore := pgBackendsCPU(ctx, db)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	elapsed := time.Since(start)
 	if c.Profile != "" {
 		pprof.StopCPUProfile()
+	}
+	selfUsed, pgAfter := selfCPU()-selfBefore, pgBackendsCPU(ctx, db)
+	var sippUsed time.Duration
+	if cmd.ProcessState != nil {
+		sippUsed = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	ok := regexp.MustCompile(`Successful call\s*\|\s*\d+\s*\|\s*(\d+)`).FindStringSubmatch(string(out))
 	failed := regexp.MustCompile(`Failed call\s*\|\s*\d+\s*\|\s*(\d+)`).FindStringSubmatch(string(out))
@@ -155,6 +169,17 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 		ok[1], failed[1], elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), 2*float64(n)/elapsed.Seconds())
 	fmt.Fprintf(stdout, "latency of a registration (REGISTER to 200, both round trips): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		pctile(lat, 0.50), pctile(lat, 0.90), pctile(lat, 0.99), pctile(lat, 1))
+	if n > 0 {
+		per := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)/float64(n)) }
+		fmt.Fprintf(stdout, "CPU per registration: dialtone %s, sipp %s", per(selfUsed), per(sippUsed))
+		total := selfUsed + sippUsed
+		if pgBefore >= 0 && pgAfter >= 0 {
+			fmt.Fprintf(stdout, ", PostgreSQL %s (its sessions of this run alive at the end)", per(pgAfter-pgBefore))
+			total += pgAfter - pgBefore
+		}
+		fmt.Fprintf(stdout, "; %d idle CPUs would do about %.0f registrations/s\n", runtime.NumCPU(),
+			float64(runtime.NumCPU())*float64(time.Second)/(float64(total)/float64(n)))
+	}
 	if err != nil || failed[1] != "0" {
 		return fmt.Errorf("bench sip: sipp reported failures (%v); its files: rerun with --keep DIR", err)
 	}
@@ -163,6 +188,69 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 
 // benchDomain is the SIP domain of the benchmark's server.
 const benchDomain = "bench.dialtone.local"
+
+// benchAppName is the application_name of the benchmark server's
+// PostgreSQL sessions.
+const benchAppName = "dialtone-bench-sip"
+
+// withParam adds a query parameter to a database URL.
+func withParam(url, k, v string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + k + "=" + v
+}
+
+// selfCPU is the CPU time this process has used (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pgBackendsCPU sums the CPU time of the PostgreSQL sessions of the
+// benchmark's server, read from /proc (PostgreSQL on this machine, Linux);
+// -1 when it cannot be read (SQLite, another machine). Sessions that ended
+// are not counted.
+func pgBackendsCPU(ctx context.Context, db string) time.Duration {
+	if storeKind(db) != "PostgreSQL" {
+		return -1
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return -1
+	}
+	defer st.Close()
+	rows, err := st.DB().QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, benchAppName)
+	if err != nil {
+		return -1
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return -1
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return -1
+		}
+		// Fields after the command's closing parenthesis: utime and
+		// stime are the 14th and 15th of the line, in clock ticks (100/s).
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 13 {
+			return -1
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(u+k) * 10 * time.Millisecond
+	}
+	return total
+}
 
 // startServe runs serve on db in this process until ctx ends, and returns
 // what it printed up to its HTTP address.

@@ -287,10 +287,12 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	var live []store.SIPBinding
 	refused := false
 	err := r.st.Tx(ctx, safe(func(q *store.Q) error {
-		a, known, tats, err := q.LockSIPAccountForRegister(ctx, cred.Username, ipKey(ip), userKey(cred.Username))
+		lk, err := q.LockSIPAccountForRegister(ctx, cred.Username, ipKey(ip), userKey(cred.Username), cred.Nonce, nc,
+			issued.Add(r.cfg.NonceTTL+time.Minute))
 		if err != nil {
 			return err
 		}
+		a, known, tats := lk.Account, lk.Known, lk.Throttles
 		if r.th.blocked(tats, ip, cred.Username, now) {
 			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many failed attempts, try again later", metric: "throttled"}
 		}
@@ -318,11 +320,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 			}
 			ops[i].expires = min(op.expires, r.cfg.MaxExpires)
 		}
-		fresh, err := q.UseSIPNonce(ctx, cred.Nonce, nc, issued.Add(r.cfg.NonceTTL+time.Minute))
-		if err != nil {
-			return err
-		}
-		if !fresh {
+		if !lk.NonceFresh {
 			return &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
 		}
 		before, err := r.settleLive(ctx, q, a, now)
