@@ -170,7 +170,9 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "latency of a registration (REGISTER to 200, both round trips): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		pctile(lat, 0.50), pctile(lat, 0.90), pctile(lat, 0.99), pctile(lat, 1))
 	if n > 0 {
-		per := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)/float64(n)) }
+		per := func(d time.Duration) string {
+			return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)/float64(n))
+		}
 		fmt.Fprintf(stdout, "CPU per registration: dialtone %s, sipp %s", per(selfUsed), per(sippUsed))
 		total := selfUsed + sippUsed
 		if pgBefore >= 0 && pgAfter >= 0 {
