@@ -30,6 +30,7 @@ import (
 type browserEnv struct {
 	URL   string
 	Admin string
+	SIP   string // the registrar's address (UDP and TCP)
 	alloc context.Context
 	oa    *openapicheck.Checker // validates the API calls' responses
 }
@@ -81,7 +82,7 @@ func newBrowserEnv(t *testing.T, extraEnv ...map[string]string) *browserEnv {
 			env[k] = v
 		}
 	}
-	base, _, stop := startServer(t, db, env)
+	base, printed, stop := startServer(t, db, env)
 	t.Cleanup(stop)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -99,7 +100,7 @@ func newBrowserEnv(t *testing.T, extraEnv ...map[string]string) *browserEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browserEnv{URL: base, Admin: admin, alloc: alloc, oa: oa}
+	return &browserEnv{URL: base, Admin: admin, SIP: sipAddr(t, printed.String()), alloc: alloc, oa: oa}
 }
 
 // Tab opens a new browser (its own cookies) with a 1280x900 window; it is

@@ -25,6 +25,9 @@ type ServeCmd struct {
 	LogLevel     string `default:"info" env:"DIALTONE_LOG_LEVEL" enum:"debug,info,warn,error" help:"Log level."`
 	// The SIP registrar (internal/sip, docs/OPERATIONS.md).
 	SIPAddr       string `name:"sip-addr" default:":5060" env:"DIALTONE_SIP_ADDR" help:"Address of the SIP registrar (UDP and TCP); 'off' runs none."`
+	SIPTLSAddr    string `name:"sip-tls-addr" env:"DIALTONE_SIP_TLS_ADDR" help:"Address of the SIP registrar over TLS (sips:, RFC 3261 section 26); needs --sip-tls-cert and --sip-tls-key (default :5061 when they are given)."`
+	SIPTLSCert    string `name:"sip-tls-cert" env:"DIALTONE_SIP_TLS_CERT" type:"path" help:"PEM file of the SIP domain's TLS certificate (chain) for --sip-tls-addr."`
+	SIPTLSKey     string `name:"sip-tls-key" env:"DIALTONE_SIP_TLS_KEY" type:"path" help:"PEM file of that certificate's private key."`
 	SIPMinExpires int    `name:"sip-min-expires" default:"60" env:"DIALTONE_SIP_MIN_EXPIRES" help:"Shortest registration accepted, in seconds (shorter: 423 Interval Too Brief)."`
 	SIPMaxExpires int    `name:"sip-max-expires" default:"3600" env:"DIALTONE_SIP_MAX_EXPIRES" help:"Longest registration granted, in seconds (longer ones are shortened)."`
 	SIPAlgorithms string `name:"sip-algorithms" default:"SHA-256,MD5" env:"DIALTONE_SIP_ALGORITHMS" help:"Digest algorithms offered, in order: phones take the first they support; put MD5 first for phones that read only the first challenge."`
@@ -47,6 +50,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Run the server."`
 	Migrate MigrateCmd `cmd:"" help:"Migrate the database and exit."`
 	Load    LoadCmd    `cmd:"" help:"Drive a dialtone on this machine with load and report latencies."`
+	Bench   BenchCmd   `cmd:"" help:"Benchmarks of a dialtone started on this machine."`
 }
 
 type exitSignal struct{}

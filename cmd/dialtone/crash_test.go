@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,7 +31,10 @@ import (
 // TestMain lets the test binary run as the server for the crash test.
 func TestMain(m *testing.M) {
 	if db := os.Getenv("DIALTONE_CRASH_CHILD_DB"); db != "" {
-		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db, "--no-demo"},
+		// As main: SIGTERM shuts down gracefully (TestSIPGracefulStop).
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db, "--no-demo"},
 			func(k string) string {
 				switch k {
 				case "DIALTONE_ADMIN_TOKEN":

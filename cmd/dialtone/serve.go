@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,10 @@ func migrate(ctx context.Context, url string) error {
 }
 
 func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
+	sipTLSAddr, sipTLS, err := sipTLSConfig(cfg)
+	if err != nil {
+		return err
+	}
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
@@ -103,23 +108,30 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
-		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events})
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	sipLn, err := listenSIP(ctx, st, clk, cfg, log, reg, svc)
+	if err == nil && sipLn != nil && sipTLS != nil {
+		err = sipLn.ListenTLS(sipTLSAddr, sipTLS)
+	}
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	var ready func(context.Context) error
 	if sipLn != nil {
 		// Printed before the HTTP line, which tests wait for.
-		log.Info("SIP registrar is listening", "addr", sipLn.Addr(), "domain", cfg.SIPDomain)
+		log.Info("SIP registrar is listening", "addr", sipLn.Addr(), "tls", sipLn.TLSAddr(), "domain", cfg.SIPDomain)
 		fmt.Fprintf(stdout, "dialtone SIP registrar on udp+tcp %s\n", sipLn.Addr())
+		if sipLn.TLSAddr() != "" {
+			fmt.Fprintf(stdout, "dialtone SIP registrar on tls %s\n", sipLn.TLSAddr())
+		}
+		ready = func(context.Context) error { return sipLn.Ready() }
 	}
+	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
+		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events, Ready: ready})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox)
@@ -181,6 +193,36 @@ func listenSIP(ctx context.Context, st *store.Store, clk clock.Clock, cfg ServeC
 		return nil, err
 	}
 	return reg.Listen(cfg.SIPAddr)
+}
+
+// sipTLSConfig checks the TLS flags of the registrar and loads its
+// certificate: TLS runs on --sip-tls-addr (default :5061) when a
+// certificate and key are given; an address without them, or one of the
+// two without the other, refuses to start.
+func sipTLSConfig(cfg ServeCmd) (string, *tls.Config, error) {
+	addr := cfg.SIPTLSAddr
+	if addr == "off" {
+		addr = ""
+	}
+	sipOff := cfg.SIPAddr == "" || cfg.SIPAddr == "off"
+	switch {
+	case addr == "" && cfg.SIPTLSCert == "" && cfg.SIPTLSKey == "":
+		return "", nil, nil
+	case (cfg.SIPTLSCert == "") != (cfg.SIPTLSKey == ""):
+		return "", nil, errors.New("--sip-tls-cert (DIALTONE_SIP_TLS_CERT) and --sip-tls-key (DIALTONE_SIP_TLS_KEY) go together: give both PEM files, the certificate and its private key")
+	case cfg.SIPTLSCert == "":
+		return "", nil, fmt.Errorf("--sip-tls-addr %s (DIALTONE_SIP_TLS_ADDR) needs a certificate and key: set --sip-tls-cert and --sip-tls-key (DIALTONE_SIP_TLS_CERT, DIALTONE_SIP_TLS_KEY) to PEM files of the SIP domain's certificate and its private key, or leave the address unset", addr)
+	case sipOff:
+		return "", nil, errors.New("SIP over TLS needs the registrar: --sip-addr is off")
+	}
+	if addr == "" {
+		addr = ":5061"
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.SIPTLSCert, cfg.SIPTLSKey)
+	if err != nil {
+		return "", nil, fmt.Errorf("--sip-tls-cert, --sip-tls-key: %w", err)
+	}
+	return addr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // adminToken returns the operator token: from the configuration, or in

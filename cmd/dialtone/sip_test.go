@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
@@ -56,7 +58,14 @@ func registerGo(t *testing.T, addr string, acct map[string]any, port, expires in
 // challenge to answerAt (another process, in the two-process test).
 func registerAcross(t *testing.T, addr, answerAt string, acct map[string]any, port, expires int, seq uint32) int {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("go-phone"))
+	return registerVia(t, "udp", nil, addr, answerAt, acct, port, expires, seq)
+}
+
+// registerVia is registerAcross over transport (udp, tcp, tls: trusting
+// roots).
+func registerVia(t *testing.T, transport string, roots *x509.CertPool, addr, answerAt string, acct map[string]any, port, expires int, seq uint32) int {
+	t.Helper()
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("go-phone"), sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: roots}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +79,11 @@ func registerAcross(t *testing.T, addr, answerAt string, acct map[string]any, po
 	build := func(to string, cseq uint32) *gosip.Request {
 		host, p, _ := net.SplitHostPort(to)
 		pn, _ := strconv.Atoi(p)
-		req := gosip.NewRequest(gosip.REGISTER, gosip.Uri{Scheme: "sip", Host: host, Port: pn})
+		ruri := gosip.Uri{Scheme: "sip", Host: host, Port: pn, UriParams: gosip.NewParams()}
+		if transport != "udp" {
+			ruri.UriParams.Add("transport", transport)
+		}
+		req := gosip.NewRequest(gosip.REGISTER, ruri)
 		aor := gosip.Uri{Scheme: "sip", User: user, Host: domain}
 		from := &gosip.FromHeader{Address: aor, Params: gosip.NewParams()}
 		from.Params.Add("tag", "go")
@@ -145,7 +158,7 @@ func TestSIPRegistrarEndToEnd(t *testing.T) {
 				t.Errorf("list: %v", list[0])
 			}
 			page := portalPage(t, base+"/sip", tok)
-			if !strings.Contains(page, `data-testid="sip-connected">Yes`) || !strings.Contains(page, "go-phone/1.0") {
+			if !strings.Contains(page, `data-testid="sip-connected">Connected`) || !strings.Contains(page, "go-phone/1.0") {
 				t.Errorf("SIP manager does not show the device: %s", page)
 			}
 			if m := portalPage(t, base+"/metrics", ""); !strings.Contains(m, "dialtone_sip_bindings_active 1") ||

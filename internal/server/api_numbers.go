@@ -141,7 +141,21 @@ func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[Num
 	if ns, err = after(ns, in.StartingAfter, func(n store.Number) string { return n.ID }); err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return numberResponse(n, true) })), nil
+	since, err := s.connectedSince(ctx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return heldNumberResponse(n, since) })), nil
+}
+
+// heldNumberResponse is a customer's number with whether its SIP account
+// is reachable (since: connectedSince).
+func heldNumberResponse(n store.Number, since map[string]time.Time) NumberResponse {
+	r := numberResponse(n, true)
+	_, ok := since[n.SIPAccountID]
+	connected := ok && n.SIPAccountID != ""
+	r.SIPConnected = &connected
+	return r
 }
 
 type numberPatchIn struct {
@@ -160,7 +174,11 @@ func (s *Server) updateNumber(ctx context.Context, in *numberPatchIn) (*out[Numb
 	if err != nil {
 		return nil, err
 	}
-	return reply(numberResponse(n, true)), nil
+	since, err := s.connectedSince(ctx, p.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(heldNumberResponse(n, since)), nil
 }
 
 func (s *Server) releaseNumber(ctx context.Context, in *idPath) (*out[Deleted], error) {
@@ -263,6 +281,23 @@ func (s *Server) rotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAcc
 // registration is real-world protocol time (internal/sip).
 func (s *Server) sipRegistrations(ctx context.Context, customerID string) ([]store.SIPBinding, error) {
 	return s.svc.Store().Read().CustomerSIPBindings(ctx, customerID, time.Now())
+}
+
+// connectedSince maps each of the customer's SIP accounts that is
+// reachable now (has a live binding) to since when: its oldest live
+// binding's first registration.
+func (s *Server) connectedSince(ctx context.Context, customerID string) (map[string]time.Time, error) {
+	regs, err := s.sipRegistrations(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for _, b := range regs {
+		if at, ok := out[b.SIPAccountID]; !ok || b.CreatedAt.Before(at) {
+			out[b.SIPAccountID] = b.CreatedAt
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {

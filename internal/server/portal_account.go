@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/id"
@@ -255,6 +256,9 @@ type sipRow struct {
 	Extension string
 	Numbers   []string
 	Connected bool
+	// Since is when the oldest of its live registrations began (the
+	// account is connected since then); zero when not connected.
+	Since time.Time
 	// Registrations are the devices registered now (live bindings).
 	Registrations []store.SIPBinding
 }
@@ -297,6 +301,11 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 			}
 		}
 		row.Connected = len(row.Registrations) > 0
+		for _, b := range row.Registrations {
+			if row.Since.IsZero() || b.CreatedAt.Before(row.Since) {
+				row.Since = b.CreatedAt
+			}
+		}
 		if u, ok := byUser[a.UserID]; ok {
 			row.UserName, row.Extension = u.Name, u.Extension
 		}

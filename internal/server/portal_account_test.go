@@ -251,7 +251,7 @@ func TestPortalSIP(t *testing.T) {
 
 	p := acc.b.get("/sip")
 	p.has(t, "<h1>SIP manager</h1>", "SIP trunk", trunk["username"].(string), trunk["domain"].(string), esc("+41445550101"),
-		"Ann Example", `class="status-disconnected" data-testid="sip-connected">No`)
+		"Ann Example", `class="status-disconnected" data-testid="sip-connected">Not connected`)
 	if n := strings.Count(p.body, `data-testid="sip-row"`); n != 2 {
 		t.Errorf("SIP accounts listed: %d, want the trunk and Ann's", n)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/inventory"
@@ -55,6 +56,10 @@ type heldNumber struct {
 	CountryName string
 	StateName   string
 	SIPLabel    string
+	// SIPConnected says whether its SIP account is reachable now (has
+	// a live registration), since SIPSince.
+	SIPConnected bool
+	SIPSince     time.Time
 }
 
 // sipChoice is a SIP account in the assign select.
@@ -261,8 +266,15 @@ func (s *Server) loadHeld(ctx context.Context, p billing.Principal, d *numbersDa
 		labels[a.ID] = l
 		d.SIP = append(d.SIP, sipChoice{ID: a.ID, Label: l})
 	}
+	since, err := s.connectedSince(ctx, p.CustomerID)
+	if err != nil {
+		return err
+	}
 	for _, n := range ns {
 		h := heldNumber{Number: n, CountryName: inventory.CountryName(n.Country), SIPLabel: labels[n.SIPAccountID]}
+		if at, ok := since[n.SIPAccountID]; ok && n.SIPAccountID != "" {
+			h.SIPConnected, h.SIPSince = true, at
+		}
 		if n.State != "" {
 			h.StateName = inventory.StateName(n.Country, n.State)
 		}

@@ -39,6 +39,10 @@ type Config struct {
 	// GatewayEvents reads Stripe's webhooks (POST /v1/webhooks/stripe);
 	// nil (the sandbox) answers that route 404.
 	GatewayEvents GatewayEvents
+	// Ready, if set, reports whether the components beside the database
+	// serve (the SIP registrar's listeners); /readyz answers 503 with its
+	// error's words while it fails.
+	Ready func(ctx context.Context) error
 }
 
 // Server holds the handlers' dependencies.

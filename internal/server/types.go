@@ -411,6 +411,7 @@ type NumberResponse struct {
 	Currency      string     `json:"currency"`
 	Status        string     `json:"status,omitempty"`
 	SIPAccount    *string    `json:"sip_account" nullable:"true" doc:"The SIP account the number rings on; null when none (and for a number not held)."`
+	SIPConnected  *bool      `json:"sip_connected,omitempty" doc:"The customer's held numbers: whether the number is reachable now, that is its SIP account has a live registration (a device or PBX registered with the registrar, GET /v1/sip_accounts/{id}); false without a SIP account."`
 	PurchasedAt   *time.Time `json:"purchased_at,omitempty"`
 	RenewsAt      *time.Time `json:"renews_at,omitempty"`
 	GraceUntil    *time.Time `json:"grace_until,omitempty"`

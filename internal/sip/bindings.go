@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,23 +102,23 @@ func text(s string, n int) string {
 
 // apply changes the bindings of a as the REGISTER asks (RFC 3261 section
 // 10.3, steps 6-7): a contact with the same Call-ID as its binding must
-// come with a higher CSeq.
-func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool, now time.Time) error {
+// come with a higher CSeq. existing are a's live bindings (the lapsed ones
+// are gone, settleLive); it returns the live ones after the change, oldest
+// first, as the database now holds them.
+func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool,
+	existing []store.SIPBinding, now time.Time) ([]store.SIPBinding, error) {
 	callID, cseq := string(*req.CallID()), int64(req.CSeq().SeqNo)
-	existing, err := q.SIPBindingsOfAccountAll(ctx, a.ID)
-	if err != nil {
-		return err
-	}
+	outOfOrder := &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
 	if wildcard {
 		for _, b := range existing {
-			if b.CallID == callID && cseq <= b.CSeq && b.ExpiresAt.After(now) {
-				return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
+			if b.CallID == callID && cseq <= b.CSeq {
+				return nil, outOfOrder
 			}
 		}
 		_, err := q.DeleteSIPBindings(ctx, a.ID, now)
-		return err
+		return nil, err
 	}
-	byContact := make(map[string]store.SIPBinding, len(existing))
+	byContact := make(map[string]store.SIPBinding, len(existing)+len(ops))
 	for _, b := range existing {
 		byContact[b.Contact] = b
 	}
@@ -128,23 +129,41 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 	transport := text(strings.ToUpper(req.Transport()), 10)
 	source := text(req.Source(), 100)
 	for _, op := range ops {
-		if b, ok := byContact[op.uri]; ok && b.CallID == callID && cseq <= b.CSeq && b.ExpiresAt.After(now) {
-			return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
+		old, had := byContact[op.uri]
+		if had && old.CallID == callID && cseq <= old.CSeq {
+			return nil, outOfOrder
 		}
 		if op.expires == 0 {
-			if err := q.DeleteSIPBinding(ctx, a.ID, op.uri); err != nil {
-				return err
+			if had {
+				if err := q.DeleteSIPBinding(ctx, a.ID, op.uri); err != nil {
+					return nil, err
+				}
+				delete(byContact, op.uri)
 			}
 			continue
 		}
 		b := store.SIPBinding{ID: r.ids.New("reg"), SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: op.uri, UserAgent: ua,
 			Source: source, Transport: transport, CallID: text(callID, 200), CSeq: cseq,
 			ExpiresAt: clock.Normalize(now.Add(time.Duration(op.expires) * time.Second)), CreatedAt: clock.Normalize(now), UpdatedAt: clock.Normalize(now)}
-		if err := q.PutSIPBinding(ctx, b); err != nil {
-			return err
+		if had {
+			b.ID, b.CreatedAt = old.ID, old.CreatedAt // a refresh keeps both (PutSIPBinding)
 		}
+		if err := q.PutSIPBinding(ctx, b); err != nil {
+			return nil, err
+		}
+		byContact[op.uri] = b
 	}
-	return nil
+	live := make([]store.SIPBinding, 0, len(byContact))
+	for _, b := range byContact {
+		live = append(live, b)
+	}
+	slices.SortFunc(live, func(x, y store.SIPBinding) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return live, nil
 }
 
 // suspended reports whether a is a user's account whose subscription is no

@@ -2,6 +2,8 @@ package sip_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"log/slog"
 	"net"
 	"strconv"
@@ -46,11 +48,18 @@ type rig struct {
 	st      *store.Store
 	reg     *sip.Registrar
 	addr    string
+	tlsAddr string // with newTLSRig
 	clock   *testClock
 	account store.SIPAccount
 }
 
 func newRig(t *testing.T, st *store.Store, cfg sip.Config) *rig {
+	t.Helper()
+	return newTLSRig(t, st, cfg, nil)
+}
+
+// newTLSRig is newRig with TLS too when conf is not nil.
+func newTLSRig(t *testing.T, st *store.Store, cfg sip.Config, conf *tls.Config) *rig {
 	t.Helper()
 	ctx := context.Background()
 	clk := &testClock{at: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
@@ -69,6 +78,11 @@ func newRig(t *testing.T, st *store.Store, cfg sip.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if conf != nil {
+		if err := l.ListenTLS("127.0.0.1:0", conf); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- l.Serve(sctx, time.Hour) }()
@@ -78,7 +92,7 @@ func newRig(t *testing.T, st *store.Store, cfg sip.Config) *rig {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	r := &rig{st: st, reg: reg, addr: l.Addr(), clock: clk}
+	r := &rig{st: st, reg: reg, addr: l.Addr(), tlsAddr: l.TLSAddr(), clock: clk}
 	r.account = r.newAccount(t, "trunk", "")
 	return r
 }
@@ -130,7 +144,21 @@ type phone struct {
 
 func newPhone(t *testing.T, r *rig, a store.SIPAccount) *phone {
 	t.Helper()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-phone"))
+	return newPhoneUA(t, r, a, sipgo.WithUserAgent("test-phone"))
+}
+
+// newTLSPhone is a phone registering over TLS to the rig's TLS address,
+// trusting roots.
+func newTLSPhone(t *testing.T, r *rig, a store.SIPAccount, roots *x509.CertPool) *phone {
+	t.Helper()
+	p := newPhoneUA(t, r, a, sipgo.WithUserAgent("test-phone"), sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: roots}))
+	p.server, p.transport = r.tlsAddr, "tls"
+	return p
+}
+
+func newPhoneUA(t *testing.T, r *rig, a store.SIPAccount, opts ...sipgo.UserAgentOption) *phone {
+	t.Helper()
+	ua, err := sipgo.NewUA(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,14 +14,22 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 )
 
-// Listener is the registrar on the network: UDP and TCP on one address.
+// Listener is the registrar on the network: UDP and TCP on one address,
+// and TLS on another if ListenTLS was called.
 type Listener struct {
-	reg  *Registrar
-	ua   *sipgo.UserAgent
-	srv  *sipgo.Server
-	udp  net.PacketConn
-	tcp  net.Listener
-	addr string
+	reg     *Registrar
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	udp     net.PacketConn
+	tcp     net.Listener
+	tls     net.Listener // nil without TLS
+	addr    string
+	tlsAddr string
+
+	mu       sync.Mutex
+	down     string // why it is not serving ("" while it is)
+	closing  bool   // Serve is ending: no new request is handled
+	inflight sync.WaitGroup
 }
 
 // Listen binds UDP and TCP on addr (host:port; port 0 picks a free port,
@@ -47,7 +56,7 @@ func (r *Registrar) Listen(addr string) (*Listener, error) {
 		udp.Close()
 		return nil, err
 	}
-	l := &Listener{reg: r, ua: ua, srv: srv, udp: udp, tcp: tcp, addr: tcp.Addr().String()}
+	l := &Listener{reg: r, ua: ua, srv: srv, udp: udp, tcp: tcp, addr: tcp.Addr().String(), down: "not started"}
 	srv.OnNoRoute(l.serveTx)
 	for _, m := range []gosip.RequestMethod{gosip.REGISTER, gosip.OPTIONS, gosip.INVITE, gosip.BYE, gosip.CANCEL, gosip.ACK,
 		gosip.SUBSCRIBE, gosip.NOTIFY, gosip.MESSAGE, gosip.INFO, gosip.PRACK, gosip.UPDATE, gosip.REFER, gosip.PUBLISH} {
@@ -80,17 +89,76 @@ func bindBoth(addr string) (net.Listener, net.PacketConn, error) {
 	}
 }
 
+// ListenTLS binds SIP over TLS (RFC 3261 section 26.2, sips:) on addr
+// with conf (its certificate: the SIP domain's). Call it before Serve.
+func (l *Listener) ListenTLS(addr string, conf *tls.Config) error {
+	if conf == nil || (len(conf.Certificates) == 0 && conf.GetCertificate == nil) {
+		return errors.New("sip: TLS needs a certificate")
+	}
+	conf = conf.Clone()
+	conf.MinVersion = max(conf.MinVersion, tls.VersionTLS12)
+	ln, err := tls.Listen("tcp", addr, conf)
+	if err != nil {
+		return fmt.Errorf("sip: listen tls: %w", err)
+	}
+	l.tls, l.tlsAddr = ln, ln.Addr().String()
+	return nil
+}
+
 // Addr returns the bound host:port (UDP and TCP).
 func (l *Listener) Addr() string { return l.addr }
 
+// TLSAddr returns the bound host:port of TLS, or "" without it.
+func (l *Listener) TLSAddr() string { return l.tlsAddr }
+
+// Ready reports whether every listener is serving; its error says why not
+// (not started yet, one stopped, shut down). /readyz asks it.
+func (l *Listener) Ready() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.down != "" {
+		return errors.New("SIP registrar not serving: " + l.down)
+	}
+	return nil
+}
+
+func (l *Listener) setDown(why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.down == "" {
+		l.down = why
+	}
+}
+
 // Serve answers requests until ctx ends, sweeping lapsed bindings every
-// sweep interval; then it closes the sockets and returns.
+// sweep interval; then it closes the sockets and returns. A listener that
+// stops on its own ends Serve with its error.
 func (l *Listener) Serve(ctx context.Context, sweep time.Duration) error {
+	outer := ctx
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	wg.Add(3)
-	go func() { defer wg.Done(); errc <- l.srv.ServeUDP(l.udp) }()
-	go func() { defer wg.Done(); errc <- l.srv.ServeTCP(l.tcp) }()
+	errc := make(chan error, 3)
+	serve := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f()
+			if outer.Err() == nil {
+				l.setDown(fmt.Sprintf("its %s listener stopped: %v", name, err))
+			}
+			errc <- err
+		}()
+	}
+	l.mu.Lock()
+	l.down = ""
+	l.mu.Unlock()
+	serve("UDP", func() error { return l.srv.ServeUDP(l.udp) })
+	serve("TCP", func() error { return l.srv.ServeTCP(l.tcp) })
+	if l.tls != nil {
+		serve("TLS", func() error { return l.srv.ServeTLS(l.tls) })
+	}
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		t := time.NewTicker(sweep)
@@ -109,19 +177,41 @@ func (l *Listener) Serve(ctx context.Context, sweep time.Duration) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		l.setDown("shut down")
 	case err = <-errc:
+		if err == nil {
+			err = errors.New("sip: a listener stopped")
+		}
 	}
+	stop()
 	l.udp.Close()
 	l.tcp.Close()
+	if l.tls != nil {
+		l.tls.Close()
+	}
 	l.ua.Close()
 	wg.Wait()
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		return err
+	// Graceful: the requests being handled finish (their transactions
+	// commit or roll back) before the caller closes the database.
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	l.inflight.Wait()
+	if outer.Err() != nil && (err == nil || errors.Is(err, net.ErrClosed)) {
+		return nil
 	}
-	return nil
+	return err
 }
 
 func (l *Listener) serveTx(req *gosip.Request, tx gosip.ServerTransaction) {
+	l.mu.Lock()
+	if l.closing {
+		l.mu.Unlock()
+		return
+	}
+	l.inflight.Add(1)
+	l.mu.Unlock()
+	defer l.inflight.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res := l.reg.Handle(ctx, req)

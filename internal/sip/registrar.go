@@ -250,9 +250,11 @@ func respond(req *gosip.Request, code int, reason string) *gosip.Response {
 
 // outcome is how a REGISTER's transaction ended when it did not succeed.
 type outcome struct {
-	code   int
-	reason string
-	metric string // the failure's reason label
+	code       int
+	reason     string
+	metric     string // the failure's reason label
+	stale      bool   // a right answer to an expired nonce: challenge anew with stale=true
+	minExpires bool   // 423: with Min-Expires
 }
 
 func (o *outcome) Error() string { return o.reason }
@@ -273,89 +275,66 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		return r.challenge(req, now, false)
 	}
 	ip := sourceIP(req)
-	if r.th.blocked(ctx, ip, cred.Username, now) {
-		r.fail("throttled")
-		return respond(req, gosip.StatusForbidden, "Forbidden: too many failed attempts, try again later")
-	}
-	acct, err := r.st.Read().SIPAccountByUsername(ctx, cred.Username)
-	known := err == nil
-	if err != nil && !market.IsCode(err, market.CodeNotFound) {
-		r.log.Error("sip: read account", "err", err)
-		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
-	}
-	if !known {
-		// The same work as for a known account, so that an unknown
-		// username and a wrong password look alike, in time too.
-		acct = store.SIPAccount{Username: cred.Username, Password: "\x00unknown"}
-	}
-	if !r.verify(req, cred, acct) || !known {
-		r.th.failed(ctx, ip, cred.Username, now)
-		r.fail("wrong_credentials")
-		return r.challenge(req, now, false)
-	}
-	if !r.nonces.fresh(issued, now) {
-		r.fail("stale_nonce")
-		return r.challenge(req, now, true)
-	}
-	if to.Address.User != acct.Username {
-		r.fail("forbidden")
-		return respond(req, gosip.StatusForbidden, "Forbidden: these credentials do not register that address")
-	}
-	ops, wildcard, bad := r.contacts(req)
-	if bad != "" {
-		r.fail("bad_request")
-		return respond(req, gosip.StatusBadRequest, "Bad Request: "+bad)
-	}
-	for i, op := range ops {
-		if op.expires != 0 && op.expires < r.cfg.MinExpires {
-			r.fail("interval_too_brief")
-			res := respond(req, gosip.StatusIntervalToBrief, "Interval Too Brief")
-			res.AppendHeader(gosip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
-			return res
-		}
-		ops[i].expires = min(op.expires, r.cfg.MaxExpires)
-	}
 	nc := int64(cred.Nc)
 	if cred.QOP == "" {
 		nc = 1 // without qop there is no count: the nonce is good once
 	}
+	// One transaction from the account's lock to its new bindings, in as
+	// few round trips as it takes (BEGIN, the account with the throttle of
+	// its username and source address, the nonce, its bindings, each
+	// change, COMMIT): a REGISTER is the registrar's hot path. Refusals roll
+	// it back.
 	var live []store.SIPBinding
 	refused := false
-	err = r.st.Tx(ctx, safe(func(q *store.Q) error {
-		a, err := q.LockSIPAccountByUsername(ctx, acct.Username)
-		if market.IsCode(err, market.CodeNotFound) {
-			// Deleted since it was read: as if it never was.
-			return &outcome{code: gosip.StatusUnauthorized, reason: "gone", metric: "wrong_credentials"}
-		}
+	err := r.st.Tx(ctx, safe(func(q *store.Q) error {
+		lk, err := q.LockSIPAccountForRegister(ctx, cred.Username, ipKey(ip), userKey(cred.Username), cred.Nonce, nc,
+			issued.Add(r.cfg.NonceTTL+time.Minute))
 		if err != nil {
 			return err
 		}
-		fresh, err := q.UseSIPNonce(ctx, cred.Nonce, nc, issued.Add(r.cfg.NonceTTL+time.Minute))
-		if err != nil {
-			return err
+		a, known, tats := lk.Account, lk.Known, lk.Throttles
+		if r.th.blocked(tats, ip, cred.Username, now) {
+			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many failed attempts, try again later", metric: "throttled"}
 		}
-		if !fresh {
+		if !known {
+			// The same work as for a known account, so that an unknown
+			// username and a wrong password look alike, in time too.
+			a = store.SIPAccount{Username: cred.Username, Password: "\x00unknown"}
+		}
+		if !r.verify(req, cred, a) || !known {
+			return &outcome{code: gosip.StatusUnauthorized, reason: "wrong", metric: "wrong_credentials"}
+		}
+		if !r.nonces.fresh(issued, now) {
+			return &outcome{code: gosip.StatusUnauthorized, reason: "stale", metric: "stale_nonce", stale: true}
+		}
+		if to.Address.User != a.Username {
+			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: these credentials do not register that address", metric: "forbidden"}
+		}
+		ops, wildcard, bad := r.contacts(req)
+		if bad != "" {
+			return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: " + bad, metric: "bad_request"}
+		}
+		for i, op := range ops {
+			if op.expires != 0 && op.expires < r.cfg.MinExpires {
+				return &outcome{code: gosip.StatusIntervalToBrief, reason: "Interval Too Brief", metric: "interval_too_brief", minExpires: true}
+			}
+			ops[i].expires = min(op.expires, r.cfg.MaxExpires)
+		}
+		if !lk.NonceFresh {
 			return &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
 		}
-		if err := r.settle(ctx, q, a, now); err != nil {
+		before, err := r.settleLive(ctx, q, a, now)
+		if err != nil {
 			return err
 		}
 		if refused, err = r.suspended(ctx, q, a); err != nil || refused {
 			// Refused, and its bindings go: commit that, then answer 403.
-			if err == nil {
+			if err == nil && len(before) > 0 {
 				err = r.removeAll(ctx, q, a, now, "its user's subscription is not in force")
 			}
 			return err
 		}
-		before, err := q.SIPBindings(ctx, a.ID, now)
-		if err != nil {
-			return err
-		}
-		if err := r.apply(ctx, q, a, req, ops, wildcard, now); err != nil {
-			return err
-		}
-		live, err = q.SIPBindings(ctx, a.ID, now)
-		if err != nil {
+		if live, err = r.apply(ctx, q, a, req, ops, wildcard, before, now); err != nil {
 			return err
 		}
 		if len(live) > r.cfg.MaxContacts {
@@ -371,15 +350,23 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	}))
 	var o *outcome
 	switch {
+	case errors.As(err, &o) && o.stale:
+		r.fail(o.metric)
+		return r.challenge(req, now, true)
 	case errors.As(err, &o) && o.code == gosip.StatusUnauthorized:
 		r.th.failed(ctx, ip, cred.Username, now)
 		r.fail(o.metric)
 		return r.challenge(req, now, false)
+	case errors.As(err, &o) && o.minExpires:
+		r.fail(o.metric)
+		res := respond(req, o.code, o.reason)
+		res.AppendHeader(gosip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
+		return res
 	case errors.As(err, &o):
 		r.fail(o.metric)
 		return respond(req, o.code, o.reason)
 	case err != nil:
-		r.log.Error("sip: register", "err", err, "username", acct.Username)
+		r.log.Error("sip: register", "err", err, "username", cred.Username)
 		return respond(req, gosip.StatusInternalServerError, "Server Internal Error")
 	case refused:
 		r.fail("suspended")
@@ -555,11 +542,30 @@ func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// settle deletes the lapsed bindings of the locked account a and, if its
-// last live one went so, tells that it is unreachable.
-func (r *Registrar) settle(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) error {
-	_, err := r.settleCount(ctx, q, a, now)
-	return err
+// settleLive reads the bindings of the locked account a, deletes those
+// that lapsed (telling that it is unreachable if its last live one went
+// so), and returns the live ones, oldest first.
+func (r *Registrar) settleLive(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) ([]store.SIPBinding, error) {
+	all, err := q.SIPBindingsOfAccountAll(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	live := make([]store.SIPBinding, 0, len(all))
+	for _, b := range all {
+		if b.ExpiresAt.After(now) {
+			live = append(live, b)
+		}
+	}
+	if len(live) == len(all) {
+		return live, nil
+	}
+	if _, err := q.DeleteLapsedSIPBindings(ctx, a.ID, now); err != nil {
+		return nil, err
+	}
+	if len(live) == 0 {
+		err = r.changed(ctx, q, a, false, "its registration expired", now)
+	}
+	return live, err
 }
 
 func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) (int64, error) {

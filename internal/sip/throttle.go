@@ -43,14 +43,10 @@ func (t *throttle) over(tat, now time.Time, burst int) bool {
 	return tat.Sub(now) > time.Duration(burst-1)*t.every
 }
 
-// blocked reports whether credentials from ip for user are refused now.
-// A database that cannot be read throttles nothing (and is logged).
-func (t *throttle) blocked(ctx context.Context, ip, user string, now time.Time) bool {
-	tats, err := t.st.Read().Throttles(ctx, ipKey(ip), userKey(user))
-	if err != nil {
-		t.log.Error("sip: read the throttle", "err", err)
-		return false
-	}
+// blocked reports whether credentials from ip for user are refused now,
+// given the keys' theoretical arrival times tats (read with the account,
+// store.Q.LockSIPAccountForRegister).
+func (t *throttle) blocked(tats map[string]time.Time, ip, user string, now time.Time) bool {
 	if tat, ok := tats[ipKey(ip)]; ok && t.over(tat, now, t.ipBurst) {
 		return true
 	}

@@ -10,6 +10,34 @@ import (
 // Contract: SIP credentials (HA1s) and the bindings' changes of state.
 func init() {
 	addContract(map[string]contractCase{
+		"Q.LockSIPAccountForRegister": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ,
+				HA1Realm: "sip.test", HA1MD5: "md5hex", HA1SHA256: "sha256hex"}))
+			must(t, q.ChargeThrottle(ctx, "ip", tµ, time.Second))
+			lk, err := q.LockSIPAccountForRegister(ctx, "t1", "ip", "user", "n1", 1, tµ.Add(time.Hour))
+			must(t, err)
+			a := lk.Account
+			eq(t, "account", []any{lk.Known, a.ID, a.CustomerID, a.HA1Realm, a.HA1MD5, a.HA1SHA256, a.CreatedAt},
+				[]any{true, "sip_1", "cus_1", "sip.test", "md5hex", "sha256hex", µs(tµ)})
+			eq(t, "throttles (absent keys absent)", lk.Throttles, map[string]time.Time{"ip": µs(tµ.Add(time.Second))})
+			eq(t, "a new nonce is fresh", lk.NonceFresh, true)
+			lk, err = q.LockSIPAccountForRegister(ctx, "t1", "ip", "user", "n1", 1, tµ.Add(time.Hour))
+			must(t, err)
+			eq(t, "the same count again: a replay", lk.NonceFresh, false)
+			lk, err = q.LockSIPAccountForRegister(ctx, "t1", "ip", "user", "n1", 2, tµ.Add(time.Hour))
+			must(t, err)
+			eq(t, "a higher count is fresh", lk.NonceFresh, true)
+			fresh, err := q.UseSIPNonce(ctx, "n1", 2, tµ.Add(time.Hour))
+			must(t, err)
+			eq(t, "recorded as UseSIPNonce does", fresh, false)
+			must(t, q.ChargeThrottle(ctx, "user", tµ, 2*time.Second))
+			lk, err = q.LockSIPAccountForRegister(ctx, "nobody", "ip", "user", "n2", 1, tµ.Add(time.Hour))
+			must(t, err)
+			eq(t, "unknown username: no account, the throttles all the same", []any{lk.Known, lk.Account.ID, lk.Throttles},
+				[]any{false, "", map[string]time.Time{"ip": µs(tµ.Add(time.Second)), "user": µs(tµ.Add(2 * time.Second))}})
+		},
 		"Q.SetSIPCredentials": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")

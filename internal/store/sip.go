@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -227,4 +229,64 @@ func (q *Q) DeleteLapsedSIPBindings(ctx context.Context, sipAccountID string, no
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// SIPRegisterLock is what a REGISTER reads as it locks its account
+// (LockSIPAccountForRegister).
+type SIPRegisterLock struct {
+	Account SIPAccount
+	Known   bool // false: no account has the username
+	// Throttles are the theoretical arrival times of the keys asked for
+	// that have a row in login_throttles.
+	Throttles map[string]time.Time
+	// NonceFresh is UseSIPNonce's answer (false for an unknown username).
+	NonceFresh bool
+}
+
+// LockSIPAccountForRegister is the registrar's REGISTER in as few round
+// trips as each store allows: LockSIPAccountByUsername, Throttles of keyA
+// and keyB, and UseSIPNonce(nonce, nc, nonceExpires) — one statement on
+// PostgreSQL. For an unknown username the throttles are read all the
+// same and NonceFresh is false (the caller refuses, and rolls back what
+// the statement recorded of the nonce).
+func (q *Q) LockSIPAccountForRegister(ctx context.Context, username, keyA, keyB, nonce string, nc int64, nonceExpires time.Time) (SIPRegisterLock, error) {
+	var out SIPRegisterLock
+	a := &out.Account
+	var created, used int64
+	var tatA, tatB sql.NullInt64
+	cols := `SELECT ` + sipCols + `, (SELECT tat FROM login_throttles WHERE key = $2), (SELECT tat FROM login_throttles WHERE key = $3)`
+	var row *sql.Row
+	if q.dialect == Postgres {
+		row = q.ex.QueryRowContext(ctx, `WITH used AS (INSERT INTO sip_nonce_uses (nonce, nc, expires_at) VALUES ($4, $5, $6)
+			ON CONFLICT (nonce) DO UPDATE SET nc = excluded.nc WHERE sip_nonce_uses.nc < excluded.nc RETURNING 1)
+			`+cols+`, (SELECT COUNT(*) FROM used) FROM sip_accounts WHERE username = $1`+q.forUpdate(),
+			username, keyA, keyB, nonce, nc, ts(nonceExpires))
+	} else {
+		row = q.ex.QueryRowContext(ctx, cols+`, 0 FROM sip_accounts WHERE username = $1`, username, keyA, keyB)
+	}
+	err := row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created,
+		&a.HA1Realm, &a.HA1MD5, &a.HA1SHA256, &tatA, &tatB, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		out.Account = SIPAccount{}
+		out.Throttles, err = q.Throttles(ctx, keyA, keyB)
+		return out, err
+	}
+	if err != nil {
+		return SIPRegisterLock{}, err
+	}
+	out.Known = true
+	a.CreatedAt = fromTS(created)
+	out.Throttles = map[string]time.Time{}
+	if tatA.Valid {
+		out.Throttles[keyA] = fromTS(tatA.Int64)
+	}
+	if tatB.Valid {
+		out.Throttles[keyB] = fromTS(tatB.Int64)
+	}
+	if q.dialect == Postgres {
+		out.NonceFresh = used == 1
+		return out, nil
+	}
+	out.NonceFresh, err = q.UseSIPNonce(ctx, nonce, nc, nonceExpires)
+	return out, err
 }
