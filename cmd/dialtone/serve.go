@@ -104,7 +104,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
-		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events})
+		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events, StripePublishableKey: cfg.StripePublishableKey})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -246,6 +246,9 @@ func gatewayOf(cfg ServeCmd) (payment.Gateway, server.GatewayEvents, error) {
 	case "stripe":
 		if cfg.StripeWebhookSecret == "" {
 			return nil, nil, errors.New("--payments stripe needs DIALTONE_STRIPE_WEBHOOK_SECRET: Stripe's events are how payments that waited for authentication complete")
+		}
+		if !strings.HasPrefix(cfg.StripePublishableKey, "pk_") {
+			return nil, nil, errors.New("--payments stripe needs DIALTONE_STRIPE_PUBLISHABLE_KEY (pk_…): the portal's card form is Stripe's (Stripe.js Elements)")
 		}
 		g, err := stripegw.New(stripegw.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL})
 		if err != nil {

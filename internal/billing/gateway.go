@@ -129,11 +129,16 @@ func (s *Service) gatewayCustomer(ctx context.Context, customerID string) (strin
 // a payment_method ID from Stripe's form) for future payments, on the
 // account's gateway customer; the first card becomes the default.
 // Errors: invalid_request naming payment_method, card_declined,
-// authentication_required.
+// authentication_required. Whoever may add a card (AddCard) may.
 func (s *Service) SaveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
-	if err := p.mayManage(); err != nil {
+	if err := p.mayBill(); err != nil {
 		return store.PaymentMethod{}, err
 	}
+	return s.saveGatewayCard(ctx, p, paymentMethod)
+}
+
+// saveGatewayCard is SaveGatewayCard once the caller may.
+func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
 	paymentMethod = strings.TrimSpace(paymentMethod)
 	if paymentMethod == "" || len(paymentMethod) > 255 {
 		return store.PaymentMethod{}, market.Invalid("payment_method", "payment_method must be the gateway's payment method ID (pm_...)")

@@ -9,6 +9,18 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
+// portalPolicy is the portal's Content-Security-Policy: everything from
+// this server only, except, with payments by Stripe, Stripe.js and the
+// frames and API calls of its card form (https://docs.stripe.com/security/guide#content-security-policy).
+func (s *Server) portalPolicy() string {
+	if s.stripeKey() == "" {
+		return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+	}
+	return "default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; " +
+		"script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; " +
+		"connect-src 'self' https://api.stripe.com; frame-ancestors 'none'; form-action 'self'"
+}
+
 // portalPaymentRoutes: the page that sends the customer to the bank's
 // authentication page, and where the bank sends them back to (Stripe
 // appends ?payment_intent=…&redirect_status=…, which the gateway's own

@@ -48,7 +48,7 @@ func newStripeAPILog(t *testing.T, st *store.Store, w io.Writer) (*api, *stripet
 		t.Fatal(err)
 	}
 	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk,
-		GatewayEvents: gw, Advance: scheduler.New(svc, log).Advance})
+		GatewayEvents: gw, Advance: scheduler.New(svc, log).Advance, StripePublishableKey: stripePK})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, clk: clk}, f
