@@ -47,13 +47,14 @@ type Fake struct {
 	URL string
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	n        int
-	replies  map[string][]byte // idempotency key -> first answer (status + body)
-	intents  map[string]*Intent
-	order    []string
-	refunds  []string
-	requests []string // "METHOD path" of every request
+	mu        sync.Mutex
+	n         int
+	replies   map[string][]byte // idempotency key -> first answer (status + body)
+	intents   map[string]*Intent
+	order     []string
+	refunds   []string
+	requests  []string          // "METHOD path" of every request
+	dashboard map[string]string // intent -> refund made by DashboardRefund
 }
 
 // NewFake starts a fake Stripe, closed when the test ends.
@@ -94,6 +95,30 @@ func (f *Fake) Refunds() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.refunds...)
+}
+
+// DashboardRefund refunds amount of a succeeded intent as Stripe's
+// dashboard would (not through the API): once per intent, the same
+// refund's ID again after that. ok is false for an intent that cannot be
+// refunded so much.
+func (f *Fake) DashboardRefund(intent string, amount int64) (refund string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, done := f.dashboard[intent]; done {
+		return id, true
+	}
+	in := f.intents[intent]
+	if in == nil || in.Status != "succeeded" || amount <= 0 || in.Refunded+amount > in.Amount {
+		return "", false
+	}
+	in.Refunded += amount
+	id := f.next("re")
+	f.refunds = append(f.refunds, id)
+	if f.dashboard == nil {
+		f.dashboard = map[string]string{}
+	}
+	f.dashboard[intent] = id
+	return id, true
 }
 
 // Authenticate makes an intent that requires action succeed, as when the
