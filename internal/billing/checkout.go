@@ -506,35 +506,8 @@ func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, so
 	return s.placeOrder(ctx, p, in, source, nil)
 }
 
-// placeOrder is PlaceOrder with a last step run in the same transaction.
-func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
-	if err := in.validateShape(false); err != nil {
-		return Order{}, err
-	}
-	unsave := ""
-	if in.Payment.Method == "card" && in.Payment.GatewayCard != "" {
-		pm, err := s.saveGatewayCard(ctx, p, in.Payment.GatewayCard)
-		if err != nil {
-			return Order{}, err
-		}
-		in.Payment.PaymentMethod, in.Payment.GatewayCard = pm.ID, ""
-		if !in.Payment.Save {
-			unsave = pm.ID
-		}
-	}
-	order, err := s.placeOrderWith(ctx, p, in, source, also)
-	if unsave != "" && !market.IsCode(err, market.CodeAuthenticationRequired) {
-		// Paid (or refused): a card the customer did not ask to keep goes
-		// again. One whose payment waits for the bank stays until then:
-		// the pending order pays with it.
-		if derr := s.DeleteCard(context.WithoutCancel(ctx), p, unsave); derr != nil {
-			s.log.Warn("a card used once was not removed", "payment_method", unsave, "err", derr)
-		}
-	}
-	return order, err
-}
-
-// placeOrderWith is placeOrder once a card collected by the gateway is saved.
+// placeOrderWith is placeOrder (card_setup.go) once a card collected by
+// the gateway is saved.
 func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
 	card, err := s.resolveNewCard(ctx, in.Payment)
 	if err != nil {

@@ -125,41 +125,6 @@ func (s *Service) gatewayCustomer(ctx context.Context, customerID string) (strin
 	return ref, err
 }
 
-// SaveGatewayCard saves a card the gateway collected itself (with Stripe:
-// a payment_method ID from Stripe's form) for future payments, on the
-// account's gateway customer; the first card becomes the default.
-// Errors: invalid_request naming payment_method, card_declined,
-// authentication_required. Whoever may add a card (AddCard) may.
-func (s *Service) SaveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
-	if err := p.mayBill(); err != nil {
-		return store.PaymentMethod{}, err
-	}
-	return s.saveGatewayCard(ctx, p, paymentMethod)
-}
-
-// saveGatewayCard is SaveGatewayCard once the caller may.
-func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
-	paymentMethod = strings.TrimSpace(paymentMethod)
-	if paymentMethod == "" || len(paymentMethod) > 255 {
-		return store.PaymentMethod{}, market.Invalid("payment_method", "payment_method must be the gateway's payment method ID (pm_...)")
-	}
-	cref, err := s.gatewayCustomer(ctx, p.CustomerID)
-	if err != nil {
-		return store.PaymentMethod{}, err
-	}
-	t, err := s.gateway.SavePaymentMethod(ctx, payment.SaveInput{Customer: cref, PaymentMethod: paymentMethod,
-		IdempotencyKey: "setup:" + p.CustomerID + ":" + paymentMethod})
-	if err != nil {
-		err = cardError(err)
-		var me *market.Error
-		if errors.As(err, &me) {
-			me.Param = strings.TrimPrefix(me.Param, "payment.")
-		}
-		return store.PaymentMethod{}, err
-	}
-	return s.insertCard(ctx, p.CustomerID, t)
-}
-
 // insertCard saves a tokenized card; the first becomes the default.
 func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token) (store.PaymentMethod, error) {
 	var pm store.PaymentMethod

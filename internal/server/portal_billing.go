@@ -278,8 +278,8 @@ func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.showRefill(w, r, p, f, pageStatus(err))
 		return
 	}
-	if strings.HasSuffix(to, "/authenticate") {
-		s.redirect(w, r, to, "")
+	if strings.HasSuffix(to, "/authenticate") || strings.HasPrefix(to, "/payment-methods/return") {
+		s.redirect(w, r, to, "") // to the bank first
 		return
 	}
 	s.redirect(w, r, to, "Your balance was topped up by "+money.Format(amt)+".")

@@ -72,6 +72,9 @@ func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 		} else {
 			pm, err = s.svc.AddCard(ctx, p, *pay.Card)
 		}
+		if to := authPage(err); to != "" {
+			return to, nil // the bank confirms the card first, then /payment-methods/return saves it
+		}
 		if err != nil {
 			return "", err
 		}

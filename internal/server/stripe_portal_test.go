@@ -186,3 +186,92 @@ func TestSandboxPortalNoStripe(t *testing.T) {
 		}
 	}
 }
+
+// TestStripePortalCardNeedsAuthentication: a new card the bank wants
+// confirmed before it is saved (3-D Secure on the SetupIntent) sends the
+// customer to the bank's page and back to /payment-methods/return, which
+// saves it once; from the Payment methods page and from the checkout
+// alike. Another account cannot complete it; the sandbox has no such page.
+func TestStripePortalCardNeedsAuthentication(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		b := newBrowser(t, a)
+		b.signup("setup3ds@acme.test", "CHF")
+		tok := b.token("setup3ds@acme.test")
+		adr := a.address(tok)
+
+		p := b.post("/payment-methods", url.Values{"key": {b.get("/payment-methods").find(t, `name="key" value="([^"]+)"`)},
+			"payment_method": {stripetest.PMSetupAuth}})
+		if p.status != 200 || !strings.HasPrefix(p.url, "/payment-methods/return?setup_intent=seti_") {
+			t.Fatalf("save: %d at %s\n%s", p.status, p.url, p.body)
+		}
+		seti := strings.TrimPrefix(p.url, "/payment-methods/return?setup_intent=")
+		p.has(t, `href="https://bank.example/3ds/`+seti+`"`, `data-testid="authenticate-card"`)
+		if n := count(a, tok, "/v1/payment_methods"); n != 0 {
+			t.Errorf("cards before the bank confirmed = %d", n)
+		}
+		if again := b.get(p.url); again.url != p.url {
+			t.Errorf("back before confirming: at %s", again.url)
+		}
+		// Another account's return finds nothing.
+		other := newBrowser(t, a)
+		other.signup("setup3ds-other@acme.test", "CHF")
+		if o := other.get(p.url); o.status != 404 {
+			t.Errorf("another account's return: %d at %s", o.status, o.url)
+		}
+		f.AuthenticateSetup(seti)
+		for i := 0; i < 2; i++ {
+			done := b.get("/payment-methods/return?setup_intent=" + seti + "&redirect_status=succeeded")
+			if done.status != 200 || done.url != "/payment-methods" {
+				t.Fatalf("back from the bank: %d at %s", done.status, done.url)
+			}
+			done.has(t, `data-last4="3155"`)
+		}
+		if n := count(a, tok, "/v1/payment_methods"); n != 1 {
+			t.Errorf("cards after the return twice = %d, want 1", n)
+		}
+
+		// At the checkout: the card is confirmed first, then pays.
+		_ = adr
+		c := newBrowser(t, a) // another account, whose card is new to it
+		c.signup("setup3ds-checkout@acme.test", "CHF")
+		ctok := c.token("setup3ds-checkout@acme.test")
+		cadr := a.address(ctok)
+		form := payForm(t, c.get("/checkout?type=subscription&plan=business&quantity=2&term=1"))
+		form.Set("address", cadr)
+		form.Set("pay", "new")
+		form.Set("payment_method", stripetest.PMSetupAuth)
+		p = c.post("/checkout", form)
+		if p.status != 200 || !strings.HasPrefix(p.url, "/payment-methods/return?setup_intent=seti_") {
+			t.Fatalf("checkout: %d at %s\n%s", p.status, p.url, p.body)
+		}
+		if n := count(a, ctok, "/v1/orders"); n != 0 {
+			t.Errorf("orders before the card was confirmed = %d", n)
+		}
+		f.AuthenticateSetup(strings.TrimPrefix(p.url, "/payment-methods/return?setup_intent="))
+		if done := c.get(p.url); done.url != "/payment-methods" {
+			t.Errorf("back from the bank: at %s", done.url)
+		}
+		cards := dataOf(a.do("GET", "/v1/payment_methods", ctok, nil))
+		if len(cards) != 1 {
+			t.Fatalf("cards = %v", cards)
+		}
+		form = payForm(t, c.get("/checkout?type=subscription&plan=business&quantity=2&term=1"))
+		form.Set("address", cadr)
+		form.Set("pay", cards[0]["id"].(string))
+		if p := c.post("/checkout", form); p.status != 200 || !strings.HasPrefix(p.url, "/orders/ord_") {
+			t.Errorf("pay with the confirmed card: %d at %s\n%s", p.status, p.url, p.body)
+		}
+	})
+}
+
+func TestSandboxNoCardReturn(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, storetest.Open(t, "sqlite"))
+	b := newBrowser(t, a)
+	b.signup("sandboxreturn@acme.test", "CHF")
+	if p := b.get("/payment-methods/return?setup_intent=seti_x"); p.status != 404 {
+		t.Errorf("sandbox card return: %d", p.status)
+	}
+}
