@@ -34,10 +34,11 @@ type ServeCmd struct {
 	// Argon2Memory is the argon2id memory cost in KiB (tests use less).
 	Argon2Memory uint32 `default:"65536" env:"DIALTONE_ARGON2_MEMORY" hidden:""`
 	// Payments picks the card gateway (API.md "Payments").
-	Payments            string `default:"sandbox" enum:"sandbox,stripe" env:"DIALTONE_PAYMENTS" help:"Card gateway: sandbox (test cards, no money moves) or stripe."`
-	StripeSecretKey     string `name:"stripe-secret-key" env:"DIALTONE_STRIPE_SECRET_KEY" help:"--payments stripe: Stripe's secret API key (prefer the environment variable)."`
-	StripeWebhookSecret string `name:"stripe-webhook-secret" env:"DIALTONE_STRIPE_WEBHOOK_SECRET" help:"--payments stripe: the signing secret (whsec_…) of the webhook endpoint at /v1/webhooks/stripe."`
-	StripeAPIURL        string `name:"stripe-api-url" env:"DIALTONE_STRIPE_API_URL" help:"--payments stripe: Stripe's API base URL (default https://api.stripe.com; stripe-mock in tests)."`
+	Payments             string `default:"sandbox" enum:"sandbox,stripe" env:"DIALTONE_PAYMENTS" help:"Card gateway: sandbox (test cards, no money moves) or stripe."`
+	StripeSecretKey      string `name:"stripe-secret-key" env:"DIALTONE_STRIPE_SECRET_KEY" help:"--payments stripe: Stripe's secret API key (prefer the environment variable)."`
+	StripeWebhookSecret  string `name:"stripe-webhook-secret" env:"DIALTONE_STRIPE_WEBHOOK_SECRET" help:"--payments stripe: the signing secret (whsec_…) of the webhook endpoint at /v1/webhooks/stripe."`
+	StripeAPIURL         string `name:"stripe-api-url" env:"DIALTONE_STRIPE_API_URL" help:"--payments stripe: Stripe's API base URL (default https://api.stripe.com; stripe-mock in tests)."`
+	StripePublishableKey string `name:"stripe-publishable-key" env:"DIALTONE_STRIPE_PUBLISHABLE_KEY" help:"--payments stripe: Stripe's publishable key (pk_…) for the portal's card form (Stripe.js Elements)."`
 }
 
 // MigrateCmd brings the database schema up to date.

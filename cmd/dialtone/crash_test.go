@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 				case "DIALTONE_ARGON2_MEMORY":
 					return "1024"
 				}
+				if k == "DIALTONE_PAYMENTS" || strings.HasPrefix(k, "DIALTONE_STRIPE_") {
+					return os.Getenv(k) // the card payments crash test runs its children with Stripe (a fake)
+				}
 				return ""
 			}, os.Stdout, io.Discard)
 		if err != nil {
@@ -204,10 +207,10 @@ func seed(t *testing.T, db string, customers, perCustomer int) {
 }
 
 // child starts the server in a new process and returns it with its URL.
-func child(t *testing.T, db string) (*exec.Cmd, string) {
+func child(t *testing.T, db string, env ...string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "DIALTONE_CRASH_CHILD_DB="+db)
+	cmd.Env = append(append(os.Environ(), "DIALTONE_CRASH_CHILD_DB="+db), env...)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

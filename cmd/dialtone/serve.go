@@ -131,7 +131,8 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 		ready = func(context.Context) error { return sipLn.Ready() }
 	}
 	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
-		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events, Ready: ready})
+		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events, Ready: ready,
+		StripePublishableKey: cfg.StripePublishableKey})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox)
@@ -288,6 +289,9 @@ func gatewayOf(cfg ServeCmd) (payment.Gateway, server.GatewayEvents, error) {
 	case "stripe":
 		if cfg.StripeWebhookSecret == "" {
 			return nil, nil, errors.New("--payments stripe needs DIALTONE_STRIPE_WEBHOOK_SECRET: Stripe's events are how payments that waited for authentication complete")
+		}
+		if !strings.HasPrefix(cfg.StripePublishableKey, "pk_") {
+			return nil, nil, errors.New("--payments stripe needs DIALTONE_STRIPE_PUBLISHABLE_KEY (pk_…): the portal's card form is Stripe's (Stripe.js Elements)")
 		}
 		g, err := stripegw.New(stripegw.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL})
 		if err != nil {

@@ -50,6 +50,7 @@ func TestServeWithStripe(t *testing.T) {
 		{"DIALTONE_PAYMENTS": "paypal"},
 		{"DIALTONE_PAYMENTS": "stripe", "DIALTONE_STRIPE_SECRET_KEY": "sk_test_123"},
 		{"DIALTONE_PAYMENTS": "stripe", "DIALTONE_STRIPE_WEBHOOK_SECRET": "whsec_x"},
+		{"DIALTONE_PAYMENTS": "stripe", "DIALTONE_STRIPE_SECRET_KEY": "sk_test_123", "DIALTONE_STRIPE_WEBHOOK_SECRET": "whsec_x"}, // no publishable key
 	} {
 		if err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, getenv(env), io.Discard, io.Discard); err == nil {
 			t.Errorf("serve with %v started", env)
@@ -57,7 +58,7 @@ func TestServeWithStripe(t *testing.T) {
 	}
 
 	env := map[string]string{"DIALTONE_ARGON2_MEMORY": "1024", "DIALTONE_DEMO": "false", "DIALTONE_PAYMENTS": "stripe",
-		"DIALTONE_STRIPE_SECRET_KEY": "sk_test_123", "DIALTONE_STRIPE_WEBHOOK_SECRET": stripetest.WebhookSecretTest,
+		"DIALTONE_STRIPE_SECRET_KEY": "sk_test_123", "DIALTONE_STRIPE_WEBHOOK_SECRET": stripetest.WebhookSecretTest, "DIALTONE_STRIPE_PUBLISHABLE_KEY": "pk_test_123",
 		"DIALTONE_STRIPE_API_URL": stripetest.Mock(t)}
 	base, _, stop := startServer(t, db, env)
 	defer stop()

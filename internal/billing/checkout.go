@@ -506,11 +506,9 @@ func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, so
 	return s.placeOrder(ctx, p, in, source, nil)
 }
 
-// placeOrder is PlaceOrder with a last step run in the same transaction.
-func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
-	if err := in.validateShape(false); err != nil {
-		return Order{}, err
-	}
+// placeOrderWith is placeOrder (card_setup.go) once a card collected by
+// the gateway is saved.
+func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
 	card, err := s.resolveNewCard(ctx, in.Payment)
 	if err != nil {
 		return Order{}, err

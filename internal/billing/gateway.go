@@ -125,36 +125,6 @@ func (s *Service) gatewayCustomer(ctx context.Context, customerID string) (strin
 	return ref, err
 }
 
-// SaveGatewayCard saves a card the gateway collected itself (with Stripe:
-// a payment_method ID from Stripe's form) for future payments, on the
-// account's gateway customer; the first card becomes the default.
-// Errors: invalid_request naming payment_method, card_declined,
-// authentication_required.
-func (s *Service) SaveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
-	if err := p.mayManage(); err != nil {
-		return store.PaymentMethod{}, err
-	}
-	paymentMethod = strings.TrimSpace(paymentMethod)
-	if paymentMethod == "" || len(paymentMethod) > 255 {
-		return store.PaymentMethod{}, market.Invalid("payment_method", "payment_method must be the gateway's payment method ID (pm_...)")
-	}
-	cref, err := s.gatewayCustomer(ctx, p.CustomerID)
-	if err != nil {
-		return store.PaymentMethod{}, err
-	}
-	t, err := s.gateway.SavePaymentMethod(ctx, payment.SaveInput{Customer: cref, PaymentMethod: paymentMethod,
-		IdempotencyKey: "setup:" + p.CustomerID + ":" + paymentMethod})
-	if err != nil {
-		err = cardError(err)
-		var me *market.Error
-		if errors.As(err, &me) {
-			me.Param = strings.TrimPrefix(me.Param, "payment.")
-		}
-		return store.PaymentMethod{}, err
-	}
-	return s.insertCard(ctx, p.CustomerID, t)
-}
-
 // insertCard saves a tokenized card; the first becomes the default.
 func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token) (store.PaymentMethod, error) {
 	var pm store.PaymentMethod
@@ -408,9 +378,10 @@ func (s *Service) ApplyGatewayEvent(ctx context.Context, ev payment.Event) error
 }
 
 // recordDispute keeps a dispute of an order's charge with its latest
-// status, and tells the operator (the log, at warning level, until the
-// back office shows disputes). The money moves when Stripe settles the
-// dispute; the ledger does not follow it yet.
+// status, marks the order with it (Order.DisputeStatus), and tells the
+// operator: an order.disputed webhook event in the same transaction, and
+// a warning in the log. The money moves when Stripe settles the dispute;
+// the ledger does not follow it yet.
 func (s *Service) recordDispute(ctx context.Context, ev payment.Event, record func(*store.Q) error) error {
 	pay, err := s.store.Read().PaymentByGatewayRef(ctx, ev.Ref)
 	if market.IsCode(err, market.CodeNotFound) || err == nil && ev.Dispute == "" {
@@ -423,6 +394,18 @@ func (s *Service) recordDispute(ctx context.Context, ev payment.Event, record fu
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.PutDispute(ctx, store.Dispute{ID: ev.Dispute, CustomerID: pay.CustomerID, OrderID: pay.OrderID, Amount: ev.Amount,
 			Currency: ev.Currency, Reason: ev.Reason, Status: ev.Status, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		// The provider's systems hear of it with the order as it now
+		// stands (dispute_status), in the transaction that marks it.
+		if err := s.emit(ctx, q, EventOrderDisputed, func() (any, error) {
+			o, err := q.Order(ctx, pay.CustomerID, pay.OrderID)
+			if err != nil {
+				return nil, err
+			}
+			p, err := q.PaymentByID(ctx, o.PaymentID)
+			return PaidOrder{Order: o, Payment: p}, err
+		}); err != nil {
 			return err
 		}
 		return record(q)
@@ -530,7 +513,12 @@ func (s *Service) refundFromGateway(ctx context.Context, ev payment.Event, recor
 		}
 		if diff := ev.Amount - o.Refunded; diff > 0 {
 			at := refundAttempt{gw: &payment.Refund{ID: ref}, charge: pay.GatewayRef, amount: diff}
-			if _, err := s.refund(ctx, q, pay.CustomerID, o.ID, RefundInput{Amount: &diff, Reason: "refunded at the card gateway (" + ref + ")"}, &at); err != nil {
+			res, err := s.refund(ctx, q, pay.CustomerID, o.ID, RefundInput{Amount: &diff, Reason: "refunded at the card gateway (" + ref + ")"}, &at)
+			if err != nil {
+				return err
+			}
+			// The provider's systems hear of it as of dialtone's own refunds.
+			if err := s.emit(ctx, q, EventRefundCreated, func() (any, error) { return res, nil }); err != nil {
 				return err
 			}
 		}

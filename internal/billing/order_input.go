@@ -49,6 +49,12 @@ type PaymentInput struct {
 	PaymentMethod string     `json:"payment_method,omitempty" doc:"card: a saved card (pm_...)."`
 	Card          *CardInput `json:"card,omitempty" doc:"card: a new card."`
 	Save          bool       `json:"save,omitempty" doc:"card: save the new card for future payments."`
+	// GatewayCard is a new card the gateway collected itself (the portal's
+	// Stripe Elements form: a Stripe payment_method ID): it is saved with
+	// the gateway (a SetupIntent) before the order, and removed again
+	// after it unless Save. The API saves such cards first
+	// (POST /v1/payment_methods) and pays with the saved card.
+	GatewayCard string `json:"-"`
 
 	// gatewayCustomer is the gateway's customer of the account (Stripe's
 	// cus_...), looked up before the order's transaction.
@@ -111,11 +117,14 @@ func (in *OrderInput) validateShape(forQuote bool) error {
 	}
 	switch in.Payment.Method {
 	case "balance":
-		if in.Payment.Card != nil || in.Payment.PaymentMethod != "" {
+		if in.Payment.Card != nil || in.Payment.PaymentMethod != "" || in.Payment.GatewayCard != "" {
 			return market.Invalid("payment.method", "a balance payment takes no card")
 		}
 	case "card":
-		if (in.Payment.Card == nil) == (in.Payment.PaymentMethod == "") {
+		if in.Payment.GatewayCard != "" && (in.Payment.Card != nil || in.Payment.PaymentMethod != "") {
+			return market.Invalid("payment.card", "give either a saved payment_method or a new card")
+		}
+		if (in.Payment.Card == nil && in.Payment.GatewayCard == "") == (in.Payment.PaymentMethod == "") {
 			return market.Invalid("payment.card", "give either a saved payment_method or a new card")
 		}
 	case "":

@@ -47,9 +47,15 @@ const (
 // with revoke ended a new one.
 const EventSubscriptionCanceled = "subscription.canceled"
 
+// EventOrderDisputed: the cardholder disputed the order's card payment
+// with their bank, or the dispute changed status (Stripe's
+// charge.dispute.created, .updated, .closed); the order's dispute_status
+// says where it stands.
+const EventOrderDisputed = "order.disputed"
+
 // EventTypes returns the event types an endpoint may take.
 func EventTypes() []string {
-	return []string{EventOrderPaid, EventSubscriptionCreated, EventSubscriptionRenewed, EventSubscriptionUpdated,
+	return []string{EventOrderPaid, EventOrderDisputed, EventSubscriptionCreated, EventSubscriptionRenewed, EventSubscriptionUpdated,
 		EventSubscriptionPastDue, EventSubscriptionExpired, EventSubscriptionCanceled, EventNumberOrdered, EventNumberReleased, EventRefundCreated,
 		EventSIPAccountRegistered, EventSIPAccountUnregistered}
 }

@@ -73,6 +73,9 @@ type SaveInput struct {
 	Customer       string // the gateway's customer
 	PaymentMethod  string
 	IdempotencyKey string
+	// ReturnURL is where the bank's authentication page, if the bank wants
+	// the card confirmed, sends the customer back to (LookupSetup then).
+	ReturnURL string
 }
 
 // RefundInput gives (part of) a charge back.
@@ -162,6 +165,12 @@ type Gateway interface {
 	// succeeded. Errors: *Error authentication_required (still waiting),
 	// card_declined (failed or canceled); ErrUnsupported.
 	LookupCharge(ctx context.Context, ref string) (Charge, error)
+	// LookupSetup returns the card a SavePaymentMethod that waited for
+	// authentication (ref: its *Error's Ref) saved, once it succeeded, and
+	// the gateway customer it is saved with (also with the errors
+	// authentication_required, still waiting, and card_declined);
+	// ErrUnsupported.
+	LookupSetup(ctx context.Context, ref string) (Token, string, error)
 	// Forget tells the gateway a saved card was removed, so that it can no
 	// longer be charged (Stripe: the payment method is detached from its
 	// customer); the sandbox keeps nothing to forget.
@@ -389,6 +398,11 @@ func (*Sandbox) SavePaymentMethod(context.Context, SaveInput) (Token, error) {
 // LookupCharge implements Gateway: sandbox charges never wait.
 func (*Sandbox) LookupCharge(context.Context, string) (Charge, error) {
 	return Charge{}, ErrUnsupported
+}
+
+// LookupSetup implements Gateway: the sandbox saves cards at once.
+func (*Sandbox) LookupSetup(context.Context, string) (Token, string, error) {
+	return Token{}, "", ErrUnsupported
 }
 
 // Forget implements Gateway: sandbox tokens are stateless.

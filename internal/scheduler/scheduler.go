@@ -65,6 +65,9 @@ func (s *Scheduler) RunDue(ctx context.Context) error {
 			if err := s.svc.SendReminders(ctx); err != nil {
 				return err
 			}
+			if _, err := s.svc.SendCardExpiryNotices(ctx); err != nil {
+				return err
+			}
 			if s.Mailer != nil {
 				if _, err := s.svc.DeliverMail(ctx, s.Mailer); err != nil {
 					return err

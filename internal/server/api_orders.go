@@ -342,7 +342,7 @@ type cardIn struct {
 	idemHeader
 	Body struct {
 		Card          *billing.CardInput `json:"card,omitempty" doc:"Sandbox: the card as entered. One of card and payment_method."`
-		PaymentMethod string             `json:"payment_method,omitempty" maxLength:"255" doc:"Stripe: the payment method ID (pm_...) from Stripe's card form; saved with a SetupIntent for future payments."`
+		PaymentMethod string             `json:"payment_method,omitempty" maxLength:"255" doc:"Stripe: the payment method ID (pm_...) from Stripe's card form; saved with a SetupIntent for future payments. A card the bank wants confirmed first answers 402 authentication_required with next_action_url; the bank sends the customer back to the portal's /payment-methods/return, which saves it."`
 	}
 }
 

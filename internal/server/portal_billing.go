@@ -257,6 +257,9 @@ func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
 		o, err := s.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: []billing.ItemInput{{Type: string(market.ItemTopUp), Amount: amt.Minor}},
 			Payment: pay}, "portal")
+		if to := authPage(err); to != "" {
+			return to, nil // to the bank's page from there, and back to /orders/{id}/return
+		}
 		if err != nil {
 			return "", err
 		}
@@ -273,6 +276,10 @@ func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		}
 		f.Values.Set("key", id.Secret(12))
 		s.showRefill(w, r, p, f, pageStatus(err))
+		return
+	}
+	if strings.HasSuffix(to, "/authenticate") || strings.HasPrefix(to, "/payment-methods/return") {
+		s.redirect(w, r, to, "") // to the bank first
 		return
 	}
 	s.redirect(w, r, to, "Your balance was topped up by "+money.Format(amt)+".")

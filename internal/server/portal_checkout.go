@@ -60,7 +60,7 @@ var checkoutFields = map[string]string{
 	"postal_code": "postal_code", "state": "state", "country": "country", "vat_id": "vat_id",
 	"payment.card.number": "card_number", "payment.card.exp_month": "exp_month", "payment.card.exp_year": "exp_year",
 	"payment.card.cvc": "cvc", "card.number": "card_number", "card.exp_month": "exp_month", "card.exp_year": "exp_year",
-	"card.cvc": "cvc", "payment.payment_method": "pay", "payment.method": "pay", "payment.card": "pay", "amount": "amount",
+	"card.cvc": "cvc", "payment_method": "payment_method", "payment.payment_method": "pay", "payment.method": "pay", "payment.card": "pay", "amount": "amount",
 	"trial": "trial",
 }
 
@@ -193,6 +193,9 @@ type payData struct {
 	CardOnly    bool
 	Balance     int64
 	Currency    string
+	// StripeKey: with payments by Stripe, a new card is entered in
+	// Stripe's form (Elements) with this publishable key.
+	StripeKey string
 }
 
 // checkoutData is the checkout page.
@@ -239,6 +242,7 @@ func (s *Server) loadPay(ctx context.Context, p billing.Principal, c store.Custo
 		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: payment.BrandName(c.Brand)})
 	}
 	d.Balance, d.Currency, d.NeedsAddress = c.Balance, c.Currency, true
+	d.StripeKey = s.stripeKey()
 	return d, nil
 }
 
@@ -274,11 +278,14 @@ func (d payData) defaults(f *form, total int64) {
 }
 
 // paymentFrom reads the payment choice: "balance", a saved card's ID, or
-// "new" with the card's fields.
+// "new" with the card's fields (the sandbox) or Stripe's payment_method.
 func paymentFrom(v url.Values) billing.PaymentInput {
 	switch choice := v.Get("pay"); {
 	case choice == "balance":
 		return billing.PaymentInput{Method: "balance"}
+	case choice == "new" && strings.TrimSpace(v.Get("payment_method")) != "" && v.Get("card_number") == "" && v.Get("cvc") == "":
+		// Stripe's form: the payment method Stripe.js made of the card.
+		return billing.PaymentInput{Method: "card", GatewayCard: strings.TrimSpace(v.Get("payment_method")), Save: v.Get("save") == "on"}
 	case choice == "new":
 		c := &billing.CardInput{Number: strings.Join(strings.Fields(v.Get("card_number")), ""), CVC: strings.TrimSpace(v.Get("cvc"))}
 		c.ExpMonth, _ = strconv.Atoi(strings.TrimSpace(v.Get("exp_month")))
@@ -467,7 +474,7 @@ func checkoutShows(field string, payForm bool) bool {
 	case "quantity", "term":
 		return true
 	case "promo", "address", "name", "line1", "line2", "city", "postal_code", "state", "country", "vat_id",
-		"card_number", "exp_month", "exp_year", "cvc", "pay":
+		"card_number", "exp_month", "exp_year", "cvc", "payment_method", "pay":
 		return payForm
 	}
 	return false

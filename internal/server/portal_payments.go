@@ -3,11 +3,24 @@ package server
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 )
+
+// portalPolicy is the portal's Content-Security-Policy: everything from
+// this server only, except, with payments by Stripe, Stripe.js and the
+// frames and API calls of its card form (https://docs.stripe.com/security/guide#content-security-policy).
+func (s *Server) portalPolicy() string {
+	if s.stripeKey() == "" {
+		return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+	}
+	return "default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; " +
+		"script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; " +
+		"connect-src 'self' https://api.stripe.com; frame-ancestors 'none'; form-action 'self'"
+}
 
 // portalPaymentRoutes: the page that sends the customer to the bank's
 // authentication page, and where the bank sends them back to (Stripe
@@ -16,6 +29,7 @@ import (
 func (s *Server) portalPaymentRoutes() {
 	s.mux.HandleFunc("GET /orders/{id}/authenticate", s.guard(s.paymentAuthenticate))
 	s.mux.HandleFunc("GET /orders/{id}/return", s.guard(s.paymentReturn))
+	s.mux.HandleFunc("GET /payment-methods/return", s.guard(s.cardReturn))
 }
 
 // authPage is the portal's page of an order whose payment needs the
@@ -28,6 +42,10 @@ func authPage(err error) string {
 	var me *market.Error
 	if !errors.As(err, &me) || me.Code != market.CodeAuthenticationRequired {
 		return ""
+	}
+	if setup, _ := me.Extra["setup_intent"].(string); setup != "" {
+		// A new card the bank wants confirmed before it is saved.
+		return "/payment-methods/return?" + url.Values{"setup_intent": {setup}}.Encode()
 	}
 	order, _ := me.Extra["order"].(string)
 	if order == "" {
@@ -71,4 +89,32 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request, p billing
 		return
 	}
 	s.pageError(w, r, err)
+}
+
+// cardReturn is where the bank sends the customer back to after
+// confirming a card being saved (Stripe appends ?setup_intent=…): the card
+// is saved once the gateway says so; one still waiting shows the link to
+// the bank's page; one the bank refused goes back to Payment methods.
+func (s *Server) cardReturn(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	setup := r.URL.Query().Get("setup_intent")
+	pm, err := s.svc.CompleteGatewayCard(r.Context(), p, setup)
+	if err == nil {
+		s.redirect(w, r, "/payment-methods#card-"+pm.ID, cardName(pm)+" was saved: it pays at the checkout, and renewals if it is the default.")
+		return
+	}
+	var me *market.Error
+	errors.As(asContract(err), &me)
+	switch {
+	case me != nil && me.Code == market.CodeAuthenticationRequired:
+		next, _ := me.Extra["next_action_url"].(string)
+		if !strings.HasPrefix(next, "https://") && !strings.HasPrefix(next, "http://") {
+			next = ""
+		}
+		s.render(w, r, http.StatusOK, "authenticate_card", view{Title: "Confirm the card", Nav: "cards",
+			Data: map[string]string{"Next": next, "Again": "/payment-methods/return?" + url.Values{"setup_intent": {setup}}.Encode()}})
+	case me != nil && me.Code == market.CodeCardDeclined:
+		s.redirect(w, r, "/payment-methods", "Your bank did not confirm the card: it was not saved. "+errorWords(me))
+	default:
+		s.pageError(w, r, err)
+	}
 }

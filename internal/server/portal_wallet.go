@@ -23,6 +23,9 @@ import (
 type cardsData struct {
 	Cards []cardRow
 	Key   string
+	// StripeKey: with payments by Stripe, the card is entered in Stripe's
+	// form (Elements) with this publishable key.
+	StripeKey string
 }
 
 // cardRow is a saved card with its brand in words.
@@ -45,22 +48,33 @@ func (s *Server) showCards(w http.ResponseWriter, r *http.Request, p billing.Pri
 	// page, whatever went wrong.
 	f.Values.Del("card_number")
 	f.Values.Del("cvc")
-	d := cardsData{Key: id.Secret(12)}
+	d := cardsData{Key: id.Secret(12), StripeKey: s.stripeKey()}
 	for _, c := range cards {
 		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: payment.BrandName(c.Brand)})
 	}
 	s.render(w, r, status, "cards", view{Title: "Payment methods", Nav: "cards", Form: f, Data: d})
 }
 
-// cardsPost saves a new card (once per form key).
+// cardsPost saves a new card (once per form key): the sandbox's card
+// fields, or with Stripe the payment method Stripe's form made of the card
+// (a card number posted then is refused by the gateway, never sent on).
 func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	pay := paymentFrom(url.Values{"pay": {"new"}, "card_number": {f.Get("card_number")}, "cvc": {f.Get("cvc")},
-		"exp_month": {f.Get("exp_month")}, "exp_year": {f.Get("exp_year")}})
+		"exp_month": {f.Get("exp_month")}, "exp_year": {f.Get("exp_year")}, "payment_method": {f.Get("payment_method")}})
 	var flash string
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
-		pm, err := s.svc.AddCard(ctx, p, *pay.Card)
+		var pm store.PaymentMethod
+		var err error
+		if pay.GatewayCard != "" {
+			pm, err = s.svc.SaveGatewayCard(ctx, p, pay.GatewayCard)
+		} else {
+			pm, err = s.svc.AddCard(ctx, p, *pay.Card)
+		}
+		if to := authPage(err); to != "" {
+			return to, nil // the bank confirms the card first, then /payment-methods/return saves it
+		}
 		if err != nil {
 			return "", err
 		}

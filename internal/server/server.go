@@ -43,6 +43,21 @@ type Config struct {
 	// serve (the SIP registrar's listeners); /readyz answers 503 with its
 	// error's words while it fails.
 	Ready func(ctx context.Context) error
+	// StripePublishableKey (pk_…, DIALTONE_STRIPE_PUBLISHABLE_KEY) is what
+	// the portal's card form, Stripe.js Elements, names the Stripe account
+	// with. The portal takes cards with Stripe's form (and loads Stripe.js
+	// from js.stripe.com) only with payments by Stripe (GatewayEvents set).
+	StripePublishableKey string
+}
+
+// stripeKey is the publishable key the portal's card form uses: "" unless
+// payments are by Stripe (the sandbox keeps its own form and never loads
+// Stripe.js).
+func (s *Server) stripeKey() string {
+	if s.cfg.GatewayEvents == nil {
+		return ""
+	}
+	return s.cfg.StripePublishableKey
 }
 
 // Server holds the handlers' dependencies.

@@ -29,20 +29,26 @@ import (
 // Stripe.
 func newStripeAPI(t *testing.T, st *store.Store) (*api, *stripetest.Fake) {
 	t.Helper()
+	return newStripeAPILog(t, st, io.Discard)
+}
+
+// newStripeAPILog is newStripeAPI logging to w.
+func newStripeAPILog(t *testing.T, st *store.Store, w io.Writer) (*api, *stripetest.Fake) {
+	t.Helper()
 	f := stripetest.NewFake(t)
 	gw, err := stripegw.New(stripegw.Config{SecretKey: "sk_test_123", WebhookSecret: stripetest.WebhookSecretTest, APIURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := clock.NewFrozen(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(w, nil))
 	svc := billing.New(st, clk, gw, log, billing.Config{PublicURL: "https://portal.example",
 		Argon2: &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}})
 	if _, err := svc.SeedDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	h := server.New(svc, log, prometheus.NewRegistry(), server.Config{AdminToken: adminToken, Sandbox: true, SandboxClock: clk,
-		GatewayEvents: gw, Advance: scheduler.New(svc, log).Advance})
+		GatewayEvents: gw, Advance: scheduler.New(svc, log).Advance, StripePublishableKey: stripePK})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, clk: clk}, f

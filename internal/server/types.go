@@ -219,13 +219,15 @@ type OrderResponse struct {
 	BillingAddress string         `json:"billing_address,omitempty"`
 	Payment        PaymentRef     `json:"payment"`
 	Invoice        string         `json:"invoice"`
+	DisputeStatus  string         `json:"dispute_status,omitempty" doc:"Set once the cardholder disputed the card payment with their bank: the dispute's latest status (needs_response, under_review, won, lost, ...)."`
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
 func orderResponse(o store.Order, pay *store.Payment) OrderResponse {
 	r := OrderResponse{ID: o.ID, Status: o.Status, Items: lineResponses(o.Lines), Subtotal: o.Totals.Subtotal, Discount: o.Totals.Discount,
 		Tax: o.Totals.Tax, Total: o.Totals.Total, Refunded: o.Refunded, Currency: o.Currency, PromoCode: o.PromoCode,
-		BillingAddress: o.BillingAddressID, Payment: PaymentRef{ID: o.PaymentID}, Invoice: o.InvoiceID, CreatedAt: o.CreatedAt}
+		BillingAddress: o.BillingAddressID, Payment: PaymentRef{ID: o.PaymentID}, Invoice: o.InvoiceID, DisputeStatus: o.DisputeStatus,
+		CreatedAt: o.CreatedAt}
 	if pay != nil {
 		r.Payment.Method, r.Payment.CardLast4, r.Payment.CardBrand = pay.Method, pay.CardLast4, pay.CardBrand
 	}

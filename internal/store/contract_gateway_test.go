@@ -324,6 +324,28 @@ func init() {
 				must(t, err)
 				eq(t, "updated", ds, []store.Dispute{want})
 			})
+			t.Run("MarksTheOrder", func(t *testing.T) {
+				q := txQ(t, st)
+				fxCustomer(t, q, "cus_1")
+				fxOrder(t, q, "cus_1", "ord_1", 1081)
+				fxOrder(t, q, "cus_1", "ord_2", 1081)
+				o, err := q.Order(ctx, "cus_1", "ord_1")
+				must(t, err)
+				eq(t, "before", o.DisputeStatus, "")
+				for _, status := range []string{"needs_response", "lost"} {
+					must(t, q.PutDispute(ctx, store.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF",
+						Reason: "fraudulent", Status: status, CreatedAt: tµ, UpdatedAt: tµ}))
+					o, err = q.Order(ctx, "cus_1", "ord_1")
+					must(t, err)
+					eq(t, "order's dispute status", o.DisputeStatus, status)
+				}
+				os, err := q.Orders(ctx, "cus_1", store.Page{})
+				must(t, err)
+				for _, o := range os {
+					want := map[string]string{"ord_1": "lost", "ord_2": ""}[o.ID]
+					eq(t, "listed "+o.ID, o.DisputeStatus, want)
+				}
+			})
 			t.Run("NoCustomer", func(t *testing.T) { // REFERENCES customers
 				q := txQ(t, st)
 				if err := q.PutDispute(ctx, store.Dispute{ID: "dp_1", CustomerID: "cus_none", OrderID: "ord_1", CreatedAt: tµ, UpdatedAt: tµ}); err == nil {
@@ -347,6 +369,40 @@ func init() {
 			ds, err = q.OrderDisputes(ctx, "ord_none")
 			must(t, err)
 			eq(t, "of no order", len(ds), 0)
+		},
+		"Q.CardsExpiring": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxCustomer(t, q, "cus_2")
+			card := func(id, customerID string, month, year int) store.PaymentMethod {
+				t.Helper()
+				p, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id, CustomerID: customerID, Gateway: "stripe", Token: "tok_" + id,
+					Brand: "visa", Last4: "4242", ExpMonth: month, ExpYear: year, CreatedAt: tµ})
+				must(t, err)
+				p.CreatedAt = µs(tµ)
+				return p
+			}
+			p1 := card("pm_1", "cus_1", 3, 2027)
+			card("pm_2", "cus_1", 4, 2027) // next month
+			p3 := card("pm_3", "cus_2", 3, 2027)
+			card("pm_4", "cus_2", 3, 2028) // another year
+			card("pm_5", "cus_1", 3, 2027) // removed below
+			p6 := card("pm_6", "cus_2", 3, 2027)
+			must(t, q.DeletePaymentMethod(ctx, "cus_1", "pm_5", tµ))
+			p1.Default, p3.Default = true, true // the first card of each account
+			got, err := q.CardsExpiring(ctx, 2027, 3, "", 10)
+			must(t, err)
+			eq(t, "expiring in 03/2027", got, []store.PaymentMethod{p1, p3, p6})
+			// In pages: two, then after the second.
+			got, err = q.CardsExpiring(ctx, 2027, 3, "", 2)
+			must(t, err)
+			eq(t, "first page", got, []store.PaymentMethod{p1, p3})
+			got, err = q.CardsExpiring(ctx, 2027, 3, "pm_3", 2)
+			must(t, err)
+			eq(t, "second page", got, []store.PaymentMethod{p6})
+			got, err = q.CardsExpiring(ctx, 2026, 3, "", 10)
+			must(t, err)
+			eq(t, "none", len(got), 0)
 		},
 		"Q.UpdateCardByToken": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)

@@ -137,12 +137,17 @@ type Dispute struct {
 }
 
 // PutDispute records a dispute, or its new status and reason (and
-// updated_at; created_at stays that of its first record).
+// updated_at; created_at stays that of its first record), and marks its
+// order with the status (Order.DisputeStatus).
 func (q *Q) PutDispute(ctx context.Context, d Dispute) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO gateway_disputes (id, customer_id, order_id, amount, currency, reason, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
 		d.ID, d.CustomerID, d.OrderID, d.Amount, d.Currency, d.Reason, d.Status, ts(d.CreatedAt), ts(d.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	_, err = q.ex.ExecContext(ctx, `UPDATE orders SET dispute_status = $1 WHERE id = $2`, d.Status, d.OrderID)
 	return err
 }
 
@@ -206,4 +211,25 @@ func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 
 		out = append(out, pm)
 	}
 	return out, nil
+}
+
+// CardsExpiring returns the saved cards (not removed) of every account
+// that expire at the end of the month given (exp_year, exp_month), in ID
+// order, at most limit of them after the card after ("" from the start).
+func (q *Q) CardsExpiring(ctx context.Context, year, month int, after string, limit int) ([]PaymentMethod, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+pmCols+` FROM payment_methods
+		WHERE exp_year = $1 AND exp_month = $2 AND deleted_at IS NULL AND id > $3 ORDER BY id LIMIT $4`, year, month, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PaymentMethod
+	for rows.Next() {
+		p, err := scanPM(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

@@ -23,16 +23,22 @@ type Order struct {
 	Source           string
 	CreatedAt        time.Time
 	Lines            []market.Line
+	// DisputeStatus is the latest status of a dispute of the order's card
+	// payment ('' if none; set by PutDispute).
+	DisputeStatus string
 }
 
 const orderCols = `id, customer_id, status, currency, subtotal, discount, tax, total, refunded, promo_code,
 	billing_address_id, payment_id, invoice_id, source, created_at`
 
+// orderReadCols are orderCols and what only changes after the insert.
+const orderReadCols = orderCols + `, dispute_status`
+
 func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	var o Order
 	var created int64
 	err := row.Scan(&o.ID, &o.CustomerID, &o.Status, &o.Currency, &o.Totals.Subtotal, &o.Totals.Discount, &o.Totals.Tax,
-		&o.Totals.Total, &o.Refunded, &o.PromoCode, &o.BillingAddressID, &o.PaymentID, &o.InvoiceID, &o.Source, &created)
+		&o.Totals.Total, &o.Refunded, &o.PromoCode, &o.BillingAddressID, &o.PaymentID, &o.InvoiceID, &o.Source, &created, &o.DisputeStatus)
 	o.CreatedAt = fromTS(created)
 	return o, err
 }
@@ -60,7 +66,7 @@ func (q *Q) InsertOrder(ctx context.Context, o Order) error {
 // Order returns an order with its lines; customerID "" means any customer
 // (operator). Error: not_found.
 func (q *Q) Order(ctx context.Context, customerID, id string) (Order, error) {
-	o, err := scanOrder(q.ex.QueryRowContext(ctx, `SELECT `+orderCols+` FROM orders
+	o, err := scanOrder(q.ex.QueryRowContext(ctx, `SELECT `+orderReadCols+` FROM orders
 		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
 	if err != nil {
 		return o, notFound(err, "order")
@@ -93,7 +99,7 @@ func (q *Q) orderLines(ctx context.Context, orderID string) ([]market.Line, erro
 
 // Orders lists a customer's orders with their lines, newest first.
 func (q *Q) Orders(ctx context.Context, customerID string, p Page) ([]Order, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+orderCols+` FROM orders WHERE customer_id = $1 AND ($2 = '' OR id < $2)
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+orderReadCols+` FROM orders WHERE customer_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
 	if err != nil {
 		return nil, err

@@ -98,6 +98,9 @@ func (g *Gateway) SavePaymentMethod(ctx context.Context, in payment.SaveInput) (
 	p := &stripeapi.SetupIntentCreateParams{Customer: stripeapi.String(in.Customer), PaymentMethod: stripeapi.String(in.PaymentMethod),
 		Confirm: stripeapi.Bool(true), Usage: stripeapi.String(string(stripeapi.SetupIntentUsageOffSession)),
 		PaymentMethodTypes: stripeapi.StringSlice([]string{"card"})}
+	if in.ReturnURL != "" {
+		p.ReturnURL = stripeapi.String(in.ReturnURL)
+	}
 	if in.IdempotencyKey != "" {
 		p.SetIdempotencyKey(keyPrefix + in.IdempotencyKey)
 	}
@@ -105,17 +108,57 @@ func (g *Gateway) SavePaymentMethod(ctx context.Context, in payment.SaveInput) (
 	if err != nil {
 		return payment.Token{}, gatewayError(err)
 	}
+	if err := setupResult(si); err != nil {
+		return payment.Token{}, err
+	}
+	return g.card(ctx, in.PaymentMethod)
+}
+
+// setupResult reads a SetupIntent's status: nil once it succeeded.
+func setupResult(si *stripeapi.SetupIntent) error {
 	switch si.Status {
 	case stripeapi.SetupIntentStatusSucceeded, stripeapi.SetupIntentStatusProcessing:
+		return nil
 	case stripeapi.SetupIntentStatusRequiresAction:
-		return payment.Token{}, &payment.Error{Code: "authentication_required", Ref: si.ID,
-			Message: "the bank asks the customer to authenticate this card: save it from the portal"}
-	default:
-		// Stripe answers a failed setup with a card error (above); any
-		// other status is taken as declined.
-		return payment.Token{}, declined(si.LastSetupError)
+		url := ""
+		if si.NextAction != nil && si.NextAction.RedirectToURL != nil {
+			url = si.NextAction.RedirectToURL.URL
+		}
+		return &payment.Error{Code: "authentication_required", Ref: si.ID, NextActionURL: url,
+			Message: "your bank asks you to confirm this card: follow next_action_url, then the card is saved"}
 	}
-	pm, err := g.c.V1PaymentMethods.Retrieve(ctx, in.PaymentMethod, nil)
+	// Stripe answers a failed setup with a card error; any other status
+	// is taken as declined.
+	return declined(si.LastSetupError)
+}
+
+// LookupSetup implements payment.Gateway: the card of a SetupIntent that
+// waited for the customer to authenticate it, and its customer.
+func (g *Gateway) LookupSetup(ctx context.Context, ref string) (payment.Token, string, error) {
+	if !strings.HasPrefix(ref, "seti_") {
+		return payment.Token{}, "", &payment.Error{Code: "invalid_card", Param: "setup_intent", Message: "setup_intent must be a Stripe SetupIntent ID (seti_...)"}
+	}
+	si, err := g.c.V1SetupIntents.Retrieve(ctx, ref, nil)
+	if err != nil {
+		return payment.Token{}, "", gatewayError(err)
+	}
+	owner := ""
+	if si.Customer != nil {
+		owner = si.Customer.ID
+	}
+	if err := setupResult(si); err != nil {
+		return payment.Token{}, owner, err
+	}
+	if si.PaymentMethod == nil || si.Customer == nil {
+		return payment.Token{}, "", &payment.Error{Code: "invalid_card", Param: "setup_intent", Message: "the SetupIntent saved no card of a customer"}
+	}
+	t, err := g.card(ctx, si.PaymentMethod.ID)
+	return t, si.Customer.ID, err
+}
+
+// card is what may be kept of a Stripe card payment method.
+func (g *Gateway) card(ctx context.Context, id string) (payment.Token, error) {
+	pm, err := g.c.V1PaymentMethods.Retrieve(ctx, id, nil)
 	if err != nil {
 		return payment.Token{}, gatewayError(err)
 	}

@@ -28,10 +28,11 @@ const (
 	PMInsufficient    = "pm_card_chargeDeclinedInsufficientFunds" // declined: insufficient_funds
 	PMAuthRequired    = "pm_card_authenticationRequired"          // charges need 3-D Secure
 	PMSetupDeclined   = "pm_card_setupDeclined"                   // cannot even be saved
+	PMSetupAuth       = "pm_card_authenticationRequiredOnSetup"   // saving it needs 3-D Secure; its charges then succeed
 	WebhookSecretTest = "whsec_test_dialtone"
 )
 
-var last4 = map[string]string{PMVisa: "4242", PMDeclined: "0002", PMInsufficient: "9995", PMAuthRequired: "3184", PMSetupDeclined: "0341"}
+var last4 = map[string]string{PMVisa: "4242", PMDeclined: "0002", PMInsufficient: "9995", PMAuthRequired: "3184", PMSetupDeclined: "0341", PMSetupAuth: "3155"}
 
 // Intent is a PaymentIntent the fake holds.
 type Intent struct {
@@ -47,13 +48,15 @@ type Fake struct {
 	URL string
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	n        int
-	replies  map[string][]byte // idempotency key -> first answer (status + body)
-	intents  map[string]*Intent
-	order    []string
-	refunds  []string
-	requests []string // "METHOD path" of every request
+	mu        sync.Mutex
+	n         int
+	replies   map[string][]byte // idempotency key -> first answer (status + body)
+	intents   map[string]*Intent
+	order     []string
+	refunds   []string
+	requests  []string          // "METHOD path" of every request
+	dashboard map[string]string // intent -> refund made by DashboardRefund
+	setups    map[string]obj    // SetupIntents that waited for authentication
 }
 
 // NewFake starts a fake Stripe, closed when the test ends.
@@ -94,6 +97,40 @@ func (f *Fake) Refunds() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.refunds...)
+}
+
+// DashboardRefund refunds amount of a succeeded intent as Stripe's
+// dashboard would (not through the API): once per intent, the same
+// refund's ID again after that. ok is false for an intent that cannot be
+// refunded so much.
+func (f *Fake) DashboardRefund(intent string, amount int64) (refund string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, done := f.dashboard[intent]; done {
+		return id, true
+	}
+	in := f.intents[intent]
+	if in == nil || in.Status != "succeeded" || amount <= 0 || in.Refunded+amount > in.Amount {
+		return "", false
+	}
+	in.Refunded += amount
+	id := f.next("re")
+	f.refunds = append(f.refunds, id)
+	if f.dashboard == nil {
+		f.dashboard = map[string]string{}
+	}
+	f.dashboard[intent] = id
+	return id, true
+}
+
+// AuthenticateSetup makes a SetupIntent that requires action succeed.
+func (f *Fake) AuthenticateSetup(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if si := f.setups[id]; si != nil {
+		si["status"] = "succeeded"
+		delete(si, "next_action")
+	}
 }
 
 // Authenticate makes an intent that requires action succeed, as when the
@@ -168,8 +205,24 @@ func (f *Fake) route(r *http.Request) (int, obj) {
 		if pm == PMSetupDeclined {
 			return cardError("card_declined", "generic_decline", "Your card was declined.", nil)
 		}
-		return 200, obj{"id": f.next("seti"), "object": "setup_intent", "status": "succeeded", "payment_method": pm,
+		si := obj{"id": f.next("seti"), "object": "setup_intent", "status": "succeeded", "payment_method": pm,
 			"customer": r.Form.Get("customer"), "usage": r.Form.Get("usage")}
+		if pm == PMSetupAuth {
+			si["status"] = "requires_action"
+			si["next_action"] = obj{"type": "redirect_to_url",
+				"redirect_to_url": obj{"url": "https://bank.example/3ds/" + si["id"].(string), "return_url": r.Form.Get("return_url")}}
+			if f.setups == nil {
+				f.setups = map[string]obj{}
+			}
+			f.setups[si["id"].(string)] = si
+		}
+		return 200, si
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1/setup_intents/"):
+		si := f.setups[strings.TrimPrefix(p, "/v1/setup_intents/")]
+		if si == nil {
+			return 404, obj{"error": obj{"type": "invalid_request_error", "code": "resource_missing", "message": "No such setupintent"}}
+		}
+		return 200, si
 	case r.Method == http.MethodPost && strings.HasPrefix(p, "/v1/payment_methods/") && strings.HasSuffix(p, "/detach"):
 		pm := strings.TrimSuffix(strings.TrimPrefix(p, "/v1/payment_methods/"), "/detach")
 		if _, ok := last4[pm]; !ok {
