@@ -113,7 +113,10 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Number: doc.Number, Year: year, Seq: seq,
 		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
 		Document: string(body), IssuedAt: now}
-	return v, q.InsertInvoice(ctx, v)
+	if err := q.InsertInvoice(ctx, v); err != nil {
+		return v, err
+	}
+	return v, s.mailInvoiceTx(ctx, q, v)
 }
 
 // Invoice returns an invoice of the principal's customer (any customer for
