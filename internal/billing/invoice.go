@@ -133,6 +133,26 @@ func (s *Service) Invoice(ctx context.Context, p Principal, invoiceID string) (s
 	return v, doc, nil
 }
 
+// Summary says in short what an invoice or credit note was for: its
+// lines' descriptions, without what each says in parentheses when there
+// are several ("Cloud Contact Center Business × 5 licenses; Number +41 44
+// …"), at most 200 characters.
+func (d InvoiceDoc) Summary() string {
+	parts := make([]string, 0, len(d.Lines))
+	for _, l := range d.Lines {
+		s := l.Description
+		if i := strings.Index(s, " ("); i > 0 && len(d.Lines) > 1 {
+			s = s[:i]
+		}
+		parts = append(parts, s)
+	}
+	out := []rune(strings.Join(parts, "; "))
+	if len(out) > 200 {
+		out = append(out[:199], '…')
+	}
+	return string(out)
+}
+
 // Invoices lists the customer's invoices and credit notes.
 func (s *Service) Invoices(ctx context.Context, p Principal, page store.Page) ([]store.Invoice, error) {
 	return s.store.Read().Invoices(ctx, p.CustomerID, page)
