@@ -72,13 +72,13 @@ func (s *Service) actionFor(o store.OutboxMail) (string, string) {
 	case "renewal_reminder", "trial_ending", "subscription_expired":
 		return base + "/subscriptions/" + o.ObjectID, "Renew now"
 	case "renewal_failed", "number_grace", "balance_low", "auto_top_up_failed":
-		return base + "/billing#refill", "Top up your balance"
+		return base + "/marketplace/billing/refill", "Top up your balance"
 	case "login_invitation":
 		return base + "/invitations/" + o.ObjectID, "Choose your password"
 	case "password_reset":
 		return base + "/password_resets/" + o.ObjectID, "Choose a new password"
 	case "renewal_upcoming":
-		return base + "/billing#refill", "Check your balance"
+		return base + "/marketplace/billing/balance", "Check your balance"
 	case "invoice_paid", "credit_note_issued":
 		return base + "/invoices/" + o.ObjectID, "View it in the portal"
 	}
