@@ -180,9 +180,12 @@ func Printable(doc InvoiceDoc) invoicedoc.Document {
 		Buyer:    invoicedoc.Party{Name: doc.BuyerName, Lines: doc.BuyerLines, VATID: doc.BuyerVATID},
 		Subtotal: f(doc.Subtotal), Discount: f(doc.Discount), Tax: f(doc.Tax), Total: f(doc.Total), Currency: doc.Currency,
 		PaymentNote: doc.PaymentNote, Reference: doc.Reference}
+	// The lines' amounts go without the currency, which their columns'
+	// headings name: "CHF 810.00" would break at its space in a column.
+	n := func(v int64) string { return money.FormatNumber(money.New(v, doc.Currency)) }
 	for _, l := range doc.Lines {
 		d.Lines = append(d.Lines, invoicedoc.Line{Description: l.Description, Quantity: fmt.Sprint(l.Quantity),
-			UnitPrice: f(l.UnitAmount), Net: f(l.Amount), Discount: f(l.Discount), TaxRate: l.TaxRate + " %", Tax: f(l.Tax), Total: f(l.Total)})
+			UnitPrice: n(l.UnitAmount), Net: n(l.Amount), Discount: n(l.Discount), TaxRate: l.TaxRate + " %", Tax: n(l.Tax), Total: n(l.Total)})
 	}
 	return d
 }

@@ -189,6 +189,8 @@ type invoiceRow struct {
 	store.Invoice
 	KindLabel string
 	Net       int64
+	// For says what it was for (its lines in short).
+	For string
 }
 
 func kindLabel(kind string) string {
@@ -214,7 +216,11 @@ func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, p billing.
 		d.Newest = "/invoices"
 	}
 	for _, v := range rows {
-		d.Rows = append(d.Rows, invoiceRow{Invoice: v, KindLabel: kindLabel(v.Kind), Net: v.Totals.Subtotal - v.Totals.Discount})
+		row := invoiceRow{Invoice: v, KindLabel: kindLabel(v.Kind), Net: v.Totals.Subtotal - v.Totals.Discount}
+		if _, doc, err := s.svc.Invoice(r.Context(), p, v.ID); err == nil {
+			row.For = doc.Summary()
+		}
+		d.Rows = append(d.Rows, row)
 	}
 	s.render(w, r, http.StatusOK, "invoices", view{Title: "Invoices", Nav: "invoices", Data: d})
 }
