@@ -38,7 +38,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Customer.
 	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", forCustomer, s.getAccount)
-	op(s, "PATCH", "/v1/account", "updateAccount", "Change the company name, the low-balance threshold and the automatic top-up", "account", forManager, s.patchAccount)
+	op(s, "PATCH", "/v1/account", "updateAccount", "Change the company name, the low-balance threshold, the automatic top-up and how invoices are e-mailed", "account", forManager, s.patchAccount)
 	op(s, "GET", "/v1/logins", "listLogins", "The account's logins with their roles", "account", forCustomer, s.listLogins)
 	op(s, "POST", "/v1/logins", "createLogin", "Invite a colleague by e-mail with a role", "account", forManager, s.createLogin)
 	op(s, "DELETE", "/v1/logins/{id}", "deleteLogin", "Remove a login and end its sessions", "account", forManager, s.deleteLogin)
