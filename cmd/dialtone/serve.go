@@ -78,7 +78,25 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc := billing.New(st, clk, gw, log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params, PublicURL: cfg.PublicURL})
+	var mailer notify.Mailer
+	mode := billing.MailOff
+	switch {
+	case cfg.SMTPURL != "":
+		m, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		mailer, mode = m, billing.MailSMTP
+	case cfg.Sandbox:
+		mode = billing.MailMailbox
+		log.Warn("e-mail is not configured (no --smtp-url): in sandbox mode every e-mail is kept in the mailbox (GET /v1/admin/mailbox, and the customer's Notifications), none is sent")
+	default:
+		log.Warn("e-mail is not configured (no --smtp-url): no e-mail is sent or kept; invitations, password resets, notices and invoices wait unsent in the outbox until --smtp-url is set")
+	}
+	svc := billing.New(st, clk, gw, log, billing.Config{SIPDomain: cfg.SIPDomain, Argon2: &params, PublicURL: cfg.PublicURL, Mail: mode})
+	if mode == billing.MailMailbox {
+		mailer = svc.Mailbox()
+	}
 
 	if cfg.Demo {
 		loaded, err := svc.SeedDemo(ctx)
@@ -99,13 +117,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	}
 
 	sched := scheduler.New(svc, log)
-	if cfg.SMTPURL != "" {
-		m, err := notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
-		if err != nil {
-			return err
-		}
-		sched.Mailer = m
-	}
+	sched.Mailer = mailer
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -113,7 +113,10 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Number: doc.Number, Year: year, Seq: seq,
 		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
 		Document: string(body), IssuedAt: now}
-	return v, q.InsertInvoice(ctx, v)
+	if err := q.InsertInvoice(ctx, v); err != nil {
+		return v, err
+	}
+	return v, s.mailInvoiceTx(ctx, q, v)
 }
 
 // Invoice returns an invoice of the principal's customer (any customer for
@@ -128,6 +131,26 @@ func (s *Service) Invoice(ctx context.Context, p Principal, invoiceID string) (s
 		return v, doc, fmt.Errorf("invoice %s: %w", v.ID, err)
 	}
 	return v, doc, nil
+}
+
+// Summary says in short what an invoice or credit note was for: its
+// lines' descriptions, without what each says in parentheses when there
+// are several ("Cloud Contact Center Business × 5 licenses; Number +41 44
+// …"), at most 200 characters.
+func (d InvoiceDoc) Summary() string {
+	parts := make([]string, 0, len(d.Lines))
+	for _, l := range d.Lines {
+		s := l.Description
+		if i := strings.Index(s, " ("); i > 0 && len(d.Lines) > 1 {
+			s = s[:i]
+		}
+		parts = append(parts, s)
+	}
+	out := []rune(strings.Join(parts, "; "))
+	if len(out) > 200 {
+		out = append(out[:199], '…')
+	}
+	return string(out)
 }
 
 // Invoices lists the customer's invoices and credit notes.
@@ -157,9 +180,12 @@ func Printable(doc InvoiceDoc) invoicedoc.Document {
 		Buyer:    invoicedoc.Party{Name: doc.BuyerName, Lines: doc.BuyerLines, VATID: doc.BuyerVATID},
 		Subtotal: f(doc.Subtotal), Discount: f(doc.Discount), Tax: f(doc.Tax), Total: f(doc.Total), Currency: doc.Currency,
 		PaymentNote: doc.PaymentNote, Reference: doc.Reference}
+	// The lines' amounts go without the currency, which their columns'
+	// headings name: "CHF 810.00" would break at its space in a column.
+	n := func(v int64) string { return money.FormatNumber(money.New(v, doc.Currency)) }
 	for _, l := range doc.Lines {
 		d.Lines = append(d.Lines, invoicedoc.Line{Description: l.Description, Quantity: fmt.Sprint(l.Quantity),
-			UnitPrice: f(l.UnitAmount), Net: f(l.Amount), Discount: f(l.Discount), TaxRate: l.TaxRate + " %", Tax: f(l.Tax), Total: f(l.Total)})
+			UnitPrice: n(l.UnitAmount), Net: n(l.Amount), Discount: n(l.Discount), TaxRate: l.TaxRate + " %", Tax: n(l.Tax), Total: n(l.Total)})
 	}
 	return d
 }

@@ -305,6 +305,12 @@ func (s *Service) notify(ctx context.Context, customerID, typ, subject, body, ob
 // e-mail, inside the caller's transaction, so that the notice commits (or
 // not) with the change it reports.
 func (s *Service) notifyTx(ctx context.Context, q *store.Q, customerID, typ, subject, body, objType, objID, dedupe string) error {
+	return s.notifyToTx(ctx, q, customerID, "", typ, subject, body, objType, objID, dedupe)
+}
+
+// notifyToTx is notifyTx with the mail's recipient ("": the owner's
+// e-mail).
+func (s *Service) notifyToTx(ctx context.Context, q *store.Q, customerID, to, typ, subject, body, objType, objID, dedupe string) error {
 	now := s.now()
 	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
 		Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: now}
@@ -312,9 +318,12 @@ func (s *Service) notifyTx(ctx context.Context, q *store.Q, customerID, typ, sub
 	if err != nil || !fresh {
 		return err
 	}
-	c, err := q.Customer(ctx, customerID)
-	if err != nil {
-		return err
+	if to == "" {
+		c, err := q.Customer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		to = c.Email
 	}
-	return q.InsertOutbox(ctx, s.ids.New("out"), n.ID, c.Email, now)
+	return q.InsertOutbox(ctx, s.ids.New("out"), n.ID, to, now)
 }

@@ -33,6 +33,13 @@ func (s *Service) DeliverMail(ctx context.Context, m notify.Mailer) (sent int, e
 		for _, o := range batch {
 			action, label := s.actionFor(o)
 			mail, err := notify.Compose(o.Recipient, o.Subject, o.Body, action, label)
+			mail.CustomerID, mail.NotificationID, mail.OutboxID = o.CustomerID, o.NotificationID, o.ID
+			if err == nil && o.ObjectType == "invoice" {
+				var a notify.Attachment
+				if a, err = s.invoiceAttachment(ctx, o); err == nil {
+					mail.Attachments = append(mail.Attachments, a)
+				}
+			}
 			if err == nil {
 				err = m.Send(ctx, mail)
 			}
@@ -65,13 +72,15 @@ func (s *Service) actionFor(o store.OutboxMail) (string, string) {
 	case "renewal_reminder", "trial_ending", "subscription_expired":
 		return base + "/subscriptions/" + o.ObjectID, "Renew now"
 	case "renewal_failed", "number_grace", "balance_low", "auto_top_up_failed":
-		return base + "/billing#refill", "Top up your balance"
+		return base + "/marketplace/billing/refill", "Top up your balance"
 	case "login_invitation":
 		return base + "/invitations/" + o.ObjectID, "Choose your password"
 	case "password_reset":
 		return base + "/password_resets/" + o.ObjectID, "Choose a new password"
 	case "renewal_upcoming":
-		return base + "/billing#refill", "Check your balance"
+		return base + "/marketplace/billing/balance", "Check your balance"
+	case "invoice_paid", "credit_note_issued":
+		return base + "/invoices/" + o.ObjectID, "View it in the portal"
 	}
 	return base + "/", "Open your account"
 }

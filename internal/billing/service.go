@@ -43,6 +43,9 @@ type Config struct {
 	// InviteTTL and ResetTTL are how long an invitation's and a password
 	// reset's link work, in wall-clock time (default 7 days and 1 hour).
 	InviteTTL, ResetTTL time.Duration
+	// Mail says what becomes of e-mails: sent through SMTP, kept in the
+	// sandbox mailbox, or neither (see MailMode).
+	Mail MailMode
 }
 
 // Service runs the use cases.

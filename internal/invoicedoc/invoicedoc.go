@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/johnfercher/maroto/v2/pkg/components/text"
 	"github.com/johnfercher/maroto/v2/pkg/config"
 	"github.com/johnfercher/maroto/v2/pkg/consts/align"
+	"github.com/johnfercher/maroto/v2/pkg/consts/breakline"
 	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
 	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/core/entity"
@@ -83,49 +85,65 @@ func PDF(d Document) ([]byte, error) {
 		return nil, fmt.Errorf("invoicedoc: fonts: %w", err)
 	}
 	cfg := config.NewBuilder().WithCustomFonts(fs).WithDefaultFont(&props.Font{Family: family, Size: 9}).
-		WithPageNumber().WithLeftMargin(15).WithRightMargin(15).WithTopMargin(15).Build()
+		WithMaxGridSize(contentWidth).WithPageNumber().WithLeftMargin(15).WithRightMargin(15).WithTopMargin(15).Build()
 	m := maroto.New(cfg)
 	b := props.Text{Style: fontstyle.Bold}
 	right := props.Text{Align: align.Right}
 	rightB := props.Text{Align: align.Right, Style: fontstyle.Bold}
 
-	m.AddRow(10, text.NewCol(6, d.Seller.Name, props.Text{Style: fontstyle.Bold, Size: 12}),
-		text.NewCol(6, d.Kind, props.Text{Style: fontstyle.Bold, Size: 16, Align: align.Right}))
+	m.AddRow(10, text.NewCol(contentWidth/2, d.Seller.Name, props.Text{Style: fontstyle.Bold, Size: 12}),
+		text.NewCol(contentWidth/2, d.Kind, props.Text{Style: fontstyle.Bold, Size: 16, Align: align.Right}))
 	left := append(append([]string{}, d.Seller.Lines...), vat(d.Seller.VATID))
 	rightLines := []string{"No. " + d.Number, "Date " + d.IssuedAt.Format("2006-01-02"), d.Reference}
 	for i := 0; i < max(len(left), len(rightLines)); i++ {
-		m.AddRow(5, text.NewCol(6, at(left, i)), text.NewCol(6, at(rightLines, i), right))
+		m.AddRow(5, text.NewCol(contentWidth/2, at(left, i)), text.NewCol(contentWidth/2, at(rightLines, i), right))
 	}
 	m.AddRow(6)
-	m.AddRow(6, text.NewCol(12, "Bill to", b))
-	m.AddRow(5, text.NewCol(12, d.Buyer.Name))
+	m.AddRow(6, text.NewCol(contentWidth, "Bill to", b))
+	m.AddRow(5, text.NewCol(contentWidth, d.Buyer.Name))
 	for _, l := range append(append([]string{}, d.Buyer.Lines...), vat(d.Buyer.VATID)) {
 		if l != "" {
-			m.AddRow(5, text.NewCol(12, l))
+			m.AddRow(5, text.NewCol(contentWidth, l))
 		}
 	}
 	m.AddRow(6)
-	m.AddRow(7, text.NewCol(4, "Description", b), text.NewCol(1, "Qty", rightB), text.NewCol(2, "Unit price", rightB),
-		text.NewCol(1, "Net", rightB), text.NewCol(1, "Discount", rightB), text.NewCol(1, "Tax %", rightB),
-		text.NewCol(1, "Tax", rightB), text.NewCol(1, "Total", rightB))
+	ms, err := newMeasurer()
+	if err != nil {
+		return nil, err
+	}
+	sz := ms.layout(d)
+	m.AddRow(5, text.NewCol(contentWidth, "Amounts in "+d.Currency, props.Text{Size: sz.Font, Align: align.Right}))
+	head := make([]core.Col, len(headings))
+	for c, h := range headings {
+		head[c] = text.NewCol(sz.Widths[c], h, cellProps(c, sz.Font, true))
+	}
+	m.AddRow(7, head...)
 	for _, l := range d.Lines {
-		m.AddAutoRow(text.NewCol(4, l.Description), text.NewCol(1, l.Quantity, right), text.NewCol(2, l.UnitPrice, right),
-			text.NewCol(1, l.Net, right), text.NewCol(1, l.Discount, right), text.NewCol(1, l.TaxRate, right),
-			text.NewCol(1, l.Tax, right), text.NewCol(1, l.Total, right))
+		cols := make([]core.Col, len(headings))
+		for c, v := range cells(l) {
+			cols[c] = text.NewCol(sz.Widths[c], v, cellProps(c, sz.Font, false))
+		}
+		m.AddAutoRow(cols...)
 	}
 	m.AddRow(6)
+	// The totals' amounts carry their currency; their column fits the
+	// widest of them at 9 pt bold, and at least 45 mm.
+	tw := 45
+	for _, v := range []string{d.Subtotal, d.Discount, d.Tax, d.Total} {
+		tw = max(tw, int(math.Ceil(ms.width(v, 9, true)+gap+0.5)))
+	}
 	for _, t := range [][2]string{{"Subtotal", d.Subtotal}, {"Discount", d.Discount}, {"Tax", d.Tax}, {"Total " + d.Currency, d.Total}} {
 		st := right
 		if strings.HasPrefix(t[0], "Total") {
 			st = rightB
 		}
-		m.AddRow(6, text.NewCol(9, t[0], st), text.NewCol(3, t[1], st))
+		m.AddRow(6, text.NewCol(contentWidth-tw, t[0], st), text.NewCol(tw, t[1], st))
 	}
 	m.AddRow(6)
 	var rows []core.Row
 	for _, n := range append([]string{d.PaymentNote}, d.Notes...) {
 		if n != "" {
-			rows = append(rows, m.AddAutoRow(text.NewCol(12, n)))
+			rows = append(rows, m.AddAutoRow(text.NewCol(contentWidth, n)))
 		}
 	}
 	_ = rows
@@ -134,6 +152,19 @@ func PDF(d Document) ([]byte, error) {
 		return nil, fmt.Errorf("invoicedoc: pdf: %w", err)
 	}
 	return doc.GetBytes(), nil
+}
+
+// cellProps are a table cell's: the description wraps at spaces with room
+// on its right; numbers are right-aligned with a gap on their left.
+func cellProps(col int, size float64, isBold bool) props.Text {
+	p := props.Text{Size: size, Align: align.Right, Left: gap, Top: 1}
+	if col == 0 {
+		p = props.Text{Size: size, Align: align.Left, Right: gap, Top: 1, BreakLineStrategy: breakline.EmptySpaceStrategy}
+	}
+	if isBold {
+		p.Style = fontstyle.Bold
+	}
+	return p
 }
 
 func vat(id string) string {

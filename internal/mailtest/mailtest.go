@@ -4,6 +4,7 @@
 package mailtest
 
 import (
+	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -24,6 +25,15 @@ type Mail struct {
 	Subject string // decoded
 	Text    string // the text/plain part
 	HTML    string // the text/html part
+	// Attachments are the parts with a file name, in order.
+	Attachments []Attachment
+}
+
+// Attachment is an attached file, decoded.
+type Attachment struct {
+	Filename    string
+	ContentType string
+	Content     []byte
 }
 
 // Box is a running SMTP server on 127.0.0.1 and what it received.
@@ -100,30 +110,61 @@ func (s *session) Data(r io.Reader) error {
 	if dec, err := new(mime.WordDecoder).DecodeHeader(g.Subject); err == nil {
 		g.Subject = dec
 	}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
+	if err := readPart(&g, m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), "", m.Body); err != nil {
 		return err
-	}
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		var rd io.Reader = p
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			rd = quotedprintable.NewReader(p)
-		}
-		body, _ := io.ReadAll(rd)
-		switch ct := p.Header.Get("Content-Type"); {
-		case strings.HasPrefix(ct, "text/plain"):
-			g.Text = string(body)
-		case strings.HasPrefix(ct, "text/html"):
-			g.HTML = string(body)
-		}
 	}
 	s.box.mu.Lock()
 	s.box.msgs = append(s.box.msgs, g)
 	s.box.mu.Unlock()
+	return nil
+}
+
+// readPart decodes one MIME part into g, descending into multiparts:
+// go-mail nests the text and HTML alternatives inside multipart/mixed
+// when there are attachments.
+func readPart(g *Mail, contentType, encoding, disposition string, r io.Reader) error {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(r, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := readPart(g, p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"),
+				p.Header.Get("Content-Disposition"), p); err != nil {
+				return err
+			}
+		}
+	}
+	switch strings.ToLower(encoding) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	}
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	_, dparams, _ := mime.ParseMediaType(disposition)
+	name := dparams["filename"]
+	if name == "" {
+		name = params["name"]
+	}
+	switch {
+	case name != "":
+		g.Attachments = append(g.Attachments, Attachment{Filename: name, ContentType: mt, Content: body})
+	case mt == "text/plain":
+		g.Text = string(body)
+	case mt == "text/html":
+		g.HTML = string(body)
+	}
 	return nil
 }

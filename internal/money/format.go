@@ -119,3 +119,18 @@ func ParseMajor(s string, currency string) (Amount, error) {
 	}
 	return Amount{Minor: v, Currency: currency}, nil
 }
+
+// FormatNumber is Format without the symbol or code: the sign and the
+// grouped number with the currency's digits ("1,234.56", "-5.00", "1,234"
+// for JPY). For columns whose currency is said once, in their heading.
+func FormatNumber(a Amount) string {
+	whole, frac := split(a)
+	s := group(whole)
+	if frac != "" {
+		s += "." + frac
+	}
+	if a.Minor < 0 {
+		s = "-" + s
+	}
+	return s
+}

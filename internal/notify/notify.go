@@ -17,12 +17,23 @@ import (
 	"github.com/wneessen/go-mail"
 )
 
-// Mail is one message: a plain-text and an HTML part.
+// Mail is one message: a plain-text and an HTML part, and attachments.
 type Mail struct {
-	To      string
-	Subject string
-	Text    string
-	HTML    string
+	To          string
+	Subject     string
+	Text        string
+	HTML        string
+	Attachments []Attachment
+	// CustomerID, NotificationID and OutboxID say what the mail was sent
+	// for (the sandbox mailbox keeps them; SMTP ignores them).
+	CustomerID, NotificationID, OutboxID string
+}
+
+// Attachment is a file attached to a mail.
+type Attachment struct {
+	Filename    string
+	ContentType string
+	Content     []byte
 }
 
 // Mailer sends mail.
@@ -96,6 +107,11 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	msg.Subject(m.Subject)
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	for _, a := range m.Attachments {
+		if err := msg.AttachReader(a.Filename, bytes.NewReader(a.Content), mail.WithFileContentType(mail.ContentType(a.ContentType))); err != nil {
+			return fmt.Errorf("notify: attachment %s: %w", a.Filename, err)
+		}
+	}
 	c, err := mail.NewClient(s.host, s.opts...)
 	if err != nil {
 		return fmt.Errorf("notify: client: %w", err)

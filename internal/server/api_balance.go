@@ -37,6 +37,8 @@ type AccountResponse struct {
 	BalanceCoversUntil  *time.Time         `json:"balance_covers_until" nullable:"true" doc:"The date of the first renewal the balance cannot pay (at today's prices incl. tax; at most five years ahead); null when nothing renews from the balance."`
 	LowBalanceThreshold *int64             `json:"low_balance_threshold" nullable:"true" doc:"A debit that takes the balance below this sends one balance_low notice (minor units); null: none."`
 	AutoTopUp           *AutoTopUpResponse `json:"auto_top_up" doc:"null: none."`
+	InvoiceEmails       bool               `json:"invoice_emails" doc:"Paid invoices and credit notes are e-mailed as PDF (to billing_email, or the owner's e-mail)."`
+	BillingEmail        string             `json:"billing_email" doc:"Where invoices are e-mailed; empty: the owner's e-mail."`
 }
 
 func accountResponse(c store.Customer, v billing.BalanceView) AccountResponse {
@@ -57,7 +59,13 @@ func (s *Server) account(ctx context.Context, customerID string) (AccountRespons
 	if err != nil {
 		return AccountResponse{}, err
 	}
-	return accountResponse(c, v), nil
+	m, err := s.svc.MailSettings(ctx, customerID)
+	if err != nil {
+		return AccountResponse{}, err
+	}
+	a := accountResponse(c, v)
+	a.InvoiceEmails, a.BillingEmail = m.InvoiceEmails, m.BillingEmail
+	return a, nil
 }
 
 // optional is a body field that may be absent, null or a value.
@@ -87,6 +95,8 @@ type patchAccountIn struct {
 		Company             *string                          `json:"company,omitempty" maxLength:"100" doc:"The company name (1 to 100 characters)."`
 		LowBalanceThreshold optional[int64]                  `json:"low_balance_threshold,omitzero" doc:"Minor units; null turns the notice off."`
 		AutoTopUp           optional[billing.AutoTopUpInput] `json:"auto_top_up,omitzero" doc:"null turns the automatic top-up off."`
+		InvoiceEmails       *bool                            `json:"invoice_emails,omitempty" doc:"false: paid invoices and credit notes are no longer e-mailed (they stay under GET /v1/invoices)."`
+		BillingEmail        *string                          `json:"billing_email,omitempty" maxLength:"254" doc:"Where invoices are e-mailed; empty: the owner's e-mail."`
 	}
 }
 
@@ -117,6 +127,11 @@ func (s *Server) patchAccount(ctx context.Context, in *patchAccountIn) (*out[Acc
 			return nil, err
 		}
 	}
+	if in.Body.BillingEmail != nil {
+		if _, err := billing.CheckBillingEmail(*in.Body.BillingEmail); err != nil {
+			return nil, err
+		}
+	}
 	if in.Body.LowBalanceThreshold.Sent || in.Body.AutoTopUp.Sent {
 		if _, err := s.svc.SetBalanceSettings(ctx, p, set); err != nil {
 			return nil, err
@@ -124,6 +139,11 @@ func (s *Server) patchAccount(ctx context.Context, in *patchAccountIn) (*out[Acc
 	}
 	if in.Body.Company != nil {
 		if _, err := s.svc.UpdateAccount(ctx, p, billing.AccountInput{Company: in.Body.Company}); err != nil {
+			return nil, err
+		}
+	}
+	if in.Body.InvoiceEmails != nil || in.Body.BillingEmail != nil {
+		if _, err := s.svc.SetMailSettings(ctx, p, billing.MailSettingsInput{InvoiceEmails: in.Body.InvoiceEmails, BillingEmail: in.Body.BillingEmail}); err != nil {
 			return nil, err
 		}
 	}

@@ -82,11 +82,20 @@ func (s *Server) createPasswordReset(ctx context.Context, in *resetRequestIn) (*
 	if err := s.svc.RequestPasswordReset(ctx, in.Body.Email, clientOf(ctx)); err != nil {
 		return nil, err
 	}
-	return reply(Accepted{Accepted: true, Message: resetSentWords}), nil
+	return reply(Accepted{Accepted: true, Message: s.resetSentWords()}), nil
 }
 
-// resetSentWords is the same answer whether or not the address is known.
-const resetSentWords = "If this address belongs to a login, a link to choose a new password is on its way; it works once, within an hour."
+// resetSentWords is the same answer whether or not the address is known;
+// it claims no e-mail that is not sent.
+func (s *Server) resetSentWords() string {
+	switch s.svc.MailMode() {
+	case billing.MailSMTP:
+		return "If this address belongs to a login, a link to choose a new password is on its way; it works once, within an hour."
+	case billing.MailMailbox:
+		return "If this address belongs to a login, a link to choose a new password was written; e-mail is not configured on this sandbox, so it is kept in the sandbox mailbox (GET /v1/admin/mailbox) instead of being sent. It works once, within an hour."
+	}
+	return "E-mail is not configured on this server, so no link to choose a new password can be e-mailed: ask the provider's support."
+}
 
 type useLinkIn struct {
 	idemHeader

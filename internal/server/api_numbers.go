@@ -314,8 +314,16 @@ func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[N
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(rows))
+	for i, n := range rows {
+		ids[i] = n.ID
+	}
+	mails, err := s.svc.Store().Read().MailsOfNotifications(ctx, p.CustomerID, ids)
+	if err != nil {
+		return nil, err
+	}
 	return reply(listOf(rows, in.Limit, func(n store.Notification) NotificationResponse {
 		return NotificationResponse{ID: n.ID, Type: n.Type, Subject: n.Subject, Body: n.Body, ObjectType: n.ObjectType,
-			Object: n.ObjectID, CreatedAt: n.CreatedAt}
+			Object: n.ObjectID, CreatedAt: n.CreatedAt, Email: mails[n.ID]}
 	})), nil
 }

@@ -38,6 +38,7 @@ func newLoginsAPI(t testing.TB, st *store.Store, cfg billing.Config) *loginsAPI 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Argon2 = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 	cfg.PublicURL = "https://portal.example"
+	cfg.Mail = billing.MailSMTP // the outbox goes to box
 	svc := billing.New(st, clk, payment.NewSandbox(), log, cfg)
 	if _, err := svc.SeedDemo(context.Background()); err != nil {
 		t.Fatal(err)

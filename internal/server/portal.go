@@ -99,6 +99,7 @@ type view struct {
 	Title     string
 	Nav       string // the menu entry to mark as current
 	Sandbox   bool
+	Mail      string // what becomes of e-mails: "smtp", "mailbox", "off"
 	Now       time.Time
 	Customer  store.Customer
 	LoggedIn  bool
@@ -276,6 +277,7 @@ func (s *Server) portalRoutes() {
 	s.portalAccountRoutes()
 	s.portalPaymentRoutes()
 	s.portalLoginRoutes()
+	s.portalMailRoutes()
 }
 
 // pageHandler is a portal page of a logged-in customer.
@@ -320,6 +322,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	ctx := r.Context()
 	v.Sandbox = s.cfg.Sandbox
+	v.Mail = mailWord(s.svc.MailMode())
 	v.Now = s.svc.Now()
 	v.Path = r.URL.Path
 	if p, ok := principalOf(ctx); ok && !p.Operator && p.CustomerID != "" {

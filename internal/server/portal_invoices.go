@@ -33,6 +33,27 @@ type notificationRow struct {
 	TypeLabel string
 	// Object says what it concerns, Link where to see it ("" = no link).
 	Object, Link string
+	// Email is the page of its kept e-mail ("" when none was kept).
+	Email string
+}
+
+// notificationsData is the Notifications page: a page of the list, and
+// what becomes of e-mails (so that the page claims no e-mail that was
+// not sent).
+type notificationsData struct {
+	listData[notificationRow]
+	Mail string // "smtp", "mailbox" or "off"
+}
+
+// mailWord names a billing.MailMode for the templates.
+func mailWord(m billing.MailMode) string {
+	switch m {
+	case billing.MailSMTP:
+		return "smtp"
+	case billing.MailMailbox:
+		return "mailbox"
+	}
+	return "off"
 }
 
 // listData is a page of a list with its paging links.
@@ -72,6 +93,10 @@ func notificationLabel(typ string) string {
 		return "Low balance"
 	case "auto_top_up_failed":
 		return "Automatic top-up failed"
+	case "invoice_paid":
+		return "Invoice"
+	case "credit_note_issued":
+		return "Credit note"
 	}
 	return statusLabel(typ)
 }
@@ -84,10 +109,19 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p bil
 		s.pageError(w, r, err)
 		return
 	}
-	var d listData[notificationRow]
+	d := notificationsData{Mail: mailWord(s.svc.MailMode())}
 	if len(rows) > accountPageSize {
 		rows = rows[:accountPageSize]
 		d.Older = pageLink("/notifications", rows[len(rows)-1].ID)
+	}
+	ids := make([]string, len(rows))
+	for i, n := range rows {
+		ids[i] = n.ID
+	}
+	mails, err := s.svc.Store().Read().MailsOfNotifications(ctx, p.CustomerID, ids)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
 	}
 	if after != "" {
 		d.Newest = "/notifications"
@@ -124,7 +158,12 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p bil
 	}
 	for _, n := range rows {
 		row := notificationRow{Notification: n, TypeLabel: notificationLabel(n.Type), Object: n.ObjectID}
+		if _, ok := mails[n.ID]; ok {
+			row.Email = "/notifications/" + n.ID + "/email"
+		}
 		switch n.ObjectType {
+		case "invoice":
+			row.Link = "/invoices/" + n.ObjectID
 		case "subscription":
 			if name, ok := subName[n.ObjectID]; ok {
 				row.Object, row.Link = name, "/subscriptions/"+n.ObjectID
@@ -150,6 +189,8 @@ type invoiceRow struct {
 	store.Invoice
 	KindLabel string
 	Net       int64
+	// For says what it was for (its lines in short).
+	For string
 }
 
 func kindLabel(kind string) string {
@@ -175,7 +216,11 @@ func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, p billing.
 		d.Newest = "/invoices"
 	}
 	for _, v := range rows {
-		d.Rows = append(d.Rows, invoiceRow{Invoice: v, KindLabel: kindLabel(v.Kind), Net: v.Totals.Subtotal - v.Totals.Discount})
+		row := invoiceRow{Invoice: v, KindLabel: kindLabel(v.Kind), Net: v.Totals.Subtotal - v.Totals.Discount}
+		if _, doc, err := s.svc.Invoice(r.Context(), p, v.ID); err == nil {
+			row.For = doc.Summary()
+		}
+		d.Rows = append(d.Rows, row)
 	}
 	s.render(w, r, http.StatusOK, "invoices", view{Title: "Invoices", Nav: "invoices", Data: d})
 }

@@ -44,7 +44,7 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, pageStatus(err), "forgot_password", view{Title: "Forgot password", Form: f})
 		return
 	}
-	f.Notice = resetSentWords
+	f.Notice = s.resetSentWords()
 	s.render(w, r, http.StatusOK, "forgot_password", view{Title: "Forgot password", Form: f, Data: true})
 }
 
@@ -162,7 +162,7 @@ func (s *Server) invitePost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.showSettings(w, r, p, f, pageStatus(err))
 		return
 	}
-	s.redirect(w, r, "/settings#logins", "An invitation for "+u.Email+" ("+u.Role+") is queued in the outbox to be e-mailed; its link works for 7 days.")
+	s.redirect(w, r, "/settings#logins", s.invitedWords(u))
 }
 
 func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
@@ -177,4 +177,17 @@ func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billi
 		return
 	}
 	s.redirect(w, r, "/settings#logins", "The login was removed and its sessions ended.")
+}
+
+// invitedWords says what became of an invitation's e-mail, claiming none
+// that is not sent.
+func (s *Server) invitedWords(u store.User) string {
+	who := u.Email + " (" + u.Role + ")"
+	switch s.svc.MailMode() {
+	case billing.MailSMTP:
+		return "An invitation is on its way to " + who + "; its link works for 7 days."
+	case billing.MailMailbox:
+		return "The invitation for " + who + " was written, but e-mail is not configured on this sandbox: it is kept in the sandbox mailbox (GET /v1/admin/mailbox) instead of being sent. Its link works for 7 days."
+	}
+	return "The login " + who + " was added, but e-mail is not configured on this server: no invitation was sent."
 }

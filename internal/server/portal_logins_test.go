@@ -26,7 +26,7 @@ func TestPortalLogins(t *testing.T) {
 			t.Errorf("bad invitation: %d\n%s", p.status, p.body)
 		}
 		p = owner.post("/settings/logins", url.Values{"invite_email": {"vera@acme.test"}, "role": {"viewer"}})
-		p.has(t, "An invitation for vera@acme.test (viewer) is queued", `data-email="vera@acme.test"`, "Invited")
+		p.has(t, "An invitation is on its way to vera@acme.test (viewer)", `data-email="vera@acme.test"`, "Invited")
 		if p := owner.post("/settings/logins", url.Values{"invite_email": {"vera@acme.test"}, "role": {"admin"}}); p.status != 409 {
 			t.Errorf("duplicate invitation: %d", p.status)
 		}

@@ -24,6 +24,10 @@ type settingsData struct {
 	Roles  []string
 	// Balance is the balance's settings form (portal_balance.go).
 	Balance balanceView
+	// Invoices is how invoices are e-mailed; MailMode what becomes of
+	// e-mails ("smtp", "mailbox", "off").
+	Invoices store.MailSettings
+	MailMode string
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
@@ -39,6 +43,11 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	d := settingsData{Account: c, Login: c.Email, Balance: s.balanceView(r, p, c, f)}
 	d.CountryName, _ = address.CountryName(c.Country)
+	if d.Invoices, err = s.svc.MailSettings(ctx, c.ID); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.MailMode = mailWord(s.svc.MailMode())
 	if u, err := s.svc.User(ctx, p, p.UserID); err == nil {
 		d.Login = u.Email
 	}
@@ -73,4 +82,33 @@ func (s *Server) passwordPost(w http.ResponseWriter, r *http.Request, p billing.
 		return
 	}
 	s.redirect(w, r, "/settings", "Your password was changed. You stay logged in here; every other session of this login was logged out.")
+}
+
+// invoiceEmailsPost turns the e-mailing of invoices on or off and sets
+// their recipient.
+func (s *Server) invoiceEmailsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+	f := newForm(r.PostForm)
+	on := f.Get("invoice_emails") == "on"
+	email := f.Get("billing_email")
+	if _, err := s.svc.SetMailSettings(r.Context(), p, billing.MailSettingsInput{InvoiceEmails: &on, BillingEmail: &email}); err != nil {
+		s.fail(r, f, err, map[string]string{"billing_email": "billing_email"})
+		s.showSettings(w, r, p, f, pageStatus(err))
+		return
+	}
+	msg := "Invoices and credit notes are no longer e-mailed; they stay under Invoices."
+	if on {
+		to := email
+		if to == "" {
+			to = "the owner's e-mail"
+		}
+		switch s.svc.MailMode() {
+		case billing.MailSMTP:
+			msg = "Paid invoices and credit notes will be e-mailed as PDF to " + to + "."
+		case billing.MailMailbox:
+			msg = "Paid invoices and credit notes will be addressed to " + to + " as PDF; e-mail is not configured on this sandbox, so they are kept under Notifications instead of being sent."
+		default:
+			msg = "Paid invoices and credit notes are to be e-mailed to " + to + ", but e-mail is not configured on this server: none is sent until it is."
+		}
+	}
+	s.redirect(w, r, "/settings#invoice-emails", msg)
 }

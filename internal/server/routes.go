@@ -38,7 +38,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	// Customer.
 	op(s, "GET", "/v1/account", "getAccount", "The customer account and its balance", "account", forCustomer, s.getAccount)
-	op(s, "PATCH", "/v1/account", "updateAccount", "Change the company name, the low-balance threshold and the automatic top-up", "account", forManager, s.patchAccount)
+	op(s, "PATCH", "/v1/account", "updateAccount", "Change the company name, the low-balance threshold, the automatic top-up and how invoices are e-mailed", "account", forManager, s.patchAccount)
 	op(s, "GET", "/v1/logins", "listLogins", "The account's logins with their roles", "account", forCustomer, s.listLogins)
 	op(s, "POST", "/v1/logins", "createLogin", "Invite a colleague by e-mail with a role", "account", forManager, s.createLogin)
 	op(s, "DELETE", "/v1/logins/{id}", "deleteLogin", "Remove a login and end its sessions", "account", forManager, s.deleteLogin)
@@ -76,6 +76,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/invoices", "listInvoices", "Invoices and credit notes", "billing", forCustomer, s.listInvoices)
 	op(s, "GET", "/v1/invoices/{id}", "getInvoice", "An invoice (JSON; {id}.pdf for PDF, {id}.html for HTML)", "billing", forCustomer, s.getInvoice)
 	op(s, "GET", "/v1/notifications", "listNotifications", "What was sent to the customer", "account", forCustomer, s.listNotifications)
+	op(s, "GET", "/v1/notifications/{id}/email", "getNotificationEmail", "The e-mail of a notification, as the sandbox mailbox kept it (sandbox without SMTP; 404 otherwise)", "account", forCustomer, s.getNotificationEmail)
 	op(s, "GET", "/v1/users", "listUsers", "Users", "users", forCustomer, s.listUsers)
 	op(s, "POST", "/v1/users", "createUser", "Create a user on a subscription", "users", forManager, s.createUser)
 	op(s, "DELETE", "/v1/users/{id}", "deleteUser", "Delete a user", "users", forManager, s.deleteUser)
@@ -101,6 +102,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "PUT", "/v1/admin/tax_rates/{country}", "adminSetTaxRate", "Set a country's tax rate", "admin", forOperator, s.adminSetTaxRate)
 	op(s, "GET", "/v1/admin/number_prices", "adminListNumberPrices", "The price list of numbers in further currencies", "admin", forOperator, s.adminListNumberPrices)
 	op(s, "PUT", "/v1/admin/number_prices", "adminPutNumberPrice", "Price numbers of a country (state, area, type) in a further currency", "admin", forOperator, s.adminPutNumberPrice)
+	op(s, "GET", "/v1/admin/mailbox", "adminListMailbox", "The sandbox mailbox: every e-mail kept instead of sent (sandbox without SMTP), newest first", "admin", forOperator, s.listMailbox)
+	op(s, "GET", "/v1/admin/mailbox/{id}", "adminGetMailboxMail", "One kept e-mail with its text and HTML parts and its attachments (base64)", "admin", forOperator, s.getMailboxMail)
 	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", forOperator, s.adminListCustomers)
 	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", forOperator, s.adminGetCustomer)
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", forOperator, s.adminAdjustBalance)

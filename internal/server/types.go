@@ -334,13 +334,15 @@ type InvoiceResponse struct {
 	Reference   string                `json:"reference"`
 	PDFURL      string                `json:"pdf_url"`
 	HTMLURL     string                `json:"html_url"`
+	Description string                `json:"description" doc:"What the invoice was for: its lines' descriptions in short."`
 }
 
 func invoiceResponse(v store.Invoice, d billing.InvoiceDoc) InvoiceResponse {
 	return InvoiceResponse{ID: v.ID, Number: v.Number, Kind: v.Kind, Order: v.OrderID, IssuedAt: v.IssuedAt, Currency: v.Currency,
 		Subtotal: v.Totals.Subtotal, Discount: v.Totals.Discount, Tax: v.Totals.Tax, Total: v.Totals.Total, Seller: d.Seller,
 		BuyerName: d.BuyerName, BuyerLines: d.BuyerLines, BuyerVATID: d.BuyerVATID, Lines: d.Lines, PaymentNote: d.PaymentNote,
-		Reference: d.Reference, PDFURL: "/v1/invoices/" + v.ID + ".pdf", HTMLURL: "/v1/invoices/" + v.ID + ".html"}
+		Reference: d.Reference, PDFURL: "/v1/invoices/" + v.ID + ".pdf", HTMLURL: "/v1/invoices/" + v.ID + ".html",
+		Description: d.Summary()}
 }
 
 // AddressResponse is a billing address.
@@ -451,6 +453,7 @@ type NotificationResponse struct {
 	ObjectType string    `json:"object_type,omitempty"`
 	Object     string    `json:"object,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
+	Email      string    `json:"email,omitempty" doc:"The e-mail kept for it in the sandbox mailbox (sandbox without SMTP): read it at GET /v1/notifications/{id}/email."`
 }
 
 // documentLimits writes each list's default limit into the OpenAPI

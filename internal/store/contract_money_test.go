@@ -476,7 +476,7 @@ func init() {
 			}
 			eq(t, "due, by time then ID", strings.Join(ids, " "), "out_c out_a out_b")
 			eq(t, "mail", ms[0], store.OutboxMail{ID: "out_c", Recipient: "c@x.test", Type: "renewal", Subject: "s ntf_1", Body: "b",
-				ObjectType: "subscription", ObjectID: "sub_1"})
+				ObjectType: "subscription", ObjectID: "sub_1", CustomerID: "cus_1", NotificationID: "ntf_1"})
 			ms, err = q.LeaseOutbox(ctx, tµ.Add(time.Second), tµ.Add(time.Minute), 10)
 			must(t, err)
 			eq(t, "leased ones are left alone", len(ms), 1) // out_later only

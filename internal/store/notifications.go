@@ -62,6 +62,9 @@ type OutboxMail struct {
 	Body       string
 	ObjectType string
 	ObjectID   string
+	// CustomerID and NotificationID are the notification's.
+	CustomerID     string
+	NotificationID string
 }
 
 // InsertOutbox queues a notification's mail.
@@ -74,7 +77,7 @@ func (q *Q) InsertOutbox(ctx context.Context, id, notificationID, recipient stri
 // LeaseOutbox takes up to limit due mails for sending: each is leased until
 // until, so that another process scanning meanwhile leaves it alone.
 func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([]OutboxMail, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT o.id, o.recipient, o.attempts, n.type, n.subject, n.body, n.object_type, n.object_id
+	rows, err := q.ex.QueryContext(ctx, `SELECT o.id, o.recipient, o.attempts, n.type, n.subject, n.body, n.object_type, n.object_id, n.customer_id, n.id
 		FROM outbox o JOIN notifications n ON n.id = o.notification_id
 		WHERE o.sent_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.id LIMIT $2`, ts(now), limit)
 	if err != nil {
@@ -83,7 +86,7 @@ func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([
 	var due []OutboxMail
 	for rows.Next() {
 		var m OutboxMail
-		if err := rows.Scan(&m.ID, &m.Recipient, &m.Attempts, &m.Type, &m.Subject, &m.Body, &m.ObjectType, &m.ObjectID); err != nil {
+		if err := rows.Scan(&m.ID, &m.Recipient, &m.Attempts, &m.Type, &m.Subject, &m.Body, &m.ObjectType, &m.ObjectID, &m.CustomerID, &m.NotificationID); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -1,0 +1,171 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/notify"
+	"github.com/dialtone/dialtone/internal/store"
+)
+
+// MailMode says what becomes of the e-mails dialtone writes.
+type MailMode int
+
+// The modes: SMTP configured (sent), a sandbox without SMTP (kept in the
+// mailbox), production without SMTP (neither: the outbox keeps them
+// unsent, and the log says so at start).
+const (
+	MailOff MailMode = iota
+	MailSMTP
+	MailMailbox
+)
+
+// MailMode returns what becomes of e-mails, for pages and answers that
+// must not claim an e-mail was sent when none was.
+func (s *Service) MailMode() MailMode { return s.cfg.Mail }
+
+// Mailbox is the sandbox's Mailer without SMTP: it keeps each mail in the
+// database (migration 00021), once per outbox row however often delivery
+// runs, for the operator (GET /v1/admin/mailbox) and the customer (from
+// Notifications) to read.
+func (s *Service) Mailbox() notify.Mailer { return mailbox{s} }
+
+type mailbox struct{ s *Service }
+
+func (b mailbox) Send(ctx context.Context, m notify.Mail) error {
+	row := store.MailboxMail{ID: b.s.ids.New("mbx"), OutboxID: m.OutboxID, CustomerID: m.CustomerID, NotificationID: m.NotificationID,
+		To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, CreatedAt: b.s.now()}
+	for _, a := range m.Attachments {
+		row.Attachments = append(row.Attachments, store.MailAttachment{Filename: a.Filename, ContentType: a.ContentType, Content: a.Content})
+	}
+	if row.OutboxID == "" {
+		row.OutboxID = row.ID
+	}
+	return b.s.store.Tx(ctx, func(q *store.Q) error {
+		_, err := q.InsertMailbox(ctx, row)
+		return err
+	})
+}
+
+// MailboxMails lists the kept mails, newest first: every customer's for
+// the operator, the principal's own otherwise.
+func (s *Service) MailboxMails(ctx context.Context, p Principal, page store.Page) ([]store.MailboxMail, error) {
+	return s.store.Read().Mailbox(ctx, p.scope(), page)
+}
+
+// MailboxMail returns a kept mail with its attachments. Error: not_found
+// (also another customer's).
+func (s *Service) MailboxMail(ctx context.Context, p Principal, id string) (store.MailboxMail, error) {
+	return s.store.Read().MailboxMail(ctx, p.scope(), id)
+}
+
+// MailSettings returns how the customer's invoices are e-mailed.
+func (s *Service) MailSettings(ctx context.Context, customerID string) (store.MailSettings, error) {
+	return s.store.Read().MailSettings(ctx, customerID)
+}
+
+// MailSettingsInput changes how invoices are e-mailed; nil fields stay.
+type MailSettingsInput struct {
+	InvoiceEmails *bool
+	// BillingEmail is the invoices' recipient; "" is the owner's e-mail.
+	BillingEmail *string
+}
+
+// CheckBillingEmail validates an invoices' recipient ("" is allowed: the
+// owner's). Error: invalid_request naming billing_email.
+func CheckBillingEmail(e string) (string, error) {
+	e = strings.TrimSpace(e)
+	if e == "" {
+		return "", nil
+	}
+	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || len(e) > 254 || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") {
+		return "", &market.Error{Code: market.CodeInvalidRequest, Param: "billing_email",
+			Message: "billing_email must be an e-mail address such as books@example.com (or empty for the owner's e-mail)"}
+	}
+	return e, nil
+}
+
+// SetMailSettings changes how the customer's invoices are e-mailed: the
+// owner or an admin only. Errors: forbidden, invalid_request.
+func (s *Service) SetMailSettings(ctx context.Context, p Principal, in MailSettingsInput) (store.MailSettings, error) {
+	if err := p.mayManage(); err != nil {
+		return store.MailSettings{}, err
+	}
+	var email string
+	if in.BillingEmail != nil {
+		var err error
+		if email, err = CheckBillingEmail(*in.BillingEmail); err != nil {
+			return store.MailSettings{}, err
+		}
+	}
+	var out store.MailSettings
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
+			return err
+		}
+		m, err := q.MailSettings(ctx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		if in.InvoiceEmails != nil {
+			m.InvoiceEmails = *in.InvoiceEmails
+		}
+		if in.BillingEmail != nil {
+			m.BillingEmail = email
+		}
+		out = m
+		return q.SetMailSettings(ctx, m)
+	})
+	return out, err
+}
+
+// mailInvoiceTx queues the e-mail of a paid invoice or a credit note with
+// its PDF, in the transaction that issues it: its notification's dedupe
+// key is the invoice's ID, so it is queued exactly once, and the outbox
+// sends it after commit (DeliverMail renders and attaches the PDF). An
+// invoice of nothing to pay (a trial) and an account that opted out get
+// no e-mail.
+func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice) error {
+	if v.Kind == "invoice" && v.Totals.Total == 0 {
+		return nil
+	}
+	set, err := q.MailSettings(ctx, v.CustomerID)
+	if err != nil || !set.InvoiceEmails {
+		return err
+	}
+	total := money.Format(money.New(v.Totals.Total, v.Currency))
+	subject := fmt.Sprintf("Invoice %s: %s paid", v.Number, total)
+	body := fmt.Sprintf("Thank you for your payment. Invoice %s of %s is attached as PDF.\n\n"+
+		"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
+		"turn them off in Account settings.", v.Number, total)
+	typ := "invoice_paid"
+	if v.Kind == "credit_note" {
+		typ = "credit_note_issued"
+		subject = fmt.Sprintf("Credit note %s: %s", v.Number, money.Format(money.New(-v.Totals.Total, v.Currency)))
+		body = fmt.Sprintf("Credit note %s of %s for order %s is attached as PDF.\n\n"+
+			"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
+			"turn them off in Account settings.", v.Number, money.Format(money.New(-v.Totals.Total, v.Currency)), v.OrderID)
+	}
+	return s.notifyToTx(ctx, q, v.CustomerID, set.BillingEmail, typ, subject, body, "invoice", v.ID, "invoice:"+v.ID)
+}
+
+// invoiceAttachment renders the PDF of the invoice a mail is about.
+func (s *Service) invoiceAttachment(ctx context.Context, o store.OutboxMail) (notify.Attachment, error) {
+	v, doc, err := s.Invoice(ctx, Principal{CustomerID: o.CustomerID}, o.ObjectID)
+	if err != nil {
+		return notify.Attachment{}, err
+	}
+	pdf, err := InvoicePDF(doc)
+	if err != nil {
+		return notify.Attachment{}, err
+	}
+	name := "invoice-" + v.Number + ".pdf"
+	if v.Kind == "credit_note" {
+		name = "credit-note-" + v.Number + ".pdf"
+	}
+	return notify.Attachment{Filename: name, ContentType: "application/pdf", Content: pdf}, nil
+}
