@@ -22,6 +22,7 @@ var extraCodes = map[string][]market.Code{
 	"createOrder":          orderCodes,
 	"getCart":              {market.CodeNotFound, market.CodePromoInvalid, market.CodePromoExhausted},
 	"addCartItem":          orderCodes,
+	"updateCartItem":       orderCodes,
 	"setCartPromo":         {market.CodePromoInvalid, market.CodePromoExhausted, market.CodeNotFound},
 	"checkoutCart":         orderCodes,
 	"updateSubscription":   {market.CodeConflict},

@@ -23,6 +23,7 @@ func (s *Server) portalCartRoutes() {
 	s.mux.HandleFunc("POST /buy", s.guard(s.buyPost))
 	s.mux.HandleFunc("GET /cart", s.guard(s.cartPage))
 	s.mux.HandleFunc("POST /cart/items/{id}/remove", s.guard(s.cartRemovePost))
+	s.mux.HandleFunc("POST /cart/items/{id}", s.guard(s.cartItemPost))
 	s.mux.HandleFunc("POST /cart/promo", s.guard(s.cartPromoPost))
 	s.mux.HandleFunc("GET /cart/address", s.guard(s.cartAddressPage))
 	s.mux.HandleFunc("POST /cart/address", s.guard(s.cartAddressPost))
@@ -177,6 +178,8 @@ type cartLine struct {
 	Currency string
 	// AfterTrial says what happens when the item's trial ends.
 	AfterTrial string
+	// Edit is the line's licenses and term form (the cart page only).
+	Edit *lineEdit
 }
 
 // cartData is the cart and its checkout steps.
@@ -218,6 +221,9 @@ func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, 
 				one.Lines = c.Quote.Lines[i : i+1]
 				cl.AfterTrial = s.afterTrial(ctx, one, e.Item)
 			}
+		}
+		if f != nil {
+			cl.Edit = s.editOf(ctx, p, e.ID, e.Item, cl.Line, cur.Currency, f)
 		}
 		d.Lines = append(d.Lines, cl)
 	}

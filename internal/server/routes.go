@@ -65,6 +65,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.documentStripeWebhook()
 	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
 	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
+	op(s, "PATCH", "/v1/cart/items/{id}", "updateCartItem", "Change an item's licenses or term (the cart is priced anew)", "cart", forManager, s.updateCartItem)
 	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)
 	op(s, "PUT", "/v1/cart/promo_code", "setCartPromo", "Apply or remove a promo code", "cart", forManager, s.setCartPromo)
 	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", forManager, s.checkoutCart)
