@@ -180,6 +180,9 @@ type cartLine struct {
 	AfterTrial string
 	// Edit is the line's licenses and term form (the cart page only).
 	Edit *lineEdit
+	// Held warns that the line buys a second subscription of a product
+	// the customer holds (the cart page only).
+	Held string
 }
 
 // cartData is the cart and its checkout steps.
@@ -224,6 +227,7 @@ func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, 
 		}
 		if f != nil {
 			cl.Edit = s.editOf(ctx, p, e.ID, e.Item, cl.Line, cur.Currency, f)
+			cl.Held = s.heldWarning(ctx, p, e.Item)
 		}
 		d.Lines = append(d.Lines, cl)
 	}
@@ -406,6 +410,7 @@ func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billi
 		}
 		// The page is shown again with the cart's fresh quote: after
 		// price_changed that is the new total to confirm.
+		forgetCard(f, err)
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))
 		s.showCartPayment(w, r, p, f, pageStatus(err))
