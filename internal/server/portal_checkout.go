@@ -592,7 +592,6 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 	s.redirect(w, r, to, "")
 }
 
-
 // forgetCard empties the typed card number and CVC once the card went to
 // the gateway and was declined: the page asks for a card anew. Otherwise
 // (the address was verified, a field was wrong) the page shows them again
