@@ -591,15 +591,3 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	s.redirect(w, r, to, "")
 }
-
-// forgetCard empties the typed card number and CVC once the card went to
-// the gateway and was declined: the page asks for a card anew. Otherwise
-// (the address was verified, a field was wrong) the page shows them again
-// in this one response, so the customer need not type them twice; they
-// are never stored or logged.
-func forgetCard(f *form, err error) {
-	if market.ErrorCode(err) == market.CodeCardDeclined {
-		f.Values.Del("card_number")
-		f.Values.Del("cvc")
-	}
-}
