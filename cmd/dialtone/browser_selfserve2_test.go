@@ -266,3 +266,45 @@ func TestBrowserCHFBuysGermanNumber(t *testing.T) {
 		t.Errorf("order: %v, want CHF 7.00 net", last)
 	}
 }
+
+// TestBrowserSmallThings: a per-month price is rounded half away from
+// zero (CHF 50.00 a year shows CHF 4.17 a month); "Trial ends" goes once
+// the trial is paid; the IVR add-on is not offered to a user on Users.
+func TestBrowserSmallThings(t *testing.T) {
+	t.Parallel()
+	e := newBrowserEnv(t)
+	np := map[string]any{"code": "fifty", "name": "Fifty", "product": "contact-center", "rank": 9, "min_licenses": 1, "max_licenses": 50,
+		"terms": []int{12}, "prices": []any{map[string]any{"currency": "CHF", "term_months": 12, "unit_amount": 5000}}}
+	if st, b := e.API(t, "POST", "/v1/admin/plans", e.Admin, np); st != 201 {
+		t.Fatalf("plan: %d %v", st, b)
+	}
+	ctx := e.Tab(t)
+	tok := e.credit(t, ctx, "small@acme.test", 100000)
+	adr := e.apiAddress(t, tok)
+	e.Open(t, ctx, "/marketplace/plans")
+	if got := text(t, ctx, "[data-testid=plan-fifty]"); !strings.Contains(got, "CHF 4.17/month") {
+		t.Errorf("plan card %q, want CHF 4.17/month", got)
+	}
+
+	o := e.apiOrder(t, tok, adr, map[string]any{"type": "subscription", "plan": "hosted-pbx", "quantity": 1, "term_months": 1, "trial": true})
+	trial := o["items"].([]any)[0].(map[string]any)["subscription"].(string)
+	o = e.apiOrder(t, tok, adr, map[string]any{"type": "subscription", "plan": "ivr", "quantity": 2, "term_months": 1})
+	ivr := o["items"].([]any)[0].(map[string]any)["subscription"].(string)
+	e.Open(t, ctx, "/subscriptions")
+	if got := text(t, ctx, "#sub-"+trial); !strings.Contains(got, "Trial ends") {
+		t.Errorf("trial row %q, want Trial ends", got)
+	}
+	e.apiOrder(t, tok, adr, map[string]any{"type": "renewal", "subscription": trial, "term_months": 1})
+	e.Open(t, ctx, "/subscriptions")
+	if got := text(t, ctx, "#sub-"+trial); strings.Contains(got, "Trial ends") {
+		t.Errorf("paid trial row %q still says Trial ends", got)
+	}
+
+	e.Open(t, ctx, "/users")
+	if n := count(t, ctx, "#subscription option[value='"+ivr+"']"); n != 0 {
+		t.Errorf("Users offers the IVR add-on's licenses to a user")
+	}
+	if n := count(t, ctx, "#subscription option[value='"+trial+"']"); n != 1 {
+		t.Errorf("Users does not offer the Hosted PBX's licenses")
+	}
+}
