@@ -189,6 +189,15 @@ func TestCustomerEndpoints(t *testing.T) {
 		last := str(obj(items[1])["id"])
 		s.must(200, "DELETE", "/v1/cart/items/"+last, tok, nil)
 		s.fails(404, "not_found", "", "DELETE", "/v1/cart/items/"+last, tok, nil)
+		// An item's licenses and term change in place, priced anew.
+		first := str(obj(items[0])["id"])
+		ch := s.must(200, "PATCH", "/v1/cart/items/"+first, tok, map[string]any{"quantity": 2, "term_months": 3})
+		if q := obj(ch.body["quote"]); num(q["subtotal"]) != 5100 || num(obj(obj(arr(ch.body["items"])[0])["item"])["quantity"]) != 2 {
+			t.Errorf("cart after changing the item to 2: %s", ch.raw)
+		}
+		s.fails(422, "invalid_term", "term_months", "PATCH", "/v1/cart/items/"+first, tok, map[string]any{"term_months": 5})
+		s.must(200, "PATCH", "/v1/cart/items/"+first, tok, map[string]any{"quantity": 1})
+		s.fails(404, "not_found", "", "PATCH", "/v1/cart/items/"+last, tok, map[string]any{"quantity": 1})
 		s.fails(422, "promo_invalid", "", "PUT", "/v1/cart/promo_code", tok, map[string]any{"code": "NO-SUCH-CODE"})
 		s.must(201, "POST", "/v1/admin/promo_codes", adminToken, map[string]any{"code": "CART10", "percent_off": "10"})
 		s.must(200, "PUT", "/v1/cart/promo_code", tok, map[string]any{"code": "cart10"})

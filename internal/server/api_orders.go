@@ -159,6 +159,24 @@ func (s *Server) removeCartItem(ctx context.Context, in *idPath) (*out[CartRespo
 	return s.getCart(ctx, &cartIn{})
 }
 
+type cartItemChangeIn struct {
+	ID   string `path:"id" maxLength:"100"`
+	Body billing.CartItemChange
+}
+
+// updateCartItem changes an item's licenses or term; the cart is quoted
+// anew.
+func (s *Server) updateCartItem(ctx context.Context, in *cartItemChangeIn) (*out[CartResponse], error) {
+	p, err := customer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.svc.UpdateCartItem(ctx, p, in.ID, in.Body); err != nil {
+		return nil, err
+	}
+	return s.getCart(ctx, &cartIn{})
+}
+
 type promoIn struct {
 	Body struct {
 		Code string `json:"code" maxLength:"40" doc:"The code; empty removes it."`

@@ -23,6 +23,7 @@ var extraCodes = map[string][]market.Code{
 	"confirmOrder":         orderCodes,
 	"getCart":              {market.CodeNotFound, market.CodePromoInvalid, market.CodePromoExhausted},
 	"addCartItem":          orderCodes,
+	"updateCartItem":       orderCodes,
 	"setCartPromo":         {market.CodePromoInvalid, market.CodePromoExhausted, market.CodeNotFound},
 	"checkoutCart":         orderCodes,
 	"updateSubscription":   {market.CodeConflict},

@@ -31,11 +31,14 @@ type balanceView struct {
 	Cards           []store.PaymentMethod
 	// Form holds what was typed on a failed save, and its errors.
 	Form *form
+	// Manage: the login may change the settings (owner, admin); Bill:
+	// it may top up (also a billing login).
+	Manage, Bill bool
 }
 
 func (s *Server) balanceView(r *http.Request, p billing.Principal, c store.Customer, f *form) balanceView {
 	ctx := r.Context()
-	v := balanceView{Currency: c.Currency, Balance: c.Balance, Form: f}
+	v := balanceView{Currency: c.Currency, Balance: c.Balance, Form: f, Manage: p.IsAdmin(), Bill: p.MayBill()}
 	bv, err := s.svc.Balance(ctx, c)
 	if err != nil {
 		s.log.Error("portal: balance", "customer", c.ID, "err", err)

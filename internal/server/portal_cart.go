@@ -23,6 +23,7 @@ func (s *Server) portalCartRoutes() {
 	s.mux.HandleFunc("POST /buy", s.guard(s.buyPost))
 	s.mux.HandleFunc("GET /cart", s.guard(s.cartPage))
 	s.mux.HandleFunc("POST /cart/items/{id}/remove", s.guard(s.cartRemovePost))
+	s.mux.HandleFunc("POST /cart/items/{id}", s.guard(s.cartItemPost))
 	s.mux.HandleFunc("POST /cart/promo", s.guard(s.cartPromoPost))
 	s.mux.HandleFunc("GET /cart/address", s.guard(s.cartAddressPage))
 	s.mux.HandleFunc("POST /cart/address", s.guard(s.cartAddressPost))
@@ -177,6 +178,11 @@ type cartLine struct {
 	Currency string
 	// AfterTrial says what happens when the item's trial ends.
 	AfterTrial string
+	// Edit is the line's licenses and term form (the cart page only).
+	Edit *lineEdit
+	// Held warns that the line buys a second subscription of a product
+	// the customer holds (the cart page only).
+	Held string
 }
 
 // cartData is the cart and its checkout steps.
@@ -218,6 +224,10 @@ func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, 
 				one.Lines = c.Quote.Lines[i : i+1]
 				cl.AfterTrial = s.afterTrial(ctx, one, e.Item)
 			}
+		}
+		if f != nil {
+			cl.Edit = s.editOf(ctx, p, e.ID, e.Item, cl.Line, cur.Currency, f)
+			cl.Held = s.heldWarning(ctx, p, e.Item)
 		}
 		d.Lines = append(d.Lines, cl)
 	}
@@ -400,6 +410,7 @@ func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billi
 		}
 		// The page is shown again with the cart's fresh quote: after
 		// price_changed that is the new total to confirm.
+		forgetCard(f, err)
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))
 		s.showCartPayment(w, r, p, f, pageStatus(err))

@@ -8,12 +8,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -196,6 +194,12 @@ type payData struct {
 	// StripeKey: with payments by Stripe, a new card is entered in
 	// Stripe's form (Elements) with this publishable key.
 	StripeKey string
+	// Country is the account's: the new address's default country.
+	Country string
+	// Total is the order's; Short is what the balance lacks for it (0
+	// when it covers it, or when the order is card-only), TopUp the
+	// top-up that link offers (at least 1.00).
+	Total, Short, TopUp int64
 }
 
 // checkoutData is the checkout page.
@@ -216,6 +220,9 @@ type checkoutData struct {
 	Fix *itemFix
 	// AfterTrial says what happens when a trial ends.
 	AfterTrial string
+	// Held warns that the customer already holds the product of a new
+	// subscription; the order then needs the confirm_second tick.
+	Held string
 }
 
 // itemFix is the small form that corrects an item's licenses or term.
@@ -241,15 +248,22 @@ func (s *Server) loadPay(ctx context.Context, p billing.Principal, c store.Custo
 	for _, c := range cards {
 		d.Cards = append(d.Cards, cardRow{PaymentMethod: c, BrandName: payment.BrandName(c.Brand)})
 	}
-	d.Balance, d.Currency, d.NeedsAddress = c.Balance, c.Currency, true
+	d.Balance, d.Currency, d.Country, d.NeedsAddress = c.Balance, c.Currency, c.Country, true
 	d.StripeKey = s.stripeKey()
 	return d, nil
 }
 
 // defaults fills in the form's address and payment choices the first time
 // the page is shown: the first address, the default card if the balance
-// does not cover the order, else the balance.
-func (d payData) defaults(f *form, total int64) {
+// does not cover the order, else the balance; a new address in the
+// account's country. It notes what the balance lacks for total, which
+// the page says before Pay.
+func (d *payData) defaults(f *form, total int64) {
+	d.Total, d.Short, d.TopUp = total, 0, 0
+	if !d.CardOnly && total > d.Balance {
+		d.Short = total - d.Balance
+		d.TopUp = max(d.Short, 100)
+	}
 	if f.Get("address") == "" {
 		if len(d.Addresses) > 0 {
 			f.Values.Set("address", d.Addresses[0].ID)
@@ -273,7 +287,7 @@ func (d payData) defaults(f *form, total int64) {
 		}
 	}
 	if f.Get("country") == "" {
-		f.Values.Set("country", "")
+		f.Values.Set("country", d.Country)
 	}
 }
 
@@ -382,6 +396,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		d.Heading = "Top up the balance"
 	case market.ItemSubscription:
 		d.Heading, d.PayLabel = "Checkout", "CHECKOUT"
+		d.Held = s.heldWarning(ctx, p, it)
 	case market.ItemRenewal:
 		d.Heading = "Renew subscription"
 	case market.ItemUpgrade:
@@ -474,7 +489,7 @@ func checkoutShows(field string, payForm bool) bool {
 	case "quantity", "term":
 		return true
 	case "promo", "address", "name", "line1", "line2", "city", "postal_code", "state", "country", "vat_id",
-		"card_number", "exp_month", "exp_year", "cvc", "payment_method", "pay":
+		"card_number", "exp_month", "exp_year", "cvc", "payment_method", "pay", "confirm_second":
 		return payForm
 	}
 	return false
@@ -496,54 +511,6 @@ func (s *Server) itemFix(ctx context.Context, f *form, iv url.Values, it billing
 		}
 	}
 	return fx
-}
-
-// afterTrial says in words what happens when the trial the quote starts
-// ends: the price of the chosen term, and how it is paid, if it renews
-// by itself; else that it ends.
-func (s *Server) afterTrial(ctx context.Context, q billing.Quote, it billing.ItemInput) string {
-	var l *market.Line
-	for i := range q.Lines {
-		if q.Lines[i].Trial {
-			l = &q.Lines[i]
-		}
-	}
-	if l == nil {
-		return ""
-	}
-	until := l.End.UTC().Format("2 Jan 2006")
-	if !it.AutoRenew {
-		return "The free trial lasts until " + until + "; then it ends unless you renew it."
-	}
-	pl, err := s.svc.Plan(ctx, l.Plan)
-	if err != nil {
-		return ""
-	}
-	unit, err := pl.UnitPrice(q.Currency, l.TermMonths)
-	if err != nil {
-		return ""
-	}
-	price := money.Format(money.New(unit*int64(l.Quantity), q.Currency))
-	return "After the trial (until " + until + "): " + price + " + tax per " + monthsLabel(l.TermMonths) +
-		" for " + licensesLabel(l.Quantity) + ", renewed automatically and paid from your balance, or from your default card if the balance is short."
-}
-
-// licensesLabel is "1 license", "3 licenses".
-func licensesLabel(n int) string {
-	if n == 1 {
-		return "1 license"
-	}
-	return strconv.Itoa(n) + " licenses"
-}
-
-func navOf(itemType string) string {
-	switch market.ItemType(itemType) {
-	case market.ItemPhoneNumber:
-		return "numbers"
-	case market.ItemTopUp:
-		return "billing"
-	}
-	return "plans"
 }
 
 // checkoutPost pays the item. A promo code's Apply button only shows the
@@ -582,6 +549,16 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		s.showCheckout(w, r, p, f, http.StatusOK)
 		return
 	}
+	if f.Get("held") == "1" && f.Get("confirm_second") != "on" {
+		// The page warned of a second subscription (its form says so).
+		if s.heldWarning(ctx, p, it) != "" {
+			// A confirm step, not a block: the page comes back with the
+			// warning and the tick to set; nothing is paid yet.
+			f.Errors["confirm_second"] = "Tick the box to confirm that you want a second subscription, or go back."
+			s.showCheckout(w, r, p, f, http.StatusConflict)
+			return
+		}
+	}
 	if typed, ok := f.Values["promo"]; ok && !strings.EqualFold(strings.TrimSpace(typed[0]), strings.TrimSpace(f.Get(itemPrefix+"promo"))) {
 		f.Values.Set("action", "apply")
 		s.showCheckout(w, r, p, f, http.StatusOK)
@@ -613,88 +590,11 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 			return
 		}
 		f.CardOnly = it.Type == string(market.ItemTopUp) // a top-up: never suggest the balance
+		forgetCard(f, err)
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))
 		s.showCheckout(w, r, p, f, pageStatus(err))
 		return
 	}
 	s.redirect(w, r, to, "")
-}
-
-// topUpURL is the refill page for what an insufficient_funds error says is
-// missing, returning to back afterwards.
-func (s *Server) topUpURL(err error, back string) string {
-	v := url.Values{"return": {back}}
-	if me, ok := err.(*market.Error); ok {
-		if m, ok := me.Extra["missing"].(int64); ok {
-			c, _ := me.Extra["currency"].(string)
-			v.Set("amount", money.FormatPlain(money.New(max(m, 100), c)))
-		}
-	}
-	return "/marketplace/billing/refill?" + v.Encode()
-}
-
-// pageStatus is the HTTP status of a page that shows err next to a form:
-// the API's status for the same error.
-func pageStatus(err error) int {
-	if st, ok := statusOf[market.ErrorCode(err)]; ok {
-		return st
-	}
-	return http.StatusInternalServerError
-}
-
-// once runs a payment form's work at most once per form key: a second
-// submission of the same form (a double click, a reload after the post)
-// is sent where the first one went instead of paying again. What is kept
-// for 24 hours is that page's address: it must never carry a secret (the
-// pages that show one, a new SIP password, render it instead).
-func (s *Server) once(ctx context.Context, p billing.Principal, key string, work func() (string, error)) (string, error) {
-	if key == "" || len(key) > 64 {
-		return work()
-	}
-	st, scope := s.svc.Store(), "portal:"+p.CustomerID
-	var prev store.IdempotentResponse
-	var claimed bool
-	err := st.Tx(ctx, func(q *store.Q) error {
-		var err error
-		prev, claimed, err = q.ClaimIdempotencyKey(ctx, scope, key, "form", time.Now().UTC(), idempotencyTTL)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	if !claimed {
-		if prev.Status == 0 {
-			return "", &market.Error{Code: market.CodeIdempotencyKeyInUse, Message: "this payment is already being processed"}
-		}
-		return prev.Body, nil
-	}
-	to, werr := work()
-	bg := context.WithoutCancel(ctx)
-	err = st.Tx(bg, func(q *store.Q) error {
-		if werr != nil {
-			return q.ReleaseIdempotencyKey(bg, scope, key)
-		}
-		return q.CompleteIdempotencyKey(bg, scope, key, http.StatusSeeOther, to, "text/uri-list")
-	})
-	if err != nil {
-		s.log.Error("portal: form key", "err", err)
-	}
-	return to, werr
-}
-
-// orderData is the confirmation page.
-type orderData struct {
-	Order   billing.Order
-	Invoice string
-}
-
-// orderPage is the confirmation after paying, and an order's detail.
-func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
-	o, err := s.svc.Order(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "order", view{Title: "Payment completed", Nav: "billing", Data: orderData{Order: o}})
 }

@@ -161,9 +161,10 @@ func (s *Server) buyPlanPage(w http.ResponseWriter, r *http.Request, p billing.P
 	for k, v := range r.URL.Query() {
 		f.Values[k] = v
 	}
-	// ?preview=1 prices what is entered (htmx refreshes the quote with it
-	// as the customer types; without JavaScript, Apply does the same).
-	s.showBuy(w, r, p, pl, f, r.URL.Query().Get("preview") == "1", http.StatusOK)
+	// The page opens with the total of its defaults, before Apply is
+	// pressed; htmx refreshes it (?preview=1) as the customer types, and
+	// without JavaScript Apply does the same.
+	s.showBuy(w, r, p, pl, f, true, http.StatusOK)
 }
 
 // showBuy shows the Buy form; with quote it prices what was entered, so

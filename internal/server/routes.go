@@ -65,6 +65,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.documentStripeWebhook()
 	op(s, "GET", "/v1/cart", "getCart", "The cart with its quote", "cart", forCustomer, s.getCart)
 	op(s, "POST", "/v1/cart/items", "addCartItem", "Add an item to the cart", "cart", forManager, s.addCartItem)
+	op(s, "PATCH", "/v1/cart/items/{id}", "updateCartItem", "Change an item's licenses or term (the cart is priced anew)", "cart", forManager, s.updateCartItem)
 	op(s, "DELETE", "/v1/cart/items/{id}", "removeCartItem", "Remove an item from the cart", "cart", forManager, s.removeCartItem)
 	op(s, "PUT", "/v1/cart/promo_code", "setCartPromo", "Apply or remove a promo code", "cart", forManager, s.setCartPromo)
 	op(s, "POST", "/v1/cart/checkout", "checkoutCart", "Pay the cart as one order", "cart", forManager, s.checkoutCart)
@@ -145,6 +146,14 @@ func (s *Server) documentFormats() {
 			"`promo_exhausted` (`param`: `code`), whatever the cart holds. On an empty cart a usable code is kept " +
 			"and priced with the items when they come (the cart's `quote_error` says so if it does not apply to them); " +
 			"on a cart with items it must reduce one of them."
+	}
+	if item := oa.Paths["/v1/cart/items/{id}"]; item != nil && item.Patch != nil {
+		item.Patch.Description = "Changes `quantity` (a new subscription's licenses, an extension's licenses, licenses added) " +
+			"and `term_months` (a new subscription's or an extension's term) of an item in place; a field left out stays. " +
+			"The item is checked again as `POST /v1/cart/items` checks one: fewer than the plan's minimum is 422 `min_licenses`, " +
+			"more than its maximum 422 `max_licenses`, a term it does not sell 422 `invalid_term` (`param` names the field); " +
+			"a field the item has not (an upgrade, a number, a top-up; a term of added licenses) is 400 `invalid_request`. " +
+			"Nothing changes on an error. The answer is the cart with its new quote (which counts as shown)."
 	}
 	// An import is a CSV file or a JSON list; huma knows of the CSV.
 	if item := oa.Paths["/v1/admin/numbers"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {

@@ -398,6 +398,13 @@ func (q *Q) RemoveCartItem(ctx context.Context, customerID, id string) error {
 	return affected(res, err, "cart item")
 }
 
+// UpdateCartItem replaces the JSON of a cart item, keeping its ID and
+// place in the cart. Error: not_found (also another customer's item).
+func (q *Q) UpdateCartItem(ctx context.Context, customerID, id, item string) error {
+	res, err := q.ex.ExecContext(ctx, `UPDATE cart_items SET item = $1 WHERE id = $2 AND customer_id = $3`, item, id, customerID)
+	return affected(res, err, "cart item")
+}
+
 // SetCartPromo sets or clears ("") the cart's promo code.
 func (q *Q) SetCartPromo(ctx context.Context, customerID, code string, now time.Time) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO carts (customer_id, promo_code, updated_at) VALUES ($1, $2, $3)

@@ -407,6 +407,19 @@ func init() {
 			must(t, q.RemoveCartItem(ctx, "cus_1", "ci_1"))
 			wantNotFound(t, q.RemoveCartItem(ctx, "cus_1", "ci_1"))
 		},
+		"Q.UpdateCartItem": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxCustomer(t, q, "cus_2")
+			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_1", Item: `{"quantity":2}`, CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_2", Item: `{"quantity":9}`, CreatedAt: tµ}))
+			wantNotFound(t, q.UpdateCartItem(ctx, "cus_2", "ci_1", `{"quantity":5}`))
+			wantNotFound(t, q.UpdateCartItem(ctx, "cus_1", "ci_x", `{"quantity":5}`))
+			must(t, q.UpdateCartItem(ctx, "cus_1", "ci_1", `{"quantity":5}`))
+			items, _, err := q.Cart(ctx, "cus_1")
+			must(t, err)
+			eq(t, "items", items, []store.CartItem{{ID: "ci_1", Item: `{"quantity":5}`, CreatedAt: µs(tµ)}, {ID: "ci_2", Item: `{"quantity":9}`, CreatedAt: µs(tµ)}})
+		},
 		"Q.SetCartPromo": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
