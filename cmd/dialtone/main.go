@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cli.Migrate.DB)
 	case "load":
 		return cli.Load.run(ctx, stdout)
+	case "operator create":
+		return cli.Operator.Create.run(ctx, os.Stdin, stdout)
 	}
 	return fmt.Errorf("unknown command %q", kctx.Command())
 }

@@ -43,6 +43,9 @@ type Config struct {
 	// InviteTTL and ResetTTL are how long an invitation's and a password
 	// reset's link work, in wall-clock time (default 7 days and 1 hour).
 	InviteTTL, ResetTTL time.Duration
+	// OperatorSessionTTL is how long an operator's log-in to the back
+	// office lasts, in wall-clock time (default 12 hours).
+	OperatorSessionTTL time.Duration
 }
 
 // Service runs the use cases.
@@ -80,6 +83,9 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.OperatorSessionTTL == 0 {
+		cfg.OperatorSessionTTL = 12 * time.Hour
 	}
 	if cfg.InviteTTL == 0 {
 		cfg.InviteTTL = 7 * 24 * time.Hour

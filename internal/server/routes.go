@@ -26,6 +26,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		writeError(w, r, s.log, market.NotFound("route "+r.Method+" "+r.URL.Path))
 	})
 	s.portalRoutes()
+	s.adminRoutes()
 	s.mux.HandleFunc("GET /v1/docs", s.docs)
 
 	// Public.
@@ -116,6 +117,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	defer s.documentWebhookErrors()
 	defer s.documentFormats()
 	defer s.documentLimits()
+	op(s, "GET", "/v1/admin/audit_log", "adminListAuditLog", "The audit log: every change made by an operator or with the admin token, newest first", "admin", forOperator, s.adminListAuditLog)
 	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", forOperator, s.adminGetClock)
 	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", forOperator, s.adminAdvanceClock)
 }
