@@ -79,6 +79,8 @@ func New(svc *billing.Service, log *slog.Logger, cfg Config) (*Admin, error) {
 	a.mux.HandleFunc("/admin/", a.publicPage(a.notFound))
 	a.sessionRoutes()
 	a.homeRoutes()
+	a.customerRoutes()
+	a.orderRoutes()
 	a.operatorRoutes()
 	a.auditRoutes()
 	return a, nil
@@ -102,6 +104,7 @@ func (a *Admin) parse() error {
 		"label":    label,
 		"query":    func(v url.Values) template.URL { return template.URL(v.Encode()) },
 		"dict":     dict,
+		"add":      func(a, b int) int { return a + b },
 		"field":    func(f *form, name string) fieldState { return fieldState{Name: name, Msg: f.Err(name)} },
 		"invalid": func(f *form, name string) template.HTMLAttr {
 			if f.Err(name) == "" {

@@ -377,14 +377,19 @@ func (s *Server) adminSetTaxRate(ctx context.Context, in *taxIn) (*out[TaxRateRe
 	return reply(taxRateResponse(t)), nil
 }
 
-func (s *Server) adminListCustomers(ctx context.Context, in *listIn) (*out[List[CustomerResponse]], error) {
+type customersIn struct {
+	PageParams
+	Q string `query:"q" maxLength:"200" doc:"Search: a customer ID (exactly), or part of the company name, of an e-mail address of the account or one of its logins, or of one of its phone numbers."`
+}
+
+func (s *Server) adminListCustomers(ctx context.Context, in *customersIn) (*out[List[CustomerResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Customer(ctx, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
-	cs, err := s.svc.Customers(ctx, in.page())
+	cs, err := s.svc.SearchCustomers(ctx, in.Q, in.page())
 	if err != nil {
 		return nil, err
 	}
@@ -525,9 +530,13 @@ func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[Clo
 	if d > 10*365*24*time.Hour {
 		return nil, market.Invalid("seconds", "move at most ten years at once")
 	}
+	from := s.svc.Now()
 	if s.cfg.Advance == nil {
 		s.cfg.SandboxClock.Advance(d)
 	} else if err := s.cfg.Advance(ctx, s.cfg.SandboxClock, d); err != nil {
+		return nil, err
+	}
+	if err := s.svc.ClockMoved(ctx, from, s.svc.Now()); err != nil {
 		return nil, err
 	}
 	return reply(s.clockResponse()), nil

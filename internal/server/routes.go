@@ -105,6 +105,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", forOperator, s.adminListCustomers)
 	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", forOperator, s.adminGetCustomer)
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", forOperator, s.adminAdjustBalance)
+	op(s, "GET", "/v1/admin/orders", "adminListOrders", "Orders of every customer, filtered by customer, status, purpose and date", "admin", forOperator, s.adminListOrders)
+	op(s, "GET", "/v1/admin/subscriptions", "adminListSubscriptions", "Subscriptions of every customer, filtered by customer, status, plan and expiry", "admin", forOperator, s.adminListSubscriptions)
 	op(s, "GET", "/v1/admin/orders/{id}/disputes", "adminOrderDisputes", "Disputes of an order's card payment (Stripe's charge.dispute events)", "admin", forOperator, s.adminOrderDisputes)
 	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", forOperator, s.adminRefundOrder)
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", forOperator, s.adminImportNumbers)
