@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
@@ -79,7 +80,12 @@ func (a *Admin) adjustPost(w http.ResponseWriter, r *http.Request, _ billing.Act
 		a.pageError(w, r, err)
 		return
 	}
-	amt, err := money.ParseMajor(f.Get("amount"), c.Currency)
+	raw, sign := strings.TrimSpace(f.Get("amount")), int64(1)
+	if rest, ok := strings.CutPrefix(raw, "-"); ok {
+		raw, sign = strings.TrimSpace(rest), -1
+	}
+	amt, err := money.ParseMajor(raw, c.Currency)
+	amt.Minor *= sign
 	if err != nil {
 		f.Errors["amount"] = "Enter an amount in " + c.Currency + " such as 25.00, or -10.00 for a debit."
 		a.showCustomer(w, r, http.StatusBadRequest, f)
