@@ -30,6 +30,7 @@ import (
 type browserEnv struct {
 	URL   string
 	Admin string
+	DB    string // the server's SQLite file
 	alloc context.Context
 	oa    *openapicheck.Checker // validates the API calls' responses
 }
@@ -99,7 +100,7 @@ func newBrowserEnv(t *testing.T, extraEnv ...map[string]string) *browserEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browserEnv{URL: base, Admin: admin, alloc: alloc, oa: oa}
+	return &browserEnv{URL: base, Admin: admin, DB: db, alloc: alloc, oa: oa}
 }
 
 // Tab opens a new browser (its own cookies) with a 1280x900 window; it is

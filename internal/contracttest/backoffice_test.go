@@ -15,7 +15,9 @@ func TestOperatorListsAndAuditLog(t *testing.T) {
 		cus := str(s.must(200, "GET", "/v1/account", tok, nil).body["id"])
 		s.topUp(tok, 50000)
 		adr := s.address(tok)
-		s.buy(tok, adr, sub("start", 1, 1))
+		if r := s.buy(tok, adr, sub("start", 2, 1)); r.status != 201 {
+			t.Fatalf("buy: %d %s", r.status, r.raw)
+		}
 
 		orders := s.must(200, "GET", "/v1/admin/orders?customer="+cus+"&status=paid&limit=1", adminToken, nil)
 		if len(orders.data()) != 1 || orders.body["has_more"] != true {
