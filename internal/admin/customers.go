@@ -91,7 +91,11 @@ func (a *Admin) adjustPost(w http.ResponseWriter, r *http.Request, _ billing.Act
 		a.showCustomer(w, r, http.StatusBadRequest, f)
 		return
 	}
-	pay, err := a.svc.AdjustBalance(r.Context(), c.ID, billing.AdjustmentInput{Amount: amt.Minor, Reason: f.Get("reason")})
+	in := billing.AdjustmentInput{Amount: amt.Minor, Reason: f.Get("reason")}
+	if seen, err := strconv.ParseInt(f.Get("seen_balance"), 10, 64); err == nil {
+		in.ExpectBalance = &seen // a form sent twice adjusts once
+	}
+	pay, err := a.svc.AdjustBalance(r.Context(), c.ID, in)
 	if err != nil {
 		st := a.fail(f, err, map[string]string{"amount": "amount", "reason": "reason"})
 		if st == 0 {

@@ -106,6 +106,17 @@ func (a *Admin) refundPost(w http.ResponseWriter, r *http.Request, _ billing.Act
 		a.pageError(w, r, err)
 		return
 	}
+	// A form sent twice (a double click, a reload) refunds once: the page
+	// said how much was refunded, and a refund since then refuses this one.
+	// (A check before the refund's transaction, not in it: refund.go is
+	// the refund's one place.)
+	if seen := f.Get("seen_refunded"); seen != "" && seen != strconv.FormatInt(d.Order.Refunded, 10) {
+		f.Error = "This order was refunded meanwhile (" + money.Format(money.New(d.Order.Refunded, d.Order.Currency)) +
+			" in all now): check the refunds below and refund again if still needed."
+		f.Code = "conflict"
+		a.showOrder(w, r, http.StatusConflict, f)
+		return
+	}
 	in := billing.RefundInput{Reason: f.Get("reason"), Revoke: f.Get("revoke") == "yes"}
 	for _, v := range f.Values["items"] {
 		n, err := strconv.Atoi(v)

@@ -49,6 +49,10 @@ func (s *Service) BalanceEntries(ctx context.Context, p Principal, page store.Pa
 type AdjustmentInput struct {
 	Amount int64  `json:"amount" doc:"Signed, in minor units of the customer's currency."`
 	Reason string `json:"reason" minLength:"1" maxLength:"500"`
+	// ExpectBalance, when set, is the balance the operator saw: the
+	// adjustment is refused (conflict) if the balance is another by then,
+	// so that a form sent twice adjusts once (the back office sets it).
+	ExpectBalance *int64 `json:"-"`
 }
 
 // AdjustBalance credits (positive) or debits (negative) a customer's
@@ -68,6 +72,11 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 		cust, err := q.LockCustomer(ctx, customerID)
 		if err != nil {
 			return err
+		}
+		if in.ExpectBalance != nil && *in.ExpectBalance != cust.Balance {
+			return &market.Error{Code: market.CodeConflict, Param: "amount",
+				Message: fmt.Sprintf("the balance changed since the page was shown (it is %s now): check it and adjust again if still needed",
+					money.Format(money.New(cust.Balance, cust.Currency)))}
 		}
 		if cust.Balance+in.Amount < 0 {
 			return &market.Error{Code: market.CodeInsufficientFunds, Param: "amount",

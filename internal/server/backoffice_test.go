@@ -580,3 +580,36 @@ func TestBackOfficeListsWalk(t *testing.T) {
 		}
 	})
 }
+
+// TestBackOfficeFormSentTwice: the adjustment and refund forms carry what
+// the page showed; the same form sent again changes nothing more.
+func TestBackOfficeFormSentTwice(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := newBackOffice(t, st)
+		support := b.operator("help@op.test", "support")
+		cus, tok, order := b.customerWithOrder("twice@acme.test")
+		before := b.balance(tok)
+		adjust := url.Values{"amount": {"10.00"}, "reason": {"goodwill"}, "seen_balance": {fmt.Sprint(before)}}
+		if r := support.post("/admin/customers/"+cus+"/balance-adjustments", adjust); r.status != 303 {
+			t.Fatalf("adjust: %d", r.status)
+		}
+		if r := support.post("/admin/customers/"+cus+"/balance-adjustments", adjust); r.status != 409 || !strings.Contains(r.body, "changed since the page was shown") {
+			t.Errorf("adjust again: %d", r.status)
+		}
+		if got := b.balance(tok); got != before+1000 {
+			t.Errorf("balance %d, want %d (one credit)", got, before+1000)
+		}
+		refund := url.Values{"items": {"2"}, "reason": {"twice"}, "seen_refunded": {"0"}}
+		if r := support.post("/admin/orders/"+order+"/refunds", refund); r.status != 303 {
+			t.Fatalf("refund: %d %s", r.status, r.body)
+		}
+		refunded := num(b.do("GET", "/v1/orders/"+order, tok, nil).body["refunded"])
+		if r := support.post("/admin/orders/"+order+"/refunds", refund); r.status != 409 || !strings.Contains(r.body, "refunded meanwhile") {
+			t.Errorf("refund again: %d", r.status)
+		}
+		if got := num(b.do("GET", "/v1/orders/"+order, tok, nil).body["refunded"]); got != refunded || got == 0 {
+			t.Errorf("refunded %d after the second form, want %d", got, refunded)
+		}
+	})
+}
