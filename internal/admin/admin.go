@@ -81,6 +81,7 @@ func New(svc *billing.Service, log *slog.Logger, cfg Config) (*Admin, error) {
 	a.homeRoutes()
 	a.customerRoutes()
 	a.orderRoutes()
+	a.subscriptionRoutes()
 	a.operatorRoutes()
 	a.auditRoutes()
 	return a, nil
