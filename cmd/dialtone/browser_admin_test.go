@@ -157,7 +157,7 @@ func TestBrowserBackOffice(t *testing.T) {
 	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
 		do(t, ctx, chromedp.EmulateViewport(size.w, size.h))
 		for _, p := range []string{"/admin/", "/admin/customers", "/admin/customers/" + cus, "/admin/orders", "/admin/orders?customer=" + cus,
-			"/admin/orders/" + orderID, "/admin/audit"} {
+			"/admin/orders/" + orderID, "/admin/subscriptions", "/admin/audit"} {
 			e.Open(t, ctx, p)
 			e.a11y(t, ctx, p+" ("+size.name+")")
 		}

@@ -115,6 +115,15 @@ func TestBackOfficeListsWalk(t *testing.T) {
 		if subs.status != 200 || len(subs.body["data"].([]any)) != 1 {
 			t.Errorf("subscriptions: %d %s", subs.status, subs.raw)
 		}
+		if r := admin.get("/admin/subscriptions?status=active&customer=" + cus); strings.Count(r.body, `data-testid="subscription-row"`) != 1 {
+			t.Errorf("subscriptions page: %d rows", strings.Count(r.body, `data-testid="subscription-row"`))
+		}
+		if r := admin.get("/admin/subscriptions?expires_before=soon"); r.status != 400 {
+			t.Errorf("subscriptions page, bad date: %d", r.status)
+		}
+		if r := admin.get("/admin/subscriptions?format=csv&customer=" + cus); strings.Count(r.body, "\n") != 2 {
+			t.Errorf("subscriptions CSV: %q", r.body)
+		}
 		if s := b.do("GET", "/v1/admin/subscriptions?expires_before=2026-03-01", adminToken, nil); len(s.body["data"].([]any)) != 0 {
 			t.Errorf("expired before March: %s", s.raw)
 		}
