@@ -99,12 +99,12 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, er
 	return q.AuditEntries(ctx, f)
 }
 
-// NewAuditFilter reads the audit log's filters: who (an operator's e-mail,
-// "admin token"), the object's type and ID, and from and to, each a date
+// NewAuditFilter reads the audit log's filters: who (an operator's e-mail
+// in any case, "admin token"), the object's type and ID, and from and to, each a date
 // (YYYY-MM-DD, the whole day included) or an RFC 3339 time (to exclusive).
 // Errors: invalid_request (from, to).
 func NewAuditFilter(who, objectType, objectID, from, to string) (AuditFilter, error) {
-	f := AuditFilter{Actor: strings.TrimSpace(who), ObjectType: strings.TrimSpace(objectType), ObjectID: strings.TrimSpace(objectID)}
+	f := AuditFilter{Actor: strings.ToLower(strings.TrimSpace(who)), ObjectType: strings.TrimSpace(objectType), ObjectID: strings.TrimSpace(objectID)}
 	for _, k := range []struct {
 		name, v string
 		t       *time.Time

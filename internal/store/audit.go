@@ -25,7 +25,7 @@ type AuditEntry struct {
 // AuditFilter selects audit entries: each field given narrows the list.
 type AuditFilter struct {
 	Page
-	Actor      string    // an operator's e-mail, or "admin token"
+	Actor      string    // an operator's e-mail (as stored: lower case), or "admin token"
 	ObjectType string    // "plan", "customer", …
 	ObjectID   string    // with or without ObjectType
 	From, To   time.Time // real time, From inclusive, To exclusive; zero: open
@@ -60,7 +60,7 @@ func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 		to = ts(f.To)
 	}
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log
-		WHERE ($1 = '' OR id < $1) AND ($2 = '' OR lower(actor) = lower($2)) AND ($3 = '' OR object_type = $3)
+		WHERE ($1 = '' OR id < $1) AND ($2 = '' OR actor = $2) AND ($3 = '' OR object_type = $3)
 		AND ($4 = '' OR object_id = $4) AND created_at >= $5 AND created_at < $6
 		ORDER BY id DESC LIMIT $7`, f.After, f.Actor, f.ObjectType, f.ObjectID, from, to, f.limit()+1)
 	if err != nil {

@@ -154,7 +154,7 @@ func init() {
 			q := txQ(t, st)
 			a := fxAudit(t, q, "aud_1", "ann@x.test", "plan", "pro", tµ)
 			b := fxAudit(t, q, "aud_2", "admin token", "customer", "cus_1", tµ.Add(24*time.Hour))
-			c := fxAudit(t, q, "aud_3", "Ann@x.test", "customer", "cus_2", tµ.Add(48*time.Hour))
+			c := fxAudit(t, q, "aud_3", "ann@x.test", "customer", "cus_2", tµ.Add(48*time.Hour))
 			for _, tc := range []struct {
 				name string
 				f    store.AuditFilter
@@ -162,7 +162,8 @@ func init() {
 			}{
 				{"all", store.AuditFilter{}, []store.AuditEntry{c, b, a}},
 				{"page", store.AuditFilter{Page: store.Page{Limit: 1, After: "aud_3"}}, []store.AuditEntry{b, a}},
-				{"who, any case", store.AuditFilter{Actor: "ANN@x.test"}, []store.AuditEntry{c, a}},
+				{"who", store.AuditFilter{Actor: "ann@x.test"}, []store.AuditEntry{c, a}},
+				{"who is exact", store.AuditFilter{Actor: "ANN@x.test"}, nil},
 				{"type", store.AuditFilter{ObjectType: "customer"}, []store.AuditEntry{c, b}},
 				{"object", store.AuditFilter{ObjectID: "cus_1"}, []store.AuditEntry{b}},
 				{"from", store.AuditFilter{From: tµ.Add(24 * time.Hour)}, []store.AuditEntry{c, b}},
