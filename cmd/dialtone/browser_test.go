@@ -31,6 +31,7 @@ type browserEnv struct {
 	URL   string
 	Admin string
 	SIP   string // the registrar's address (UDP and TCP)
+	DB    string // the server's SQLite file
 	alloc context.Context
 	oa    *openapicheck.Checker // validates the API calls' responses
 }
@@ -100,7 +101,7 @@ func newBrowserEnv(t *testing.T, extraEnv ...map[string]string) *browserEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browserEnv{URL: base, Admin: admin, SIP: sipAddr(t, printed.String()), alloc: alloc, oa: oa}
+	return &browserEnv{URL: base, Admin: admin, SIP: sipAddr(t, printed.String()), DB: db, alloc: alloc, oa: oa}
 }
 
 // Tab opens a new browser (its own cookies) with a 1280x900 window; it is

@@ -48,10 +48,11 @@ type MigrateCmd struct {
 
 // CLI is the command line.
 type CLI struct {
-	Serve   ServeCmd   `cmd:"" default:"withargs" help:"Run the server."`
-	Migrate MigrateCmd `cmd:"" help:"Migrate the database and exit."`
-	Load    LoadCmd    `cmd:"" help:"Drive a dialtone on this machine with load and report latencies."`
-	Bench   BenchCmd   `cmd:"" help:"Benchmarks of a dialtone started on this machine."`
+	Serve    ServeCmd    `cmd:"" default:"withargs" help:"Run the server."`
+	Migrate  MigrateCmd  `cmd:"" help:"Migrate the database and exit."`
+	Load     LoadCmd     `cmd:"" help:"Drive a dialtone on this machine with load and report latencies."`
+	Bench    BenchCmd    `cmd:"" help:"Benchmarks of a dialtone started on this machine."`
+	Operator OperatorCmd `cmd:"" help:"Manage the back office's operator accounts."`
 }
 
 type exitSignal struct{}

@@ -37,6 +37,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cli.Load.run(ctx, stdout)
 	case "bench sip":
 		return cli.Bench.SIP.run(ctx, stdout)
+	case "operator create":
+		return cli.Operator.Create.run(ctx, os.Stdin, stdout)
 	}
 	return fmt.Errorf("unknown command %q", kctx.Command())
 }

@@ -49,6 +49,10 @@ func (s *Service) BalanceEntries(ctx context.Context, p Principal, page store.Pa
 type AdjustmentInput struct {
 	Amount int64  `json:"amount" doc:"Signed, in minor units of the customer's currency."`
 	Reason string `json:"reason" minLength:"1" maxLength:"500"`
+	// ExpectBalance, when set, is the balance the operator saw: the
+	// adjustment is refused (conflict) if the balance is another by then,
+	// so that a form sent twice adjusts once (the back office sets it).
+	ExpectBalance *int64 `json:"-"`
 }
 
 // AdjustBalance credits (positive) or debits (negative) a customer's
@@ -69,6 +73,11 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 		if err != nil {
 			return err
 		}
+		if in.ExpectBalance != nil && *in.ExpectBalance != cust.Balance {
+			return &market.Error{Code: market.CodeConflict, Param: "amount",
+				Message: fmt.Sprintf("the balance changed since the page was shown (it is %s now): check it and adjust again if still needed",
+					money.Format(money.New(cust.Balance, cust.Currency)))}
+		}
 		if cust.Balance+in.Amount < 0 {
 			return &market.Error{Code: market.CodeInsufficientFunds, Param: "amount",
 				Message: fmt.Sprintf("the balance is %s: a debit cannot take it below zero", money.Format(money.New(cust.Balance, cust.Currency))),
@@ -79,10 +88,15 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 		if err := q.InsertPayment(ctx, pay); err != nil {
 			return err
 		}
-		return q.Post(ctx, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+		if err := q.Post(ctx, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
 			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now, Postings: []store.Posting{
 				{Account: store.BalanceAccount(cust.ID), Amount: in.Amount},
-				{Account: store.SystemAccount("adjustments", cust.Currency), Amount: -in.Amount}}})
+				{Account: store.SystemAccount("adjustments", cust.Currency), Amount: -in.Amount}}}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "customer.balance_adjustment", "customer", cust.ID,
+			map[string]any{"balance": cust.Balance, "currency": cust.Currency},
+			map[string]any{"balance": cust.Balance + in.Amount, "currency": cust.Currency, "amount": in.Amount, "reason": in.Reason, "payment": pay.ID})
 	})
 	return pay, err
 }

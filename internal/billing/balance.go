@@ -415,7 +415,23 @@ func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (stor
 	}
 	p := store.NumberPrice{Country: r.Country, State: r.State, Area: r.Area, Type: r.Type, Currency: r.Currency,
 		SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, UpdatedAt: s.now()}
-	err := s.store.Tx(ctx, func(q *store.Q) error { return q.PutNumberPrice(ctx, p) })
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		var before any
+		prices, err := q.NumberPrices(ctx, p.Country)
+		if err != nil {
+			return err
+		}
+		for _, x := range prices {
+			if x.State == p.State && x.Area == p.Area && x.Type == p.Type && x.Currency == p.Currency {
+				before = x
+			}
+		}
+		if err := q.PutNumberPrice(ctx, p); err != nil {
+			return err
+		}
+		key := strings.Join([]string{p.Country, p.State, p.Area, p.Type, p.Currency}, "/")
+		return s.audit(ctx, q, "number_price.set", "number_price", key, before, p)
+	})
 	return p, err
 }
 

@@ -192,8 +192,11 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 		var got []string
 		err := s.store.Tx(ctx, func(q *store.Q) error {
 			var err error
-			got, err = q.InsertNumbers(ctx, ns)
-			return err
+			if got, err = q.InsertNumbers(ctx, ns); err != nil || len(got) == 0 {
+				return err
+			}
+			// One entry per batch: the numbers added (not every row).
+			return s.audit(ctx, q, "numbers.import", "numbers", ns[0].ID, nil, map[string]any{"added": len(got), "numbers": got})
 		})
 		if err != nil {
 			return added, dup, err

@@ -46,6 +46,9 @@ type Config struct {
 	// Mail says what becomes of e-mails: sent through SMTP, kept in the
 	// sandbox mailbox, or neither (see MailMode).
 	Mail MailMode
+	// OperatorSessionTTL is how long an operator's log-in to the back
+	// office lasts, in wall-clock time (default 12 hours).
+	OperatorSessionTTL time.Duration
 }
 
 // Service runs the use cases.
@@ -83,6 +86,9 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.OperatorSessionTTL == 0 {
+		cfg.OperatorSessionTTL = 12 * time.Hour
 	}
 	if cfg.InviteTTL == 0 {
 		cfg.InviteTTL = 7 * 24 * time.Hour

@@ -110,7 +110,7 @@ func seconds(n int64) string {
 // deadlock), then prunes the keys that have owed nothing for an hour.
 func (s *Service) countFailure(ctx context.Context, keys map[throttleRule]string, now time.Time) error {
 	err := s.store.Tx(ctx, func(q *store.Q) error {
-		for _, r := range []throttleRule{perEmail, perAddress} {
+		for _, r := range []throttleRule{perEmail, perAddress, opPerEmail, opPerAddress} {
 			if k, ok := keys[r]; ok {
 				if err := q.ChargeThrottle(ctx, k, now, r.every); err != nil {
 					return err

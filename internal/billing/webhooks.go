@@ -210,7 +210,12 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointI
 	}
 	e := store.WebhookEndpoint{ID: s.ids.New("we"), URL: strings.TrimSpace(in.URL), Events: events,
 		Secret: "whsec_" + id.Secret(24), CreatedAt: s.now()}
-	err := s.store.Tx(ctx, func(q *store.Q) error { return q.InsertWebhookEndpoint(ctx, e) })
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if err := q.InsertWebhookEndpoint(ctx, e); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "webhook_endpoint.create", "webhook_endpoint", e.ID, nil, endpointAudit(e))
+	})
 	return e, err
 }
 
@@ -228,7 +233,21 @@ func (s *Service) WebhookEndpoint(ctx context.Context, endpointID string) (store
 // DeleteWebhookEndpoint stops sending to an endpoint; what is still
 // pending for it is dropped. Error: not_found.
 func (s *Service) DeleteWebhookEndpoint(ctx context.Context, endpointID string) error {
-	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeleteWebhookEndpoint(ctx, endpointID, s.now()) })
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		before, err := q.WebhookEndpoint(ctx, endpointID)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteWebhookEndpoint(ctx, endpointID, s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "webhook_endpoint.delete", "webhook_endpoint", endpointID, endpointAudit(before), nil)
+	})
+}
+
+// endpointAudit is what the audit log keeps of an endpoint: not its secret.
+func endpointAudit(e store.WebhookEndpoint) map[string]any {
+	return map[string]any{"id": e.ID, "url": e.URL, "events": e.Events}
 }
 
 // WebhookDelivery is a delivery with its log of attempts, oldest first.
@@ -280,11 +299,18 @@ func (s *Service) withLog(ctx context.Context, q *store.Q, ds []store.WebhookDel
 func (s *Service) RetryWebhookDelivery(ctx context.Context, deliveryID string) (WebhookDelivery, error) {
 	var out []WebhookDelivery
 	err := s.store.Tx(ctx, func(q *store.Q) error {
+		before, err := q.WebhookDelivery(ctx, "", deliveryID)
+		if err != nil {
+			return err
+		}
 		if err := q.RetryWebhookDelivery(ctx, deliveryID, s.now()); err != nil {
 			return err
 		}
 		d, err := q.WebhookDelivery(ctx, "", deliveryID)
 		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, q, "webhook_delivery.retry", "webhook_delivery", deliveryID, before, d); err != nil {
 			return err
 		}
 		out, err = s.withLog(ctx, q, []store.WebhookDelivery{d})

@@ -49,7 +49,7 @@ func (s *Server) adminRefundOrder(ctx context.Context, in *refundIn) (*out[Refun
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
-	r, err := s.svc.RefundOrder(ctx, in.ID, in.Body)
+	r, err := s.svc.OperatorRefund(ctx, in.ID, in.Body) // RefundOrder, audited
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) == 1 {
-			r = r.WithContext(withPrincipal(r.Context(), billing.Principal{Operator: true}))
+			// The admin token acts as an admin; its changes are audited as
+			// "admin token" (billing/audit.go).
+			r = r.WithContext(billing.WithActor(withPrincipal(r.Context(), billing.Principal{Operator: true}), billing.AdminToken))
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -130,7 +132,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 				writeError(w, r, s.log, err)
 				return
 			}
-		} else if !isAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && (!ok || p.Operator || p.CustomerID == "") {
+		} else if !isAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && !isBackOffice(pattern) && (!ok || p.Operator || p.CustomerID == "") {
 			toLogin(w, r)
 			return
 		}

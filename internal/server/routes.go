@@ -26,6 +26,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 		writeError(w, r, s.log, market.NotFound("route "+r.Method+" "+r.URL.Path))
 	})
 	s.portalRoutes()
+	s.adminRoutes()
 	s.mux.HandleFunc("GET /v1/docs", s.docs)
 
 	// Public.
@@ -108,6 +109,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/admin/customers", "adminListCustomers", "Customers", "admin", forOperator, s.adminListCustomers)
 	op(s, "GET", "/v1/admin/customers/{id}", "adminGetCustomer", "A customer", "admin", forOperator, s.adminGetCustomer)
 	op(s, "POST", "/v1/admin/customers/{id}/balance_adjustments", "adminAdjustBalance", "Credit or debit a customer's balance", "admin", forOperator, s.adminAdjustBalance)
+	op(s, "GET", "/v1/admin/orders", "adminListOrders", "Orders of every customer, filtered by customer, status, purpose and date", "admin", forOperator, s.adminListOrders)
+	op(s, "GET", "/v1/admin/subscriptions", "adminListSubscriptions", "Subscriptions of every customer, filtered by customer, status, plan and expiry", "admin", forOperator, s.adminListSubscriptions)
 	op(s, "GET", "/v1/admin/orders/{id}/disputes", "adminOrderDisputes", "Disputes of an order's card payment (Stripe's charge.dispute events)", "admin", forOperator, s.adminOrderDisputes)
 	op(s, "POST", "/v1/admin/orders/{id}/refunds", "adminRefundOrder", "Refund (part of) an order the way it was paid, with a credit note", "admin", forOperator, s.adminRefundOrder)
 	op(s, "POST", "/v1/admin/numbers", "adminImportNumbers", "Import numbers (JSON list or CSV)", "admin", forOperator, s.adminImportNumbers)
@@ -120,6 +123,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	defer s.documentWebhookErrors()
 	defer s.documentFormats()
 	defer s.documentLimits()
+	op(s, "GET", "/v1/admin/audit_log", "adminListAuditLog", "The audit log: every change made by an operator or with the admin token, newest first", "admin", forOperator, s.adminListAuditLog)
 	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", forOperator, s.adminGetClock)
 	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", forOperator, s.adminAdvanceClock)
 }

@@ -1,0 +1,63 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
+)
+
+// The audit log: every change made by an operator or with the admin
+// token, newest first, filtered by who, object and date.
+
+func (a *Admin) auditRoutes() {
+	a.handle("GET /admin/audit", areaAudit, a.auditPage)
+}
+
+func (a *Admin) auditList() listSpec[billing.AuditEntry] {
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+	return listSpec[billing.AuditEntry]{
+		Name:    "audit-log",
+		Filters: []string{"who", "object_type", "object", "from", "to"},
+		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.AuditEntry, error) {
+			f, err := billing.NewAuditFilter(q.Get("who"), q.Get("object_type"), q.Get("object"), q.Get("from"), q.Get("to"))
+			if err != nil {
+				return nil, err
+			}
+			f.Limit, f.After = limit, after
+			return a.svc.AuditLog(ctx, f)
+		},
+		ID: func(e billing.AuditEntry) string { return e.ID },
+		CSV: []column[billing.AuditEntry]{
+			{"id", func(e billing.AuditEntry) string { return e.ID }},
+			{"at", func(e billing.AuditEntry) string { return ts(e.At) }},
+			{"business_at", func(e billing.AuditEntry) string { return ts(e.BusinessAt) }},
+			{"who", func(e billing.AuditEntry) string { return e.Actor }},
+			{"operator_id", func(e billing.AuditEntry) string { return e.ActorID }},
+			{"action", func(e billing.AuditEntry) string { return e.Action }},
+			{"object_type", func(e billing.AuditEntry) string { return e.ObjectType }},
+			{"object_id", func(e billing.AuditEntry) string { return e.ObjectID }},
+			{"before", func(e billing.AuditEntry) string { return e.Before }},
+			{"after", func(e billing.AuditEntry) string { return e.After }},
+		},
+	}
+}
+
+type auditData struct {
+	Rows []billing.AuditEntry
+	Page listPage
+}
+
+func (a *Admin) auditPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	rows, page, done := list(a, w, r, a.auditList())
+	if done {
+		return
+	}
+	status := http.StatusOK
+	if page.Error != "" {
+		status = http.StatusBadRequest
+	}
+	a.render(w, r, status, "audit", view{Title: "Audit log", Area: areaAudit, Form: newForm(page.Filters), Data: auditData{Rows: rows, Page: page}})
+}

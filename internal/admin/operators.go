@@ -1,0 +1,106 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/id"
+)
+
+// The operators' accounts (admins only change them): the list, a new
+// operator, and a change of role or disabling.
+
+func (a *Admin) operatorRoutes() {
+	a.handle("GET /admin/operators", areaOperators, a.operatorsPage)
+	a.handle("POST /admin/operators", areaOperators, a.operatorCreate)
+	a.handle("POST /admin/operators/{id}", areaOperators, a.operatorUpdate)
+}
+
+func (a *Admin) operatorList() listSpec[billing.Operator] {
+	return listSpec[billing.Operator]{
+		Name: "operators",
+		Fetch: func(ctx context.Context, _ url.Values, after string, limit int) ([]billing.Operator, error) {
+			return a.svc.Operators(ctx, billing.Page{Limit: limit, After: after})
+		},
+		ID: func(o billing.Operator) string { return o.ID },
+		CSV: []column[billing.Operator]{
+			{"id", func(o billing.Operator) string { return o.ID }},
+			{"email", func(o billing.Operator) string { return o.Email }},
+			{"role", func(o billing.Operator) string { return o.Role }},
+			{"disabled", func(o billing.Operator) string { return map[bool]string{true: "yes", false: "no"}[o.Disabled] }},
+			{"created_at", func(o billing.Operator) string { return o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z") }},
+		},
+	}
+}
+
+type operatorsData struct {
+	Rows  []billing.Operator
+	Page  listPage
+	Roles []string
+	// Created is the operator just created with a generated password,
+	// shown on this page only.
+	Created *created
+}
+
+type created struct{ Email, Password string }
+
+func (a *Admin) operatorsPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	a.showOperators(w, r, http.StatusOK, newForm(url.Values{"role": {billing.RoleSupport}}), nil)
+}
+
+func (a *Admin) showOperators(w http.ResponseWriter, r *http.Request, status int, f *form, c *created) {
+	rows, page, done := list(a, w, r, a.operatorList())
+	if done {
+		return
+	}
+	a.render(w, r, status, "operators", view{Title: "Operators", Area: areaOperators, Form: f,
+		Data: operatorsData{Rows: rows, Page: page, Roles: billing.OperatorRoles, Created: c}})
+}
+
+// operatorCreate creates an operator; a blank password is generated and
+// shown once on the page that answers.
+func (a *Admin) operatorCreate(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	f := newForm(r.PostForm)
+	pw, generated := f.Get("password"), ""
+	if pw == "" {
+		pw = id.Secret(16)
+		generated = pw
+	}
+	o, err := a.svc.CreateOperator(r.Context(), billing.OperatorInput{Email: f.Get("email"), Role: f.Get("role"), Password: pw})
+	f.Values.Del("password")
+	if err != nil {
+		st := a.fail(f, err, map[string]string{"email": "email", "role": "role", "password": "password"})
+		if st == 0 {
+			a.pageError(w, r, err)
+			return
+		}
+		a.showOperators(w, r, st, f, nil)
+		return
+	}
+	if generated == "" {
+		a.redirect(w, r, "/admin/operators", "Operator "+o.Email+" ("+o.Role+") created.")
+		return
+	}
+	a.showOperators(w, r, http.StatusCreated, newForm(url.Values{"role": {billing.RoleSupport}}), &created{Email: o.Email, Password: generated})
+}
+
+// operatorUpdate changes an operator's role and whether it is disabled.
+func (a *Admin) operatorUpdate(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	role := r.PostForm.Get("role")
+	if !slices.Contains(billing.OperatorRoles, role) {
+		role = "" // the use case names the field
+	}
+	o, err := a.svc.UpdateOperator(r.Context(), r.PathValue("id"), role, r.PostForm.Get("disabled") == "yes")
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	state := "active"
+	if o.Disabled {
+		state = "disabled"
+	}
+	a.redirect(w, r, "/admin/operators", "Operator "+o.Email+" is now "+o.Role+", "+state+".")
+}

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"math"
+	"time"
+)
+
+// AuditEntry is one change an operator made (migration 00022).
+type AuditEntry struct {
+	ID string
+	// ActorID is the operator's ID, "" for the admin token.
+	ActorID string
+	// Actor is the operator's e-mail, or "admin token".
+	Actor string
+	// At is the real time of the change; BusinessAt the service's clock.
+	At, BusinessAt time.Time
+	Action         string
+	ObjectType     string
+	ObjectID       string
+	// Before and After are the object as JSON, "" when there was none.
+	Before, After string
+}
+
+// AuditFilter selects audit entries: each field given narrows the list.
+type AuditFilter struct {
+	Page
+	Actor      string    // an operator's e-mail (as stored: lower case), or "admin token"
+	ObjectType string    // "plan", "customer", …
+	ObjectID   string    // with or without ObjectType
+	From, To   time.Time // real time, From inclusive, To exclusive; zero: open
+}
+
+const auditCols = `id, actor_id, actor, created_at, business_at, action, object_type, object_id, before_json, after_json`
+
+// InsertAuditEntry appends an entry to the audit log.
+func (q *Q) InsertAuditEntry(ctx context.Context, e AuditEntry) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.ID, e.ActorID, e.Actor, ts(e.At), ts(e.BusinessAt), e.Action, e.ObjectType, e.ObjectID, e.Before, e.After)
+	return err
+}
+
+// HasAuditEntry reports whether id is an entry of the audit log (whether
+// it can be a list's cursor).
+func (q *Q) HasAuditEntry(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE id = $1`, id).Scan(&n)
+	return n > 0, err
+}
+
+// AuditEntries lists the entries that match f, newest first, a page at a
+// time (one more than the limit, so that the caller knows whether there
+// are more).
+func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		from = ts(f.From)
+	}
+	if !f.To.IsZero() {
+		to = ts(f.To)
+	}
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log
+		WHERE ($1 = '' OR id < $1) AND ($2 = '' OR actor = $2) AND ($3 = '' OR object_type = $3)
+		AND ($4 = '' OR object_id = $4) AND created_at >= $5 AND created_at < $6
+		ORDER BY id DESC LIMIT $7`, f.After, f.Actor, f.ObjectType, f.ObjectID, from, to, f.limit()+1)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at, bat int64
+		if err := rows.Scan(&e.ID, &e.ActorID, &e.Actor, &at, &bat, &e.Action, &e.ObjectType, &e.ObjectID, &e.Before, &e.After); err != nil {
+			return nil, err
+		}
+		e.At, e.BusinessAt = fromTS(at), fromTS(bat)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
