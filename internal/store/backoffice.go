@@ -75,7 +75,7 @@ func (q *Q) AllOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
 	if !f.To.IsZero() {
 		to = ts(f.To)
 	}
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+prefixed("o.", orderCols)+` FROM orders o
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+prefixed("o.", orderReadCols)+` FROM orders o
 		WHERE ($1 = '' OR o.customer_id = $1) AND ($2 = '' OR o.status = $2)
 		AND ($3 = '' OR EXISTS (SELECT 1 FROM payments p WHERE p.id = o.payment_id AND p.purpose = $3))
 		AND o.created_at >= $4 AND o.created_at < $5 AND ($6 = '' OR o.id < $6)
