@@ -38,13 +38,31 @@ func (s *Service) SavePlan(ctx context.Context, p market.Plan, create bool) (mar
 	}
 	now := s.now()
 	err := s.store.Tx(ctx, func(q *store.Q) error {
+		var before any
+		if !create {
+			b, err := q.Plan(ctx, p.Code)
+			if err != nil {
+				return err
+			}
+			before = b
+		}
 		if err := q.UpsertProduct(ctx, p.Product, p.ProductName, p.Name); err != nil {
 			return err
 		}
+		action := "plan.update"
 		if create {
-			return q.InsertPlan(ctx, p, now)
+			action = "plan.create"
+			if err := q.InsertPlan(ctx, p, now); err != nil {
+				return err
+			}
+		} else if err := q.UpdatePlan(ctx, p, now); err != nil {
+			return err
 		}
-		return q.UpdatePlan(ctx, p, now)
+		after, err := q.Plan(ctx, p.Code)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, action, "plan", p.Code, before, after)
 	})
 	if err != nil {
 		return p, err

@@ -164,7 +164,16 @@ func (s *Service) SetTaxRate(ctx context.Context, country, percent string) (stor
 		return store.TaxRate{}, market.Invalid("percent", "percent must be a decimal string between 0 and 100, such as \"8.1\"")
 	}
 	now := s.now()
-	err = s.store.Tx(ctx, func(q *store.Q) error { return q.PutTaxRate(ctx, country, r, now) })
+	err = s.store.Tx(ctx, func(q *store.Q) error {
+		var before any
+		if old, err := q.TaxRateFor(ctx, country); err == nil && !old.IsZero() {
+			before = map[string]string{"country": country, "percent": old.String()}
+		}
+		if err := q.PutTaxRate(ctx, country, r, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "tax_rate.set", "tax_rate", country, before, map[string]string{"country": country, "percent": r.String()})
+	})
 	return store.TaxRate{Country: country, Rate: r, UpdatedAt: now}, err
 }
 
@@ -185,10 +194,27 @@ func (s *Service) SavePromo(ctx context.Context, p market.Promo, create bool) (m
 		return p, err
 	}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
+		var before any
+		action := "promo_code.create"
 		if create {
-			return q.InsertPromo(ctx, p, s.now())
+			if err := q.InsertPromo(ctx, p, s.now()); err != nil {
+				return err
+			}
+		} else {
+			b, err := q.Promo(ctx, p.Code, true)
+			if err != nil {
+				return err
+			}
+			before, action = b, "promo_code.update"
+			if err := q.UpdatePromo(ctx, p); err != nil {
+				return err
+			}
 		}
-		return q.UpdatePromo(ctx, p)
+		after, err := q.Promo(ctx, p.Code, false)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, action, "promo_code", p.Code, before, after)
 	})
 	if err != nil {
 		return p, err

@@ -193,7 +193,10 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 		err := s.store.Tx(ctx, func(q *store.Q) error {
 			var err error
 			got, err = q.InsertNumbers(ctx, ns)
-			return err
+			if err != nil || len(got) == 0 {
+				return err
+			}
+			return s.audit(ctx, q, "number.import", "number", got[0], nil, map[string]any{"added": len(got), "numbers": got})
 		})
 		if err != nil {
 			return added, dup, err

@@ -204,7 +204,12 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointI
 	}
 	e := store.WebhookEndpoint{ID: s.ids.New("we"), URL: strings.TrimSpace(in.URL), Events: events,
 		Secret: "whsec_" + id.Secret(24), CreatedAt: s.now()}
-	err := s.store.Tx(ctx, func(q *store.Q) error { return q.InsertWebhookEndpoint(ctx, e) })
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if err := q.InsertWebhookEndpoint(ctx, e); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "webhook_endpoint.create", "webhook_endpoint", e.ID, nil, webhookAudit(e))
+	})
 	return e, err
 }
 
@@ -222,7 +227,22 @@ func (s *Service) WebhookEndpoint(ctx context.Context, endpointID string) (store
 // DeleteWebhookEndpoint stops sending to an endpoint; what is still
 // pending for it is dropped. Error: not_found.
 func (s *Service) DeleteWebhookEndpoint(ctx context.Context, endpointID string) error {
-	return s.store.Tx(ctx, func(q *store.Q) error { return q.DeleteWebhookEndpoint(ctx, endpointID, s.now()) })
+	return s.store.Tx(ctx, func(q *store.Q) error {
+		before, err := q.WebhookEndpoint(ctx, endpointID)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteWebhookEndpoint(ctx, endpointID, s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "webhook_endpoint.delete", "webhook_endpoint", endpointID, webhookAudit(before), nil)
+	})
+}
+
+// webhookAudit is an endpoint as the audit log keeps it: without its
+// signing secret.
+func webhookAudit(e store.WebhookEndpoint) map[string]any {
+	return map[string]any{"id": e.ID, "url": e.URL, "events": e.Events}
 }
 
 // WebhookDelivery is a delivery with its log of attempts, oldest first.
@@ -281,7 +301,11 @@ func (s *Service) RetryWebhookDelivery(ctx context.Context, deliveryID string) (
 			return err
 		}
 		out, err = s.withLog(ctx, q, []store.WebhookDelivery{d})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "webhook_delivery.retry", "webhook_delivery", deliveryID, nil,
+			map[string]any{"endpoint": d.EndpointID, "event": d.EventID, "next_attempt_at": d.NextAttemptAt})
 	})
 	if err != nil {
 		return WebhookDelivery{}, err
