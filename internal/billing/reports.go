@@ -62,6 +62,9 @@ type Dashboard struct {
 	Renewals      []DueRenewal
 	Balances      []CurrencyTotal
 	Numbers       []NumberCount
+	// RenewalsCut says that more renewals are due than are listed (and
+	// summed): the first DueRenewalsShown.
+	RenewalsCut bool
 }
 
 // MonthBounds returns the first instants (UTC) of the n months up to and
@@ -99,9 +102,12 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if d.Numbers, err = q.NumberCounts(ctx); err != nil {
 		return d, err
 	}
-	due, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsShown)
+	due, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsShown+1)
 	if err != nil {
 		return d, err
+	}
+	if len(due) > DueRenewalsShown {
+		due, d.RenewalsCut = due[:DueRenewalsShown], true
 	}
 	for _, r := range due {
 		d.Renewals = append(d.Renewals, s.priceRenewal(ctx, q, r))

@@ -79,11 +79,35 @@ func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]RevenueRo
 	if len(bounds) < 2 {
 		return nil, nil
 	}
+	// The revenue accounts first (one per currency), so that the postings
+	// are read by the index on (account_id, created_at).
+	accts, err := q.ex.QueryContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = 'system' AND id LIKE 'system:revenue:%' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for accts.Next() {
+		var id string
+		if err := accts.Scan(&id); err != nil {
+			accts.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	accts.Close()
+	if err := accts.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
 	mc, args := monthCase("p.created_at", bounds, 0)
 	last := len(bounds)
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = fmt.Sprintf("$%d", len(args))
+	}
 	query := `SELECT m, kind, currency, CAST(SUM(amount) AS BIGINT) FROM (SELECT ` + mc + ` AS m, t.kind AS kind, p.currency AS currency, p.amount AS amount
 		FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
-		WHERE p.account_id LIKE 'system:revenue:%' AND p.created_at >= $1 AND p.created_at < $` + fmt.Sprint(last) + `) x
+		WHERE p.account_id IN (` + strings.Join(marks, ", ") + `) AND p.created_at >= $1 AND p.created_at < $` + fmt.Sprint(last) + `) x
 		GROUP BY m, kind, currency ORDER BY m, kind, currency`
 	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
