@@ -61,7 +61,9 @@ type dashboardData struct {
 	Subs      seriesTable
 	Numbers   seriesTable
 	RenewSums []renewalSum
-	Role      string
+	// Shown are the soonest renewals, listed one by one.
+	Shown []billing.DueRenewal
+	Role  string
 }
 
 func itoa64(v int64) string {
@@ -96,6 +98,7 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, act billing.Ac
 
 func buildDashboard(d billing.Dashboard, role string) dashboardData {
 	out := dashboardData{D: d, Role: role}
+	out.Shown = d.Renewals[:min(len(d.Renewals), billing.DueRenewalsShown)]
 	// Revenue: a table per currency, months by transaction kind.
 	byCur := map[string]map[string][]int64{}
 	var curs []string

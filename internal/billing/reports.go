@@ -29,8 +29,8 @@ type (
 const DashboardMonths = 12
 
 // DueRenewalsShown is how many renewals of the next 30 days the dashboard
-// lists (soonest first); the totals count the listed ones.
-const DueRenewalsShown = 200
+// lists (soonest first); the totals count DueRenewalsCounted.
+const DueRenewalsShown = 100
 
 // How a renewal will be paid (lifecycle.go autoRenew: the balance if it
 // covers the total, else the default card).
@@ -62,8 +62,8 @@ type Dashboard struct {
 	Renewals      []DueRenewal
 	Balances      []CurrencyTotal
 	Numbers       []NumberCount
-	// RenewalsCut says that more renewals are due than are listed (and
-	// summed): the first DueRenewalsShown.
+	// RenewalsCut says that more renewals are due than are summed (the
+	// first DueRenewalsCounted).
 	RenewalsCut bool
 }
 
@@ -102,43 +102,61 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if d.Numbers, err = q.NumberCounts(ctx); err != nil {
 		return d, err
 	}
-	due, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsShown+1)
+	due, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsCounted+1)
 	if err != nil {
 		return d, err
 	}
-	if len(due) > DueRenewalsShown {
-		due, d.RenewalsCut = due[:DueRenewalsShown], true
+	if len(due) > DueRenewalsCounted {
+		due, d.RenewalsCut = due[:DueRenewalsCounted], true
+	}
+	plans, err := q.Plans(ctx, false)
+	if err != nil {
+		return d, err
+	}
+	rates, err := q.TaxRates(ctx)
+	if err != nil {
+		return d, err
 	}
 	for _, r := range due {
-		d.Renewals = append(d.Renewals, s.priceRenewal(ctx, q, r))
+		d.Renewals = append(d.Renewals, priceRenewal(r, plans, rates))
 	}
 	return d, nil
 }
 
-// priceRenewal quotes a due renewal as the scheduler will charge it.
-func (s *Service) priceRenewal(ctx context.Context, q *store.Q, r store.DueRenewal) DueRenewal {
+// DueRenewalsCounted is how many renewals of the next 30 days the
+// dashboard prices and sums (soonest first); the list shows the first
+// DueRenewalsShown of them.
+const DueRenewalsCounted = 20_000
+
+// priceRenewal prices a due renewal as the scheduler will (lifecycle.go
+// autoRenew): today's list price for its term and currency times the
+// licenses of the period that ends, with the tax of its billing country;
+// the balance pays it if it covers it, else the default card. A promo
+// code that applies to renewals is not taken off.
+func priceRenewal(r store.DueRenewal, plans []market.Plan, rates []store.TaxRate) DueRenewal {
 	out := DueRenewal{DueRenewal: r, PaidBy: PayNeither}
-	sub, err := q.Subscription(ctx, r.CustomerID, r.SubscriptionID)
-	if err != nil {
-		out.Error = err.Error()
+	i := slices.IndexFunc(plans, func(p market.Plan) bool { return p.Code == r.Plan })
+	if i < 0 {
+		out.Error = "the plan " + r.Plan + " is no longer sold: it will not renew"
 		return out
 	}
-	addrs, err := q.BillingAddresses(ctx, r.CustomerID)
-	if err != nil {
-		out.Error = err.Error()
+	var unit int64 = -1
+	for _, pr := range plans[i].Prices {
+		if pr.Currency == r.Currency && pr.TermMonths == r.TermMonths {
+			unit = pr.UnitAmount
+		}
+	}
+	if unit < 0 {
+		out.Error = "no price for this term and currency: it will not renew"
 		return out
 	}
-	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt,
-		renewFrom: renewalDue(sub)}}, Payment: PaymentInput{Method: "balance"}}
-	if len(addrs) > 0 {
-		in.BillingAddress = addrs[len(addrs)-1].ID
+	lines := []market.Line{{Type: market.ItemRenewal, Quantity: r.Quantity, UnitAmount: unit, Amount: unit * int64(r.Quantity)}}
+	for _, tr := range rates {
+		if tr.Country == r.TaxCountry {
+			market.ApplyTax(lines, tr.Rate)
+		}
 	}
-	qt, err := s.Quote(ctx, Principal{CustomerID: r.CustomerID, Role: "owner"}, in)
-	if err != nil {
-		out.Error = "cannot be priced: " + err.Error()
-		return out
-	}
-	out.Amount = qt.Totals.Total
+	out.Amount = market.Sum(lines).Total
 	switch {
 	case r.Balance >= out.Amount:
 		out.PaidBy = PayByBalance

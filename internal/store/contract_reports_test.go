@@ -70,7 +70,7 @@ func init() {
 			got, err := q.DueRenewals(ctx, tµ, tµ.Add(30*24*time.Hour), 10)
 			must(t, err)
 			eq(t, "due", got, []store.DueRenewal{{SubscriptionID: "sub_1", CustomerID: "cus_1", Company: "Company cus_1", Plan: "p1",
-				TermMonths: 1, Currency: "CHF", ExpiresAt: µs(tµ.Add(10 * 24 * time.Hour)), Balance: 700}})
+				TermMonths: 1, Quantity: 2, Currency: "CHF", TaxCountry: "CH", ExpiresAt: µs(tµ.Add(10 * 24 * time.Hour)), Balance: 700}})
 		},
 		"Q.BalanceTotals": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)

@@ -181,10 +181,14 @@ type DueRenewal struct {
 	Company        string
 	Plan           string
 	TermMonths     int
+	Quantity       int // of the period that ends
 	Currency       string
-	ExpiresAt      time.Time
-	Balance        int64
-	HasCard        bool
+	// TaxCountry is the country of the customer's last billing address
+	// (the renewal's tax), else the customer's.
+	TaxCountry string
+	ExpiresAt  time.Time
+	Balance    int64
+	HasCard    bool
 }
 
 // DueRenewals lists up to limit auto-renewing subscriptions (active, past
@@ -192,7 +196,11 @@ type DueRenewal struct {
 // [from, to), soonest first, with their customer's balance and whether it
 // has a default card.
 func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]DueRenewal, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT s.id, s.customer_id, c.company, s.plan, s.term_months, s.currency, s.expires_at, c.balance,
+	rows, err := q.ex.QueryContext(ctx, `SELECT s.id, s.customer_id, c.company, s.plan, s.term_months,
+		COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1),
+		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
+			ORDER BY a.id DESC LIMIT 1), c.country),
+		s.expires_at, c.balance,
 		EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL)
 		FROM subscriptions s JOIN customers c ON c.id = s.customer_id
 		WHERE s.expires_at >= $1 AND s.expires_at < $2 AND s.auto_renew AND NOT s.cancel_at_period_end
@@ -206,7 +214,8 @@ func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]D
 	for rows.Next() {
 		var d DueRenewal
 		var exp int64
-		if err := rows.Scan(&d.SubscriptionID, &d.CustomerID, &d.Company, &d.Plan, &d.TermMonths, &d.Currency, &exp, &d.Balance, &d.HasCard); err != nil {
+		if err := rows.Scan(&d.SubscriptionID, &d.CustomerID, &d.Company, &d.Plan, &d.TermMonths, &d.Quantity, &d.Currency, &d.TaxCountry,
+			&exp, &d.Balance, &d.HasCard); err != nil {
 			return nil, err
 		}
 		d.ExpiresAt = fromTS(exp)

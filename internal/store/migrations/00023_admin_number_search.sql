@@ -1,0 +1,12 @@
+-- Issue 15, the back office's number search (store/number_admin.go
+-- SearchNumbers): by country, and by country and area, in number order,
+-- whatever the status, each page one indexed read. The same on SQLite and
+-- PostgreSQL.
+
+-- +goose Up
+CREATE INDEX numbers_admin_country ON numbers (country, number);
+CREATE INDEX numbers_admin_area ON numbers (country, area, number);
+
+-- +goose Down
+DROP INDEX numbers_admin_area;
+DROP INDEX numbers_admin_country;
