@@ -50,6 +50,9 @@ type Config struct {
 	Secure func(*http.Request) bool
 	// Status is the HTTP status of an error (the server's one table).
 	Status func(error) int
+	// AdvanceClock moves the sandbox clock by days or to a date
+	// (YYYY-MM-DD) and runs what became due; nil outside the sandbox.
+	AdvanceClock func(ctx context.Context, days, to string) error
 }
 
 // Admin is the back office's handler.
@@ -84,6 +87,12 @@ func New(svc *billing.Service, log *slog.Logger, cfg Config) (*Admin, error) {
 	a.subscriptionRoutes()
 	a.operatorRoutes()
 	a.auditRoutes()
+	a.catalogRoutes()
+	a.promoRoutes()
+	a.numberRoutes()
+	a.taxRoutes()
+	a.webhookRoutes()
+	a.clockRoutes()
 	return a, nil
 }
 

@@ -16,7 +16,7 @@ import (
 // operators and enforces their roles itself (admin/roles.go), so
 // authorize lets its routes through (isBackOffice).
 func (s *Server) adminRoutes() {
-	adm, err := admin.New(s.svc, s.log, admin.Config{
+	cfg := admin.Config{
 		Sandbox:    s.cfg.Sandbox,
 		ClientAddr: func(r *http.Request) string { return clientOf(r.Context()) },
 		Secure: func(r *http.Request) bool {
@@ -24,7 +24,11 @@ func (s *Server) adminRoutes() {
 			return secure
 		},
 		Status: pageStatus,
-	})
+	}
+	if s.cfg.Sandbox && s.cfg.SandboxClock != nil {
+		cfg.AdvanceClock = s.advanceClockForm
+	}
+	adm, err := admin.New(s.svc, s.log, cfg)
 	if err != nil {
 		panic(err) // the templates are embedded: a parse error is a build error
 	}

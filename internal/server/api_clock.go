@@ -45,34 +45,40 @@ func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[Clo
 	if !s.cfg.Sandbox || s.cfg.SandboxClock == nil {
 		return nil, market.NotFound("clock")
 	}
+	if err := s.moveClock(ctx, in.Body.Seconds, in.Body.To); err != nil {
+		return nil, err
+	}
+	return reply(s.clockResponse()), nil
+}
+
+// moveClock moves the sandbox clock by seconds or to a time and runs what
+// became due (the API's and the back office's move).
+func (s *Server) moveClock(ctx context.Context, seconds int64, to *time.Time) error {
 	// The move runs to its end even if the client goes away: the work on
 	// the way is done (and committed) at each moment it fell due, so a
 	// move canceled part way would leave the clock where nobody asked.
 	ctx = context.WithoutCancel(ctx)
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	d := time.Duration(in.Body.Seconds) * time.Second
-	if in.Body.To != nil {
+	d := time.Duration(seconds) * time.Second
+	if to != nil {
 		now := s.svc.Now()
-		if in.Body.To.Before(now) {
-			return nil, market.Invalid("to", "the clock only moves forward (it is %s)", now.Format(time.RFC3339))
+		if to.Before(now) {
+			return market.Invalid("to", "the clock only moves forward (it is %s)", now.Format(time.RFC3339))
 		}
-		d = in.Body.To.Sub(now)
+		d = to.Sub(now)
 	}
-	if d <= 0 && in.Body.To == nil {
-		return nil, market.Invalid("seconds", "give seconds > 0 or to")
+	if d <= 0 && to == nil {
+		return market.Invalid("seconds", "give seconds > 0 or to")
 	}
 	if d > 10*365*24*time.Hour {
-		return nil, market.Invalid("seconds", "move at most ten years at once")
+		return market.Invalid("seconds", "move at most ten years at once")
 	}
 	from := s.svc.Now()
 	if s.cfg.Advance == nil {
 		s.cfg.SandboxClock.Advance(d)
 	} else if err := s.cfg.Advance(ctx, s.cfg.SandboxClock, d); err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.svc.ClockMoved(ctx, from, s.svc.Now()); err != nil {
-		return nil, err
-	}
-	return reply(s.clockResponse()), nil
+	return s.svc.ClockMoved(ctx, from, s.svc.Now())
 }

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The operator's dashboard (admin/dashboard.go, billing/reports.go): a
+// handful of grouped reads, each one statement. Months are given by the
+// caller as boundaries (business time, UTC): bounds[i] to bounds[i+1] is
+// month i.
+
+// MRRRow is the monthly recurring revenue of a product in a currency: the
+// list price per month (unit amount × quantity ÷ term) of the paid period
+// every live subscription is in at the moment asked.
+type MRRRow struct {
+	Product  string
+	Currency string
+	Monthly  int64
+	Count    int
+}
+
+// MRR sums, per product and currency, the monthly share of the paid (not
+// trial) periods that are running at now of subscriptions that are active
+// or past due.
+func (q *Q) MRR(ctx context.Context, now time.Time) ([]MRRRow, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT s.product, s.currency,
+		CAST(COALESCE(SUM(p.unit_amount * p.quantity / p.term_months), 0) AS BIGINT), COUNT(*)
+		FROM subscriptions s JOIN periods p ON p.subscription_id = s.id AND p.start_at <= $1 AND p.end_at > $1
+		WHERE s.status IN ('active', 'past_due') AND NOT p.trial
+		GROUP BY s.product, s.currency ORDER BY s.product, s.currency`, ts(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MRRRow
+	for rows.Next() {
+		var r MRRRow
+		if err := rows.Scan(&r.Product, &r.Currency, &r.Monthly, &r.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// monthCase is a CASE expression giving the month index of col for the
+// boundaries bounds, whose parameters start at $first; and the arguments.
+func monthCase(col string, bounds []time.Time, first int) (string, []any) {
+	var sb strings.Builder
+	args := make([]any, 0, len(bounds))
+	sb.WriteString("CASE")
+	for i := 1; i < len(bounds); i++ {
+		fmt.Fprintf(&sb, " WHEN %s < $%d THEN %d", col, first+i+1, i-1)
+	}
+	sb.WriteString(" END")
+	for _, b := range bounds {
+		args = append(args, ts(b))
+	}
+	return sb.String(), args
+}
+
+// RevenueRow is what the revenue accounts received in a month from the
+// ledger transactions of one kind (order, number_rental, refund, …), in a
+// currency: the sum of the postings to system:revenue:<currency>, net of
+// tax (refunds are negative).
+type RevenueRow struct {
+	Month    int
+	Kind     string
+	Currency string
+	Amount   int64
+}
+
+// RevenueByMonth sums the postings to the revenue accounts per month (of
+// bounds, len(bounds)-1 months), transaction kind and currency.
+func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]RevenueRow, error) {
+	if len(bounds) < 2 {
+		return nil, nil
+	}
+	// The revenue accounts first (one per currency), so that the postings
+	// are read by the index on (account_id, created_at).
+	accts, err := q.ex.QueryContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = 'system' AND id LIKE 'system:revenue:%' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for accts.Next() {
+		var id string
+		if err := accts.Scan(&id); err != nil {
+			accts.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	accts.Close()
+	if err := accts.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	mc, args := monthCase("p.created_at", bounds, 0)
+	last := len(bounds)
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = fmt.Sprintf("$%d", len(args))
+	}
+	query := `SELECT m, kind, currency, CAST(SUM(amount) AS BIGINT) FROM (SELECT ` + mc + ` AS m, t.kind AS kind, p.currency AS currency, p.amount AS amount
+		FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+		WHERE p.account_id IN (` + strings.Join(marks, ", ") + `) AND p.created_at >= $1 AND p.created_at < $` + fmt.Sprint(last) + `) x
+		GROUP BY m, kind, currency ORDER BY m, kind, currency`
+	rows, err := q.ex.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RevenueRow
+	for rows.Next() {
+		var r RevenueRow
+		if err := rows.Scan(&r.Month, &r.Kind, &r.Currency, &r.Amount); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SubscriptionMonth counts, for a month, the subscriptions created, the
+// renewal periods that started, and the subscriptions that expired or
+// were canceled (by their last change) in it.
+type SubscriptionMonth struct {
+	New, Renewed, Expired, Canceled int
+}
+
+// SubscriptionMovements counts per month of bounds (len(bounds)-1 months).
+func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]SubscriptionMonth, error) {
+	n := len(bounds) - 1
+	if n < 1 {
+		return nil, nil
+	}
+	out := make([]SubscriptionMonth, n)
+	count := func(col, from, where string, set func(m *SubscriptionMonth, c int)) error {
+		mc, args := monthCase(col, bounds, 0)
+		rows, err := q.ex.QueryContext(ctx, `SELECT m, COUNT(*) FROM (SELECT `+mc+` AS m FROM `+from+` WHERE `+where+` AND `+col+` >= $1 AND `+col+
+			` < $`+fmt.Sprint(len(bounds))+`) x GROUP BY m`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m, c int
+			if err := rows.Scan(&m, &c); err != nil {
+				return err
+			}
+			if m >= 0 && m < n {
+				set(&out[m], c)
+			}
+		}
+		return rows.Err()
+	}
+	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
+		return nil, err
+	}
+	if err := count("start_at", "periods", "seq > 1", func(m *SubscriptionMonth, c int) { m.Renewed = c }); err != nil {
+		return nil, err
+	}
+	if err := count("expires_at", "subscriptions", "status = 'expired'", func(m *SubscriptionMonth, c int) { m.Expired = c }); err != nil {
+		return nil, err
+	}
+	if err := count("updated_at", "subscriptions", "status = 'canceled'", func(m *SubscriptionMonth, c int) { m.Canceled = c }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DueRenewal is an auto-renewing subscription whose period ends in a
+// window, with what its customer could pay it with.
+type DueRenewal struct {
+	SubscriptionID string
+	CustomerID     string
+	Company        string
+	Plan           string
+	TermMonths     int
+	Quantity       int // of the period that ends
+	Currency       string
+	// TaxCountry is the country of the customer's last billing address
+	// (the renewal's tax), else the customer's.
+	TaxCountry string
+	ExpiresAt  time.Time
+	Balance    int64
+	HasCard    bool
+}
+
+// DueRenewals lists up to limit auto-renewing subscriptions (active, past
+// due or in trial, not canceled at the period's end) that expire in
+// [from, to), soonest first, with their customer's balance and whether it
+// has a default card.
+func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]DueRenewal, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT s.id, s.customer_id, c.company, s.plan, s.term_months,
+		COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1),
+		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
+			ORDER BY a.id DESC LIMIT 1), c.country),
+		s.expires_at, c.balance,
+		EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL)
+		FROM subscriptions s JOIN customers c ON c.id = s.customer_id
+		WHERE s.expires_at >= $1 AND s.expires_at < $2 AND s.auto_renew AND NOT s.cancel_at_period_end
+		AND s.status IN ('active', 'past_due', 'trialing')
+		ORDER BY s.expires_at, s.id LIMIT $3`, ts(from), ts(to), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueRenewal
+	for rows.Next() {
+		var d DueRenewal
+		var exp int64
+		if err := rows.Scan(&d.SubscriptionID, &d.CustomerID, &d.Company, &d.Plan, &d.TermMonths, &d.Quantity, &d.Currency, &d.TaxCountry,
+			&exp, &d.Balance, &d.HasCard); err != nil {
+			return nil, err
+		}
+		d.ExpiresAt = fromTS(exp)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CurrencyTotal is an amount per currency, with how many rows it sums.
+type CurrencyTotal struct {
+	Currency string
+	Amount   int64
+	Count    int
+}
+
+// BalanceTotals sums the customers' balances per currency (the cached
+// balances, which the ledger's postings to the balance accounts equal).
+func (q *Q) BalanceTotals(ctx context.Context) ([]CurrencyTotal, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT currency, CAST(COALESCE(SUM(balance), 0) AS BIGINT), COUNT(*) FROM customers
+		GROUP BY currency ORDER BY currency`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CurrencyTotal
+	for rows.Next() {
+		var c CurrencyTotal
+		if err := rows.Scan(&c.Currency, &c.Amount, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// NumberCount is how many numbers of a country are in a status.
+type NumberCount struct {
+	Country string
+	Status  string
+	Count   int64
+}
+
+// NumberCounts counts the inventory per country and status: the available
+// ones from number_stock, the others from the index of held numbers.
+func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT country, 'available', CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country
+		UNION ALL SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status
+		ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []NumberCount
+	for rows.Next() {
+		var c NumberCount
+		if err := rows.Scan(&c.Country, &c.Status, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
