@@ -196,7 +196,7 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 				return err
 			}
 			// One entry per batch: the numbers added (not every row).
-			return s.audit(ctx, q, "numbers.import", "numbers", ns[0].ID, nil, map[string]any{"added": len(got), "numbers": got})
+			return s.audit(ctx, q, "number.import", "number", got[0], nil, map[string]any{"added": len(got), "numbers": got})
 		})
 		if err != nil {
 			return added, dup, err
