@@ -163,10 +163,12 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if err := q.InsertOrder(ctx, o); err != nil {
 		return Order{}, err
 	}
-	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, now); err != nil {
+	if err := s.orderEvents(ctx, q, o); err != nil {
 		return Order{}, err
 	}
-	if err := s.orderEvents(ctx, q, o); err != nil {
+	// The invoice last: its number locks the year's sequence row until the
+	// commit, and every order waits on that row.
+	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, now); err != nil {
 		return Order{}, err
 	}
 	return o, nil

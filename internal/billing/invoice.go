@@ -99,7 +99,18 @@ func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Custo
 	return s.storeInvoice(ctx, q, cust.ID, o.ID, o.InvoiceID, doc, now)
 }
 
+// storeInvoice numbers and stores an invoice or credit note, and queues
+// its e-mail. The year's sequence row stays locked from the number to the
+// commit, and every order of the system waits on it: so the e-mail is
+// queued first (it names the invoice by date and amount; the number is in
+// its PDF), and only the insert follows the number.
 func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orderID, invoiceID string, doc InvoiceDoc, now time.Time) (store.Invoice, error) {
+	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Year: now.Year(),
+		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
+		IssuedAt: now}
+	if err := s.mailInvoiceTx(ctx, q, v); err != nil {
+		return store.Invoice{}, err
+	}
 	year := now.Year()
 	seq, err := q.NextInvoiceSeq(ctx, year)
 	if err != nil {
@@ -110,13 +121,8 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	if err != nil {
 		return store.Invoice{}, err
 	}
-	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Number: doc.Number, Year: year, Seq: seq,
-		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
-		Document: string(body), IssuedAt: now}
-	if err := q.InsertInvoice(ctx, v); err != nil {
-		return v, err
-	}
-	return v, s.mailInvoiceTx(ctx, q, v)
+	v.Number, v.Seq, v.Document = doc.Number, seq, string(body)
+	return v, q.InsertInvoice(ctx, v)
 }
 
 // Invoice returns an invoice of the principal's customer (any customer for

@@ -138,17 +138,19 @@ func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice
 		return err
 	}
 	total := money.Format(money.New(v.Totals.Total, v.Currency))
-	subject := fmt.Sprintf("Invoice %s: %s paid", v.Number, total)
-	body := fmt.Sprintf("Thank you for your payment. Invoice %s of %s is attached as PDF.\n\n"+
+	day := v.IssuedAt.Format("2 Jan 2006")
+	subject := fmt.Sprintf("Invoice of %s: %s paid", day, total)
+	body := fmt.Sprintf("Thank you for your payment. The invoice of %s for %s (order %s) is attached as PDF.\n\n"+
 		"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
-		"turn them off in Account settings.", v.Number, total)
+		"turn them off in Account settings.", day, total, v.OrderID)
 	typ := "invoice_paid"
 	if v.Kind == "credit_note" {
 		typ = "credit_note_issued"
-		subject = fmt.Sprintf("Credit note %s: %s", v.Number, money.Format(money.New(-v.Totals.Total, v.Currency)))
-		body = fmt.Sprintf("Credit note %s of %s for order %s is attached as PDF.\n\n"+
+		credit := money.Format(money.New(-v.Totals.Total, v.Currency))
+		subject = fmt.Sprintf("Credit note of %s: %s", day, credit)
+		body = fmt.Sprintf("Credit note of %s for %s, order %s, is attached as PDF.\n\n"+
 			"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
-			"turn them off in Account settings.", v.Number, money.Format(money.New(-v.Totals.Total, v.Currency)), v.OrderID)
+			"turn them off in Account settings.", day, credit, v.OrderID)
 	}
 	return s.notifyToTx(ctx, q, v.CustomerID, set.BillingEmail, typ, subject, body, "invoice", v.ID, "invoice:"+v.ID)
 }
