@@ -75,33 +75,11 @@ func (q *Q) AllOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
 	if !f.To.IsZero() {
 		to = ts(f.To)
 	}
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+prefixed("o.", orderReadCols)+` FROM orders o
+	return q.ordersWithLines(ctx, `SELECT `+prefixed("o.", orderReadCols)+` FROM orders o
 		WHERE ($1 = '' OR o.customer_id = $1) AND ($2 = '' OR o.status = $2)
 		AND ($3 = '' OR EXISTS (SELECT 1 FROM payments p WHERE p.id = o.payment_id AND p.purpose = $3))
 		AND o.created_at >= $4 AND o.created_at < $5 AND ($6 = '' OR o.id < $6)
 		ORDER BY o.id DESC LIMIT $7`, f.CustomerID, f.Status, f.Purpose, from, to, f.After, f.limit()+1)
-	if err != nil {
-		return nil, err
-	}
-	var out []Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if out[i].Lines, err = q.orderLines(ctx, out[i].ID); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // SubscriptionFilter selects subscriptions across customers.

@@ -99,8 +99,14 @@ func (q *Q) orderLines(ctx context.Context, orderID string) ([]market.Line, erro
 
 // Orders lists a customer's orders with their lines, newest first.
 func (q *Q) Orders(ctx context.Context, customerID string, p Page) ([]Order, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+orderReadCols+` FROM orders WHERE customer_id = $1 AND ($2 = '' OR id < $2)
+	return q.ordersWithLines(ctx, `SELECT `+orderReadCols+` FROM orders WHERE customer_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
+}
+
+// ordersWithLines runs a query of orders (orderReadCols) and reads each
+// order's lines.
+func (q *Q) ordersWithLines(ctx context.Context, query string, args ...any) ([]Order, error) {
+	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

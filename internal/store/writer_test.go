@@ -93,7 +93,7 @@ func TestWriterGroupCommit(t *testing.T) {
 				case 7:
 					panic("seven")
 				case 11:
-					return insert(q, "a0") // a unique violation, in SQL
+					return insert(q, "first") // a unique violation, in SQL (the first one committed before this group)
 				}
 				return insert(q, fmt.Sprintf("b%d", i))
 			})
