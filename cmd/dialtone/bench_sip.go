@@ -142,7 +142,7 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 			return err
 		}
 	}
-	selfBefore := selfCPU()
+	selfBefore, ioBefore := selfCPU(), selfIO()
 	pgBefore := pgBackendsCPU(ctx, db)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
@@ -151,6 +151,7 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 		pprof.StopCPUProfile()
 	}
 	selfUsed, pgAfter := selfCPU()-selfBefore, pgBackendsCPU(ctx, db)
+	ioAfter := selfIO()
 	var sippUsed time.Duration
 	if cmd.ProcessState != nil {
 		sippUsed = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
@@ -181,6 +182,12 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "; %d idle CPUs would do about %.0f registrations/s\n", runtime.NumCPU(),
 			float64(runtime.NumCPU())*float64(time.Second)/(float64(total)/float64(n)))
+		if ioBefore[0] >= 0 && ioAfter[0] >= 0 {
+			// Each SIP response is one write, each database round trip
+			// one more (pgx writes a whole pipelined batch at once).
+			fmt.Fprintf(stdout, "system calls of dialtone per registration: %.2f writes, %.2f reads\n",
+				float64(ioAfter[1]-ioBefore[1])/float64(n), float64(ioAfter[0]-ioBefore[0])/float64(n))
+		}
 	}
 	if err != nil || failed[1] != "0" {
 		return fmt.Errorf("bench sip: sipp reported failures (%v); its files: rerun with --keep DIR", err)
@@ -211,6 +218,28 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfIO is this process's count of read and write system calls so far
+// (/proc/self/io's syscr and syscw; -1 when it cannot be read).
+func selfIO() [2]int64 {
+	out := [2]int64{-1, -1}
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch {
+		case err != nil:
+		case k == "syscr":
+			out[0] = n
+		case k == "syscw":
+			out[1] = n
+		}
+	}
+	return out
 }
 
 // pgBackendsCPU sums the CPU time of the PostgreSQL sessions of the

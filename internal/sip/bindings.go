@@ -11,9 +11,7 @@ import (
 
 	gosip "github.com/emiago/sipgo/sip"
 
-	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
-	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -100,13 +98,75 @@ func text(s string, n int) string {
 	return s
 }
 
-// apply changes the bindings of a as the REGISTER asks (RFC 3261 section
-// 10.3, steps 6-7): a contact with the same Call-ID as its binding must
-// come with a higher CSeq. existing are a's live bindings (the lapsed ones
-// are gone, settleLive); it returns the live ones after the change, oldest
-// first, as the database now holds them.
-func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool,
-	existing []store.SIPBinding, now time.Time) ([]store.SIPBinding, error) {
+// plan works out what a REGISTER changes of the locked account a's
+// bindings, from the rows read as it was locked (lk), and returns the
+// live bindings after the change, oldest first, and whether the REGISTER
+// is refused because a's user is suspended (its bindings go all the
+// same). A change that is no change of state is only returned, for the
+// store to write with its COMMIT; a change of state is written here,
+// through q, in the order that Config.Events sees it: the lapsed bindings
+// deleted (and its registration expired if that left none), then the
+// REGISTER's changes (and it registered or unregistered).
+func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk store.SIPRegisterLock, req *gosip.Request,
+	ops []contactOp, wildcard bool, now time.Time) (live []store.SIPBinding, refused bool, ch store.SIPBindingChanges, err error) {
+	before := make([]store.SIPBinding, 0, len(lk.Bindings))
+	for _, b := range lk.Bindings {
+		if b.ExpiresAt.After(now) {
+			before = append(before, b)
+		}
+	}
+	lapsed := store.SIPBindingChanges{AccountID: a.ID, Now: now, DeleteLapsed: len(before) < len(lk.Bindings)}
+	expired := lapsed.DeleteLapsed && len(before) == 0
+	ch = store.SIPBindingChanges{AccountID: a.ID, Now: now}
+	changed, registered, why := false, false, ""
+	if lk.Suspended {
+		refused = true
+		if len(before) > 0 {
+			ch.DeleteAll = true
+			changed, why = true, "its user's subscription is not in force"
+		}
+	} else {
+		if live, err = r.apply(a, req, ops, wildcard, before, now, &ch); err != nil {
+			return nil, false, ch, err
+		}
+		if len(live) > r.cfg.MaxContacts {
+			return nil, false, ch, &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts", metric: "too_many_contacts"}
+		}
+		switch {
+		case len(before) == 0 && len(live) > 0:
+			changed, registered = true, true
+		case len(before) > 0 && len(live) == 0:
+			changed, why = true, "its device unregistered"
+		}
+	}
+	if !expired && !changed {
+		ch.DeleteLapsed = lapsed.DeleteLapsed
+		return live, refused, ch, nil
+	}
+	if err = q.ApplySIPBindingChanges(ctx, lapsed); err != nil {
+		return nil, false, ch, err
+	}
+	if expired {
+		if err = r.changed(ctx, q, a, false, "its registration expired", now); err != nil {
+			return nil, false, ch, err
+		}
+	}
+	if !changed {
+		return live, refused, ch, nil
+	}
+	if err = q.ApplySIPBindingChanges(ctx, ch); err != nil {
+		return nil, false, ch, err
+	}
+	return live, refused, store.SIPBindingChanges{}, r.changed(ctx, q, a, registered, why, now)
+}
+
+// apply works out the changes of a's bindings that the REGISTER asks (RFC
+// 3261 section 10.3, steps 6-7) into ch: a contact with the same Call-ID
+// as its binding must come with a higher CSeq. existing are a's live
+// bindings; it returns the live ones after the change, oldest first, as
+// the database will hold them once ch is written.
+func (r *Registrar) apply(a store.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool,
+	existing []store.SIPBinding, now time.Time, ch *store.SIPBindingChanges) ([]store.SIPBinding, error) {
 	callID, cseq := string(*req.CallID()), int64(req.CSeq().SeqNo)
 	outOfOrder := &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
 	if wildcard {
@@ -115,8 +175,8 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 				return nil, outOfOrder
 			}
 		}
-		_, err := q.DeleteSIPBindings(ctx, a.ID, now)
-		return nil, err
+		ch.DeleteAll = true
+		return nil, nil
 	}
 	byContact := make(map[string]store.SIPBinding, len(existing)+len(ops))
 	for _, b := range existing {
@@ -128,6 +188,10 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 	}
 	transport := text(strings.ToUpper(req.Transport()), 10)
 	source := text(req.Source(), 100)
+	// What is written: the rows removed (first), then those put (a
+	// contact removed and then set again in one REGISTER is both).
+	removed, put := map[string]bool{}, map[string]bool{}
+	var order []string
 	for _, op := range ops {
 		old, had := byContact[op.uri]
 		if had && old.CallID == callID && cseq <= old.CSeq {
@@ -135,10 +199,9 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 		}
 		if op.expires == 0 {
 			if had {
-				if err := q.DeleteSIPBinding(ctx, a.ID, op.uri); err != nil {
-					return nil, err
-				}
+				removed[op.uri] = true
 				delete(byContact, op.uri)
+				delete(put, op.uri)
 			}
 			continue
 		}
@@ -148,10 +211,21 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 		if had {
 			b.ID, b.CreatedAt = old.ID, old.CreatedAt // a refresh keeps both (PutSIPBinding)
 		}
-		if err := q.PutSIPBinding(ctx, b); err != nil {
-			return nil, err
-		}
 		byContact[op.uri] = b
+		if !slices.Contains(order, op.uri) {
+			order = append(order, op.uri)
+		}
+		put[op.uri] = true
+	}
+	for _, b := range existing {
+		if removed[b.Contact] {
+			ch.Delete = append(ch.Delete, b.Contact)
+		}
+	}
+	for _, c := range order {
+		if put[c] {
+			ch.Put = append(ch.Put, byContact[c])
+		}
 	}
 	live := make([]store.SIPBinding, 0, len(byContact))
 	for _, b := range byContact {
@@ -164,27 +238,4 @@ func (r *Registrar) apply(ctx context.Context, q *store.Q, a store.SIPAccount, r
 		return strings.Compare(x.ID, y.ID)
 	})
 	return live, nil
-}
-
-// suspended reports whether a is a user's account whose subscription is no
-// longer in force (expired, past due or canceled: the user is suspended).
-func (r *Registrar) suspended(ctx context.Context, q *store.Q, a store.SIPAccount) (bool, error) {
-	if a.Kind != "user" || a.UserID == "" {
-		return false, nil
-	}
-	u, err := q.User(ctx, a.CustomerID, a.UserID)
-	if market.IsCode(err, market.CodeNotFound) {
-		return true, nil
-	}
-	if err != nil || u.SubscriptionID == "" {
-		return false, err
-	}
-	sub, err := q.Subscription(ctx, a.CustomerID, u.SubscriptionID)
-	if market.IsCode(err, market.CodeNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return billing.UserStatus(u, map[string]market.Subscription{sub.ID: sub}, r.cfg.Clock.Now()) == "suspended", nil
 }

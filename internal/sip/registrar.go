@@ -280,21 +280,20 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		nc = 1 // without qop there is no count: the nonce is good once
 	}
 	// One transaction from the account's lock to its new bindings, in as
-	// few round trips as it takes (BEGIN, the account with the throttle of
-	// its username and source address, the nonce, its bindings, each
-	// change, COMMIT): a REGISTER is the registrar's hot path. Refusals roll
+	// few round trips as the store allows (store.Store.RegisterSIP: two on
+	// PostgreSQL: BEGIN with the account locked, its throttles, the nonce's
+	// use, whether its user is suspended and its bindings; then the changes
+	// with COMMIT): a REGISTER is the registrar's hot path. Refusals roll
 	// it back.
 	var live []store.SIPBinding
 	refused := false
-	err := r.st.Tx(ctx, safe(func(q *store.Q) error {
-		lk, err := q.LockSIPAccountForRegister(ctx, cred.Username, ipKey(ip), userKey(cred.Username), cred.Nonce, nc,
-			issued.Add(r.cfg.NonceTTL+time.Minute))
-		if err != nil {
-			return err
-		}
+	reg := store.SIPRegister{Username: cred.Username, KeyA: ipKey(ip), KeyB: userKey(cred.Username), Nonce: cred.Nonce, NC: nc,
+		NonceExpires: issued.Add(r.cfg.NonceTTL + time.Minute), BusinessNow: r.cfg.Clock.Now()}
+	err := r.st.RegisterSIP(ctx, reg, safe(func(q *store.Q, lk store.SIPRegisterLock) (ch store.SIPBindingChanges, err error) {
+		live, refused = nil, false
 		a, known, tats := lk.Account, lk.Known, lk.Throttles
 		if r.th.blocked(tats, ip, cred.Username, now) {
-			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many failed attempts, try again later", metric: "throttled"}
+			return ch, &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many failed attempts, try again later", metric: "throttled"}
 		}
 		if !known {
 			// The same work as for a known account, so that an unknown
@@ -302,51 +301,29 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 			a = store.SIPAccount{Username: cred.Username, Password: "\x00unknown"}
 		}
 		if !r.verify(req, cred, a) || !known {
-			return &outcome{code: gosip.StatusUnauthorized, reason: "wrong", metric: "wrong_credentials"}
+			return ch, &outcome{code: gosip.StatusUnauthorized, reason: "wrong", metric: "wrong_credentials"}
 		}
 		if !r.nonces.fresh(issued, now) {
-			return &outcome{code: gosip.StatusUnauthorized, reason: "stale", metric: "stale_nonce", stale: true}
+			return ch, &outcome{code: gosip.StatusUnauthorized, reason: "stale", metric: "stale_nonce", stale: true}
 		}
 		if to.Address.User != a.Username {
-			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: these credentials do not register that address", metric: "forbidden"}
+			return ch, &outcome{code: gosip.StatusForbidden, reason: "Forbidden: these credentials do not register that address", metric: "forbidden"}
 		}
 		ops, wildcard, bad := r.contacts(req)
 		if bad != "" {
-			return &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: " + bad, metric: "bad_request"}
+			return ch, &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: " + bad, metric: "bad_request"}
 		}
 		for i, op := range ops {
 			if op.expires != 0 && op.expires < r.cfg.MinExpires {
-				return &outcome{code: gosip.StatusIntervalToBrief, reason: "Interval Too Brief", metric: "interval_too_brief", minExpires: true}
+				return ch, &outcome{code: gosip.StatusIntervalToBrief, reason: "Interval Too Brief", metric: "interval_too_brief", minExpires: true}
 			}
 			ops[i].expires = min(op.expires, r.cfg.MaxExpires)
 		}
 		if !lk.NonceFresh {
-			return &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
+			return ch, &outcome{code: gosip.StatusUnauthorized, reason: "replay", metric: "replay"}
 		}
-		before, err := r.settleLive(ctx, q, a, now)
-		if err != nil {
-			return err
-		}
-		if refused, err = r.suspended(ctx, q, a); err != nil || refused {
-			// Refused, and its bindings go: commit that, then answer 403.
-			if err == nil && len(before) > 0 {
-				err = r.removeAll(ctx, q, a, now, "its user's subscription is not in force")
-			}
-			return err
-		}
-		if live, err = r.apply(ctx, q, a, req, ops, wildcard, before, now); err != nil {
-			return err
-		}
-		if len(live) > r.cfg.MaxContacts {
-			return &outcome{code: gosip.StatusForbidden, reason: "Forbidden: too many registered contacts", metric: "too_many_contacts"}
-		}
-		switch {
-		case len(before) == 0 && len(live) > 0:
-			return r.changed(ctx, q, a, true, "", now)
-		case len(before) > 0 && len(live) == 0:
-			return r.changed(ctx, q, a, false, "its device unregistered", now)
-		}
-		return nil
+		live, refused, ch, err = r.plan(ctx, q, a, lk, req, ops, wildcard, now)
+		return ch, err
 	}))
 	var o *outcome
 	switch {
@@ -395,16 +372,18 @@ func sourceIP(req *gosip.Request) string {
 // safe turns a panic inside a transaction into its error, so that the
 // transaction is rolled back (and its connection and, on SQLite, the write
 // lock are not kept) before Handle answers 500.
-func safe(fn func(q *store.Q) error) func(q *store.Q) error {
-	return func(q *store.Q) (err error) {
+func safe(fn registerFunc) registerFunc {
+	return func(q *store.Q, lk store.SIPRegisterLock) (ch store.SIPBindingChanges, err error) {
 		defer func() {
 			if v := recover(); v != nil {
 				err = fmt.Errorf("sip: panic: %v", v)
 			}
 		}()
-		return fn(q)
+		return fn(q, lk)
 	}
 }
+
+type registerFunc = func(q *store.Q, lk store.SIPRegisterLock) (store.SIPBindingChanges, error)
 
 // credentials parses the Authorization of req and checks what can be
 // checked without the account: realm, algorithm, qop and that the nonce is
@@ -540,32 +519,6 @@ func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
 	})
 	r.th.sweep(ctx, now)
 	return n, err
-}
-
-// settleLive reads the bindings of the locked account a, deletes those
-// that lapsed (telling that it is unreachable if its last live one went
-// so), and returns the live ones, oldest first.
-func (r *Registrar) settleLive(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) ([]store.SIPBinding, error) {
-	all, err := q.SIPBindingsOfAccountAll(ctx, a.ID)
-	if err != nil {
-		return nil, err
-	}
-	live := make([]store.SIPBinding, 0, len(all))
-	for _, b := range all {
-		if b.ExpiresAt.After(now) {
-			live = append(live, b)
-		}
-	}
-	if len(live) == len(all) {
-		return live, nil
-	}
-	if _, err := q.DeleteLapsedSIPBindings(ctx, a.ID, now); err != nil {
-		return nil, err
-	}
-	if len(live) == 0 {
-		err = r.changed(ctx, q, a, false, "its registration expired", now)
-	}
-	return live, err
 }
 
 func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) (int64, error) {

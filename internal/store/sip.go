@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 )
 
@@ -36,16 +34,22 @@ func (q *Q) bindings(ctx context.Context, query string, args ...any) ([]SIPBindi
 	defer rows.Close()
 	var out []SIPBinding
 	for rows.Next() {
-		var b SIPBinding
-		var exp, created, updated int64
-		if err := rows.Scan(&b.ID, &b.SIPAccountID, &b.CustomerID, &b.Contact, &b.UserAgent, &b.Source, &b.Transport,
-			&b.CallID, &b.CSeq, &exp, &created, &updated); err != nil {
+		b, err := scanBinding(rows)
+		if err != nil {
 			return nil, err
 		}
-		b.ExpiresAt, b.CreatedAt, b.UpdatedAt = fromTS(exp), fromTS(created), fromTS(updated)
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+func scanBinding(row interface{ Scan(...any) error }) (SIPBinding, error) {
+	var b SIPBinding
+	var exp, created, updated int64
+	err := row.Scan(&b.ID, &b.SIPAccountID, &b.CustomerID, &b.Contact, &b.UserAgent, &b.Source, &b.Transport,
+		&b.CallID, &b.CSeq, &exp, &created, &updated)
+	b.ExpiresAt, b.CreatedAt, b.UpdatedAt = fromTS(exp), fromTS(created), fromTS(updated)
+	return b, err
 }
 
 // SIPBindings returns the live bindings (expiring after now) of a SIP
@@ -73,15 +77,20 @@ func (q *Q) CustomerSIPBindings(ctx context.Context, customerID string, now time
 // has, refreshes it: everything but its id and created_at is replaced. A
 // row that had lapsed starts anew (created_at = b.CreatedAt).
 func (q *Q) PutSIPBinding(ctx context.Context, b SIPBinding) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO sip_bindings (`+bindingCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (sip_account_id, contact) DO UPDATE SET user_agent = excluded.user_agent, source = excluded.source,
-			transport = excluded.transport, call_id = excluded.call_id, cseq = excluded.cseq,
-			created_at = CASE WHEN sip_bindings.expires_at > excluded.updated_at THEN sip_bindings.created_at ELSE excluded.created_at END,
-			expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
-		b.ID, b.SIPAccountID, b.CustomerID, b.Contact, b.UserAgent, b.Source, b.Transport, b.CallID, b.CSeq,
-		ts(b.ExpiresAt), ts(b.CreatedAt), ts(b.UpdatedAt))
+	_, err := q.ex.ExecContext(ctx, putBindingSQL, putBindingArgs(b)...)
 	return err
+}
+
+const putBindingSQL = `INSERT INTO sip_bindings (` + bindingCols + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	ON CONFLICT (sip_account_id, contact) DO UPDATE SET user_agent = excluded.user_agent, source = excluded.source,
+		transport = excluded.transport, call_id = excluded.call_id, cseq = excluded.cseq,
+		created_at = CASE WHEN sip_bindings.expires_at > excluded.updated_at THEN sip_bindings.created_at ELSE excluded.created_at END,
+		expires_at = excluded.expires_at, updated_at = excluded.updated_at`
+
+func putBindingArgs(b SIPBinding) []any {
+	return []any{b.ID, b.SIPAccountID, b.CustomerID, b.Contact, b.UserAgent, b.Source, b.Transport, b.CallID, b.CSeq,
+		ts(b.ExpiresAt), ts(b.CreatedAt), ts(b.UpdatedAt)}
 }
 
 // DeleteSIPBinding removes one contact of a SIP account. Removing a
@@ -229,64 +238,4 @@ func (q *Q) DeleteLapsedSIPBindings(ctx context.Context, sipAccountID string, no
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// SIPRegisterLock is what a REGISTER reads as it locks its account
-// (LockSIPAccountForRegister).
-type SIPRegisterLock struct {
-	Account SIPAccount
-	Known   bool // false: no account has the username
-	// Throttles are the theoretical arrival times of the keys asked for
-	// that have a row in login_throttles.
-	Throttles map[string]time.Time
-	// NonceFresh is UseSIPNonce's answer (false for an unknown username).
-	NonceFresh bool
-}
-
-// LockSIPAccountForRegister is the registrar's REGISTER in as few round
-// trips as each store allows: LockSIPAccountByUsername, Throttles of keyA
-// and keyB, and UseSIPNonce(nonce, nc, nonceExpires) — one statement on
-// PostgreSQL. For an unknown username the throttles are read all the
-// same and NonceFresh is false (the caller refuses, and rolls back what
-// the statement recorded of the nonce).
-func (q *Q) LockSIPAccountForRegister(ctx context.Context, username, keyA, keyB, nonce string, nc int64, nonceExpires time.Time) (SIPRegisterLock, error) {
-	var out SIPRegisterLock
-	a := &out.Account
-	var created, used int64
-	var tatA, tatB sql.NullInt64
-	cols := `SELECT ` + sipCols + `, (SELECT tat FROM login_throttles WHERE key = $2), (SELECT tat FROM login_throttles WHERE key = $3)`
-	var row *sql.Row
-	if q.dialect == Postgres {
-		row = q.ex.QueryRowContext(ctx, `WITH used AS (INSERT INTO sip_nonce_uses (nonce, nc, expires_at) VALUES ($4, $5, $6)
-			ON CONFLICT (nonce) DO UPDATE SET nc = excluded.nc WHERE sip_nonce_uses.nc < excluded.nc RETURNING 1)
-			`+cols+`, (SELECT COUNT(*) FROM used) FROM sip_accounts WHERE username = $1`+q.forUpdate(),
-			username, keyA, keyB, nonce, nc, ts(nonceExpires))
-	} else {
-		row = q.ex.QueryRowContext(ctx, cols+`, 0 FROM sip_accounts WHERE username = $1`, username, keyA, keyB)
-	}
-	err := row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created,
-		&a.HA1Realm, &a.HA1MD5, &a.HA1SHA256, &tatA, &tatB, &used)
-	if errors.Is(err, sql.ErrNoRows) {
-		out.Account = SIPAccount{}
-		out.Throttles, err = q.Throttles(ctx, keyA, keyB)
-		return out, err
-	}
-	if err != nil {
-		return SIPRegisterLock{}, err
-	}
-	out.Known = true
-	a.CreatedAt = fromTS(created)
-	out.Throttles = map[string]time.Time{}
-	if tatA.Valid {
-		out.Throttles[keyA] = fromTS(tatA.Int64)
-	}
-	if tatB.Valid {
-		out.Throttles[keyB] = fromTS(tatB.Int64)
-	}
-	if q.dialect == Postgres {
-		out.NonceFresh = used == 1
-		return out, nil
-	}
-	out.NonceFresh, err = q.UseSIPNonce(ctx, nonce, nc, nonceExpires)
-	return out, err
 }

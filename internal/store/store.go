@@ -68,8 +68,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		s.dialect = Postgres
 		s.db, err = sql.Open("pgx", url)
 		if err == nil {
+			// As many idle as open: a connection closed for being one
+			// too many idle is a new session (and its prepared
+			// statements) at the next burst.
 			s.db.SetMaxOpenConns(32)
-			s.db.SetMaxIdleConns(16)
+			s.db.SetMaxIdleConns(32)
 			s.db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	default:

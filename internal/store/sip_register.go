@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// This file is the registrar's REGISTER transaction, its hot path: on
+// PostgreSQL it is two round trips (RegisterSIP).
+
+// SIPRegister names what a REGISTER locks and records as it begins.
+type SIPRegister struct {
+	Username string
+	// KeyA and KeyB are the throttle keys read with the account (its
+	// source address's and its username's).
+	KeyA, KeyB string
+	// Nonce is used with nonce count NC (UseSIPNonce); its record may be
+	// swept after NonceExpires.
+	Nonce        string
+	NC           int64
+	NonceExpires time.Time
+	// BusinessNow is the business time at which a user's subscription must
+	// be in force (market.Subscription.StatusAt, as DeleteSuspendedSIPBindings).
+	BusinessNow time.Time
+}
+
+// SIPRegisterLock is what a REGISTER reads as it locks its account
+// (LockSIPAccountForRegister, RegisterSIP).
+type SIPRegisterLock struct {
+	Account SIPAccount
+	Known   bool // false: no account has the username
+	// Throttles are the theoretical arrival times of the keys asked for
+	// that have a row in login_throttles.
+	Throttles map[string]time.Time
+	// NonceFresh is UseSIPNonce's answer (false for an unknown username).
+	NonceFresh bool
+	// Suspended: the account is a user's whose subscription is not in
+	// force at BusinessNow (canceled, or past its expires_at), or whose
+	// user or subscription is gone.
+	Suspended bool
+	// Bindings are every binding row of the account, live or lapsed but
+	// not yet swept, oldest first, read after the lock was taken.
+	Bindings []SIPBinding
+}
+
+// SIPBindingChanges are the writes of a REGISTER to one account's
+// bindings, made in this order: every binding deleted (DeleteAll), those
+// lapsed at Now deleted (DeleteLapsed), the contacts of Delete deleted,
+// the bindings of Put inserted or refreshed (PutSIPBinding).
+type SIPBindingChanges struct {
+	AccountID    string
+	DeleteAll    bool
+	DeleteLapsed bool
+	Now          time.Time
+	Delete       []string
+	Put          []SIPBinding
+}
+
+type statement struct {
+	sql  string
+	args []any
+}
+
+func (ch SIPBindingChanges) statements() []statement {
+	var out []statement
+	if ch.DeleteAll {
+		out = append(out, statement{`DELETE FROM sip_bindings WHERE sip_account_id = $1`, []any{ch.AccountID}})
+	}
+	if ch.DeleteLapsed {
+		out = append(out, statement{`DELETE FROM sip_bindings WHERE sip_account_id = $1 AND expires_at <= $2`, []any{ch.AccountID, ts(ch.Now)}})
+	}
+	for _, c := range ch.Delete {
+		out = append(out, statement{`DELETE FROM sip_bindings WHERE sip_account_id = $1 AND contact = $2`, []any{ch.AccountID, c}})
+	}
+	for _, b := range ch.Put {
+		out = append(out, statement{putBindingSQL, putBindingArgs(b)})
+	}
+	return out
+}
+
+// ApplySIPBindingChanges makes the writes of ch, one statement each.
+func (q *Q) ApplySIPBindingChanges(ctx context.Context, ch SIPBindingChanges) error {
+	for _, s := range ch.statements() {
+		if _, err := q.ex.ExecContext(ctx, s.sql, s.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// suspendedSQL is 1 when the sip_accounts row is a user's whose
+// subscription is not in force at the business time of parameter p (the
+// registrar's suspended users; billing.UserStatus in SQL).
+func suspendedSQL(p string) string {
+	return `CASE WHEN kind <> 'user' OR COALESCE(user_id, '') = '' THEN 0 ELSE COALESCE((
+		SELECT CASE WHEN COALESCE(u.subscription_id, '') = '' THEN 0 ELSE COALESCE((
+			SELECT CASE WHEN s.status = 'canceled' OR s.expires_at <= ` + p + ` THEN 1 ELSE 0 END
+			FROM subscriptions s WHERE s.id = u.subscription_id AND s.customer_id = sip_accounts.customer_id), 1) END
+		FROM users u WHERE u.id = sip_accounts.user_id AND u.customer_id = sip_accounts.customer_id), 1) END`
+}
+
+const lockCols = `SELECT ` + sipCols + `, (SELECT tat FROM login_throttles WHERE key = $2), (SELECT tat FROM login_throttles WHERE key = $3)`
+
+// lockForRegisterPG locks the account, reads its throttles and whether it
+// is suspended, and records the nonce's use, in one statement.
+var lockForRegisterPG = `WITH used AS (INSERT INTO sip_nonce_uses (nonce, nc, expires_at) VALUES ($4, $5, $6)
+	ON CONFLICT (nonce) DO UPDATE SET nc = excluded.nc WHERE sip_nonce_uses.nc < excluded.nc RETURNING 1)
+	` + lockCols + `, (SELECT COUNT(*) FROM used), ` + suspendedSQL("$7") + ` FROM sip_accounts WHERE username = $1 FOR UPDATE`
+
+var lockForRegisterSQLite = lockCols + `, 0, ` + suspendedSQL("$4") + ` FROM sip_accounts WHERE username = $1`
+
+// bindingsByUsernameSQL reads every binding of the account of a username
+// (RegisterSIP's, after the lock).
+const bindingsByUsernameSQL = `SELECT ` + bindingCols + ` FROM sip_bindings
+	WHERE sip_account_id = (SELECT id FROM sip_accounts WHERE username = $1) ORDER BY created_at, id`
+
+const throttlesOf2SQL = `SELECT (SELECT tat FROM login_throttles WHERE key = $1), (SELECT tat FROM login_throttles WHERE key = $2)`
+
+func (r SIPRegister) pgArgs() []any {
+	return []any{r.Username, r.KeyA, r.KeyB, r.Nonce, r.NC, ts(r.NonceExpires), ts(r.BusinessNow)}
+}
+
+// scanLock reads a lock statement's row into out; ok is false when no
+// account has the username.
+func (r SIPRegister) scanLock(row interface{ Scan(...any) error }, out *SIPRegisterLock) (ok bool, err error) {
+	a := &out.Account
+	var created, used, suspended int64
+	var tatA, tatB sql.NullInt64
+	err = row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created,
+		&a.HA1Realm, &a.HA1MD5, &a.HA1SHA256, &tatA, &tatB, &used, &suspended)
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		out.Account = SIPAccount{}
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	out.Known = true
+	a.CreatedAt = fromTS(created)
+	out.NonceFresh = used == 1
+	out.Suspended = suspended == 1
+	out.Throttles = r.throttles(tatA, tatB)
+	return true, nil
+}
+
+func (r SIPRegister) throttles(tatA, tatB sql.NullInt64) map[string]time.Time {
+	out := map[string]time.Time{}
+	if tatA.Valid {
+		out[r.KeyA] = fromTS(tatA.Int64)
+	}
+	if tatB.Valid {
+		out[r.KeyB] = fromTS(tatB.Int64)
+	}
+	return out
+}
+
+// LockSIPAccountForRegister is the first half of the registrar's REGISTER:
+// LockSIPAccountByUsername, Throttles of KeyA and KeyB, UseSIPNonce(Nonce,
+// NC, NonceExpires), whether the account's user is suspended at
+// BusinessNow (one statement on PostgreSQL), and then every binding of
+// the account (SIPBindingsOfAccountAll). For an unknown username the
+// throttles are read all the same and NonceFresh is false (the caller
+// refuses, and rolls back what was recorded of the nonce).
+func (q *Q) LockSIPAccountForRegister(ctx context.Context, r SIPRegister) (SIPRegisterLock, error) {
+	var out SIPRegisterLock
+	var row *sql.Row
+	if q.dialect == Postgres {
+		row = q.ex.QueryRowContext(ctx, lockForRegisterPG, r.pgArgs()...)
+	} else {
+		row = q.ex.QueryRowContext(ctx, lockForRegisterSQLite, r.Username, r.KeyA, r.KeyB, ts(r.BusinessNow))
+	}
+	known, err := r.scanLock(row, &out)
+	if err != nil {
+		return SIPRegisterLock{}, err
+	}
+	if !known {
+		var tatA, tatB sql.NullInt64
+		err = q.ex.QueryRowContext(ctx, throttlesOf2SQL, r.KeyA, r.KeyB).Scan(&tatA, &tatB)
+		out.Throttles = r.throttles(tatA, tatB)
+		return out, err
+	}
+	if q.dialect != Postgres {
+		if out.NonceFresh, err = q.UseSIPNonce(ctx, r.Nonce, r.NC, r.NonceExpires); err != nil {
+			return SIPRegisterLock{}, err
+		}
+	}
+	out.Bindings, err = q.SIPBindingsOfAccountAll(ctx, out.Account.ID)
+	return out, err
+}
+
+// RegisterSIP runs a REGISTER's transaction: LockSIPAccountForRegister,
+// then decide, which works out the changes from what was read (and may
+// use q, inside the transaction, for whatever else it must do: telling a
+// change of state); then the changes are made and the transaction is
+// committed, or rolled back if decide returns an error.
+//
+// On PostgreSQL that is two round trips: BEGIN, the lock statement and the
+// bindings in one pipelined batch (the bindings' statement takes its
+// snapshot after the lock is granted, so it reads the last committed
+// REGISTER's rows), the changes and COMMIT in another. A serialization
+// failure or deadlock reruns the whole, as Tx does, so decide must not
+// have effects outside the transaction. On SQLite it is a Tx (the
+// writer's).
+func (s *Store) RegisterSIP(ctx context.Context, r SIPRegister, decide func(q *Q, lk SIPRegisterLock) (SIPBindingChanges, error)) error {
+	if s.dialect != Postgres {
+		return s.Tx(ctx, func(q *Q) error {
+			lk, err := q.LockSIPAccountForRegister(ctx, r)
+			if err != nil {
+				return err
+			}
+			ch, err := decide(q, lk)
+			if err != nil {
+				return err
+			}
+			return q.ApplySIPBindingChanges(ctx, ch)
+		})
+	}
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = s.registerPG(ctx, r, decide); !retryable(err) {
+			return err
+		}
+		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)+1))):
+		}
+	}
+	return err
+}
+
+// errCommitRolledBack: COMMIT answered ROLLBACK (a statement had failed).
+var errCommitRolledBack = errors.New("store: commit: the transaction was rolled back")
+
+func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q, lk SIPRegisterLock) (SIPBindingChanges, error)) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: connect: %w", err)
+	}
+	defer conn.Close()
+	defer func() {
+		if err != nil {
+			rollbackRaw(ctx, conn)
+		}
+	}()
+	var lk SIPRegisterLock
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		var b pgx.Batch
+		b.Queue("BEGIN")
+		b.Queue(lockForRegisterPG, r.pgArgs()...)
+		b.Queue(bindingsByUsernameSQL, r.Username)
+		br := c.SendBatch(ctx, &b)
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		if _, err := r.scanLock(br.QueryRow(), &lk); err != nil {
+			_ = br.Close()
+			return err
+		}
+		rows, err := br.Query()
+		if err == nil {
+			for rows.Next() {
+				bd, err := scanBinding(rows)
+				if err != nil {
+					rows.Close()
+					_ = br.Close()
+					return err
+				}
+				lk.Bindings = append(lk.Bindings, bd)
+			}
+			rows.Close()
+			err = rows.Err()
+		}
+		return errors.Join(err, br.Close())
+	})
+	if err != nil {
+		return err
+	}
+	q := &Q{ex: conn, dialect: s.dialect, inTx: true, ids: s.ids}
+	if !lk.Known {
+		var tatA, tatB sql.NullInt64
+		if err = q.ex.QueryRowContext(ctx, throttlesOf2SQL, r.KeyA, r.KeyB).Scan(&tatA, &tatB); err != nil {
+			return err
+		}
+		lk.Throttles = r.throttles(tatA, tatB)
+	}
+	ch, err := decide(q, lk)
+	if err != nil {
+		return err
+	}
+	return conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		var b pgx.Batch
+		stmts := ch.statements()
+		for _, st := range stmts {
+			b.Queue(st.sql, st.args...)
+		}
+		b.Queue("COMMIT")
+		br := c.SendBatch(ctx, &b)
+		for range stmts {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+		tag, err := br.Exec()
+		if err == nil && tag.String() != "COMMIT" {
+			err = errCommitRolledBack
+		}
+		if err != nil {
+			_ = br.Close()
+			return fmt.Errorf("store: commit: %w", err)
+		}
+		return br.Close()
+	})
+}
+
+// rollbackRaw ends the transaction left open on conn, if any; a
+// connection that cannot is discarded rather than pooled in it.
+func rollbackRaw(ctx context.Context, conn *sql.Conn) {
+	_ = conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		if c.IsClosed() || c.PgConn().TxStatus() == 'I' {
+			return nil
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := c.Exec(rctx, "ROLLBACK"); err != nil {
+			return driver.ErrBadConn
+		}
+		return nil
+	})
+}
