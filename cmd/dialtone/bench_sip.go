@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +95,10 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("bench sip: serve printed no SIP address: %s", printed)
 	}
 	addr := m[1]
+	httpURL := ""
+	if hm := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(printed); hm != nil {
+		httpURL = hm[1]
+	}
 
 	fmt.Fprintf(stdout, "bench sip: opening %d accounts on %s\n", c.Accounts, storeKind(db))
 	accts, err := benchAccounts(ctx, db, c.Accounts)
@@ -189,6 +194,12 @@ func (c BenchSIPCmd) run(ctx context.Context, stdout io.Writer) error {
 				float64(ioAfter[1]-ioBefore[1])/float64(n), float64(ioAfter[0]-ioBefore[0])/float64(n))
 		}
 	}
+	if failed[1] != "0" {
+		// What the registrar answered, from its metrics (a few failed
+		// digests from one address throttle it: every REGISTER from sipp
+		// is then refused until the throttle lets it through again).
+		fmt.Fprintf(stdout, "the registrar's answers: %s\n", sipMetrics(ctx, httpURL))
+	}
 	if err != nil || failed[1] != "0" {
 		return fmt.Errorf("bench sip: sipp reported failures (%v); its files: rerun with --keep DIR", err)
 	}
@@ -218,6 +229,35 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// sipMetrics is the registrar's REGISTER answers and failures by reason,
+// read from serve's /metrics.
+func sipMetrics(ctx context.Context, base string) string {
+	if base == "" {
+		return "unknown"
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
+	if err != nil {
+		return err.Error()
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, `dialtone_sip_requests_total{code=`) && strings.Contains(line, `method="REGISTER"`) ||
+			strings.HasPrefix(line, "dialtone_sip_register_failures_total{") {
+			out = append(out, strings.TrimPrefix(strings.TrimPrefix(line, "dialtone_sip_"), "register_"))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // selfIO is this process's count of read and write system calls so far
@@ -320,6 +360,11 @@ func benchAccounts(ctx context.Context, db string, n int) ([][2]string, error) {
 		return nil, err
 	}
 	defer st.Close()
+	// A run starts unthrottled: what an earlier run's failed digests
+	// counted against sipp's address (one for every account) is forgotten.
+	if _, err := st.DB().ExecContext(ctx, `DELETE FROM login_throttles WHERE key LIKE 'sip-%'`); err != nil {
+		return nil, err
+	}
 	params := *argon2id.DefaultParams
 	params.Memory = 1024
 	svc := billing.New(st, clock.Wall{}, payment.NewSandbox(), slog.New(slog.DiscardHandler),
