@@ -57,17 +57,8 @@ func (t *throttle) blocked(tats map[string]time.Time, ip, user string, now time.
 // failed counts a failed digest from ip for user, and logs the start of
 // a run of throttling of either.
 func (t *throttle) failed(ctx context.Context, ip, user string, now time.Time) {
-	var tats map[string]time.Time
-	err := t.st.Tx(ctx, func(q *store.Q) error {
-		for _, k := range []string{ipKey(ip), userKey(user)} {
-			if err := q.ChargeThrottle(ctx, k, now, t.every); err != nil {
-				return err
-			}
-		}
-		var err error
-		tats, err = q.Throttles(ctx, ipKey(ip), userKey(user))
-		return err
-	})
+	// One statement (one round trip on PostgreSQL).
+	tats, err := t.st.ChargeThrottles(ctx, now, t.every, ipKey(ip), userKey(user))
 	if err != nil {
 		t.log.Error("sip: count a failed digest", "err", err)
 		return

@@ -54,6 +54,24 @@ func init() {
 			eq(t, "all deleted", len(all), 0)
 			must(t, q.ApplySIPBindingChanges(ctx, store.SIPBindingChanges{AccountID: "sip_1"})) // nothing to do
 		},
+		"Store.ChargeThrottles": func(t *testing.T, st *store.Store) {
+			s := storetest.Open(t, string(st.Dialect()))
+			tats, err := s.ChargeThrottles(ctx, tµ, time.Second, "a", "b", "a")
+			must(t, err)
+			eq(t, "new keys, each charged once", tats, map[string]time.Time{"a": µs(tµ.Add(time.Second)), "b": µs(tµ.Add(time.Second))})
+			tats, err = s.ChargeThrottles(ctx, tµ, time.Second, "a")
+			must(t, err)
+			eq(t, "charged again: one interval later", tats, map[string]time.Time{"a": µs(tµ.Add(2 * time.Second))})
+			tats, err = s.ChargeThrottles(ctx, tµ.Add(time.Hour), time.Second, "b")
+			must(t, err)
+			eq(t, "a tat in the past starts from now", tats, map[string]time.Time{"b": µs(tµ.Add(time.Hour + time.Second))})
+			read, err := s.Read().Throttles(ctx, "a", "b", "c")
+			must(t, err)
+			eq(t, "committed as Throttles reads them", read, map[string]time.Time{"a": µs(tµ.Add(2 * time.Second)), "b": µs(tµ.Add(time.Hour + time.Second))})
+			tats, err = s.ChargeThrottles(ctx, tµ, time.Second)
+			must(t, err)
+			eq(t, "no keys", len(tats), 0)
+		},
 		"Store.RegisterSIP": func(t *testing.T, st *store.Store) {
 			s := storetest.Open(t, string(st.Dialect()))
 			must(t, s.Tx(ctx, func(q *store.Q) error {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -340,5 +342,59 @@ func rollbackRaw(ctx context.Context, conn *sql.Conn) {
 			return driver.ErrBadConn
 		}
 		return nil
+	})
+}
+
+// ChargeThrottles counts one event against each of keys at now, as
+// ChargeThrottle does, and returns their theoretical arrival times after
+// it: one statement, on PostgreSQL outside any transaction (one round
+// trip: the registrar's count of a failed digest); on SQLite a
+// transaction of the writer.
+func (s *Store) ChargeThrottles(ctx context.Context, now time.Time, every time.Duration, keys ...string) (map[string]time.Time, error) {
+	var uniq []string
+	for _, k := range keys {
+		if !slices.Contains(uniq, k) {
+			uniq = append(uniq, k)
+		}
+	}
+	out := map[string]time.Time{}
+	if len(uniq) == 0 {
+		return out, nil
+	}
+	n, e := ts(now), every.Microseconds()
+	args := []any{n, e, n + e}
+	var values strings.Builder
+	for i, k := range uniq {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		args = append(args, k)
+		fmt.Fprintf(&values, "($%d, $3)", len(args))
+	}
+	query := `INSERT INTO login_throttles (key, tat) VALUES ` + values.String() + `
+		ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN login_throttles.tat > $1 THEN login_throttles.tat ELSE $1 END + $2
+		RETURNING key, tat`
+	charge := func(ex execer) error {
+		rows, err := ex.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var tat int64
+			if err := rows.Scan(&k, &tat); err != nil {
+				return err
+			}
+			out[k] = fromTS(tat)
+		}
+		return rows.Err()
+	}
+	if s.dialect == Postgres {
+		return out, charge(s.db)
+	}
+	return out, s.Tx(ctx, func(q *Q) error {
+		clear(out)
+		return charge(q.ex)
 	})
 }
