@@ -394,6 +394,12 @@ func benchAccounts(ctx context.Context, db string, n int) ([][2]string, error) {
 					return
 				}
 				a, err := svc.RevealSIPPassword(ctx, p, list[0].ID)
+				// sipp reads a password that starts with "0x" as hex: its
+				// digests would be wrong (one account in a thousand, and ten
+				// failures from sipp's address throttle every account).
+				for err == nil && strings.HasPrefix(a.Password, "0x") {
+					a, err = svc.RotateSIPPassword(ctx, p, a.ID)
+				}
 				if err != nil {
 					errc <- err
 					return

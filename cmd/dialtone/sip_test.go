@@ -250,6 +250,11 @@ func TestSIPWithSipp(t *testing.T) {
 			tok, acct := sipAccount(t, base, "sipp-"+kind+"@example.com")
 			user, domain := acct["username"].(string), acct["domain"].(string)
 			path := base + "/v1/sip_accounts/" + acct["id"].(string)
+			// sipp reads a password that starts with "0x" as hex (one in
+			// a thousand): such an account gets another.
+			for strings.HasPrefix(acct["password"].(string), "0x") {
+				acct = call(t, "POST", path+"/password", tok, nil)
+			}
 			port := freeUDPPort(t)
 			run := func(scenario, password string) {
 				t.Helper()
