@@ -111,6 +111,18 @@ func init() {
 			eq(t, "the bindings read, oldest first", bindingIDs(got.Bindings), "reg_1")
 			eq(t, "rolled back", bindings(), "reg_1")
 
+			// A change that fails (a customer that does not exist) fails
+			// the whole: nothing of it is committed, and the store goes on.
+			bad := put("reg_bad", "sip:bad@192.0.2.1")
+			bad.CustomerID = "cus_none"
+			err = s.RegisterSIP(ctx, reg("u-sip_1", "n2", 1), func(q *store.Q, lk store.SIPRegisterLock) (store.SIPBindingChanges, error) {
+				return store.SIPBindingChanges{AccountID: "sip_1", DeleteAll: true, Put: []store.SIPBinding{bad}}, nil
+			})
+			if err == nil {
+				t.Fatal("a binding of a customer that does not exist was written")
+			}
+			eq(t, "nothing of the failed change", bindings(), "reg_1")
+
 			// What decide writes through q and the changes it returns are
 			// committed together; the nonce is fresh again (it was rolled
 			// back), then a replay.
