@@ -8,6 +8,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/admin"
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // adminRoutes mounts the operator's back office (package admin) at
@@ -18,12 +19,12 @@ import (
 func (s *Server) adminRoutes() {
 	cfg := admin.Config{
 		Sandbox:    s.cfg.Sandbox,
-		ClientAddr: func(r *http.Request) string { return clientOf(r.Context()) },
+		ClientAddr: func(r *http.Request) string { return web.ClientOf(r.Context()) },
 		Secure: func(r *http.Request) bool {
-			secure, _ := r.Context().Value(keySecure).(bool)
+			secure := web.Secure(r.Context())
 			return secure
 		},
-		Status: pageStatus,
+		Status: web.PageStatus,
 	}
 	if s.cfg.Sandbox && s.cfg.SandboxClock != nil {
 		cfg.AdvanceClock = s.advanceClockForm

@@ -7,7 +7,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // out wraps a response body.
@@ -31,7 +31,7 @@ type Deleted struct {
 
 // customer returns the calling customer. Error: unauthenticated.
 func customer(ctx context.Context) (billing.Principal, error) {
-	p, ok := principalOf(ctx)
+	p, ok := web.PrincipalOf(ctx)
 	if !ok || p.Operator || p.CustomerID == "" {
 		return p, &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: send Authorization: Bearer <token> from POST /v1/sessions"}
 	}
@@ -97,19 +97,19 @@ type sessionOut struct {
 }
 
 func (s *Server) createSession(ctx context.Context, in *sessionIn) (*sessionOut, error) {
-	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password, clientOf(ctx))
+	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password, web.ClientOf(ctx))
 	if err != nil {
 		return nil, err
 	}
-	withholdAnswer(ctx) // the token: not kept for a replay
+	web.WithholdAnswer(ctx) // the token: not kept for a replay
 	return &sessionOut{SetCookie: s.cookie(tok, ctx), Body: SessionResponse{Token: tok, Customer: customerResponse(c)}}, nil
 }
 
 // cookie returns the session cookie: HttpOnly, SameSite=Lax, Secure when
 // the request came over TLS.
 func (s *Server) cookie(tok string, ctx context.Context) http.Cookie {
-	secure, _ := ctx.Value(keySecure).(bool)
-	return http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secure,
+	secure := web.Secure(ctx)
+	return http.Cookie{Name: web.SessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: int((30 * 24 * time.Hour).Seconds())}
 }
 
@@ -199,7 +199,7 @@ func (s *Server) updateSubscription(ctx context.Context, in *subPatchIn) (*out[S
 }
 
 func (s *Server) userStatuses(ctx context.Context, p billing.Principal) (map[string]market.Subscription, error) {
-	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: 1000})
+	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: 1000})
 	m := map[string]market.Subscription{}
 	for _, x := range subs {
 		m[x.ID] = x
@@ -220,12 +220,12 @@ func (s *Server) listUsers(ctx context.Context, in *listIn) (*out[List[UserRespo
 	if err != nil {
 		return nil, err
 	}
-	users, err = after(users, in.StartingAfter, func(u store.User) string { return u.ID })
+	users, err = after(users, in.StartingAfter, func(u billing.User) string { return u.ID })
 	if err != nil {
 		return nil, err
 	}
 	now := s.svc.Now()
-	return reply(listOf(users, in.Limit, func(u store.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
+	return reply(listOf(users, in.Limit, func(u billing.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
 }
 
 type userIn struct {
@@ -269,7 +269,7 @@ func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out
 	if err != nil {
 		return nil, err
 	}
-	f := store.PaymentFilter{Purpose: in.Purpose, Page: in.page()}
+	f := billing.PaymentFilter{Purpose: in.Purpose, Page: in.page()}
 	if !in.From.IsZero() {
 		f.From = &in.From
 	}
@@ -280,7 +280,7 @@ func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out
 		f.Limit = 1000
 	}
 	if err := knownCursor(in.StartingAfter, func() error {
-		pay, err := s.svc.Store().Read().PaymentByID(ctx, in.StartingAfter)
+		pay, err := s.svc.Reads().PaymentByID(ctx, in.StartingAfter)
 		if err == nil && pay.CustomerID != p.CustomerID {
 			err = market.NotFound("payment")
 		}
@@ -301,7 +301,7 @@ func (s *Server) listBalanceEntries(ctx context.Context, in *listIn) (*out[List[
 		return nil, err
 	}
 	if err := knownCursor(in.StartingAfter, func() error {
-		return found(s.svc.Store().Read().HasBalanceEntry(ctx, p.CustomerID, in.StartingAfter))
+		return found(s.svc.Reads().HasBalanceEntry(ctx, p.CustomerID, in.StartingAfter))
 	}); err != nil {
 		return nil, err
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // operator checks the admin token. Errors: unauthenticated, forbidden.
 func operator(ctx context.Context) error {
-	p, ok := principalOf(ctx)
+	p, ok := web.PrincipalOf(ctx)
 	switch {
 	case !ok:
 		return &market.Error{Code: market.CodeUnauthenticated, Message: "send the admin token as Authorization: Bearer <token>"}
@@ -341,7 +341,7 @@ type TaxRateResponse struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func taxRateResponse(t store.TaxRate) TaxRateResponse {
+func taxRateResponse(t billing.TaxRate) TaxRateResponse {
 	return TaxRateResponse{ID: t.Country, Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
 }
 
@@ -353,7 +353,7 @@ func (s *Server) adminListTaxRates(ctx context.Context, in *listIn) (*out[List[T
 	if err != nil {
 		return nil, err
 	}
-	if rs, err = after(rs, in.StartingAfter, func(t store.TaxRate) string { return t.Country }); err != nil {
+	if rs, err = after(rs, in.StartingAfter, func(t billing.TaxRate) string { return t.Country }); err != nil {
 		return nil, err
 	}
 	return reply(listOf(rs, in.Limit, taxRateResponse)), nil
@@ -546,7 +546,7 @@ func (s *Server) adminListNumbers(ctx context.Context, in *adminNumbersIn) (*out
 	if err != nil {
 		return nil, err
 	}
-	ns, err := s.svc.Store().Read().AdminNumbers(ctx, in.Status, store.Page{Limit: in.Limit, After: after})
+	ns, err := s.svc.Reads().AdminNumbers(ctx, in.Status, billing.Page{Limit: in.Limit, After: after})
 	if err != nil {
 		return nil, err
 	}

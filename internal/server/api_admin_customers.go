@@ -5,7 +5,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // The operator's customers: the list with its search, and a customer with
@@ -58,7 +57,7 @@ func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[Custome
 		return nil, err
 	}
 	p := billing.Principal{CustomerID: c.ID}
-	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: detailSubscriptions})
+	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: detailSubscriptions})
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +65,7 @@ func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[Custome
 	if err != nil {
 		return nil, err
 	}
-	orders, err := s.svc.Orders(ctx, p, store.Page{Limit: detailOrders})
+	orders, err := s.svc.Orders(ctx, p, billing.Page{Limit: detailOrders})
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +73,7 @@ func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[Custome
 	for i, o := range orders {
 		ids[i] = o.PaymentID
 	}
-	pays, err := s.svc.Store().Read().PaymentsByID(ctx, ids)
+	pays, err := s.svc.Reads().PaymentsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +81,8 @@ func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[Custome
 	return reply(CustomerDetail{
 		CustomerResponse: customerResponse(c),
 		Subscriptions:    listOf(subs, detailSubscriptions, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) }),
-		Numbers:          listOf(ns, detailNumbers, func(n store.Number) NumberResponse { return numberResponse(n, true) }),
-		RecentOrders: listOf(orders, detailOrders, func(o store.Order) OrderResponse {
+		Numbers:          listOf(ns, detailNumbers, func(n billing.Number) NumberResponse { return numberResponse(n, true) }),
+		RecentOrders: listOf(orders, detailOrders, func(o billing.Order) OrderResponse {
 			if pay, ok := pays[o.PaymentID]; ok {
 				return orderResponse(o, &pay)
 			}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // The operator's lists across customers (API.md, Operator): orders and
@@ -35,11 +34,11 @@ func (s *Server) adminListOrders(ctx context.Context, in *adminOrdersIn) (*out[L
 	for i, o := range orders {
 		ids[i] = o.PaymentID
 	}
-	pays, err := s.svc.Store().Read().PaymentsByID(ctx, ids)
+	pays, err := s.svc.Reads().PaymentsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(orders, in.Limit, func(o store.Order) OrderResponse {
+	return reply(listOf(orders, in.Limit, func(o billing.Order) OrderResponse {
 		if pay, ok := pays[o.PaymentID]; ok {
 			return orderResponse(o, &pay)
 		}

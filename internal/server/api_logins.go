@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // LoginResponse is a login of the account.
@@ -17,7 +17,7 @@ type LoginResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func loginResponse(u store.User) LoginResponse {
+func loginResponse(u billing.User) LoginResponse {
 	return LoginResponse{ID: u.ID, Email: u.Email, Role: u.Role, Status: billing.LoginStatus(u), CreatedAt: u.CreatedAt}
 }
 
@@ -79,7 +79,7 @@ type Accepted struct {
 }
 
 func (s *Server) createPasswordReset(ctx context.Context, in *resetRequestIn) (*out[Accepted], error) {
-	if err := s.svc.RequestPasswordReset(ctx, in.Body.Email, clientOf(ctx)); err != nil {
+	if err := s.svc.RequestPasswordReset(ctx, in.Body.Email, web.ClientOf(ctx)); err != nil {
 		return nil, err
 	}
 	return reply(Accepted{Accepted: true, Message: s.resetSentWords()}), nil

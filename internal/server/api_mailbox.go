@@ -4,8 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // The sandbox mailbox (billing.Mailbox): every e-mail a sandbox without
@@ -33,7 +34,7 @@ type MailAttachmentInfo struct {
 	Content     []byte `json:"content,omitempty" doc:"The file, base64 (in GET of one mail only)."`
 }
 
-func mailResponse(m store.MailboxMail) MailResponse {
+func mailResponse(m billing.MailboxMail) MailResponse {
 	r := MailResponse{ID: m.ID, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Customer: m.CustomerID,
 		Notification: m.NotificationID, CreatedAt: m.CreatedAt, Attachments: []MailAttachmentInfo{}}
 	for _, a := range m.Attachments {
@@ -43,7 +44,7 @@ func mailResponse(m store.MailboxMail) MailResponse {
 }
 
 func (s *Server) listMailbox(ctx context.Context, in *listIn) (*out[List[MailResponse]], error) {
-	p, _ := principalOf(ctx)
+	p, _ := web.PrincipalOf(ctx)
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.MailboxMail(ctx, p, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func (s *Server) listMailbox(ctx context.Context, in *listIn) (*out[List[MailRes
 }
 
 func (s *Server) getMailboxMail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
-	p, _ := principalOf(ctx)
+	p, _ := web.PrincipalOf(ctx)
 	m, err := s.svc.MailboxMail(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -66,16 +67,16 @@ func (s *Server) getMailboxMail(ctx context.Context, in *idPath) (*out[MailRespo
 // notificationMail returns the kept e-mail of one of the customer's
 // notifications. Error: not_found (no such notification, or no e-mail
 // kept for it: with SMTP the e-mail went out and is not kept).
-func (s *Server) notificationMail(ctx context.Context, customerID, notificationID string) (store.MailboxMail, error) {
-	ids, err := s.svc.Store().Read().MailsOfNotifications(ctx, customerID, []string{notificationID})
+func (s *Server) notificationMail(ctx context.Context, customerID, notificationID string) (billing.MailboxMail, error) {
+	ids, err := s.svc.Reads().MailsOfNotifications(ctx, customerID, []string{notificationID})
 	if err != nil {
-		return store.MailboxMail{}, err
+		return billing.MailboxMail{}, err
 	}
 	id, ok := ids[notificationID]
 	if !ok {
-		return store.MailboxMail{}, market.NotFound("e-mail of the notification")
+		return billing.MailboxMail{}, market.NotFound("e-mail of the notification")
 	}
-	return s.svc.Store().Read().MailboxMail(ctx, customerID, id)
+	return s.svc.Reads().MailboxMail(ctx, customerID, id)
 }
 
 func (s *Server) getNotificationEmail(ctx context.Context, in *idPath) (*out[MailResponse], error) {

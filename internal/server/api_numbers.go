@@ -7,7 +7,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/inventory"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // CountryResponse is a country of the number inventory.
@@ -42,11 +42,11 @@ func (s *Server) listNumberCountries(ctx context.Context, _ *struct{}) (*out[Lis
 	if err != nil {
 		return nil, err
 	}
-	fs, err := s.svc.Store().Read().NumberCountries(ctx, cur)
+	fs, err := s.svc.Reads().NumberCountries(ctx, cur)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(fs, 1000, func(f store.Facet) CountryResponse {
+	return reply(listOf(fs, 1000, func(f billing.Facet) CountryResponse {
 		return CountryResponse{Code: f.Value, Name: inventory.CountryName(f.Value), HasStates: inventory.HasStates(f.Value), Available: f.Available}
 	})), nil
 }
@@ -61,11 +61,11 @@ func (s *Server) listNumberStates(ctx context.Context, in *ccPath) (*out[List[Fa
 		return nil, err
 	}
 	cc := strings.ToUpper(in.CC)
-	fs, err := s.svc.Store().Read().NumberStates(ctx, cc, cur)
+	fs, err := s.svc.Reads().NumberStates(ctx, cc, cur)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(fs, 1000, func(f store.Facet) FacetResponse {
+	return reply(listOf(fs, 1000, func(f billing.Facet) FacetResponse {
 		return FacetResponse{Code: f.Value, Name: inventory.StateName(cc, f.Value), Available: f.Available}
 	})), nil
 }
@@ -80,11 +80,11 @@ func (s *Server) listNumberAreas(ctx context.Context, in *areasIn) (*out[List[Fa
 	if err != nil {
 		return nil, err
 	}
-	fs, err := s.svc.Store().Read().NumberAreas(ctx, strings.ToUpper(in.CC), strings.ToUpper(in.State), cur)
+	fs, err := s.svc.Reads().NumberAreas(ctx, strings.ToUpper(in.CC), strings.ToUpper(in.State), cur)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(fs, 1000, func(f store.Facet) FacetResponse { return FacetResponse{Name: f.Value, Available: f.Available} })), nil
+	return reply(listOf(fs, 1000, func(f billing.Facet) FacetResponse { return FacetResponse{Name: f.Value, Available: f.Available} })), nil
 }
 
 type availableIn struct {
@@ -112,20 +112,20 @@ func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*ou
 	if err != nil {
 		return nil, err
 	}
-	ns, err := s.svc.Store().Read().AvailableNumbers(ctx, store.NumberSearch{Country: strings.ToUpper(in.Country),
+	ns, err := s.svc.Reads().AvailableNumbers(ctx, billing.NumberSearch{Country: strings.ToUpper(in.Country),
 		State: strings.ToUpper(in.State), Area: in.Area, Type: in.Type, Currency: cur, Contains: in.Contains, After: after, Limit: limit + 1})
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, limit, func(n store.Number) NumberResponse { return numberResponse(n, false) })), nil
+	return reply(listOf(ns, limit, func(n billing.Number) NumberResponse { return numberResponse(n, false) })), nil
 }
 
 // numberCursor returns the phone number of the inventory's number id ("" =
 // ""), where a list in number order goes on: one indexed read, and an
 // unknown id is 400 naming starting_after.
 func (s *Server) numberCursor(ctx context.Context, id string) (string, error) {
-	var n store.Number
-	err := knownCursor(id, func() (err error) { n, err = s.svc.Store().Read().Number(ctx, id); return err })
+	var n billing.Number
+	err := knownCursor(id, func() (err error) { n, err = s.svc.Reads().Number(ctx, id); return err })
 	return n.Number, err
 }
 
@@ -138,19 +138,19 @@ func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[Num
 	if err != nil {
 		return nil, err
 	}
-	if ns, err = after(ns, in.StartingAfter, func(n store.Number) string { return n.ID }); err != nil {
+	if ns, err = after(ns, in.StartingAfter, func(n billing.Number) string { return n.ID }); err != nil {
 		return nil, err
 	}
 	since, err := s.connectedSince(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, in.Limit, func(n store.Number) NumberResponse { return heldNumberResponse(n, since) })), nil
+	return reply(listOf(ns, in.Limit, func(n billing.Number) NumberResponse { return heldNumberResponse(n, since) })), nil
 }
 
 // heldNumberResponse is a customer's number with whether its SIP account
 // is reachable (since: connectedSince).
-func heldNumberResponse(n store.Number, since map[string]time.Time) NumberResponse {
+func heldNumberResponse(n billing.Number, since map[string]time.Time) NumberResponse {
 	r := numberResponse(n, true)
 	_, ok := since[n.SIPAccountID]
 	connected := ok && n.SIPAccountID != ""
@@ -192,7 +192,7 @@ func (s *Server) releaseNumber(ctx context.Context, in *idPath) (*out[Deleted], 
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Server) sipResponse(ctx context.Context, a store.SIPAccount, nums []store.Number, regs []store.SIPBinding, withPassword bool) SIPAccountResponse {
+func (s *Server) sipResponse(ctx context.Context, a billing.SIPAccount, nums []billing.Number, regs []billing.SIPBinding, withPassword bool) SIPAccountResponse {
 	r := SIPAccountResponse{ID: a.ID, Kind: a.Kind, Username: a.Username, Domain: a.Domain, User: a.UserID, Numbers: []string{},
 		Registrations: []SIPRegistration{}}
 	for _, b := range regs {
@@ -230,10 +230,10 @@ func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List
 	if err != nil {
 		return nil, err
 	}
-	if accts, err = after(accts, in.StartingAfter, func(a store.SIPAccount) string { return a.ID }); err != nil {
+	if accts, err = after(accts, in.StartingAfter, func(a billing.SIPAccount) string { return a.ID }); err != nil {
 		return nil, err
 	}
-	return reply(listOf(accts, in.Limit, func(a store.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, regs, false) })), nil
+	return reply(listOf(accts, in.Limit, func(a billing.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, regs, false) })), nil
 }
 
 func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
@@ -249,7 +249,7 @@ func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccount
 	return s.sipAccountReply(ctx, p, a)
 }
 
-func (s *Server) sipAccountReply(ctx context.Context, p billing.Principal, a store.SIPAccount) (*out[SIPAccountResponse], error) {
+func (s *Server) sipAccountReply(ctx context.Context, p billing.Principal, a billing.SIPAccount) (*out[SIPAccountResponse], error) {
 	nums, err := s.svc.Numbers(ctx, p)
 	if err != nil {
 		return nil, err
@@ -272,15 +272,15 @@ func (s *Server) rotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAcc
 	if err != nil {
 		return nil, err
 	}
-	withholdAnswer(ctx) // the new password: not kept for a replay
+	web.WithholdAnswer(ctx) // the new password: not kept for a replay
 	return s.sipAccountReply(ctx, p, a)
 }
 
 // sipRegistrations reads the live SIP bindings of a customer's accounts.
 // Bindings expire on the wall clock, not the business clock: a phone's
 // registration is real-world protocol time (internal/sip).
-func (s *Server) sipRegistrations(ctx context.Context, customerID string) ([]store.SIPBinding, error) {
-	return s.svc.Store().Read().CustomerSIPBindings(ctx, customerID, time.Now())
+func (s *Server) sipRegistrations(ctx context.Context, customerID string) ([]billing.SIPBinding, error) {
+	return s.svc.Reads().CustomerSIPBindings(ctx, customerID, time.Now())
 }
 
 // connectedSince maps each of the customer's SIP accounts that is
@@ -306,11 +306,11 @@ func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[N
 		return nil, err
 	}
 	if err := knownCursor(in.StartingAfter, func() error {
-		return found(s.svc.Store().Read().HasNotification(ctx, p.CustomerID, in.StartingAfter))
+		return found(s.svc.Reads().HasNotification(ctx, p.CustomerID, in.StartingAfter))
 	}); err != nil {
 		return nil, err
 	}
-	rows, err := s.svc.Store().Read().Notifications(ctx, p.CustomerID, in.page())
+	rows, err := s.svc.Reads().Notifications(ctx, p.CustomerID, in.page())
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +318,11 @@ func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[N
 	for i, n := range rows {
 		ids[i] = n.ID
 	}
-	mails, err := s.svc.Store().Read().MailsOfNotifications(ctx, p.CustomerID, ids)
+	mails, err := s.svc.Reads().MailsOfNotifications(ctx, p.CustomerID, ids)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(rows, in.Limit, func(n store.Notification) NotificationResponse {
+	return reply(listOf(rows, in.Limit, func(n billing.Notification) NotificationResponse {
 		return NotificationResponse{ID: n.ID, Type: n.Type, Subject: n.Subject, Body: n.Body, ObjectType: n.ObjectType,
 			Object: n.ObjectID, CreatedAt: n.CreatedAt, Email: mails[n.ID]}
 	})), nil

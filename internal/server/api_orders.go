@@ -6,7 +6,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 type orderIn struct {
@@ -26,8 +25,8 @@ func (s *Server) createQuote(ctx context.Context, in *orderIn) (*out[QuoteRespon
 	return reply(quoteResponse(q)), nil
 }
 
-func (s *Server) orderOut(ctx context.Context, o store.Order) (*out[OrderResponse], error) {
-	pay, err := s.svc.Store().Read().PaymentByID(ctx, o.PaymentID)
+func (s *Server) orderOut(ctx context.Context, o billing.Order) (*out[OrderResponse], error) {
+	pay, err := s.svc.Reads().PaymentByID(ctx, o.PaymentID)
 	if err != nil && !market.IsCode(err, market.CodeNotFound) {
 		return nil, err
 	}
@@ -62,11 +61,11 @@ func (s *Server) listOrders(ctx context.Context, in *listIn) (*out[List[OrderRes
 	for i, o := range orders {
 		ids[i] = o.PaymentID
 	}
-	pays, err := s.svc.Store().Read().PaymentsByID(ctx, ids)
+	pays, err := s.svc.Reads().PaymentsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(orders, in.Limit, func(o store.Order) OrderResponse {
+	return reply(listOf(orders, in.Limit, func(o billing.Order) OrderResponse {
 		if pay, ok := pays[o.PaymentID]; ok {
 			return orderResponse(o, &pay)
 		}
@@ -217,14 +216,14 @@ func (s *Server) listInvoices(ctx context.Context, in *listIn) (*out[List[Invoic
 	if err != nil {
 		return nil, err
 	}
-	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Store().Read().Invoice(ctx, p.CustomerID, in.StartingAfter); return err }); err != nil {
+	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Reads().Invoice(ctx, p.CustomerID, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
 	rows, err := s.svc.Invoices(ctx, p, in.page())
 	if err != nil {
 		return nil, err
 	}
-	res := listOf(rows, in.Limit, func(v store.Invoice) InvoiceResponse {
+	res := listOf(rows, in.Limit, func(v billing.Invoice) InvoiceResponse {
 		_, d, _ := s.svc.Invoice(ctx, p, v.ID)
 		return invoiceResponse(v, d)
 	})
@@ -253,7 +252,7 @@ func (s *Server) listAddresses(ctx context.Context, in *listIn) (*out[List[Addre
 	if err != nil {
 		return nil, err
 	}
-	if rows, err = after(rows, in.StartingAfter, func(a store.BillingAddress) string { return a.ID }); err != nil {
+	if rows, err = after(rows, in.StartingAfter, func(a billing.BillingAddress) string { return a.ID }); err != nil {
 		return nil, err
 	}
 	return reply(listOf(rows, in.Limit, addressResponse)), nil
@@ -350,7 +349,7 @@ func (s *Server) listPaymentMethods(ctx context.Context, in *listIn) (*out[List[
 	if err != nil {
 		return nil, err
 	}
-	if rows, err = after(rows, in.StartingAfter, func(m store.PaymentMethod) string { return m.ID }); err != nil {
+	if rows, err = after(rows, in.StartingAfter, func(m billing.PaymentMethod) string { return m.ID }); err != nil {
 		return nil, err
 	}
 	return reply(listOf(rows, in.Limit, paymentMethodResponse)), nil
@@ -369,7 +368,7 @@ func (s *Server) createPaymentMethod(ctx context.Context, in *cardIn) (*out[Paym
 	if err != nil {
 		return nil, err
 	}
-	var pm store.PaymentMethod
+	var pm billing.PaymentMethod
 	switch {
 	case in.Body.Card != nil && in.Body.PaymentMethod != "":
 		return nil, market.Invalid("payment_method", "give either card or payment_method, not both")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // WebhookEndpointResponse is a receiver of events.
@@ -25,7 +24,7 @@ type WebhookEndpointResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func webhookEndpointResponse(e store.WebhookEndpoint) WebhookEndpointResponse {
+func webhookEndpointResponse(e billing.WebhookEndpoint) WebhookEndpointResponse {
 	return WebhookEndpointResponse{ID: e.ID, URL: e.URL, Events: e.Events, CreatedAt: e.CreatedAt}
 }
 
@@ -173,7 +172,7 @@ func eventObject(obj any, now time.Time) (any, error) {
 		return eventOrder{OrderResponse: orderResponse(o.Order, &o.Payment), Customer: o.Order.CustomerID}, nil
 	case market.Subscription:
 		return eventSubscription{SubscriptionResponse: subscriptionResponse(o, now), Customer: o.CustomerID}, nil
-	case store.Number:
+	case billing.Number:
 		return adminNumberResponse(o), nil
 	case billing.Refund:
 		return eventRefund{RefundResponse: refundResponse(o), Customer: o.Payment.CustomerID}, nil

@@ -1,18 +1,14 @@
 package server
 
 import (
-	"context"
 	"crypto/subtle"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
-
-const sessionCookie = "dialtone_session"
 
 // credential returns the bearer token or the session cookie of a request.
 func credential(r *http.Request) string {
@@ -23,7 +19,7 @@ func credential(r *http.Request) string {
 		}
 		return ""
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(web.SessionCookie); err == nil {
 		return c.Value
 	}
 	return ""
@@ -33,7 +29,7 @@ func credential(r *http.Request) string {
 // principal in the context. Routes decide whether they need one.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, clientAddr(r)))
+		r = r.WithContext(web.WithClient(r.Context(), web.ClientAddr(r)))
 		tok := credential(r)
 		if tok == "" {
 			next.ServeHTTP(w, r)
@@ -42,48 +38,19 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) == 1 {
 			// The admin token acts as an admin; its changes are audited as
 			// "admin token" (billing/audit.go).
-			r = r.WithContext(billing.WithActor(withPrincipal(r.Context(), billing.Principal{Operator: true}), billing.AdminToken))
+			r = r.WithContext(billing.WithActor(web.WithPrincipal(r.Context(), billing.Principal{Operator: true}), billing.AdminToken))
 			next.ServeHTTP(w, r)
 			return
 		}
 		p, err := s.svc.Authenticate(r.Context(), tok)
 		if err == nil {
-			r = r.WithContext(withPrincipal(r.Context(), p))
+			r = r.WithContext(web.WithPrincipal(r.Context(), p))
 		} else if market.ErrorCode(err) != market.CodeUnauthenticated {
 			writeError(w, r, s.log, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// clientKey holds the clientAddr of a request in its context.
-type clientKey struct{}
-
-// clientOf returns the clientAddr of the request of ctx.
-func clientOf(ctx context.Context) string {
-	v, _ := ctx.Value(clientKey{}).(string)
-	return v
-}
-
-// clientAddr is the address a request comes from, as log-in throttling
-// counts it: the peer's IP address, and for IPv6 its /64 network (one
-// host's to choose from).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
 }
 
 // access is who may call a route (routes.go declares it for each).
@@ -126,13 +93,13 @@ var portalPublic = map[string]bool{
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := s.mux.Handler(r)
-		p, ok := principalOf(r.Context())
+		p, ok := web.PrincipalOf(r.Context())
 		if acc, ok2 := s.access[pattern]; ok2 {
 			if err := allowed(acc, p, ok); err != nil {
 				writeError(w, r, s.log, err)
 				return
 			}
-		} else if !isAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && !isBackOffice(pattern) && (!ok || p.Operator || p.CustomerID == "") {
+		} else if !web.IsAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && !isBackOffice(pattern) && (!ok || p.Operator || p.CustomerID == "") {
 			toLogin(w, r)
 			return
 		}

@@ -13,35 +13,8 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
-
-// statusOf is the one table from contract codes to HTTP statuses.
-var statusOf = map[market.Code]int{
-	market.CodeInvalidRequest:       http.StatusBadRequest,
-	market.CodeUnauthenticated:      http.StatusUnauthorized,
-	market.CodeForbidden:            http.StatusForbidden,
-	market.CodeNotFound:             http.StatusNotFound,
-	market.CodeInsufficientFunds:    http.StatusPaymentRequired,
-	market.CodeCardDeclined:         http.StatusPaymentRequired,
-	market.CodeNumberUnavailable:    http.StatusConflict,
-	market.CodeLicenseLimitReached:  http.StatusConflict,
-	market.CodeIdempotencyKeyInUse:  http.StatusConflict,
-	market.CodePriceChanged:         http.StatusConflict,
-	market.CodeConflict:             http.StatusConflict,
-	market.CodeMinLicenses:          http.StatusUnprocessableEntity,
-	market.CodeMaxLicenses:          http.StatusUnprocessableEntity,
-	market.CodeInvalidTerm:          http.StatusUnprocessableEntity,
-	market.CodeDowngradeNotAllowed:  http.StatusUnprocessableEntity,
-	market.CodeTrialAlreadyUsed:     http.StatusUnprocessableEntity,
-	market.CodePromoInvalid:         http.StatusUnprocessableEntity,
-	market.CodePromoExhausted:       http.StatusUnprocessableEntity,
-	market.CodeCurrencyMismatch:     http.StatusUnprocessableEntity,
-	market.CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,
-	market.CodeRateLimited:          http.StatusTooManyRequests,
-	market.CodeInternal:             http.StatusInternalServerError,
-
-	market.CodeAuthenticationRequired: http.StatusPaymentRequired,
-}
 
 // ErrorObject is the body of every error (API.md "Errors").
 type ErrorObject struct {
@@ -83,16 +56,16 @@ func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	err = asContract(err)
+	err = web.AsContract(err)
 	var me *market.Error
 	if !errors.As(err, &me) {
 		if errors.Is(err, context.Canceled) {
 			return &APIError{status: 499, Err: ErrorObject{Code: string(market.CodeInvalidRequest), Message: "request canceled"}}
 		}
-		log.ErrorContext(ctx, "internal error", "err", err, "request_id", requestID(ctx))
+		log.ErrorContext(ctx, "internal error", "err", err, "request_id", web.RequestID(ctx))
 		return &APIError{status: 500, Err: ErrorObject{Code: string(market.CodeInternal), Message: "something went wrong on our side; nothing was charged twice — try again"}}
 	}
-	status, ok := statusOf[me.Code]
+	status, ok := web.StatusOf(me.Code)
 	if !ok {
 		status = http.StatusBadRequest
 	}

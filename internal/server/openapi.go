@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Error codes an operation can give besides those every operation of its
@@ -130,7 +131,7 @@ func documentOperation(method, path string, o *huma.Operation) {
 	byStatus := map[int][]string{}
 	codes := append(baseCodes(method, path, o), extraCodes[o.OperationID]...)
 	for _, c := range codes {
-		st := statusOf[c]
+		st, _ := web.StatusOf(c)
 		if !slices.Contains(byStatus[st], string(c)) {
 			byStatus[st] = append(byStatus[st], string(c))
 		}
@@ -195,7 +196,7 @@ func ptr[T any](v T) *T { return &v }
 func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isAPI(r.URL.Path) {
+		if !web.IsAPI(r.URL.Path) {
 			http.Error(w, "cross-origin request refused", http.StatusForbidden)
 			return
 		}

@@ -18,7 +18,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // The portal is server-rendered HTML: every page works without
@@ -58,18 +58,14 @@ func newPortal() (*portal, error) {
 		"months":    monthsLabel,
 		"add":       func(a, b int) int { return a + b },
 		"list":      func(xs ...string) []string { return xs },
-		"dict":      dict,
+		"dict":      web.Dict,
+		"summary":   summaryOf,
 		"neg":       func(a int64) int64 { return -a },
 		"contains":  func(xs []int, x int) bool { return containsInt(xs, x) },
 		"query":     func(v url.Values) template.URL { return template.URL(v.Encode()) },
 		"countries": address.Countries,
-		"field":     func(f *form, name string) fieldState { return fieldState{Name: name, Msg: f.Err(name)} },
-		"invalid": func(f *form, name string) template.HTMLAttr {
-			if f.Err(name) == "" {
-				return ""
-			}
-			return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(name) + `-error"`)
-		},
+		"field":     web.Field,
+		"invalid":   web.Invalid,
 	}
 	shared, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {
@@ -101,7 +97,7 @@ type view struct {
 	Sandbox   bool
 	Mail      string // what becomes of e-mails: "smtp", "mailbox", "off"
 	Now       time.Time
-	Customer  store.Customer
+	Customer  billing.Customer
 	LoggedIn  bool
 	Admin     bool
 	Billing   bool // may manage payments, invoices and addresses
@@ -112,68 +108,22 @@ type view struct {
 	Data      any
 }
 
-// form is the state of a submitted form: what was entered (to fill the
-// fields again) and what was wrong, by field.
-type form struct {
-	Values url.Values
-	Errors map[string]string
-	// Error is a failure that concerns no one field (shown at the top).
-	Error string
-	// Code is the contract's error code of the failure, if any.
-	Code string
-	// Missing is what an insufficient balance lacks (with a top-up link).
-	Missing  int64
-	Currency string
-	// Return is where a top-up for this form returns to.
-	Return string
-	// Notice is a step that went well, shown above the form.
-	Notice string
-	// CardOnly says the form is paid by card only (a top-up): its errors
-	// must not suggest paying from the balance.
-	CardOnly bool
-}
+// form is the state of a submitted form (web.Form).
+type form = web.Form
 
 // fieldState is a field's name and error, for the "err" template.
-type fieldState struct{ Name, Msg string }
+type fieldState = web.FieldState
 
-func newForm(v url.Values) *form {
-	if v == nil {
-		v = url.Values{}
-	}
-	return &form{Values: v, Errors: map[string]string{}}
-}
-
-// Get returns a submitted value.
-func (f *form) Get(key string) string {
-	if f == nil {
-		return ""
-	}
-	return f.Values.Get(key)
-}
-
-// Err returns the error of a field.
-func (f *form) Err(key string) string {
-	if f == nil {
-		return ""
-	}
-	return f.Errors[key]
-}
-
-// Is reports whether the submitted value of key equals v (for selects and
-// radio buttons).
-func (f *form) Is(key, v string) bool { return f != nil && f.Values.Get(key) == v }
-
-// HasErrors reports whether anything is wrong.
-func (f *form) HasErrors() bool { return f != nil && (f.Error != "" || len(f.Errors) > 0) }
+func newForm(v url.Values) *form { return web.NewForm(v) }
 
 // fail records err on the form: on the field it names (through fields,
 // which maps the service's param names onto the form's), else at the top.
 // Internal errors are logged and shown as such, without detail.
 func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]string) {
-	err = asContract(err)
+	err = web.AsContract(err)
 	var me *market.Error
 	if !errors.As(err, &me) {
-		s.log.Error("portal", "request_id", requestID(r.Context()), "path", logPath(r), "err", err)
+		s.log.Error("portal", "request_id", web.RequestID(r.Context()), "path", web.LogPath(r), "err", err)
 		f.Error = "Something went wrong on our side and nothing was changed. Please try again in a moment."
 		f.Code = string(market.CodeInternal)
 		return
@@ -287,7 +237,7 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, p billing.Principa
 // to where they wanted to go afterwards).
 func (s *Server) guard(h pageHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := principalOf(r.Context())
+		p, ok := web.PrincipalOf(r.Context())
 		if !ok || p.Operator || p.CustomerID == "" {
 			toLogin(w, r)
 			return
@@ -325,7 +275,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	v.Mail = mailWord(s.svc.MailMode())
 	v.Now = s.svc.Now()
 	v.Path = r.URL.Path
-	if p, ok := principalOf(ctx); ok && !p.Operator && p.CustomerID != "" {
+	if p, ok := web.PrincipalOf(ctx); ok && !p.Operator && p.CustomerID != "" {
 		v.LoggedIn = true
 		v.Admin = p.IsAdmin()
 		v.Billing = p.MayBill()
@@ -334,7 +284,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 				v.Customer = c
 			}
 		}
-		if n, err := s.svc.Store().Read().CartCount(ctx, p.CustomerID); err == nil {
+		if n, err := s.svc.Reads().CartCount(ctx, p.CustomerID); err == nil {
 			v.CartCount = n
 		}
 	}
@@ -364,7 +314,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 // and a 303 to it.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
 	if flash != "" {
-		secure, _ := r.Context().Value(keySecure).(bool)
+		secure := web.Secure(r.Context())
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(flash), Path: "/", HttpOnly: true,
 			Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: 60})
 	}
@@ -373,7 +323,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flash stri
 
 // pageError shows a failure that ends the page (not found, forbidden).
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	err = asContract(err)
+	err = web.AsContract(err)
 	switch market.ErrorCode(err) {
 	case market.CodeNotFound:
 		s.notFound(w, r)
@@ -385,26 +335,13 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 			s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work", Data: errorWords(me)})
 			return
 		}
-		s.log.Error("portal", "request_id", requestID(r.Context()), "path", logPath(r), "err", err)
+		s.log.Error("portal", "request_id", web.RequestID(r.Context()), "path", web.LogPath(r), "err", err)
 		s.render(w, r, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: "Something went wrong on our side. Please try again in a moment."})
 	}
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, "error", view{Title: "Page not found", Data: "There is nothing here. It may have been removed, or the link is wrong."})
-}
-
-// localPath returns to if it is a path on this site, else fallback: a
-// "return to" parameter must never send the customer elsewhere.
-func localPath(to, fallback string) string {
-	if to == "" || !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, "/\\") {
-		return fallback
-	}
-	u, err := url.Parse(to)
-	if err != nil || u.Host != "" || u.Scheme != "" {
-		return fallback
-	}
-	return to
 }
 
 func datePtr(t *time.Time) string {
@@ -510,25 +447,8 @@ func itemTypeLabel(t string) string {
 // ctxPrincipal is for handlers that have a request but no principal
 // argument.
 func ctxPrincipal(ctx context.Context) billing.Principal {
-	p, _ := principalOf(ctx)
+	p, _ := web.PrincipalOf(ctx)
 	return p
-}
-
-// dict makes a map of key, value pairs for a partial template that needs
-// more than one value.
-func dict(kv ...any) (map[string]any, error) {
-	if len(kv)%2 != 0 {
-		return nil, errors.New("dict: odd number of arguments")
-	}
-	m := make(map[string]any, len(kv)/2)
-	for i := 0; i < len(kv); i += 2 {
-		k, ok := kv[i].(string)
-		if !ok {
-			return nil, errors.New("dict: keys are strings")
-		}
-		m[k] = kv[i+1]
-	}
-	return m, nil
 }
 
 // strongIn returns text, escaped, with its first occurrence of part in

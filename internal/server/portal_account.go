@@ -10,7 +10,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Main settings: Users and the SIP manager (this file), Notifications and
@@ -50,7 +50,7 @@ var errForbidden = &market.Error{Code: market.CodeForbidden, Message: "only the 
 
 // userRow is a user as the Users page lists it.
 type userRow struct {
-	store.User
+	billing.User
 	Owner    bool
 	Status   string
 	SubLabel string // "Cloud Contact Center Business", "" without a subscription
@@ -150,7 +150,7 @@ func (s *Server) usersPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	in := billing.UserInput{Name: f.Get("name"), Email: f.Get("email"), Subscription: f.Get("subscription")}
-	var made store.User
+	var made billing.User
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
 		u, err := s.svc.CreateUser(ctx, p, in)
 		made = u
@@ -161,7 +161,7 @@ func (s *Server) usersPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 		if market.IsCode(err, market.CodeLicenseLimitReached) {
 			f.Errors["subscription"] = s.licenseWords(r, p, in.Subscription)
 		}
-		s.showUsers(w, r, p, f, pageStatus(err))
+		s.showUsers(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	flash := ""
@@ -243,7 +243,7 @@ func (s *Server) userDeletePost(w http.ResponseWriter, r *http.Request, p billin
 	if err := s.svc.DeleteUser(r.Context(), p, d.User.ID); err != nil {
 		f := newForm(nil)
 		s.fail(r, f, err, map[string]string{})
-		s.render(w, r, pageStatus(err), "users_delete", view{Title: "Delete user", Nav: "users", Form: f, Data: d})
+		s.render(w, r, web.PageStatus(err), "users_delete", view{Title: "Delete user", Nav: "users", Form: f, Data: d})
 		return
 	}
 	s.redirect(w, r, "/users", fmt.Sprintf("User %s was deleted; their license is free again.", d.User.Name))
@@ -251,7 +251,7 @@ func (s *Server) userDeletePost(w http.ResponseWriter, r *http.Request, p billin
 
 // sipRow is a SIP account as the SIP manager lists it.
 type sipRow struct {
-	store.SIPAccount
+	billing.SIPAccount
 	UserName  string
 	Extension string
 	Numbers   []string
@@ -260,7 +260,7 @@ type sipRow struct {
 	// account is connected since then); zero when not connected.
 	Since time.Time
 	// Registrations are the devices registered now (live bindings).
-	Registrations []store.SIPBinding
+	Registrations []billing.SIPBinding
 }
 
 // sipRows reads the customer's SIP accounts with their users and numbers.
@@ -282,7 +282,7 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 	if err != nil {
 		return nil, err
 	}
-	byUser := make(map[string]store.User, len(users))
+	byUser := make(map[string]billing.User, len(users))
 	for _, u := range users {
 		byUser[u.ID] = u
 	}
@@ -411,7 +411,7 @@ func (s *Server) sipRotatePost(w http.ResponseWriter, r *http.Request, p billing
 	if err != nil {
 		f := newForm(nil)
 		s.fail(r, f, err, map[string]string{})
-		s.render(w, r, pageStatus(err), "sip_rotate", view{Title: "Rotate the password of " + row.Username, Nav: "sip", Form: f, Data: row})
+		s.render(w, r, web.PageStatus(err), "sip_rotate", view{Title: "Rotate the password of " + row.Username, Nav: "sip", Form: f, Data: row})
 		return
 	}
 	// Its devices were unregistered: read the row again.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // Home -> "Needs action" (issue 17 "Balance"): at the top of Home, what the
@@ -36,7 +36,7 @@ const recentlyExpired = 30 * 24 * time.Hour
 
 // homeActions lists what needs action, most urgent first: subscriptions
 // out of force, then numbers in grace.
-func homeActions(rows []subRow, numbers []store.Number, now time.Time) []homeAction {
+func homeActions(rows []subRow, numbers []billing.Number, now time.Time) []homeAction {
 	var out []homeAction
 	users := func(n int) string {
 		if n == 1 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 func (s *Server) portalAuthRoutes() {
@@ -34,10 +35,10 @@ func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
 	if _, _, err := s.svc.Signup(r.Context(), in); err != nil {
 		f.Values.Del("password")
 		s.fail(r, f, err, nil)
-		s.render(w, r, pageStatus(err), "signup", view{Title: "Open an account", Form: f})
+		s.render(w, r, web.PageStatus(err), "signup", view{Title: "Open an account", Form: f})
 		return
 	}
-	tok, _, err := s.svc.Login(r.Context(), in.Email, in.Password, clientOf(r.Context()))
+	tok, _, err := s.svc.Login(r.Context(), in.Email, in.Password, web.ClientOf(r.Context()))
 	if err != nil {
 		s.redirect(w, r, "/login", "Your account is open. Please log in.")
 		return
@@ -48,8 +49,8 @@ func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	if p, ok := principalOf(r.Context()); ok && p.CustomerID != "" {
-		http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
+	if p, ok := web.PrincipalOf(r.Context()); ok && p.CustomerID != "" {
+		http.Redirect(w, r, web.LocalPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
 		return
 	}
 	f := newForm(url.Values{"next": {r.URL.Query().Get("next")}})
@@ -62,7 +63,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := newForm(r.PostForm)
-	tok, _, err := s.svc.Login(r.Context(), f.Get("email"), f.Get("password"), clientOf(r.Context()))
+	tok, _, err := s.svc.Login(r.Context(), f.Get("email"), f.Get("password"), web.ClientOf(r.Context()))
 	if err != nil {
 		f.Values.Del("password")
 		if market.ErrorCode(err) == market.CodeUnauthenticated {
@@ -74,17 +75,17 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		if ra := retryAfter(err); ra != "" {
 			w.Header().Set("Retry-After", ra)
 		}
-		s.render(w, r, pageStatus(err), "login", view{Title: "Log in", Form: f})
+		s.render(w, r, web.PageStatus(err), "login", view{Title: "Log in", Form: f})
 		return
 	}
 	c := s.cookie(tok, r.Context())
 	http.SetCookie(w, &c)
-	http.Redirect(w, r, localPath(f.Get("next"), "/"), http.StatusSeeOther)
+	http.Redirect(w, r, web.LocalPath(f.Get("next"), "/"), http.StatusSeeOther)
 }
 
 // logoutPost ends the session in the database and drops the cookie.
 func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request) {
-	if p, ok := principalOf(r.Context()); ok && p.CustomerID != "" {
+	if p, ok := web.PrincipalOf(r.Context()); ok && p.CustomerID != "" {
 		if err := s.svc.Logout(r.Context(), p); err != nil {
 			s.pageError(w, r, err)
 			return

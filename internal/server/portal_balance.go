@@ -9,7 +9,6 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // The balance on Home (how long it covers the renewals, a low balance at
@@ -28,7 +27,7 @@ type balanceView struct {
 	Low             bool
 	ThresholdAmount int64
 	Auto            *billing.AutoTopUpInput
-	Cards           []store.PaymentMethod
+	Cards           []billing.PaymentMethod
 	// Form holds what was typed on a failed save, and its errors.
 	Form *form
 	// Manage: the login may change the settings (owner, admin); Bill:
@@ -36,7 +35,7 @@ type balanceView struct {
 	Manage, Bill bool
 }
 
-func (s *Server) balanceView(r *http.Request, p billing.Principal, c store.Customer, f *form) balanceView {
+func (s *Server) balanceView(r *http.Request, p billing.Principal, c billing.Customer, f *form) balanceView {
 	ctx := r.Context()
 	v := balanceView{Currency: c.Currency, Balance: c.Balance, Form: f, Manage: p.IsAdmin(), Bill: p.MayBill()}
 	bv, err := s.svc.Balance(ctx, c)

@@ -10,7 +10,7 @@ import (
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Marketplace -> Billing (Voiptime's transaction history): every payment
@@ -43,20 +43,20 @@ var purposes = []market.Purpose{market.PurposeRefill, market.PurposeSubscription
 // billingData is the Billing tab.
 type billingData struct {
 	Purposes []market.Purpose
-	Rows     []store.Payment
+	Rows     []billing.Payment
 	// Older is the next page's address ("" on the last page); Newest the
 	// first page's, once the customer has paged.
 	Older, Newest string
 	CSV           string
 	Filtered      bool
-	Entries       []store.Entry
+	Entries       []billing.Entry
 	MoreEntries   bool
 }
 
 // billingFilter reads the filter form: a purpose of the list and dates as
 // YYYY-MM-DD (both days included). Errors go next to their fields.
-func billingFilter(f *form) store.PaymentFilter {
-	pf := store.PaymentFilter{Page: store.Page{Limit: billingPageSize}}
+func billingFilter(f *form) billing.PaymentFilter {
+	pf := billing.PaymentFilter{Page: billing.Page{Limit: billingPageSize}}
 	if p := f.Get("purpose"); p != "" {
 		ok := false
 		for _, x := range purposes {
@@ -107,7 +107,7 @@ func filterQuery(v url.Values) url.Values {
 }
 
 // csvURL is the API's CSV export of the same rows (every page of them).
-func csvURL(pf store.PaymentFilter) string {
+func csvURL(pf billing.PaymentFilter) string {
 	v := url.Values{"format": {"csv"}}
 	if pf.Purpose != "" {
 		v.Set("purpose", pf.Purpose)
@@ -153,7 +153,7 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request, p billing.P
 		}
 		d.Rows, d.CSV = rows, csvURL(pf)
 	}
-	entries, err := s.svc.BalanceEntries(ctx, p, store.Page{Limit: latestEntries})
+	entries, err := s.svc.BalanceEntries(ctx, p, billing.Page{Limit: latestEntries})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -167,7 +167,7 @@ func (s *Server) billingPage(w http.ResponseWriter, r *http.Request, p billing.P
 
 // balanceData is the balance's movements page.
 type balanceData struct {
-	Entries       []store.Entry
+	Entries       []billing.Entry
 	Older, Newest string
 }
 
@@ -178,7 +178,7 @@ func (s *Server) balancePage(w http.ResponseWriter, r *http.Request, p billing.P
 	if len(after) > 64 || (after != "" && !strings.HasPrefix(after, "ltx_")) {
 		after = ""
 	}
-	entries, err := s.svc.BalanceEntries(r.Context(), p, store.Page{Limit: billingPageSize, After: after})
+	entries, err := s.svc.BalanceEntries(r.Context(), p, billing.Page{Limit: billingPageSize, After: after})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -206,7 +206,7 @@ type refillData struct {
 // order lacks) and a saved or new card.
 func (s *Server) refillPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	q := r.URL.Query()
-	f := newForm(url.Values{"amount": {q.Get("amount")}, "return": {localPath(q.Get("return"), "")}})
+	f := newForm(url.Values{"amount": {q.Get("amount")}, "return": {web.LocalPath(q.Get("return"), "")}})
 	s.showRefill(w, r, p, f, http.StatusOK)
 }
 
@@ -217,7 +217,7 @@ func (s *Server) showRefill(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.pageError(w, r, err)
 		return
 	}
-	d := refillData{Return: localPath(f.Get("return"), ""), Key: f.Get("key")}
+	d := refillData{Return: web.LocalPath(f.Get("return"), ""), Key: f.Get("key")}
 	if d.Key == "" {
 		d.Key = id.Secret(12)
 	}
@@ -253,7 +253,7 @@ func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.showRefill(w, r, p, f, http.StatusBadRequest)
 		return
 	}
-	back := localPath(f.Get("return"), "")
+	back := web.LocalPath(f.Get("return"), "")
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
 		o, err := s.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: []billing.ItemInput{{Type: string(market.ItemTopUp), Amount: amt.Minor}},
 			Payment: pay}, "portal")
@@ -275,7 +275,7 @@ func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 			f.Errors["pay"], f.Error = f.Error, ""
 		}
 		f.Values.Set("key", id.Secret(12))
-		s.showRefill(w, r, p, f, pageStatus(err))
+		s.showRefill(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	if strings.HasSuffix(to, "/authenticate") || strings.HasPrefix(to, "/payment-methods/return") {

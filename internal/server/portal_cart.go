@@ -10,6 +10,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Shop -> Buy/Order and the Cart (the peoplefone web shop): products are
@@ -140,7 +141,7 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 	if err != nil {
 		s.fail(r, f, err, map[string]string{"quantity": "quantity-" + code, "term_months": "term-" + code, "term": "term-" + code,
 			"trial": "trial-" + code, "plan": "quantity-" + code})
-		s.showBuyOrder(w, r, p, f, pageStatus(err))
+		s.showBuyOrder(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	msg := pl.DisplayName() + " is in your cart. Click “Confirm order” when you are ready."
@@ -299,7 +300,7 @@ func (s *Server) cartPromoPost(w http.ResponseWriter, r *http.Request, p billing
 	c, err := s.svc.SetCartPromo(r.Context(), p, code)
 	if err != nil {
 		s.fail(r, f, err, map[string]string{"code": "promo", "promo_code": "promo"})
-		s.showCart(w, r, p, f, pageStatus(err))
+		s.showCart(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	if code == "" {
@@ -341,7 +342,7 @@ func (s *Server) cartAddressPost(w http.ResponseWriter, r *http.Request, p billi
 	}
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
-		s.showCartAddress(w, r, p, f, pageStatus(err))
+		s.showCartAddress(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	flash := ""
@@ -413,7 +414,7 @@ func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billi
 		forgetCard(f, err)
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))
-		s.showCartPayment(w, r, p, f, pageStatus(err))
+		s.showCartPayment(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, to, "")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // A cart line's licenses and term are changed in place (a form per line,
@@ -104,7 +105,7 @@ func (s *Server) cartItemPost(w http.ResponseWriter, r *http.Request, p billing.
 			return
 		}
 		s.fail(r, f, err, map[string]string{"quantity": qk, qk: qk, "term_months": tk, tk: tk})
-		s.showCart(w, r, p, f, pageStatus(err))
+		s.showCart(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/cart", "The item was changed and the cart priced anew.")

@@ -13,7 +13,7 @@ import (
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // The checkout page pays one item: Voiptime's one-click flows (Buy, Renew,
@@ -180,7 +180,7 @@ func itemValues(v url.Values) url.Values {
 
 // payData is what the address and payment partials show.
 type payData struct {
-	Addresses []store.BillingAddress
+	Addresses []billing.BillingAddress
 	// Cards are the saved cards with their brands in words.
 	Cards []cardRow
 	// NeedsAddress is false for an order that is only a top-up.
@@ -235,7 +235,7 @@ type itemFix struct {
 }
 
 // loadPay reads the customer's addresses and cards.
-func (s *Server) loadPay(ctx context.Context, p billing.Principal, c store.Customer) (payData, error) {
+func (s *Server) loadPay(ctx context.Context, p billing.Principal, c billing.Customer) (payData, error) {
 	var d payData
 	var err error
 	if d.Addresses, err = s.svc.Addresses(ctx, p); err != nil {
@@ -368,7 +368,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	escalate := func(e error) {
 		if status < 400 {
-			status = pageStatus(e)
+			status = web.PageStatus(e)
 		}
 	}
 	iv := itemSource(f.Values)
@@ -377,7 +377,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 		s.fail(r, f, ierr, checkoutFields)
 		escalate(ierr)
 	}
-	d := checkoutData{Item: it, Hidden: iv, PayLabel: "Pay", Back: localPath(iv.Get("back"), "/marketplace/plans"), Key: f.Get("key")}
+	d := checkoutData{Item: it, Hidden: iv, PayLabel: "Pay", Back: web.LocalPath(iv.Get("back"), "/marketplace/plans"), Key: f.Get("key")}
 	if d.Key == "" {
 		d.Key = id.Secret(12)
 	}
@@ -390,7 +390,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 	case market.ItemPhoneNumber:
 		d.Pay.BalanceOnly = true
 		d.Heading = "Order phone number"
-		d.Back = localPath(iv.Get("back"), "/marketplace/numbers")
+		d.Back = web.LocalPath(iv.Get("back"), "/marketplace/numbers")
 	case market.ItemTopUp:
 		d.Pay.CardOnly, d.Pay.NeedsAddress = true, false
 		d.Heading = "Top up the balance"
@@ -532,7 +532,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 	iv := itemSource(f.Values)
 	it, err := itemFrom(iv, c.Currency, s.leastLicenses(ctx, iv))
 	if err != nil {
-		s.showCheckout(w, r, p, f, pageStatus(err))
+		s.showCheckout(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	if it.Type != string(market.ItemTopUp) && f.Get("address") == "new" {
@@ -541,7 +541,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		adr, err := s.addressFrom(ctx, p, f.Values)
 		if err != nil {
 			s.fail(r, f, err, checkoutFields)
-			s.showCheckout(w, r, p, f, pageStatus(err))
+			s.showCheckout(w, r, p, f, web.PageStatus(err))
 			return
 		}
 		f.Values.Set("address", adr)
@@ -593,7 +593,7 @@ func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.
 		forgetCard(f, err)
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))
-		s.showCheckout(w, r, p, f, pageStatus(err))
+		s.showCheckout(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, to, "")

@@ -5,7 +5,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // A customer who already holds a product and buys a new subscription of
@@ -25,7 +24,7 @@ func (s *Server) heldWarning(ctx context.Context, p billing.Principal, it billin
 	if err != nil {
 		return ""
 	}
-	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: 1000})
+	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: 1000})
 	if err != nil {
 		return ""
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // subRow is a subscription as the portal lists it.
@@ -49,7 +48,7 @@ func (s *Server) catalog(ctx context.Context) (map[string]market.Plan, []market.
 // subRows lists the customer's subscriptions with what the portal shows
 // of them.
 func (s *Server) subRows(ctx context.Context, p billing.Principal) ([]subRow, error) {
-	subs, err := s.svc.Subscriptions(ctx, p, store.Page{Limit: 500})
+	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: 500})
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +81,8 @@ type dashboardData struct {
 	Subscriptions []subRow
 	Active        int
 	Soon          []subRow
-	Numbers       []store.Number
-	Payments      []store.Payment
+	Numbers       []billing.Number
+	Payments      []billing.Payment
 	// Actions is "Needs action" at the top (portal_actions.go).
 	Actions []homeAction
 	// Balance: how long it covers the renewals, and whether it is low.
@@ -114,7 +113,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p billing.Pri
 		return
 	}
 	d.Actions = homeActions(rows, d.Numbers, s.svc.Now())
-	if d.Payments, err = s.svc.Transactions(ctx, p, store.PaymentFilter{Page: store.Page{Limit: 5}}); err != nil {
+	if d.Payments, err = s.svc.Transactions(ctx, p, billing.PaymentFilter{Page: billing.Page{Limit: 5}}); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

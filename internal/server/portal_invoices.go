@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // Main settings -> Notifications (what was sent to the customer) and
@@ -29,7 +28,7 @@ func afterParam(r *http.Request, prefix string) string {
 
 // notificationRow is a notification as the page lists it.
 type notificationRow struct {
-	store.Notification
+	billing.Notification
 	TypeLabel string
 	// Object says what it concerns, Link where to see it ("" = no link).
 	Object, Link string
@@ -104,7 +103,7 @@ func notificationLabel(typ string) string {
 func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	after := afterParam(r, "ntf_")
-	rows, err := s.svc.Store().Read().Notifications(ctx, p.CustomerID, store.Page{Limit: accountPageSize, After: after})
+	rows, err := s.svc.Reads().Notifications(ctx, p.CustomerID, billing.Page{Limit: accountPageSize, After: after})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -118,7 +117,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p bil
 	for i, n := range rows {
 		ids[i] = n.ID
 	}
-	mails, err := s.svc.Store().Read().MailsOfNotifications(ctx, p.CustomerID, ids)
+	mails, err := s.svc.Reads().MailsOfNotifications(ctx, p.CustomerID, ids)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -186,7 +185,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p bil
 
 // invoiceRow is an invoice or credit note as the list shows it.
 type invoiceRow struct {
-	store.Invoice
+	billing.Invoice
 	KindLabel string
 	Net       int64
 	// For says what it was for (its lines in short).
@@ -202,7 +201,7 @@ func kindLabel(kind string) string {
 
 func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	after := afterParam(r, "inv_")
-	rows, err := s.svc.Invoices(r.Context(), p, store.Page{Limit: accountPageSize, After: after})
+	rows, err := s.svc.Invoices(r.Context(), p, billing.Page{Limit: accountPageSize, After: after})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -227,7 +226,7 @@ func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, p billing.
 
 // invoiceData is one invoice shown in the portal.
 type invoiceData struct {
-	Invoice   store.Invoice
+	Invoice   billing.Invoice
 	Doc       billing.InvoiceDoc
 	KindLabel string
 	// Discounted: some line has a discount (the column is shown).

@@ -5,7 +5,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // The log-in page's "Forgot password?", the pages of the links e-mailed
@@ -36,12 +36,12 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := newForm(r.PostForm)
-	if err := s.svc.RequestPasswordReset(r.Context(), f.Get("email"), clientOf(r.Context())); err != nil {
+	if err := s.svc.RequestPasswordReset(r.Context(), f.Get("email"), web.ClientOf(r.Context())); err != nil {
 		s.fail(r, f, err, map[string]string{"email": "email"})
 		if ra := retryAfter(err); ra != "" {
 			w.Header().Set("Retry-After", ra)
 		}
-		s.render(w, r, pageStatus(err), "forgot_password", view{Title: "Forgot password", Form: f})
+		s.render(w, r, web.PageStatus(err), "forgot_password", view{Title: "Forgot password", Form: f})
 		return
 	}
 	f.Notice = s.resetSentWords()
@@ -100,7 +100,7 @@ func (s *Server) linkPost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(r, f, err, map[string]string{"password": "password"})
 		v, _ := s.linkView(r, f)
-		s.render(w, r, pageStatus(err), "set_password", v)
+		s.render(w, r, web.PageStatus(err), "set_password", v)
 		return
 	}
 	tok, err := s.svc.LogInAs(r.Context(), u)
@@ -115,7 +115,7 @@ func (s *Server) linkPost(w http.ResponseWriter, r *http.Request) {
 
 // loginRow is a login on Account settings.
 type loginRow struct {
-	store.User
+	billing.User
 	Status string
 	Self   bool
 }
@@ -137,7 +137,7 @@ func (s *Server) companyPost(w http.ResponseWriter, r *http.Request, p billing.P
 	c := f.Get("company")
 	if _, err := s.svc.UpdateAccount(r.Context(), p, billing.AccountInput{Company: &c}); err != nil {
 		s.fail(r, f, err, map[string]string{"company": "company"})
-		s.showSettings(w, r, p, f, pageStatus(err))
+		s.showSettings(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/settings", "The company name was changed.")
@@ -148,7 +148,7 @@ func (s *Server) emailPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 	u, err := s.svc.ChangeEmail(r.Context(), p, f.Get("email"))
 	if err != nil {
 		s.fail(r, f, err, map[string]string{"email": "email"})
-		s.showSettings(w, r, p, f, pageStatus(err))
+		s.showSettings(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/settings", "You now log in with "+u.Email+".")
@@ -159,7 +159,7 @@ func (s *Server) invitePost(w http.ResponseWriter, r *http.Request, p billing.Pr
 	u, err := s.svc.Invite(r.Context(), p, billing.InviteInput{Email: f.Get("invite_email"), Role: f.Get("role")})
 	if err != nil {
 		s.fail(r, f, err, map[string]string{"email": "invite_email", "role": "role"})
-		s.showSettings(w, r, p, f, pageStatus(err))
+		s.showSettings(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/settings#logins", s.invitedWords(u))
@@ -173,7 +173,7 @@ func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billi
 		}
 		f := newForm(nil)
 		s.fail(r, f, err, nil)
-		s.showSettings(w, r, p, f, pageStatus(err))
+		s.showSettings(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/settings#logins", "The login was removed and its sessions ended.")
@@ -181,7 +181,7 @@ func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billi
 
 // invitedWords says what became of an invitation's e-mail, claiming none
 // that is not sent.
-func (s *Server) invitedWords(u store.User) string {
+func (s *Server) invitedWords(u billing.User) string {
 	who := u.Email + " (" + u.Role + ")"
 	switch s.svc.MailMode() {
 	case billing.MailSMTP:

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/dialtone/dialtone/internal/billing"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // Notifications -> the e-mail of a notification, as the sandbox mailbox
@@ -23,7 +22,7 @@ func (s *Server) portalMailRoutes() {
 
 // mailData is the page of a kept e-mail.
 type mailData struct {
-	Mail         store.MailboxMail
+	Mail         billing.MailboxMail
 	Notification string
 	// Sizes are the attachments' sizes in words.
 	Sizes []string

@@ -11,7 +11,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Marketplace -> SIP Number (Voiptime's "Purchasing SIP phone number"):
@@ -46,13 +46,13 @@ type cascadeOpt struct {
 
 // freeNumber is a row of the free numbers table.
 type freeNumber struct {
-	store.Number
+	billing.Number
 	OrderURL string
 }
 
 // heldNumber is a row of Purchased numbers.
 type heldNumber struct {
-	store.Number
+	billing.Number
 	CountryName string
 	StateName   string
 	SIPLabel    string
@@ -143,7 +143,7 @@ func (s *Server) showNumbers(w http.ResponseWriter, r *http.Request, p billing.P
 // loadCascade fills the country, state and area choices of the cascade:
 // those with numbers priced in the account's currency, the ones it can buy.
 func (s *Server) loadCascade(ctx context.Context, f *form, currency string, d *numbersData) error {
-	rd := s.svc.Store().Read()
+	rd := s.svc.Reads()
 	cs, err := rd.NumberCountries(ctx, currency)
 	if err != nil {
 		return err
@@ -209,8 +209,8 @@ func (s *Server) loadCascade(ctx context.Context, f *form, currency string, d *n
 
 // loadFree lists the free numbers of the chosen area and builds the order
 // links, which come back here (with the same choices) from the checkout.
-func (s *Server) loadFree(ctx context.Context, f *form, c store.Customer, d *numbersData) error {
-	ns, err := s.svc.Store().Read().AvailableNumbers(ctx, store.NumberSearch{Country: f.Get("country"), State: f.Get("state"),
+func (s *Server) loadFree(ctx context.Context, f *form, c billing.Customer, d *numbersData) error {
+	ns, err := s.svc.Reads().AvailableNumbers(ctx, billing.NumberSearch{Country: f.Get("country"), State: f.Get("state"),
 		Area: d.Area, Type: f.Get("type"), Currency: c.Currency, Contains: f.Get("contains"), Limit: availableShown})
 	if err != nil {
 		return err
@@ -285,8 +285,8 @@ func (s *Server) loadHeld(ctx context.Context, p billing.Principal, d *numbersDa
 
 // heldNumberOf returns one of the customer's numbers. Error: not_found
 // (also for another customer's number).
-func (s *Server) heldNumberOf(ctx context.Context, p billing.Principal, id string) (store.Number, error) {
-	return s.svc.Store().Read().CustomerNumber(ctx, p.CustomerID, id)
+func (s *Server) heldNumberOf(ctx context.Context, p billing.Principal, id string) (billing.Number, error) {
+	return s.svc.Reads().CustomerNumber(ctx, p.CustomerID, id)
 }
 
 // assignNumberPost routes a number to one of the customer's SIP accounts
@@ -306,7 +306,7 @@ func (s *Server) assignNumberPost(w http.ResponseWriter, r *http.Request, p bill
 		if f.Error != "" && f.Errors["sip_"+numID] == "" {
 			f.Errors["sip_"+numID], f.Error = f.Error, ""
 		}
-		s.showNumbers(w, r, p, f, pageStatus(err))
+		s.showNumbers(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	msg := "Number " + n.Number + " is no longer routed to a SIP account."

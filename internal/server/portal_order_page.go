@@ -5,12 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // What the one-item checkout and the cart share after the order: the
@@ -78,15 +76,6 @@ func (s *Server) topUpURL(err error, back string) string {
 	return "/marketplace/billing/refill?" + v.Encode()
 }
 
-// pageStatus is the HTTP status of a page that shows err next to a form:
-// the API's status for the same error.
-func pageStatus(err error) int {
-	if st, ok := statusOf[market.ErrorCode(err)]; ok {
-		return st
-	}
-	return http.StatusInternalServerError
-}
-
 // once runs a payment form's work at most once per form key: a second
 // submission of the same form (a double click, a reload after the post)
 // is sent where the first one went instead of paying again. What is kept
@@ -96,14 +85,8 @@ func (s *Server) once(ctx context.Context, p billing.Principal, key string, work
 	if key == "" || len(key) > 64 {
 		return work()
 	}
-	st, scope := s.svc.Store(), "portal:"+p.CustomerID
-	var prev store.IdempotentResponse
-	var claimed bool
-	err := st.Tx(ctx, func(q *store.Q) error {
-		var err error
-		prev, claimed, err = q.ClaimIdempotencyKey(ctx, scope, key, "form", time.Now().UTC(), idempotencyTTL)
-		return err
-	})
+	ks, scope := s.keys, "portal:"+p.CustomerID
+	prev, claimed, err := ks.Claim(ctx, scope, key, "form")
 	if err != nil {
 		return "", err
 	}
@@ -115,12 +98,11 @@ func (s *Server) once(ctx context.Context, p billing.Principal, key string, work
 	}
 	to, werr := work()
 	bg := context.WithoutCancel(ctx)
-	err = st.Tx(bg, func(q *store.Q) error {
-		if werr != nil {
-			return q.ReleaseIdempotencyKey(bg, scope, key)
-		}
-		return q.CompleteIdempotencyKey(bg, scope, key, http.StatusSeeOther, to, "text/uri-list")
-	})
+	if werr != nil {
+		err = ks.Release(bg, scope, key)
+	} else {
+		err = ks.Complete(bg, scope, key, http.StatusSeeOther, to, "text/uri-list")
+	}
 	if err != nil {
 		s.log.Error("portal: form key", "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // portalPolicy is the portal's Content-Security-Policy: everything from
@@ -84,7 +85,7 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request, p billing
 		return
 	}
 	var me *market.Error
-	if errors.As(asContract(err), &me) && me.Code != market.CodeNotFound && me.Code != market.CodeForbidden {
+	if errors.As(web.AsContract(err), &me) && me.Code != market.CodeNotFound && me.Code != market.CodeForbidden {
 		s.redirect(w, r, "/checkout", errorWords(me))
 		return
 	}
@@ -103,7 +104,7 @@ func (s *Server) cardReturn(w http.ResponseWriter, r *http.Request, p billing.Pr
 		return
 	}
 	var me *market.Error
-	errors.As(asContract(err), &me)
+	errors.As(web.AsContract(err), &me)
 	switch {
 	case me != nil && me.Code == market.CodeAuthenticationRequired:
 		next, _ := me.Extra["next_action_url"].(string)

@@ -8,6 +8,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Marketplace -> Plans (the Voiptime flows): the tariff plans with their
@@ -188,7 +189,7 @@ func (s *Server) showBuy(w http.ResponseWriter, r *http.Request, p billing.Princ
 		if err != nil {
 			s.fail(r, f, err, checkoutFields)
 			if status == http.StatusOK {
-				status = pageStatus(err)
+				status = web.PageStatus(err)
 			}
 		}
 	}
@@ -228,7 +229,7 @@ func (s *Server) buyPlanPost(w http.ResponseWriter, r *http.Request, p billing.P
 	}
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
-		s.showBuy(w, r, p, pl, f, false, pageStatus(err))
+		s.showBuy(w, r, p, pl, f, false, web.PageStatus(err))
 		return
 	}
 	v := url.Values{"type": {it.Type}, "plan": {pl.Code}, "quantity": {strconv.Itoa(it.Quantity)}, "term": {strconv.Itoa(it.TermMonths)},
@@ -253,7 +254,7 @@ func (s *Server) renewRedirect(w http.ResponseWriter, r *http.Request, p billing
 		s.pageError(w, r, err)
 		return
 	}
-	v := url.Values{"type": {string(market.ItemRenewal)}, "subscription": {sub.ID}, "back": {localPath(r.URL.Query().Get("back"), "/marketplace/plans")}}
+	v := url.Values{"type": {string(market.ItemRenewal)}, "subscription": {sub.ID}, "back": {web.LocalPath(r.URL.Query().Get("back"), "/marketplace/plans")}}
 	http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
 }
 
@@ -274,7 +275,7 @@ func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request, p billing.P
 	}
 	status := http.StatusOK
 	if code := r.URL.Query().Get("plan"); code != "" && row.Lapsed() {
-		status = pageStatus(errLapsed()) // the page says to renew first
+		status = web.PageStatus(errLapsed()) // the page says to renew first
 	} else if code != "" {
 		v := url.Values{"type": {string(market.ItemUpgrade)}, "subscription": {row.ID}, "plan": {code}, "back": {"/marketplace/subscriptions/" + row.ID + "/upgrade"}}
 		http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
@@ -326,7 +327,7 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	if row.Lapsed() {
 		// The page says to renew first instead of showing the form.
-		s.render(w, r, pageStatus(errLapsed()), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{}), Data: row})
+		s.render(w, r, web.PageStatus(errLapsed()), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{}), Data: row})
 		return
 	}
 	f := newForm(r.PostForm)
@@ -337,7 +338,7 @@ func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.
 	}
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
-		s.render(w, r, pageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row})
+		s.render(w, r, web.PageStatus(err), "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: f, Data: row})
 		return
 	}
 	v := url.Values{"type": {it.Type}, "subscription": {row.ID}, "quantity": {strconv.Itoa(it.Quantity)}, "back": {"/marketplace/subscriptions/" + row.ID + "/licenses"}}

@@ -6,7 +6,7 @@ import (
 	"github.com/dialtone/dialtone/internal/address"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Main settings -> Account settings: what the account is (ID, company,
@@ -14,7 +14,7 @@ import (
 
 // settingsData is the Account settings page.
 type settingsData struct {
-	Account     store.Customer
+	Account     billing.Customer
 	CountryName string
 	// Login is the e-mail of who is logged in (the owner or another login).
 	Login string
@@ -26,7 +26,7 @@ type settingsData struct {
 	Balance balanceView
 	// Invoices is how invoices are e-mailed; MailMode what becomes of
 	// e-mails ("smtp", "mailbox", "off").
-	Invoices store.MailSettings
+	Invoices billing.MailSettings
 	MailMode string
 }
 
@@ -78,7 +78,7 @@ func (s *Server) passwordPost(w http.ResponseWriter, r *http.Request, p billing.
 			return
 		}
 		s.fail(r, f, err, passwordFields)
-		s.showSettings(w, r, p, f, pageStatus(err))
+		s.showSettings(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/settings", "Your password was changed. You stay logged in here; every other session of this login was logged out.")
@@ -92,7 +92,7 @@ func (s *Server) invoiceEmailsPost(w http.ResponseWriter, r *http.Request, p bil
 	email := f.Get("billing_email")
 	if _, err := s.svc.SetMailSettings(r.Context(), p, billing.MailSettingsInput{InvoiceEmails: &on, BillingEmail: &email}); err != nil {
 		s.fail(r, f, err, map[string]string{"billing_email": "billing_email"})
-		s.showSettings(w, r, p, f, pageStatus(err))
+		s.showSettings(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	msg := "Invoices and credit notes are no longer e-mailed; they stay under Invoices."

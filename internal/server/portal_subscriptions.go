@@ -8,6 +8,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Shop -> Subscriptions (the peoplefone flows): every subscription with
@@ -185,7 +186,7 @@ func (s *Server) extendPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 			return
 		}
 		s.fail(r, f, err, checkoutFields)
-		s.showSubscription(w, r, p, f, true, pageStatus(err))
+		s.showSubscription(w, r, p, f, true, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/cart", "The extension is in your cart. Check it and click “Confirm order”.")

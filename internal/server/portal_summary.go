@@ -28,9 +28,9 @@ var fieldLabels = map[string]string{
 	"cvc": "Security code (CVC)", "amount": "Amount",
 }
 
-// Summary returns the form's field errors in the order of the form's
+// summaryOf (the "summary" template function) returns the form's field errors in the order of the form's
 // fields (a cart line's fields, "quantity-cit_…", after the known ones).
-func (f *form) Summary() []summaryItem {
+func summaryOf(f *form) []summaryItem {
 	if f == nil || len(f.Errors) == 0 {
 		return nil
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Main settings -> Payment methods (saved cards: add, make default,
@@ -30,7 +30,7 @@ type cardsData struct {
 
 // cardRow is a saved card with its brand in words.
 type cardRow struct {
-	store.PaymentMethod
+	billing.PaymentMethod
 	BrandName string
 }
 
@@ -65,7 +65,7 @@ func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 		"exp_month": {f.Get("exp_month")}, "exp_year": {f.Get("exp_year")}, "payment_method": {f.Get("payment_method")}})
 	var flash string
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
-		var pm store.PaymentMethod
+		var pm billing.PaymentMethod
 		var err error
 		if pay.GatewayCard != "" {
 			pm, err = s.svc.SaveGatewayCard(ctx, p, pay.GatewayCard)
@@ -86,14 +86,14 @@ func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 	})
 	if err != nil {
 		s.fail(r, f, err, checkoutFields)
-		s.showCards(w, r, p, f, pageStatus(err))
+		s.showCards(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, to, flash)
 }
 
 // cardName is a card in words: "Visa •••• 4242".
-func cardName(pm store.PaymentMethod) string {
+func cardName(pm billing.PaymentMethod) string {
 	return payment.BrandName(pm.Brand) + " •••• " + pm.Last4
 }
 
@@ -121,7 +121,7 @@ func (s *Server) cardDeletePost(w http.ResponseWriter, r *http.Request, p billin
 
 // addressRow is a saved billing address with its country's name.
 type addressRow struct {
-	store.BillingAddress
+	billing.BillingAddress
 	CountryName string
 }
 
@@ -141,12 +141,12 @@ func addressInput(f *form) billing.AddressInput {
 		PostalCode: f.Get("postal_code"), State: f.Get("state"), Country: f.Get("country"), VATID: f.Get("vat_id")}
 }
 
-func addressValues(a store.BillingAddress) url.Values {
+func addressValues(a billing.BillingAddress) url.Values {
 	return url.Values{"name": {a.Name}, "line1": {a.Line1}, "line2": {a.Line2}, "city": {a.City}, "postal_code": {a.PostalCode},
 		"state": {a.State}, "country": {a.Country}, "vat_id": {a.VATID}}
 }
 
-func addressRowOf(a store.BillingAddress) addressRow {
+func addressRowOf(a billing.BillingAddress) addressRow {
 	name, _ := address.CountryName(a.Country)
 	return addressRow{BillingAddress: a, CountryName: name}
 }
@@ -186,7 +186,7 @@ func (s *Server) addressesPost(w http.ResponseWriter, r *http.Request, p billing
 	a, err := s.svc.SaveAddress(r.Context(), p, "", addressInput(f))
 	if err != nil {
 		s.fail(r, f, err, addressFields)
-		s.showAddresses(w, r, p, f, pageStatus(err))
+		s.showAddresses(w, r, p, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/addresses#address-"+a.ID, "The address was verified and saved.")
@@ -201,7 +201,7 @@ func (s *Server) addressEditPage(w http.ResponseWriter, r *http.Request, p billi
 	s.showAddressEdit(w, r, a, newForm(addressValues(a)), http.StatusOK)
 }
 
-func (s *Server) showAddressEdit(w http.ResponseWriter, r *http.Request, a store.BillingAddress, f *form, status int) {
+func (s *Server) showAddressEdit(w http.ResponseWriter, r *http.Request, a billing.BillingAddress, f *form, status int) {
 	row := addressRowOf(a)
 	s.render(w, r, status, "addresses_edit", view{Title: "Edit billing address", Nav: "addresses", Form: f, Data: addressesData{Editing: &row}})
 }
@@ -220,7 +220,7 @@ func (s *Server) addressEditPost(w http.ResponseWriter, r *http.Request, p billi
 			return
 		}
 		s.fail(r, f, err, addressFields)
-		s.showAddressEdit(w, r, a, f, pageStatus(err))
+		s.showAddressEdit(w, r, a, f, web.PageStatus(err))
 		return
 	}
 	s.redirect(w, r, "/addresses#address-"+a.ID, "The address was verified and saved. Invoices already issued keep the address they were made out to.")

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Config is what the server needs besides the service.
@@ -69,6 +69,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	portal  *portal
+	keys    web.Keys
 	// access is who may call each API route, by mux pattern (routes.go).
 	access  map[string]access
 	clockMu sync.Mutex
@@ -77,6 +78,7 @@ type Server struct {
 // New returns the whole HTTP handler.
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
+	s.keys = keys{st: svc.Store()}
 	svc.SetEventObjects(eventObject) // webhook events carry the API's representation
 	s.metrics = newMetrics(reg)
 	hc := huma.DefaultConfig("dialtone API", cfg.Version)
@@ -89,7 +91,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	hc.Formats = formats(hc.Formats)
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "A customer session token from POST /v1/sessions, or the operator's admin token."},
-		"cookie": {Type: "apiKey", In: "cookie", Name: sessionCookie, Description: "The portal's session cookie."},
+		"cookie": {Type: "apiKey", In: "cookie", Name: web.SessionCookie, Description: "The portal's session cookie."},
 	}
 	s.api = humago.New(s.mux, hc)
 	s.routes(reg)
@@ -108,23 +110,9 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 
 type ctxKey int
 
-const (
-	keyRequestID ctxKey = iota
-	keyPrincipal
-	keyPattern
-	keySecure
-	keyWithhold
-)
-
-func requestID(ctx context.Context) string {
-	v, _ := ctx.Value(keyRequestID).(string)
-	return v
-}
-
-func principalOf(ctx context.Context) (billing.Principal, bool) {
-	p, ok := ctx.Value(keyPrincipal).(billing.Principal)
-	return p, ok
-}
+// keyPattern holds where the mux's route pattern is passed up to the
+// metrics (patternOf).
+const keyPattern ctxKey = iota
 
 func newRequestID() string {
 	var b [8]byte
@@ -160,9 +148,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rid := newRequestID()
 		w.Header().Set("X-Request-Id", rid)
-		ctx := context.WithValue(r.Context(), keyRequestID, rid)
+		ctx := web.WithRequestID(r.Context(), rid)
 		secure := r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
-		r = r.WithContext(context.WithValue(ctx, keySecure, secure))
+		r = r.WithContext(web.WithSecure(ctx, secure))
 		rec := &statusRecorder{ResponseWriter: w}
 		r, done := s.metrics.start(r)
 		defer func() {
@@ -170,16 +158,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "request_id", rid, "panic", v, "path", logPath(r))
+				s.log.Error("panic", "request_id", rid, "panic", v, "path", web.LogPath(r))
 				if rec.status == 0 {
 					writeError(rec, r, s.log, errPanic)
 				}
 			}
 			done(rec.status)
 			if rec.status >= 500 {
-				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", logPath(r), "status", rec.status)
+				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.status)
 			} else {
-				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", logPath(r), "status", rec.status)
+				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.status)
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -196,19 +184,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func isAPI(path string) bool { return strings.HasPrefix(path, "/v1/") || path == "/v1" }
-
-// logPath is the request's path as logs may show it: the token that ends
-// an invitation or password-reset link is a secret (it sets a password),
-// so it is replaced by "…".
-func logPath(r *http.Request) string {
-	p := r.URL.Path
-	for _, prefix := range []string{"/v1/password_resets/", "/password_resets/", "/invitations/"} {
-		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
-			return prefix + "…"
-		}
-	}
-	return p
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
 )
 
 // List is the contract's list envelope.
@@ -80,7 +79,7 @@ type PageParams struct {
 	StartingAfter string `query:"starting_after" maxLength:"100" doc:"The id of the last element of the previous page; an id that is no element of the list is 400."`
 }
 
-func (p PageParams) page() store.Page { return store.Page{Limit: p.Limit, After: p.StartingAfter} }
+func (p PageParams) page() billing.Page { return billing.Page{Limit: p.Limit, After: p.StartingAfter} }
 
 // CustomerResponse is a customer account.
 type CustomerResponse struct {
@@ -93,7 +92,7 @@ type CustomerResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func customerResponse(c store.Customer) CustomerResponse {
+func customerResponse(c billing.Customer) CustomerResponse {
 	return CustomerResponse{ID: c.ID, Company: c.Company, Email: c.Email, Country: c.Country, Currency: c.Currency,
 		Balance: c.Balance, CreatedAt: c.CreatedAt}
 }
@@ -111,7 +110,7 @@ type UserResponse struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-func userResponse(u store.User, status string) UserResponse {
+func userResponse(u billing.User, status string) UserResponse {
 	return UserResponse{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Extension: u.Extension,
 		Subscription: u.SubscriptionID, SIPAccount: u.SIPAccountID, Status: status, CreatedAt: u.CreatedAt}
 }
@@ -223,7 +222,7 @@ type OrderResponse struct {
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
-func orderResponse(o store.Order, pay *store.Payment) OrderResponse {
+func orderResponse(o billing.Order, pay *billing.Payment) OrderResponse {
 	r := OrderResponse{ID: o.ID, Status: o.Status, Items: lineResponses(o.Lines), Subtotal: o.Totals.Subtotal, Discount: o.Totals.Discount,
 		Tax: o.Totals.Tax, Total: o.Totals.Total, Refunded: o.Refunded, Currency: o.Currency, PromoCode: o.PromoCode,
 		BillingAddress: o.BillingAddressID, Payment: PaymentRef{ID: o.PaymentID}, Invoice: o.InvoiceID, DisputeStatus: o.DisputeStatus,
@@ -290,7 +289,7 @@ type TransactionResponse struct {
 	Invoice     string    `json:"invoice,omitempty"`
 }
 
-func transactionResponse(p store.Payment) TransactionResponse {
+func transactionResponse(p billing.Payment) TransactionResponse {
 	return TransactionResponse{ID: p.ID, CreatedAt: p.CreatedAt, Purpose: string(p.Purpose), Description: p.Description,
 		Method: p.Method, Amount: p.Amount, Currency: p.Currency, CardLast4: p.CardLast4, Order: p.OrderID, Invoice: p.InvoiceID}
 }
@@ -308,7 +307,7 @@ type EntryResponse struct {
 	Order        string    `json:"order,omitempty"`
 }
 
-func entryResponse(e store.Entry) EntryResponse {
+func entryResponse(e billing.Entry) EntryResponse {
 	return EntryResponse{ID: e.TransactionID, CreatedAt: e.CreatedAt, Kind: e.Kind, Description: e.Description, Amount: e.Amount,
 		BalanceAfter: e.BalanceAfter, Currency: e.Currency, Payment: e.PaymentID, Order: e.OrderID}
 }
@@ -337,7 +336,7 @@ type InvoiceResponse struct {
 	Description string                `json:"description" doc:"What the invoice was for: its lines' descriptions in short."`
 }
 
-func invoiceResponse(v store.Invoice, d billing.InvoiceDoc) InvoiceResponse {
+func invoiceResponse(v billing.Invoice, d billing.InvoiceDoc) InvoiceResponse {
 	return InvoiceResponse{ID: v.ID, Number: v.Number, Kind: v.Kind, Order: v.OrderID, IssuedAt: v.IssuedAt, Currency: v.Currency,
 		Subtotal: v.Totals.Subtotal, Discount: v.Totals.Discount, Tax: v.Totals.Tax, Total: v.Totals.Total, Seller: d.Seller,
 		BuyerName: d.BuyerName, BuyerLines: d.BuyerLines, BuyerVATID: d.BuyerVATID, Lines: d.Lines, PaymentNote: d.PaymentNote,
@@ -359,7 +358,7 @@ type AddressResponse struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func addressResponse(a store.BillingAddress) AddressResponse {
+func addressResponse(a billing.BillingAddress) AddressResponse {
 	return AddressResponse{ID: a.ID, Name: a.Name, Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode,
 		State: a.State, Country: a.Country, VATID: a.VATID, CreatedAt: a.CreatedAt}
 }
@@ -374,7 +373,7 @@ type PaymentMethodResponse struct {
 	Default  bool   `json:"default"`
 }
 
-func paymentMethodResponse(p store.PaymentMethod) PaymentMethodResponse {
+func paymentMethodResponse(p billing.PaymentMethod) PaymentMethodResponse {
 	return PaymentMethodResponse{ID: p.ID, Brand: p.Brand, Last4: p.Last4, ExpMonth: p.ExpMonth, ExpYear: p.ExpYear, Default: p.Default}
 }
 
@@ -424,7 +423,7 @@ type NumberResponse struct {
 	QuarantineUntil *time.Time `json:"quarantine_until,omitempty" doc:"Operator only: when a released number is for sale again."`
 }
 
-func numberResponse(n store.Number, held bool) NumberResponse {
+func numberResponse(n billing.Number, held bool) NumberResponse {
 	r := NumberResponse{ID: n.ID, Number: n.Number, Country: n.Country, State: n.State, Area: n.Area, Type: n.Type,
 		SetupAmount: n.SetupAmount, MonthlyAmount: n.MonthlyAmount, Currency: n.Currency}
 	if held {
@@ -438,7 +437,7 @@ func numberResponse(n store.Number, held bool) NumberResponse {
 
 // adminNumberResponse is a number as the operator sees it: with its holder
 // and the end of its quarantine.
-func adminNumberResponse(n store.Number) NumberResponse {
+func adminNumberResponse(n billing.Number) NumberResponse {
 	r := numberResponse(n, true)
 	r.Customer, r.QuarantineUntil = n.CustomerID, n.QuarantineUntil
 	return r

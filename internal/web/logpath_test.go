@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/http/httptest"
@@ -16,8 +16,8 @@ func TestLogPathHidesLinkTokens(t *testing.T) {
 		{"/v1/password_resets", "/v1/password_resets"},
 		{"/v1/orders/ord_1", "/v1/orders/ord_1"},
 	} {
-		if got := logPath(httptest.NewRequest("GET", c.path, nil)); got != c.want {
-			t.Errorf("logPath(%s) = %q, want %q", c.path, got, c.want)
+		if got := LogPath(httptest.NewRequest("GET", c.path, nil)); got != c.want {
+			t.Errorf("LogPath(%s) = %q, want %q", c.path, got, c.want)
 		}
 	}
 }
