@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -124,4 +125,43 @@ func (r Reads) Invoice(ctx context.Context, customerID, id string) (Invoice, err
 // CartCount is how many items the customer's cart holds.
 func (r Reads) CartCount(ctx context.Context, customerID string) (int, error) {
 	return r.q.CartCount(ctx, customerID)
+}
+
+// NotificationMail returns the kept e-mail of one of the customer's
+// notifications. Error: not_found (no such notification, or no e-mail
+// kept for it: with SMTP the e-mail went out and is not kept).
+func (r Reads) NotificationMail(ctx context.Context, customerID, notificationID string) (MailboxMail, error) {
+	ids, err := r.MailsOfNotifications(ctx, customerID, []string{notificationID})
+	if err != nil {
+		return MailboxMail{}, err
+	}
+	id, ok := ids[notificationID]
+	if !ok {
+		return MailboxMail{}, market.NotFound("e-mail of the notification")
+	}
+	return r.MailboxMail(ctx, customerID, id)
+}
+
+// SIPRegistrations reads the live SIP bindings of a customer's accounts.
+// Bindings expire on the wall clock, not the business clock: a phone's
+// registration is real-world protocol time (internal/sip).
+func (r Reads) SIPRegistrations(ctx context.Context, customerID string) ([]SIPBinding, error) {
+	return r.CustomerSIPBindings(ctx, customerID, time.Now())
+}
+
+// ConnectedSince maps each of the customer's SIP accounts that is
+// reachable now (has a live binding) to since when: its oldest live
+// binding's first registration.
+func (r Reads) ConnectedSince(ctx context.Context, customerID string) (map[string]time.Time, error) {
+	regs, err := r.SIPRegistrations(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for _, b := range regs {
+		if at, ok := out[b.SIPAccountID]; !ok || b.CreatedAt.Before(at) {
+			out[b.SIPAccountID] = b.CreatedAt
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
@@ -46,7 +47,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if err == nil {
 			r = r.WithContext(web.WithPrincipal(r.Context(), p))
 		} else if market.ErrorCode(err) != market.CodeUnauthenticated {
-			writeError(w, r, s.log, err)
+			api.WriteError(w, r, s.log, err)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -96,7 +97,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		p, ok := web.PrincipalOf(r.Context())
 		if acc, ok2 := s.access[pattern]; ok2 {
 			if err := allowed(acc, p, ok); err != nil {
-				writeError(w, r, s.log, err)
+				api.WriteError(w, r, s.log, err)
 				return
 			}
 		} else if !web.IsAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && !isBackOffice(pattern) && (!ok || p.Operator || p.CustomerID == "") {

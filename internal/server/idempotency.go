@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
@@ -61,20 +62,6 @@ func (c *capture) Write(b []byte) (int, error) {
 // secret (withholdAnswer).
 const withheldType = "application/x-dialtone-withheld"
 
-// withholdsAnswer reports whether an operation's successful answer is not
-// kept for Idempotency-Key replays (its handler calls withholdAnswer).
-func withholdsAnswer(operationID string) bool {
-	switch operationID {
-	case "createSession", "rotateSIPPassword":
-		return true
-	}
-	return false
-}
-
-// withheldWords is the replay's answer to a request whose answer held a
-// secret, and the OpenAPI description of that behaviour.
-const withheldWords = "the first request with this Idempotency-Key was done, but its answer held a secret that is shown once and not kept, so it cannot be replayed (nothing was done again): send the request with a new Idempotency-Key to do it anew"
-
 // idempotency makes every POST with an Idempotency-Key safe to retry: the
 // first request's response (status and body) is stored and replayed for
 // the same key and the same request within 24 hours; the same key with
@@ -83,7 +70,7 @@ const withheldWords = "the first request with this Idempotency-Key was done, but
 // our side (5xx) releases the key, since it changed nothing. A successful
 // answer that holds a secret (withholdAnswer: a session token, a new SIP
 // password) is not stored: the key keeps only its status, and a replay is
-// 409 idempotency_key_in_use saying so (withheldWords) and does nothing
+// 409 idempotency_key_in_use saying so (web.WithheldWords) and does nothing
 // more, as a replay must; storing the body would keep the secret readable
 // in the database for 24 hours.
 func (s *Server) idempotency(next http.Handler) http.Handler {
@@ -94,12 +81,12 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) > 255 {
-			writeError(w, r, s.log, market.Invalid("Idempotency-Key", "the Idempotency-Key header has at most 255 characters"))
+			api.WriteError(w, r, s.log, market.Invalid("Idempotency-Key", "the Idempotency-Key header has at most 255 characters"))
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil || len(body) > maxBody {
-			writeError(w, r, s.log, market.Invalid("", "the request body is too large or unreadable"))
+			api.WriteError(w, r, s.log, market.Invalid("", "the request body is too large or unreadable"))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -114,12 +101,12 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		if !claimed {
 			switch {
 			case prev.RequestHash != hash:
-				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
+				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
 					Message: "this Idempotency-Key was used with a different request"})
 			case prev.ContentType == withheldType:
-				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key", Message: withheldWords})
+				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key", Message: web.WithheldWords})
 			case prev.Status == 0:
-				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
+				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
 					Message: "a request with this Idempotency-Key is still in progress; retry in a moment"})
 			default:
 				if prev.ContentType != "" {

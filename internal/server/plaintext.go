@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
@@ -33,7 +34,7 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 			// refuse longer bodies anyway.
 			head, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 			if err != nil {
-				writeError(w, r, s.log, market.Invalid("", "the request body is unreadable"))
+				api.WriteError(w, r, s.log, market.Invalid("", "the request body is unreadable"))
 				return
 			}
 			r.Body = struct {
@@ -47,7 +48,7 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 			return
 		}
 		if web.IsAPI(r.URL.Path) {
-			writeError(w, r, s.log, web.BadTextIn(param))
+			api.WriteError(w, r, s.log, web.BadTextIn(param))
 			return
 		}
 		s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work",

@@ -278,7 +278,7 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 	if err != nil {
 		return nil, err
 	}
-	regs, err := s.sipRegistrations(ctx, p.CustomerID)
+	regs, err := s.svc.Reads().SIPRegistrations(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}

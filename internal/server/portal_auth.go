@@ -43,7 +43,7 @@ func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, "/login", "Your account is open. Please log in.")
 		return
 	}
-	c := s.cookie(tok, r.Context())
+	c := web.SessionCookieOf(tok, r.Context())
 	http.SetCookie(w, &c)
 	s.redirect(w, r, "/", "Welcome to dialtone! Your account and its SIP trunk are ready.")
 }
@@ -72,13 +72,13 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.fail(r, f, err, nil)
 		}
-		if ra := retryAfter(err); ra != "" {
+		if ra := web.RetryAfter(err); ra != "" {
 			w.Header().Set("Retry-After", ra)
 		}
 		s.render(w, r, web.PageStatus(err), "login", view{Title: "Log in", Form: f})
 		return
 	}
-	c := s.cookie(tok, r.Context())
+	c := web.SessionCookieOf(tok, r.Context())
 	http.SetCookie(w, &c)
 	http.Redirect(w, r, web.LocalPath(f.Get("next"), "/"), http.StatusSeeOther)
 }
@@ -91,7 +91,7 @@ func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c := s.cookie("", r.Context())
+	c := web.SessionCookieOf("", r.Context())
 	c.MaxAge = -1
 	http.SetCookie(w, &c)
 	s.redirect(w, r, "/login", "You are logged out.")

@@ -38,13 +38,13 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) {
 	f := newForm(r.PostForm)
 	if err := s.svc.RequestPasswordReset(r.Context(), f.Get("email"), web.ClientOf(r.Context())); err != nil {
 		s.fail(r, f, err, map[string]string{"email": "email"})
-		if ra := retryAfter(err); ra != "" {
+		if ra := web.RetryAfter(err); ra != "" {
 			w.Header().Set("Retry-After", ra)
 		}
 		s.render(w, r, web.PageStatus(err), "forgot_password", view{Title: "Forgot password", Form: f})
 		return
 	}
-	f.Notice = s.resetSentWords()
+	f.Notice = web.ResetSentWords(s.svc.MailMode())
 	s.render(w, r, http.StatusOK, "forgot_password", view{Title: "Forgot password", Form: f, Data: true})
 }
 
@@ -108,7 +108,7 @@ func (s *Server) linkPost(w http.ResponseWriter, r *http.Request) {
 		s.redirect(w, r, "/login", "Your password is set. Please log in.")
 		return
 	}
-	c := s.cookie(tok, r.Context())
+	c := web.SessionCookieOf(tok, r.Context())
 	http.SetCookie(w, &c)
 	s.redirect(w, r, "/", "Your password is set and you are logged in as "+u.Email+".")
 }

@@ -30,7 +30,7 @@ type mailData struct {
 
 func (s *Server) notificationMailPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	nid := r.PathValue("id")
-	m, err := s.notificationMail(r.Context(), p.CustomerID, nid)
+	m, err := s.svc.Reads().NotificationMail(r.Context(), p.CustomerID, nid)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -47,7 +47,7 @@ func (s *Server) notificationMailPage(w http.ResponseWriter, r *http.Request, p 
 // request but inline styles and data: images, and only this origin may
 // frame it.
 func (s *Server) notificationMailHTML(w http.ResponseWriter, r *http.Request, p billing.Principal) {
-	m, err := s.notificationMail(r.Context(), p.CustomerID, r.PathValue("id"))
+	m, err := s.svc.Reads().NotificationMail(r.Context(), p.CustomerID, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (s *Server) notificationMailHTML(w http.ResponseWriter, r *http.Request, p 
 // notificationMailAttachment downloads an attachment (from 1) as it was
 // attached.
 func (s *Server) notificationMailAttachment(w http.ResponseWriter, r *http.Request, p billing.Principal) {
-	m, err := s.notificationMail(r.Context(), p.CustomerID, r.PathValue("id"))
+	m, err := s.svc.Reads().NotificationMail(r.Context(), p.CustomerID, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -266,7 +266,7 @@ func (s *Server) loadHeld(ctx context.Context, p billing.Principal, d *numbersDa
 		labels[a.ID] = l
 		d.SIP = append(d.SIP, sipChoice{ID: a.ID, Label: l})
 	}
-	since, err := s.connectedSince(ctx, p.CustomerID)
+	since, err := s.svc.Reads().ConnectedSince(ctx, p.CustomerID)
 	if err != nil {
 		return err
 	}

@@ -8,20 +8,21 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
 	"github.com/dialtone/dialtone/internal/web"
 )
+
+// GatewayEvents reads a payment gateway's webhooks (api.GatewayEvents).
+type GatewayEvents = api.GatewayEvents
 
 // Config is what the server needs besides the service.
 type Config struct {
@@ -65,7 +66,7 @@ type Server struct {
 	svc     *billing.Service
 	log     *slog.Logger
 	cfg     Config
-	api     huma.API
+	api     *api.Handler
 	mux     *http.ServeMux
 	metrics *metrics
 	portal  *portal
@@ -79,25 +80,13 @@ type Server struct {
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
 	s.keys = keys{st: svc.Store()}
-	svc.SetEventObjects(eventObject) // webhook events carry the API's representation
 	s.metrics = newMetrics(reg)
-	hc := huma.DefaultConfig("dialtone API", cfg.Version)
-	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +
-		"Money is integer minor units next to an ISO 4217 currency; times are RFC 3339 UTC."
-	hc.OpenAPIPath = "/v1/openapi"
-	hc.DocsPath = "" // our own /v1/docs (docs.go) loads the viewer from this server
-	hc.SchemasPath = "/v1/schemas"
-	hc.CreateHooks = nil // no "$schema" links in bodies
-	hc.Formats = formats(hc.Formats)
-	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"bearer": {Type: "http", Scheme: "bearer", Description: "A customer session token from POST /v1/sessions, or the operator's admin token."},
-		"cookie": {Type: "apiKey", In: "cookie", Name: web.SessionCookie, Description: "The portal's session cookie."},
-	}
-	s.api = humago.New(s.mux, hc)
+	s.api = api.New(svc, log, s.mux, api.Config{Sandbox: cfg.Sandbox, SandboxClock: cfg.SandboxClock, Advance: cfg.Advance,
+		Version: cfg.Version, GatewayEvents: cfg.GatewayEvents})
 	s.routes(reg)
-	s.documentContract()
+	s.api.Document()
 	var h = patternOf(s.mux)
-	h = negotiate(h)
+	h = api.Negotiate(h)
 	h = s.idempotency(h)
 	h = s.plainText(h)
 	h = keepDeadlines(h)
@@ -160,7 +149,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic", "request_id", rid, "panic", v, "path", web.LogPath(r))
 				if rec.status == 0 {
-					writeError(rec, r, s.log, errPanic)
+					api.WriteError(rec, r, s.log, errPanic)
 				}
 			}
 			done(rec.status)
@@ -179,9 +168,3 @@ type panicError struct{}
 func (panicError) Error() string { return "panic" }
 
 var errPanic = panicError{}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}

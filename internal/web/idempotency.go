@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"time"
 )
 
@@ -39,10 +41,31 @@ func WithWithhold(ctx context.Context, flag *bool) context.Context {
 // WithholdAnswer marks the request's answer as holding a secret shown
 // once (a session token, a new SIP password): the idempotency middleware
 // then stores only that the request was done, never the body, and answers
-// a replay with 409 idempotency_key_in_use. Handlers call it once they
-// succeed.
+// a replay with 409 idempotency_key_in_use (WithheldWords). Handlers call
+// it once they succeed; operations that do are listed by WithholdsAnswer.
 func WithholdAnswer(ctx context.Context) {
 	if f, ok := ctx.Value(keyWithhold).(*bool); ok {
 		*f = true
 	}
+}
+
+// WithholdsAnswer reports whether an operation's successful answer is not
+// kept for Idempotency-Key replays (its handler calls WithholdAnswer).
+func WithholdsAnswer(operationID string) bool {
+	switch operationID {
+	case "createSession", "rotateSIPPassword":
+		return true
+	}
+	return false
+}
+
+// WithheldWords is the replay's answer to a request whose answer held a
+// secret, and the OpenAPI description of that behaviour.
+const WithheldWords = "the first request with this Idempotency-Key was done, but its answer held a secret that is shown once and not kept, so it cannot be replayed (nothing was done again): send the request with a new Idempotency-Key to do it anew"
+
+// WriteJSON writes v as the JSON answer with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

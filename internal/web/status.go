@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
@@ -74,4 +76,28 @@ func BadTextIn(param string) error {
 		return ErrBadText
 	}
 	return market.Invalid(param, "%s: text must be UTF-8 without NUL characters", param)
+}
+
+// RetryAfter is the Retry-After header of an error that says when to try
+// again (a rate_limited one), or "".
+func RetryAfter(err error) string {
+	var me *market.Error
+	if errors.As(err, &me) {
+		if v, ok := me.Extra["retry_after"].(int64); ok && v > 0 {
+			return strconv.FormatInt(v, 10)
+		}
+	}
+	return ""
+}
+
+// ResetSentWords is the same answer whether or not the address is known;
+// it claims no e-mail that is not sent.
+func ResetSentWords(mode billing.MailMode) string {
+	switch mode {
+	case billing.MailSMTP:
+		return "If this address belongs to a login, a link to choose a new password is on its way; it works once, within an hour."
+	case billing.MailMailbox:
+		return "If this address belongs to a login, a link to choose a new password was written; e-mail is not configured on this sandbox, so it is kept in the sandbox mailbox (GET /v1/admin/mailbox) instead of being sent. It works once, within an hour."
+	}
+	return "E-mail is not configured on this server, so no link to choose a new password can be e-mailed: ask the provider's support."
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
 )
@@ -116,3 +117,11 @@ func LogPath(r *http.Request) string {
 
 // IsAPI reports whether a path is the JSON API's.
 func IsAPI(path string) bool { return strings.HasPrefix(path, "/v1/") || path == "/v1" }
+
+// cookie returns the session cookie: HttpOnly, SameSite=Lax, Secure when
+// the request came over TLS.
+func SessionCookieOf(tok string, ctx context.Context) http.Cookie {
+	secure := Secure(ctx)
+	return http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: int((30 * 24 * time.Hour).Seconds())}
+}

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type confirmOrderIn struct {
 // customer to authenticate it (402 authentication_required before): the
 // paid order once the bank confirmed, 402 authentication_required again
 // while it waits, 402 card_declined if it failed.
-func (s *Server) confirmOrder(ctx context.Context, in *confirmOrderIn) (*out[OrderResponse], error) {
+func (s *Handler) ConfirmOrder(ctx context.Context, in *confirmOrderIn) (*out[OrderResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ type WebhookReceived struct {
 // changes, when it does not verify), each event is applied once (a replay
 // is acknowledged and changes nothing), and types dialtone does not act
 // on are acknowledged and ignored.
-func (s *Server) stripeWebhook(ctx context.Context, in *stripeWebhookIn) (*out[WebhookReceived], error) {
+func (s *Handler) StripeWebhook(ctx context.Context, in *stripeWebhookIn) (*out[WebhookReceived], error) {
 	if s.cfg.GatewayEvents == nil {
 		return nil, market.NotFound("route POST /v1/webhooks/stripe (payments are not by Stripe)")
 	}
@@ -80,7 +80,7 @@ type DisputeResponse struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Server) adminOrderDisputes(ctx context.Context, in *idPath) (*out[List[DisputeResponse]], error) {
+func (s *Handler) AdminOrderDisputes(ctx context.Context, in *idPath) (*out[List[DisputeResponse]], error) {
 	ds, err := s.svc.OrderDisputes(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (s *Server) adminOrderDisputes(ctx context.Context, in *idPath) (*out[List[
 
 // documentStripeWebhook says in the OpenAPI document what Stripe posts: a
 // JSON event, read as raw bytes for the signature check.
-func (s *Server) documentStripeWebhook() {
+func (s *Handler) documentStripeWebhook() {
 	item := s.api.OpenAPI().Paths["/v1/webhooks/stripe"]
 	if item == nil || item.Post == nil {
 		return

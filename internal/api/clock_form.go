@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// advanceClockForm is the back office's move of the sandbox clock: by a
+// AdvanceClockForm is the back office's move of the sandbox clock: by a
 // number of days, or to the start of a date (UTC), as POST
 // /v1/admin/clock/advance moves it.
-func (s *Server) advanceClockForm(ctx context.Context, days, to string) error {
+func (s *Handler) AdvanceClockForm(ctx context.Context, days, to string) error {
 	switch {
 	case days != "" && to != "":
 		return market.Invalid("days", "give the days or the date, not both")

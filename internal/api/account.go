@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func customer(ctx context.Context) (billing.Principal, error) {
 	return p, nil
 }
 
-func (s *Server) listPlans(ctx context.Context, _ *struct{}) (*out[List[ProductResponse]], error) {
+func (s *Handler) ListPlans(ctx context.Context, _ *struct{}) (*out[List[ProductResponse]], error) {
 	plans, err := s.svc.Plans(ctx, false)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ type SignupResponse struct {
 	User     UserResponse     `json:"user"`
 }
 
-func (s *Server) signup(ctx context.Context, in *signupIn) (*out[SignupResponse], error) {
+func (s *Handler) Signup(ctx context.Context, in *signupIn) (*out[SignupResponse], error) {
 	c, u, err := s.svc.Signup(ctx, in.Body)
 	if err != nil {
 		return nil, err
@@ -96,24 +96,16 @@ type sessionOut struct {
 	Body      SessionResponse
 }
 
-func (s *Server) createSession(ctx context.Context, in *sessionIn) (*sessionOut, error) {
+func (s *Handler) CreateSession(ctx context.Context, in *sessionIn) (*sessionOut, error) {
 	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password, web.ClientOf(ctx))
 	if err != nil {
 		return nil, err
 	}
 	web.WithholdAnswer(ctx) // the token: not kept for a replay
-	return &sessionOut{SetCookie: s.cookie(tok, ctx), Body: SessionResponse{Token: tok, Customer: customerResponse(c)}}, nil
+	return &sessionOut{SetCookie: web.SessionCookieOf(tok, ctx), Body: SessionResponse{Token: tok, Customer: customerResponse(c)}}, nil
 }
 
-// cookie returns the session cookie: HttpOnly, SameSite=Lax, Secure when
-// the request came over TLS.
-func (s *Server) cookie(tok string, ctx context.Context) http.Cookie {
-	secure := web.Secure(ctx)
-	return http.Cookie{Name: web.SessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int((30 * 24 * time.Hour).Seconds())}
-}
-
-func (s *Server) deleteSession(ctx context.Context, _ *struct{}) (*out[Deleted], error) {
+func (s *Handler) DeleteSession(ctx context.Context, _ *struct{}) (*out[Deleted], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -124,7 +116,7 @@ func (s *Server) deleteSession(ctx context.Context, _ *struct{}) (*out[Deleted],
 	return reply(Deleted{ID: "current", Deleted: true}), nil
 }
 
-func (s *Server) getAccount(ctx context.Context, _ *struct{}) (*out[AccountResponse], error) {
+func (s *Handler) GetAccount(ctx context.Context, _ *struct{}) (*out[AccountResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -140,7 +132,7 @@ type listIn struct {
 	PageParams
 }
 
-func (s *Server) listSubscriptions(ctx context.Context, in *listIn) (*out[List[SubscriptionResponse]], error) {
+func (s *Handler) ListSubscriptions(ctx context.Context, in *listIn) (*out[List[SubscriptionResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -156,7 +148,7 @@ func (s *Server) listSubscriptions(ctx context.Context, in *listIn) (*out[List[S
 	return reply(listOf(subs, in.Limit, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) })), nil
 }
 
-func (s *Server) getSubscription(ctx context.Context, in *idPath) (*out[SubscriptionResponse], error) {
+func (s *Handler) GetSubscription(ctx context.Context, in *idPath) (*out[SubscriptionResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -176,7 +168,7 @@ type subPatchIn struct {
 	}
 }
 
-func (s *Server) updateSubscription(ctx context.Context, in *subPatchIn) (*out[SubscriptionResponse], error) {
+func (s *Handler) UpdateSubscription(ctx context.Context, in *subPatchIn) (*out[SubscriptionResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -198,7 +190,7 @@ func (s *Server) updateSubscription(ctx context.Context, in *subPatchIn) (*out[S
 	return reply(subscriptionResponse(sub, s.svc.Now())), nil
 }
 
-func (s *Server) userStatuses(ctx context.Context, p billing.Principal) (map[string]market.Subscription, error) {
+func (s *Handler) userStatuses(ctx context.Context, p billing.Principal) (map[string]market.Subscription, error) {
 	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: 1000})
 	m := map[string]market.Subscription{}
 	for _, x := range subs {
@@ -207,7 +199,7 @@ func (s *Server) userStatuses(ctx context.Context, p billing.Principal) (map[str
 	return m, err
 }
 
-func (s *Server) listUsers(ctx context.Context, in *listIn) (*out[List[UserResponse]], error) {
+func (s *Handler) ListUsers(ctx context.Context, in *listIn) (*out[List[UserResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -233,7 +225,7 @@ type userIn struct {
 	Body billing.UserInput
 }
 
-func (s *Server) createUser(ctx context.Context, in *userIn) (*out[UserResponse], error) {
+func (s *Handler) CreateUser(ctx context.Context, in *userIn) (*out[UserResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -245,7 +237,7 @@ func (s *Server) createUser(ctx context.Context, in *userIn) (*out[UserResponse]
 	return reply(userResponse(u, "active")), nil
 }
 
-func (s *Server) deleteUser(ctx context.Context, in *idPath) (*out[Deleted], error) {
+func (s *Handler) DeleteUser(ctx context.Context, in *idPath) (*out[Deleted], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -264,7 +256,7 @@ type transactionsIn struct {
 	Format  string    `query:"format" enum:"json,csv," doc:"csv: the same rows as CSV."`
 }
 
-func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out[List[TransactionResponse]], error) {
+func (s *Handler) ListTransactions(ctx context.Context, in *transactionsIn) (*out[List[TransactionResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -295,7 +287,7 @@ func (s *Server) listTransactions(ctx context.Context, in *transactionsIn) (*out
 	return reply(listOf(rows, f.Limit, transactionResponse)), nil
 }
 
-func (s *Server) listBalanceEntries(ctx context.Context, in *listIn) (*out[List[EntryResponse]], error) {
+func (s *Handler) ListBalanceEntries(ctx context.Context, in *listIn) (*out[List[EntryResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func operator(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) adminListPlans(ctx context.Context, in *listIn) (*out[List[PlanResponse]], error) {
+func (s *Handler) AdminListPlans(ctx context.Context, in *listIn) (*out[List[PlanResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ type planIn struct {
 	Body PlanInput
 }
 
-func (s *Server) adminCreatePlan(ctx context.Context, in *planIn) (*out[PlanResponse], error) {
+func (s *Handler) AdminCreatePlan(ctx context.Context, in *planIn) (*out[PlanResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ type planPatchIn struct {
 	Body PlanInput
 }
 
-func (s *Server) adminUpdatePlan(ctx context.Context, in *planPatchIn) (*out[PlanResponse], error) {
+func (s *Handler) AdminUpdatePlan(ctx context.Context, in *planPatchIn) (*out[PlanResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func promoResponse(p market.Promo) PromoResponse {
 	return r
 }
 
-func (s *Server) adminListPromos(ctx context.Context, in *listIn) (*out[List[PromoResponse]], error) {
+func (s *Handler) AdminListPromos(ctx context.Context, in *listIn) (*out[List[PromoResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ type promoCreateIn struct {
 	Body PromoInput
 }
 
-func (s *Server) adminCreatePromo(ctx context.Context, in *promoCreateIn) (*out[PromoResponse], error) {
+func (s *Handler) AdminCreatePromo(ctx context.Context, in *promoCreateIn) (*out[PromoResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ type promoPatchIn struct {
 	Body PromoInput
 }
 
-func (s *Server) adminUpdatePromo(ctx context.Context, in *promoPatchIn) (*out[PromoResponse], error) {
+func (s *Handler) AdminUpdatePromo(ctx context.Context, in *promoPatchIn) (*out[PromoResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -345,7 +345,7 @@ func taxRateResponse(t billing.TaxRate) TaxRateResponse {
 	return TaxRateResponse{ID: t.Country, Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
 }
 
-func (s *Server) adminListTaxRates(ctx context.Context, in *listIn) (*out[List[TaxRateResponse]], error) {
+func (s *Handler) AdminListTaxRates(ctx context.Context, in *listIn) (*out[List[TaxRateResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -366,7 +366,7 @@ type taxIn struct {
 	}
 }
 
-func (s *Server) adminSetTaxRate(ctx context.Context, in *taxIn) (*out[TaxRateResponse], error) {
+func (s *Handler) AdminSetTaxRate(ctx context.Context, in *taxIn) (*out[TaxRateResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -383,7 +383,7 @@ type adjustIn struct {
 	Body billing.AdjustmentInput
 }
 
-func (s *Server) adminAdjustBalance(ctx context.Context, in *adjustIn) (*out[TransactionResponse], error) {
+func (s *Handler) AdminAdjustBalance(ctx context.Context, in *adjustIn) (*out[TransactionResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -448,7 +448,7 @@ func importParser(contentType string, body []byte) (parse func(io.Reader) ([]inv
 	return inventory.ParseCSV, false, nil
 }
 
-func (s *Server) adminImportNumbers(ctx context.Context, in *importIn) (*out[ImportResult], error) {
+func (s *Handler) AdminImportNumbers(ctx context.Context, in *importIn) (*out[ImportResult], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -536,7 +536,7 @@ type adminNumbersIn struct {
 	PageParams
 }
 
-func (s *Server) adminListNumbers(ctx context.Context, in *adminNumbersIn) (*out[List[NumberResponse]], error) {
+func (s *Handler) AdminListNumbers(ctx context.Context, in *adminNumbersIn) (*out[List[NumberResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}

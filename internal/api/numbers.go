@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type FacetResponse struct {
 // customerCurrency returns the currency of the logged-in customer's
 // account: the cascade offers the numbers priced in it, the ones the
 // customer can buy. Error: unauthenticated.
-func (s *Server) customerCurrency(ctx context.Context) (string, error) {
+func (s *Handler) customerCurrency(ctx context.Context) (string, error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return "", err
@@ -37,7 +37,7 @@ func (s *Server) customerCurrency(ctx context.Context) (string, error) {
 	return c.Currency, err
 }
 
-func (s *Server) listNumberCountries(ctx context.Context, _ *struct{}) (*out[List[CountryResponse]], error) {
+func (s *Handler) ListNumberCountries(ctx context.Context, _ *struct{}) (*out[List[CountryResponse]], error) {
 	cur, err := s.customerCurrency(ctx)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ type ccPath struct {
 	CC string `path:"cc" minLength:"2" maxLength:"2"`
 }
 
-func (s *Server) listNumberStates(ctx context.Context, in *ccPath) (*out[List[FacetResponse]], error) {
+func (s *Handler) ListNumberStates(ctx context.Context, in *ccPath) (*out[List[FacetResponse]], error) {
 	cur, err := s.customerCurrency(ctx)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ type areasIn struct {
 	State string `query:"state" maxLength:"10"`
 }
 
-func (s *Server) listNumberAreas(ctx context.Context, in *areasIn) (*out[List[FacetResponse]], error) {
+func (s *Handler) ListNumberAreas(ctx context.Context, in *areasIn) (*out[List[FacetResponse]], error) {
 	cur, err := s.customerCurrency(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ type availableIn struct {
 
 // listAvailableNumbers lists free numbers priced in the account's
 // currency (those the customer can buy), in number order.
-func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*out[List[NumberResponse]], error) {
+func (s *Handler) ListAvailableNumbers(ctx context.Context, in *availableIn) (*out[List[NumberResponse]], error) {
 	cur, err := s.customerCurrency(ctx)
 	if err != nil {
 		return nil, err
@@ -123,13 +123,13 @@ func (s *Server) listAvailableNumbers(ctx context.Context, in *availableIn) (*ou
 // numberCursor returns the phone number of the inventory's number id ("" =
 // ""), where a list in number order goes on: one indexed read, and an
 // unknown id is 400 naming starting_after.
-func (s *Server) numberCursor(ctx context.Context, id string) (string, error) {
+func (s *Handler) numberCursor(ctx context.Context, id string) (string, error) {
 	var n billing.Number
 	err := knownCursor(id, func() (err error) { n, err = s.svc.Reads().Number(ctx, id); return err })
 	return n.Number, err
 }
 
-func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[NumberResponse]], error) {
+func (s *Handler) ListNumbers(ctx context.Context, in *PageParams) (*out[List[NumberResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (s *Server) listNumbers(ctx context.Context, in *PageParams) (*out[List[Num
 	if ns, err = after(ns, in.StartingAfter, func(n billing.Number) string { return n.ID }); err != nil {
 		return nil, err
 	}
-	since, err := s.connectedSince(ctx, p.CustomerID)
+	since, err := s.svc.Reads().ConnectedSince(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ type numberPatchIn struct {
 	}
 }
 
-func (s *Server) updateNumber(ctx context.Context, in *numberPatchIn) (*out[NumberResponse], error) {
+func (s *Handler) UpdateNumber(ctx context.Context, in *numberPatchIn) (*out[NumberResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -174,14 +174,14 @@ func (s *Server) updateNumber(ctx context.Context, in *numberPatchIn) (*out[Numb
 	if err != nil {
 		return nil, err
 	}
-	since, err := s.connectedSince(ctx, p.CustomerID)
+	since, err := s.svc.Reads().ConnectedSince(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	return reply(heldNumberResponse(n, since)), nil
 }
 
-func (s *Server) releaseNumber(ctx context.Context, in *idPath) (*out[Deleted], error) {
+func (s *Handler) ReleaseNumber(ctx context.Context, in *idPath) (*out[Deleted], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func (s *Server) releaseNumber(ctx context.Context, in *idPath) (*out[Deleted], 
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Server) sipResponse(ctx context.Context, a billing.SIPAccount, nums []billing.Number, regs []billing.SIPBinding, withPassword bool) SIPAccountResponse {
+func (s *Handler) sipResponse(ctx context.Context, a billing.SIPAccount, nums []billing.Number, regs []billing.SIPBinding, withPassword bool) SIPAccountResponse {
 	r := SIPAccountResponse{ID: a.ID, Kind: a.Kind, Username: a.Username, Domain: a.Domain, User: a.UserID, Numbers: []string{},
 		Registrations: []SIPRegistration{}}
 	for _, b := range regs {
@@ -213,7 +213,7 @@ func (s *Server) sipResponse(ctx context.Context, a billing.SIPAccount, nums []b
 	return r
 }
 
-func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List[SIPAccountResponse]], error) {
+func (s *Handler) ListSIPAccounts(ctx context.Context, in *PageParams) (*out[List[SIPAccountResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -226,7 +226,7 @@ func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List
 	if err != nil {
 		return nil, err
 	}
-	regs, err := s.sipRegistrations(ctx, p.CustomerID)
+	regs, err := s.svc.Reads().SIPRegistrations(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Server) listSIPAccounts(ctx context.Context, in *PageParams) (*out[List
 	return reply(listOf(accts, in.Limit, func(a billing.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, regs, false) })), nil
 }
 
-func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
+func (s *Handler) GetSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -249,12 +249,12 @@ func (s *Server) getSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccount
 	return s.sipAccountReply(ctx, p, a)
 }
 
-func (s *Server) sipAccountReply(ctx context.Context, p billing.Principal, a billing.SIPAccount) (*out[SIPAccountResponse], error) {
+func (s *Handler) sipAccountReply(ctx context.Context, p billing.Principal, a billing.SIPAccount) (*out[SIPAccountResponse], error) {
 	nums, err := s.svc.Numbers(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	regs, err := s.sipRegistrations(ctx, p.CustomerID)
+	regs, err := s.svc.Reads().SIPRegistrations(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (s *Server) sipAccountReply(ctx context.Context, p billing.Principal, a bil
 
 // rotateSIPPassword gives a SIP account a new password, shown in this
 // answer only; its devices must register again.
-func (s *Server) rotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
+func (s *Handler) RotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -276,31 +276,7 @@ func (s *Server) rotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAcc
 	return s.sipAccountReply(ctx, p, a)
 }
 
-// sipRegistrations reads the live SIP bindings of a customer's accounts.
-// Bindings expire on the wall clock, not the business clock: a phone's
-// registration is real-world protocol time (internal/sip).
-func (s *Server) sipRegistrations(ctx context.Context, customerID string) ([]billing.SIPBinding, error) {
-	return s.svc.Reads().CustomerSIPBindings(ctx, customerID, time.Now())
-}
-
-// connectedSince maps each of the customer's SIP accounts that is
-// reachable now (has a live binding) to since when: its oldest live
-// binding's first registration.
-func (s *Server) connectedSince(ctx context.Context, customerID string) (map[string]time.Time, error) {
-	regs, err := s.sipRegistrations(ctx, customerID)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]time.Time{}
-	for _, b := range regs {
-		if at, ok := out[b.SIPAccountID]; !ok || b.CreatedAt.Before(at) {
-			out[b.SIPAccountID] = b.CreatedAt
-		}
-	}
-	return out, nil
-}
-
-func (s *Server) listNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {
+func (s *Handler) ListNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err

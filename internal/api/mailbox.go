@@ -1,11 +1,10 @@
-package server
+package api
 
 import (
 	"context"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
-	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -43,7 +42,7 @@ func mailResponse(m billing.MailboxMail) MailResponse {
 	return r
 }
 
-func (s *Server) listMailbox(ctx context.Context, in *listIn) (*out[List[MailResponse]], error) {
+func (s *Handler) ListMailbox(ctx context.Context, in *listIn) (*out[List[MailResponse]], error) {
 	p, _ := web.PrincipalOf(ctx)
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.MailboxMail(ctx, p, in.StartingAfter); return err }); err != nil {
 		return nil, err
@@ -55,7 +54,7 @@ func (s *Server) listMailbox(ctx context.Context, in *listIn) (*out[List[MailRes
 	return reply(listOf(rows, in.Limit, mailResponse)), nil
 }
 
-func (s *Server) getMailboxMail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
+func (s *Handler) GetMailboxMail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
 	p, _ := web.PrincipalOf(ctx)
 	m, err := s.svc.MailboxMail(ctx, p, in.ID)
 	if err != nil {
@@ -64,27 +63,12 @@ func (s *Server) getMailboxMail(ctx context.Context, in *idPath) (*out[MailRespo
 	return reply(mailResponse(m)), nil
 }
 
-// notificationMail returns the kept e-mail of one of the customer's
-// notifications. Error: not_found (no such notification, or no e-mail
-// kept for it: with SMTP the e-mail went out and is not kept).
-func (s *Server) notificationMail(ctx context.Context, customerID, notificationID string) (billing.MailboxMail, error) {
-	ids, err := s.svc.Reads().MailsOfNotifications(ctx, customerID, []string{notificationID})
-	if err != nil {
-		return billing.MailboxMail{}, err
-	}
-	id, ok := ids[notificationID]
-	if !ok {
-		return billing.MailboxMail{}, market.NotFound("e-mail of the notification")
-	}
-	return s.svc.Reads().MailboxMail(ctx, customerID, id)
-}
-
-func (s *Server) getNotificationEmail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
+func (s *Handler) GetNotificationEmail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.notificationMail(ctx, p.CustomerID, in.ID)
+	m, err := s.svc.Reads().NotificationMail(ctx, p.CustomerID, in.ID)
 	if err != nil {
 		return nil, err
 	}

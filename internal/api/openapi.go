@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"net/http"
@@ -81,7 +81,7 @@ func baseCodes(method, path string, o *huma.Operation) []market.Code {
 // an undocumented status is an error of the document), the headers the
 // middleware sets (X-Request-Id, Idempotency-Key, Idempotent-Replayed,
 // Retry-After, Content-Disposition) and the invoice downloads.
-func (s *Server) documentContract() {
+func (s *Handler) documentContract() {
 	oa := s.api.OpenAPI()
 	if oa.Info.Version == "" {
 		oa.Info.Version = "dev" // OpenAPI requires one
@@ -119,10 +119,10 @@ func documentOperation(method, path string, o *huma.Operation) {
 			Description: "Retry-safe key: the same key with the same request within 24 hours returns the first response again (same status and body, with Idempotent-Replayed: true) and does nothing more; the same key with another request is 422 idempotency_key_reused, and while the first still runs 409 idempotency_key_in_use.",
 			Schema:      &huma.Schema{Type: "string", MaxLength: ptr(255)}})
 	}
-	if withholdsAnswer(o.OperationID) {
+	if web.WithholdsAnswer(o.OperationID) {
 		for _, p := range o.Parameters {
 			if p.Name == "Idempotency-Key" {
-				p.Description += " This operation's successful answer holds a secret shown once, so it is not kept: a replay of it is 409 idempotency_key_in_use (" + withheldWords + ")."
+				p.Description += " This operation's successful answer holds a secret shown once, so it is not kept: a replay of it is 409 idempotency_key_in_use (" + web.WithheldWords + ")."
 			}
 		}
 		o.Description = strings.TrimSpace(o.Description + "\n\nIdempotency-Key: the successful answer holds a secret shown once and is not kept (24 hours in the database would keep the secret readable); the same key with the same request again is 409 idempotency_key_in_use and does nothing more. A refusal (4xx) is kept and replayed as usual.")
@@ -189,18 +189,3 @@ func errorResponse(status int, codes []string) *huma.Response {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// crossOrigin refuses cross-origin form posts (http.CrossOriginProtection)
-// on the API with the contract's error body (403 forbidden, as JSON); the
-// portal's pages keep the plain refusal.
-func (s *Server) crossOrigin(next http.Handler) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !web.IsAPI(r.URL.Path) {
-			http.Error(w, "cross-origin request refused", http.StatusForbidden)
-			return
-		}
-		writeError(w, r, s.log, &market.Error{Code: market.CodeForbidden, Message: "cross-origin request refused: post from the portal's own pages"})
-	}))
-	return cop.Handler(next)
-}

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bytes"
@@ -49,7 +49,7 @@ func accountResponse(c billing.Customer, v billing.BalanceView) AccountResponse 
 }
 
 // account returns the customer with its balance's forecast and settings.
-func (s *Server) account(ctx context.Context, customerID string) (AccountResponse, error) {
+func (s *Handler) account(ctx context.Context, customerID string) (AccountResponse, error) {
 	c, err := s.svc.Customer(ctx, customerID)
 	if err != nil {
 		return AccountResponse{}, err
@@ -99,7 +99,7 @@ type patchAccountIn struct {
 	}
 }
 
-func (s *Server) patchAccount(ctx context.Context, in *patchAccountIn) (*out[AccountResponse], error) {
+func (s *Handler) PatchAccount(ctx context.Context, in *patchAccountIn) (*out[AccountResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func numberPriceResponse(p billing.NumberPrice) NumberPriceResponse {
 		SetupAmount: p.SetupAmount, MonthlyAmount: p.MonthlyAmount, UpdatedAt: p.UpdatedAt}
 }
 
-func (s *Server) adminListNumberPrices(ctx context.Context, _ *struct{}) (*out[List[NumberPriceResponse]], error) {
+func (s *Handler) AdminListNumberPrices(ctx context.Context, _ *struct{}) (*out[List[NumberPriceResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ type numberPriceIn struct {
 	Body billing.NumberPriceInput
 }
 
-func (s *Server) adminPutNumberPrice(ctx context.Context, in *numberPriceIn) (*out[NumberPriceResponse], error) {
+func (s *Handler) AdminPutNumberPrice(ctx context.Context, in *numberPriceIn) (*out[NumberPriceResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -49,9 +48,9 @@ func (e *APIError) GetStatus() int { return e.status }
 // representation was asked for (a PDF, HTML or CSV route's too).
 func (e *APIError) ContentType(string) string { return "application/json" }
 
-// toAPIError converts any error to the contract's shape. Errors without a
+// ToAPIError converts any error to the contract's shape. Errors without a
 // contract code are internal: logged with detail, answered without.
-func toAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
+func ToAPIError(ctx context.Context, log *slog.Logger, err error) *APIError {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae
@@ -164,23 +163,11 @@ func paramOf(loc string) string {
 	return loc
 }
 
-// retryAfter is the Retry-After header of an error that says when to try
-// again (a rate_limited one), or "".
-func retryAfter(err error) string {
-	var me *market.Error
-	if errors.As(err, &me) {
-		if v, ok := me.Extra["retry_after"].(int64); ok && v > 0 {
-			return strconv.FormatInt(v, 10)
-		}
-	}
-	return ""
-}
-
-// writeError writes an error outside huma (middleware).
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	if ra := retryAfter(err); ra != "" {
+// WriteError writes an error outside huma (the server's middleware).
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if ra := web.RetryAfter(err); ra != "" {
 		w.Header().Set("Retry-After", ra)
 	}
-	e := toAPIError(r.Context(), log, err)
-	writeJSON(w, e.status, e)
+	e := ToAPIError(r.Context(), log, err)
+	web.WriteJSON(w, e.status, e)
 }

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"html/template"
@@ -48,7 +48,7 @@ var docsPolicy = strings.Join([]string{
 }, "; ")
 
 // docs serves the API reference.
-func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) Docs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", docsPolicy)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = docsPage.Execute(w, map[string]string{"Title": s.api.OpenAPI().Info.Title, "Version": elementsVersion, "Spec": "/v1/openapi.json"})

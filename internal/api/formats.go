@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"encoding/csv"
@@ -72,10 +72,10 @@ func transactionsCSV(w io.Writer, rows []TransactionResponse) error {
 	return cw.Error()
 }
 
-// negotiate maps the contract's ways of asking for another format onto the
+// Negotiate maps the contract's ways of asking for another format onto the
 // Accept header: ?format=csv on the Billing tab, and invoice paths ending in
 // .pdf or .html. It also marks requests that came over TLS.
-func negotiate(next http.Handler) http.Handler {
+func Negotiate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/v1/transactions" && r.URL.Query().Get("format") == "csv":

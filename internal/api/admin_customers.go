@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -16,7 +16,7 @@ type customersIn struct {
 	Q string `query:"q" maxLength:"200" doc:"Search: a customer ID (exactly), or part of the company name, of an e-mail address of the account or one of its logins, or of one of its phone numbers."`
 }
 
-func (s *Server) adminListCustomers(ctx context.Context, in *customersIn) (*out[List[CustomerResponse]], error) {
+func (s *Handler) AdminListCustomers(ctx context.Context, in *customersIn) (*out[List[CustomerResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ const (
 	detailOrders        = 10
 )
 
-func (s *Server) adminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerDetail], error) {
+func (s *Handler) AdminGetCustomer(ctx context.Context, in *idPath) (*out[CustomerDetail], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}

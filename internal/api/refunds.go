@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func refundResponse(r billing.Refund) RefundResponse {
 
 // adminRefundOrder gives (part of) an order back the way it was paid and
 // issues a credit note.
-func (s *Server) adminRefundOrder(ctx context.Context, in *refundIn) (*out[RefundResponse], error) {
+func (s *Handler) AdminRefundOrder(ctx context.Context, in *refundIn) (*out[RefundResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"time"
@@ -459,7 +459,7 @@ type NotificationResponse struct {
 // document. PageParams has no default tag, which huma would apply: the
 // handlers see an absent limit as 0 (the CSV export then gives up to 1000
 // rows).
-func (s *Server) documentLimits() {
+func (s *Handler) documentLimits() {
 	for path, item := range s.api.OpenAPI().Paths {
 		if item.Get == nil {
 			continue

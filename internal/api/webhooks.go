@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func webhookDeliveryResponse(d billing.WebhookDelivery) WebhookDeliveryResponse 
 	return r
 }
 
-func (s *Server) adminListWebhookEndpoints(ctx context.Context, in *listIn) (*out[List[WebhookEndpointResponse]], error) {
+func (s *Handler) AdminListWebhookEndpoints(ctx context.Context, in *listIn) (*out[List[WebhookEndpointResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ type webhookEndpointIn struct {
 	Body billing.WebhookEndpointInput
 }
 
-func (s *Server) adminCreateWebhookEndpoint(ctx context.Context, in *webhookEndpointIn) (*out[WebhookEndpointResponse], error) {
+func (s *Handler) AdminCreateWebhookEndpoint(ctx context.Context, in *webhookEndpointIn) (*out[WebhookEndpointResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Server) adminCreateWebhookEndpoint(ctx context.Context, in *webhookEndp
 	return reply(r), nil
 }
 
-func (s *Server) adminDeleteWebhookEndpoint(ctx context.Context, in *idPath) (*out[Deleted], error) {
+func (s *Handler) AdminDeleteWebhookEndpoint(ctx context.Context, in *idPath) (*out[Deleted], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ type webhookDeliveriesIn struct {
 	PageParams
 }
 
-func (s *Server) adminListWebhookDeliveries(ctx context.Context, in *webhookDeliveriesIn) (*out[List[WebhookDeliveryResponse]], error) {
+func (s *Handler) AdminListWebhookDeliveries(ctx context.Context, in *webhookDeliveriesIn) (*out[List[WebhookDeliveryResponse]], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ type webhookRetryIn struct {
 	ID string `path:"id" maxLength:"100"`
 }
 
-func (s *Server) adminRetryWebhookDelivery(ctx context.Context, in *webhookRetryIn) (*out[WebhookDeliveryResponse], error) {
+func (s *Handler) AdminRetryWebhookDelivery(ctx context.Context, in *webhookRetryIn) (*out[WebhookDeliveryResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func eventObject(obj any, now time.Time) (any, error) {
 	case billing.Refund:
 		return eventRefund{RefundResponse: refundResponse(o), Customer: o.Payment.CustomerID}, nil
 	case billing.SIPAccountEvent:
-		var s *Server
+		var s *Handler
 		return eventSIPAccount{SIPAccountResponse: s.sipResponse(context.Background(), o.Account, o.Numbers, o.Bindings, false),
 			Customer: o.Account.CustomerID}, nil
 	}
@@ -186,7 +186,7 @@ func eventObject(obj any, now time.Time) (any, error) {
 
 // documentWebhookErrors lists the error answers of the webhook routes in
 // the OpenAPI document, in the contract's error shape.
-func (s *Server) documentWebhookErrors() {
+func (s *Handler) documentWebhookErrors() {
 	oa := s.api.OpenAPI()
 	schema := oa.Components.Schemas.Schema(reflect.TypeFor[APIError](), true, "")
 	for path, item := range oa.Paths {

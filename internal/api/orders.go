@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -13,7 +13,7 @@ type orderIn struct {
 	Body billing.OrderInput
 }
 
-func (s *Server) createQuote(ctx context.Context, in *orderIn) (*out[QuoteResponse], error) {
+func (s *Handler) CreateQuote(ctx context.Context, in *orderIn) (*out[QuoteResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -25,7 +25,7 @@ func (s *Server) createQuote(ctx context.Context, in *orderIn) (*out[QuoteRespon
 	return reply(quoteResponse(q)), nil
 }
 
-func (s *Server) orderOut(ctx context.Context, o billing.Order) (*out[OrderResponse], error) {
+func (s *Handler) orderOut(ctx context.Context, o billing.Order) (*out[OrderResponse], error) {
 	pay, err := s.svc.Reads().PaymentByID(ctx, o.PaymentID)
 	if err != nil && !market.IsCode(err, market.CodeNotFound) {
 		return nil, err
@@ -33,7 +33,7 @@ func (s *Server) orderOut(ctx context.Context, o billing.Order) (*out[OrderRespo
 	return reply(orderResponse(o, &pay)), nil
 }
 
-func (s *Server) createOrder(ctx context.Context, in *orderIn) (*out[OrderResponse], error) {
+func (s *Handler) CreateOrder(ctx context.Context, in *orderIn) (*out[OrderResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (s *Server) createOrder(ctx context.Context, in *orderIn) (*out[OrderRespon
 	return s.orderOut(ctx, o)
 }
 
-func (s *Server) listOrders(ctx context.Context, in *listIn) (*out[List[OrderResponse]], error) {
+func (s *Handler) ListOrders(ctx context.Context, in *listIn) (*out[List[OrderResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (s *Server) listOrders(ctx context.Context, in *listIn) (*out[List[OrderRes
 	})), nil
 }
 
-func (s *Server) getOrder(ctx context.Context, in *idPath) (*out[OrderResponse], error) {
+func (s *Handler) GetOrder(ctx context.Context, in *idPath) (*out[OrderResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ type CartResponse struct {
 	QuoteError *ErrorObject       `json:"quote_error,omitempty" doc:"Why the cart cannot be bought as it is, if it cannot."`
 }
 
-func (s *Server) cartResponse(ctx context.Context, c billing.Cart) CartResponse {
+func (s *Handler) cartResponse(ctx context.Context, c billing.Cart) CartResponse {
 	r := CartResponse{Items: []CartItemResponse{}, PromoCode: c.PromoCode}
 	for _, e := range c.Items {
 		r.Items = append(r.Items, CartItemResponse{ID: e.ID, Item: e.Item})
@@ -109,7 +109,7 @@ func (s *Server) cartResponse(ctx context.Context, c billing.Cart) CartResponse 
 		r.Quote = &q
 	}
 	if c.QuoteError != nil {
-		e := toAPIError(ctx, s.log, c.QuoteError).Err
+		e := ToAPIError(ctx, s.log, c.QuoteError).Err
 		r.QuoteError = &e
 	}
 	return r
@@ -119,7 +119,7 @@ type cartIn struct {
 	BillingAddress string `query:"billing_address" doc:"Quote with this address's tax (default: the first address)."`
 }
 
-func (s *Server) getCart(ctx context.Context, in *cartIn) (*out[CartResponse], error) {
+func (s *Handler) GetCart(ctx context.Context, in *cartIn) (*out[CartResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ type cartItemIn struct {
 	Body billing.ItemInput
 }
 
-func (s *Server) addCartItem(ctx context.Context, in *cartItemIn) (*out[CartResponse], error) {
+func (s *Handler) AddCartItem(ctx context.Context, in *cartItemIn) (*out[CartResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -144,10 +144,10 @@ func (s *Server) addCartItem(ctx context.Context, in *cartItemIn) (*out[CartResp
 	if _, err := s.svc.AddToCart(ctx, p, in.Body); err != nil {
 		return nil, err
 	}
-	return s.getCart(ctx, &cartIn{})
+	return s.GetCart(ctx, &cartIn{})
 }
 
-func (s *Server) removeCartItem(ctx context.Context, in *idPath) (*out[CartResponse], error) {
+func (s *Handler) RemoveCartItem(ctx context.Context, in *idPath) (*out[CartResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (s *Server) removeCartItem(ctx context.Context, in *idPath) (*out[CartRespo
 	if err := s.svc.RemoveFromCart(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
-	return s.getCart(ctx, &cartIn{})
+	return s.GetCart(ctx, &cartIn{})
 }
 
 type cartItemChangeIn struct {
@@ -165,7 +165,7 @@ type cartItemChangeIn struct {
 
 // updateCartItem changes an item's licenses or term; the cart is quoted
 // anew.
-func (s *Server) updateCartItem(ctx context.Context, in *cartItemChangeIn) (*out[CartResponse], error) {
+func (s *Handler) UpdateCartItem(ctx context.Context, in *cartItemChangeIn) (*out[CartResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func (s *Server) updateCartItem(ctx context.Context, in *cartItemChangeIn) (*out
 	if _, err := s.svc.UpdateCartItem(ctx, p, in.ID, in.Body); err != nil {
 		return nil, err
 	}
-	return s.getCart(ctx, &cartIn{})
+	return s.GetCart(ctx, &cartIn{})
 }
 
 type promoIn struct {
@@ -182,7 +182,7 @@ type promoIn struct {
 	}
 }
 
-func (s *Server) setCartPromo(ctx context.Context, in *promoIn) (*out[CartResponse], error) {
+func (s *Handler) SetCartPromo(ctx context.Context, in *promoIn) (*out[CartResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ type checkoutIn struct {
 	Body billing.CheckoutInput
 }
 
-func (s *Server) checkoutCart(ctx context.Context, in *checkoutIn) (*out[OrderResponse], error) {
+func (s *Handler) CheckoutCart(ctx context.Context, in *checkoutIn) (*out[OrderResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func (s *Server) checkoutCart(ctx context.Context, in *checkoutIn) (*out[OrderRe
 	return s.orderOut(ctx, o)
 }
 
-func (s *Server) listInvoices(ctx context.Context, in *listIn) (*out[List[InvoiceResponse]], error) {
+func (s *Handler) ListInvoices(ctx context.Context, in *listIn) (*out[List[InvoiceResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func (s *Server) listInvoices(ctx context.Context, in *listIn) (*out[List[Invoic
 	return reply(res), nil
 }
 
-func (s *Server) getInvoice(ctx context.Context, in *idPath) (*out[InvoiceResponse], error) {
+func (s *Handler) GetInvoice(ctx context.Context, in *idPath) (*out[InvoiceResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (s *Server) getInvoice(ctx context.Context, in *idPath) (*out[InvoiceRespon
 	return reply(invoiceResponse(v, d)), nil
 }
 
-func (s *Server) listAddresses(ctx context.Context, in *listIn) (*out[List[AddressResponse]], error) {
+func (s *Handler) ListAddresses(ctx context.Context, in *listIn) (*out[List[AddressResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ type addressIn struct {
 	Body billing.AddressInput
 }
 
-func (s *Server) createAddress(ctx context.Context, in *addressIn) (*out[AddressResponse], error) {
+func (s *Handler) CreateAddress(ctx context.Context, in *addressIn) (*out[AddressResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -275,7 +275,7 @@ func (s *Server) createAddress(ctx context.Context, in *addressIn) (*out[Address
 	return reply(addressResponse(a)), nil
 }
 
-func (s *Server) getAddress(ctx context.Context, in *idPath) (*out[AddressResponse], error) {
+func (s *Handler) GetAddress(ctx context.Context, in *idPath) (*out[AddressResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -301,7 +301,7 @@ type addressPatchIn struct {
 	}
 }
 
-func (s *Server) updateAddress(ctx context.Context, in *addressPatchIn) (*out[AddressResponse], error) {
+func (s *Handler) UpdateAddress(ctx context.Context, in *addressPatchIn) (*out[AddressResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -329,7 +329,7 @@ func (s *Server) updateAddress(ctx context.Context, in *addressPatchIn) (*out[Ad
 	return reply(addressResponse(res)), nil
 }
 
-func (s *Server) deleteAddress(ctx context.Context, in *idPath) (*out[Deleted], error) {
+func (s *Handler) DeleteAddress(ctx context.Context, in *idPath) (*out[Deleted], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -340,7 +340,7 @@ func (s *Server) deleteAddress(ctx context.Context, in *idPath) (*out[Deleted], 
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Server) listPaymentMethods(ctx context.Context, in *listIn) (*out[List[PaymentMethodResponse]], error) {
+func (s *Handler) ListPaymentMethods(ctx context.Context, in *listIn) (*out[List[PaymentMethodResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -363,7 +363,7 @@ type cardIn struct {
 	}
 }
 
-func (s *Server) createPaymentMethod(ctx context.Context, in *cardIn) (*out[PaymentMethodResponse], error) {
+func (s *Handler) CreatePaymentMethod(ctx context.Context, in *cardIn) (*out[PaymentMethodResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -385,7 +385,7 @@ func (s *Server) createPaymentMethod(ctx context.Context, in *cardIn) (*out[Paym
 	return reply(paymentMethodResponse(pm)), nil
 }
 
-func (s *Server) deletePaymentMethod(ctx context.Context, in *idPath) (*out[Deleted], error) {
+func (s *Handler) DeletePaymentMethod(ctx context.Context, in *idPath) (*out[Deleted], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -401,7 +401,7 @@ type pmDefaultIn struct {
 	ID string `path:"id" maxLength:"100"`
 }
 
-func (s *Server) defaultPaymentMethod(ctx context.Context, in *pmDefaultIn) (*out[PaymentMethodResponse], error) {
+func (s *Handler) DefaultPaymentMethod(ctx context.Context, in *pmDefaultIn) (*out[PaymentMethodResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err

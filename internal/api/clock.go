@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -16,11 +16,11 @@ type ClockResponse struct {
 	Sandbox bool      `json:"sandbox"`
 }
 
-func (s *Server) clockResponse() ClockResponse {
+func (s *Handler) clockResponse() ClockResponse {
 	return ClockResponse{Now: s.svc.Now(), Offset: int64(s.cfg.SandboxClock.Offset().Seconds()), Sandbox: true}
 }
 
-func (s *Server) adminGetClock(ctx context.Context, _ *struct{}) (*out[ClockResponse], error) {
+func (s *Handler) AdminGetClock(ctx context.Context, _ *struct{}) (*out[ClockResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ type advanceIn struct {
 	}
 }
 
-func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[ClockResponse], error) {
+func (s *Handler) AdminAdvanceClock(ctx context.Context, in *advanceIn) (*out[ClockResponse], error) {
 	if err := operator(ctx); err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *Server) adminAdvanceClock(ctx context.Context, in *advanceIn) (*out[Clo
 
 // moveClock moves the sandbox clock by seconds or to a time and runs what
 // became due (the API's and the back office's move).
-func (s *Server) moveClock(ctx context.Context, seconds int64, to *time.Time) error {
+func (s *Handler) moveClock(ctx context.Context, seconds int64, to *time.Time) error {
 	// The move runs to its end even if the client goes away: the work on
 	// the way is done (and committed) at each moment it fell due, so a
 	// move canceled part way would leave the clock where nobody asked.

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func loginResponse(u billing.User) LoginResponse {
 	return LoginResponse{ID: u.ID, Email: u.Email, Role: u.Role, Status: billing.LoginStatus(u), CreatedAt: u.CreatedAt}
 }
 
-func (s *Server) listLogins(ctx context.Context, _ *struct{}) (*out[List[LoginResponse]], error) {
+func (s *Handler) ListLogins(ctx context.Context, _ *struct{}) (*out[List[LoginResponse]], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ type inviteIn struct {
 	Body billing.InviteInput
 }
 
-func (s *Server) createLogin(ctx context.Context, in *inviteIn) (*out[LoginResponse], error) {
+func (s *Handler) CreateLogin(ctx context.Context, in *inviteIn) (*out[LoginResponse], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (s *Server) createLogin(ctx context.Context, in *inviteIn) (*out[LoginRespo
 	return reply(loginResponse(u)), nil
 }
 
-func (s *Server) deleteLogin(ctx context.Context, in *idPath) (*out[Deleted], error) {
+func (s *Handler) DeleteLogin(ctx context.Context, in *idPath) (*out[Deleted], error) {
 	p, err := customer(ctx)
 	if err != nil {
 		return nil, err
@@ -78,23 +78,11 @@ type Accepted struct {
 	Message  string `json:"message"`
 }
 
-func (s *Server) createPasswordReset(ctx context.Context, in *resetRequestIn) (*out[Accepted], error) {
+func (s *Handler) CreatePasswordReset(ctx context.Context, in *resetRequestIn) (*out[Accepted], error) {
 	if err := s.svc.RequestPasswordReset(ctx, in.Body.Email, web.ClientOf(ctx)); err != nil {
 		return nil, err
 	}
-	return reply(Accepted{Accepted: true, Message: s.resetSentWords()}), nil
-}
-
-// resetSentWords is the same answer whether or not the address is known;
-// it claims no e-mail that is not sent.
-func (s *Server) resetSentWords() string {
-	switch s.svc.MailMode() {
-	case billing.MailSMTP:
-		return "If this address belongs to a login, a link to choose a new password is on its way; it works once, within an hour."
-	case billing.MailMailbox:
-		return "If this address belongs to a login, a link to choose a new password was written; e-mail is not configured on this sandbox, so it is kept in the sandbox mailbox (GET /v1/admin/mailbox) instead of being sent. It works once, within an hour."
-	}
-	return "E-mail is not configured on this server, so no link to choose a new password can be e-mailed: ask the provider's support."
+	return reply(Accepted{Accepted: true, Message: web.ResetSentWords(s.svc.MailMode())}), nil
 }
 
 type useLinkIn struct {
@@ -105,7 +93,7 @@ type useLinkIn struct {
 	}
 }
 
-func (s *Server) usePasswordReset(ctx context.Context, in *useLinkIn) (*out[LoginResponse], error) {
+func (s *Handler) UsePasswordReset(ctx context.Context, in *useLinkIn) (*out[LoginResponse], error) {
 	u, err := s.svc.UseLink(ctx, in.Token, in.Body.Password)
 	if err != nil {
 		return nil, err
