@@ -29,16 +29,7 @@ type Deleted struct {
 	Deleted bool   `json:"deleted"`
 }
 
-// customer returns the calling customer. Error: unauthenticated.
-func customer(ctx context.Context) (billing.Principal, error) {
-	p, ok := web.PrincipalOf(ctx)
-	if !ok || p.Operator || p.CustomerID == "" {
-		return p, &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: send Authorization: Bearer <token> from POST /v1/sessions"}
-	}
-	return p, nil
-}
-
-func (s *Handler) ListPlans(ctx context.Context, _ *struct{}) (*out[List[ProductResponse]], error) {
+func (s *Handler) ListPlans(ctx context.Context, _ billing.Principal, _ *struct{}) (*out[List[ProductResponse]], error) {
 	plans, err := s.svc.Plans(ctx, false)
 	if err != nil {
 		return nil, err
@@ -69,7 +60,7 @@ type SignupResponse struct {
 	User     UserResponse     `json:"user"`
 }
 
-func (s *Handler) Signup(ctx context.Context, in *signupIn) (*out[SignupResponse], error) {
+func (s *Handler) Signup(ctx context.Context, _ billing.Principal, in *signupIn) (*out[SignupResponse], error) {
 	c, u, err := s.svc.Signup(ctx, in.Body)
 	if err != nil {
 		return nil, err
@@ -96,7 +87,7 @@ type sessionOut struct {
 	Body      SessionResponse
 }
 
-func (s *Handler) CreateSession(ctx context.Context, in *sessionIn) (*sessionOut, error) {
+func (s *Handler) CreateSession(ctx context.Context, _ billing.Principal, in *sessionIn) (*sessionOut, error) {
 	tok, c, err := s.svc.Login(ctx, in.Body.Email, in.Body.Password, web.ClientOf(ctx))
 	if err != nil {
 		return nil, err
@@ -105,22 +96,14 @@ func (s *Handler) CreateSession(ctx context.Context, in *sessionIn) (*sessionOut
 	return &sessionOut{SetCookie: web.SessionCookieOf(tok, ctx), Body: SessionResponse{Token: tok, Customer: customerResponse(c)}}, nil
 }
 
-func (s *Handler) DeleteSession(ctx context.Context, _ *struct{}) (*out[Deleted], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) DeleteSession(ctx context.Context, p billing.Principal, _ *struct{}) (*out[Deleted], error) {
 	if err := s.svc.Logout(ctx, p); err != nil {
 		return nil, err
 	}
 	return reply(Deleted{ID: "current", Deleted: true}), nil
 }
 
-func (s *Handler) GetAccount(ctx context.Context, _ *struct{}) (*out[AccountResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetAccount(ctx context.Context, p billing.Principal, _ *struct{}) (*out[AccountResponse], error) {
 	a, err := s.account(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
@@ -132,11 +115,7 @@ type listIn struct {
 	PageParams
 }
 
-func (s *Handler) ListSubscriptions(ctx context.Context, in *listIn) (*out[List[SubscriptionResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListSubscriptions(ctx context.Context, p billing.Principal, in *listIn) (*out[List[SubscriptionResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Subscription(ctx, p, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
@@ -148,11 +127,7 @@ func (s *Handler) ListSubscriptions(ctx context.Context, in *listIn) (*out[List[
 	return reply(listOf(subs, in.Limit, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) })), nil
 }
 
-func (s *Handler) GetSubscription(ctx context.Context, in *idPath) (*out[SubscriptionResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetSubscription(ctx context.Context, p billing.Principal, in *idPath) (*out[SubscriptionResponse], error) {
 	sub, err := s.svc.Subscription(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -168,11 +143,7 @@ type subPatchIn struct {
 	}
 }
 
-func (s *Handler) UpdateSubscription(ctx context.Context, in *subPatchIn) (*out[SubscriptionResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) UpdateSubscription(ctx context.Context, p billing.Principal, in *subPatchIn) (*out[SubscriptionResponse], error) {
 	if in.Body.AutoRenew != nil {
 		if _, err := s.svc.SetAutoRenew(ctx, p, in.ID, *in.Body.AutoRenew); err != nil {
 			return nil, err
@@ -199,11 +170,7 @@ func (s *Handler) userStatuses(ctx context.Context, p billing.Principal) (map[st
 	return m, err
 }
 
-func (s *Handler) ListUsers(ctx context.Context, in *listIn) (*out[List[UserResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListUsers(ctx context.Context, p billing.Principal, in *listIn) (*out[List[UserResponse]], error) {
 	users, err := s.svc.Users(ctx, p)
 	if err != nil {
 		return nil, err
@@ -225,11 +192,7 @@ type userIn struct {
 	Body billing.UserInput
 }
 
-func (s *Handler) CreateUser(ctx context.Context, in *userIn) (*out[UserResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CreateUser(ctx context.Context, p billing.Principal, in *userIn) (*out[UserResponse], error) {
 	u, err := s.svc.CreateUser(ctx, p, in.Body)
 	if err != nil {
 		return nil, err
@@ -237,11 +200,7 @@ func (s *Handler) CreateUser(ctx context.Context, in *userIn) (*out[UserResponse
 	return reply(userResponse(u, "active")), nil
 }
 
-func (s *Handler) DeleteUser(ctx context.Context, in *idPath) (*out[Deleted], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) DeleteUser(ctx context.Context, p billing.Principal, in *idPath) (*out[Deleted], error) {
 	if err := s.svc.DeleteUser(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
@@ -256,11 +215,7 @@ type transactionsIn struct {
 	Format  string    `query:"format" enum:"json,csv," doc:"csv: the same rows as CSV."`
 }
 
-func (s *Handler) ListTransactions(ctx context.Context, in *transactionsIn) (*out[List[TransactionResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListTransactions(ctx context.Context, p billing.Principal, in *transactionsIn) (*out[List[TransactionResponse]], error) {
 	f := billing.PaymentFilter{Purpose: in.Purpose, Page: in.page()}
 	if !in.From.IsZero() {
 		f.From = &in.From
@@ -287,11 +242,7 @@ func (s *Handler) ListTransactions(ctx context.Context, in *transactionsIn) (*ou
 	return reply(listOf(rows, f.Limit, transactionResponse)), nil
 }
 
-func (s *Handler) ListBalanceEntries(ctx context.Context, in *listIn) (*out[List[EntryResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListBalanceEntries(ctx context.Context, p billing.Principal, in *listIn) (*out[List[EntryResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error {
 		return found(s.svc.Reads().HasBalanceEntry(ctx, p.CustomerID, in.StartingAfter))
 	}); err != nil {

@@ -15,25 +15,9 @@ import (
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
-	"github.com/dialtone/dialtone/internal/web"
 )
 
-// operator checks the admin token. Errors: unauthenticated, forbidden.
-func operator(ctx context.Context) error {
-	p, ok := web.PrincipalOf(ctx)
-	switch {
-	case !ok:
-		return &market.Error{Code: market.CodeUnauthenticated, Message: "send the admin token as Authorization: Bearer <token>"}
-	case !p.Operator:
-		return &market.Error{Code: market.CodeForbidden, Message: "this is the operator's API"}
-	}
-	return nil
-}
-
-func (s *Handler) AdminListPlans(ctx context.Context, in *listIn) (*out[List[PlanResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListPlans(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[PlanResponse]], error) {
 	plans, err := s.svc.Plans(ctx, true)
 	if err != nil {
 		return nil, err
@@ -126,10 +110,7 @@ type planIn struct {
 	Body PlanInput
 }
 
-func (s *Handler) AdminCreatePlan(ctx context.Context, in *planIn) (*out[PlanResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminCreatePlan(ctx context.Context, _ billing.Principal, in *planIn) (*out[PlanResponse], error) {
 	p := in.Body.apply(market.Plan{Active: true})
 	res, err := s.svc.SavePlan(ctx, p, true)
 	if err != nil {
@@ -143,10 +124,7 @@ type planPatchIn struct {
 	Body PlanInput
 }
 
-func (s *Handler) AdminUpdatePlan(ctx context.Context, in *planPatchIn) (*out[PlanResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminUpdatePlan(ctx context.Context, _ billing.Principal, in *planPatchIn) (*out[PlanResponse], error) {
 	cur, err := s.svc.Plan(ctx, in.Code)
 	if err != nil {
 		return nil, err
@@ -274,10 +252,7 @@ func promoResponse(p market.Promo) PromoResponse {
 	return r
 }
 
-func (s *Handler) AdminListPromos(ctx context.Context, in *listIn) (*out[List[PromoResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListPromos(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[PromoResponse]], error) {
 	ps, err := s.svc.Promos(ctx)
 	if err != nil {
 		return nil, err
@@ -293,10 +268,7 @@ type promoCreateIn struct {
 	Body PromoInput
 }
 
-func (s *Handler) AdminCreatePromo(ctx context.Context, in *promoCreateIn) (*out[PromoResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminCreatePromo(ctx context.Context, _ billing.Principal, in *promoCreateIn) (*out[PromoResponse], error) {
 	p, err := in.Body.apply(market.Promo{MaxPerCustomer: 1, Active: true})
 	if err != nil {
 		return nil, err
@@ -313,10 +285,7 @@ type promoPatchIn struct {
 	Body PromoInput
 }
 
-func (s *Handler) AdminUpdatePromo(ctx context.Context, in *promoPatchIn) (*out[PromoResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminUpdatePromo(ctx context.Context, _ billing.Principal, in *promoPatchIn) (*out[PromoResponse], error) {
 	cur, err := s.svc.Promo(ctx, in.Code)
 	if err != nil {
 		return nil, err
@@ -345,10 +314,7 @@ func taxRateResponse(t billing.TaxRate) TaxRateResponse {
 	return TaxRateResponse{ID: t.Country, Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
 }
 
-func (s *Handler) AdminListTaxRates(ctx context.Context, in *listIn) (*out[List[TaxRateResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListTaxRates(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[TaxRateResponse]], error) {
 	rs, err := s.svc.TaxRates(ctx)
 	if err != nil {
 		return nil, err
@@ -366,10 +332,7 @@ type taxIn struct {
 	}
 }
 
-func (s *Handler) AdminSetTaxRate(ctx context.Context, in *taxIn) (*out[TaxRateResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminSetTaxRate(ctx context.Context, _ billing.Principal, in *taxIn) (*out[TaxRateResponse], error) {
 	t, err := s.svc.SetTaxRate(ctx, in.Country, in.Body.Percent)
 	if err != nil {
 		return nil, err
@@ -383,10 +346,7 @@ type adjustIn struct {
 	Body billing.AdjustmentInput
 }
 
-func (s *Handler) AdminAdjustBalance(ctx context.Context, in *adjustIn) (*out[TransactionResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminAdjustBalance(ctx context.Context, _ billing.Principal, in *adjustIn) (*out[TransactionResponse], error) {
 	p, err := s.svc.AdjustBalance(ctx, in.ID, in.Body)
 	if err != nil {
 		return nil, err
@@ -448,10 +408,7 @@ func importParser(contentType string, body []byte) (parse func(io.Reader) ([]inv
 	return inventory.ParseCSV, false, nil
 }
 
-func (s *Handler) AdminImportNumbers(ctx context.Context, in *importIn) (*out[ImportResult], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminImportNumbers(ctx context.Context, _ billing.Principal, in *importIn) (*out[ImportResult], error) {
 	parse, isJSON, err := importParser(in.ContentType, in.RawBody)
 	if err != nil {
 		return nil, err
@@ -536,10 +493,7 @@ type adminNumbersIn struct {
 	PageParams
 }
 
-func (s *Handler) AdminListNumbers(ctx context.Context, in *adminNumbersIn) (*out[List[NumberResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListNumbers(ctx context.Context, _ billing.Principal, in *adminNumbersIn) (*out[List[NumberResponse]], error) {
 	// In number order: the list goes on after the cursor's number, wherever
 	// that number stands now.
 	after, err := s.numberCursor(ctx, in.StartingAfter)

@@ -20,7 +20,7 @@ type adminOrdersIn struct {
 	To       string `query:"to" maxLength:"40" doc:"Created before this time (RFC 3339), or up to and including this date (YYYY-MM-DD)."`
 }
 
-func (s *Handler) AdminListOrders(ctx context.Context, in *adminOrdersIn) (*out[List[OrderResponse]], error) {
+func (s *Handler) AdminListOrders(ctx context.Context, _ billing.Principal, in *adminOrdersIn) (*out[List[OrderResponse]], error) {
 	f, err := billing.NewOrderFilter(in.Customer, in.Status, in.Purpose, in.From, in.To)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ type adminSubscriptionsIn struct {
 	ExpiresBefore string `query:"expires_before" maxLength:"40" doc:"Only subscriptions whose expires_at is before this time (RFC 3339) or date (YYYY-MM-DD, the day excluded)."`
 }
 
-func (s *Handler) AdminListSubscriptions(ctx context.Context, in *adminSubscriptionsIn) (*out[List[SubscriptionResponse]], error) {
+func (s *Handler) AdminListSubscriptions(ctx context.Context, _ billing.Principal, in *adminSubscriptionsIn) (*out[List[SubscriptionResponse]], error) {
 	f := billing.SubscriptionFilter{Page: in.page(), CustomerID: in.Customer, Status: in.Status, Plan: in.Plan}
 	if in.ExpiresBefore != "" {
 		t, err := time.Parse(time.RFC3339, in.ExpiresBefore)

@@ -30,7 +30,7 @@ type auditIn struct {
 	To         string `query:"to" maxLength:"40" doc:"Before this time (RFC 3339), or up to and including this date (YYYY-MM-DD)."`
 }
 
-func (s *Handler) AdminListAuditLog(ctx context.Context, in *auditIn) (*out[List[AuditEntryResponse]], error) {
+func (s *Handler) AdminListAuditLog(ctx context.Context, _ billing.Principal, in *auditIn) (*out[List[AuditEntryResponse]], error) {
 	f, err := billing.NewAuditFilter(in.Actor, in.ObjectType, in.ObjectID, in.From, in.To)
 	if err != nil {
 		return nil, err

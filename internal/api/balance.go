@@ -99,11 +99,7 @@ type patchAccountIn struct {
 	}
 }
 
-func (s *Handler) PatchAccount(ctx context.Context, in *patchAccountIn) (*out[AccountResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) PatchAccount(ctx context.Context, p billing.Principal, in *patchAccountIn) (*out[AccountResponse], error) {
 	var set billing.BalanceSettingsInput
 	if f := in.Body.LowBalanceThreshold; f.Sent {
 		if f.Null {
@@ -170,10 +166,7 @@ func numberPriceResponse(p billing.NumberPrice) NumberPriceResponse {
 		SetupAmount: p.SetupAmount, MonthlyAmount: p.MonthlyAmount, UpdatedAt: p.UpdatedAt}
 }
 
-func (s *Handler) AdminListNumberPrices(ctx context.Context, _ *struct{}) (*out[List[NumberPriceResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListNumberPrices(ctx context.Context, _ billing.Principal, _ *struct{}) (*out[List[NumberPriceResponse]], error) {
 	ps, err := s.svc.NumberPrices(ctx)
 	if err != nil {
 		return nil, err
@@ -189,10 +182,7 @@ type numberPriceIn struct {
 	Body billing.NumberPriceInput
 }
 
-func (s *Handler) AdminPutNumberPrice(ctx context.Context, in *numberPriceIn) (*out[NumberPriceResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminPutNumberPrice(ctx context.Context, _ billing.Principal, in *numberPriceIn) (*out[NumberPriceResponse], error) {
 	p, err := s.svc.SetNumberPrice(ctx, in.Body)
 	if err != nil {
 		return nil, err

@@ -21,11 +21,7 @@ func loginResponse(u billing.User) LoginResponse {
 	return LoginResponse{ID: u.ID, Email: u.Email, Role: u.Role, Status: billing.LoginStatus(u), CreatedAt: u.CreatedAt}
 }
 
-func (s *Handler) ListLogins(ctx context.Context, _ *struct{}) (*out[List[LoginResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListLogins(ctx context.Context, p billing.Principal, _ *struct{}) (*out[List[LoginResponse]], error) {
 	us, err := s.svc.Logins(ctx, p)
 	if err != nil {
 		return nil, err
@@ -42,11 +38,7 @@ type inviteIn struct {
 	Body billing.InviteInput
 }
 
-func (s *Handler) CreateLogin(ctx context.Context, in *inviteIn) (*out[LoginResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CreateLogin(ctx context.Context, p billing.Principal, in *inviteIn) (*out[LoginResponse], error) {
 	u, err := s.svc.Invite(ctx, p, in.Body)
 	if err != nil {
 		return nil, err
@@ -54,11 +46,7 @@ func (s *Handler) CreateLogin(ctx context.Context, in *inviteIn) (*out[LoginResp
 	return reply(loginResponse(u)), nil
 }
 
-func (s *Handler) DeleteLogin(ctx context.Context, in *idPath) (*out[Deleted], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) DeleteLogin(ctx context.Context, p billing.Principal, in *idPath) (*out[Deleted], error) {
 	if err := s.svc.DeleteLogin(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
@@ -78,7 +66,7 @@ type Accepted struct {
 	Message  string `json:"message"`
 }
 
-func (s *Handler) CreatePasswordReset(ctx context.Context, in *resetRequestIn) (*out[Accepted], error) {
+func (s *Handler) CreatePasswordReset(ctx context.Context, _ billing.Principal, in *resetRequestIn) (*out[Accepted], error) {
 	if err := s.svc.RequestPasswordReset(ctx, in.Body.Email, web.ClientOf(ctx)); err != nil {
 		return nil, err
 	}
@@ -93,7 +81,7 @@ type useLinkIn struct {
 	}
 }
 
-func (s *Handler) UsePasswordReset(ctx context.Context, in *useLinkIn) (*out[LoginResponse], error) {
+func (s *Handler) UsePasswordReset(ctx context.Context, _ billing.Principal, in *useLinkIn) (*out[LoginResponse], error) {
 	u, err := s.svc.UseLink(ctx, in.Token, in.Body.Password)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func mailResponse(m billing.MailboxMail) MailResponse {
 	return r
 }
 
-func (s *Handler) ListMailbox(ctx context.Context, in *listIn) (*out[List[MailResponse]], error) {
+func (s *Handler) ListMailbox(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[MailResponse]], error) {
 	p, _ := web.PrincipalOf(ctx)
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.MailboxMail(ctx, p, in.StartingAfter); return err }); err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (s *Handler) ListMailbox(ctx context.Context, in *listIn) (*out[List[MailRe
 	return reply(listOf(rows, in.Limit, mailResponse)), nil
 }
 
-func (s *Handler) GetMailboxMail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
+func (s *Handler) GetMailboxMail(ctx context.Context, _ billing.Principal, in *idPath) (*out[MailResponse], error) {
 	p, _ := web.PrincipalOf(ctx)
 	m, err := s.svc.MailboxMail(ctx, p, in.ID)
 	if err != nil {
@@ -63,11 +63,7 @@ func (s *Handler) GetMailboxMail(ctx context.Context, in *idPath) (*out[MailResp
 	return reply(mailResponse(m)), nil
 }
 
-func (s *Handler) GetNotificationEmail(ctx context.Context, in *idPath) (*out[MailResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetNotificationEmail(ctx context.Context, p billing.Principal, in *idPath) (*out[MailResponse], error) {
 	m, err := s.svc.Reads().NotificationMail(ctx, p.CustomerID, in.ID)
 	if err != nil {
 		return nil, err

@@ -27,18 +27,14 @@ type FacetResponse struct {
 
 // customerCurrency returns the currency of the logged-in customer's
 // account: the cascade offers the numbers priced in it, the ones the
-// customer can buy. Error: unauthenticated.
-func (s *Handler) customerCurrency(ctx context.Context) (string, error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return "", err
-	}
+// customer can buy.
+func (s *Handler) customerCurrency(ctx context.Context, p billing.Principal) (string, error) {
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	return c.Currency, err
 }
 
-func (s *Handler) ListNumberCountries(ctx context.Context, _ *struct{}) (*out[List[CountryResponse]], error) {
-	cur, err := s.customerCurrency(ctx)
+func (s *Handler) ListNumberCountries(ctx context.Context, p billing.Principal, _ *struct{}) (*out[List[CountryResponse]], error) {
+	cur, err := s.customerCurrency(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +51,8 @@ type ccPath struct {
 	CC string `path:"cc" minLength:"2" maxLength:"2"`
 }
 
-func (s *Handler) ListNumberStates(ctx context.Context, in *ccPath) (*out[List[FacetResponse]], error) {
-	cur, err := s.customerCurrency(ctx)
+func (s *Handler) ListNumberStates(ctx context.Context, p billing.Principal, in *ccPath) (*out[List[FacetResponse]], error) {
+	cur, err := s.customerCurrency(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +71,8 @@ type areasIn struct {
 	State string `query:"state" maxLength:"10"`
 }
 
-func (s *Handler) ListNumberAreas(ctx context.Context, in *areasIn) (*out[List[FacetResponse]], error) {
-	cur, err := s.customerCurrency(ctx)
+func (s *Handler) ListNumberAreas(ctx context.Context, p billing.Principal, in *areasIn) (*out[List[FacetResponse]], error) {
+	cur, err := s.customerCurrency(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +95,8 @@ type availableIn struct {
 
 // listAvailableNumbers lists free numbers priced in the account's
 // currency (those the customer can buy), in number order.
-func (s *Handler) ListAvailableNumbers(ctx context.Context, in *availableIn) (*out[List[NumberResponse]], error) {
-	cur, err := s.customerCurrency(ctx)
+func (s *Handler) ListAvailableNumbers(ctx context.Context, p billing.Principal, in *availableIn) (*out[List[NumberResponse]], error) {
+	cur, err := s.customerCurrency(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +125,7 @@ func (s *Handler) numberCursor(ctx context.Context, id string) (string, error) {
 	return n.Number, err
 }
 
-func (s *Handler) ListNumbers(ctx context.Context, in *PageParams) (*out[List[NumberResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListNumbers(ctx context.Context, p billing.Principal, in *PageParams) (*out[List[NumberResponse]], error) {
 	ns, err := s.svc.Numbers(ctx, p)
 	if err != nil {
 		return nil, err
@@ -165,11 +157,7 @@ type numberPatchIn struct {
 	}
 }
 
-func (s *Handler) UpdateNumber(ctx context.Context, in *numberPatchIn) (*out[NumberResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) UpdateNumber(ctx context.Context, p billing.Principal, in *numberPatchIn) (*out[NumberResponse], error) {
 	n, err := s.svc.AssignNumber(ctx, p, in.ID, in.Body.SIPAccount)
 	if err != nil {
 		return nil, err
@@ -181,11 +169,7 @@ func (s *Handler) UpdateNumber(ctx context.Context, in *numberPatchIn) (*out[Num
 	return reply(heldNumberResponse(n, since)), nil
 }
 
-func (s *Handler) ReleaseNumber(ctx context.Context, in *idPath) (*out[Deleted], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ReleaseNumber(ctx context.Context, p billing.Principal, in *idPath) (*out[Deleted], error) {
 	if err := s.svc.ReleaseNumber(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
@@ -213,11 +197,7 @@ func (s *Handler) sipResponse(ctx context.Context, a billing.SIPAccount, nums []
 	return r
 }
 
-func (s *Handler) ListSIPAccounts(ctx context.Context, in *PageParams) (*out[List[SIPAccountResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListSIPAccounts(ctx context.Context, p billing.Principal, in *PageParams) (*out[List[SIPAccountResponse]], error) {
 	accts, err := s.svc.SIPAccounts(ctx, p)
 	if err != nil {
 		return nil, err
@@ -236,11 +216,7 @@ func (s *Handler) ListSIPAccounts(ctx context.Context, in *PageParams) (*out[Lis
 	return reply(listOf(accts, in.Limit, func(a billing.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, regs, false) })), nil
 }
 
-func (s *Handler) GetSIPAccount(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetSIPAccount(ctx context.Context, p billing.Principal, in *idPath) (*out[SIPAccountResponse], error) {
 	// The password is shown to the admin once; then only its HA1s remain.
 	a, err := s.svc.RevealSIPPassword(ctx, p, in.ID)
 	if err != nil {
@@ -263,11 +239,7 @@ func (s *Handler) sipAccountReply(ctx context.Context, p billing.Principal, a bi
 
 // rotateSIPPassword gives a SIP account a new password, shown in this
 // answer only; its devices must register again.
-func (s *Handler) RotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAccountResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) RotateSIPPassword(ctx context.Context, p billing.Principal, in *idPath) (*out[SIPAccountResponse], error) {
 	a, err := s.svc.RotateSIPPassword(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -276,11 +248,7 @@ func (s *Handler) RotateSIPPassword(ctx context.Context, in *idPath) (*out[SIPAc
 	return s.sipAccountReply(ctx, p, a)
 }
 
-func (s *Handler) ListNotifications(ctx context.Context, in *listIn) (*out[List[NotificationResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListNotifications(ctx context.Context, p billing.Principal, in *listIn) (*out[List[NotificationResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error {
 		return found(s.svc.Reads().HasNotification(ctx, p.CustomerID, in.StartingAfter))
 	}); err != nil {

@@ -13,11 +13,7 @@ type orderIn struct {
 	Body billing.OrderInput
 }
 
-func (s *Handler) CreateQuote(ctx context.Context, in *orderIn) (*out[QuoteResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CreateQuote(ctx context.Context, p billing.Principal, in *orderIn) (*out[QuoteResponse], error) {
 	q, err := s.svc.Quote(ctx, p, in.Body)
 	if err != nil {
 		return nil, err
@@ -33,11 +29,7 @@ func (s *Handler) orderOut(ctx context.Context, o billing.Order) (*out[OrderResp
 	return reply(orderResponse(o, &pay)), nil
 }
 
-func (s *Handler) CreateOrder(ctx context.Context, in *orderIn) (*out[OrderResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CreateOrder(ctx context.Context, p billing.Principal, in *orderIn) (*out[OrderResponse], error) {
 	o, err := s.svc.PlaceOrder(ctx, p, in.Body, "api")
 	if err != nil {
 		return nil, err
@@ -45,11 +37,7 @@ func (s *Handler) CreateOrder(ctx context.Context, in *orderIn) (*out[OrderRespo
 	return s.orderOut(ctx, o)
 }
 
-func (s *Handler) ListOrders(ctx context.Context, in *listIn) (*out[List[OrderResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListOrders(ctx context.Context, p billing.Principal, in *listIn) (*out[List[OrderResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Order(ctx, p, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
@@ -73,11 +61,7 @@ func (s *Handler) ListOrders(ctx context.Context, in *listIn) (*out[List[OrderRe
 	})), nil
 }
 
-func (s *Handler) GetOrder(ctx context.Context, in *idPath) (*out[OrderResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetOrder(ctx context.Context, p billing.Principal, in *idPath) (*out[OrderResponse], error) {
 	o, err := s.svc.Order(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -119,11 +103,7 @@ type cartIn struct {
 	BillingAddress string `query:"billing_address" doc:"Quote with this address's tax (default: the first address)."`
 }
 
-func (s *Handler) GetCart(ctx context.Context, in *cartIn) (*out[CartResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetCart(ctx context.Context, p billing.Principal, in *cartIn) (*out[CartResponse], error) {
 	c, err := s.svc.Cart(ctx, p, in.BillingAddress)
 	if err != nil {
 		return nil, err
@@ -136,26 +116,18 @@ type cartItemIn struct {
 	Body billing.ItemInput
 }
 
-func (s *Handler) AddCartItem(ctx context.Context, in *cartItemIn) (*out[CartResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) AddCartItem(ctx context.Context, p billing.Principal, in *cartItemIn) (*out[CartResponse], error) {
 	if _, err := s.svc.AddToCart(ctx, p, in.Body); err != nil {
 		return nil, err
 	}
-	return s.GetCart(ctx, &cartIn{})
+	return s.GetCart(ctx, p, &cartIn{})
 }
 
-func (s *Handler) RemoveCartItem(ctx context.Context, in *idPath) (*out[CartResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) RemoveCartItem(ctx context.Context, p billing.Principal, in *idPath) (*out[CartResponse], error) {
 	if err := s.svc.RemoveFromCart(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
-	return s.GetCart(ctx, &cartIn{})
+	return s.GetCart(ctx, p, &cartIn{})
 }
 
 type cartItemChangeIn struct {
@@ -165,15 +137,11 @@ type cartItemChangeIn struct {
 
 // updateCartItem changes an item's licenses or term; the cart is quoted
 // anew.
-func (s *Handler) UpdateCartItem(ctx context.Context, in *cartItemChangeIn) (*out[CartResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) UpdateCartItem(ctx context.Context, p billing.Principal, in *cartItemChangeIn) (*out[CartResponse], error) {
 	if _, err := s.svc.UpdateCartItem(ctx, p, in.ID, in.Body); err != nil {
 		return nil, err
 	}
-	return s.GetCart(ctx, &cartIn{})
+	return s.GetCart(ctx, p, &cartIn{})
 }
 
 type promoIn struct {
@@ -182,11 +150,7 @@ type promoIn struct {
 	}
 }
 
-func (s *Handler) SetCartPromo(ctx context.Context, in *promoIn) (*out[CartResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) SetCartPromo(ctx context.Context, p billing.Principal, in *promoIn) (*out[CartResponse], error) {
 	c, err := s.svc.SetCartPromo(ctx, p, in.Body.Code)
 	if err != nil {
 		return nil, err
@@ -199,11 +163,7 @@ type checkoutIn struct {
 	Body billing.CheckoutInput
 }
 
-func (s *Handler) CheckoutCart(ctx context.Context, in *checkoutIn) (*out[OrderResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CheckoutCart(ctx context.Context, p billing.Principal, in *checkoutIn) (*out[OrderResponse], error) {
 	o, err := s.svc.CheckoutCart(ctx, p, in.Body)
 	if err != nil {
 		return nil, err
@@ -211,11 +171,7 @@ func (s *Handler) CheckoutCart(ctx context.Context, in *checkoutIn) (*out[OrderR
 	return s.orderOut(ctx, o)
 }
 
-func (s *Handler) ListInvoices(ctx context.Context, in *listIn) (*out[List[InvoiceResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListInvoices(ctx context.Context, p billing.Principal, in *listIn) (*out[List[InvoiceResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.Reads().Invoice(ctx, p.CustomerID, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
@@ -230,11 +186,7 @@ func (s *Handler) ListInvoices(ctx context.Context, in *listIn) (*out[List[Invoi
 	return reply(res), nil
 }
 
-func (s *Handler) GetInvoice(ctx context.Context, in *idPath) (*out[InvoiceResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetInvoice(ctx context.Context, p billing.Principal, in *idPath) (*out[InvoiceResponse], error) {
 	invID := strings.TrimSuffix(strings.TrimSuffix(in.ID, ".pdf"), ".html")
 	v, d, err := s.svc.Invoice(ctx, p, invID)
 	if err != nil {
@@ -243,11 +195,7 @@ func (s *Handler) GetInvoice(ctx context.Context, in *idPath) (*out[InvoiceRespo
 	return reply(invoiceResponse(v, d)), nil
 }
 
-func (s *Handler) ListAddresses(ctx context.Context, in *listIn) (*out[List[AddressResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListAddresses(ctx context.Context, p billing.Principal, in *listIn) (*out[List[AddressResponse]], error) {
 	rows, err := s.svc.Addresses(ctx, p)
 	if err != nil {
 		return nil, err
@@ -263,11 +211,7 @@ type addressIn struct {
 	Body billing.AddressInput
 }
 
-func (s *Handler) CreateAddress(ctx context.Context, in *addressIn) (*out[AddressResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CreateAddress(ctx context.Context, p billing.Principal, in *addressIn) (*out[AddressResponse], error) {
 	a, err := s.svc.SaveAddress(ctx, p, "", in.Body)
 	if err != nil {
 		return nil, err
@@ -275,11 +219,7 @@ func (s *Handler) CreateAddress(ctx context.Context, in *addressIn) (*out[Addres
 	return reply(addressResponse(a)), nil
 }
 
-func (s *Handler) GetAddress(ctx context.Context, in *idPath) (*out[AddressResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) GetAddress(ctx context.Context, p billing.Principal, in *idPath) (*out[AddressResponse], error) {
 	a, err := s.svc.Address(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -301,11 +241,7 @@ type addressPatchIn struct {
 	}
 }
 
-func (s *Handler) UpdateAddress(ctx context.Context, in *addressPatchIn) (*out[AddressResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) UpdateAddress(ctx context.Context, p billing.Principal, in *addressPatchIn) (*out[AddressResponse], error) {
 	cur, err := s.svc.Address(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -329,22 +265,14 @@ func (s *Handler) UpdateAddress(ctx context.Context, in *addressPatchIn) (*out[A
 	return reply(addressResponse(res)), nil
 }
 
-func (s *Handler) DeleteAddress(ctx context.Context, in *idPath) (*out[Deleted], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) DeleteAddress(ctx context.Context, p billing.Principal, in *idPath) (*out[Deleted], error) {
 	if err := s.svc.DeleteAddress(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Handler) ListPaymentMethods(ctx context.Context, in *listIn) (*out[List[PaymentMethodResponse]], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ListPaymentMethods(ctx context.Context, p billing.Principal, in *listIn) (*out[List[PaymentMethodResponse]], error) {
 	rows, err := s.svc.Cards(ctx, p)
 	if err != nil {
 		return nil, err
@@ -363,12 +291,9 @@ type cardIn struct {
 	}
 }
 
-func (s *Handler) CreatePaymentMethod(ctx context.Context, in *cardIn) (*out[PaymentMethodResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) CreatePaymentMethod(ctx context.Context, p billing.Principal, in *cardIn) (*out[PaymentMethodResponse], error) {
 	var pm billing.PaymentMethod
+	var err error
 	switch {
 	case in.Body.Card != nil && in.Body.PaymentMethod != "":
 		return nil, market.Invalid("payment_method", "give either card or payment_method, not both")
@@ -385,11 +310,7 @@ func (s *Handler) CreatePaymentMethod(ctx context.Context, in *cardIn) (*out[Pay
 	return reply(paymentMethodResponse(pm)), nil
 }
 
-func (s *Handler) DeletePaymentMethod(ctx context.Context, in *idPath) (*out[Deleted], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) DeletePaymentMethod(ctx context.Context, p billing.Principal, in *idPath) (*out[Deleted], error) {
 	if err := s.svc.DeleteCard(ctx, p, in.ID); err != nil {
 		return nil, err
 	}
@@ -401,11 +322,7 @@ type pmDefaultIn struct {
 	ID string `path:"id" maxLength:"100"`
 }
 
-func (s *Handler) DefaultPaymentMethod(ctx context.Context, in *pmDefaultIn) (*out[PaymentMethodResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) DefaultPaymentMethod(ctx context.Context, p billing.Principal, in *pmDefaultIn) (*out[PaymentMethodResponse], error) {
 	pm, err := s.svc.SetDefaultCard(ctx, p, in.ID)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
 )
@@ -27,11 +28,7 @@ type confirmOrderIn struct {
 // customer to authenticate it (402 authentication_required before): the
 // paid order once the bank confirmed, 402 authentication_required again
 // while it waits, 402 card_declined if it failed.
-func (s *Handler) ConfirmOrder(ctx context.Context, in *confirmOrderIn) (*out[OrderResponse], error) {
-	p, err := customer(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (s *Handler) ConfirmOrder(ctx context.Context, p billing.Principal, in *confirmOrderIn) (*out[OrderResponse], error) {
 	o, err := s.svc.CompletePendingOrder(ctx, p, in.ID)
 	if err != nil {
 		return nil, err
@@ -54,7 +51,7 @@ type WebhookReceived struct {
 // changes, when it does not verify), each event is applied once (a replay
 // is acknowledged and changes nothing), and types dialtone does not act
 // on are acknowledged and ignored.
-func (s *Handler) StripeWebhook(ctx context.Context, in *stripeWebhookIn) (*out[WebhookReceived], error) {
+func (s *Handler) StripeWebhook(ctx context.Context, _ billing.Principal, in *stripeWebhookIn) (*out[WebhookReceived], error) {
 	if s.cfg.GatewayEvents == nil {
 		return nil, market.NotFound("route POST /v1/webhooks/stripe (payments are not by Stripe)")
 	}
@@ -80,7 +77,7 @@ type DisputeResponse struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Handler) AdminOrderDisputes(ctx context.Context, in *idPath) (*out[List[DisputeResponse]], error) {
+func (s *Handler) AdminOrderDisputes(ctx context.Context, _ billing.Principal, in *idPath) (*out[List[DisputeResponse]], error) {
 	ds, err := s.svc.OrderDisputes(ctx, in.ID)
 	if err != nil {
 		return nil, err

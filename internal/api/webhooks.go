@@ -63,10 +63,7 @@ func webhookDeliveryResponse(d billing.WebhookDelivery) WebhookDeliveryResponse 
 	return r
 }
 
-func (s *Handler) AdminListWebhookEndpoints(ctx context.Context, in *listIn) (*out[List[WebhookEndpointResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListWebhookEndpoints(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[WebhookEndpointResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.WebhookEndpoint(ctx, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
@@ -82,10 +79,7 @@ type webhookEndpointIn struct {
 	Body billing.WebhookEndpointInput
 }
 
-func (s *Handler) AdminCreateWebhookEndpoint(ctx context.Context, in *webhookEndpointIn) (*out[WebhookEndpointResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminCreateWebhookEndpoint(ctx context.Context, _ billing.Principal, in *webhookEndpointIn) (*out[WebhookEndpointResponse], error) {
 	e, err := s.svc.CreateWebhookEndpoint(ctx, in.Body)
 	if err != nil {
 		return nil, err
@@ -95,10 +89,7 @@ func (s *Handler) AdminCreateWebhookEndpoint(ctx context.Context, in *webhookEnd
 	return reply(r), nil
 }
 
-func (s *Handler) AdminDeleteWebhookEndpoint(ctx context.Context, in *idPath) (*out[Deleted], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminDeleteWebhookEndpoint(ctx context.Context, _ billing.Principal, in *idPath) (*out[Deleted], error) {
 	if err := s.svc.DeleteWebhookEndpoint(ctx, in.ID); err != nil {
 		return nil, err
 	}
@@ -110,10 +101,7 @@ type webhookDeliveriesIn struct {
 	PageParams
 }
 
-func (s *Handler) AdminListWebhookDeliveries(ctx context.Context, in *webhookDeliveriesIn) (*out[List[WebhookDeliveryResponse]], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminListWebhookDeliveries(ctx context.Context, _ billing.Principal, in *webhookDeliveriesIn) (*out[List[WebhookDeliveryResponse]], error) {
 	if _, err := s.svc.WebhookEndpoint(ctx, in.ID); err != nil {
 		return nil, err
 	}
@@ -132,10 +120,7 @@ type webhookRetryIn struct {
 	ID string `path:"id" maxLength:"100"`
 }
 
-func (s *Handler) AdminRetryWebhookDelivery(ctx context.Context, in *webhookRetryIn) (*out[WebhookDeliveryResponse], error) {
-	if err := operator(ctx); err != nil {
-		return nil, err
-	}
+func (s *Handler) AdminRetryWebhookDelivery(ctx context.Context, _ billing.Principal, in *webhookRetryIn) (*out[WebhookDeliveryResponse], error) {
 	d, err := s.svc.RetryWebhookDelivery(ctx, in.ID)
 	if err != nil {
 		return nil, err

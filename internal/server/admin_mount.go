@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/dialtone/dialtone/internal/admin"
 	"github.com/dialtone/dialtone/internal/web"
@@ -30,11 +29,6 @@ func (s *Server) adminRoutes() {
 	if err != nil {
 		panic(err) // the templates are embedded: a parse error is a build error
 	}
-	s.mux.Handle("/admin/", adm)
-	s.mux.Handle("/admin", adm)
-}
-
-// isBackOffice reports whether a mux pattern is the back office's.
-func isBackOffice(pattern string) bool {
-	return pattern == "/admin" || strings.HasPrefix(pattern, "/admin/")
+	s.handle("/admin/", forBackOffice, adm)
+	s.handle("/admin", forBackOffice, adm)
 }

@@ -58,8 +58,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 type access int
 
 const (
+	// undeclared is no access: every route declares one (routes.go).
+	undeclared access = iota
 	// forAnyone: no credentials needed.
-	forAnyone access = iota
+	forAnyone
 	// forCustomer: a customer's session (bearer token or cookie), of any
 	// login of the account.
 	forCustomer
@@ -74,34 +76,52 @@ const (
 	// login, billing.Principal.MayBill); the use cases check it again
 	// (a billing login's order may only top up the balance).
 	forBilling
+	// forBackOffice: the operator's back office, which logs its operators
+	// in and enforces their roles itself (admin/roles.go).
+	forBackOffice
 )
 
-// portalPublic are the portal's routes open to visitors; every other page
-// of the portal needs a customer's session.
-var portalPublic = map[string]bool{
-	"/": true, "GET /static/": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
-	"GET /signup": true, "POST /signup": true, "GET /login": true, "POST /login": true, "POST /logout": true,
-	"GET /forgot-password": true, "POST /forgot-password": true,
-	"GET /invitations/{token}": true, "POST /invitations/{token}": true,
-	"GET /password_resets/{token}": true, "POST /password_resets/{token}": true,
+// String names an access level (routes_test.go, panics).
+func (a access) String() string {
+	switch a {
+	case forAnyone:
+		return "public"
+	case forCustomer:
+		return "customer"
+	case forManager:
+		return "customer (owner or admin)"
+	case forBilling:
+		return "customer (owner, admin or billing)"
+	case forOperator:
+		return "operator"
+	case forBackOffice:
+		return "back office"
+	}
+	return "undeclared"
 }
 
 // authorize refuses a request its route does not allow the caller, before
 // anything else of the request is read: an API route answers 401
 // unauthenticated without a principal and 403 forbidden to the wrong kind
-// of caller; a portal page sends a visitor to the log-in page. Routes
-// outside the table (the documentation, unknown paths) are open.
+// of caller; a portal page sends a visitor to the log-in page. The back
+// office checks its own operators. Routes routes.go did not declare are
+// huma's OpenAPI document and schemas (open); anything else undeclared is
+// refused like a customer's page.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := s.mux.Handler(r)
 		p, ok := web.PrincipalOf(r.Context())
-		if acc, ok2 := s.access[pattern]; ok2 {
+		acc, declared := s.access[pattern]
+		switch {
+		case pattern == "" || acc == forAnyone || acc == forBackOffice:
+		case !declared && web.IsAPI(r.URL.Path):
+		case web.IsAPI(r.URL.Path):
 			if err := allowed(acc, p, ok); err != nil {
 				api.WriteError(w, r, s.log, err)
 				return
 			}
-		} else if !web.IsAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && !isBackOffice(pattern) && (!ok || p.Operator || p.CustomerID == "") {
-			toLogin(w, r)
+		case !web.IsCustomer(p, ok):
+			web.ToLogin(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

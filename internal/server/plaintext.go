@@ -51,8 +51,7 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 			api.WriteError(w, r, s.log, web.BadTextIn(param))
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work",
-			Data: "The page was sent text it cannot take: letters must be UTF-8, without NUL characters."})
+		s.portal.BadText(w, r)
 	})
 }
 

@@ -1,11 +1,8 @@
 package server
 
 import (
-	"context"
 	"net/http"
-	"strings"
 
-	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -14,20 +11,118 @@ import (
 	"github.com/dialtone/dialtone/internal/web"
 )
 
-// routes registers every route of the server.
+// routes registers every route of every face, each with who may call it
+// (auth.go): the server's own, the back office's mount, the portal's pages
+// and the JSON API's operations. authorize refuses a caller a route does
+// not allow before anything else of the request is read, and a handler
+// receives its caller's principal (routes_test.go walks this list).
 func (s *Server) routes(reg *prometheus.Registry) {
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { web.WriteJSON(w, 200, map[string]string{"status": "ok"}) })
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	// The server's own.
+	s.handle("GET /healthz", forAnyone, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, 200, map[string]string{"status": "ok"})
+	}))
+	s.handle("GET /readyz", forAnyone, http.HandlerFunc(s.readyz))
 	if reg != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		s.handle("GET /metrics", forAnyone, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
 
-	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		api.WriteError(w, r, s.log, market.NotFound("route "+r.Method+" "+r.URL.Path))
-	})
-	s.portalRoutes()
+	// The operator's back office (internal/admin) at /admin: it logs its
+	// operators in and enforces their roles itself (admin/roles.go).
 	s.adminRoutes()
-	s.mux.HandleFunc("GET /v1/docs", s.api.Docs)
+
+	// The customer portal (internal/portal) at /: public pages, and pages
+	// of a logged-in customer (s.page), whose visitors are sent to log in.
+	s.handle("GET /static/", forAnyone, s.portal.Static())
+	s.public("/", s.portal.NotFound)
+	s.page("GET /{$}", s.portal.Dashboard)
+	s.public("GET /signup", s.portal.SignupPage)
+	s.public("POST /signup", s.portal.SignupPost)
+	s.public("GET /login", s.portal.LoginPage)
+	s.public("POST /login", s.portal.LoginPost)
+	s.public("POST /logout", s.portal.LogoutPost)
+	s.page("GET /marketplace/plans", s.portal.PlansPage)
+	s.page("GET /marketplace/plans/{code}/buy", s.portal.BuyPlanPage)
+	s.page("POST /marketplace/plans/{code}/buy", s.portal.BuyPlanPost)
+	s.page("GET /marketplace/subscriptions/{id}/renew", s.portal.RenewRedirect)
+	s.page("GET /marketplace/subscriptions/{id}/upgrade", s.portal.UpgradePage)
+	s.page("GET /marketplace/subscriptions/{id}/licenses", s.portal.LicensesPage)
+	s.page("POST /marketplace/subscriptions/{id}/licenses", s.portal.LicensesPost)
+	s.page("GET /checkout", s.portal.CheckoutPage)
+	s.page("POST /checkout", s.portal.CheckoutPost)
+	s.page("GET /orders/{id}", s.portal.OrderPage)
+	s.page("GET /marketplace/numbers", s.portal.NumbersPage)
+	s.page("POST /marketplace/numbers/{id}/assign", s.portal.AssignNumberPost)
+	s.page("GET /marketplace/numbers/{id}/release", s.portal.ReleaseNumberPage)
+	s.page("POST /marketplace/numbers/{id}/release", s.portal.ReleaseNumberPost)
+	s.page("GET /marketplace/billing", s.portal.BillingPage)
+	s.page("GET /marketplace/billing/balance", s.portal.BalancePage)
+	s.page("GET /marketplace/billing/refill", s.portal.RefillPage)
+	s.page("POST /marketplace/billing/refill", s.portal.RefillPost)
+	s.page("GET /subscriptions", s.portal.SubscriptionsPage)
+	s.page("POST /subscriptions/{id}/auto-renew", s.portal.AutoRenewPost)
+	s.page("GET /subscriptions/{id}", s.portal.SubscriptionPage)
+	s.page("POST /subscriptions/{id}/extend", s.portal.ExtendPost)
+	s.page("GET /buy", s.portal.BuyPage)
+	s.page("POST /buy", s.portal.BuyPost)
+	s.page("GET /cart", s.portal.CartPage)
+	s.page("POST /cart/items/{id}/remove", s.portal.CartRemovePost)
+	s.page("POST /cart/items/{id}", s.portal.CartItemPost)
+	s.page("POST /cart/promo", s.portal.CartPromoPost)
+	s.page("GET /cart/address", s.portal.CartAddressPage)
+	s.page("POST /cart/address", s.portal.CartAddressPost)
+	s.page("GET /cart/payment", s.portal.CartPaymentPage)
+	s.page("POST /cart/payment", s.portal.CartPaymentPost)
+	s.page("GET /subscriptions/{id}/cancel", s.portal.CancelPage)
+	s.page("POST /subscriptions/{id}/cancel", s.portal.CancelPost)
+	s.page("POST /subscriptions/{id}/undo-cancel", s.portal.UndoCancelPost)
+	s.page("GET /users", s.portal.UsersPage)
+	s.page("POST /users", s.portal.UsersPost)
+	s.page("GET /users/{id}/delete", s.portal.UserDeletePage)
+	s.page("POST /users/{id}/delete", s.portal.UserDeletePost)
+	s.page("GET /sip", s.portal.SipPage)
+	s.page("GET /sip/{id}", s.portal.SipAccountPage)
+	s.page("GET /sip/{id}/password", s.portal.SipRotatePage)
+	s.page("POST /sip/{id}/password", s.portal.SipRotatePost)
+	s.page("GET /notifications", s.portal.NotificationsPage)
+	s.page("GET /invoices", s.portal.InvoicesPage)
+	s.page("GET /invoices/{id}", s.portal.InvoicePage)
+	s.page("GET /payment-methods", s.portal.CardsPage)
+	s.page("POST /payment-methods", s.portal.CardsPost)
+	s.page("POST /payment-methods/{id}/default", s.portal.CardDefaultPost)
+	s.page("POST /payment-methods/{id}/delete", s.portal.CardDeletePost)
+	s.page("GET /addresses", s.portal.AddressesPage)
+	s.page("POST /addresses", s.portal.AddressesPost)
+	s.page("GET /addresses/{id}/edit", s.portal.AddressEditPage)
+	s.page("POST /addresses/{id}/edit", s.portal.AddressEditPost)
+	s.page("POST /addresses/{id}/delete", s.portal.AddressDeletePost)
+	s.page("GET /settings", s.portal.SettingsPage)
+	s.page("POST /settings/password", s.portal.PasswordPost)
+	s.page("POST /settings/balance", s.portal.BalanceSettingsPost)
+	s.page("GET /orders/{id}/authenticate", s.portal.PaymentAuthenticate)
+	s.page("GET /orders/{id}/return", s.portal.PaymentReturn)
+	s.page("GET /payment-methods/return", s.portal.CardReturn)
+	s.public("GET /forgot-password", s.portal.ForgotPage)
+	s.public("POST /forgot-password", s.portal.ForgotPost)
+	s.public("GET /invitations/{token}", s.portal.LinkPage)
+	s.public("POST /invitations/{token}", s.portal.LinkPost)
+	s.public("GET /password_resets/{token}", s.portal.LinkPage)
+	s.public("POST /password_resets/{token}", s.portal.LinkPost)
+	s.page("POST /settings/company", s.portal.CompanyPost)
+	s.page("POST /settings/email", s.portal.EmailPost)
+	s.page("POST /settings/logins", s.portal.InvitePost)
+	s.page("POST /settings/logins/{id}/delete", s.portal.LoginDeletePost)
+	s.page("GET /notifications/{id}/email", s.portal.NotificationMailPage)
+	s.page("GET /notifications/{id}/email.html", s.portal.NotificationMailHTML)
+	s.page("GET /notifications/{id}/email/attachments/{n}", s.portal.NotificationMailAttachment)
+	s.page("POST /settings/invoice-emails", s.portal.InvoiceEmailsPost)
+
+	// The JSON API (internal/api) under /v1: huma operations, each with
+	// who may call it; huma serves the OpenAPI document itself
+	// (GET /v1/openapi.json, .yaml, /v1/schemas/…), open to anyone.
+	s.handle("/v1/", forAnyone, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.WriteError(w, r, s.log, market.NotFound("route "+r.Method+" "+r.URL.Path))
+	}))
+	s.handle("GET /v1/docs", forAnyone, http.HandlerFunc(s.api.Docs))
 
 	// Public.
 	op(s, "GET", "/v1/plans", "listPlans", "The catalog: products with their plans", "catalog", forAnyone, s.api.ListPlans)
@@ -122,56 +217,4 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	op(s, "GET", "/v1/admin/audit_log", "adminListAuditLog", "The audit log: every change made by an operator or with the admin token, newest first", "admin", forOperator, s.api.AdminListAuditLog)
 	op(s, "GET", "/v1/admin/clock", "adminGetClock", "The sandbox clock", "admin", forOperator, s.api.AdminGetClock)
 	op(s, "POST", "/v1/admin/clock/advance", "adminAdvanceClock", "Move the sandbox clock and run what became due", "admin", forOperator, s.api.AdminAdvanceClock)
-}
-
-// op registers one huma operation and who may call it (enforced by
-// authorize before the request is read, and documented as its security).
-func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, h func(context.Context, *I) (*O, error)) {
-	o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary, Tags: []string{tag}}
-	switch acc {
-	case forAnyone:
-		o.Security = []map[string][]string{}
-	case forCustomer, forManager, forBilling:
-		o.Security = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
-	case forOperator:
-		o.Security = []map[string][]string{{"bearer": {}}}
-	}
-	s.access[method+" "+path] = acc
-	switch method {
-	case http.MethodPost:
-		o.DefaultStatus = http.StatusCreated
-		if path == "/v1/password_resets" {
-			o.DefaultStatus = http.StatusAccepted
-		}
-		if strings.HasPrefix(path, "/v1/password_resets/") || strings.HasSuffix(path, "/default") || strings.HasSuffix(path, "/advance") || strings.HasSuffix(path, "/retry") || path == "/v1/quotes" ||
-			strings.HasSuffix(path, "/password") || strings.HasSuffix(path, "/confirm") || strings.HasPrefix(path, "/v1/webhooks/") {
-			o.DefaultStatus = http.StatusOK
-		}
-	case http.MethodDelete:
-		o.DefaultStatus = http.StatusOK
-	}
-	huma.Register(s.api.API(), o, func(ctx context.Context, in *I) (*O, error) {
-		out, err := h(ctx, in)
-		if err != nil {
-			if ra := web.RetryAfter(err); ra != "" {
-				return nil, huma.ErrorWithHeaders(api.ToAPIError(ctx, s.log, err), http.Header{"Retry-After": {ra}})
-			}
-			return nil, api.ToAPIError(ctx, s.log, err)
-		}
-		return out, nil
-	})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Store().Ping(r.Context()); err != nil {
-		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-		return
-	}
-	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(r.Context()); err != nil {
-			web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": err.Error()})
-			return
-		}
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

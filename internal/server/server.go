@@ -18,6 +18,7 @@ import (
 	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/portal"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -54,11 +55,11 @@ type Config struct {
 // stripeKey is the publishable key the portal's card form uses: "" unless
 // payments are by Stripe (the sandbox keeps its own form and never loads
 // Stripe.js).
-func (s *Server) stripeKey() string {
-	if s.cfg.GatewayEvents == nil {
+func stripeKey(cfg Config) string {
+	if cfg.GatewayEvents == nil {
 		return ""
 	}
-	return s.cfg.StripePublishableKey
+	return cfg.StripePublishableKey
 }
 
 // Server holds the handlers' dependencies.
@@ -69,20 +70,33 @@ type Server struct {
 	api     *api.Handler
 	mux     *http.ServeMux
 	metrics *metrics
-	portal  *portal
+	portal  *portal.Handler
 	keys    web.Keys
 	// access is who may call each API route, by mux pattern (routes.go).
-	access  map[string]access
-	clockMu sync.Mutex
+	access map[string]access
+	// routeList is every route routes.go declared, in its order.
+	routeList []route
+	clockMu   sync.Mutex
 }
 
 // New returns the whole HTTP handler.
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
+	_, h := newServer(svc, log, reg, cfg)
+	return h
+}
+
+// newServer is New with the server whose routes it serves.
+func newServer(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) (*Server, http.Handler) {
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
 	s.keys = keys{st: svc.Store()}
 	s.metrics = newMetrics(reg)
 	s.api = api.New(svc, log, s.mux, api.Config{Sandbox: cfg.Sandbox, SandboxClock: cfg.SandboxClock, Advance: cfg.Advance,
 		Version: cfg.Version, GatewayEvents: cfg.GatewayEvents})
+	p, err := portal.New(svc, log, s.keys, portal.Config{Sandbox: cfg.Sandbox, StripeKey: stripeKey(cfg)})
+	if err != nil {
+		panic(err) // the templates are embedded: a parse error is a build error
+	}
+	s.portal = p
 	s.routes(reg)
 	s.api.Document()
 	var h = patternOf(s.mux)
@@ -94,7 +108,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	h = s.authenticate(h)
 	h = s.crossOrigin(h)
 	h = s.observe(h)
-	return h
+	return s, h
 }
 
 type ctxKey int

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"html/template"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -122,4 +123,14 @@ func LocalPath(to, fallback string) string {
 		return fallback
 	}
 	return to
+}
+
+// ToLogin sends a visitor to the log-in page, and a page's visitor back to
+// that page after logging in.
+func ToLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 }

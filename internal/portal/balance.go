@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -35,7 +35,7 @@ type balanceView struct {
 	Manage, Bill bool
 }
 
-func (s *Server) balanceView(r *http.Request, p billing.Principal, c billing.Customer, f *form) balanceView {
+func (s *Handler) balanceView(r *http.Request, p billing.Principal, c billing.Customer, f *form) balanceView {
 	ctx := r.Context()
 	v := balanceView{Currency: c.Currency, Balance: c.Balance, Form: f, Manage: p.IsAdmin(), Bill: p.MayBill()}
 	bv, err := s.svc.Balance(ctx, c)
@@ -71,9 +71,9 @@ func (s *Server) balanceView(r *http.Request, p billing.Principal, c billing.Cus
 var balanceFields = map[string]string{"low_balance_threshold": "low_balance_threshold", "auto_top_up.amount": "auto_amount",
 	"auto_top_up.below": "auto_below", "auto_top_up.payment_method": "auto_card"}
 
-// balanceSettingsPost saves the low-balance threshold and the automatic
+// BalanceSettingsPost saves the low-balance threshold and the automatic
 // top-up from Account settings.
-func (s *Server) balanceSettingsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) BalanceSettingsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	f.Values.Set("form", "balance")

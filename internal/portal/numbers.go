@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"context"
@@ -21,13 +21,6 @@ import (
 // ending on the checkout page (numbers are paid from the balance; a short
 // balance leads to the refill page and back). Below, the purchased
 // numbers with their SIP account, Assign and Release.
-
-func (s *Server) portalNumberRoutes() {
-	s.mux.HandleFunc("GET /marketplace/numbers", s.guard(s.numbersPage))
-	s.mux.HandleFunc("POST /marketplace/numbers/{id}/assign", s.guard(s.assignNumberPost))
-	s.mux.HandleFunc("GET /marketplace/numbers/{id}/release", s.guard(s.releaseNumberPage))
-	s.mux.HandleFunc("POST /marketplace/numbers/{id}/release", s.guard(s.releaseNumberPost))
-}
 
 // availableShown is how many free numbers the table lists.
 const availableShown = 20
@@ -103,7 +96,7 @@ func numbersQuery(v url.Values) url.Values {
 	return out
 }
 
-func (s *Server) numbersPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) NumbersPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(numbersQuery(r.URL.Query()))
 	s.showNumbers(w, r, p, f, http.StatusOK)
 }
@@ -112,7 +105,7 @@ func (s *Server) numbersPage(w http.ResponseWriter, r *http.Request, p billing.P
 // area that does not belong to the chosen country (the customer changed
 // the country and pressed Show) is dropped; a bad type or digits filter is
 // shown next to its field.
-func (s *Server) showNumbers(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showNumbers(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -142,7 +135,7 @@ func (s *Server) showNumbers(w http.ResponseWriter, r *http.Request, p billing.P
 
 // loadCascade fills the country, state and area choices of the cascade:
 // those with numbers priced in the account's currency, the ones it can buy.
-func (s *Server) loadCascade(ctx context.Context, f *form, currency string, d *numbersData) error {
+func (s *Handler) loadCascade(ctx context.Context, f *form, currency string, d *numbersData) error {
 	rd := s.svc.Reads()
 	cs, err := rd.NumberCountries(ctx, currency)
 	if err != nil {
@@ -209,7 +202,7 @@ func (s *Server) loadCascade(ctx context.Context, f *form, currency string, d *n
 
 // loadFree lists the free numbers of the chosen area and builds the order
 // links, which come back here (with the same choices) from the checkout.
-func (s *Server) loadFree(ctx context.Context, f *form, c billing.Customer, d *numbersData) error {
+func (s *Handler) loadFree(ctx context.Context, f *form, c billing.Customer, d *numbersData) error {
 	ns, err := s.svc.Reads().AvailableNumbers(ctx, billing.NumberSearch{Country: f.Get("country"), State: f.Get("state"),
 		Area: d.Area, Type: f.Get("type"), Currency: c.Currency, Contains: f.Get("contains"), Limit: availableShown})
 	if err != nil {
@@ -234,7 +227,7 @@ func (s *Server) loadFree(ctx context.Context, f *form, c billing.Customer, d *n
 }
 
 // loadHeld lists the customer's numbers and SIP accounts.
-func (s *Server) loadHeld(ctx context.Context, p billing.Principal, d *numbersData) error {
+func (s *Handler) loadHeld(ctx context.Context, p billing.Principal, d *numbersData) error {
 	ns, err := s.svc.Numbers(ctx, p)
 	if err != nil {
 		return err
@@ -285,13 +278,13 @@ func (s *Server) loadHeld(ctx context.Context, p billing.Principal, d *numbersDa
 
 // heldNumberOf returns one of the customer's numbers. Error: not_found
 // (also for another customer's number).
-func (s *Server) heldNumberOf(ctx context.Context, p billing.Principal, id string) (billing.Number, error) {
+func (s *Handler) heldNumberOf(ctx context.Context, p billing.Principal, id string) (billing.Number, error) {
 	return s.svc.Reads().CustomerNumber(ctx, p.CustomerID, id)
 }
 
-// assignNumberPost routes a number to one of the customer's SIP accounts
+// AssignNumberPost routes a number to one of the customer's SIP accounts
 // (or to none).
-func (s *Server) assignNumberPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AssignNumberPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	numID := r.PathValue("id")
 	n, err := s.svc.AssignNumber(ctx, p, numID, r.PostForm.Get("sip_account"))
@@ -321,8 +314,8 @@ type releaseData struct {
 	Number heldNumber
 }
 
-// releaseNumberPage asks to confirm a release and says what it means.
-func (s *Server) releaseNumberPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// ReleaseNumberPage asks to confirm a release and says what it means.
+func (s *Handler) ReleaseNumberPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	n, err := s.heldNumberOf(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -332,9 +325,9 @@ func (s *Server) releaseNumberPage(w http.ResponseWriter, r *http.Request, p bil
 		Data: releaseData{Number: heldNumber{Number: n, CountryName: inventory.CountryName(n.Country)}}})
 }
 
-// releaseNumberPost releases the number once the customer has ticked the
+// ReleaseNumberPost releases the number once the customer has ticked the
 // confirmation.
-func (s *Server) releaseNumberPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) ReleaseNumberPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	n, err := s.heldNumberOf(ctx, p, r.PathValue("id"))
 	if err != nil {

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -18,19 +18,6 @@ import (
 // is then confirmed (Confirm order), given a billing address (Verify
 // address) and paid (Finish). The cart lives on the server
 // (billing.Service.Cart), so every step is a plain page.
-
-func (s *Server) portalCartRoutes() {
-	s.mux.HandleFunc("GET /buy", s.guard(s.buyPage))
-	s.mux.HandleFunc("POST /buy", s.guard(s.buyPost))
-	s.mux.HandleFunc("GET /cart", s.guard(s.cartPage))
-	s.mux.HandleFunc("POST /cart/items/{id}/remove", s.guard(s.cartRemovePost))
-	s.mux.HandleFunc("POST /cart/items/{id}", s.guard(s.cartItemPost))
-	s.mux.HandleFunc("POST /cart/promo", s.guard(s.cartPromoPost))
-	s.mux.HandleFunc("GET /cart/address", s.guard(s.cartAddressPage))
-	s.mux.HandleFunc("POST /cart/address", s.guard(s.cartAddressPost))
-	s.mux.HandleFunc("GET /cart/payment", s.guard(s.cartPaymentPage))
-	s.mux.HandleFunc("POST /cart/payment", s.guard(s.cartPaymentPost))
-}
 
 // buyOrder is the order of the products on Buy/Order: the hosted PBX
 // first, then the IVR add-on and the contact center; others after them.
@@ -52,14 +39,14 @@ type buyProduct struct {
 	Plans      []buyPlan
 }
 
-// buyPage lists what the customer can buy.
-func (s *Server) buyPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// BuyPage lists what the customer can buy.
+func (s *Handler) BuyPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	s.showBuyOrder(w, r, p, newForm(nil), http.StatusOK)
 }
 
 // showBuyOrder shows Buy/Order; the plan named by the form's "plan" shows
 // what was entered and its errors, the others their defaults.
-func (s *Server) showBuyOrder(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showBuyOrder(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -107,9 +94,9 @@ func rankOf(product string) int {
 	return len(buyOrder) + 1
 }
 
-// buyPost is "Add to cart" of one plan on Buy/Order. Errors are shown
+// BuyPost is "Add to cart" of one plan on Buy/Order. Errors are shown
 // next to that plan's fields (their names carry the plan's code).
-func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) BuyPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	code := f.Get("plan")
@@ -153,7 +140,7 @@ func (s *Server) buyPost(w http.ResponseWriter, r *http.Request, p billing.Princ
 
 // cartHoldsTrial reports whether the cart holds a trial of product (so
 // that a second one is refused for that reason, not as "already used").
-func (s *Server) cartHoldsTrial(r *http.Request, p billing.Principal, product string) bool {
+func (s *Handler) cartHoldsTrial(r *http.Request, p billing.Principal, product string) bool {
 	items, err := s.svc.CartEntries(r.Context(), p)
 	if err != nil {
 		return false
@@ -205,7 +192,7 @@ var itemIndex = regexp.MustCompile(`^items\[(\d+)\]`)
 // loadCart reads the cart, its quote with address's tax (the first
 // address's when empty), and puts a quote error in words: on its item
 // when it names one, on the promo field when it is the code's.
-func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, f *form) (cartData, error) {
+func (s *Handler) loadCart(r *http.Request, p billing.Principal, address string, f *form) (cartData, error) {
 	ctx := r.Context()
 	c, err := s.svc.Cart(ctx, p, address)
 	if err != nil {
@@ -254,13 +241,13 @@ func (s *Server) loadCart(r *http.Request, p billing.Principal, address string, 
 	return d, nil
 }
 
-// cartPage is the cart: its items with Remove, the promo code and the
+// CartPage is the cart: its items with Remove, the promo code and the
 // quote, and "Confirm order".
-func (s *Server) cartPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CartPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	s.showCart(w, r, p, newForm(nil), http.StatusOK)
 }
 
-func (s *Server) showCart(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showCart(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	d, err := s.loadCart(r, p, "", f)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -273,8 +260,8 @@ func (s *Server) showCart(w http.ResponseWriter, r *http.Request, p billing.Prin
 	s.render(w, r, status, "cart", view{Title: "Cart", Nav: "cart", Form: f, Data: d})
 }
 
-// cartRemovePost takes an item out of the cart.
-func (s *Server) cartRemovePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// CartRemovePost takes an item out of the cart.
+func (s *Handler) CartRemovePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	if err := s.svc.RemoveFromCart(r.Context(), p, r.PathValue("id")); err != nil {
 		if market.ErrorCode(err) == market.CodeNotFound {
 			s.redirect(w, r, "/cart", "That item was no longer in the cart.")
@@ -286,8 +273,8 @@ func (s *Server) cartRemovePost(w http.ResponseWriter, r *http.Request, p billin
 	s.redirect(w, r, "/cart", "The item was removed from the cart.")
 }
 
-// cartPromoPost applies the promo code (Apply) or removes it (Remove).
-func (s *Server) cartPromoPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// CartPromoPost applies the promo code (Apply) or removes it (Remove).
+func (s *Handler) CartPromoPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	code := f.Get("promo")
 	if f.Get("action") == "remove" {
@@ -310,8 +297,8 @@ func (s *Server) cartPromoPost(w http.ResponseWriter, r *http.Request, p billing
 	s.redirect(w, r, "/cart", "Promo code "+c.PromoCode+" applied.")
 }
 
-// cartAddressPage is the billing address step (after Confirm order).
-func (s *Server) cartAddressPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// CartAddressPage is the billing address step (after Confirm order).
+func (s *Handler) CartAddressPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(nil)
 	if a := r.URL.Query().Get("address"); a != "" {
 		f.Values.Set("address", a)
@@ -319,7 +306,7 @@ func (s *Server) cartAddressPage(w http.ResponseWriter, r *http.Request, p billi
 	s.showCartAddress(w, r, p, f, http.StatusOK)
 }
 
-func (s *Server) showCartAddress(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showCartAddress(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	d, ok := s.cartStep(w, r, p, "")
 	if !ok {
 		return
@@ -329,9 +316,9 @@ func (s *Server) showCartAddress(w http.ResponseWriter, r *http.Request, p billi
 	s.render(w, r, status, "cart_address", view{Title: "Billing address", Nav: "cart", Form: f, Data: d})
 }
 
-// cartAddressPost is Verify address: a chosen address is checked, a new
+// CartAddressPost is Verify address: a chosen address is checked, a new
 // one verified and saved; then on to payment with its tax.
-func (s *Server) cartAddressPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CartAddressPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	adr, err := s.addressFrom(ctx, p, f.Values)
@@ -352,15 +339,15 @@ func (s *Server) cartAddressPost(w http.ResponseWriter, r *http.Request, p billi
 	s.redirect(w, r, "/cart/payment?"+url.Values{"address": {adr}}.Encode(), flash)
 }
 
-// cartPaymentPage is the last step: the quote with the address's tax, how
+// CartPaymentPage is the last step: the quote with the address's tax, how
 // to pay, and Finish.
-func (s *Server) cartPaymentPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CartPaymentPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(nil)
 	f.Values.Set("address", r.URL.Query().Get("address"))
 	s.showCartPayment(w, r, p, f, http.StatusOK)
 }
 
-func (s *Server) showCartPayment(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showCartPayment(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	address := f.Get("address")
 	if address == "" {
@@ -388,9 +375,9 @@ func (s *Server) showCartPayment(w http.ResponseWriter, r *http.Request, p billi
 	s.render(w, r, status, "cart_payment", view{Title: "Payment", Nav: "cart", Form: f, Data: d})
 }
 
-// cartPaymentPost is Finish: the cart is paid as one order (at most once
+// CartPaymentPost is Finish: the cart is paid as one order (at most once
 // per form) and the confirmation follows.
-func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CartPaymentPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
@@ -423,7 +410,7 @@ func (s *Server) cartPaymentPost(w http.ResponseWriter, r *http.Request, p billi
 // cartStep loads what the address and payment steps show: the cart quoted
 // with address's tax, and the customer's addresses and cards. An empty
 // cart goes back to /cart; a failure is shown as the page; ok is false then.
-func (s *Server) cartStep(w http.ResponseWriter, r *http.Request, p billing.Principal, address string) (cartData, bool) {
+func (s *Handler) cartStep(w http.ResponseWriter, r *http.Request, p billing.Principal, address string) (cartData, bool) {
 	ctx := r.Context()
 	d, err := s.loadCart(r, p, address, nil)
 	if err != nil {

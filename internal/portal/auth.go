@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -9,22 +9,14 @@ import (
 	"github.com/dialtone/dialtone/internal/web"
 )
 
-func (s *Server) portalAuthRoutes() {
-	s.mux.HandleFunc("GET /signup", s.signupPage)
-	s.mux.HandleFunc("POST /signup", s.signupPost)
-	s.mux.HandleFunc("GET /login", s.loginPage)
-	s.mux.HandleFunc("POST /login", s.loginPost)
-	s.mux.HandleFunc("POST /logout", s.logoutPost)
-}
-
-func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) SignupPage(w http.ResponseWriter, r *http.Request) {
 	f := newForm(url.Values{"country": {"CH"}, "currency": {"CHF"}})
 	s.render(w, r, http.StatusOK, "signup", view{Title: "Open an account", Form: f})
 }
 
-// signupPost opens the account, logs its owner in and goes to the
-// dashboard.
-func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
+// SignupPost opens the account, logs its owner in and goes to the
+// Dashboard.
+func (s *Handler) SignupPost(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.render(w, r, http.StatusBadRequest, "signup", view{Title: "Open an account", Form: newForm(nil)})
 		return
@@ -48,7 +40,7 @@ func (s *Server) signupPost(w http.ResponseWriter, r *http.Request) {
 	s.redirect(w, r, "/", "Welcome to dialtone! Your account and its SIP trunk are ready.")
 }
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) LoginPage(w http.ResponseWriter, r *http.Request) {
 	if p, ok := web.PrincipalOf(r.Context()); ok && p.CustomerID != "" {
 		http.Redirect(w, r, web.LocalPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
 		return
@@ -57,7 +49,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Form: f})
 }
 
-func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) LoginPost(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.render(w, r, http.StatusBadRequest, "login", view{Title: "Log in", Form: newForm(nil)})
 		return
@@ -83,8 +75,8 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, web.LocalPath(f.Get("next"), "/"), http.StatusSeeOther)
 }
 
-// logoutPost ends the session in the database and drops the cookie.
-func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request) {
+// LogoutPost ends the session in the database and drops the cookie.
+func (s *Handler) LogoutPost(w http.ResponseWriter, r *http.Request) {
 	if p, ok := web.PrincipalOf(r.Context()); ok && p.CustomerID != "" {
 		if err := s.svc.Logout(r.Context(), p); err != nil {
 			s.pageError(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -11,12 +11,6 @@ import (
 // Cancel asks for a confirmation that says what it means; confirmed, the
 // subscription stays in force until expires_at, does not renew, and ends
 // then (billing.SetCancelAtPeriodEnd). Undo takes it back until then.
-
-func (s *Server) portalCancelRoutes() {
-	s.mux.HandleFunc("GET /subscriptions/{id}/cancel", s.guard(s.cancelPage))
-	s.mux.HandleFunc("POST /subscriptions/{id}/cancel", s.guard(s.cancelPost))
-	s.mux.HandleFunc("POST /subscriptions/{id}/undo-cancel", s.guard(s.undoCancelPost))
-}
 
 // Cancelable reports whether Cancel is offered: the subscription is in
 // force (or past due) and not canceled yet.
@@ -55,7 +49,7 @@ func (r subRow) TrialShown() bool {
 	return true
 }
 
-func (s *Server) cancelPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CancelPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, err := s.subRow(r, p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -64,7 +58,7 @@ func (s *Server) cancelPage(w http.ResponseWriter, r *http.Request, p billing.Pr
 	s.render(w, r, http.StatusOK, "subscription_cancel", view{Title: "Cancel " + row.Name(), Nav: "subscriptions", Data: row})
 }
 
-func (s *Server) cancelPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CancelPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, err := s.subRow(r, p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -83,7 +77,7 @@ func (s *Server) cancelPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 	s.redirect(w, r, "/subscriptions#sub-"+sub.ID, msg)
 }
 
-func (s *Server) undoCancelPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) UndoCancelPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	sub, err := s.svc.SetCancelAtPeriodEnd(r.Context(), p, r.PathValue("id"), false)
 	if err != nil {
 		s.pageError(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -16,17 +16,8 @@ import (
 // number of months and licenses go into the cart (portal_cart.go), which
 // is then confirmed, addressed and paid like in a web shop.
 
-func (s *Server) portalSubscriptionRoutes() {
-	s.mux.HandleFunc("GET /subscriptions", s.guard(s.subscriptionsPage))
-	s.mux.HandleFunc("POST /subscriptions/{id}/auto-renew", s.guard(s.autoRenewPost))
-	s.mux.HandleFunc("GET /subscriptions/{id}", s.guard(s.subscriptionPage))
-	s.mux.HandleFunc("POST /subscriptions/{id}/extend", s.guard(s.extendPost))
-	s.portalCartRoutes()
-	s.portalCancelRoutes()
-}
-
-// subscriptionsPage lists every subscription, live or not.
-func (s *Server) subscriptionsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// SubscriptionsPage lists every subscription, live or not.
+func (s *Handler) SubscriptionsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	rows, err := s.subRows(r.Context(), p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -35,10 +26,10 @@ func (s *Server) subscriptionsPage(w http.ResponseWriter, r *http.Request, p bil
 	s.render(w, r, http.StatusOK, "subscriptions", view{Title: "Subscriptions", Nav: "subscriptions", Data: rows})
 }
 
-// autoRenewPost switches automatic renewal on ("on") or off (anything
+// AutoRenewPost switches automatic renewal on ("on") or off (anything
 // else). The switch's form sends a hidden "off" before the checkbox, so
 // the last value is what the customer chose.
-func (s *Server) autoRenewPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AutoRenewPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	vals := r.PostForm["auto_renew"]
 	on := len(vals) > 0 && vals[len(vals)-1] == "on"
 	sub, err := s.svc.SetAutoRenew(r.Context(), p, r.PathValue("id"), on)
@@ -80,10 +71,10 @@ type subscriptionData struct {
 	PlanNames map[string]string
 }
 
-// subscriptionPage is Renew/Change: the subscription's details and
+// SubscriptionPage is Renew/Change: the subscription's details and
 // periods, and Extend (?term=&quantity= fill it in; htmx refreshes the
 // price with ?preview=1 as the choice changes).
-func (s *Server) subscriptionPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) SubscriptionPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	q := r.URL.Query()
 	f := newForm(url.Values{})
 	for _, k := range []string{"term", "quantity"} {
@@ -94,7 +85,7 @@ func (s *Server) subscriptionPage(w http.ResponseWriter, r *http.Request, p bill
 	s.showSubscription(w, r, p, f, q.Get("extend") != "" || q.Get("preview") != "", http.StatusOK)
 }
 
-func (s *Server) showSubscription(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, open bool, status int) {
+func (s *Handler) showSubscription(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, open bool, status int) {
 	ctx := r.Context()
 	row, err := s.subRow(r, p, r.PathValue("id"))
 	if err != nil {
@@ -161,9 +152,9 @@ func extendItem(subID string, f *form, least int) (billing.ItemInput, error) {
 	return it, nil
 }
 
-// extendPost is Add to Cart: the extension goes into the cart, which the
+// ExtendPost is Add to Cart: the extension goes into the cart, which the
 // customer then confirms.
-func (s *Server) extendPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) ExtendPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	subID := r.PathValue("id")
 	sub, err := s.svc.Subscription(ctx, p, subID)

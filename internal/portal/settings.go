@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -30,11 +30,11 @@ type settingsData struct {
 	MailMode string
 }
 
-func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) SettingsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	s.showSettings(w, r, p, newForm(nil), http.StatusOK)
 }
 
-func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showSettings(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -62,9 +62,9 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p billing.
 // passwordFields maps ChangePassword's params onto the form.
 var passwordFields = map[string]string{"current_password": "current_password", "new_password": "new_password"}
 
-// passwordPost changes the login's password; the customer stays logged in
+// PasswordPost changes the login's password; the customer stays logged in
 // here and every other session of the login ends.
-func (s *Server) passwordPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) PasswordPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	next := f.Get("new_password")
 	if next != "" && f.Get("repeat_password") != next {
@@ -84,9 +84,9 @@ func (s *Server) passwordPost(w http.ResponseWriter, r *http.Request, p billing.
 	s.redirect(w, r, "/settings", "Your password was changed. You stay logged in here; every other session of this login was logged out.")
 }
 
-// invoiceEmailsPost turns the e-mailing of invoices on or off and sets
+// InvoiceEmailsPost turns the e-mailing of invoices on or off and sets
 // their recipient.
-func (s *Server) invoiceEmailsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) InvoiceEmailsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	on := f.Get("invoice_emails") == "on"
 	email := f.Get("billing_email")

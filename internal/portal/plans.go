@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -14,16 +14,6 @@ import (
 // Marketplace -> Plans (the Voiptime flows): the tariff plans with their
 // prices per term, Buy, and the purchased plans with Renew, Upgrade and
 // BUY MORE LICENSES. Each flow ends on the checkout page.
-
-func (s *Server) portalPlanRoutes() {
-	s.mux.HandleFunc("GET /marketplace/plans", s.guard(s.plansPage))
-	s.mux.HandleFunc("GET /marketplace/plans/{code}/buy", s.guard(s.buyPlanPage))
-	s.mux.HandleFunc("POST /marketplace/plans/{code}/buy", s.guard(s.buyPlanPost))
-	s.mux.HandleFunc("GET /marketplace/subscriptions/{id}/renew", s.guard(s.renewRedirect))
-	s.mux.HandleFunc("GET /marketplace/subscriptions/{id}/upgrade", s.guard(s.upgradePage))
-	s.mux.HandleFunc("GET /marketplace/subscriptions/{id}/licenses", s.guard(s.licensesPage))
-	s.mux.HandleFunc("POST /marketplace/subscriptions/{id}/licenses", s.guard(s.licensesPost))
-}
 
 // termPrice is a plan's price for one term in the customer's currency.
 type termPrice struct {
@@ -90,7 +80,7 @@ func errLapsed() error {
 	return market.Invalid("subscription", "this subscription has expired: renew it first")
 }
 
-func (s *Server) plansPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) PlansPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -152,10 +142,10 @@ type buyData struct {
 	Quote  *billing.Quote
 }
 
-func (s *Server) buyPlanPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) BuyPlanPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	pl, err := s.svc.Plan(r.Context(), r.PathValue("code"))
 	if err != nil || !pl.Active {
-		s.notFound(w, r)
+		s.NotFound(w, r)
 		return
 	}
 	f := newForm(url.Values{"quantity": {strconv.Itoa(max(pl.MinLicenses, 1))}, "term": {strconv.Itoa(pl.Terms[len(pl.Terms)-1])}})
@@ -170,7 +160,7 @@ func (s *Server) buyPlanPage(w http.ResponseWriter, r *http.Request, p billing.P
 
 // showBuy shows the Buy form; with quote it prices what was entered, so
 // that Apply shows the promo code's discount.
-func (s *Server) showBuy(w http.ResponseWriter, r *http.Request, p billing.Principal, pl market.Plan, f *form, quote bool, status int) {
+func (s *Handler) showBuy(w http.ResponseWriter, r *http.Request, p billing.Principal, pl market.Plan, f *form, quote bool, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -196,7 +186,7 @@ func (s *Server) showBuy(w http.ResponseWriter, r *http.Request, p billing.Princ
 	s.render(w, r, status, "buy_plan", view{Title: "Buy " + pl.Name, Nav: "plans", Customer: c, Form: f, Data: d})
 }
 
-func (s *Server) buyItem(f *form, pl market.Plan, currency string) (billing.ItemInput, error) {
+func (s *Handler) buyItem(f *form, pl market.Plan, currency string) (billing.ItemInput, error) {
 	if _, err := licensesField(f.Values, "quantity", pl.MinLicenses); err != nil {
 		return billing.ItemInput{Type: string(market.ItemSubscription), Plan: pl.Code}, err // in words with the plan's minimum
 	}
@@ -205,12 +195,12 @@ func (s *Server) buyItem(f *form, pl market.Plan, currency string) (billing.Item
 	return it, err
 }
 
-// buyPlanPost handles Apply (show the price with the promo code) and
+// BuyPlanPost handles Apply (show the price with the promo code) and
 // CHECKOUT (on to payment, once the quote holds).
-func (s *Server) buyPlanPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) BuyPlanPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	pl, err := s.svc.Plan(r.Context(), r.PathValue("code"))
 	if err != nil || !pl.Active {
-		s.notFound(w, r)
+		s.NotFound(w, r)
 		return
 	}
 	f := newForm(r.PostForm)
@@ -246,9 +236,9 @@ func (s *Server) buyPlanPost(w http.ResponseWriter, r *http.Request, p billing.P
 	http.Redirect(w, r, "/checkout?"+v.Encode(), http.StatusSeeOther)
 }
 
-// renewRedirect is Renew on a purchased plan: the checkout of a renewal
+// RenewRedirect is Renew on a purchased plan: the checkout of a renewal
 // for the same term and licenses.
-func (s *Server) renewRedirect(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) RenewRedirect(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	sub, err := s.svc.Subscription(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -264,9 +254,9 @@ type upgradeData struct {
 	Higher []planCard
 }
 
-// upgradePage offers the higher plans of the subscription's product (never
+// UpgradePage offers the higher plans of the subscription's product (never
 // lower ones); with ?plan= it goes straight to paying the upgrade.
-func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) UpgradePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	row, err := s.subRow(r, p, r.PathValue("id"))
 	if err != nil {
@@ -295,7 +285,7 @@ func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request, p billing.P
 
 // subRow returns one of the customer's subscriptions as the portal shows
 // it. Error: not_found.
-func (s *Server) subRow(r *http.Request, p billing.Principal, subID string) (subRow, error) {
+func (s *Handler) subRow(r *http.Request, p billing.Principal, subID string) (subRow, error) {
 	rows, err := s.subRows(r.Context(), p)
 	if err != nil {
 		return subRow{}, err
@@ -308,7 +298,7 @@ func (s *Server) subRow(r *http.Request, p billing.Principal, subID string) (sub
 	return subRow{}, market.NotFound("subscription")
 }
 
-func (s *Server) licensesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) LicensesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, err := s.subRow(r, p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -317,9 +307,9 @@ func (s *Server) licensesPage(w http.ResponseWriter, r *http.Request, p billing.
 	s.render(w, r, http.StatusOK, "licenses", view{Title: "Buy more licenses", Nav: "plans", Form: newForm(url.Values{"quantity": {"1"}}), Data: row})
 }
 
-// licensesPost checks the number of licenses to add and goes on to
+// LicensesPost checks the number of licenses to add and goes on to
 // payment.
-func (s *Server) licensesPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) LicensesPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, err := s.subRow(r, p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)

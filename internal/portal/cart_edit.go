@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"context"
@@ -27,7 +27,7 @@ type lineEdit struct {
 
 // editOf returns what the cart line of it may change, filled with what was
 // entered (f, for this line) or the item's values.
-func (s *Server) editOf(ctx context.Context, p billing.Principal, lineID string, it billing.ItemInput, l *market.Line, currency string, f *form) *lineEdit {
+func (s *Handler) editOf(ctx context.Context, p billing.Principal, lineID string, it billing.ItemInput, l *market.Line, currency string, f *form) *lineEdit {
 	kind := market.ItemType(it.Type)
 	if kind != market.ItemSubscription && kind != market.ItemRenewal && kind != market.ItemLicenses {
 		return nil
@@ -71,8 +71,8 @@ func (s *Server) editOf(ctx context.Context, p billing.Principal, lineID string,
 	return e
 }
 
-// cartItemPost is a cart line's Update: its licenses and term.
-func (s *Server) cartItemPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// CartItemPost is a cart line's Update: its licenses and term.
+func (s *Handler) CartItemPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	lineID := r.PathValue("id")
 	f := newForm(r.PostForm)
 	f.Values.Set("item", lineID)

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"fmt"
@@ -34,11 +34,11 @@ type cardRow struct {
 	BrandName string
 }
 
-func (s *Server) cardsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CardsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	s.showCards(w, r, p, newForm(nil), http.StatusOK)
 }
 
-func (s *Server) showCards(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showCards(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	cards, err := s.svc.Cards(r.Context(), p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -55,10 +55,10 @@ func (s *Server) showCards(w http.ResponseWriter, r *http.Request, p billing.Pri
 	s.render(w, r, status, "cards", view{Title: "Payment methods", Nav: "cards", Form: f, Data: d})
 }
 
-// cardsPost saves a new card (once per form key): the sandbox's card
+// CardsPost saves a new card (once per form key): the sandbox's card
 // fields, or with Stripe the payment method Stripe's form made of the card
 // (a card number posted then is refused by the gateway, never sent on).
-func (s *Server) cardsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CardsPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	pay := paymentFrom(url.Values{"pay": {"new"}, "card_number": {f.Get("card_number")}, "cvc": {f.Get("cvc")},
@@ -97,7 +97,7 @@ func cardName(pm billing.PaymentMethod) string {
 	return payment.BrandName(pm.Brand) + " •••• " + pm.Last4
 }
 
-func (s *Server) cardDefaultPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CardDefaultPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	pm, err := s.svc.SetDefaultCard(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -106,7 +106,7 @@ func (s *Server) cardDefaultPost(w http.ResponseWriter, r *http.Request, p billi
 	s.redirect(w, r, "/payment-methods", cardName(pm)+" is now your default card.")
 }
 
-func (s *Server) cardDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CardDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	pm, err := s.svc.Card(ctx, p, r.PathValue("id"))
 	if err == nil {
@@ -151,11 +151,11 @@ func addressRowOf(a billing.BillingAddress) addressRow {
 	return addressRow{BillingAddress: a, CountryName: name}
 }
 
-func (s *Server) addressesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AddressesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	s.showAddresses(w, r, p, newForm(nil), http.StatusOK)
 }
 
-func (s *Server) showAddresses(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showAddresses(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	list, err := s.svc.Addresses(r.Context(), p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -173,7 +173,7 @@ func (s *Server) showAddresses(w http.ResponseWriter, r *http.Request, p billing
 
 // customerCountry is the account's country (the new address form's
 // first choice).
-func (s *Server) customerCountry(r *http.Request, p billing.Principal) string {
+func (s *Handler) customerCountry(r *http.Request, p billing.Principal) string {
 	c, err := s.svc.Customer(r.Context(), p.CustomerID)
 	if err != nil {
 		return ""
@@ -181,7 +181,7 @@ func (s *Server) customerCountry(r *http.Request, p billing.Principal) string {
 	return c.Country
 }
 
-func (s *Server) addressesPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AddressesPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	a, err := s.svc.SaveAddress(r.Context(), p, "", addressInput(f))
 	if err != nil {
@@ -192,7 +192,7 @@ func (s *Server) addressesPost(w http.ResponseWriter, r *http.Request, p billing
 	s.redirect(w, r, "/addresses#address-"+a.ID, "The address was verified and saved.")
 }
 
-func (s *Server) addressEditPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AddressEditPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	a, err := s.svc.Address(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -201,12 +201,12 @@ func (s *Server) addressEditPage(w http.ResponseWriter, r *http.Request, p billi
 	s.showAddressEdit(w, r, a, newForm(addressValues(a)), http.StatusOK)
 }
 
-func (s *Server) showAddressEdit(w http.ResponseWriter, r *http.Request, a billing.BillingAddress, f *form, status int) {
+func (s *Handler) showAddressEdit(w http.ResponseWriter, r *http.Request, a billing.BillingAddress, f *form, status int) {
 	row := addressRowOf(a)
 	s.render(w, r, status, "addresses_edit", view{Title: "Edit billing address", Nav: "addresses", Form: f, Data: addressesData{Editing: &row}})
 }
 
-func (s *Server) addressEditPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AddressEditPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	a, err := s.svc.Address(ctx, p, r.PathValue("id"))
 	if err != nil {
@@ -226,7 +226,7 @@ func (s *Server) addressEditPost(w http.ResponseWriter, r *http.Request, p billi
 	s.redirect(w, r, "/addresses#address-"+a.ID, "The address was verified and saved. Invoices already issued keep the address they were made out to.")
 }
 
-func (s *Server) addressDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) AddressDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	if err := s.svc.DeleteAddress(r.Context(), p, r.PathValue("id")); err != nil {
 		s.pageError(w, r, err)
 		return

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -100,7 +100,7 @@ func notificationLabel(typ string) string {
 	return statusLabel(typ)
 }
 
-func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) NotificationsPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	after := afterParam(r, "ntf_")
 	rows, err := s.svc.Reads().Notifications(ctx, p.CustomerID, billing.Page{Limit: accountPageSize, After: after})
@@ -199,7 +199,7 @@ func kindLabel(kind string) string {
 	return "Invoice"
 }
 
-func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) InvoicesPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	after := afterParam(r, "inv_")
 	rows, err := s.svc.Invoices(r.Context(), p, billing.Page{Limit: accountPageSize, After: after})
 	if err != nil {
@@ -234,7 +234,7 @@ type invoiceData struct {
 	IssuedAt   time.Time
 }
 
-func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) InvoicePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	v, doc, err := s.svc.Invoice(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // afterTrial says in words what happens when the trial the quote starts
 // ends: the price of the chosen term, and how it is paid, if it renews
 // by itself; else that it ends.
-func (s *Server) afterTrial(ctx context.Context, q billing.Quote, it billing.ItemInput) string {
+func (s *Handler) afterTrial(ctx context.Context, q billing.Quote, it billing.ItemInput) string {
 	var l *market.Line
 	for i := range q.Lines {
 		if q.Lines[i].Trial {
@@ -65,7 +65,7 @@ func navOf(itemType string) string {
 
 // topUpURL is the refill page for what an insufficient_funds error says is
 // missing, returning to back afterwards.
-func (s *Server) topUpURL(err error, back string) string {
+func (s *Handler) topUpURL(err error, back string) string {
 	v := url.Values{"return": {back}}
 	if me, ok := err.(*market.Error); ok {
 		if m, ok := me.Extra["missing"].(int64); ok {
@@ -81,7 +81,7 @@ func (s *Server) topUpURL(err error, back string) string {
 // is sent where the first one went instead of paying again. What is kept
 // for 24 hours is that page's address: it must never carry a secret (the
 // pages that show one, a new SIP password, render it instead).
-func (s *Server) once(ctx context.Context, p billing.Principal, key string, work func() (string, error)) (string, error) {
+func (s *Handler) once(ctx context.Context, p billing.Principal, key string, work func() (string, error)) (string, error) {
 	if key == "" || len(key) > 64 {
 		return work()
 	}
@@ -115,8 +115,8 @@ type orderData struct {
 	Invoice string
 }
 
-// orderPage is the confirmation after paying, and an order's detail.
-func (s *Server) orderPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// OrderPage is the confirmation after paying, and an order's detail.
+func (s *Handler) OrderPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	o, err := s.svc.Order(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"errors"
@@ -14,23 +14,13 @@ import (
 // portalPolicy is the portal's Content-Security-Policy: everything from
 // this server only, except, with payments by Stripe, Stripe.js and the
 // frames and API calls of its card form (https://docs.stripe.com/security/guide#content-security-policy).
-func (s *Server) portalPolicy() string {
+func (s *Handler) portalPolicy() string {
 	if s.stripeKey() == "" {
 		return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 	}
 	return "default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; " +
 		"script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; " +
 		"connect-src 'self' https://api.stripe.com; frame-ancestors 'none'; form-action 'self'"
-}
-
-// portalPaymentRoutes: the page that sends the customer to the bank's
-// authentication page, and where the bank sends them back to (Stripe
-// appends ?payment_intent=…&redirect_status=…, which the gateway's own
-// answer makes unnecessary to trust).
-func (s *Server) portalPaymentRoutes() {
-	s.mux.HandleFunc("GET /orders/{id}/authenticate", s.guard(s.paymentAuthenticate))
-	s.mux.HandleFunc("GET /orders/{id}/return", s.guard(s.paymentReturn))
-	s.mux.HandleFunc("GET /payment-methods/return", s.guard(s.cardReturn))
 }
 
 // authPage is the portal's page of an order whose payment needs the
@@ -55,9 +45,9 @@ func authPage(err error) string {
 	return "/orders/" + order + "/authenticate"
 }
 
-// paymentAuthenticate shows the link to the bank's page of a payment that
+// PaymentAuthenticate shows the link to the bank's page of a payment that
 // waits for the customer; an order settled meanwhile goes to its page.
-func (s *Server) paymentAuthenticate(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) PaymentAuthenticate(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	po, err := s.svc.PendingOrder(r.Context(), p, r.PathValue("id"))
 	switch {
 	case err != nil:
@@ -71,10 +61,10 @@ func (s *Server) paymentAuthenticate(w http.ResponseWriter, r *http.Request, p b
 	}
 }
 
-// paymentReturn completes the order whose payment the customer has just
+// PaymentReturn completes the order whose payment the customer has just
 // authenticated, and shows it; one still waiting goes back to its
 // authentication page, one that failed to the checkout with the reason.
-func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) PaymentReturn(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	o, err := s.svc.CompletePendingOrder(r.Context(), p, r.PathValue("id"))
 	if err == nil {
 		s.redirect(w, r, "/orders/"+o.ID, "Thank you: your payment is confirmed and the order is paid.")
@@ -92,11 +82,11 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request, p billing
 	s.pageError(w, r, err)
 }
 
-// cardReturn is where the bank sends the customer back to after
+// CardReturn is where the bank sends the customer back to after
 // confirming a card being saved (Stripe appends ?setup_intent=…): the card
 // is saved once the gateway says so; one still waiting shows the link to
 // the bank's page; one the bank refused goes back to Payment methods.
-func (s *Server) cardReturn(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CardReturn(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	setup := r.URL.Query().Get("setup_intent")
 	pm, err := s.svc.CompleteGatewayCard(r.Context(), p, setup)
 	if err == nil {

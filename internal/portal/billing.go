@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -19,13 +19,6 @@ import (
 // the API with the same filters; the balance with its latest movements
 // and the refill form. The refill page tops the balance up by card and
 // returns to where the customer came from (the checkout of a number).
-
-func (s *Server) portalBillingRoutes() {
-	s.mux.HandleFunc("GET /marketplace/billing", s.guard(s.billingPage))
-	s.mux.HandleFunc("GET /marketplace/billing/balance", s.guard(s.balancePage))
-	s.mux.HandleFunc("GET /marketplace/billing/refill", s.guard(s.refillPage))
-	s.mux.HandleFunc("POST /marketplace/billing/refill", s.guard(s.refillPost))
-}
 
 // billingPageSize is how many rows a page of the Billing tab or of the
 // balance movements shows.
@@ -121,7 +114,7 @@ func csvURL(pf billing.PaymentFilter) string {
 	return "/v1/transactions?" + v.Encode()
 }
 
-func (s *Server) billingPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) BillingPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	f := newForm(filterQuery(q))
@@ -171,9 +164,9 @@ type balanceData struct {
 	Older, Newest string
 }
 
-// balancePage lists the movements of the balance with the running
+// BalancePage lists the movements of the balance with the running
 // balance, 50 a page.
-func (s *Server) balancePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) BalancePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	after := r.URL.Query().Get("starting_after")
 	if len(after) > 64 || (after != "" && !strings.HasPrefix(after, "ltx_")) {
 		after = ""
@@ -202,15 +195,15 @@ type refillData struct {
 	Key    string
 }
 
-// refillPage is the top-up by card: the amount (prefilled with what an
+// RefillPage is the top-up by card: the amount (prefilled with what an
 // order lacks) and a saved or new card.
-func (s *Server) refillPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) RefillPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	q := r.URL.Query()
 	f := newForm(url.Values{"amount": {q.Get("amount")}, "return": {web.LocalPath(q.Get("return"), "")}})
 	s.showRefill(w, r, p, f, http.StatusOK)
 }
 
-func (s *Server) showRefill(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showRefill(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -230,9 +223,9 @@ func (s *Server) showRefill(w http.ResponseWriter, r *http.Request, p billing.Pr
 	s.render(w, r, status, "refill", view{Title: "Top up the balance", Nav: "billing", Customer: c, Form: f, Data: d})
 }
 
-// refillPost pays the top-up by card (at most once per form key) and
+// RefillPost pays the top-up by card (at most once per form key) and
 // goes back where the customer came from, or to the confirmation.
-func (s *Server) refillPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) RefillPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	c, err := s.svc.Customer(ctx, p.CustomerID)

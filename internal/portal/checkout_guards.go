@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // heldWarning returns the warning for a new subscription item of a product
 // the customer holds a live subscription of (trialing, active, past due),
 // or "".
-func (s *Server) heldWarning(ctx context.Context, p billing.Principal, it billing.ItemInput) string {
+func (s *Handler) heldWarning(ctx context.Context, p billing.Principal, it billing.ItemInput) string {
 	if market.ItemType(it.Type) != market.ItemSubscription || it.Plan == "" {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"fmt"
@@ -13,13 +13,6 @@ import (
 // kept it (a sandbox without SMTP): its text, and its HTML in a sandboxed
 // frame served with a policy of its own (no scripts, no requests).
 
-func (s *Server) portalMailRoutes() {
-	s.mux.HandleFunc("GET /notifications/{id}/email", s.guard(s.notificationMailPage))
-	s.mux.HandleFunc("GET /notifications/{id}/email.html", s.guard(s.notificationMailHTML))
-	s.mux.HandleFunc("GET /notifications/{id}/email/attachments/{n}", s.guard(s.notificationMailAttachment))
-	s.mux.HandleFunc("POST /settings/invoice-emails", s.guard(s.invoiceEmailsPost))
-}
-
 // mailData is the page of a kept e-mail.
 type mailData struct {
 	Mail         billing.MailboxMail
@@ -28,7 +21,7 @@ type mailData struct {
 	Sizes []string
 }
 
-func (s *Server) notificationMailPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) NotificationMailPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	nid := r.PathValue("id")
 	m, err := s.svc.Reads().NotificationMail(r.Context(), p.CustomerID, nid)
 	if err != nil {
@@ -42,11 +35,11 @@ func (s *Server) notificationMailPage(w http.ResponseWriter, r *http.Request, p 
 	s.render(w, r, http.StatusOK, "notification_email", view{Title: "E-mail: " + m.Subject, Nav: "notifications", Data: d})
 }
 
-// notificationMailHTML serves the HTML part alone, for the page's
+// NotificationMailHTML serves the HTML part alone, for the page's
 // sandboxed frame: the policy forbids scripts, plugins, forms and any
 // request but inline styles and data: images, and only this origin may
 // frame it.
-func (s *Server) notificationMailHTML(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) NotificationMailHTML(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	m, err := s.svc.Reads().NotificationMail(r.Context(), p.CustomerID, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -62,9 +55,9 @@ func (s *Server) notificationMailHTML(w http.ResponseWriter, r *http.Request, p 
 	_, _ = w.Write([]byte(m.HTML))
 }
 
-// notificationMailAttachment downloads an attachment (from 1) as it was
+// NotificationMailAttachment downloads an attachment (from 1) as it was
 // attached.
-func (s *Server) notificationMailAttachment(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) NotificationMailAttachment(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	m, err := s.svc.Reads().NotificationMail(r.Context(), p.CustomerID, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -72,7 +65,7 @@ func (s *Server) notificationMailAttachment(w http.ResponseWriter, r *http.Reque
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 || n > len(m.Attachments) {
-		s.notFound(w, r)
+		s.NotFound(w, r)
 		return
 	}
 	a := m.Attachments[n-1]

@@ -1,4 +1,9 @@
-package server
+// Package portal is the customer portal at /: server-rendered HTML pages
+// (html/template), their templates and static files. The server
+// (internal/server) registers the pages in its routes.go, each public or
+// for a logged-in customer, and hands a customer's page its principal; a
+// visitor is sent to the log-in page before the page runs.
+package portal
 
 import (
 	"bytes"
@@ -119,7 +124,7 @@ func newForm(v url.Values) *form { return web.NewForm(v) }
 // fail records err on the form: on the field it names (through fields,
 // which maps the service's param names onto the form's), else at the top.
 // Internal errors are logged and shown as such, without detail.
-func (s *Server) fail(r *http.Request, f *form, err error, fields map[string]string) {
+func (s *Handler) fail(r *http.Request, f *form, err error, fields map[string]string) {
 	err = web.AsContract(err)
 	var me *market.Error
 	if !errors.As(err, &me) {
@@ -203,67 +208,35 @@ func declineWords(reason string, balance bool) string {
 	return why + " Try another card."
 }
 
-// portalRoutes registers the customer portal's pages at /.
-func (s *Server) portalRoutes() {
-	p, err := newPortal()
-	if err != nil {
-		panic(err) // the templates are embedded: a parse error is a build error
-	}
-	s.portal = p
+// Page is a portal page of a logged-in customer: the server calls it
+// with the customer's principal (routes.go), a post's form parsed.
+type Page func(w http.ResponseWriter, r *http.Request, p billing.Principal)
+
+// BadForm answers a post whose form could not be read.
+func (s *Handler) BadForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusBadRequest, "error", view{Title: "Bad request", Data: "The form could not be read."})
+}
+
+// BadText answers a request whose path, query or form holds text the
+// portal cannot take (the server's plain-text check).
+func (s *Handler) BadText(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work",
+		Data: "The page was sent text it cannot take: letters must be UTF-8, without NUL characters."})
+}
+
+// Static serves the portal's files (the style, htmx, the API reference's
+// viewer) at /static/.
+func (s *Handler) Static() http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		files.ServeHTTP(w, r)
-	})))
-	s.mux.HandleFunc("GET /{$}", s.guard(s.dashboard))
-	s.mux.HandleFunc("/", s.notFound)
-	s.portalAuthRoutes()
-	s.portalPlanRoutes()
-	s.portalCheckoutRoutes()
-	s.portalNumberRoutes()
-	s.portalBillingRoutes()
-	s.portalSubscriptionRoutes()
-	s.portalAccountRoutes()
-	s.portalPaymentRoutes()
-	s.portalLoginRoutes()
-	s.portalMailRoutes()
-}
-
-// pageHandler is a portal page of a logged-in customer.
-type pageHandler func(w http.ResponseWriter, r *http.Request, p billing.Principal)
-
-// guard sends visitors who are not logged in to the log-in page (and back
-// to where they wanted to go afterwards).
-func (s *Server) guard(h pageHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := web.PrincipalOf(r.Context())
-		if !ok || p.Operator || p.CustomerID == "" {
-			toLogin(w, r)
-			return
-		}
-		if r.Method == http.MethodPost {
-			if err := r.ParseForm(); err != nil {
-				s.render(w, r, http.StatusBadRequest, "error", view{Title: "Bad request", Data: "The form could not be read."})
-				return
-			}
-		}
-		h(w, r, p)
-	}
-}
-
-// toLogin sends a visitor to the log-in page, and a page's visitor back to
-// that page after logging in.
-func toLogin(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	}))
 }
 
 // render writes a page with the layout's data filled in.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
+func (s *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	t, ok := s.portal.pages[page]
 	if !ok {
 		s.log.Error("portal: no such page", "page", page)
@@ -312,7 +285,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 
 // redirect answers a successful post: a flash message for the next page
 // and a 303 to it.
-func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
+func (s *Handler) redirect(w http.ResponseWriter, r *http.Request, to, flash string) {
 	if flash != "" {
 		secure := web.Secure(r.Context())
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(flash), Path: "/", HttpOnly: true,
@@ -322,11 +295,11 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, flash stri
 }
 
 // pageError shows a failure that ends the page (not found, forbidden).
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Handler) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	err = web.AsContract(err)
 	switch market.ErrorCode(err) {
 	case market.CodeNotFound:
-		s.notFound(w, r)
+		s.NotFound(w, r)
 	case market.CodeForbidden:
 		s.render(w, r, http.StatusForbidden, "error", view{Title: "Not allowed", Data: "Only the account's owner or an admin may do this."})
 	default:
@@ -340,7 +313,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, "error", view{Title: "Page not found", Data: "There is nothing here. It may have been removed, or the link is wrong."})
 }
 

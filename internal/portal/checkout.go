@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"context"
@@ -157,7 +157,7 @@ func licensesField(v url.Values, key string, least int) (int, error) {
 // leastLicenses is the fewest licenses the item of form values v may
 // have: its plan's minimum for a new subscription, else 1 (also when the
 // plan is unknown: the order then refuses the plan in its own words).
-func (s *Server) leastLicenses(ctx context.Context, v url.Values) int {
+func (s *Handler) leastLicenses(ctx context.Context, v url.Values) int {
 	if t := v.Get("type"); (t == "" || t == string(market.ItemSubscription)) && v.Get("plan") != "" {
 		if pl, err := s.svc.Plan(ctx, v.Get("plan")); err == nil {
 			return max(pl.MinLicenses, 1)
@@ -235,7 +235,7 @@ type itemFix struct {
 }
 
 // loadPay reads the customer's addresses and cards.
-func (s *Server) loadPay(ctx context.Context, p billing.Principal, c billing.Customer) (payData, error) {
+func (s *Handler) loadPay(ctx context.Context, p billing.Principal, c billing.Customer) (payData, error) {
 	var d payData
 	var err error
 	if d.Addresses, err = s.svc.Addresses(ctx, p); err != nil {
@@ -316,7 +316,7 @@ func paymentFrom(v url.Values) billing.PaymentInput {
 
 // addressFrom returns the chosen billing address, saving a new one first
 // (verified: errors name the field).
-func (s *Server) addressFrom(ctx context.Context, p billing.Principal, v url.Values) (string, error) {
+func (s *Handler) addressFrom(ctx context.Context, p billing.Principal, v url.Values) (string, error) {
 	choice := v.Get("address")
 	if choice != "new" {
 		if choice == "" {
@@ -332,15 +332,9 @@ func (s *Server) addressFrom(ctx context.Context, p billing.Principal, v url.Val
 	return a.ID, nil
 }
 
-func (s *Server) portalCheckoutRoutes() {
-	s.mux.HandleFunc("GET /checkout", s.guard(s.checkoutPage))
-	s.mux.HandleFunc("POST /checkout", s.guard(s.checkoutPost))
-	s.mux.HandleFunc("GET /orders/{id}", s.guard(s.orderPage))
-}
-
-// checkoutPage shows the order's quote, the billing address and the
+// CheckoutPage shows the order's quote, the billing address and the
 // payment choice.
-func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CheckoutPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.URL.Query())
 	s.showCheckout(w, r, p, f, http.StatusOK)
 }
@@ -359,7 +353,7 @@ func isPromoError(err error) bool {
 // status for an error the page shows when status is a success. A promo
 // code that is refused is shown next to its field with the quote without
 // it, so the rest of the checkout stays usable.
-func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showCheckout(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	ctx := r.Context()
 	c, err := s.svc.Customer(ctx, p.CustomerID)
 	if err != nil {
@@ -404,7 +398,7 @@ func (s *Server) showCheckout(w http.ResponseWriter, r *http.Request, p billing.
 	case market.ItemLicenses:
 		d.Heading, d.PayLabel = "Buy more licenses", "CHECKOUT"
 	default:
-		s.notFound(w, r)
+		s.NotFound(w, r)
 		return
 	}
 	// The promo field shows the item's code unless the customer typed
@@ -497,7 +491,7 @@ func checkoutShows(field string, payForm bool) bool {
 
 // itemFix is the correction form for a wrong number of licenses or term:
 // the item's other fields travel along, hidden.
-func (s *Server) itemFix(ctx context.Context, f *form, iv url.Values, it billing.ItemInput, currency string) *itemFix {
+func (s *Handler) itemFix(ctx context.Context, f *form, iv url.Values, it billing.ItemInput, currency string) *itemFix {
 	fx := &itemFix{Quantity: iv.Get("quantity"), Term: iv.Get("term"), Currency: currency, Hidden: url.Values{},
 		AskQuantity: f.Err("quantity") != "" || iv.Get("quantity") != "", AskTerm: f.Err("term") != "" || iv.Get("term") != ""}
 	for k, v := range iv {
@@ -513,11 +507,11 @@ func (s *Server) itemFix(ctx context.Context, f *form, iv url.Values, it billing
 	return fx
 }
 
-// checkoutPost pays the item. A promo code's Apply button only shows the
+// CheckoutPost pays the item. A promo code's Apply button only shows the
 // page again with the code applied; so does Pay when the promo field holds
 // another code than the one quoted, so that a typed code is applied (or
 // refused) in words and the customer pays only a total they saw.
-func (s *Server) checkoutPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	if f.Get("action") == "apply" {
 		s.showCheckout(w, r, p, f, http.StatusOK)

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"net/http"
@@ -12,25 +12,12 @@ import (
 // for an invitation or a reset, and Account settings' company, e-mail and
 // logins (PRODUCT.md "Logins and the operator").
 
-func (s *Server) portalLoginRoutes() {
-	s.mux.HandleFunc("GET /forgot-password", s.forgotPage)
-	s.mux.HandleFunc("POST /forgot-password", s.forgotPost)
-	s.mux.HandleFunc("GET /invitations/{token}", s.linkPage)
-	s.mux.HandleFunc("POST /invitations/{token}", s.linkPost)
-	s.mux.HandleFunc("GET /password_resets/{token}", s.linkPage)
-	s.mux.HandleFunc("POST /password_resets/{token}", s.linkPost)
-	s.mux.HandleFunc("POST /settings/company", s.guard(s.companyPost))
-	s.mux.HandleFunc("POST /settings/email", s.guard(s.emailPost))
-	s.mux.HandleFunc("POST /settings/logins", s.guard(s.invitePost))
-	s.mux.HandleFunc("POST /settings/logins/{id}/delete", s.guard(s.loginDeletePost))
-}
-
-func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) ForgotPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "forgot_password", view{Title: "Forgot password", Form: newForm(nil)})
 }
 
-// forgotPost answers the same whether or not the address is a login's.
-func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) {
+// ForgotPost answers the same whether or not the address is a login's.
+func (s *Handler) ForgotPost(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.render(w, r, http.StatusBadRequest, "forgot_password", view{Title: "Forgot password", Form: newForm(nil)})
 		return
@@ -54,7 +41,7 @@ type linkData struct {
 	Action  string
 }
 
-func (s *Server) linkView(r *http.Request, f *form) (view, error) {
+func (s *Handler) linkView(r *http.Request, f *form) (view, error) {
 	purpose, err := s.svc.LinkPurpose(r.Context(), r.PathValue("token"))
 	d := linkData{Purpose: purpose, Action: r.URL.Path}
 	title := "Choose a new password"
@@ -64,7 +51,7 @@ func (s *Server) linkView(r *http.Request, f *form) (view, error) {
 	return view{Title: title, Form: f, Data: d}, err
 }
 
-func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) LinkPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	v, err := s.linkView(r, newForm(nil))
 	if err != nil {
@@ -78,9 +65,9 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, status, "set_password", v)
 }
 
-// linkPost sets the password with the link's token, once, ends the
+// LinkPost sets the password with the link's token, once, ends the
 // login's other sessions and logs the visitor in.
-func (s *Server) linkPost(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) LinkPost(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	if err := r.ParseForm(); err != nil {
 		s.render(w, r, http.StatusBadRequest, "error", view{Title: "Bad request", Data: "The form could not be read."})
@@ -120,7 +107,7 @@ type loginRow struct {
 	Self   bool
 }
 
-func (s *Server) loginRows(r *http.Request, p billing.Principal) []loginRow {
+func (s *Handler) loginRows(r *http.Request, p billing.Principal) []loginRow {
 	us, err := s.svc.Logins(r.Context(), p)
 	if err != nil {
 		return nil
@@ -132,7 +119,7 @@ func (s *Server) loginRows(r *http.Request, p billing.Principal) []loginRow {
 	return out
 }
 
-func (s *Server) companyPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) CompanyPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	c := f.Get("company")
 	if _, err := s.svc.UpdateAccount(r.Context(), p, billing.AccountInput{Company: &c}); err != nil {
@@ -143,7 +130,7 @@ func (s *Server) companyPost(w http.ResponseWriter, r *http.Request, p billing.P
 	s.redirect(w, r, "/settings", "The company name was changed.")
 }
 
-func (s *Server) emailPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) EmailPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	u, err := s.svc.ChangeEmail(r.Context(), p, f.Get("email"))
 	if err != nil {
@@ -154,7 +141,7 @@ func (s *Server) emailPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 	s.redirect(w, r, "/settings", "You now log in with "+u.Email+".")
 }
 
-func (s *Server) invitePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) InvitePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	f := newForm(r.PostForm)
 	u, err := s.svc.Invite(r.Context(), p, billing.InviteInput{Email: f.Get("invite_email"), Role: f.Get("role")})
 	if err != nil {
@@ -165,7 +152,7 @@ func (s *Server) invitePost(w http.ResponseWriter, r *http.Request, p billing.Pr
 	s.redirect(w, r, "/settings#logins", s.invitedWords(u))
 }
 
-func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) LoginDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	if err := s.svc.DeleteLogin(r.Context(), p, r.PathValue("id")); err != nil {
 		if market.IsCode(err, market.CodeNotFound) {
 			s.pageError(w, r, err)
@@ -181,7 +168,7 @@ func (s *Server) loginDeletePost(w http.ResponseWriter, r *http.Request, p billi
 
 // invitedWords says what became of an invitation's e-mail, claiming none
 // that is not sent.
-func (s *Server) invitedWords(u billing.User) string {
+func (s *Handler) invitedWords(u billing.User) string {
 	who := u.Email + " (" + u.Role + ")"
 	switch s.svc.MailMode() {
 	case billing.MailSMTP:

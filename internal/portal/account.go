@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"fmt"
@@ -17,32 +17,6 @@ import (
 // Invoices (portal_invoices.go), Payment methods and Billing addresses
 // (portal_wallet.go), Account settings (portal_settings.go). Every route of
 // the menu's "Main settings" part is registered here.
-
-func (s *Server) portalAccountRoutes() {
-	s.mux.HandleFunc("GET /users", s.guard(s.usersPage))
-	s.mux.HandleFunc("POST /users", s.guard(s.usersPost))
-	s.mux.HandleFunc("GET /users/{id}/delete", s.guard(s.userDeletePage))
-	s.mux.HandleFunc("POST /users/{id}/delete", s.guard(s.userDeletePost))
-	s.mux.HandleFunc("GET /sip", s.guard(s.sipPage))
-	s.mux.HandleFunc("GET /sip/{id}", s.guard(s.sipAccountPage))
-	s.mux.HandleFunc("GET /sip/{id}/password", s.guard(s.sipRotatePage))
-	s.mux.HandleFunc("POST /sip/{id}/password", s.guard(s.sipRotatePost))
-	s.mux.HandleFunc("GET /notifications", s.guard(s.notificationsPage))
-	s.mux.HandleFunc("GET /invoices", s.guard(s.invoicesPage))
-	s.mux.HandleFunc("GET /invoices/{id}", s.guard(s.invoicePage))
-	s.mux.HandleFunc("GET /payment-methods", s.guard(s.cardsPage))
-	s.mux.HandleFunc("POST /payment-methods", s.guard(s.cardsPost))
-	s.mux.HandleFunc("POST /payment-methods/{id}/default", s.guard(s.cardDefaultPost))
-	s.mux.HandleFunc("POST /payment-methods/{id}/delete", s.guard(s.cardDeletePost))
-	s.mux.HandleFunc("GET /addresses", s.guard(s.addressesPage))
-	s.mux.HandleFunc("POST /addresses", s.guard(s.addressesPost))
-	s.mux.HandleFunc("GET /addresses/{id}/edit", s.guard(s.addressEditPage))
-	s.mux.HandleFunc("POST /addresses/{id}/edit", s.guard(s.addressEditPost))
-	s.mux.HandleFunc("POST /addresses/{id}/delete", s.guard(s.addressDeletePost))
-	s.mux.HandleFunc("GET /settings", s.guard(s.settingsPage))
-	s.mux.HandleFunc("POST /settings/password", s.guard(s.passwordPost))
-	s.mux.HandleFunc("POST /settings/balance", s.guard(s.balanceSettingsPost))
-}
 
 // errForbidden is what a login that is not the owner or an admin gets for
 // a change only they may make.
@@ -76,7 +50,7 @@ type usersData struct {
 
 // loadUsers reads the users with their subscriptions and SIP accounts, and
 // the subscriptions users can be created on.
-func (s *Server) loadUsers(r *http.Request, p billing.Principal) (usersData, error) {
+func (s *Handler) loadUsers(r *http.Request, p billing.Principal) (usersData, error) {
 	ctx := r.Context()
 	var d usersData
 	users, err := s.svc.Users(ctx, p)
@@ -113,11 +87,11 @@ func (s *Server) loadUsers(r *http.Request, p billing.Principal) (usersData, err
 	return d, nil
 }
 
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) UsersPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	s.showUsers(w, r, p, newForm(r.URL.Query()), http.StatusOK)
 }
 
-func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
+func (s *Handler) showUsers(w http.ResponseWriter, r *http.Request, p billing.Principal, f *form, status int) {
 	d, err := s.loadUsers(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -141,8 +115,8 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, p billing.Pri
 // userFields maps CreateUser's params onto the form.
 var userFields = map[string]string{"name": "name", "email": "email", "subscription": "subscription"}
 
-// usersPost creates a user on a subscription (once per form key).
-func (s *Server) usersPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// UsersPost creates a user on a subscription (once per form key).
+func (s *Handler) UsersPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	if !p.IsAdmin() {
 		s.pageError(w, r, errForbidden)
 		return
@@ -173,7 +147,7 @@ func (s *Server) usersPost(w http.ResponseWriter, r *http.Request, p billing.Pri
 
 // licenseWords says that a subscription's licenses are all in use:
 // "All 5 licenses of Business are in use."
-func (s *Server) licenseWords(r *http.Request, p billing.Principal, subID string) string {
+func (s *Handler) licenseWords(r *http.Request, p billing.Principal, subID string) string {
 	row, err := s.subRow(r, p, subID)
 	if err != nil {
 		return "All licenses of this subscription are in use."
@@ -190,7 +164,7 @@ type userDeleteData struct {
 	Numbers []string
 }
 
-func (s *Server) userToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
+func (s *Handler) userToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
 	d, err := s.loadUsers(r, p)
 	if err != nil {
 		return userDeleteData{}, err
@@ -216,8 +190,8 @@ func (s *Server) userToDelete(r *http.Request, p billing.Principal) (userDeleteD
 	return userDeleteData{}, market.NotFound("user")
 }
 
-// userDeletePage asks to confirm a user's deletion and says what it means.
-func (s *Server) userDeletePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// UserDeletePage asks to confirm a user's deletion and says what it means.
+func (s *Handler) UserDeletePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	d, err := s.userToDelete(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -230,7 +204,7 @@ func (s *Server) userDeletePage(w http.ResponseWriter, r *http.Request, p billin
 	s.render(w, r, http.StatusOK, "users_delete", view{Title: "Delete user", Nav: "users", Form: newForm(nil), Data: d})
 }
 
-func (s *Server) userDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) UserDeletePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	d, err := s.userToDelete(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -264,7 +238,7 @@ type sipRow struct {
 }
 
 // sipRows reads the customer's SIP accounts with their users and numbers.
-func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error) {
+func (s *Handler) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error) {
 	ctx := r.Context()
 	accts, err := s.svc.SIPAccounts(ctx, p)
 	if err != nil {
@@ -317,7 +291,7 @@ func (s *Server) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error)
 	return rows, nil
 }
 
-func (s *Server) sipPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) SipPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	rows, err := s.sipRows(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -337,7 +311,7 @@ type sipAccountData struct {
 }
 
 // sipRowOf returns the SIP manager's row of the account of the path.
-func (s *Server) sipRowOf(r *http.Request, p billing.Principal) (sipRow, bool, error) {
+func (s *Handler) sipRowOf(r *http.Request, p billing.Principal) (sipRow, bool, error) {
 	rows, err := s.sipRows(r, p)
 	if err != nil {
 		return sipRow{}, false, err
@@ -350,14 +324,14 @@ func (s *Server) sipRowOf(r *http.Request, p billing.Principal) (sipRow, bool, e
 	return sipRow{}, false, nil
 }
 
-func (s *Server) sipAccountPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) SipAccountPage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, ok, err := s.sipRowOf(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
 	if !ok {
-		s.notFound(w, r)
+		s.NotFound(w, r)
 		return
 	}
 	d := sipAccountData{sipRow: row, ShowPassword: p.IsAdmin()}
@@ -377,13 +351,13 @@ func (s *Server) sipAccountPage(w http.ResponseWriter, r *http.Request, p billin
 // sipRowToRotate reads the SIP account of the page's path for a rotation
 // of its password, or answers the page (not found, forbidden: only the
 // owner or an admin rotates) and returns false.
-func (s *Server) sipRowToRotate(w http.ResponseWriter, r *http.Request, p billing.Principal) (sipRow, bool) {
+func (s *Handler) sipRowToRotate(w http.ResponseWriter, r *http.Request, p billing.Principal) (sipRow, bool) {
 	row, ok, err := s.sipRowOf(r, p)
 	switch {
 	case err != nil:
 		s.pageError(w, r, err)
 	case !ok:
-		s.notFound(w, r)
+		s.NotFound(w, r)
 	case !p.IsAdmin():
 		s.pageError(w, r, errForbidden)
 	default:
@@ -392,8 +366,8 @@ func (s *Server) sipRowToRotate(w http.ResponseWriter, r *http.Request, p billin
 	return sipRow{}, false
 }
 
-// sipRotatePage asks to confirm a new SIP password.
-func (s *Server) sipRotatePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// SipRotatePage asks to confirm a new SIP password.
+func (s *Handler) SipRotatePage(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, ok := s.sipRowToRotate(w, r, p)
 	if !ok {
 		return
@@ -401,8 +375,8 @@ func (s *Server) sipRotatePage(w http.ResponseWriter, r *http.Request, p billing
 	s.render(w, r, http.StatusOK, "sip_rotate", view{Title: "Rotate the password of " + row.Username, Nav: "sip", Form: newForm(nil), Data: row})
 }
 
-// sipRotatePost makes a new SIP password and shows it, this once.
-func (s *Server) sipRotatePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+// SipRotatePost makes a new SIP password and shows it, this once.
+func (s *Handler) SipRotatePost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	row, ok := s.sipRowToRotate(w, r, p)
 	if !ok {
 		return

@@ -1,4 +1,4 @@
-package server
+package portal
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func (r subRow) Name() string {
 
 // catalog returns every plan by code (inactive ones too: a customer may
 // hold a plan no longer sold).
-func (s *Server) catalog(ctx context.Context) (map[string]market.Plan, []market.Plan, error) {
+func (s *Handler) catalog(ctx context.Context) (map[string]market.Plan, []market.Plan, error) {
 	plans, err := s.svc.Plans(ctx, true)
 	if err != nil {
 		return nil, nil, err
@@ -47,7 +47,7 @@ func (s *Server) catalog(ctx context.Context) (map[string]market.Plan, []market.
 
 // subRows lists the customer's subscriptions with what the portal shows
 // of them.
-func (s *Server) subRows(ctx context.Context, p billing.Principal) ([]subRow, error) {
+func (s *Handler) subRows(ctx context.Context, p billing.Principal) ([]subRow, error) {
 	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: 500})
 	if err != nil {
 		return nil, err
@@ -89,9 +89,9 @@ type dashboardData struct {
 	Balance balanceView
 }
 
-// dashboard is Home: the balance, active subscriptions, numbers, what
+// Dashboard is Home: the balance, active subscriptions, numbers, what
 // expires soon and the latest payments.
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p billing.Principal) {
+func (s *Handler) Dashboard(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	var d dashboardData
 	rows, err := s.subRows(ctx, p)
