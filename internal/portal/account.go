@@ -14,9 +14,9 @@ import (
 )
 
 // Main settings: Users and the SIP manager (this file), Notifications and
-// Invoices (portal_invoices.go), Payment methods and Billing addresses
-// (portal_wallet.go), Account settings (portal_settings.go). Every route of
-// the menu's "Main settings" part is registered here.
+// Invoices (invoices.go), Payment methods and Billing addresses
+// (wallet.go), Account settings (settings.go). Their routes are in
+// server/routes.go with every other.
 
 // errForbidden is what a login that is not the owner or an admin gets for
 // a change only they may make.

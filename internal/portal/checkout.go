@@ -20,7 +20,7 @@ import (
 // Upgrade, BUY MORE LICENSES, ORDER PHONE) all end here. The item travels
 // in the query string and in hidden fields, so the page needs no state on
 // the server and "back" after a top-up returns to it as it was. The cart
-// (portal_cart.go) pays several items with the same address and payment
+// (cart.go) pays several items with the same address and payment
 // partials.
 
 // itemKeys are the form fields that describe an item.

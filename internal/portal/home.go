@@ -83,7 +83,7 @@ type dashboardData struct {
 	Soon          []subRow
 	Numbers       []billing.Number
 	Payments      []billing.Payment
-	// Actions is "Needs action" at the top (portal_actions.go).
+	// Actions is "Needs action" at the top (actions.go).
 	Actions []homeAction
 	// Balance: how long it covers the renewals, and whether it is low.
 	Balance balanceView

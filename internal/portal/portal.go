@@ -28,10 +28,9 @@ import (
 
 // The portal is server-rendered HTML: every page works without
 // JavaScript, forms post and then redirect (post/redirect/get), and htmx
-// only adds convenience. Each portal_*.go file holds the pages of one menu
-// entry; this file holds what they share: the templates, the layout data,
-// the log-in guard, flash messages and the form state that shows errors
-// next to their fields.
+// only adds convenience. Each file holds the pages of one menu entry;
+// this file holds what they share: the templates, the layout data, flash
+// messages and the form state that shows errors next to their fields.
 
 //go:embed templates/*.html
 var templateFS embed.FS

@@ -22,7 +22,7 @@ type settingsData struct {
 	Role   string
 	Logins []loginRow
 	Roles  []string
-	// Balance is the balance's settings form (portal_balance.go).
+	// Balance is the balance's settings form (balance.go).
 	Balance balanceView
 	// Invoices is how invoices are e-mailed; MailMode what becomes of
 	// e-mails ("smtp", "mailbox", "off").

@@ -13,7 +13,7 @@ import (
 
 // Shop -> Subscriptions (the peoplefone flows): every subscription with
 // its auto-renew switch and Renew/Change, which leads to Extend: the
-// number of months and licenses go into the cart (portal_cart.go), which
+// number of months and licenses go into the cart (cart.go), which
 // is then confirmed, addressed and paid like in a web shop.
 
 // SubscriptionsPage lists every subscription, live or not.

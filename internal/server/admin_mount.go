@@ -11,7 +11,7 @@ import (
 // /admin. Its pages are behind the server's middleware (request IDs,
 // metrics, cross-origin refusal, text checks); it authenticates its
 // operators and enforces their roles itself (admin/roles.go), so
-// authorize lets its routes through (isBackOffice).
+// authorize lets its routes through (forBackOffice).
 func (s *Server) adminRoutes() {
 	cfg := admin.Config{
 		Sandbox:    s.cfg.Sandbox,

@@ -1,7 +1,10 @@
-// Package server is dialtone's HTTP face: the JSON API under /v1 (with its
-// OpenAPI document generated from the code by huma), the operator API under
-// /v1/admin, the customer portal at /, and the health and metrics
-// endpoints. Every route is listed in routes.go.
+// Package server is dialtone's HTTP server: the mux with its middleware
+// (request IDs, metrics, cross-origin refusal, authentication and
+// authorization, the text check, idempotency) in front of its faces — the
+// JSON API (internal/api) under /v1, the customer portal (internal/portal)
+// at /, the back office (internal/admin) at /admin — and the health and
+// metrics endpoints. routes.go lists every route of every face with who may
+// call it.
 package server
 
 import (
