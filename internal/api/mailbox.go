@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
-	"github.com/dialtone/dialtone/internal/web"
 )
 
 // The sandbox mailbox (billing.Mailbox): every e-mail a sandbox without
@@ -42,8 +41,7 @@ func mailResponse(m billing.MailboxMail) MailResponse {
 	return r
 }
 
-func (s *Handler) ListMailbox(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[MailResponse]], error) {
-	p, _ := web.PrincipalOf(ctx)
+func (s *Handler) ListMailbox(ctx context.Context, p billing.Principal, in *listIn) (*out[List[MailResponse]], error) {
 	if err := knownCursor(in.StartingAfter, func() error { _, err := s.svc.MailboxMail(ctx, p, in.StartingAfter); return err }); err != nil {
 		return nil, err
 	}
@@ -54,8 +52,7 @@ func (s *Handler) ListMailbox(ctx context.Context, _ billing.Principal, in *list
 	return reply(listOf(rows, in.Limit, mailResponse)), nil
 }
 
-func (s *Handler) GetMailboxMail(ctx context.Context, _ billing.Principal, in *idPath) (*out[MailResponse], error) {
-	p, _ := web.PrincipalOf(ctx)
+func (s *Handler) GetMailboxMail(ctx context.Context, p billing.Principal, in *idPath) (*out[MailResponse], error) {
 	m, err := s.svc.MailboxMail(ctx, p, in.ID)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ package portal
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -414,13 +413,6 @@ func itemTypeLabel(t string) string {
 		return "Balance top-up"
 	}
 	return t
-}
-
-// ctxPrincipal is for handlers that have a request but no principal
-// argument.
-func ctxPrincipal(ctx context.Context) billing.Principal {
-	p, _ := web.PrincipalOf(ctx)
-	return p
 }
 
 // strongIn returns text, escaped, with its first occurrence of part in
