@@ -30,6 +30,7 @@ import (
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 //go:embed templates/*.html
@@ -113,15 +114,10 @@ func (a *Admin) parse() error {
 		"isodate":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"label":    label,
 		"query":    func(v url.Values) template.URL { return template.URL(v.Encode()) },
-		"dict":     dict,
+		"dict":     web.Dict,
 		"add":      func(a, b int) int { return a + b },
-		"field":    func(f *form, name string) fieldState { return fieldState{Name: name, Msg: f.Err(name)} },
-		"invalid": func(f *form, name string) template.HTMLAttr {
-			if f.Err(name) == "" {
-				return ""
-			}
-			return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(name) + `-error"`)
-		},
+		"field":    web.Field,
+		"invalid":  web.Invalid,
 	}
 	shared, err := fs.Glob(templateFS, "templates/_*.html")
 	if err != nil {
@@ -278,21 +274,4 @@ func localPath(to, fallback string) string {
 // audit log.
 func withActor(ctx context.Context, act billing.Actor) context.Context {
 	return billing.WithActor(ctx, act)
-}
-
-// dict makes a map of key, value pairs for a partial template that needs
-// more than one value.
-func dict(kv ...any) (map[string]any, error) {
-	if len(kv)%2 != 0 {
-		return nil, errors.New("dict: odd number of arguments")
-	}
-	m := make(map[string]any, len(kv)/2)
-	for i := 0; i < len(kv); i += 2 {
-		k, ok := kv[i].(string)
-		if !ok {
-			return nil, errors.New("dict: keys are strings")
-		}
-		m[k] = kv[i+1]
-	}
-	return m, nil
 }

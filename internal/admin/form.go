@@ -6,47 +6,14 @@ import (
 	"net/url"
 
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // form is the state of a submitted form: what was entered (to fill the
-// fields again) and what was wrong, by field, as the portal's.
-type form struct {
-	Values url.Values
-	Errors map[string]string
-	// Error is a failure that concerns no one field (shown at the top).
-	Error string
-	// Code is the contract's error code of the failure, if any.
-	Code string
-}
+// fields again) and what was wrong, by field, as the portal's (web.Form).
+type form = web.Form
 
-// fieldState is a field's name and error, for the "err" template.
-type fieldState struct{ Name, Msg string }
-
-func newForm(v url.Values) *form {
-	if v == nil {
-		v = url.Values{}
-	}
-	return &form{Values: v, Errors: map[string]string{}}
-}
-
-// Get returns a submitted value.
-func (f *form) Get(key string) string {
-	if f == nil {
-		return ""
-	}
-	return f.Values.Get(key)
-}
-
-// Err returns the error of a field.
-func (f *form) Err(key string) string {
-	if f == nil {
-		return ""
-	}
-	return f.Errors[key]
-}
-
-// Is reports whether the submitted value of key equals v (selects).
-func (f *form) Is(key, v string) bool { return f != nil && f.Values.Get(key) == v }
+func newForm(v url.Values) *form { return web.NewForm(v) }
 
 // fail records err on the form: next to the field it names when fields
 // maps the use case's param to one of the form's, else at the top. It

@@ -237,17 +237,3 @@ func (a *Admin) promoUpdate(w http.ResponseWriter, r *http.Request, _ billing.Ac
 	}
 	a.redirect(w, r, "/admin/promo-codes/"+url.PathEscape(p.Code), "Promo code "+p.Code+" saved.")
 }
-
-// Has reports whether one of the submitted values of key is v (a group
-// of checkboxes).
-func (f *form) Has(key, v string) bool {
-	if f == nil {
-		return false
-	}
-	for _, x := range f.Values[key] {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}

@@ -1,81 +1,34 @@
 package server
 
 import (
-	"context"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/admin"
-	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // adminRoutes mounts the operator's back office (package admin) at
 // /admin. Its pages are behind the server's middleware (request IDs,
 // metrics, cross-origin refusal, text checks); it authenticates its
 // operators and enforces their roles itself (admin/roles.go), so
-// authorize lets its routes through (isBackOffice).
+// authorize lets its routes through (forBackOffice).
 func (s *Server) adminRoutes() {
 	cfg := admin.Config{
 		Sandbox:    s.cfg.Sandbox,
-		ClientAddr: func(r *http.Request) string { return clientOf(r.Context()) },
+		ClientAddr: func(r *http.Request) string { return web.ClientOf(r.Context()) },
 		Secure: func(r *http.Request) bool {
-			secure, _ := r.Context().Value(keySecure).(bool)
+			secure := web.Secure(r.Context())
 			return secure
 		},
-		Status: pageStatus,
+		Status: web.PageStatus,
 	}
 	if s.cfg.Sandbox && s.cfg.SandboxClock != nil {
-		cfg.AdvanceClock = s.advanceClockForm
+		cfg.AdvanceClock = s.api.AdvanceClockForm
 	}
 	adm, err := admin.New(s.svc, s.log, cfg)
 	if err != nil {
 		panic(err) // the templates are embedded: a parse error is a build error
 	}
-	s.mux.Handle("/admin/", adm)
-	s.mux.Handle("/admin", adm)
-}
-
-// isBackOffice reports whether a mux pattern is the back office's.
-func isBackOffice(pattern string) bool {
-	return pattern == "/admin" || strings.HasPrefix(pattern, "/admin/")
-}
-
-// AuditEntryResponse is an entry of the audit log.
-type AuditEntryResponse struct {
-	ID         string    `json:"id"`
-	Actor      string    `json:"actor" doc:"Who: the operator's e-mail, or \"admin token\"."`
-	OperatorID string    `json:"operator_id,omitempty" doc:"The operator's ID (absent for the admin token)."`
-	At         time.Time `json:"created_at" doc:"When, in real time."`
-	BusinessAt time.Time `json:"business_at" doc:"When, on the service's clock (the sandbox clock can move)."`
-	Action     string    `json:"action" doc:"What, e.g. plan.update, customer.balance_adjustment, order.refund."`
-	ObjectType string    `json:"object_type"`
-	ObjectID   string    `json:"object_id"`
-	Before     string    `json:"before" doc:"The object before the change as JSON; empty when there was none."`
-	After      string    `json:"after" doc:"The object after the change as JSON; empty when there is none."`
-}
-
-type auditIn struct {
-	PageParams
-	Actor      string `query:"actor" maxLength:"254" doc:"Only the changes of this operator (e-mail) or of \"admin token\"."`
-	ObjectType string `query:"object_type" maxLength:"40" doc:"Only changes of objects of this type (plan, promo_code, customer, order, operator, …)."`
-	ObjectID   string `query:"object_id" maxLength:"100" doc:"Only changes of this object."`
-	From       string `query:"from" maxLength:"40" doc:"From this time (RFC 3339) or date (YYYY-MM-DD), in real time."`
-	To         string `query:"to" maxLength:"40" doc:"Before this time (RFC 3339), or up to and including this date (YYYY-MM-DD)."`
-}
-
-func (s *Server) adminListAuditLog(ctx context.Context, in *auditIn) (*out[List[AuditEntryResponse]], error) {
-	f, err := billing.NewAuditFilter(in.Actor, in.ObjectType, in.ObjectID, in.From, in.To)
-	if err != nil {
-		return nil, err
-	}
-	f.Page = in.page()
-	es, err := s.svc.AuditLog(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return reply(listOf(es, in.Limit, func(e billing.AuditEntry) AuditEntryResponse {
-		return AuditEntryResponse{ID: e.ID, Actor: e.Actor, OperatorID: e.ActorID, At: e.At, BusinessAt: e.BusinessAt,
-			Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID, Before: e.Before, After: e.After}
-	})), nil
+	s.handle("/admin/", forBackOffice, adm)
+	s.handle("/admin", forBackOffice, adm)
 }

@@ -1,18 +1,15 @@
 package server
 
 import (
-	"context"
 	"crypto/subtle"
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
-
-const sessionCookie = "dialtone_session"
 
 // credential returns the bearer token or the session cookie of a request.
 func credential(r *http.Request) string {
@@ -23,7 +20,7 @@ func credential(r *http.Request) string {
 		}
 		return ""
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(web.SessionCookie); err == nil {
 		return c.Value
 	}
 	return ""
@@ -33,7 +30,7 @@ func credential(r *http.Request) string {
 // principal in the context. Routes decide whether they need one.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, clientAddr(r)))
+		r = r.WithContext(web.WithClient(r.Context(), web.ClientAddr(r)))
 		tok := credential(r)
 		if tok == "" {
 			next.ServeHTTP(w, r)
@@ -42,56 +39,29 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.AdminToken)) == 1 {
 			// The admin token acts as an admin; its changes are audited as
 			// "admin token" (billing/audit.go).
-			r = r.WithContext(billing.WithActor(withPrincipal(r.Context(), billing.Principal{Operator: true}), billing.AdminToken))
+			r = r.WithContext(billing.WithActor(web.WithPrincipal(r.Context(), billing.Principal{Operator: true}), billing.AdminToken))
 			next.ServeHTTP(w, r)
 			return
 		}
 		p, err := s.svc.Authenticate(r.Context(), tok)
 		if err == nil {
-			r = r.WithContext(withPrincipal(r.Context(), p))
+			r = r.WithContext(web.WithPrincipal(r.Context(), p))
 		} else if market.ErrorCode(err) != market.CodeUnauthenticated {
-			writeError(w, r, s.log, err)
+			api.WriteError(w, r, s.log, err)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// clientKey holds the clientAddr of a request in its context.
-type clientKey struct{}
-
-// clientOf returns the clientAddr of the request of ctx.
-func clientOf(ctx context.Context) string {
-	v, _ := ctx.Value(clientKey{}).(string)
-	return v
-}
-
-// clientAddr is the address a request comes from, as log-in throttling
-// counts it: the peer's IP address, and for IPv6 its /64 network (one
-// host's to choose from).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
-
 // access is who may call a route (routes.go declares it for each).
 type access int
 
 const (
+	// undeclared is no access: every route declares one (routes.go).
+	undeclared access = iota
 	// forAnyone: no credentials needed.
-	forAnyone access = iota
+	forAnyone
 	// forCustomer: a customer's session (bearer token or cookie), of any
 	// login of the account.
 	forCustomer
@@ -106,34 +76,52 @@ const (
 	// login, billing.Principal.MayBill); the use cases check it again
 	// (a billing login's order may only top up the balance).
 	forBilling
+	// forBackOffice: the operator's back office, which logs its operators
+	// in and enforces their roles itself (admin/roles.go).
+	forBackOffice
 )
 
-// portalPublic are the portal's routes open to visitors; every other page
-// of the portal needs a customer's session.
-var portalPublic = map[string]bool{
-	"/": true, "GET /static/": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
-	"GET /signup": true, "POST /signup": true, "GET /login": true, "POST /login": true, "POST /logout": true,
-	"GET /forgot-password": true, "POST /forgot-password": true,
-	"GET /invitations/{token}": true, "POST /invitations/{token}": true,
-	"GET /password_resets/{token}": true, "POST /password_resets/{token}": true,
+// String names an access level (routes_test.go, panics).
+func (a access) String() string {
+	switch a {
+	case forAnyone:
+		return "public"
+	case forCustomer:
+		return "customer"
+	case forManager:
+		return "customer (owner or admin)"
+	case forBilling:
+		return "customer (owner, admin or billing)"
+	case forOperator:
+		return "operator"
+	case forBackOffice:
+		return "back office"
+	}
+	return "undeclared"
 }
 
 // authorize refuses a request its route does not allow the caller, before
 // anything else of the request is read: an API route answers 401
 // unauthenticated without a principal and 403 forbidden to the wrong kind
-// of caller; a portal page sends a visitor to the log-in page. Routes
-// outside the table (the documentation, unknown paths) are open.
+// of caller; a portal page sends a visitor to the log-in page. The back
+// office checks its own operators. Routes routes.go did not declare are
+// huma's OpenAPI document and schemas (open); anything else undeclared is
+// refused like a customer's page.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := s.mux.Handler(r)
-		p, ok := principalOf(r.Context())
-		if acc, ok2 := s.access[pattern]; ok2 {
+		p, ok := web.PrincipalOf(r.Context())
+		acc, declared := s.access[pattern]
+		switch {
+		case pattern == "" || acc == forAnyone || acc == forBackOffice:
+		case !declared && web.IsAPI(r.URL.Path):
+		case web.IsAPI(r.URL.Path):
 			if err := allowed(acc, p, ok); err != nil {
-				writeError(w, r, s.log, err)
+				api.WriteError(w, r, s.log, err)
 				return
 			}
-		} else if !isAPI(r.URL.Path) && pattern != "" && !portalPublic[pattern] && !isBackOffice(pattern) && (!ok || p.Operator || p.CustomerID == "") {
-			toLogin(w, r)
+		case !web.IsCustomer(p, ok):
+			web.ToLogin(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -8,27 +8,21 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"time"
 
-	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 const (
-	idempotencyTTL = 24 * time.Hour
-	maxBody        = 1 << 20
+	maxBody = 1 << 20
 )
-
-func withPrincipal(ctx context.Context, p billing.Principal) context.Context {
-	return context.WithValue(ctx, keyPrincipal, p)
-}
 
 // scopeOf is whose keys a request's Idempotency-Key lives among: the
 // customer's, the operator's, or — for sign-up and log-in — the anonymous
 // caller's address, so that strangers' keys never meet.
 func scopeOf(r *http.Request) string {
-	p, ok := principalOf(r.Context())
+	p, ok := web.PrincipalOf(r.Context())
 	switch {
 	case ok && p.Operator:
 		return "operator"
@@ -68,31 +62,6 @@ func (c *capture) Write(b []byte) (int, error) {
 // secret (withholdAnswer).
 const withheldType = "application/x-dialtone-withheld"
 
-// withholdAnswer marks the request's answer as holding a secret shown
-// once (a session token, a new SIP password): the idempotency middleware
-// then stores only that the request was done, never the body, and answers
-// a replay with 409 idempotency_key_in_use (withheldWords). Handlers call
-// it once they succeed; operations that do are listed by withholdsAnswer.
-func withholdAnswer(ctx context.Context) {
-	if f, ok := ctx.Value(keyWithhold).(*bool); ok {
-		*f = true
-	}
-}
-
-// withholdsAnswer reports whether an operation's successful answer is not
-// kept for Idempotency-Key replays (its handler calls withholdAnswer).
-func withholdsAnswer(operationID string) bool {
-	switch operationID {
-	case "createSession", "rotateSIPPassword":
-		return true
-	}
-	return false
-}
-
-// withheldWords is the replay's answer to a request whose answer held a
-// secret, and the OpenAPI description of that behaviour.
-const withheldWords = "the first request with this Idempotency-Key was done, but its answer held a secret that is shown once and not kept, so it cannot be replayed (nothing was done again): send the request with a new Idempotency-Key to do it anew"
-
 // idempotency makes every POST with an Idempotency-Key safe to retry: the
 // first request's response (status and body) is stored and replayed for
 // the same key and the same request within 24 hours; the same key with
@@ -101,7 +70,7 @@ const withheldWords = "the first request with this Idempotency-Key was done, but
 // our side (5xx) releases the key, since it changed nothing. A successful
 // answer that holds a secret (withholdAnswer: a session token, a new SIP
 // password) is not stored: the key keeps only its status, and a replay is
-// 409 idempotency_key_in_use saying so (withheldWords) and does nothing
+// 409 idempotency_key_in_use saying so (web.WithheldWords) and does nothing
 // more, as a replay must; storing the body would keep the secret readable
 // in the database for 24 hours.
 func (s *Server) idempotency(next http.Handler) http.Handler {
@@ -112,12 +81,12 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) > 255 {
-			writeError(w, r, s.log, market.Invalid("Idempotency-Key", "the Idempotency-Key header has at most 255 characters"))
+			api.WriteError(w, r, s.log, market.Invalid("Idempotency-Key", "the Idempotency-Key header has at most 255 characters"))
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil || len(body) > maxBody {
-			writeError(w, r, s.log, market.Invalid("", "the request body is too large or unreadable"))
+			api.WriteError(w, r, s.log, market.Invalid("", "the request body is too large or unreadable"))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -127,27 +96,17 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		hash := hex.EncodeToString(h.Sum(nil))
 		scope := scopeOf(r)
 
-		var prev store.IdempotentResponse
-		var claimed bool
-		st := s.svc.Store()
-		err = st.Tx(r.Context(), func(q *store.Q) error {
-			var err error
-			prev, claimed, err = q.ClaimIdempotencyKey(r.Context(), scope, key, hash, time.Now().UTC(), idempotencyTTL)
-			return err
-		})
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
+		ks := s.keys
+		prev, claimed, err := ks.Claim(r.Context(), scope, key, hash)
 		if !claimed {
 			switch {
 			case prev.RequestHash != hash:
-				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
+				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
 					Message: "this Idempotency-Key was used with a different request"})
 			case prev.ContentType == withheldType:
-				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key", Message: withheldWords})
+				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key", Message: web.WithheldWords})
 			case prev.Status == 0:
-				writeError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
+				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
 					Message: "a request with this Idempotency-Key is still in progress; retry in a moment"})
 			default:
 				if prev.ContentType != "" {
@@ -161,24 +120,24 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		}
 		c := &capture{ResponseWriter: w}
 		withheld := new(bool)
-		r = r.WithContext(context.WithValue(r.Context(), keyWithhold, withheld))
+		r = r.WithContext(web.WithWithhold(r.Context(), withheld))
 		ctx := context.WithoutCancel(r.Context())
 		defer func() {
 			if v := recover(); v != nil {
-				_ = st.Tx(ctx, func(q *store.Q) error { return q.ReleaseIdempotencyKey(ctx, scope, key) })
+				_ = ks.Release(ctx, scope, key)
 				panic(v)
 			}
-			err := st.Tx(ctx, func(q *store.Q) error {
-				if c.status >= 500 || c.status == 0 {
-					return q.ReleaseIdempotencyKey(ctx, scope, key)
-				}
-				if *withheld && c.status < 400 {
-					return q.CompleteIdempotencyKey(ctx, scope, key, c.status, "", withheldType)
-				}
-				return q.CompleteIdempotencyKey(ctx, scope, key, c.status, c.buf.String(), c.Header().Get("Content-Type"))
-			})
+			var err error
+			switch {
+			case c.status >= 500 || c.status == 0:
+				err = ks.Release(ctx, scope, key)
+			case *withheld && c.status < 400:
+				err = ks.Complete(ctx, scope, key, c.status, "", withheldType)
+			default:
+				err = ks.Complete(ctx, scope, key, c.status, c.buf.String(), c.Header().Get("Content-Type"))
+			}
 			if err != nil {
-				s.log.Error("idempotency: store response", "err", err, "request_id", requestID(r.Context()))
+				s.log.Error("idempotency: store response", "err", err, "request_id", web.RequestID(r.Context()))
 			}
 		}()
 		next.ServeHTTP(c, r)

@@ -11,32 +11,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/market"
-	"github.com/dialtone/dialtone/internal/store"
+	"github.com/dialtone/dialtone/internal/web"
 )
-
-// errBadText is the answer to text we could not store alike on both
-// stores: PostgreSQL refuses NUL characters and invalid UTF-8 in text,
-// SQLite keeps them, so both refuse them here, before anything runs.
-var errBadText = market.Invalid("", "text must be UTF-8 without NUL characters")
-
-// asContract turns a store's refusal of text into the contract's
-// invalid_request; other errors pass unchanged.
-func asContract(err error) error {
-	if store.BadText(err) {
-		return errBadText
-	}
-	return err
-}
-
-// badTextIn is errBadText naming the field, query parameter or header
-// that holds the text ("" when none can be named).
-func badTextIn(param string) error {
-	if param == "" {
-		return errBadText
-	}
-	return market.Invalid(param, "%s: text must be UTF-8 without NUL characters", param)
-}
 
 // plainText refuses (400 invalid_request; an error page in the portal) a
 // request whose path, query, Idempotency-Key or body holds a NUL character
@@ -56,7 +34,7 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 			// refuse longer bodies anyway.
 			head, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 			if err != nil {
-				writeError(w, r, s.log, market.Invalid("", "the request body is unreadable"))
+				api.WriteError(w, r, s.log, market.Invalid("", "the request body is unreadable"))
 				return
 			}
 			r.Body = struct {
@@ -69,12 +47,11 @@ func (s *Server) plainText(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if isAPI(r.URL.Path) {
-			writeError(w, r, s.log, badTextIn(param))
+		if web.IsAPI(r.URL.Path) {
+			api.WriteError(w, r, s.log, web.BadTextIn(param))
 			return
 		}
-		s.render(w, r, http.StatusBadRequest, "error", view{Title: "That did not work",
-			Data: "The page was sent text it cannot take: letters must be UTF-8, without NUL characters."})
+		s.portal.BadText(w, r)
 	})
 }
 

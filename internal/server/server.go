@@ -1,27 +1,32 @@
-// Package server is dialtone's HTTP face: the JSON API under /v1 (with its
-// OpenAPI document generated from the code by huma), the operator API under
-// /v1/admin, the customer portal at /, and the health and metrics
-// endpoints. Every route is listed in routes.go.
+// Package server is dialtone's HTTP server: the mux with its middleware
+// (request IDs, metrics, cross-origin refusal, authentication and
+// authorization, the text check, idempotency) in front of its faces — the
+// JSON API (internal/api) under /v1, the customer portal (internal/portal)
+// at /, the back office (internal/admin) at /admin — and the health and
+// metrics endpoints. routes.go lists every route of every face with who may
+// call it.
 package server
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/portal"
+	"github.com/dialtone/dialtone/internal/web"
 )
+
+// GatewayEvents reads a payment gateway's webhooks (api.GatewayEvents).
+type GatewayEvents = api.GatewayEvents
 
 // Config is what the server needs besides the service.
 type Config struct {
@@ -53,11 +58,11 @@ type Config struct {
 // stripeKey is the publishable key the portal's card form uses: "" unless
 // payments are by Stripe (the sandbox keeps its own form and never loads
 // Stripe.js).
-func (s *Server) stripeKey() string {
-	if s.cfg.GatewayEvents == nil {
+func stripeKey(cfg Config) string {
+	if cfg.GatewayEvents == nil {
 		return ""
 	}
-	return s.cfg.StripePublishableKey
+	return cfg.StripePublishableKey
 }
 
 // Server holds the handlers' dependencies.
@@ -65,37 +70,40 @@ type Server struct {
 	svc     *billing.Service
 	log     *slog.Logger
 	cfg     Config
-	api     huma.API
+	api     *api.Handler
 	mux     *http.ServeMux
 	metrics *metrics
-	portal  *portal
+	portal  *portal.Handler
+	keys    web.Keys
 	// access is who may call each API route, by mux pattern (routes.go).
-	access  map[string]access
-	clockMu sync.Mutex
+	access map[string]access
+	// routeList is every route routes.go declared, in its order.
+	routeList []route
+	clockMu   sync.Mutex
 }
 
 // New returns the whole HTTP handler.
 func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) http.Handler {
+	_, h := newServer(svc, log, reg, cfg)
+	return h
+}
+
+// newServer is New with the server whose routes it serves.
+func newServer(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) (*Server, http.Handler) {
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
-	svc.SetEventObjects(eventObject) // webhook events carry the API's representation
+	s.keys = keys{st: svc.Store()}
 	s.metrics = newMetrics(reg)
-	hc := huma.DefaultConfig("dialtone API", cfg.Version)
-	hc.Info.Description = "The self-service marketplace and billing API of a cloud telephony provider. " +
-		"Money is integer minor units next to an ISO 4217 currency; times are RFC 3339 UTC."
-	hc.OpenAPIPath = "/v1/openapi"
-	hc.DocsPath = "" // our own /v1/docs (docs.go) loads the viewer from this server
-	hc.SchemasPath = "/v1/schemas"
-	hc.CreateHooks = nil // no "$schema" links in bodies
-	hc.Formats = formats(hc.Formats)
-	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"bearer": {Type: "http", Scheme: "bearer", Description: "A customer session token from POST /v1/sessions, or the operator's admin token."},
-		"cookie": {Type: "apiKey", In: "cookie", Name: sessionCookie, Description: "The portal's session cookie."},
+	s.api = api.New(svc, log, s.mux, api.Config{Sandbox: cfg.Sandbox, SandboxClock: cfg.SandboxClock, Advance: cfg.Advance,
+		Version: cfg.Version, GatewayEvents: cfg.GatewayEvents})
+	p, err := portal.New(svc, log, s.keys, portal.Config{Sandbox: cfg.Sandbox, StripeKey: stripeKey(cfg)})
+	if err != nil {
+		panic(err) // the templates are embedded: a parse error is a build error
 	}
-	s.api = humago.New(s.mux, hc)
+	s.portal = p
 	s.routes(reg)
-	s.documentContract()
+	s.api.Document()
 	var h = patternOf(s.mux)
-	h = negotiate(h)
+	h = api.Negotiate(h)
 	h = s.idempotency(h)
 	h = s.plainText(h)
 	h = keepDeadlines(h)
@@ -103,28 +111,14 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 	h = s.authenticate(h)
 	h = s.crossOrigin(h)
 	h = s.observe(h)
-	return h
+	return s, h
 }
 
 type ctxKey int
 
-const (
-	keyRequestID ctxKey = iota
-	keyPrincipal
-	keyPattern
-	keySecure
-	keyWithhold
-)
-
-func requestID(ctx context.Context) string {
-	v, _ := ctx.Value(keyRequestID).(string)
-	return v
-}
-
-func principalOf(ctx context.Context) (billing.Principal, bool) {
-	p, ok := ctx.Value(keyPrincipal).(billing.Principal)
-	return p, ok
-}
+// keyPattern holds where the mux's route pattern is passed up to the
+// metrics (patternOf).
+const keyPattern ctxKey = iota
 
 func newRequestID() string {
 	var b [8]byte
@@ -160,9 +154,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rid := newRequestID()
 		w.Header().Set("X-Request-Id", rid)
-		ctx := context.WithValue(r.Context(), keyRequestID, rid)
+		ctx := web.WithRequestID(r.Context(), rid)
 		secure := r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
-		r = r.WithContext(context.WithValue(ctx, keySecure, secure))
+		r = r.WithContext(web.WithSecure(ctx, secure))
 		rec := &statusRecorder{ResponseWriter: w}
 		r, done := s.metrics.start(r)
 		defer func() {
@@ -170,16 +164,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "request_id", rid, "panic", v, "path", logPath(r))
+				s.log.Error("panic", "request_id", rid, "panic", v, "path", web.LogPath(r))
 				if rec.status == 0 {
-					writeError(rec, r, s.log, errPanic)
+					api.WriteError(rec, r, s.log, errPanic)
 				}
 			}
 			done(rec.status)
 			if rec.status >= 500 {
-				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", logPath(r), "status", rec.status)
+				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.status)
 			} else {
-				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", logPath(r), "status", rec.status)
+				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.status)
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -191,24 +185,3 @@ type panicError struct{}
 func (panicError) Error() string { return "panic" }
 
 var errPanic = panicError{}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func isAPI(path string) bool { return strings.HasPrefix(path, "/v1/") || path == "/v1" }
-
-// logPath is the request's path as logs may show it: the token that ends
-// an invitation or password-reset link is a secret (it sets a password),
-// so it is replaced by "…".
-func logPath(r *http.Request) string {
-	p := r.URL.Path
-	for _, prefix := range []string{"/v1/password_resets/", "/password_resets/", "/invitations/"} {
-		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
-			return prefix + "…"
-		}
-	}
-	return p
-}

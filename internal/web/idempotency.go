@@ -1,0 +1,71 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// KeyTTL is how long an idempotency key (an API request's or a portal
+// form's) is kept.
+const KeyTTL = 24 * time.Hour
+
+// Stored is what an idempotency key holds: the request it was first used
+// with, and once that is done its answer (Status 0 while it runs).
+type Stored struct {
+	RequestHash string
+	Status      int
+	Body        string
+	ContentType string
+}
+
+// Keys are the idempotency keys, by scope (whose keys they are): the
+// server implements them on the store, the API's middleware and the
+// portal's payment forms use them.
+type Keys interface {
+	// Claim takes key for a request (its hash) unless it was taken:
+	// claimed is false and prev what the key holds then.
+	Claim(ctx context.Context, scope, key, hash string) (prev Stored, claimed bool, err error)
+	// Complete keeps the answer of the request that claimed key.
+	Complete(ctx context.Context, scope, key string, status int, body, contentType string) error
+	// Release gives key up (its request changed nothing).
+	Release(ctx context.Context, scope, key string) error
+}
+
+// WithWithhold gives a request's handlers the flag WithholdAnswer sets.
+func WithWithhold(ctx context.Context, flag *bool) context.Context {
+	return context.WithValue(ctx, keyWithhold, flag)
+}
+
+// WithholdAnswer marks the request's answer as holding a secret shown
+// once (a session token, a new SIP password): the idempotency middleware
+// then stores only that the request was done, never the body, and answers
+// a replay with 409 idempotency_key_in_use (WithheldWords). Handlers call
+// it once they succeed; operations that do are listed by WithholdsAnswer.
+func WithholdAnswer(ctx context.Context) {
+	if f, ok := ctx.Value(keyWithhold).(*bool); ok {
+		*f = true
+	}
+}
+
+// WithholdsAnswer reports whether an operation's successful answer is not
+// kept for Idempotency-Key replays (its handler calls WithholdAnswer).
+func WithholdsAnswer(operationID string) bool {
+	switch operationID {
+	case "createSession", "rotateSIPPassword":
+		return true
+	}
+	return false
+}
+
+// WithheldWords is the replay's answer to a request whose answer held a
+// secret, and the OpenAPI description of that behaviour.
+const WithheldWords = "the first request with this Idempotency-Key was done, but its answer held a secret that is shown once and not kept, so it cannot be replayed (nothing was done again): send the request with a new Idempotency-Key to do it anew"
+
+// WriteJSON writes v as the JSON answer with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
