@@ -40,6 +40,9 @@ type kind struct {
 // batch. It logs progress every few seconds and a summary, and keeps the
 // metrics.
 func (s *Scheduler) runBatches(ctx context.Context, k kind) {
+	if s.BatchSize < 0 {
+		return // batches off: everything one at a time
+	}
 	var done, failed, rest atomic.Int64
 	start := time.Now()
 	due := -1
