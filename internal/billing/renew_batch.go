@@ -42,8 +42,9 @@ type Batch struct {
 	// Claimed are the items the batch claimed, in claim order; the last is
 	// the cursor of the next batch. Set also when the batch failed.
 	Claimed []store.DueItem
-	// Done counts the items renewed (or charged) by the batch.
-	Done int
+	// Done counts the items renewed (or charged) by the batch; Gone those
+	// no longer due when the batch got to them (done by someone else).
+	Done, Gone int
 	// Rest are the claimed items the batch left for the one-at-a-time path.
 	Rest []string
 }
@@ -66,7 +67,7 @@ func (s *Service) RentBatch(ctx context.Context, after store.DueItem, limit int)
 }
 
 func (s *Service) runBatch(ctx context.Context, claim func(*store.Q, time.Time) ([]store.DueItem, error),
-	one func(context.Context, *store.Q, store.DueItem, time.Time) (bool, error)) (Batch, error) {
+	one func(context.Context, *store.Q, store.DueItem, time.Time) (outcome, error)) (Batch, error) {
 	var b Batch
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		b = Batch{}
@@ -79,109 +80,121 @@ func (s *Service) runBatch(ctx context.Context, claim func(*store.Q, time.Time) 
 		ib := &invoiceBatch{}
 		bctx := context.WithValue(ctx, invoiceBatchKey{}, ib)
 		for _, d := range due {
-			done, err := one(bctx, q, d, now)
+			res, err := one(bctx, q, d, now)
 			if err != nil {
 				return fmt.Errorf("batch: %s: %w", d.ID, err)
 			}
-			if done {
+			switch res {
+			case paidInBatch:
 				b.Done++
-			} else {
+			case notDue:
+				b.Gone++
+			default:
 				b.Rest = append(b.Rest, d.ID)
 			}
 		}
 		return s.numberInvoices(ctx, q, ib.items)
 	})
 	if err != nil {
-		b.Done, b.Rest = 0, nil
+		b.Done, b.Gone, b.Rest = 0, 0, nil
 	}
 	return b, err
 }
 
+// outcome is what a batch did with one item.
+type outcome int
+
+const (
+	leftForOne  outcome = iota // left for the one-at-a-time path
+	paidInBatch                // renewed or charged
+	notDue                     // no longer due: done by someone else meanwhile
+)
+
 // renewInBatch renews one claimed subscription from the balance, or
-// reports false to leave it to ProcessSubscription. Its customer is locked.
-// A subscription no longer due (renewed meanwhile) counts as done.
-func (s *Service) renewInBatch(ctx context.Context, q *store.Q, d store.DueItem, now time.Time) (bool, error) {
+// leaves it (leftForOne) to ProcessSubscription. Its customer is locked.
+// A subscription no longer due (renewed meanwhile) is notDue.
+func (s *Service) renewInBatch(ctx context.Context, q *store.Q, d store.DueItem, now time.Time) (outcome, error) {
 	sub, err := q.Subscription(ctx, d.CustomerID, d.ID)
 	if err != nil {
-		return false, err
+		return leftForOne, err
 	}
 	due := (sub.Status == market.StatusActive || sub.Status == market.StatusTrialing) && !now.Before(sub.ExpiresAt) ||
 		sub.Status == market.StatusPastDue && sub.NextAttemptAt != nil && !now.Before(*sub.NextAttemptAt)
 	if !due {
-		return true, nil
+		return notDue, nil
 	}
 	if !sub.AutoRenew || sub.CancelAtPeriodEnd {
-		return false, nil
+		return leftForOne, nil
 	}
 	cust, err := q.LockCustomer(ctx, sub.CustomerID)
 	if err != nil {
-		return false, err
+		return leftForOne, err
 	}
 	in := OrderInput{Items: []ItemInput{{Type: string(market.ItemRenewal), Subscription: sub.ID, ifExpiresAt: sub.ExpiresAt,
 		renewFrom: renewalDue(sub)}}, Payment: PaymentInput{Method: "balance"}}
 	addrs, err := q.BillingAddresses(ctx, sub.CustomerID)
 	if err != nil {
-		return false, err
+		return leftForOne, err
 	}
 	if len(addrs) > 0 {
 		in.BillingAddress = addrs[len(addrs)-1].ID
 	}
 	pr, err := s.build(ctx, q, cust, in, now)
 	if errors.Is(err, errAlreadyRenewed) {
-		return true, nil
+		return notDue, nil
 	}
 	if err != nil {
 		if market.ErrorCode(err) == market.CodeInternal {
-			return false, err
+			return leftForOne, err
 		}
-		return false, nil // it cannot be priced: the one-at-a-time path says why
+		return leftForOne, nil // it cannot be priced: the one-at-a-time path says why
 	}
 	if cust.Balance < pr.totals.Total {
-		return false, nil // a card, or a failure notice
+		return leftForOne, nil // a card, or a failure notice
 	}
 	orderID := s.ids.New("ord")
 	var charge *payment.Charge
 	pay, err := s.pay(ctx, q, pr, in.Payment, nil, orderID, &charge)
 	if err != nil {
-		return false, nil
+		return leftForOne, nil
 	}
 	if _, err := s.fulfil(ctx, q, pr, orderID, pay, "auto_renewal"); err != nil {
-		return false, err
+		return leftForOne, err
 	}
 	total := money.New(pr.totals.Total, cust.Currency)
 	until := ""
 	if n := len(pr.lines); n > 0 && !pr.lines[n-1].End.IsZero() {
 		until = " until " + pr.lines[n-1].End.Format(time.DateOnly)
 	}
-	return true, s.notifyTx(ctx, q, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
+	return paidInBatch, s.notifyTx(ctx, q, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
 		fmt.Sprintf("%s was renewed automatically%s. We charged %s %s.", s.subName(ctx, q, sub), until, money.Format(total),
 			"from your prepaid balance"),
 		"subscription", sub.ID, fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
 }
 
 // rentInBatch charges one claimed number's due month from the balance, or
-// reports false to leave it (grace, release, a missing price) to
-// ProcessNumber. A number no longer due counts as done.
-func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, now time.Time) (bool, error) {
+// leaves it (grace, release, a missing price) to ProcessNumber; notDue once
+// charged or released meanwhile.
+func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, now time.Time) (outcome, error) {
 	cust, err := q.LockCustomer(ctx, d.CustomerID)
 	if err != nil {
-		return false, err
+		return leftForOne, err
 	}
 	n, err := q.LockNumber(ctx, cust.ID, d.ID)
 	if market.IsCode(err, market.CodeNotFound) {
-		return true, nil // released meanwhile
+		return notDue, nil // released meanwhile
 	}
 	if err != nil {
-		return false, err
+		return leftForOne, err
 	}
 	if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
-		return true, nil
+		return notDue, nil
 	}
 	r, err := rentalOf(ctx, q, cust, n)
 	if err != nil || cust.Balance < r.totals.Total {
-		return false, nil
+		return leftForOne, nil
 	}
-	return true, s.chargeRental(ctx, q, cust, n, r, now)
+	return paidInBatch, s.chargeRental(ctx, q, cust, n, r, now)
 }
 
 // invoiceBatch collects the invoices of a batch, unnumbered, for

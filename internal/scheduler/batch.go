@@ -43,7 +43,7 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 	if s.BatchSize < 0 {
 		return // batches off: everything one at a time
 	}
-	var done, failed, rest atomic.Int64
+	var done, failed, rest, gone atomic.Int64
 	start := time.Now()
 	due := -1
 	if k.count != nil {
@@ -69,7 +69,7 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 				return
 			case <-t.C:
 				n := done.Load() + rest.Load()
-				remaining := max(int64(due)-n-failed.Load(), 0)
+				remaining := max(int64(due)-n-failed.Load()-gone.Load(), 0)
 				m.due.Set(float64(remaining))
 				s.log.Info("scheduler: "+k.name+" in progress", "done", done.Load(), "one_at_a_time", rest.Load(),
 					"failed", failed.Load(), "remaining", remaining, "per_second", int(float64(n)/time.Since(start).Seconds()))
@@ -108,6 +108,7 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 				}
 				after = b.Claimed[len(b.Claimed)-1]
 				done.Add(int64(b.Done))
+				gone.Add(int64(b.Gone))
 				m.total.WithLabelValues("batched").Add(float64(b.Done))
 				for _, id := range b.Rest {
 					if err := k.one(ctx, id); err != nil {
