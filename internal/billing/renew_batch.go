@@ -166,8 +166,14 @@ func (s *Service) renewInBatch(ctx context.Context, q *store.Q, d store.DueItem,
 	if n := len(pr.lines); n > 0 && !pr.lines[n-1].End.IsZero() {
 		until = " until " + pr.lines[n-1].End.Format(time.DateOnly)
 	}
-	return paidInBatch, s.notifyTx(ctx, q, sub.CustomerID, "renewal_succeeded", "Your subscription was renewed",
-		fmt.Sprintf("%s was renewed automatically%s. We charged %s %s.", s.subName(ctx, q, sub), until, money.Format(total),
+	// The plan as priced (subName would read it again) and the owner's
+	// e-mail as locked: fewer statements than notifyTx, the same notice.
+	pl, err := pr.plan(ctx, sub.Plan)
+	if err != nil {
+		pl = market.Plan{Code: sub.Plan}
+	}
+	return paidInBatch, s.notifyToTx(ctx, q, sub.CustomerID, cust.Email, "renewal_succeeded", "Your subscription was renewed",
+		fmt.Sprintf("%s was renewed automatically%s. We charged %s %s.", subWords(pl, sub.Quantity(now)), until, money.Format(total),
 			"from your prepaid balance"),
 		"subscription", sub.ID, fmt.Sprintf("renewal_succeeded:%s:%d", sub.ID, sub.ExpiresAt.Unix()))
 }
