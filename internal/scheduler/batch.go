@@ -84,6 +84,20 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 	if size <= 0 {
 		size = defaultBatchSize
 	}
+	// The workers' cursors start together: a batch may claim an item
+	// another worker's batch left for the one-at-a-time path a moment ago
+	// (and still due). Each such item is done once per process.
+	var leftMu sync.Mutex
+	left := map[string]bool{}
+	firstTime := func(id string) bool {
+		leftMu.Lock()
+		defer leftMu.Unlock()
+		if left[id] {
+			return false
+		}
+		left[id] = true
+		return true
+	}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -111,6 +125,9 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 				gone.Add(int64(b.Gone))
 				m.total.WithLabelValues("batched").Add(float64(b.Done))
 				for _, id := range b.Rest {
+					if !firstTime(id) {
+						continue
+					}
 					if err := k.one(ctx, id); err != nil {
 						s.log.Error("scheduler: "+k.name, "id", id, "err", err)
 						failed.Add(1)
