@@ -73,7 +73,7 @@ func BenchmarkRenewals(b *testing.B) {
 
 // seedRenewals makes n customers with a balance and one automatically
 // renewed one-month IVR each, eight at a time.
-func seedRenewals(b *testing.B, st *store.Store, n int) (*billing.Service, *clock.Sandbox) {
+func seedRenewals(b testing.TB, st *store.Store, n int) (*billing.Service, *clock.Sandbox) {
 	b.Helper()
 	clk := clock.NewFrozen(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	svc := billing.New(st, clk, payment.NewSandbox(), slog.New(slog.NewTextHandler(io.Discard, nil)), billing.Config{Argon2: cheapParams()})
