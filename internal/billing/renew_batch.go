@@ -114,7 +114,7 @@ const (
 // leaves it (leftForOne) to ProcessSubscription. Its customer is locked.
 // A subscription no longer due (renewed meanwhile) is notDue.
 func (s *Service) renewInBatch(ctx context.Context, q *store.Q, d store.DueItem, now time.Time) (outcome, error) {
-	sub, err := q.Subscription(ctx, d.CustomerID, d.ID)
+	sub, err := q.SubscriptionRow(ctx, d.CustomerID, d.ID)
 	if err != nil {
 		return leftForOne, err
 	}
@@ -172,6 +172,11 @@ func (s *Service) renewInBatch(ctx context.Context, q *store.Q, d store.DueItem,
 	if err != nil {
 		pl = market.Plan{Code: sub.Plan}
 	}
+	// The licenses as the subscription had them (its stored periods, as
+	// priced; sub was read without them).
+	if w := pr.subs[sub.ID]; w != nil {
+		sub.Periods = w.sub.Periods[:w.orig]
+	}
 	return paidInBatch, s.notifyToTx(ctx, q, sub.CustomerID, cust.Email, "renewal_succeeded", "Your subscription was renewed",
 		fmt.Sprintf("%s was renewed automatically%s. We charged %s %s.", subWords(pl, sub.Quantity(now)), until, money.Format(total),
 			"from your prepaid balance"),
@@ -203,9 +208,35 @@ func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, 
 	return paidInBatch, s.chargeRental(ctx, q, cust, n, r, now)
 }
 
-// invoiceBatch collects the invoices of a batch, unnumbered, for
-// numberInvoices.
-type invoiceBatch struct{ items []batchedInvoice }
+// invoiceBatch is what a batch's transaction keeps while it runs: its
+// invoices, unnumbered, for numberInvoices; and the webhook endpoints of
+// each event type, asked once per batch (webhookTargets).
+type invoiceBatch struct {
+	items   []batchedInvoice
+	targets map[string][]string
+}
+
+// webhookTargets returns the live endpoints that take events of typ
+// (store.WebhookTargets), once per batch in a batch's transaction: an
+// endpoint added while a batch runs gets the events of the batches after
+// it, as if the batch had committed a moment earlier.
+func webhookTargets(ctx context.Context, q *store.Q, typ string) ([]string, error) {
+	b, ok := ctx.Value(invoiceBatchKey{}).(*invoiceBatch)
+	if !ok {
+		return q.WebhookTargets(ctx, typ)
+	}
+	if t, ok := b.targets[typ]; ok {
+		return t, nil
+	}
+	t, err := q.WebhookTargets(ctx, typ)
+	if err == nil {
+		if b.targets == nil {
+			b.targets = map[string][]string{}
+		}
+		b.targets[typ] = t
+	}
+	return t, err
+}
 
 type batchedInvoice struct {
 	v   store.Invoice

@@ -88,6 +88,24 @@ func init() {
 			must(t, err)
 			eq(t, "counted", n, 4)
 		},
+		"Q.SubscriptionRow": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxCustomer(t, q, "cus_2")
+			fxPlan(t, q, "pln")
+			s := fxSub(t, q, "cus_1", "sub_a", "pln", tµ)
+			got, err := q.SubscriptionRow(ctx, "cus_1", "sub_a")
+			must(t, err)
+			want := µsSub(s)
+			want.Periods = nil
+			eq(t, "the row without periods", got, want)
+			got, err = q.SubscriptionRow(ctx, "", "sub_a")
+			must(t, err)
+			eq(t, "any customer's", got.ID, "sub_a")
+			if _, err := q.SubscriptionRow(ctx, "cus_2", "sub_a"); !market.IsCode(err, market.CodeNotFound) {
+				t.Errorf("another customer's: %v", err)
+			}
+		},
 		"Q.CountDueRenewals": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			n, err := q.CountDueRenewals(ctx, tµ)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The scheduler's batched runs (billing/renew_batch.go): a transaction
@@ -145,4 +147,13 @@ func (q *Q) CountDueRentals(ctx context.Context, now time.Time) (int, error) {
 	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM numbers
 		WHERE renews_at IS NOT NULL AND renews_at <= $1 AND status IN ('active', 'grace') AND customer_id IS NOT NULL`, ts(now)).Scan(&n)
 	return n, err
+}
+
+// SubscriptionRow returns a subscription of a customer ("" = any) without
+// its periods and users (one statement: what a batch re-checks under the
+// customer's lock before it renews). Error: not_found.
+func (q *Q) SubscriptionRow(ctx context.Context, customerID, id string) (market.Subscription, error) {
+	s, err := scanSub(q.ex.QueryRowContext(ctx, `SELECT `+subCols+` FROM subscriptions
+		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
+	return s, notFound(err, "subscription")
 }
