@@ -34,6 +34,7 @@ import (
 // every balance equal to the sum of its postings, the ledger balanced.
 type BenchRenewalsCmd struct {
 	Subscriptions int    `default:"10000" help:"Due subscriptions to renew (one customer each)."`
+	Numbers       int    `help:"Phone numbers each customer also holds, their monthly rental due with the subscription."`
 	Processes     int    `default:"1" help:"Scheduler processes running the renewals at once."`
 	DB            string `help:"A fresh database: a SQLite path or a postgres:// URL of an empty database (default: a temporary SQLite file)."`
 	Profile       string `name:"cpu-profile" help:"Write a CPU profile of the (first) scheduler process to this file."`
@@ -51,8 +52,8 @@ func (c BenchRenewalsCmd) run(ctx context.Context, stdout, stderr io.Writer) err
 	if c.Child {
 		return c.child(ctx, stdout, stderr)
 	}
-	if c.Subscriptions < 1 || c.Subscriptions > 1_000_000 || c.Processes < 1 || c.Processes > 16 {
-		return errors.New("bench renewals: --subscriptions must be in [1, 1000000], --processes in [1, 16]")
+	if c.Subscriptions < 1 || c.Subscriptions > 1_000_000 || c.Processes < 1 || c.Processes > 16 || c.Numbers < 0 || c.Numbers > 10 {
+		return errors.New("bench renewals: --subscriptions must be in [1, 1000000], --processes in [1, 16], --numbers in [0, 10]")
 	}
 	db := c.DB
 	if db == "" {
@@ -64,11 +65,11 @@ func (c BenchRenewalsCmd) run(ctx context.Context, stdout, stderr io.Writer) err
 		db = filepath.Join(dir, "bench.db")
 	}
 	start := time.Now()
-	if err := seedRenewals(ctx, db, c.Subscriptions); err != nil {
+	if err := seedRenewals(ctx, db, c.Subscriptions, c.Numbers); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "bench renewals: %s, %d due subscriptions seeded in %s; %d scheduler process(es)\n",
-		storeKind(db), c.Subscriptions, time.Since(start).Round(time.Millisecond), c.Processes)
+	fmt.Fprintf(stdout, "bench renewals: %s, %d due subscriptions and %d due number rentals seeded in %s; %d scheduler process(es)\n",
+		storeKind(db), c.Subscriptions, c.Subscriptions*c.Numbers, time.Since(start).Round(time.Millisecond), c.Processes)
 	at := renewalsDue.Add(time.Minute).Format(time.RFC3339)
 	start = time.Now()
 	var wg sync.WaitGroup
@@ -94,9 +95,9 @@ func (c BenchRenewalsCmd) run(ctx context.Context, stdout, stderr io.Writer) err
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("bench renewals: a scheduler process failed: %w", err)
 	}
-	fmt.Fprintf(stdout, "renewed %d subscriptions in %s: %.0f renewals/s\n", c.Subscriptions, el.Round(time.Millisecond),
-		float64(c.Subscriptions)/el.Seconds())
-	if err := checkRenewals(ctx, db, c.Subscriptions, stdout); err != nil {
+	fmt.Fprintf(stdout, "renewed %d subscriptions and %d number rentals in %s: %.0f per second\n", c.Subscriptions,
+		c.Subscriptions*c.Numbers, el.Round(time.Millisecond), float64(c.Subscriptions*(1+c.Numbers))/el.Seconds())
+	if err := checkRenewals(ctx, db, c.Subscriptions, c.Numbers, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "check: every subscription renewed exactly once, balances equal their postings, the ledger balances")
@@ -168,9 +169,11 @@ func cpuUsed() time.Duration {
 // seedRenewals migrates a fresh database, loads the demo catalog and adds n
 // customers, each with an address in Switzerland, a balance of CHF 1,000
 // (an operator's adjustment, in the ledger) and one automatically renewed
-// one-month IVR subscription expiring at renewalsDue; 500 customers to a
-// transaction, on PostgreSQL four transactions at once.
-func seedRenewals(ctx context.Context, db string, n int) error {
+// one-month IVR subscription expiring at renewalsDue, and numbers phone
+// numbers (Zurich, CHF 5.00 a month) bought a month before and due then
+// too; 500 customers to a transaction, on PostgreSQL four transactions at
+// once.
+func seedRenewals(ctx context.Context, db string, n, numbers int) error {
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		return err
@@ -214,7 +217,7 @@ func seedRenewals(ctx context.Context, db string, n int) error {
 			for from := range next {
 				if err := st.Tx(ctx, func(q *store.Q) error {
 					for i := from; i < min(from+chunk, n); i++ {
-						if err := seedCustomer(ctx, q, i, plan, price); err != nil {
+						if err := seedCustomer(ctx, q, i, plan, price, numbers); err != nil {
 							return err
 						}
 					}
@@ -242,7 +245,7 @@ func seedRenewals(ctx context.Context, db string, n int) error {
 	return <-errc
 }
 
-func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, price int64) error {
+func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, price int64, numbers int) error {
 	started := renewalsDue.AddDate(0, -1, 0)
 	cust := store.Customer{ID: fmt.Sprintf("cus_bench%07d", i), Company: "Renew " + strconv.Itoa(i), Country: "CH", Currency: "CHF",
 		Email: fmt.Sprintf("r%d@renew.test", i), CreatedAt: started}
@@ -264,6 +267,16 @@ func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, pric
 			{Account: store.SystemAccount("adjustments", "CHF"), Amount: -pay.Amount}}}); err != nil {
 		return err
 	}
+	for k := range numbers {
+		num := store.Number{ID: fmt.Sprintf("num_bench%07d_%d", i, k), Number: fmt.Sprintf("+41445%06d%d", i, k), Country: "CH",
+			Area: "Zurich", Type: "local", SetupAmount: 0, MonthlyAmount: 500, Currency: "CHF", CreatedAt: started}
+		if err := q.InsertNumber(ctx, num); err != nil {
+			return err
+		}
+		if err := q.ClaimNumber(ctx, num.ID, cust.ID, "", started, renewalsDue); err != nil {
+			return err
+		}
+	}
 	return q.InsertSubscription(ctx, market.Subscription{ID: fmt.Sprintf("sub_bench%07d", i), CustomerID: cust.ID, Product: plan.Product,
 		Plan: plan.Code, TermMonths: 1, Status: market.StatusActive, AutoRenew: true, Currency: "CHF", StartedAt: started,
 		ExpiresAt: renewalsDue, Periods: []market.Period{{Seq: 1, Start: started, End: renewalsDue, Plan: plan.Code, Quantity: 1,
@@ -272,15 +285,16 @@ func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, pric
 
 // checkRenewals checks a finished run: n subscriptions, each with exactly
 // two periods, one renewal payment, one renewal_succeeded notice and one
-// invoice of a renewal each; every balance equal to the sum of its
-// postings; every ledger transaction balanced.
-func checkRenewals(ctx context.Context, db string, n int, stdout io.Writer) error {
+// invoice of a renewal each; n × numbers numbers, each active with one
+// rented month, its payment and invoice; every balance equal to the sum
+// of its postings; every ledger transaction balanced.
+func checkRenewals(ctx context.Context, db string, n, numbers int, stdout io.Writer) error {
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	var subs, notTwo, renewals, doubled, notices, invoices, off int
+	var subs, notTwo, renewals, doubled, notices, invoices, off, rentals, rentalPays, notOne int
 	for _, c := range []struct {
 		dst   *int
 		query string
@@ -291,6 +305,10 @@ func checkRenewals(ctx context.Context, db string, n int, stdout io.Writer) erro
 		{&doubled, `SELECT COUNT(*) FROM (SELECT customer_id FROM payments WHERE purpose = 'renewal' GROUP BY customer_id HAVING COUNT(*) <> 1) x`},
 		{&notices, `SELECT COUNT(*) FROM notifications WHERE type = 'renewal_succeeded'`},
 		{&invoices, `SELECT COUNT(*) FROM invoices WHERE kind = 'invoice'`},
+		{&rentals, `SELECT COUNT(*) FROM number_rentals`},
+		{&rentalPays, `SELECT COUNT(*) FROM payments WHERE purpose = 'number_rental'`},
+		{&notOne, `SELECT COUNT(*) FROM numbers n WHERE n.customer_id IS NOT NULL AND (n.status <> 'active' OR
+			(SELECT COUNT(*) FROM number_rentals r WHERE r.number_id = n.id) <> 1)`},
 		{&off, `SELECT COUNT(*) FROM customers c WHERE c.balance <> (SELECT COALESCE(SUM(p.amount), 0) FROM ledger_postings p
 			WHERE p.account_id = 'customer:' || c.id || ':balance')`},
 	} {
@@ -303,9 +321,11 @@ func checkRenewals(ctx context.Context, db string, n int, stdout io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "check: %d subscriptions, %d without exactly 2 periods, %d renewal payments (%d customers with other than one), "+
-		"%d renewal notices, %d invoices, %d balances off their postings, ledger sum %d, %d unbalanced transactions\n",
-		subs, notTwo, renewals, doubled, notices, invoices, off, total, unbalanced)
-	if subs != n || notTwo != 0 || renewals != n || doubled != 0 || notices != n || invoices != n || off != 0 || total != 0 || unbalanced != 0 {
+		"%d renewal notices, %d number rentals, %d rental payments, %d numbers not rented exactly once, %d invoices, "+
+		"%d balances off their postings, ledger sum %d, %d unbalanced transactions\n",
+		subs, notTwo, renewals, doubled, notices, rentals, rentalPays, notOne, invoices, off, total, unbalanced)
+	if subs != n || notTwo != 0 || renewals != n || doubled != 0 || notices != n || rentals != n*numbers || rentalPays != n*numbers ||
+		notOne != 0 || invoices != n*(1+numbers) || off != 0 || total != 0 || unbalanced != 0 {
 		return errors.New("bench renewals: the check failed: something was doubled or lost")
 	}
 	return nil

@@ -37,9 +37,9 @@ func TestBenchRenewals(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := storetest.URL(t, kind)
 			var out bytes.Buffer
-			err := run(context.Background(), []string{"bench", "renewals", "--subscriptions", "230", "--processes", "2", "--db", db},
+			err := run(context.Background(), []string{"bench", "renewals", "--subscriptions", "230", "--numbers", "1", "--processes", "2", "--db", db},
 				func(string) string { return "" }, &out, io.Discard)
-			if err != nil || !strings.Contains(out.String(), "renewals/s") ||
+			if err != nil || !strings.Contains(out.String(), "number rentals in ") ||
 				!strings.Contains(out.String(), "check: 230 subscriptions, 0 without exactly 2 periods, 230 renewal payments") ||
 				!strings.Contains(out.String(), "check: every subscription renewed exactly once") {
 				t.Fatalf("bench renewals: %v\n%s", err, out.String())
@@ -57,11 +57,11 @@ func TestBenchRenewals(t *testing.T) {
 	}
 }
 
-// TestCrashDuringBatchedRenewals: a renewal run of 600 due subscriptions,
-// in batches, is killed with SIGKILL at random moments four times and
+// TestCrashDuringBatchedRenewals: a renewal run of 600 due subscriptions
+// and 600 number rentals, in batches, is killed with SIGKILL at random moments four times and
 // restarted; at the end every subscription is renewed exactly once (one
-// period, payment, notice and invoice each), balances equal their postings
-// and the ledger balances.
+// period, payment, notice and invoice each) and every number rented once,
+// balances equal their postings and the ledger balances.
 func TestCrashDuringBatchedRenewals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
@@ -72,7 +72,7 @@ func TestCrashDuringBatchedRenewals(t *testing.T) {
 	for _, kind := range storetest.Kinds(t) {
 		t.Run(kind, func(t *testing.T) {
 			db := storetest.URL(t, kind)
-			if err := seedRenewals(ctx, db, n); err != nil {
+			if err := seedRenewals(ctx, db, n, 1); err != nil {
 				t.Fatal(err)
 			}
 			st, err := store.Open(ctx, db)
@@ -82,12 +82,13 @@ func TestCrashDuringBatchedRenewals(t *testing.T) {
 			defer st.Close()
 			renewed := func() int {
 				var k int
-				_ = st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE purpose = 'renewal'`).Scan(&k)
+				_ = st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE purpose IN ('renewal', 'number_rental')`).Scan(&k)
 				return k
 			}
 			args := []string{"bench", "renewals", "--child", "--db", db, "--at", renewalsDue.Add(time.Minute).Format(time.RFC3339)}
 			for round := range 4 {
-				at := renewed() + 1 + rand.IntN(n/8)
+				// Of 2n (the renewals, then the rentals): two kills in each.
+				at := max(renewed()+1, (round+1)*2*n/5+rand.IntN(n/10))
 				cmd := benchChild(args)
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
@@ -98,14 +99,14 @@ func TestCrashDuringBatchedRenewals(t *testing.T) {
 				}
 				_ = cmd.Process.Signal(syscall.SIGKILL)
 				_ = cmd.Wait()
-				t.Logf("round %d: killed at %d renewals (aimed at %d of %d)", round, renewed(), at, n)
+				t.Logf("round %d: killed at %d renewals and rentals (aimed at %d of %d)", round, renewed(), at, 2*n)
 			}
 			cmd := benchChild(args)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("the last run: %v\n%s", err, out)
 			}
 			var out bytes.Buffer
-			if err := checkRenewals(ctx, db, n, &out); err != nil {
+			if err := checkRenewals(ctx, db, n, 1, &out); err != nil {
 				t.Errorf("%v\n%s", err, out.String())
 			}
 		})
