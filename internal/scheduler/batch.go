@@ -10,7 +10,7 @@ import (
 	"github.com/dialtone/dialtone/internal/store"
 )
 
-// BatchSize is how many due items one batch transaction claims
+// defaultBatchSize is how many due items one batch transaction claims
 // (billing/renew_batch.go). On SQLite the writer runs a batch as one job,
 // so a batch delays the orders queued behind it: 50 renewals take a few
 // tens of milliseconds there.
