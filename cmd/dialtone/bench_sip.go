@@ -33,7 +33,9 @@ import (
 
 // BenchCmd groups the benchmarks that drive a dialtone from outside.
 type BenchCmd struct {
-	SIP BenchSIPCmd `cmd:"" name:"sip" help:"REGISTER throughput and latency of the SIP registrar, measured with sipp (Debian's sip-tester)."`
+	SIP      BenchSIPCmd      `cmd:"" name:"sip" help:"REGISTER throughput and latency of the SIP registrar, measured with sipp (Debian's sip-tester)."`
+	Orders   BenchOrdersCmd   `cmd:"" name:"orders" help:"Balance-paid orders over HTTP: orders/s and latency percentiles."`
+	Renewals BenchRenewalsCmd `cmd:"" name:"renewals" help:"A renewal run: N due subscriptions in a fresh database renewed by the scheduler in one or more processes; renewals/s, and a check that nothing was doubled or lost."`
 }
 
 // BenchSIPCmd starts serve on a database, opens --accounts customers (each

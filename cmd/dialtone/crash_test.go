@@ -30,6 +30,14 @@ import (
 
 // TestMain lets the test binary run as the server for the crash test.
 func TestMain(m *testing.M) {
+	if args := os.Getenv("DIALTONE_BENCH_CHILD_ARGS"); args != "" {
+		// A scheduler process of `dialtone bench renewals` (bench_renewals_test.go).
+		if err := run(context.Background(), strings.Split(args, "\x1f"), func(string) string { return "" }, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if db := os.Getenv("DIALTONE_CRASH_CHILD_DB"); db != "" {
 		// As main: SIGTERM shuts down gracefully (TestSIPGracefulStop).
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

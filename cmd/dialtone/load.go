@@ -30,48 +30,11 @@ func (c LoadCmd) run(ctx context.Context, stdout io.Writer) error {
 	if c.Duration <= 0 || c.Duration > 10*time.Minute || c.Concurrency < 1 || c.Concurrency > 256 {
 		return fmt.Errorf("load: duration must be in (0, 10m] and concurrency in [1, 256]")
 	}
-	base := c.URL
-	if base == "" {
-		dir, err := os.MkdirTemp("", "dialtone-load")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		db := c.DB
-		if db == "" {
-			db = filepath.Join(dir, "load.db")
-		}
-		sctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		pr, pw := io.Pipe()
-		done := make(chan error, 1)
-		getenv := func(k string) string {
-			if k == "DIALTONE_ARGON2_MEMORY" {
-				return "8192"
-			}
-			return ""
-		}
-		go func() {
-			done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
-			pw.Close()
-		}()
-		buf := make([]byte, 4096)
-		var out strings.Builder
-		for !strings.Contains(out.String(), "listening on ") {
-			n, err := pr.Read(buf)
-			if err != nil {
-				return fmt.Errorf("load: server did not start: %s", out.String())
-			}
-			out.Write(buf[:n])
-		}
-		go io.Copy(io.Discard, pr)
-		s := out.String()
-		base = strings.Fields(s[strings.Index(s, "listening on ")+len("listening on "):])[0]
-		defer func() { cancel(); <-done }()
+	base, stop, err := localServer(ctx, c.URL, c.DB, "load")
+	if err != nil {
+		return err
 	}
-	if !strings.HasPrefix(base, "http://127.") && !strings.HasPrefix(base, "http://localhost") && !strings.HasPrefix(base, "http://[::1]") {
-		return fmt.Errorf("load: only loopback targets are allowed, not %s", base)
-	}
+	defer stop()
 	fmt.Fprintf(stdout, "load: %s, %d clients, %s\n", base, c.Concurrency, c.Duration)
 
 	var mu sync.Mutex
@@ -135,6 +98,52 @@ func (c LoadCmd) run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("load: %d clients failed to set up", n)
 	}
 	return nil
+}
+
+// localServer returns base if set (a running dialtone, which must be on a
+// loopback address); else it starts one on db (default: a temporary SQLite
+// file) and returns its URL and the func that stops it.
+func localServer(ctx context.Context, base, db, name string) (string, func(), error) {
+	if base != "" {
+		if !strings.HasPrefix(base, "http://127.") && !strings.HasPrefix(base, "http://localhost") && !strings.HasPrefix(base, "http://[::1]") {
+			return "", nil, fmt.Errorf("%s: only loopback targets are allowed, not %s", name, base)
+		}
+		return base, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "dialtone-load")
+	if err != nil {
+		return "", nil, err
+	}
+	if db == "" {
+		db = filepath.Join(dir, "load.db")
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	getenv := func(k string) string {
+		if k == "DIALTONE_ARGON2_MEMORY" {
+			return "8192"
+		}
+		return ""
+	}
+	go func() {
+		done <- run(sctx, []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", db}, getenv, pw, io.Discard)
+		pw.Close()
+	}()
+	stop := func() { cancel(); <-done; os.RemoveAll(dir) }
+	buf := make([]byte, 4096)
+	var out strings.Builder
+	for !strings.Contains(out.String(), "listening on ") {
+		n, err := pr.Read(buf)
+		if err != nil {
+			stop()
+			return "", nil, fmt.Errorf("%s: server did not start: %s", name, out.String())
+		}
+		out.Write(buf[:n])
+	}
+	go io.Copy(io.Discard, pr)
+	s := out.String()
+	return strings.Fields(s[strings.Index(s, "listening on ")+len("listening on "):])[0], stop, nil
 }
 
 type loadClient struct {

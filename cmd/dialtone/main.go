@@ -37,6 +37,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cli.Load.run(ctx, stdout)
 	case "bench sip":
 		return cli.Bench.SIP.run(ctx, stdout)
+	case "bench orders":
+		return cli.Bench.Orders.run(ctx, stdout)
+	case "bench renewals":
+		return cli.Bench.Renewals.run(ctx, stdout, stderr)
 	case "operator create":
 		return cli.Operator.Create.run(ctx, os.Stdin, stdout)
 	}

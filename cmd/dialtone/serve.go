@@ -120,6 +120,9 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	sched.Mailer = mailer
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := sched.RegisterMetrics(reg); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

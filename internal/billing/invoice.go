@@ -111,6 +111,9 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	if err := s.mailInvoiceTx(ctx, q, v); err != nil {
 		return store.Invoice{}, err
 	}
+	if deferInvoice(ctx, v, doc) {
+		return v, nil // a batched run's: numbered with its batch (renew_batch.go)
+	}
 	year := now.Year()
 	seq, err := q.NextInvoiceSeq(ctx, year)
 	if err != nil {

@@ -36,7 +36,7 @@ func (s *Service) DeliverMail(ctx context.Context, m notify.Mailer) (sent int, e
 			mail.CustomerID, mail.NotificationID, mail.OutboxID = o.CustomerID, o.NotificationID, o.ID
 			if err == nil && o.ObjectType == "invoice" {
 				var a notify.Attachment
-				if a, err = s.invoiceAttachment(ctx, o); err == nil {
+				if a, err = s.invoiceAttachment(ctx, o, keepsReferences(m)); err == nil {
 					mail.Attachments = append(mail.Attachments, a)
 				}
 			}

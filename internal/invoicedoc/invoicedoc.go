@@ -85,7 +85,10 @@ func PDF(d Document) ([]byte, error) {
 		return nil, fmt.Errorf("invoicedoc: fonts: %w", err)
 	}
 	cfg := config.NewBuilder().WithCustomFonts(fs).WithDefaultFont(&props.Font{Family: family, Size: 9}).
-		WithMaxGridSize(contentWidth).WithPageNumber().WithLeftMargin(15).WithRightMargin(15).WithTopMargin(15).Build()
+		WithMaxGridSize(contentWidth).WithPageNumber().WithLeftMargin(15).WithRightMargin(15).WithTopMargin(15).
+		// Dated by the document, not the clock: a PDF rendered again (the
+		// mailbox renders when a mail is read) is the same file.
+		WithCreationDate(d.IssuedAt).Build()
 	m := maroto.New(cfg)
 	b := props.Text{Style: fontstyle.Bold}
 	right := props.Text{Align: align.Right}

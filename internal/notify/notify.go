@@ -34,6 +34,10 @@ type Attachment struct {
 	Filename    string
 	ContentType string
 	Content     []byte
+	// InvoiceID, for a mailer that keeps references (the sandbox mailbox),
+	// is the invoice whose PDF this is, with Content left empty: the PDF is
+	// rendered when the kept mail is read, not when it is sent.
+	InvoiceID string
 }
 
 // Mailer sends mail.

@@ -18,6 +18,8 @@ const dueNumbersPage = 200
 // retried once per scan. A failing number is logged and left for the next
 // scan.
 func (s *Scheduler) runNumbers(ctx context.Context) error {
+	// The monthly rentals the balance covers first, in batches (batch.go).
+	s.runBatches(ctx, s.rentals())
 	failed := map[string]bool{}
 	for {
 		progress, err := s.numbersPass(ctx, failed)

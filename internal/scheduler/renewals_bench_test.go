@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,21 +31,28 @@ func BenchmarkRenewals(b *testing.B) {
 		n = v
 	}
 	for _, kind := range storetest.Kinds(b) {
-		for _, workers := range []int{1, 8} {
-			b.Run(fmt.Sprintf("%s/workers=%d", kind, workers), func(b *testing.B) {
+		for _, mode := range []struct {
+			name           string
+			workers, batch int
+		}{{"one-at-a-time/workers=8", 8, -1}, {"batched", 8, 0}} {
+			workers := mode.workers
+			b.Run(kind+"/"+mode.name, func(b *testing.B) {
 				for range b.N {
 					b.StopTimer()
 					st := storetest.Open(b, kind)
 					svc, clk := seedRenewals(b, st, n)
 					sched := scheduler.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-					sched.Workers = workers
+					sched.Workers, sched.BatchSize = workers, mode.batch
 					clk.Advance(31*24*time.Hour + time.Minute)
 					b.StartTimer()
+					s0 := st.Statements()
+					cpu0 := cpuTime()
 					start := time.Now()
 					if err := sched.RunDue(ctx); err != nil {
 						b.Fatal(err)
 					}
 					el := time.Since(start)
+					cpu := cpuTime() - cpu0
 					b.StopTimer()
 					var renewed int
 					if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE purpose = 'renewal'`).Scan(&renewed); err != nil {
@@ -54,6 +62,8 @@ func BenchmarkRenewals(b *testing.B) {
 						b.Fatalf("%d renewals, want %d", renewed, n)
 					}
 					b.ReportMetric(float64(n)/el.Seconds(), "renewals/s")
+					b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/renewal")
+					b.ReportMetric(float64(st.Statements()-s0)/float64(n), "stmts/renewal")
 					st.Close()
 				}
 			})
@@ -63,7 +73,7 @@ func BenchmarkRenewals(b *testing.B) {
 
 // seedRenewals makes n customers with a balance and one automatically
 // renewed one-month IVR each, eight at a time.
-func seedRenewals(b *testing.B, st *store.Store, n int) (*billing.Service, *clock.Sandbox) {
+func seedRenewals(b testing.TB, st *store.Store, n int) (*billing.Service, *clock.Sandbox) {
 	b.Helper()
 	clk := clock.NewFrozen(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	svc := billing.New(st, clk, payment.NewSandbox(), slog.New(slog.NewTextHandler(io.Discard, nil)), billing.Config{Argon2: cheapParams()})
@@ -117,4 +127,14 @@ func seedOne(svc *billing.Service, i int) error {
 	_, err = svc.PlaceOrder(ctx, p, billing.OrderInput{Items: []billing.ItemInput{{Type: "subscription", Plan: "ivr", Quantity: 1, TermMonths: 1, AutoRenew: true}},
 		BillingAddress: a.ID, Payment: billing.PaymentInput{Method: "balance"}}, "")
 	return err
+}
+
+// cpuTime is the CPU time (user and system) this process has used: the
+// benchmark's own share, not the database server's.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

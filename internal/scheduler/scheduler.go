@@ -27,6 +27,12 @@ type Scheduler struct {
 	// Workers is how many subscriptions of a scan are processed at once
 	// (0: defaultWorkers, 8).
 	Workers int
+	// BatchSize is how many due renewals (or rentals) one batch
+	// transaction claims (0: defaultBatchSize; negative: no batches, every
+	// item one at a time); BatchWorkers how many
+	// batches run at once (0: defaultBatchWorkers). See batch.go.
+	BatchSize, BatchWorkers int
+	m                       runMetrics
 }
 
 // New returns a Scheduler.
@@ -38,6 +44,9 @@ func New(svc *billing.Service, log *slog.Logger) *Scheduler { return &Scheduler{
 func (s *Scheduler) RunDue(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Due automatic renewals first, in batches; what the batches leave
+	// (expiries, cancellations, retries that failed) the scan below does.
+	s.runBatches(ctx, s.renewals())
 	failed := map[string]bool{}
 	for {
 		ids, err := s.svc.Store().Read().DueSubscriptions(ctx, s.svc.Now(), 200)

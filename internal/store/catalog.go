@@ -67,12 +67,12 @@ func (q *Q) putPrices(ctx context.Context, p market.Plan) error {
 // Plans returns the catalog ordered by product and rank; activeOnly hides
 // plans no longer sold.
 func (q *Q) Plans(ctx context.Context, activeOnly bool) ([]market.Plan, error) {
-	return q.plans(ctx, `WHERE ($1 = FALSE OR p.active = TRUE)`, activeOnly)
+	return q.plans(ctx, `WHERE ($1 = FALSE OR p.active = TRUE)`, activeOnly, "")
 }
 
 // Plan returns one plan. Error: not_found.
 func (q *Q) Plan(ctx context.Context, code string) (market.Plan, error) {
-	ps, err := q.plans(ctx, `WHERE p.code = $1`, code)
+	ps, err := q.plans(ctx, `WHERE p.code = $1`, code, code)
 	if err != nil {
 		return market.Plan{}, err
 	}
@@ -82,7 +82,9 @@ func (q *Q) Plan(ctx context.Context, code string) (market.Plan, error) {
 	return ps[0], nil
 }
 
-func (q *Q) plans(ctx context.Context, where string, arg any) ([]market.Plan, error) {
+// plans reads the plans where says, with their prices: only one plan's
+// when only is its code (a renewal reads one plan, not the price list).
+func (q *Q) plans(ctx context.Context, where string, arg any, only string) ([]market.Plan, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT p.code, p.product, pr.name, p.name, p.description, p.rank, p.min_licenses,
 		p.max_licenses, p.terms, p.trial_days, p.active FROM plans p JOIN products pr ON pr.code = p.product `+where+`
 		ORDER BY p.product, p.rank, p.code`, arg)
@@ -108,7 +110,7 @@ func (q *Q) plans(ctx context.Context, where string, arg any) ([]market.Plan, er
 		return out, err
 	}
 	prows, err := q.ex.QueryContext(ctx, `SELECT plan_code, currency, term_months, unit_amount FROM plan_prices
-		ORDER BY plan_code, currency, term_months`)
+		WHERE ($1 = '' OR plan_code = $1) ORDER BY plan_code, currency, term_months`, only)
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func addContract(cases map[string]contractCase) {
 
 // packageFuncs are the exported functions of package store (reflection does
 // not list a package's functions): a new one is added here and to the table.
-var packageFuncs = []string{"func.BadText", "func.BalanceAccount", "func.Migrations", "func.Open", "func.SystemAccount"}
+var packageFuncs = []string{"func.BadText", "func.BalanceAccount", "func.Migrations", "func.Open", "func.SetAttachmentRenderer", "func.SystemAccount"}
 
 // exportedAPI lists the methods of *store.Q and *store.Store by reflection,
 // and the package's functions.

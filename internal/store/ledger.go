@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -51,34 +52,61 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, nullStr(t.CustomerID), t.Kind, t.Description, t.PaymentID, t.OrderID, ts(t.CreatedAt)); err != nil {
 		return err
 	}
-	for i, p := range t.Postings {
+	// The accounts (once each), then the balance, then the postings: three
+	// statements for any number of postings, and the balance's own.
+	var acc strings.Builder
+	args := make([]any, 0, 4*len(t.Postings))
+	seen := map[string]bool{}
+	for _, p := range t.Postings {
+		if seen[p.Account] {
+			continue
+		}
+		seen[p.Account] = true
 		cust, kind := accountOwner(p.Account, t.CustomerID)
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_accounts (id, customer_id, kind, currency) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (id) DO NOTHING`, p.Account, nullStr(cust), kind, t.Currency); err != nil {
+		if len(args) > 0 {
+			acc.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&acc, "($%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4)
+		args = append(args, p.Account, nullStr(cust), kind, t.Currency)
+	}
+	if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_accounts (id, customer_id, kind, currency) VALUES `+acc.String()+`
+		ON CONFLICT (id) DO NOTHING`, args...); err != nil {
+		return err
+	}
+	after := make([]any, len(t.Postings))
+	for i, p := range t.Postings {
+		cust, _ := accountOwner(p.Account, t.CustomerID)
+		if cust == "" {
+			continue
+		}
+		var bal int64
+		err := q.ex.QueryRowContext(ctx, `UPDATE customers SET balance = balance + $1 WHERE id = $2 RETURNING balance`,
+			p.Amount, cust).Scan(&bal)
+		if isCheck(err) {
+			return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
+		}
+		if err != nil {
 			return err
 		}
-		var after any
-		if cust != "" {
-			var bal int64
-			err := q.ex.QueryRowContext(ctx, `UPDATE customers SET balance = balance + $1 WHERE id = $2 RETURNING balance`,
-				p.Amount, cust).Scan(&bal)
-			if isCheck(err) {
-				return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
-			}
-			if err != nil {
-				return err
-			}
-			after = bal
-			if err := q.balanceMoved(ctx, cust, bal-p.Amount, bal, t.CreatedAt); err != nil {
-				return err
-			}
-		}
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, i+1, p.Account, p.Amount, t.Currency, after, ts(t.CreatedAt)); err != nil {
+		after[i] = bal
+		if err := q.balanceMoved(ctx, cust, bal-p.Amount, bal, t.CreatedAt); err != nil {
 			return err
 		}
 	}
-	return nil
+	var posts strings.Builder
+	args = args[:0]
+	for i, p := range t.Postings {
+		if i > 0 {
+			posts.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&posts, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+		args = append(args, t.ID, i+1, p.Account, p.Amount, t.Currency, after[i], ts(t.CreatedAt))
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
+		VALUES `+posts.String(), args...)
+	return err
 }
 
 func accountOwner(account, customerID string) (cust, kind string) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -29,8 +30,24 @@ type MailboxMail struct {
 type MailAttachment struct {
 	Filename    string
 	ContentType string
-	Size        int64
-	Content     []byte
+	// Size is the content's length; 0 in lists for an attachment kept by
+	// reference (InvoiceID), which is rendered only when read.
+	Size    int64
+	Content []byte
+	// InvoiceID, when set, is the invoice whose PDF this is: the mailbox
+	// keeps the reference and renders the PDF when the mail is read
+	// (SetAttachmentRenderer), not when it is kept (migration 00034).
+	InvoiceID string
+}
+
+// attachmentRenderer renders an attachment kept by reference.
+var attachmentRenderer func(ctx context.Context, q *Q, invoiceID string) ([]byte, error)
+
+// SetAttachmentRenderer sets how an attachment kept by reference is
+// rendered when a mail is read: billing renders the invoice's PDF from its
+// frozen document, read through q.
+func SetAttachmentRenderer(f func(ctx context.Context, q *Q, invoiceID string) ([]byte, error)) {
+	attachmentRenderer = f
 }
 
 // InsertMailbox keeps a mail; it reports false (and keeps nothing) when
@@ -46,9 +63,9 @@ func (q *Q) InsertMailbox(ctx context.Context, m MailboxMail) (bool, error) {
 		return false, nil
 	}
 	for i, a := range m.Attachments {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO mailbox_attachments (mail_id, seq, filename, content_type, size, content)
-			VALUES ($1, $2, $3, $4, $5, $6)`, m.ID, i+1, a.Filename, a.ContentType, int64(len(a.Content)),
-			base64.StdEncoding.EncodeToString(a.Content)); err != nil {
+		if _, err := q.ex.ExecContext(ctx, `INSERT INTO mailbox_attachments (mail_id, seq, filename, content_type, size, content, invoice_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ID, i+1, a.Filename, a.ContentType, int64(len(a.Content)),
+			base64.StdEncoding.EncodeToString(a.Content), a.InvoiceID); err != nil {
 			return false, err
 		}
 	}
@@ -129,26 +146,66 @@ func (q *Q) MailsOfNotifications(ctx context.Context, customerID string, notific
 }
 
 func (q *Q) attachments(ctx context.Context, mailID string, content bool) ([]MailAttachment, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT filename, content_type, size, content FROM mailbox_attachments WHERE mail_id = $1 ORDER BY seq`, mailID)
+	rows, err := q.ex.QueryContext(ctx, `SELECT filename, content_type, size, content, invoice_id FROM mailbox_attachments
+		WHERE mail_id = $1 ORDER BY seq`, mailID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []MailAttachment
 	for rows.Next() {
 		var a MailAttachment
 		var enc string
-		if err := rows.Scan(&a.Filename, &a.ContentType, &a.Size, &enc); err != nil {
+		if err := rows.Scan(&a.Filename, &a.ContentType, &a.Size, &enc, &a.InvoiceID); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		if content {
 			if a.Content, err = base64.StdEncoding.DecodeString(enc); err != nil {
+				rows.Close()
 				return nil, err
 			}
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, a := range out {
+		if content && a.InvoiceID != "" && len(a.Content) == 0 && attachmentRenderer != nil {
+			if out[i], err = q.renderAttachment(ctx, mailID, i+1, a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// renderAttachment renders an attachment kept by reference the first time
+// it is read and keeps the bytes (the renderer's PDF is not byte-for-byte
+// the same twice), so that every later read serves the same file.
+func (q *Q) renderAttachment(ctx context.Context, mailID string, seq int, a MailAttachment) (MailAttachment, error) {
+	pdf, err := attachmentRenderer(ctx, q, a.InvoiceID)
+	if err != nil {
+		return a, fmt.Errorf("store: attachment of invoice %s: %w", a.InvoiceID, err)
+	}
+	res, err := q.ex.ExecContext(ctx, `UPDATE mailbox_attachments SET content = $1, size = $2 WHERE mail_id = $3 AND seq = $4 AND content = ''`,
+		base64.StdEncoding.EncodeToString(pdf), int64(len(pdf)), mailID, seq)
+	if err != nil {
+		return a, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Rendered and kept by another reader meanwhile: serve theirs.
+		var enc string
+		if err := q.ex.QueryRowContext(ctx, `SELECT content FROM mailbox_attachments WHERE mail_id = $1 AND seq = $2`, mailID, seq).Scan(&enc); err != nil {
+			return a, err
+		}
+		if pdf, err = base64.StdEncoding.DecodeString(enc); err != nil {
+			return a, err
+		}
+	}
+	a.Content, a.Size = pdf, int64(len(pdf))
+	return a, nil
 }
 
 // MailSettings is how a customer's invoices are e-mailed.

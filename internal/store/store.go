@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -56,6 +57,8 @@ type Store struct {
 	// ids makes the IDs of rows the store itself adds (a webhook event's
 	// deliveries, one per endpoint).
 	ids *id.Generator
+	// stmts counts the statements run (Statements).
+	stmts atomic.Int64
 }
 
 // Open connects to url: a PostgreSQL URL ("postgres://…"), "sqlite:PATH", or
@@ -190,9 +193,9 @@ type Q struct {
 // writer, as a transaction of its own.
 func (s *Store) Read() *Q {
 	if s.w != nil {
-		return &Q{ex: readOrWrite{s}, dialect: s.dialect, ids: s.ids}
+		return &Q{ex: counted{readOrWrite{s}, &s.stmts}, dialect: s.dialect, ids: s.ids}
 	}
-	return &Q{ex: s.db, dialect: s.dialect, ids: s.ids}
+	return &Q{ex: counted{s.db, &s.stmts}, dialect: s.dialect, ids: s.ids}
 }
 
 // Tx runs fn in one transaction and commits it if fn returns nil. On
@@ -229,7 +232,7 @@ func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(&Q{ex: tx, dialect: s.dialect, inTx: true, ids: s.ids}); err != nil {
+	if err = fn(&Q{ex: counted{tx, &s.stmts}, dialect: s.dialect, inTx: true, ids: s.ids}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

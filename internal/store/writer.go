@@ -301,7 +301,7 @@ func (w *writer) call(j *writeJob) (r writeResult) {
 			r = writeResult{panicked: p, hasPanic: true}
 		}
 	}()
-	q := &Q{ex: inWriter{w}, dialect: w.s.dialect, inTx: true, ids: w.s.ids}
+	q := &Q{ex: counted{inWriter{w}, &w.s.stmts}, dialect: w.s.dialect, inTx: true, ids: w.s.ids}
 	return writeResult{err: j.fn(q)}
 }
 
