@@ -257,28 +257,18 @@ func (s *Service) OrderDetail(ctx context.Context, orderID string) (OrderDetail,
 		if p, ok := pays[o.PaymentID]; ok {
 			d.Payment = &p
 		}
-		refunds, err := q.Payments(ctx, o.CustomerID, store.PaymentFilter{Purpose: string(market.PurposeRefund), Page: store.Page{Limit: 1000}})
-		if err != nil {
+		if d.Refunds, err = q.RefundsOf(ctx, o.PaymentID); err != nil {
 			return d, err
 		}
-		for _, r := range refunds {
-			if r.RefundOf == o.PaymentID {
-				d.Refunds = append(d.Refunds, r)
-			}
-		}
 	}
-	invs, err := q.Invoices(ctx, o.CustomerID, store.Page{Limit: 1000})
+	invs, err := q.OrderInvoices(ctx, o.ID)
 	if err != nil {
 		return d, err
 	}
 	for _, inv := range invs {
-		switch {
-		case inv.OrderID != o.ID:
-		case inv.Kind == "credit_note":
-			inv.Document = ""
+		if inv.Kind == "credit_note" {
 			d.CreditNotes = append(d.CreditNotes, inv)
-		default:
-			inv.Document = ""
+		} else {
 			d.Invoice = &inv
 		}
 	}

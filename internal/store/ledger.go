@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -76,6 +77,11 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, i+1, p.Account, p.Amount, t.Currency, after, ts(t.CreatedAt)); err != nil {
 			return err
+		}
+		if strings.HasPrefix(p.Account, revenuePrefix) {
+			if err := q.addRevenue(ctx, t, p); err != nil { // the dashboard's revenue_rollup (reports.go)
+				return err
+			}
 		}
 	}
 	return nil
