@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -653,6 +654,7 @@ func BenchmarkAdminPages(b *testing.B) {
 				return rec, d
 			}
 			report := func(b *testing.B, lat []time.Duration) {
+				b.ReportMetric(float64(cpuTime().Sub(b))/float64(len(lat))/1e6, "cpu-ms/op")
 				slices.Sort(lat)
 				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
@@ -664,6 +666,7 @@ func BenchmarkAdminPages(b *testing.B) {
 			b.Logf("%s: first dashboard %v", kind, first.Round(time.Millisecond))
 			for _, path := range adminBenchPages(nc, no, nn) {
 				b.Run(path, func(b *testing.B) {
+					cpuStart(b)
 					lat := make([]time.Duration, 0, b.N)
 					for b.Loop() {
 						_, d := get(path)
@@ -692,6 +695,7 @@ func BenchmarkAdminPages(b *testing.B) {
 				}},
 			} {
 				b.Run("dashboard:"+part.name, func(b *testing.B) {
+					cpuStart(b)
 					lat := make([]time.Duration, 0, b.N)
 					for b.Loop() {
 						t0 := time.Now()
@@ -705,6 +709,7 @@ func BenchmarkAdminPages(b *testing.B) {
 			}
 			for _, path := range adminBenchWalks {
 				b.Run("walk:"+path, func(b *testing.B) {
+					cpuStart(b)
 					lat := make([]time.Duration, 0, b.N)
 					next, pages, ends := path, 0, 0
 					for b.Loop() {
@@ -784,3 +789,86 @@ func (w *firstByte) Write(p []byte) (int, error) {
 }
 
 func (w *firstByte) Flush() { w.ResponseRecorder.Flush() }
+
+// TestAdminQueryPlans prints the plans of the dashboard's heavier reads
+// over seedAdmin's data (DIALTONE_BENCH_ADMIN_PLANS=1; with
+// DIALTONE_BENCH_ADMIN_SCALE).
+func TestAdminQueryPlans(t *testing.T) {
+	if os.Getenv("DIALTONE_BENCH_ADMIN_PLANS") == "" {
+		t.Skip("DIALTONE_BENCH_ADMIN_PLANS is not set")
+	}
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			st := storetest.Open(t, kind)
+			o := newOffice(t, st, true)
+			seedAdmin(t, st, o.svc.Now())
+			now := o.svc.Now().UnixMicro()
+			explain := "EXPLAIN QUERY PLAN "
+			if kind == "postgres" {
+				explain = "EXPLAIN ANALYZE "
+			}
+			for _, qa := range []struct {
+				q    string
+				args []any
+			}{
+				{`SELECT s.id, s.customer_id, c.company, s.plan, s.term_months,
+		COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1),
+		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
+			ORDER BY a.id DESC LIMIT 1), c.country),
+		s.expires_at, c.balance,
+		EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL)
+		FROM subscriptions s JOIN customers c ON c.id = s.customer_id
+		WHERE s.expires_at >= $1 AND s.expires_at < $2 AND s.auto_renew AND NOT s.cancel_at_period_end
+		AND s.status IN ('active', 'past_due', 'trialing')
+		ORDER BY s.expires_at, s.id LIMIT $3`, []any{now, now + 30*86400e6, 20001}},
+				{`SELECT s.product, s.currency,
+		CAST(COALESCE(SUM(p.unit_amount * p.quantity / p.term_months), 0) AS BIGINT), COUNT(*)
+		FROM subscriptions s JOIN periods p ON p.subscription_id = s.id AND p.start_at <= $1 AND p.end_at > $1
+		WHERE s.status IN ('active', 'past_due') AND NOT p.trial
+		GROUP BY s.product, s.currency ORDER BY s.product, s.currency`, []any{now}},
+				{`SELECT COUNT(*) FROM periods WHERE seq > 1 AND start_at >= $1 AND start_at < $2`, []any{now - 365*86400e6, now}},
+				{`SELECT COUNT(*) FROM subscriptions WHERE TRUE AND created_at >= $1 AND created_at < $2`, []any{now - 365*86400e6, now}},
+				{`SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`, nil},
+				{`SELECT id FROM numbers WHERE TRUE AND status = 'available' ORDER BY number LIMIT 51`, nil},
+				{`SELECT id FROM audit_log WHERE object_type = $1 ORDER BY id DESC LIMIT 51`, []any{"order"}},
+			} {
+				rows, err := st.DB().Query(explain+qa.q, qa.args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cols, _ := rows.Columns()
+				var out []string
+				for rows.Next() {
+					vals := make([]any, len(cols))
+					ptrs := make([]any, len(cols))
+					for i := range vals {
+						ptrs[i] = &vals[i]
+					}
+					if err := rows.Scan(ptrs...); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, fmt.Sprint(vals[len(vals)-1]))
+				}
+				rows.Close()
+				t.Logf("%.90s\n%s", strings.Join(strings.Fields(qa.q), " "), strings.Join(out, "\n"))
+			}
+		})
+	}
+}
+
+// The process's CPU time (user and system, every thread: the request's
+// goroutine, the GC, the driver) from a sub-benchmark's start: what a
+// page costs whatever the machine's load, as the wall time is not.
+var cpuStarts = map[*testing.B]time.Duration{}
+
+type cpuNow time.Duration
+
+func cpuTime() cpuNow {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return cpuNow(time.Duration(ru.Utime.Nano() + ru.Stime.Nano()))
+}
+
+func cpuStart(b *testing.B) { cpuStarts[b] = time.Duration(cpuTime()) }
+
+func (c cpuNow) Sub(b *testing.B) time.Duration { return time.Duration(c) - cpuStarts[b] }

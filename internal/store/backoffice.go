@@ -26,8 +26,11 @@ func (q *Q) SearchCustomers(ctx context.Context, term string, p Page) ([]Custome
 		}
 		return -1
 	}, term)
+	// A term of digits (and + - . ( ) and spaces) is also looked for in the
+	// numbers the customers hold; one with letters is no phone number.
 	numLike := ""
-	if len(digits) >= 3 {
+	phoneLike := strings.Trim(term, "0123456789+-.() ") == ""
+	if len(digits) >= 3 && phoneLike {
 		numLike = "%" + digits + "%"
 	}
 	// Each kind of match is a set read once (a scan of the customers, of
@@ -37,6 +40,13 @@ func (q *Q) SearchCustomers(ctx context.Context, term string, p Page) ([]Custome
 	if term != "" {
 		match := `c.id = ? OR lower(c.company) LIKE ? ESCAPE '\' OR lower(c.email) LIKE ? ESCAPE '\'
 			OR c.id IN (SELECT u.customer_id FROM users u WHERE lower(u.email) LIKE ? ESCAPE '\')`
+		if q.dialect == SQLite {
+			// SQLite's LIKE ignores the case of ASCII letters, and its
+			// lower() changes no other: the same match, without a function
+			// call per row.
+			match = strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(match, "lower(c.company)", "c.company"),
+				"lower(c.email)", "c.email"), "lower(u.email)", "u.email")
+		}
 		args := []any{term, like, like, like}
 		if numLike != "" {
 			match += ` OR c.id IN (SELECT n.customer_id FROM numbers n WHERE n.customer_id IS NOT NULL AND n.number LIKE ?)`

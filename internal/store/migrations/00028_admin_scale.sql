@@ -14,7 +14,7 @@
 -- And indexes for the dashboard's counts (subscriptions new, renewed,
 -- canceled per month; the periods running now for the MRR) and the
 -- operator's lists (orders by status, by date; an order's invoices and
--- refunds; the customers holding a number that contains digits, read
+-- refunds; the audit log by object type; the customers holding a number that contains digits, read
 -- from a covering index of the held numbers alone).
 
 -- +goose Up
@@ -31,22 +31,24 @@ INSERT INTO revenue_rollup (at, kind, currency, amount)
 
 CREATE INDEX subscriptions_created ON subscriptions (created_at);
 CREATE INDEX subscriptions_canceled ON subscriptions (updated_at) WHERE status = 'canceled';
-CREATE INDEX periods_renewed ON periods (start_at) WHERE seq > 1;
+CREATE INDEX periods_started ON periods (start_at, seq);
 CREATE INDEX periods_running ON periods (subscription_id, end_at);
 CREATE INDEX orders_status ON orders (status, id);
 CREATE INDEX orders_created ON orders (created_at);
 CREATE INDEX invoices_order ON invoices (order_id);
 CREATE INDEX payments_refund_of ON payments (refund_of) WHERE refund_of <> '';
+CREATE INDEX audit_log_type ON audit_log (object_type, id);
 CREATE INDEX numbers_holder_number ON numbers (number, customer_id) WHERE customer_id IS NOT NULL;
 
 -- +goose Down
 DROP INDEX numbers_holder_number;
+DROP INDEX audit_log_type;
 DROP INDEX payments_refund_of;
 DROP INDEX invoices_order;
 DROP INDEX orders_created;
 DROP INDEX orders_status;
 DROP INDEX periods_running;
-DROP INDEX periods_renewed;
+DROP INDEX periods_started;
 DROP INDEX subscriptions_canceled;
 DROP INDEX subscriptions_created;
 DROP TABLE revenue_rollup;
