@@ -105,6 +105,7 @@ func (s *Service) CustomerOverview(ctx context.Context, customerID string) (Cust
 	if v.Numbers, err = q.CustomerNumbers(ctx, c.ID); err != nil {
 		return v, err
 	}
+	v.Numbers = v.Numbers[:cut("numbers", len(v.Numbers))] // the newest (a customer may hold thousands)
 	accts, err := q.SIPAccounts(ctx, c.ID)
 	if err != nil {
 		return v, err

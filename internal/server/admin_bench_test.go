@@ -831,6 +831,10 @@ func TestAdminQueryPlans(t *testing.T) {
 				{`SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`, nil},
 				{`SELECT id FROM numbers WHERE TRUE AND status = 'available' ORDER BY number LIMIT 51`, nil},
 				{`SELECT id FROM audit_log WHERE object_type = $1 ORDER BY id DESC LIMIT 51`, []any{"order"}},
+				{`SELECT c.id FROM customers c WHERE (c.id = $1 OR lower(c.company) LIKE $2 OR lower(c.email) LIKE $3
+			OR c.id IN (SELECT u.customer_id FROM users u WHERE lower(u.email) LIKE $4)
+			OR c.id IN (SELECT n.customer_id FROM numbers n WHERE n.customer_id IS NOT NULL AND n.number LIKE $5)) ORDER BY c.id DESC LIMIT 51`,
+					[]any{"+4121", "%+4121%", "%+4121%", "%+4121%", "%4121%"}},
 			} {
 				rows, err := st.DB().Query(explain+qa.q, qa.args...)
 				if err != nil {
