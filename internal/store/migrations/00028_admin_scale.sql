@@ -9,13 +9,14 @@
 -- transaction; CompactRevenue replaces the rows of a month by their sum
 -- per kind and currency (a DELETE ... RETURNING and an INSERT of what it
 -- removed, so a posting written meanwhile is never lost). The rows of any
--- range of time sum to the postings of that range, to the minor unit.
+-- month (UTC) sum to that month's postings, to the minor unit.
 --
 -- And indexes for the dashboard's counts (subscriptions new, renewed,
 -- canceled per month; the periods running now for the MRR) and the
 -- operator's lists (orders by status, by date; an order's invoices and
--- refunds; the audit log by object type; the customers holding a number that contains digits, read
--- from a covering index of the held numbers alone).
+-- refunds; the audit log by object type; the customers holding a number
+-- that contains digits, read from a covering index of the held numbers
+-- alone).
 
 -- +goose Up
 CREATE TABLE revenue_rollup (
