@@ -15,8 +15,9 @@ import (
 
 // SearchCustomers lists the customers that match term: exactly by ID, or
 // as part of the company name, of the account's or one of its logins'
-// e-mail addresses (any case), or of one of its phone numbers (digits, a
-// leading + optional). An empty term lists every customer.
+// e-mail addresses (any case), or — a term of at least three digits with
+// only + - . ( ) and spaces besides — of one of its phone numbers (its
+// digits). An empty term lists every customer.
 func (q *Q) SearchCustomers(ctx context.Context, term string, p Page) ([]Customer, error) {
 	term = strings.TrimSpace(term)
 	like := "%" + escapeLike(strings.ToLower(term)) + "%"
