@@ -187,24 +187,30 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		return nil, nil
 	}
 	out := make([]SubscriptionMonth, n)
+	// A count per month, each a range of an index (subscriptions_created,
+	// periods_started, subscriptions_expires, subscriptions_canceled): no
+	// expression per row, no grouping.
+	args := make([]any, len(bounds))
+	for i, b := range bounds {
+		args[i] = ts(b)
+	}
 	count := func(col, from, where string, set func(m *SubscriptionMonth, c int)) error {
-		mc, args := monthCase(col, bounds, 0)
-		rows, err := q.ex.QueryContext(ctx, `SELECT m, COUNT(*) FROM (SELECT `+mc+` AS m FROM `+from+` WHERE `+where+` AND `+col+` >= $1 AND `+col+
-			` < $`+fmt.Sprint(len(bounds))+`) x GROUP BY m`, args...)
-		if err != nil {
+		sel := make([]string, n)
+		for i := range n {
+			sel[i] = fmt.Sprintf(`(SELECT COUNT(*) FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, from, where, col, i+1, col, i+2)
+		}
+		counts := make([]int, n)
+		dest := make([]any, n)
+		for i := range counts {
+			dest[i] = &counts[i]
+		}
+		if err := q.ex.QueryRowContext(ctx, `SELECT `+strings.Join(sel, ", "), args...).Scan(dest...); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var m, c int
-			if err := rows.Scan(&m, &c); err != nil {
-				return err
-			}
-			if m >= 0 && m < n {
-				set(&out[m], c)
-			}
+		for i, c := range counts {
+			set(&out[i], c)
 		}
-		return rows.Err()
+		return nil
 	}
 	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
 		return nil, err
