@@ -105,6 +105,7 @@ func (s *Service) CustomerOverview(ctx context.Context, customerID string) (Cust
 	if v.Numbers, err = q.CustomerNumbers(ctx, c.ID); err != nil {
 		return v, err
 	}
+	v.Numbers = v.Numbers[:cut("numbers", len(v.Numbers))] // the newest (a customer may hold thousands)
 	accts, err := q.SIPAccounts(ctx, c.ID)
 	if err != nil {
 		return v, err
@@ -257,28 +258,18 @@ func (s *Service) OrderDetail(ctx context.Context, orderID string) (OrderDetail,
 		if p, ok := pays[o.PaymentID]; ok {
 			d.Payment = &p
 		}
-		refunds, err := q.Payments(ctx, o.CustomerID, store.PaymentFilter{Purpose: string(market.PurposeRefund), Page: store.Page{Limit: 1000}})
-		if err != nil {
+		if d.Refunds, err = q.RefundsOf(ctx, o.PaymentID); err != nil {
 			return d, err
 		}
-		for _, r := range refunds {
-			if r.RefundOf == o.PaymentID {
-				d.Refunds = append(d.Refunds, r)
-			}
-		}
 	}
-	invs, err := q.Invoices(ctx, o.CustomerID, store.Page{Limit: 1000})
+	invs, err := q.OrderInvoices(ctx, o.ID)
 	if err != nil {
 		return d, err
 	}
 	for _, inv := range invs {
-		switch {
-		case inv.OrderID != o.ID:
-		case inv.Kind == "credit_note":
-			inv.Document = ""
+		if inv.Kind == "credit_note" {
 			d.CreditNotes = append(d.CreditNotes, inv)
-		default:
-			inv.Document = ""
+		} else {
 			d.Invoice = &inv
 		}
 	}

@@ -141,16 +141,34 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 	if err != nil {
 		return nil, err
 	}
+	// The price list's answer per kind of number (a customer may hold
+	// thousands priced in another currency).
+	type kind struct{ country, state, area, typ, currency string }
+	type price struct {
+		monthly int64
+		ok      bool
+	}
+	prices := map[kind]price{}
 	for _, n := range nums {
 		if n.RenewsAt == nil || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 			continue
 		}
 		// What rentalOf charges: the monthly price in the account's
 		// currency, taxed as one line.
-		_, monthly, ok, err := q.NumberPriceFor(ctx, n, cust.Currency)
-		if err != nil {
-			return nil, err
+		k := kind{n.Country, n.State, n.Area, n.Type, n.Currency}
+		pr, seen := prices[k]
+		switch {
+		case n.Currency == cust.Currency:
+			pr = price{n.MonthlyAmount, true} // its own
+		case !seen:
+			_, m, ok, err := q.NumberPriceFor(ctx, n, cust.Currency)
+			if err != nil {
+				return nil, err
+			}
+			pr = price{m, ok}
+			prices[k] = pr
 		}
+		monthly, ok := pr.monthly, pr.ok
 		if !ok {
 			continue // no price in the account's currency: it will not renew
 		}

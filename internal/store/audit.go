@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"math"
 	"time"
 )
 
@@ -52,17 +51,28 @@ func (q *Q) HasAuditEntry(ctx context.Context, id string) (bool, error) {
 // time (one more than the limit, so that the caller knows whether there
 // are more).
 func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	// Only the filters given, so that the planner reads the index of the
+	// one that narrows most (backoffice.go conds).
+	var c conds
+	if f.After != "" {
+		c.add("id < ?", f.After)
+	}
+	if f.Actor != "" {
+		c.add("actor = ?", f.Actor)
+	}
+	if f.ObjectType != "" {
+		c.add("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		c.add("object_id = ?", f.ObjectID)
+	}
 	if !f.From.IsZero() {
-		from = ts(f.From)
+		c.add("created_at >= ?", ts(f.From))
 	}
 	if !f.To.IsZero() {
-		to = ts(f.To)
+		c.add("created_at < ?", ts(f.To))
 	}
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log
-		WHERE ($1 = '' OR id < $1) AND ($2 = '' OR actor = $2) AND ($3 = '' OR object_type = $3)
-		AND ($4 = '' OR object_id = $4) AND created_at >= $5 AND created_at < $6
-		ORDER BY id DESC LIMIT $7`, f.After, f.Actor, f.ObjectType, f.ObjectID, from, to, f.limit()+1)
+	rows, err := q.ex.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log`+c.where()+` ORDER BY id DESC LIMIT `+c.next(), c.with(f.limit()+1)...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,45 @@ func init() {
 			eq(t, "part of a number", ids("5550123", store.Page{}), []string{c.ID})
 			eq(t, "none", ids("nobody", store.Page{}), []string(nil))
 		},
+		"Q.OrderInvoices": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			inv := fxInvoice(t, q, "cus_1", "inv_1", 2026, 1) // of ord_1
+			cn := store.Invoice{ID: "inv_2", CustomerID: "cus_1", OrderID: "ord_1", Kind: "credit_note", Number: "2026-000002", Year: 2026, Seq: 2,
+				Currency: "CHF", Totals: market.Totals{Subtotal: -100, Tax: -8, Total: -108}, Document: `{"n":2}`, IssuedAt: tµ}
+			must(t, q.InsertInvoice(ctx, cn))
+			other := store.Invoice{ID: "inv_3", CustomerID: "cus_1", OrderID: "ord_2", Kind: "invoice", Number: "2026-000003", Year: 2026, Seq: 3,
+				Currency: "CHF", Document: `{"n":3}`, IssuedAt: tµ}
+			must(t, q.InsertInvoice(ctx, other))
+			got, err := q.OrderInvoices(ctx, "ord_1")
+			must(t, err)
+			inv.Document, cn.Document, cn.IssuedAt = "", "", µs(tµ)
+			eq(t, "the order's, newest first, without documents", got, []store.Invoice{cn, inv})
+			got, err = q.OrderInvoices(ctx, "")
+			must(t, err)
+			eq(t, "no order", len(got), 0)
+		},
+		"Q.RefundsOf": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxPayment(t, q, "cus_1", "pay_1", 1000, tµ)
+			fxPayment(t, q, "cus_1", "pay_2", 500, tµ)
+			refund := func(id, of string, amount int64) store.Payment {
+				p := store.Payment{ID: id, CustomerID: "cus_1", Purpose: market.PurposeRefund, Description: "refund " + id, Method: "card",
+					Amount: -amount, Currency: "CHF", RefundOf: of, CreatedAt: tµ}
+				must(t, q.InsertPayment(ctx, p))
+				p.CreatedAt = µs(tµ)
+				return p
+			}
+			r1, r2 := refund("pay_3", "pay_1", 100), refund("pay_4", "pay_1", 200)
+			refund("pay_5", "pay_2", 50)
+			got, err := q.RefundsOf(ctx, "pay_1")
+			must(t, err)
+			eq(t, "refunds of pay_1, newest first", got, []store.Payment{r2, r1})
+			got, err = q.RefundsOf(ctx, "")
+			must(t, err)
+			eq(t, "none for no payment", len(got), 0)
+		},
 		"Q.AllOrders": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")

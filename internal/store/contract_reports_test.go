@@ -43,8 +43,46 @@ func init() {
 			post("ltx_5", "order", 700, bounds[2]) // after the last month
 			rows, err := q.RevenueByMonth(ctx, bounds)
 			must(t, err)
-			eq(t, "revenue", rows, []store.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 900},
-				{Month: 1, Kind: "order", Currency: "CHF", Amount: 800}, {Month: 1, Kind: "refund", Currency: "CHF", Amount: -100}})
+			eq(t, "revenue", rows, []store.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 900, Entries: 1},
+				{Month: 1, Kind: "order", Currency: "CHF", Amount: 800, Entries: 2}, {Month: 1, Kind: "refund", Currency: "CHF", Amount: -100, Entries: 1}})
+		},
+		"Q.CompactRevenue": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			post := func(id, kind string, amount int64, at time.Time) {
+				must(t, q.Post(ctx, store.LedgerTx{ID: id, Kind: kind, Description: id, Currency: "CHF", CreatedAt: at,
+					Postings: []store.Posting{{Account: store.SystemAccount("revenue", "CHF"), Amount: amount},
+						{Account: store.SystemAccount("gateway", "CHF"), Amount: -amount}}}))
+			}
+			post("ltx_1", "order", 500, bounds[0].Add(time.Hour))
+			post("ltx_2", "order", 300, bounds[0].Add(48*time.Hour))
+			post("ltx_3", "refund", -100, bounds[0].Add(72*time.Hour))
+			post("ltx_4", "order", 900, bounds[1].Add(time.Hour))
+			post("ltx_5", "order", 100, bounds[1].Add(2*time.Hour))
+			want := []store.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 800, Entries: 1},
+				{Month: 0, Kind: "refund", Currency: "CHF", Amount: -100, Entries: 1}, {Month: 1, Kind: "order", Currency: "CHF", Amount: 1000, Entries: 2}}
+			// The first month only (the second starts at to).
+			removed, err := q.CompactRevenue(ctx, bounds[0], bounds[1])
+			must(t, err)
+			eq(t, "removed", removed, 1)
+			rows, err := q.RevenueByMonth(ctx, bounds)
+			must(t, err)
+			eq(t, "compacted", rows, want)
+			// Again: nothing to do; a posting after it is added to the sum.
+			removed, err = q.CompactRevenue(ctx, bounds[0].Add(-time.Hour), bounds[1])
+			must(t, err)
+			eq(t, "removed again", removed, 0)
+			post("ltx_6", "order", 50, bounds[0].Add(96*time.Hour))
+			removed, err = q.CompactRevenue(ctx, bounds[0], bounds[2])
+			must(t, err)
+			eq(t, "removed with the second month", removed, 2)
+			rows, err = q.RevenueByMonth(ctx, bounds)
+			must(t, err)
+			want[0].Amount, want[2].Entries = 850, 1
+			eq(t, "compacted both", rows, want)
+			// The rollup still sums to the revenue account's postings.
+			sum, err := q.AccountSum(ctx, store.SystemAccount("revenue", "CHF"))
+			must(t, err)
+			eq(t, "account sum", sum, int64(1750))
 		},
 		"Q.SubscriptionMovements": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)

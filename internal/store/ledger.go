@@ -93,6 +93,11 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		if err := q.balanceMoved(ctx, cust, bal-p.Amount, bal, t.CreatedAt); err != nil {
 			return err
 		}
+		if strings.HasPrefix(p.Account, revenuePrefix) {
+			if err := q.addRevenue(ctx, t, p); err != nil { // the dashboard's revenue_rollup (reports.go)
+				return err
+			}
+		}
 	}
 	var posts strings.Builder
 	args = args[:0]

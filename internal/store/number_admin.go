@@ -66,7 +66,15 @@ func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminN
 	switch f.Status {
 	case "":
 	case NumberAvailable:
-		where += " AND status = 'available'"
+		if f.Country == "" {
+			// Most of the inventory is available: read it in number order
+			// and skip the others, rather than all of the available ones
+			// by an index on the status and sort them (the expression
+			// keeps the planners off such indexes).
+			where += " AND status || '' = 'available'"
+		} else {
+			where += " AND status = 'available'" // numbers_free_country
+		}
 	default:
 		add("status <> 'available' AND status = $%d", f.Status)
 	}

@@ -65,51 +65,39 @@ func monthCase(col string, bounds []time.Time, first int) (string, []any) {
 // RevenueRow is what the revenue accounts received in a month from the
 // ledger transactions of one kind (order, number_rental, refund, …), in a
 // currency: the sum of the postings to system:revenue:<currency>, net of
-// tax (refunds are negative).
+// tax (refunds are negative). Entries is how many rows of revenue_rollup
+// it sums: more than one in a month that is over says CompactRevenue
+// would make it cheaper to read.
 type RevenueRow struct {
 	Month    int
 	Kind     string
 	Currency string
 	Amount   int64
+	Entries  int
+}
+
+// revenuePrefix starts the names of the revenue accounts.
+const revenuePrefix = "system:revenue:"
+
+// addRevenue keeps revenue_rollup in step with a posting of t to a
+// revenue account, in the posting's transaction (Post's one hook).
+func (q *Q) addRevenue(ctx context.Context, t LedgerTx, p Posting) error {
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO revenue_rollup (at, kind, currency, amount) VALUES ($1, $2, $3, $4)`,
+		ts(t.CreatedAt), t.Kind, t.Currency, p.Amount)
+	return err
 }
 
 // RevenueByMonth sums the postings to the revenue accounts per month (of
-// bounds, len(bounds)-1 months), transaction kind and currency.
+// bounds, len(bounds)-1 months), transaction kind and currency, from
+// revenue_rollup (migration 00028).
 func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]RevenueRow, error) {
 	if len(bounds) < 2 {
 		return nil, nil
 	}
-	// The revenue accounts first (one per currency), so that the postings
-	// are read by the index on (account_id, created_at).
-	accts, err := q.ex.QueryContext(ctx, `SELECT id FROM ledger_accounts WHERE kind = 'system' AND id LIKE 'system:revenue:%' ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for accts.Next() {
-		var id string
-		if err := accts.Scan(&id); err != nil {
-			accts.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	accts.Close()
-	if err := accts.Err(); err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	mc, args := monthCase("p.created_at", bounds, 0)
-	last := len(bounds)
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		args = append(args, id)
-		marks[i] = fmt.Sprintf("$%d", len(args))
-	}
-	query := `SELECT m, kind, currency, CAST(SUM(amount) AS BIGINT) FROM (SELECT ` + mc + ` AS m, t.kind AS kind, p.currency AS currency, p.amount AS amount
-		FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
-		WHERE p.account_id IN (` + strings.Join(marks, ", ") + `) AND p.created_at >= $1 AND p.created_at < $` + fmt.Sprint(last) + `) x
-		GROUP BY m, kind, currency ORDER BY m, kind, currency`
-	rows, err := q.ex.QueryContext(ctx, query, args...)
+	mc, args := monthCase("at", bounds, 0)
+	rows, err := q.ex.QueryContext(ctx, `SELECT m, kind, currency, CAST(SUM(amount) AS BIGINT), COUNT(*) FROM (SELECT `+mc+
+		` AS m, kind, currency, amount FROM revenue_rollup WHERE at >= $1 AND at < $`+fmt.Sprint(len(bounds))+`) x
+		GROUP BY m, kind, currency ORDER BY m, kind, currency`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +105,72 @@ func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]RevenueRo
 	var out []RevenueRow
 	for rows.Next() {
 		var r RevenueRow
-		if err := rows.Scan(&r.Month, &r.Kind, &r.Currency, &r.Amount); err != nil {
+		if err := rows.Scan(&r.Month, &r.Kind, &r.Currency, &r.Amount, &r.Entries); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// CompactRevenue replaces, for each month (UTC) that starts in [from, to),
+// the rows of revenue_rollup by one per transaction kind and currency at
+// the month's first instant, their sum; a month already so is left as it
+// is. The rows are deleted with RETURNING and exactly what was deleted is
+// inserted again as sums, so a posting written meanwhile (its row not
+// deleted) still counts. It returns how many rows it removed, net. Run
+// it in a transaction.
+func (q *Q) CompactRevenue(ctx context.Context, from, to time.Time) (int, error) {
+	from = from.UTC()
+	m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if m.Before(from) {
+		m = m.AddDate(0, 1, 0)
+	}
+	removed := 0
+	for ; m.Before(to); m = m.AddDate(0, 1, 0) {
+		end := m.AddDate(0, 1, 0)
+		var loose int
+		if err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT kind, currency FROM revenue_rollup WHERE at >= $1 AND at < $2
+			GROUP BY kind, currency HAVING COUNT(*) > 1 OR MIN(at) <> $1) x`, ts(m), ts(end)).Scan(&loose); err != nil {
+			return removed, err
+		}
+		if loose == 0 {
+			continue
+		}
+		rows, err := q.ex.QueryContext(ctx, `DELETE FROM revenue_rollup WHERE at >= $1 AND at < $2 RETURNING kind, currency, amount`, ts(m), ts(end))
+		if err != nil {
+			return removed, err
+		}
+		type key struct{ kind, currency string }
+		sums := map[key]int64{}
+		var keys []key
+		n := 0
+		for rows.Next() {
+			var k key
+			var amt int64
+			if err := rows.Scan(&k.kind, &k.currency, &amt); err != nil {
+				rows.Close()
+				return removed, err
+			}
+			if _, ok := sums[k]; !ok {
+				keys = append(keys, k)
+			}
+			sums[k] += amt
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return removed, err
+		}
+		for _, k := range keys {
+			if _, err := q.ex.ExecContext(ctx, `INSERT INTO revenue_rollup (at, kind, currency, amount) VALUES ($1, $2, $3, $4)`,
+				ts(m), k.kind, k.currency, sums[k]); err != nil {
+				return removed, err
+			}
+		}
+		removed += n - len(keys)
+	}
+	return removed, nil
 }
 
 // SubscriptionMonth counts, for a month, the subscriptions created, the
@@ -139,24 +187,30 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		return nil, nil
 	}
 	out := make([]SubscriptionMonth, n)
+	// A count per month, each a range of an index (subscriptions_created,
+	// periods_started, subscriptions_expires, subscriptions_canceled): no
+	// expression per row, no grouping.
+	args := make([]any, len(bounds))
+	for i, b := range bounds {
+		args[i] = ts(b)
+	}
 	count := func(col, from, where string, set func(m *SubscriptionMonth, c int)) error {
-		mc, args := monthCase(col, bounds, 0)
-		rows, err := q.ex.QueryContext(ctx, `SELECT m, COUNT(*) FROM (SELECT `+mc+` AS m FROM `+from+` WHERE `+where+` AND `+col+` >= $1 AND `+col+
-			` < $`+fmt.Sprint(len(bounds))+`) x GROUP BY m`, args...)
-		if err != nil {
+		sel := make([]string, n)
+		for i := range n {
+			sel[i] = fmt.Sprintf(`(SELECT COUNT(*) FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, from, where, col, i+1, col, i+2)
+		}
+		counts := make([]int, n)
+		dest := make([]any, n)
+		for i := range counts {
+			dest[i] = &counts[i]
+		}
+		if err := q.ex.QueryRowContext(ctx, `SELECT `+strings.Join(sel, ", "), args...).Scan(dest...); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var m, c int
-			if err := rows.Scan(&m, &c); err != nil {
-				return err
-			}
-			if m >= 0 && m < n {
-				set(&out[m], c)
-			}
+		for i, c := range counts {
+			set(&out[i], c)
 		}
-		return rows.Err()
+		return nil
 	}
 	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
 		return nil, err
