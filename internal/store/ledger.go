@@ -76,6 +76,11 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 	}
 	after := make([]any, len(t.Postings))
 	for i, p := range t.Postings {
+		if strings.HasPrefix(p.Account, revenuePrefix) {
+			if err := q.addRevenue(ctx, t, p); err != nil { // the dashboard's revenue_rollup (reports.go)
+				return err
+			}
+		}
 		cust, _ := accountOwner(p.Account, t.CustomerID)
 		if cust == "" {
 			continue
@@ -92,11 +97,6 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		after[i] = bal
 		if err := q.balanceMoved(ctx, cust, bal-p.Amount, bal, t.CreatedAt); err != nil {
 			return err
-		}
-		if strings.HasPrefix(p.Account, revenuePrefix) {
-			if err := q.addRevenue(ctx, t, p); err != nil { // the dashboard's revenue_rollup (reports.go)
-				return err
-			}
 		}
 	}
 	var posts strings.Builder
