@@ -114,6 +114,7 @@ func (a *Admin) parse() error {
 		"label":    label,
 		"query":    func(v url.Values) template.URL { return template.URL(v.Encode()) },
 		"dict":     dict,
+		"formkey":  formKey,
 		"add":      func(a, b int) int { return a + b },
 		"field":    func(f *form, name string) fieldState { return fieldState{Name: name, Msg: f.Err(name)} },
 		"invalid": func(f *form, name string) template.HTMLAttr {

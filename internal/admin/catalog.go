@@ -279,6 +279,7 @@ func (a *Admin) planSave(w http.ResponseWriter, r *http.Request, _ billing.Actor
 		}
 		hidden := cloneValues(r.PostForm)
 		hidden.Set("confirm", "yes")
+		hidden.Del(formKeyField) // the confirm step's form has a key of its own
 		a.render(w, r, http.StatusOK, "plan_confirm", view{Title: "Confirm the price change", Area: areaCatalog,
 			Data: planData{Plan: old, Changes: changes, Hidden: hidden}})
 		return

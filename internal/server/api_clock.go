@@ -74,11 +74,15 @@ func (s *Server) moveClock(ctx context.Context, seconds int64, to *time.Time) er
 	if d > 10*365*24*time.Hour {
 		return market.Invalid("seconds", "move at most ten years at once")
 	}
+	// The new time and its audit entry are kept first, in one
+	// transaction; then the clock moves, running what falls due.
 	from := s.svc.Now()
-	if s.cfg.Advance == nil {
-		s.cfg.SandboxClock.Advance(d)
-	} else if err := s.cfg.Advance(ctx, s.cfg.SandboxClock, d); err != nil {
+	if err := s.svc.MoveSandboxClock(ctx, from, from.Add(d), s.cfg.SandboxClock.Offset()+d); err != nil {
 		return err
 	}
-	return s.svc.ClockMoved(ctx, from, s.svc.Now())
+	if s.cfg.Advance == nil {
+		s.cfg.SandboxClock.Advance(d)
+		return nil
+	}
+	return s.cfg.Advance(ctx, s.cfg.SandboxClock, d)
 }
