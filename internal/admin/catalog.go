@@ -27,21 +27,21 @@ func (a *Admin) catalogRoutes() {
 
 type catalogData struct {
 	Plans []market.Plan
+	Page  listPage
 }
 
+// catalogPage lists the plans (lists_small.go: filtered by product and
+// status, paginated, CSV).
 func (a *Admin) catalogPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	plans, err := a.svc.Plans(r.Context(), true)
-	if err != nil {
-		a.pageError(w, r, err)
+	plans, page, done := list(a, w, r, a.planList())
+	if done {
 		return
 	}
-	slices.SortStableFunc(plans, func(x, y market.Plan) int {
-		if c := strings.Compare(x.Product, y.Product); c != 0 {
-			return c
-		}
-		return x.Rank - y.Rank
-	})
-	a.render(w, r, http.StatusOK, "catalog", view{Title: "Catalog", Area: areaCatalog, Data: catalogData{Plans: plans}})
+	status := http.StatusOK
+	if page.Error != "" {
+		status = http.StatusBadRequest
+	}
+	a.render(w, r, status, "catalog", view{Title: "Catalog", Area: areaCatalog, Form: newForm(page.Filters), Data: catalogData{Plans: plans, Page: page}})
 }
 
 // priceCell is one price of the edit form's grid.
