@@ -21,27 +21,33 @@ import (
 
 func (a *Admin) catalogRoutes() {
 	a.handle("GET /admin/catalog", areaCatalog, a.catalogPage)
+	a.handle("POST /admin/catalog", areaCatalog, a.planCreate)
 	a.handle("GET /admin/catalog/{code}", areaCatalog, a.planPage)
 	a.handle("POST /admin/catalog/{code}", areaCatalog, a.planSave)
 }
 
 type catalogData struct {
-	Plans []market.Plan
-	Page  listPage
+	Plans   []market.Plan
+	Page    listPage
+	Filters *form
 }
 
 // catalogPage lists the plans (lists_small.go: filtered by product and
-// status, paginated, CSV).
+// status, paginated, CSV), with the new plan's form (catalog_new.go).
 func (a *Admin) catalogPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	a.showCatalog(w, r, http.StatusOK, newForm(url.Values{"terms": {"1, 12"}, "min_licenses": {"1"}}))
+}
+
+func (a *Admin) showCatalog(w http.ResponseWriter, r *http.Request, status int, f *form) {
 	plans, page, done := list(a, w, r, a.planList())
 	if done {
 		return
 	}
-	status := http.StatusOK
-	if page.Error != "" {
+	if page.Error != "" && status == http.StatusOK {
 		status = http.StatusBadRequest
 	}
-	a.render(w, r, status, "catalog", view{Title: "Catalog", Area: areaCatalog, Form: newForm(page.Filters), Data: catalogData{Plans: plans, Page: page}})
+	a.render(w, r, status, "catalog", view{Title: "Catalog", Area: areaCatalog, Form: f,
+		Data: catalogData{Plans: plans, Page: page, Filters: newForm(page.Filters)}})
 }
 
 // priceCell is one price of the edit form's grid.
