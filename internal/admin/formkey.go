@@ -7,8 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-
-	"github.com/dialtone/dialtone/internal/billing"
 )
 
 // Every form of the back office that changes something carries a key of
@@ -82,8 +80,9 @@ func changed(w http.ResponseWriter) {
 	}
 }
 
-// once runs a post of a form with key at most once (see above).
-func (a *Admin) once(w http.ResponseWriter, r *http.Request, act billing.Actor, key string, h handler) {
+// once runs a post of a form with key at most once (see above), among the
+// keys of scope (an operator's; the log-in's, per client address).
+func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, h http.HandlerFunc) {
 	if len(key) > 255 {
 		a.render(w, r, http.StatusBadRequest, "error", view{Title: "Bad request", Data: "The form could not be read (its key is too long)."})
 		return
@@ -109,7 +108,7 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, act billing.Actor, 
 		}
 	}
 	hash := hex.EncodeToString(sum.Sum(nil))[:32]
-	scope, claim := "admin:"+act.ID, key+"."+hash
+	claim := key + "." + hash
 	prev, claimed, err := a.svc.ClaimFormKey(r.Context(), scope, claim, hash)
 	if err != nil {
 		a.pageError(w, r, err)
@@ -147,5 +146,5 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, act billing.Actor, 
 			a.log.Error("admin: form key", "path", r.URL.Path, "err", err)
 		}
 	}()
-	h(k, r, act)
+	h(k, r)
 }

@@ -158,7 +158,7 @@ func (a *Admin) handle(pattern string, ar area, h handler) {
 				}
 			}
 			if key := formKeyOf(r); key != "" {
-				a.once(w, r, act, key, h) // formkey.go
+				a.once(w, r, "admin:"+act.ID, key, func(w http.ResponseWriter, r *http.Request) { h(w, r, act) }) // formkey.go
 				return
 			}
 		}

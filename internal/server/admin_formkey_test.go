@@ -217,3 +217,27 @@ func TestBackOfficeEveryPostRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestBackOfficeLoginKey: a log-in sent twice with its Idempotency-Key
+// logs in once: the second answer goes where the first went, with no new
+// session; a refused log-in can be sent again with the same key.
+func TestBackOfficeLoginKey(t *testing.T) {
+	t.Parallel()
+	b := newBackOffice(t, storetest.Open(t, "sqlite"))
+	if _, err := b.svc.CreateOperator(context.Background(), billing.OperatorInput{Email: "login-key@op.test", Role: "support", Password: operatorPassword}); err != nil {
+		t.Fatal(err)
+	}
+	c := b.client()
+	if r := c.post("/admin/login", url.Values{"email": {"login-key@op.test"}, "password": {"wrong password 1"}}, "Idempotency-Key", "login-1"); r.status != 401 {
+		t.Fatalf("wrong password: %d", r.status)
+	}
+	form := url.Values{"email": {"login-key@op.test"}, "password": {operatorPassword}}
+	first := c.post("/admin/login", form, "Idempotency-Key", "login-1")
+	if first.status != 303 || !strings.Contains(strings.Join(first.header.Values("Set-Cookie"), "\n"), "dialtone_admin_session=") {
+		t.Fatalf("log-in: %d %v", first.status, first.header)
+	}
+	again := b.client().post("/admin/login", form, "Idempotency-Key", "login-1")
+	if again.status != 303 || again.location != first.location || strings.Contains(strings.Join(again.header.Values("Set-Cookie"), "\n"), "dialtone_admin_session=") {
+		t.Errorf("log-in sent again: %d %q %v", again.status, again.location, again.header)
+	}
+}
