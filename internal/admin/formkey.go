@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 )
@@ -103,7 +104,11 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, 
 	if r.MultipartForm != nil {
 		for name, fs := range r.MultipartForm.File {
 			for _, f := range fs {
-				sum.Write([]byte("\nfile " + name + "=" + f.Filename))
+				sum.Write([]byte("\nfile " + name + "=" + f.Filename + "\n"))
+				if file, err := f.Open(); err == nil {
+					_, _ = io.Copy(sum, file) // another file sent with the same form is another submission
+					file.Close()
+				}
 			}
 		}
 	}

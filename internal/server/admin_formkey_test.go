@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -239,5 +241,44 @@ func TestBackOfficeLoginKey(t *testing.T) {
 	again := b.client().post("/admin/login", form, "Idempotency-Key", "login-1")
 	if again.status != 303 || again.location != first.location || strings.Contains(strings.Join(again.header.Values("Set-Cookie"), "\n"), "dialtone_admin_session=") {
 		t.Errorf("log-in sent again: %d %q %v", again.status, again.location, again.header)
+	}
+}
+
+// TestBackOfficeUploadKey: the numbers upload sent twice with its key
+// imports once (the second answer says it was done); another file sent
+// with the same form's key is another upload.
+func TestBackOfficeUploadKey(t *testing.T) {
+	t.Parallel()
+	b := newBackOffice(t, storetest.Open(t, "sqlite"))
+	boss := b.operator("upload-key@op.test", "admin")
+	key := officeFormKeys(t, boss.get("/admin/numbers").body)["/admin/numbers/import"]
+	if key == "" {
+		t.Fatal("the upload form has no key")
+	}
+	upload := func(csv string) opPage {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("form_key", key)
+		fw, _ := mw.CreateFormFile("file", "numbers.csv")
+		_, _ = fw.Write([]byte(csv))
+		_ = mw.Close()
+		return boss.send("POST", "/admin/numbers/import", &buf, map[string]string{"Origin": b.srv.URL, "Content-Type": mw.FormDataContentType()})
+	}
+	const head = "number,country,state,area,type,setup_amount,monthly_amount,currency\n"
+	one := head + "+41315550181,CH,,Bern,local,1500,500,CHF\n"
+	if p := upload(one); p.status != 200 || !strings.Contains(p.body, `data-testid="imported">1<`) {
+		t.Fatalf("upload: %d %s", p.status, p.body)
+	}
+	if p := upload(one); p.status != 409 || !strings.Contains(p.body, "done once, and not again") {
+		t.Errorf("the same upload again: %d", p.status)
+	}
+	if es := b.audit("object_type=number"); len(es) != 1 {
+		t.Errorf("%d number.import entries, want 1", len(es))
+	}
+	if p := upload(head + "+41315550182,CH,,Bern,local,1500,500,CHF\n"); p.status != 200 {
+		t.Errorf("another file with the same form: %d", p.status)
+	}
+	if es := b.audit("object_type=number"); len(es) != 2 {
+		t.Errorf("%d number.import entries, want 2", len(es))
 	}
 }
