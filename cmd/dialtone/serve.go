@@ -62,8 +62,8 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		// A move of the clock (server: moveClock) keeps its new offset
-		// with its audit entry (billing.MoveSandboxClock) before it moves.
+		// A move of the clock (server: moveClock) keeps the offset of each
+		// of its steps with the step's audit entry (billing.MoveSandboxClock).
 		sandboxClock = clock.NewSandbox(off)
 		clk = sandboxClock
 	}

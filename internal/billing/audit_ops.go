@@ -9,8 +9,8 @@ import (
 
 // Audit entries of operator changes made by more than a store call: a
 // refund (written by RefundOrder in the refund's transaction) and a move
-// of the sandbox clock (written with the clock's new position, in one
-// transaction). Every other change writes its entry in its use case's
+// of the sandbox clock (written with each position the clock is kept at,
+// in one transaction). Every other change writes its entry in its use case's
 // transaction (s.audit).
 
 // OperatorRefund is RefundOrder (which audits the refund in its own
@@ -35,19 +35,23 @@ func (s *Service) auditRefund(ctx context.Context, q *store.Q, r Refund, in Refu
 // offset from the wall clock across restarts.
 const SandboxClockSetting = "sandbox_clock_offset"
 
-// MoveSandboxClock records an operator's move of the sandbox clock from
-// from to to, before the clock moves: the clock's new offset from the wall
-// clock (the setting read at start) and the audit entry clock.advance, in
-// one transaction, so that neither is kept without the other. The caller
-// then moves the clock and runs what falls due on the way; a crash in
-// between restarts the service at the new time, where the scheduler runs
-// what became due at once.
-func (s *Service) MoveSandboxClock(ctx context.Context, from, to time.Time, offset time.Duration) error {
+// MoveSandboxClock records a step of an operator's move of the sandbox
+// clock towards target, from from to to: the clock's offset from the wall
+// clock after it (the setting read at start) and the audit entry
+// clock.advance, in one transaction, so that neither is kept without the
+// other. A move stops at every moment work falls due (the scheduler runs
+// that work there), so a long move may write an entry per step; a crash
+// on the way restarts the service at the last step kept, with its entry.
+func (s *Service) MoveSandboxClock(ctx context.Context, from, to, target time.Time, offset time.Duration) error {
+	ctx = context.WithoutCancel(ctx)
+	after := map[string]any{"now": to.UTC().Format(time.RFC3339)}
+	if !target.Equal(to) {
+		after["moving_to"] = target.UTC().Format(time.RFC3339)
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.PutSetting(ctx, SandboxClockSetting, offset.String()); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, "clock.advance", "clock", "sandbox",
-			map[string]any{"now": from.UTC().Format(time.RFC3339)}, map[string]any{"now": to.UTC().Format(time.RFC3339)})
+		return s.audit(ctx, q, "clock.advance", "clock", "sandbox", map[string]any{"now": from.UTC().Format(time.RFC3339)}, after)
 	})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -74,15 +75,29 @@ func (s *Server) moveClock(ctx context.Context, seconds int64, to *time.Time) er
 	if d > 10*365*24*time.Hour {
 		return market.Invalid("seconds", "move at most ten years at once")
 	}
-	// The new time and its audit entry are kept first, in one
-	// transaction; then the clock moves, running what falls due.
-	from := s.svc.Now()
-	if err := s.svc.MoveSandboxClock(ctx, from, from.Add(d), s.cfg.SandboxClock.Offset()+d); err != nil {
-		return err
+	// Each step of the move (the scheduler stops at every moment work
+	// falls due) keeps the clock's new offset with its audit entry, in one
+	// transaction (billing.MoveSandboxClock), before the work of that
+	// moment runs.
+	clk, from := s.cfg.SandboxClock, s.svc.Now()
+	target, last, lastOff := from.Add(d), from, clk.Offset()
+	var stepErr error
+	clk.OnAdvance = func(off time.Duration) {
+		now := s.svc.Now()
+		if off == lastOff && !now.After(last) {
+			return
+		}
+		if err := s.svc.MoveSandboxClock(ctx, last, now, target, off); err != nil && stepErr == nil {
+			stepErr = err
+		}
+		last, lastOff = now, off
 	}
+	defer func() { clk.OnAdvance = nil }()
+	var err error
 	if s.cfg.Advance == nil {
-		s.cfg.SandboxClock.Advance(d)
-		return nil
+		clk.Advance(d)
+	} else {
+		err = s.cfg.Advance(ctx, clk, d)
 	}
-	return s.cfg.Advance(ctx, s.cfg.SandboxClock, d)
+	return errors.Join(stepErr, err)
 }
