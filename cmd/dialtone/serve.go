@@ -62,14 +62,9 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// A move of the clock (server: moveClock) keeps the offset of each
+		// of its steps with the step's audit entry (billing.MoveSandboxClock).
 		sandboxClock = clock.NewSandbox(off)
-		sandboxClock.OnAdvance = func(off time.Duration) {
-			if err := st.Tx(context.WithoutCancel(ctx), func(q *store.Q) error {
-				return q.PutSetting(ctx, "sandbox_clock_offset", off.String())
-			}); err != nil {
-				log.Error("persist sandbox clock", "err", err)
-			}
-		}
 		clk = sandboxClock
 	}
 	params := *argon2id.DefaultParams
@@ -272,7 +267,7 @@ func adminToken(ctx context.Context, st *store.Store, cfg ServeCmd, stdout io.Wr
 // clock. A database without one starts at start (RFC 3339) when given, else
 // now; that first offset is persisted so a restart keeps the same time.
 func loadClockOffset(ctx context.Context, st *store.Store, start string) (time.Duration, error) {
-	v, ok, err := st.Read().Setting(ctx, "sandbox_clock_offset")
+	v, ok, err := st.Read().Setting(ctx, billing.SandboxClockSetting)
 	if err != nil {
 		return 0, err
 	}
@@ -285,7 +280,7 @@ func loadClockOffset(ctx context.Context, st *store.Store, start string) (time.D
 			return 0, fmt.Errorf("--sandbox-start %q: want an RFC 3339 time such as 2027-02-10T09:00:00Z", start)
 		}
 		off := time.Until(at)
-		err = st.Tx(ctx, func(q *store.Q) error { return q.PutSetting(ctx, "sandbox_clock_offset", off.String()) })
+		err = st.Tx(ctx, func(q *store.Q) error { return q.PutSetting(ctx, billing.SandboxClockSetting, off.String()) })
 		return off, err
 	}
 	d, err := time.ParseDuration(v)

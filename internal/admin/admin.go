@@ -115,6 +115,7 @@ func (a *Admin) parse() error {
 		"label":    label,
 		"query":    func(v url.Values) template.URL { return template.URL(v.Encode()) },
 		"dict":     web.Dict,
+		"formkey":  formKey,
 		"add":      func(a, b int) int { return a + b },
 		"field":    web.Field,
 		"invalid":  web.Invalid,

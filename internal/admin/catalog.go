@@ -21,27 +21,33 @@ import (
 
 func (a *Admin) catalogRoutes() {
 	a.handle("GET /admin/catalog", areaCatalog, a.catalogPage)
+	a.handle("POST /admin/catalog", areaCatalog, a.planCreate)
 	a.handle("GET /admin/catalog/{code}", areaCatalog, a.planPage)
 	a.handle("POST /admin/catalog/{code}", areaCatalog, a.planSave)
 }
 
 type catalogData struct {
-	Plans []market.Plan
+	Plans   []market.Plan
+	Page    listPage
+	Filters *form
 }
 
+// catalogPage lists the plans (lists_small.go: filtered by product and
+// status, paginated, CSV), with the new plan's form (catalog_new.go).
 func (a *Admin) catalogPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	plans, err := a.svc.Plans(r.Context(), true)
-	if err != nil {
-		a.pageError(w, r, err)
+	a.showCatalog(w, r, http.StatusOK, newForm(url.Values{"terms": {"1, 12"}, "min_licenses": {"1"}}))
+}
+
+func (a *Admin) showCatalog(w http.ResponseWriter, r *http.Request, status int, f *form) {
+	plans, page, done := list(a, w, r, a.planList())
+	if done {
 		return
 	}
-	slices.SortStableFunc(plans, func(x, y market.Plan) int {
-		if c := strings.Compare(x.Product, y.Product); c != 0 {
-			return c
-		}
-		return x.Rank - y.Rank
-	})
-	a.render(w, r, http.StatusOK, "catalog", view{Title: "Catalog", Area: areaCatalog, Data: catalogData{Plans: plans}})
+	if page.Error != "" && status == http.StatusOK {
+		status = http.StatusBadRequest
+	}
+	a.render(w, r, status, "catalog", view{Title: "Catalog", Area: areaCatalog, Form: f,
+		Data: catalogData{Plans: plans, Page: page, Filters: newForm(page.Filters)}})
 }
 
 // priceCell is one price of the edit form's grid.
@@ -279,6 +285,7 @@ func (a *Admin) planSave(w http.ResponseWriter, r *http.Request, _ billing.Actor
 		}
 		hidden := cloneValues(r.PostForm)
 		hidden.Set("confirm", "yes")
+		hidden.Del(formKeyField) // the confirm step's form has a key of its own
 		a.render(w, r, http.StatusOK, "plan_confirm", view{Title: "Confirm the price change", Area: areaCatalog,
 			Data: planData{Plan: old, Changes: changes, Hidden: hidden}})
 		return

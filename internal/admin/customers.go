@@ -17,6 +17,7 @@ import (
 func (a *Admin) customerRoutes() {
 	a.handle("GET /admin/customers", areaCustomers, a.customersPage)
 	a.handle("GET /admin/customers/{id}", areaCustomers, a.customerPage)
+	a.handle("GET /admin/customers/{id}/entries", areaCustomers, a.entriesPage)
 	a.handle("POST /admin/customers/{id}/balance-adjustments", areaCustomers, a.adjustPost)
 }
 

@@ -139,6 +139,8 @@ func (a *Admin) numbersImport(w http.ResponseWriter, r *http.Request, _ billing.
 	status := http.StatusOK
 	if n == 0 {
 		status = http.StatusBadRequest
+	} else {
+		changed(w) // the report answers a change: the form's key is kept
 	}
 	a.showNumbers(w, r, status, rep, nil)
 }

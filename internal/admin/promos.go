@@ -30,6 +30,8 @@ type promosData struct {
 	Promo       *market.Promo
 	Redemptions []billing.Redemption
 	Page        listPage
+	// Filters are the list's filters (the page's form is the new code's).
+	Filters *form
 }
 
 var promoFields = map[string]string{"code": "code", "percent_off": "percent_off", "amount_off": "amount_off", "currency": "currency",
@@ -41,17 +43,19 @@ func (a *Admin) promosPage(w http.ResponseWriter, r *http.Request, _ billing.Act
 }
 
 func (a *Admin) showPromos(w http.ResponseWriter, r *http.Request, status int, f *form) {
-	promos, err := a.svc.Promos(r.Context())
-	if err != nil {
-		a.pageError(w, r, err)
+	promos, page, done := list(a, w, r, a.promoList()) // lists_small.go
+	if done {
 		return
+	}
+	if page.Error != "" && status == http.StatusOK {
+		status = http.StatusBadRequest
 	}
 	plans, err := a.svc.Plans(r.Context(), false)
 	if err != nil {
 		a.pageError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "promos", view{Title: "Promo codes", Area: areaPromos, Form: f, Data: promosData{Promos: promos, Plans: plans}})
+	a.render(w, r, status, "promos", view{Title: "Promo codes", Area: areaPromos, Form: f, Data: promosData{Promos: promos, Plans: plans, Page: page, Filters: newForm(page.Filters)}})
 }
 
 // promoValues fills a promo's form.

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -128,7 +129,8 @@ const maxForm = 1 << 20
 // handle registers a page of area: a visitor without a session is sent to
 // the log-in page, a role that may not is refused with 403 (before the
 // form is read), a post's form is parsed, and the handler runs with the
-// operator as the actor of the use cases it calls.
+// operator as the actor of the use cases it calls — at most once per form
+// key when the form has one (formkey.go).
 func (a *Admin) handle(pattern string, ar area, h handler) {
 	a.routes[pattern] = ar
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -146,6 +148,17 @@ func (a *Admin) handle(pattern string, ar area, h handler) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			if err := r.ParseForm(); err != nil {
 				a.render(w, r, http.StatusBadRequest, "error", view{Title: "Bad request", Data: "The form could not be read."})
+				return
+			}
+			if mediaType(r) == "multipart/form-data" {
+				if err := r.ParseMultipartForm(maxForm); err != nil {
+					a.render(w, r, http.StatusRequestEntityTooLarge, "error", view{Title: "Upload too large",
+						Data: "The upload could not be read: a file of at most 1 MB can be uploaded at once (split larger files)."})
+					return
+				}
+			}
+			if key := formKeyOf(r); key != "" {
+				a.once(w, r, "admin:"+act.ID, key, func(w http.ResponseWriter, r *http.Request) { h(w, r, act) }) // formkey.go
 				return
 			}
 		}
@@ -177,3 +190,24 @@ func toLogin(w http.ResponseWriter, r *http.Request) {
 // May reports, for a template, whether the operator may post in an area
 // (to hide buttons it could not use; permit is what refuses).
 func (v view) May(ar string) bool { return v.In && permit(v.Actor.Role, http.MethodPost, area(ar)) }
+
+// mediaType is the media type of a request's body, without parameters.
+func mediaType(r *http.Request) string {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
+}
+
+// Route is a page of the back office: its pattern ("POST
+// /admin/orders/{id}/refunds") and the area whose role rules apply.
+type Route struct{ Pattern, Area string }
+
+// Routes lists every page registered with handle, sorted by pattern (for
+// tests that try every route with every role).
+func (a *Admin) Routes() []Route {
+	out := make([]Route, 0, len(a.routes))
+	for p, ar := range a.routes {
+		out = append(out, Route{Pattern: p, Area: string(ar)})
+	}
+	slices.SortFunc(out, func(x, y Route) int { return strings.Compare(x.Pattern, y.Pattern) })
+	return out
+}

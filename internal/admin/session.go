@@ -60,11 +60,21 @@ func (a *Admin) loginPost(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusBadRequest, "login", view{Title: "Back office log-in", Form: newForm(nil)})
 		return
 	}
-	f := newForm(r.PostForm)
 	from := ""
 	if a.cfg.ClientAddr != nil {
 		from = a.cfg.ClientAddr(r)
 	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		// A log-in sent again with its key does not log in again (no
+		// second session; the replay sets no cookie).
+		a.once(w, r, "admin-login:"+from, key, func(w http.ResponseWriter, r *http.Request) { a.login(w, r, from) })
+		return
+	}
+	a.login(w, r, from)
+}
+
+func (a *Admin) login(w http.ResponseWriter, r *http.Request, from string) {
+	f := newForm(r.PostForm)
 	token, _, err := a.svc.OperatorLogin(r.Context(), f.Get("email"), f.Get("password"), from)
 	if err != nil {
 		f.Values.Del("password")

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
@@ -69,11 +70,29 @@ func (s *Handler) moveClock(ctx context.Context, seconds int64, to *time.Time) e
 	if d > 10*365*24*time.Hour {
 		return market.Invalid("seconds", "move at most ten years at once")
 	}
-	from := s.svc.Now()
-	if s.cfg.Advance == nil {
-		s.cfg.SandboxClock.Advance(d)
-	} else if err := s.cfg.Advance(ctx, s.cfg.SandboxClock, d); err != nil {
-		return err
+	// Each step of the move (the scheduler stops at every moment work
+	// falls due) keeps the clock's new offset with its audit entry, in one
+	// transaction (billing.MoveSandboxClock), before the work of that
+	// moment runs.
+	clk, from := s.cfg.SandboxClock, s.svc.Now()
+	target, last, lastOff := from.Add(d), from, clk.Offset()
+	var stepErr error
+	clk.OnAdvance = func(off time.Duration) {
+		now := s.svc.Now()
+		if off == lastOff && !now.After(last) {
+			return
+		}
+		if err := s.svc.MoveSandboxClock(ctx, last, now, target, off); err != nil && stepErr == nil {
+			stepErr = err
+		}
+		last, lastOff = now, off
 	}
-	return s.svc.ClockMoved(ctx, from, s.svc.Now())
+	defer func() { clk.OnAdvance = nil }()
+	var err error
+	if s.cfg.Advance == nil {
+		clk.Advance(d)
+	} else {
+		err = s.cfg.Advance(ctx, clk, d)
+	}
+	return errors.Join(stepErr, err)
 }

@@ -7,41 +7,51 @@ import (
 	"github.com/dialtone/dialtone/internal/store"
 )
 
-// Operator changes whose use case is not audited in its own transaction:
-// a refund (refund.go calls the gateway inside its transaction and stays
-// as it is) and a move of the sandbox clock (the server moves it). Their
-// entry is written right after the change, in a transaction of its own;
-// a crash in between loses the entry, not the change.
+// Audit entries of operator changes made by more than a store call: a
+// refund (written by RefundOrder in the refund's transaction) and a move
+// of the sandbox clock (written with each position the clock is kept at,
+// in one transaction). Every other change writes its entry in its use case's
+// transaction (s.audit).
 
-// OperatorRefund refunds (part of) an order as RefundOrder does and
-// writes the refund to the audit log: the order before and after, the
-// refund's amount, items, revoke and credit note. Errors: RefundOrder's.
+// OperatorRefund is RefundOrder (which audits the refund in its own
+// transaction), under the name the back office and the admin API call.
 func (s *Service) OperatorRefund(ctx context.Context, orderID string, in RefundInput) (Refund, error) {
-	before, err := s.store.Read().Order(ctx, "", orderID)
-	if err != nil {
-		return Refund{}, err
-	}
-	r, err := s.RefundOrder(ctx, orderID, in)
-	if err != nil {
-		return r, err
-	}
-	after := map[string]any{"status": r.Order.Status, "refunded": r.Order.Refunded, "currency": r.Order.Currency,
-		"refund": r.Payment.ID, "amount": r.Amount, "items": in.Items, "revoke": in.Revoke, "reason": r.Reason,
-		"credit_note": r.CreditNote.ID}
-	err = s.store.Tx(context.WithoutCancel(ctx), func(q *store.Q) error {
-		return s.audit(ctx, q, "order.refund", "order", orderID,
-			map[string]any{"status": before.Status, "refunded": before.Refunded, "currency": before.Currency, "total": before.Totals.Total}, after)
-	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "audit: refund made but not audited", "order", orderID, "refund", r.Payment.ID, "err", err)
-	}
-	return r, nil
+	return s.RefundOrder(ctx, orderID, in)
 }
 
-// ClockMoved writes a move of the sandbox clock to the audit log.
-func (s *Service) ClockMoved(ctx context.Context, from, to time.Time) error {
+// auditRefund writes a refund to the audit log in the refund's
+// transaction q: the order before (as the refund found it, under its
+// lock) and after, the refund's amount, items, revoke and credit note.
+func (s *Service) auditRefund(ctx context.Context, q *store.Q, r Refund, in RefundInput) error {
+	o := r.Order
+	before := map[string]any{"status": r.Before.Status, "refunded": r.Before.Refunded, "currency": o.Currency, "total": o.Totals.Total}
+	after := map[string]any{"status": o.Status, "refunded": o.Refunded, "currency": o.Currency,
+		"refund": r.Payment.ID, "amount": r.Amount, "items": in.Items, "revoke": in.Revoke, "reason": r.Reason,
+		"credit_note": r.CreditNote.ID}
+	return s.audit(ctx, q, "order.refund", "order", o.ID, before, after)
+}
+
+// SandboxClockSetting is the setting that keeps the sandbox clock's
+// offset from the wall clock across restarts.
+const SandboxClockSetting = "sandbox_clock_offset"
+
+// MoveSandboxClock records a step of an operator's move of the sandbox
+// clock towards target, from from to to: the clock's offset from the wall
+// clock after it (the setting read at start) and the audit entry
+// clock.advance, in one transaction, so that neither is kept without the
+// other. A move stops at every moment work falls due (the scheduler runs
+// that work there), so a long move may write an entry per step; a crash
+// on the way restarts the service at the last step kept, with its entry.
+func (s *Service) MoveSandboxClock(ctx context.Context, from, to, target time.Time, offset time.Duration) error {
+	ctx = context.WithoutCancel(ctx)
+	after := map[string]any{"now": to.UTC().Format(time.RFC3339)}
+	if !target.Equal(to) {
+		after["moving_to"] = target.UTC().Format(time.RFC3339)
+	}
 	return s.store.Tx(ctx, func(q *store.Q) error {
-		return s.audit(ctx, q, "clock.advance", "clock", "sandbox",
-			map[string]any{"now": from.UTC().Format(time.RFC3339)}, map[string]any{"now": to.UTC().Format(time.RFC3339)})
+		if err := q.PutSetting(ctx, SandboxClockSetting, offset.String()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "clock.advance", "clock", "sandbox", map[string]any{"now": from.UTC().Format(time.RFC3339)}, after)
 	})
 }

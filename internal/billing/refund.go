@@ -45,7 +45,9 @@ package billing
 //     revoke is refused (invalid_request naming items[i]); without items,
 //     revoke skips the lines revoked already.
 //   - Everything happens in one transaction under the customer's lock (and
-//     the order's row lock). The gateway refund comes after every check and
+//     the order's row lock), the refund's audit entry (order.refund: who,
+//     the order before and after) included: a refund is never kept without
+//     its entry, nor an entry without its refund. The gateway refund comes after every check and
 //     every change of balances and the order, so that a refusal or a
 //     failure of ours before it changes nothing anywhere; only the credit
 //     note (numbered last, so that the invoice sequence, one lock for all
@@ -94,6 +96,8 @@ type Refund struct {
 	TopUp      int64 // taken back from the customer's balance (card-paid top-ups)
 	Reason     string
 	CreditNote store.Invoice
+	// Before is the order as the refund found it (under its lock).
+	Before Order
 }
 
 // refundSplit is how a refund divides between revenue (Net), tax (Tax) and
@@ -186,6 +190,9 @@ func (s *Service) RefundOrder(ctx context.Context, orderID string, in RefundInpu
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		var err error
 		if res, err = s.refund(ctx, q, o.CustomerID, orderID, in, &at); err != nil {
+			return err
+		}
+		if err := s.auditRefund(ctx, q, res, in); err != nil {
 			return err
 		}
 		return s.emit(ctx, q, EventRefundCreated, func() (any, error) { return res, nil })
@@ -338,7 +345,7 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 			return Refund{}, err
 		}
 	}
-	res := Refund{Payment: pay, Amount: amount, Net: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp, Reason: in.Reason}
+	res := Refund{Payment: pay, Amount: amount, Net: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp, Reason: in.Reason, Before: o}
 	if orig.Method == "card" {
 		// After every check and change of the customer's money, so that
 		// nothing of ours but a database failure can follow the card money

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/dialtone/dialtone/internal/admin"
 	"github.com/dialtone/dialtone/internal/web"
@@ -31,4 +32,9 @@ func (s *Server) adminRoutes() {
 	}
 	s.handle("/admin/", forBackOffice, adm)
 	s.handle("/admin", forBackOffice, adm)
+}
+
+// isBackOffice reports whether a path is the back office's.
+func isBackOffice(path string) bool {
+	return path == "/admin" || strings.HasPrefix(path, "/admin/")
 }
