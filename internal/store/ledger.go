@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -51,11 +53,23 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, nullStr(t.CustomerID), t.Kind, t.Description, t.PaymentID, t.OrderID, ts(t.CreatedAt)); err != nil {
 		return err
 	}
+	// The accounts in one statement, the balances one by one (each its
+	// row's conditional update), the postings in one statement.
+	var acc, post strings.Builder
+	accArgs := make([]any, 0, 4*len(t.Postings))
+	postArgs := make([]any, 0, 7*len(t.Postings))
 	for i, p := range t.Postings {
 		cust, kind := accountOwner(p.Account, t.CustomerID)
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_accounts (id, customer_id, kind, currency) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (id) DO NOTHING`, p.Account, nullStr(cust), kind, t.Currency); err != nil {
-			return err
+		if i > 0 {
+			post.WriteString(", ")
+		}
+		if !slices.ContainsFunc(t.Postings[:i], func(o Posting) bool { return o.Account == p.Account }) {
+			n := len(accArgs)
+			if n > 0 {
+				acc.WriteString(", ")
+			}
+			fmt.Fprintf(&acc, "($%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4)
+			accArgs = append(accArgs, p.Account, nullStr(cust), kind, t.Currency)
 		}
 		var after any
 		if cust != "" {
@@ -73,12 +87,17 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 				return err
 			}
 		}
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, i+1, p.Account, p.Amount, t.Currency, after, ts(t.CreatedAt)); err != nil {
-			return err
-		}
+		n := len(postArgs)
+		fmt.Fprintf(&post, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+		postArgs = append(postArgs, t.ID, i+1, p.Account, p.Amount, t.Currency, after, ts(t.CreatedAt))
 	}
-	return nil
+	if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_accounts (id, customer_id, kind, currency) VALUES `+acc.String()+`
+		ON CONFLICT (id) DO NOTHING`, accArgs...); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
+		VALUES `+post.String(), postArgs...)
+	return err
 }
 
 func accountOwner(account, customerID string) (cust, kind string) {
