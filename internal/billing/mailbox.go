@@ -137,6 +137,12 @@ func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice
 	if err != nil || !set.InvoiceEmails {
 		return err
 	}
+	return s.mailInvoiceTo(ctx, q, v, set.BillingEmail)
+}
+
+// mailInvoiceTo queues the e-mail of an invoice or credit note to to (""
+// is the owner's e-mail).
+func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice, to string) error {
 	total := money.Format(money.New(v.Totals.Total, v.Currency))
 	day := v.IssuedAt.Format("2 Jan 2006")
 	subject := fmt.Sprintf("Invoice of %s: %s paid", day, total)
@@ -152,7 +158,7 @@ func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice
 			"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
 			"turn them off in Account settings.", day, credit, v.OrderID)
 	}
-	return s.notifyToTx(ctx, q, v.CustomerID, set.BillingEmail, typ, subject, body, "invoice", v.ID, "invoice:"+v.ID)
+	return s.notifyToTx(ctx, q, v.CustomerID, to, typ, subject, body, "invoice", v.ID, "invoice:"+v.ID)
 }
 
 // invoiceAttachment renders the PDF of the invoice a mail is about.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -120,9 +121,23 @@ func (s *Service) numberQueued(ctx context.Context) error {
 			if err := q.InsertInvoices(ctx, vs); err != nil {
 				return err
 			}
+			// Their e-mails, now that the PDF can show the number: the
+			// recipients in one statement, then two statements a mail.
+			var custs []string
 			for _, v := range vs {
-				if err := s.mailInvoiceTx(ctx, q, v); err != nil {
-					return err
+				if v.Totals.Total != 0 && !slices.Contains(custs, v.CustomerID) {
+					custs = append(custs, v.CustomerID)
+				}
+			}
+			to, err := q.InvoiceRecipients(ctx, custs)
+			if err != nil {
+				return err
+			}
+			for _, v := range vs {
+				if r := to[v.CustomerID]; r != "" && v.Totals.Total != 0 {
+					if err := s.mailInvoiceTo(ctx, q, v, r); err != nil {
+						return err
+					}
 				}
 			}
 			return nil

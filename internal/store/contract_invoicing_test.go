@@ -80,6 +80,22 @@ func init() {
 			eq(t, "left queued", len(left), 1)
 			eq(t, "left", left[0].ID, "inv_c")
 		},
+		"Q.InvoiceRecipients": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			for _, id := range []string{"cus_owner", "cus_billing", "cus_off", "cus_blank"} {
+				fxCustomer(t, q, id)
+			}
+			must(t, q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_billing", InvoiceEmails: true, BillingEmail: "ap@x.test"}))
+			must(t, q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_off", BillingEmail: "ap@x.test"}))
+			must(t, q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_blank", InvoiceEmails: true}))
+			got, err := q.InvoiceRecipients(ctx, []string{"cus_owner", "cus_billing", "cus_off", "cus_blank", "cus_none"})
+			must(t, err)
+			eq(t, "recipients", got, map[string]string{"cus_owner": "cus_owner@x.test", "cus_billing": "ap@x.test",
+				"cus_off": "", "cus_blank": "cus_blank@x.test"})
+			got, err = q.InvoiceRecipients(ctx, nil)
+			must(t, err)
+			eq(t, "none", len(got), 0)
+		},
 		"Q.LockInvoicing": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			must(t, q.LockInvoicing(ctx))
