@@ -132,7 +132,14 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	if err := q.InsertInvoice(ctx, v); err != nil {
 		return store.Invoice{}, err
 	}
-	return v, s.mailInvoiceTx(ctx, q, v)
+	if v.Kind == "invoice" && v.Totals.Total == 0 {
+		return v, nil
+	}
+	to, err := q.InvoiceRecipients(ctx, []string{customerID})
+	if err != nil || to[customerID] == "" {
+		return v, err
+	}
+	return v, s.mailInvoiceTo(ctx, q, v, to[customerID])
 }
 
 // Invoice returns an invoice of the principal's customer (any customer for

@@ -123,25 +123,13 @@ func (s *Service) SetMailSettings(ctx context.Context, p Principal, in MailSetti
 	return out, err
 }
 
-// mailInvoiceTx queues the e-mail of a paid invoice or a credit note with
-// its PDF, in the transaction that issues it: its notification's dedupe
-// key is the invoice's ID, so it is queued exactly once, and the outbox
-// sends it after commit (DeliverMail renders and attaches the PDF). An
-// invoice of nothing to pay (a trial) and an account that opted out get
-// no e-mail.
-func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice) error {
-	if v.Kind == "invoice" && v.Totals.Total == 0 {
-		return nil
-	}
-	set, err := q.MailSettings(ctx, v.CustomerID)
-	if err != nil || !set.InvoiceEmails {
-		return err
-	}
-	return s.mailInvoiceTo(ctx, q, v, set.BillingEmail)
-}
-
-// mailInvoiceTo queues the e-mail of an invoice or credit note to to (""
-// is the owner's e-mail).
+// mailInvoiceTo queues the e-mail of a paid invoice or a credit note with
+// its PDF to to ("" is the owner's e-mail; the callers read
+// store.InvoiceRecipients), in the transaction that numbers it: its
+// notification's dedupe key is the invoice's ID, so it is queued exactly
+// once, and the outbox sends it after commit (DeliverMail renders and
+// attaches the PDF). The callers skip an invoice of nothing to pay (a
+// trial) and an account that opted out.
 func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice, to string) error {
 	total := money.Format(money.New(v.Totals.Total, v.Currency))
 	day := v.IssuedAt.Format("2 Jan 2006")
