@@ -186,6 +186,9 @@ func (d InvoiceDoc) Summary() string {
 
 // Invoices lists the customer's invoices and credit notes.
 func (s *Service) Invoices(ctx context.Context, p Principal, page store.Page) ([]store.Invoice, error) {
+	if err := s.awaitNumbers(ctx); err != nil {
+		return nil, err
+	}
 	return s.store.Read().Invoices(ctx, p.CustomerID, page)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/store"
@@ -35,6 +36,9 @@ const numberBatch = 256
 // runs a pass, the others wait for it (or the next one, if it had started
 // before they were called).
 type sequencer struct {
+	// queued is set when this process committed an invoice to the queue
+	// without waiting for its number, and cleared when a pass starts.
+	queued  atomic.Bool
 	mu      sync.Mutex
 	running bool
 	started uint64 // passes begun
@@ -63,6 +67,7 @@ func (s *Service) NumberInvoices(ctx context.Context) error {
 			sq.running = true
 			sq.started++
 			mine := sq.started
+			sq.queued.Store(false)
 			sq.mu.Unlock()
 			err := s.numberQueued(ctx)
 			sq.mu.Lock()
@@ -168,13 +173,50 @@ func numbered(v *store.Invoice, seq int) error {
 
 // numberAfterCommit runs a pass once q's transaction committed, whatever
 // becomes of the caller's context meanwhile; a failure leaves the invoice
-// queued for the next pass.
+// queued for the next pass. Under numberBehind (an order placed through
+// PlaceOrder) the pass runs behind the answer instead of before it: the
+// order waits for one commit, not two, and the passes of orders arriving
+// together number more invoices each. Every reader of invoices waits for
+// what this process queued (awaitNumbers).
 func (s *Service) numberAfterCommit(ctx context.Context, q *store.Q) {
+	behind := ctx.Value(numberBehindKey{}) != nil
 	q.AfterCommit(func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if behind {
+			s.seq.queued.Store(true)
+			go func() {
+				defer cancel()
+				if err := s.NumberInvoices(ctx); err != nil {
+					s.log.Warn("invoice numbering failed; the next pass numbers what is queued", "err", err)
+				}
+			}()
+			return
+		}
 		defer cancel()
 		if err := s.NumberInvoices(ctx); err != nil {
 			s.log.Warn("invoice numbering failed; the next pass numbers what is queued", "err", err)
 		}
 	})
+}
+
+type numberBehindKey struct{}
+
+// numberBehind marks ctx: invoices issued under it are numbered behind the
+// answer (numberAfterCommit).
+func numberBehind(ctx context.Context) context.Context {
+	return context.WithValue(ctx, numberBehindKey{}, true)
+}
+
+// awaitNumbers waits for the invoices this process queued without waiting
+// to be numbered, if there are any (a reader's first step).
+func (s *Service) awaitNumbers(ctx context.Context) error {
+	if !s.seq.queued.Load() {
+		s.seq.mu.Lock()
+		running := s.seq.running
+		s.seq.mu.Unlock()
+		if !running {
+			return nil
+		}
+	}
+	return s.NumberInvoices(ctx)
 }
