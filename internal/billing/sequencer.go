@@ -17,8 +17,9 @@ import (
 // hold the year's invoice_sequences row from the number to the commit, and
 // every order of the system would queue on it; so an order (a rental
 // month) commits its invoice to the queue, unnumbered (store.QueueInvoice),
-// and once it committed — before the order is answered — a sequencer pass
-// numbers everything queued, oldest first, in one short transaction that
+// and once it committed a sequencer pass numbers everything queued (behind
+// the answer for an order placed through PlaceOrder, before Tx returns for
+// the others: renewals, the cart, rental months), oldest first, in one short transaction that
 // holds the database's one sequencer lock (store.LockInvoicing): two
 // processes number one after the other, never the same invoice twice. The
 // invoice becomes visible (store.Invoice, Invoices) only numbered, and its
