@@ -146,7 +146,22 @@ func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice
 			"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
 			"turn them off in Account settings.", day, credit, v.OrderID)
 	}
-	return s.notifyToTx(ctx, q, v.CustomerID, to, typ, subject, body, "invoice", v.ID, "invoice:"+v.ID)
+	// Dated with the invoice, not with the pass that numbered it (on
+	// PostgreSQL that may run after the sandbox clock moved on).
+	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: v.CustomerID, Type: typ, Subject: subject,
+		Body: body, ObjectType: "invoice", ObjectID: v.ID, DedupeKey: "invoice:" + v.ID, CreatedAt: v.IssuedAt}
+	fresh, err := q.InsertNotification(ctx, n)
+	if err != nil || !fresh {
+		return err
+	}
+	if to == "" {
+		c, err := q.Customer(ctx, v.CustomerID)
+		if err != nil {
+			return err
+		}
+		to = c.Email
+	}
+	return q.InsertOutbox(ctx, s.ids.New("out"), n.ID, to, s.now())
 }
 
 // invoiceAttachment renders the PDF of the invoice a mail is about.
