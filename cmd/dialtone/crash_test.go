@@ -265,6 +265,27 @@ func check(t *testing.T, db string, customers, perCustomer int) {
 	if upcoming != n || succeeded != n {
 		t.Errorf("renewal_upcoming %d, renewal_succeeded %d; want %d each", upcoming, succeeded, n)
 	}
+	// Every renewal's invoice numbered (none left queued by a kill between
+	// its commit and the sequencer), the numbers of each year gapless.
+	var queued, unbilled int
+	must(st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM invoice_queue`).Scan(&queued))
+	must(st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM payments p WHERE p.invoice_id <> '' AND p.amount > 0
+		AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.id = p.invoice_id)`).Scan(&unbilled))
+	if queued != 0 || unbilled != 0 {
+		t.Errorf("invoices left unnumbered %d, payments without their invoice %d", queued, unbilled)
+	}
+	ns, err := q.InvoiceNumbers(ctx)
+	must(err)
+	for i := range ns {
+		if want := 1; i > 0 && ns[i][0] == ns[i-1][0] {
+			want = ns[i-1][1] + 1
+			if ns[i][1] != want {
+				t.Errorf("invoice numbers of %d: %d after %d", ns[i][0], ns[i][1], ns[i-1][1])
+			}
+		} else if ns[i][1] != want {
+			t.Errorf("invoice numbers of %d start at %d", ns[i][0], ns[i][1])
+		}
+	}
 	total, unbalanced, err := q.LedgerImbalance(ctx)
 	must(err)
 	if total != 0 || unbalanced != 0 {

@@ -92,6 +92,11 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	if mode == billing.MailMailbox {
 		mailer = svc.Mailbox()
 	}
+	// Invoices a crash left queued between their order's commit and their
+	// number (PostgreSQL) are numbered before anyone can ask for them.
+	if err := svc.NumberInvoices(ctx); err != nil {
+		return err
+	}
 
 	if cfg.Demo {
 		loaded, err := svc.SeedDemo(ctx)

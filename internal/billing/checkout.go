@@ -255,7 +255,8 @@ func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, so
 			}
 		}
 	}
-	return s.placeOrder(ctx, p, in, source, nil)
+	// The invoice is numbered behind the answer (sequencer.go).
+	return s.placeOrder(numberBehind(ctx), p, in, source, nil)
 }
 
 // placeOrderWith is placeOrder (card_setup.go) once a card collected by

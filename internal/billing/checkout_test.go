@@ -273,6 +273,9 @@ func TestInvoiceNumbersGapless(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		if err := e.svc.NumberInvoices(ctx); err != nil { // orders are answered before their invoice's number
+			t.Fatal(err)
+		}
 		nums, err := st.Read().InvoiceNumbers(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -641,7 +641,8 @@ func TestRefunds(t *testing.T) {
 		t.Run("CardPartialThenRest", func(t *testing.T) {
 			p, addr := sign("card")
 			o := byCard(p, addr, buy("business", 2, 1)) // 80.00 + 15.20 = 95.20
-			invoice, _ := s.st.Read().Invoice(ctx, "", o.InvoiceID)
+			// Through the service, which waits for the invoice's number.
+			invoice, _, _ := s.svc.Invoice(ctx, billing.Principal{Operator: true}, o.InvoiceID)
 			charge, _ := s.st.Read().PaymentByID(ctx, o.PaymentID)
 			// 10.00 of 95.20: tax round(10.00 x 15.20 / 95.20) = 1.60 (1.5966).
 			r := s.mustRefund(t, o.ID, 1000)
@@ -707,7 +708,10 @@ func TestRefunds(t *testing.T) {
 			if b := s.balance(t, p); b != 3000 || lastGatewayRefund().Amount != 2000 {
 				t.Errorf("balance = %d, want 3000", b)
 			}
-			s.mustOrder(t, p, addr, buy("ivr", 1, 1)) // 10.71 of the credit spent
+			s.mustOrder(t, p, addr, buy("ivr", 1, 1))         // 10.71 of the credit spent
+			if err := s.svc.NumberInvoices(ctx); err != nil { // orders are answered before their invoice's number
+				t.Fatal(err)
+			}
 			nums, _ := s.st.Read().InvoiceNumbers(ctx)
 			_, err := s.svc.RefundOrder(ctx, o.ID, billing.RefundInput{Reason: "all of it"})
 			var me *market.Error
@@ -763,7 +767,10 @@ func TestRefunds(t *testing.T) {
 
 		t.Run("Errors", func(t *testing.T) {
 			p, addr := sign("errors")
-			o := byCard(p, addr, buy("ivr", 1, 1)) // 10.71, kept
+			o := byCard(p, addr, buy("ivr", 1, 1))            // 10.71, kept
+			if err := s.svc.NumberInvoices(ctx); err != nil { // orders are answered before their invoice's number
+				t.Fatal(err)
+			}
 			nums, _ := s.st.Read().InvoiceNumbers(ctx)
 			s.gw.mu.Lock()
 			s.gw.failRefunds = true
@@ -817,6 +824,9 @@ func TestRefunds(t *testing.T) {
 			}
 		}
 		s.gw.mu.Unlock()
+		if err := s.svc.NumberInvoices(ctx); err != nil {
+			t.Fatal(err)
+		}
 		nums, err := st.Read().InvoiceNumbers(ctx)
 		if err != nil {
 			t.Fatal(err)

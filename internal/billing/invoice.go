@@ -100,38 +100,63 @@ func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Custo
 }
 
 // storeInvoice numbers and stores an invoice or credit note, and queues
-// its e-mail. The year's sequence row stays locked from the number to the
-// commit, and every order of the system waits on it: so the e-mail is
-// queued first (it names the invoice by date and amount; the number is in
-// its PDF), and only the insert follows the number.
+// its e-mail. On PostgreSQL an invoice (not a credit note) is queued
+// unnumbered instead, and numbered with its e-mail right after the commit
+// (sequencer.go): the returned invoice has no number then.
 func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orderID, invoiceID string, doc InvoiceDoc, now time.Time) (store.Invoice, error) {
 	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Year: now.Year(),
 		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
 		IssuedAt: now}
-	if err := s.mailInvoiceTx(ctx, q, v); err != nil {
-		return store.Invoice{}, err
+	if !q.NumbersInline() && doc.Kind == "invoice" {
+		body, err := json.Marshal(doc)
+		if err != nil {
+			return store.Invoice{}, err
+		}
+		v.Year, v.Document = 0, string(body)
+		if err := q.QueueInvoice(ctx, v); err != nil {
+			return store.Invoice{}, err
+		}
+		s.numberAfterCommit(ctx, q)
+		return v, nil
 	}
 	if deferInvoice(ctx, v, doc) {
-		return v, nil // a batched run's: numbered with its batch (renew_batch.go)
+		return v, nil // a batched run's on SQLite: numbered with its batch (renew_batch.go)
 	}
-	year := now.Year()
-	seq, err := q.NextInvoiceSeq(ctx, year)
+	seq, err := q.NextInvoiceSeq(ctx, v.Year)
 	if err != nil {
 		return store.Invoice{}, err
 	}
-	doc.Number = fmt.Sprintf("%d-%06d", year, seq)
+	doc.Number = fmt.Sprintf("%d-%06d", v.Year, seq)
 	body, err := json.Marshal(doc)
 	if err != nil {
 		return store.Invoice{}, err
 	}
 	v.Number, v.Seq, v.Document = doc.Number, seq, string(body)
-	return v, q.InsertInvoice(ctx, v)
+	if err := q.InsertInvoice(ctx, v); err != nil {
+		return store.Invoice{}, err
+	}
+	if v.Kind == "invoice" && v.Totals.Total == 0 {
+		return v, nil
+	}
+	to, err := q.InvoiceRecipients(ctx, []string{customerID})
+	if err != nil || to[customerID] == "" {
+		return v, err
+	}
+	return v, s.mailInvoiceTo(ctx, q, v, to[customerID])
 }
 
 // Invoice returns an invoice of the principal's customer (any customer for
 // the operator) with its document. Error: not_found.
 func (s *Service) Invoice(ctx context.Context, p Principal, invoiceID string) (store.Invoice, InvoiceDoc, error) {
 	v, err := s.store.Read().Invoice(ctx, p.scope(), invoiceID)
+	if market.IsCode(err, market.CodeNotFound) && s.store.Dialect() == store.Postgres {
+		// It may be queued still (its order's process died before the
+		// pass): number what is queued and look again.
+		if err := s.NumberInvoices(ctx); err != nil {
+			return v, InvoiceDoc{}, err
+		}
+		v, err = s.store.Read().Invoice(ctx, p.scope(), invoiceID)
+	}
 	if err != nil {
 		return v, InvoiceDoc{}, err
 	}
@@ -164,6 +189,9 @@ func (d InvoiceDoc) Summary() string {
 
 // Invoices lists the customer's invoices and credit notes.
 func (s *Service) Invoices(ctx context.Context, p Principal, page store.Page) ([]store.Invoice, error) {
+	if err := s.awaitNumbers(ctx); err != nil {
+		return nil, err
+	}
 	return s.store.Read().Invoices(ctx, p.CustomerID, page)
 }
 

@@ -19,6 +19,11 @@ func mailRetry(n int) time.Duration {
 // retried with backoff. Delivery is at least once: a crash between sending
 // and recording it sends that mail again.
 func (s *Service) DeliverMail(ctx context.Context, m notify.Mailer) (sent int, err error) {
+	// The e-mails of invoices still being numbered are queued with their
+	// numbers: wait for them.
+	if err := s.awaitNumbers(ctx); err != nil {
+		s.log.Warn("invoice numbering failed; their e-mails wait for the next pass", "err", err)
+	}
 	for {
 		now := s.now()
 		var batch []store.OutboxMail

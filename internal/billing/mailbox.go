@@ -125,20 +125,14 @@ func (s *Service) SetMailSettings(ctx context.Context, p Principal, in MailSetti
 	return out, err
 }
 
-// mailInvoiceTx queues the e-mail of a paid invoice or a credit note with
-// its PDF, in the transaction that issues it: its notification's dedupe
-// key is the invoice's ID, so it is queued exactly once, and the outbox
-// sends it after commit (DeliverMail renders and attaches the PDF). An
-// invoice of nothing to pay (a trial) and an account that opted out get
-// no e-mail.
-func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice) error {
-	if v.Kind == "invoice" && v.Totals.Total == 0 {
-		return nil
-	}
-	set, err := q.MailSettings(ctx, v.CustomerID)
-	if err != nil || !set.InvoiceEmails {
-		return err
-	}
+// mailInvoiceTo queues the e-mail of a paid invoice or a credit note with
+// its PDF to to ("" is the owner's e-mail; the callers read
+// store.InvoiceRecipients), in the transaction that numbers it: its
+// notification's dedupe key is the invoice's ID, so it is queued exactly
+// once, and the outbox sends it after commit (DeliverMail renders and
+// attaches the PDF). The callers skip an invoice of nothing to pay (a
+// trial) and an account that opted out.
+func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice, to string) error {
 	total := money.Format(money.New(v.Totals.Total, v.Currency))
 	day := v.IssuedAt.Format("2 Jan 2006")
 	subject := fmt.Sprintf("Invoice of %s: %s paid", day, total)
@@ -154,7 +148,22 @@ func (s *Service) mailInvoiceTx(ctx context.Context, q *store.Q, v store.Invoice
 			"You can also find it in the portal under Invoices. To stop receiving invoices by e-mail, "+
 			"turn them off in Account settings.", day, credit, v.OrderID)
 	}
-	return s.notifyToTx(ctx, q, v.CustomerID, set.BillingEmail, typ, subject, body, "invoice", v.ID, "invoice:"+v.ID)
+	// Dated with the invoice, not with the pass that numbered it (on
+	// PostgreSQL that may run after the sandbox clock moved on).
+	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: v.CustomerID, Type: typ, Subject: subject,
+		Body: body, ObjectType: "invoice", ObjectID: v.ID, DedupeKey: "invoice:" + v.ID, CreatedAt: v.IssuedAt}
+	fresh, err := q.InsertNotification(ctx, n)
+	if err != nil || !fresh {
+		return err
+	}
+	if to == "" {
+		c, err := q.Customer(ctx, v.CustomerID)
+		if err != nil {
+			return err
+		}
+		to = c.Email
+	}
+	return q.InsertOutbox(ctx, s.ids.New("out"), n.ID, to, s.now())
 }
 
 // invoiceAttachment renders the PDF of the invoice a mail is about; by

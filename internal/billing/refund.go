@@ -181,6 +181,10 @@ func (s *Service) RefundOrder(ctx context.Context, orderID string, in RefundInpu
 	if err != nil {
 		return Refund{}, err
 	}
+	// The credit note names the order's invoice by its number.
+	if err := s.awaitNumbers(ctx); err != nil {
+		return Refund{}, err
+	}
 	// The attempt, and with it the gateway refund, survives the store's
 	// retries of the transaction: a rerun records the refund already made
 	// instead of making another.

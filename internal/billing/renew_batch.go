@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -271,7 +272,7 @@ func (s *Service) numberInvoices(ctx context.Context, q *store.Q, items []batche
 	out := make([]store.Invoice, 0, len(items))
 	for _, y := range years {
 		idx := byYear[y]
-		first, err := q.ReserveInvoiceSeqs(ctx, y, len(idx))
+		first, err := q.TakeInvoiceSeqs(ctx, y, len(idx))
 		if err != nil {
 			return err
 		}
@@ -287,5 +288,30 @@ func (s *Service) numberInvoices(ctx context.Context, q *store.Q, items []batche
 			out = append(out, v)
 		}
 	}
-	return q.InsertInvoices(ctx, out)
+	if err := q.InsertInvoices(ctx, out); err != nil {
+		return err
+	}
+	// Their e-mails, as storeInvoice queues a single invoice's.
+	var custs []string
+	for _, v := range out {
+		if v.Totals.Total != 0 && !slices.Contains(custs, v.CustomerID) {
+			custs = append(custs, v.CustomerID)
+		}
+	}
+	if len(custs) == 0 {
+		return nil
+	}
+	to, err := q.InvoiceRecipients(ctx, custs)
+	if err != nil {
+		return err
+	}
+	for _, v := range out {
+		if v.Totals.Total == 0 || to[v.CustomerID] == "" {
+			continue
+		}
+		if err := s.mailInvoiceTo(ctx, q, v, to[v.CustomerID]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

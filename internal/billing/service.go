@@ -67,6 +67,7 @@ type Service struct {
 	dummyHash string
 	hooks     *webhooks // webhook_endpoints' events (webhooks.go)
 	mailKick  chan struct{}
+	seq       *sequencer // numbers queued invoices (sequencer.go)
 }
 
 // New returns a Service.
@@ -98,7 +99,7 @@ func New(st *store.Store, clk clock.Clock, gw payment.Gateway, log *slog.Logger,
 	}
 	dummy, _ := argon2id.CreateHash(id.Secret(16), cfg.Argon2)
 	return &Service{store: st, clock: clk, gateway: gw, log: log, cfg: cfg,
-		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), ids: id.NewGenerator(clock.Wall{}.Now), dummyHash: dummy, hooks: newWebhooks(), mailKick: make(chan struct{}, 1)}
+		hashSem: make(chan struct{}, max(1, runtime.NumCPU())), ids: id.NewGenerator(clock.Wall{}.Now), dummyHash: dummy, hooks: newWebhooks(), mailKick: make(chan struct{}, 1), seq: newSequencer()}
 }
 
 // Store returns the store (for the scheduler and health checks).

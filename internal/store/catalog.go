@@ -18,7 +18,10 @@ func (q *Q) UpsertProduct(ctx context.Context, code, name, fallback string) erro
 	}
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO products (code, name) VALUES ($1, $2)
 		ON CONFLICT (code) DO UPDATE SET name = CASE WHEN $3 = '' THEN products.name ELSE $3 END`, code, first, name)
-	return err
+	if err != nil {
+		return err
+	}
+	return q.catalogChanged(ctx)
 }
 
 // InsertPlan stores a new plan with its prices. Error: conflict if the code
@@ -33,7 +36,10 @@ func (q *Q) InsertPlan(ctx context.Context, p market.Plan, now time.Time) error 
 	if err != nil {
 		return err
 	}
-	return q.putPrices(ctx, p)
+	if err := q.putPrices(ctx, p); err != nil {
+		return err
+	}
+	return q.catalogChanged(ctx)
 }
 
 // UpdatePlan replaces a plan's fields and prices. Prices already paid are
@@ -51,7 +57,10 @@ func (q *Q) UpdatePlan(ctx context.Context, p market.Plan, now time.Time) error 
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM plan_prices WHERE plan_code = $1`, p.Code); err != nil {
 		return err
 	}
-	return q.putPrices(ctx, p)
+	if err := q.putPrices(ctx, p); err != nil {
+		return err
+	}
+	return q.catalogChanged(ctx)
 }
 
 func (q *Q) putPrices(ctx context.Context, p market.Plan) error {
@@ -72,14 +81,7 @@ func (q *Q) Plans(ctx context.Context, activeOnly bool) ([]market.Plan, error) {
 
 // Plan returns one plan. Error: not_found.
 func (q *Q) Plan(ctx context.Context, code string) (market.Plan, error) {
-	ps, err := q.plans(ctx, `WHERE p.code = $1`, code, code)
-	if err != nil {
-		return market.Plan{}, err
-	}
-	if len(ps) == 0 {
-		return market.Plan{}, market.NotFound("plan")
-	}
-	return ps[0], nil
+	return q.cachedPlan(ctx, code)
 }
 
 // plans reads the plans where says, with their prices: only one plan's

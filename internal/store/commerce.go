@@ -196,20 +196,19 @@ type TaxRate struct {
 func (q *Q) PutTaxRate(ctx context.Context, country string, r money.Rate, now time.Time) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO tax_rates (country, percent, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (country) DO UPDATE SET percent = excluded.percent, updated_at = excluded.updated_at`, country, r.String(), ts(now))
-	return err
+	if err != nil {
+		return err
+	}
+	return q.catalogChanged(ctx)
 }
 
 // TaxRateFor returns a country's rate, zero if none is set.
 func (q *Q) TaxRateFor(ctx context.Context, country string) (money.Rate, error) {
-	var s string
-	err := q.ex.QueryRowContext(ctx, `SELECT percent FROM tax_rates WHERE country = $1`, country).Scan(&s)
-	if isNoRows(err) {
-		return money.Rate{}, nil
-	}
+	c, err := q.catalog(ctx)
 	if err != nil {
 		return money.Rate{}, err
 	}
-	return money.ParseRate(s)
+	return c.taxes[country], nil
 }
 
 // TaxRates lists all rates by country.

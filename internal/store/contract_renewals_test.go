@@ -146,45 +146,5 @@ func init() {
 			must(t, err)
 			eq(t, "one due", n, 1)
 		},
-		"Q.ReserveInvoiceSeqs": func(t *testing.T, st *store.Store) {
-			q := txQ(t, st)
-			first, err := q.ReserveInvoiceSeqs(ctx, 2031, 3)
-			must(t, err)
-			eq(t, "a new year's first block", first, 1)
-			next, err := q.NextInvoiceSeq(ctx, 2031)
-			must(t, err)
-			eq(t, "the single number after the block", next, 4)
-			first, err = q.ReserveInvoiceSeqs(ctx, 2031, 2)
-			must(t, err)
-			eq(t, "the next block", first, 5)
-			if _, err := q.ReserveInvoiceSeqs(ctx, 2031, 0); err == nil {
-				t.Error("an empty block was reserved")
-			}
-		},
-		"Q.InsertInvoices": func(t *testing.T, st *store.Store) {
-			q := txQ(t, st)
-			fxCustomer(t, q, "cus_1")
-			must(t, q.InsertInvoices(ctx, nil))
-			var vs []store.Invoice
-			for i := range 130 { // two statements
-				vs = append(vs, store.Invoice{ID: "inv_" + words(1000+i), CustomerID: "cus_1", Kind: "invoice", Number: words(2032, i+1),
-					Year: 2032, Seq: i + 1, Currency: "CHF", Totals: market.Totals{Subtotal: 100, Tax: 8, Total: 108}, Document: `{"n":1}`, IssuedAt: tµ})
-			}
-			must(t, q.InsertInvoices(ctx, vs))
-			got, err := q.Invoice(ctx, "cus_1", "inv_1129")
-			must(t, err)
-			want := vs[129]
-			want.IssuedAt = µs(tµ)
-			eq(t, "the last invoice reads back", got, want)
-		},
-		"Store.Statements": func(t *testing.T, st *store.Store) {
-			before := st.Statements()
-			_, err := st.Read().CountDueRentals(ctx, tµ)
-			must(t, err)
-			must(t, st.Tx(ctx, func(q *store.Q) error { _, err := q.CountDueRenewals(ctx, tµ); return err }))
-			if got := st.Statements() - before; got < 2 {
-				t.Errorf("%d statements counted, want at least 2", got)
-			}
-		},
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -241,4 +242,39 @@ func (q *Q) SetMailSettings(ctx context.Context, m MailSettings) error {
 		ON CONFLICT (customer_id) DO UPDATE SET invoice_emails = excluded.invoice_emails, billing_email = excluded.billing_email`,
 		m.CustomerID, on, m.BillingEmail)
 	return err
+}
+
+// InvoiceRecipients returns, for each of the customers, where their
+// invoices are e-mailed: the billing e-mail, else the owner's, or "" when
+// they turned invoice e-mails off (MailSettings), in one statement. A
+// customer that does not exist is not in the map.
+func (q *Q) InvoiceRecipients(ctx context.Context, customerIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(customerIDs))
+	if len(customerIDs) == 0 {
+		return out, nil
+	}
+	marks := make([]string, len(customerIDs))
+	args := make([]any, len(customerIDs))
+	for i, id := range customerIDs {
+		marks[i], args[i] = placeholder(i+1), id
+	}
+	rows, err := q.ex.QueryContext(ctx, `SELECT c.id, COALESCE(m.invoice_emails, 1),
+		CASE WHEN COALESCE(m.billing_email, '') = '' THEN c.email ELSE m.billing_email END
+		FROM customers c LEFT JOIN mail_settings m ON m.customer_id = c.id WHERE c.id IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, to string
+		var on int
+		if err := rows.Scan(&id, &on, &to); err != nil {
+			return nil, err
+		}
+		if on != 1 {
+			to = ""
+		}
+		out[id] = to
+	}
+	return out, rows.Err()
 }

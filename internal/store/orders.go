@@ -205,12 +205,7 @@ type Invoice struct {
 // sequence row stays locked until the transaction ends, so numbers are
 // handed out in commit order without gaps.
 func (q *Q) NextInvoiceSeq(ctx context.Context, year int) (int, error) {
-	if _, err := q.ex.ExecContext(ctx, `INSERT INTO invoice_sequences (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, year); err != nil {
-		return 0, err
-	}
-	var n int
-	err := q.ex.QueryRowContext(ctx, `UPDATE invoice_sequences SET last = last + 1 WHERE year = $1 RETURNING last`, year).Scan(&n)
-	return n, err
+	return q.TakeInvoiceSeqs(ctx, year, 1)
 }
 
 const invoiceCols = `id, customer_id, order_id, kind, number, year, seq, currency, subtotal, discount, tax, total, document, issued_at`

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -80,55 +78,6 @@ func (q *Q) dueItems(ctx context.Context, query string, args ...any) ([]DueItem,
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// ReserveInvoiceSeqs takes n consecutive numbers of the year's gapless
-// invoice sequence and returns the first. The sequence's row stays locked
-// until the commit: take them last.
-func (q *Q) ReserveInvoiceSeqs(ctx context.Context, year, n int) (int, error) {
-	if n <= 0 {
-		return 0, fmt.Errorf("store: reserve %d invoice numbers", n)
-	}
-	if _, err := q.ex.ExecContext(ctx, `INSERT INTO invoice_sequences (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, year); err != nil {
-		return 0, err
-	}
-	var last int
-	err := q.ex.QueryRowContext(ctx, `UPDATE invoice_sequences SET last = last + $2 WHERE year = $1 RETURNING last`, year, n).Scan(&last)
-	return last - n + 1, err
-}
-
-// invoicesPerInsert is how many invoices one INSERT of InsertInvoices
-// carries (14 parameters each).
-const invoicesPerInsert = 100
-
-// InsertInvoices stores invoices, many to a statement.
-func (q *Q) InsertInvoices(ctx context.Context, vs []Invoice) error {
-	for len(vs) > 0 {
-		part := vs[:min(len(vs), invoicesPerInsert)]
-		vs = vs[len(part):]
-		var b strings.Builder
-		args := make([]any, 0, 14*len(part))
-		b.WriteString(`INSERT INTO invoices (` + invoiceCols + `) VALUES `)
-		for i, v := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for c := range 14 {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", 14*i+c+1)
-			}
-			b.WriteString(")")
-			args = append(args, v.ID, v.CustomerID, v.OrderID, v.Kind, v.Number, v.Year, v.Seq, v.Currency,
-				v.Totals.Subtotal, v.Totals.Discount, v.Totals.Tax, v.Totals.Total, v.Document, ts(v.IssuedAt))
-		}
-		if _, err := q.ex.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // CountDueRenewals counts the subscriptions ClaimDueRenewals would claim

@@ -57,8 +57,11 @@ type Store struct {
 	// ids makes the IDs of rows the store itself adds (a webhook event's
 	// deliveries, one per endpoint).
 	ids *id.Generator
-	// stmts counts the statements run (Statements).
+	// stmts counts the statements sent, hook sees each (counting.go).
 	stmts atomic.Int64
+	hook  atomic.Pointer[func(query string)]
+	// cat is the catalog cache (catalog_cache.go).
+	cat catalogCache
 }
 
 // Open connects to url: a PostgreSQL URL ("postgres://…"), "sqlite:PATH", or
@@ -186,6 +189,12 @@ type Q struct {
 	dialect Dialect
 	inTx    bool
 	ids     *id.Generator
+	// after holds what runs once the transaction committed (AfterCommit).
+	after *[]func()
+	// cache is the store's copy of the catalog, cat a transaction's memo
+	// of it (catalog_cache.go).
+	cache *catalogCache
+	cat   *txCatalog
 }
 
 // Read returns a Q for reads outside a transaction. On SQLite its reads use
@@ -193,9 +202,9 @@ type Q struct {
 // writer, as a transaction of its own.
 func (s *Store) Read() *Q {
 	if s.w != nil {
-		return &Q{ex: counted{readOrWrite{s}, &s.stmts}, dialect: s.dialect, ids: s.ids}
+		return &Q{ex: counted{readOrWrite{s}, s}, dialect: s.dialect, ids: s.ids, cache: &s.cat}
 	}
-	return &Q{ex: counted{s.db, &s.stmts}, dialect: s.dialect, ids: s.ids}
+	return &Q{ex: counted{s.db, s}, dialect: s.dialect, ids: s.ids, cache: &s.cat}
 }
 
 // Tx runs fn in one transaction and commits it if fn returns nil. On
@@ -232,11 +241,15 @@ func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err = fn(&Q{ex: counted{tx, &s.stmts}, dialect: s.dialect, inTx: true, ids: s.ids}); err != nil {
+	var after []func()
+	if err = fn(&Q{ex: counted{tx, s}, dialect: s.dialect, inTx: true, ids: s.ids, after: &after, cache: &s.cat, cat: &txCatalog{}}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, f := range after {
+		f()
 	}
 	return nil
 }

@@ -70,7 +70,10 @@ type WebhookAttempt struct {
 func (q *Q) InsertWebhookEndpoint(ctx context.Context, e WebhookEndpoint) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_endpoints (id, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		e.ID, e.URL, strings.Join(e.Events, " "), e.Secret, ts(e.CreatedAt))
-	return err
+	if err != nil {
+		return err
+	}
+	return q.catalogChanged(ctx)
 }
 
 const endpointCols = `id, url, events, secret, created_at`
@@ -122,6 +125,9 @@ func (q *Q) DeleteWebhookEndpoint(ctx context.Context, id string, now time.Time)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return notFound(sql.ErrNoRows, "webhook endpoint")
 	}
+	if err := q.catalogChanged(ctx); err != nil {
+		return err
+	}
 	_, err = q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'failed' WHERE endpoint_id = $1 AND status = 'pending'`, id)
 	return err
 }
@@ -130,27 +136,41 @@ func (q *Q) DeleteWebhookEndpoint(ctx context.Context, id string, now time.Time)
 // type typ. It runs for every event, mostly in a system without endpoints
 // for it: the database picks the candidates (the live endpoints, through
 // the partial index webhook_endpoints_live, whose event list contains the
-// type), so that no endpoint, or none taking the type, is one index probe
-// returning nothing; the exact match (LIKE's _ matches any character) is
-// checked here. No cache: it reads what every process sees.
+// type). The live endpoints are cached with the catalog
+// (catalog_cache.go): inserting or deleting one writes a new catalog token,
+// so this reads what every process sees.
 func (q *Q) WebhookTargets(ctx context.Context, typ string) ([]string, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT id, events FROM webhook_endpoints
-		WHERE deleted_at IS NULL AND ' ' || events || ' ' LIKE '% ' || $1 || ' %' ORDER BY id`, typ)
+	c, err := q.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var targets []string
+	for _, e := range c.endpoints {
+		if slices.Contains(e.events, typ) {
+			targets = append(targets, e.id)
+		}
+	}
+	return targets, nil
+}
+
+// liveEndpoints reads every endpoint that is not deleted, by ID.
+func (q *Q) liveEndpoints(ctx context.Context) ([]liveEndpoint, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT id, events FROM webhook_endpoints WHERE deleted_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var targets []string
+	var out []liveEndpoint
 	for rows.Next() {
-		var eid, events string
-		if err := rows.Scan(&eid, &events); err != nil {
+		var e liveEndpoint
+		var events string
+		if err := rows.Scan(&e.id, &events); err != nil {
 			return nil, err
 		}
-		if slices.Contains(strings.Fields(events), typ) {
-			targets = append(targets, eid)
-		}
+		e.events = strings.Fields(events)
+		out = append(out, e)
 	}
-	return targets, rows.Err()
+	return out, rows.Err()
 }
 
 // InsertWebhookEvent puts an event in the outbox with a delivery, due at

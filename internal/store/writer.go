@@ -37,6 +37,9 @@ type writeJob struct {
 	ctx  context.Context
 	fn   func(q *Q) error
 	done chan writeResult
+	// after is what the function asked to run once committed (AfterCommit);
+	// reset before each run of the function.
+	after []func()
 }
 
 type writeResult struct {
@@ -160,6 +163,11 @@ func (w *writer) do(ctx context.Context, fn func(q *Q) error) error {
 	r := <-job.done
 	if r.hasPanic {
 		panic(r.panicked)
+	}
+	if r.err == nil {
+		for _, f := range job.after {
+			f()
+		}
 	}
 	return r.err
 }
@@ -301,7 +309,8 @@ func (w *writer) call(j *writeJob) (r writeResult) {
 			r = writeResult{panicked: p, hasPanic: true}
 		}
 	}()
-	q := &Q{ex: counted{inWriter{w}, &w.s.stmts}, dialect: w.s.dialect, inTx: true, ids: w.s.ids}
+	j.after = j.after[:0]
+	q := &Q{ex: counted{inWriter{w}, w.s}, dialect: w.s.dialect, inTx: true, ids: w.s.ids, after: &j.after, cache: &w.s.cat, cat: &txCatalog{}}
 	return writeResult{err: j.fn(q)}
 }
 
