@@ -115,28 +115,45 @@ func crashCardPayments(t *testing.T, kind string) {
 	acked := map[string]bool{}    // event ID -> answered 200
 	refunded := map[string]bool{} // intent -> refunded in the dashboard
 	var sent atomic.Int64
+	last := map[string]string{} // event ID -> the last answer, for a failure's report
+	client := &http.Client{Timeout: 20 * time.Second}
 	send := func(id, typ string, obj any) bool {
 		payload, sig := stripetest.Event(id, typ, obj, stripetest.WebhookSecretTest, time.Now())
 		req, _ := http.NewRequest("POST", *base.Load()+"/v1/webhooks/stripe", bytes.NewReader(payload))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Stripe-Signature", sig)
-		res, err := http.DefaultClient.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
+			last[id] = err.Error()
 			return false
 		}
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 300))
 		res.Body.Close()
 		sent.Add(1)
+		last[id] = res.Status + " " + string(body)
 		return res.StatusCode == 200
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	go func() {
 		defer close(senderDone)
+		var doneAt time.Time
 		for n := 0; ; n++ {
 			done := false
 			select {
 			case <-stop:
 				done = true
+				if doneAt.IsZero() {
+					doneAt = time.Now()
+				}
 			default:
+			}
+			if done && time.Since(doneAt) > 90*time.Second {
+				for id, ok := range acked {
+					if !ok {
+						t.Errorf("Stripe event %s never answered 200 in 90 s after the last order; last answer: %s", id, last[id])
+					}
+				}
+				return
 			}
 			all := true
 			var replay []string

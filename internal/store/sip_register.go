@@ -289,7 +289,10 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	if err != nil {
 		return err
 	}
-	q := &Q{ex: conn, dialect: s.dialect, inTx: true, ids: s.ids}
+	// The Q a store transaction gives (store.go's tx): counted, with the
+	// catalog cache and what runs after the commit.
+	var after []func()
+	q := &Q{ex: counted{conn, s}, dialect: s.dialect, inTx: true, ids: s.ids, after: &after, cache: &s.cat, cat: &txCatalog{}}
 	if !lk.Known {
 		var tatA, tatB sql.NullInt64
 		if err = q.ex.QueryRowContext(ctx, throttlesOf2SQL, r.KeyA, r.KeyB).Scan(&tatA, &tatB); err != nil {
@@ -301,7 +304,7 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	if err != nil {
 		return err
 	}
-	return conn.Raw(func(dc any) error {
+	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		var b pgx.Batch
 		stmts := ch.statements()
@@ -326,6 +329,13 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 		}
 		return br.Close()
 	})
+	if err != nil {
+		return err
+	}
+	for _, f := range after {
+		f()
+	}
+	return nil
 }
 
 // rollbackRaw ends the transaction left open on conn, if any; a
