@@ -508,6 +508,9 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 	s.exec(`DELETE FROM number_stock`)
 	s.exec(`INSERT INTO number_stock (country, state, area, type, currency, available)
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END) FROM numbers GROUP BY country, state, area, type, currency`)
+	// The dashboard's number_counts, as migration 00029 fills it.
+	s.exec(`INSERT INTO number_counts (country, status, n)
+		SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
 	// The audit log: an entry for every other order's time.
 	ops := []string{"admin@op.test", "support@op.test", "finance@op.test", "admin token"}
 	s.bulk("audit_log", "id, actor_id, actor, created_at, business_at, action, object_type, object_id, before_json, after_json", no/2, func(k int) []any {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -313,10 +315,11 @@ type NumberCount struct {
 }
 
 // NumberCounts counts the inventory per country and status: the available
-// ones from number_stock, the others from the index of held numbers.
+// ones from number_stock, the others from number_counts (migration
+// 00029), both kept in step by every change of a number's status.
 func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, 'available', CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country
-		UNION ALL SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status
+		UNION ALL SELECT country, status, n FROM number_counts WHERE n <> 0
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err
@@ -331,4 +334,53 @@ func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// numberMove is n numbers of a country going from one status to another.
+type numberMove struct {
+	Country, From, To string
+	N                 int64
+}
+
+// countNumbers keeps number_counts in step with numbers changing status,
+// in the change's transaction (the one hook of ClaimNumber,
+// UpdateNumberLifecycle and EndQuarantines): an UPSERT increment per
+// country and status left or entered, available aside (number_stock
+// counts those).
+func (q *Q) countNumbers(ctx context.Context, moves ...numberMove) error {
+	type cell struct{ country, status string }
+	delta := map[cell]int64{}
+	for _, m := range moves {
+		if m.From == m.To {
+			continue
+		}
+		delta[cell{m.Country, m.From}] -= m.N
+		delta[cell{m.Country, m.To}] += m.N
+	}
+	cells := make([]cell, 0, len(delta))
+	for c, d := range delta {
+		if d != 0 && c.status != NumberAvailable && c.status != "" {
+			cells = append(cells, c)
+		}
+	}
+	// In one order, so two transactions never wait on each other's rows.
+	slices.SortFunc(cells, func(a, b cell) int { return cmp.Or(cmp.Compare(a.country, b.country), cmp.Compare(a.status, b.status)) })
+	for _, c := range cells {
+		if _, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, n) VALUES ($1, $2, $3)
+			ON CONFLICT (country, status) DO UPDATE SET n = number_counts.n + excluded.n`, c.country, c.status, delta[c]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recountNumbers counts number_counts anew from the numbers table
+// (RebuildNumberStock: after a bulk load that bypassed the store's writes).
+func (q *Q) recountNumbers(ctx context.Context) error {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_counts`); err != nil {
+		return err
+	}
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, n)
+		SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
+	return err
 }
