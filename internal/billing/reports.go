@@ -20,6 +20,7 @@ import (
 // Report types the back office names.
 type (
 	MRRRow            = store.MRRRow
+	RenewalSum        = store.RenewalSum
 	RevenueRow        = store.RevenueRow
 	SubscriptionMonth = store.SubscriptionMonth
 	CurrencyTotal     = store.CurrencyTotal
@@ -64,6 +65,10 @@ type Dashboard struct {
 	Renewals      []DueRenewal
 	Balances      []CurrencyTotal
 	Numbers       []NumberCount
+	// Renewals are the first DueRenewalsShown due in the next 30 days,
+	// priced one by one; RenewalSums all of them (up to
+	// DueRenewalsCounted) per currency and way of payment.
+	RenewalSums []RenewalSum
 	// RenewalsCut says that more renewals are due than are summed (the
 	// first DueRenewalsCounted).
 	RenewalsCut bool
@@ -107,7 +112,11 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		func() (err error) { d.Balances, err = q.BalanceTotals(ctx); return err },
 		func() (err error) { d.Numbers, err = q.NumberCounts(ctx); return err },
 		func() (err error) {
-			due, err = q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsCounted+1)
+			d.RenewalSums, d.RenewalsCut, err = RenewalSums(ctx, q, now)
+			return err
+		},
+		func() (err error) {
+			due, err = q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsShown)
 			return err
 		},
 		func() (err error) { plans, err = q.Plans(ctx, false); return err },
@@ -121,9 +130,6 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return d, err
-	}
-	if len(due) > DueRenewalsCounted {
-		due, d.RenewalsCut = due[:DueRenewalsCounted], true
 	}
 	d.Renewals = priceRenewals(due, plans, rates)
 	return d, nil
@@ -151,6 +157,66 @@ func (s *Service) compactRevenue(ctx context.Context, rows []RevenueRow, bounds 
 // dashboard prices and sums (soonest first); the list shows the first
 // DueRenewalsShown of them.
 const DueRenewalsCounted = 20_000
+
+// RenewalSums prices the renewals due in the 30 days from now (up to
+// DueRenewalsCounted, soonest first) as priceRenewal does, each at
+// today's price list and tax rates, and sums them per currency and way
+// of payment in the database (store.DueRenewalSums): the same figures to
+// the cent, without reading ~6,000 rows. cut says more were due.
+func RenewalSums(ctx context.Context, q *store.Q, now time.Time) (sums []RenewalSum, cut bool, err error) {
+	plans, err := q.Plans(ctx, false)
+	if err != nil {
+		return nil, false, err
+	}
+	rates, err := q.TaxRates(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var prices []store.RenewalPrice
+	seen := map[string]bool{}
+	for _, p := range plans {
+		if seen[p.Code] { // priceRenewal takes the first plan of a code
+			continue
+		}
+		seen[p.Code] = true
+		last := map[store.RenewalPrice]int64{}
+		for _, pr := range p.Prices { // and the last price of a term and currency
+			last[store.RenewalPrice{Plan: p.Code, Currency: pr.Currency, TermMonths: pr.TermMonths}] = pr.UnitAmount
+		}
+		for k, unit := range last {
+			k.UnitAmount = unit
+			prices = append(prices, k)
+		}
+	}
+	micro := map[string]int64{}
+	var countries []string
+	for _, tr := range rates { // priceRenewal applies the last of a country
+		if _, ok := micro[tr.Country]; !ok {
+			countries = append(countries, tr.Country)
+		}
+		micro[tr.Country] = tr.Rate.Micro()
+	}
+	taxes := make([]store.RenewalTax, 0, len(countries))
+	for _, c := range countries {
+		taxes = append(taxes, store.RenewalTax{Country: c, Micro: micro[c]})
+	}
+	to := now.Add(30 * 24 * time.Hour)
+	if sums, err = q.DueRenewalSums(ctx, now, to, DueRenewalsCounted, prices, taxes); err != nil {
+		return nil, false, err
+	}
+	n := 0
+	for _, s := range sums {
+		n += s.Count
+	}
+	if n == DueRenewalsCounted {
+		more, err := q.DueRenewals(ctx, now, to, DueRenewalsCounted+1)
+		if err != nil {
+			return nil, false, err
+		}
+		cut = len(more) > DueRenewalsCounted
+	}
+	return sums, cut, nil
+}
 
 // priceKey is what a renewal's total depends on (priceRenewal): renewals
 // alike in it cost the same, to the cent.
