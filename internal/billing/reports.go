@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -20,7 +21,6 @@ import (
 // Report types the back office names.
 type (
 	MRRRow            = store.MRRRow
-	RenewalSum        = store.RenewalSum
 	RevenueRow        = store.RevenueRow
 	SubscriptionMonth = store.SubscriptionMonth
 	CurrencyTotal     = store.CurrencyTotal
@@ -53,6 +53,15 @@ type DueRenewal struct {
 	Error string
 }
 
+// RenewalSum is how many due renewals in a currency will be paid one way
+// (PayByBalance, PayByCard, PayNeither) and their total.
+type RenewalSum struct {
+	Currency string
+	PaidBy   string
+	Count    int
+	Amount   int64
+}
+
 // Dashboard is the operator's overview at At.
 type Dashboard struct {
 	At time.Time
@@ -66,8 +75,8 @@ type Dashboard struct {
 	Balances      []CurrencyTotal
 	Numbers       []NumberCount
 	// Renewals are the first DueRenewalsShown due in the next 30 days,
-	// priced one by one; RenewalSums all of them (up to
-	// DueRenewalsCounted) per currency and way of payment.
+	// priced; RenewalSums all of them (up to DueRenewalsCounted) per
+	// currency and way of payment.
 	RenewalSums []RenewalSum
 	// RenewalsCut says that more renewals are due than are summed (the
 	// first DueRenewalsCounted).
@@ -97,9 +106,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	d := Dashboard{At: now}
 	bounds := MonthBounds(now, DashboardMonths)
 	d.Months = bounds[:len(bounds)-1]
-	var due []store.DueRenewal
-	var plans []market.Plan
-	var rates []store.TaxRate
+	var due []DueRenewal
 	reads := []func() error{
 		func() (err error) { d.MRR, err = q.MRR(ctx, now); return err },
 		func() (err error) {
@@ -111,16 +118,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		func() (err error) { d.Subscriptions, err = q.SubscriptionMovements(ctx, bounds); return err },
 		func() (err error) { d.Balances, err = q.BalanceTotals(ctx); return err },
 		func() (err error) { d.Numbers, err = q.NumberCounts(ctx); return err },
-		func() (err error) {
-			d.RenewalSums, d.RenewalsCut, err = RenewalSums(ctx, q, now)
-			return err
-		},
-		func() (err error) {
-			due, err = q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsShown)
-			return err
-		},
-		func() (err error) { plans, err = q.Plans(ctx, false); return err },
-		func() (err error) { rates, err = q.TaxRates(ctx); return err },
+		func() (err error) { due, d.RenewalSums, d.RenewalsCut, err = DueRenewalSums(ctx, q, now); return err },
 	}
 	errs := make([]error, len(reads))
 	var wg sync.WaitGroup
@@ -131,7 +129,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if err := errors.Join(errs...); err != nil {
 		return d, err
 	}
-	d.Renewals = priceRenewals(due, plans, rates)
+	d.Renewals = due[:min(len(due), DueRenewalsShown)]
 	return d, nil
 }
 
@@ -158,64 +156,44 @@ func (s *Service) compactRevenue(ctx context.Context, rows []RevenueRow, bounds 
 // DueRenewalsShown of them.
 const DueRenewalsCounted = 20_000
 
-// RenewalSums prices the renewals due in the 30 days from now (up to
-// DueRenewalsCounted, soonest first) as priceRenewal does, each at
-// today's price list and tax rates, and sums them per currency and way
-// of payment in the database (store.DueRenewalSums): the same figures to
-// the cent, without reading ~6,000 rows. cut says more were due.
-func RenewalSums(ctx context.Context, q *store.Q, now time.Time) (sums []RenewalSum, cut bool, err error) {
+// DueRenewalSums reads the renewals due in the 30 days from now (up to
+// DueRenewalsCounted, soonest first), prices them (priceRenewals: each
+// kind of renewal once) and sums them per currency and way of payment,
+// ordered by currency and way. cut says more were due than are summed.
+func DueRenewalSums(ctx context.Context, q *store.Q, now time.Time) (priced []DueRenewal, sums []RenewalSum, cut bool, err error) {
+	due, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), DueRenewalsCounted+1)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(due) > DueRenewalsCounted {
+		due, cut = due[:DueRenewalsCounted], true
+	}
 	plans, err := q.Plans(ctx, false)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	rates, err := q.TaxRates(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	var prices []store.RenewalPrice
-	seen := map[string]bool{}
-	for _, p := range plans {
-		if seen[p.Code] { // priceRenewal takes the first plan of a code
-			continue
+	priced = priceRenewals(due, plans, rates)
+	type way struct{ currency, paidBy string }
+	at := map[way]int{}
+	for _, r := range priced {
+		k := way{r.Currency, r.PaidBy}
+		i, ok := at[k]
+		if !ok {
+			i = len(sums)
+			at[k] = i
+			sums = append(sums, RenewalSum{Currency: r.Currency, PaidBy: r.PaidBy})
 		}
-		seen[p.Code] = true
-		last := map[store.RenewalPrice]int64{}
-		for _, pr := range p.Prices { // and the last price of a term and currency
-			last[store.RenewalPrice{Plan: p.Code, Currency: pr.Currency, TermMonths: pr.TermMonths}] = pr.UnitAmount
-		}
-		for k, unit := range last {
-			k.UnitAmount = unit
-			prices = append(prices, k)
-		}
+		sums[i].Count++
+		sums[i].Amount += r.Amount
 	}
-	micro := map[string]int64{}
-	var countries []string
-	for _, tr := range rates { // priceRenewal applies the last of a country
-		if _, ok := micro[tr.Country]; !ok {
-			countries = append(countries, tr.Country)
-		}
-		micro[tr.Country] = tr.Rate.Micro()
-	}
-	taxes := make([]store.RenewalTax, 0, len(countries))
-	for _, c := range countries {
-		taxes = append(taxes, store.RenewalTax{Country: c, Micro: micro[c]})
-	}
-	to := now.Add(30 * 24 * time.Hour)
-	if sums, err = q.DueRenewalSums(ctx, now, to, DueRenewalsCounted, prices, taxes); err != nil {
-		return nil, false, err
-	}
-	n := 0
-	for _, s := range sums {
-		n += s.Count
-	}
-	if n == DueRenewalsCounted {
-		more, err := q.DueRenewals(ctx, now, to, DueRenewalsCounted+1)
-		if err != nil {
-			return nil, false, err
-		}
-		cut = len(more) > DueRenewalsCounted
-	}
-	return sums, cut, nil
+	slices.SortFunc(sums, func(a, b RenewalSum) int {
+		return cmp.Or(cmp.Compare(a.Currency, b.Currency), cmp.Compare(a.PaidBy, b.PaidBy))
+	})
+	return priced, sums, cut, nil
 }
 
 // priceKey is what a renewal's total depends on (priceRenewal): renewals

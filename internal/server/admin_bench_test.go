@@ -692,11 +692,11 @@ func BenchmarkAdminPages(b *testing.B) {
 				{"SubscriptionMovements", func() error { _, err := q.SubscriptionMovements(ctx, bounds); return err }},
 				{"BalanceTotals", func() error { _, err := q.BalanceTotals(ctx); return err }},
 				{"NumberCounts", func() error { _, err := q.NumberCounts(ctx); return err }},
-				{"DueRenewals", func() error { // the soonest, listed
-					_, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), billing.DueRenewalsShown)
+				{"DueRenewals", func() error {
+					_, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), billing.DueRenewalsCounted+1)
 					return err
 				}},
-				{"RenewalSums", func() error { _, _, err := billing.RenewalSums(ctx, q, now); return err }},
+				{"DueRenewals+priced", func() error { _, _, _, err := billing.DueRenewalSums(ctx, q, now); return err }},
 			} {
 				b.Run("dashboard:"+part.name, func(b *testing.B) {
 					cpuStart(b)

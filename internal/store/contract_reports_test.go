@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,39 +109,6 @@ func init() {
 			must(t, err)
 			eq(t, "due", got, []store.DueRenewal{{SubscriptionID: "sub_1", CustomerID: "cus_1", Company: "Company cus_1", Plan: "p1",
 				TermMonths: 1, Quantity: 2, Currency: "CHF", TaxCountry: "CH", ExpiresAt: µs(tµ.Add(10 * 24 * time.Hour)), Balance: 700}})
-		},
-		"Q.DueRenewalSums": func(t *testing.T, st *store.Store) {
-			q := txQ(t, st)
-			fxPlan(t, q, "p1") // 10.00 a month, 2 licenses in fxSub's period
-			fxPlan(t, q, "p2")
-			rate := money.MustRate("7.725")
-			total := 2000 + rate.Apply(2000) // 154.5 rounded up: 21.55
-			eq(t, "total", total, int64(2155))
-			due := tµ.Add(10 * 24 * time.Hour)
-			for i, bal := range []int64{2155, 2154, 700, 0, 5000} {
-				id := fmt.Sprintf("cus_%d", i)
-				fxCustomer(t, q, id)
-				if bal > 0 {
-					fund(t, q, id, "ltx_"+id, bal)
-				}
-				plan := "p1"
-				if i == 4 {
-					plan = "p2" // not in the prices given: it will not renew
-				}
-				fxSub(t, q, id, "sub_"+id, plan, due.Add(time.Duration(i)*time.Hour))
-			}
-			fxCard(t, q, "cus_1", "pm_1") // 21.54: one short, the card pays
-			fxSub(t, q, "cus_0", "sub_later", "p1", tµ.Add(40*24*time.Hour))
-			prices := []store.RenewalPrice{{Plan: "p1", Currency: "CHF", TermMonths: 1, UnitAmount: 1000},
-				{Plan: "p1", Currency: "CHF", TermMonths: 12, UnitAmount: 10000}}
-			taxes := []store.RenewalTax{{Country: "CH", Micro: rate.Micro()}, {Country: "DE", Micro: 19_000_000}}
-			got, err := q.DueRenewalSums(ctx, tµ, tµ.Add(30*24*time.Hour), 100, prices, taxes)
-			must(t, err)
-			eq(t, "sums", got, []store.RenewalSum{{Currency: "CHF", PaidBy: "balance", Count: 1, Amount: 2155},
-				{Currency: "CHF", PaidBy: "card", Count: 1, Amount: 2155}, {Currency: "CHF", PaidBy: "neither", Count: 3, Amount: 2 * 2155}})
-			got, err = q.DueRenewalSums(ctx, tµ, tµ.Add(30*24*time.Hour), 2, prices, nil)
-			must(t, err)
-			eq(t, "the soonest two, no tax", got, []store.RenewalSum{{Currency: "CHF", PaidBy: "balance", Count: 2, Amount: 4000}})
 		},
 		"Q.BalanceTotals": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)

@@ -259,7 +259,9 @@ func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]D
 		s.expires_at, c.balance,
 		EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL)
 		FROM subscriptions s JOIN customers c ON c.id = s.customer_id
-		WHERE `+dueWhere+` ORDER BY s.expires_at, s.id LIMIT $3`, ts(from), ts(to), limit)
+		WHERE s.expires_at >= $1 AND s.expires_at < $2 AND s.auto_renew AND NOT s.cancel_at_period_end
+		AND s.status IN ('active', 'past_due', 'trialing')
+		ORDER BY s.expires_at, s.id LIMIT $3`, ts(from), ts(to), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -274,93 +276,6 @@ func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]D
 		}
 		d.ExpiresAt = fromTS(exp)
 		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// dueWhere selects the auto-renewing subscriptions (active, past due or
-// in trial, not canceled at the period's end) expiring in [$1, $2).
-const dueWhere = `s.expires_at >= $1 AND s.expires_at < $2 AND s.auto_renew AND NOT s.cancel_at_period_end
-		AND s.status IN ('active', 'past_due', 'trialing')`
-
-// RenewalPrice is a plan's list price for a term in a currency;
-// RenewalTax a country's tax rate in millionths of a percent
-// (money.Rate.Micro). DueRenewalSums prices with what it is given.
-type (
-	RenewalPrice struct {
-		Plan       string
-		Currency   string
-		TermMonths int
-		UnitAmount int64
-	}
-	RenewalTax struct {
-		Country string
-		Micro   int64
-	}
-)
-
-// RenewalSum is how many due renewals in a currency will be paid one way
-// (balance, card, neither) and their total.
-type RenewalSum struct {
-	Currency string
-	PaidBy   string
-	Count    int
-	Amount   int64
-}
-
-// DueRenewalSums prices the first limit renewals DueRenewals lists
-// (soonest first) and sums them per currency and way of payment, in one
-// statement: the unit price of the subscription's plan, term and currency
-// in prices times the licenses of its last period, plus the tax of its
-// tax country's rate in taxes (none without one) rounded once half up
-// (money.Rate.Apply: base × micro / 100,000,000; exact in BIGINT up to a
-// base of 92,000,000,000 minor units); paid by the balance if it covers
-// the total, else by the default card, else neither. A renewal without a
-// price (a plan not in prices, or no price for its term and currency)
-// counts as neither, with 0.
-func (q *Q) DueRenewalSums(ctx context.Context, from, to time.Time, limit int, prices []RenewalPrice, taxes []RenewalTax) ([]RenewalSum, error) {
-	args := []any{ts(from), ts(to), limit}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	var pr, tx []string
-	for _, p := range prices {
-		pr = append(pr, fmt.Sprintf("(CAST(%s AS TEXT), CAST(%s AS TEXT), CAST(%s AS INTEGER), CAST(%s AS BIGINT))",
-			arg(p.Plan), arg(p.Currency), arg(p.TermMonths), arg(p.UnitAmount)))
-	}
-	for _, t := range taxes {
-		tx = append(tx, fmt.Sprintf("(CAST(%s AS TEXT), CAST(%s AS BIGINT))", arg(t.Country), arg(t.Micro)))
-	}
-	// A row that matches nothing: VALUES is never empty.
-	pr = append(pr, "(CAST('' AS TEXT), CAST('' AS TEXT), CAST(0 AS INTEGER), CAST(0 AS BIGINT))")
-	tx = append(tx, "(CAST('' AS TEXT), CAST(0 AS BIGINT))")
-	rows, err := q.ex.QueryContext(ctx, `WITH pr (plan, currency, term_months, unit) AS (VALUES `+strings.Join(pr, ", ")+`),
-		tx (country, micro) AS (VALUES `+strings.Join(tx, ", ")+`),
-		due AS (SELECT s.plan, s.term_months, s.currency,
-			COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1) AS quantity,
-			COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
-				ORDER BY a.id DESC LIMIT 1), c.country) AS tax_country,
-			c.balance,
-			EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL) AS has_card
-			FROM subscriptions s JOIN customers c ON c.id = s.customer_id
-			WHERE `+dueWhere+` ORDER BY s.expires_at, s.id LIMIT $3),
-		base AS (SELECT due.currency, due.balance, due.has_card, pr.unit IS NOT NULL AS priced,
-			COALESCE(pr.unit, 0) * due.quantity AS base, COALESCE(tx.micro, 0) AS micro
-			FROM due LEFT JOIN pr ON pr.plan = due.plan AND pr.currency = due.currency AND pr.term_months = due.term_months
-			LEFT JOIN tx ON tx.country = due.tax_country),
-		total AS (SELECT currency, balance, has_card, priced, base + (base * micro + 50000000) / 100000000 AS amount FROM base)
-		SELECT currency, CASE WHEN NOT priced THEN 'neither' WHEN balance >= amount THEN 'balance' WHEN has_card THEN 'card' ELSE 'neither' END AS paid_by,
-			COUNT(*), CAST(SUM(CASE WHEN priced THEN amount ELSE 0 END) AS BIGINT)
-		FROM total GROUP BY 1, 2 ORDER BY 1, 2`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []RenewalSum
-	for rows.Next() {
-		var r RenewalSum
-		if err := rows.Scan(&r.Currency, &r.PaidBy, &r.Count, &r.Amount); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
 	}
 	return out, rows.Err()
 }
