@@ -508,7 +508,10 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 	s.exec(`DELETE FROM number_stock`)
 	s.exec(`INSERT INTO number_stock (country, state, area, type, currency, available)
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END) FROM numbers GROUP BY country, state, area, type, currency`)
-	// The dashboard's number_counts, as migration 00029 fills it.
+	// The dashboard's number_counts and renewal_days, as migration 00029
+	// fills them.
+	s.exec(`INSERT INTO renewal_days (day, n)
+		SELECT start_at - start_at % 86400000000, COUNT(*) FROM periods WHERE seq > 1 GROUP BY start_at - start_at % 86400000000`)
 	s.exec(`INSERT INTO number_counts (country, status, n)
 		SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
 	// The audit log: an entry for every other order's time.

@@ -196,10 +196,14 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 	for i, b := range bounds {
 		args[i] = ts(b)
 	}
-	count := func(col, from, where string, set func(m *SubscriptionMonth, c int)) error {
+	count := func(col, from, where string, set func(m *SubscriptionMonth, c int), agg ...string) error {
+		f := "COUNT(*)"
+		if len(agg) > 0 {
+			f = "CAST(COALESCE(" + agg[0] + ", 0) AS BIGINT)"
+		}
 		sel := make([]string, n)
 		for i := range n {
-			sel[i] = fmt.Sprintf(`(SELECT COUNT(*) FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, from, where, col, i+1, col, i+2)
+			sel[i] = fmt.Sprintf(`(SELECT %s FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, f, from, where, col, i+1, col, i+2)
 		}
 		counts := make([]int, n)
 		dest := make([]any, n)
@@ -214,10 +218,19 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		}
 		return nil
 	}
+	var err error
 	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
 		return nil, err
 	}
-	if err := count("start_at", "periods", "seq > 1", func(m *SubscriptionMonth, c int) { m.Renewed = c }); err != nil {
+	// Renewals from renewal_days (migration 00029) when the months start
+	// at midnight UTC, as MonthBounds' do; else from the periods.
+	renewed := func(m *SubscriptionMonth, c int) { m.Renewed = c }
+	if daysAligned(bounds) {
+		err = count("day", "renewal_days", "TRUE", renewed, "SUM(n)")
+	} else {
+		err = count("start_at", "periods", "seq > 1", renewed, "COUNT(*)")
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := count("expires_at", "subscriptions", "status = 'expired'", func(m *SubscriptionMonth, c int) { m.Expired = c }); err != nil {
@@ -227,6 +240,51 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		return nil, err
 	}
 	return out, nil
+}
+
+// microsPerDay is a day in the stored microseconds.
+const microsPerDay = 86_400_000_000
+
+// daysAligned says every bound is a UTC midnight: renewal_days' days fall
+// wholly inside a month of such bounds.
+func daysAligned(bounds []time.Time) bool {
+	for _, b := range bounds {
+		if ts(b)%microsPerDay != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// periodStart is a period's sequence number and start (stored).
+type periodStart struct {
+	seq   int
+	start int64
+}
+
+// countRenewals adds sign to renewal_days' count of each renewal period
+// (seq > 1) of ps on its start's day, in the transaction that inserts or
+// deletes them (the one hook of InsertPeriod, DeletePeriod, EndPeriodsAt):
+// an UPSERT increment per day, the days in order.
+func (q *Q) countRenewals(ctx context.Context, sign int64, ps ...periodStart) error {
+	perDay := map[int64]int64{}
+	for _, p := range ps {
+		if p.seq > 1 {
+			perDay[p.start-p.start%microsPerDay] += sign
+		}
+	}
+	days := make([]int64, 0, len(perDay))
+	for d := range perDay {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	for _, d := range days {
+		if _, err := q.ex.ExecContext(ctx, `INSERT INTO renewal_days (day, n) VALUES ($1, $2)
+			ON CONFLICT (day) DO UPDATE SET n = renewal_days.n + excluded.n`, d, perDay[d]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DueRenewal is an auto-renewing subscription whose period ends in a
