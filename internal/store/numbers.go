@@ -257,7 +257,7 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 		return err
 	}
-	if err := q.countNumbers(ctx, numberMove{g.Country, NumberAvailable, NumberActive, 1}); err != nil {
+	if err := q.countNumbers(ctx, numberMove{id, g.Country, NumberAvailable, NumberActive, 1}); err != nil {
 		return err
 	}
 	return q.moveStock(ctx, g, -1)
@@ -286,7 +286,7 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 		tsp(n.RenewsAt), tsp(n.GraceUntil), tsp(n.QuarantineUntil)); err != nil {
 		return err
 	}
-	if err := q.countNumbers(ctx, numberMove{g.Country, old, n.Status, 1}); err != nil {
+	if err := q.countNumbers(ctx, numberMove{n.ID, g.Country, old, n.Status, 1}); err != nil {
 		return err
 	}
 	switch {
@@ -435,7 +435,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		}
 		freed[g]++
 		free = append(free, freeNumber{numberGroup: g, Number: num})
-		moves = append(moves, numberMove{g.Country, NumberQuarantine, NumberAvailable, 1})
+		moves = append(moves, numberMove{num, g.Country, NumberQuarantine, NumberAvailable, 1})
 		n++
 	}
 	rows.Close()

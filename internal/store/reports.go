@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -256,8 +257,10 @@ func daysAligned(bounds []time.Time) bool {
 	return true
 }
 
-// periodStart is a period's sequence number and start (stored).
+// periodStart is a period of a subscription: its sequence number and
+// start (stored).
 type periodStart struct {
+	sub   string
 	seq   int
 	start int64
 }
@@ -265,22 +268,23 @@ type periodStart struct {
 // countRenewals adds sign to renewal_days' count of each renewal period
 // (seq > 1) of ps on its start's day, in the transaction that inserts or
 // deletes them (the one hook of InsertPeriod, DeletePeriod, EndPeriodsAt):
-// an UPSERT increment per day, the days in order.
+// an UPSERT increment of the day's row of the subscription's slot.
 func (q *Q) countRenewals(ctx context.Context, sign int64, ps ...periodStart) error {
-	perDay := map[int64]int64{}
+	type cell struct{ day, slot int64 }
+	delta := map[cell]int64{}
 	for _, p := range ps {
 		if p.seq > 1 {
-			perDay[p.start-p.start%microsPerDay] += sign
+			delta[cell{p.start - p.start%microsPerDay, int64(slotOf(p.sub))}] += sign
 		}
 	}
-	days := make([]int64, 0, len(perDay))
-	for d := range perDay {
-		days = append(days, d)
+	cells := make([]cell, 0, len(delta))
+	for c := range delta {
+		cells = append(cells, c)
 	}
-	slices.Sort(days)
-	for _, d := range days {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO renewal_days (day, n) VALUES ($1, $2)
-			ON CONFLICT (day) DO UPDATE SET n = renewal_days.n + excluded.n`, d, perDay[d]); err != nil {
+	slices.SortFunc(cells, func(a, b cell) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.slot, b.slot)) })
+	for _, c := range cells {
+		if _, err := q.ex.ExecContext(ctx, `INSERT INTO renewal_days (day, slot, n) VALUES ($1, $2, $3)
+			ON CONFLICT (day, slot) DO UPDATE SET n = renewal_days.n + excluded.n`, c.day, c.slot, delta[c]); err != nil {
 			return err
 		}
 	}
@@ -377,7 +381,7 @@ type NumberCount struct {
 // 00029), both kept in step by every change of a number's status.
 func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, 'available', CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country
-		UNION ALL SELECT country, status, n FROM number_counts WHERE n <> 0
+		UNION ALL SELECT country, status, CAST(SUM(n) AS BIGINT) FROM number_counts GROUP BY country, status HAVING SUM(n) <> 0
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err
@@ -394,10 +398,24 @@ func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 	return out, rows.Err()
 }
 
-// numberMove is n numbers of a country going from one status to another.
+// numberMove is n numbers of a country going from one status to another;
+// ID (the number's ID or E.164) picks the slot. Which slot does not matter
+// to the sums: a slot's row may go below zero.
 type numberMove struct {
-	Country, From, To string
-	N                 int64
+	ID, Country, From, To string
+	N                     int64
+}
+
+// counterSlots is how many rows share a counter of number_counts or
+// renewal_days (migration 00029): a write takes the row of its slot, so
+// concurrent sales or renewals seldom wait on one another.
+const counterSlots = 16
+
+// slotOf is the counter slot of an ID.
+func slotOf(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % counterSlots)
 }
 
 // countNumbers keeps number_counts in step with numbers changing status,
@@ -406,14 +424,18 @@ type numberMove struct {
 // country and status left or entered, available aside (number_stock
 // counts those).
 func (q *Q) countNumbers(ctx context.Context, moves ...numberMove) error {
-	type cell struct{ country, status string }
+	type cell struct {
+		country, status string
+		slot            int
+	}
 	delta := map[cell]int64{}
 	for _, m := range moves {
 		if m.From == m.To {
 			continue
 		}
-		delta[cell{m.Country, m.From}] -= m.N
-		delta[cell{m.Country, m.To}] += m.N
+		slot := slotOf(m.ID)
+		delta[cell{m.Country, m.From, slot}] -= m.N
+		delta[cell{m.Country, m.To, slot}] += m.N
 	}
 	cells := make([]cell, 0, len(delta))
 	for c, d := range delta {
@@ -422,10 +444,12 @@ func (q *Q) countNumbers(ctx context.Context, moves ...numberMove) error {
 		}
 	}
 	// In one order, so two transactions never wait on each other's rows.
-	slices.SortFunc(cells, func(a, b cell) int { return cmp.Or(cmp.Compare(a.country, b.country), cmp.Compare(a.status, b.status)) })
+	slices.SortFunc(cells, func(a, b cell) int {
+		return cmp.Or(cmp.Compare(a.country, b.country), cmp.Compare(a.status, b.status), cmp.Compare(a.slot, b.slot))
+	})
 	for _, c := range cells {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, n) VALUES ($1, $2, $3)
-			ON CONFLICT (country, status) DO UPDATE SET n = number_counts.n + excluded.n`, c.country, c.status, delta[c]); err != nil {
+		if _, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, slot, n) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (country, status, slot) DO UPDATE SET n = number_counts.n + excluded.n`, c.country, c.status, c.slot, delta[c]); err != nil {
 			return err
 		}
 	}
@@ -438,7 +462,7 @@ func (q *Q) recountNumbers(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_counts`); err != nil {
 		return err
 	}
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, n)
-		SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
+	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, slot, n)
+		SELECT country, status, 0, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
 	return err
 }

@@ -63,7 +63,7 @@ func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) err
 	if err != nil {
 		return err
 	}
-	return q.countRenewals(ctx, 1, periodStart{p.Seq, ts(p.Start)})
+	return q.countRenewals(ctx, 1, periodStart{subID, p.Seq, ts(p.Start)})
 }
 
 // UpdatePeriod saves a period's plan, quantity and unit price (after an
@@ -308,7 +308,7 @@ func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
 	if err != nil {
 		return notFound(err, "period")
 	}
-	return q.countRenewals(ctx, -1, periodStart{seq, start})
+	return q.countRenewals(ctx, -1, periodStart{subID, seq, start})
 }
 
 // EndPeriodsAt cuts every period of a subscription that runs past at to end
@@ -322,7 +322,7 @@ func (q *Q) EndPeriodsAt(ctx context.Context, subID string, at time.Time) error 
 	}
 	var gone []periodStart
 	for rows.Next() {
-		var p periodStart
+		p := periodStart{sub: subID}
 		if err := rows.Scan(&p.seq, &p.start); err != nil {
 			rows.Close()
 			return err
