@@ -312,12 +312,13 @@ type DueRenewal struct {
 // DueRenewals lists up to limit auto-renewing subscriptions (active, past
 // due or in trial, not canceled at the period's end) that expire in
 // [from, to), soonest first, with their customer's balance and whether it
-// has a default card.
+// has a default card. The last billing address is the one of the highest
+// ID (a MAX, not an ORDER BY … LIMIT 1: PostgreSQL sorted for each row).
 func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]DueRenewal, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT s.id, s.customer_id, c.company, s.plan, s.term_months,
 		COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1),
-		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
-			ORDER BY a.id DESC LIMIT 1), c.country),
+		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.id = (SELECT MAX(l.id) FROM billing_addresses l
+			WHERE l.customer_id = s.customer_id AND l.deleted_at IS NULL)), c.country),
 		s.expires_at, c.balance,
 		EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL)
 		FROM subscriptions s JOIN customers c ON c.id = s.customer_id
