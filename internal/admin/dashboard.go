@@ -63,9 +63,7 @@ type dashboardData struct {
 	RenewSums []renewalSum
 	// Shown are the soonest renewals, listed one by one.
 	Shown []billing.DueRenewal
-	// Counted is how many renewals the sums cover at most.
-	Counted int
-	Role    string
+	Role  string
 }
 
 func itoa64(v int64) string {
@@ -99,7 +97,7 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, act billing.Ac
 }
 
 func buildDashboard(d billing.Dashboard, role string) dashboardData {
-	out := dashboardData{D: d, Role: role, Counted: billing.DueRenewalsCounted}
+	out := dashboardData{D: d, Role: role}
 	out.Shown = d.Renewals[:min(len(d.Renewals), billing.DueRenewalsShown)]
 	// Revenue: a table per currency, months by transaction kind.
 	byCur := map[string]map[string][]int64{}
@@ -164,8 +162,14 @@ func buildDashboard(d billing.Dashboard, role string) dashboardData {
 			out.Numbers.Rows[i].Values[j] += c.Count
 		}
 	}
-	for _, r := range d.RenewalSums {
-		out.RenewSums = append(out.RenewSums, renewalSum{Currency: r.Currency, PaidBy: r.PaidBy, Count: r.Count, Amount: r.Amount})
+	for _, r := range d.Renewals {
+		k := slices.IndexFunc(out.RenewSums, func(s renewalSum) bool { return s.Currency == r.Currency && s.PaidBy == r.PaidBy })
+		if k < 0 {
+			out.RenewSums = append(out.RenewSums, renewalSum{Currency: r.Currency, PaidBy: r.PaidBy})
+			k = len(out.RenewSums) - 1
+		}
+		out.RenewSums[k].Count++
+		out.RenewSums[k].Amount += r.Amount
 	}
 	slices.SortFunc(out.RenewSums, func(x, y renewalSum) int {
 		if x.Currency != y.Currency {

@@ -181,9 +181,8 @@ func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
 	return err
 }
 
-// RebuildNumberStock recounts the available numbers of every group (and
-// the others per country and status, number_counts) from the numbers
-// table and indexes them for contains searches anew (after a bulk
+// RebuildNumberStock recounts the available numbers of every group from the
+// numbers table and indexes them for contains searches anew (after a bulk
 // load that bypassed InsertNumbers, or to check the counts).
 func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_stock`); err != nil {
@@ -193,9 +192,6 @@ func (q *Q) RebuildNumberStock(ctx context.Context) error {
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
 		FROM numbers GROUP BY country, state, area, type, currency`)
 	if err != nil {
-		return err
-	}
-	if err := q.recountNumbers(ctx); err != nil {
 		return err
 	}
 	return q.rebuildGrams(ctx)
@@ -257,9 +253,6 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 		return err
 	}
-	if err := q.countNumbers(ctx, numberMove{id, g.Country, NumberAvailable, NumberActive, 1}); err != nil {
-		return err
-	}
 	return q.moveStock(ctx, g, -1)
 }
 
@@ -284,9 +277,6 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	if _, err := q.ex.ExecContext(ctx, `UPDATE numbers SET status = $2, customer_id = $3, sip_account_id = $4, renews_at = $5,
 		grace_until = $6, quarantine_until = $7 WHERE id = $1`, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID),
 		tsp(n.RenewsAt), tsp(n.GraceUntil), tsp(n.QuarantineUntil)); err != nil {
-		return err
-	}
-	if err := q.countNumbers(ctx, numberMove{n.ID, g.Country, old, n.Status, 1}); err != nil {
 		return err
 	}
 	switch {
@@ -424,7 +414,6 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 	}
 	freed := map[numberGroup]int64{}
 	var free []freeNumber
-	var moves []numberMove
 	n := 0
 	for rows.Next() {
 		var g numberGroup
@@ -435,7 +424,6 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		}
 		freed[g]++
 		free = append(free, freeNumber{numberGroup: g, Number: num})
-		moves = append(moves, numberMove{num, g.Country, NumberQuarantine, NumberAvailable, 1})
 		n++
 	}
 	rows.Close()
@@ -446,9 +434,6 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		if err := q.moveStock(ctx, g, d); err != nil {
 			return n, err
 		}
-	}
-	if err := q.countNumbers(ctx, moves...); err != nil {
-		return n, err
 	}
 	return n, q.addGrams(ctx, free)
 }

@@ -1,11 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"hash/fnv"
-	"slices"
 	"strings"
 	"time"
 )
@@ -197,14 +194,10 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 	for i, b := range bounds {
 		args[i] = ts(b)
 	}
-	count := func(col, from, where string, set func(m *SubscriptionMonth, c int), agg ...string) error {
-		f := "COUNT(*)"
-		if len(agg) > 0 {
-			f = "CAST(COALESCE(" + agg[0] + ", 0) AS BIGINT)"
-		}
+	count := func(col, from, where string, set func(m *SubscriptionMonth, c int)) error {
 		sel := make([]string, n)
 		for i := range n {
-			sel[i] = fmt.Sprintf(`(SELECT %s FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, f, from, where, col, i+1, col, i+2)
+			sel[i] = fmt.Sprintf(`(SELECT COUNT(*) FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, from, where, col, i+1, col, i+2)
 		}
 		counts := make([]int, n)
 		dest := make([]any, n)
@@ -219,19 +212,10 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		}
 		return nil
 	}
-	var err error
 	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
 		return nil, err
 	}
-	// Renewals from renewal_days (migration 00029) when the months start
-	// at midnight UTC, as MonthBounds' do; else from the periods.
-	renewed := func(m *SubscriptionMonth, c int) { m.Renewed = c }
-	if daysAligned(bounds) {
-		err = count("day", "renewal_days", "TRUE", renewed, "SUM(n)")
-	} else {
-		err = count("start_at", "periods", "seq > 1", renewed, "COUNT(*)")
-	}
-	if err != nil {
+	if err := count("start_at", "periods", "seq > 1", func(m *SubscriptionMonth, c int) { m.Renewed = c }); err != nil {
 		return nil, err
 	}
 	if err := count("expires_at", "subscriptions", "status = 'expired'", func(m *SubscriptionMonth, c int) { m.Expired = c }); err != nil {
@@ -241,54 +225,6 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		return nil, err
 	}
 	return out, nil
-}
-
-// microsPerDay is a day in the stored microseconds.
-const microsPerDay = 86_400_000_000
-
-// daysAligned says every bound is a UTC midnight: renewal_days' days fall
-// wholly inside a month of such bounds.
-func daysAligned(bounds []time.Time) bool {
-	for _, b := range bounds {
-		if ts(b)%microsPerDay != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// periodStart is a period of a subscription: its sequence number and
-// start (stored).
-type periodStart struct {
-	sub   string
-	seq   int
-	start int64
-}
-
-// countRenewals adds sign to renewal_days' count of each renewal period
-// (seq > 1) of ps on its start's day, in the transaction that inserts or
-// deletes them (the one hook of InsertPeriod, DeletePeriod, EndPeriodsAt):
-// an UPSERT increment of the day's row of the subscription's slot.
-func (q *Q) countRenewals(ctx context.Context, sign int64, ps ...periodStart) error {
-	type cell struct{ day, slot int64 }
-	delta := map[cell]int64{}
-	for _, p := range ps {
-		if p.seq > 1 {
-			delta[cell{p.start - p.start%microsPerDay, int64(slotOf(p.sub))}] += sign
-		}
-	}
-	cells := make([]cell, 0, len(delta))
-	for c := range delta {
-		cells = append(cells, c)
-	}
-	slices.SortFunc(cells, func(a, b cell) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.slot, b.slot)) })
-	for _, c := range cells {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO renewal_days (day, slot, n) VALUES ($1, $2, $3)
-			ON CONFLICT (day, slot) DO UPDATE SET n = renewal_days.n + excluded.n`, c.day, c.slot, delta[c]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // DueRenewal is an auto-renewing subscription whose period ends in a
@@ -312,13 +248,12 @@ type DueRenewal struct {
 // DueRenewals lists up to limit auto-renewing subscriptions (active, past
 // due or in trial, not canceled at the period's end) that expire in
 // [from, to), soonest first, with their customer's balance and whether it
-// has a default card. The last billing address is the one of the highest
-// ID (a MAX, not an ORDER BY … LIMIT 1: PostgreSQL sorted for each row).
+// has a default card.
 func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]DueRenewal, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT s.id, s.customer_id, c.company, s.plan, s.term_months,
 		COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1),
-		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.id = (SELECT MAX(l.id) FROM billing_addresses l
-			WHERE l.customer_id = s.customer_id AND l.deleted_at IS NULL)), c.country),
+		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
+			ORDER BY a.id DESC LIMIT 1), c.country),
 		s.expires_at, c.balance,
 		EXISTS (SELECT 1 FROM payment_methods pm WHERE pm.customer_id = s.customer_id AND pm.is_default AND pm.deleted_at IS NULL)
 		FROM subscriptions s JOIN customers c ON c.id = s.customer_id
@@ -378,11 +313,10 @@ type NumberCount struct {
 }
 
 // NumberCounts counts the inventory per country and status: the available
-// ones from number_stock, the others from number_counts (migration
-// 00029), both kept in step by every change of a number's status.
+// ones from number_stock, the others from the index of held numbers.
 func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, 'available', CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country
-		UNION ALL SELECT country, status, CAST(SUM(n) AS BIGINT) FROM number_counts GROUP BY country, status HAVING SUM(n) <> 0
+		UNION ALL SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err
@@ -397,73 +331,4 @@ func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// numberMove is n numbers of a country going from one status to another;
-// ID (the number's ID or E.164) picks the slot. Which slot does not matter
-// to the sums: a slot's row may go below zero.
-type numberMove struct {
-	ID, Country, From, To string
-	N                     int64
-}
-
-// counterSlots is how many rows share a counter of number_counts or
-// renewal_days (migration 00029): a write takes the row of its slot, so
-// concurrent sales or renewals seldom wait on one another.
-const counterSlots = 16
-
-// slotOf is the counter slot of an ID.
-func slotOf(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % counterSlots)
-}
-
-// countNumbers keeps number_counts in step with numbers changing status,
-// in the change's transaction (the one hook of ClaimNumber,
-// UpdateNumberLifecycle and EndQuarantines): an UPSERT increment per
-// country and status left or entered, available aside (number_stock
-// counts those).
-func (q *Q) countNumbers(ctx context.Context, moves ...numberMove) error {
-	type cell struct {
-		country, status string
-		slot            int
-	}
-	delta := map[cell]int64{}
-	for _, m := range moves {
-		if m.From == m.To {
-			continue
-		}
-		slot := slotOf(m.ID)
-		delta[cell{m.Country, m.From, slot}] -= m.N
-		delta[cell{m.Country, m.To, slot}] += m.N
-	}
-	cells := make([]cell, 0, len(delta))
-	for c, d := range delta {
-		if d != 0 && c.status != NumberAvailable && c.status != "" {
-			cells = append(cells, c)
-		}
-	}
-	// In one order, so two transactions never wait on each other's rows.
-	slices.SortFunc(cells, func(a, b cell) int {
-		return cmp.Or(cmp.Compare(a.country, b.country), cmp.Compare(a.status, b.status), cmp.Compare(a.slot, b.slot))
-	})
-	for _, c := range cells {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, slot, n) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (country, status, slot) DO UPDATE SET n = number_counts.n + excluded.n`, c.country, c.status, c.slot, delta[c]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// recountNumbers counts number_counts anew from the numbers table
-// (RebuildNumberStock: after a bulk load that bypassed the store's writes).
-func (q *Q) recountNumbers(ctx context.Context) error {
-	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_counts`); err != nil {
-		return err
-	}
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_counts (country, status, slot, n)
-		SELECT country, status, 0, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
-	return err
 }

@@ -60,10 +60,7 @@ func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) err
 	if isUnique(err) {
 		return market.Errorf(market.CodeConflict, "this period of the subscription is already paid")
 	}
-	if err != nil {
-		return err
-	}
-	return q.countRenewals(ctx, 1, periodStart{subID, p.Seq, ts(p.Start)})
+	return err
 }
 
 // UpdatePeriod saves a period's plan, quantity and unit price (after an
@@ -303,12 +300,8 @@ func (q *Q) NextSubscriptionEvent(ctx context.Context, now time.Time, offsets []
 // DeletePeriod removes a period of a subscription (an operator's refund
 // with revoke of the renewal that bought it). Error: not_found.
 func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
-	var start int64
-	err := q.ex.QueryRowContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND seq = $2 RETURNING start_at`, subID, seq).Scan(&start)
-	if err != nil {
-		return notFound(err, "period")
-	}
-	return q.countRenewals(ctx, -1, periodStart{subID, seq, start})
+	res, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND seq = $2`, subID, seq)
+	return affected(res, err, "period")
 }
 
 // EndPeriodsAt cuts every period of a subscription that runs past at to end
@@ -316,26 +309,9 @@ func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
 // now by an operator's refund with revoke (one revoked the moment it was
 // bought keeps no period).
 func (q *Q) EndPeriodsAt(ctx context.Context, subID string, at time.Time) error {
-	rows, err := q.ex.QueryContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND start_at >= $2 RETURNING seq, start_at`, subID, ts(at))
-	if err != nil {
+	if _, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND start_at >= $2`, subID, ts(at)); err != nil {
 		return err
 	}
-	var gone []periodStart
-	for rows.Next() {
-		p := periodStart{sub: subID}
-		if err := rows.Scan(&p.seq, &p.start); err != nil {
-			rows.Close()
-			return err
-		}
-		gone = append(gone, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if err := q.countRenewals(ctx, -1, gone...); err != nil {
-		return err
-	}
-	_, err = q.ex.ExecContext(ctx, `UPDATE periods SET end_at = $2 WHERE subscription_id = $1 AND end_at > $2`, subID, ts(at))
+	_, err := q.ex.ExecContext(ctx, `UPDATE periods SET end_at = $2 WHERE subscription_id = $1 AND end_at > $2`, subID, ts(at))
 	return err
 }
