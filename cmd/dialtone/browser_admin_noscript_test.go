@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -62,9 +63,13 @@ func TestBrowserBackOfficeNoScript(t *testing.T) {
 	e.Open(t, ctx, "/admin/customers")
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#q"), "ohne skript"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/customers"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/customers"] button`)))
+	// The list before the search shows the customer too: wait for the
+	// answer's page, or the click below may land on the page going away.
+	waitLocation(t, ctx, "q=ohne")
+	do(t, ctx,
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=customer-row][data-id="`+cus+`"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=customer-row] a`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=customer-row][data-id="`+cus+`"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`#amount`)),
 		chromedp.SetValue(chromedp.CSS("#amount"), "12.50"),
 		chromedp.SetValue(chromedp.CSS("#reason"), "No script"),
@@ -83,5 +88,21 @@ func TestBrowserBackOfficeNoScript(t *testing.T) {
 	_, o := e.API(t, "GET", "/v1/orders/"+orderID, tok, nil)
 	if o["status"] != "refunded" || o["refunded"].(float64) <= 0 {
 		t.Errorf("order after the refund without JavaScript: %v %v", o["status"], o["refunded"])
+	}
+}
+
+// waitLocation waits until the tab's address contains part (a page
+// loaded by a form sent without JavaScript).
+func waitLocation(t *testing.T, ctx context.Context, part string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`)); err == nil && strings.Contains(loc, part) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the address never contained %q", part)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
