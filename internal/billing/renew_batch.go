@@ -26,10 +26,8 @@ package billing
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -210,33 +208,9 @@ func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, 
 }
 
 // invoiceBatch is what a batch's transaction keeps while it runs: its
-// invoices, unnumbered, for numberInvoices; and the webhook endpoints of
-// each event type, asked once per batch (webhookTargets).
+// invoices, unnumbered, for numberInvoices.
 type invoiceBatch struct {
-	items   []batchedInvoice
-	targets map[string][]string
-}
-
-// webhookTargets returns the live endpoints that take events of typ
-// (store.WebhookTargets), once per batch in a batch's transaction: an
-// endpoint added while a batch runs gets the events of the batches after
-// it, as if the batch had committed a moment earlier.
-func webhookTargets(ctx context.Context, q *store.Q, typ string) ([]string, error) {
-	b, ok := ctx.Value(invoiceBatchKey{}).(*invoiceBatch)
-	if !ok {
-		return q.WebhookTargets(ctx, typ)
-	}
-	if t, ok := b.targets[typ]; ok {
-		return t, nil
-	}
-	t, err := q.WebhookTargets(ctx, typ)
-	if err == nil {
-		if b.targets == nil {
-			b.targets = map[string][]string{}
-		}
-		b.targets[typ] = t
-	}
-	return t, err
+	items []batchedInvoice
 }
 
 type batchedInvoice struct {
@@ -256,62 +230,10 @@ func deferInvoice(ctx context.Context, v store.Invoice, doc InvoiceDoc) bool {
 	return ok
 }
 
-// numberInvoices numbers a batch's invoices from one block of each year's
-// gapless sequence and stores them: the one place the batched runs take
-// invoice numbers, as the last statements of the transaction.
+// numberInvoices numbers a batch's invoices and stores them with their
+// e-mails (issueNumbered, as the sequencer's pass does): the one place the
+// batched runs take invoice numbers, as the last statements of the
+// transaction.
 func (s *Service) numberInvoices(ctx context.Context, q *store.Q, items []batchedInvoice) error {
-	byYear := map[int][]int{}
-	var years []int
-	for i, it := range items {
-		y := it.v.Year
-		if _, ok := byYear[y]; !ok {
-			years = append(years, y)
-		}
-		byYear[y] = append(byYear[y], i)
-	}
-	out := make([]store.Invoice, 0, len(items))
-	for _, y := range years {
-		idx := byYear[y]
-		first, err := q.TakeInvoiceSeqs(ctx, y, len(idx))
-		if err != nil {
-			return err
-		}
-		for k, i := range idx {
-			v, doc := items[i].v, items[i].doc
-			seq := first + k
-			doc.Number = fmt.Sprintf("%d-%06d", y, seq)
-			body, err := json.Marshal(doc)
-			if err != nil {
-				return err
-			}
-			v.Number, v.Seq, v.Document = doc.Number, seq, string(body)
-			out = append(out, v)
-		}
-	}
-	if err := q.InsertInvoices(ctx, out); err != nil {
-		return err
-	}
-	// Their e-mails, as storeInvoice queues a single invoice's.
-	var custs []string
-	for _, v := range out {
-		if v.Totals.Total != 0 && !slices.Contains(custs, v.CustomerID) {
-			custs = append(custs, v.CustomerID)
-		}
-	}
-	if len(custs) == 0 {
-		return nil
-	}
-	to, err := q.InvoiceRecipients(ctx, custs)
-	if err != nil {
-		return err
-	}
-	for _, v := range out {
-		if v.Totals.Total == 0 || to[v.CustomerID] == "" {
-			continue
-		}
-		if err := s.mailInvoiceTo(ctx, q, v, to[v.CustomerID]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.issueNumbered(ctx, q, items)
 }

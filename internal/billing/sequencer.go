@@ -106,47 +106,14 @@ func (s *Service) numberQueued(ctx context.Context) error {
 				return err
 			}
 			n = len(vs)
-			// Oldest first, so the years come in order: one range of
-			// numbers per year.
-			for i := 0; i < len(vs); {
-				j := i
-				for j < len(vs) && vs[j].Year == vs[i].Year {
-					j++
-				}
-				first, err := q.TakeInvoiceSeqs(ctx, vs[i].Year, j-i)
-				if err != nil {
-					return err
-				}
-				for k := i; k < j; k++ {
-					if err := numbered(&vs[k], first+k-i); err != nil {
-						return err
-					}
-				}
-				i = j
-			}
-			if err := q.InsertInvoices(ctx, vs); err != nil {
-				return err
-			}
-			// Their e-mails, now that the PDF can show the number: the
-			// recipients in one statement, then two statements a mail.
-			var custs []string
-			for _, v := range vs {
-				if v.Totals.Total != 0 && !slices.Contains(custs, v.CustomerID) {
-					custs = append(custs, v.CustomerID)
+			items := make([]batchedInvoice, len(vs))
+			for i, v := range vs {
+				items[i].v = v
+				if err := json.Unmarshal([]byte(v.Document), &items[i].doc); err != nil {
+					return fmt.Errorf("invoice %s: %w", v.ID, err)
 				}
 			}
-			to, err := q.InvoiceRecipients(ctx, custs)
-			if err != nil {
-				return err
-			}
-			for _, v := range vs {
-				if r := to[v.CustomerID]; r != "" && v.Totals.Total != 0 {
-					if err := s.mailInvoiceTo(ctx, q, v, r); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
+			return s.issueNumbered(ctx, q, items)
 		})
 		if err != nil {
 			return fmt.Errorf("numbering invoices: %w", err)
@@ -157,18 +124,62 @@ func (s *Service) numberQueued(ctx context.Context) error {
 	}
 }
 
-// numbered gives a queued invoice its number, in its document too.
-func numbered(v *store.Invoice, seq int) error {
-	var doc InvoiceDoc
-	if err := json.Unmarshal([]byte(v.Document), &doc); err != nil {
-		return fmt.Errorf("invoice %s: %w", v.ID, err)
+// issueNumbered numbers invoices from one range of each year's gapless
+// sequence, in the order given within a year, stores them, and queues
+// their e-mails now that the PDF can show the number (the recipients in
+// one statement, then two statements a mail): for the sequencer's pass and
+// a batched run alike.
+func (s *Service) issueNumbered(ctx context.Context, q *store.Q, items []batchedInvoice) error {
+	var years []int
+	byYear := map[int][]int{}
+	for i, it := range items {
+		if _, ok := byYear[it.v.Year]; !ok {
+			years = append(years, it.v.Year)
+		}
+		byYear[it.v.Year] = append(byYear[it.v.Year], i)
 	}
-	doc.Number = fmt.Sprintf("%d-%06d", v.Year, seq)
-	body, err := json.Marshal(doc)
+	slices.Sort(years)
+	vs := make([]store.Invoice, 0, len(items))
+	for _, y := range years {
+		idx := byYear[y]
+		first, err := q.TakeInvoiceSeqs(ctx, y, len(idx))
+		if err != nil {
+			return err
+		}
+		for k, i := range idx {
+			v, doc := items[i].v, items[i].doc
+			doc.Number = fmt.Sprintf("%d-%06d", y, first+k)
+			body, err := json.Marshal(doc)
+			if err != nil {
+				return err
+			}
+			v.Number, v.Seq, v.Document = doc.Number, first+k, string(body)
+			vs = append(vs, v)
+		}
+	}
+	if err := q.InsertInvoices(ctx, vs); err != nil {
+		return err
+	}
+	var custs []string
+	for _, v := range vs {
+		if v.Totals.Total != 0 && !slices.Contains(custs, v.CustomerID) {
+			custs = append(custs, v.CustomerID)
+		}
+	}
+	if len(custs) == 0 {
+		return nil
+	}
+	to, err := q.InvoiceRecipients(ctx, custs)
 	if err != nil {
 		return err
 	}
-	v.Number, v.Seq, v.Document = doc.Number, seq, string(body)
+	for _, v := range vs {
+		if r := to[v.CustomerID]; r != "" && v.Totals.Total != 0 {
+			if err := s.mailInvoiceTo(ctx, q, v, r); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

@@ -336,7 +336,7 @@ type eventBody struct {
 // that it commits (or not) with the change it reports. object is called
 // only when some endpoint takes the type.
 func (s *Service) emit(ctx context.Context, q *store.Q, typ string, object func() (any, error)) error {
-	targets, err := webhookTargets(ctx, q, typ)
+	targets, err := q.WebhookTargets(ctx, typ)
 	if err != nil || len(targets) == 0 {
 		return err
 	}
