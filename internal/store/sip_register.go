@@ -289,10 +289,8 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	if err != nil {
 		return err
 	}
-	// The Q a store transaction gives (store.go's tx): counted, with the
-	// catalog cache and what runs after the commit.
 	var after []func()
-	q := &Q{ex: counted{conn, s}, dialect: s.dialect, inTx: true, ids: s.ids, after: &after, cache: &s.cat, cat: &txCatalog{}}
+	q := s.txQ(conn, &after)
 	if !lk.Known {
 		var tatA, tatB sql.NullInt64
 		if err = q.ex.QueryRowContext(ctx, throttlesOf2SQL, r.KeyA, r.KeyB).Scan(&tatA, &tatB); err != nil {

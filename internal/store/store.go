@@ -242,7 +242,7 @@ func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
 		}
 	}()
 	var after []func()
-	if err = fn(&Q{ex: counted{tx, s}, dialect: s.dialect, inTx: true, ids: s.ids, after: &after, cache: &s.cat, cat: &txCatalog{}}); err != nil {
+	if err = fn(s.txQ(tx, &after)); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -252,6 +252,14 @@ func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
 		f()
 	}
 	return nil
+}
+
+// txQ is the Q of a transaction on ex, whichever runs it (Tx here, the
+// SQLite writer, the pipelined SIP registration): its statements counted,
+// the catalog cache with the transaction's own memo, and after collecting
+// what runs once it committed.
+func (s *Store) txQ(ex execer, after *[]func()) *Q {
+	return &Q{ex: counted{ex, s}, dialect: s.dialect, inTx: true, ids: s.ids, after: after, cache: &s.cat, cat: &txCatalog{}}
 }
 
 func retryable(err error) bool {

@@ -310,7 +310,7 @@ func (w *writer) call(j *writeJob) (r writeResult) {
 		}
 	}()
 	j.after = j.after[:0]
-	q := &Q{ex: counted{inWriter{w}, w.s}, dialect: w.s.dialect, inTx: true, ids: w.s.ids, after: &j.after, cache: &w.s.cat, cat: &txCatalog{}}
+	q := w.s.txQ(inWriter{w}, &j.after)
 	return writeResult{err: j.fn(q)}
 }
 
