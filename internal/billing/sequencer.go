@@ -104,6 +104,7 @@ func (s *Service) numberQueued(ctx context.Context) error {
 	for {
 		n := 0
 		err := s.store.Tx(ctx, func(q *store.Q) error {
+			q.BeginBatch() // the pass's e-mails in a statement or two (store/batch.go)
 			if err := q.LockInvoicing(ctx); err != nil {
 				return err
 			}
@@ -119,7 +120,10 @@ func (s *Service) numberQueued(ctx context.Context) error {
 					return fmt.Errorf("invoice %s: %w", v.ID, err)
 				}
 			}
-			return s.issueNumbered(ctx, q, items)
+			if err := s.issueNumbered(ctx, q, items); err != nil {
+				return err
+			}
+			return q.FlushBatch(ctx)
 		})
 		if err != nil {
 			return fmt.Errorf("numbering invoices: %w", err)
@@ -198,7 +202,7 @@ func (s *Service) issueNumbered(ctx context.Context, q *store.Q, items []batched
 // what this process queued (awaitNumbers).
 func (s *Service) numberAfterCommit(ctx context.Context, q *store.Q) {
 	behind := ctx.Value(numberBehindKey{}) != nil
-	q.AfterCommit(func() {
+	q.AfterCommitOnce("number invoices", func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		s.seq.queued.Store(true)
 		if behind {
