@@ -130,3 +130,44 @@ func init() {
 		},
 	})
 }
+
+func init() {
+	addContract(map[string]contractCase{
+		"Q.PreloadRentals": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxNumber(t, q, "num_1", "+12125550101", "212")
+			n, err := q.Number(ctx, "num_1")
+			must(t, err)
+			n.Status, n.CustomerID, n.RenewsAt = store.NumberActive, "cus_1", ptr(tµ)
+			must(t, q.UpdateNumberLifecycle(ctx, n))
+			want, err := q.LockNumber(ctx, "cus_1", "num_1")
+			must(t, err)
+			q.BeginBatch()
+			must(t, q.PreloadRentals(ctx, []store.DueItem{{ID: "num_1", CustomerID: "cus_1", DueAt: tµ}}))
+			before := st.Statements()
+			got, err := q.LockNumber(ctx, "cus_1", "num_1")
+			must(t, err)
+			eq(t, "preloaded number", got, want)
+			_, err = q.LockNumber(ctx, "cus_2", "num_1")
+			wantNotFound(t, err) // another customer's: read, and not found
+			before = st.Statements()
+			// A month's rental in the batch: kept, and a month paid twice
+			// fails the batch when it is written.
+			ok, err := q.RecordNumberRental(ctx, store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
+			must(t, err)
+			eq(t, "kept as new", ok, true)
+			got.RenewsAt = ptr(tµ.AddDate(0, 1, 0))
+			must(t, q.UpdateNumberLifecycle(ctx, got))
+			eq(t, "statements while kept", st.Statements()-before, int64(0))
+			after, err := q.LockNumber(ctx, "cus_1", "num_1")
+			must(t, err)
+			eq(t, "the update written before the read", after.RenewsAt, ptr(µs(tµ.AddDate(0, 1, 0))))
+			_, err = q.RecordNumberRental(ctx, store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
+			must(t, err)
+			if err := q.FlushBatch(ctx); err == nil {
+				t.Error("a month recorded twice in a batch was written")
+			}
+		},
+	})
+}
