@@ -294,6 +294,15 @@ func (q *Q) update(u *keyedUpdate, args ...any) bool {
 		return false
 	}
 	g := b.group("update "+u.table+" "+strings.Join(u.cols, ","), func() *stmtGroup { return &stmtGroup{upd: u} })
+	// A row updated twice before the batch is written: the last values
+	// win, as they would one statement after the other (one UPDATE may
+	// not join a row to two of its sources).
+	for i, r := range g.rows {
+		if r[0] == args[0] {
+			g.rows[i] = args
+			return true
+		}
+	}
 	g.rows = append(g.rows, args)
 	return true
 }

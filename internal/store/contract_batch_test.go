@@ -113,6 +113,16 @@ func init() {
 			// Not found stays not found.
 			_, err = q.Subscription(ctx, "cus_2", "sub_1")
 			wantNotFound(t, err)
+			// A subscription updated twice before the batch is written: the
+			// last values, as one statement after the other.
+			s := want["sub_1"]
+			s.ExpiresAt = tµ.AddDate(0, 1, 0)
+			must(t, q.UpdateSubscription(ctx, s, tµ))
+			s.ExpiresAt = tµ.AddDate(0, 2, 0)
+			must(t, q.UpdateSubscription(ctx, s, tµ))
+			got, err := q.SubscriptionRow(ctx, "cus_1", "sub_1")
+			must(t, err)
+			eq(t, "updated twice in a batch", got.ExpiresAt, µs(tµ.AddDate(0, 2, 0)))
 			must(t, q.FlushBatch(ctx))
 		},
 		"Q.AfterCommitOnce": func(t *testing.T, st *store.Store) {
