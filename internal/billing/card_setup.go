@@ -25,6 +25,9 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	if err := in.validateShape(false); err != nil {
 		return Order{}, err
 	}
+	if o, ok, err := s.replayedOrder(ctx, p, in.key); ok || err != nil {
+		return o, err // before saving a card again
+	}
 	unsave := ""
 	if in.Payment.Method == "card" && in.Payment.GatewayCard != "" {
 		pm, err := s.saveGatewayCard(ctx, p, in.Payment.GatewayCard)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/dialtone/dialtone/internal/api"
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
@@ -73,6 +74,16 @@ const withheldType = "application/x-dialtone-withheld"
 // 409 idempotency_key_in_use saying so (web.WithheldWords) and does nothing
 // more, as a replay must; storing the body would keep the secret readable
 // in the database for 24 hours.
+//
+// The use cases that move money or sell something (keyedRoute) take the
+// key into their own transaction (billing/idempotency.go): the key names
+// their result as it commits. A request with a key still in progress
+// then runs again, rather than being refused, when its claim names a
+// result (the first request committed, and died or failed before its
+// answer was stored: the use case answers with that result) or when its
+// route is such a use case (the first request never committed, or still
+// runs: the use case's lock on the key lets one of them make the result
+// and the other answer with it).
 func (s *Server) idempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -98,7 +109,7 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 
 		ks := s.keys
 		prev, claimed, err := ks.Claim(r.Context(), scope, key, hash)
-		if !claimed {
+		if !claimed && !(err == nil && prev.RequestHash == hash && s.runsAgain(r, prev)) {
 			switch {
 			case prev.RequestHash != hash:
 				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
@@ -120,7 +131,7 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		}
 		c := &capture{ResponseWriter: w}
 		withheld := new(bool)
-		r = r.WithContext(web.WithWithhold(r.Context(), withheld))
+		r = r.WithContext(web.WithKey(web.WithWithhold(r.Context(), withheld), billing.Key{Scope: scope, Key: key, Hash: hash}))
 		ctx := context.WithoutCancel(r.Context())
 		defer func() {
 			if v := recover(); v != nil {
@@ -142,4 +153,32 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(c, r)
 	})
+}
+
+// runsAgain reports whether a request whose key was claimed before (prev,
+// with the same request) runs its handler again: when its use case
+// committed a result but the answer was not stored (or a refusal was
+// stored over it by a concurrent first request), or when the key is
+// still in progress and the route's use case takes the key into its
+// transaction.
+func (s *Server) runsAgain(r *http.Request, prev web.Stored) bool {
+	if prev.ContentType == withheldType {
+		return false
+	}
+	if prev.ResultRef != "" {
+		return prev.Status == 0 || prev.Status >= 300
+	}
+	return prev.Status == 0 && keyedRoute(s.mux, r)
+}
+
+// keyedRoute reports whether r's route is one whose use case takes its
+// idempotency key into its transaction (its handler passes web.KeyOf to
+// the use case's input: billing.OrderInput.Keyed and the like).
+func keyedRoute(mux *http.ServeMux, r *http.Request) bool {
+	_, pattern := mux.Handler(r)
+	switch pattern {
+	case "POST /v1/orders", "POST /v1/cart/checkout", "POST /v1/admin/customers/{id}/balance_adjustments":
+		return true
+	}
+	return false
 }
