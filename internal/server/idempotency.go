@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/dialtone/dialtone/internal/api"
 	"github.com/dialtone/dialtone/internal/billing"
@@ -130,6 +131,10 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			return
 		}
 		c := &capture{ResponseWriter: w}
+		crash := claimed && s.cfg.CrashBeforeAnswer != "" && key == s.cfg.CrashBeforeAnswer
+		if crash {
+			c.ResponseWriter = discard{w} // the answer never leaves
+		}
 		withheld := new(bool)
 		r = r.WithContext(web.WithKey(web.WithWithhold(r.Context(), withheld), billing.Key{Scope: scope, Key: key, Hash: hash}))
 		ctx := context.WithoutCancel(r.Context())
@@ -137,6 +142,10 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				_ = ks.Release(ctx, scope, key)
 				panic(v)
+			}
+			if crash {
+				s.log.Warn("idempotency: crashing before the answer, as DIALTONE_TEST_CRASH_BEFORE_ANSWER asks", "status", c.status)
+				os.Exit(3)
 			}
 			var err error
 			switch {
@@ -182,3 +191,10 @@ func keyedRoute(mux *http.ServeMux, r *http.Request) bool {
 	}
 	return false
 }
+
+// discard is a response writer whose answer goes nowhere (the crash hook).
+type discard struct{ http.ResponseWriter }
+
+func (d discard) Header() http.Header       { return http.Header{} }
+func (discard) WriteHeader(int)             {}
+func (discard) Write(b []byte) (int, error) { return len(b), nil }

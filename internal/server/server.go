@@ -53,6 +53,11 @@ type Config struct {
 	// with. The portal takes cards with Stripe's form (and loads Stripe.js
 	// from js.stripe.com) only with payments by Stripe (GatewayEvents set).
 	StripePublishableKey string
+	// CrashBeforeAnswer is a test hook: the Idempotency-Key of an API
+	// request after whose handler (its use case committed) the process
+	// exits at once, before its answer is sent or stored — a crash at the
+	// worst moment for idempotency. "" (always, outside tests) is none.
+	CrashBeforeAnswer string
 }
 
 // stripeKey is the publishable key the portal's card form uses: "" unless

@@ -1,0 +1,62 @@
+package contracttest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/dialtone/dialtone/internal/store/storetest"
+)
+
+// TestIdempotencyAfterCrash: the server dies after an order's transaction
+// committed and before its answer was sent or stored (the test hook
+// DIALTONE_TEST_CRASH_BEFORE_ANSWER), so the client never learnt of the
+// order. Sent again with its Idempotency-Key to the restarted server, the
+// request is answered with that order — 201 and the body the first answer
+// would have had — and nothing is bought twice; sent once more it is the
+// stored answer replayed; another body with the key is still 422
+// idempotency_key_reused.
+func TestIdempotencyAfterCrash(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			db := storetest.URL(t, kind)
+			s := serve(t, db, "DIALTONE_TEST_CRASH_BEFORE_ANSWER=crash-order-1")
+			tok := s.customer("crash", "EUR")
+			adr := s.address(tok)
+			s.topUp(tok, 100000)
+			balance := num(s.must(200, "GET", "/v1/account", tok, nil).body["balance"])
+			body := order(adr, sub("start", 2, 1))
+			raw, _ := json.Marshal(body)
+			req, _ := http.NewRequest("POST", s.base+"/v1/orders", bytes.NewReader(raw))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Idempotency-Key", "crash-order-1")
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+				t.Fatalf("the request the server dies on was answered %d", res.StatusCode)
+			}
+
+			s = serve(t, db) // the same database, after the crash
+			again := s.must(201, "POST", "/v1/orders", tok, body, "Idempotency-Key", "crash-order-1")
+			id := str(again.body["id"])
+			orders := s.must(200, "GET", "/v1/orders", tok, nil).data()
+			if len(orders) != 2 || str(orders[0]["id"]) != id && str(orders[1]["id"]) != id {
+				t.Fatalf("orders after the retry: %v; want the top-up and the order %s", orders, id)
+			}
+			if got := s.must(200, "GET", "/v1/orders/"+id, tok, nil); string(got.raw) != string(again.raw) {
+				t.Errorf("the retry's answer:\n%s\nwant the order as it is answered:\n%s", again.raw, got.raw)
+			}
+			if b := num(s.must(200, "GET", "/v1/account", tok, nil).body["balance"]); b != balance-num(again.body["total"]) {
+				t.Errorf("balance %d after the retry, %d before the order of %s", b, balance, again.raw)
+			}
+			third := s.must(201, "POST", "/v1/orders", tok, body, "Idempotency-Key", "crash-order-1")
+			if third.header.Get("Idempotent-Replayed") != "true" || string(third.raw) != string(again.raw) {
+				t.Errorf("a third send: %v %s, want the stored answer replayed", third.header, third.raw)
+			}
+			s.fails(422, "idempotency_key_reused", "", "POST", "/v1/orders", tok, order(adr, sub("start", 3, 1)), "Idempotency-Key", "crash-order-1")
+		})
+	}
+}
