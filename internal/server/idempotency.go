@@ -82,7 +82,7 @@ const withheldType = "application/x-dialtone-withheld"
 // then runs again, rather than being refused, when its claim names a
 // result (the first request committed, and died or failed before its
 // answer was stored: the use case answers with that result) or when its
-// route is such a use case (the first request never committed, or still
+// route is such a use case (web.TakesKey; the first request never committed, or still
 // runs: the use case's lock on the key lets one of them make the result
 // and the other answer with it).
 func (s *Server) idempotency(next http.Handler) http.Handler {
@@ -177,19 +177,15 @@ func (s *Server) runsAgain(r *http.Request, prev web.Stored) bool {
 	if prev.ResultRef != "" {
 		return prev.Status == 0 || prev.Status >= 300
 	}
-	return prev.Status == 0 && keyedRoute(s.mux, r)
+	return prev.Status == 0 && s.keyedRoute(r)
 }
 
 // keyedRoute reports whether r's route is one whose use case takes its
-// idempotency key into its transaction (its handler passes web.KeyOf to
-// the use case's input: billing.OrderInput.Keyed and the like).
-func keyedRoute(mux *http.ServeMux, r *http.Request) bool {
-	_, pattern := mux.Handler(r)
-	switch pattern {
-	case "POST /v1/orders", "POST /v1/cart/checkout", "POST /v1/admin/customers/{id}/balance_adjustments":
-		return true
-	}
-	return false
+// idempotency key into its transaction (web.TakesKey of its operation:
+// its handler passes web.KeyOf to the use case's input).
+func (s *Server) keyedRoute(r *http.Request) bool {
+	_, pattern := s.mux.Handler(r)
+	return s.keyed[pattern]
 }
 
 // discard is a response writer whose answer goes nowhere (the crash hook).

@@ -75,6 +75,21 @@ func WithholdsAnswer(operationID string) bool {
 	return false
 }
 
+// TakesKey reports whether an operation's use case takes the request's
+// idempotency key into its transaction (billing/idempotency.go): its
+// handler gives KeyOf to the use case's input, and the server runs a
+// request whose key is still in progress again instead of refusing it.
+func TakesKey(operationID string) bool {
+	switch operationID {
+	case "createOrder", "checkoutCart", "adminAdjustBalance":
+		return true
+	}
+	return false
+}
+
+// TakesKeyWords is the OpenAPI description of TakesKey's behaviour.
+const TakesKeyWords = "This operation's result commits with its key: a request with the key while the first is still in progress (or after a crash that lost the first answer) is not refused but answered with the first request's result (201, the same object) once that committed, and nothing is done twice."
+
 // WithheldWords is the replay's answer to a request whose answer held a
 // secret, and the OpenAPI description of that behaviour.
 const WithheldWords = "the first request with this Idempotency-Key was done, but its answer held a secret that is shown once and not kept, so it cannot be replayed (nothing was done again): send the request with a new Idempotency-Key to do it anew"
