@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -63,6 +65,11 @@ func (q *Q) idempotencyKey(ctx context.Context, scope, key, lock string) (Idempo
 // commits (and then sees its ResultRef) or rolls back; on SQLite the one
 // writer runs them one after the other.
 func (q *Q) LockIdempotencyKey(ctx context.Context, scope, key, hash string, now time.Time, ttl time.Duration) (IdempotentResponse, error) {
+	// Mostly the server claimed the key just before: one locking read.
+	r, err := q.idempotencyKey(ctx, scope, key, q.forUpdate())
+	if err == nil && !r.CreatedAt.Before(now.Add(-ttl)) || err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, err
+	}
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < $3`,
 		scope, key, ts(now.Add(-ttl))); err != nil {
 		return IdempotentResponse{}, err
@@ -82,10 +89,12 @@ func (q *Q) BindIdempotencyKey(ctx context.Context, scope, key, ref string) erro
 }
 
 // CompleteIdempotencyKey stores the response of the request that claimed
-// the key.
+// the key. The first response stored stays: a request run again with a
+// key still in progress (a use case's, billing/idempotency.go) that ends
+// after the first one does not replace its answer.
 func (q *Q) CompleteIdempotencyKey(ctx context.Context, scope, key string, status int, body, contentType string) error {
 	_, err := q.ex.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, response = $4, content_type = $5
-		WHERE scope = $1 AND key = $2`, scope, key, status, body, contentType)
+		WHERE scope = $1 AND key = $2 AND status = 0`, scope, key, status, body, contentType)
 	return err
 }
 
