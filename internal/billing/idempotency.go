@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -13,7 +14,7 @@ import (
 // or back-office form's key) claims a key in a short statement of its own
 // before the handler runs and stores the answer after it, but a use case
 // that moves money or sells something — an order (also a top-up or a
-// cart's checkout) and a balance adjustment — is given the key (Key, in
+// cart's checkout), a refund and a balance adjustment — is given the key (Key, in
 // its input) and, in its own transaction:
 //
 //   - locks the key's row (store.LockIdempotencyKey; on PostgreSQL a
@@ -50,6 +51,9 @@ func (in OrderInput) Keyed(k Key) OrderInput { in.key = k; return in }
 
 // Keyed returns the checkout input with the request's idempotency key.
 func (in CheckoutInput) Keyed(k Key) CheckoutInput { in.key = k; return in }
+
+// Keyed returns the refund input with the request's idempotency key.
+func (in RefundInput) Keyed(k Key) RefundInput { in.key = k; return in }
 
 // Keyed returns the adjustment input with the request's idempotency key.
 func (in AdjustmentInput) Keyed(k Key) AdjustmentInput { in.key = k; return in }
@@ -113,4 +117,39 @@ func (s *Service) replayedOrder(ctx context.Context, p Principal, key Key) (o Or
 	}
 	o, err = s.store.Read().Order(ctx, p.CustomerID, ref)
 	return o, true, err
+}
+
+// refundOf is a refund made before, re-read from its payment (pay_…): its
+// split from the payment's ledger postings, its reason from its
+// description, its credit note, and the order as it is now.
+func refundOf(ctx context.Context, q *store.Q, paymentID string) (Refund, error) {
+	pay, err := q.PaymentByID(ctx, paymentID)
+	if err != nil {
+		return Refund{}, err
+	}
+	o, err := q.Order(ctx, pay.CustomerID, pay.OrderID)
+	if err != nil {
+		return Refund{}, err
+	}
+	cn, err := q.Invoice(ctx, pay.CustomerID, pay.InvoiceID)
+	if err != nil {
+		return Refund{}, err
+	}
+	posts, err := q.PaymentPostings(ctx, pay.ID)
+	if err != nil {
+		return Refund{}, err
+	}
+	r := Refund{Payment: pay, Order: o, Before: o, Amount: -pay.Amount, CreditNote: cn,
+		Reason: strings.TrimPrefix(pay.Description, "Refund of order "+o.ID+": ")}
+	for _, p := range posts { // as refund posted them
+		switch {
+		case p.Account == store.SystemAccount("revenue", pay.Currency):
+			r.Net -= p.Amount
+		case p.Account == store.SystemAccount("tax", pay.Currency):
+			r.Tax -= p.Amount
+		case p.Account == store.BalanceAccount(pay.CustomerID) && p.Amount < 0:
+			r.TopUp -= p.Amount
+		}
+	}
+	return r, nil
 }

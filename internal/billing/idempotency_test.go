@@ -76,6 +76,23 @@ func TestKeyedOrderRunsOnce(t *testing.T) {
 		if _, err := e.svc.PlaceOrder(ctx, p, in.Keyed(refused), "test"); code(err) != market.CodeIdempotencyKeyInUse {
 			t.Errorf("a key answered with a refusal: %v, want idempotency_key_in_use", err)
 		}
+		// A refund retried with its key answers with the first refund,
+		// re-read as it was made, and refunds once.
+		rkey := billing.Key{Scope: "operator", Key: "refund-1", Hash: "h"}
+		amt := int64(1000)
+		rin := billing.RefundInput{Reason: "sent twice", Amount: &amt}
+		r1, err := e.svc.RefundOrder(ctx, got[0].ID, rin.Keyed(rkey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := e.svc.RefundOrder(ctx, got[0].ID, rin.Keyed(rkey))
+		if err != nil || r2.Payment.ID != r1.Payment.ID || r2.Amount != r1.Amount || r2.Net != r1.Net || r2.Tax != r1.Tax || r2.TopUp != r1.TopUp ||
+			r2.Reason != r1.Reason || r2.CreditNote.ID != r1.CreditNote.ID || r2.Order.Refunded != r1.Order.Refunded {
+			t.Errorf("refund retried: %+v, %v; want the first refund %+v", r2, err, r1)
+		}
+		if o, err := e.svc.Order(ctx, p, got[0].ID); err != nil || o.Refunded != 1000 {
+			t.Errorf("order refunded %d (%v), want 1000 (once)", o.Refunded, err)
+		}
 		e.checkLedger(t, p)
 	})
 }

@@ -16,7 +16,8 @@ import (
 // request is answered with that order — 201 and the body the first answer
 // would have had — and nothing is bought twice; sent once more it is the
 // stored answer replayed; another body with the key is still 422
-// idempotency_key_reused.
+// idempotency_key_reused. The same for a balance adjustment, a cart's
+// checkout and a refund.
 func TestIdempotencyAfterCrash(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storetest.Kinds(t) {
@@ -65,13 +66,26 @@ func TestIdempotencyAfterCrash(t *testing.T) {
 			s.must(201, "POST", "/v1/cart/items", tok, sub("start", 2, 1))
 			checkout := map[string]any{"billing_address": adr, "payment": map[string]any{"method": "balance"}}
 			crashOn(t, s, "/v1/cart/checkout", tok, checkout, "crash-2")
-			s = serve(t, db)
+			s = serve(t, db, "DIALTONE_TEST_CRASH_BEFORE_ANSWER=crash-3")
 			paid := s.must(201, "POST", "/v1/cart/checkout", tok, checkout, "Idempotency-Key", "crash-2")
 			if got := s.must(200, "GET", "/v1/orders/"+str(paid.body["id"]), tok, nil); string(got.raw) != string(paid.raw) {
 				t.Errorf("the checkout's retry:\n%s\nwant its order:\n%s", paid.raw, got.raw)
 			}
 			if n := len(s.must(200, "GET", "/v1/orders", tok, nil).data()); n != 3 {
 				t.Errorf("%d orders, want 3 (a top-up, the order, the checkout)", n)
+			}
+
+			// The operator's refund of the checkout's order.
+			refund := map[string]any{"amount": 1000, "reason": "crash test"}
+			rpath := "/v1/admin/orders/" + str(paid.body["id"]) + "/refunds"
+			crashOn(t, s, rpath, adminToken, refund, "crash-3")
+			s = serve(t, db)
+			rf := s.must(201, "POST", rpath, adminToken, refund, "Idempotency-Key", "crash-3")
+			if num(rf.body["amount"]) != 1000 || str(rf.body["order"]) != str(paid.body["id"]) || str(rf.body["credit_note"]) == "" {
+				t.Errorf("the refund's retry: %s", rf.raw)
+			}
+			if o := s.must(200, "GET", "/v1/orders/"+str(paid.body["id"]), tok, nil); num(o.body["refunded"]) != 1000 {
+				t.Errorf("the order after the refund's retry: %s; want 1000 refunded (once)", o.raw)
 			}
 		})
 	}

@@ -46,6 +46,20 @@ func init() {
 			eq(t, "record", r, store.IdempotentResponse{RequestHash: "h", CreatedAt: µs(tµ), ResultRef: "pay_1"})
 			must(t, q.BindIdempotencyKey(ctx, "s", "gone", "pay_2")) // nothing to bind: no error
 		},
+		"Q.PaymentPostings": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			none, err := q.PaymentPostings(ctx, "pay_none")
+			must(t, err)
+			eq(t, "postings of no payment", len(none), 0)
+			fxCustomer(t, q, "cus_1")
+			must(t, q.Post(ctx, store.LedgerTx{ID: "ltx_p", CustomerID: "cus_1", Kind: "refund", Description: "r", PaymentID: "pay_r", Currency: "CHF",
+				CreatedAt: tµ, Postings: []store.Posting{{Account: store.SystemAccount("gateway", "CHF"), Amount: 50},
+					{Account: store.SystemAccount("revenue", "CHF"), Amount: -40}, {Account: store.SystemAccount("tax", "CHF"), Amount: -10}}}))
+			got, err := q.PaymentPostings(ctx, "pay_r")
+			must(t, err)
+			eq(t, "postings", got, []store.Posting{{Account: store.SystemAccount("gateway", "CHF"), Amount: 50},
+				{Account: store.SystemAccount("revenue", "CHF"), Amount: -40}, {Account: store.SystemAccount("tax", "CHF"), Amount: -10}})
+		},
 		"Q.IdempotencyKey": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			_, err := q.IdempotencyKey(ctx, "s", "k")
