@@ -299,11 +299,11 @@ func (s *Handler) CreatePaymentMethod(ctx context.Context, p billing.Principal, 
 	case in.Body.Card != nil && in.Body.PaymentMethod != "":
 		return nil, market.Invalid("payment_method", "give either card or payment_method, not both")
 	case in.Body.PaymentMethod != "":
-		pm, err = s.svc.SaveGatewayCard(ctx, p, in.Body.PaymentMethod)
+		pm, err = s.svc.SaveGatewayCardKeyed(ctx, p, in.Body.PaymentMethod, web.KeyOf(ctx))
 	case in.Body.Card == nil:
 		return nil, market.Invalid("card", "card (or, with Stripe, payment_method) is required")
 	default:
-		pm, err = s.svc.AddCard(ctx, p, *in.Body.Card)
+		pm, err = s.svc.AddCard(ctx, p, in.Body.Card.Keyed(web.KeyOf(ctx)))
 	}
 	if err != nil {
 		return nil, err

@@ -96,7 +96,7 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 		}
 		return store.PaymentMethod{}, err
 	}
-	return s.insertCard(ctx, p.CustomerID, t)
+	return s.insertCard(ctx, p.CustomerID, t, c.key)
 }
 
 // Cards lists saved cards.

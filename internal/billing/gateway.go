@@ -126,9 +126,15 @@ func (s *Service) gatewayCustomer(ctx context.Context, customerID string) (strin
 }
 
 // insertCard saves a tokenized card; the first becomes the default.
-func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token) (store.PaymentMethod, error) {
+func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token, key Key) (store.PaymentMethod, error) {
 	var pm store.PaymentMethod
 	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if ref, err := s.firstResult(ctx, q, key); err != nil || ref != "" {
+			if err == nil {
+				pm, err = q.PaymentMethod(ctx, customerID, ref) // the first request's card
+			}
+			return err
+		}
 		// The customer's lock keeps "the first card is the default" true
 		// against a checkout saving a card at the same time.
 		if _, err := q.LockCustomer(ctx, customerID); err != nil {
@@ -137,7 +143,10 @@ func (s *Service) insertCard(ctx context.Context, customerID string, t payment.T
 		var err error
 		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: customerID, Gateway: s.gateway.Name(),
 			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
-		return err
+		if err != nil {
+			return err
+		}
+		return bindResult(ctx, q, key, pm.ID)
 	})
 	return pm, err
 }

@@ -14,7 +14,8 @@ import (
 // or back-office form's key) claims a key in a short statement of its own
 // before the handler runs and stores the answer after it, but a use case
 // that moves money or sells something — an order (also a top-up or a
-// cart's checkout), a refund and a balance adjustment — is given the key (Key, in
+// cart's checkout), a refund, a balance adjustment and a card saved on its
+// own — is given the key (Key, in
 // its input) and, in its own transaction:
 //
 //   - locks the key's row (store.LockIdempotencyKey; on PostgreSQL a
@@ -51,6 +52,10 @@ func (in OrderInput) Keyed(k Key) OrderInput { in.key = k; return in }
 
 // Keyed returns the checkout input with the request's idempotency key.
 func (in CheckoutInput) Keyed(k Key) CheckoutInput { in.key = k; return in }
+
+// Keyed returns the card input (a card saved on its own, AddCard) with the
+// request's idempotency key.
+func (in CardInput) Keyed(k Key) CardInput { in.key = k; return in }
 
 // Keyed returns the refund input with the request's idempotency key.
 func (in RefundInput) Keyed(k Key) RefundInput { in.key = k; return in }

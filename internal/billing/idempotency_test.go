@@ -18,6 +18,7 @@ import (
 // lock); one after the first committed — a client's retry after a crash
 // that lost the first answer — gets the same order back and changes
 // nothing; the same key with another request is idempotency_key_reused.
+// Refunds and cards saved on their own likewise.
 func TestKeyedOrderRunsOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -92,6 +93,18 @@ func TestKeyedOrderRunsOnce(t *testing.T) {
 		}
 		if o, err := e.svc.Order(ctx, p, got[0].ID); err != nil || o.Refunded != 1000 {
 			t.Errorf("order refunded %d (%v), want 1000 (once)", o.Refunded, err)
+		}
+
+		// A card saved with its key, sent again: the same card, saved once.
+		ckey := billing.Key{Scope: key.Scope, Key: "card-1", Hash: "h"}
+		c1, err := e.svc.AddCard(ctx, p, visa.Keyed(ckey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := e.svc.AddCard(ctx, p, visa.Keyed(ckey))
+		cards, _ := e.svc.Cards(ctx, p)
+		if err != nil || c2.ID != c1.ID || len(cards) != 1 {
+			t.Errorf("card saved again with its key: %s (%v), %d cards; want %s, 1 card", c2.ID, err, len(cards), c1.ID)
 		}
 		e.checkLedger(t, p)
 	})

@@ -41,6 +41,8 @@ type CardInput struct {
 	ExpMonth int    `json:"exp_month"`
 	ExpYear  int    `json:"exp_year"`
 	CVC      string `json:"cvc"`
+
+	key Key // the request's idempotency key (Keyed), when the card is saved on its own
 }
 
 // PaymentInput says how an order is paid.

@@ -247,7 +247,7 @@ func (s *Handler) RefillPost(w http.ResponseWriter, r *http.Request, p billing.P
 		return
 	}
 	back := web.LocalPath(f.Get("return"), "")
-	to, err := s.orderOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		o, err := s.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: []billing.ItemInput{{Type: string(market.ItemTopUp), Amount: amt.Minor}},
 			Payment: pay}.Keyed(k), "portal")
 		if to := authPage(err); to != "" {

@@ -380,7 +380,7 @@ func (s *Handler) showCartPayment(w http.ResponseWriter, r *http.Request, p bill
 func (s *Handler) CartPaymentPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
-	to, err := s.orderOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		o, err := s.svc.CheckoutCart(ctx, p, billing.CheckoutInput{BillingAddress: f.Get("address"),
 			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}.Keyed(k))
 		if to := authPage(err); to != "" {

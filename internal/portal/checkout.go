@@ -558,7 +558,7 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 		s.showCheckout(w, r, p, f, http.StatusOK)
 		return
 	}
-	to, err := s.orderOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: iv.Get("promo"), Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}
 		if it.Type != string(market.ItemTopUp) {
 			in.BillingAddress = f.Get("address")

@@ -85,13 +85,13 @@ func (s *Handler) once(ctx context.Context, p billing.Principal, key string, wor
 	return s.onceKeyed(ctx, p, key, false, func(billing.Key) (string, error) { return work() })
 }
 
-// orderOnce is once for a form whose use case takes the form's key into
+// keyedOnce is once for a form whose use case takes the form's key into
 // its transaction (billing/idempotency.go: an order, a top-up, a cart's
-// checkout; work gives it to the use case's input): a second submission
+// checkout, a card saved; work gives it to the use case's input): a second submission
 // while the first is in progress runs too, and the use case answers it
 // with the first's result — after a crash between the order's commit and
 // the stored page address too.
-func (s *Handler) orderOnce(ctx context.Context, p billing.Principal, key string, work func(billing.Key) (string, error)) (string, error) {
+func (s *Handler) keyedOnce(ctx context.Context, p billing.Principal, key string, work func(billing.Key) (string, error)) (string, error) {
 	return s.onceKeyed(ctx, p, key, true, work)
 }
 

@@ -81,7 +81,7 @@ func WithholdsAnswer(operationID string) bool {
 // request whose key is still in progress again instead of refusing it.
 func TakesKey(operationID string) bool {
 	switch operationID {
-	case "createOrder", "checkoutCart", "adminAdjustBalance", "adminRefundOrder":
+	case "createOrder", "checkoutCart", "adminAdjustBalance", "adminRefundOrder", "createPaymentMethod":
 		return true
 	}
 	return false
