@@ -539,8 +539,7 @@ type CheckoutInput struct {
 	BillingAddress string       `json:"billing_address,omitempty"`
 	Payment        PaymentInput `json:"payment"`
 	QuoteToken     string       `json:"quote_token,omitempty" doc:"The quote_token of the cart's quote the customer saw: if any price changed since, the checkout fails with price_changed and a fresh quote. Without it the prices last shown for the cart (GET /v1/cart, or the answer of a change to the cart) are compared the same way."`
-
-	key Key // the request's idempotency key (Keyed)
+	key            Key          // the request's idempotency key (Keyed)
 }
 
 // CheckoutCart places the cart as one order and empties the cart; on
@@ -550,10 +549,8 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 	if err := p.mayManage(); err != nil {
 		return Order{}, err
 	}
-	// A retry of a checkout that committed finds the cart empty: it
-	// answers with the first checkout's order.
 	if o, ok, err := s.replayedOrder(ctx, p, in.key); ok || err != nil {
-		return o, err
+		return o, err // a retry of a checkout that committed: the cart is empty by now
 	}
 	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
 	if err != nil {
