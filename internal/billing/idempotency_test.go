@@ -22,10 +22,7 @@ import (
 func TestKeyedOrderRunsOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st)
-		p := e.mustSignup(t, "keys@acme.test", "DE", "EUR")
-		addr := e.mustAddress(t, p, "DE", "10115")
-		e.mustTopUp(t, p, 1_000_000)
+		e, p, addr := fundedEnv(t, st, "keys@acme.test")
 		key := billing.Key{Scope: "customer:" + p.CustomerID, Key: "k-1", Hash: "h-1"}
 		in := billing.OrderInput{Items: []billing.ItemInput{buy("business", 2, 1)}, BillingAddress: addr,
 			Payment: billing.PaymentInput{Method: "balance"}}
@@ -117,10 +114,7 @@ func TestKeyedOrderRunsOnce(t *testing.T) {
 func TestKeyedCheckoutAndAdjustment(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st)
-		p := e.mustSignup(t, "cart-keys@acme.test", "DE", "EUR")
-		addr := e.mustAddress(t, p, "DE", "10115")
-		e.mustTopUp(t, p, 1_000_000)
+		e, p, addr := fundedEnv(t, st, "cart-keys@acme.test")
 		if _, err := e.svc.AddToCart(ctx, p, buy("business", 2, 1)); err != nil {
 			t.Fatal(err)
 		}
@@ -154,4 +148,14 @@ func TestKeyedCheckoutAndAdjustment(t *testing.T) {
 		}
 		e.checkLedger(t, p)
 	})
+}
+
+// fundedEnv is a German customer with an address and 10,000.00 of balance.
+func fundedEnv(t *testing.T, st *store.Store, email string) (*env, billing.Principal, string) {
+	t.Helper()
+	e := newEnv(t, st)
+	p := e.mustSignup(t, email, "DE", "EUR")
+	addr := e.mustAddress(t, p, "DE", "10115")
+	e.mustTopUp(t, p, 1_000_000)
+	return e, p, addr
 }
