@@ -286,6 +286,10 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 			if err == nil {
 				order, err = q.Order(ctx, p.CustomerID, ref)
 			}
+			if market.IsCode(err, market.CodeNotFound) { // a pending order's, bound since placeOrder looked
+				err = &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
+					Message: "the first request with this Idempotency-Key waits for the bank: send it again to get its answer"}
+			}
 			return err
 		}
 		now := s.now()

@@ -87,9 +87,12 @@ func (s *Service) keepPending(ctx context.Context, p Principal, in OrderInput, s
 	url, _ := pc.me.Extra["next_action_url"].(string)
 	now := s.now()
 	err = s.store.Tx(context.WithoutCancel(ctx), func(q *store.Q) error {
-		return q.InsertPendingOrder(ctx, store.PendingOrder{ID: orderID, CustomerID: p.CustomerID, UserID: p.UserID,
+		if err := q.InsertPendingOrder(ctx, store.PendingOrder{ID: orderID, CustomerID: p.CustomerID, UserID: p.UserID,
 			Gateway: s.gateway.Name(), Intent: pc.ref, Amount: pc.amount, Currency: pc.currency, Source: source,
-			Input: string(raw), NextActionURL: url, CreatedAt: now})
+			Input: string(raw), NextActionURL: url, CreatedAt: now}); err != nil {
+			return err
+		}
+		return bindResult(ctx, q, in.key, orderID) // a retry is answered by the pending order (replayedOrder)
 	})
 	if err != nil {
 		// The intent stays unconfirmed at the gateway: without the bank's

@@ -113,14 +113,24 @@ func (s *Service) committedResult(ctx context.Context, key Key) (string, error) 
 	return r.ResultRef, err
 }
 
-// replayedOrder is the order a first request with key committed, if one
-// did (ok).
+// replayedOrder is the answer to a request whose first request with key
+// committed an order (ok): that order, or — when the first one's payment
+// waited for the bank (keepPending) — what its pending order says now, as
+// confirming it would (CompletePendingOrder: the order once paid,
+// authentication_required while the bank waits, card_declined).
 func (s *Service) replayedOrder(ctx context.Context, p Principal, key Key) (o Order, ok bool, err error) {
 	ref, err := s.committedResult(ctx, key)
 	if err != nil || ref == "" {
 		return Order{}, false, err
 	}
 	o, err = s.store.Read().Order(ctx, p.CustomerID, ref)
+	if market.IsCode(err, market.CodeNotFound) {
+		po, perr := s.store.Read().PendingOrder(ctx, p.CustomerID, ref)
+		if perr != nil {
+			return Order{}, true, perr
+		}
+		o, err = s.settlePending(context.WithoutCancel(ctx), po, nil, nil)
+	}
 	return o, true, err
 }
 

@@ -165,19 +165,12 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 }
 
 // runsAgain reports whether a request whose key was claimed before (prev,
-// with the same request) runs its handler again: when its use case
-// committed a result but the answer was not stored (or a refusal was
-// stored over it by a concurrent first request), or when the key is
-// still in progress and the route's use case takes the key into its
-// transaction.
+// with the same request) runs its handler again: while the key is in
+// progress (no answer stored), when its use case committed a result (the
+// answer was lost) or the route's use case takes the key into its
+// transaction. A stored answer is replayed, as always.
 func (s *Server) runsAgain(r *http.Request, prev web.Stored) bool {
-	if prev.ContentType == withheldType {
-		return false
-	}
-	if prev.ResultRef != "" {
-		return prev.Status == 0 || prev.Status >= 300
-	}
-	return prev.Status == 0 && s.keyedRoute(r)
+	return prev.Status == 0 && prev.ContentType != withheldType && (prev.ResultRef != "" || s.keyedRoute(r))
 }
 
 // keyedRoute reports whether r's route is one whose use case takes its

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dialtone/dialtone/internal/payment/stripe/stripetest"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -94,6 +95,35 @@ func TestBackOfficeAdjustmentAfterCrash(t *testing.T) {
 		}
 		if es := b.audit("object_type=customer&object_id=" + cus); len(es) != 1 {
 			t.Errorf("%d audit entries of the adjustment, want 1", len(es))
+		}
+	})
+}
+
+// TestPendingOrderAfterCrash: an order whose card payment waits for the
+// bank binds its key to the pending order, so a retry after a crash that
+// lost the first answer is the pending order's answer (402
+// authentication_required, the same order and bank page), not a second
+// payment that waits too.
+func TestPendingOrderAfterCrash(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, f := newStripeAPI(t, st)
+		tok := a.signup("sca-crash@acme.test", "CHF")
+		adr := a.address(tok)
+		pm := saveStripeCard(t, a, tok, stripetest.PMAuthRequired)
+		first := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm), "Idempotency-Key", "sca-1")
+		if first.status != 402 || first.errCode() != "authentication_required" {
+			t.Fatalf("order: %d %s", first.status, first.raw)
+		}
+		lostAnswer(t, st, "sca-1")
+		again := a.do("POST", "/v1/orders", tok, businessByCard(adr, pm), "Idempotency-Key", "sca-1")
+		e1, _ := first.body["error"].(map[string]any)
+		e2, _ := again.body["error"].(map[string]any)
+		if again.status != 402 || again.errCode() != "authentication_required" || e2["order"] != e1["order"] || e2["next_action_url"] != e1["next_action_url"] {
+			t.Errorf("retry after the crash: %d %s; want the pending order's %s", again.status, again.raw, first.raw)
+		}
+		if n := len(f.Intents()); n != 1 {
+			t.Errorf("%d payment intents, want 1", n)
 		}
 	})
 }
