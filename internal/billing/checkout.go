@@ -280,6 +280,18 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 	var charged payment.RefundInput // what to give back if the order does not commit
 	var order Order
 	err = s.store.Tx(ctx, func(q *store.Q) error {
+		// The key first, before the customer's lock and any charge: a
+		// retry whose first request committed gets that order back.
+		if ref, err := s.firstResult(ctx, q, in.key); err != nil || ref != "" {
+			if err == nil {
+				order, err = q.Order(ctx, p.CustomerID, ref)
+			}
+			if market.IsCode(err, market.CodeNotFound) { // a pending order's, bound since placeOrder looked
+				err = &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
+					Message: "the first request with this Idempotency-Key waits for the bank: send it again to get its answer"}
+			}
+			return err
+		}
 		now := s.now()
 		cust, err := q.LockCustomer(ctx, p.CustomerID)
 		if err != nil {
@@ -309,7 +321,10 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 		if err != nil {
 			return err
 		}
-		if order, err = s.fulfil(ctx, q, pr, orderID, pay, source); err != nil || also == nil {
+		if order, err = s.fulfil(ctx, q, pr, orderID, pay, source); err != nil {
+			return err
+		}
+		if err := bindResult(ctx, q, in.key, order.ID); err != nil || also == nil {
 			return err
 		}
 		return also(q)

@@ -41,6 +41,8 @@ type CardInput struct {
 	ExpMonth int    `json:"exp_month"`
 	ExpYear  int    `json:"exp_year"`
 	CVC      string `json:"cvc"`
+
+	key Key // the request's idempotency key (Keyed), when the card is saved on its own
 }
 
 // PaymentInput says how an order is paid.
@@ -93,6 +95,9 @@ type OrderInput struct {
 	// guard, when set, runs in the order's transaction once the customer is
 	// locked, before any charge: an error ends the order.
 	guard func(q *store.Q) error
+	// key is the request's idempotency key (Keyed, idempotency.go): the
+	// order's ID is written into it in the order's transaction.
+	key Key
 }
 
 // validateShape checks what can be checked without the database.

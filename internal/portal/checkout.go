@@ -558,7 +558,7 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 		s.showCheckout(w, r, p, f, http.StatusOK)
 		return
 	}
-	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: iv.Get("promo"), Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}
 		if it.Type != string(market.ItemTopUp) {
 			in.BillingAddress = f.Get("address")
@@ -566,7 +566,7 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 				return "", market.Invalid("billing_address", "choose a billing address or enter a new one")
 			}
 		}
-		o, err := s.svc.PlaceOrder(ctx, p, in, "portal")
+		o, err := s.svc.PlaceOrder(ctx, p, in.Keyed(k), "portal")
 		if to := authPage(err); to != "" {
 			return to, nil // to the bank's page from there, and back to /orders/{id}/return
 		}

@@ -105,6 +105,26 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 	return err
 }
 
+// PaymentPostings returns the postings of the ledger transactions of a
+// payment, in their order.
+func (q *Q) PaymentPostings(ctx context.Context, paymentID string) ([]Posting, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT p.account_id, p.amount FROM ledger_postings p
+		JOIN ledger_transactions t ON t.id = p.transaction_id WHERE t.payment_id = $1 ORDER BY t.created_at, t.id, p.seq`, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Posting
+	for rows.Next() {
+		var p Posting
+		if err := rows.Scan(&p.Account, &p.Amount); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 func accountOwner(account, customerID string) (cust, kind string) {
 	if customerID != "" && account == BalanceAccount(customerID) {
 		return customerID, "customer_balance"
