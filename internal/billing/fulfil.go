@@ -178,35 +178,25 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 // customer's balance or the card gateway) against revenue, tax and — for
 // top-ups — the customer's balance.
 func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid) error {
-	cur := pr.cust.Currency
 	topUp := market.TopUpTotal(pr.lines)
-	var posts []store.Posting
-	switch pay.method {
-	case "balance":
-		posts = append(posts, store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: -o.Totals.Total})
-	case "card":
-		posts = append(posts, store.Posting{Account: store.SystemAccount("gateway", cur), Amount: -o.Totals.Total})
-	}
-	posts = append(posts,
-		store.Posting{Account: store.SystemAccount("revenue", cur), Amount: o.Totals.Subtotal - o.Totals.Discount - topUp},
-		store.Posting{Account: store.SystemAccount("tax", cur), Amount: o.Totals.Tax},
-		store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: topUp})
-	return postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
-		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: cur, CreatedAt: o.CreatedAt, Postings: posts})
+	return post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
+		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: pr.cust.Currency, CreatedAt: o.CreatedAt},
+		market.Movement{Payer: market.Payer(pay.method), Total: o.Totals.Total, Revenue: o.Totals.Subtotal - o.Totals.Discount - topUp,
+			Tax: o.Totals.Tax, TopUp: topUp})
 }
 
-// postNonZero drops zero postings and posts what is left, if anything.
-func postNonZero(ctx context.Context, q *store.Q, t store.LedgerTx) error {
-	var keep []store.Posting
-	for _, p := range t.Postings {
-		if p.Amount != 0 {
-			keep = append(keep, p)
-		}
+// post writes the ledger transaction t of the movement m (its postings by
+// market.Postings, for t's customer and currency), if anything moves.
+func post(ctx context.Context, q *store.Q, t store.LedgerTx, m market.Movement) error {
+	m.Customer, m.Currency = t.CustomerID, t.Currency
+	posts, err := market.Postings(m)
+	if err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.ID, err)
 	}
-	if len(keep) == 0 {
+	if len(posts) == 0 {
 		return nil
 	}
-	t.Postings = keep
+	t.Postings = posts
 	return q.Post(ctx, t)
 }
 

@@ -184,12 +184,9 @@ func (s *Service) recordRentalPayment(ctx context.Context, q *store.Q, cust stor
 		return err
 	}
 	cur := cust.Currency
-	if err := postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "number_rental",
-		Description: r.line.Description, PaymentID: pm.ID, Currency: cur, CreatedAt: now, Postings: []store.Posting{
-			{Account: store.BalanceAccount(cust.ID), Amount: -r.totals.Total},
-			{Account: store.SystemAccount("revenue", cur), Amount: r.totals.Subtotal - r.totals.Discount},
-			{Account: store.SystemAccount("tax", cur), Amount: r.totals.Tax},
-		}}); err != nil {
+	if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "number_rental",
+		Description: r.line.Description, PaymentID: pm.ID, Currency: cur, CreatedAt: now},
+		market.Movement{Payer: market.PayerBalance, Total: r.totals.Total, Revenue: r.totals.Subtotal - r.totals.Discount, Tax: r.totals.Tax}); err != nil {
 		return err
 	}
 	l := r.line
