@@ -86,11 +86,11 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 // redemption and the invoice.
 func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID string, pay paid, source string) (Order, error) {
 	now := pr.now
+	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: pr.totals,
+		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: s.ids.New("pay"), InvoiceID: s.ids.New("inv")}
 	for i := range pr.lines {
-		if pr.lines[i].Type == market.ItemPhoneNumber {
-			if err := s.claimNumber(ctx, q, pr, &pr.lines[i]); err != nil {
-				return Order{}, err
-			}
+		if err := kindOf(pr.lines[i].Type).fulfil(ctx, q, pr, &pr.lines[i], o); err != nil {
+			return Order{}, err
 		}
 	}
 	for _, w := range pr.order {
@@ -136,8 +136,6 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	}
 
 	t := pr.totals
-	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: t,
-		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: s.ids.New("pay"), InvoiceID: s.ids.New("inv")}
 	if pr.promo != nil {
 		o.PromoCode = pr.promo.Code
 		if err := q.Redeem(ctx, pr.promo.Code, orderID, pr.cust.ID, now); err != nil {
@@ -147,7 +145,7 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if pr.addr != nil {
 		o.BillingAddressID = pr.addr.ID
 	}
-	purpose := market.PurposeOfLines(pr.lines)
+	purpose := purposeOf(pr.lines)
 	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: orderID, InvoiceID: o.InvoiceID, Purpose: purpose,
 		Description: describe(pr.lines), Method: pay.method, Amount: t.Total, Currency: pr.cust.Currency, CardBrand: pay.brand,
 		CardLast4: pay.last4, GatewayRef: pay.gateway, CreatedAt: now}
