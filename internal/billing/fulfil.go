@@ -135,7 +135,16 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 		}
 	}
 
+	if pr.unrecorded {
+		return o, nil // nothing to pay after all (a number's month recorded already, or free)
+	}
 	t := pr.totals
+	// An order of one line whose kind pays without an order (a number's
+	// rental) has no orders row, no order events and its own reference.
+	receipt := receiptOf(pr.lines)
+	if receipt != "" {
+		o.ID = ""
+	}
 	if pr.promo != nil {
 		o.PromoCode = pr.promo.Code
 		if err := q.Redeem(ctx, pr.promo.Code, orderID, pr.cust.ID, now); err != nil {
@@ -146,7 +155,7 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 		o.BillingAddressID = pr.addr.ID
 	}
 	purpose := purposeOf(pr.lines)
-	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: orderID, InvoiceID: o.InvoiceID, Purpose: purpose,
+	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: o.ID, InvoiceID: o.InvoiceID, Purpose: purpose,
 		Description: describe(pr.lines), Method: pay.method, Amount: t.Total, Currency: pr.cust.Currency, CardBrand: pay.brand,
 		CardLast4: pay.last4, GatewayRef: pay.gateway, CreatedAt: now}
 	if pay.pm != nil {
@@ -155,29 +164,36 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if err := q.InsertPayment(ctx, pm); err != nil {
 		return Order{}, err
 	}
-	if err := s.postOrder(ctx, q, pr, o, pay); err != nil {
+	kind := "order"
+	if receipt != "" {
+		kind = string(purpose)
+	}
+	if err := s.postOrder(ctx, q, pr, o, pay, kind); err != nil {
 		return Order{}, err
 	}
-	if err := q.InsertOrder(ctx, o); err != nil {
-		return Order{}, err
-	}
-	if err := s.orderEvents(ctx, q, o); err != nil {
-		return Order{}, err
+	if receipt == "" {
+		if err := q.InsertOrder(ctx, o); err != nil {
+			return Order{}, err
+		}
+		if err := s.orderEvents(ctx, q, o); err != nil {
+			return Order{}, err
+		}
+		receipt = "Order " + o.ID
 	}
 	// The invoice last: its number locks the year's sequence row until the
 	// commit, and every order waits on that row.
-	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, now); err != nil {
+	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, receipt, now); err != nil {
 		return Order{}, err
 	}
 	return o, nil
 }
 
-// postOrder writes the order's ledger transaction: the payer's side (the
-// customer's balance or the card gateway) against revenue, tax and — for
-// top-ups — the customer's balance.
-func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid) error {
+// postOrder writes the order's ledger transaction of kind: the payer's
+// side (the customer's balance or the card gateway) against revenue, tax
+// and — for top-ups — the customer's balance.
+func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid, kind string) error {
 	topUp := market.TopUpTotal(pr.lines)
-	return post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
+	return post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: kind,
 		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: pr.cust.Currency, CreatedAt: o.CreatedAt},
 		market.Movement{Payer: market.Payer(pay.method), Total: o.Totals.Total, Revenue: o.Totals.Subtotal - o.Totals.Discount - topUp,
 			Tax: o.Totals.Tax, TopUp: topUp})

@@ -42,6 +42,9 @@ type ItemInput struct {
 	// the moment it fell due (the end of the period, or the dunning retry's
 	// time), not the moment the scheduler got to it.
 	renewFrom time.Time
+	// held is the number a number_rental item pays the due month of
+	// (locked by the scheduler's transaction).
+	held *store.Number
 }
 
 // ItemKind is one kind of order item.
@@ -67,6 +70,11 @@ type ItemKind interface {
 	emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error
 	// revoke ends what a refunded line bought (revoke.go).
 	revoke(ctx context.Context, s *Service, q *store.Q, customerID string, o Order, l market.Line, now time.Time) error
+	// receipt, when not "", makes an order of this one line a payment
+	// without an order: no orders row and no order events, the ledger
+	// transaction of the kind's purpose, and receipt the invoice's
+	// reference (a number's monthly rental).
+	receipt(l market.Line) string
 	// orderable reports whether customers may order the kind (the
 	// scheduler's kinds are not).
 	orderable() bool
@@ -90,6 +98,10 @@ type Show struct {
 	NoTerm         string
 }
 
+// The number rental's kind: a month of a held number, placed by the
+// scheduler (rental.go).
+const itemNumberRental market.ItemType = "number_rental"
+
 // itemKinds are the kinds, by their type.
 var itemKinds = map[market.ItemType]ItemKind{
 	market.ItemSubscription: subscriptionKind{},
@@ -98,6 +110,7 @@ var itemKinds = map[market.ItemType]ItemKind{
 	market.ItemLicenses:     licensesKind{},
 	market.ItemPhoneNumber:  phoneNumberKind{},
 	market.ItemTopUp:        topUpKind{},
+	itemNumberRental:        numberRentalKind{},
 }
 
 // KindOf returns the kind of item a customer may order by its type.
@@ -130,6 +143,15 @@ func purposeOf(lines []market.Line) market.Purpose {
 	return p
 }
 
+// receiptOf returns the invoice reference of an order that is a payment
+// without an order (ItemKind.receipt), or "".
+func receiptOf(lines []market.Line) string {
+	if len(lines) != 1 || kindOf(lines[0].Type) == nil {
+		return ""
+	}
+	return kindOf(lines[0].Type).receipt(lines[0])
+}
+
 func (it *ItemInput) validate() error {
 	it.Plan = strings.TrimSpace(it.Plan)
 	if it.Type == "" {
@@ -153,6 +175,7 @@ func (kindBase) emit(context.Context, *Service, *store.Q, Order, market.Line, ma
 func (kindBase) revoke(context.Context, *Service, *store.Q, string, Order, market.Line, time.Time) error {
 	return nil
 }
+func (kindBase) receipt(market.Line) string { return "" }
 func (kindBase) orderable() bool            { return true }
 
 // subscriptionEvent emits typ for the line's subscription once per order.
