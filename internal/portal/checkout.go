@@ -389,6 +389,7 @@ func (s *Handler) showCheckout(w http.ResponseWriter, r *http.Request, p billing
 	d.Heading, d.PayLabel = show.Heading, show.PayLabel
 	d.Pay.BalanceOnly, d.Pay.CardOnly, d.Pay.NeedsAddress = show.BalanceOnly, show.CardOnly, !show.NoAddress
 	if show.Nav == "numbers" {
+		// A number's page goes back to the numbers by default.
 		d.Back = web.LocalPath(iv.Get("back"), "/marketplace/numbers")
 	}
 	d.Held = s.heldWarning(ctx, p, it)
