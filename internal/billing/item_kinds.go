@@ -178,6 +178,18 @@ func (kindBase) revoke(context.Context, *Service, *store.Q, string, Order, marke
 func (kindBase) receipt(market.Line) string { return "" }
 func (kindBase) orderable() bool            { return true }
 
+// positive refuses a required count that is missing (0) or negative,
+// naming param, in the words given.
+func positive(n int, param, missing, negative string) error {
+	switch {
+	case n == 0:
+		return market.Invalid(param, "%s", missing)
+	case n < 0:
+		return market.Invalid(param, "%s", negative)
+	}
+	return nil
+}
+
 // subscriptionEvent emits typ for the line's subscription once per order.
 func subscriptionEvent(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool, typ string) error {
 	if l.SubscriptionID == "" || done[typ+l.SubscriptionID] {
@@ -202,19 +214,12 @@ func (subscriptionKind) validate(it *ItemInput) error {
 	// The plan's limits (min_licenses, max_licenses, invalid_term) are
 	// checked when the item is priced; a number that is missing or not
 	// positive is no choice at all.
-	if it.TermMonths == 0 {
-		return market.Invalid("term_months", "term_months is required: the term in months")
+	if err := positive(it.TermMonths, "term_months", "term_months is required: the term in months",
+		"term_months must be a positive number of months"); err != nil {
+		return err
 	}
-	if it.TermMonths < 0 {
-		return market.Invalid("term_months", "term_months must be a positive number of months")
-	}
-	if it.Quantity == 0 {
-		return market.Invalid("quantity", "quantity is required: the number of licenses")
-	}
-	if it.Quantity < 0 {
-		return market.Invalid("quantity", "quantity must be a positive number of licenses")
-	}
-	return nil
+	return positive(it.Quantity, "quantity", "quantity is required: the number of licenses",
+		"quantity must be a positive number of licenses")
 }
 func (subscriptionKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.newSubscription(ctx, it)
@@ -294,13 +299,8 @@ func (licensesKind) validate(it *ItemInput) error {
 	if it.Subscription == "" {
 		return market.Invalid("subscription", "subscription is required")
 	}
-	if it.Quantity == 0 {
-		return market.Invalid("quantity", "quantity is required: the number of licenses to add")
-	}
-	if it.Quantity < 0 {
-		return market.Invalid("quantity", "quantity must be a positive number of licenses to add")
-	}
-	return nil
+	return positive(it.Quantity, "quantity", "quantity is required: the number of licenses to add",
+		"quantity must be a positive number of licenses to add")
 }
 func (licensesKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.licenses(ctx, it)
