@@ -99,10 +99,8 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 		if err := bindResult(ctx, q, in.key, pay.ID); err != nil {
 			return err
 		}
-		if err := q.Post(ctx, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
-			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now, Postings: []store.Posting{
-				{Account: store.BalanceAccount(cust.ID), Amount: in.Amount},
-				{Account: store.SystemAccount("adjustments", cust.Currency), Amount: -in.Amount}}}); err != nil {
+		if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now}, market.Movement{Payer: market.PayerOperator, Total: in.Amount}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, "customer.balance_adjustment", "customer", cust.ID,

@@ -58,6 +58,15 @@ type pricing struct {
 	promo  *market.Promo
 	addr   *store.BillingAddress
 	totals market.Totals
+	// taxCountry, set by a kind's pricing, is the country whose tax rate
+	// applies when the order names no billing address (a number's rental:
+	// the customer's latest address, else its sign-up country).
+	taxCountry string
+	// unrecorded, set by a kind's fulfilment, leaves the order without a
+	// payment, ledger transaction and invoice: nothing was paid after all.
+	unrecorded bool
+	// held are the numbers whose months number_rental items pay, by ID.
+	held map[string]store.Number
 }
 
 func (pr *pricing) plan(ctx context.Context, code string) (market.Plan, error) {
@@ -130,6 +139,11 @@ func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in
 		}
 		pr.addr = &a
 		if rate, err = q.TaxRateFor(ctx, a.Country); err != nil {
+			return nil, err
+		}
+	} else if pr.taxCountry != "" {
+		var err error
+		if rate, err = q.TaxRateFor(ctx, pr.taxCountry); err != nil {
 			return nil, err
 		}
 	} else if !in.preview && market.TopUpTotal(pr.lines) != market.Sum(pr.lines).Subtotal {

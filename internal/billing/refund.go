@@ -324,16 +324,9 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	if err := q.InsertPayment(ctx, pay); err != nil {
 		return Refund{}, err
 	}
-	payer := store.SystemAccount("gateway", cur)
-	if orig.Method == "balance" {
-		payer = store.BalanceAccount(cust.ID)
-	}
-	if err := postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
-		PaymentID: pay.ID, OrderID: o.ID, Currency: cur, CreatedAt: now, Postings: []store.Posting{
-			{Account: payer, Amount: amount},
-			{Account: store.SystemAccount("revenue", cur), Amount: -sp.Net},
-			{Account: store.SystemAccount("tax", cur), Amount: -sp.Tax},
-			{Account: store.BalanceAccount(cust.ID), Amount: -sp.TopUp}}}); err != nil {
+	if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
+		PaymentID: pay.ID, OrderID: o.ID, Currency: cur, CreatedAt: now},
+		market.Movement{Payer: market.Payer(orig.Method), Refund: true, Total: amount, Revenue: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp}); err != nil {
 		return Refund{}, err
 	}
 	if err := q.AddRefunded(ctx, o.ID, amount); err != nil {

@@ -12,7 +12,7 @@ package billing
 //   - An item the balance covers is renewed by the order path's own pricing
 //     and fulfilment (build, pay, fulfil: today's prices, the billing
 //     address's tax, the period from the due time) with its success notice,
-//     or charged as a rental (rentalOf, chargeRental).
+//     or charged as a rental (priceRental, payRental: the same engine).
 //   - Everything else — a card payment, a balance that does not cover it, a
 //     price that is gone, an expiry, a cancellation, a grace or release — is
 //     left untouched and handed back, for the one-at-a-time path
@@ -214,11 +214,11 @@ func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, 
 	if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 		return notDue, nil
 	}
-	r, err := rentalOf(ctx, q, cust, n)
-	if err != nil || cust.Balance < r.totals.Total {
+	in, pr, err := s.priceRental(ctx, q, cust, n, now)
+	if err != nil || cust.Balance < pr.totals.Total {
 		return leftForOne, nil
 	}
-	return paidInBatch, s.chargeRental(ctx, q, cust, n, r, now)
+	return paidInBatch, s.payRental(ctx, q, pr, in)
 }
 
 // invoiceBatch is what a batch's transaction keeps while it runs: its

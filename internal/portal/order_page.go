@@ -54,13 +54,19 @@ func licensesLabel(n int) string {
 }
 
 func navOf(itemType string) string {
-	switch market.ItemType(itemType) {
-	case market.ItemPhoneNumber:
-		return "numbers"
-	case market.ItemTopUp:
-		return "billing"
+	if nav := showOf(itemType).Nav; nav != "" {
+		return nav
 	}
 	return "plans"
+}
+
+// showOf is how the portal shows a kind of item (nothing for an unknown
+// one).
+func showOf(itemType string) billing.Show {
+	if k, ok := billing.KindOf(itemType); ok {
+		return k.Show()
+	}
+	return billing.Show{}
 }
 
 // topUpURL is the refill page for what an insufficient_funds error says is

@@ -9,18 +9,17 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// BalanceAccount names a customer's prepaid balance account.
-func BalanceAccount(customerID string) string { return "customer:" + customerID + ":balance" }
+// BalanceAccount names a customer's prepaid balance account
+// (market.BalanceAccount).
+func BalanceAccount(customerID string) string { return market.BalanceAccount(customerID) }
 
-// SystemAccount names one of the provider's accounts in a currency: "gateway"
-// (card money in transit), "revenue", "tax", "adjustments".
-func SystemAccount(kind, currency string) string { return "system:" + kind + ":" + currency }
+// SystemAccount names one of the provider's accounts in a currency
+// (market.SystemAccount).
+func SystemAccount(kind, currency string) string { return market.SystemAccount(kind, currency) }
 
-// Posting moves Amount into (positive) or out of (negative) an account.
-type Posting struct {
-	Account string
-	Amount  int64
-}
+// Posting moves Amount into (positive) or out of (negative) an account;
+// market.Postings builds them.
+type Posting = market.Posting
 
 // LedgerTx is a balanced set of postings.
 type LedgerTx struct {
