@@ -109,6 +109,11 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Year: now.Year(),
 		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
 		IssuedAt: now}
+	if deferInvoice(ctx, v, doc) {
+		// A batched run's, on either store: numbered with its batch, in
+		// one block taken as the batch's last statements (renew_batch.go).
+		return v, nil
+	}
 	if !q.NumbersInline() && doc.Kind == "invoice" {
 		body, err := json.Marshal(doc)
 		if err != nil {
@@ -120,9 +125,6 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 		}
 		s.numberAfterCommit(ctx, q)
 		return v, nil
-	}
-	if deferInvoice(ctx, v, doc) {
-		return v, nil // a batched run's on SQLite: numbered with its batch (renew_batch.go)
 	}
 	seq, err := q.NextInvoiceSeq(ctx, v.Year)
 	if err != nil {

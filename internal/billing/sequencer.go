@@ -26,9 +26,10 @@ import (
 // e-mail (with the PDF that shows the number) is queued in the same pass.
 // A process that died between an order's commit and the pass leaves its
 // invoice queued: the next pass of any process numbers it, and serve runs
-// one at start-up. Credit notes (refunds, rare) and everything on SQLite
-// (whose one writer numbers in commit order already) are numbered in their
-// own transaction.
+// one at start-up. Credit notes (refunds, rare), a batched run's invoices
+// (numbered in one block as the batch's last statements, renew_batch.go)
+// and everything on SQLite (whose one writer numbers in commit order
+// already) are numbered in their own transaction.
 
 // numberBatch bounds the invoices one pass's transaction numbers.
 const numberBatch = 256
