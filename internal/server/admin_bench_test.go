@@ -508,6 +508,11 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 	s.exec(`DELETE FROM number_stock`)
 	s.exec(`INSERT INTO number_stock (country, state, area, type, currency, available)
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END) FROM numbers GROUP BY country, state, area, type, currency`)
+	// The dashboard's tallies, as migration 00032 fills them.
+	s.exec(`INSERT INTO renewal_tally (day, n)
+		SELECT start_at - start_at % 86400000000, COUNT(*) FROM periods WHERE seq > 1 GROUP BY start_at - start_at % 86400000000`)
+	s.exec(`INSERT INTO number_tally (country, status, n)
+		SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
 	// The audit log: an entry for every other order's time.
 	ops := []string{"admin@op.test", "support@op.test", "finance@op.test", "admin token"}
 	s.bulk("audit_log", "id, actor_id, actor, created_at, business_at, action, object_type, object_id, before_json, after_json", no/2, func(k int) []any {
@@ -693,6 +698,7 @@ func BenchmarkAdminPages(b *testing.B) {
 					_, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), billing.DueRenewalsCounted+1)
 					return err
 				}},
+				{"DueRenewals+priced", func() error { _, _, _, err := billing.DueRenewalSums(ctx, q, now); return err }},
 			} {
 				b.Run("dashboard:"+part.name, func(b *testing.B) {
 					cpuStart(b)

@@ -181,9 +181,10 @@ func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
 	return err
 }
 
-// RebuildNumberStock recounts the available numbers of every group from the
-// numbers table and indexes them for contains searches anew (after a bulk
-// load that bypassed InsertNumbers, or to check the counts).
+// RebuildNumberStock recounts the available numbers of every group (and
+// the others per country and status, number_tally) from the numbers
+// table and indexes them for contains searches anew (after a bulk load
+// that bypassed InsertNumbers, or to check the counts).
 func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_stock`); err != nil {
 		return err
@@ -192,6 +193,9 @@ func (q *Q) RebuildNumberStock(ctx context.Context) error {
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
 		FROM numbers GROUP BY country, state, area, type, currency`)
 	if err != nil {
+		return err
+	}
+	if err := q.recountNumbers(ctx); err != nil {
 		return err
 	}
 	return q.rebuildGrams(ctx)
@@ -253,6 +257,9 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 		return err
 	}
+	if err := q.tallyNumbers(ctx, numberMove{g.Country, NumberAvailable, NumberActive, 1}); err != nil {
+		return err
+	}
 	return q.moveStock(ctx, g, -1)
 }
 
@@ -277,6 +284,9 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	if _, err := q.ex.ExecContext(ctx, `UPDATE numbers SET status = $2, customer_id = $3, sip_account_id = $4, renews_at = $5,
 		grace_until = $6, quarantine_until = $7 WHERE id = $1`, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID),
 		tsp(n.RenewsAt), tsp(n.GraceUntil), tsp(n.QuarantineUntil)); err != nil {
+		return err
+	}
+	if err := q.tallyNumbers(ctx, numberMove{g.Country, old, n.Status, 1}); err != nil {
 		return err
 	}
 	switch {
@@ -414,6 +424,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 	}
 	freed := map[numberGroup]int64{}
 	var free []freeNumber
+	var moves []numberMove
 	n := 0
 	for rows.Next() {
 		var g numberGroup
@@ -424,6 +435,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		}
 		freed[g]++
 		free = append(free, freeNumber{numberGroup: g, Number: num})
+		moves = append(moves, numberMove{g.Country, NumberQuarantine, NumberAvailable, 1})
 		n++
 	}
 	rows.Close()
@@ -434,6 +446,9 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		if err := q.moveStock(ctx, g, d); err != nil {
 			return n, err
 		}
+	}
+	if err := q.tallyNumbers(ctx, moves...); err != nil {
+		return n, err
 	}
 	return n, q.addGrams(ctx, free)
 }
