@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,46 @@ func init() {
 		must(t, q.ClaimNumber(ctx, id, "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
 	}
 	addContract(map[string]contractCase{
+		// Two transactions that lock two customers in opposite orders: on
+		// PostgreSQL one is chosen as the deadlock's victim and Tx runs it
+		// again, counted; both commit. SQLite retries nothing.
+		"Store.Retries": func(t *testing.T, st *store.Store) {
+			before := st.Retries()
+			if st.Dialect() != store.Postgres {
+				_ = st.Tx(ctx, func(q *store.Q) error { return errRollback })
+				eq(t, "retries", st.Retries()-before, int64(0))
+				return
+			}
+			must(t, st.Tx(ctx, func(q *store.Q) error {
+				fxCustomer(t, q, "cus_retry1")
+				fxCustomer(t, q, "cus_retry2")
+				return nil
+			}))
+			first := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+			var once [2]sync.Once
+			errs := make(chan error, 2)
+			for i, ids := range [2][2]string{{"cus_retry1", "cus_retry2"}, {"cus_retry2", "cus_retry1"}} {
+				go func() {
+					errs <- st.Tx(ctx, func(q *store.Q) error {
+						if _, err := q.LockCustomer(ctx, ids[0]); err != nil {
+							return err
+						}
+						// The first attempts wait for each other's first lock.
+						once[i].Do(func() {
+							close(first[i])
+							<-first[1-i]
+						})
+						_, err := q.LockCustomer(ctx, ids[1])
+						return err
+					})
+				}()
+			}
+			must(t, <-errs)
+			must(t, <-errs)
+			if st.Retries()-before < 1 {
+				t.Errorf("retries: %d, want at least 1", st.Retries()-before)
+			}
+		},
 		"Q.LooseTallies": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
