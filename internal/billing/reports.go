@@ -107,7 +107,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	bounds := MonthBounds(now, DashboardMonths)
 	d.Months = bounds[:len(bounds)-1]
 	var due []DueRenewal
-	reads := []func() error{
+	err := concurrently(
 		func() (err error) { d.MRR, err = q.MRR(ctx, now); return err },
 		func() (err error) {
 			if d.Revenue, err = q.RevenueByMonth(ctx, bounds); err == nil {
@@ -119,14 +119,8 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		func() (err error) { d.Balances, err = q.BalanceTotals(ctx); return err },
 		func() (err error) { d.Numbers, err = q.NumberCounts(ctx); return err },
 		func() (err error) { due, d.RenewalSums, d.RenewalsCut, err = DueRenewalSums(ctx, q, now); return err },
-	}
-	errs := make([]error, len(reads))
-	var wg sync.WaitGroup
-	for i, read := range reads {
-		wg.Go(func() { errs[i] = read() })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	)
+	if err != nil {
 		return d, err
 	}
 	d.Renewals = due[:min(len(due), DueRenewalsShown)]
@@ -134,6 +128,19 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		s.log.Error("dashboard: compact tallies", "err", err)
 	}
 	return d, nil
+}
+
+// concurrently runs the reads at once, each on a goroutine (and so a
+// connection of the read pool) of its own, and returns their errors
+// joined once all are done.
+func concurrently(reads ...func() error) error {
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, read := range reads {
+		wg.Go(func() { errs[i] = read() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // TalliesLoose is how many loose rows of the dashboard's tallies

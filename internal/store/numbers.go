@@ -238,6 +238,13 @@ func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]Number, e
 		ORDER BY purchased_at IS NULL, purchased_at DESC, id`, customerID)
 }
 
+// NewestCustomerNumbers lists the first limit numbers of CustomerNumbers'
+// order: a page of a customer that may hold thousands.
+func (q *Q) NewestCustomerNumbers(ctx context.Context, customerID string, limit int) ([]Number, error) {
+	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1
+		ORDER BY purchased_at IS NULL, purchased_at DESC, id LIMIT $2`, customerID, limit)
+}
+
 // ClaimNumber sells an available number to a customer: a conditional
 // update, so one number goes to exactly one customer however many race for
 // it. Error: number_unavailable.
