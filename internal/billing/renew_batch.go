@@ -76,6 +76,12 @@ func (s *Service) runBatch(ctx context.Context, claim func(*store.Q, time.Time) 
 			return err
 		}
 		b.Claimed = due
+		// The batch's writes kept and written together, its reads done
+		// for all its items at once (store/batch.go).
+		q.BeginBatch()
+		if err := q.PreloadRenewals(ctx, due); err != nil {
+			return err
+		}
 		ib := &invoiceBatch{}
 		bctx := context.WithValue(ctx, invoiceBatchKey{}, ib)
 		for _, d := range due {
@@ -92,7 +98,10 @@ func (s *Service) runBatch(ctx context.Context, claim func(*store.Q, time.Time) 
 				b.Rest = append(b.Rest, d.ID)
 			}
 		}
-		return s.numberInvoices(ctx, q, ib.items)
+		if err := s.numberInvoices(ctx, q, ib.items); err != nil {
+			return err
+		}
+		return q.FlushBatch(ctx)
 	})
 	if err != nil {
 		b.Done, b.Gone, b.Rest = 0, 0, nil

@@ -37,8 +37,9 @@ const numberBatch = 256
 // runs a pass, the others wait for it (or the next one, if it had started
 // before they were called).
 type sequencer struct {
-	// queued is set when this process committed an invoice to the queue
-	// without waiting for its number, and cleared when a pass starts.
+	// queued is set when this process committed an invoice to the queue,
+	// and cleared when a pass starts: a pass running while it is clear
+	// numbers everything this process queued.
 	queued  atomic.Bool
 	mu      sync.Mutex
 	running bool
@@ -59,6 +60,11 @@ func (s *Service) NumberInvoices(ctx context.Context) error {
 	sq := s.seq
 	sq.mu.Lock()
 	target := sq.started + 1
+	if sq.running && !sq.queued.Load() {
+		// Nothing was queued here since the running pass began: it
+		// numbers all this process queued before the call.
+		target = sq.started
+	}
 	for {
 		if sq.done >= target {
 			sq.mu.Unlock()
@@ -98,6 +104,7 @@ func (s *Service) numberQueued(ctx context.Context) error {
 	for {
 		n := 0
 		err := s.store.Tx(ctx, func(q *store.Q) error {
+			q.BeginBatch() // the pass's e-mails in a statement or two (store/batch.go)
 			if err := q.LockInvoicing(ctx); err != nil {
 				return err
 			}
@@ -113,7 +120,10 @@ func (s *Service) numberQueued(ctx context.Context) error {
 					return fmt.Errorf("invoice %s: %w", v.ID, err)
 				}
 			}
-			return s.issueNumbered(ctx, q, items)
+			if err := s.issueNumbered(ctx, q, items); err != nil {
+				return err
+			}
+			return q.FlushBatch(ctx)
 		})
 		if err != nil {
 			return fmt.Errorf("numbering invoices: %w", err)
@@ -192,10 +202,10 @@ func (s *Service) issueNumbered(ctx context.Context, q *store.Q, items []batched
 // what this process queued (awaitNumbers).
 func (s *Service) numberAfterCommit(ctx context.Context, q *store.Q) {
 	behind := ctx.Value(numberBehindKey{}) != nil
-	q.AfterCommit(func() {
+	q.AfterCommitOnce("number invoices", func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		s.seq.queued.Store(true)
 		if behind {
-			s.seq.queued.Store(true)
 			go func() {
 				defer cancel()
 				if err := s.NumberInvoices(ctx); err != nil {

@@ -53,6 +53,9 @@ func scanBalanceSettings(row interface{ Scan(...any) error }) (BalanceSettings, 
 // BalanceSettings returns a customer's balance settings (all unset when the
 // customer never set any).
 func (q *Q) BalanceSettings(ctx context.Context, customerID string) (BalanceSettings, error) {
+	if b, ok := q.batchBalanceSettings(customerID); ok {
+		return b, nil
+	}
 	b, err := scanBalanceSettings(q.ex.QueryRowContext(ctx, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id = $1`, customerID))
 	if isNoRows(err) {
 		return BalanceSettings{CustomerID: customerID}, nil

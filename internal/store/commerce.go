@@ -55,6 +55,13 @@ func (q *Q) DeleteBillingAddress(ctx context.Context, customerID, id string, now
 
 // BillingAddress returns a live address of a customer. Error: not_found.
 func (q *Q) BillingAddress(ctx context.Context, customerID, id string) (BillingAddress, error) {
+	if as, ok := q.batchAddrs(customerID); ok {
+		for _, a := range as {
+			if a.ID == id {
+				return a, nil
+			}
+		}
+	}
 	a, err := scanAddr(q.ex.QueryRowContext(ctx, `SELECT `+addrCols+` FROM billing_addresses
 		WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`, id, customerID))
 	return a, notFound(err, "billing address")
@@ -68,6 +75,9 @@ func (q *Q) AnyBillingAddress(ctx context.Context, id string) (BillingAddress, e
 
 // BillingAddresses lists a customer's live addresses, oldest first.
 func (q *Q) BillingAddresses(ctx context.Context, customerID string) ([]BillingAddress, error) {
+	if as, ok := q.batchAddrs(customerID); ok {
+		return as, nil
+	}
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+addrCols+` FROM billing_addresses WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
 	if err != nil {
 		return nil, err

@@ -60,6 +60,9 @@ func (q *Q) Customer(ctx context.Context, id string) (Customer, error) {
 // the transaction ends. Every transaction that changes a customer's money or
 // holdings takes this lock first, so they run one at a time per customer.
 func (q *Q) LockCustomer(ctx context.Context, id string) (Customer, error) {
+	if c, ok := q.batchCustomer(id); ok {
+		return c, nil // locked by PreloadRenewals
+	}
 	c, err := scanCustomer(q.ex.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`+q.forUpdate(), id))
 	return c, notFound(err, "customer")
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
-	"strings"
 )
 
 // The invoice sequencer's statements (billing/sequencer.go; migration
@@ -19,8 +17,8 @@ const invoicingLock = 0x696e766f69636573
 // QueueInvoice stores an invoice without its number (Number, Year and Seq
 // are ignored), for the sequencer to number after the commit.
 func (q *Q) QueueInvoice(ctx context.Context, v Invoice) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO invoice_queue (id, customer_id, order_id, kind, currency,
-		subtotal, discount, tax, total, document, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := q.insert(ctx, `INSERT INTO invoice_queue (id, customer_id, order_id, kind, currency,
+		subtotal, discount, tax, total, document, issued_at) VALUES`, "",
 		v.ID, v.CustomerID, v.OrderID, v.Kind, v.Currency, v.Totals.Subtotal, v.Totals.Discount, v.Totals.Tax,
 		v.Totals.Total, v.Document, ts(v.IssuedAt))
 	return err
@@ -73,42 +71,40 @@ func (q *Q) InsertInvoices(ctx context.Context, vs []Invoice) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO invoices (` + invoiceCols + `) VALUES `)
-	args := make([]any, 0, 14*len(vs))
-	ids := make([]any, 0, len(vs))
-	var in strings.Builder
+	rows := make([][]any, len(vs))
+	ids := make([]any, len(vs))
 	for i, v := range vs {
-		if i > 0 {
-			b.WriteString(", ")
-			in.WriteString(", ")
-		}
-		b.WriteString("(")
-		for j := 0; j < 14; j++ {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(placeholder(len(args) + j + 1))
-		}
-		b.WriteString(")")
-		args = append(args, v.ID, v.CustomerID, v.OrderID, v.Kind, v.Number, v.Year, v.Seq, v.Currency,
-			v.Totals.Subtotal, v.Totals.Discount, v.Totals.Tax, v.Totals.Total, v.Document, ts(v.IssuedAt))
-		in.WriteString(placeholder(i + 1))
-		ids = append(ids, v.ID)
+		rows[i] = []any{v.ID, v.CustomerID, v.OrderID, v.Kind, v.Number, v.Year, v.Seq, v.Currency,
+			v.Totals.Subtotal, v.Totals.Discount, v.Totals.Tax, v.Totals.Total, v.Document, ts(v.IssuedAt)}
+		ids[i] = v.ID
 	}
-	if _, err := q.ex.ExecContext(ctx, b.String(), args...); err != nil {
+	if _, err := q.insertRows(ctx, `INSERT INTO invoices (`+invoiceCols+`) VALUES`, "", rows); err != nil {
 		return err
 	}
-	_, err := q.ex.ExecContext(ctx, `DELETE FROM invoice_queue WHERE id IN (`+in.String()+`)`, ids...)
+	_, err := q.ex.ExecContext(ctx, `DELETE FROM invoice_queue WHERE id IN `+marks(q.dialect, 0, len(ids)), ids...)
 	return err
 }
-
-func placeholder(i int) string { return "$" + strconv.Itoa(i) }
 
 // NumbersInline reports whether invoices are numbered in the transaction
 // that issues them: on SQLite, whose one writer numbers in commit order
 // already; on PostgreSQL they are queued (QueueInvoice) for the sequencer.
 func (q *Q) NumbersInline() bool { return q.dialect != Postgres }
+
+// AfterCommitOnce is AfterCommit for the first fn given key in the
+// transaction: the rest are dropped (one numbering pass for a batch's
+// invoices, not one each).
+func (q *Q) AfterCommitOnce(key string, fn func()) {
+	if q.after != nil {
+		if q.once[key] {
+			return
+		}
+		if q.once == nil {
+			q.once = map[string]bool{}
+		}
+		q.once[key] = true
+	}
+	q.AfterCommit(fn)
+}
 
 // AfterCommit runs fn once the transaction of q has committed, on the
 // goroutine of Tx before it returns (not at all if it rolls back). Outside

@@ -48,14 +48,14 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 	if sum != 0 || len(t.Postings) < 2 {
 		return fmt.Errorf("store: unbalanced ledger transaction %s: sum %d", t.ID, sum)
 	}
-	if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_transactions (id, customer_id, kind, description, payment_id, order_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, nullStr(t.CustomerID), t.Kind, t.Description, t.PaymentID, t.OrderID, ts(t.CreatedAt)); err != nil {
+	if _, err := q.insert(ctx, `INSERT INTO ledger_transactions (id, customer_id, kind, description, payment_id, order_id, created_at)
+		VALUES`, "", t.ID, nullStr(t.CustomerID), t.Kind, t.Description, t.PaymentID, t.OrderID, ts(t.CreatedAt)); err != nil {
 		return err
 	}
 	// The accounts (once each), then the balance, then the postings: three
-	// statements for any number of postings, and the balance's own.
-	var acc strings.Builder
-	args := make([]any, 0, 4*len(t.Postings))
+	// statements for any number of postings, and the balance's own (in a
+	// batch, kept for the batch's statements: batch.go).
+	var accs [][]any
 	seen := map[string]bool{}
 	for _, p := range t.Postings {
 		if seen[p.Account] {
@@ -63,15 +63,10 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		}
 		seen[p.Account] = true
 		cust, kind := accountOwner(p.Account, t.CustomerID)
-		if len(args) > 0 {
-			acc.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&acc, "($%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4)
-		args = append(args, p.Account, nullStr(cust), kind, t.Currency)
+		accs = append(accs, []any{p.Account, nullStr(cust), kind, t.Currency})
 	}
-	if _, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_accounts (id, customer_id, kind, currency) VALUES `+acc.String()+`
-		ON CONFLICT (id) DO NOTHING`, args...); err != nil {
+	if _, err := q.insertRows(ctx, `INSERT INTO ledger_accounts (id, customer_id, kind, currency) VALUES`,
+		`ON CONFLICT (id) DO NOTHING`, accs); err != nil {
 		return err
 	}
 	after := make([]any, len(t.Postings))
@@ -85,9 +80,11 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 		if cust == "" {
 			continue
 		}
-		var bal int64
-		err := q.ex.QueryRowContext(ctx, `UPDATE customers SET balance = balance + $1 WHERE id = $2 RETURNING balance`,
-			p.Amount, cust).Scan(&bal)
+		bal, batched, err := q.moveBalance(cust, p.Amount)
+		if !batched {
+			err = q.ex.QueryRowContext(ctx, `UPDATE customers SET balance = balance + $1 WHERE id = $2 RETURNING balance`,
+				p.Amount, cust).Scan(&bal)
+		}
 		if isCheck(err) {
 			return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
 		}
@@ -99,18 +96,12 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 			return err
 		}
 	}
-	var posts strings.Builder
-	args = args[:0]
+	posts := make([][]any, len(t.Postings))
 	for i, p := range t.Postings {
-		if i > 0 {
-			posts.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&posts, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
-		args = append(args, t.ID, i+1, p.Account, p.Amount, t.Currency, after[i], ts(t.CreatedAt))
+		posts[i] = []any{t.ID, i + 1, p.Account, p.Amount, t.Currency, after[i], ts(t.CreatedAt)}
 	}
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
-		VALUES `+posts.String(), args...)
+	_, err := q.insertRows(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
+		VALUES`, "", posts)
 	return err
 }
 
@@ -214,8 +205,7 @@ func scanPayment(row interface{ Scan(...any) error }) (Payment, error) {
 
 // InsertPayment stores a payment.
 func (q *Q) InsertPayment(ctx context.Context, p Payment) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO payments (`+paymentCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+	_, err := q.insert(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES`, "",
 		p.ID, p.CustomerID, p.OrderID, p.InvoiceID, string(p.Purpose), p.Description, p.Method, p.Amount, p.Currency,
 		p.CardBrand, p.CardLast4, p.PaymentMethodID, p.GatewayRef, p.RefundOf, ts(p.CreatedAt))
 	return err

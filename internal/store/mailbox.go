@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
@@ -253,14 +252,13 @@ func (q *Q) InvoiceRecipients(ctx context.Context, customerIDs []string) (map[st
 	if len(customerIDs) == 0 {
 		return out, nil
 	}
-	marks := make([]string, len(customerIDs))
 	args := make([]any, len(customerIDs))
 	for i, id := range customerIDs {
-		marks[i], args[i] = placeholder(i+1), id
+		args[i] = id
 	}
 	rows, err := q.ex.QueryContext(ctx, `SELECT c.id, COALESCE(m.invoice_emails, 1),
 		CASE WHEN COALESCE(m.billing_email, '') = '' THEN c.email ELSE m.billing_email END
-		FROM customers c LEFT JOIN mail_settings m ON m.customer_id = c.id WHERE c.id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		FROM customers c LEFT JOIN mail_settings m ON m.customer_id = c.id WHERE c.id IN `+marks(q.dialect, 0, len(args)), args...)
 	if err != nil {
 		return nil, err
 	}

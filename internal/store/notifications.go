@@ -21,14 +21,13 @@ type Notification struct {
 // InsertNotification stores a notification once per dedupe key; it reports
 // whether it was new (false: it had been sent already).
 func (q *Q) InsertNotification(ctx context.Context, n Notification) (bool, error) {
-	res, err := q.ex.ExecContext(ctx, `INSERT INTO notifications (id, customer_id, type, subject, body, object_type, object_id,
-		dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING`,
+	// In a batch the row is kept and reported new: the batch's notices
+	// are new by their keys (a renewal's period, an invoice), and a mail
+	// queued for one that was not would fail the batch on its reference.
+	c, err := q.insert(ctx, `INSERT INTO notifications (id, customer_id, type, subject, body, object_type, object_id,
+		dedupe_key, created_at) VALUES`, `ON CONFLICT (dedupe_key) DO NOTHING`,
 		n.ID, n.CustomerID, n.Type, n.Subject, n.Body, n.ObjectType, n.ObjectID, n.DedupeKey, ts(n.CreatedAt))
-	if err != nil {
-		return false, err
-	}
-	c, _ := res.RowsAffected()
-	return c == 1, nil
+	return c == 1, err
 }
 
 // Notifications lists a customer's notifications, newest first.
@@ -69,7 +68,7 @@ type OutboxMail struct {
 
 // InsertOutbox queues a notification's mail.
 func (q *Q) InsertOutbox(ctx context.Context, id, notificationID, recipient string, at time.Time) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO outbox (id, notification_id, recipient, next_attempt_at) VALUES ($1, $2, $3, $4)`,
+	_, err := q.insert(ctx, `INSERT INTO outbox (id, notification_id, recipient, next_attempt_at) VALUES`, "",
 		id, notificationID, recipient, ts(at))
 	return err
 }

@@ -47,22 +47,22 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 
 // InsertOrder stores an order and its lines.
 func (q *Q) InsertOrder(ctx context.Context, o Order) error {
-	if _, err := q.ex.ExecContext(ctx, `INSERT INTO orders (`+orderCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+	if _, err := q.insert(ctx, `INSERT INTO orders (`+orderCols+`) VALUES`, "",
 		o.ID, o.CustomerID, o.Status, o.Currency, o.Totals.Subtotal, o.Totals.Discount, o.Totals.Tax, o.Totals.Total,
 		o.Refunded, o.PromoCode, o.BillingAddressID, o.PaymentID, o.InvoiceID, o.Source, ts(o.CreatedAt)); err != nil {
 		return err
 	}
-	for i, l := range o.Lines {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO order_items (order_id, seq, type, description, quantity, unit_amount,
-			amount, discount, tax_rate, tax, plan, term_months, subscription_id, number_id, phone_number)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			o.ID, i+1, string(l.Type), l.Description, l.Quantity, l.UnitAmount, l.Amount, l.Discount, l.TaxRate.String(),
-			l.Tax, l.Plan, l.TermMonths, l.SubscriptionID, l.NumberID, l.PhoneNumber); err != nil {
-			return err
-		}
+	if len(o.Lines) == 0 {
+		return nil
 	}
-	return nil
+	lines := make([][]any, len(o.Lines))
+	for i, l := range o.Lines {
+		lines[i] = []any{o.ID, i + 1, string(l.Type), l.Description, l.Quantity, l.UnitAmount, l.Amount, l.Discount, l.TaxRate.String(),
+			l.Tax, l.Plan, l.TermMonths, l.SubscriptionID, l.NumberID, l.PhoneNumber}
+	}
+	_, err := q.insertRows(ctx, `INSERT INTO order_items (order_id, seq, type, description, quantity, unit_amount,
+		amount, discount, tax_rate, tax, plan, term_months, subscription_id, number_id, phone_number) VALUES`, "", lines)
+	return err
 }
 
 // Order returns an order with its lines; customerID "" means any customer

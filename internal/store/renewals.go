@@ -39,7 +39,7 @@ func (q *Q) ClaimDueRenewals(ctx context.Context, now time.Time, after DueItem, 
 	return q.dueItems(ctx, `SELECT s.id, s.customer_id, s.expires_at FROM subscriptions s JOIN customers c ON c.id = s.customer_id
 		WHERE s.expires_at <= $1 AND s.auto_renew AND NOT s.cancel_at_period_end
 		AND (s.status IN ('active', 'trialing') OR (s.status = 'past_due' AND s.next_attempt_at <= $1))
-		AND (s.expires_at > $2 OR (s.expires_at = $2 AND s.id > $3))
+		AND (s.expires_at, s.id) > ($2, $3)
 		ORDER BY s.expires_at, s.id LIMIT $4`+lock, ts(now), from, after.ID, limit)
 }
 
@@ -57,7 +57,7 @@ func (q *Q) ClaimDueRentals(ctx context.Context, now time.Time, after DueItem, l
 	}
 	return q.dueItems(ctx, `SELECT n.id, n.customer_id, n.renews_at FROM numbers n JOIN customers c ON c.id = n.customer_id
 		WHERE n.renews_at IS NOT NULL AND n.renews_at <= $1 AND n.status IN ('active', 'grace')
-		AND (n.renews_at > $2 OR (n.renews_at = $2 AND n.id > $3))
+		AND (n.renews_at, n.id) > ($2, $3)
 		ORDER BY n.renews_at, n.id LIMIT $4`+lock, ts(now), from, after.ID, limit)
 }
 
@@ -102,6 +102,9 @@ func (q *Q) CountDueRentals(ctx context.Context, now time.Time) (int, error) {
 // its periods and users (one statement: what a batch re-checks under the
 // customer's lock before it renews). Error: not_found.
 func (q *Q) SubscriptionRow(ctx context.Context, customerID, id string) (market.Subscription, error) {
+	if s, ok := q.batchSub(customerID, id); ok {
+		return s, nil
+	}
 	s, err := scanSub(q.ex.QueryRowContext(ctx, `SELECT `+subCols+` FROM subscriptions
 		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
 	return s, notFound(err, "subscription")

@@ -82,7 +82,7 @@ const revenuePrefix = "system:revenue:"
 // addRevenue keeps revenue_rollup in step with a posting of t to a
 // revenue account, in the posting's transaction (Post's one hook).
 func (q *Q) addRevenue(ctx context.Context, t LedgerTx, p Posting) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO revenue_rollup (at, kind, currency, amount) VALUES ($1, $2, $3, $4)`,
+	_, err := q.insert(ctx, `INSERT INTO revenue_rollup (at, kind, currency, amount) VALUES`, "",
 		ts(t.CreatedAt), t.Kind, t.Currency, p.Amount)
 	return err
 }

@@ -197,6 +197,10 @@ type Q struct {
 	// of it (catalog_cache.go).
 	cache *catalogCache
 	cat   *txCatalog
+	// batch keeps a batched run's writes (batch.go).
+	batch *writeBatch
+	// once holds AfterCommitOnce's keys.
+	once map[string]bool
 }
 
 // Read returns a Q for reads outside a transaction. On SQLite its reads use
@@ -245,7 +249,11 @@ func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {
 		}
 	}()
 	var after []func()
-	if err = fn(s.txQ(tx, &after)); err != nil {
+	q := s.txQ(tx, &after)
+	if err = fn(q); err != nil {
+		return err
+	}
+	if err = q.FlushBatch(ctx); err != nil { // what a batch kept, if fn left it
 		return err
 	}
 	if err = tx.Commit(); err != nil {

@@ -43,19 +43,30 @@ func (q *Q) InsertSubscription(ctx context.Context, s market.Subscription, now t
 // UpdateSubscription saves a subscription's own fields (not its periods).
 // Error: not_found.
 func (q *Q) UpdateSubscription(ctx context.Context, s market.Subscription, now time.Time) error {
+	args := []any{s.ID, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, ts(s.ExpiresAt), tsp(s.TrialEndsAt),
+		s.RenewAttempts, tsp(s.NextAttemptAt), ts(now), s.CancelAtPeriodEnd}
+	if q.batchKnows(s.ID) && q.update(subscriptionUpdate, args...) {
+		q.forgetSub(s.ID)
+		return nil // the batch read it: it exists
+	}
 	res, err := q.ex.ExecContext(ctx, `UPDATE subscriptions SET plan = $2, term_months = $3, status = $4, auto_renew = $5,
 		expires_at = $6, trial_ends_at = $7, renew_attempts = $8, next_attempt_at = $9, updated_at = $10,
-		cancel_at_period_end = $11 WHERE id = $1`,
-		s.ID, s.Plan, s.TermMonths, string(s.Status), s.AutoRenew, ts(s.ExpiresAt), tsp(s.TrialEndsAt),
-		s.RenewAttempts, tsp(s.NextAttemptAt), ts(now), s.CancelAtPeriodEnd)
+		cancel_at_period_end = $11 WHERE id = $1`, args...)
 	return affected(res, err, "subscription")
 }
+
+// subscriptionUpdate is UpdateSubscription's statement in a batch.
+var subscriptionUpdate = &keyedUpdate{table: "subscriptions", key: "id",
+	cols: []string{"plan", "term_months", "status", "auto_renew", "expires_at", "trial_ends_at", "renew_attempts",
+		"next_attempt_at", "updated_at", "cancel_at_period_end"},
+	types: []string{"TEXT", "TEXT", "INTEGER", "TEXT", "BOOLEAN", "BIGINT", "BIGINT", "INTEGER", "BIGINT", "BIGINT", "BOOLEAN"}}
 
 // InsertPeriod appends a period. Error: conflict if a period with that start
 // exists (a renewal paid twice).
 func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) error {
-	_, err := q.ex.ExecContext(ctx, `INSERT INTO periods (subscription_id, seq, start_at, end_at, plan, quantity, unit_amount,
-		term_months, trial, order_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	q.forgetSub(subID)
+	_, err := q.insert(ctx, `INSERT INTO periods (subscription_id, seq, start_at, end_at, plan, quantity, unit_amount,
+		term_months, trial, order_id) VALUES`, "",
 		subID, p.Seq, ts(p.Start), ts(p.End), p.Plan, p.Quantity, p.UnitAmount, p.TermMonths, p.Trial, nullStr(p.OrderID))
 	if isUnique(err) {
 		return market.Errorf(market.CodeConflict, "this period of the subscription is already paid")
@@ -77,6 +88,9 @@ func (q *Q) UpdatePeriod(ctx context.Context, subID string, p market.Period) err
 // Subscription returns a subscription of a customer ("" = any) with its
 // periods and user count; lock takes the row lock. Error: not_found.
 func (q *Q) Subscription(ctx context.Context, customerID, id string) (market.Subscription, error) {
+	if s, ok := q.batchSub(customerID, id); ok {
+		return s, nil
+	}
 	s, err := scanSub(q.ex.QueryRowContext(ctx, `SELECT `+subCols+` FROM subscriptions
 		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
 	if err != nil {

@@ -128,6 +128,16 @@ func (w *writer) rollback() { _ = w.exec(`ROLLBACK`) }
 
 // stmt returns the prepared statement of query, preparing it on the
 // writer's connection the first time.
+// caches reports whether a statement is kept prepared: not a batch's
+// many-row statement (batch.go), and only while the cache has room (a
+// statement prepared and not kept would never be closed).
+func (w *writer) caches(query string, args []any) bool {
+	if _, ok := w.stmts[query]; ok {
+		return true
+	}
+	return len(args) <= 64 && len(w.stmts) < maxStmts
+}
+
 func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[query]; ok {
 		return st, nil
@@ -136,9 +146,7 @@ func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(w.stmts) < maxStmts {
-		w.stmts[query] = st
-	}
+	w.stmts[query] = st
 	return st, nil
 }
 
@@ -311,7 +319,11 @@ func (w *writer) call(j *writeJob) (r writeResult) {
 	}()
 	j.after = j.after[:0]
 	q := w.s.txQ(inWriter{w}, &j.after)
-	return writeResult{err: j.fn(q)}
+	err := j.fn(q)
+	if err == nil {
+		err = q.FlushBatch(j.ctx) // what a batch kept, if fn left it
+	}
+	return writeResult{err: err}
 }
 
 // inWriter runs statements in the writer's open transaction, prepared once,
@@ -321,6 +333,9 @@ type inWriter struct{ w *writer }
 
 func (x inWriter) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = context.WithoutCancel(ctx)
+	if !x.w.caches(query, args) {
+		return x.w.conn.ExecContext(ctx, query, args...)
+	}
 	st, err := x.w.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -330,6 +345,9 @@ func (x inWriter) ExecContext(ctx context.Context, query string, args ...any) (s
 
 func (x inWriter) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = context.WithoutCancel(ctx)
+	if !x.w.caches(query, args) {
+		return x.w.conn.QueryContext(ctx, query, args...)
+	}
 	st, err := x.w.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -339,6 +357,9 @@ func (x inWriter) QueryContext(ctx context.Context, query string, args ...any) (
 
 func (x inWriter) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
+	if !x.w.caches(query, args) {
+		return x.w.conn.QueryRowContext(ctx, query, args...)
+	}
 	st, err := x.w.stmt(ctx, query)
 	if err != nil {
 		// A Row carrying the error: QueryRowContext on the connection
