@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 )
 
 // The dashboard's tallies (migration 00032): the held numbers per country
@@ -47,7 +46,8 @@ type numberMove struct {
 
 // tallyNumbers adds the moves to number_tally: one row per country and
 // status left or entered with its delta, available aside (number_stock
-// counts those); one INSERT for all. The hook of ClaimNumber,
+// counts those); one INSERT for all (in a write batch, kept with the
+// batch's others: batch.go). The hook of ClaimNumber,
 // UpdateNumberLifecycle and EndQuarantines.
 func (q *Q) tallyNumbers(ctx context.Context, moves ...numberMove) error {
 	type key struct{ country, status string }
@@ -69,13 +69,11 @@ func (q *Q) tallyNumbers(ctx context.Context, moves ...numberMove) error {
 		return nil
 	}
 	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.country, b.country), cmp.Compare(a.status, b.status)) })
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO number_tally (country, status, n) VALUES `)
-	args := make([]any, 0, 3*len(keys))
-	for _, k := range keys {
-		args = q.appendRow(&sb, args, k.country, k.status, delta[k])
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		rows[i] = []any{k.country, k.status, delta[k]}
 	}
-	_, err := q.ex.ExecContext(ctx, sb.String(), args...)
+	_, err := q.insertRows(ctx, `INSERT INTO number_tally (country, status, n) VALUES`, "", rows)
 	return err
 }
 
@@ -86,7 +84,8 @@ type periodStart struct {
 }
 
 // tallyRenewals adds sign for each renewal period (seq > 1) of ps to
-// renewal_tally on its start's day: one INSERT for all. The hook of
+// renewal_tally on its start's day: one INSERT for all (in a write batch,
+// one more row of the batch's one INSERT: batch.go). The hook of
 // InsertPeriod, DeletePeriod and EndPeriodsAt.
 func (q *Q) tallyRenewals(ctx context.Context, sign int64, ps ...periodStart) error {
 	delta := map[int64]int64{}
@@ -103,13 +102,11 @@ func (q *Q) tallyRenewals(ctx context.Context, sign int64, ps ...periodStart) er
 		days = append(days, d)
 	}
 	slices.Sort(days)
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO renewal_tally (day, n) VALUES `)
-	args := make([]any, 0, 2*len(days))
-	for _, d := range days {
-		args = q.appendRow(&sb, args, d, delta[d])
+	rows := make([][]any, len(days))
+	for i, d := range days {
+		rows[i] = []any{d, delta[d]}
 	}
-	_, err := q.ex.ExecContext(ctx, sb.String(), args...)
+	_, err := q.insertRows(ctx, `INSERT INTO renewal_tally (day, n) VALUES`, "", rows)
 	return err
 }
 
@@ -154,7 +151,7 @@ func (q *Q) CompactTallies(ctx context.Context) (int, error) {
 			rows = append(rows, []any{k.country, k.status, n})
 		}
 	}
-	if err := q.insertTally(ctx, `INSERT INTO number_tally (country, status, n) VALUES `, rows); err != nil {
+	if err := q.insertTally(ctx, `INSERT INTO number_tally (country, status, n) VALUES`, rows); err != nil {
 		return 0, err
 	}
 	removed := nn - len(rows)
@@ -174,7 +171,7 @@ func (q *Q) CompactTallies(ctx context.Context) (int, error) {
 			rows = append(rows, []any{d, n})
 		}
 	}
-	if err := q.insertTally(ctx, `INSERT INTO renewal_tally (day, n) VALUES `, rows); err != nil {
+	if err := q.insertTally(ctx, `INSERT INTO renewal_tally (day, n) VALUES`, rows); err != nil {
 		return 0, err
 	}
 	return removed + nd - len(rows), nil
@@ -198,23 +195,13 @@ func (q *Q) deleteTally(ctx context.Context, query string, add func(*sql.Rows) e
 	return n, rows.Err()
 }
 
-// insertTally inserts rows with the INSERT … VALUES prefix, 500 rows a
-// statement.
-func (q *Q) insertTally(ctx context.Context, prefix string, rows [][]any) error {
-	for len(rows) > 0 {
-		chunk := rows[:min(len(rows), 500)]
-		rows = rows[len(chunk):]
-		var sb strings.Builder
-		sb.WriteString(prefix)
-		var args []any
-		for _, r := range chunk {
-			args = q.appendRow(&sb, args, r...)
-		}
-		if _, err := q.ex.ExecContext(ctx, sb.String(), args...); err != nil {
-			return err
-		}
+// insertTally inserts the sums of a compaction (none: nothing).
+func (q *Q) insertTally(ctx context.Context, head string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	return nil
+	_, err := q.insertRows(ctx, head, "", rows)
+	return err
 }
 
 // recountNumbers counts number_tally anew from the numbers table
