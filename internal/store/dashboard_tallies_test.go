@@ -210,26 +210,11 @@ func TestNumberCountsEqualRecount(t *testing.T) {
 			eq(t, "kept counts = a recount, "+when, got, want)
 			return got
 		}
-		for i := range 150 {
+		randomHistory(t, st, rng, 150, 4, step, func(i int) {
 			if i%10 == 0 {
 				check(fmt.Sprintf("after %d transactions", i))
 			}
-			k, rollback := 1+rng.IntN(4), rng.IntN(6) == 0
-			err := st.Tx(ctx, func(q *store.Q) error {
-				for range k {
-					if err := step(q); err != nil {
-						return err
-					}
-				}
-				if rollback {
-					return errRollback
-				}
-				return nil
-			})
-			if err != nil && err != errRollback {
-				t.Fatal(err)
-			}
-		}
+		})
 		got := check("at the end")
 		for _, s := range []string{store.NumberActive, store.NumberGrace, store.NumberQuarantine, store.NumberReserved, store.NumberAvailable} {
 			if !seen[s] {
@@ -362,27 +347,12 @@ func TestRenewalDaysEqualRecount(t *testing.T) {
 			must(t, err)
 		}
 		renewed := 0
-		for i := range 120 {
+		randomHistory(t, st, rng, 120, 3, step, func(i int) {
+			resync()
 			if i%15 == 0 {
 				check(fmt.Sprintf("after %d transactions", i))
 			}
-			k, rollback := 1+rng.IntN(3), rng.IntN(6) == 0
-			err := st.Tx(ctx, func(q *store.Q) error {
-				for range k {
-					if err := step(q); err != nil {
-						return err
-					}
-				}
-				if rollback {
-					return errRollback
-				}
-				return nil
-			})
-			if err != nil && err != errRollback {
-				t.Fatal(err)
-			}
-			resync()
-		}
+		})
 		check("at the end")
 		must(t, st.Tx(ctx, func(q *store.Q) error { _, err := q.CompactTallies(ctx); return err }))
 		check("compacted")
@@ -395,4 +365,28 @@ func TestRenewalDaysEqualRecount(t *testing.T) {
 			t.Errorf("only %d renewals in the year", renewed)
 		}
 	})
+}
+
+// randomHistory runs n transactions of 1 to most steps each, one in six
+// rolled back, calling before(i) before the i-th.
+func randomHistory(t *testing.T, st *store.Store, rng *rand.Rand, n, most int, step func(*store.Q) error, before func(i int)) {
+	t.Helper()
+	for i := range n {
+		before(i)
+		k, rollback := 1+rng.IntN(most), rng.IntN(6) == 0
+		err := st.Tx(ctx, func(q *store.Q) error {
+			for range k {
+				if err := step(q); err != nil {
+					return err
+				}
+			}
+			if rollback {
+				return errRollback
+			}
+			return nil
+		})
+		if err != nil && err != errRollback {
+			t.Fatal(err)
+		}
+	}
 }
