@@ -834,7 +834,8 @@ func TestAdminQueryPlans(t *testing.T) {
 		GROUP BY s.product, s.currency ORDER BY s.product, s.currency`, []any{now}},
 				{`SELECT COUNT(*) FROM periods WHERE seq > 1 AND start_at >= $1 AND start_at < $2`, []any{now - 365*86400e6, now}},
 				{`SELECT COUNT(*) FROM subscriptions WHERE TRUE AND created_at >= $1 AND created_at < $2`, []any{now - 365*86400e6, now}},
-				{`SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`, nil},
+				{`SELECT country, status, SUM(n) FROM number_tally GROUP BY country, status`, nil},
+				{`SELECT SUM(n) FROM renewal_tally WHERE day >= $1 AND day < $2`, []any{now - 31*86400e6, now}},
 				{`SELECT id FROM numbers WHERE TRUE AND status = 'available' ORDER BY number LIMIT 51`, nil},
 				{`SELECT id FROM audit_log WHERE object_type = $1 ORDER BY id DESC LIMIT 51`, []any{"order"}},
 				{`SELECT c.id FROM customers c WHERE (c.id = $1 OR lower(c.company) LIKE $2 OR lower(c.email) LIKE $3
