@@ -21,6 +21,7 @@ type BenchOrdersCmd struct {
 	DB          string        `help:"With no --url: the database of the server to start (default: a temporary SQLite file)."`
 	Duration    time.Duration `default:"10s" help:"How long to order."`
 	Concurrency int           `default:"8" help:"Parallel clients (each its own customer)."`
+	Profile     string        `name:"cpu-profile" help:"Write a CPU profile of this process (the server it started and the clients) while the clients order to this file."`
 }
 
 func (c BenchOrdersCmd) run(ctx context.Context, stdout io.Writer) error {
@@ -47,6 +48,13 @@ func (c BenchOrdersCmd) run(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "bench orders: %s, %d clients, %s\n", base, c.Concurrency, c.Duration)
 	lat := make([][]time.Duration, c.Concurrency)
 	failed := make([]int, c.Concurrency)
+	if c.Profile != "" {
+		stopProfile, err := startProfile(c.Profile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	start := time.Now()
 	deadline := start.Add(c.Duration)
 	for w, cl := range clients {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -132,9 +133,36 @@ func TestBrowserAdmin(t *testing.T) {
 	e.a11y(t, ctx, "numbers upload")
 	e.Shot(t, ctx, "admin-numbers-upload")
 
+	// The mailbox: the order's invoice e-mail, kept by this sandbox
+	// without SMTP (delivered by the scheduler's run that a move of the
+	// clock makes), opened from the list.
+	if st, body := e.API(t, "POST", "/v1/admin/clock/advance", e.Admin, map[string]any{"seconds": 60}); st != 200 {
+		t.Fatalf("advance: %d %v", st, body)
+	}
+	for i := 0; ; i++ {
+		if _, box := e.API(t, "GET", "/v1/admin/mailbox", e.Admin, nil); len(box["data"].([]any)) > 0 {
+			break
+		}
+		if i == 100 {
+			t.Fatal("no e-mail in the mailbox")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.Open(t, ctx, "/admin/mailbox")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=mail-row] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=mail-text]`)), loaded())
+	if got := text(t, ctx, `[data-testid=mail-to]`); got != "dash@acme.test" {
+		t.Errorf("the mail is to %q", got)
+	}
+	if got := text(t, ctx, `[data-testid=mail-attachments]`); !strings.Contains(got, ".pdf") {
+		t.Errorf("attachments %q", got)
+	}
+	mail := e.location(t, ctx)
+	e.a11y(t, ctx, "mailbox e-mail")
+	e.Shot(t, ctx, "admin-mailbox-mail")
+
 	// Every page of this branch, on a phone too.
 	pages := []string{"/admin/", "/admin/catalog", "/admin/catalog/business", "/admin/promo-codes", "/admin/numbers?country=CH",
-		"/admin/tax-rates", "/admin/webhooks", "/admin/clock"}
+		"/admin/tax-rates", "/admin/webhooks", "/admin/clock", "/admin/mailbox", mail}
 	for _, size := range []struct {
 		name string
 		w, h int64

@@ -91,6 +91,21 @@ func TestBrowserPhoneTables(t *testing.T) {
 		}
 		phoneShot(t, ctx, p.path)
 	}
+	// An invoice's document: its eight columns scroll within their box,
+	// the page does not.
+	e.Open(t, ctx, "/marketplace/billing")
+	inv, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid=tx-row] a[href^="/invoices/"]').getAttribute("href")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	e.Open(t, ctx, inv)
+	if w, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 391 {
+		t.Errorf("the invoice %s scrolls sideways on a phone: %d px wide", inv, w)
+	}
+	if got := text(t, ctx, ".totals"); !strings.Contains(got, "Total") {
+		t.Errorf("the invoice's totals: %q", got)
+	}
 }
 
 // jsString quotes s for a script.

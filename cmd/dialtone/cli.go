@@ -33,6 +33,11 @@ type ServeCmd struct {
 	SIPAlgorithms string `name:"sip-algorithms" default:"SHA-256,MD5" env:"DIALTONE_SIP_ALGORITHMS" help:"Digest algorithms offered, in order: phones take the first they support; put MD5 first for phones that read only the first challenge."`
 	// Argon2Memory is the argon2id memory cost in KiB (tests use less).
 	Argon2Memory uint32 `default:"65536" env:"DIALTONE_ARGON2_MEMORY" hidden:""`
+	// CrashBeforeAnswer is a test hook (the contract suite's crash between
+	// a use case's commit and its answer): the Idempotency-Key of an API
+	// request after whose handler the process exits at once, its answer
+	// neither sent nor stored (server.Config.CrashBeforeAnswer).
+	CrashBeforeAnswer string `env:"DIALTONE_TEST_CRASH_BEFORE_ANSWER" hidden:""`
 	// Payments picks the card gateway (API.md "Payments").
 	Payments             string `default:"sandbox" enum:"sandbox,stripe" env:"DIALTONE_PAYMENTS" help:"Card gateway: sandbox (test cards, no money moves) or stripe."`
 	StripeSecretKey      string `name:"stripe-secret-key" env:"DIALTONE_STRIPE_SECRET_KEY" help:"--payments stripe: Stripe's secret API key (prefer the environment variable)."`

@@ -147,7 +147,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	}
 	h := server.New(svc, log, reg, server.Config{AdminToken: token, Sandbox: cfg.Sandbox, SandboxClock: sandboxClock,
 		Advance: sched.Advance, Version: "0.1.0", GatewayEvents: events, Ready: ready,
-		StripePublishableKey: cfg.StripePublishableKey})
+		StripePublishableKey: cfg.StripePublishableKey, CrashBeforeAnswer: cfg.CrashBeforeAnswer})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox)

@@ -315,9 +315,11 @@ func crashLogin(t *testing.T, base, email string) string {
 
 // placeCardOrder orders one IVR subscription paid with the account's card,
 // sending the request again with the same key while the server is down
-// or the connection is cut, until it is answered: 201, or a refusal (409
-// idempotency_key_in_use: the first attempt was cut short by a kill, and
-// its outcome is not the client's to know).
+// or the connection is cut, until it is answered. The order's transaction
+// writes its ID into the key (billing/idempotency.go), so an attempt cut
+// short by a kill after the commit is answered with its order, and one
+// cut short before it runs again: the answer is 201 (a 409
+// idempotency_key_in_use is an order the client never learnt of).
 func placeCardOrder(base func() *string, a crashAccount, key string) crashResult {
 	body, _ := json.Marshal(map[string]any{"items": []any{map[string]any{"type": "subscription", "plan": "ivr", "quantity": 1, "term_months": 1}},
 		"billing_address": a.address, "payment": map[string]any{"method": "card", "payment_method": a.card}})
@@ -370,15 +372,17 @@ func checkCardCrash(t *testing.T, db string, f *stripetest.Fake, results []crash
 		}
 		return n
 	}
-	paid, orphans, inUse := 0, 0, 0
-	for _, r := range results {
+	paid, orphans, inUse, learnt := 0, 0, 0, map[string]bool{}
+	for i, r := range results {
 		switch {
 		case r.order != "":
+			learnt[r.order] = true
 			if one(`SELECT COUNT(*) FROM orders WHERE id = $1`, r.order) != 1 {
 				t.Errorf("order %s, answered 201, is not stored", r.order)
 			}
 		case r.code == "idempotency_key_in_use":
 			inUse++
+			t.Errorf("order %d was answered 409 idempotency_key_in_use after a kill: the client never learns of it", i)
 		default:
 			t.Errorf("an order was answered %d %s", r.status, r.code)
 		}
@@ -414,6 +418,9 @@ func checkCardCrash(t *testing.T, db string, f *stripetest.Fake, results []crash
 		}
 	}
 	nOrders := one(`SELECT COUNT(*) FROM orders`)
+	if nOrders != len(learnt) || len(learnt) != len(results) {
+		t.Errorf("%d orders, %d of %d clients answered 201 with one: every client learns of its one order", nOrders, len(learnt), len(results))
+	}
 	if nOrders != paid || one(`SELECT COUNT(*) FROM payments WHERE refund_of = '' AND order_id <> '' AND gateway_ref <> ''`) != paid {
 		t.Errorf("%d orders, %d charges with an order", nOrders, paid)
 	}

@@ -93,6 +93,7 @@ func New(svc *billing.Service, log *slog.Logger, cfg Config) (*Admin, error) {
 	a.numberRoutes()
 	a.taxRoutes()
 	a.webhookRoutes()
+	a.mailboxRoutes()
 	a.clockRoutes()
 	return a, nil
 }

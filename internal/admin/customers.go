@@ -10,6 +10,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Customers: the search, a customer's page and its balance adjustment.
@@ -96,7 +97,7 @@ func (a *Admin) adjustPost(w http.ResponseWriter, r *http.Request, _ billing.Act
 	if seen, err := strconv.ParseInt(f.Get("seen_balance"), 10, 64); err == nil {
 		in.ExpectBalance = &seen // a form sent twice adjusts once
 	}
-	pay, err := a.svc.AdjustBalance(r.Context(), c.ID, in)
+	pay, err := a.svc.AdjustBalance(r.Context(), c.ID, in.Keyed(web.KeyOf(r.Context())))
 	if err != nil {
 		st := a.fail(f, err, map[string]string{"amount": "amount", "reason": "reason"})
 		if st == 0 {

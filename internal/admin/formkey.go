@@ -8,6 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Every form of the back office that changes something carries a key of
@@ -119,7 +122,12 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, 
 		a.pageError(w, r, err)
 		return
 	}
-	if !claimed {
+	// A submission still in progress whose use case committed a result
+	// (the first died or failed before its answer was kept), or whose use
+	// case takes the key into its transaction (keyedForm), runs again: the
+	// use case answers it with the first's result.
+	again := !prev.Done && (prev.Result != "" || keyedForm(r.Pattern))
+	if !claimed && !again {
 		switch {
 		case !prev.Done:
 			a.render(w, r, http.StatusConflict, "error", view{Title: "Already being done",
@@ -132,6 +140,7 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, 
 		}
 		return
 	}
+	r = r.WithContext(web.WithKey(r.Context(), billing.Key{Scope: scope, Key: claim, Hash: hash}))
 	k := &keyWriter{ResponseWriter: w}
 	defer func() {
 		if v := recover(); v != nil {
@@ -152,4 +161,11 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, 
 		}
 	}()
 	h(k, r)
+}
+
+// keyedForm reports whether the form posted to pattern runs a use case
+// that takes its key into its transaction (its handler gives web.KeyOf
+// to the use case's input).
+func keyedForm(pattern string) bool {
+	return pattern == "POST /admin/customers/{id}/balance-adjustments"
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 func (s *Handler) AdminListPlans(ctx context.Context, _ billing.Principal, in *listIn) (*out[List[PlanResponse]], error) {
@@ -347,7 +348,7 @@ type adjustIn struct {
 }
 
 func (s *Handler) AdminAdjustBalance(ctx context.Context, _ billing.Principal, in *adjustIn) (*out[TransactionResponse], error) {
-	p, err := s.svc.AdjustBalance(ctx, in.ID, in.Body)
+	p, err := s.svc.AdjustBalance(ctx, in.ID, in.Body.Keyed(web.KeyOf(ctx)))
 	if err != nil {
 		return nil, err
 	}

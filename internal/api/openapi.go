@@ -119,6 +119,13 @@ func documentOperation(method, path string, o *huma.Operation) {
 			Description: "Retry-safe key: the same key with the same request within 24 hours returns the first response again (same status and body, with Idempotent-Replayed: true) and does nothing more; the same key with another request is 422 idempotency_key_reused, and while the first still runs 409 idempotency_key_in_use.",
 			Schema:      &huma.Schema{Type: "string", MaxLength: ptr(255)}})
 	}
+	if web.TakesKey(o.OperationID) {
+		for _, p := range o.Parameters {
+			if p.Name == "Idempotency-Key" {
+				p.Description += " " + web.TakesKeyWords
+			}
+		}
+	}
 	if web.WithholdsAnswer(o.OperationID) {
 		for _, p := range o.Parameters {
 			if p.Name == "Idempotency-Key" {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 type orderIn struct {
@@ -30,7 +31,7 @@ func (s *Handler) orderOut(ctx context.Context, o billing.Order) (*out[OrderResp
 }
 
 func (s *Handler) CreateOrder(ctx context.Context, p billing.Principal, in *orderIn) (*out[OrderResponse], error) {
-	o, err := s.svc.PlaceOrder(ctx, p, in.Body, "api")
+	o, err := s.svc.PlaceOrder(ctx, p, in.Body.Keyed(web.KeyOf(ctx)), "api")
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ type checkoutIn struct {
 }
 
 func (s *Handler) CheckoutCart(ctx context.Context, p billing.Principal, in *checkoutIn) (*out[OrderResponse], error) {
-	o, err := s.svc.CheckoutCart(ctx, p, in.Body)
+	o, err := s.svc.CheckoutCart(ctx, p, in.Body.Keyed(web.KeyOf(ctx)))
 	if err != nil {
 		return nil, err
 	}
@@ -298,11 +299,11 @@ func (s *Handler) CreatePaymentMethod(ctx context.Context, p billing.Principal, 
 	case in.Body.Card != nil && in.Body.PaymentMethod != "":
 		return nil, market.Invalid("payment_method", "give either card or payment_method, not both")
 	case in.Body.PaymentMethod != "":
-		pm, err = s.svc.SaveGatewayCard(ctx, p, in.Body.PaymentMethod)
+		pm, err = s.svc.SaveGatewayCardKeyed(ctx, p, in.Body.PaymentMethod, web.KeyOf(ctx))
 	case in.Body.Card == nil:
 		return nil, market.Invalid("card", "card (or, with Stripe, payment_method) is required")
 	default:
-		pm, err = s.svc.AddCard(ctx, p, *in.Body.Card)
+		pm, err = s.svc.AddCard(ctx, p, in.Body.Card.Keyed(web.KeyOf(ctx)))
 	}
 	if err != nil {
 		return nil, err

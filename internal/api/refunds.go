@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 type refundIn struct {
@@ -46,7 +47,7 @@ func refundResponse(r billing.Refund) RefundResponse {
 // adminRefundOrder gives (part of) an order back the way it was paid and
 // issues a credit note.
 func (s *Handler) AdminRefundOrder(ctx context.Context, _ billing.Principal, in *refundIn) (*out[RefundResponse], error) {
-	r, err := s.svc.OperatorRefund(ctx, in.ID, in.Body) // RefundOrder, audited
+	r, err := s.svc.OperatorRefund(ctx, in.ID, in.Body.Keyed(web.KeyOf(ctx))) // RefundOrder, audited
 	if err != nil {
 		return nil, err
 	}

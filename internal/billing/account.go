@@ -53,6 +53,8 @@ type AdjustmentInput struct {
 	// adjustment is refused (conflict) if the balance is another by then,
 	// so that a form sent twice adjusts once (the back office sets it).
 	ExpectBalance *int64 `json:"-"`
+
+	key Key // the request's idempotency key (Keyed)
 }
 
 // AdjustBalance credits (positive) or debits (negative) a customer's
@@ -68,6 +70,12 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 	}
 	var pay store.Payment
 	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if ref, err := s.firstResult(ctx, q, in.key); err != nil || ref != "" {
+			if err == nil {
+				pay, err = q.PaymentByID(ctx, ref) // the first request's adjustment
+			}
+			return err
+		}
 		now := s.now()
 		cust, err := q.LockCustomer(ctx, customerID)
 		if err != nil {
@@ -88,10 +96,11 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 		if err := q.InsertPayment(ctx, pay); err != nil {
 			return err
 		}
-		if err := q.Post(ctx, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
-			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now, Postings: []store.Posting{
-				{Account: store.BalanceAccount(cust.ID), Amount: in.Amount},
-				{Account: store.SystemAccount("adjustments", cust.Currency), Amount: -in.Amount}}}); err != nil {
+		if err := bindResult(ctx, q, in.key, pay.ID); err != nil {
+			return err
+		}
+		if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now}, market.Movement{Payer: market.PayerOperator, Total: in.Amount}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, "customer.balance_adjustment", "customer", cust.ID,

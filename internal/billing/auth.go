@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"runtime/debug"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
@@ -96,24 +98,41 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, s
 	return c, u, err
 }
 
-func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
-	select {
-	case s.hashSem <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-s.hashSem }()
-	return argon2id.CreateHash(pw, s.cfg.Argon2)
+func (s *Service) hashPassword(ctx context.Context, pw string) (hash string, err error) {
+	err = s.hashing(ctx, func() { hash, err = argon2id.CreateHash(pw, s.cfg.Argon2) })
+	return hash, err
 }
 
-func (s *Service) checkPassword(ctx context.Context, pw, hash string) (bool, error) {
+func (s *Service) checkPassword(ctx context.Context, pw, hash string) (ok bool, err error) {
+	err = s.hashing(ctx, func() { ok, err = argon2id.ComparePasswordAndHash(pw, hash) })
+	return ok, err
+}
+
+// hashing runs an argon2id hash (64 MiB of memory each) when one of the
+// hashSem slots is free. When the last hash of a burst ends, the memory
+// the hashes took is handed back to the system a moment later
+// (debug.FreeOSMemory): Go's scavenger would keep it for minutes, and a
+// burst of log-ins would leave serve at several hundred MiB.
+func (s *Service) hashing(ctx context.Context, fn func()) error {
 	select {
 	case s.hashSem <- struct{}{}:
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
-	defer func() { <-s.hashSem }()
-	return argon2id.ComparePasswordAndHash(pw, hash)
+	s.hashes.Add(1)
+	defer func() {
+		<-s.hashSem
+		if s.hashes.Add(-1) == 0 && s.freeing.CompareAndSwap(false, true) {
+			time.AfterFunc(200*time.Millisecond, func() {
+				s.freeing.Store(false)
+				if s.hashes.Load() == 0 {
+					debug.FreeOSMemory()
+				}
+			})
+		}
+	}()
+	fn()
+	return nil
 }
 
 // Login checks an e-mail and password and opens a session. from is the

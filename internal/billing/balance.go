@@ -153,7 +153,7 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 		if n.RenewsAt == nil || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 			continue
 		}
-		// What rentalOf charges: the monthly price in the account's
+		// What a rental charges (numberRentalKind): the monthly price in the account's
 		// currency, taxed as one line.
 		k := kind{n.Country, n.State, n.Area, n.Type, n.Currency}
 		pr, seen := prices[k]

@@ -18,17 +18,36 @@ import (
 // TestOrderStatements does for an order. DIALTONE_LOG_STATEMENTS=1 logs
 // each.
 func TestRenewalBatchStatements(t *testing.T) {
+	batchStatements(t, "subscription", map[string]float64{"sqlite": 2, "postgres": 2})
+}
+
+// TestRentalBatchStatements is the same for number rentals (RentBatch).
+func TestRentalBatchStatements(t *testing.T) {
+	batchStatements(t, "phone_number", map[string]float64{"sqlite": 2, "postgres": 2})
+}
+
+func batchStatements(t *testing.T, kind string, ceiling map[string]float64) {
 	const n = 20
-	ceiling := map[string]float64{"sqlite": 30, "postgres": 30}
-	for _, kind := range storetest.Kinds(t) {
-		t.Run(kind, func(t *testing.T) {
-			st := storetest.Open(t, kind)
+	for _, sk := range storetest.Kinds(t) {
+		t.Run(sk, func(t *testing.T) {
+			st := storetest.Open(t, sk)
 			e := newEnv(t, st)
+			if kind == "phone_number" {
+				nums := make([]string, n)
+				for i := range nums {
+					nums[i] = fmt.Sprintf("+4930200000%02d", i)
+				}
+				e.mustImport(t, "Berlin", nums...)
+			}
 			for i := range n {
 				p := e.mustSignup(t, fmt.Sprintf("batch%d@acme.test", i), "DE", "EUR")
 				addr := e.mustAddress(t, p, "DE", "10115")
 				e.mustTopUp(t, p, 10_000_000)
-				e.mustOrder(t, p, addr, billing.ItemInput{Type: "subscription", Plan: "ivr", Quantity: 1, TermMonths: 1, AutoRenew: true})
+				it := billing.ItemInput{Type: "subscription", Plan: "ivr", Quantity: 1, TermMonths: 1, AutoRenew: true}
+				if kind == "phone_number" {
+					it = billing.ItemInput{Type: "phone_number", Country: "DE", Area: "Berlin"}
+				}
+				e.mustOrder(t, p, addr, it)
 			}
 			if err := e.svc.NumberInvoices(ctx); err != nil {
 				t.Fatal(err)
@@ -42,7 +61,11 @@ func TestRenewalBatchStatements(t *testing.T) {
 				mu.Unlock()
 			})
 			before := st.Statements()
-			b, err := e.svc.RenewBatch(ctx, store.DueItem{}, n)
+			run := e.svc.RenewBatch
+			if kind == "phone_number" {
+				run = e.svc.RentBatch
+			}
+			b, err := run(ctx, store.DueItem{}, n)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,9 +83,9 @@ func TestRenewalBatchStatements(t *testing.T) {
 				}
 			}
 			per := float64(got) / n
-			t.Logf("%s: %d statements for %d renewals, %.1f a renewal", kind, got, n, per)
-			if per > ceiling[kind] {
-				t.Errorf("%.1f statements a renewal, more than %.1f", per, ceiling[kind])
+			t.Logf("%s: %d statements for %d renewals, %.1f a renewal", sk, got, n, per)
+			if per > ceiling[sk] {
+				t.Errorf("%.1f statements a renewal, more than %.1f", per, ceiling[sk])
 			}
 		})
 	}

@@ -25,9 +25,12 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	if err := in.validateShape(false); err != nil {
 		return Order{}, err
 	}
+	if o, ok, err := s.replayedOrder(ctx, p, in.key); ok || err != nil {
+		return o, err // before saving a card again
+	}
 	unsave := ""
 	if in.Payment.Method == "card" && in.Payment.GatewayCard != "" {
-		pm, err := s.saveGatewayCard(ctx, p, in.Payment.GatewayCard)
+		pm, err := s.saveGatewayCard(ctx, p, in.Payment.GatewayCard, Key{}) // the order's key is the order's
 		if err != nil {
 			return Order{}, err
 		}
@@ -54,14 +57,20 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 // Errors: invalid_request naming payment_method, card_declined,
 // authentication_required. Whoever may add a card (AddCard) may.
 func (s *Service) SaveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
+	return s.SaveGatewayCardKeyed(ctx, p, paymentMethod, Key{})
+}
+
+// SaveGatewayCardKeyed is SaveGatewayCard with the request's idempotency
+// key, which the card's transaction names it in (idempotency.go).
+func (s *Service) SaveGatewayCardKeyed(ctx context.Context, p Principal, paymentMethod string, key Key) (store.PaymentMethod, error) {
 	if err := p.mayBill(); err != nil {
 		return store.PaymentMethod{}, err
 	}
-	return s.saveGatewayCard(ctx, p, paymentMethod)
+	return s.saveGatewayCard(ctx, p, paymentMethod, key)
 }
 
 // saveGatewayCard is SaveGatewayCard once the caller may.
-func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
+func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMethod string, key Key) (store.PaymentMethod, error) {
 	paymentMethod = strings.TrimSpace(paymentMethod)
 	if paymentMethod == "" || len(paymentMethod) > 255 {
 		return store.PaymentMethod{}, market.Invalid("payment_method", "payment_method must be the gateway's payment method ID (pm_...)")
@@ -75,7 +84,7 @@ func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMetho
 	if err != nil {
 		return store.PaymentMethod{}, setupError(err)
 	}
-	return s.insertCard(ctx, p.CustomerID, t)
+	return s.insertCard(ctx, p.CustomerID, t, key)
 }
 
 // cardReturnURL is where the bank's page sends the customer back to after
@@ -124,7 +133,7 @@ func (s *Service) CompleteGatewayCard(ctx context.Context, p Principal, setupInt
 			return pm, nil
 		}
 	}
-	return s.insertCard(ctx, p.CustomerID, t)
+	return s.insertCard(ctx, p.CustomerID, t, Key{})
 }
 
 // setupError is cardError for saving a card: a setup that waits for the

@@ -67,10 +67,13 @@ func (s *Service) UpdateCartItem(ctx context.Context, p Principal, itemID string
 
 // changed applies ch to an item, refusing a field the item has not.
 func changed(it ItemInput, ch CartItemChange) (ItemInput, error) {
-	kind := market.ItemType(it.Type)
+	var show Show
+	if k, ok := KindOf(it.Type); ok {
+		show = k.Show()
+	}
 	if ch.Quantity != nil {
 		switch {
-		case kind != market.ItemSubscription && kind != market.ItemRenewal && kind != market.ItemLicenses:
+		case !show.Licenses:
 			return it, market.Invalid("quantity", "this item has no number of licenses to change")
 		case *ch.Quantity < 1:
 			return it, market.Invalid("quantity", "enter the number of licenses: at least 1")
@@ -79,9 +82,9 @@ func changed(it ItemInput, ch CartItemChange) (ItemInput, error) {
 	}
 	if ch.TermMonths != nil {
 		switch {
-		case kind == market.ItemLicenses:
-			return it, market.Invalid("term_months", "added licenses run until the subscription's end: they have no term of their own")
-		case kind != market.ItemSubscription && kind != market.ItemRenewal:
+		case !show.Term && show.NoTerm != "":
+			return it, market.Invalid("term_months", "%s", show.NoTerm)
+		case !show.Term:
 			return it, market.Invalid("term_months", "this item has no term to change")
 		case *ch.TermMonths < 1:
 			return it, market.Invalid("term_months", "choose a term of 1 month or more")

@@ -58,6 +58,15 @@ type pricing struct {
 	promo  *market.Promo
 	addr   *store.BillingAddress
 	totals market.Totals
+	// taxCountry, set by a kind's pricing, is the country whose tax rate
+	// applies when the order names no billing address (a number's rental:
+	// the customer's latest address, else its sign-up country).
+	taxCountry string
+	// unrecorded, set by a kind's fulfilment, leaves the order without a
+	// payment, ledger transaction and invoice: nothing was paid after all.
+	unrecorded bool
+	// held are the numbers whose months number_rental items pay, by ID.
+	held map[string]store.Number
 }
 
 func (pr *pricing) plan(ctx context.Context, code string) (market.Plan, error) {
@@ -130,6 +139,11 @@ func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in
 		}
 		pr.addr = &a
 		if rate, err = q.TaxRateFor(ctx, a.Country); err != nil {
+			return nil, err
+		}
+	} else if pr.taxCountry != "" {
+		var err error
+		if rate, err = q.TaxRateFor(ctx, pr.taxCountry); err != nil {
 			return nil, err
 		}
 	} else if !in.preview && market.TopUpTotal(pr.lines) != market.Sum(pr.lines).Subtotal {
@@ -280,6 +294,18 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 	var charged payment.RefundInput // what to give back if the order does not commit
 	var order Order
 	err = s.store.Tx(ctx, func(q *store.Q) error {
+		// The key first, before the customer's lock and any charge: a
+		// retry whose first request committed gets that order back.
+		if ref, err := s.firstResult(ctx, q, in.key); err != nil || ref != "" {
+			if err == nil {
+				order, err = q.Order(ctx, p.CustomerID, ref)
+			}
+			if market.IsCode(err, market.CodeNotFound) { // a pending order's, bound since placeOrder looked
+				err = &market.Error{Code: market.CodeIdempotencyKeyInUse, Param: "Idempotency-Key",
+					Message: "the first request with this Idempotency-Key waits for the bank: send it again to get its answer"}
+			}
+			return err
+		}
 		now := s.now()
 		cust, err := q.LockCustomer(ctx, p.CustomerID)
 		if err != nil {
@@ -309,7 +335,10 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 		if err != nil {
 			return err
 		}
-		if order, err = s.fulfil(ctx, q, pr, orderID, pay, source); err != nil || also == nil {
+		if order, err = s.fulfil(ctx, q, pr, orderID, pay, source); err != nil {
+			return err
+		}
+		if err := bindResult(ctx, q, in.key, order.ID); err != nil || also == nil {
 			return err
 		}
 		return also(q)

@@ -96,7 +96,7 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 		}
 		return store.PaymentMethod{}, err
 	}
-	return s.insertCard(ctx, p.CustomerID, t)
+	return s.insertCard(ctx, p.CustomerID, t, c.key)
 }
 
 // Cards lists saved cards.
@@ -539,6 +539,7 @@ type CheckoutInput struct {
 	BillingAddress string       `json:"billing_address,omitempty"`
 	Payment        PaymentInput `json:"payment"`
 	QuoteToken     string       `json:"quote_token,omitempty" doc:"The quote_token of the cart's quote the customer saw: if any price changed since, the checkout fails with price_changed and a fresh quote. Without it the prices last shown for the cart (GET /v1/cart, or the answer of a change to the cart) are compared the same way."`
+	key            Key          // the request's idempotency key (Keyed)
 }
 
 // CheckoutCart places the cart as one order and empties the cart; on
@@ -547,6 +548,9 @@ type CheckoutInput struct {
 func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInput) (Order, error) {
 	if err := p.mayManage(); err != nil {
 		return Order{}, err
+	}
+	if o, ok, err := s.replayedOrder(ctx, p, in.key); ok || err != nil {
+		return o, err // a retry of a checkout that committed: the cart is empty by now
 	}
 	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
 	if err != nil {
@@ -559,7 +563,7 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 	if err != nil {
 		return Order{}, err
 	}
-	oi := OrderInput{PromoCode: promo, BillingAddress: in.BillingAddress, Payment: in.Payment, QuoteToken: in.QuoteToken, shown: shown}
+	oi := OrderInput{PromoCode: promo, BillingAddress: in.BillingAddress, Payment: in.Payment, QuoteToken: in.QuoteToken, shown: shown, key: in.key}
 	for _, it := range items {
 		var ii ItemInput
 		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -17,7 +16,7 @@ import (
 // or another operator's.
 
 // FormKeyTTL is how long a form key is remembered.
-const FormKeyTTL = 24 * time.Hour
+const FormKeyTTL = KeyTTL
 
 // FormResult is what a form key's first submission did.
 type FormResult struct {
@@ -29,6 +28,9 @@ type FormResult struct {
 	// Location is where the first submission's answer sent the browser
 	// ("" when it showed a page: a secret shown once, a report).
 	Location string
+	// Result is what the first submission's use case committed, if it
+	// takes the key into its transaction (idempotency.go): "" if none.
+	Result string
 }
 
 // ClaimFormKey claims key for a submission of the form whose values hash
@@ -45,7 +47,7 @@ func (s *Service) ClaimFormKey(ctx context.Context, scope, key, hash string) (pr
 	if err != nil || claimed {
 		return FormResult{}, claimed, err
 	}
-	return FormResult{Done: r.Status != 0, Hash: r.RequestHash, Location: r.Body}, false, nil
+	return FormResult{Done: r.Status != 0, Hash: r.RequestHash, Location: r.Body, Result: r.ResultRef}, false, nil
 }
 
 // CompleteFormKey records that the submission that claimed key is done,

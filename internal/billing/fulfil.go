@@ -86,11 +86,11 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 // redemption and the invoice.
 func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID string, pay paid, source string) (Order, error) {
 	now := pr.now
+	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: pr.totals,
+		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: s.ids.New("pay"), InvoiceID: s.ids.New("inv")}
 	for i := range pr.lines {
-		if pr.lines[i].Type == market.ItemPhoneNumber {
-			if err := s.claimNumber(ctx, q, pr, &pr.lines[i]); err != nil {
-				return Order{}, err
-			}
+		if err := kindOf(pr.lines[i].Type).fulfil(ctx, q, pr, &pr.lines[i], o); err != nil {
+			return Order{}, err
 		}
 	}
 	for _, w := range pr.order {
@@ -135,9 +135,16 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 		}
 	}
 
+	if pr.unrecorded {
+		return o, nil // nothing to pay after all (a number's month recorded already, or free)
+	}
 	t := pr.totals
-	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: t,
-		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: s.ids.New("pay"), InvoiceID: s.ids.New("inv")}
+	// An order of one line whose kind pays without an order (a number's
+	// rental) has no orders row, no order events and its own reference.
+	receipt := receiptOf(pr.lines)
+	if receipt != "" {
+		o.ID = ""
+	}
 	if pr.promo != nil {
 		o.PromoCode = pr.promo.Code
 		if err := q.Redeem(ctx, pr.promo.Code, orderID, pr.cust.ID, now); err != nil {
@@ -147,8 +154,8 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if pr.addr != nil {
 		o.BillingAddressID = pr.addr.ID
 	}
-	purpose := market.PurposeOfLines(pr.lines)
-	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: orderID, InvoiceID: o.InvoiceID, Purpose: purpose,
+	purpose := purposeOf(pr.lines)
+	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: o.ID, InvoiceID: o.InvoiceID, Purpose: purpose,
 		Description: describe(pr.lines), Method: pay.method, Amount: t.Total, Currency: pr.cust.Currency, CardBrand: pay.brand,
 		CardLast4: pay.last4, GatewayRef: pay.gateway, CreatedAt: now}
 	if pay.pm != nil {
@@ -157,56 +164,53 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if err := q.InsertPayment(ctx, pm); err != nil {
 		return Order{}, err
 	}
-	if err := s.postOrder(ctx, q, pr, o, pay); err != nil {
+	kind := "order"
+	if receipt != "" {
+		kind = string(purpose)
+	}
+	if err := s.postOrder(ctx, q, pr, o, pay, kind); err != nil {
 		return Order{}, err
 	}
-	if err := q.InsertOrder(ctx, o); err != nil {
-		return Order{}, err
-	}
-	if err := s.orderEvents(ctx, q, o); err != nil {
-		return Order{}, err
+	if receipt == "" {
+		if err := q.InsertOrder(ctx, o); err != nil {
+			return Order{}, err
+		}
+		if err := s.orderEvents(ctx, q, o); err != nil {
+			return Order{}, err
+		}
+		receipt = "Order " + o.ID
 	}
 	// The invoice last: its number locks the year's sequence row until the
 	// commit, and every order waits on that row.
-	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, now); err != nil {
+	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, receipt, now); err != nil {
 		return Order{}, err
 	}
 	return o, nil
 }
 
-// postOrder writes the order's ledger transaction: the payer's side (the
-// customer's balance or the card gateway) against revenue, tax and — for
-// top-ups — the customer's balance.
-func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid) error {
-	cur := pr.cust.Currency
+// postOrder writes the order's ledger transaction of kind: the payer's
+// side (the customer's balance or the card gateway) against revenue, tax
+// and — for top-ups — the customer's balance.
+func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid, kind string) error {
 	topUp := market.TopUpTotal(pr.lines)
-	var posts []store.Posting
-	switch pay.method {
-	case "balance":
-		posts = append(posts, store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: -o.Totals.Total})
-	case "card":
-		posts = append(posts, store.Posting{Account: store.SystemAccount("gateway", cur), Amount: -o.Totals.Total})
-	}
-	posts = append(posts,
-		store.Posting{Account: store.SystemAccount("revenue", cur), Amount: o.Totals.Subtotal - o.Totals.Discount - topUp},
-		store.Posting{Account: store.SystemAccount("tax", cur), Amount: o.Totals.Tax},
-		store.Posting{Account: store.BalanceAccount(pr.cust.ID), Amount: topUp})
-	return postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: "order",
-		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: cur, CreatedAt: o.CreatedAt, Postings: posts})
+	return post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: kind,
+		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: pr.cust.Currency, CreatedAt: o.CreatedAt},
+		market.Movement{Payer: market.Payer(pay.method), Total: o.Totals.Total, Revenue: o.Totals.Subtotal - o.Totals.Discount - topUp,
+			Tax: o.Totals.Tax, TopUp: topUp})
 }
 
-// postNonZero drops zero postings and posts what is left, if anything.
-func postNonZero(ctx context.Context, q *store.Q, t store.LedgerTx) error {
-	var keep []store.Posting
-	for _, p := range t.Postings {
-		if p.Amount != 0 {
-			keep = append(keep, p)
-		}
+// post writes the ledger transaction t of the movement m (its postings by
+// market.Postings, for t's customer and currency), if anything moves.
+func post(ctx context.Context, q *store.Q, t store.LedgerTx, m market.Movement) error {
+	m.Customer, m.Currency = t.CustomerID, t.Currency
+	posts, err := market.Postings(m)
+	if err != nil {
+		return fmt.Errorf("ledger transaction %s: %w", t.ID, err)
 	}
-	if len(keep) == 0 {
+	if len(posts) == 0 {
 		return nil
 	}
-	t.Postings = keep
+	t.Postings = posts
 	return q.Post(ctx, t)
 }
 

@@ -87,9 +87,12 @@ func (s *Service) keepPending(ctx context.Context, p Principal, in OrderInput, s
 	url, _ := pc.me.Extra["next_action_url"].(string)
 	now := s.now()
 	err = s.store.Tx(context.WithoutCancel(ctx), func(q *store.Q) error {
-		return q.InsertPendingOrder(ctx, store.PendingOrder{ID: orderID, CustomerID: p.CustomerID, UserID: p.UserID,
+		if err := q.InsertPendingOrder(ctx, store.PendingOrder{ID: orderID, CustomerID: p.CustomerID, UserID: p.UserID,
 			Gateway: s.gateway.Name(), Intent: pc.ref, Amount: pc.amount, Currency: pc.currency, Source: source,
-			Input: string(raw), NextActionURL: url, CreatedAt: now})
+			Input: string(raw), NextActionURL: url, CreatedAt: now}); err != nil {
+			return err
+		}
+		return bindResult(ctx, q, in.key, orderID) // a retry is answered by the pending order (replayedOrder)
 	})
 	if err != nil {
 		// The intent stays unconfirmed at the gateway: without the bank's
@@ -126,9 +129,15 @@ func (s *Service) gatewayCustomer(ctx context.Context, customerID string) (strin
 }
 
 // insertCard saves a tokenized card; the first becomes the default.
-func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token) (store.PaymentMethod, error) {
+func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token, key Key) (store.PaymentMethod, error) {
 	var pm store.PaymentMethod
 	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if ref, err := s.firstResult(ctx, q, key); err != nil || ref != "" {
+			if err == nil {
+				pm, err = q.PaymentMethod(ctx, customerID, ref) // the first request's card
+			}
+			return err
+		}
 		// The customer's lock keeps "the first card is the default" true
 		// against a checkout saving a card at the same time.
 		if _, err := q.LockCustomer(ctx, customerID); err != nil {
@@ -137,7 +146,10 @@ func (s *Service) insertCard(ctx context.Context, customerID string, t payment.T
 		var err error
 		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: customerID, Gateway: s.gateway.Name(),
 			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
-		return err
+		if err != nil {
+			return err
+		}
+		return bindResult(ctx, q, key, pm.ID)
 	})
 	return pm, err
 }

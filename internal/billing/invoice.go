@@ -85,12 +85,14 @@ func paymentNote(p store.Payment) string {
 	return fmt.Sprintf("Payment %s on %s", p.ID, day)
 }
 
-// issueInvoice numbers and stores the invoice of a paid order. The number
-// comes from the year's gapless sequence inside the order's transaction.
-func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Customer, o Order, a *store.BillingAddress, p store.Payment, now time.Time) (store.Invoice, error) {
+// issueInvoice numbers and stores the invoice of a paid order (of a
+// payment without an order when o has no ID), saying what it is for in
+// reference. The number comes from the year's gapless sequence inside
+// the order's transaction.
+func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Customer, o Order, a *store.BillingAddress, p store.Payment, reference string, now time.Time) (store.Invoice, error) {
 	doc := InvoiceDoc{Kind: "invoice", IssuedAt: now, Seller: s.cfg.Seller, Currency: o.Currency,
 		Subtotal: o.Totals.Subtotal, Discount: o.Totals.Discount, Tax: o.Totals.Tax, Total: o.Totals.Total,
-		PaymentNote: paymentNote(p), Reference: "Order " + o.ID}
+		PaymentNote: paymentNote(p), Reference: reference}
 	doc.BuyerName, doc.BuyerLines, doc.BuyerVATID = buyerOf(cust, a)
 	for _, l := range o.Lines {
 		doc.Lines = append(doc.Lines, InvoiceLine{Description: l.Description, Quantity: l.Quantity, UnitAmount: l.UnitAmount,

@@ -13,23 +13,13 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// item prices one item against the working copies.
+// item prices one item against the working copies, as its kind does.
 func (pr *pricing) item(ctx context.Context, it ItemInput) (market.Line, error) {
-	switch market.ItemType(it.Type) {
-	case market.ItemSubscription:
-		return pr.newSubscription(ctx, it)
-	case market.ItemRenewal:
-		return pr.renewal(ctx, it)
-	case market.ItemUpgrade:
-		return pr.upgrade(ctx, it)
-	case market.ItemLicenses:
-		return pr.licenses(ctx, it)
-	case market.ItemPhoneNumber:
-		return pr.phoneNumber(ctx, it)
-	case market.ItemTopUp:
-		return topUpLine(it, pr.cust.Currency)
+	k := kindOf(market.ItemType(it.Type))
+	if k == nil {
+		return market.Line{}, market.Invalid("type", "unknown item type %q", it.Type)
 	}
-	return market.Line{}, market.Invalid("type", "unknown item type %q", it.Type)
+	return k.price(ctx, pr, it)
 }
 
 func dateRange(a, b time.Time) string {

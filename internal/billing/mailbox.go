@@ -59,6 +59,19 @@ func (s *Service) MailboxMails(ctx context.Context, p Principal, page store.Page
 	return s.store.Read().Mailbox(ctx, p.scope(), page)
 }
 
+// MailboxOf lists the kept e-mails of one customer ("" = every
+// customer), newest first, for the back office. Error: not_found for a
+// customer that does not exist.
+func (s *Service) MailboxOf(ctx context.Context, customerID string, page store.Page) ([]store.MailboxMail, error) {
+	q := s.store.Read()
+	if customerID != "" {
+		if _, err := q.Customer(ctx, customerID); err != nil {
+			return nil, err
+		}
+	}
+	return q.Mailbox(ctx, customerID, page)
+}
+
 // MailboxMail returns a kept mail with its attachments. Error: not_found
 // (also another customer's).
 func (s *Service) MailboxMail(ctx context.Context, p Principal, id string) (store.MailboxMail, error) {

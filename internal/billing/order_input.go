@@ -1,38 +1,10 @@
 package billing
 
 import (
-	"strings"
-	"time"
-
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
 )
-
-// ItemInput is one item of an order or the cart (API.md ITEM).
-type ItemInput struct {
-	Type         string `json:"type" enum:"subscription,renewal,upgrade,licenses,phone_number,balance_top_up"`
-	Plan         string `json:"plan,omitempty" doc:"subscription, upgrade: the plan code."`
-	Quantity     int    `json:"quantity,omitempty" minimum:"1" doc:"subscription (required): licenses, within the plan's min_licenses and max_licenses; renewal: licenses of the new period (default: as now); licenses (required): licenses added (held + added at most the plan's max_licenses)."`
-	TermMonths   int    `json:"term_months,omitempty" minimum:"1" doc:"subscription (required), renewal: term in months, one of the plan's terms (renewal default: as now)."`
-	Trial        bool   `json:"trial,omitempty" doc:"subscription: start with the plan's free trial."`
-	AutoRenew    bool   `json:"auto_renew,omitempty" doc:"subscription: renew automatically at the end of the term."`
-	Subscription string `json:"subscription,omitempty" doc:"renewal, upgrade, licenses: the subscription."`
-	Number       string `json:"number,omitempty" doc:"phone_number: a given number in E.164."`
-	Country      string `json:"country,omitempty" doc:"phone_number: the first free number in this country..."`
-	State        string `json:"state,omitempty" doc:"...state (where the country has states)..."`
-	Area         string `json:"area,omitempty" doc:"...and area."`
-	Amount       int64  `json:"amount,omitempty" doc:"balance_top_up: amount in minor units of the account's currency."`
-
-	// ifExpiresAt, when set, makes a renewal apply only if the
-	// subscription still expires then: the scheduler's guard against
-	// renewing twice when two processes race for the same due work.
-	ifExpiresAt time.Time
-	// renewFrom, when set, is where an automatic renewal's period starts:
-	// the moment it fell due (the end of the period, or the dunning retry's
-	// time), not the moment the scheduler got to it.
-	renewFrom time.Time
-}
 
 // CardInput is a card entered for one payment. It is tokenized at once and
 // never stored.
@@ -41,6 +13,8 @@ type CardInput struct {
 	ExpMonth int    `json:"exp_month"`
 	ExpYear  int    `json:"exp_year"`
 	CVC      string `json:"cvc"`
+
+	key Key // the request's idempotency key (Keyed), when the card is saved on its own
 }
 
 // PaymentInput says how an order is paid.
@@ -93,6 +67,9 @@ type OrderInput struct {
 	// guard, when set, runs in the order's transaction once the customer is
 	// locked, before any charge: an error ends the order.
 	guard func(q *store.Q) error
+	// key is the request's idempotency key (Keyed, idempotency.go): the
+	// order's ID is written into it in the order's transaction.
+	key Key
 }
 
 // validateShape checks what can be checked without the database.
@@ -131,72 +108,6 @@ func (in *OrderInput) validateShape(forQuote bool) error {
 		return market.Invalid("payment.method", "payment.method is required: balance or card")
 	default:
 		return market.Invalid("payment.method", "payment.method must be balance or card")
-	}
-	return nil
-}
-
-func (it *ItemInput) validate() error {
-	it.Plan = strings.TrimSpace(it.Plan)
-	switch market.ItemType(it.Type) {
-	case market.ItemSubscription:
-		if it.Plan == "" {
-			return market.Invalid("plan", "plan is required")
-		}
-		// The plan's limits (min_licenses, max_licenses, invalid_term) are
-		// checked when the item is priced; a number that is missing or not
-		// positive is no choice at all.
-		if it.TermMonths == 0 {
-			return market.Invalid("term_months", "term_months is required: the term in months")
-		}
-		if it.TermMonths < 0 {
-			return market.Invalid("term_months", "term_months must be a positive number of months")
-		}
-		if it.Quantity == 0 {
-			return market.Invalid("quantity", "quantity is required: the number of licenses")
-		}
-		if it.Quantity < 0 {
-			return market.Invalid("quantity", "quantity must be a positive number of licenses")
-		}
-	case market.ItemRenewal:
-		if it.Subscription == "" {
-			return market.Invalid("subscription", "subscription is required")
-		}
-		// Zero is "as now" here (the field left out); the API refuses an
-		// explicit 0 by its schema (minimum 1).
-		if it.Quantity < 0 {
-			return market.Invalid("quantity", "quantity must be a positive number of licenses (leave it out to keep the current number)")
-		}
-		if it.TermMonths < 0 {
-			return market.Invalid("term_months", "term_months must be a positive number of months (leave it out to keep the current term)")
-		}
-	case market.ItemUpgrade:
-		if it.Subscription == "" {
-			return market.Invalid("subscription", "subscription is required")
-		}
-		if it.Plan == "" {
-			return market.Invalid("plan", "plan is required")
-		}
-	case market.ItemLicenses:
-		if it.Subscription == "" {
-			return market.Invalid("subscription", "subscription is required")
-		}
-		if it.Quantity == 0 {
-			return market.Invalid("quantity", "quantity is required: the number of licenses to add")
-		}
-		if it.Quantity < 0 {
-			return market.Invalid("quantity", "quantity must be a positive number of licenses to add")
-		}
-	case market.ItemPhoneNumber:
-		if it.Number == "" && (it.Country == "" || it.Area == "") {
-			return market.Invalid("number", "give a number, or a country and an area")
-		}
-	case market.ItemTopUp:
-		// The amount's limits are checked when it is priced (topUpLine):
-		// they are said in the account's currency, unknown here.
-	case "":
-		return market.Invalid("type", "type is required")
-	default:
-		return market.Invalid("type", "unknown item type %q", it.Type)
 	}
 	return nil
 }

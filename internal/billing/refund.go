@@ -82,6 +82,8 @@ type RefundInput struct {
 	Reason string `json:"reason" maxLength:"500" doc:"Why, for the customer's Billing tab and the credit note."`
 	Items  []int  `json:"items,omitempty" maxItems:"100" doc:"The order's items refunded, by their position in the order's items (1 = the first); default: all. The refund takes back only what those items cost (with tax, after discount; a top-up item's credit from the balance), never more than is left of each: without amount, all that is left of them. An item refunded in full already, or revoked already when revoke is set, is refused (invalid_request naming items[i])."`
 	Revoke bool   `json:"revoke,omitempty" doc:"End what the refunded items bought (PRODUCT.md \"Cancelling and refunds\"): a renewal's period is removed, a new subscription ends now (canceled), a phone number is released into quarantine. Without it, money moves only."`
+
+	key Key // the request's idempotency key (Keyed)
 }
 
 // Refund is a refund made: its payment (the Billing tab row, with a
@@ -192,8 +194,17 @@ func (s *Service) RefundOrder(ctx context.Context, orderID string, in RefundInpu
 	var res Refund
 	ctx = context.WithoutCancel(ctx)
 	err = s.store.Tx(ctx, func(q *store.Q) error {
-		var err error
+		ref, err := s.firstResult(ctx, q, in.key)
+		if err != nil || ref != "" {
+			if err == nil {
+				res, err = refundOf(ctx, q, ref) // the first request's refund
+			}
+			return err
+		}
 		if res, err = s.refund(ctx, q, o.CustomerID, orderID, in, &at); err != nil {
+			return err
+		}
+		if err := bindResult(ctx, q, in.key, res.Payment.ID); err != nil {
 			return err
 		}
 		if err := s.auditRefund(ctx, q, res, in); err != nil {
@@ -313,16 +324,9 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	if err := q.InsertPayment(ctx, pay); err != nil {
 		return Refund{}, err
 	}
-	payer := store.SystemAccount("gateway", cur)
-	if orig.Method == "balance" {
-		payer = store.BalanceAccount(cust.ID)
-	}
-	if err := postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
-		PaymentID: pay.ID, OrderID: o.ID, Currency: cur, CreatedAt: now, Postings: []store.Posting{
-			{Account: payer, Amount: amount},
-			{Account: store.SystemAccount("revenue", cur), Amount: -sp.Net},
-			{Account: store.SystemAccount("tax", cur), Amount: -sp.Tax},
-			{Account: store.BalanceAccount(cust.ID), Amount: -sp.TopUp}}}); err != nil {
+	if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
+		PaymentID: pay.ID, OrderID: o.ID, Currency: cur, CreatedAt: now},
+		market.Movement{Payer: market.Payer(orig.Method), Refund: true, Total: amount, Revenue: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp}); err != nil {
 		return Refund{}, err
 	}
 	if err := q.AddRefunded(ctx, o.ID, amount); err != nil {

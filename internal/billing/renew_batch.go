@@ -12,7 +12,7 @@ package billing
 //   - An item the balance covers is renewed by the order path's own pricing
 //     and fulfilment (build, pay, fulfil: today's prices, the billing
 //     address's tax, the period from the due time) with its success notice,
-//     or charged as a rental (rentalOf, chargeRental).
+//     or charged as a rental (priceRental, payRental: the same engine).
 //   - Everything else — a card payment, a balance that does not cover it, a
 //     price that is gone, an expiry, a cancellation, a grace or release — is
 //     left untouched and handed back, for the one-at-a-time path
@@ -53,7 +53,11 @@ type Batch struct {
 // On error nothing of the batch stays; Claimed says what it had claimed.
 func (s *Service) RenewBatch(ctx context.Context, after store.DueItem, limit int) (Batch, error) {
 	return s.runBatch(ctx, func(q *store.Q, now time.Time) ([]store.DueItem, error) {
-		return q.ClaimDueRenewals(ctx, now, after, limit)
+		due, err := q.ClaimDueRenewals(ctx, now, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		return due, q.PreloadRenewals(ctx, due)
 	}, s.renewInBatch)
 }
 
@@ -61,7 +65,11 @@ func (s *Service) RenewBatch(ctx context.Context, after store.DueItem, limit int
 // the balance covers, in one transaction, as RenewBatch does.
 func (s *Service) RentBatch(ctx context.Context, after store.DueItem, limit int) (Batch, error) {
 	return s.runBatch(ctx, func(q *store.Q, now time.Time) ([]store.DueItem, error) {
-		return q.ClaimDueRentals(ctx, now, after, limit)
+		due, err := q.ClaimDueRentals(ctx, now, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		return due, q.PreloadRentals(ctx, due)
 	}, s.rentInBatch)
 }
 
@@ -71,15 +79,12 @@ func (s *Service) runBatch(ctx context.Context, claim func(*store.Q, time.Time) 
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		b = Batch{}
 		now := s.now()
-		due, err := claim(q, now)
-		if err != nil {
-			return err
-		}
-		b.Claimed = due
 		// The batch's writes kept and written together, its reads done
-		// for all its items at once (store/batch.go).
+		// for all its items at once by the claim (store/batch.go).
 		q.BeginBatch()
-		if err := q.PreloadRenewals(ctx, due); err != nil {
+		due, err := claim(q, now)
+		b.Claimed = due
+		if err != nil {
 			return err
 		}
 		ib := &invoiceBatch{}
@@ -209,11 +214,11 @@ func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, 
 	if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 		return notDue, nil
 	}
-	r, err := rentalOf(ctx, q, cust, n)
-	if err != nil || cust.Balance < r.totals.Total {
+	in, pr, err := s.priceRental(ctx, q, cust, n, now)
+	if err != nil || cust.Balance < pr.totals.Total {
 		return leftForOne, nil
 	}
-	return paidInBatch, s.chargeRental(ctx, q, cust, n, r, now)
+	return paidInBatch, s.payRental(ctx, q, pr, in)
 }
 
 // invoiceBatch is what a batch's transaction keeps while it runs: its

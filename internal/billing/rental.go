@@ -38,6 +38,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
+	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -77,62 +78,118 @@ func (s *Service) ProcessNumber(ctx context.Context, numberID string) (bool, err
 		if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
 			return nil // paid or released by someone else meanwhile
 		}
-		r, err := rentalOf(ctx, q, cust, n)
+		in, pr, err := s.priceRental(ctx, q, cust, n, now)
 		if err != nil {
 			return err
 		}
-		if cust.Balance >= r.totals.Total {
+		if cust.Balance >= pr.totals.Total {
 			changed = true
-			return s.chargeRental(ctx, q, cust, n, r, now)
+			return s.payRental(ctx, q, pr, in)
 		}
-		changed, err = s.rentalUnpaid(ctx, q, cust, n, r, now)
+		changed, err = s.rentalUnpaid(ctx, q, cust, n, pr.lines[0], pr.totals.Total, now)
 		return err
 	})
 	return changed, err
 }
 
-// rental is one month of a number, priced.
-type rental struct {
-	start, end time.Time
-	line       market.Line
-	totals     market.Totals
-	addr       *store.BillingAddress
+// priceRental prices the month of n that begins at its monthly date as
+// an order of the scheduler's, paid from the balance: one number_rental
+// item (numberRentalKind).
+func (s *Service) priceRental(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, now time.Time) (OrderInput, *pricing, error) {
+	in := OrderInput{Items: []ItemInput{{Type: string(itemNumberRental), held: &n}}, Payment: PaymentInput{Method: "balance"}}
+	pr, err := s.build(ctx, q, cust, in, now)
+	return in, pr, err
 }
 
-// rentalOf prices the month of n that begins at its monthly date. A
-// number priced in another currency than the account's renews at the
-// price list's monthly amount of the day (the list is followed, as
-// subscriptions renew at today's prices).
-func rentalOf(ctx context.Context, q *store.Q, cust store.Customer, n store.Number) (rental, error) {
-	r := rental{start: *n.RenewsAt}
-	_, monthly, ok, err := q.NumberPriceFor(ctx, n, cust.Currency)
+// payRental pays a priced month from the balance through the checkout
+// engine (pay, fulfil): the month's row, the number's next date, and the
+// payment with its ledger transaction and invoice.
+func (s *Service) payRental(ctx context.Context, q *store.Q, pr *pricing, in OrderInput) error {
+	var charge *payment.Charge
+	pay, err := s.pay(ctx, q, pr, in.Payment, nil, "", &charge)
 	if err != nil {
-		return r, err
+		return err
+	}
+	_, err = s.fulfil(ctx, q, pr, "", pay, "auto_rental")
+	return err
+}
+
+// numberRentalKind is a month of a held number (the file's comment): an
+// item of the scheduler's orders only, paid without an order (a payment
+// with purpose number_rental, its ledger transaction and invoice).
+type numberRentalKind struct{ kindBase }
+
+func (numberRentalKind) Purpose() market.Purpose { return market.PurposeNumberRental }
+func (numberRentalKind) Show() Show              { return Show{Label: "Number rental", Nav: "numbers"} }
+func (numberRentalKind) orderable() bool         { return false }
+func (numberRentalKind) validate(*ItemInput) error {
+	return nil
+}
+
+// price prices the month of the held number that begins at its monthly
+// date, taxed at the country of the customer's latest billing address
+// (its sign-up country when none is left). A number priced in another
+// currency than the account's renews at the price list's monthly amount
+// of the day (the list is followed, as subscriptions renew at today's
+// prices).
+func (numberRentalKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
+	n, cust := *it.held, pr.cust
+	_, monthly, ok, err := pr.q.NumberPriceFor(ctx, n, cust.Currency)
+	if err != nil {
+		return market.Line{}, err
 	}
 	if !ok {
-		return r, fmt.Errorf("number %s is priced in %s and the price list has no %s price for it (customer %s)", n.ID, n.Currency, cust.Currency, cust.ID)
+		return market.Line{}, fmt.Errorf("number %s is priced in %s and the price list has no %s price for it (customer %s)", n.ID, n.Currency, cust.Currency, cust.ID)
 	}
-	n.MonthlyAmount = monthly
-	r.end = nextRenewal(n.PurchasedAt, r.start)
-	addrs, err := q.BillingAddresses(ctx, cust.ID)
+	start := *n.RenewsAt
+	end := nextRenewal(n.PurchasedAt, start)
+	addrs, err := pr.q.BillingAddresses(ctx, cust.ID)
 	if err != nil {
-		return r, err
+		return market.Line{}, err
 	}
-	country := cust.Country
+	pr.taxCountry = cust.Country
 	if len(addrs) > 0 {
-		r.addr = &addrs[len(addrs)-1]
-		country = r.addr.Country
+		pr.addr = &addrs[len(addrs)-1]
+		pr.taxCountry = pr.addr.Country
 	}
-	rate, err := q.TaxRateFor(ctx, country)
+	if pr.held == nil {
+		pr.held = map[string]store.Number{}
+	}
+	pr.held[n.ID] = n
+	return market.Line{Type: itemNumberRental, Quantity: 1, UnitAmount: monthly, Amount: monthly,
+		NumberID: n.ID, PhoneNumber: n.Number, Start: start, End: end,
+		Description: fmt.Sprintf("Phone number %s (%s): monthly rental %s", n.Number, n.Area, dateRange(start, end))}, nil
+}
+
+// fulfil records the paid month (number_rentals' key, number and period
+// start, stops a month being charged twice) and moves the number's date
+// one month on, ending any grace. A month recorded already, or a free
+// one, is not paid again: nothing more is recorded.
+func (numberRentalKind) fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, o Order) error {
+	n := pr.held[l.NumberID]
+	paymentID := o.PaymentID
+	if pr.totals.Total == 0 {
+		paymentID = "" // a free number: the month is recorded, nothing is charged
+	}
+	fresh, err := q.RecordNumberRental(ctx, store.NumberRental{NumberID: n.ID, CustomerID: pr.cust.ID, PeriodStart: l.Start,
+		PaymentID: paymentID, CreatedAt: pr.now})
 	if err != nil {
-		return r, err
+		return err
 	}
-	lines := []market.Line{{Type: market.ItemPhoneNumber, Quantity: 1, UnitAmount: n.MonthlyAmount, Amount: n.MonthlyAmount,
-		NumberID: n.ID, PhoneNumber: n.Number, Start: r.start, End: r.end,
-		Description: fmt.Sprintf("Phone number %s (%s): monthly rental %s", n.Number, n.Area, dateRange(r.start, r.end))}}
-	market.ApplyTax(lines, rate)
-	r.line, r.totals = lines[0], market.Sum(lines)
-	return r, nil
+	if !fresh {
+		// This month is paid already, yet the date did not move: move it
+		// without charging again.
+		pr.s.log.Warn("number rental already recorded", "number", n.ID, "period_start", l.Start)
+	}
+	pr.unrecorded = !fresh || paymentID == ""
+	end := l.End
+	n.Status, n.RenewsAt, n.GraceUntil = store.NumberActive, &end, nil
+	return q.UpdateNumberLifecycle(ctx, n)
+}
+
+// receipt is the invoice's reference of a paid month.
+func (numberRentalKind) receipt(l market.Line) string {
+	return fmt.Sprintf("Rental of phone number %s (%s)", l.PhoneNumber, l.NumberID)
 }
 
 // nextRenewal returns the first monthly date after due: purchase plus a
@@ -151,64 +208,12 @@ func nextRenewal(purchase *time.Time, due time.Time) time.Time {
 	}
 }
 
-// chargeRental pays the month r from the balance and moves the number's
-// date one month on (ending any grace).
-func (s *Service) chargeRental(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, r rental, now time.Time) error {
-	pm := store.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, InvoiceID: s.ids.New("inv"), Purpose: market.PurposeNumberRental,
-		Description: r.line.Description, Method: "balance", Amount: r.totals.Total, Currency: cust.Currency, CreatedAt: now}
-	if r.totals.Total == 0 {
-		pm.ID = "" // a free number: the month is recorded, nothing is charged
-	}
-	fresh, err := q.RecordNumberRental(ctx, store.NumberRental{NumberID: n.ID, CustomerID: cust.ID, PeriodStart: r.start,
-		PaymentID: pm.ID, CreatedAt: now})
-	if err != nil {
-		return err
-	}
-	if !fresh {
-		// This month is paid already, yet the date did not move: move it
-		// without charging again.
-		s.log.Warn("number rental already recorded", "number", n.ID, "period_start", r.start)
-	} else if pm.ID != "" {
-		if err := s.recordRentalPayment(ctx, q, cust, n, r, pm, now); err != nil {
-			return err
-		}
-	}
-	n.Status, n.RenewsAt, n.GraceUntil = store.NumberActive, &r.end, nil
-	return q.UpdateNumberLifecycle(ctx, n)
-}
-
-// recordRentalPayment writes a paid month's payment, ledger transaction and
-// invoice.
-func (s *Service) recordRentalPayment(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, r rental, pm store.Payment, now time.Time) error {
-	if err := q.InsertPayment(ctx, pm); err != nil {
-		return err
-	}
-	cur := cust.Currency
-	if err := postNonZero(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "number_rental",
-		Description: r.line.Description, PaymentID: pm.ID, Currency: cur, CreatedAt: now, Postings: []store.Posting{
-			{Account: store.BalanceAccount(cust.ID), Amount: -r.totals.Total},
-			{Account: store.SystemAccount("revenue", cur), Amount: r.totals.Subtotal - r.totals.Discount},
-			{Account: store.SystemAccount("tax", cur), Amount: r.totals.Tax},
-		}}); err != nil {
-		return err
-	}
-	l := r.line
-	doc := InvoiceDoc{Kind: "invoice", IssuedAt: now, Seller: s.cfg.Seller, Currency: cur,
-		Subtotal: r.totals.Subtotal, Discount: r.totals.Discount, Tax: r.totals.Tax, Total: r.totals.Total,
-		PaymentNote: paymentNote(pm), Reference: fmt.Sprintf("Rental of phone number %s (%s)", n.Number, n.ID),
-		Lines: []InvoiceLine{{Description: l.Description, Quantity: l.Quantity, UnitAmount: l.UnitAmount, Amount: l.Amount,
-			Discount: l.Discount, TaxRate: l.TaxRate.String(), Tax: l.Tax, Total: l.Total()}}}
-	doc.BuyerName, doc.BuyerLines, doc.BuyerVATID = buyerOf(cust, r.addr)
-	_, err := s.storeInvoice(ctx, q, cust.ID, "", pm.InvoiceID, doc, now)
-	return err
-}
-
 // rentalUnpaid handles a month the balance does not cover: grace from the
 // missed date (with its notice), and release at the grace's end.
-func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, r rental, now time.Time) (bool, error) {
+func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, r market.Line, total int64, now time.Time) (bool, error) {
 	changed := false
 	if n.Status == store.NumberActive || n.GraceUntil == nil {
-		until := r.start.Add(NumberGrace)
+		until := r.Start.Add(NumberGrace)
 		n.Status, n.GraceUntil = store.NumberGrace, &until
 		if err := q.UpdateNumberLifecycle(ctx, n); err != nil {
 			return false, err
@@ -216,9 +221,9 @@ func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust store.Custo
 		f := func(v int64) string { return money.Format(money.New(v, cust.Currency)) }
 		if err := s.notifyTx(ctx, q, cust.ID, "number_grace", "Your phone number "+n.Number+" could not be renewed",
 			fmt.Sprintf("The monthly rental of %s (%s) of %s was due on %s, and your balance of %s does not cover it. "+
-				"Top up by %s to keep the number; after that it is released.", n.Number, n.Area, f(r.totals.Total),
-				r.start.Format(time.DateOnly), f(cust.Balance), until.Format(time.DateOnly)),
-			"number", n.ID, fmt.Sprintf("number_grace:%s:%d", n.ID, r.start.Unix())); err != nil {
+				"Top up by %s to keep the number; after that it is released.", n.Number, n.Area, f(total),
+				r.Start.Format(time.DateOnly), f(cust.Balance), until.Format(time.DateOnly)),
+			"number", n.ID, fmt.Sprintf("number_grace:%s:%d", n.ID, r.Start.Unix())); err != nil {
 			return false, err
 		}
 		changed = true
@@ -235,8 +240,8 @@ func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust store.Custo
 	}
 	err := s.notifyTx(ctx, q, cust.ID, "number_released", "Your phone number "+n.Number+" was released",
 		fmt.Sprintf("The monthly rental of %s (%s), due on %s, was not paid by %s, so the number has been released.",
-			n.Number, n.Area, r.start.Format(time.DateOnly), n.GraceUntil.Format(time.DateOnly)),
-		"number", n.ID, fmt.Sprintf("number_released:%s:%d", n.ID, r.start.Unix()))
+			n.Number, n.Area, r.Start.Format(time.DateOnly), n.GraceUntil.Format(time.DateOnly)),
+		"number", n.ID, fmt.Sprintf("number_released:%s:%d", n.ID, r.Start.Unix()))
 	return true, err
 }
 

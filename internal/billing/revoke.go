@@ -77,17 +77,10 @@ func itemList(seqs []int) string {
 // revoke ends what lines of order o bought (the rules at the top).
 func (s *Service) revoke(ctx context.Context, q *store.Q, customerID string, o Order, lines []market.Line, now time.Time) error {
 	for _, l := range lines {
-		var err error
-		switch l.Type {
-		case market.ItemRenewal:
-			err = s.revokeRenewal(ctx, q, customerID, o, l, now)
-		case market.ItemSubscription:
-			err = s.revokeSubscription(ctx, q, customerID, l.SubscriptionID, now)
-		case market.ItemPhoneNumber:
-			err = s.revokeNumber(ctx, q, customerID, l, now)
-		}
-		if err != nil {
-			return err
+		if k := kindOf(l.Type); k != nil {
+			if err := k.revoke(ctx, s, q, customerID, o, l, now); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -59,6 +60,8 @@ type Service struct {
 	log     *slog.Logger
 	cfg     Config
 	hashSem chan struct{}
+	hashes  atomic.Int64 // argon2id hashes running (auth.go hashing)
+	freeing atomic.Bool  // a return of their memory is due
 	// ids makes the IDs of everything the service creates, from the wall
 	// clock (see id.Generator for why not from the sandbox clock).
 	ids *id.Generator

@@ -389,27 +389,10 @@ func (s *Service) orderEvents(ctx context.Context, q *store.Q, o Order) error {
 	}
 	done := map[string]bool{}
 	for _, l := range o.Lines {
-		typ := ""
-		switch l.Type {
-		case market.ItemSubscription:
-			typ = EventSubscriptionCreated
-		case market.ItemRenewal:
-			typ = EventSubscriptionRenewed
-		case market.ItemUpgrade, market.ItemLicenses:
-			typ = EventSubscriptionUpdated
-		case market.ItemPhoneNumber:
-			if l.NumberID != "" {
-				if err := s.emit(ctx, q, EventNumberOrdered, func() (any, error) { return q.Number(ctx, l.NumberID) }); err != nil {
-					return err
-				}
+		if k := kindOf(l.Type); k != nil {
+			if err := k.emit(ctx, s, q, o, l, done); err != nil {
+				return err
 			}
-		}
-		if typ == "" || l.SubscriptionID == "" || done[typ+l.SubscriptionID] {
-			continue
-		}
-		done[typ+l.SubscriptionID] = true
-		if err := s.emitSubscription(ctx, q, typ, o.CustomerID, l.SubscriptionID); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -22,7 +22,8 @@ const (
 // Purpose is why money moved, as the Billing tab shows it.
 type Purpose string
 
-// Purposes of payments (PRODUCT.md "Billing history").
+// Purposes of payments (PRODUCT.md "Billing history"); each kind of
+// order item says its own (billing.ItemKind).
 const (
 	PurposeRefill       Purpose = "balance_refill"
 	PurposeSubscription Purpose = "subscription_purchase"
@@ -35,25 +36,6 @@ const (
 	PurposeAdjustment   Purpose = "adjustment"
 	PurposeOrder        Purpose = "order" // an order mixing several kinds
 )
-
-// PurposeOf returns the purpose of an item kind.
-func PurposeOf(t ItemType) Purpose {
-	switch t {
-	case ItemSubscription:
-		return PurposeSubscription
-	case ItemRenewal:
-		return PurposeRenewal
-	case ItemUpgrade:
-		return PurposeUpgrade
-	case ItemLicenses:
-		return PurposeLicenses
-	case ItemPhoneNumber:
-		return PurposePhoneNumber
-	case ItemTopUp:
-		return PurposeRefill
-	}
-	return PurposeOrder
-}
 
 // Line is a priced order line. Amount is net before discount; Tax is on
 // Amount - Discount (API.md "Arithmetic").
@@ -127,19 +109,4 @@ func TopUpTotal(lines []Line) int64 {
 		}
 	}
 	return s
-}
-
-// PurposeOfLines returns the purpose of an order: that of its items when
-// they are all of one kind, else PurposeOrder.
-func PurposeOfLines(lines []Line) Purpose {
-	if len(lines) == 0 {
-		return PurposeOrder
-	}
-	p := PurposeOf(lines[0].Type)
-	for _, l := range lines[1:] {
-		if PurposeOf(l.Type) != p {
-			return PurposeOrder
-		}
-	}
-	return p
 }

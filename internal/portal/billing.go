@@ -247,9 +247,9 @@ func (s *Handler) RefillPost(w http.ResponseWriter, r *http.Request, p billing.P
 		return
 	}
 	back := web.LocalPath(f.Get("return"), "")
-	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		o, err := s.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: []billing.ItemInput{{Type: string(market.ItemTopUp), Amount: amt.Minor}},
-			Payment: pay}, "portal")
+			Payment: pay}.Keyed(k), "portal")
 		if to := authPage(err); to != "" {
 			return to, nil // to the bank's page from there, and back to /orders/{id}/return
 		}

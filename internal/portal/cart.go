@@ -380,9 +380,9 @@ func (s *Handler) showCartPayment(w http.ResponseWriter, r *http.Request, p bill
 func (s *Handler) CartPaymentPost(w http.ResponseWriter, r *http.Request, p billing.Principal) {
 	ctx := r.Context()
 	f := newForm(r.PostForm)
-	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		o, err := s.svc.CheckoutCart(ctx, p, billing.CheckoutInput{BillingAddress: f.Get("address"),
-			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")})
+			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}.Keyed(k))
 		if to := authPage(err); to != "" {
 			return to, nil // to the bank's page from there, and back to /orders/{id}/return
 		}

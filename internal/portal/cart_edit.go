@@ -28,8 +28,8 @@ type lineEdit struct {
 // editOf returns what the cart line of it may change, filled with what was
 // entered (f, for this line) or the item's values.
 func (s *Handler) editOf(ctx context.Context, p billing.Principal, lineID string, it billing.ItemInput, l *market.Line, currency string, f *form) *lineEdit {
-	kind := market.ItemType(it.Type)
-	if kind != market.ItemSubscription && kind != market.ItemRenewal && kind != market.ItemLicenses {
+	show := showOf(it.Type)
+	if !show.Licenses {
 		return nil
 	}
 	e := &lineEdit{AskQuantity: true, Quantity: strconv.Itoa(it.Quantity)}
@@ -43,7 +43,7 @@ func (s *Handler) editOf(ctx context.Context, p billing.Principal, lineID string
 		}
 	}
 	plan := it.Plan
-	if kind == market.ItemRenewal {
+	if market.ItemType(it.Type) == market.ItemRenewal {
 		sub, err := s.svc.Subscription(ctx, p, it.Subscription)
 		if err != nil {
 			return e
@@ -60,7 +60,7 @@ func (s *Handler) editOf(ctx context.Context, p billing.Principal, lineID string
 	if f.Is("item", lineID) {
 		e.Quantity, want = f.Get("quantity-"+lineID), f.Get("term-"+lineID)
 	}
-	if kind == market.ItemLicenses {
+	if !show.Term {
 		return e
 	}
 	if pl, err := s.svc.Plan(ctx, plan); err == nil {

@@ -380,27 +380,19 @@ func (s *Handler) showCheckout(w http.ResponseWriter, r *http.Request, p billing
 		s.pageError(w, r, err)
 		return
 	}
-	switch market.ItemType(it.Type) {
-	case market.ItemPhoneNumber:
-		d.Pay.BalanceOnly = true
-		d.Heading = "Order phone number"
-		d.Back = web.LocalPath(iv.Get("back"), "/marketplace/numbers")
-	case market.ItemTopUp:
-		d.Pay.CardOnly, d.Pay.NeedsAddress = true, false
-		d.Heading = "Top up the balance"
-	case market.ItemSubscription:
-		d.Heading, d.PayLabel = "Checkout", "CHECKOUT"
-		d.Held = s.heldWarning(ctx, p, it)
-	case market.ItemRenewal:
-		d.Heading = "Renew subscription"
-	case market.ItemUpgrade:
-		d.Heading, d.PayLabel = "Upgrade plan", "PAY"
-	case market.ItemLicenses:
-		d.Heading, d.PayLabel = "Buy more licenses", "CHECKOUT"
-	default:
+	kind, ok := billing.KindOf(it.Type)
+	if !ok {
 		s.NotFound(w, r)
 		return
 	}
+	show := kind.Show()
+	d.Heading, d.PayLabel = show.Heading, show.PayLabel
+	d.Pay.BalanceOnly, d.Pay.CardOnly, d.Pay.NeedsAddress = show.BalanceOnly, show.CardOnly, !show.NoAddress
+	if show.Nav == "numbers" {
+		// A number's page goes back to the numbers by default.
+		d.Back = web.LocalPath(iv.Get("back"), "/marketplace/numbers")
+	}
+	d.Held = s.heldWarning(ctx, p, it)
 	// The promo field shows the item's code unless the customer typed
 	// one (a posted form that carries only the hidden i_promo, e.g. after
 	// a new address was verified).
@@ -529,7 +521,8 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 		s.showCheckout(w, r, p, f, web.PageStatus(err))
 		return
 	}
-	if it.Type != string(market.ItemTopUp) && f.Get("address") == "new" {
+	show := showOf(it.Type)
+	if !show.NoAddress && f.Get("address") == "new" {
 		// A new address is verified and saved first; the page then shows
 		// the total with its country's tax before anything is paid.
 		adr, err := s.addressFrom(ctx, p, f.Values)
@@ -558,15 +551,15 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 		s.showCheckout(w, r, p, f, http.StatusOK)
 		return
 	}
-	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		in := billing.OrderInput{Items: []billing.ItemInput{it}, PromoCode: iv.Get("promo"), Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}
-		if it.Type != string(market.ItemTopUp) {
+		if !show.NoAddress {
 			in.BillingAddress = f.Get("address")
 			if in.BillingAddress == "" {
 				return "", market.Invalid("billing_address", "choose a billing address or enter a new one")
 			}
 		}
-		o, err := s.svc.PlaceOrder(ctx, p, in, "portal")
+		o, err := s.svc.PlaceOrder(ctx, p, in.Keyed(k), "portal")
 		if to := authPage(err); to != "" {
 			return to, nil // to the bank's page from there, and back to /orders/{id}/return
 		}
@@ -576,14 +569,14 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 		return "/orders/" + o.ID, nil
 	})
 	if err != nil {
-		if market.ErrorCode(err) == market.CodeInsufficientFunds && it.Type == string(market.ItemPhoneNumber) {
+		if market.ErrorCode(err) == market.CodeInsufficientFunds && show.BalanceOnly {
 			// Numbers are paid from the balance: straight to a top-up of
 			// what is missing, and back here afterwards.
 			s.redirect(w, r, s.topUpURL(err, "/checkout?"+iv.Encode()),
 				"Your balance is not enough for this number. Top up, then confirm the order.")
 			return
 		}
-		f.CardOnly = it.Type == string(market.ItemTopUp) // a top-up: never suggest the balance
+		f.CardOnly = show.CardOnly // a top-up: never suggest the balance
 		forgetCard(f, err)
 		s.fail(r, f, err, checkoutFields)
 		f.Values.Set("key", id.Secret(12))

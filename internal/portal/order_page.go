@@ -54,13 +54,19 @@ func licensesLabel(n int) string {
 }
 
 func navOf(itemType string) string {
-	switch market.ItemType(itemType) {
-	case market.ItemPhoneNumber:
-		return "numbers"
-	case market.ItemTopUp:
-		return "billing"
+	if nav := showOf(itemType).Nav; nav != "" {
+		return nav
 	}
 	return "plans"
+}
+
+// showOf is how the portal shows a kind of item (nothing for an unknown
+// one).
+func showOf(itemType string) billing.Show {
+	if k, ok := billing.KindOf(itemType); ok {
+		return k.Show()
+	}
+	return billing.Show{}
 }
 
 // topUpURL is the refill page for what an insufficient_funds error says is
@@ -82,8 +88,22 @@ func (s *Handler) topUpURL(err error, back string) string {
 // for 24 hours is that page's address: it must never carry a secret (the
 // pages that show one, a new SIP password, render it instead).
 func (s *Handler) once(ctx context.Context, p billing.Principal, key string, work func() (string, error)) (string, error) {
+	return s.onceKeyed(ctx, p, key, false, func(billing.Key) (string, error) { return work() })
+}
+
+// keyedOnce is once for a form whose use case takes the form's key into
+// its transaction (billing/idempotency.go: an order, a top-up, a cart's
+// checkout, a card saved; work gives it to the use case's input): a second submission
+// while the first is in progress runs too, and the use case answers it
+// with the first's result — after a crash between the order's commit and
+// the stored page address too.
+func (s *Handler) keyedOnce(ctx context.Context, p billing.Principal, key string, work func(billing.Key) (string, error)) (string, error) {
+	return s.onceKeyed(ctx, p, key, true, work)
+}
+
+func (s *Handler) onceKeyed(ctx context.Context, p billing.Principal, key string, keyed bool, work func(billing.Key) (string, error)) (string, error) {
 	if key == "" || len(key) > 64 {
-		return work()
+		return work(billing.Key{})
 	}
 	ks, scope := s.keys, "portal:"+p.CustomerID
 	prev, claimed, err := ks.Claim(ctx, scope, key, "form")
@@ -91,12 +111,16 @@ func (s *Handler) once(ctx context.Context, p billing.Principal, key string, wor
 		return "", err
 	}
 	if !claimed {
-		if prev.Status == 0 {
+		switch {
+		case prev.Status != 0:
+			return prev.Body, nil
+		case prev.ResultRef == "" && !keyed:
 			return "", &market.Error{Code: market.CodeIdempotencyKeyInUse, Message: "this payment is already being processed"}
 		}
-		return prev.Body, nil
+		// In progress, but its use case committed a result (or takes the
+		// key into its transaction): it runs again and answers with it.
 	}
-	to, werr := work()
+	to, werr := work(billing.Key{Scope: scope, Key: key, Hash: "form"})
 	bg := context.WithoutCancel(ctx)
 	if werr != nil {
 		err = ks.Release(bg, scope, key)

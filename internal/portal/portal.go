@@ -58,6 +58,7 @@ func newPortal() (*portal, error) {
 		"status":    statusLabel,
 		"method":    methodLabel,
 		"itemtype":  itemTypeLabel,
+		"prorated":  prorated,
 		"months":    monthsLabel,
 		"add":       func(a, b int) int { return a + b },
 		"list":      func(xs ...string) []string { return xs },
@@ -397,23 +398,18 @@ func methodLabel(m string) string {
 	return m
 }
 
+// itemTypeLabel names a kind of item ("New subscription"), its type when
+// unknown.
 func itemTypeLabel(t string) string {
-	switch market.ItemType(t) {
-	case market.ItemSubscription:
-		return "New subscription"
-	case market.ItemRenewal:
-		return "Extension"
-	case market.ItemUpgrade:
-		return "Upgrade"
-	case market.ItemLicenses:
-		return "More licenses"
-	case market.ItemPhoneNumber:
-		return "Phone number"
-	case market.ItemTopUp:
-		return "Balance top-up"
+	if l := showOf(t).Label; l != "" {
+		return l
 	}
 	return t
 }
+
+// prorated reports whether a line of the kind is charged for the time
+// left of a paid term (the quote says so instead of a unit price).
+func prorated(t any) bool { return showOf(fmt.Sprint(t)).Prorated }
 
 // strongIn returns text, escaped, with its first occurrence of part in
 // <strong> (or part appended in <strong> when text does not say it): an

@@ -64,13 +64,13 @@ func (s *Handler) CardsPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 	pay := paymentFrom(url.Values{"pay": {"new"}, "card_number": {f.Get("card_number")}, "cvc": {f.Get("cvc")},
 		"exp_month": {f.Get("exp_month")}, "exp_year": {f.Get("exp_year")}, "payment_method": {f.Get("payment_method")}})
 	var flash string
-	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
+	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
 		var pm billing.PaymentMethod
 		var err error
 		if pay.GatewayCard != "" {
-			pm, err = s.svc.SaveGatewayCard(ctx, p, pay.GatewayCard)
+			pm, err = s.svc.SaveGatewayCardKeyed(ctx, p, pay.GatewayCard, k)
 		} else {
-			pm, err = s.svc.AddCard(ctx, p, *pay.Card)
+			pm, err = s.svc.AddCard(ctx, p, pay.Card.Keyed(k))
 		}
 		if to := authPage(err); to != "" {
 			return to, nil // the bank confirms the card first, then /payment-methods/return saves it

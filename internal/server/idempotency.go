@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/dialtone/dialtone/internal/api"
+	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
@@ -73,6 +75,16 @@ const withheldType = "application/x-dialtone-withheld"
 // 409 idempotency_key_in_use saying so (web.WithheldWords) and does nothing
 // more, as a replay must; storing the body would keep the secret readable
 // in the database for 24 hours.
+//
+// The use cases that move money or sell something (keyedRoute) take the
+// key into their own transaction (billing/idempotency.go): the key names
+// their result as it commits. A request with a key still in progress
+// then runs again, rather than being refused, when its claim names a
+// result (the first request committed, and died or failed before its
+// answer was stored: the use case answers with that result) or when its
+// route is such a use case (web.TakesKey; the first request never committed, or still
+// runs: the use case's lock on the key lets one of them make the result
+// and the other answer with it).
 func (s *Server) idempotency(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
@@ -98,7 +110,7 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 
 		ks := s.keys
 		prev, claimed, err := ks.Claim(r.Context(), scope, key, hash)
-		if !claimed {
+		if !claimed && !(err == nil && prev.RequestHash == hash && s.runsAgain(r, prev)) {
 			switch {
 			case prev.RequestHash != hash:
 				api.WriteError(w, r, s.log, &market.Error{Code: market.CodeIdempotencyKeyReused, Param: "Idempotency-Key",
@@ -119,13 +131,21 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			return
 		}
 		c := &capture{ResponseWriter: w}
+		crash := claimed && s.cfg.CrashBeforeAnswer != "" && key == s.cfg.CrashBeforeAnswer
+		if crash {
+			c.ResponseWriter = discard{w} // the answer never leaves
+		}
 		withheld := new(bool)
-		r = r.WithContext(web.WithWithhold(r.Context(), withheld))
+		r = r.WithContext(web.WithKey(web.WithWithhold(r.Context(), withheld), billing.Key{Scope: scope, Key: key, Hash: hash}))
 		ctx := context.WithoutCancel(r.Context())
 		defer func() {
 			if v := recover(); v != nil {
 				_ = ks.Release(ctx, scope, key)
 				panic(v)
+			}
+			if crash {
+				s.log.Warn("idempotency: crashing before the answer, as DIALTONE_TEST_CRASH_BEFORE_ANSWER asks", "status", c.status)
+				os.Exit(3)
 			}
 			var err error
 			switch {
@@ -143,3 +163,27 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		next.ServeHTTP(c, r)
 	})
 }
+
+// runsAgain reports whether a request whose key was claimed before (prev,
+// with the same request) runs its handler again: while the key is in
+// progress (no answer stored), when its use case committed a result (the
+// answer was lost) or the route's use case takes the key into its
+// transaction. A stored answer is replayed, as always.
+func (s *Server) runsAgain(r *http.Request, prev web.Stored) bool {
+	return prev.Status == 0 && prev.ContentType != withheldType && (prev.ResultRef != "" || s.keyedRoute(r))
+}
+
+// keyedRoute reports whether r's route is one whose use case takes its
+// idempotency key into its transaction (web.TakesKey of its operation:
+// its handler passes web.KeyOf to the use case's input).
+func (s *Server) keyedRoute(r *http.Request) bool {
+	_, pattern := s.mux.Handler(r)
+	return s.keyed[pattern]
+}
+
+// discard is a response writer whose answer goes nowhere (the crash hook).
+type discard struct{ http.ResponseWriter }
+
+func (d discard) Header() http.Header       { return http.Header{} }
+func (discard) WriteHeader(int)             {}
+func (discard) Write(b []byte) (int, error) { return len(b), nil }

@@ -20,7 +20,7 @@ func (k keys) Claim(ctx context.Context, scope, key, hash string) (web.Stored, b
 		prev, claimed, err = q.ClaimIdempotencyKey(ctx, scope, key, hash, time.Now().UTC(), web.KeyTTL)
 		return err
 	})
-	return web.Stored{RequestHash: prev.RequestHash, Status: prev.Status, Body: prev.Body, ContentType: prev.ContentType}, claimed, err
+	return web.Stored{RequestHash: prev.RequestHash, Status: prev.Status, Body: prev.Body, ContentType: prev.ContentType, ResultRef: prev.ResultRef}, claimed, err
 }
 
 func (k keys) Complete(ctx context.Context, scope, key string, status int, body, contentType string) error {

@@ -26,6 +26,12 @@ import (
 // newMailAPI is a test server whose e-mail is in mode: its deliver puts
 // the outbox into the sandbox mailbox when mode is MailMailbox.
 func newMailAPI(t *testing.T, st *store.Store, mode billing.MailMode) (*api, func()) {
+	b, deliver := newMailOffice(t, st, mode)
+	return b.api, deliver
+}
+
+// newMailOffice is newMailAPI's server as a back office.
+func newMailOffice(t *testing.T, st *store.Store, mode billing.MailMode) (*backOffice, func()) {
 	t.Helper()
 	clk := clock.NewFrozen(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -44,7 +50,7 @@ func newMailAPI(t *testing.T, st *store.Store, mode billing.MailMode) (*api, fun
 			t.Fatal(err)
 		}
 	}
-	return served(t, h, clk), deliver
+	return &backOffice{api: served(t, h, clk), svc: svc}, deliver
 }
 
 // TestMailbox: a sandbox without SMTP keeps every e-mail in the mailbox

@@ -76,6 +76,9 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 		o.Security = []map[string][]string{{"bearer": {}}}
 	}
 	s.declare(method+" "+path, acc)
+	if web.TakesKey(id) {
+		s.keyed[method+" "+path] = true
+	}
 	switch method {
 	case http.MethodPost:
 		o.DefaultStatus = http.StatusCreated

@@ -53,6 +53,11 @@ type Config struct {
 	// with. The portal takes cards with Stripe's form (and loads Stripe.js
 	// from js.stripe.com) only with payments by Stripe (GatewayEvents set).
 	StripePublishableKey string
+	// CrashBeforeAnswer is a test hook: the Idempotency-Key of an API
+	// request after whose handler (its use case committed) the process
+	// exits at once, before its answer is sent or stored — a crash at the
+	// worst moment for idempotency. "" (always, outside tests) is none.
+	CrashBeforeAnswer string
 }
 
 // stripeKey is the publishable key the portal's card form uses: "" unless
@@ -77,6 +82,9 @@ type Server struct {
 	keys    web.Keys
 	// access is who may call each API route, by mux pattern (routes.go).
 	access map[string]access
+	// keyed are the API routes whose use case takes the request's
+	// idempotency key into its transaction (web.TakesKey), by mux pattern.
+	keyed map[string]bool
 	// routeList is every route routes.go declared, in its order.
 	routeList []route
 	clockMu   sync.Mutex
@@ -90,7 +98,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 
 // newServer is New with the server whose routes it serves.
 func newServer(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) (*Server, http.Handler) {
-	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}}
+	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}, keyed: map[string]bool{}}
 	s.keys = keys{st: svc.Store()}
 	s.metrics = newMetrics(reg)
 	s.api = api.New(svc, log, s.mux, api.Config{Sandbox: cfg.Sandbox, SandboxClock: cfg.SandboxClock, Advance: cfg.Advance,

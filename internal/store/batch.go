@@ -42,6 +42,7 @@ type writeBatch struct {
 	known   map[string]bool                // subscriptions read by the batch (they exist)
 	addrs   map[string][]BillingAddress
 	balSets map[string]BalanceSettings
+	nums    map[string]Number // the claimed numbers, as locked
 }
 
 // stmtGroup is one statement's kept rows: an INSERT's "head VALUES (…) tail",
@@ -93,7 +94,7 @@ func (q *Q) BeginBatch() {
 	}
 	q.batch = &writeBatch{inner: q.ex, byText: map[string]*stmtGroup{}, deltas: map[string]int64{},
 		cust: map[string]Customer{}, subs: map[string]market.Subscription{}, known: map[string]bool{}, addrs: map[string][]BillingAddress{},
-		balSets: map[string]BalanceSettings{}}
+		balSets: map[string]BalanceSettings{}, nums: map[string]Number{}}
 	q.ex = batchEx{q}
 }
 
@@ -293,6 +294,15 @@ func (q *Q) update(u *keyedUpdate, args ...any) bool {
 		return false
 	}
 	g := b.group("update "+u.table+" "+strings.Join(u.cols, ","), func() *stmtGroup { return &stmtGroup{upd: u} })
+	// A row updated twice before the batch is written: the last values
+	// win, as they would one statement after the other (one UPDATE may
+	// not join a row to two of its sources).
+	for i, r := range g.rows {
+		if r[0] == args[0] {
+			g.rows[i] = args
+			return true
+		}
+	}
 	g.rows = append(g.rows, args)
 	return true
 }
@@ -356,41 +366,16 @@ func (q *Q) flushBalances(ctx context.Context) error {
 
 // PreloadRenewals reads, in a few statements, what renewing the claimed
 // subscriptions reads one by one: their customers (locked on PostgreSQL,
-// as LockCustomer does), the subscriptions with periods and users, the
-// customers' billing addresses and balance settings. Inside a batch only.
+// as LockCustomer does), the subscriptions (locked too) with periods and
+// users, the customers' billing addresses and balance settings. Inside a
+// batch only.
 func (q *Q) PreloadRenewals(ctx context.Context, due []DueItem) error {
-	b := q.batch
-	if b == nil || len(due) == 0 {
-		return nil
-	}
-	if err := q.FlushBatch(ctx); err != nil {
+	_, ids, err := q.preloadCustomers(ctx, due)
+	if err != nil || len(ids) == 0 {
 		return err
 	}
-	ex := b.inner
-	var custs, subIDs []string
-	for _, d := range due {
-		if !slices.Contains(custs, d.CustomerID) {
-			custs = append(custs, d.CustomerID)
-		}
-		subIDs = append(subIDs, d.ID)
-	}
-	slices.Sort(custs)
-	in := func(ids []string) (string, []any) {
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		return marks(q.dialect, 0, len(ids)), args
-	}
-	cin, cargs := in(custs)
-	if err := eachRow(ctx, ex, `SELECT `+customerCols+` FROM customers WHERE id IN `+cin+` ORDER BY id`+q.forUpdate(), cargs, func(r *sql.Rows) error {
-		c, err := scanCustomer(r)
-		b.cust[c.ID] = c
-		return err
-	}); err != nil {
-		return err
-	}
-	sin, sargs := in(subIDs)
+	b, ex := q.batch, q.batch.inner
+	sin, sargs := q.in(ids)
 	if err := eachRow(ctx, ex, `SELECT `+subCols+` FROM subscriptions WHERE id IN `+sin+q.forUpdate(), sargs, func(r *sql.Rows) error {
 		s, err := scanSub(r)
 		s.Periods = []market.Period{}
@@ -416,7 +401,7 @@ func (q *Q) PreloadRenewals(ctx context.Context, due []DueItem) error {
 	}); err != nil {
 		return err
 	}
-	if err := eachRow(ctx, ex, `SELECT subscription_id, COUNT(*) FROM users WHERE subscription_id IN `+sin+` GROUP BY subscription_id`, sargs, func(r *sql.Rows) error {
+	return eachRow(ctx, ex, `SELECT subscription_id, COUNT(*) FROM users WHERE subscription_id IN `+sin+` GROUP BY subscription_id`, sargs, func(r *sql.Rows) error {
 		var id string
 		var n int
 		if err := r.Scan(&id, &n); err != nil {
@@ -426,8 +411,52 @@ func (q *Q) PreloadRenewals(ctx context.Context, due []DueItem) error {
 		s.Users = n
 		b.subs[id] = s
 		return nil
-	}); err != nil {
+	})
+}
+
+// PreloadRentals reads what charging the claimed numbers' months reads one
+// by one: their customers, the numbers (both locked on PostgreSQL), the
+// customers' billing addresses and balance settings. Inside a batch only.
+func (q *Q) PreloadRentals(ctx context.Context, due []DueItem) error {
+	_, ids, err := q.preloadCustomers(ctx, due)
+	if err != nil || len(ids) == 0 {
 		return err
+	}
+	b := q.batch
+	nin, nargs := q.in(ids)
+	return eachRow(ctx, b.inner, `SELECT `+numberCols+` FROM numbers WHERE id IN `+nin+` ORDER BY id`+q.forUpdate(), nargs, func(r *sql.Rows) error {
+		n, err := scanNumber(r)
+		b.nums[n.ID] = n
+		return err
+	})
+}
+
+// preloadCustomers reads the due items' customers (locked), billing
+// addresses and balance settings into the batch, and returns the
+// customers and the items' IDs.
+func (q *Q) preloadCustomers(ctx context.Context, due []DueItem) (custs, ids []string, err error) {
+	b := q.batch
+	if b == nil || len(due) == 0 {
+		return nil, nil, nil
+	}
+	if err := q.FlushBatch(ctx); err != nil {
+		return nil, nil, err
+	}
+	for _, d := range due {
+		if !slices.Contains(custs, d.CustomerID) {
+			custs = append(custs, d.CustomerID)
+		}
+		ids = append(ids, d.ID)
+	}
+	slices.Sort(custs)
+	ex := b.inner
+	cin, cargs := q.in(custs)
+	if err := eachRow(ctx, ex, `SELECT `+customerCols+` FROM customers WHERE id IN `+cin+` ORDER BY id`+q.forUpdate(), cargs, func(r *sql.Rows) error {
+		c, err := scanCustomer(r)
+		b.cust[c.ID] = c
+		return err
+	}); err != nil {
+		return nil, nil, err
 	}
 	for _, c := range custs {
 		b.addrs[c] = []BillingAddress{}
@@ -438,13 +467,22 @@ func (q *Q) PreloadRenewals(ctx context.Context, due []DueItem) error {
 		b.addrs[a.CustomerID] = append(b.addrs[a.CustomerID], a)
 		return err
 	}); err != nil {
-		return err
+		return nil, nil, err
 	}
-	return eachRow(ctx, ex, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id IN `+cin, cargs, func(r *sql.Rows) error {
+	return custs, ids, eachRow(ctx, ex, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id IN `+cin, cargs, func(r *sql.Rows) error {
 		s, err := scanBalanceSettings(r)
 		b.balSets[s.CustomerID] = s
 		return err
 	})
+}
+
+// in returns "(marks)" and the arguments of an IN list.
+func (q *Q) in(ids []string) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return marks(q.dialect, 0, len(ids)), args
 }
 
 func eachRow(ctx context.Context, ex execer, query string, args []any, fn func(*sql.Rows) error) error {
@@ -507,4 +545,14 @@ func (q *Q) batchBalanceSettings(customerID string) (BalanceSettings, bool) {
 		return s, ok
 	}
 	return BalanceSettings{}, false
+}
+
+// batchNumber returns a number the batch locked, of a customer ("" =
+// any).
+func (q *Q) batchNumber(customerID, id string) (Number, bool) {
+	if b := q.batch; b != nil {
+		n, ok := b.nums[id]
+		return n, ok && (customerID == "" || n.CustomerID == customerID)
+	}
+	return Number{}, false
 }

@@ -113,6 +113,16 @@ func init() {
 			// Not found stays not found.
 			_, err = q.Subscription(ctx, "cus_2", "sub_1")
 			wantNotFound(t, err)
+			// A subscription updated twice before the batch is written: the
+			// last values, as one statement after the other.
+			s := want["sub_1"]
+			s.ExpiresAt = tµ.AddDate(0, 1, 0)
+			must(t, q.UpdateSubscription(ctx, s, tµ))
+			s.ExpiresAt = tµ.AddDate(0, 2, 0)
+			must(t, q.UpdateSubscription(ctx, s, tµ))
+			got, err := q.SubscriptionRow(ctx, "cus_1", "sub_1")
+			must(t, err)
+			eq(t, "updated twice in a batch", got.ExpiresAt, µs(tµ.AddDate(0, 2, 0)))
 			must(t, q.FlushBatch(ctx))
 		},
 		"Q.AfterCommitOnce": func(t *testing.T, st *store.Store) {
@@ -127,6 +137,47 @@ func init() {
 			eq(t, "after the commit, once a key", ran, []string{"a1", "b1"})
 			st.Read().AfterCommitOnce("c", func() { ran = append(ran, "c1") })
 			eq(t, "outside a transaction: at once", ran, []string{"a1", "b1", "c1"})
+		},
+	})
+}
+
+func init() {
+	addContract(map[string]contractCase{
+		"Q.PreloadRentals": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxNumber(t, q, "num_1", "+12125550101", "212")
+			n, err := q.Number(ctx, "num_1")
+			must(t, err)
+			n.Status, n.CustomerID, n.RenewsAt = store.NumberActive, "cus_1", ptr(tµ)
+			must(t, q.UpdateNumberLifecycle(ctx, n))
+			want, err := q.LockNumber(ctx, "cus_1", "num_1")
+			must(t, err)
+			q.BeginBatch()
+			must(t, q.PreloadRentals(ctx, []store.DueItem{{ID: "num_1", CustomerID: "cus_1", DueAt: tµ}}))
+			before := st.Statements()
+			got, err := q.LockNumber(ctx, "cus_1", "num_1")
+			must(t, err)
+			eq(t, "preloaded number", got, want)
+			_, err = q.LockNumber(ctx, "cus_2", "num_1")
+			wantNotFound(t, err) // another customer's: read, and not found
+			before = st.Statements()
+			// A month's rental in the batch: kept, and a month paid twice
+			// fails the batch when it is written.
+			ok, err := q.RecordNumberRental(ctx, store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
+			must(t, err)
+			eq(t, "kept as new", ok, true)
+			got.RenewsAt = ptr(tµ.AddDate(0, 1, 0))
+			must(t, q.UpdateNumberLifecycle(ctx, got))
+			eq(t, "statements while kept", st.Statements()-before, int64(0))
+			after, err := q.LockNumber(ctx, "cus_1", "num_1")
+			must(t, err)
+			eq(t, "the update written before the read", after.RenewsAt, ptr(µs(tµ.AddDate(0, 1, 0))))
+			_, err = q.RecordNumberRental(ctx, store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
+			must(t, err)
+			if err := q.FlushBatch(ctx); err == nil {
+				t.Error("a month recorded twice in a batch was written")
+			}
 		},
 	})
 }

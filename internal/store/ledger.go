@@ -9,18 +9,17 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// BalanceAccount names a customer's prepaid balance account.
-func BalanceAccount(customerID string) string { return "customer:" + customerID + ":balance" }
+// BalanceAccount names a customer's prepaid balance account
+// (market.BalanceAccount).
+func BalanceAccount(customerID string) string { return market.BalanceAccount(customerID) }
 
-// SystemAccount names one of the provider's accounts in a currency: "gateway"
-// (card money in transit), "revenue", "tax", "adjustments".
-func SystemAccount(kind, currency string) string { return "system:" + kind + ":" + currency }
+// SystemAccount names one of the provider's accounts in a currency
+// (market.SystemAccount).
+func SystemAccount(kind, currency string) string { return market.SystemAccount(kind, currency) }
 
-// Posting moves Amount into (positive) or out of (negative) an account.
-type Posting struct {
-	Account string
-	Amount  int64
-}
+// Posting moves Amount into (positive) or out of (negative) an account;
+// market.Postings builds them.
+type Posting = market.Posting
 
 // LedgerTx is a balanced set of postings.
 type LedgerTx struct {
@@ -103,6 +102,26 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 	_, err := q.insertRows(ctx, `INSERT INTO ledger_postings (transaction_id, seq, account_id, amount, currency, balance_after, created_at)
 		VALUES`, "", posts)
 	return err
+}
+
+// PaymentPostings returns the postings of the ledger transactions of a
+// payment, in their order.
+func (q *Q) PaymentPostings(ctx context.Context, paymentID string) ([]Posting, error) {
+	rows, err := q.ex.QueryContext(ctx, `SELECT p.account_id, p.amount FROM ledger_postings p
+		JOIN ledger_transactions t ON t.id = p.transaction_id WHERE t.payment_id = $1 ORDER BY t.created_at, t.id, p.seq`, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Posting
+	for rows.Next() {
+		var p Posting
+		if err := rows.Scan(&p.Account, &p.Amount); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 func accountOwner(account, customerID string) (cust, kind string) {

@@ -281,6 +281,12 @@ func (q *Q) SetNumberSIPAccount(ctx context.Context, customerID, id, sipAccountI
 // purchase date), and keeps number_stock in step when the number becomes
 // available or stops being so. Error: not_found.
 func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
+	if was, ok := q.batchNumber("", n.ID); ok && was.Status != NumberAvailable && n.Status != NumberAvailable &&
+		q.update(numberUpdate, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID), tsp(n.RenewsAt), tsp(n.GraceUntil),
+			tsp(n.QuarantineUntil)) {
+		delete(q.batch.nums, n.ID) // a later read writes the batch first and reads the database
+		return nil
+	}
 	var old, num string
 	var g numberGroup
 	err := q.ex.QueryRowContext(ctx, `SELECT status, country, state, area, type, currency, number FROM numbers WHERE id = $1`+q.forUpdate(), n.ID).
@@ -311,6 +317,12 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	return nil
 }
 
+// numberUpdate is UpdateNumberLifecycle's statement in a batch, for a
+// number that neither was nor becomes available (its stock is unchanged).
+var numberUpdate = &keyedUpdate{table: "numbers", key: "id",
+	cols:  []string{"status", "customer_id", "sip_account_id", "renews_at", "grace_until", "quarantine_until"},
+	types: []string{"TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT"}}
+
 // InsertNumberRental records that a number's rental period starting at
 // start is paid (by its order). Error: conflict if it was paid already.
 func (q *Q) InsertNumberRental(ctx context.Context, numberID, customerID string, start time.Time) error {
@@ -337,6 +349,14 @@ type NumberRental struct {
 // (number, period start) is what stops a month being charged twice. It
 // never aborts the transaction on a duplicate.
 func (q *Q) RecordNumberRental(ctx context.Context, r NumberRental) (bool, error) {
+	if q.batch != nil && q.batch.err == nil {
+		// In a batch the month is kept without ON CONFLICT: one paid
+		// already fails the batch when it is written, and the number is
+		// charged one at a time, where this reports it.
+		_, err := q.insert(ctx, `INSERT INTO number_rentals (number_id, period_start, customer_id, payment_id, created_at) VALUES`, "",
+			r.NumberID, ts(r.PeriodStart), r.CustomerID, r.PaymentID, ts(r.CreatedAt))
+		return true, err
+	}
 	res, err := q.ex.ExecContext(ctx, `INSERT INTO number_rentals (number_id, period_start, customer_id, payment_id, created_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (number_id, period_start) DO NOTHING`,
 		r.NumberID, ts(r.PeriodStart), r.CustomerID, r.PaymentID, ts(r.CreatedAt))
@@ -559,6 +579,9 @@ func (q *Q) AdminNumbers(ctx context.Context, status string, p Page) ([]Number, 
 
 // LockNumber returns a held number with its row locked.
 func (q *Q) LockNumber(ctx context.Context, customerID, id string) (Number, error) {
+	if n, ok := q.batchNumber(customerID, id); ok {
+		return n, nil // locked by PreloadRentals
+	}
 	n, err := scanNumber(q.ex.QueryRowContext(ctx, `SELECT `+numberCols+` FROM numbers WHERE id = $1 AND customer_id = $2`+q.forUpdate(), id, customerID))
 	return n, notFound(err, "number")
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
 )
 
 // KeyTTL is how long an idempotency key (an API request's or a portal
 // form's) is kept.
-const KeyTTL = 24 * time.Hour
+const KeyTTL = billing.KeyTTL
 
 // Stored is what an idempotency key holds: the request it was first used
 // with, and once that is done its answer (Status 0 while it runs).
@@ -18,6 +19,9 @@ type Stored struct {
 	Status      int
 	Body        string
 	ContentType string
+	// ResultRef is what the request's use case made, committed with it
+	// (billing/idempotency.go): "" if none did.
+	ResultRef string
 }
 
 // Keys are the idempotency keys, by scope (whose keys they are): the
@@ -31,6 +35,18 @@ type Keys interface {
 	Complete(ctx context.Context, scope, key string, status int, body, contentType string) error
 	// Release gives key up (its request changed nothing).
 	Release(ctx context.Context, scope, key string) error
+}
+
+// WithKey gives a request's handler its idempotency key, for the use
+// cases that take it into their transaction (billing.Key).
+func WithKey(ctx context.Context, k billing.Key) context.Context {
+	return context.WithValue(ctx, keyIdempotency, k)
+}
+
+// KeyOf is the request's idempotency key (the zero Key if it has none).
+func KeyOf(ctx context.Context) billing.Key {
+	k, _ := ctx.Value(keyIdempotency).(billing.Key)
+	return k
 }
 
 // WithWithhold gives a request's handlers the flag WithholdAnswer sets.
@@ -58,6 +74,21 @@ func WithholdsAnswer(operationID string) bool {
 	}
 	return false
 }
+
+// TakesKey reports whether an operation's use case takes the request's
+// idempotency key into its transaction (billing/idempotency.go): its
+// handler gives KeyOf to the use case's input, and the server runs a
+// request whose key is still in progress again instead of refusing it.
+func TakesKey(operationID string) bool {
+	switch operationID {
+	case "createOrder", "checkoutCart", "adminAdjustBalance", "adminRefundOrder", "createPaymentMethod":
+		return true
+	}
+	return false
+}
+
+// TakesKeyWords is the OpenAPI description of TakesKey's behaviour.
+const TakesKeyWords = "This operation's result commits with its key: a request with the key while the first is still in progress (or after a crash that lost the first answer) is not refused but answered with the first request's result (201, the same object) once that committed, and nothing is done twice."
 
 // WithheldWords is the replay's answer to a request whose answer held a
 // secret, and the OpenAPI description of that behaviour.

@@ -30,6 +30,7 @@ const (
 	keySecure
 	keyWithhold
 	keyClient
+	keyIdempotency
 )
 
 // WithRequestID puts a request's ID in its context.

@@ -1,0 +1,138 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dialtone/dialtone/internal/billing"
+)
+
+// The sandbox mailbox: every e-mail a sandbox without SMTP kept instead of
+// sending it (billing.Mailbox), newest first, filtered by customer; a mail
+// with its headers, its HTML in a sandboxed frame, its text and its
+// attachments. The admin API's GET /v1/admin/mailbox reads the same.
+
+func (a *Admin) mailboxRoutes() {
+	a.handle("GET /admin/mailbox", areaMailbox, a.mailboxPage)
+	a.handle("GET /admin/mailbox/{id}", areaMailbox, a.mailPage)
+	a.handle("GET /admin/mailbox/{id}/html", areaMailbox, a.mailHTML)
+	a.handle("GET /admin/mailbox/{id}/attachments/{n}", areaMailbox, a.mailAttachment)
+}
+
+func (a *Admin) mailboxList() listSpec[billing.MailboxMail] {
+	return listSpec[billing.MailboxMail]{
+		Name:    "mailbox",
+		Filters: []string{"customer"},
+		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.MailboxMail, error) {
+			return a.svc.MailboxOf(ctx, q.Get("customer"), billing.Page{After: after, Limit: limit})
+		},
+		ID: func(m billing.MailboxMail) string { return m.ID },
+		CSV: []column[billing.MailboxMail]{
+			{"id", func(m billing.MailboxMail) string { return m.ID }},
+			{"created_at", func(m billing.MailboxMail) string { return m.CreatedAt.UTC().Format(time.RFC3339Nano) }},
+			{"customer_id", func(m billing.MailboxMail) string { return m.CustomerID }},
+			{"to", func(m billing.MailboxMail) string { return m.To }},
+			{"subject", func(m billing.MailboxMail) string { return m.Subject }},
+			{"attachments", func(m billing.MailboxMail) string {
+				names := make([]string, len(m.Attachments))
+				for i, at := range m.Attachments {
+					names[i] = at.Filename
+				}
+				return strings.Join(names, " ")
+			}},
+		},
+	}
+}
+
+type mailboxData struct {
+	Rows []billing.MailboxMail
+	Page listPage
+	// Kept says whether this server keeps its e-mails (a sandbox without
+	// SMTP); otherwise the list holds only what an earlier run kept.
+	Kept bool
+}
+
+func (a *Admin) mailboxPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	rows, page, done := list(a, w, r, a.mailboxList())
+	if done {
+		return
+	}
+	status := http.StatusOK
+	if page.Error != "" {
+		status = http.StatusBadRequest
+	}
+	a.render(w, r, status, "mailbox", view{Title: "Mailbox", Area: areaMailbox, Form: newForm(page.Filters),
+		Data: mailboxData{Rows: rows, Page: page, Kept: a.svc.MailMode() == billing.MailMailbox}})
+}
+
+// mailData is the page of one kept e-mail.
+type mailData struct {
+	Mail billing.MailboxMail
+	// Sizes are the attachments' sizes in words.
+	Sizes []string
+}
+
+func (a *Admin) mail(w http.ResponseWriter, r *http.Request) (billing.MailboxMail, bool) {
+	m, err := a.svc.MailboxMail(r.Context(), billing.Principal{Operator: true}, r.PathValue("id"))
+	if err != nil {
+		a.pageError(w, r, err)
+		return m, false
+	}
+	return m, true
+}
+
+func (a *Admin) mailPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	m, ok := a.mail(w, r)
+	if !ok {
+		return
+	}
+	d := mailData{Mail: m}
+	for _, at := range m.Attachments {
+		d.Sizes = append(d.Sizes, fmt.Sprintf("%d kB", (at.Size+1023)/1024))
+	}
+	a.render(w, r, http.StatusOK, "mail", view{Title: "E-mail: " + m.Subject, Area: areaMailbox, Data: d})
+}
+
+// mailHTML serves the HTML part alone, for the page's sandboxed frame: no
+// scripts, plugins, forms or requests but inline styles and data: images,
+// framed by this origin only (as the portal serves a customer's).
+func (a *Admin) mailHTML(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	m, ok := a.mail(w, r)
+	if !ok {
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+	h.Set("Referrer-Policy", "no-referrer")
+	_, _ = w.Write([]byte(m.HTML))
+}
+
+// mailAttachment downloads an attachment (from 1) as it was attached.
+func (a *Admin) mailAttachment(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
+	m, ok := a.mail(w, r)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(m.Attachments) {
+		a.notFound(w, r)
+		return
+	}
+	at := m.Attachments[n-1]
+	h := w.Header()
+	h.Set("Content-Type", at.ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": at.Filename}))
+	_, _ = w.Write(at.Content)
+}
