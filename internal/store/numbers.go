@@ -284,8 +284,8 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	if was, ok := q.batchNumber("", n.ID); ok && was.Status != NumberAvailable && n.Status != NumberAvailable &&
 		q.update(numberUpdate, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID), tsp(n.RenewsAt), tsp(n.GraceUntil),
 			tsp(n.QuarantineUntil)) {
-		delete(q.batch.nums, n.ID) // a later read writes the batch first and reads the database
-		return nil
+		delete(q.batch.nums, n.ID)                                                   // a later read writes the batch first and reads the database
+		return q.tallyNumbers(ctx, numberMove{was.Country, was.Status, n.Status, 1}) // kept with the batch's rows too
 	}
 	var old, num string
 	var g numberGroup
