@@ -63,7 +63,9 @@ type dashboardData struct {
 	RenewSums []renewalSum
 	// Shown are the soonest renewals, listed one by one.
 	Shown []billing.DueRenewal
-	Role  string
+	// Counted is how many renewals the sums cover at most.
+	Counted int
+	Role    string
 }
 
 func itoa64(v int64) string {
@@ -97,7 +99,7 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, act billing.Ac
 }
 
 func buildDashboard(d billing.Dashboard, role string) dashboardData {
-	out := dashboardData{D: d, Role: role}
+	out := dashboardData{D: d, Role: role, Counted: billing.DueRenewalsCounted}
 	out.Shown = d.Renewals[:min(len(d.Renewals), billing.DueRenewalsShown)]
 	// Revenue: a table per currency, months by transaction kind.
 	byCur := map[string]map[string][]int64{}
@@ -162,14 +164,8 @@ func buildDashboard(d billing.Dashboard, role string) dashboardData {
 			out.Numbers.Rows[i].Values[j] += c.Count
 		}
 	}
-	for _, r := range d.Renewals {
-		k := slices.IndexFunc(out.RenewSums, func(s renewalSum) bool { return s.Currency == r.Currency && s.PaidBy == r.PaidBy })
-		if k < 0 {
-			out.RenewSums = append(out.RenewSums, renewalSum{Currency: r.Currency, PaidBy: r.PaidBy})
-			k = len(out.RenewSums) - 1
-		}
-		out.RenewSums[k].Count++
-		out.RenewSums[k].Amount += r.Amount
+	for _, r := range d.RenewalSums {
+		out.RenewSums = append(out.RenewSums, renewalSum{Currency: r.Currency, PaidBy: r.PaidBy, Count: r.Count, Amount: r.Amount})
 	}
 	slices.SortFunc(out.RenewSums, func(x, y renewalSum) int {
 		if x.Currency != y.Currency {

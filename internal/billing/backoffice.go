@@ -80,6 +80,28 @@ func (s *Service) CustomerOverview(ctx context.Context, customerID string) (Cust
 	}
 	v := CustomerOverview{Customer: c, More: map[string]bool{}}
 	page := store.Page{Limit: overviewRows}
+	now := s.now()
+	var accts []store.SIPAccount
+	var binds []store.SIPBinding
+	// The reads are independent: they run at once on the read pool (as
+	// the dashboard's), so the page waits for the slowest, not the sum of
+	// a dozen round trips.
+	err = concurrently(
+		func() (err error) { v.Balance, err = s.Balance(ctx, c); return err },
+		func() (err error) { v.Entries, err = q.BalanceEntries(ctx, c.ID, page); return err },
+		func() (err error) { v.Subscriptions, err = q.Subscriptions(ctx, c.ID, page); return err },
+		// The newest (a customer may hold thousands).
+		func() (err error) { v.Numbers, err = q.NewestCustomerNumbers(ctx, c.ID, overviewRows+1); return err },
+		func() (err error) { accts, err = q.SIPAccounts(ctx, c.ID); return err },
+		func() (err error) { binds, err = q.CustomerSIPBindings(ctx, c.ID, s.wallNow()); return err },
+		func() (err error) { v.Orders, err = q.Orders(ctx, c.ID, page); return err },
+		func() (err error) { v.Invoices, err = q.Invoices(ctx, c.ID, page); return err },
+		func() (err error) { v.Notifications, err = q.Notifications(ctx, c.ID, page); return err },
+		func() (err error) { v.Logins, err = q.Logins(ctx, c.ID); return err },
+	)
+	if err != nil {
+		return v, err
+	}
 	cut := func(name string, n int) int {
 		if n > overviewRows {
 			v.More[name] = true
@@ -87,33 +109,12 @@ func (s *Service) CustomerOverview(ctx context.Context, customerID string) (Cust
 		}
 		return n
 	}
-	now := s.now()
-	if v.Balance, err = s.Balance(ctx, c); err != nil {
-		return v, err
-	}
-	if v.Entries, err = q.BalanceEntries(ctx, c.ID, page); err != nil {
-		return v, err
-	}
 	v.Entries = v.Entries[:cut("entries", len(v.Entries))]
-	if v.Subscriptions, err = q.Subscriptions(ctx, c.ID, page); err != nil {
-		return v, err
-	}
 	v.Subscriptions = v.Subscriptions[:cut("subscriptions", len(v.Subscriptions))]
 	for i := range v.Subscriptions {
 		v.Subscriptions[i].Status = v.Subscriptions[i].StatusAt(now)
 	}
-	if v.Numbers, err = q.CustomerNumbers(ctx, c.ID); err != nil {
-		return v, err
-	}
-	v.Numbers = v.Numbers[:cut("numbers", len(v.Numbers))] // the newest (a customer may hold thousands)
-	accts, err := q.SIPAccounts(ctx, c.ID)
-	if err != nil {
-		return v, err
-	}
-	binds, err := q.CustomerSIPBindings(ctx, c.ID, s.wallNow())
-	if err != nil {
-		return v, err
-	}
+	v.Numbers = v.Numbers[:cut("numbers", len(v.Numbers))]
 	for _, a := range accts {
 		st := SIPAccountState{SIPAccount: a}
 		st.Password = ""
@@ -124,21 +125,9 @@ func (s *Service) CustomerOverview(ctx context.Context, customerID string) (Cust
 		}
 		v.SIPAccounts = append(v.SIPAccounts, st)
 	}
-	if v.Orders, err = q.Orders(ctx, c.ID, page); err != nil {
-		return v, err
-	}
 	v.Orders = v.Orders[:cut("orders", len(v.Orders))]
-	if v.Invoices, err = q.Invoices(ctx, c.ID, page); err != nil {
-		return v, err
-	}
 	v.Invoices = v.Invoices[:cut("invoices", len(v.Invoices))]
-	if v.Notifications, err = q.Notifications(ctx, c.ID, page); err != nil {
-		return v, err
-	}
 	v.Notifications = v.Notifications[:cut("notifications", len(v.Notifications))]
-	if v.Logins, err = q.Logins(ctx, c.ID); err != nil {
-		return v, err
-	}
 	for i := range v.Logins {
 		v.Logins[i].PasswordHash = ""
 	}

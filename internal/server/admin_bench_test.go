@@ -508,6 +508,11 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 	s.exec(`DELETE FROM number_stock`)
 	s.exec(`INSERT INTO number_stock (country, state, area, type, currency, available)
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END) FROM numbers GROUP BY country, state, area, type, currency`)
+	// The dashboard's tallies, as migration 00032 fills them.
+	s.exec(`INSERT INTO renewal_tally (day, n)
+		SELECT start_at - start_at % 86400000000, COUNT(*) FROM periods WHERE seq > 1 GROUP BY start_at - start_at % 86400000000`)
+	s.exec(`INSERT INTO number_tally (country, status, n)
+		SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`)
 	// The audit log: an entry for every other order's time.
 	ops := []string{"admin@op.test", "support@op.test", "finance@op.test", "admin token"}
 	s.bulk("audit_log", "id, actor_id, actor, created_at, business_at, action, object_type, object_id, before_json, after_json", no/2, func(k int) []any {
@@ -693,6 +698,7 @@ func BenchmarkAdminPages(b *testing.B) {
 					_, err := q.DueRenewals(ctx, now, now.Add(30*24*time.Hour), billing.DueRenewalsCounted+1)
 					return err
 				}},
+				{"DueRenewals+priced", func() error { _, _, _, err := billing.DueRenewalSums(ctx, q, now); return err }},
 			} {
 				b.Run("dashboard:"+part.name, func(b *testing.B) {
 					cpuStart(b)
@@ -828,7 +834,8 @@ func TestAdminQueryPlans(t *testing.T) {
 		GROUP BY s.product, s.currency ORDER BY s.product, s.currency`, []any{now}},
 				{`SELECT COUNT(*) FROM periods WHERE seq > 1 AND start_at >= $1 AND start_at < $2`, []any{now - 365*86400e6, now}},
 				{`SELECT COUNT(*) FROM subscriptions WHERE TRUE AND created_at >= $1 AND created_at < $2`, []any{now - 365*86400e6, now}},
-				{`SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status`, nil},
+				{`SELECT country, status, SUM(n) FROM number_tally GROUP BY country, status`, nil},
+				{`SELECT SUM(n) FROM renewal_tally WHERE day >= $1 AND day < $2`, []any{now - 31*86400e6, now}},
 				{`SELECT id FROM numbers WHERE TRUE AND status = 'available' ORDER BY number LIMIT 51`, nil},
 				{`SELECT id FROM audit_log WHERE object_type = $1 ORDER BY id DESC LIMIT 51`, []any{"order"}},
 				{`SELECT c.id FROM customers c WHERE (c.id = $1 OR lower(c.company) LIKE $2 OR lower(c.email) LIKE $3

@@ -85,6 +85,18 @@ func TestOfficeDashboardReconciles(t *testing.T) {
 			!strings.Contains(sums, `data-paid-by="neither"><td>CHF</td><td>Neither: will fail</td><td>1</td>`) {
 			t.Errorf("renewals: %s", sums)
 		}
+		// The sums (priced in the database) are the renewals priced one by
+		// one (the list of the soonest): one renewal each way here.
+		shown := regexp.MustCompile(`<td>([^<]*)</td><td>(balance|card|neither)</td></tr>`).FindAllStringSubmatch(
+			section(p.body, `data-testid="renewals"`, "</table>"), -1)
+		if len(shown) != 2 {
+			t.Errorf("soonest renewals: %v", shown)
+		}
+		for _, r := range shown {
+			if !strings.Contains(sums, `data-paid-by="`+r[2]+`"><td>CHF</td>`) || !strings.Contains(sums, `<td>1</td><td>`+r[1]+`</td></tr>`) {
+				t.Errorf("renewal paid by %s of %s: sums %s", r[2], r[1], sums)
+			}
+		}
 		if !strings.Contains(p.body, `src="/admin/static/uPlot-1.6.31.iife.min.js"`) {
 			t.Errorf("no chart library")
 		}

@@ -146,6 +146,20 @@ func init() {
 			must(t, err)
 			eq(t, "none", len(ns), 0)
 		},
+		"Q.NewestCustomerNumbers": func(t *testing.T, st *store.Store) {
+			q := txQ(t, st)
+			fxCustomer(t, q, "cus_1")
+			fxInventory(t, q)
+			must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
+			must(t, q.ClaimNumber(ctx, "num_3", "cus_1", "", tµ.Add(time.Hour), tµ.AddDate(0, 1, 0)))
+			must(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_8", Status: store.NumberActive, CustomerID: "cus_1"}))
+			ns, err := q.NewestCustomerNumbers(ctx, "cus_1", 2)
+			must(t, err)
+			eq(t, "the first two of CustomerNumbers' order", numbersOf(ns), "+12125550103 +12125550101")
+			ns, err = q.NewestCustomerNumbers(ctx, "cus_1", 10)
+			must(t, err)
+			eq(t, "all three, undated last", numbersOf(ns), "+12125550103 +12125550101 +18005550108")
+		},
 		"Q.LockNumber": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")

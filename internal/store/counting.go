@@ -39,6 +39,11 @@ func (c counted) QueryRowContext(ctx context.Context, query string, args ...any)
 // (BEGIN, COMMIT and savepoints not included).
 func (s *Store) Statements() int64 { return s.stmts.Load() }
 
+// Retries returns how many times this store's Tx has run a transaction
+// again after a PostgreSQL deadlock or serialization failure (each retry
+// is an attempt thrown away: the batched renewals' tests want none).
+func (s *Store) Retries() int64 { return s.retries.Load() }
+
 // OnStatement calls fn with the SQL of every statement sent from now on
 // (nil: no longer). For measurements and tests; fn must be quick and safe
 // for concurrent use.

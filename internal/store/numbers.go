@@ -181,9 +181,10 @@ func (q *Q) moveStock(ctx context.Context, g numberGroup, delta int64) error {
 	return err
 }
 
-// RebuildNumberStock recounts the available numbers of every group from the
-// numbers table and indexes them for contains searches anew (after a bulk
-// load that bypassed InsertNumbers, or to check the counts).
+// RebuildNumberStock recounts the available numbers of every group (and
+// the others per country and status, number_tally) from the numbers
+// table and indexes them for contains searches anew (after a bulk load
+// that bypassed InsertNumbers, or to check the counts).
 func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	if _, err := q.ex.ExecContext(ctx, `DELETE FROM number_stock`); err != nil {
 		return err
@@ -192,6 +193,9 @@ func (q *Q) RebuildNumberStock(ctx context.Context) error {
 		SELECT country, state, area, type, currency, SUM(CASE WHEN status = 'available' THEN 1 ELSE 0 END)
 		FROM numbers GROUP BY country, state, area, type, currency`)
 	if err != nil {
+		return err
+	}
+	if err := q.recountNumbers(ctx); err != nil {
 		return err
 	}
 	return q.rebuildGrams(ctx)
@@ -234,6 +238,13 @@ func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]Number, e
 		ORDER BY purchased_at IS NULL, purchased_at DESC, id`, customerID)
 }
 
+// NewestCustomerNumbers lists the first limit numbers of CustomerNumbers'
+// order: a page of a customer that may hold thousands.
+func (q *Q) NewestCustomerNumbers(ctx context.Context, customerID string, limit int) ([]Number, error) {
+	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1
+		ORDER BY purchased_at IS NULL, purchased_at DESC, id LIMIT $2`, customerID, limit)
+}
+
 // ClaimNumber sells an available number to a customer: a conditional
 // update, so one number goes to exactly one customer however many race for
 // it. Error: number_unavailable.
@@ -253,6 +264,9 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 		return err
 	}
+	if err := q.tallyNumbers(ctx, numberMove{g.Country, NumberAvailable, NumberActive, 1}); err != nil {
+		return err
+	}
 	return q.moveStock(ctx, g, -1)
 }
 
@@ -270,8 +284,8 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	if was, ok := q.batchNumber("", n.ID); ok && was.Status != NumberAvailable && n.Status != NumberAvailable &&
 		q.update(numberUpdate, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID), tsp(n.RenewsAt), tsp(n.GraceUntil),
 			tsp(n.QuarantineUntil)) {
-		delete(q.batch.nums, n.ID) // a later read writes the batch first and reads the database
-		return nil
+		delete(q.batch.nums, n.ID)                                                   // a later read writes the batch first and reads the database
+		return q.tallyNumbers(ctx, numberMove{was.Country, was.Status, n.Status, 1}) // kept with the batch's rows too
 	}
 	var old, num string
 	var g numberGroup
@@ -283,6 +297,9 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 	if _, err := q.ex.ExecContext(ctx, `UPDATE numbers SET status = $2, customer_id = $3, sip_account_id = $4, renews_at = $5,
 		grace_until = $6, quarantine_until = $7 WHERE id = $1`, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID),
 		tsp(n.RenewsAt), tsp(n.GraceUntil), tsp(n.QuarantineUntil)); err != nil {
+		return err
+	}
+	if err := q.tallyNumbers(ctx, numberMove{g.Country, old, n.Status, 1}); err != nil {
 		return err
 	}
 	switch {
@@ -434,6 +451,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 	}
 	freed := map[numberGroup]int64{}
 	var free []freeNumber
+	var moves []numberMove
 	n := 0
 	for rows.Next() {
 		var g numberGroup
@@ -444,6 +462,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		}
 		freed[g]++
 		free = append(free, freeNumber{numberGroup: g, Number: num})
+		moves = append(moves, numberMove{g.Country, NumberQuarantine, NumberAvailable, 1})
 		n++
 	}
 	rows.Close()
@@ -454,6 +473,9 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		if err := q.moveStock(ctx, g, d); err != nil {
 			return n, err
 		}
+	}
+	if err := q.tallyNumbers(ctx, moves...); err != nil {
+		return n, err
 	}
 	return n, q.addGrams(ctx, free)
 }

@@ -194,10 +194,14 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 	for i, b := range bounds {
 		args[i] = ts(b)
 	}
-	count := func(col, from, where string, set func(m *SubscriptionMonth, c int)) error {
+	count := func(col, from, where string, set func(m *SubscriptionMonth, c int), agg ...string) error {
+		f := "COUNT(*)"
+		if len(agg) > 0 {
+			f = "CAST(COALESCE(" + agg[0] + ", 0) AS BIGINT)"
+		}
 		sel := make([]string, n)
 		for i := range n {
-			sel[i] = fmt.Sprintf(`(SELECT COUNT(*) FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, from, where, col, i+1, col, i+2)
+			sel[i] = fmt.Sprintf(`(SELECT %s FROM %s WHERE %s AND %s >= $%d AND %s < $%d)`, f, from, where, col, i+1, col, i+2)
 		}
 		counts := make([]int, n)
 		dest := make([]any, n)
@@ -215,7 +219,16 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
 		return nil, err
 	}
-	if err := count("start_at", "periods", "seq > 1", func(m *SubscriptionMonth, c int) { m.Renewed = c }); err != nil {
+	// Renewals from renewal_tally (tallies.go) when the months start at
+	// midnight UTC, as MonthBounds' do; else from the periods.
+	renewed := func(m *SubscriptionMonth, c int) { m.Renewed = c }
+	var err error
+	if daysAligned(bounds) {
+		err = count("day", "renewal_tally", "TRUE", renewed, "SUM(n)")
+	} else {
+		err = count("start_at", "periods", "seq > 1", renewed)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := count("expires_at", "subscriptions", "status = 'expired'", func(m *SubscriptionMonth, c int) { m.Expired = c }); err != nil {
@@ -225,6 +238,17 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		return nil, err
 	}
 	return out, nil
+}
+
+// daysAligned says every bound is a UTC midnight: renewal_tally's days
+// fall wholly inside a month of such bounds.
+func daysAligned(bounds []time.Time) bool {
+	for _, b := range bounds {
+		if ts(b)%microsPerDay != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // DueRenewal is an auto-renewing subscription whose period ends in a
@@ -313,10 +337,12 @@ type NumberCount struct {
 }
 
 // NumberCounts counts the inventory per country and status: the available
-// ones from number_stock, the others from the index of held numbers.
+// ones from number_stock, the others from number_tally (tallies.go), both
+// kept in step by every change of a number's status; one statement, one
+// snapshot.
 func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, 'available', CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country
-		UNION ALL SELECT country, status, COUNT(*) FROM numbers WHERE status <> 'available' GROUP BY country, status
+		UNION ALL SELECT country, status, CAST(SUM(n) AS BIGINT) FROM number_tally GROUP BY country, status HAVING SUM(n) <> 0
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err

@@ -62,6 +62,8 @@ type Store struct {
 	hook  atomic.Pointer[func(query string)]
 	// cat is the catalog cache (catalog_cache.go).
 	cat catalogCache
+	// retries counts the transactions Tx ran again (counting.go Retries).
+	retries atomic.Int64
 }
 
 // Open connects to url: a PostgreSQL URL ("postgres://…"), "sqlite:PATH", or
@@ -222,6 +224,7 @@ func (s *Store) Tx(ctx context.Context, fn func(q *Q) error) error {
 		if !retryable(err) {
 			return err
 		}
+		s.retries.Add(1)
 		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
 		select {
 		case <-ctx.Done():

@@ -71,7 +71,10 @@ func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) err
 	if isUnique(err) {
 		return market.Errorf(market.CodeConflict, "this period of the subscription is already paid")
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return q.tallyRenewals(ctx, 1, periodStart{p.Seq, ts(p.Start)})
 }
 
 // UpdatePeriod saves a period's plan, quantity and unit price (after an
@@ -314,8 +317,12 @@ func (q *Q) NextSubscriptionEvent(ctx context.Context, now time.Time, offsets []
 // DeletePeriod removes a period of a subscription (an operator's refund
 // with revoke of the renewal that bought it). Error: not_found.
 func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
-	res, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND seq = $2`, subID, seq)
-	return affected(res, err, "period")
+	var start int64
+	err := q.ex.QueryRowContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND seq = $2 RETURNING start_at`, subID, seq).Scan(&start)
+	if err != nil {
+		return notFound(err, "period")
+	}
+	return q.tallyRenewals(ctx, -1, periodStart{seq, start})
 }
 
 // EndPeriodsAt cuts every period of a subscription that runs past at to end
@@ -323,9 +330,26 @@ func (q *Q) DeletePeriod(ctx context.Context, subID string, seq int) error {
 // now by an operator's refund with revoke (one revoked the moment it was
 // bought keeps no period).
 func (q *Q) EndPeriodsAt(ctx context.Context, subID string, at time.Time) error {
-	if _, err := q.ex.ExecContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND start_at >= $2`, subID, ts(at)); err != nil {
+	rows, err := q.ex.QueryContext(ctx, `DELETE FROM periods WHERE subscription_id = $1 AND start_at >= $2 RETURNING seq, start_at`, subID, ts(at))
+	if err != nil {
 		return err
 	}
-	_, err := q.ex.ExecContext(ctx, `UPDATE periods SET end_at = $2 WHERE subscription_id = $1 AND end_at > $2`, subID, ts(at))
+	var gone []periodStart
+	for rows.Next() {
+		var p periodStart
+		if err := rows.Scan(&p.seq, &p.start); err != nil {
+			rows.Close()
+			return err
+		}
+		gone = append(gone, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := q.tallyRenewals(ctx, -1, gone...); err != nil {
+		return err
+	}
+	_, err = q.ex.ExecContext(ctx, `UPDATE periods SET end_at = $2 WHERE subscription_id = $1 AND end_at > $2`, subID, ts(at))
 	return err
 }
