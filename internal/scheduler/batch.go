@@ -13,8 +13,15 @@ import (
 // defaultBatchSize is how many due items one batch transaction claims
 // (billing/renew_batch.go). On SQLite the writer runs a batch as one job,
 // so a batch delays the orders queued behind it: 50 renewals take a few
-// tens of milliseconds there.
-const defaultBatchSize = 50
+// tens of milliseconds there. On PostgreSQL a batch delays nobody (its
+// customers are locked, the others' orders run beside it) and its fixed
+// cost — the claim, the preloads, a statement per kind of row, the
+// commit — is spread over more: 100,000 renewals with two processes took
+// 35.8 s in batches of 50 and 24.7 s in batches of 150.
+const (
+	defaultBatchSize         = 50
+	defaultBatchSizePostgres = 150
+)
 
 // defaultBatchWorkers is how many batches a process runs at once: on
 // PostgreSQL each is a transaction on its own connection, their claims
@@ -83,6 +90,9 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 	size := s.BatchSize
 	if size <= 0 {
 		size = defaultBatchSize
+		if s.svc.Store().Dialect() == store.Postgres {
+			size = defaultBatchSizePostgres
+		}
 	}
 	// The workers' cursors start together: a batch may claim an item
 	// another worker's batch left for the one-at-a-time path a moment ago
