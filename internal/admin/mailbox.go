@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // The sandbox mailbox: every e-mail a sandbox without SMTP kept instead of
@@ -107,14 +107,7 @@ func (a *Admin) mailHTML(w http.ResponseWriter, r *http.Request, _ billing.Actor
 	if !ok {
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
-	h.Set("Referrer-Policy", "no-referrer")
-	_, _ = w.Write([]byte(m.HTML))
+	web.ServeMailHTML(w, m.HTML)
 }
 
 // mailAttachment downloads an attachment (from 1) as it was attached.
@@ -129,10 +122,5 @@ func (a *Admin) mailAttachment(w http.ResponseWriter, r *http.Request, _ billing
 		return
 	}
 	at := m.Attachments[n-1]
-	h := w.Header()
-	h.Set("Content-Type", at.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": at.Filename}))
-	_, _ = w.Write(at.Content)
+	web.ServeAttachment(w, at.ContentType, at.Filename, at.Content)
 }

@@ -2,11 +2,11 @@ package portal
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/web"
 )
 
 // Notifications -> the e-mail of a notification, as the sandbox mailbox
@@ -45,14 +45,7 @@ func (s *Handler) NotificationMailHTML(w http.ResponseWriter, r *http.Request, p
 		s.pageError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
-	h.Set("Referrer-Policy", "no-referrer")
-	_, _ = w.Write([]byte(m.HTML))
+	web.ServeMailHTML(w, m.HTML)
 }
 
 // NotificationMailAttachment downloads an attachment (from 1) as it was
@@ -69,9 +62,5 @@ func (s *Handler) NotificationMailAttachment(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	a := m.Attachments[n-1]
-	h := w.Header()
-	h.Set("Content-Type", a.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
-	_, _ = w.Write(a.Content)
+	web.ServeAttachment(w, a.ContentType, a.Filename, a.Content)
 }
