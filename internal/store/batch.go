@@ -249,7 +249,7 @@ func uniqueRows(rows [][]any) [][]any {
 	seen := map[string]bool{}
 	out := rows[:0:0]
 	for _, r := range rows {
-		k := fmt.Sprint(r...)
+		k := fmt.Sprintf("%#v", r) // exact: Sprint would join "ab", "" and "a", "b" alike
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, r)
@@ -370,7 +370,7 @@ func (q *Q) flushBalances(ctx context.Context) error {
 // users, the customers' billing addresses and balance settings. Inside a
 // batch only.
 func (q *Q) PreloadRenewals(ctx context.Context, due []DueItem) error {
-	_, ids, err := q.preloadCustomers(ctx, due)
+	ids, err := q.preloadCustomers(ctx, due)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -418,7 +418,7 @@ func (q *Q) PreloadRenewals(ctx context.Context, due []DueItem) error {
 // by one: their customers, the numbers (both locked on PostgreSQL), the
 // customers' billing addresses and balance settings. Inside a batch only.
 func (q *Q) PreloadRentals(ctx context.Context, due []DueItem) error {
-	_, ids, err := q.preloadCustomers(ctx, due)
+	ids, err := q.preloadCustomers(ctx, due)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
@@ -432,16 +432,17 @@ func (q *Q) PreloadRentals(ctx context.Context, due []DueItem) error {
 }
 
 // preloadCustomers reads the due items' customers (locked), billing
-// addresses and balance settings into the batch, and returns the
-// customers and the items' IDs.
-func (q *Q) preloadCustomers(ctx context.Context, due []DueItem) (custs, ids []string, err error) {
+// addresses and balance settings into the batch, and returns the items'
+// IDs.
+func (q *Q) preloadCustomers(ctx context.Context, due []DueItem) (ids []string, err error) {
 	b := q.batch
 	if b == nil || len(due) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err := q.FlushBatch(ctx); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	var custs []string
 	for _, d := range due {
 		if !slices.Contains(custs, d.CustomerID) {
 			custs = append(custs, d.CustomerID)
@@ -456,7 +457,7 @@ func (q *Q) preloadCustomers(ctx context.Context, due []DueItem) (custs, ids []s
 		b.cust[c.ID] = c
 		return err
 	}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, c := range custs {
 		b.addrs[c] = []BillingAddress{}
@@ -467,9 +468,9 @@ func (q *Q) preloadCustomers(ctx context.Context, due []DueItem) (custs, ids []s
 		b.addrs[a.CustomerID] = append(b.addrs[a.CustomerID], a)
 		return err
 	}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return custs, ids, eachRow(ctx, ex, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id IN `+cin, cargs, func(r *sql.Rows) error {
+	return ids, eachRow(ctx, ex, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id IN `+cin, cargs, func(r *sql.Rows) error {
 		s, err := scanBalanceSettings(r)
 		b.balSets[s.CustomerID] = s
 		return err
