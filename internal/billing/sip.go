@@ -91,7 +91,7 @@ func (s *Service) RotateSIPPassword(ctx context.Context, p Principal, sipID stri
 		if err != nil || live == 0 {
 			return err
 		}
-		return s.SIPRegistrationChanged(ctx, q, a, false, "the password was rotated", now)
+		return s.SIPRegistrationChanged(ctx, q, a, false, nil, "the password was rotated", now)
 	})
 	return a, err
 }
@@ -109,13 +109,13 @@ type SIPAccountEvent struct {
 // became reachable (registered: its first live binding appeared) or
 // unreachable (its last one went; why says how, in words): a notification
 // for the customer and a sip_account.registered or .unregistered webhook
-// event. now is the wall-clock time of the change. It is called only on a
-// change of state, never on a refresh.
-func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, why string, now time.Time) error {
+// event. live are its live bindings after the change (none when it became
+// unreachable), now the wall-clock time of the change. It is called only
+// on a change of state, never on a refresh.
+func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, live []store.SIPBinding, why string, now time.Time) error {
 	a.Password = ""
-	live, err := q.SIPBindings(ctx, a.ID, now)
-	if err != nil {
-		return err
+	if live == nil {
+		live = []store.SIPBinding{}
 	}
 	name := "The SIP trunk " + a.Username
 	if a.Kind == "user" {

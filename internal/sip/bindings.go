@@ -147,7 +147,7 @@ func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk
 		return nil, false, ch, err
 	}
 	if expired {
-		if err = r.changed(ctx, q, a, false, "its registration expired", now); err != nil {
+		if err = r.changed(ctx, q, a, nil, "its registration expired", now); err != nil {
 			return nil, false, ch, err
 		}
 	}
@@ -157,7 +157,10 @@ func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk
 	if err = q.ApplySIPBindingChanges(ctx, ch); err != nil {
 		return nil, false, ch, err
 	}
-	return live, refused, store.SIPBindingChanges{}, r.changed(ctx, q, a, registered, why, now)
+	if !registered {
+		return live, refused, store.SIPBindingChanges{}, r.changed(ctx, q, a, nil, why, now)
+	}
+	return live, refused, store.SIPBindingChanges{}, r.changed(ctx, q, a, live, why, now)
 }
 
 // apply works out the changes of a's bindings that the REGISTER asks (RFC

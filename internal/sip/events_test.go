@@ -20,10 +20,13 @@ type events struct {
 	got []string
 }
 
-func (e *events) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, why string, now time.Time) error {
+func (e *events) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, told []store.SIPBinding, why string, now time.Time) error {
 	live, err := q.SIPBindings(ctx, a.ID, now)
 	if err != nil {
 		return err
+	}
+	if len(told) != len(live) || registered != (len(live) > 0) {
+		return fmt.Errorf("told %d live bindings (registered=%v), the transaction shows %d", len(told), registered, len(live))
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -87,7 +87,9 @@ type Config struct {
 
 // Events is told of an account's changes of state (see Config.Events).
 type Events interface {
-	SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, why string, now time.Time) error
+	// live are a's live bindings after the change (none when it became
+	// unreachable).
+	SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, live []store.SIPBinding, why string, now time.Time) error
 }
 
 func (c *Config) defaults() {
@@ -530,7 +532,7 @@ func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a store.SIPAcco
 	if err != nil || len(live) > 0 {
 		return n, err
 	}
-	return n, r.changed(ctx, q, a, false, "its registration expired", now)
+	return n, r.changed(ctx, q, a, nil, "its registration expired", now)
 }
 
 // removeAll deletes every binding of the locked account a, telling that
@@ -540,13 +542,14 @@ func (r *Registrar) removeAll(ctx context.Context, q *store.Q, a store.SIPAccoun
 	if err != nil || live == 0 {
 		return err
 	}
-	return r.changed(ctx, q, a, false, why, now)
+	return r.changed(ctx, q, a, nil, why, now)
 }
 
-// changed tells Config.Events of a change of a's state.
-func (r *Registrar) changed(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, why string, now time.Time) error {
+// changed tells Config.Events of a change of a's state: registered when
+// live (its bindings after the change) has any.
+func (r *Registrar) changed(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error {
 	if r.cfg.Events == nil {
 		return nil
 	}
-	return r.cfg.Events.SIPRegistrationChanged(ctx, q, a, registered, why, now)
+	return r.cfg.Events.SIPRegistrationChanged(ctx, q, a, len(live) > 0, live, why, now)
 }

@@ -152,6 +152,9 @@ func (q *Q) insertRows(ctx context.Context, head, tail string, rows [][]any) (in
 		sb.WriteByte(' ')
 		sb.WriteString(tail)
 	}
+	if q.later != nil {
+		return int64(len(rows)), q.execLater(ctx, sb.String(), args...)
+	}
 	res, err := q.ex.ExecContext(ctx, sb.String(), args...)
 	if err != nil {
 		return 0, err

@@ -48,7 +48,7 @@ func (q *Q) catalog(ctx context.Context) (*catalogSnap, error) {
 		return q.cat.snap, nil
 	}
 	var token string
-	if err := q.ex.QueryRowContext(ctx, `SELECT token FROM catalog_version WHERE id = 1`).Scan(&token); err != nil {
+	if err := q.ex.QueryRowContext(ctx, catalogTokenSQL).Scan(&token); err != nil {
 		return nil, err
 	}
 	q.cache.mu.Lock()
@@ -82,6 +82,20 @@ func (q *Q) catalog(ctx context.Context) (*catalogSnap, error) {
 		q.cat.snap = snap
 	}
 	return snap, nil
+}
+
+const catalogTokenSQL = `SELECT token FROM catalog_version WHERE id = 1`
+
+// useCatalogToken tells q's transaction the catalog's token, read with
+// other statements of its first round trip (RegisterSIP): while the cached
+// copy has it, the transaction's reads of the catalog need no statement.
+func (q *Q) useCatalogToken(token string) {
+	q.cache.mu.Lock()
+	snap := q.cache.snap
+	q.cache.mu.Unlock()
+	if snap != nil && snap.token == token && q.cat != nil {
+		q.cat.snap = snap
+	}
 }
 
 // catalogChanged writes a new catalog token: every cached copy is stale.

@@ -88,10 +88,11 @@ func (ch SIPBindingChanges) statements() []statement {
 	return out
 }
 
-// ApplySIPBindingChanges makes the writes of ch, one statement each.
+// ApplySIPBindingChanges makes the writes of ch, one statement each (kept
+// for the COMMIT in RegisterSIP's transaction on PostgreSQL: later.go).
 func (q *Q) ApplySIPBindingChanges(ctx context.Context, ch SIPBindingChanges) error {
 	for _, s := range ch.statements() {
-		if _, err := q.ex.ExecContext(ctx, s.sql, s.args...); err != nil {
+		if err := q.execLater(ctx, s.sql, s.args...); err != nil {
 			return err
 		}
 	}
@@ -204,10 +205,13 @@ func (q *Q) LockSIPAccountForRegister(ctx context.Context, r SIPRegister) (SIPRe
 // change of state); then the changes are made and the transaction is
 // committed, or rolled back if decide returns an error.
 //
-// On PostgreSQL that is two round trips: BEGIN, the lock statement and the
-// bindings in one pipelined batch (the bindings' statement takes its
-// snapshot after the lock is granted, so it reads the last committed
-// REGISTER's rows), the changes and COMMIT in another. A serialization
+// On PostgreSQL that is two round trips: BEGIN, the lock statement, the
+// bindings and the catalog's token in one pipelined batch (the bindings'
+// statement takes its snapshot after the lock is granted, so it reads the
+// last committed REGISTER's rows), the changes and COMMIT in another. The
+// writes decide makes through q that need no answer (a change of state's
+// notification and webhook event: later.go) go with the COMMIT, and the
+// catalog's token lets WebhookTargets answer from the cache. A serialization
 // failure or deadlock reruns the whole, as Tx does, so decide must not
 // have effects outside the transaction. On SQLite it is a Tx (the
 // writer's).
@@ -255,12 +259,14 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 		}
 	}()
 	var lk SIPRegisterLock
+	var token string
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		var b pgx.Batch
 		b.Queue("BEGIN")
 		b.Queue(lockForRegisterPG, r.pgArgs()...)
 		b.Queue(bindingsByUsernameSQL, r.Username)
+		b.Queue(catalogTokenSQL)
 		br := c.SendBatch(ctx, &b)
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
@@ -284,6 +290,9 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 			rows.Close()
 			err = rows.Err()
 		}
+		if err == nil {
+			err = br.QueryRow().Scan(&token)
+		}
 		return errors.Join(err, br.Close())
 	})
 	if err != nil {
@@ -291,6 +300,8 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	}
 	var after []func()
 	q := s.txQ(conn, &after)
+	q.useCatalogToken(token)
+	q.keepLater()
 	if !lk.Known {
 		var tatA, tatB sql.NullInt64
 		if err = q.ex.QueryRowContext(ctx, throttlesOf2SQL, r.KeyA, r.KeyB).Scan(&tatA, &tatB); err != nil {
@@ -299,13 +310,14 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 		lk.Throttles = r.throttles(tatA, tatB)
 	}
 	ch, err := decide(q, lk)
-	if err != nil {
+	kept, kerr := q.takeLater()
+	if err = errors.Join(kerr, err); err != nil {
 		return err
 	}
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		var b pgx.Batch
-		stmts := ch.statements()
+		stmts := append(kept, ch.statements()...)
 		for _, st := range stmts {
 			b.Queue(st.sql, st.args...)
 		}

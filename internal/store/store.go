@@ -201,6 +201,8 @@ type Q struct {
 	batch *writeBatch
 	// once holds AfterCommitOnce's keys.
 	once map[string]bool
+	// later keeps writes for the COMMIT (later.go).
+	later *laterWrites
 }
 
 // Read returns a Q for reads outside a transaction. On SQLite its reads use

@@ -177,12 +177,12 @@ func (q *Q) liveEndpoints(ctx context.Context) ([]liveEndpoint, error) {
 // its creation, for each endpoint of targets (from WebhookTargets). It runs
 // in the transaction of the change the event reports.
 func (q *Q) InsertWebhookEvent(ctx context.Context, ev WebhookEvent, targets []string) error {
-	if _, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_events (id, type, payload, created_at) VALUES ($1, $2, $3, $4)`,
+	if err := q.execLater(ctx, `INSERT INTO webhook_events (id, type, payload, created_at) VALUES ($1, $2, $3, $4)`,
 		ev.ID, ev.Type, string(ev.Payload), ts(ev.CreatedAt)); err != nil {
 		return err
 	}
 	for _, eid := range targets {
-		if _, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, next_attempt_at, created_at)
+		if err := q.execLater(ctx, `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, next_attempt_at, created_at)
 			VALUES ($1, $2, $3, 'pending', $4, $4)`, q.ids.New("whd"), eid, ev.ID, ts(ev.CreatedAt)); err != nil {
 			return err
 		}
