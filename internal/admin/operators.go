@@ -20,7 +20,7 @@ func (a *Admin) operatorRoutes() {
 
 func (a *Admin) operatorList() listSpec[billing.Operator] {
 	return listSpec[billing.Operator]{
-		Name: "operators",
+		Name:  "operators",
 		Fetch: unfiltered(a.svc.Operators),
 		ID:    func(o billing.Operator) string { return o.ID },
 		CSV: []column[billing.Operator]{
@@ -49,7 +49,9 @@ func (a *Admin) operatorsPage(w http.ResponseWriter, r *http.Request, _ billing.
 
 func (a *Admin) showOperators(w http.ResponseWriter, r *http.Request, status int, f *form, c *created) {
 	showList(a, w, r, status, a.operatorList(), "operators", view{Title: "Operators", Area: areaOperators, Form: f},
-		func(l listed[billing.Operator]) any { return operatorsData{listed: l, Roles: billing.OperatorRoles, Created: c} })
+		func(l listed[billing.Operator]) any {
+			return operatorsData{listed: l, Roles: billing.OperatorRoles, Created: c}
+		})
 }
 
 // operatorCreate creates an operator; a blank password is generated and

@@ -71,7 +71,9 @@ type ordersData struct {
 
 func (a *Admin) ordersPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
 	showList(a, w, r, http.StatusOK, a.orderList(), "orders", view{Title: "Orders", Area: areaOrders},
-		func(l listed[billing.Order]) any { return ordersData{listed: l, Statuses: orderStatuses, Purposes: orderPurposes} })
+		func(l listed[billing.Order]) any {
+			return ordersData{listed: l, Statuses: orderStatuses, Purposes: orderPurposes}
+		})
 }
 
 func (a *Admin) orderPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

@@ -57,5 +57,7 @@ type subscriptionsData struct {
 
 func (a *Admin) subscriptionsPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
 	showList(a, w, r, http.StatusOK, a.subscriptionList(), "subscriptions", view{Title: "Subscriptions", Area: areaOrders},
-		func(l listed[market.Subscription]) any { return subscriptionsData{listed: l, Statuses: subscriptionStatuses} })
+		func(l listed[market.Subscription]) any {
+			return subscriptionsData{listed: l, Statuses: subscriptionStatuses}
+		})
 }

@@ -25,7 +25,7 @@ func (a *Admin) webhookRoutes() {
 
 func (a *Admin) endpointList() listSpec[billing.WebhookEndpoint] {
 	return listSpec[billing.WebhookEndpoint]{
-		Name: "webhook-endpoints",
+		Name:  "webhook-endpoints",
 		Fetch: unfiltered(a.svc.WebhookEndpoints),
 		ID:    func(e billing.WebhookEndpoint) string { return e.ID },
 		CSV: []column[billing.WebhookEndpoint]{
