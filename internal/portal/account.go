@@ -240,19 +240,11 @@ type sipRow struct {
 // sipRows reads the customer's SIP accounts with their users and numbers.
 func (s *Handler) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error) {
 	ctx := r.Context()
-	accts, err := s.svc.SIPAccounts(ctx, p)
+	l, err := s.svc.Reads().SIPLines(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	users, err := s.svc.Users(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	nums, err := s.svc.Numbers(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	regs, err := s.svc.Reads().SIPRegistrations(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -261,15 +253,15 @@ func (s *Handler) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error
 		byUser[u.ID] = u
 	}
 	byAcct := map[string][]string{}
-	for _, n := range nums {
+	for _, n := range l.Numbers {
 		if n.SIPAccountID != "" {
 			byAcct[n.SIPAccountID] = append(byAcct[n.SIPAccountID], n.Number)
 		}
 	}
-	rows := make([]sipRow, 0, len(accts))
-	for _, a := range accts {
+	rows := make([]sipRow, 0, len(l.Accounts))
+	for _, a := range l.Accounts {
 		row := sipRow{SIPAccount: a, Numbers: byAcct[a.ID]}
-		for _, b := range regs {
+		for _, b := range l.Bindings {
 			if b.SIPAccountID == a.ID {
 				row.Registrations = append(row.Registrations, b)
 			}
