@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -109,11 +108,7 @@ func (a *Admin) mailAttachment(w http.ResponseWriter, r *http.Request, _ billing
 	if !ok {
 		return
 	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 1 || n > len(m.Attachments) {
+	if !web.ServeAttachment(w, m, r.PathValue("n")) {
 		a.notFound(w, r)
-		return
 	}
-	at := m.Attachments[n-1]
-	web.ServeAttachment(w, at.ContentType, at.Filename, at.Content)
 }

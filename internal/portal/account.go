@@ -164,7 +164,17 @@ type userDeleteData struct {
 	Numbers []string
 }
 
+// userToDelete reads the user of the path to delete, for an admin only.
+// Errors: not_found, then forbidden.
 func (s *Handler) userToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
+	d, err := s.findUserToDelete(r, p)
+	if err == nil && !p.IsAdmin() {
+		return d, errForbidden
+	}
+	return d, err
+}
+
+func (s *Handler) findUserToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
 	d, err := s.loadUsers(r, p)
 	if err != nil {
 		return userDeleteData{}, err
@@ -197,10 +207,6 @@ func (s *Handler) UserDeletePage(w http.ResponseWriter, r *http.Request, p billi
 		s.pageError(w, r, err)
 		return
 	}
-	if !p.IsAdmin() {
-		s.pageError(w, r, errForbidden)
-		return
-	}
 	s.render(w, r, http.StatusOK, "users_delete", view{Title: "Delete user", Nav: "users", Form: newForm(nil), Data: d})
 }
 
@@ -208,10 +214,6 @@ func (s *Handler) UserDeletePost(w http.ResponseWriter, r *http.Request, p billi
 	d, err := s.userToDelete(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
-		return
-	}
-	if !p.IsAdmin() {
-		s.pageError(w, r, errForbidden)
 		return
 	}
 	if err := s.svc.DeleteUser(r.Context(), p, d.User.ID); err != nil {
