@@ -21,12 +21,12 @@ func (a *Admin) auditList() listSpec[billing.AuditEntry] {
 	return listSpec[billing.AuditEntry]{
 		Name:    "audit-log",
 		Filters: []string{"who", "object_type", "object", "from", "to"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.AuditEntry, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.AuditEntry, error) {
 			f, err := billing.NewAuditFilter(q.Get("who"), q.Get("object_type"), q.Get("object"), q.Get("from"), q.Get("to"))
 			if err != nil {
 				return nil, err
 			}
-			f.Limit, f.After = limit, after
+			f.Page = p
 			return a.svc.AuditLog(ctx, f)
 		},
 		ID: func(e billing.AuditEntry) string { return e.ID },
@@ -45,19 +45,6 @@ func (a *Admin) auditList() listSpec[billing.AuditEntry] {
 	}
 }
 
-type auditData struct {
-	Rows []billing.AuditEntry
-	Page listPage
-}
-
 func (a *Admin) auditPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	rows, page, done := list(a, w, r, a.auditList())
-	if done {
-		return
-	}
-	status := http.StatusOK
-	if page.Error != "" {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "audit", view{Title: "Audit log", Area: areaAudit, Form: newForm(page.Filters), Data: auditData{Rows: rows, Page: page}})
+	showList(a, w, r, http.StatusOK, a.auditList(), "audit", view{Title: "Audit log", Area: areaAudit}, nil)
 }

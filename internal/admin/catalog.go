@@ -26,12 +26,6 @@ func (a *Admin) catalogRoutes() {
 	a.handle("POST /admin/catalog/{code}", areaCatalog, a.planSave)
 }
 
-type catalogData struct {
-	Plans   []market.Plan
-	Page    listPage
-	Filters *form
-}
-
 // catalogPage lists the plans (lists_small.go: filtered by product and
 // status, paginated, CSV), with the new plan's form (catalog_new.go).
 func (a *Admin) catalogPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
@@ -39,15 +33,7 @@ func (a *Admin) catalogPage(w http.ResponseWriter, r *http.Request, _ billing.Ac
 }
 
 func (a *Admin) showCatalog(w http.ResponseWriter, r *http.Request, status int, f *form) {
-	plans, page, done := list(a, w, r, a.planList())
-	if done {
-		return
-	}
-	if page.Error != "" && status == http.StatusOK {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "catalog", view{Title: "Catalog", Area: areaCatalog, Form: f,
-		Data: catalogData{Plans: plans, Page: page, Filters: newForm(page.Filters)}})
+	showList(a, w, r, status, a.planList(), "catalog", view{Title: "Catalog", Area: areaCatalog, Form: f}, nil)
 }
 
 // priceCell is one price of the edit form's grid.

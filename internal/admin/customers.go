@@ -26,8 +26,8 @@ func (a *Admin) customerList() listSpec[billing.Customer] {
 	return listSpec[billing.Customer]{
 		Name:    "customers",
 		Filters: []string{"q"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.Customer, error) {
-			return a.svc.SearchCustomers(ctx, q.Get("q"), billing.Page{Limit: limit, After: after})
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.Customer, error) {
+			return a.svc.SearchCustomers(ctx, q.Get("q"), p)
 		},
 		ID: func(c billing.Customer) string { return c.ID },
 		CSV: []column[billing.Customer]{
@@ -42,22 +42,8 @@ func (a *Admin) customerList() listSpec[billing.Customer] {
 	}
 }
 
-type customersData struct {
-	Rows []billing.Customer
-	Page listPage
-}
-
 func (a *Admin) customersPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	rows, page, done := list(a, w, r, a.customerList())
-	if done {
-		return
-	}
-	status := http.StatusOK
-	if page.Error != "" {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "customers", view{Title: "Customers", Area: areaCustomers, Form: newForm(page.Filters),
-		Data: customersData{Rows: rows, Page: page}})
+	showList(a, w, r, http.StatusOK, a.customerList(), "customers", view{Title: "Customers", Area: areaCustomers}, nil)
 }
 
 func (a *Admin) customerPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

@@ -57,23 +57,8 @@ func formKey() template.HTML {
 
 // keyWriter sees the status and the redirect of a post's answer.
 type keyWriter struct {
-	http.ResponseWriter
-	status  int
+	web.Recorder
 	changed bool
-}
-
-func (k *keyWriter) WriteHeader(code int) {
-	if k.status == 0 {
-		k.status = code
-	}
-	k.ResponseWriter.WriteHeader(code)
-}
-
-func (k *keyWriter) Write(b []byte) (int, error) {
-	if k.status == 0 {
-		k.status = http.StatusOK
-	}
-	return k.ResponseWriter.Write(b)
 }
 
 // changed tells once that the page a handler renders with 200 answers a
@@ -141,7 +126,7 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, 
 		return
 	}
 	r = r.WithContext(web.WithKey(r.Context(), billing.Key{Scope: scope, Key: claim, Hash: hash}))
-	k := &keyWriter{ResponseWriter: w}
+	k := &keyWriter{Recorder: web.Recorder{ResponseWriter: w}}
 	defer func() {
 		if v := recover(); v != nil {
 			_ = a.svc.ReleaseFormKey(r.Context(), scope, claim)
@@ -149,9 +134,9 @@ func (a *Admin) once(w http.ResponseWriter, r *http.Request, scope, key string, 
 		}
 		var err error
 		switch {
-		case k.status == http.StatusSeeOther:
+		case k.Status == http.StatusSeeOther:
 			err = a.svc.CompleteFormKey(r.Context(), scope, claim, k.Header().Get("Location"))
-		case k.status == http.StatusCreated || (k.changed && k.status < 400):
+		case k.Status == http.StatusCreated || (k.changed && k.Status < 400):
 			err = a.svc.CompleteFormKey(r.Context(), scope, claim, "")
 		default:
 			err = a.svc.ReleaseFormKey(r.Context(), scope, claim)

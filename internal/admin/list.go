@@ -8,19 +8,24 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/dialtone/dialtone/internal/billing"
 )
 
 // Every list of the back office is paginated, filtered and exportable as
 // CSV with one helper (README.md, "A list"):
 //
-//	rows, page, done := list(a, w, r, listSpec[T]{
+//	showList(a, w, r, http.StatusOK, listSpec[T]{
 //		Name:    "operators",                   // the CSV file's name
 //		Filters: []string{"role"},              // query parameters kept across pages
-//		Fetch:   func(ctx, q, after, limit) ([]T, error) { ... }, // up to limit+1 rows after the cursor
+//		Fetch:   func(ctx, q, page) ([]T, error) { ... }, // up to page.Limit+1 rows after page.After
 //		ID:      func(t T) string { return t.ID },
 //		CSV:     []column[T]{{"ID", func(t T) string { return t.ID }}, ...},
-//	})
-//	if done { return } // the CSV was written, or an error page
+//	}, "operators", view{Title: "Operators", Area: areaOperators}, nil)
+//
+// (a list without filters reads with unfiltered(a.svc.Operators); a page
+// that shows more than the list gives showList a func making its data of
+// the listed rows; list alone reads the rows.)
 //
 // A page shows perPage rows (the query's limit, 1 to 200); "Next page"
 // carries the last row's ID as `after` with the filters, as the API's
@@ -45,10 +50,10 @@ type column[T any] struct {
 type listSpec[T any] struct {
 	Name    string
 	Filters []string
-	// Fetch returns up to limit+1 rows after the cursor after ("": from
-	// the start) that match the filters in q; an error with a contract
-	// code is shown on the page (a bad filter, an unknown cursor).
-	Fetch func(ctx context.Context, q url.Values, after string, limit int) ([]T, error)
+	// Fetch returns up to p.Limit+1 rows after the cursor p.After ("":
+	// from the start) that match the filters in q; an error with a
+	// contract code is shown on the page (a bad filter, an unknown cursor).
+	Fetch func(ctx context.Context, q url.Values, p billing.Page) ([]T, error)
 	ID    func(T) string
 	CSV   []column[T]
 }
@@ -64,6 +69,45 @@ type listPage struct {
 	CSV template.URL
 	// Error is a filter or cursor that was refused.
 	Error string
+}
+
+// unfiltered is the Fetch of a list without filters that read reads.
+func unfiltered[T any](read func(context.Context, billing.Page) ([]T, error)) func(context.Context, url.Values, billing.Page) ([]T, error) {
+	return func(ctx context.Context, _ url.Values, p billing.Page) ([]T, error) { return read(ctx, p) }
+}
+
+// listed is what a list page's template reads: the rows (.Data.Rows),
+// the links (.Data.Page) and, on a page whose form adds a row, the
+// filters' form (.Data.Filters). A page that shows more embeds it.
+type listed[T any] struct {
+	Rows []T
+	Page listPage
+}
+
+// Filters is the filter form filled again with the filters as given.
+func (l listed[T]) Filters() *form { return newForm(l.Page.Filters) }
+
+// showList answers a list's page, or with format=csv its export: the
+// template page with v at status, 400 instead of 200 when a filter or the
+// cursor was refused. v without a form gets the filters' form; v.Data is
+// data(listed) (nil data: the listed rows alone).
+func showList[T any](a *Admin, w http.ResponseWriter, r *http.Request, status int, spec listSpec[T], page string, v view, data func(listed[T]) any) {
+	var l listed[T]
+	var done bool
+	if l.Rows, l.Page, done = list(a, w, r, spec); done {
+		return
+	}
+	if l.Page.Error != "" && status == http.StatusOK {
+		status = http.StatusBadRequest
+	}
+	if v.Form == nil {
+		v.Form = l.Filters()
+	}
+	v.Data = any(l)
+	if data != nil {
+		v.Data = data(l)
+	}
+	a.render(w, r, status, page, v)
 }
 
 // list reads the page (or, with format=csv, writes the whole export) of a
@@ -89,7 +133,7 @@ func list[T any](a *Admin, w http.ResponseWriter, r *http.Request, spec listSpec
 		limit = min(n, maxPerPage)
 	}
 	after := q.Get("after")
-	rows, err := spec.Fetch(r.Context(), filters, after, limit)
+	rows, err := spec.Fetch(r.Context(), filters, billing.Page{Limit: limit, After: after})
 	if err != nil {
 		f := newForm(nil)
 		if a.fail(f, err, nil) == 0 {
@@ -119,7 +163,7 @@ func list[T any](a *Admin, w http.ResponseWriter, r *http.Request, spec listSpec
 // answer (the client sees a broken download, not a short file).
 func writeCSV[T any](a *Admin, w http.ResponseWriter, r *http.Request, spec listSpec[T], filters url.Values) {
 	ctx := r.Context()
-	rows, err := spec.Fetch(ctx, filters, "", csvPage)
+	rows, err := spec.Fetch(ctx, filters, billing.Page{Limit: csvPage})
 	if err != nil {
 		a.pageError(w, r, err)
 		return
@@ -150,7 +194,7 @@ func writeCSV[T any](a *Admin, w http.ResponseWriter, r *http.Request, spec list
 		if !more || written >= maxCSV {
 			break
 		}
-		if rows, err = spec.Fetch(ctx, filters, spec.ID(rows[len(rows)-1]), csvPage); err != nil {
+		if rows, err = spec.Fetch(ctx, filters, billing.Page{Limit: csvPage, After: spec.ID(rows[len(rows)-1])}); err != nil {
 			a.log.Error("admin: csv export", "list", spec.Name, "err", err)
 			panic(http.ErrAbortHandler)
 		}

@@ -20,19 +20,19 @@ import (
 // others (list.go), paging in memory (pageOf). A customer's balance
 // entries, which grow without end, page in the store.
 
-// pageOf returns the rows of all after the row whose ID is after ("":
-// from the start), up to limit+1. A cursor that is no row is
+// pageOf returns the rows of all after the row whose ID is p.After ("":
+// from the start), up to p.Limit+1. A cursor that is no row is
 // invalid_request naming after.
-func pageOf[T any](all []T, id func(T) string, after string, limit int) ([]T, error) {
+func pageOf[T any](all []T, id func(T) string, p billing.Page) ([]T, error) {
 	start := 0
-	if after != "" {
-		i := slices.IndexFunc(all, func(t T) bool { return id(t) == after })
+	if p.After != "" {
+		i := slices.IndexFunc(all, func(t T) bool { return id(t) == p.After })
 		if i < 0 {
 			return nil, market.Invalid("after", "the page to continue from is no longer in the list: start from the first page")
 		}
 		start = i + 1
 	}
-	return all[start:min(len(all), start+limit+1)], nil
+	return all[start:min(len(all), start+p.Limit+1)], nil
 }
 
 // oneOf checks a filter whose values are a closed set.
@@ -47,7 +47,7 @@ func (a *Admin) planList() listSpec[market.Plan] {
 	return listSpec[market.Plan]{
 		Name:    "plans",
 		Filters: []string{"product", "status"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]market.Plan, error) {
+		Fetch: func(ctx context.Context, q url.Values, pg billing.Page) ([]market.Plan, error) {
 			status := q.Get("status")
 			if err := oneOf("status", status, "sold", "deactivated"); err != nil {
 				return nil, err
@@ -67,7 +67,7 @@ func (a *Admin) planList() listSpec[market.Plan] {
 				}
 				return x.Rank - y.Rank
 			})
-			return pageOf(plans, func(p market.Plan) string { return p.Code }, after, limit)
+			return pageOf(plans, func(p market.Plan) string { return p.Code }, pg)
 		},
 		ID: func(p market.Plan) string { return p.Code },
 		CSV: []column[market.Plan]{
@@ -94,7 +94,7 @@ func (a *Admin) promoList() listSpec[market.Promo] {
 	return listSpec[market.Promo]{
 		Name:    "promo-codes",
 		Filters: []string{"code", "status"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]market.Promo, error) {
+		Fetch: func(ctx context.Context, q url.Values, pg billing.Page) ([]market.Promo, error) {
 			status := q.Get("status")
 			if err := oneOf("status", status, "active", "inactive"); err != nil {
 				return nil, err
@@ -107,7 +107,7 @@ func (a *Admin) promoList() listSpec[market.Promo] {
 			promos = slices.DeleteFunc(promos, func(p market.Promo) bool {
 				return code != "" && !strings.Contains(p.Code, code) || status == "active" && !p.Active || status == "inactive" && p.Active
 			})
-			return pageOf(promos, func(p market.Promo) string { return p.Code }, after, limit)
+			return pageOf(promos, func(p market.Promo) string { return p.Code }, pg)
 		},
 		ID: func(p market.Promo) string { return p.Code },
 		CSV: []column[market.Promo]{
@@ -144,14 +144,14 @@ func (a *Admin) taxList() listSpec[billing.TaxRate] {
 	return listSpec[billing.TaxRate]{
 		Name:    "tax-rates",
 		Filters: []string{"country"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.TaxRate, error) {
+		Fetch: func(ctx context.Context, q url.Values, pg billing.Page) ([]billing.TaxRate, error) {
 			rates, err := a.svc.TaxRates(ctx)
 			if err != nil {
 				return nil, err
 			}
 			country := strings.ToUpper(strings.TrimSpace(q.Get("country")))
 			rates = slices.DeleteFunc(rates, func(t billing.TaxRate) bool { return country != "" && !strings.HasPrefix(t.Country, country) })
-			return pageOf(rates, func(t billing.TaxRate) string { return t.Country }, after, limit)
+			return pageOf(rates, func(t billing.TaxRate) string { return t.Country }, pg)
 		},
 		ID: func(t billing.TaxRate) string { return t.Country },
 		CSV: []column[billing.TaxRate]{
@@ -165,8 +165,8 @@ func (a *Admin) taxList() listSpec[billing.TaxRate] {
 func (a *Admin) entryList(customerID string) listSpec[billing.BalanceEntry] {
 	return listSpec[billing.BalanceEntry]{
 		Name: "balance-entries",
-		Fetch: func(ctx context.Context, _ url.Values, after string, limit int) ([]billing.BalanceEntry, error) {
-			return a.svc.CustomerBalanceEntries(ctx, customerID, billing.Page{Limit: limit, After: after})
+		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]billing.BalanceEntry, error) {
+			return a.svc.CustomerBalanceEntries(ctx, customerID, p)
 		},
 		ID: func(e billing.BalanceEntry) string { return e.TransactionID },
 		CSV: []column[billing.BalanceEntry]{
@@ -185,8 +185,7 @@ func (a *Admin) entryList(customerID string) listSpec[billing.BalanceEntry] {
 
 type entriesData struct {
 	Customer billing.Customer
-	Rows     []billing.BalanceEntry
-	Page     listPage
+	listed[billing.BalanceEntry]
 }
 
 // entriesPage is every movement of a customer's balance (its page shows
@@ -197,16 +196,8 @@ func (a *Admin) entriesPage(w http.ResponseWriter, r *http.Request, _ billing.Ac
 		a.pageError(w, r, err)
 		return
 	}
-	rows, page, done := list(a, w, r, a.entryList(c.ID))
-	if done {
-		return
-	}
-	status := http.StatusOK
-	if page.Error != "" {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "customer_entries", view{Title: "Balance of " + c.Company, Area: areaCustomers,
-		Data: entriesData{Customer: c, Rows: rows, Page: page}})
+	showList(a, w, r, http.StatusOK, a.entryList(c.ID), "customer_entries", view{Title: "Balance of " + c.Company, Area: areaCustomers},
+		func(l listed[billing.BalanceEntry]) any { return entriesData{Customer: c, listed: l} })
 }
 
 func joinInts(v []int) string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,8 +28,8 @@ func (a *Admin) mailboxList() listSpec[billing.MailboxMail] {
 	return listSpec[billing.MailboxMail]{
 		Name:    "mailbox",
 		Filters: []string{"customer"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.MailboxMail, error) {
-			return a.svc.MailboxOf(ctx, q.Get("customer"), billing.Page{After: after, Limit: limit})
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.MailboxMail, error) {
+			return a.svc.MailboxOf(ctx, q.Get("customer"), p)
 		},
 		ID: func(m billing.MailboxMail) string { return m.ID },
 		CSV: []column[billing.MailboxMail]{
@@ -51,24 +50,17 @@ func (a *Admin) mailboxList() listSpec[billing.MailboxMail] {
 }
 
 type mailboxData struct {
-	Rows []billing.MailboxMail
-	Page listPage
+	listed[billing.MailboxMail]
 	// Kept says whether this server keeps its e-mails (a sandbox without
 	// SMTP); otherwise the list holds only what an earlier run kept.
 	Kept bool
 }
 
 func (a *Admin) mailboxPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	rows, page, done := list(a, w, r, a.mailboxList())
-	if done {
-		return
-	}
-	status := http.StatusOK
-	if page.Error != "" {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "mailbox", view{Title: "Mailbox", Area: areaMailbox, Form: newForm(page.Filters),
-		Data: mailboxData{Rows: rows, Page: page, Kept: a.svc.MailMode() == billing.MailMailbox}})
+	showList(a, w, r, http.StatusOK, a.mailboxList(), "mailbox", view{Title: "Mailbox", Area: areaMailbox},
+		func(l listed[billing.MailboxMail]) any {
+			return mailboxData{listed: l, Kept: a.svc.MailMode() == billing.MailMailbox}
+		})
 }
 
 // mailData is the page of one kept e-mail.
@@ -116,11 +108,7 @@ func (a *Admin) mailAttachment(w http.ResponseWriter, r *http.Request, _ billing
 	if !ok {
 		return
 	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 1 || n > len(m.Attachments) {
+	if !web.ServeAttachment(w, m, r.PathValue("n")) {
 		a.notFound(w, r)
-		return
 	}
-	at := m.Attachments[n-1]
-	web.ServeAttachment(w, at.ContentType, at.Filename, at.Content)
 }

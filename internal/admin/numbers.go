@@ -38,12 +38,12 @@ func (a *Admin) numberList() listSpec[billing.AdminNumber] {
 	return listSpec[billing.AdminNumber]{
 		Name:    "numbers",
 		Filters: []string{"number", "country", "area", "status"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.AdminNumber, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.AdminNumber, error) {
 			f := billing.NumberFilter{Number: q.Get("number"), Country: strings.ToUpper(q.Get("country")), Area: q.Get("area"), Status: q.Get("status")}
 			if f.Number != "" && !strings.HasPrefix(f.Number, "+") {
 				f.Number = "+" + f.Number
 			}
-			return a.svc.SearchNumbers(ctx, f, billing.Page{Limit: limit, After: after})
+			return a.svc.SearchNumbers(ctx, f, p)
 		},
 		ID: func(n billing.AdminNumber) string { return n.Number.Number },
 		CSV: []column[billing.AdminNumber]{
@@ -72,8 +72,7 @@ type importReport struct {
 }
 
 type numbersData struct {
-	Rows     []billing.AdminNumber
-	Page     listPage
+	listed[billing.AdminNumber]
 	Statuses []string
 	Report   *importReport
 	Header   string
@@ -84,19 +83,14 @@ func (a *Admin) numbersPage(w http.ResponseWriter, r *http.Request, _ billing.Ac
 }
 
 func (a *Admin) showNumbers(w http.ResponseWriter, r *http.Request, status int, rep *importReport, upload *form) {
-	rows, page, done := list(a, w, r, a.numberList())
-	if done {
-		return
-	}
-	if page.Error != "" && status == http.StatusOK {
-		status = http.StatusBadRequest
-	}
-	f := newForm(page.Filters)
-	if upload != nil {
-		f.Error, f.Code = upload.Error, upload.Code
-	}
-	a.render(w, r, status, "numbers", view{Title: "Numbers", Area: areaNumbers, Form: f,
-		Data: numbersData{Rows: rows, Page: page, Statuses: billing.NumberStatuses, Report: rep, Header: inventory.Header}})
+	// An upload's error shows at the top of the filters' form.
+	v := view{Title: "Numbers", Area: areaNumbers, Form: upload}
+	showList(a, w, r, status, a.numberList(), "numbers", v, func(l listed[billing.AdminNumber]) any {
+		if upload != nil {
+			upload.Values = l.Page.Filters
+		}
+		return numbersData{listed: l, Statuses: billing.NumberStatuses, Report: rep, Header: inventory.Header}
+	})
 }
 
 // numbersImport reads an uploaded CSV file (or pasted CSV text) with

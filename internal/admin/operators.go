@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,11 +20,9 @@ func (a *Admin) operatorRoutes() {
 
 func (a *Admin) operatorList() listSpec[billing.Operator] {
 	return listSpec[billing.Operator]{
-		Name: "operators",
-		Fetch: func(ctx context.Context, _ url.Values, after string, limit int) ([]billing.Operator, error) {
-			return a.svc.Operators(ctx, billing.Page{Limit: limit, After: after})
-		},
-		ID: func(o billing.Operator) string { return o.ID },
+		Name:  "operators",
+		Fetch: unfiltered(a.svc.Operators),
+		ID:    func(o billing.Operator) string { return o.ID },
 		CSV: []column[billing.Operator]{
 			{"id", func(o billing.Operator) string { return o.ID }},
 			{"email", func(o billing.Operator) string { return o.Email }},
@@ -37,8 +34,7 @@ func (a *Admin) operatorList() listSpec[billing.Operator] {
 }
 
 type operatorsData struct {
-	Rows  []billing.Operator
-	Page  listPage
+	listed[billing.Operator]
 	Roles []string
 	// Created is the operator just created with a generated password,
 	// shown on this page only.
@@ -52,12 +48,10 @@ func (a *Admin) operatorsPage(w http.ResponseWriter, r *http.Request, _ billing.
 }
 
 func (a *Admin) showOperators(w http.ResponseWriter, r *http.Request, status int, f *form, c *created) {
-	rows, page, done := list(a, w, r, a.operatorList())
-	if done {
-		return
-	}
-	a.render(w, r, status, "operators", view{Title: "Operators", Area: areaOperators, Form: f,
-		Data: operatorsData{Rows: rows, Page: page, Roles: billing.OperatorRoles, Created: c}})
+	showList(a, w, r, status, a.operatorList(), "operators", view{Title: "Operators", Area: areaOperators, Form: f},
+		func(l listed[billing.Operator]) any {
+			return operatorsData{listed: l, Roles: billing.OperatorRoles, Created: c}
+		})
 }
 
 // operatorCreate creates an operator; a blank password is generated and

@@ -36,12 +36,12 @@ func (a *Admin) orderList() listSpec[billing.Order] {
 	return listSpec[billing.Order]{
 		Name:    "orders",
 		Filters: []string{"customer", "status", "purpose", "from", "to"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]billing.Order, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.Order, error) {
 			f, err := billing.NewOrderFilter(q.Get("customer"), q.Get("status"), q.Get("purpose"), q.Get("from"), q.Get("to"))
 			if err != nil {
 				return nil, err
 			}
-			f.Limit, f.After = limit, after
+			f.Page = p
 			return a.svc.AllOrders(ctx, f)
 		},
 		ID: func(o billing.Order) string { return o.ID },
@@ -64,23 +64,16 @@ func (a *Admin) orderList() listSpec[billing.Order] {
 }
 
 type ordersData struct {
-	Rows     []billing.Order
-	Page     listPage
+	listed[billing.Order]
 	Statuses []string
 	Purposes []market.Purpose
 }
 
 func (a *Admin) ordersPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	rows, page, done := list(a, w, r, a.orderList())
-	if done {
-		return
-	}
-	status := http.StatusOK
-	if page.Error != "" {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "orders", view{Title: "Orders", Area: areaOrders, Form: newForm(page.Filters),
-		Data: ordersData{Rows: rows, Page: page, Statuses: orderStatuses, Purposes: orderPurposes}})
+	showList(a, w, r, http.StatusOK, a.orderList(), "orders", view{Title: "Orders", Area: areaOrders},
+		func(l listed[billing.Order]) any {
+			return ordersData{listed: l, Statuses: orderStatuses, Purposes: orderPurposes}
+		})
 }
 
 func (a *Admin) orderPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

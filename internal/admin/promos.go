@@ -23,15 +23,18 @@ func (a *Admin) promoRoutes() {
 	a.handle("POST /admin/promo-codes/{code}", areaPromos, a.promoUpdate)
 }
 
+// promosData is the list of codes (the page's form is the new code's)
+// with the plans a code may be for.
 type promosData struct {
-	Promos []market.Promo
-	Plans  []market.Plan
-	// Promo and its redemptions, on a code's page.
-	Promo       *market.Promo
-	Redemptions []billing.Redemption
-	Page        listPage
-	// Filters are the list's filters (the page's form is the new code's).
-	Filters *form
+	listed[market.Promo]
+	Plans []market.Plan
+}
+
+// promoData is a code's page: the code, the plans and its redemptions.
+type promoData struct {
+	Promo *market.Promo
+	Plans []market.Plan
+	listed[billing.Redemption]
 }
 
 var promoFields = map[string]string{"code": "code", "percent_off": "percent_off", "amount_off": "amount_off", "currency": "currency",
@@ -43,19 +46,13 @@ func (a *Admin) promosPage(w http.ResponseWriter, r *http.Request, _ billing.Act
 }
 
 func (a *Admin) showPromos(w http.ResponseWriter, r *http.Request, status int, f *form) {
-	promos, page, done := list(a, w, r, a.promoList()) // lists_small.go
-	if done {
-		return
-	}
-	if page.Error != "" && status == http.StatusOK {
-		status = http.StatusBadRequest
-	}
 	plans, err := a.svc.Plans(r.Context(), false)
 	if err != nil {
 		a.pageError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "promos", view{Title: "Promo codes", Area: areaPromos, Form: f, Data: promosData{Promos: promos, Plans: plans, Page: page, Filters: newForm(page.Filters)}})
+	showList(a, w, r, status, a.promoList(), "promos", view{Title: "Promo codes", Area: areaPromos, Form: f}, // lists_small.go
+		func(l listed[market.Promo]) any { return promosData{listed: l, Plans: plans} })
 }
 
 // promoValues fills a promo's form.
@@ -183,8 +180,8 @@ func (a *Admin) promoCreate(w http.ResponseWriter, r *http.Request, _ billing.Ac
 func (a *Admin) redemptionList(code string) listSpec[billing.Redemption] {
 	return listSpec[billing.Redemption]{
 		Name: "redemptions-" + strings.ToLower(code),
-		Fetch: func(ctx context.Context, _ url.Values, after string, limit int) ([]billing.Redemption, error) {
-			return a.svc.PromoRedemptions(ctx, code, billing.Page{Limit: limit, After: after})
+		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]billing.Redemption, error) {
+			return a.svc.PromoRedemptions(ctx, code, p)
 		},
 		ID: func(x billing.Redemption) string { return x.OrderID },
 		CSV: []column[billing.Redemption]{
@@ -206,17 +203,13 @@ func (a *Admin) promoPage(w http.ResponseWriter, r *http.Request, _ billing.Acto
 }
 
 func (a *Admin) showPromo(w http.ResponseWriter, r *http.Request, status int, p market.Promo, f *form) {
-	rows, page, done := list(a, w, r, a.redemptionList(p.Code))
-	if done {
-		return
-	}
 	plans, err := a.svc.Plans(r.Context(), false)
 	if err != nil {
 		a.pageError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "promo", view{Title: "Promo code " + p.Code, Area: areaPromos, Form: f,
-		Data: promosData{Promo: &p, Plans: plans, Redemptions: rows, Page: page}})
+	showList(a, w, r, status, a.redemptionList(p.Code), "promo", view{Title: "Promo code " + p.Code, Area: areaPromos, Form: f},
+		func(l listed[billing.Redemption]) any { return promoData{Promo: &p, Plans: plans, listed: l} })
 }
 
 func (a *Admin) promoUpdate(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

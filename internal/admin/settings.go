@@ -21,21 +21,7 @@ func (a *Admin) taxPage(w http.ResponseWriter, r *http.Request, _ billing.Actor)
 }
 
 func (a *Admin) showTaxes(w http.ResponseWriter, r *http.Request, status int, f *form) {
-	rates, page, done := list(a, w, r, a.taxList()) // lists_small.go
-	if done {
-		return
-	}
-	if page.Error != "" && status == http.StatusOK {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "taxes", view{Title: "Tax rates", Area: areaTaxes, Form: f,
-		Data: taxesData{Rows: rates, Page: page, Filters: newForm(page.Filters)}})
-}
-
-type taxesData struct {
-	Rows    []billing.TaxRate
-	Page    listPage
-	Filters *form
+	showList(a, w, r, status, a.taxList(), "taxes", view{Title: "Tax rates", Area: areaTaxes, Form: f}, nil) // lists_small.go
 }
 
 func (a *Admin) taxSet(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

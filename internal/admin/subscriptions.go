@@ -24,7 +24,7 @@ func (a *Admin) subscriptionList() listSpec[market.Subscription] {
 	return listSpec[market.Subscription]{
 		Name:    "subscriptions",
 		Filters: []string{"customer", "status", "plan", "expires_before"},
-		Fetch: func(ctx context.Context, q url.Values, after string, limit int) ([]market.Subscription, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]market.Subscription, error) {
 			f := billing.SubscriptionFilter{CustomerID: q.Get("customer"), Status: q.Get("status"), Plan: q.Get("plan")}
 			if v := q.Get("expires_before"); v != "" {
 				d, err := time.Parse("2006-01-02", v)
@@ -33,7 +33,7 @@ func (a *Admin) subscriptionList() listSpec[market.Subscription] {
 				}
 				f.ExpiresBefore = d
 			}
-			f.Limit, f.After = limit, after
+			f.Page = p
 			return a.svc.AllSubscriptions(ctx, f)
 		},
 		ID: func(s market.Subscription) string { return s.ID },
@@ -51,20 +51,13 @@ func (a *Admin) subscriptionList() listSpec[market.Subscription] {
 }
 
 type subscriptionsData struct {
-	Rows     []market.Subscription
-	Page     listPage
+	listed[market.Subscription]
 	Statuses []market.Status
 }
 
 func (a *Admin) subscriptionsPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
-	rows, page, done := list(a, w, r, a.subscriptionList())
-	if done {
-		return
-	}
-	status := http.StatusOK
-	if page.Error != "" {
-		status = http.StatusBadRequest
-	}
-	a.render(w, r, status, "subscriptions", view{Title: "Subscriptions", Area: areaOrders, Form: newForm(page.Filters),
-		Data: subscriptionsData{Rows: rows, Page: page, Statuses: subscriptionStatuses}})
+	showList(a, w, r, http.StatusOK, a.subscriptionList(), "subscriptions", view{Title: "Subscriptions", Area: areaOrders},
+		func(l listed[market.Subscription]) any {
+			return subscriptionsData{listed: l, Statuses: subscriptionStatuses}
+		})
 }

@@ -25,11 +25,9 @@ func (a *Admin) webhookRoutes() {
 
 func (a *Admin) endpointList() listSpec[billing.WebhookEndpoint] {
 	return listSpec[billing.WebhookEndpoint]{
-		Name: "webhook-endpoints",
-		Fetch: func(ctx context.Context, _ url.Values, after string, limit int) ([]billing.WebhookEndpoint, error) {
-			return a.svc.WebhookEndpoints(ctx, billing.Page{Limit: limit, After: after})
-		},
-		ID: func(e billing.WebhookEndpoint) string { return e.ID },
+		Name:  "webhook-endpoints",
+		Fetch: unfiltered(a.svc.WebhookEndpoints),
+		ID:    func(e billing.WebhookEndpoint) string { return e.ID },
 		CSV: []column[billing.WebhookEndpoint]{
 			{"id", func(e billing.WebhookEndpoint) string { return e.ID }},
 			{"url", func(e billing.WebhookEndpoint) string { return e.URL }},
@@ -40,14 +38,16 @@ func (a *Admin) endpointList() listSpec[billing.WebhookEndpoint] {
 }
 
 type webhooksData struct {
-	Rows   []billing.WebhookEndpoint
-	Page   listPage
+	listed[billing.WebhookEndpoint]
 	Events []string
 	// Created is the endpoint just created, whose secret shows this once.
 	Created *billing.WebhookEndpoint
-	// Endpoint and its deliveries, on an endpoint's page.
-	Endpoint   *billing.WebhookEndpoint
-	Deliveries []billing.WebhookDelivery
+}
+
+// webhookData is an endpoint's page: the endpoint and its deliveries.
+type webhookData struct {
+	Endpoint *billing.WebhookEndpoint
+	listed[billing.WebhookDelivery]
 }
 
 func (a *Admin) webhooksPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
@@ -55,12 +55,10 @@ func (a *Admin) webhooksPage(w http.ResponseWriter, r *http.Request, _ billing.A
 }
 
 func (a *Admin) showWebhooks(w http.ResponseWriter, r *http.Request, status int, f *form, created *billing.WebhookEndpoint) {
-	rows, page, done := list(a, w, r, a.endpointList())
-	if done {
-		return
-	}
-	a.render(w, r, status, "webhooks", view{Title: "Webhooks", Area: areaWebhooks, Form: f,
-		Data: webhooksData{Rows: rows, Page: page, Events: billing.EventTypes(), Created: created}})
+	showList(a, w, r, status, a.endpointList(), "webhooks", view{Title: "Webhooks", Area: areaWebhooks, Form: f},
+		func(l listed[billing.WebhookEndpoint]) any {
+			return webhooksData{listed: l, Events: billing.EventTypes(), Created: created}
+		})
 }
 
 func (a *Admin) webhookCreate(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
@@ -81,8 +79,8 @@ func (a *Admin) webhookCreate(w http.ResponseWriter, r *http.Request, _ billing.
 func (a *Admin) deliveryList(endpointID string) listSpec[billing.WebhookDelivery] {
 	return listSpec[billing.WebhookDelivery]{
 		Name: "webhook-deliveries",
-		Fetch: func(ctx context.Context, _ url.Values, after string, limit int) ([]billing.WebhookDelivery, error) {
-			return a.svc.WebhookDeliveries(ctx, endpointID, billing.Page{Limit: limit, After: after})
+		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]billing.WebhookDelivery, error) {
+			return a.svc.WebhookDeliveries(ctx, endpointID, p)
 		},
 		ID: func(d billing.WebhookDelivery) string { return d.ID },
 		CSV: []column[billing.WebhookDelivery]{
@@ -102,13 +100,9 @@ func (a *Admin) webhookPage(w http.ResponseWriter, r *http.Request, _ billing.Ac
 		a.pageError(w, r, err)
 		return
 	}
-	rows, page, done := list(a, w, r, a.deliveryList(e.ID))
-	if done {
-		return
-	}
 	e.Secret = ""
-	a.render(w, r, http.StatusOK, "webhook", view{Title: "Webhook endpoint", Area: areaWebhooks,
-		Data: webhooksData{Endpoint: &e, Deliveries: rows, Page: page}})
+	showList(a, w, r, http.StatusOK, a.deliveryList(e.ID), "webhook", view{Title: "Webhook endpoint", Area: areaWebhooks},
+		func(l listed[billing.WebhookDelivery]) any { return webhookData{Endpoint: &e, listed: l} })
 }
 
 func (a *Admin) webhookDelete(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

@@ -63,11 +63,7 @@ func (s *Handler) AdminGetCustomer(ctx context.Context, _ billing.Principal, in 
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(orders))
-	for i, o := range orders {
-		ids[i] = o.PaymentID
-	}
-	pays, err := s.svc.Reads().PaymentsByID(ctx, ids)
+	recent, err := s.ordersOut(ctx, orders, detailOrders)
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +72,6 @@ func (s *Handler) AdminGetCustomer(ctx context.Context, _ billing.Principal, in 
 		CustomerResponse: customerResponse(c),
 		Subscriptions:    listOf(subs, detailSubscriptions, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) }),
 		Numbers:          listOf(ns, detailNumbers, func(n billing.Number) NumberResponse { return numberResponse(n, true) }),
-		RecentOrders: listOf(orders, detailOrders, func(o billing.Order) OrderResponse {
-			if pay, ok := pays[o.PaymentID]; ok {
-				return orderResponse(o, &pay)
-			}
-			return orderResponse(o, nil)
-		}),
+		RecentOrders:     recent,
 	}), nil
 }

@@ -30,20 +30,11 @@ func (s *Handler) AdminListOrders(ctx context.Context, _ billing.Principal, in *
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(orders))
-	for i, o := range orders {
-		ids[i] = o.PaymentID
-	}
-	pays, err := s.svc.Reads().PaymentsByID(ctx, ids)
+	list, err := s.ordersOut(ctx, orders, in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(orders, in.Limit, func(o billing.Order) OrderResponse {
-		if pay, ok := pays[o.PaymentID]; ok {
-			return orderResponse(o, &pay)
-		}
-		return orderResponse(o, nil)
-	})), nil
+	return reply(list), nil
 }
 
 type adminSubscriptionsIn struct {

@@ -198,22 +198,17 @@ func (s *Handler) sipResponse(ctx context.Context, a billing.SIPAccount, nums []
 }
 
 func (s *Handler) ListSIPAccounts(ctx context.Context, p billing.Principal, in *PageParams) (*out[List[SIPAccountResponse]], error) {
-	accts, err := s.svc.SIPAccounts(ctx, p)
+	l, err := s.svc.Reads().SIPLines(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
-	nums, err := s.svc.Numbers(ctx, p)
+	accts, err := after(l.Accounts, in.StartingAfter, func(a billing.SIPAccount) string { return a.ID })
 	if err != nil {
 		return nil, err
 	}
-	regs, err := s.svc.Reads().SIPRegistrations(ctx, p.CustomerID)
-	if err != nil {
-		return nil, err
-	}
-	if accts, err = after(accts, in.StartingAfter, func(a billing.SIPAccount) string { return a.ID }); err != nil {
-		return nil, err
-	}
-	return reply(listOf(accts, in.Limit, func(a billing.SIPAccount) SIPAccountResponse { return s.sipResponse(ctx, a, nums, regs, false) })), nil
+	return reply(listOf(accts, in.Limit, func(a billing.SIPAccount) SIPAccountResponse {
+		return s.sipResponse(ctx, a, l.Numbers, l.Bindings, false)
+	})), nil
 }
 
 func (s *Handler) GetSIPAccount(ctx context.Context, p billing.Principal, in *idPath) (*out[SIPAccountResponse], error) {

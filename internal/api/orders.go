@@ -46,20 +46,30 @@ func (s *Handler) ListOrders(ctx context.Context, p billing.Principal, in *listI
 	if err != nil {
 		return nil, err
 	}
+	list, err := s.ordersOut(ctx, orders, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return reply(list), nil
+}
+
+// ordersOut is the list of orders (up to limit, then has_more), each
+// with its payment, read at once.
+func (s *Handler) ordersOut(ctx context.Context, orders []billing.Order, limit int) (List[OrderResponse], error) {
 	ids := make([]string, len(orders))
 	for i, o := range orders {
 		ids[i] = o.PaymentID
 	}
 	pays, err := s.svc.Reads().PaymentsByID(ctx, ids)
 	if err != nil {
-		return nil, err
+		return List[OrderResponse]{}, err
 	}
-	return reply(listOf(orders, in.Limit, func(o billing.Order) OrderResponse {
+	return listOf(orders, limit, func(o billing.Order) OrderResponse {
 		if pay, ok := pays[o.PaymentID]; ok {
 			return orderResponse(o, &pay)
 		}
 		return orderResponse(o, nil)
-	})), nil
+	}), nil
 }
 
 func (s *Handler) GetOrder(ctx context.Context, p billing.Principal, in *idPath) (*out[OrderResponse], error) {

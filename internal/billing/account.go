@@ -131,6 +131,20 @@ func (s *Service) Subscription(ctx context.Context, p Principal, subID string) (
 // SetAutoRenew switches automatic renewal of a subscription. Error:
 // not_found.
 func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, on bool) (market.Subscription, error) {
+	return s.changeSubscription(ctx, p, subID, func(q *store.Q, sub market.Subscription) error {
+		sub.AutoRenew = on
+		if err := q.UpdateSubscription(ctx, sub, s.now()); err != nil {
+			return err
+		}
+		return s.emitSubscription(ctx, q, EventSubscriptionUpdated, p.CustomerID, subID)
+	})
+}
+
+// changeSubscription is a manager's change of one of the customer's
+// subscriptions: change runs on the subscription in a transaction that
+// holds the customer's lock, and the subscription is read again after.
+// Errors: forbidden, not_found, change's.
+func (s *Service) changeSubscription(ctx context.Context, p Principal, subID string, change func(q *store.Q, sub market.Subscription) error) (market.Subscription, error) {
 	if err := p.mayManage(); err != nil {
 		return market.Subscription{}, err
 	}
@@ -142,11 +156,7 @@ func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, o
 		if err != nil {
 			return err
 		}
-		sub.AutoRenew = on
-		if err := q.UpdateSubscription(ctx, sub, s.now()); err != nil {
-			return err
-		}
-		return s.emitSubscription(ctx, q, EventSubscriptionUpdated, p.CustomerID, subID)
+		return change(q, sub)
 	})
 	if err != nil {
 		return market.Subscription{}, err
@@ -163,17 +173,7 @@ func (s *Service) SetAutoRenew(ctx context.Context, p Principal, subID string, o
 // naming cancel_at_period_end when the subscription has already ended
 // (expired or canceled), for either direction.
 func (s *Service) SetCancelAtPeriodEnd(ctx context.Context, p Principal, subID string, on bool) (market.Subscription, error) {
-	if err := p.mayManage(); err != nil {
-		return market.Subscription{}, err
-	}
-	err := s.store.Tx(ctx, func(q *store.Q) error {
-		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
-			return err
-		}
-		sub, err := q.Subscription(ctx, p.CustomerID, subID)
-		if err != nil {
-			return err
-		}
+	return s.changeSubscription(ctx, p, subID, func(q *store.Q, sub market.Subscription) error {
 		now := s.now()
 		switch st := sub.StatusAt(now); {
 		case st == market.StatusCanceled || st == market.StatusExpired:
@@ -197,10 +197,6 @@ func (s *Service) SetCancelAtPeriodEnd(ctx context.Context, p Principal, subID s
 		}
 		return s.emitSubscription(ctx, q, EventSubscriptionUpdated, p.CustomerID, subID)
 	})
-	if err != nil {
-		return market.Subscription{}, err
-	}
-	return s.Subscription(ctx, p, subID)
 }
 
 // subProductName names a subscription's product ("IVR add-on"), or its
@@ -243,10 +239,7 @@ func (in *UserInput) validate() error {
 	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
 		return market.Invalid("email", "enter a valid e-mail address")
 	}
-	if in.Subscription == "" {
-		return market.Invalid("subscription", "subscription is required")
-	}
-	return nil
+	return required("subscription", in.Subscription)
 }
 
 // CreateUser adds a user to a subscription with an extension and SIP

@@ -149,6 +149,32 @@ func (r Reads) SIPRegistrations(ctx context.Context, customerID string) ([]SIPBi
 	return r.CustomerSIPBindings(ctx, customerID, time.Now())
 }
 
+// SIPLines are a customer's SIP accounts as a face shows them: the
+// accounts, the numbers the customer holds (each routed to one account or
+// none) and the live bindings of its accounts (SIPRegistrations).
+type SIPLines struct {
+	Accounts []SIPAccount
+	Numbers  []Number
+	Bindings []SIPBinding
+}
+
+// SIPLines reads a customer's SIP accounts with its numbers and the live
+// bindings.
+func (r Reads) SIPLines(ctx context.Context, customerID string) (SIPLines, error) {
+	var l SIPLines
+	var err error
+	if l.Accounts, err = r.q.SIPAccounts(ctx, customerID); err != nil {
+		return SIPLines{}, err
+	}
+	if l.Numbers, err = r.q.CustomerNumbers(ctx, customerID); err != nil {
+		return SIPLines{}, err
+	}
+	if l.Bindings, err = r.SIPRegistrations(ctx, customerID); err != nil {
+		return SIPLines{}, err
+	}
+	return l, nil
+}
+
 // ConnectedSince maps each of the customer's SIP accounts that is
 // reachable now (has a live binding) to since when: its oldest live
 // binding's first registration.

@@ -154,8 +154,8 @@ func receiptOf(lines []market.Line) string {
 
 func (it *ItemInput) validate() error {
 	it.Plan = strings.TrimSpace(it.Plan)
-	if it.Type == "" {
-		return market.Invalid("type", "type is required")
+	if err := required("type", it.Type); err != nil {
+		return err
 	}
 	k, ok := KindOf(it.Type)
 	if !ok {
@@ -190,6 +190,14 @@ func positive(n int, param, missing, negative string) error {
 	return nil
 }
 
+// required refuses a field left empty, naming it.
+func required(param, v string) error {
+	if v == "" {
+		return market.Invalid(param, "%s is required", param)
+	}
+	return nil
+}
+
 // subscriptionEvent emits typ for the line's subscription once per order.
 func subscriptionEvent(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool, typ string) error {
 	if l.SubscriptionID == "" || done[typ+l.SubscriptionID] {
@@ -208,8 +216,8 @@ func (subscriptionKind) Show() Show {
 	return Show{Label: "New subscription", Heading: "Checkout", PayLabel: "CHECKOUT", Nav: "plans", Licenses: true, Term: true}
 }
 func (subscriptionKind) validate(it *ItemInput) error {
-	if it.Plan == "" {
-		return market.Invalid("plan", "plan is required")
+	if err := required("plan", it.Plan); err != nil {
+		return err
 	}
 	// The plan's limits (min_licenses, max_licenses, invalid_term) are
 	// checked when the item is priced; a number that is missing or not
@@ -239,8 +247,8 @@ func (renewalKind) Show() Show {
 	return Show{Label: "Extension", Heading: "Renew subscription", PayLabel: "Pay", Nav: "plans", Licenses: true, Term: true}
 }
 func (renewalKind) validate(it *ItemInput) error {
-	if it.Subscription == "" {
-		return market.Invalid("subscription", "subscription is required")
+	if err := required("subscription", it.Subscription); err != nil {
+		return err
 	}
 	// Zero is "as now" here (the field left out); the API refuses an
 	// explicit 0 by its schema (minimum 1).
@@ -262,33 +270,35 @@ func (renewalKind) revoke(ctx context.Context, s *Service, q *store.Q, customerI
 	return s.revokeRenewal(ctx, q, customerID, o, l, now)
 }
 
+// changeBase is the base of a kind that changes a subscription for the
+// rest of its paid periods: an upgrade, added licenses.
+type changeBase struct{ kindBase }
+
+func (changeBase) emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error {
+	return subscriptionEvent(ctx, s, q, o, l, done, EventSubscriptionUpdated)
+}
+
 // upgradeKind moves a subscription to a higher plan of its product for
 // the rest of its paid periods.
-type upgradeKind struct{ kindBase }
+type upgradeKind struct{ changeBase }
 
 func (upgradeKind) Purpose() market.Purpose { return market.PurposeUpgrade }
 func (upgradeKind) Show() Show {
 	return Show{Label: "Upgrade", Heading: "Upgrade plan", PayLabel: "PAY", Nav: "plans", Prorated: true}
 }
 func (upgradeKind) validate(it *ItemInput) error {
-	if it.Subscription == "" {
-		return market.Invalid("subscription", "subscription is required")
+	if err := required("subscription", it.Subscription); err != nil {
+		return err
 	}
-	if it.Plan == "" {
-		return market.Invalid("plan", "plan is required")
-	}
-	return nil
+	return required("plan", it.Plan)
 }
 func (upgradeKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.upgrade(ctx, it)
 }
-func (upgradeKind) emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error {
-	return subscriptionEvent(ctx, s, q, o, l, done, EventSubscriptionUpdated)
-}
 
 // licensesKind adds licenses to a subscription for the rest of its paid
 // periods.
-type licensesKind struct{ kindBase }
+type licensesKind struct{ changeBase }
 
 func (licensesKind) Purpose() market.Purpose { return market.PurposeLicenses }
 func (licensesKind) Show() Show {
@@ -296,17 +306,14 @@ func (licensesKind) Show() Show {
 		Licenses: true, NoTerm: "added licenses run until the subscription's end: they have no term of their own"}
 }
 func (licensesKind) validate(it *ItemInput) error {
-	if it.Subscription == "" {
-		return market.Invalid("subscription", "subscription is required")
+	if err := required("subscription", it.Subscription); err != nil {
+		return err
 	}
 	return positive(it.Quantity, "quantity", "quantity is required: the number of licenses to add",
 		"quantity must be a positive number of licenses to add")
 }
 func (licensesKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.licenses(ctx, it)
-}
-func (licensesKind) emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error {
-	return subscriptionEvent(ctx, s, q, o, l, done, EventSubscriptionUpdated)
 }
 
 // phoneNumberKind buys a number: setup and the first month, paid from the

@@ -288,12 +288,7 @@ var (
 )
 
 func resetThrottleKeys(email, from string) map[throttleRule]string {
-	k := throttleKeys(email, from)
-	out := map[throttleRule]string{resetPerEmail: resetPerEmail.prefix + strings.TrimPrefix(k[perEmail], perEmail.prefix)}
-	if from != "" {
-		out[resetPerAddress] = resetPerAddress.prefix + from
-	}
-	return out
+	return throttleKeysOf(email, from, resetPerEmail, resetPerAddress)
 }
 
 // LinkPurpose tells a portal page what a link's token is for: "invitation"

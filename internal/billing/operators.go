@@ -145,12 +145,7 @@ var (
 )
 
 func operatorThrottleKeys(email, from string) map[throttleRule]string {
-	k := throttleKeys(email, from)
-	out := map[throttleRule]string{opPerEmail: opPerEmail.prefix + strings.TrimPrefix(k[perEmail], perEmail.prefix)}
-	if from != "" {
-		out[opPerAddress] = opPerAddress.prefix + from
-	}
-	return out
+	return throttleKeysOf(email, from, opPerEmail, opPerAddress)
 }
 
 // OperatorLogin checks an operator's e-mail and password and opens a

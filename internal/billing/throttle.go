@@ -51,10 +51,17 @@ var (
 // throttleKeys returns the keys of a log-in: its e-mail address (hashed:
 // the table holds no addresses of people) and, if known, the client's.
 func throttleKeys(email, from string) map[throttleRule]string {
+	return throttleKeysOf(email, from, perEmail, perAddress)
+}
+
+// throttleKeysOf are the keys of a log-in (or reset) under the rules
+// byEmail (the normalized e-mail address's hash) and byAddress (the
+// client's address, when known).
+func throttleKeysOf(email, from string, byEmail, byAddress throttleRule) map[throttleRule]string {
 	sum := sha256.Sum256([]byte(normEmail(email)))
-	keys := map[throttleRule]string{perEmail: perEmail.prefix + hex.EncodeToString(sum[:])}
+	keys := map[throttleRule]string{byEmail: byEmail.prefix + hex.EncodeToString(sum[:])}
 	if from != "" {
-		keys[perAddress] = perAddress.prefix + from
+		keys[byAddress] = byAddress.prefix + from
 	}
 	return keys
 }

@@ -33,101 +33,109 @@ const (
 	d29 = "23456789" // also the North American exchange rule
 )
 
-// blocks is the demo inventory's shape, grouped by country and state. Every
-// block lies within its country's numbering plan (libphonenumber's ranges,
-// of the block's type), so that all its numbers import. Mobile
-// and toll-free numbers form the areas "Mobile" and "Toll-free"; where the
-// country files numbers by state (US, CA, AU), each demo state has its own,
+// span is a range of numbers: its prefix, the allowed first digits of
+// the rest, and how many digits follow the prefix.
+type span struct {
+	prefix, first string
+	digits        int
+}
+
+// nanp is a North American area code's span: seven digits, the first of
+// them 2 to 9.
+func nanp(prefix string) span { return span{prefix, d29, 7} }
+
+// city is a city's local numbers.
+type city struct {
+	name string
+	span
+}
+
+// region is a country of the demo, or a state where the country files
+// numbers by state: its cities' local numbers, then its areas "Mobile"
+// and "Toll-free".
+type region struct {
+	country, state   string
+	cities           []city
+	mobile, tollFree span
+}
+
+// regions are the demo inventory's shape. Every span lies within its
+// country's numbering plan (libphonenumber's ranges, of the span's type),
+// so that all its numbers import. Where the country files numbers by state
+// (US, CA, AU), each demo state has its own mobile and toll-free areas,
 // though such numbers are not tied to a region. North American mobile
 // numbers come from an overlay area code of the state.
-var blocks = []block{
-	{"US", "CA", "San Francisco", TypeLocal, "+1415", d29, 7, demoCity},
-	{"US", "CA", "Los Angeles", TypeLocal, "+1213", d29, 7, demoCity},
-	{"US", "CA", "San Diego", TypeLocal, "+1619", d29, 7, demoCity},
-	{"US", "CA", "Mobile", TypeMobile, "+1628", d29, 7, demoState},
-	{"US", "CA", "Toll-free", TypeTollFree, "+1800", "2345", 7, demoState},
-	{"US", "NY", "New York", TypeLocal, "+1212", d29, 7, demoCity},
-	{"US", "NY", "Brooklyn", TypeLocal, "+1718", d29, 7, demoCity},
-	{"US", "NY", "Buffalo", TypeLocal, "+1716", d29, 7, demoCity},
-	{"US", "NY", "Mobile", TypeMobile, "+1917", d29, 7, demoState},
-	{"US", "NY", "Toll-free", TypeTollFree, "+1888", d29, 7, demoState},
-	{"US", "TX", "Austin", TypeLocal, "+1512", d29, 7, demoCity},
-	{"US", "TX", "Houston", TypeLocal, "+1713", d29, 7, demoCity},
-	{"US", "TX", "Dallas", TypeLocal, "+1214", d29, 7, demoCity},
-	{"US", "TX", "Mobile", TypeMobile, "+1737", d29, 7, demoState},
-	{"US", "TX", "Toll-free", TypeTollFree, "+1877", d29, 7, demoState},
-	{"US", "FL", "Miami", TypeLocal, "+1305", d29, 7, demoCity},
-	{"US", "FL", "Orlando", TypeLocal, "+1407", d29, 7, demoCity},
-	{"US", "FL", "Tampa", TypeLocal, "+1813", d29, 7, demoCity},
-	{"US", "FL", "Mobile", TypeMobile, "+1786", d29, 7, demoState},
-	{"US", "FL", "Toll-free", TypeTollFree, "+1866", d29, 7, demoState},
-	{"US", "IL", "Chicago", TypeLocal, "+1312", d29, 7, demoCity},
-	{"US", "IL", "Springfield", TypeLocal, "+1217", d29, 7, demoCity},
-	{"US", "IL", "Mobile", TypeMobile, "+1872", d29, 7, demoState},
-	{"US", "IL", "Toll-free", TypeTollFree, "+1855", d29, 7, demoState},
+var regions = []region{
+	{"US", "CA", []city{{"San Francisco", nanp("+1415")}, {"Los Angeles", nanp("+1213")}, {"San Diego", nanp("+1619")}},
+		nanp("+1628"), span{"+1800", "2345", 7}},
+	{"US", "NY", []city{{"New York", nanp("+1212")}, {"Brooklyn", nanp("+1718")}, {"Buffalo", nanp("+1716")}},
+		nanp("+1917"), nanp("+1888")},
+	{"US", "TX", []city{{"Austin", nanp("+1512")}, {"Houston", nanp("+1713")}, {"Dallas", nanp("+1214")}},
+		nanp("+1737"), nanp("+1877")},
+	{"US", "FL", []city{{"Miami", nanp("+1305")}, {"Orlando", nanp("+1407")}, {"Tampa", nanp("+1813")}},
+		nanp("+1786"), nanp("+1866")},
+	{"US", "IL", []city{{"Chicago", nanp("+1312")}, {"Springfield", nanp("+1217")}}, nanp("+1872"), nanp("+1855")},
 
-	{"CA", "ON", "Toronto", TypeLocal, "+1416", d29, 7, demoCity},
-	{"CA", "ON", "Ottawa", TypeLocal, "+1613", d29, 7, demoCity},
-	{"CA", "ON", "Mobile", TypeMobile, "+1647", d29, 7, demoState},
-	{"CA", "ON", "Toll-free", TypeTollFree, "+1844", d29, 7, demoState},
-	{"CA", "QC", "Montreal", TypeLocal, "+1514", d29, 7, demoCity},
-	{"CA", "QC", "Quebec City", TypeLocal, "+1418", d29, 7, demoCity},
-	{"CA", "QC", "Mobile", TypeMobile, "+1438", d29, 7, demoState},
-	{"CA", "QC", "Toll-free", TypeTollFree, "+1833", d29, 7, demoState},
-	{"CA", "BC", "Vancouver", TypeLocal, "+1604", d29, 7, demoCity},
-	{"CA", "BC", "Victoria", TypeLocal, "+1250", d29, 7, demoCity},
-	{"CA", "BC", "Mobile", TypeMobile, "+1778", d29, 7, demoState},
-	{"CA", "BC", "Toll-free", TypeTollFree, "+1800", "6789", 7, demoState},
+	{"CA", "ON", []city{{"Toronto", nanp("+1416")}, {"Ottawa", nanp("+1613")}}, nanp("+1647"), nanp("+1844")},
+	{"CA", "QC", []city{{"Montreal", nanp("+1514")}, {"Quebec City", nanp("+1418")}}, nanp("+1438"), nanp("+1833")},
+	{"CA", "BC", []city{{"Vancouver", nanp("+1604")}, {"Victoria", nanp("+1250")}}, nanp("+1778"), span{"+1800", "6789", 7}},
 
 	// Australia: 9-digit national numbers (02 9xxx xxxx, 04xx xxx xxx),
 	// toll-free 1800 xxx xxx.
-	{"AU", "NSW", "Sydney", TypeLocal, "+6129", d09, 7, demoCity},
-	{"AU", "NSW", "Newcastle", TypeLocal, "+61249", d09, 6, demoCity},
-	{"AU", "NSW", "Mobile", TypeMobile, "+6141", d09, 7, demoState},
-	{"AU", "NSW", "Toll-free", TypeTollFree, "+611800", "123", 6, demoState},
-	{"AU", "VIC", "Melbourne", TypeLocal, "+6139", d09, 7, demoCity},
-	{"AU", "VIC", "Geelong", TypeLocal, "+61352", d09, 6, demoCity},
-	{"AU", "VIC", "Mobile", TypeMobile, "+6142", d09, 7, demoState},
-	{"AU", "VIC", "Toll-free", TypeTollFree, "+611800", "456", 6, demoState},
-	{"AU", "QLD", "Brisbane", TypeLocal, "+6173", d09, 7, demoCity},
-	{"AU", "QLD", "Gold Coast", TypeLocal, "+61755", d09, 6, demoCity},
-	{"AU", "QLD", "Mobile", TypeMobile, "+6143", d09, 7, demoState},
-	{"AU", "QLD", "Toll-free", TypeTollFree, "+611800", "789", 6, demoState},
+	{"AU", "NSW", []city{{"Sydney", span{"+6129", d09, 7}}, {"Newcastle", span{"+61249", d09, 6}}},
+		span{"+6141", d09, 7}, span{"+611800", "123", 6}},
+	{"AU", "VIC", []city{{"Melbourne", span{"+6139", d09, 7}}, {"Geelong", span{"+61352", d09, 6}}},
+		span{"+6142", d09, 7}, span{"+611800", "456", 6}},
+	{"AU", "QLD", []city{{"Brisbane", span{"+6173", d09, 7}}, {"Gold Coast", span{"+61755", d09, 6}}},
+		span{"+6143", d09, 7}, span{"+611800", "789", 6}},
 
 	// Germany: 030/089/040/069 with 8-digit subscriber numbers, 0151
 	// xxxxxxxx, 0800 xxxxxxx.
-	{"DE", "", "Berlin", TypeLocal, "+4930", d29, 8, demoCity},
-	{"DE", "", "Munich", TypeLocal, "+4989", d29, 8, demoCity},
-	{"DE", "", "Hamburg", TypeLocal, "+4940", d29, 8, demoCity},
-	{"DE", "", "Frankfurt", TypeLocal, "+4969", d29, 8, demoCity},
-	{"DE", "", "Mobile", TypeMobile, "+49151", d19, 8, demoNational},
-	{"DE", "", "Toll-free", TypeTollFree, "+49800", d19, 7, demoNational},
+	{"DE", "", []city{{"Berlin", span{"+4930", d29, 8}}, {"Munich", span{"+4989", d29, 8}},
+		{"Hamburg", span{"+4940", d29, 8}}, {"Frankfurt", span{"+4969", d29, 8}}},
+		span{"+49151", d19, 8}, span{"+49800", d19, 7}},
 
 	// Switzerland: 9-digit national numbers (044 xxx xx xx, 079 …, 0800
 	// xxx xxx).
-	{"CH", "", "Zürich", TypeLocal, "+4144", d29, 7, demoCity},
-	{"CH", "", "Geneva", TypeLocal, "+4122", d29, 7, demoCity},
-	{"CH", "", "Bern", TypeLocal, "+4131", d29, 7, demoCity},
-	{"CH", "", "Basel", TypeLocal, "+4161", d29, 7, demoCity},
-	{"CH", "", "Mobile", TypeMobile, "+4179", d29, 7, demoNational},
-	{"CH", "", "Toll-free", TypeTollFree, "+41800", d19, 6, demoNational},
+	{"CH", "", []city{{"Zürich", span{"+4144", d29, 7}}, {"Geneva", span{"+4122", d29, 7}},
+		{"Bern", span{"+4131", d29, 7}}, {"Basel", span{"+4161", d29, 7}}},
+		span{"+4179", d29, 7}, span{"+41800", d19, 6}},
 
 	// United Kingdom: 10-digit national numbers (020 7xxx xxxx, 0161 xxx
 	// xxxx, 0121 2xx xxxx to 0121 7xx xxxx, 071xx to 073xx xxxxxx, 0800
 	// xxx xxxx).
-	{"GB", "", "London", TypeLocal, "+4420", "378", 8, demoCity},
-	{"GB", "", "Manchester", TypeLocal, "+44161", d29, 7, demoCity},
-	{"GB", "", "Birmingham", TypeLocal, "+44121", "234567", 7, demoCity},
-	{"GB", "", "Mobile", TypeMobile, "+447", "123", 9, demoNational},
-	{"GB", "", "Toll-free", TypeTollFree, "+44800", d19, 7, demoNational},
+	{"GB", "", []city{{"London", span{"+4420", "378", 8}}, {"Manchester", span{"+44161", d29, 7}},
+		{"Birmingham", span{"+44121", "234567", 7}}},
+		span{"+447", "123", 9}, span{"+44800", d19, 7}},
 
 	// Ukraine: 9-digit national numbers (044 xxx xx xx, 032 2xx xx xx,
 	// 048 7xx xx xx, 067 …, 0 800 1xx xxx to 0 800 8xx xxx).
-	{"UA", "", "Kyiv", TypeLocal, "+38044", "2345", 7, demoCity},
-	{"UA", "", "Lviv", TypeLocal, "+380322", d09, 6, demoCity},
-	{"UA", "", "Odesa", TypeLocal, "+380487", d09, 6, demoCity},
-	{"UA", "", "Mobile", TypeMobile, "+38067", d29, 7, demoNational},
-	{"UA", "", "Toll-free", TypeTollFree, "+380800", "12345678", 6, demoNational},
+	{"UA", "", []city{{"Kyiv", span{"+38044", "2345", 7}}, {"Lviv", span{"+380322", d09, 6}},
+		{"Odesa", span{"+380487", d09, 6}}},
+		span{"+38067", d29, 7}, span{"+380800", "12345678", 6}},
+}
+
+// blocks are the regions' areas, in order: each region's cities, its
+// mobile and its toll-free area.
+var blocks = blocksOf(regions)
+
+func blocksOf(regions []region) []block {
+	var out []block
+	for _, g := range regions {
+		area := func(name, typ string, s span, demo int) block {
+			return block{country: g.country, state: g.state, area: name, typ: typ,
+				prefix: s.prefix, first: s.first, digits: s.digits, demo: demo}
+		}
+		for _, c := range g.cities {
+			out = append(out, area(c.name, TypeLocal, c.span, demoCity))
+		}
+		n := demoNational
+		if g.state != "" {
+			n = demoState
+		}
+		out = append(out, area("Mobile", TypeMobile, g.mobile, n), area("Toll-free", TypeTollFree, g.tollFree, n))
+	}
+	return out
 }
 
 // price is a setup and a monthly amount in minor units.

@@ -355,14 +355,7 @@ func jsonAmount(raw json.RawMessage) (int64, string) {
 	case raw[0] != '-' && (raw[0] < '0' || raw[0] > '9'):
 		return 0, "must be a JSON integer in minor units (150 for 1.50)"
 	}
-	v, err := strconv.ParseInt(string(raw), 10, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Sprintf("must be at most %d (minor units)", MaxAmount)
-	case err != nil:
-		return 0, "must be an integer in minor units (150 for 1.50)"
-	}
-	return v, ""
+	return parseAmount(string(raw))
 }
 
 // importer collects the rows of one import.

@@ -164,7 +164,17 @@ type userDeleteData struct {
 	Numbers []string
 }
 
+// userToDelete reads the user of the path to delete, for an admin only.
+// Errors: not_found, then forbidden.
 func (s *Handler) userToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
+	d, err := s.findUserToDelete(r, p)
+	if err == nil && !p.IsAdmin() {
+		return d, errForbidden
+	}
+	return d, err
+}
+
+func (s *Handler) findUserToDelete(r *http.Request, p billing.Principal) (userDeleteData, error) {
 	d, err := s.loadUsers(r, p)
 	if err != nil {
 		return userDeleteData{}, err
@@ -197,10 +207,6 @@ func (s *Handler) UserDeletePage(w http.ResponseWriter, r *http.Request, p billi
 		s.pageError(w, r, err)
 		return
 	}
-	if !p.IsAdmin() {
-		s.pageError(w, r, errForbidden)
-		return
-	}
 	s.render(w, r, http.StatusOK, "users_delete", view{Title: "Delete user", Nav: "users", Form: newForm(nil), Data: d})
 }
 
@@ -208,10 +214,6 @@ func (s *Handler) UserDeletePost(w http.ResponseWriter, r *http.Request, p billi
 	d, err := s.userToDelete(r, p)
 	if err != nil {
 		s.pageError(w, r, err)
-		return
-	}
-	if !p.IsAdmin() {
-		s.pageError(w, r, errForbidden)
 		return
 	}
 	if err := s.svc.DeleteUser(r.Context(), p, d.User.ID); err != nil {
@@ -240,19 +242,11 @@ type sipRow struct {
 // sipRows reads the customer's SIP accounts with their users and numbers.
 func (s *Handler) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error) {
 	ctx := r.Context()
-	accts, err := s.svc.SIPAccounts(ctx, p)
+	l, err := s.svc.Reads().SIPLines(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
 	users, err := s.svc.Users(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	nums, err := s.svc.Numbers(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	regs, err := s.svc.Reads().SIPRegistrations(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
@@ -261,15 +255,15 @@ func (s *Handler) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error
 		byUser[u.ID] = u
 	}
 	byAcct := map[string][]string{}
-	for _, n := range nums {
+	for _, n := range l.Numbers {
 		if n.SIPAccountID != "" {
 			byAcct[n.SIPAccountID] = append(byAcct[n.SIPAccountID], n.Number)
 		}
 	}
-	rows := make([]sipRow, 0, len(accts))
-	for _, a := range accts {
+	rows := make([]sipRow, 0, len(l.Accounts))
+	for _, a := range l.Accounts {
 		row := sipRow{SIPAccount: a, Numbers: byAcct[a.ID]}
-		for _, b := range regs {
+		for _, b := range l.Bindings {
 			if b.SIPAccountID == a.ID {
 				row.Registrations = append(row.Registrations, b)
 			}

@@ -381,15 +381,8 @@ func (s *Handler) CartPaymentPost(w http.ResponseWriter, r *http.Request, p bill
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
-		o, err := s.svc.CheckoutCart(ctx, p, billing.CheckoutInput{BillingAddress: f.Get("address"),
-			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}.Keyed(k))
-		if to := authPage(err); to != "" {
-			return to, nil // to the bank's page from there, and back to /orders/{id}/return
-		}
-		if err != nil {
-			return "", err
-		}
-		return "/orders/" + o.ID, nil
+		return placed(s.svc.CheckoutCart(ctx, p, billing.CheckoutInput{BillingAddress: f.Get("address"),
+			Payment: paymentFrom(f.Values), QuoteToken: f.Get("quote_token")}.Keyed(k)))
 	})
 	if err != nil {
 		if me, ok := err.(*market.Error); ok && me.Code == market.CodeInvalidRequest && me.Param == "items" {

@@ -559,14 +559,7 @@ func (s *Handler) CheckoutPost(w http.ResponseWriter, r *http.Request, p billing
 				return "", market.Invalid("billing_address", "choose a billing address or enter a new one")
 			}
 		}
-		o, err := s.svc.PlaceOrder(ctx, p, in.Keyed(k), "portal")
-		if to := authPage(err); to != "" {
-			return to, nil // to the bank's page from there, and back to /orders/{id}/return
-		}
-		if err != nil {
-			return "", err
-		}
-		return "/orders/" + o.ID, nil
+		return placed(s.svc.PlaceOrder(ctx, p, in.Keyed(k), "portal"))
 	})
 	if err != nil {
 		if market.ErrorCode(err) == market.CodeInsufficientFunds && show.BalanceOnly {

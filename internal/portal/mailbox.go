@@ -3,7 +3,6 @@ package portal
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/web"
@@ -56,11 +55,7 @@ func (s *Handler) NotificationMailAttachment(w http.ResponseWriter, r *http.Requ
 		s.pageError(w, r, err)
 		return
 	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 1 || n > len(m.Attachments) {
+	if !web.ServeAttachment(w, m, r.PathValue("n")) {
 		s.NotFound(w, r)
-		return
 	}
-	a := m.Attachments[n-1]
-	web.ServeAttachment(w, a.ContentType, a.Filename, a.Content)
 }

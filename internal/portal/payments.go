@@ -45,6 +45,20 @@ func authPage(err error) string {
 	return "/orders/" + order + "/authenticate"
 }
 
+// placed is where a checkout goes once its order was placed: the order's
+// page, or the page of a payment that waits for the bank (authPage; from
+// the bank's page the customer comes back to /orders/{id}/return); err
+// when it failed otherwise.
+func placed(o billing.Order, err error) (string, error) {
+	if to := authPage(err); to != "" {
+		return to, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "/orders/" + o.ID, nil
+}
+
 // PaymentAuthenticate shows the link to the bank's page of a payment that
 // waits for the customer; an order settled meanwhile goes to its page.
 func (s *Handler) PaymentAuthenticate(w http.ResponseWriter, r *http.Request, p billing.Principal) {

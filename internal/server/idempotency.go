@@ -40,24 +40,13 @@ func scopeOf(r *http.Request) string {
 
 // capture records a response so that it can be stored and replayed.
 type capture struct {
-	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-}
-
-func (c *capture) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
+	web.Recorder
+	buf bytes.Buffer
 }
 
 func (c *capture) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
 	c.buf.Write(b)
-	return c.ResponseWriter.Write(b)
+	return c.Recorder.Write(b)
 }
 
 // withheldType marks a stored response whose body was not kept: it held a
@@ -130,7 +119,7 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 			}
 			return
 		}
-		c := &capture{ResponseWriter: w}
+		c := &capture{Recorder: web.Recorder{ResponseWriter: w}}
 		crash := claimed && s.cfg.CrashBeforeAnswer != "" && key == s.cfg.CrashBeforeAnswer
 		if crash {
 			c.ResponseWriter = discard{w} // the answer never leaves
@@ -144,17 +133,17 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 				panic(v)
 			}
 			if crash {
-				s.log.Warn("idempotency: crashing before the answer, as DIALTONE_TEST_CRASH_BEFORE_ANSWER asks", "status", c.status)
+				s.log.Warn("idempotency: crashing before the answer, as DIALTONE_TEST_CRASH_BEFORE_ANSWER asks", "status", c.Status)
 				os.Exit(3)
 			}
 			var err error
 			switch {
-			case c.status >= 500 || c.status == 0:
+			case c.Status >= 500 || c.Status == 0:
 				err = ks.Release(ctx, scope, key)
-			case *withheld && c.status < 400:
-				err = ks.Complete(ctx, scope, key, c.status, "", withheldType)
+			case *withheld && c.Status < 400:
+				err = ks.Complete(ctx, scope, key, c.Status, "", withheldType)
 			default:
-				err = ks.Complete(ctx, scope, key, c.status, c.buf.String(), c.Header().Get("Content-Type"))
+				err = ks.Complete(ctx, scope, key, c.Status, c.buf.String(), c.Header().Get("Content-Type"))
 			}
 			if err != nil {
 				s.log.Error("idempotency: store response", "err", err, "request_id", web.RequestID(r.Context()))

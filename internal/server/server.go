@@ -135,24 +135,7 @@ func newRequestID() string {
 }
 
 // statusRecorder remembers the status written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
+type statusRecorder struct{ web.Recorder }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
@@ -165,7 +148,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx := web.WithRequestID(r.Context(), rid)
 		secure := r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 		r = r.WithContext(web.WithSecure(ctx, secure))
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &statusRecorder{web.Recorder{ResponseWriter: w}}
 		r, done := s.metrics.start(r)
 		defer func() {
 			if v := recover(); v != nil {
@@ -173,15 +156,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "request_id", rid, "panic", v, "path", web.LogPath(r))
-				if rec.status == 0 {
+				if rec.Status == 0 {
 					api.WriteError(rec, r, s.log, errPanic)
 				}
 			}
-			done(rec.status)
-			if rec.status >= 500 {
-				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.status)
+			done(rec.Status)
+			if rec.Status >= 500 {
+				s.log.Warn("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.Status)
 			} else {
-				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.status)
+				s.log.Debug("request", "request_id", rid, "method", r.Method, "path", web.LogPath(r), "status", rec.Status)
 			}
 		}()
 		next.ServeHTTP(rec, r)

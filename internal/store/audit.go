@@ -54,24 +54,11 @@ func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	// Only the filters given, so that the planner reads the index of the
 	// one that narrows most (backoffice.go conds).
 	var c conds
-	if f.After != "" {
-		c.add("id < ?", f.After)
-	}
-	if f.Actor != "" {
-		c.add("actor = ?", f.Actor)
-	}
-	if f.ObjectType != "" {
-		c.add("object_type = ?", f.ObjectType)
-	}
-	if f.ObjectID != "" {
-		c.add("object_id = ?", f.ObjectID)
-	}
-	if !f.From.IsZero() {
-		c.add("created_at >= ?", ts(f.From))
-	}
-	if !f.To.IsZero() {
-		c.add("created_at < ?", ts(f.To))
-	}
+	c.below("id", f.After)
+	c.eq("actor", f.Actor)
+	c.eq("object_type", f.ObjectType)
+	c.eq("object_id", f.ObjectID)
+	c.span("created_at", f.From, f.To)
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log`+c.where()+` ORDER BY id DESC LIMIT `+c.next(), c.with(f.limit()+1)...)
 	if err != nil {
 		return nil, err

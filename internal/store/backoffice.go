@@ -55,24 +55,9 @@ func (q *Q) SearchCustomers(ctx context.Context, term string, p Page) ([]Custome
 		}
 		c.add("("+match+")", args...)
 	}
-	if p.After != "" {
-		c.add("c.id < ?", p.After)
-	}
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+customerCols+` FROM customers c`+c.where()+` ORDER BY c.id DESC LIMIT `+c.next(),
+	c.below("c.id", p.After)
+	return queryAll(ctx, q, scanCustomer, `SELECT `+customerCols+` FROM customers c`+c.where()+` ORDER BY c.id DESC LIMIT `+c.next(),
 		c.with(p.limit()+1)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // escapeLike escapes LIKE's wildcards in s (the escape character is \).
@@ -96,24 +81,13 @@ type OrderFilter struct {
 // index of the one that narrows most (customer, status, date).
 func (q *Q) AllOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
 	var c conds
-	if f.CustomerID != "" {
-		c.add("o.customer_id = ?", f.CustomerID)
-	}
-	if f.Status != "" {
-		c.add("o.status = ?", f.Status)
-	}
+	c.eq("o.customer_id", f.CustomerID)
+	c.eq("o.status", f.Status)
 	if f.Purpose != "" {
 		c.add("EXISTS (SELECT 1 FROM payments p WHERE p.id = o.payment_id AND p.purpose = ?)", f.Purpose)
 	}
-	if !f.From.IsZero() {
-		c.add("o.created_at >= ?", ts(f.From))
-	}
-	if !f.To.IsZero() {
-		c.add("o.created_at < ?", ts(f.To))
-	}
-	if f.After != "" {
-		c.add("o.id < ?", f.After)
-	}
+	c.span("o.created_at", f.From, f.To)
+	c.below("o.id", f.After)
 	return q.ordersWithLines(ctx, `SELECT `+prefixed("o.", orderReadCols)+` FROM orders o`+c.where()+
 		` ORDER BY o.id DESC LIMIT `+c.next(), c.with(f.limit()+1)...)
 }
@@ -147,6 +121,32 @@ func (c *conds) next() string { return "$" + strconv.Itoa(len(c.args)+1) }
 // with returns the conditions' arguments and then more.
 func (c *conds) with(more ...any) []any { return append(c.args, more...) }
 
+// eq adds "col = v" when v is given.
+func (c *conds) eq(col, v string) {
+	if v != "" {
+		c.add(col+" = ?", v)
+	}
+}
+
+// below adds the cursor of a list newest first, "col < after", when
+// after is given.
+func (c *conds) below(col, after string) {
+	if after != "" {
+		c.add(col+" < ?", after)
+	}
+}
+
+// span adds the bounds of the stored time col: from inclusive, to
+// exclusive, each when not zero.
+func (c *conds) span(col string, from, to time.Time) {
+	if !from.IsZero() {
+		c.add(col+" >= ?", ts(from))
+	}
+	if !to.IsZero() {
+		c.add(col+" < ?", ts(to))
+	}
+}
+
 // SubscriptionFilter selects subscriptions across customers.
 type SubscriptionFilter struct {
 	Page
@@ -179,18 +179,10 @@ func (q *Q) AllSubscriptions(ctx context.Context, f SubscriptionFilter) ([]marke
 	default:
 		return nil, market.Invalid("status", "status must be trialing, active, past_due, canceled or expired")
 	}
-	if f.CustomerID != "" {
-		c.add("customer_id = ?", f.CustomerID)
-	}
-	if f.Plan != "" {
-		c.add("plan = ?", f.Plan)
-	}
-	if !f.ExpiresBefore.IsZero() {
-		c.add("expires_at < ?", ts(f.ExpiresBefore))
-	}
-	if f.After != "" {
-		c.add("id < ?", f.After)
-	}
+	c.eq("customer_id", f.CustomerID)
+	c.eq("plan", f.Plan)
+	c.span("expires_at", time.Time{}, f.ExpiresBefore)
+	c.below("id", f.After)
 	return q.subs(ctx, `SELECT `+subCols+` FROM subscriptions`+c.where()+` ORDER BY id DESC LIMIT `+c.next(), c.with(f.limit()+1)...)
 }
 
@@ -206,38 +198,12 @@ func prefixed(prefix, cols string) string {
 // OrderInvoices lists the invoice and credit notes of an order (without
 // their documents), newest first.
 func (q *Q) OrderInvoices(ctx context.Context, orderID string) ([]Invoice, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+strings.Replace(invoiceCols, "document", "''", 1)+` FROM invoices
+	return queryAll(ctx, q, scanInvoice, `SELECT `+strings.Replace(invoiceCols, "document", "''", 1)+` FROM invoices
 		WHERE order_id = $1 AND order_id <> '' ORDER BY id DESC`, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Invoice
-	for rows.Next() {
-		v, err := scanInvoice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // RefundsOf lists the refunds of a payment, newest first.
 func (q *Q) RefundsOf(ctx context.Context, paymentID string) ([]Payment, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE refund_of = $1 AND refund_of <> ''
+	return queryAll(ctx, q, scanPayment, `SELECT `+paymentCols+` FROM payments WHERE refund_of = $1 AND refund_of <> ''
 		AND purpose = 'refund' ORDER BY id DESC`, paymentID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }

@@ -78,20 +78,7 @@ func (q *Q) BillingAddresses(ctx context.Context, customerID string) ([]BillingA
 	if as, ok := q.batchAddrs(customerID); ok {
 		return as, nil
 	}
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+addrCols+` FROM billing_addresses WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []BillingAddress
-	for rows.Next() {
-		a, err := scanAddr(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, scanAddr, `SELECT `+addrCols+` FROM billing_addresses WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
 }
 
 func affected(res sql.Result, err error, kind string) error {
@@ -156,20 +143,7 @@ func (q *Q) DefaultPaymentMethod(ctx context.Context, customerID string) (Paymen
 
 // PaymentMethods lists a customer's cards, oldest first.
 func (q *Q) PaymentMethods(ctx context.Context, customerID string) ([]PaymentMethod, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+pmCols+` FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []PaymentMethod
-	for rows.Next() {
-		p, err := scanPM(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, scanPM, `SELECT `+pmCols+` FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
 }
 
 // SetDefaultPaymentMethod makes a card the default. Error: not_found.
@@ -310,20 +284,7 @@ func (q *Q) Promo(ctx context.Context, code string, lock bool) (market.Promo, er
 
 // Promos lists all promo codes, newest first.
 func (q *Q) Promos(ctx context.Context) ([]market.Promo, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+promoCols+` FROM promo_codes ORDER BY created_at DESC, code`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []market.Promo
-	for rows.Next() {
-		p, err := scanPromo(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, scanPromo, `SELECT `+promoCols+` FROM promo_codes ORDER BY created_at DESC, code`)
 }
 
 // CustomerRedemptions counts a customer's paid redemptions of a code.

@@ -69,21 +69,8 @@ func (q *Q) LockCustomer(ctx context.Context, id string) (Customer, error) {
 
 // Customers lists customers, newest first.
 func (q *Q) Customers(ctx context.Context, p Page) ([]Customer, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+customerCols+` FROM customers
+	return queryAll(ctx, q, scanCustomer, `SELECT `+customerCols+` FROM customers
 		WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.After, p.limit()+1)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // NextExtension returns the customer's next free extension number and
@@ -172,20 +159,7 @@ func (q *Q) UsersOfSubscription(ctx context.Context, subscriptionID string) ([]U
 }
 
 func (q *Q) users(ctx context.Context, query string, args ...any) ([]User, error) {
-	rows, err := q.ex.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, scanUser, query, args...)
 }
 
 // CountUsers returns how many users hold a license of a subscription.

@@ -217,19 +217,6 @@ func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 
 // that expire at the end of the month given (exp_year, exp_month), in ID
 // order, at most limit of them after the card after ("" from the start).
 func (q *Q) CardsExpiring(ctx context.Context, year, month int, after string, limit int) ([]PaymentMethod, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+pmCols+` FROM payment_methods
+	return queryAll(ctx, q, scanPM, `SELECT `+pmCols+` FROM payment_methods
 		WHERE exp_year = $1 AND exp_month = $2 AND deleted_at IS NULL AND id > $3 ORDER BY id LIMIT $4`, year, month, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []PaymentMethod
-	for rows.Next() {
-		p, err := scanPM(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }

@@ -247,22 +247,9 @@ func (q *Q) Payments(ctx context.Context, customerID string, f PaymentFilter) ([
 	if f.To != nil {
 		to = ts(*f.To)
 	}
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments
+	return queryAll(ctx, q, scanPayment, `SELECT `+paymentCols+` FROM payments
 		WHERE customer_id = $1 AND ($2 = '' OR purpose = $2) AND created_at >= $3 AND created_at < $4
 		AND ($5 = '' OR id < $5) ORDER BY id DESC LIMIT $6`, customerID, f.Purpose, from, to, f.After, f.limit()+1)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // PaymentByID returns one payment. Error: not_found.

@@ -237,21 +237,8 @@ func (q *Q) Invoice(ctx context.Context, customerID, id string) (Invoice, error)
 
 // Invoices lists a customer's invoices, newest first.
 func (q *Q) Invoices(ctx context.Context, customerID string, p Page) ([]Invoice, error) {
-	rows, err := q.ex.QueryContext(ctx, `SELECT `+invoiceCols+` FROM invoices WHERE customer_id = $1 AND ($2 = '' OR id < $2)
+	return queryAll(ctx, q, scanInvoice, `SELECT `+invoiceCols+` FROM invoices WHERE customer_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Invoice
-	for rows.Next() {
-		v, err := scanInvoice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // InvoiceNumbers returns every (year, seq) issued, in order (for checks).

@@ -28,14 +28,7 @@ type DueItem struct {
 // The caller re-reads each subscription under the lock: the claim's rows
 // may be a moment old.
 func (q *Q) ClaimDueRenewals(ctx context.Context, now time.Time, after DueItem, limit int) ([]DueItem, error) {
-	from := int64(math.MinInt64)
-	if !after.DueAt.IsZero() {
-		from = ts(after.DueAt)
-	}
-	lock := ""
-	if q.dialect == Postgres && q.inTx {
-		lock = " FOR UPDATE OF c SKIP LOCKED"
-	}
+	from, lock := q.claim(after)
 	return q.dueItems(ctx, `SELECT s.id, s.customer_id, s.expires_at FROM subscriptions s JOIN customers c ON c.id = s.customer_id
 		WHERE s.expires_at <= $1 AND s.auto_renew AND NOT s.cancel_at_period_end
 		AND (s.status IN ('active', 'trialing') OR (s.status = 'past_due' AND s.next_attempt_at <= $1))
@@ -47,18 +40,25 @@ func (q *Q) ClaimDueRenewals(ctx context.Context, now time.Time, after DueItem, 
 // whose monthly date is due at now, after the cursor (by renews_at, then
 // ID), locking their customers as ClaimDueRenewals does.
 func (q *Q) ClaimDueRentals(ctx context.Context, now time.Time, after DueItem, limit int) ([]DueItem, error) {
-	from := int64(math.MinInt64)
-	if !after.DueAt.IsZero() {
-		from = ts(after.DueAt)
-	}
-	lock := ""
-	if q.dialect == Postgres && q.inTx {
-		lock = " FOR UPDATE OF c SKIP LOCKED"
-	}
+	from, lock := q.claim(after)
 	return q.dueItems(ctx, `SELECT n.id, n.customer_id, n.renews_at FROM numbers n JOIN customers c ON c.id = n.customer_id
 		WHERE n.renews_at IS NOT NULL AND n.renews_at <= $1 AND n.status IN ('active', 'grace')
 		AND (n.renews_at, n.id) > ($2, $3)
 		ORDER BY n.renews_at, n.id LIMIT $4`+lock, ts(now), from, after.ID, limit)
+}
+
+// claim returns a claim's cursor (the due time after which to read; the
+// earliest there is from the start) and its lock of the customers (c)
+// inside a PostgreSQL transaction.
+func (q *Q) claim(after DueItem) (from int64, lock string) {
+	from = int64(math.MinInt64)
+	if !after.DueAt.IsZero() {
+		from = ts(after.DueAt)
+	}
+	if q.dialect == Postgres && q.inTx {
+		lock = " FOR UPDATE OF c SKIP LOCKED"
+	}
+	return from, lock
 }
 
 func (q *Q) dueItems(ctx context.Context, query string, args ...any) ([]DueItem, error) {

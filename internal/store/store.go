@@ -227,14 +227,24 @@ func (s *Store) Tx(ctx context.Context, fn func(q *Q) error) error {
 			return err
 		}
 		s.retries.Add(1)
-		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)+1))):
+		if err := retryWait(ctx, attempt); err != nil {
+			return err
 		}
 	}
 	return err
+}
+
+// retryWait waits before the retry after attempt (from 0) of a
+// transaction that failed retryably: 1 ms doubling to 64 ms, and as much
+// again at random. Error: the context's, when it ends first.
+func retryWait(ctx context.Context, attempt int) error {
+	backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)+1))):
+		return nil
+	}
 }
 
 func (s *Store) tx(ctx context.Context, fn func(q *Q) error) (err error) {

@@ -3,6 +3,9 @@ package web
 import (
 	"mime"
 	"net/http"
+	"strconv"
+
+	"github.com/dialtone/dialtone/internal/billing"
 )
 
 // The sandbox mailbox's e-mails, as the portal (a customer's own) and the
@@ -23,13 +26,21 @@ func ServeMailHTML(w http.ResponseWriter, html string) {
 	_, _ = w.Write([]byte(html))
 }
 
-// ServeAttachment writes a kept e-mail's attachment as a download, as it
-// was attached.
-func ServeAttachment(w http.ResponseWriter, contentType, filename string, content []byte) {
+// ServeAttachment writes attachment n (from 1, as the path's {n} says it)
+// of a kept e-mail as a download, as it was attached. It writes nothing
+// and returns false when the e-mail has no such attachment (the caller
+// answers 404).
+func ServeAttachment(w http.ResponseWriter, m billing.MailboxMail, n string) bool {
+	i, err := strconv.Atoi(n)
+	if err != nil || i < 1 || i > len(m.Attachments) {
+		return false
+	}
+	a := m.Attachments[i-1]
 	h := w.Header()
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", a.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
-	_, _ = w.Write(content)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	_, _ = w.Write(a.Content)
+	return true
 }
