@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -234,11 +233,8 @@ func (s *Store) RegisterSIP(ctx context.Context, r SIPRegister, decide func(q *Q
 		if err = s.registerPG(ctx, r, decide); !retryable(err) {
 			return err
 		}
-		backoff := time.Duration(1<<min(attempt, 6)) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff)+1))):
+		if werr := retryWait(ctx, attempt); werr != nil {
+			return werr
 		}
 	}
 	return err
