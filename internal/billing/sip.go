@@ -91,7 +91,7 @@ func (s *Service) RotateSIPPassword(ctx context.Context, p Principal, sipID stri
 		if err != nil || live == 0 {
 			return err
 		}
-		return s.SIPRegistrationChanged(ctx, q, a, false, nil, "the password was rotated", now)
+		return s.SIPRegistrationChanged(ctx, q, a, nil, "the password was rotated", now)
 	})
 	return a, err
 }
@@ -106,14 +106,15 @@ type SIPAccountEvent struct {
 }
 
 // SIPRegistrationChanged records, in q's transaction, that a SIP account
-// became reachable (registered: its first live binding appeared) or
-// unreachable (its last one went; why says how, in words): a notification
-// for the customer and a sip_account.registered or .unregistered webhook
-// event. live are its live bindings after the change (none when it became
-// unreachable), now the wall-clock time of the change. It is called only
-// on a change of state, never on a refresh.
-func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, live []store.SIPBinding, why string, now time.Time) error {
+// became reachable (live, its bindings after the change, has some: the
+// first appeared) or unreachable (live is empty: its last one went; why
+// says how, in words): a notification for the customer and a
+// sip_account.registered or .unregistered webhook event. now is the
+// wall-clock time of the change. It is called only on a change of state,
+// never on a refresh.
+func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error {
 	a.Password = ""
+	registered := len(live) > 0
 	if live == nil {
 		live = []store.SIPBinding{}
 	}

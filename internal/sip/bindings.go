@@ -118,7 +118,7 @@ func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk
 	lapsed := store.SIPBindingChanges{AccountID: a.ID, Now: now, DeleteLapsed: len(before) < len(lk.Bindings)}
 	expired := lapsed.DeleteLapsed && len(before) == 0
 	ch = store.SIPBindingChanges{AccountID: a.ID, Now: now}
-	changed, registered, why := false, false, ""
+	changed, why := false, ""
 	if lk.Suspended {
 		refused = true
 		if len(before) > 0 {
@@ -134,7 +134,7 @@ func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk
 		}
 		switch {
 		case len(before) == 0 && len(live) > 0:
-			changed, registered = true, true
+			changed = true
 		case len(before) > 0 && len(live) == 0:
 			changed, why = true, "its device unregistered"
 		}
@@ -156,9 +156,6 @@ func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk
 	}
 	if err = q.ApplySIPBindingChanges(ctx, ch); err != nil {
 		return nil, false, ch, err
-	}
-	if !registered {
-		return live, refused, store.SIPBindingChanges{}, r.changed(ctx, q, a, nil, why, now)
 	}
 	return live, refused, store.SIPBindingChanges{}, r.changed(ctx, q, a, live, why, now)
 }

@@ -20,7 +20,8 @@ type events struct {
 	got []string
 }
 
-func (e *events) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, told []store.SIPBinding, why string, now time.Time) error {
+func (e *events) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, told []store.SIPBinding, why string, now time.Time) error {
+	registered := len(told) > 0
 	live, err := q.SIPBindings(ctx, a.ID, now)
 	if err != nil {
 		return err

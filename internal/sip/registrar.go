@@ -87,9 +87,9 @@ type Config struct {
 
 // Events is told of an account's changes of state (see Config.Events).
 type Events interface {
-	// live are a's live bindings after the change (none when it became
-	// unreachable).
-	SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, registered bool, live []store.SIPBinding, why string, now time.Time) error
+	// live are a's live bindings after the change: some when it became
+	// reachable, none when it became unreachable.
+	SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error
 }
 
 func (c *Config) defaults() {
@@ -545,11 +545,11 @@ func (r *Registrar) removeAll(ctx context.Context, q *store.Q, a store.SIPAccoun
 	return r.changed(ctx, q, a, nil, why, now)
 }
 
-// changed tells Config.Events of a change of a's state: registered when
-// live (its bindings after the change) has any.
+// changed tells Config.Events of a change of a's state (live: its
+// bindings after the change).
 func (r *Registrar) changed(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error {
 	if r.cfg.Events == nil {
 		return nil
 	}
-	return r.cfg.Events.SIPRegistrationChanged(ctx, q, a, len(live) > 0, live, why, now)
+	return r.cfg.Events.SIPRegistrationChanged(ctx, q, a, live, why, now)
 }
