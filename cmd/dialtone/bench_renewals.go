@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/address"
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
 	"github.com/dialtone/dialtone/internal/market"
@@ -254,28 +253,28 @@ func seedRenewals(ctx context.Context, db string, n, numbers int) error {
 
 func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, price int64, numbers int) error {
 	started := renewalsDue.AddDate(0, -1, 0)
-	cust := store.Customer{ID: fmt.Sprintf("cus_bench%07d", i), Company: "Renew " + strconv.Itoa(i), Country: "CH", Currency: "CHF",
+	cust := market.Customer{ID: fmt.Sprintf("cus_bench%07d", i), Company: "Renew " + strconv.Itoa(i), Country: "CH", Currency: "CHF",
 		Email: fmt.Sprintf("r%d@renew.test", i), CreatedAt: started}
 	if err := q.InsertCustomer(ctx, cust); err != nil {
 		return err
 	}
-	if err := q.InsertBillingAddress(ctx, store.BillingAddress{ID: fmt.Sprintf("adr_bench%07d", i), CustomerID: cust.ID,
-		Address: address.Address{Name: cust.Company, Line1: "Gasse 1", City: "Bern", PostalCode: "3000", Country: "CH"}, CreatedAt: started}); err != nil {
+	if err := q.InsertBillingAddress(ctx, market.BillingAddress{ID: fmt.Sprintf("adr_bench%07d", i), CustomerID: cust.ID,
+		Address: market.Address{Name: cust.Company, Line1: "Gasse 1", City: "Bern", PostalCode: "3000", Country: "CH"}, CreatedAt: started}); err != nil {
 		return err
 	}
-	pay := store.Payment{ID: fmt.Sprintf("pay_bench%07d", i), CustomerID: cust.ID, Purpose: market.PurposeAdjustment,
+	pay := market.Payment{ID: fmt.Sprintf("pay_bench%07d", i), CustomerID: cust.ID, Purpose: market.PurposeAdjustment,
 		Description: "bench credit", Method: "operator", Amount: 100_000, Currency: "CHF", CreatedAt: started}
 	if err := q.InsertPayment(ctx, pay); err != nil {
 		return err
 	}
-	if err := q.Post(ctx, store.LedgerTx{ID: fmt.Sprintf("ltx_bench%07d", i), CustomerID: cust.ID, Kind: "adjustment",
-		Description: "bench credit", PaymentID: pay.ID, Currency: "CHF", CreatedAt: started, Postings: []store.Posting{
-			{Account: store.BalanceAccount(cust.ID), Amount: pay.Amount},
-			{Account: store.SystemAccount("adjustments", "CHF"), Amount: -pay.Amount}}}); err != nil {
+	if err := q.Post(ctx, market.LedgerTx{ID: fmt.Sprintf("ltx_bench%07d", i), CustomerID: cust.ID, Kind: "adjustment",
+		Description: "bench credit", PaymentID: pay.ID, Currency: "CHF", CreatedAt: started, Postings: []market.Posting{
+			{Account: market.BalanceAccount(cust.ID), Amount: pay.Amount},
+			{Account: market.SystemAccount("adjustments", "CHF"), Amount: -pay.Amount}}}); err != nil {
 		return err
 	}
 	for k := range numbers {
-		num := store.Number{ID: fmt.Sprintf("num_bench%07d_%d", i, k), Number: fmt.Sprintf("+41445%06d%d", i, k), Country: "CH",
+		num := market.Number{ID: fmt.Sprintf("num_bench%07d_%d", i, k), Number: fmt.Sprintf("+41445%06d%d", i, k), Country: "CH",
 			Area: "Zurich", Type: "local", SetupAmount: 0, MonthlyAmount: 500, Currency: "CHF", CreatedAt: started}
 		if err := q.InsertNumber(ctx, num); err != nil {
 			return err

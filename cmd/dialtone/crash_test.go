@@ -23,6 +23,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
@@ -294,7 +295,7 @@ func check(t *testing.T, db string, customers, perCustomer int) {
 	cs, err := q.Customers(ctx, store.Page{Limit: 1000})
 	must(err)
 	for _, c := range cs {
-		sum, err := q.AccountSum(ctx, store.BalanceAccount(c.ID))
+		sum, err := q.AccountSum(ctx, market.BalanceAccount(c.ID))
 		must(err)
 		// 1,000,000 - 100 x 9.73 bought - 100 x 9.73 renewed = 805,400.
 		want := 1_000_000 - 2*int64(perCustomer)*973

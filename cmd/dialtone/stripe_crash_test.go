@@ -22,6 +22,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/market"
 	stripegw "github.com/dialtone/dialtone/internal/payment/stripe"
 	"github.com/dialtone/dialtone/internal/payment/stripe/stripetest"
 	"github.com/dialtone/dialtone/internal/store"
@@ -446,7 +447,7 @@ func checkCardCrash(t *testing.T, db string, f *stripetest.Fake, results []crash
 			t.Fatal(err)
 		}
 		events++
-		if status != store.DeliverySucceeded || got[id] == 0 {
+		if status != market.DeliverySucceeded || got[id] == 0 {
 			t.Errorf("event %s: delivery %s, received %d times", id, status, got[id])
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -122,7 +123,7 @@ func TestCrashDuringWebhookDeliveries(t *testing.T) {
 					t.Fatal(err)
 				}
 				n++
-				if status != store.DeliverySucceeded || got[id] == 0 {
+				if status != market.DeliverySucceeded || got[id] == 0 {
 					t.Errorf("event %s: delivery %s, received %d times", id, status, got[id])
 				}
 				if got[id] > 1 {

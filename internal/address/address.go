@@ -13,21 +13,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
 
-// Address is a customer's billing address as entered. Country is an ISO
-// 3166-1 alpha-2 code; State is a state, province or territory code where
-// HasStates(Country) and free text elsewhere.
-type Address struct {
-	Name       string
-	Line1      string
-	Line2      string
-	City       string
-	PostalCode string
-	State      string
-	Country    string
-	VATID      string
-}
+	"github.com/dialtone/dialtone/internal/market"
+)
 
 // FieldError says which field of an Address is wrong and why, in words a
 // customer understands.
@@ -61,8 +49,8 @@ const maxText = 100
 // IE "d02x285" -> "D02 X285", SE "11455" -> "114 55", PL "00950" -> "00-950".
 // It never fails; Validate says whether the result is acceptable.
 // Normalize(Normalize(a)) == Normalize(a) for every address Validate accepts.
-func Normalize(a Address) Address {
-	n := Address{
+func Normalize(a market.Address) market.Address {
+	n := market.Address{
 		Name:    strings.TrimSpace(a.Name),
 		Line1:   strings.TrimSpace(a.Line1),
 		Line2:   strings.TrimSpace(a.Line2),
@@ -91,7 +79,7 @@ func Normalize(a Address) Address {
 // must have the format of the country that issues VAT IDs for the address
 // (EU, CH, GB, NO; "EL" for Greece), or be 4 to 20 letters and digits
 // elsewhere, and must not be another European country's VAT ID.
-func Validate(a Address) error {
+func Validate(a market.Address) error {
 	checks := []func() *FieldError{
 		func() *FieldError { return checkText("name", "name", a.Name, true) },
 		func() *FieldError { return checkText("line1", "address line 1", a.Line1, true) },

@@ -4,13 +4,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // mustAddress returns a valid, normalized address in country with the given
 // postal code, and the first state of the country where it needs one.
-func mustAddress(t *testing.T, country, postalCode string) Address {
+func mustAddress(t *testing.T, country, postalCode string) market.Address {
 	t.Helper()
-	a := Address{
+	a := market.Address{
 		Name:       "Acme Telephony AG",
 		Line1:      "Bahnhofstrasse 1",
 		City:       "Zürich",
@@ -55,39 +57,39 @@ func TestValidate_Fields(t *testing.T) {
 	long := strings.Repeat("x", 101)
 	tests := []struct {
 		name   string
-		change func(*Address)
+		change func(*market.Address)
 		want   string // field of the error; "" for none
 	}{
-		{"OK", func(*Address) {}, ""},
-		{"ErrNameMissing", func(a *Address) { a.Name = "" }, "name"},
-		{"ErrNameBlank", func(a *Address) { a.Name = " \t " }, "name"},
-		{"ErrNameTooLong", func(a *Address) { a.Name = long }, "name"},
-		{"NameMaxLength", func(a *Address) { a.Name = strings.Repeat("ü", 100) }, ""},
-		{"ErrNameControl", func(a *Address) { a.Name = "Acme\nAG" }, "name"},
-		{"ErrNameNUL", func(a *Address) { a.Name = "Acme\x00" }, "name"},
-		{"ErrNameInvalidUTF8", func(a *Address) { a.Name = "Acme \xff" }, "name"},
-		{"ErrLine1Missing", func(a *Address) { a.Line1 = "" }, "line1"},
-		{"ErrLine1TooLong", func(a *Address) { a.Line1 = long }, "line1"},
-		{"ErrLine1Control", func(a *Address) { a.Line1 = "a\tb" }, "line1"},
-		{"Line2Empty", func(a *Address) { a.Line2 = "" }, ""},
-		{"Line2Given", func(a *Address) { a.Line2 = "3rd floor" }, ""},
-		{"ErrLine2TooLong", func(a *Address) { a.Line2 = long }, "line2"},
-		{"ErrLine2Control", func(a *Address) { a.Line2 = "a\rb" }, "line2"},
-		{"ErrCityMissing", func(a *Address) { a.City = "" }, "city"},
-		{"ErrCityTooLong", func(a *Address) { a.City = long }, "city"},
-		{"ErrCityControl", func(a *Address) { a.City = "Z\u0085rich" }, "city"},
-		{"ErrCountryMissing", func(a *Address) { a.Country = "" }, "country"},
-		{"ErrCountryUnknown", func(a *Address) { a.Country = "XX" }, "country"},
-		{"ErrCountryUK", func(a *Address) { a.Country = "UK" }, "country"},
-		{"ErrCountryEL", func(a *Address) { a.Country = "EL" }, "country"},
-		{"ErrCountryKosovo", func(a *Address) { a.Country = "XK" }, "country"},
-		{"ErrCountryLowerCase", func(a *Address) { a.Country = "ch" }, "country"},
-		{"ErrCountryAlpha3", func(a *Address) { a.Country = "CHE" }, "country"},
-		{"ErrPostalCodeMissing", func(a *Address) { a.PostalCode = "" }, "postal_code"},
-		{"StateFreeText", func(a *Address) { a.State = "Zürich" }, ""},
-		{"ErrStateTooLong", func(a *Address) { a.State = long }, "state"},
-		{"ErrStateControl", func(a *Address) { a.State = "Z\nH" }, "state"},
-		{"ErrVATID", func(a *Address) { a.VATID = "CHE123" }, "vat_id"},
+		{"OK", func(*market.Address) {}, ""},
+		{"ErrNameMissing", func(a *market.Address) { a.Name = "" }, "name"},
+		{"ErrNameBlank", func(a *market.Address) { a.Name = " \t " }, "name"},
+		{"ErrNameTooLong", func(a *market.Address) { a.Name = long }, "name"},
+		{"NameMaxLength", func(a *market.Address) { a.Name = strings.Repeat("ü", 100) }, ""},
+		{"ErrNameControl", func(a *market.Address) { a.Name = "Acme\nAG" }, "name"},
+		{"ErrNameNUL", func(a *market.Address) { a.Name = "Acme\x00" }, "name"},
+		{"ErrNameInvalidUTF8", func(a *market.Address) { a.Name = "Acme \xff" }, "name"},
+		{"ErrLine1Missing", func(a *market.Address) { a.Line1 = "" }, "line1"},
+		{"ErrLine1TooLong", func(a *market.Address) { a.Line1 = long }, "line1"},
+		{"ErrLine1Control", func(a *market.Address) { a.Line1 = "a\tb" }, "line1"},
+		{"Line2Empty", func(a *market.Address) { a.Line2 = "" }, ""},
+		{"Line2Given", func(a *market.Address) { a.Line2 = "3rd floor" }, ""},
+		{"ErrLine2TooLong", func(a *market.Address) { a.Line2 = long }, "line2"},
+		{"ErrLine2Control", func(a *market.Address) { a.Line2 = "a\rb" }, "line2"},
+		{"ErrCityMissing", func(a *market.Address) { a.City = "" }, "city"},
+		{"ErrCityTooLong", func(a *market.Address) { a.City = long }, "city"},
+		{"ErrCityControl", func(a *market.Address) { a.City = "Z\u0085rich" }, "city"},
+		{"ErrCountryMissing", func(a *market.Address) { a.Country = "" }, "country"},
+		{"ErrCountryUnknown", func(a *market.Address) { a.Country = "XX" }, "country"},
+		{"ErrCountryUK", func(a *market.Address) { a.Country = "UK" }, "country"},
+		{"ErrCountryEL", func(a *market.Address) { a.Country = "EL" }, "country"},
+		{"ErrCountryKosovo", func(a *market.Address) { a.Country = "XK" }, "country"},
+		{"ErrCountryLowerCase", func(a *market.Address) { a.Country = "ch" }, "country"},
+		{"ErrCountryAlpha3", func(a *market.Address) { a.Country = "CHE" }, "country"},
+		{"ErrPostalCodeMissing", func(a *market.Address) { a.PostalCode = "" }, "postal_code"},
+		{"StateFreeText", func(a *market.Address) { a.State = "Zürich" }, ""},
+		{"ErrStateTooLong", func(a *market.Address) { a.State = long }, "state"},
+		{"ErrStateControl", func(a *market.Address) { a.State = "Z\nH" }, "state"},
+		{"ErrVATID", func(a *market.Address) { a.VATID = "CHE123" }, "vat_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +108,7 @@ func TestValidate_Fields(t *testing.T) {
 // country before the fields that depend on it.
 func TestValidate_Order(t *testing.T) {
 	t.Parallel()
-	a := Address{
+	a := market.Address{
 		Name:       "",
 		Line1:      "",
 		Line2:      "bad\nline",
@@ -118,16 +120,16 @@ func TestValidate_Order(t *testing.T) {
 	}
 	fixes := []struct {
 		field string
-		fix   func(*Address)
+		fix   func(*market.Address)
 	}{
-		{"name", func(a *Address) { a.Name = "Jane Doe" }},
-		{"line1", func(a *Address) { a.Line1 = "1 Main St" }},
-		{"line2", func(a *Address) { a.Line2 = "" }},
-		{"city", func(a *Address) { a.City = "Springfield" }},
-		{"country", func(a *Address) { a.Country = "US" }},
-		{"postal_code", func(a *Address) { a.PostalCode = "62701" }},
-		{"state", func(a *Address) { a.State = "IL" }},
-		{"vat_id", func(a *Address) { a.VATID = "" }},
+		{"name", func(a *market.Address) { a.Name = "Jane Doe" }},
+		{"line1", func(a *market.Address) { a.Line1 = "1 Main St" }},
+		{"line2", func(a *market.Address) { a.Line2 = "" }},
+		{"city", func(a *market.Address) { a.City = "Springfield" }},
+		{"country", func(a *market.Address) { a.Country = "US" }},
+		{"postal_code", func(a *market.Address) { a.PostalCode = "62701" }},
+		{"state", func(a *market.Address) { a.State = "IL" }},
+		{"vat_id", func(a *market.Address) { a.VATID = "" }},
 		{"", nil},
 	}
 	for _, f := range fixes {
@@ -188,38 +190,38 @@ func TestNormalize(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		in   Address
-		want Address
+		in   market.Address
+		want market.Address
 	}{
 		{
 			"TrimsEverything",
-			Address{Name: "  Acme AG ", Line1: "\tMain St 1\n", Line2: " ", City: " Bern ",
+			market.Address{Name: "  Acme AG ", Line1: "\tMain St 1\n", Line2: " ", City: " Bern ",
 				PostalCode: " 3011 ", State: " BE ", Country: " ch ", VATID: " che-123.456.789 mwst "},
-			Address{Name: "Acme AG", Line1: "Main St 1", Line2: "", City: "Bern",
+			market.Address{Name: "Acme AG", Line1: "Main St 1", Line2: "", City: "Bern",
 				PostalCode: "3011", State: "BE", Country: "CH", VATID: "CHE123456789MWST"},
 		},
-		{"GB", Address{Country: "GB", PostalCode: "sw1a1aa"}, Address{Country: "GB", PostalCode: "SW1A 1AA"}},
-		{"GBSpaces", Address{Country: "gb", PostalCode: " sw1a  1aa "}, Address{Country: "GB", PostalCode: "SW1A 1AA"}},
-		{"GBShort", Address{Country: "GB", PostalCode: "m11ae"}, Address{Country: "GB", PostalCode: "M1 1AE"}},
-		{"GBGiro", Address{Country: "GB", PostalCode: "gir0aa"}, Address{Country: "GB", PostalCode: "GIR 0AA"}},
-		{"GBTooShortLeftAlone", Address{Country: "GB", PostalCode: "sw1"}, Address{Country: "GB", PostalCode: "SW1"}},
-		{"CA", Address{Country: "CA", PostalCode: "k1a0b1"}, Address{Country: "CA", PostalCode: "K1A 0B1"}},
-		{"CADash", Address{Country: "CA", PostalCode: "k1a-0b1"}, Address{Country: "CA", PostalCode: "K1A 0B1"}},
-		{"NL", Address{Country: "NL", PostalCode: "1234ab"}, Address{Country: "NL", PostalCode: "1234 AB"}},
-		{"NLSpaced", Address{Country: "NL", PostalCode: "1234  ab"}, Address{Country: "NL", PostalCode: "1234 AB"}},
-		{"IE", Address{Country: "IE", PostalCode: "d02x285"}, Address{Country: "IE", PostalCode: "D02 X285"}},
-		{"SE", Address{Country: "SE", PostalCode: "11455"}, Address{Country: "SE", PostalCode: "114 55"}},
-		{"PL", Address{Country: "PL", PostalCode: "00950"}, Address{Country: "PL", PostalCode: "00-950"}},
-		{"PLSpace", Address{Country: "PL", PostalCode: "00 950"}, Address{Country: "PL", PostalCode: "00-950"}},
-		{"USZipPlus4", Address{Country: "US", PostalCode: "12345-6789"}, Address{Country: "US", PostalCode: "12345-6789"}},
-		{"DEUnchanged", Address{Country: "DE", PostalCode: "10115"}, Address{Country: "DE", PostalCode: "10115"}},
-		{"OtherUpperCased", Address{Country: "MT", PostalCode: "vlt 1117"}, Address{Country: "MT", PostalCode: "VLT 1117"}},
-		{"GBNonASCIILeftAlone", Address{Country: "GB", PostalCode: "sw1a1ää"}, Address{Country: "GB", PostalCode: "SW1A1ÄÄ"}},
-		{"StateCodeUpperCased", Address{Country: "us", State: " ny "}, Address{Country: "US", State: "NY"}},
-		{"StateTextKept", Address{Country: "DE", State: " Bayern "}, Address{Country: "DE", State: "Bayern"}},
-		{"VATID", Address{Country: "DE", VATID: "de 123 456 789"}, Address{Country: "DE", VATID: "DE123456789"}},
-		{"VATIDDots", Address{Country: "AT", VATID: "atu-12.34.56.78"}, Address{Country: "AT", VATID: "ATU12345678"}},
-		{"NameCaseKept", Address{Name: "ACME gmbh"}, Address{Name: "ACME gmbh"}},
+		{"GB", market.Address{Country: "GB", PostalCode: "sw1a1aa"}, market.Address{Country: "GB", PostalCode: "SW1A 1AA"}},
+		{"GBSpaces", market.Address{Country: "gb", PostalCode: " sw1a  1aa "}, market.Address{Country: "GB", PostalCode: "SW1A 1AA"}},
+		{"GBShort", market.Address{Country: "GB", PostalCode: "m11ae"}, market.Address{Country: "GB", PostalCode: "M1 1AE"}},
+		{"GBGiro", market.Address{Country: "GB", PostalCode: "gir0aa"}, market.Address{Country: "GB", PostalCode: "GIR 0AA"}},
+		{"GBTooShortLeftAlone", market.Address{Country: "GB", PostalCode: "sw1"}, market.Address{Country: "GB", PostalCode: "SW1"}},
+		{"CA", market.Address{Country: "CA", PostalCode: "k1a0b1"}, market.Address{Country: "CA", PostalCode: "K1A 0B1"}},
+		{"CADash", market.Address{Country: "CA", PostalCode: "k1a-0b1"}, market.Address{Country: "CA", PostalCode: "K1A 0B1"}},
+		{"NL", market.Address{Country: "NL", PostalCode: "1234ab"}, market.Address{Country: "NL", PostalCode: "1234 AB"}},
+		{"NLSpaced", market.Address{Country: "NL", PostalCode: "1234  ab"}, market.Address{Country: "NL", PostalCode: "1234 AB"}},
+		{"IE", market.Address{Country: "IE", PostalCode: "d02x285"}, market.Address{Country: "IE", PostalCode: "D02 X285"}},
+		{"SE", market.Address{Country: "SE", PostalCode: "11455"}, market.Address{Country: "SE", PostalCode: "114 55"}},
+		{"PL", market.Address{Country: "PL", PostalCode: "00950"}, market.Address{Country: "PL", PostalCode: "00-950"}},
+		{"PLSpace", market.Address{Country: "PL", PostalCode: "00 950"}, market.Address{Country: "PL", PostalCode: "00-950"}},
+		{"USZipPlus4", market.Address{Country: "US", PostalCode: "12345-6789"}, market.Address{Country: "US", PostalCode: "12345-6789"}},
+		{"DEUnchanged", market.Address{Country: "DE", PostalCode: "10115"}, market.Address{Country: "DE", PostalCode: "10115"}},
+		{"OtherUpperCased", market.Address{Country: "MT", PostalCode: "vlt 1117"}, market.Address{Country: "MT", PostalCode: "VLT 1117"}},
+		{"GBNonASCIILeftAlone", market.Address{Country: "GB", PostalCode: "sw1a1ää"}, market.Address{Country: "GB", PostalCode: "SW1A1ÄÄ"}},
+		{"StateCodeUpperCased", market.Address{Country: "us", State: " ny "}, market.Address{Country: "US", State: "NY"}},
+		{"StateTextKept", market.Address{Country: "DE", State: " Bayern "}, market.Address{Country: "DE", State: "Bayern"}},
+		{"VATID", market.Address{Country: "DE", VATID: "de 123 456 789"}, market.Address{Country: "DE", VATID: "DE123456789"}},
+		{"VATIDDots", market.Address{Country: "AT", VATID: "atu-12.34.56.78"}, market.Address{Country: "AT", VATID: "ATU12345678"}},
+		{"NameCaseKept", market.Address{Name: "ACME gmbh"}, market.Address{Name: "ACME gmbh"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,16 +293,16 @@ func TestFieldError_Names(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		field  string
-		change func(*Address)
+		change func(*market.Address)
 	}{
-		{"name", func(a *Address) { a.Name = "" }},
-		{"line1", func(a *Address) { a.Line1 = "" }},
-		{"line2", func(a *Address) { a.Line2 = "\x01" }},
-		{"city", func(a *Address) { a.City = "" }},
-		{"postal_code", func(a *Address) { a.PostalCode = "1" }},
-		{"state", func(a *Address) { a.State = "" }},
-		{"country", func(a *Address) { a.Country = "" }},
-		{"vat_id", func(a *Address) { a.VATID = "X" }},
+		{"name", func(a *market.Address) { a.Name = "" }},
+		{"line1", func(a *market.Address) { a.Line1 = "" }},
+		{"line2", func(a *market.Address) { a.Line2 = "\x01" }},
+		{"city", func(a *market.Address) { a.City = "" }},
+		{"postal_code", func(a *market.Address) { a.PostalCode = "1" }},
+		{"state", func(a *market.Address) { a.State = "" }},
+		{"country", func(a *market.Address) { a.Country = "" }},
+		{"vat_id", func(a *market.Address) { a.VATID = "X" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {

@@ -3,10 +3,12 @@ package address
 import (
 	"errors"
 	"testing"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 func FuzzValidate(f *testing.F) {
-	seeds := []Address{
+	seeds := [][8]string{ // name, line1, line2, city, postal code, state, country, VAT ID
 		{"Acme AG", "Bahnhofstrasse 1", "", "Zürich", "8001", "", "CH", "CHE-123.456.789 MWST"},
 		{"Jane Doe", "1 Main St", "Apt 2", "New York", "10001-1234", "ny", "us", ""},
 		{"Maple Ltd", "24 Sussex Dr", "", "Ottawa", "k1a0b1", "on", "CA", "123456789RT0001"},
@@ -20,11 +22,11 @@ func FuzzValidate(f *testing.F) {
 		{"x", "y", "", "z", "gir0aa", "", " GB ", "xi123456789"},
 		{"x", "y", "", "z", "1234 sa", "", "NL", "DE123456789"},
 	}
-	for _, a := range seeds {
-		f.Add(a.Name, a.Line1, a.Line2, a.City, a.PostalCode, a.State, a.Country, a.VATID)
+	for _, s := range seeds {
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
 	}
 	f.Fuzz(func(t *testing.T, name, line1, line2, city, postalCode, state, country, vatID string) {
-		a := Address{name, line1, line2, city, postalCode, state, country, vatID}
+		a := market.Address{Name: name, Line1: line1, Line2: line2, City: city, PostalCode: postalCode, State: state, Country: country, VATID: vatID}
 		n := Normalize(a)
 		err := Validate(n)
 		if again := Validate(Normalize(a)); !sameError(err, again) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The audit log: every change made by an operator or with the admin
@@ -16,12 +17,12 @@ func (a *Admin) auditRoutes() {
 	a.handle("GET /admin/audit", areaAudit, a.auditPage)
 }
 
-func (a *Admin) auditList() listSpec[billing.AuditEntry] {
+func (a *Admin) auditList() listSpec[market.AuditEntry] {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-	return listSpec[billing.AuditEntry]{
+	return listSpec[market.AuditEntry]{
 		Name:    "audit-log",
 		Filters: []string{"who", "object_type", "object", "from", "to"},
-		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.AuditEntry, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]market.AuditEntry, error) {
 			f, err := billing.NewAuditFilter(q.Get("who"), q.Get("object_type"), q.Get("object"), q.Get("from"), q.Get("to"))
 			if err != nil {
 				return nil, err
@@ -29,18 +30,18 @@ func (a *Admin) auditList() listSpec[billing.AuditEntry] {
 			f.Page = p
 			return a.svc.AuditLog(ctx, f)
 		},
-		ID: func(e billing.AuditEntry) string { return e.ID },
-		CSV: []column[billing.AuditEntry]{
-			{"id", func(e billing.AuditEntry) string { return e.ID }},
-			{"at", func(e billing.AuditEntry) string { return ts(e.At) }},
-			{"business_at", func(e billing.AuditEntry) string { return ts(e.BusinessAt) }},
-			{"who", func(e billing.AuditEntry) string { return e.Actor }},
-			{"operator_id", func(e billing.AuditEntry) string { return e.ActorID }},
-			{"action", func(e billing.AuditEntry) string { return e.Action }},
-			{"object_type", func(e billing.AuditEntry) string { return e.ObjectType }},
-			{"object_id", func(e billing.AuditEntry) string { return e.ObjectID }},
-			{"before", func(e billing.AuditEntry) string { return e.Before }},
-			{"after", func(e billing.AuditEntry) string { return e.After }},
+		ID: func(e market.AuditEntry) string { return e.ID },
+		CSV: []column[market.AuditEntry]{
+			{"id", func(e market.AuditEntry) string { return e.ID }},
+			{"at", func(e market.AuditEntry) string { return ts(e.At) }},
+			{"business_at", func(e market.AuditEntry) string { return ts(e.BusinessAt) }},
+			{"who", func(e market.AuditEntry) string { return e.Actor }},
+			{"operator_id", func(e market.AuditEntry) string { return e.ActorID }},
+			{"action", func(e market.AuditEntry) string { return e.Action }},
+			{"object_type", func(e market.AuditEntry) string { return e.ObjectType }},
+			{"object_id", func(e market.AuditEntry) string { return e.ObjectID }},
+			{"before", func(e market.AuditEntry) string { return e.Before }},
+			{"after", func(e market.AuditEntry) string { return e.After }},
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/web"
 )
@@ -22,22 +23,22 @@ func (a *Admin) customerRoutes() {
 	a.handle("POST /admin/customers/{id}/balance-adjustments", areaCustomers, a.adjustPost)
 }
 
-func (a *Admin) customerList() listSpec[billing.Customer] {
-	return listSpec[billing.Customer]{
+func (a *Admin) customerList() listSpec[market.Customer] {
+	return listSpec[market.Customer]{
 		Name:    "customers",
 		Filters: []string{"q"},
-		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.Customer, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]market.Customer, error) {
 			return a.svc.SearchCustomers(ctx, q.Get("q"), p)
 		},
-		ID: func(c billing.Customer) string { return c.ID },
-		CSV: []column[billing.Customer]{
-			{"id", func(c billing.Customer) string { return c.ID }},
-			{"company", func(c billing.Customer) string { return c.Company }},
-			{"email", func(c billing.Customer) string { return c.Email }},
-			{"country", func(c billing.Customer) string { return c.Country }},
-			{"currency", func(c billing.Customer) string { return c.Currency }},
-			{"balance", func(c billing.Customer) string { return money.FormatPlain(money.New(c.Balance, c.Currency)) }},
-			{"created_at", func(c billing.Customer) string { return c.CreatedAt.UTC().Format(time.RFC3339) }},
+		ID: func(c market.Customer) string { return c.ID },
+		CSV: []column[market.Customer]{
+			{"id", func(c market.Customer) string { return c.ID }},
+			{"company", func(c market.Customer) string { return c.Company }},
+			{"email", func(c market.Customer) string { return c.Email }},
+			{"country", func(c market.Customer) string { return c.Country }},
+			{"currency", func(c market.Customer) string { return c.Currency }},
+			{"balance", func(c market.Customer) string { return money.FormatPlain(money.New(c.Balance, c.Currency)) }},
+			{"created_at", func(c market.Customer) string { return c.CreatedAt.UTC().Format(time.RFC3339) }},
 		},
 	}
 }

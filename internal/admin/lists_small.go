@@ -140,52 +140,52 @@ func (a *Admin) promoList() listSpec[market.Promo] {
 	}
 }
 
-func (a *Admin) taxList() listSpec[billing.TaxRate] {
-	return listSpec[billing.TaxRate]{
+func (a *Admin) taxList() listSpec[market.TaxRate] {
+	return listSpec[market.TaxRate]{
 		Name:    "tax-rates",
 		Filters: []string{"country"},
-		Fetch: func(ctx context.Context, q url.Values, pg billing.Page) ([]billing.TaxRate, error) {
+		Fetch: func(ctx context.Context, q url.Values, pg billing.Page) ([]market.TaxRate, error) {
 			rates, err := a.svc.TaxRates(ctx)
 			if err != nil {
 				return nil, err
 			}
 			country := strings.ToUpper(strings.TrimSpace(q.Get("country")))
-			rates = slices.DeleteFunc(rates, func(t billing.TaxRate) bool { return country != "" && !strings.HasPrefix(t.Country, country) })
-			return pageOf(rates, func(t billing.TaxRate) string { return t.Country }, pg)
+			rates = slices.DeleteFunc(rates, func(t market.TaxRate) bool { return country != "" && !strings.HasPrefix(t.Country, country) })
+			return pageOf(rates, func(t market.TaxRate) string { return t.Country }, pg)
 		},
-		ID: func(t billing.TaxRate) string { return t.Country },
-		CSV: []column[billing.TaxRate]{
-			{"country", func(t billing.TaxRate) string { return t.Country }},
-			{"percent", func(t billing.TaxRate) string { return t.Rate.String() }},
-			{"updated_at", func(t billing.TaxRate) string { return t.UpdatedAt.UTC().Format(time.RFC3339) }},
+		ID: func(t market.TaxRate) string { return t.Country },
+		CSV: []column[market.TaxRate]{
+			{"country", func(t market.TaxRate) string { return t.Country }},
+			{"percent", func(t market.TaxRate) string { return t.Rate.String() }},
+			{"updated_at", func(t market.TaxRate) string { return t.UpdatedAt.UTC().Format(time.RFC3339) }},
 		},
 	}
 }
 
-func (a *Admin) entryList(customerID string) listSpec[billing.BalanceEntry] {
-	return listSpec[billing.BalanceEntry]{
+func (a *Admin) entryList(customerID string) listSpec[market.Entry] {
+	return listSpec[market.Entry]{
 		Name: "balance-entries",
-		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]billing.BalanceEntry, error) {
+		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]market.Entry, error) {
 			return a.svc.CustomerBalanceEntries(ctx, customerID, p)
 		},
-		ID: func(e billing.BalanceEntry) string { return e.TransactionID },
-		CSV: []column[billing.BalanceEntry]{
-			{"created_at", func(e billing.BalanceEntry) string { return e.CreatedAt.UTC().Format(time.RFC3339) }},
-			{"transaction", func(e billing.BalanceEntry) string { return e.TransactionID }},
-			{"kind", func(e billing.BalanceEntry) string { return e.Kind }},
-			{"description", func(e billing.BalanceEntry) string { return e.Description }},
-			{"order", func(e billing.BalanceEntry) string { return e.OrderID }},
-			{"payment", func(e billing.BalanceEntry) string { return e.PaymentID }},
-			{"amount", func(e billing.BalanceEntry) string { return money.FormatPlain(money.New(e.Amount, e.Currency)) }},
-			{"balance_after", func(e billing.BalanceEntry) string { return money.FormatPlain(money.New(e.BalanceAfter, e.Currency)) }},
-			{"currency", func(e billing.BalanceEntry) string { return e.Currency }},
+		ID: func(e market.Entry) string { return e.TransactionID },
+		CSV: []column[market.Entry]{
+			{"created_at", func(e market.Entry) string { return e.CreatedAt.UTC().Format(time.RFC3339) }},
+			{"transaction", func(e market.Entry) string { return e.TransactionID }},
+			{"kind", func(e market.Entry) string { return e.Kind }},
+			{"description", func(e market.Entry) string { return e.Description }},
+			{"order", func(e market.Entry) string { return e.OrderID }},
+			{"payment", func(e market.Entry) string { return e.PaymentID }},
+			{"amount", func(e market.Entry) string { return money.FormatPlain(money.New(e.Amount, e.Currency)) }},
+			{"balance_after", func(e market.Entry) string { return money.FormatPlain(money.New(e.BalanceAfter, e.Currency)) }},
+			{"currency", func(e market.Entry) string { return e.Currency }},
 		},
 	}
 }
 
 type entriesData struct {
-	Customer billing.Customer
-	listed[billing.BalanceEntry]
+	Customer market.Customer
+	listed[market.Entry]
 }
 
 // entriesPage is every movement of a customer's balance (its page shows
@@ -197,7 +197,7 @@ func (a *Admin) entriesPage(w http.ResponseWriter, r *http.Request, _ billing.Ac
 		return
 	}
 	showList(a, w, r, http.StatusOK, a.entryList(c.ID), "customer_entries", view{Title: "Balance of " + c.Company, Area: areaCustomers},
-		func(l listed[billing.BalanceEntry]) any { return entriesData{Customer: c, listed: l} })
+		func(l listed[market.Entry]) any { return entriesData{Customer: c, listed: l} })
 }
 
 func joinInts(v []int) string {

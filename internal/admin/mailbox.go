@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -24,21 +25,21 @@ func (a *Admin) mailboxRoutes() {
 	a.handle("GET /admin/mailbox/{id}/attachments/{n}", areaMailbox, a.mailAttachment)
 }
 
-func (a *Admin) mailboxList() listSpec[billing.MailboxMail] {
-	return listSpec[billing.MailboxMail]{
+func (a *Admin) mailboxList() listSpec[market.MailboxMail] {
+	return listSpec[market.MailboxMail]{
 		Name:    "mailbox",
 		Filters: []string{"customer"},
-		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.MailboxMail, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]market.MailboxMail, error) {
 			return a.svc.MailboxOf(ctx, q.Get("customer"), p)
 		},
-		ID: func(m billing.MailboxMail) string { return m.ID },
-		CSV: []column[billing.MailboxMail]{
-			{"id", func(m billing.MailboxMail) string { return m.ID }},
-			{"created_at", func(m billing.MailboxMail) string { return m.CreatedAt.UTC().Format(time.RFC3339Nano) }},
-			{"customer_id", func(m billing.MailboxMail) string { return m.CustomerID }},
-			{"to", func(m billing.MailboxMail) string { return m.To }},
-			{"subject", func(m billing.MailboxMail) string { return m.Subject }},
-			{"attachments", func(m billing.MailboxMail) string {
+		ID: func(m market.MailboxMail) string { return m.ID },
+		CSV: []column[market.MailboxMail]{
+			{"id", func(m market.MailboxMail) string { return m.ID }},
+			{"created_at", func(m market.MailboxMail) string { return m.CreatedAt.UTC().Format(time.RFC3339Nano) }},
+			{"customer_id", func(m market.MailboxMail) string { return m.CustomerID }},
+			{"to", func(m market.MailboxMail) string { return m.To }},
+			{"subject", func(m market.MailboxMail) string { return m.Subject }},
+			{"attachments", func(m market.MailboxMail) string {
 				names := make([]string, len(m.Attachments))
 				for i, at := range m.Attachments {
 					names[i] = at.Filename
@@ -50,7 +51,7 @@ func (a *Admin) mailboxList() listSpec[billing.MailboxMail] {
 }
 
 type mailboxData struct {
-	listed[billing.MailboxMail]
+	listed[market.MailboxMail]
 	// Kept says whether this server keeps its e-mails (a sandbox without
 	// SMTP); otherwise the list holds only what an earlier run kept.
 	Kept bool
@@ -58,19 +59,19 @@ type mailboxData struct {
 
 func (a *Admin) mailboxPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
 	showList(a, w, r, http.StatusOK, a.mailboxList(), "mailbox", view{Title: "Mailbox", Area: areaMailbox},
-		func(l listed[billing.MailboxMail]) any {
+		func(l listed[market.MailboxMail]) any {
 			return mailboxData{listed: l, Kept: a.svc.MailMode() == billing.MailMailbox}
 		})
 }
 
 // mailData is the page of one kept e-mail.
 type mailData struct {
-	Mail billing.MailboxMail
+	Mail market.MailboxMail
 	// Sizes are the attachments' sizes in words.
 	Sizes []string
 }
 
-func (a *Admin) mail(w http.ResponseWriter, r *http.Request) (billing.MailboxMail, bool) {
+func (a *Admin) mail(w http.ResponseWriter, r *http.Request) (market.MailboxMail, bool) {
 	m, err := a.svc.MailboxMail(r.Context(), billing.Principal{Operator: true}, r.PathValue("id"))
 	if err != nil {
 		a.pageError(w, r, err)

@@ -28,38 +28,38 @@ func (a *Admin) numberRoutes() {
 	a.handle("POST /admin/numbers/{id}/{action}", areaNumbers, a.numberMove)
 }
 
-func (a *Admin) numberList() listSpec[billing.AdminNumber] {
+func (a *Admin) numberList() listSpec[market.AdminNumber] {
 	ts := func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
-	return listSpec[billing.AdminNumber]{
+	return listSpec[market.AdminNumber]{
 		Name:    "numbers",
 		Filters: []string{"number", "country", "area", "status"},
-		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.AdminNumber, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]market.AdminNumber, error) {
 			f := billing.NumberFilter{Number: q.Get("number"), Country: strings.ToUpper(q.Get("country")), Area: q.Get("area"), Status: q.Get("status")}
 			if f.Number != "" && !strings.HasPrefix(f.Number, "+") {
 				f.Number = "+" + f.Number
 			}
 			return a.svc.SearchNumbers(ctx, f, p)
 		},
-		ID: func(n billing.AdminNumber) string { return n.Number.Number },
-		CSV: []column[billing.AdminNumber]{
-			{"number", func(n billing.AdminNumber) string { return n.Number.Number }},
-			{"country", func(n billing.AdminNumber) string { return n.Country }},
-			{"state", func(n billing.AdminNumber) string { return n.State }},
-			{"area", func(n billing.AdminNumber) string { return n.Area }},
-			{"type", func(n billing.AdminNumber) string { return n.Type }},
-			{"status", func(n billing.AdminNumber) string { return n.Status }},
-			{"setup_amount", func(n billing.AdminNumber) string { return money.FormatPlain(money.New(n.SetupAmount, n.Currency)) }},
-			{"monthly_amount", func(n billing.AdminNumber) string { return money.FormatPlain(money.New(n.MonthlyAmount, n.Currency)) }},
-			{"currency", func(n billing.AdminNumber) string { return n.Currency }},
-			{"customer_id", func(n billing.AdminNumber) string { return n.CustomerID }},
-			{"customer", func(n billing.AdminNumber) string { return n.Holder.Company }},
-			{"renews_at", func(n billing.AdminNumber) string { return ts(n.RenewsAt) }},
-			{"quarantine_until", func(n billing.AdminNumber) string { return ts(n.QuarantineUntil) }},
+		ID: func(n market.AdminNumber) string { return n.Number.Number },
+		CSV: []column[market.AdminNumber]{
+			{"number", func(n market.AdminNumber) string { return n.Number.Number }},
+			{"country", func(n market.AdminNumber) string { return n.Country }},
+			{"state", func(n market.AdminNumber) string { return n.State }},
+			{"area", func(n market.AdminNumber) string { return n.Area }},
+			{"type", func(n market.AdminNumber) string { return n.Type }},
+			{"status", func(n market.AdminNumber) string { return n.Status }},
+			{"setup_amount", func(n market.AdminNumber) string { return money.FormatPlain(money.New(n.SetupAmount, n.Currency)) }},
+			{"monthly_amount", func(n market.AdminNumber) string { return money.FormatPlain(money.New(n.MonthlyAmount, n.Currency)) }},
+			{"currency", func(n market.AdminNumber) string { return n.Currency }},
+			{"customer_id", func(n market.AdminNumber) string { return n.CustomerID }},
+			{"customer", func(n market.AdminNumber) string { return n.Holder.Company }},
+			{"renews_at", func(n market.AdminNumber) string { return ts(n.RenewsAt) }},
+			{"quarantine_until", func(n market.AdminNumber) string { return ts(n.QuarantineUntil) }},
 		},
 	}
 }
@@ -72,7 +72,7 @@ type importReport struct {
 }
 
 type numbersData struct {
-	listed[billing.AdminNumber]
+	listed[market.AdminNumber]
 	Statuses []string
 	Report   *importReport
 	Header   string
@@ -85,7 +85,7 @@ func (a *Admin) numbersPage(w http.ResponseWriter, r *http.Request, _ billing.Ac
 func (a *Admin) showNumbers(w http.ResponseWriter, r *http.Request, status int, rep *importReport, upload *form) {
 	// An upload's error shows at the top of the filters' form.
 	v := view{Title: "Numbers", Area: areaNumbers, Form: upload}
-	showList(a, w, r, status, a.numberList(), "numbers", v, func(l listed[billing.AdminNumber]) any {
+	showList(a, w, r, status, a.numberList(), "numbers", v, func(l listed[market.AdminNumber]) any {
 		if upload != nil {
 			upload.Values = l.Page.Filters
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The operators' accounts (admins only change them): the list, a new
@@ -18,23 +19,23 @@ func (a *Admin) operatorRoutes() {
 	a.handle("POST /admin/operators/{id}", areaOperators, a.operatorUpdate)
 }
 
-func (a *Admin) operatorList() listSpec[billing.Operator] {
-	return listSpec[billing.Operator]{
+func (a *Admin) operatorList() listSpec[market.Operator] {
+	return listSpec[market.Operator]{
 		Name:  "operators",
 		Fetch: unfiltered(a.svc.Operators),
-		ID:    func(o billing.Operator) string { return o.ID },
-		CSV: []column[billing.Operator]{
-			{"id", func(o billing.Operator) string { return o.ID }},
-			{"email", func(o billing.Operator) string { return o.Email }},
-			{"role", func(o billing.Operator) string { return o.Role }},
-			{"disabled", func(o billing.Operator) string { return map[bool]string{true: "yes", false: "no"}[o.Disabled] }},
-			{"created_at", func(o billing.Operator) string { return o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z") }},
+		ID:    func(o market.Operator) string { return o.ID },
+		CSV: []column[market.Operator]{
+			{"id", func(o market.Operator) string { return o.ID }},
+			{"email", func(o market.Operator) string { return o.Email }},
+			{"role", func(o market.Operator) string { return o.Role }},
+			{"disabled", func(o market.Operator) string { return map[bool]string{true: "yes", false: "no"}[o.Disabled] }},
+			{"created_at", func(o market.Operator) string { return o.CreatedAt.UTC().Format("2006-01-02T15:04:05Z") }},
 		},
 	}
 }
 
 type operatorsData struct {
-	listed[billing.Operator]
+	listed[market.Operator]
 	Roles []string
 	// Created is the operator just created with a generated password,
 	// shown on this page only.
@@ -49,7 +50,7 @@ func (a *Admin) operatorsPage(w http.ResponseWriter, r *http.Request, _ billing.
 
 func (a *Admin) showOperators(w http.ResponseWriter, r *http.Request, status int, f *form, c *created) {
 	showList(a, w, r, status, a.operatorList(), "operators", view{Title: "Operators", Area: areaOperators, Form: f},
-		func(l listed[billing.Operator]) any {
+		func(l listed[market.Operator]) any {
 			return operatorsData{listed: l, Roles: billing.OperatorRoles, Created: c}
 		})
 }

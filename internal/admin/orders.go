@@ -31,12 +31,12 @@ var orderStatuses = []string{"paid", "partially_refunded", "refunded"}
 var orderPurposes = []market.Purpose{market.PurposeSubscription, market.PurposeRenewal, market.PurposeUpgrade,
 	market.PurposeLicenses, market.PurposePhoneNumber, market.PurposeRefill, market.PurposeOrder}
 
-func (a *Admin) orderList() listSpec[billing.Order] {
+func (a *Admin) orderList() listSpec[market.Order] {
 	amount := func(v int64, cur string) string { return money.FormatPlain(money.New(v, cur)) }
-	return listSpec[billing.Order]{
+	return listSpec[market.Order]{
 		Name:    "orders",
 		Filters: []string{"customer", "status", "purpose", "from", "to"},
-		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]billing.Order, error) {
+		Fetch: func(ctx context.Context, q url.Values, p billing.Page) ([]market.Order, error) {
 			f, err := billing.NewOrderFilter(q.Get("customer"), q.Get("status"), q.Get("purpose"), q.Get("from"), q.Get("to"))
 			if err != nil {
 				return nil, err
@@ -44,34 +44,34 @@ func (a *Admin) orderList() listSpec[billing.Order] {
 			f.Page = p
 			return a.svc.AllOrders(ctx, f)
 		},
-		ID: func(o billing.Order) string { return o.ID },
-		CSV: []column[billing.Order]{
-			{"id", func(o billing.Order) string { return o.ID }},
-			{"created_at", func(o billing.Order) string { return o.CreatedAt.UTC().Format(time.RFC3339) }},
-			{"customer", func(o billing.Order) string { return o.CustomerID }},
-			{"status", func(o billing.Order) string { return o.Status }},
-			{"items", func(o billing.Order) string { return strconv.Itoa(len(o.Lines)) }},
-			{"subtotal", func(o billing.Order) string { return amount(o.Totals.Subtotal, o.Currency) }},
-			{"discount", func(o billing.Order) string { return amount(o.Totals.Discount, o.Currency) }},
-			{"tax", func(o billing.Order) string { return amount(o.Totals.Tax, o.Currency) }},
-			{"total", func(o billing.Order) string { return amount(o.Totals.Total, o.Currency) }},
-			{"refunded", func(o billing.Order) string { return amount(o.Refunded, o.Currency) }},
-			{"currency", func(o billing.Order) string { return o.Currency }},
-			{"promo_code", func(o billing.Order) string { return o.PromoCode }},
-			{"invoice", func(o billing.Order) string { return o.InvoiceID }},
+		ID: func(o market.Order) string { return o.ID },
+		CSV: []column[market.Order]{
+			{"id", func(o market.Order) string { return o.ID }},
+			{"created_at", func(o market.Order) string { return o.CreatedAt.UTC().Format(time.RFC3339) }},
+			{"customer", func(o market.Order) string { return o.CustomerID }},
+			{"status", func(o market.Order) string { return o.Status }},
+			{"items", func(o market.Order) string { return strconv.Itoa(len(o.Lines)) }},
+			{"subtotal", func(o market.Order) string { return amount(o.Totals.Subtotal, o.Currency) }},
+			{"discount", func(o market.Order) string { return amount(o.Totals.Discount, o.Currency) }},
+			{"tax", func(o market.Order) string { return amount(o.Totals.Tax, o.Currency) }},
+			{"total", func(o market.Order) string { return amount(o.Totals.Total, o.Currency) }},
+			{"refunded", func(o market.Order) string { return amount(o.Refunded, o.Currency) }},
+			{"currency", func(o market.Order) string { return o.Currency }},
+			{"promo_code", func(o market.Order) string { return o.PromoCode }},
+			{"invoice", func(o market.Order) string { return o.InvoiceID }},
 		},
 	}
 }
 
 type ordersData struct {
-	listed[billing.Order]
+	listed[market.Order]
 	Statuses []string
 	Purposes []market.Purpose
 }
 
 func (a *Admin) ordersPage(w http.ResponseWriter, r *http.Request, _ billing.Actor) {
 	showList(a, w, r, http.StatusOK, a.orderList(), "orders", view{Title: "Orders", Area: areaOrders},
-		func(l listed[billing.Order]) any {
+		func(l listed[market.Order]) any {
 			return ordersData{listed: l, Statuses: orderStatuses, Purposes: orderPurposes}
 		})
 }

@@ -34,7 +34,7 @@ type promosData struct {
 type promoData struct {
 	Promo *market.Promo
 	Plans []market.Plan
-	listed[billing.Redemption]
+	listed[market.Redemption]
 }
 
 var promoFields = map[string]string{"code": "code", "percent_off": "percent_off", "amount_off": "amount_off", "currency": "currency",
@@ -177,18 +177,18 @@ func (a *Admin) promoCreate(w http.ResponseWriter, r *http.Request, _ billing.Ac
 	a.redirect(w, r, "/admin/promo-codes/"+url.PathEscape(p.Code), "Promo code "+p.Code+" created.")
 }
 
-func (a *Admin) redemptionList(code string) listSpec[billing.Redemption] {
-	return listSpec[billing.Redemption]{
+func (a *Admin) redemptionList(code string) listSpec[market.Redemption] {
+	return listSpec[market.Redemption]{
 		Name: "redemptions-" + strings.ToLower(code),
-		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]billing.Redemption, error) {
+		Fetch: func(ctx context.Context, _ url.Values, p billing.Page) ([]market.Redemption, error) {
 			return a.svc.PromoRedemptions(ctx, code, p)
 		},
-		ID: func(x billing.Redemption) string { return x.OrderID },
-		CSV: []column[billing.Redemption]{
-			{"order_id", func(x billing.Redemption) string { return x.OrderID }},
-			{"customer_id", func(x billing.Redemption) string { return x.CustomerID }},
-			{"company", func(x billing.Redemption) string { return x.Company }},
-			{"redeemed_at", func(x billing.Redemption) string { return x.At.UTC().Format(time.RFC3339) }},
+		ID: func(x market.Redemption) string { return x.OrderID },
+		CSV: []column[market.Redemption]{
+			{"order_id", func(x market.Redemption) string { return x.OrderID }},
+			{"customer_id", func(x market.Redemption) string { return x.CustomerID }},
+			{"company", func(x market.Redemption) string { return x.Company }},
+			{"redeemed_at", func(x market.Redemption) string { return x.At.UTC().Format(time.RFC3339) }},
 		},
 	}
 }
@@ -209,7 +209,7 @@ func (a *Admin) showPromo(w http.ResponseWriter, r *http.Request, status int, p 
 		return
 	}
 	showList(a, w, r, status, a.redemptionList(p.Code), "promo", view{Title: "Promo code " + p.Code, Area: areaPromos, Form: f},
-		func(l listed[billing.Redemption]) any { return promoData{Promo: &p, Plans: plans, listed: l} })
+		func(l listed[market.Redemption]) any { return promoData{Promo: &p, Plans: plans, listed: l} })
 }
 
 func (a *Admin) promoUpdate(w http.ResponseWriter, r *http.Request, _ billing.Actor) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // Webhook endpoints: the list, a new endpoint (its signing secret shown
@@ -23,30 +24,30 @@ func (a *Admin) webhookRoutes() {
 	a.handle("POST /admin/webhooks/{id}/deliveries/{delivery}/retry", areaWebhooks, a.webhookRetry)
 }
 
-func (a *Admin) endpointList() listSpec[billing.WebhookEndpoint] {
-	return listSpec[billing.WebhookEndpoint]{
+func (a *Admin) endpointList() listSpec[market.WebhookEndpoint] {
+	return listSpec[market.WebhookEndpoint]{
 		Name:  "webhook-endpoints",
 		Fetch: unfiltered(a.svc.WebhookEndpoints),
-		ID:    func(e billing.WebhookEndpoint) string { return e.ID },
-		CSV: []column[billing.WebhookEndpoint]{
-			{"id", func(e billing.WebhookEndpoint) string { return e.ID }},
-			{"url", func(e billing.WebhookEndpoint) string { return e.URL }},
-			{"events", func(e billing.WebhookEndpoint) string { return strings.Join(e.Events, " ") }},
-			{"created_at", func(e billing.WebhookEndpoint) string { return e.CreatedAt.UTC().Format(time.RFC3339) }},
+		ID:    func(e market.WebhookEndpoint) string { return e.ID },
+		CSV: []column[market.WebhookEndpoint]{
+			{"id", func(e market.WebhookEndpoint) string { return e.ID }},
+			{"url", func(e market.WebhookEndpoint) string { return e.URL }},
+			{"events", func(e market.WebhookEndpoint) string { return strings.Join(e.Events, " ") }},
+			{"created_at", func(e market.WebhookEndpoint) string { return e.CreatedAt.UTC().Format(time.RFC3339) }},
 		},
 	}
 }
 
 type webhooksData struct {
-	listed[billing.WebhookEndpoint]
+	listed[market.WebhookEndpoint]
 	Events []string
 	// Created is the endpoint just created, whose secret shows this once.
-	Created *billing.WebhookEndpoint
+	Created *market.WebhookEndpoint
 }
 
 // webhookData is an endpoint's page: the endpoint and its deliveries.
 type webhookData struct {
-	Endpoint *billing.WebhookEndpoint
+	Endpoint *market.WebhookEndpoint
 	listed[billing.WebhookDelivery]
 }
 
@@ -54,9 +55,9 @@ func (a *Admin) webhooksPage(w http.ResponseWriter, r *http.Request, _ billing.A
 	a.showWebhooks(w, r, http.StatusOK, newForm(nil), nil)
 }
 
-func (a *Admin) showWebhooks(w http.ResponseWriter, r *http.Request, status int, f *form, created *billing.WebhookEndpoint) {
+func (a *Admin) showWebhooks(w http.ResponseWriter, r *http.Request, status int, f *form, created *market.WebhookEndpoint) {
 	showList(a, w, r, status, a.endpointList(), "webhooks", view{Title: "Webhooks", Area: areaWebhooks, Form: f},
-		func(l listed[billing.WebhookEndpoint]) any {
+		func(l listed[market.WebhookEndpoint]) any {
 			return webhooksData{listed: l, Events: billing.EventTypes(), Created: created}
 		})
 }

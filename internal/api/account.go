@@ -179,12 +179,12 @@ func (s *Handler) ListUsers(ctx context.Context, p billing.Principal, in *listIn
 	if err != nil {
 		return nil, err
 	}
-	users, err = after(users, in.StartingAfter, func(u billing.User) string { return u.ID })
+	users, err = after(users, in.StartingAfter, func(u market.User) string { return u.ID })
 	if err != nil {
 		return nil, err
 	}
 	now := s.svc.Now()
-	return reply(listOf(users, in.Limit, func(u billing.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
+	return reply(listOf(users, in.Limit, func(u market.User) UserResponse { return userResponse(u, billing.UserStatus(u, subs, now)) })), nil
 }
 
 type userIn struct {

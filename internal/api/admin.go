@@ -311,7 +311,7 @@ type TaxRateResponse struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func taxRateResponse(t billing.TaxRate) TaxRateResponse {
+func taxRateResponse(t market.TaxRate) TaxRateResponse {
 	return TaxRateResponse{ID: t.Country, Country: t.Country, Percent: t.Rate.String(), UpdatedAt: t.UpdatedAt}
 }
 
@@ -320,7 +320,7 @@ func (s *Handler) AdminListTaxRates(ctx context.Context, _ billing.Principal, in
 	if err != nil {
 		return nil, err
 	}
-	if rs, err = after(rs, in.StartingAfter, func(t billing.TaxRate) string { return t.Country }); err != nil {
+	if rs, err = after(rs, in.StartingAfter, func(t market.TaxRate) string { return t.Country }); err != nil {
 		return nil, err
 	}
 	return reply(listOf(rs, in.Limit, taxRateResponse)), nil

@@ -71,7 +71,7 @@ func (s *Handler) AdminGetCustomer(ctx context.Context, _ billing.Principal, in 
 	return reply(CustomerDetail{
 		CustomerResponse: customerResponse(c),
 		Subscriptions:    listOf(subs, detailSubscriptions, func(x market.Subscription) SubscriptionResponse { return subscriptionResponse(x, now) }),
-		Numbers:          listOf(ns, detailNumbers, func(n billing.Number) NumberResponse { return numberResponse(n, true) }),
+		Numbers:          listOf(ns, detailNumbers, func(n market.Number) NumberResponse { return numberResponse(n, true) }),
 		RecentOrders:     recent,
 	}), nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // AuditEntryResponse is an entry of the audit log.
@@ -40,7 +41,7 @@ func (s *Handler) AdminListAuditLog(ctx context.Context, _ billing.Principal, in
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(es, in.Limit, func(e billing.AuditEntry) AuditEntryResponse {
+	return reply(listOf(es, in.Limit, func(e market.AuditEntry) AuditEntryResponse {
 		return AuditEntryResponse{ID: e.ID, Actor: e.Actor, OperatorID: e.ActorID, At: e.At, BusinessAt: e.BusinessAt,
 			Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID, Before: e.Before, After: e.After}
 	})), nil

@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // AutoTopUpResponse is an automatic top-up of the balance.
@@ -40,7 +41,7 @@ type AccountResponse struct {
 	BillingEmail        string             `json:"billing_email" doc:"Where invoices are e-mailed; empty: the owner's e-mail."`
 }
 
-func accountResponse(c billing.Customer, v billing.BalanceView) AccountResponse {
+func accountResponse(c market.Customer, v billing.BalanceView) AccountResponse {
 	r := AccountResponse{CustomerResponse: customerResponse(c), BalanceCoversUntil: v.CoversUntil, LowBalanceThreshold: v.Settings.LowThreshold}
 	if b := v.Settings; b.AutoAmount != nil && b.AutoBelow != nil {
 		r.AutoTopUp = &AutoTopUpResponse{Amount: *b.AutoAmount, Below: *b.AutoBelow, PaymentMethod: b.AutoPM}
@@ -161,7 +162,7 @@ type NumberPriceResponse struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-func numberPriceResponse(p billing.NumberPrice) NumberPriceResponse {
+func numberPriceResponse(p market.NumberPrice) NumberPriceResponse {
 	return NumberPriceResponse{Country: p.Country, State: p.State, Area: p.Area, Type: p.Type, Currency: p.Currency,
 		SetupAmount: p.SetupAmount, MonthlyAmount: p.MonthlyAmount, UpdatedAt: p.UpdatedAt}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -17,7 +18,7 @@ type LoginResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func loginResponse(u billing.User) LoginResponse {
+func loginResponse(u market.User) LoginResponse {
 	return LoginResponse{ID: u.ID, Email: u.Email, Role: u.Role, Status: billing.LoginStatus(u), CreatedAt: u.CreatedAt}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The sandbox mailbox (billing.Mailbox): every e-mail a sandbox without
@@ -32,7 +33,7 @@ type MailAttachmentInfo struct {
 	Content     []byte `json:"content,omitempty" doc:"The file, base64 (in GET of one mail only)."`
 }
 
-func mailResponse(m billing.MailboxMail) MailResponse {
+func mailResponse(m market.MailboxMail) MailResponse {
 	r := MailResponse{ID: m.ID, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Customer: m.CustomerID,
 		Notification: m.NotificationID, CreatedAt: m.CreatedAt, Attachments: []MailAttachmentInfo{}}
 	for _, a := range m.Attachments {

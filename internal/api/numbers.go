@@ -7,6 +7,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -42,7 +43,7 @@ func (s *Handler) ListNumberCountries(ctx context.Context, p billing.Principal, 
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(fs, 1000, func(f billing.Facet) CountryResponse {
+	return reply(listOf(fs, 1000, func(f market.Facet) CountryResponse {
 		return CountryResponse{Code: f.Value, Name: inventory.CountryName(f.Value), HasStates: inventory.HasStates(f.Value), Available: f.Available}
 	})), nil
 }
@@ -61,7 +62,7 @@ func (s *Handler) ListNumberStates(ctx context.Context, p billing.Principal, in 
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(fs, 1000, func(f billing.Facet) FacetResponse {
+	return reply(listOf(fs, 1000, func(f market.Facet) FacetResponse {
 		return FacetResponse{Code: f.Value, Name: inventory.StateName(cc, f.Value), Available: f.Available}
 	})), nil
 }
@@ -80,7 +81,7 @@ func (s *Handler) ListNumberAreas(ctx context.Context, p billing.Principal, in *
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(fs, 1000, func(f billing.Facet) FacetResponse { return FacetResponse{Name: f.Value, Available: f.Available} })), nil
+	return reply(listOf(fs, 1000, func(f market.Facet) FacetResponse { return FacetResponse{Name: f.Value, Available: f.Available} })), nil
 }
 
 type availableIn struct {
@@ -113,14 +114,14 @@ func (s *Handler) ListAvailableNumbers(ctx context.Context, p billing.Principal,
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, limit, func(n billing.Number) NumberResponse { return numberResponse(n, false) })), nil
+	return reply(listOf(ns, limit, func(n market.Number) NumberResponse { return numberResponse(n, false) })), nil
 }
 
 // numberCursor returns the phone number of the inventory's number id ("" =
 // ""), where a list in number order goes on: one indexed read, and an
 // unknown id is 400 naming starting_after.
 func (s *Handler) numberCursor(ctx context.Context, id string) (string, error) {
-	var n billing.Number
+	var n market.Number
 	err := knownCursor(id, func() (err error) { n, err = s.svc.Reads().Number(ctx, id); return err })
 	return n.Number, err
 }
@@ -130,19 +131,19 @@ func (s *Handler) ListNumbers(ctx context.Context, p billing.Principal, in *Page
 	if err != nil {
 		return nil, err
 	}
-	if ns, err = after(ns, in.StartingAfter, func(n billing.Number) string { return n.ID }); err != nil {
+	if ns, err = after(ns, in.StartingAfter, func(n market.Number) string { return n.ID }); err != nil {
 		return nil, err
 	}
 	since, err := s.svc.Reads().ConnectedSince(ctx, p.CustomerID)
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(ns, in.Limit, func(n billing.Number) NumberResponse { return heldNumberResponse(n, since) })), nil
+	return reply(listOf(ns, in.Limit, func(n market.Number) NumberResponse { return heldNumberResponse(n, since) })), nil
 }
 
 // heldNumberResponse is a customer's number with whether its SIP account
 // is reachable (since: connectedSince).
-func heldNumberResponse(n billing.Number, since map[string]time.Time) NumberResponse {
+func heldNumberResponse(n market.Number, since map[string]time.Time) NumberResponse {
 	r := numberResponse(n, true)
 	_, ok := since[n.SIPAccountID]
 	connected := ok && n.SIPAccountID != ""
@@ -176,7 +177,7 @@ func (s *Handler) ReleaseNumber(ctx context.Context, p billing.Principal, in *id
 	return reply(Deleted{ID: in.ID, Deleted: true}), nil
 }
 
-func (s *Handler) sipResponse(ctx context.Context, a billing.SIPAccount, nums []billing.Number, regs []billing.SIPBinding, withPassword bool) SIPAccountResponse {
+func (s *Handler) sipResponse(ctx context.Context, a market.SIPAccount, nums []market.Number, regs []market.SIPBinding, withPassword bool) SIPAccountResponse {
 	r := SIPAccountResponse{ID: a.ID, Kind: a.Kind, Username: a.Username, Domain: a.Domain, User: a.UserID, Numbers: []string{},
 		Registrations: []SIPRegistration{}}
 	for _, b := range regs {
@@ -202,11 +203,11 @@ func (s *Handler) ListSIPAccounts(ctx context.Context, p billing.Principal, in *
 	if err != nil {
 		return nil, err
 	}
-	accts, err := after(l.Accounts, in.StartingAfter, func(a billing.SIPAccount) string { return a.ID })
+	accts, err := after(l.Accounts, in.StartingAfter, func(a market.SIPAccount) string { return a.ID })
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(accts, in.Limit, func(a billing.SIPAccount) SIPAccountResponse {
+	return reply(listOf(accts, in.Limit, func(a market.SIPAccount) SIPAccountResponse {
 		return s.sipResponse(ctx, a, l.Numbers, l.Bindings, false)
 	})), nil
 }
@@ -220,7 +221,7 @@ func (s *Handler) GetSIPAccount(ctx context.Context, p billing.Principal, in *id
 	return s.sipAccountReply(ctx, p, a)
 }
 
-func (s *Handler) sipAccountReply(ctx context.Context, p billing.Principal, a billing.SIPAccount) (*out[SIPAccountResponse], error) {
+func (s *Handler) sipAccountReply(ctx context.Context, p billing.Principal, a market.SIPAccount) (*out[SIPAccountResponse], error) {
 	nums, err := s.svc.Numbers(ctx, p)
 	if err != nil {
 		return nil, err
@@ -261,7 +262,7 @@ func (s *Handler) ListNotifications(ctx context.Context, p billing.Principal, in
 	if err != nil {
 		return nil, err
 	}
-	return reply(listOf(rows, in.Limit, func(n billing.Notification) NotificationResponse {
+	return reply(listOf(rows, in.Limit, func(n market.Notification) NotificationResponse {
 		return NotificationResponse{ID: n.ID, Type: n.Type, Subject: n.Subject, Body: n.Body, ObjectType: n.ObjectType,
 			Object: n.ObjectID, CreatedAt: n.CreatedAt, Email: mails[n.ID]}
 	})), nil

@@ -22,7 +22,7 @@ func (s *Handler) CreateQuote(ctx context.Context, p billing.Principal, in *orde
 	return reply(quoteResponse(q)), nil
 }
 
-func (s *Handler) orderOut(ctx context.Context, o billing.Order) (*out[OrderResponse], error) {
+func (s *Handler) orderOut(ctx context.Context, o market.Order) (*out[OrderResponse], error) {
 	pay, err := s.svc.Reads().PaymentByID(ctx, o.PaymentID)
 	if err != nil && !market.IsCode(err, market.CodeNotFound) {
 		return nil, err
@@ -55,7 +55,7 @@ func (s *Handler) ListOrders(ctx context.Context, p billing.Principal, in *listI
 
 // ordersOut is the list of orders (up to limit, then has_more), each
 // with its payment, read at once.
-func (s *Handler) ordersOut(ctx context.Context, orders []billing.Order, limit int) (List[OrderResponse], error) {
+func (s *Handler) ordersOut(ctx context.Context, orders []market.Order, limit int) (List[OrderResponse], error) {
 	ids := make([]string, len(orders))
 	for i, o := range orders {
 		ids[i] = o.PaymentID
@@ -64,7 +64,7 @@ func (s *Handler) ordersOut(ctx context.Context, orders []billing.Order, limit i
 	if err != nil {
 		return List[OrderResponse]{}, err
 	}
-	return listOf(orders, limit, func(o billing.Order) OrderResponse {
+	return listOf(orders, limit, func(o market.Order) OrderResponse {
 		if pay, ok := pays[o.PaymentID]; ok {
 			return orderResponse(o, &pay)
 		}
@@ -190,7 +190,7 @@ func (s *Handler) ListInvoices(ctx context.Context, p billing.Principal, in *lis
 	if err != nil {
 		return nil, err
 	}
-	res := listOf(rows, in.Limit, func(v billing.Invoice) InvoiceResponse {
+	res := listOf(rows, in.Limit, func(v market.Invoice) InvoiceResponse {
 		_, d, _ := s.svc.Invoice(ctx, p, v.ID)
 		return invoiceResponse(v, d)
 	})
@@ -211,7 +211,7 @@ func (s *Handler) ListAddresses(ctx context.Context, p billing.Principal, in *li
 	if err != nil {
 		return nil, err
 	}
-	if rows, err = after(rows, in.StartingAfter, func(a billing.BillingAddress) string { return a.ID }); err != nil {
+	if rows, err = after(rows, in.StartingAfter, func(a market.BillingAddress) string { return a.ID }); err != nil {
 		return nil, err
 	}
 	return reply(listOf(rows, in.Limit, addressResponse)), nil
@@ -288,7 +288,7 @@ func (s *Handler) ListPaymentMethods(ctx context.Context, p billing.Principal, i
 	if err != nil {
 		return nil, err
 	}
-	if rows, err = after(rows, in.StartingAfter, func(m billing.PaymentMethod) string { return m.ID }); err != nil {
+	if rows, err = after(rows, in.StartingAfter, func(m market.PaymentMethod) string { return m.ID }); err != nil {
 		return nil, err
 	}
 	return reply(listOf(rows, in.Limit, paymentMethodResponse)), nil
@@ -303,7 +303,7 @@ type cardIn struct {
 }
 
 func (s *Handler) CreatePaymentMethod(ctx context.Context, p billing.Principal, in *cardIn) (*out[PaymentMethodResponse], error) {
-	var pm billing.PaymentMethod
+	var pm market.PaymentMethod
 	var err error
 	switch {
 	case in.Body.Card != nil && in.Body.PaymentMethod != "":

@@ -92,7 +92,7 @@ type CustomerResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func customerResponse(c billing.Customer) CustomerResponse {
+func customerResponse(c market.Customer) CustomerResponse {
 	return CustomerResponse{ID: c.ID, Company: c.Company, Email: c.Email, Country: c.Country, Currency: c.Currency,
 		Balance: c.Balance, CreatedAt: c.CreatedAt}
 }
@@ -110,7 +110,7 @@ type UserResponse struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-func userResponse(u billing.User, status string) UserResponse {
+func userResponse(u market.User, status string) UserResponse {
 	return UserResponse{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role, Extension: u.Extension,
 		Subscription: u.SubscriptionID, SIPAccount: u.SIPAccountID, Status: status, CreatedAt: u.CreatedAt}
 }
@@ -222,7 +222,7 @@ type OrderResponse struct {
 	CreatedAt      time.Time      `json:"created_at"`
 }
 
-func orderResponse(o billing.Order, pay *billing.Payment) OrderResponse {
+func orderResponse(o market.Order, pay *market.Payment) OrderResponse {
 	r := OrderResponse{ID: o.ID, Status: o.Status, Items: lineResponses(o.Lines), Subtotal: o.Totals.Subtotal, Discount: o.Totals.Discount,
 		Tax: o.Totals.Tax, Total: o.Totals.Total, Refunded: o.Refunded, Currency: o.Currency, PromoCode: o.PromoCode,
 		BillingAddress: o.BillingAddressID, Payment: PaymentRef{ID: o.PaymentID}, Invoice: o.InvoiceID, DisputeStatus: o.DisputeStatus,
@@ -289,7 +289,7 @@ type TransactionResponse struct {
 	Invoice     string    `json:"invoice,omitempty"`
 }
 
-func transactionResponse(p billing.Payment) TransactionResponse {
+func transactionResponse(p market.Payment) TransactionResponse {
 	return TransactionResponse{ID: p.ID, CreatedAt: p.CreatedAt, Purpose: string(p.Purpose), Description: p.Description,
 		Method: p.Method, Amount: p.Amount, Currency: p.Currency, CardLast4: p.CardLast4, Order: p.OrderID, Invoice: p.InvoiceID}
 }
@@ -307,7 +307,7 @@ type EntryResponse struct {
 	Order        string    `json:"order,omitempty"`
 }
 
-func entryResponse(e billing.Entry) EntryResponse {
+func entryResponse(e market.Entry) EntryResponse {
 	return EntryResponse{ID: e.TransactionID, CreatedAt: e.CreatedAt, Kind: e.Kind, Description: e.Description, Amount: e.Amount,
 		BalanceAfter: e.BalanceAfter, Currency: e.Currency, Payment: e.PaymentID, Order: e.OrderID}
 }
@@ -336,7 +336,7 @@ type InvoiceResponse struct {
 	Description string                `json:"description" doc:"What the invoice was for: its lines' descriptions in short."`
 }
 
-func invoiceResponse(v billing.Invoice, d billing.InvoiceDoc) InvoiceResponse {
+func invoiceResponse(v market.Invoice, d billing.InvoiceDoc) InvoiceResponse {
 	return InvoiceResponse{ID: v.ID, Number: v.Number, Kind: v.Kind, Order: v.OrderID, IssuedAt: v.IssuedAt, Currency: v.Currency,
 		Subtotal: v.Totals.Subtotal, Discount: v.Totals.Discount, Tax: v.Totals.Tax, Total: v.Totals.Total, Seller: d.Seller,
 		BuyerName: d.BuyerName, BuyerLines: d.BuyerLines, BuyerVATID: d.BuyerVATID, Lines: d.Lines, PaymentNote: d.PaymentNote,
@@ -358,7 +358,7 @@ type AddressResponse struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-func addressResponse(a billing.BillingAddress) AddressResponse {
+func addressResponse(a market.BillingAddress) AddressResponse {
 	return AddressResponse{ID: a.ID, Name: a.Name, Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode,
 		State: a.State, Country: a.Country, VATID: a.VATID, CreatedAt: a.CreatedAt}
 }
@@ -373,7 +373,7 @@ type PaymentMethodResponse struct {
 	Default  bool   `json:"default"`
 }
 
-func paymentMethodResponse(p billing.PaymentMethod) PaymentMethodResponse {
+func paymentMethodResponse(p market.PaymentMethod) PaymentMethodResponse {
 	return PaymentMethodResponse{ID: p.ID, Brand: p.Brand, Last4: p.Last4, ExpMonth: p.ExpMonth, ExpYear: p.ExpYear, Default: p.Default}
 }
 
@@ -423,7 +423,7 @@ type NumberResponse struct {
 	QuarantineUntil *time.Time `json:"quarantine_until,omitempty" doc:"Operator only: when a released number is for sale again."`
 }
 
-func numberResponse(n billing.Number, held bool) NumberResponse {
+func numberResponse(n market.Number, held bool) NumberResponse {
 	r := NumberResponse{ID: n.ID, Number: n.Number, Country: n.Country, State: n.State, Area: n.Area, Type: n.Type,
 		SetupAmount: n.SetupAmount, MonthlyAmount: n.MonthlyAmount, Currency: n.Currency}
 	if held {
@@ -437,7 +437,7 @@ func numberResponse(n billing.Number, held bool) NumberResponse {
 
 // adminNumberResponse is a number as the operator sees it: with its holder
 // and the end of its quarantine.
-func adminNumberResponse(n billing.Number) NumberResponse {
+func adminNumberResponse(n market.Number) NumberResponse {
 	r := numberResponse(n, true)
 	r.Customer, r.QuarantineUntil = n.CustomerID, n.QuarantineUntil
 	return r

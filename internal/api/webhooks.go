@@ -24,7 +24,7 @@ type WebhookEndpointResponse struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func webhookEndpointResponse(e billing.WebhookEndpoint) WebhookEndpointResponse {
+func webhookEndpointResponse(e market.WebhookEndpoint) WebhookEndpointResponse {
 	return WebhookEndpointResponse{ID: e.ID, URL: e.URL, Events: e.Events, CreatedAt: e.CreatedAt}
 }
 
@@ -157,7 +157,7 @@ func eventObject(obj any, now time.Time) (any, error) {
 		return eventOrder{OrderResponse: orderResponse(o.Order, &o.Payment), Customer: o.Order.CustomerID}, nil
 	case market.Subscription:
 		return eventSubscription{SubscriptionResponse: subscriptionResponse(o, now), Customer: o.CustomerID}, nil
-	case billing.Number:
+	case market.Number:
 		return adminNumberResponse(o), nil
 	case billing.Refund:
 		return eventRefund{RefundResponse: refundResponse(o), Customer: o.Payment.CustomerID}, nil

@@ -16,32 +16,32 @@ import (
 
 // Customer returns the principal's customer (or any for the operator).
 // Error: not_found.
-func (s *Service) Customer(ctx context.Context, customerID string) (store.Customer, error) {
+func (s *Service) Customer(ctx context.Context, customerID string) (market.Customer, error) {
 	return s.store.Read().Customer(ctx, customerID)
 }
 
 // Customers lists customers for the operator.
-func (s *Service) Customers(ctx context.Context, page store.Page) ([]store.Customer, error) {
+func (s *Service) Customers(ctx context.Context, page store.Page) ([]market.Customer, error) {
 	return s.store.Read().Customers(ctx, page)
 }
 
 // Orders lists the customer's orders.
-func (s *Service) Orders(ctx context.Context, p Principal, page store.Page) ([]Order, error) {
+func (s *Service) Orders(ctx context.Context, p Principal, page store.Page) ([]market.Order, error) {
 	return s.store.Read().Orders(ctx, p.CustomerID, page)
 }
 
 // Order returns one order. Error: not_found.
-func (s *Service) Order(ctx context.Context, p Principal, orderID string) (Order, error) {
+func (s *Service) Order(ctx context.Context, p Principal, orderID string) (market.Order, error) {
 	return s.store.Read().Order(ctx, p.scope(), orderID)
 }
 
 // Transactions lists the Billing tab.
-func (s *Service) Transactions(ctx context.Context, p Principal, f store.PaymentFilter) ([]store.Payment, error) {
+func (s *Service) Transactions(ctx context.Context, p Principal, f store.PaymentFilter) ([]market.Payment, error) {
 	return s.store.Read().Payments(ctx, p.CustomerID, f)
 }
 
 // BalanceEntries lists the balance's movements with the running balance.
-func (s *Service) BalanceEntries(ctx context.Context, p Principal, page store.Page) ([]store.Entry, error) {
+func (s *Service) BalanceEntries(ctx context.Context, p Principal, page store.Page) ([]market.Entry, error) {
 	return s.store.Read().BalanceEntries(ctx, p.CustomerID, page)
 }
 
@@ -60,15 +60,15 @@ type AdjustmentInput struct {
 // AdjustBalance credits (positive) or debits (negative) a customer's
 // balance with a reason. Errors: invalid_request, not_found,
 // insufficient_funds (a debit below zero).
-func (s *Service) AdjustBalance(ctx context.Context, customerID string, in AdjustmentInput) (store.Payment, error) {
+func (s *Service) AdjustBalance(ctx context.Context, customerID string, in AdjustmentInput) (market.Payment, error) {
 	in.Reason = strings.TrimSpace(in.Reason)
 	if in.Amount == 0 || in.Amount > 1_000_000_00 || in.Amount < -1_000_000_00 {
-		return store.Payment{}, market.Invalid("amount", "amount must be non-zero and at most 1000000.00 either way")
+		return market.Payment{}, market.Invalid("amount", "amount must be non-zero and at most 1000000.00 either way")
 	}
 	if in.Reason == "" {
-		return store.Payment{}, market.Invalid("reason", "a reason is required")
+		return market.Payment{}, market.Invalid("reason", "a reason is required")
 	}
-	var pay store.Payment
+	var pay market.Payment
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if ref, err := s.firstResult(ctx, q, in.key); err != nil || ref != "" {
 			if err == nil {
@@ -91,7 +91,7 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 				Message: fmt.Sprintf("the balance is %s: a debit cannot take it below zero", money.Format(money.New(cust.Balance, cust.Currency))),
 				Extra:   map[string]any{"missing": -(cust.Balance + in.Amount), "currency": cust.Currency}}
 		}
-		pay = store.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, Purpose: market.PurposeAdjustment, Description: in.Reason,
+		pay = market.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, Purpose: market.PurposeAdjustment, Description: in.Reason,
 			Method: "operator", Amount: in.Amount, Currency: cust.Currency, CreatedAt: now}
 		if err := q.InsertPayment(ctx, pay); err != nil {
 			return err
@@ -99,7 +99,7 @@ func (s *Service) AdjustBalance(ctx context.Context, customerID string, in Adjus
 		if err := bindResult(ctx, q, in.key, pay.ID); err != nil {
 			return err
 		}
-		if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+		if err := post(ctx, q, market.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
 			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now}, market.Movement{Payer: market.PayerOperator, Total: in.Amount}); err != nil {
 			return err
 		}
@@ -248,14 +248,14 @@ func (in *UserInput) validate() error {
 // email: a user of the account has this e-mail already, whatever its
 // case), license_limit_reached (as many users as licenses already),
 // not_found (the subscription).
-func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (market.User, error) {
 	if err := p.mayManage(); err != nil {
-		return store.User{}, err
+		return market.User{}, err
 	}
 	if err := in.validate(); err != nil {
-		return store.User{}, err
+		return market.User{}, err
 	}
-	var u store.User
+	var u market.User
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		now := s.now()
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
@@ -283,9 +283,9 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (st
 		if err != nil {
 			return err
 		}
-		u = store.User{ID: s.ids.New("usr"), CustomerID: p.CustomerID, Name: in.Name, Email: in.Email, Role: "member",
+		u = market.User{ID: s.ids.New("usr"), CustomerID: p.CustomerID, Name: in.Name, Email: in.Email, Role: "member",
 			SubscriptionID: sub.ID, Extension: fmt.Sprint(ext), CreatedAt: now}
-		sip := s.newSIPAccount(store.SIPAccount{ID: s.ids.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
+		sip := s.newSIPAccount(market.SIPAccount{ID: s.ids.New("sip"), CustomerID: p.CustomerID, Kind: "user", Username: "u" + u.Extension + "-" + id.Secret(4),
 			UserID: u.ID, CreatedAt: now})
 		u.SIPAccountID = sip.ID
 		if err := q.InsertSIPAccount(ctx, sip); err != nil {
@@ -297,12 +297,12 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in UserInput) (st
 }
 
 // Users lists the customer's users.
-func (s *Service) Users(ctx context.Context, p Principal) ([]store.User, error) {
+func (s *Service) Users(ctx context.Context, p Principal) ([]market.User, error) {
 	return s.store.Read().Users(ctx, p.CustomerID)
 }
 
 // User returns a user. Error: not_found.
-func (s *Service) User(ctx context.Context, p Principal, userID string) (store.User, error) {
+func (s *Service) User(ctx context.Context, p Principal, userID string) (market.User, error) {
 	return s.store.Read().User(ctx, p.CustomerID, userID)
 }
 
@@ -331,7 +331,7 @@ func (s *Service) DeleteUser(ctx context.Context, p Principal, userID string) er
 
 // UserStatus is "active" while the user's subscription is in force and
 // "suspended" once it has expired.
-func UserStatus(u store.User, subs map[string]market.Subscription, now time.Time) string {
+func UserStatus(u market.User, subs map[string]market.Subscription, now time.Time) string {
 	if u.SubscriptionID == "" {
 		return "active"
 	}
@@ -344,17 +344,17 @@ func UserStatus(u store.User, subs map[string]market.Subscription, now time.Time
 }
 
 // SIPAccounts lists the customer's SIP accounts.
-func (s *Service) SIPAccounts(ctx context.Context, p Principal) ([]store.SIPAccount, error) {
+func (s *Service) SIPAccounts(ctx context.Context, p Principal) ([]market.SIPAccount, error) {
 	return s.store.Read().SIPAccounts(ctx, p.CustomerID)
 }
 
 // SIPAccount returns one SIP account. Error: not_found.
-func (s *Service) SIPAccount(ctx context.Context, p Principal, sipID string) (store.SIPAccount, error) {
+func (s *Service) SIPAccount(ctx context.Context, p Principal, sipID string) (market.SIPAccount, error) {
 	return s.store.Read().SIPAccount(ctx, p.CustomerID, sipID)
 }
 
 // Numbers lists the numbers the customer holds.
-func (s *Service) Numbers(ctx context.Context, p Principal) ([]store.Number, error) {
+func (s *Service) Numbers(ctx context.Context, p Principal) ([]market.Number, error) {
 	return s.store.Read().CustomerNumbers(ctx, p.CustomerID)
 }
 

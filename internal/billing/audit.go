@@ -48,9 +48,6 @@ func ActorOf(ctx context.Context) (Actor, bool) {
 	return a, ok
 }
 
-// AuditEntry is one entry of the audit log.
-type AuditEntry = store.AuditEntry
-
 // AuditFilter selects entries of the audit log.
 type AuditFilter = store.AuditFilter
 
@@ -70,7 +67,7 @@ func (s *Service) audit(ctx context.Context, q *store.Q, action, objType, objID 
 	if err != nil {
 		return err
 	}
-	return q.InsertAuditEntry(ctx, store.AuditEntry{ID: s.ids.New("aud"), ActorID: a.ID, Actor: a.Name,
+	return q.InsertAuditEntry(ctx, market.AuditEntry{ID: s.ids.New("aud"), ActorID: a.ID, Actor: a.Name,
 		At: s.wallNow(), BusinessAt: s.now(), Action: action, ObjectType: objType, ObjectID: objID, Before: b, After: af})
 }
 
@@ -85,7 +82,7 @@ func auditJSON(v any) (string, error) {
 // AuditLog lists the entries that match f, newest first (one more than the
 // page's limit when there are more). Error: invalid_request (starting_after)
 // for a cursor that is no entry.
-func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]market.AuditEntry, error) {
 	q := s.store.Read()
 	if f.After != "" {
 		ok, err := q.HasAuditEntry(ctx, f.After)

@@ -58,24 +58,24 @@ func (in *SignupInput) Validate() error {
 // Signup creates a customer, its owner login and its standard SIP trunk
 // account. Errors: invalid_request (param names the field; "email" when the
 // address is taken), or a currency the catalog is not sold in.
-func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, store.User, error) {
+func (s *Service) Signup(ctx context.Context, in SignupInput) (market.Customer, market.User, error) {
 	if err := in.Validate(); err != nil {
-		return store.Customer{}, store.User{}, err
+		return market.Customer{}, market.User{}, err
 	}
 	plans, err := s.store.Read().Plans(ctx, true)
 	if err != nil {
-		return store.Customer{}, store.User{}, err
+		return market.Customer{}, market.User{}, err
 	}
 	if cs := catalogCurrencies(plans); len(cs) > 0 && !contains(cs, in.Currency) {
-		return store.Customer{}, store.User{}, market.Invalid("currency", "accounts can be opened in %s", strings.Join(cs, ", "))
+		return market.Customer{}, market.User{}, market.Invalid("currency", "accounts can be opened in %s", strings.Join(cs, ", "))
 	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
-		return store.Customer{}, store.User{}, err
+		return market.Customer{}, market.User{}, err
 	}
 	now := s.now()
-	c := store.Customer{ID: s.ids.New("cus"), Company: in.Company, Country: in.Country, Currency: in.Currency, Email: in.Email, CreatedAt: now}
-	u := store.User{ID: s.ids.New("usr"), CustomerID: c.ID, Name: in.Company, Email: in.Email, PasswordHash: hash, Role: "owner", CreatedAt: now}
+	c := market.Customer{ID: s.ids.New("cus"), Company: in.Company, Country: in.Country, Currency: in.Currency, Email: in.Email, CreatedAt: now}
+	u := market.User{ID: s.ids.New("usr"), CustomerID: c.ID, Name: in.Company, Email: in.Email, PasswordHash: hash, Role: "owner", CreatedAt: now}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertCustomer(ctx, c); err != nil {
 			return err
@@ -92,7 +92,7 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (store.Customer, s
 			}
 			return err
 		}
-		return q.InsertSIPAccount(ctx, s.newSIPAccount(store.SIPAccount{ID: s.ids.New("sip"), CustomerID: c.ID, Kind: "trunk",
+		return q.InsertSIPAccount(ctx, s.newSIPAccount(market.SIPAccount{ID: s.ids.New("sip"), CustomerID: c.ID, Kind: "trunk",
 			Username: "trunk-" + id.Secret(5), CreatedAt: now}))
 	})
 	return c, u, err
@@ -141,22 +141,22 @@ func (s *Service) hashing(ctx context.Context, fn func()) error {
 // customer. Sessions last SessionTTL of wall-clock time: moving the
 // sandbox clock ends none. Errors: unauthenticated, rate_limited (with
 // Extra "retry_after" in seconds).
-func (s *Service) Login(ctx context.Context, email, password, from string) (string, store.Customer, error) {
+func (s *Service) Login(ctx context.Context, email, password, from string) (string, market.Customer, error) {
 	now := s.wallNow()
 	keys := throttleKeys(email, from)
 	// A throttled e-mail is refused before its password is checked; a
 	// throttled address only when the password is wrong (throttle.go).
 	if err := s.checkThrottle(ctx, keys, now, perEmail); err != nil {
-		return "", store.Customer{}, err
+		return "", market.Customer{}, err
 	}
 	u, ok, err := s.checkLogin(ctx, email, password)
 	if err != nil {
-		return "", store.Customer{}, err
+		return "", market.Customer{}, err
 	}
 	if !ok {
 		addrErr := s.checkThrottle(ctx, keys, now, perAddress)
 		if addrErr != nil && !market.IsCode(addrErr, market.CodeRateLimited) {
-			return "", store.Customer{}, addrErr
+			return "", market.Customer{}, addrErr
 		}
 		// The guess counts for its e-mail; a refused one not for the
 		// address, which already waits.
@@ -165,12 +165,12 @@ func (s *Service) Login(ctx context.Context, email, password, from string) (stri
 			charge = map[throttleRule]string{perEmail: keys[perEmail]}
 		}
 		if err := s.countFailure(ctx, charge, now); err != nil {
-			return "", store.Customer{}, err
+			return "", market.Customer{}, err
 		}
 		if addrErr != nil {
-			return "", store.Customer{}, addrErr
+			return "", market.Customer{}, addrErr
 		}
-		return "", store.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
+		return "", market.Customer{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
 	}
 	token := "dt_" + id.Secret(32)
 	err = s.store.Tx(ctx, func(q *store.Q) error {
@@ -179,11 +179,11 @@ func (s *Service) Login(ctx context.Context, email, password, from string) (stri
 		if err := q.ClearThrottle(ctx, keys[perEmail]); err != nil {
 			return err
 		}
-		return q.InsertSession(ctx, store.Session{TokenHash: hashToken(token), UserID: u.ID, CustomerID: u.CustomerID,
+		return q.InsertSession(ctx, market.Session{TokenHash: hashToken(token), UserID: u.ID, CustomerID: u.CustomerID,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
 	})
 	if err != nil {
-		return "", store.Customer{}, err
+		return "", market.Customer{}, err
 	}
 	c, err := s.store.Read().Customer(ctx, u.CustomerID)
 	return token, c, err
@@ -191,18 +191,18 @@ func (s *Service) Login(ctx context.Context, email, password, from string) (stri
 
 // checkLogin reports whether password is the one of the login with that
 // e-mail, taking as long whether or not the login exists.
-func (s *Service) checkLogin(ctx context.Context, email, password string) (store.User, bool, error) {
+func (s *Service) checkLogin(ctx context.Context, email, password string) (market.User, bool, error) {
 	u, err := s.store.Read().LoginByEmail(ctx, normEmail(email))
 	if market.IsCode(err, market.CodeNotFound) {
 		_, _ = s.checkPassword(ctx, password, s.dummyHash)
-		return store.User{}, false, nil
+		return market.User{}, false, nil
 	}
 	if err != nil {
-		return store.User{}, false, err
+		return market.User{}, false, err
 	}
 	ok, err := s.checkPassword(ctx, password, u.PasswordHash)
 	if err != nil && ctx.Err() != nil {
-		return store.User{}, false, err
+		return market.User{}, false, err
 	}
 	return u, err == nil && ok, nil
 }

@@ -14,10 +14,9 @@ import (
 // subscriptions filtered, an order with its payment, refunds and invoices.
 // Lists return one more row than the page's limit when there are more.
 
-// The store's views the back office shows (aliases: the back office does
+// The store's filters the back office names (aliases: the back office does
 // not import the store).
 type (
-	Customer           = store.Customer
 	OrderFilter        = store.OrderFilter
 	SubscriptionFilter = store.SubscriptionFilter
 )
@@ -27,24 +26,24 @@ const overviewRows = 50
 
 // CustomerOverview is everything the operator sees of a customer.
 type CustomerOverview struct {
-	Customer      store.Customer
+	Customer      market.Customer
 	Balance       BalanceView
-	Entries       []store.Entry
+	Entries       []market.Entry
 	Subscriptions []market.Subscription
-	Numbers       []store.Number
+	Numbers       []market.Number
 	SIPAccounts   []SIPAccountState
-	Orders        []Order
-	Invoices      []store.Invoice
-	Notifications []store.Notification
-	Logins        []store.User
+	Orders        []market.Order
+	Invoices      []market.Invoice
+	Notifications []market.Notification
+	Logins        []market.User
 	// More says which lists have more rows than shown.
 	More map[string]bool
 }
 
 // SIPAccountState is a SIP account with its registrations now.
 type SIPAccountState struct {
-	store.SIPAccount
-	Registrations []store.SIPBinding
+	market.SIPAccount
+	Registrations []market.SIPBinding
 }
 
 // Connected reports whether the account has an unexpired registration.
@@ -53,7 +52,7 @@ func (a SIPAccountState) Connected() bool { return len(a.Registrations) > 0 }
 // SearchCustomers finds customers by ID, company, e-mail (the account's
 // or a login's) or phone number; "" lists them all. Error: invalid_request
 // (starting_after) for a cursor that is no customer.
-func (s *Service) SearchCustomers(ctx context.Context, term string, page Page) ([]Customer, error) {
+func (s *Service) SearchCustomers(ctx context.Context, term string, page Page) ([]market.Customer, error) {
 	q := s.store.Read()
 	if page.After != "" {
 		if _, err := q.Customer(ctx, page.After); market.IsCode(err, market.CodeNotFound) {
@@ -81,8 +80,8 @@ func (s *Service) CustomerOverview(ctx context.Context, customerID string) (Cust
 	v := CustomerOverview{Customer: c, More: map[string]bool{}}
 	page := store.Page{Limit: overviewRows}
 	now := s.now()
-	var accts []store.SIPAccount
-	var binds []store.SIPBinding
+	var accts []market.SIPAccount
+	var binds []market.SIPBinding
 	// The reads are independent: they run at once on the read pool (as
 	// the dashboard's), so the page waits for the slowest, not the sum of
 	// a dozen round trips.
@@ -180,7 +179,7 @@ func parseBound(name, v string, upper bool) (time.Time, error) {
 
 // AllOrders lists the orders that match f, newest first. Error:
 // invalid_request (starting_after) for a cursor that is no order.
-func (s *Service) AllOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
+func (s *Service) AllOrders(ctx context.Context, f OrderFilter) ([]market.Order, error) {
 	q := s.store.Read()
 	if f.After != "" {
 		if _, err := q.Order(ctx, "", f.After); market.IsCode(err, market.CodeNotFound) {
@@ -214,14 +213,14 @@ func (s *Service) AllSubscriptions(ctx context.Context, f SubscriptionFilter) ([
 
 // OrderDetail is an order as the operator sees it.
 type OrderDetail struct {
-	Order    Order
-	Customer store.Customer
-	Payment  *store.Payment
+	Order    market.Order
+	Customer market.Customer
+	Payment  *market.Payment
 	// Refunds are the order's refunds, newest first.
-	Refunds []store.Payment
+	Refunds []market.Payment
 	// Invoice is the order's invoice; CreditNotes those of its refunds.
-	Invoice     *store.Invoice
-	CreditNotes []store.Invoice
+	Invoice     *market.Invoice
+	CreditNotes []market.Invoice
 }
 
 // Refundable is what is left to refund.

@@ -100,7 +100,7 @@ func (h *dueHeap) Pop() any {
 // renewals lists what will renew from the customer's balance: the
 // auto-renewing subscriptions (at today's renewal price, incl. tax) and
 // the held numbers (their monthly price, incl. tax).
-func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing, error) {
+func (s *Service) renewals(ctx context.Context, cust market.Customer) ([]Renewing, error) {
 	q := s.store.Read()
 	var out []Renewing
 	now := s.now()
@@ -150,7 +150,7 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 	}
 	prices := map[kind]price{}
 	for _, n := range nums {
-		if n.RenewsAt == nil || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
+		if n.RenewsAt == nil || (n.Status != market.NumberActive && n.Status != market.NumberGrace) {
 			continue
 		}
 		// What a rental charges (numberRentalKind): the monthly price in the account's
@@ -182,11 +182,11 @@ func (s *Service) renewals(ctx context.Context, cust store.Customer) ([]Renewing
 // BalanceView is what GET /v1/account adds about the balance.
 type BalanceView struct {
 	CoversUntil *time.Time
-	Settings    store.BalanceSettings
+	Settings    market.BalanceSettings
 }
 
 // Balance returns the forecast and the settings of the customer's balance.
-func (s *Service) Balance(ctx context.Context, cust store.Customer) (BalanceView, error) {
+func (s *Service) Balance(ctx context.Context, cust market.Customer) (BalanceView, error) {
 	rs, err := s.renewals(ctx, cust)
 	if err != nil {
 		return BalanceView{}, err
@@ -220,39 +220,39 @@ type BalanceSettingsInput struct {
 
 // SetBalanceSettings validates and stores the balance settings. Errors:
 // invalid_request naming low_balance_threshold or auto_top_up.<field>.
-func (s *Service) SetBalanceSettings(ctx context.Context, p Principal, in BalanceSettingsInput) (store.BalanceSettings, error) {
+func (s *Service) SetBalanceSettings(ctx context.Context, p Principal, in BalanceSettingsInput) (market.BalanceSettings, error) {
 	if err := p.mayManage(); err != nil {
-		return store.BalanceSettings{}, err
+		return market.BalanceSettings{}, err
 	}
 	cust, err := s.store.Read().Customer(ctx, p.CustomerID)
 	if err != nil {
-		return store.BalanceSettings{}, err
+		return market.BalanceSettings{}, err
 	}
 	f := func(v int64) string { return money.Format(money.New(v, cust.Currency)) }
 	if t := in.LowThreshold; t != nil && (*t < 0 || *t > maxThreshold) {
-		return store.BalanceSettings{}, market.Invalid("low_balance_threshold", "low_balance_threshold must be between %s and %s", f(0), f(maxThreshold))
+		return market.BalanceSettings{}, market.Invalid("low_balance_threshold", "low_balance_threshold must be between %s and %s", f(0), f(maxThreshold))
 	}
 	if a := in.AutoTopUp; a != nil {
 		if a.Amount < minTopUp || a.Amount > maxTopUp {
-			return store.BalanceSettings{}, market.Invalid("auto_top_up.amount", "auto_top_up.amount must be between %s and %s", f(minTopUp), f(maxTopUp))
+			return market.BalanceSettings{}, market.Invalid("auto_top_up.amount", "auto_top_up.amount must be between %s and %s", f(minTopUp), f(maxTopUp))
 		}
 		if a.Below < 0 || a.Below > maxThreshold {
-			return store.BalanceSettings{}, market.Invalid("auto_top_up.below", "auto_top_up.below must be between %s and %s", f(0), f(maxThreshold))
+			return market.BalanceSettings{}, market.Invalid("auto_top_up.below", "auto_top_up.below must be between %s and %s", f(0), f(maxThreshold))
 		}
 		a.PaymentMethod = strings.TrimSpace(a.PaymentMethod)
 		if a.PaymentMethod != "" {
 			if _, err := s.store.Read().PaymentMethod(ctx, p.CustomerID, a.PaymentMethod); market.IsCode(err, market.CodeNotFound) {
-				return store.BalanceSettings{}, market.Invalid("auto_top_up.payment_method", "there is no saved card %q", a.PaymentMethod)
+				return market.BalanceSettings{}, market.Invalid("auto_top_up.payment_method", "there is no saved card %q", a.PaymentMethod)
 			} else if err != nil {
-				return store.BalanceSettings{}, err
+				return market.BalanceSettings{}, err
 			}
 		} else if _, err := s.store.Read().DefaultPaymentMethod(ctx, p.CustomerID); market.IsCode(err, market.CodeNotFound) {
-			return store.BalanceSettings{}, market.Invalid("auto_top_up.payment_method", "an automatic top-up is paid by card: save a card under Payment methods first")
+			return market.BalanceSettings{}, market.Invalid("auto_top_up.payment_method", "an automatic top-up is paid by card: save a card under Payment methods first")
 		} else if err != nil {
-			return store.BalanceSettings{}, err
+			return market.BalanceSettings{}, err
 		}
 	}
-	var out store.BalanceSettings
+	var out market.BalanceSettings
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
 			return err
@@ -311,7 +311,7 @@ func (s *Service) RunTopUps(ctx context.Context) (int, error) {
 	return done, nil
 }
 
-func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
+func (s *Service) topUp(ctx context.Context, b market.BalanceSettings) error {
 	p := Principal{CustomerID: b.CustomerID, Role: "owner"}
 	clear := func(q *store.Q) error {
 		ok, err := q.ClearTopUp(ctx, b.CustomerID, b.Seq)
@@ -338,7 +338,7 @@ func (s *Service) topUp(ctx context.Context, b store.BalanceSettings) error {
 		return fail("it was turned off")
 	}
 	pmID := b.AutoPM
-	var pm store.PaymentMethod
+	var pm market.PaymentMethod
 	var err error
 	if pmID != "" {
 		pm, err = s.store.Read().PaymentMethod(ctx, b.CustomerID, pmID)
@@ -425,13 +425,13 @@ type NumberPriceInput struct {
 
 // SetNumberPrice puts a row of the price list (replacing the row of the
 // same scope and currency). Error: invalid_request naming the field.
-func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (store.NumberPrice, error) {
+func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (market.NumberPrice, error) {
 	r, field, msg := inventory.ValidatePrice(inventory.PriceRow{Country: in.Country, State: in.State, Area: in.Area, Type: in.Type,
 		Currency: in.Currency, SetupAmount: in.SetupAmount, MonthlyAmount: in.MonthlyAmount})
 	if field != "" {
-		return store.NumberPrice{}, market.Invalid(field, "%s", msg)
+		return market.NumberPrice{}, market.Invalid(field, "%s", msg)
 	}
-	p := store.NumberPrice{Country: r.Country, State: r.State, Area: r.Area, Type: r.Type, Currency: r.Currency,
+	p := market.NumberPrice{Country: r.Country, State: r.State, Area: r.Area, Type: r.Type, Currency: r.Currency,
 		SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, UpdatedAt: s.now()}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		var before any
@@ -454,6 +454,6 @@ func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (stor
 }
 
 // NumberPrices lists the price list.
-func (s *Service) NumberPrices(ctx context.Context) ([]store.NumberPrice, error) {
+func (s *Service) NumberPrices(ctx context.Context) ([]market.NumberPrice, error) {
 	return s.store.Read().NumberPrices(ctx, "")
 }

@@ -21,9 +21,9 @@ import (
 )
 
 // placeOrder is PlaceOrder with a last step run in the same transaction.
-func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
+func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (market.Order, error) {
 	if err := in.validateShape(false); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	if o, ok, err := s.replayedOrder(ctx, p, in.key); ok || err != nil {
 		return o, err // before saving a card again
@@ -32,7 +32,7 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 	if in.Payment.Method == "card" && in.Payment.GatewayCard != "" {
 		pm, err := s.saveGatewayCard(ctx, p, in.Payment.GatewayCard, Key{}) // the order's key is the order's
 		if err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 		in.Payment.PaymentMethod, in.Payment.GatewayCard = pm.ID, ""
 		if !in.Payment.Save {
@@ -56,33 +56,33 @@ func (s *Service) placeOrder(ctx context.Context, p Principal, in OrderInput, so
 // account's gateway customer; the first card becomes the default.
 // Errors: invalid_request naming payment_method, card_declined,
 // authentication_required. Whoever may add a card (AddCard) may.
-func (s *Service) SaveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (store.PaymentMethod, error) {
+func (s *Service) SaveGatewayCard(ctx context.Context, p Principal, paymentMethod string) (market.PaymentMethod, error) {
 	return s.SaveGatewayCardKeyed(ctx, p, paymentMethod, Key{})
 }
 
 // SaveGatewayCardKeyed is SaveGatewayCard with the request's idempotency
 // key, which the card's transaction names it in (idempotency.go).
-func (s *Service) SaveGatewayCardKeyed(ctx context.Context, p Principal, paymentMethod string, key Key) (store.PaymentMethod, error) {
+func (s *Service) SaveGatewayCardKeyed(ctx context.Context, p Principal, paymentMethod string, key Key) (market.PaymentMethod, error) {
 	if err := p.mayBill(); err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	return s.saveGatewayCard(ctx, p, paymentMethod, key)
 }
 
 // saveGatewayCard is SaveGatewayCard once the caller may.
-func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMethod string, key Key) (store.PaymentMethod, error) {
+func (s *Service) saveGatewayCard(ctx context.Context, p Principal, paymentMethod string, key Key) (market.PaymentMethod, error) {
 	paymentMethod = strings.TrimSpace(paymentMethod)
 	if paymentMethod == "" || len(paymentMethod) > 255 {
-		return store.PaymentMethod{}, market.Invalid("payment_method", "payment_method must be the gateway's payment method ID (pm_...)")
+		return market.PaymentMethod{}, market.Invalid("payment_method", "payment_method must be the gateway's payment method ID (pm_...)")
 	}
 	cref, err := s.gatewayCustomer(ctx, p.CustomerID)
 	if err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	t, err := s.gateway.SavePaymentMethod(ctx, payment.SaveInput{Customer: cref, PaymentMethod: paymentMethod,
 		IdempotencyKey: "setup:" + p.CustomerID + ":" + paymentMethod, ReturnURL: s.cardReturnURL()})
 	if err != nil {
-		return store.PaymentMethod{}, setupError(err)
+		return market.PaymentMethod{}, setupError(err)
 	}
 	return s.insertCard(ctx, p.CustomerID, t, key)
 }
@@ -98,35 +98,35 @@ func (s *Service) cardReturnURL() string {
 // already (the page reloaded) is returned as it is. Errors: not_found (no
 // such setup of this account), authentication_required (still waiting,
 // with next_action_url and setup_intent), card_declined.
-func (s *Service) CompleteGatewayCard(ctx context.Context, p Principal, setupIntent string) (store.PaymentMethod, error) {
+func (s *Service) CompleteGatewayCard(ctx context.Context, p Principal, setupIntent string) (market.PaymentMethod, error) {
 	if err := p.mayBill(); err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	setupIntent = strings.TrimSpace(setupIntent)
 	if setupIntent == "" || len(setupIntent) > 255 {
-		return store.PaymentMethod{}, market.Invalid("setup_intent", "setup_intent must be the gateway's SetupIntent ID (seti_...)")
+		return market.PaymentMethod{}, market.Invalid("setup_intent", "setup_intent must be the gateway's SetupIntent ID (seti_...)")
 	}
 	t, owner, err := s.gateway.LookupSetup(ctx, setupIntent)
 	var pe *payment.Error
 	if errors.Is(err, payment.ErrUnsupported) || errors.As(err, &pe) && pe.Code == "invalid_card" {
-		return store.PaymentMethod{}, market.NotFound("setup " + setupIntent)
+		return market.PaymentMethod{}, market.NotFound("setup " + setupIntent)
 	}
 	if err != nil && !errors.As(err, &pe) {
-		return store.PaymentMethod{}, setupError(err) // the gateway did not answer
+		return market.PaymentMethod{}, setupError(err) // the gateway did not answer
 	}
 	cref, cerr := s.gatewayCustomer(ctx, p.CustomerID)
 	if cerr != nil {
-		return store.PaymentMethod{}, cerr
+		return market.PaymentMethod{}, cerr
 	}
 	if owner == "" || owner != cref {
-		return store.PaymentMethod{}, market.NotFound("setup " + setupIntent) // another account's
+		return market.PaymentMethod{}, market.NotFound("setup " + setupIntent) // another account's
 	}
 	if err != nil {
-		return store.PaymentMethod{}, setupError(err)
+		return market.PaymentMethod{}, setupError(err)
 	}
 	cards, err := s.store.Read().PaymentMethods(ctx, p.CustomerID)
 	if err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	for _, pm := range cards {
 		if pm.Gateway == s.gateway.Name() && pm.Token == t.Token {

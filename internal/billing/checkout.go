@@ -49,14 +49,14 @@ type pricing struct {
 	s      *Service
 	q      *store.Q
 	now    time.Time
-	cust   store.Customer
+	cust   market.Customer
 	plans  map[string]market.Plan
 	subs   map[string]*workSub
 	order  []*workSub // every touched subscription, in first-touch order
 	lines  []market.Line
 	fp     []string // every price and rate used, for the quote token
 	promo  *market.Promo
-	addr   *store.BillingAddress
+	addr   *market.BillingAddress
 	totals market.Totals
 	// taxCountry, set by a kind's pricing, is the country whose tax rate
 	// applies when the order names no billing address (a number's rental:
@@ -66,7 +66,7 @@ type pricing struct {
 	// payment, ledger transaction and invoice: nothing was paid after all.
 	unrecorded bool
 	// held are the numbers whose months number_rental items pay, by ID.
-	held map[string]store.Number
+	held map[string]market.Number
 }
 
 func (pr *pricing) plan(ctx context.Context, code string) (market.Plan, error) {
@@ -113,7 +113,7 @@ func (pr *pricing) sub(ctx context.Context, subID string) (*workSub, error) {
 
 // build prices an order: lines for every item, the promo code, tax by the
 // billing address's country, totals. It changes nothing in the store.
-func (s *Service) build(ctx context.Context, q *store.Q, cust store.Customer, in OrderInput, now time.Time) (*pricing, error) {
+func (s *Service) build(ctx context.Context, q *store.Q, cust market.Customer, in OrderInput, now time.Time) (*pricing, error) {
 	pr := &pricing{s: s, q: q, now: now, cust: cust, plans: map[string]market.Plan{}, subs: map[string]*workSub{}}
 	for i, it := range in.Items {
 		l, err := pr.item(ctx, it)
@@ -223,9 +223,6 @@ func (pr *pricing) applyPromo(ctx context.Context, code string) error {
 	return nil
 }
 
-// Order is a paid order as the API shows it.
-type Order = store.Order
-
 // Quote prices an order without changing anything.
 func (s *Service) Quote(ctx context.Context, p Principal, in OrderInput) (Quote, error) {
 	if err := in.validateShape(true); err != nil {
@@ -257,15 +254,15 @@ func (s *Service) Preview(ctx context.Context, p Principal, in OrderInput) (Quot
 // price_changed (with a fresh "quote"), the catalog's min_licenses,
 // max_licenses, invalid_term, downgrade_not_allowed, trial_already_used, and
 // promo_invalid / promo_exhausted.
-func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, source string) (Order, error) {
+func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, source string) (market.Order, error) {
 	// A billing login may top up the balance, and buy nothing else.
 	if err := p.mayBill(); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	if !p.IsAdmin() {
 		for _, it := range in.Items {
 			if it.Type != string(market.ItemTopUp) {
-				return Order{}, &market.Error{Code: market.CodeForbidden, Message: "a billing login may only top up the balance: only the account's owner or an admin may buy"}
+				return market.Order{}, &market.Error{Code: market.CodeForbidden, Message: "a billing login may only top up the balance: only the account's owner or an admin may buy"}
 			}
 		}
 	}
@@ -275,14 +272,14 @@ func (s *Service) PlaceOrder(ctx context.Context, p Principal, in OrderInput, so
 
 // placeOrderWith is placeOrder (card_setup.go) once a card collected by
 // the gateway is saved.
-func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (Order, error) {
+func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput, source string, also func(q *store.Q) error) (market.Order, error) {
 	card, err := s.resolveNewCard(ctx, in.Payment)
 	if err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	if in.Payment.Method == "card" {
 		if in.Payment.gatewayCustomer, err = s.gatewayCustomer(ctx, p.CustomerID); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 		in.Payment.offSession = strings.HasPrefix(source, "auto_")
 	}
@@ -292,7 +289,7 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 	}
 	var charge *payment.Charge
 	var charged payment.RefundInput // what to give back if the order does not commit
-	var order Order
+	var order market.Order
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		// The key first, before the customer's lock and any charge: a
 		// retry whose first request committed gets that order back.

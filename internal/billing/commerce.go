@@ -26,8 +26,8 @@ type AddressInput struct {
 	VATID      string `json:"vat_id,omitempty"`
 }
 
-func (in AddressInput) verified() (address.Address, error) {
-	a := address.Normalize(address.Address{Name: in.Name, Line1: in.Line1, Line2: in.Line2, City: in.City,
+func (in AddressInput) verified() (market.Address, error) {
+	a := address.Normalize(market.Address{Name: in.Name, Line1: in.Line1, Line2: in.Line2, City: in.City,
 		PostalCode: in.PostalCode, State: in.State, Country: in.Country, VATID: in.VATID})
 	if err := address.Validate(a); err != nil {
 		var fe *address.FieldError
@@ -41,15 +41,15 @@ func (in AddressInput) verified() (address.Address, error) {
 
 // SaveAddress verifies and stores a new (addressID "") or changed address.
 // Errors: invalid_request naming the field, not_found.
-func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string, in AddressInput) (store.BillingAddress, error) {
+func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string, in AddressInput) (market.BillingAddress, error) {
 	if err := p.mayBill(); err != nil {
-		return store.BillingAddress{}, err
+		return market.BillingAddress{}, err
 	}
 	a, err := in.verified()
 	if err != nil {
-		return store.BillingAddress{}, err
+		return market.BillingAddress{}, err
 	}
-	b := store.BillingAddress{ID: addressID, CustomerID: p.CustomerID, Address: a, CreatedAt: s.now()}
+	b := market.BillingAddress{ID: addressID, CustomerID: p.CustomerID, Address: a, CreatedAt: s.now()}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if addressID == "" {
 			b.ID = s.ids.New("adr")
@@ -64,12 +64,12 @@ func (s *Service) SaveAddress(ctx context.Context, p Principal, addressID string
 }
 
 // Addresses lists the customer's billing addresses.
-func (s *Service) Addresses(ctx context.Context, p Principal) ([]store.BillingAddress, error) {
+func (s *Service) Addresses(ctx context.Context, p Principal) ([]market.BillingAddress, error) {
 	return s.store.Read().BillingAddresses(ctx, p.CustomerID)
 }
 
 // Address returns one billing address. Error: not_found.
-func (s *Service) Address(ctx context.Context, p Principal, addressID string) (store.BillingAddress, error) {
+func (s *Service) Address(ctx context.Context, p Principal, addressID string) (market.BillingAddress, error) {
 	return s.store.Read().BillingAddress(ctx, p.CustomerID, addressID)
 }
 
@@ -83,9 +83,9 @@ func (s *Service) DeleteAddress(ctx context.Context, p Principal, addressID stri
 
 // AddCard tokenizes and saves a card; the first becomes the default.
 // Errors: invalid_request (param names the card field).
-func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.PaymentMethod, error) {
+func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (market.PaymentMethod, error) {
 	if err := p.mayBill(); err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	t, err := s.gateway.Tokenize(ctx, payment.Card{Number: c.Number, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, CVC: c.CVC}, s.now())
 	if err != nil {
@@ -94,18 +94,18 @@ func (s *Service) AddCard(ctx context.Context, p Principal, c CardInput) (store.
 		if errors.As(err, &me) {
 			me.Param = strings.TrimPrefix(me.Param, "payment.")
 		}
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	return s.insertCard(ctx, p.CustomerID, t, c.key)
 }
 
 // Cards lists saved cards.
-func (s *Service) Cards(ctx context.Context, p Principal) ([]store.PaymentMethod, error) {
+func (s *Service) Cards(ctx context.Context, p Principal) ([]market.PaymentMethod, error) {
 	return s.store.Read().PaymentMethods(ctx, p.CustomerID)
 }
 
 // Card returns a saved card. Error: not_found.
-func (s *Service) Card(ctx context.Context, p Principal, pmID string) (store.PaymentMethod, error) {
+func (s *Service) Card(ctx context.Context, p Principal, pmID string) (market.PaymentMethod, error) {
 	return s.store.Read().PaymentMethod(ctx, p.CustomerID, pmID)
 }
 
@@ -114,7 +114,7 @@ func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) erro
 	if err := p.mayBill(); err != nil {
 		return err
 	}
-	var gone store.PaymentMethod
+	var gone market.PaymentMethod
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
 			return err
@@ -136,35 +136,35 @@ func (s *Service) DeleteCard(ctx context.Context, p Principal, pmID string) erro
 }
 
 // SetDefaultCard makes a card the default. Error: not_found.
-func (s *Service) SetDefaultCard(ctx context.Context, p Principal, pmID string) (store.PaymentMethod, error) {
+func (s *Service) SetDefaultCard(ctx context.Context, p Principal, pmID string) (market.PaymentMethod, error) {
 	if err := p.mayBill(); err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetDefaultPaymentMethod(ctx, p.CustomerID, pmID) })
 	if err != nil {
-		return store.PaymentMethod{}, err
+		return market.PaymentMethod{}, err
 	}
 	return s.Card(ctx, p, pmID)
 }
 
 // TaxRates lists the operator's tax rates.
-func (s *Service) TaxRates(ctx context.Context) ([]store.TaxRate, error) {
+func (s *Service) TaxRates(ctx context.Context) ([]market.TaxRate, error) {
 	return s.store.Read().TaxRates(ctx)
 }
 
 // SetTaxRate sets a country's rate from a decimal string. Error:
 // invalid_request.
-func (s *Service) SetTaxRate(ctx context.Context, country, percent string) (store.TaxRate, error) {
+func (s *Service) SetTaxRate(ctx context.Context, country, percent string) (market.TaxRate, error) {
 	country = strings.ToUpper(strings.TrimSpace(country))
 	if _, ok := address.CountryName(country); !ok {
-		return store.TaxRate{}, market.Invalid("country", "country must be an ISO 3166-1 alpha-2 code")
+		return market.TaxRate{}, market.Invalid("country", "country must be an ISO 3166-1 alpha-2 code")
 	}
 	r, err := money.ParseRate(percent)
 	if err != nil {
-		return store.TaxRate{}, market.Invalid("percent", "percent must be a decimal string between 0 and 100, such as \"8.1\"")
+		return market.TaxRate{}, market.Invalid("percent", "percent must be a decimal string between 0 and 100, such as \"8.1\"")
 	}
 	now := s.now()
-	after := store.TaxRate{Country: country, Rate: r, UpdatedAt: now}
+	after := market.TaxRate{Country: country, Rate: r, UpdatedAt: now}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		rates, err := q.TaxRates(ctx)
 		if err != nil {
@@ -459,7 +459,7 @@ func (s *Service) putCartItem(ctx context.Context, p Principal, it ItemInput) (C
 	}
 	e := CartEntry{ID: s.ids.New("cit"), Item: it}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
-		return q.AddCartItem(ctx, p.CustomerID, store.CartItem{ID: e.ID, Item: string(body), CreatedAt: s.now()})
+		return q.AddCartItem(ctx, p.CustomerID, market.CartItem{ID: e.ID, Item: string(body), CreatedAt: s.now()})
 	})
 	return e, err
 }
@@ -545,29 +545,29 @@ type CheckoutInput struct {
 // CheckoutCart places the cart as one order and empties the cart; on
 // failure the cart stays as it was. Errors: those of PlaceOrder;
 // invalid_request for an empty cart.
-func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInput) (Order, error) {
+func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInput) (market.Order, error) {
 	if err := p.mayManage(); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	if o, ok, err := s.replayedOrder(ctx, p, in.key); ok || err != nil {
 		return o, err // a retry of a checkout that committed: the cart is empty by now
 	}
 	items, promo, err := s.store.Read().Cart(ctx, p.CustomerID)
 	if err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	if len(items) == 0 {
-		return Order{}, market.Invalid("items", "the cart is empty")
+		return market.Order{}, market.Invalid("items", "the cart is empty")
 	}
 	shown, err := s.store.Read().CartShown(ctx, p.CustomerID)
 	if err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	oi := OrderInput{PromoCode: promo, BillingAddress: in.BillingAddress, Payment: in.Payment, QuoteToken: in.QuoteToken, shown: shown, key: in.key}
 	for _, it := range items {
 		var ii ItemInput
 		if err := json.Unmarshal([]byte(it.Item), &ii); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 		oi.Items = append(oi.Items, ii)
 	}
@@ -592,7 +592,7 @@ func (s *Service) CheckoutCart(ctx context.Context, p Principal, in CheckoutInpu
 		// The error shows the fresh quote: a second checkout pays it.
 		if q, ok := me.Extra["quote"].(Quote); ok {
 			if rerr := s.rememberShown(ctx, p, q.prices); rerr != nil {
-				return Order{}, rerr
+				return market.Order{}, rerr
 			}
 		}
 	}

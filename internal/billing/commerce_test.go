@@ -340,7 +340,7 @@ func (s *shop) cartState(t *testing.T, p billing.Principal, promo string) cartSt
 		c.Redemptions = pr.Redemptions
 	}
 	c.Charges, _ = s.gw.counts()
-	c.Revenue, _ = s.st.Read().AccountSum(ctx, store.SystemAccount("revenue", "CHF"))
+	c.Revenue, _ = s.st.Read().AccountSum(ctx, market.SystemAccount("revenue", "CHF"))
 	return c
 }
 
@@ -569,7 +569,7 @@ func (s *shop) mustRefund(t *testing.T, orderID string, amount int64) billing.Re
 
 // checkRefund checks a refund's split, its Billing tab row, its credit
 // note and its order.
-func (s *shop) checkRefund(t *testing.T, r billing.Refund, o billing.Order, net, tax, topUp int64, status string, refunded int64) {
+func (s *shop) checkRefund(t *testing.T, r billing.Refund, o market.Order, net, tax, topUp int64, status string, refunded int64) {
 	t.Helper()
 	amount := net + tax + topUp
 	if r.Amount != amount || r.Net != net || r.Tax != tax || r.TopUp != topUp {
@@ -624,7 +624,7 @@ func TestRefunds(t *testing.T) {
 			p := s.mustSignup(t, name+"@refund.test", "DE", "EUR")
 			return p, s.mustAddress(t, p, "DE", "10115") // 19 %
 		}
-		byCard := func(p billing.Principal, addr string, items ...billing.ItemInput) billing.Order {
+		byCard := func(p billing.Principal, addr string, items ...billing.ItemInput) market.Order {
 			t.Helper()
 			o, err := s.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: items, BillingAddress: addr, Payment: cardPay(visa, false)}, "test")
 			if err != nil {
@@ -813,7 +813,7 @@ func TestRefunds(t *testing.T) {
 		// tax is what the kept orders earned (two IVR months, 9.00 + 1.71
 		// each), and the gateway holds the card money not given back.
 		for acct, want := range map[string]int64{"revenue": 1800, "tax": 342, "gateway": -20000 - 1071 - 1071} {
-			if got, _ := st.Read().AccountSum(ctx, store.SystemAccount(acct, "EUR")); got != want {
+			if got, _ := st.Read().AccountSum(ctx, market.SystemAccount(acct, "EUR")); got != want {
 				t.Errorf("%s = %d, want %d", acct, got, want)
 			}
 		}

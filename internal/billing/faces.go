@@ -9,25 +9,12 @@ import (
 )
 
 // The faces (the API, the portal, the back office) reach data through
-// this package only: these are the store's types they show, and Reads the
+// this package only: these are the store's filters they name, and Reads the
 // plain reads they make that need no use case (the caller's own objects,
 // by the customer ID of its principal).
 type (
-	User           = store.User
-	Payment        = store.Payment
-	PaymentFilter  = store.PaymentFilter
-	Invoice        = store.Invoice
-	BillingAddress = store.BillingAddress
-	PaymentMethod  = store.PaymentMethod
-	Entry          = store.Entry
-	SIPAccount     = store.SIPAccount
-	SIPBinding     = store.SIPBinding
-	Notification   = store.Notification
-	MailboxMail    = store.MailboxMail
-	NumberSearch   = store.NumberSearch
-	Facet          = store.Facet
-	NumberPrice    = store.NumberPrice
-	MailSettings   = store.MailSettings
+	PaymentFilter = store.PaymentFilter
+	NumberSearch  = store.NumberSearch
 )
 
 // BadText reports whether err is a store's refusal of text it cannot
@@ -41,12 +28,12 @@ type Reads struct{ q *store.Q }
 func (s *Service) Reads() Reads { return Reads{q: s.store.Read()} }
 
 // PaymentByID is a payment by its ID.
-func (r Reads) PaymentByID(ctx context.Context, id string) (Payment, error) {
+func (r Reads) PaymentByID(ctx context.Context, id string) (market.Payment, error) {
 	return r.q.PaymentByID(ctx, id)
 }
 
 // PaymentsByID are payments by their IDs.
-func (r Reads) PaymentsByID(ctx context.Context, ids []string) (map[string]Payment, error) {
+func (r Reads) PaymentsByID(ctx context.Context, ids []string) (map[string]market.Payment, error) {
 	return r.q.PaymentsByID(ctx, ids)
 }
 
@@ -57,7 +44,7 @@ func (r Reads) HasBalanceEntry(ctx context.Context, customerID, transactionID st
 }
 
 // AdminNumbers is the number inventory by status (the operator's).
-func (r Reads) AdminNumbers(ctx context.Context, status string, p Page) ([]Number, error) {
+func (r Reads) AdminNumbers(ctx context.Context, status string, p Page) ([]market.Number, error) {
 	return r.q.AdminNumbers(ctx, status, p)
 }
 
@@ -67,43 +54,43 @@ func (r Reads) MailsOfNotifications(ctx context.Context, customerID string, noti
 }
 
 // MailboxMail is one e-mail of the sandbox mailbox.
-func (r Reads) MailboxMail(ctx context.Context, customerID, id string) (MailboxMail, error) {
+func (r Reads) MailboxMail(ctx context.Context, customerID, id string) (market.MailboxMail, error) {
 	return r.q.MailboxMail(ctx, customerID, id)
 }
 
 // NumberCountries are the countries with numbers priced in currency.
-func (r Reads) NumberCountries(ctx context.Context, currency string) ([]Facet, error) {
+func (r Reads) NumberCountries(ctx context.Context, currency string) ([]market.Facet, error) {
 	return r.q.NumberCountries(ctx, currency)
 }
 
 // NumberStates are a country's states with numbers priced in currency.
-func (r Reads) NumberStates(ctx context.Context, country, currency string) ([]Facet, error) {
+func (r Reads) NumberStates(ctx context.Context, country, currency string) ([]market.Facet, error) {
 	return r.q.NumberStates(ctx, country, currency)
 }
 
 // NumberAreas are a country's (and state's) areas with numbers priced in
 // currency.
-func (r Reads) NumberAreas(ctx context.Context, country, state, currency string) ([]Facet, error) {
+func (r Reads) NumberAreas(ctx context.Context, country, state, currency string) ([]market.Facet, error) {
 	return r.q.NumberAreas(ctx, country, state, currency)
 }
 
 // AvailableNumbers are the numbers for sale that match a search.
-func (r Reads) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+func (r Reads) AvailableNumbers(ctx context.Context, s NumberSearch) ([]market.Number, error) {
 	return r.q.AvailableNumbers(ctx, s)
 }
 
 // Number is a number by its ID.
-func (r Reads) Number(ctx context.Context, id string) (Number, error) {
+func (r Reads) Number(ctx context.Context, id string) (market.Number, error) {
 	return r.q.Number(ctx, id)
 }
 
 // CustomerNumber is a number the customer holds.
-func (r Reads) CustomerNumber(ctx context.Context, customerID, id string) (Number, error) {
+func (r Reads) CustomerNumber(ctx context.Context, customerID, id string) (market.Number, error) {
 	return r.q.CustomerNumber(ctx, customerID, id)
 }
 
 // CustomerSIPBindings are the registrations of the customer's SIP accounts.
-func (r Reads) CustomerSIPBindings(ctx context.Context, customerID string, now time.Time) ([]SIPBinding, error) {
+func (r Reads) CustomerSIPBindings(ctx context.Context, customerID string, now time.Time) ([]market.SIPBinding, error) {
 	return r.q.CustomerSIPBindings(ctx, customerID, now)
 }
 
@@ -113,12 +100,12 @@ func (r Reads) HasNotification(ctx context.Context, customerID, id string) (bool
 }
 
 // Notifications are what was sent to the customer, newest first.
-func (r Reads) Notifications(ctx context.Context, customerID string, p Page) ([]Notification, error) {
+func (r Reads) Notifications(ctx context.Context, customerID string, p Page) ([]market.Notification, error) {
 	return r.q.Notifications(ctx, customerID, p)
 }
 
 // Invoice is one of the customer's invoices.
-func (r Reads) Invoice(ctx context.Context, customerID, id string) (Invoice, error) {
+func (r Reads) Invoice(ctx context.Context, customerID, id string) (market.Invoice, error) {
 	return r.q.Invoice(ctx, customerID, id)
 }
 
@@ -130,14 +117,14 @@ func (r Reads) CartCount(ctx context.Context, customerID string) (int, error) {
 // NotificationMail returns the kept e-mail of one of the customer's
 // notifications. Error: not_found (no such notification, or no e-mail
 // kept for it: with SMTP the e-mail went out and is not kept).
-func (r Reads) NotificationMail(ctx context.Context, customerID, notificationID string) (MailboxMail, error) {
+func (r Reads) NotificationMail(ctx context.Context, customerID, notificationID string) (market.MailboxMail, error) {
 	ids, err := r.MailsOfNotifications(ctx, customerID, []string{notificationID})
 	if err != nil {
-		return MailboxMail{}, err
+		return market.MailboxMail{}, err
 	}
 	id, ok := ids[notificationID]
 	if !ok {
-		return MailboxMail{}, market.NotFound("e-mail of the notification")
+		return market.MailboxMail{}, market.NotFound("e-mail of the notification")
 	}
 	return r.MailboxMail(ctx, customerID, id)
 }
@@ -145,7 +132,7 @@ func (r Reads) NotificationMail(ctx context.Context, customerID, notificationID 
 // SIPRegistrations reads the live SIP bindings of a customer's accounts.
 // Bindings expire on the wall clock, not the business clock: a phone's
 // registration is real-world protocol time (internal/sip).
-func (r Reads) SIPRegistrations(ctx context.Context, customerID string) ([]SIPBinding, error) {
+func (r Reads) SIPRegistrations(ctx context.Context, customerID string) ([]market.SIPBinding, error) {
 	return r.CustomerSIPBindings(ctx, customerID, time.Now())
 }
 
@@ -153,9 +140,9 @@ func (r Reads) SIPRegistrations(ctx context.Context, customerID string) ([]SIPBi
 // accounts, the numbers the customer holds (each routed to one account or
 // none) and the live bindings of its accounts (SIPRegistrations).
 type SIPLines struct {
-	Accounts []SIPAccount
-	Numbers  []Number
-	Bindings []SIPBinding
+	Accounts []market.SIPAccount
+	Numbers  []market.Number
+	Bindings []market.SIPBinding
 }
 
 // SIPLines reads a customer's SIP accounts with its numbers and the live

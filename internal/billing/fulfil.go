@@ -14,7 +14,7 @@ import (
 // paid is how an order was paid.
 type paid struct {
 	method  string // "balance", "card", "none"
-	pm      *store.PaymentMethod
+	pm      *market.PaymentMethod
 	brand   string
 	last4   string
 	gateway string
@@ -48,7 +48,7 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 	if card != nil {
 		token, res.brand, res.last4 = card.Token, card.Brand, card.Last4
 		if in.Save {
-			pm, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: pr.cust.ID, Gateway: s.gateway.Name(),
+			pm, err := q.InsertPaymentMethod(ctx, market.PaymentMethod{ID: s.ids.New("pm"), CustomerID: pr.cust.ID, Gateway: s.gateway.Name(),
 				Token: card.Token, Brand: card.Brand, Last4: card.Last4, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CreatedAt: pr.now})
 			if err != nil {
 				return paid{}, err
@@ -84,13 +84,13 @@ func (s *Service) pay(ctx context.Context, q *store.Q, pr *pricing, in PaymentIn
 // fulfil applies a paid order: subscriptions, periods, numbers, the balance;
 // then records the payment, the ledger transaction, the order, the promo
 // redemption and the invoice.
-func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID string, pay paid, source string) (Order, error) {
+func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID string, pay paid, source string) (market.Order, error) {
 	now := pr.now
-	o := Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: pr.totals,
+	o := market.Order{ID: orderID, CustomerID: pr.cust.ID, Status: "paid", Currency: pr.cust.Currency, Totals: pr.totals,
 		Source: source, CreatedAt: now, Lines: pr.lines, PaymentID: s.ids.New("pay"), InvoiceID: s.ids.New("inv")}
 	for i := range pr.lines {
 		if err := kindOf(pr.lines[i].Type).fulfil(ctx, q, pr, &pr.lines[i], o); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 	}
 	for _, w := range pr.order {
@@ -101,23 +101,23 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 		}
 		if w.isNew {
 			if err := q.InsertSubscription(ctx, w.sub, now); err != nil {
-				return Order{}, err
+				return market.Order{}, err
 			}
 			if w.trial {
 				if err := q.InsertTrial(ctx, pr.cust.ID, w.sub.Product, w.sub.ID, now); err != nil {
-					return Order{}, err
+					return market.Order{}, err
 				}
 			}
 			continue
 		}
 		for i := range w.changed {
 			if err := q.UpdatePeriod(ctx, w.sub.ID, w.sub.Periods[i]); err != nil {
-				return Order{}, err
+				return market.Order{}, err
 			}
 		}
 		for _, p := range w.sub.Periods[w.orig:] {
 			if err := q.InsertPeriod(ctx, w.sub.ID, p); err != nil {
-				return Order{}, err
+				return market.Order{}, err
 			}
 		}
 		if len(w.sub.Periods) > w.orig {
@@ -131,7 +131,7 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 			w.sub.CancelAtPeriodEnd = false
 		}
 		if err := q.UpdateSubscription(ctx, w.sub, now); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 	}
 
@@ -148,42 +148,42 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 	if pr.promo != nil {
 		o.PromoCode = pr.promo.Code
 		if err := q.Redeem(ctx, pr.promo.Code, orderID, pr.cust.ID, now); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 	}
 	if pr.addr != nil {
 		o.BillingAddressID = pr.addr.ID
 	}
 	purpose := purposeOf(pr.lines)
-	pm := store.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: o.ID, InvoiceID: o.InvoiceID, Purpose: purpose,
+	pm := market.Payment{ID: o.PaymentID, CustomerID: pr.cust.ID, OrderID: o.ID, InvoiceID: o.InvoiceID, Purpose: purpose,
 		Description: describe(pr.lines), Method: pay.method, Amount: t.Total, Currency: pr.cust.Currency, CardBrand: pay.brand,
 		CardLast4: pay.last4, GatewayRef: pay.gateway, CreatedAt: now}
 	if pay.pm != nil {
 		pm.PaymentMethodID = pay.pm.ID
 	}
 	if err := q.InsertPayment(ctx, pm); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	kind := "order"
 	if receipt != "" {
 		kind = string(purpose)
 	}
 	if err := s.postOrder(ctx, q, pr, o, pay, kind); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	if receipt == "" {
 		if err := q.InsertOrder(ctx, o); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 		if err := s.orderEvents(ctx, q, o); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 		receipt = "Order " + o.ID
 	}
 	// The invoice last: its number locks the year's sequence row until the
 	// commit, and every order waits on that row.
 	if _, err := s.issueInvoice(ctx, q, pr.cust, o, pr.addr, pm, receipt, now); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	return o, nil
 }
@@ -191,9 +191,9 @@ func (s *Service) fulfil(ctx context.Context, q *store.Q, pr *pricing, orderID s
 // postOrder writes the order's ledger transaction of kind: the payer's
 // side (the customer's balance or the card gateway) against revenue, tax
 // and — for top-ups — the customer's balance.
-func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Order, pay paid, kind string) error {
+func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o market.Order, pay paid, kind string) error {
 	topUp := market.TopUpTotal(pr.lines)
-	return post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: kind,
+	return post(ctx, q, market.LedgerTx{ID: s.ids.New("ltx"), CustomerID: pr.cust.ID, Kind: kind,
 		Description: describe(pr.lines), PaymentID: o.PaymentID, OrderID: o.ID, Currency: pr.cust.Currency, CreatedAt: o.CreatedAt},
 		market.Movement{Payer: market.Payer(pay.method), Total: o.Totals.Total, Revenue: o.Totals.Subtotal - o.Totals.Discount - topUp,
 			Tax: o.Totals.Tax, TopUp: topUp})
@@ -201,7 +201,7 @@ func (s *Service) postOrder(ctx context.Context, q *store.Q, pr *pricing, o Orde
 
 // post writes the ledger transaction t of the movement m (its postings by
 // market.Postings, for t's customer and currency), if anything moves.
-func post(ctx context.Context, q *store.Q, t store.LedgerTx, m market.Movement) error {
+func post(ctx context.Context, q *store.Q, t market.LedgerTx, m market.Movement) error {
 	m.Customer, m.Currency = t.CustomerID, t.Currency
 	posts, err := market.Postings(m)
 	if err != nil {

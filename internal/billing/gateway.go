@@ -87,7 +87,7 @@ func (s *Service) keepPending(ctx context.Context, p Principal, in OrderInput, s
 	url, _ := pc.me.Extra["next_action_url"].(string)
 	now := s.now()
 	err = s.store.Tx(context.WithoutCancel(ctx), func(q *store.Q) error {
-		if err := q.InsertPendingOrder(ctx, store.PendingOrder{ID: orderID, CustomerID: p.CustomerID, UserID: p.UserID,
+		if err := q.InsertPendingOrder(ctx, market.PendingOrder{ID: orderID, CustomerID: p.CustomerID, UserID: p.UserID,
 			Gateway: s.gateway.Name(), Intent: pc.ref, Amount: pc.amount, Currency: pc.currency, Source: source,
 			Input: string(raw), NextActionURL: url, CreatedAt: now}); err != nil {
 			return err
@@ -129,8 +129,8 @@ func (s *Service) gatewayCustomer(ctx context.Context, customerID string) (strin
 }
 
 // insertCard saves a tokenized card; the first becomes the default.
-func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token, key Key) (store.PaymentMethod, error) {
-	var pm store.PaymentMethod
+func (s *Service) insertCard(ctx context.Context, customerID string, t payment.Token, key Key) (market.PaymentMethod, error) {
+	var pm market.PaymentMethod
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if ref, err := s.firstResult(ctx, q, key); err != nil || ref != "" {
 			if err == nil {
@@ -144,7 +144,7 @@ func (s *Service) insertCard(ctx context.Context, customerID string, t payment.T
 			return err
 		}
 		var err error
-		pm, err = q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: s.ids.New("pm"), CustomerID: customerID, Gateway: s.gateway.Name(),
+		pm, err = q.InsertPaymentMethod(ctx, market.PaymentMethod{ID: s.ids.New("pm"), CustomerID: customerID, Gateway: s.gateway.Name(),
 			Token: t.Token, Brand: t.Brand, Last4: t.Last4, ExpMonth: t.ExpMonth, ExpYear: t.ExpYear, CreatedAt: s.now()})
 		if err != nil {
 			return err
@@ -156,7 +156,7 @@ func (s *Service) insertCard(ctx context.Context, customerID string, t payment.T
 
 // PendingOrder returns an order of the customer that waits for the
 // customer to authenticate its payment (or did). Error: not_found.
-func (s *Service) PendingOrder(ctx context.Context, p Principal, orderID string) (store.PendingOrder, error) {
+func (s *Service) PendingOrder(ctx context.Context, p Principal, orderID string) (market.PendingOrder, error) {
 	return s.store.Read().PendingOrder(ctx, p.CustomerID, orderID)
 }
 
@@ -167,19 +167,19 @@ func (s *Service) PendingOrder(ctx context.Context, p Principal, orderID string)
 // card_declined (the authentication failed: order again), and the
 // order's own refusals if it can no longer be fulfilled as paid (the
 // payment is then refunded).
-func (s *Service) CompletePendingOrder(ctx context.Context, p Principal, orderID string) (Order, error) {
+func (s *Service) CompletePendingOrder(ctx context.Context, p Principal, orderID string) (market.Order, error) {
 	// Confirming a payment is paying (PRODUCT.md "Logins and the operator":
 	// billing logins handle payments), as the route's forBilling says: the
 	// order itself was placed by a login that may buy it.
 	if err := p.mayBill(); err != nil {
-		return Order{}, err
+		return market.Order{}, err
 	}
 	po, err := s.store.Read().PendingOrder(ctx, p.CustomerID, orderID)
 	if err != nil {
 		if o, oerr := s.store.Read().Order(ctx, p.CustomerID, orderID); oerr == nil {
 			return o, nil
 		}
-		return Order{}, err
+		return market.Order{}, err
 	}
 	return s.settlePending(context.WithoutCancel(ctx), po, nil, nil)
 }
@@ -187,18 +187,18 @@ func (s *Service) CompletePendingOrder(ctx context.Context, p Principal, orderID
 // settlePending completes or fails a pending order by its charge: known
 // (from a signed event) or looked up at the gateway. record, if given,
 // runs in the transaction that settles it (the event's ID).
-func (s *Service) settlePending(ctx context.Context, po store.PendingOrder, known *payment.Charge, record func(*store.Q) error) (Order, error) {
+func (s *Service) settlePending(ctx context.Context, po market.PendingOrder, known *payment.Charge, record func(*store.Q) error) (market.Order, error) {
 	switch po.Status {
 	case "completed":
 		if err := s.recordOnly(ctx, record); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
 		return s.store.Read().Order(ctx, po.CustomerID, po.ID)
 	case "failed":
 		if err := s.recordOnly(ctx, record); err != nil {
-			return Order{}, err
+			return market.Order{}, err
 		}
-		return Order{}, &market.Error{Code: market.CodeCardDeclined, Message: "the payment of this order failed: order again",
+		return market.Order{}, &market.Error{Code: market.CodeCardDeclined, Message: "the payment of this order failed: order again",
 			Extra: map[string]any{"decline_code": po.Reason}}
 	}
 	ch := known
@@ -207,16 +207,16 @@ func (s *Service) settlePending(ctx context.Context, po store.PendingOrder, know
 		var pe *payment.Error
 		switch {
 		case errors.As(err, &pe) && pe.Code == "authentication_required":
-			return Order{}, &market.Error{Code: market.CodeAuthenticationRequired,
+			return market.Order{}, &market.Error{Code: market.CodeAuthenticationRequired,
 				Message: "the payment still waits for you to authenticate it at your bank",
 				Extra:   map[string]any{"next_action_url": po.NextActionURL, "order": po.ID}}
 		case errors.As(err, &pe) && pe.Code == "card_declined":
 			if ferr := s.failPending(ctx, po, pe.Reason, record); ferr != nil {
-				return Order{}, ferr
+				return market.Order{}, ferr
 			}
-			return Order{}, cardError(err)
+			return market.Order{}, cardError(err)
 		case err != nil:
-			return Order{}, fmt.Errorf("pending order %s: %w", po.ID, err)
+			return market.Order{}, fmt.Errorf("pending order %s: %w", po.ID, err)
 		}
 		ch = &c
 	}
@@ -225,13 +225,13 @@ func (s *Service) settlePending(ctx context.Context, po store.PendingOrder, know
 
 // completePending fulfils a pending order whose charge succeeded, exactly
 // once (see the top of this file).
-func (s *Service) completePending(ctx context.Context, po store.PendingOrder, ch payment.Charge, record func(*store.Q) error) (Order, error) {
+func (s *Service) completePending(ctx context.Context, po market.PendingOrder, ch payment.Charge, record func(*store.Q) error) (market.Order, error) {
 	var pin pendingInput
 	if err := json.Unmarshal([]byte(po.Input), &pin); err != nil {
-		return Order{}, fmt.Errorf("pending order %s: %w", po.ID, err)
+		return market.Order{}, fmt.Errorf("pending order %s: %w", po.ID, err)
 	}
 	in := pin.Order
-	var order Order
+	var order market.Order
 	already := false
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		now := s.now()
@@ -280,7 +280,7 @@ func (s *Service) completePending(ctx context.Context, po store.PendingOrder, ch
 		if o, oerr := s.store.Read().Order(ctx, po.CustomerID, po.ID); oerr == nil || !market.IsCode(oerr, market.CodeNotFound) {
 			return o, oerr
 		}
-		return Order{}, &market.Error{Code: market.CodeCardDeclined, Message: "the payment of this order failed: order again"}
+		return market.Order{}, &market.Error{Code: market.CodeCardDeclined, Message: "the payment of this order failed: order again"}
 	}
 	var me *market.Error
 	if err != nil && errors.As(err, &me) {
@@ -288,18 +288,18 @@ func (s *Service) completePending(ctx context.Context, po store.PendingOrder, ch
 		// back (once: the refund's key is the order's), the order fails.
 		if _, rerr := s.gateway.Refund(ctx, payment.RefundInput{ChargeID: ch.ID, Amount: ch.Amount, Currency: ch.Currency,
 			IdempotencyKey: po.ID + "/unfulfilled"}); rerr != nil {
-			return Order{}, fmt.Errorf("pending order %s: refund of the unfulfilled payment %s: %w", po.ID, ch.ID, rerr)
+			return market.Order{}, fmt.Errorf("pending order %s: refund of the unfulfilled payment %s: %w", po.ID, ch.ID, rerr)
 		}
 		if ferr := s.failPending(ctx, po, string(me.Code), record); ferr != nil {
-			return Order{}, ferr
+			return market.Order{}, ferr
 		}
-		return Order{}, me
+		return market.Order{}, me
 	}
 	return order, err
 }
 
 // failPending marks a pending order failed (if it still is pending).
-func (s *Service) failPending(ctx context.Context, po store.PendingOrder, reason string, record func(*store.Q) error) error {
+func (s *Service) failPending(ctx context.Context, po market.PendingOrder, reason string, record func(*store.Q) error) error {
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.FinishPendingOrder(ctx, po.ID, "failed", reason, s.now()); err != nil {
 			return err
@@ -404,7 +404,7 @@ func (s *Service) recordDispute(ctx context.Context, ev payment.Event, record fu
 	}
 	now := s.now()
 	err = s.store.Tx(ctx, func(q *store.Q) error {
-		if err := q.PutDispute(ctx, store.Dispute{ID: ev.Dispute, CustomerID: pay.CustomerID, OrderID: pay.OrderID, Amount: ev.Amount,
+		if err := q.PutDispute(ctx, market.Dispute{ID: ev.Dispute, CustomerID: pay.CustomerID, OrderID: pay.OrderID, Amount: ev.Amount,
 			Currency: ev.Currency, Reason: ev.Reason, Status: ev.Status, CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}
@@ -434,7 +434,7 @@ func (s *Service) recordDispute(ctx context.Context, ev payment.Event, record fu
 
 // OrderDisputes returns the disputes of an order's card payment (the
 // operator's view). Errors: not_found (the order).
-func (s *Service) OrderDisputes(ctx context.Context, orderID string) ([]store.Dispute, error) {
+func (s *Service) OrderDisputes(ctx context.Context, orderID string) ([]market.Dispute, error) {
 	q := s.store.Read()
 	if _, err := q.Order(ctx, "", orderID); err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func (e *env) mustAddress(t testing.TB, p billing.Principal, country, postal str
 
 var visa = &billing.CardInput{Number: "4242424242424242", ExpMonth: 12, ExpYear: 2030, CVC: "123"}
 
-func (e *env) mustTopUp(t testing.TB, p billing.Principal, amount int64) billing.Order {
+func (e *env) mustTopUp(t testing.TB, p billing.Principal, amount int64) market.Order {
 	t.Helper()
 	o, err := e.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: []billing.ItemInput{{Type: "balance_top_up", Amount: amount}},
 		Payment: billing.PaymentInput{Method: "card", Card: visa}}, "test")
@@ -72,12 +72,12 @@ func (e *env) mustTopUp(t testing.TB, p billing.Principal, amount int64) billing
 	return o
 }
 
-func (e *env) order(p billing.Principal, addr string, items ...billing.ItemInput) (billing.Order, error) {
+func (e *env) order(p billing.Principal, addr string, items ...billing.ItemInput) (market.Order, error) {
 	return e.svc.PlaceOrder(ctx, p, billing.OrderInput{Items: items, BillingAddress: addr,
 		Payment: billing.PaymentInput{Method: "balance"}}, "test")
 }
 
-func (e *env) mustOrder(t testing.TB, p billing.Principal, addr string, items ...billing.ItemInput) billing.Order {
+func (e *env) mustOrder(t testing.TB, p billing.Principal, addr string, items ...billing.ItemInput) market.Order {
 	t.Helper()
 	o, err := e.order(p, addr, items...)
 	if err != nil {
@@ -107,7 +107,7 @@ func (e *env) checkLedger(t testing.TB, ps ...billing.Principal) {
 		t.Errorf("ledger: total %d, %d unbalanced transactions; want 0, 0", total, unbalanced)
 	}
 	for _, p := range ps {
-		sum, err := e.st.Read().AccountSum(ctx, store.BalanceAccount(p.CustomerID))
+		sum, err := e.st.Read().AccountSum(ctx, market.BalanceAccount(p.CustomerID))
 		if err != nil {
 			t.Fatal(err)
 		}

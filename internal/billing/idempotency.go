@@ -118,16 +118,16 @@ func (s *Service) committedResult(ctx context.Context, key Key) (string, error) 
 // waited for the bank (keepPending) — what its pending order says now, as
 // confirming it would (CompletePendingOrder: the order once paid,
 // authentication_required while the bank waits, card_declined).
-func (s *Service) replayedOrder(ctx context.Context, p Principal, key Key) (o Order, ok bool, err error) {
+func (s *Service) replayedOrder(ctx context.Context, p Principal, key Key) (o market.Order, ok bool, err error) {
 	ref, err := s.committedResult(ctx, key)
 	if err != nil || ref == "" {
-		return Order{}, false, err
+		return market.Order{}, false, err
 	}
 	o, err = s.store.Read().Order(ctx, p.CustomerID, ref)
 	if market.IsCode(err, market.CodeNotFound) {
 		po, perr := s.store.Read().PendingOrder(ctx, p.CustomerID, ref)
 		if perr != nil {
-			return Order{}, true, perr
+			return market.Order{}, true, perr
 		}
 		o, err = s.settlePending(context.WithoutCancel(ctx), po, nil, nil)
 	}
@@ -158,11 +158,11 @@ func refundOf(ctx context.Context, q *store.Q, paymentID string) (Refund, error)
 		Reason: strings.TrimPrefix(pay.Description, "Refund of order "+o.ID+": ")}
 	for _, p := range posts { // as refund posted them
 		switch {
-		case p.Account == store.SystemAccount("revenue", pay.Currency):
+		case p.Account == market.SystemAccount("revenue", pay.Currency):
 			r.Net -= p.Amount
-		case p.Account == store.SystemAccount("tax", pay.Currency):
+		case p.Account == market.SystemAccount("tax", pay.Currency):
 			r.Tax -= p.Amount
-		case p.Account == store.BalanceAccount(pay.CustomerID) && p.Amount < 0:
+		case p.Account == market.BalanceAccount(pay.CustomerID) && p.Amount < 0:
 			r.TopUp -= p.Amount
 		}
 	}

@@ -27,7 +27,7 @@ func TestKeyedOrderRunsOnce(t *testing.T) {
 		in := billing.OrderInput{Items: []billing.ItemInput{buy("business", 2, 1)}, BillingAddress: addr,
 			Payment: billing.PaymentInput{Method: "balance"}}
 		const n = 8
-		got := make([]billing.Order, n)
+		got := make([]market.Order, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {

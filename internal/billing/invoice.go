@@ -48,7 +48,7 @@ type InvoiceDoc struct {
 	Reference   string        `json:"reference"`
 }
 
-func buyerOf(cust store.Customer, a *store.BillingAddress) (string, []string, string) {
+func buyerOf(cust market.Customer, a *market.BillingAddress) (string, []string, string) {
 	if a == nil {
 		name, _ := address.CountryName(cust.Country)
 		return cust.Company, []string{name}, ""
@@ -72,7 +72,7 @@ func buyerOf(cust store.Customer, a *store.BillingAddress) (string, []string, st
 	return name, lines, a.VATID
 }
 
-func paymentNote(p store.Payment) string {
+func paymentNote(p market.Payment) string {
 	day := p.CreatedAt.Format(time.DateOnly)
 	switch p.Method {
 	case "card":
@@ -89,7 +89,7 @@ func paymentNote(p store.Payment) string {
 // payment without an order when o has no ID), saying what it is for in
 // reference. The number comes from the year's gapless sequence inside
 // the order's transaction.
-func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Customer, o Order, a *store.BillingAddress, p store.Payment, reference string, now time.Time) (store.Invoice, error) {
+func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust market.Customer, o market.Order, a *market.BillingAddress, p market.Payment, reference string, now time.Time) (market.Invoice, error) {
 	doc := InvoiceDoc{Kind: "invoice", IssuedAt: now, Seller: s.cfg.Seller, Currency: o.Currency,
 		Subtotal: o.Totals.Subtotal, Discount: o.Totals.Discount, Tax: o.Totals.Tax, Total: o.Totals.Total,
 		PaymentNote: paymentNote(p), Reference: reference}
@@ -105,8 +105,8 @@ func (s *Service) issueInvoice(ctx context.Context, q *store.Q, cust store.Custo
 // its e-mail. On PostgreSQL an invoice (not a credit note) is queued
 // unnumbered instead, and numbered with its e-mail right after the commit
 // (sequencer.go): the returned invoice has no number then.
-func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orderID, invoiceID string, doc InvoiceDoc, now time.Time) (store.Invoice, error) {
-	v := store.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Year: now.Year(),
+func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orderID, invoiceID string, doc InvoiceDoc, now time.Time) (market.Invoice, error) {
+	v := market.Invoice{ID: invoiceID, CustomerID: customerID, OrderID: orderID, Kind: doc.Kind, Year: now.Year(),
 		Currency: doc.Currency, Totals: market.Totals{Subtotal: doc.Subtotal, Discount: doc.Discount, Tax: doc.Tax, Total: doc.Total},
 		IssuedAt: now}
 	if deferInvoice(ctx, v, doc) {
@@ -117,27 +117,27 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 	if !q.NumbersInline() && doc.Kind == "invoice" {
 		body, err := json.Marshal(doc)
 		if err != nil {
-			return store.Invoice{}, err
+			return market.Invoice{}, err
 		}
 		v.Year, v.Document = 0, string(body)
 		if err := q.QueueInvoice(ctx, v); err != nil {
-			return store.Invoice{}, err
+			return market.Invoice{}, err
 		}
 		s.numberAfterCommit(ctx, q)
 		return v, nil
 	}
 	seq, err := q.NextInvoiceSeq(ctx, v.Year)
 	if err != nil {
-		return store.Invoice{}, err
+		return market.Invoice{}, err
 	}
 	doc.Number = fmt.Sprintf("%d-%06d", v.Year, seq)
 	body, err := json.Marshal(doc)
 	if err != nil {
-		return store.Invoice{}, err
+		return market.Invoice{}, err
 	}
 	v.Number, v.Seq, v.Document = doc.Number, seq, string(body)
 	if err := q.InsertInvoice(ctx, v); err != nil {
-		return store.Invoice{}, err
+		return market.Invoice{}, err
 	}
 	if v.Kind == "invoice" && v.Totals.Total == 0 {
 		return v, nil
@@ -151,7 +151,7 @@ func (s *Service) storeInvoice(ctx context.Context, q *store.Q, customerID, orde
 
 // Invoice returns an invoice of the principal's customer (any customer for
 // the operator) with its document. Error: not_found.
-func (s *Service) Invoice(ctx context.Context, p Principal, invoiceID string) (store.Invoice, InvoiceDoc, error) {
+func (s *Service) Invoice(ctx context.Context, p Principal, invoiceID string) (market.Invoice, InvoiceDoc, error) {
 	v, err := s.store.Read().Invoice(ctx, p.scope(), invoiceID)
 	if market.IsCode(err, market.CodeNotFound) && s.store.Dialect() == store.Postgres {
 		// It may be queued still (its order's process died before the
@@ -192,7 +192,7 @@ func (d InvoiceDoc) Summary() string {
 }
 
 // Invoices lists the customer's invoices and credit notes.
-func (s *Service) Invoices(ctx context.Context, p Principal, page store.Page) ([]store.Invoice, error) {
+func (s *Service) Invoices(ctx context.Context, p Principal, page store.Page) ([]market.Invoice, error) {
 	if err := s.awaitNumbers(ctx); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ type ItemInput struct {
 	renewFrom time.Time
 	// held is the number a number_rental item pays the due month of
 	// (locked by the scheduler's transaction).
-	held *store.Number
+	held *market.Number
 }
 
 // ItemKind is one kind of order item.
@@ -64,12 +64,12 @@ type ItemKind interface {
 	// fulfil does what a paid line of the kind does beyond the working
 	// copies, which fulfil writes for every kind, inside the order's
 	// transaction: o has its payment's and invoice's IDs.
-	fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, o Order) error
+	fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, o market.Order) error
 	// emit queues the webhook events of a paid line (after order.paid);
 	// done holds what the order emitted already.
-	emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error
+	emit(ctx context.Context, s *Service, q *store.Q, o market.Order, l market.Line, done map[string]bool) error
 	// revoke ends what a refunded line bought (revoke.go).
-	revoke(ctx context.Context, s *Service, q *store.Q, customerID string, o Order, l market.Line, now time.Time) error
+	revoke(ctx context.Context, s *Service, q *store.Q, customerID string, o market.Order, l market.Line, now time.Time) error
 	// receipt, when not "", makes an order of this one line a payment
 	// without an order: no orders row and no order events, the ledger
 	// transaction of the kind's purpose, and receipt the invoice's
@@ -168,11 +168,13 @@ func (it *ItemInput) validate() error {
 // the working copies, no events, nothing to revoke, an order of its own.
 type kindBase struct{}
 
-func (kindBase) fulfil(context.Context, *store.Q, *pricing, *market.Line, Order) error { return nil }
-func (kindBase) emit(context.Context, *Service, *store.Q, Order, market.Line, map[string]bool) error {
+func (kindBase) fulfil(context.Context, *store.Q, *pricing, *market.Line, market.Order) error {
 	return nil
 }
-func (kindBase) revoke(context.Context, *Service, *store.Q, string, Order, market.Line, time.Time) error {
+func (kindBase) emit(context.Context, *Service, *store.Q, market.Order, market.Line, map[string]bool) error {
+	return nil
+}
+func (kindBase) revoke(context.Context, *Service, *store.Q, string, market.Order, market.Line, time.Time) error {
 	return nil
 }
 func (kindBase) receipt(market.Line) string { return "" }
@@ -199,7 +201,7 @@ func required(param, v string) error {
 }
 
 // subscriptionEvent emits typ for the line's subscription once per order.
-func subscriptionEvent(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool, typ string) error {
+func subscriptionEvent(ctx context.Context, s *Service, q *store.Q, o market.Order, l market.Line, done map[string]bool, typ string) error {
 	if l.SubscriptionID == "" || done[typ+l.SubscriptionID] {
 		return nil
 	}
@@ -232,10 +234,10 @@ func (subscriptionKind) validate(it *ItemInput) error {
 func (subscriptionKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.newSubscription(ctx, it)
 }
-func (subscriptionKind) emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error {
+func (subscriptionKind) emit(ctx context.Context, s *Service, q *store.Q, o market.Order, l market.Line, done map[string]bool) error {
 	return subscriptionEvent(ctx, s, q, o, l, done, EventSubscriptionCreated)
 }
-func (subscriptionKind) revoke(ctx context.Context, s *Service, q *store.Q, customerID string, _ Order, l market.Line, now time.Time) error {
+func (subscriptionKind) revoke(ctx context.Context, s *Service, q *store.Q, customerID string, _ market.Order, l market.Line, now time.Time) error {
 	return s.revokeSubscription(ctx, q, customerID, l.SubscriptionID, now)
 }
 
@@ -263,10 +265,10 @@ func (renewalKind) validate(it *ItemInput) error {
 func (renewalKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.renewal(ctx, it)
 }
-func (renewalKind) emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error {
+func (renewalKind) emit(ctx context.Context, s *Service, q *store.Q, o market.Order, l market.Line, done map[string]bool) error {
 	return subscriptionEvent(ctx, s, q, o, l, done, EventSubscriptionRenewed)
 }
-func (renewalKind) revoke(ctx context.Context, s *Service, q *store.Q, customerID string, o Order, l market.Line, now time.Time) error {
+func (renewalKind) revoke(ctx context.Context, s *Service, q *store.Q, customerID string, o market.Order, l market.Line, now time.Time) error {
 	return s.revokeRenewal(ctx, q, customerID, o, l, now)
 }
 
@@ -274,7 +276,7 @@ func (renewalKind) revoke(ctx context.Context, s *Service, q *store.Q, customerI
 // rest of its paid periods: an upgrade, added licenses.
 type changeBase struct{ kindBase }
 
-func (changeBase) emit(ctx context.Context, s *Service, q *store.Q, o Order, l market.Line, done map[string]bool) error {
+func (changeBase) emit(ctx context.Context, s *Service, q *store.Q, o market.Order, l market.Line, done map[string]bool) error {
 	return subscriptionEvent(ctx, s, q, o, l, done, EventSubscriptionUpdated)
 }
 
@@ -333,16 +335,16 @@ func (phoneNumberKind) validate(it *ItemInput) error {
 func (phoneNumberKind) price(ctx context.Context, pr *pricing, it ItemInput) (market.Line, error) {
 	return pr.phoneNumber(ctx, it)
 }
-func (phoneNumberKind) fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, _ Order) error {
+func (phoneNumberKind) fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, _ market.Order) error {
 	return pr.s.claimNumber(ctx, q, pr, l)
 }
-func (phoneNumberKind) emit(ctx context.Context, s *Service, q *store.Q, _ Order, l market.Line, _ map[string]bool) error {
+func (phoneNumberKind) emit(ctx context.Context, s *Service, q *store.Q, _ market.Order, l market.Line, _ map[string]bool) error {
 	if l.NumberID == "" {
 		return nil
 	}
 	return s.emit(ctx, q, EventNumberOrdered, func() (any, error) { return q.Number(ctx, l.NumberID) })
 }
-func (phoneNumberKind) revoke(ctx context.Context, s *Service, q *store.Q, customerID string, _ Order, l market.Line, now time.Time) error {
+func (phoneNumberKind) revoke(ctx context.Context, s *Service, q *store.Q, customerID string, _ market.Order, l market.Line, now time.Time) error {
 	return s.revokeNumber(ctx, q, customerID, l, now)
 }
 

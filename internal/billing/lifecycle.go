@@ -81,7 +81,7 @@ func (s *Service) autoRenew(ctx context.Context, sub market.Subscription) error 
 		return err
 	}
 	how := "from your prepaid balance"
-	var card *store.PaymentMethod
+	var card *market.PaymentMethod
 	if cust.Balance < q.Totals.Total {
 		pm, err := s.store.Read().DefaultPaymentMethod(ctx, sub.CustomerID)
 		if market.IsCode(err, market.CodeNotFound) {
@@ -132,12 +132,12 @@ func (e *renewalFailure) Error() string { return e.err.Error() }
 func (e *renewalFailure) Unwrap() error { return e.err }
 
 // cardWords names a saved card: "Visa •••• 4242".
-func cardWords(pm store.PaymentMethod) string {
+func cardWords(pm market.PaymentMethod) string {
 	return payment.BrandName(pm.Brand) + " •••• " + pm.Last4
 }
 
 // declineWords says why a card was declined, by the gateway's reason.
-func declineWords(pm store.PaymentMethod, err error) string {
+func declineWords(pm market.PaymentMethod, err error) string {
 	var me *market.Error
 	reason := ""
 	if errors.As(err, &me) {
@@ -312,7 +312,7 @@ func (s *Service) notifyTx(ctx context.Context, q *store.Q, customerID, typ, sub
 // e-mail).
 func (s *Service) notifyToTx(ctx context.Context, q *store.Q, customerID, to, typ, subject, body, objType, objID, dedupe string) error {
 	now := s.now()
-	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
+	n := market.Notification{ID: s.ids.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject,
 		Body: body, ObjectType: objType, ObjectID: objID, DedupeKey: dedupe, CreatedAt: now}
 	fresh, err := q.InsertNotification(ctx, n)
 	if err != nil || !fresh {

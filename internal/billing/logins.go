@@ -32,7 +32,7 @@ const (
 
 // LoginStatus is "active" for a login with a password, "invited" for one
 // whose invitation is not yet taken.
-func LoginStatus(u store.User) string {
+func LoginStatus(u market.User) string {
 	if u.PasswordHash == "" {
 		return "invited"
 	}
@@ -78,7 +78,7 @@ func (in *InviteInput) validate() error {
 }
 
 // Logins lists the account's logins, the owner first.
-func (s *Service) Logins(ctx context.Context, p Principal) ([]store.User, error) {
+func (s *Service) Logins(ctx context.Context, p Principal) ([]market.User, error) {
 	if p.CustomerID == "" {
 		return nil, errUnauthenticated
 	}
@@ -90,22 +90,22 @@ func (s *Service) Logins(ctx context.Context, p Principal) ([]store.User, error)
 // becomes the login. Errors: invalid_request (email, role), forbidden
 // (not the owner or an admin), conflict (param email) when a login of this
 // or another account has the e-mail.
-func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) (store.User, error) {
+func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) (market.User, error) {
 	if err := p.mayManage(); err != nil {
-		return store.User{}, err
+		return market.User{}, err
 	}
 	if err := in.validate(); err != nil {
-		return store.User{}, err
+		return market.User{}, err
 	}
 	if _, err := s.store.Read().LoginByEmail(ctx, in.Email); err == nil {
-		return store.User{}, &market.Error{Code: market.CodeConflict, Param: "email", Message: "a login with the e-mail " + in.Email + " exists already"}
+		return market.User{}, &market.Error{Code: market.CodeConflict, Param: "email", Message: "a login with the e-mail " + in.Email + " exists already"}
 	} else if !market.IsCode(err, market.CodeNotFound) {
-		return store.User{}, err
+		return market.User{}, err
 	}
 	token := id.Secret(32)
 	now := s.now()
 	wall := s.wallNow()
-	var u store.User
+	var u market.User
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		c, err := q.LockCustomer(ctx, p.CustomerID)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) (stor
 			if err != nil {
 				return err
 			}
-			u = store.User{ID: s.ids.New("usr"), CustomerID: p.CustomerID, Name: in.Email, Email: in.Email, Role: in.Role,
+			u = market.User{ID: s.ids.New("usr"), CustomerID: p.CustomerID, Name: in.Email, Email: in.Email, Role: in.Role,
 				Extension: fmt.Sprint(ext), CreatedAt: now}
 			if err := q.InsertUser(ctx, u); err != nil {
 				return err
@@ -133,7 +133,7 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) (stor
 		default:
 			return err
 		}
-		if err := q.InsertLoginToken(ctx, store.LoginToken{TokenHash: tokenHash(token), UserID: u.ID, CustomerID: p.CustomerID,
+		if err := q.InsertLoginToken(ctx, market.LoginToken{TokenHash: tokenHash(token), UserID: u.ID, CustomerID: p.CustomerID,
 			Purpose: purposeInvitation, CreatedAt: wall, ExpiresAt: wall.Add(s.cfg.InviteTTL)}); err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (s *Service) Invite(ctx context.Context, p Principal, in InviteInput) (stor
 		return s.mailTokenTx(ctx, q, p.CustomerID, u.Email, "login_invitation", "You are invited to "+c.Company+" on dialtone", body, token)
 	})
 	if err != nil {
-		return store.User{}, err
+		return market.User{}, err
 	}
 	s.mailQueued()
 	return u, nil
@@ -242,7 +242,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, from string) 
 		if err := q.DeleteLoginTokens(ctx, u.ID, purposeReset); err != nil {
 			return err
 		}
-		if err := q.InsertLoginToken(ctx, store.LoginToken{TokenHash: tokenHash(token), UserID: u.ID, CustomerID: u.CustomerID,
+		if err := q.InsertLoginToken(ctx, market.LoginToken{TokenHash: tokenHash(token), UserID: u.ID, CustomerID: u.CustomerID,
 			Purpose: purposeReset, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ResetTTL)}); err != nil {
 			return err
 		}
@@ -309,18 +309,18 @@ func (s *Service) LinkPurpose(ctx context.Context, token string) (string, error)
 // login. Errors: invalid_request (password: 8 to 128 characters),
 // not_found (the link is unknown, used or expired), conflict (param email:
 // an invitation to an e-mail another account's login took meanwhile).
-func (s *Service) UseLink(ctx context.Context, token, password string) (store.User, error) {
+func (s *Service) UseLink(ctx context.Context, token, password string) (market.User, error) {
 	if n := utf8.RuneCountInString(password); n < 8 || n > 128 {
-		return store.User{}, market.Invalid("password", "the password must have 8 to 128 characters")
+		return market.User{}, market.Invalid("password", "the password must have 8 to 128 characters")
 	}
 	if token == "" || len(token) > 200 {
-		return store.User{}, errBadLink
+		return market.User{}, errBadLink
 	}
 	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
-		return store.User{}, err
+		return market.User{}, err
 	}
-	var u store.User
+	var u market.User
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		t, err := q.TakeLoginToken(ctx, tokenHash(token), s.wallNow())
 		if market.IsCode(err, market.CodeNotFound) {
@@ -352,11 +352,11 @@ var errBadLink = &market.Error{Code: market.CodeNotFound, Param: "token",
 
 // LogInAs opens a session for a login that just set its password (the
 // portal logs a visitor in after an invitation or a reset).
-func (s *Service) LogInAs(ctx context.Context, u store.User) (string, error) {
+func (s *Service) LogInAs(ctx context.Context, u market.User) (string, error) {
 	now := s.wallNow()
 	token := "dt_" + id.Secret(32)
 	err := s.store.Tx(ctx, func(q *store.Q) error {
-		return q.InsertSession(ctx, store.Session{TokenHash: hashToken(token), UserID: u.ID, CustomerID: u.CustomerID,
+		return q.InsertSession(ctx, market.Session{TokenHash: hashToken(token), UserID: u.ID, CustomerID: u.CustomerID,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)})
 	})
 	return token, err
@@ -380,17 +380,17 @@ func CheckCompany(name string) (string, error) {
 
 // UpdateAccount changes the company name. Errors: forbidden,
 // invalid_request (company).
-func (s *Service) UpdateAccount(ctx context.Context, p Principal, in AccountInput) (store.Customer, error) {
+func (s *Service) UpdateAccount(ctx context.Context, p Principal, in AccountInput) (market.Customer, error) {
 	if err := p.mayManage(); err != nil {
-		return store.Customer{}, err
+		return market.Customer{}, err
 	}
 	if in.Company != nil {
 		c, err := CheckCompany(*in.Company)
 		if err != nil {
-			return store.Customer{}, err
+			return market.Customer{}, err
 		}
 		if err := s.store.Tx(ctx, func(q *store.Q) error { return q.SetCompany(ctx, p.CustomerID, c) }); err != nil {
-			return store.Customer{}, err
+			return market.Customer{}, err
 		}
 	}
 	return s.store.Read().Customer(ctx, p.CustomerID)
@@ -399,18 +399,18 @@ func (s *Service) UpdateAccount(ctx context.Context, p Principal, in AccountInpu
 // ChangeEmail changes the e-mail the principal's login logs in with.
 // Errors: invalid_request (email), conflict (param email: a user of the
 // account or another account's login has it).
-func (s *Service) ChangeEmail(ctx context.Context, p Principal, email string) (store.User, error) {
+func (s *Service) ChangeEmail(ctx context.Context, p Principal, email string) (market.User, error) {
 	if p.Operator || p.CustomerID == "" || p.UserID == "" {
-		return store.User{}, errUnauthenticated
+		return market.User{}, errUnauthenticated
 	}
 	email = normEmail(email)
 	if utf8.RuneCountInString(email) > MaxEmailLength {
-		return store.User{}, market.Invalid("email", "the e-mail address must be at most %d characters", MaxEmailLength)
+		return market.User{}, market.Invalid("email", "the e-mail address must be at most %d characters", MaxEmailLength)
 	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		return store.User{}, market.Invalid("email", "enter a valid e-mail address")
+		return market.User{}, market.Invalid("email", "enter a valid e-mail address")
 	}
-	var u store.User
+	var u market.User
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		cur, err := q.User(ctx, p.CustomerID, p.UserID)
 		if err != nil {
@@ -431,7 +431,7 @@ func (s *Service) ChangeEmail(ctx context.Context, p Principal, email string) (s
 // kept with the notification only until the mail is sent (DeliverMail
 // forgets it), and customers' notification lists never show it.
 func (s *Service) mailTokenTx(ctx context.Context, q *store.Q, customerID, to, typ, subject, body, token string) error {
-	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject, Body: body,
+	n := market.Notification{ID: s.ids.New("ntf"), CustomerID: customerID, Type: typ, Subject: subject, Body: body,
 		ObjectType: "login_token", ObjectID: token, DedupeKey: typ + ":" + tokenHash(token), CreatedAt: s.now()}
 	if _, err := q.InsertNotification(ctx, n); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/notify"
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -26,7 +27,7 @@ func (s *Service) DeliverMail(ctx context.Context, m notify.Mailer) (sent int, e
 	}
 	for {
 		now := s.now()
-		var batch []store.OutboxMail
+		var batch []market.OutboxMail
 		err := s.store.Tx(ctx, func(q *store.Q) error {
 			var err error
 			batch, err = q.LeaseOutbox(ctx, now, now.Add(5*time.Minute), 20)
@@ -71,7 +72,7 @@ func (s *Service) DeliverMail(ctx context.Context, m notify.Mailer) (sent int, e
 
 // actionFor says what the customer should do about a notification, as a
 // link into the portal.
-func (s *Service) actionFor(o store.OutboxMail) (string, string) {
+func (s *Service) actionFor(o market.OutboxMail) (string, string) {
 	base := s.cfg.PublicURL
 	switch o.Type {
 	case "renewal_reminder", "trial_ending", "subscription_expired":

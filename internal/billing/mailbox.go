@@ -38,10 +38,10 @@ func (s *Service) Mailbox() notify.Mailer { return mailbox{s} }
 type mailbox struct{ s *Service }
 
 func (b mailbox) Send(ctx context.Context, m notify.Mail) error {
-	row := store.MailboxMail{ID: b.s.ids.New("mbx"), OutboxID: m.OutboxID, CustomerID: m.CustomerID, NotificationID: m.NotificationID,
+	row := market.MailboxMail{ID: b.s.ids.New("mbx"), OutboxID: m.OutboxID, CustomerID: m.CustomerID, NotificationID: m.NotificationID,
 		To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, CreatedAt: b.s.now()}
 	for _, a := range m.Attachments {
-		row.Attachments = append(row.Attachments, store.MailAttachment{Filename: a.Filename, ContentType: a.ContentType, Content: a.Content,
+		row.Attachments = append(row.Attachments, market.MailAttachment{Filename: a.Filename, ContentType: a.ContentType, Content: a.Content,
 			InvoiceID: a.InvoiceID})
 	}
 	if row.OutboxID == "" {
@@ -55,14 +55,14 @@ func (b mailbox) Send(ctx context.Context, m notify.Mail) error {
 
 // MailboxMails lists the kept mails, newest first: every customer's for
 // the operator, the principal's own otherwise.
-func (s *Service) MailboxMails(ctx context.Context, p Principal, page store.Page) ([]store.MailboxMail, error) {
+func (s *Service) MailboxMails(ctx context.Context, p Principal, page store.Page) ([]market.MailboxMail, error) {
 	return s.store.Read().Mailbox(ctx, p.scope(), page)
 }
 
 // MailboxOf lists the kept e-mails of one customer ("" = every
 // customer), newest first, for the back office. Error: not_found for a
 // customer that does not exist.
-func (s *Service) MailboxOf(ctx context.Context, customerID string, page store.Page) ([]store.MailboxMail, error) {
+func (s *Service) MailboxOf(ctx context.Context, customerID string, page store.Page) ([]market.MailboxMail, error) {
 	q := s.store.Read()
 	if customerID != "" {
 		if _, err := q.Customer(ctx, customerID); err != nil {
@@ -74,12 +74,12 @@ func (s *Service) MailboxOf(ctx context.Context, customerID string, page store.P
 
 // MailboxMail returns a kept mail with its attachments. Error: not_found
 // (also another customer's).
-func (s *Service) MailboxMail(ctx context.Context, p Principal, id string) (store.MailboxMail, error) {
+func (s *Service) MailboxMail(ctx context.Context, p Principal, id string) (market.MailboxMail, error) {
 	return s.store.Read().MailboxMail(ctx, p.scope(), id)
 }
 
 // MailSettings returns how the customer's invoices are e-mailed.
-func (s *Service) MailSettings(ctx context.Context, customerID string) (store.MailSettings, error) {
+func (s *Service) MailSettings(ctx context.Context, customerID string) (market.MailSettings, error) {
 	return s.store.Read().MailSettings(ctx, customerID)
 }
 
@@ -106,18 +106,18 @@ func CheckBillingEmail(e string) (string, error) {
 
 // SetMailSettings changes how the customer's invoices are e-mailed: the
 // owner or an admin only. Errors: forbidden, invalid_request.
-func (s *Service) SetMailSettings(ctx context.Context, p Principal, in MailSettingsInput) (store.MailSettings, error) {
+func (s *Service) SetMailSettings(ctx context.Context, p Principal, in MailSettingsInput) (market.MailSettings, error) {
 	if err := p.mayManage(); err != nil {
-		return store.MailSettings{}, err
+		return market.MailSettings{}, err
 	}
 	var email string
 	if in.BillingEmail != nil {
 		var err error
 		if email, err = CheckBillingEmail(*in.BillingEmail); err != nil {
-			return store.MailSettings{}, err
+			return market.MailSettings{}, err
 		}
 	}
-	var out store.MailSettings
+	var out market.MailSettings
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockCustomer(ctx, p.CustomerID); err != nil {
 			return err
@@ -145,7 +145,7 @@ func (s *Service) SetMailSettings(ctx context.Context, p Principal, in MailSetti
 // once, and the outbox sends it after commit (DeliverMail renders and
 // attaches the PDF). The callers skip an invoice of nothing to pay (a
 // trial) and an account that opted out.
-func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice, to string) error {
+func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v market.Invoice, to string) error {
 	total := money.Format(money.New(v.Totals.Total, v.Currency))
 	day := v.IssuedAt.Format("2 Jan 2006")
 	subject := fmt.Sprintf("Invoice of %s: %s paid", day, total)
@@ -163,7 +163,7 @@ func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice
 	}
 	// Dated with the invoice, not with the pass that numbered it (on
 	// PostgreSQL that may run after the sandbox clock moved on).
-	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: v.CustomerID, Type: typ, Subject: subject,
+	n := market.Notification{ID: s.ids.New("ntf"), CustomerID: v.CustomerID, Type: typ, Subject: subject,
 		Body: body, ObjectType: "invoice", ObjectID: v.ID, DedupeKey: "invoice:" + v.ID, CreatedAt: v.IssuedAt}
 	fresh, err := q.InsertNotification(ctx, n)
 	if err != nil || !fresh {
@@ -183,7 +183,7 @@ func (s *Service) mailInvoiceTo(ctx context.Context, q *store.Q, v store.Invoice
 // reference only (the invoice's ID, no content) when byRef, for a mailer
 // that keeps references: a renewal run's thousands of invoice e-mails are
 // then kept without rendering a PDF each (about 40 ms of CPU).
-func (s *Service) invoiceAttachment(ctx context.Context, o store.OutboxMail, byRef bool) (notify.Attachment, error) {
+func (s *Service) invoiceAttachment(ctx context.Context, o market.OutboxMail, byRef bool) (notify.Attachment, error) {
 	v, doc, err := s.Invoice(ctx, Principal{CustomerID: o.CustomerID}, o.ObjectID)
 	if err != nil {
 		return notify.Attachment{}, err

@@ -13,7 +13,7 @@ import (
 
 // phoneNumber prices a phone-number item: setup plus the first month.
 func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, error) {
-	var n store.Number
+	var n market.Number
 	if it.Number != "" {
 		e164, ok := inventory.E164(it.Number)
 		if !ok {
@@ -21,7 +21,7 @@ func (pr *pricing) phoneNumber(ctx context.Context, it ItemInput) (market.Line, 
 		}
 		var err error
 		n, err = pr.q.NumberByE164(ctx, e164)
-		if market.IsCode(err, market.CodeNotFound) || (err == nil && n.Status != store.NumberAvailable) {
+		if market.IsCode(err, market.CodeNotFound) || (err == nil && n.Status != market.NumberAvailable) {
 			return market.Line{}, &market.Error{Code: market.CodeNumberUnavailable, Param: "number", Message: "number " + e164 + " is not available"}
 		}
 		if err != nil {
@@ -118,9 +118,9 @@ const NumberQuarantine = 90 * 24 * time.Hour
 // AssignNumber routes a held number to one of the customer's SIP accounts.
 // Errors: not_found (the number, or a SIP account that is not the
 // customer's: another customer's is as unknown as one that never was).
-func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID string) (store.Number, error) {
+func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID string) (market.Number, error) {
 	if err := p.mayManage(); err != nil {
-		return store.Number{}, err
+		return market.Number{}, err
 	}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if _, err := q.LockNumber(ctx, p.CustomerID, numberID); err != nil {
@@ -136,7 +136,7 @@ func (s *Service) AssignNumber(ctx context.Context, p Principal, numberID, sipID
 		return q.SetNumberSIPAccount(ctx, p.CustomerID, numberID, sipID)
 	})
 	if err != nil {
-		return store.Number{}, err
+		return market.Number{}, err
 	}
 	return s.store.Read().CustomerNumber(ctx, p.CustomerID, numberID)
 }
@@ -161,9 +161,9 @@ func (s *Service) ReleaseNumber(ctx context.Context, p Principal, numberID strin
 }
 
 // quarantined returns n released into quarantine at now.
-func quarantined(n store.Number, now time.Time) store.Number {
+func quarantined(n market.Number, now time.Time) market.Number {
 	until := now.Add(NumberQuarantine)
-	n.Status, n.CustomerID, n.SIPAccountID = store.NumberQuarantine, "", ""
+	n.Status, n.CustomerID, n.SIPAccountID = market.NumberQuarantine, "", ""
 	n.RenewsAt, n.GraceUntil, n.QuarantineUntil = nil, nil, &until
 	return n
 }
@@ -184,9 +184,9 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 	const batch = 5000
 	for start := 0; start < len(rows); start += batch {
 		chunk := rows[start:min(start+batch, len(rows))]
-		ns := make([]store.Number, len(chunk))
+		ns := make([]market.Number, len(chunk))
 		for i, r := range chunk {
-			ns[i] = store.Number{ID: s.ids.New("num"), Number: r.Number, Country: r.Country, State: r.State, Area: r.Area,
+			ns[i] = market.Number{ID: s.ids.New("num"), Number: r.Number, Country: r.Country, State: r.State, Area: r.Area,
 				Type: r.Type, SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, Currency: r.Currency, CreatedAt: now}
 		}
 		var got []string

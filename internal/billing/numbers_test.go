@@ -124,7 +124,7 @@ func TestNumberRace(t *testing.T) {
 				t.Fatalf("%d winners, want 1", len(winners))
 			}
 			n, err := st.Read().NumberByE164(ctx, wanted)
-			if err != nil || n.Status != store.NumberActive || n.CustomerID != winners[0] {
+			if err != nil || n.Status != market.NumberActive || n.CustomerID != winners[0] {
 				t.Errorf("number = %+v, %v; want active, held by %s", n, err, winners[0])
 			}
 		})
@@ -141,7 +141,7 @@ func TestNumberRace(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n.Status != store.NumberActive || n.CustomerID == "" {
+				if n.Status != market.NumberActive || n.CustomerID == "" {
 					t.Errorf("%s is %s, want sold", num, n.Status)
 				}
 				if other, ok := holders[n.CustomerID]; ok {

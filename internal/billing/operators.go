@@ -31,9 +31,6 @@ const (
 // OperatorRoles are the roles an operator may have.
 var OperatorRoles = []string{RoleAdmin, RoleSupport, RoleFinance}
 
-// Operator is an operator's account as the back office shows it.
-type Operator = store.Operator
-
 // Page is a page of a list: its limit and the ID it starts after.
 type Page = store.Page
 
@@ -56,23 +53,23 @@ func checkRole(role string) (string, error) {
 // `dialtone operator create`, and admins in the back office). Errors:
 // invalid_request (email, role, password: 12 to 128 characters), conflict
 // (param email).
-func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (Operator, error) {
+func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (market.Operator, error) {
 	email := normEmail(in.Email)
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || utf8.RuneCountInString(email) > MaxEmailLength {
-		return Operator{}, market.Invalid("email", "enter a valid e-mail address (at most %d characters)", MaxEmailLength)
+		return market.Operator{}, market.Invalid("email", "enter a valid e-mail address (at most %d characters)", MaxEmailLength)
 	}
 	role, err := checkRole(in.Role)
 	if err != nil {
-		return Operator{}, err
+		return market.Operator{}, err
 	}
 	if n := utf8.RuneCountInString(in.Password); n < 12 || n > 128 {
-		return Operator{}, market.Invalid("password", "an operator's password must have 12 to 128 characters")
+		return market.Operator{}, market.Invalid("password", "an operator's password must have 12 to 128 characters")
 	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
-		return Operator{}, err
+		return market.Operator{}, err
 	}
-	o := Operator{ID: s.ids.New("opr"), Email: email, PasswordHash: hash, Role: role, CreatedAt: s.now()}
+	o := market.Operator{ID: s.ids.New("opr"), Email: email, PasswordHash: hash, Role: role, CreatedAt: s.now()}
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertOperator(ctx, o); err != nil {
 			return err
@@ -84,13 +81,13 @@ func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (Operato
 
 // operatorAudit is what the audit log keeps of an operator: never the
 // password's hash.
-func operatorAudit(o Operator) map[string]any {
+func operatorAudit(o market.Operator) map[string]any {
 	return map[string]any{"id": o.ID, "email": o.Email, "role": o.Role, "disabled": o.Disabled}
 }
 
 // Operators lists the operators, newest first (one more than the page's
 // limit when there are more).
-func (s *Service) Operators(ctx context.Context, page store.Page) ([]Operator, error) {
+func (s *Service) Operators(ctx context.Context, page store.Page) ([]market.Operator, error) {
 	return s.store.Read().Operators(ctx, page)
 }
 
@@ -98,12 +95,12 @@ func (s *Service) Operators(ctx context.Context, page store.Page) ([]Operator, e
 // disabling ends its sessions. The last active admin can neither lose the
 // role nor be disabled (nobody could manage operators then). Errors:
 // not_found, invalid_request (role; id for the last admin).
-func (s *Service) UpdateOperator(ctx context.Context, operatorID, role string, disabled bool) (Operator, error) {
+func (s *Service) UpdateOperator(ctx context.Context, operatorID, role string, disabled bool) (market.Operator, error) {
 	role, err := checkRole(role)
 	if err != nil {
-		return Operator{}, err
+		return market.Operator{}, err
 	}
-	var o Operator
+	var o market.Operator
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.LockOperators(ctx); err != nil {
 			return err
@@ -152,11 +149,11 @@ func operatorThrottleKeys(email, from string) map[throttleRule]string {
 // session; from is the client's address, for the throttling of failed
 // log-ins (as Login). A disabled operator cannot log in. Errors:
 // unauthenticated, rate_limited (with "retry_after").
-func (s *Service) OperatorLogin(ctx context.Context, email, password, from string) (string, Operator, error) {
+func (s *Service) OperatorLogin(ctx context.Context, email, password, from string) (string, market.Operator, error) {
 	now := s.wallNow()
 	keys := operatorThrottleKeys(email, from)
 	if err := s.checkThrottle(ctx, keys, now, opPerEmail); err != nil {
-		return "", Operator{}, err
+		return "", market.Operator{}, err
 	}
 	o, err := s.store.Read().OperatorByEmail(ctx, normEmail(email))
 	hash := o.PasswordHash
@@ -164,39 +161,39 @@ func (s *Service) OperatorLogin(ctx context.Context, email, password, from strin
 		hash, err = s.dummyHash, nil
 	}
 	if err != nil {
-		return "", Operator{}, err
+		return "", market.Operator{}, err
 	}
 	ok, err := s.checkPassword(ctx, password, hash)
 	if err != nil && ctx.Err() != nil {
-		return "", Operator{}, err
+		return "", market.Operator{}, err
 	}
 	if !ok || err != nil || o.ID == "" || o.Disabled {
 		addrErr := s.checkThrottle(ctx, keys, now, opPerAddress)
 		if addrErr != nil && !market.IsCode(addrErr, market.CodeRateLimited) {
-			return "", Operator{}, addrErr
+			return "", market.Operator{}, addrErr
 		}
 		charge := keys
 		if addrErr != nil {
 			charge = map[throttleRule]string{opPerEmail: keys[opPerEmail]}
 		}
 		if err := s.countFailure(ctx, charge, now); err != nil {
-			return "", Operator{}, err
+			return "", market.Operator{}, err
 		}
 		if addrErr != nil {
-			return "", Operator{}, addrErr
+			return "", market.Operator{}, addrErr
 		}
-		return "", Operator{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
+		return "", market.Operator{}, &market.Error{Code: market.CodeUnauthenticated, Message: "wrong e-mail or password"}
 	}
 	token := "dto_" + id.Secret(32)
 	err = s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.ClearThrottle(ctx, keys[opPerEmail]); err != nil {
 			return err
 		}
-		return q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: hashToken(token), OperatorID: o.ID,
+		return q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: hashToken(token), OperatorID: o.ID,
 			CreatedAt: now, ExpiresAt: now.Add(s.cfg.OperatorSessionTTL)})
 	})
 	if err != nil {
-		return "", Operator{}, err
+		return "", market.Operator{}, err
 	}
 	return token, o, nil
 }

@@ -47,7 +47,7 @@ func TestPromoLastRedemptionRace(t *testing.T) {
 
 		racers = racers[2:]
 		errs := make([]error, len(racers))
-		orders := make([]billing.Order, len(racers))
+		orders := make([]market.Order, len(racers))
 		var wg sync.WaitGroup
 		for i, r := range racers {
 			wg.Add(1)

@@ -90,16 +90,16 @@ type RefundInput struct {
 // negative amount), the order after it, how it was split and its credit
 // note.
 type Refund struct {
-	Payment    store.Payment
-	Order      Order
+	Payment    market.Payment
+	Order      market.Order
 	Amount     int64 // given back, positive
 	Net        int64 // taken back from revenue
 	Tax        int64 // taken back from tax
 	TopUp      int64 // taken back from the customer's balance (card-paid top-ups)
 	Reason     string
-	CreditNote store.Invoice
+	CreditNote market.Invoice
 	// Before is the order as the refund found it (under its lock).
-	Before Order
+	Before market.Order
 }
 
 // refundSplit is how a refund divides between revenue (Net), tax (Tax) and
@@ -112,12 +112,12 @@ type lineRefund struct {
 	Seq      int
 	Line     market.Line
 	Net, Tax int64
-	Before   store.ItemRefund // what was refunded of the line before
+	Before   market.ItemRefund // what was refunded of the line before
 }
 
 // lineLeft returns what is left to refund of a line: of its amount after
 // discount, and of its tax.
-func lineLeft(l market.Line, done store.ItemRefund) (net, tax int64) {
+func lineLeft(l market.Line, done market.ItemRefund) (net, tax int64) {
 	return max(l.Amount-l.Discount-done.Net, 0), max(l.Tax-done.Tax, 0)
 }
 
@@ -318,13 +318,13 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 			Extra: map[string]any{"missing": missing, "currency": cur}}
 	}
 
-	pay := store.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, OrderID: o.ID, InvoiceID: s.ids.New("inv"), Purpose: market.PurposeRefund,
+	pay := market.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, OrderID: o.ID, InvoiceID: s.ids.New("inv"), Purpose: market.PurposeRefund,
 		Description: "Refund of order " + o.ID + ": " + in.Reason, Method: orig.Method, Amount: -amount, Currency: cur,
 		CardBrand: orig.CardBrand, CardLast4: orig.CardLast4, PaymentMethodID: orig.PaymentMethodID, RefundOf: orig.ID, CreatedAt: now}
 	if err := q.InsertPayment(ctx, pay); err != nil {
 		return Refund{}, err
 	}
-	if err := post(ctx, q, store.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
+	if err := post(ctx, q, market.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "refund", Description: pay.Description,
 		PaymentID: pay.ID, OrderID: o.ID, Currency: cur, CreatedAt: now},
 		market.Movement{Payer: market.Payer(orig.Method), Refund: true, Total: amount, Revenue: sp.Net, Tax: sp.Tax, TopUp: sp.TopUp}); err != nil {
 		return Refund{}, err
@@ -334,7 +334,7 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 	}
 	var revoked []market.Line
 	for _, p := range parts {
-		r := store.ItemRefund{Seq: p.Seq, Net: p.Net, Tax: p.Tax}
+		r := market.ItemRefund{Seq: p.Seq, Net: p.Net, Tax: p.Tax}
 		if in.Revoke && p.Before.RevokedAt == nil {
 			r.RevokedAt = &now
 			revoked = append(revoked, p.Line)
@@ -389,20 +389,20 @@ func (s *Service) refund(ctx context.Context, q *store.Q, customerID, orderID st
 // buyer of the order's invoice and negative amounts: one line per order
 // line refunded, the line itself (negated) when all of it goes back at
 // once, else what of it goes back.
-func (s *Service) issueCreditNote(ctx context.Context, q *store.Q, cust store.Customer, o Order, orig, pay store.Payment,
-	parts []lineRefund, sp refundSplit, amount int64, reason string, now time.Time) (store.Invoice, error) {
+func (s *Service) issueCreditNote(ctx context.Context, q *store.Q, cust market.Customer, o market.Order, orig, pay market.Payment,
+	parts []lineRefund, sp refundSplit, amount int64, reason string, now time.Time) (market.Invoice, error) {
 	doc := InvoiceDoc{Kind: "credit_note", IssuedAt: now, Seller: s.cfg.Seller, Currency: o.Currency,
 		PaymentNote: refundNote(orig, pay, sp.TopUp)}
 	ref := "order " + o.ID
 	if inv, err := q.Invoice(ctx, cust.ID, o.InvoiceID); err == nil {
 		var orig InvoiceDoc
 		if err := json.Unmarshal([]byte(inv.Document), &orig); err != nil {
-			return store.Invoice{}, fmt.Errorf("invoice %s: %w", inv.ID, err)
+			return market.Invoice{}, fmt.Errorf("invoice %s: %w", inv.ID, err)
 		}
 		doc.BuyerName, doc.BuyerLines, doc.BuyerVATID = orig.BuyerName, orig.BuyerLines, orig.BuyerVATID
 		ref = "invoice " + inv.Number + ", order " + o.ID
 	} else if !market.IsCode(err, market.CodeNotFound) {
-		return store.Invoice{}, err
+		return market.Invoice{}, err
 	} else {
 		doc.BuyerName, doc.BuyerLines, doc.BuyerVATID = buyerOf(cust, nil)
 	}
@@ -431,7 +431,7 @@ func (s *Service) issueCreditNote(ctx context.Context, q *store.Q, cust store.Cu
 }
 
 // refundNote says on a credit note where the money went.
-func refundNote(orig, pay store.Payment, topUp int64) string {
+func refundNote(orig, pay market.Payment, topUp int64) string {
 	day := pay.CreatedAt.Format(time.DateOnly)
 	var note string
 	switch orig.Method {

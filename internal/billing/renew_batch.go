@@ -211,7 +211,7 @@ func (s *Service) rentInBatch(ctx context.Context, q *store.Q, d store.DueItem, 
 	if err != nil {
 		return leftForOne, err
 	}
-	if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
+	if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != market.NumberActive && n.Status != market.NumberGrace) {
 		return notDue, nil
 	}
 	in, pr, err := s.priceRental(ctx, q, cust, n, now)
@@ -228,7 +228,7 @@ type invoiceBatch struct {
 }
 
 type batchedInvoice struct {
-	v   store.Invoice
+	v   market.Invoice
 	doc InvoiceDoc
 }
 
@@ -236,7 +236,7 @@ type invoiceBatchKey struct{}
 
 // deferInvoice keeps an invoice for its batch's numberInvoices when ctx is
 // a batch's, and reports whether it did (storeInvoice's hook).
-func deferInvoice(ctx context.Context, v store.Invoice, doc InvoiceDoc) bool {
+func deferInvoice(ctx context.Context, v market.Invoice, doc InvoiceDoc) bool {
 	b, ok := ctx.Value(invoiceBatchKey{}).(*invoiceBatch)
 	if ok {
 		b.items = append(b.items, batchedInvoice{v: v, doc: doc})

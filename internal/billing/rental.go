@@ -75,7 +75,7 @@ func (s *Service) ProcessNumber(ctx context.Context, numberID string) (bool, err
 			return err
 		}
 		now := s.now()
-		if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != store.NumberActive && n.Status != store.NumberGrace) {
+		if n.RenewsAt == nil || now.Before(*n.RenewsAt) || (n.Status != market.NumberActive && n.Status != market.NumberGrace) {
 			return nil // paid or released by someone else meanwhile
 		}
 		in, pr, err := s.priceRental(ctx, q, cust, n, now)
@@ -95,7 +95,7 @@ func (s *Service) ProcessNumber(ctx context.Context, numberID string) (bool, err
 // priceRental prices the month of n that begins at its monthly date as
 // an order of the scheduler's, paid from the balance: one number_rental
 // item (numberRentalKind).
-func (s *Service) priceRental(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, now time.Time) (OrderInput, *pricing, error) {
+func (s *Service) priceRental(ctx context.Context, q *store.Q, cust market.Customer, n market.Number, now time.Time) (OrderInput, *pricing, error) {
 	in := OrderInput{Items: []ItemInput{{Type: string(itemNumberRental), held: &n}}, Payment: PaymentInput{Method: "balance"}}
 	pr, err := s.build(ctx, q, cust, in, now)
 	return in, pr, err
@@ -153,7 +153,7 @@ func (numberRentalKind) price(ctx context.Context, pr *pricing, it ItemInput) (m
 		pr.taxCountry = pr.addr.Country
 	}
 	if pr.held == nil {
-		pr.held = map[string]store.Number{}
+		pr.held = map[string]market.Number{}
 	}
 	pr.held[n.ID] = n
 	return market.Line{Type: itemNumberRental, Quantity: 1, UnitAmount: monthly, Amount: monthly,
@@ -165,13 +165,13 @@ func (numberRentalKind) price(ctx context.Context, pr *pricing, it ItemInput) (m
 // start, stops a month being charged twice) and moves the number's date
 // one month on, ending any grace. A month recorded already, or a free
 // one, is not paid again: nothing more is recorded.
-func (numberRentalKind) fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, o Order) error {
+func (numberRentalKind) fulfil(ctx context.Context, q *store.Q, pr *pricing, l *market.Line, o market.Order) error {
 	n := pr.held[l.NumberID]
 	paymentID := o.PaymentID
 	if pr.totals.Total == 0 {
 		paymentID = "" // a free number: the month is recorded, nothing is charged
 	}
-	fresh, err := q.RecordNumberRental(ctx, store.NumberRental{NumberID: n.ID, CustomerID: pr.cust.ID, PeriodStart: l.Start,
+	fresh, err := q.RecordNumberRental(ctx, market.NumberRental{NumberID: n.ID, CustomerID: pr.cust.ID, PeriodStart: l.Start,
 		PaymentID: paymentID, CreatedAt: pr.now})
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func (numberRentalKind) fulfil(ctx context.Context, q *store.Q, pr *pricing, l *
 	}
 	pr.unrecorded = !fresh || paymentID == ""
 	end := l.End
-	n.Status, n.RenewsAt, n.GraceUntil = store.NumberActive, &end, nil
+	n.Status, n.RenewsAt, n.GraceUntil = market.NumberActive, &end, nil
 	return q.UpdateNumberLifecycle(ctx, n)
 }
 
@@ -210,11 +210,11 @@ func nextRenewal(purchase *time.Time, due time.Time) time.Time {
 
 // rentalUnpaid handles a month the balance does not cover: grace from the
 // missed date (with its notice), and release at the grace's end.
-func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust store.Customer, n store.Number, r market.Line, total int64, now time.Time) (bool, error) {
+func (s *Service) rentalUnpaid(ctx context.Context, q *store.Q, cust market.Customer, n market.Number, r market.Line, total int64, now time.Time) (bool, error) {
 	changed := false
-	if n.Status == store.NumberActive || n.GraceUntil == nil {
+	if n.Status == market.NumberActive || n.GraceUntil == nil {
 		until := r.Start.Add(NumberGrace)
-		n.Status, n.GraceUntil = store.NumberGrace, &until
+		n.Status, n.GraceUntil = market.NumberGrace, &until
 		if err := q.UpdateNumberLifecycle(ctx, n); err != nil {
 			return false, err
 		}

@@ -38,7 +38,7 @@ func newRentalWorld(t *testing.T, st *store.Store, months int64) *rentalWorld {
 	}
 	o := e.mustOrder(t, p, addr, billing.ItemInput{Type: "phone_number", Country: "DE", Area: "Berlin"})
 	w := &rentalWorld{env: e, p: p, num: o.Lines[0].NumberID, sched: scheduler.New(e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	w.check(t, "bought", store.NumberActive, at(2, 28), months*rentalMonth+100)
+	w.check(t, "bought", market.NumberActive, at(2, 28), months*rentalMonth+100)
 	return w
 }
 
@@ -66,9 +66,9 @@ func (w *rentalWorld) check(t *testing.T, step, status string, date time.Time, b
 	}
 	var got *time.Time
 	switch n.Status {
-	case store.NumberActive, store.NumberGrace:
+	case market.NumberActive, market.NumberGrace:
 		got = n.RenewsAt
-	case store.NumberQuarantine:
+	case market.NumberQuarantine:
 		got = n.QuarantineUntil
 	}
 	if n.Status != status || (got == nil) != date.IsZero() || (got != nil && !got.Equal(date)) {
@@ -131,14 +131,14 @@ func TestNumberRentalLifecycle(t *testing.T) {
 			balance int64
 			rentals int
 		}{
-			{"just before the first month", at(2, 28).Add(-time.Second), store.NumberActive, at(2, 28), 1290, 0},
-			{"first month (Feb 28)", at(2, 28), store.NumberActive, at(3, 31), 695, 1},
-			{"second month (Mar 31, not Mar 28)", at(3, 31), store.NumberActive, at(4, 30), 100, 2},
-			{"third month not covered: grace", at(4, 30), store.NumberGrace, at(4, 30), 100, 2},
-			{"still in grace", at(5, 7).Add(-time.Second), store.NumberGrace, at(4, 30), 100, 2},
-			{"released after 7 days", at(5, 7), store.NumberQuarantine, at(5, 7).Add(90 * 24 * time.Hour), 100, 2},
-			{"still in quarantine", at(8, 5).Add(-time.Second), store.NumberQuarantine, at(8, 5), 100, 2},
-			{"for sale again", at(8, 5), store.NumberAvailable, time.Time{}, 100, 2},
+			{"just before the first month", at(2, 28).Add(-time.Second), market.NumberActive, at(2, 28), 1290, 0},
+			{"first month (Feb 28)", at(2, 28), market.NumberActive, at(3, 31), 695, 1},
+			{"second month (Mar 31, not Mar 28)", at(3, 31), market.NumberActive, at(4, 30), 100, 2},
+			{"third month not covered: grace", at(4, 30), market.NumberGrace, at(4, 30), 100, 2},
+			{"still in grace", at(5, 7).Add(-time.Second), market.NumberGrace, at(4, 30), 100, 2},
+			{"released after 7 days", at(5, 7), market.NumberQuarantine, at(5, 7).Add(90 * 24 * time.Hour), 100, 2},
+			{"still in quarantine", at(8, 5).Add(-time.Second), market.NumberQuarantine, at(8, 5), 100, 2},
+			{"for sale again", at(8, 5), market.NumberAvailable, time.Time{}, 100, 2},
 		}
 		for _, s := range steps {
 			for range 2 {
@@ -148,7 +148,7 @@ func TestNumberRentalLifecycle(t *testing.T) {
 			// What the clock would stop at next: the monthly date, the end
 			// of the grace, the end of the quarantine.
 			want := s.date
-			if s.status == store.NumberGrace {
+			if s.status == market.NumberGrace {
 				want = at(5, 7)
 			}
 			next, ok, err := st.Read().NextNumberEvent(ctx, w.svc.Now())
@@ -189,16 +189,16 @@ func TestNumberGraceTopUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		w := newRentalWorld(t, st, 0)
 		w.runAt(t, at(2, 28))
-		w.check(t, "grace", store.NumberGrace, at(2, 28), 100)
+		w.check(t, "grace", market.NumberGrace, at(2, 28), 100)
 		w.runAt(t, at(3, 3))
-		w.check(t, "grace, retried", store.NumberGrace, at(2, 28), 100)
+		w.check(t, "grace, retried", market.NumberGrace, at(2, 28), 100)
 		if _, err := w.svc.AdjustBalance(ctx, w.p.CustomerID, billing.AdjustmentInput{Amount: 1000, Reason: "top-up"}); err != nil {
 			t.Fatal(err)
 		}
 		w.runAt(t, at(3, 4))
-		w.check(t, "paid after the top-up", store.NumberActive, at(3, 31), 1100-rentalMonth)
+		w.check(t, "paid after the top-up", market.NumberActive, at(3, 31), 1100-rentalMonth)
 		w.runAt(t, at(3, 20))
-		w.check(t, "active", store.NumberActive, at(3, 31), 1100-rentalMonth)
+		w.check(t, "active", market.NumberActive, at(3, 31), 1100-rentalMonth)
 		if got := w.rentals(t); len(got) != 1 || got[0] != rentalMonth {
 			t.Errorf("rentals %v, want [%d]", got, rentalMonth)
 		}
@@ -229,7 +229,7 @@ func TestNumberRentalCatchUp(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		w.check(t, "caught up", store.NumberQuarantine, at(5, 7).Add(90*24*time.Hour), 100)
+		w.check(t, "caught up", market.NumberQuarantine, at(5, 7).Add(90*24*time.Hour), 100)
 		if got := w.rentals(t); len(got) != 2 {
 			t.Errorf("rentals %v, want two of %d", got, rentalMonth)
 		}
@@ -249,7 +249,7 @@ func TestNumberRentalAdvance(t *testing.T) {
 		if err := w.sched.Advance(ctx, w.clk, at(8, 6).Sub(w.svc.Now())); err != nil {
 			t.Fatal(err)
 		}
-		w.check(t, "after the move", store.NumberAvailable, time.Time{}, 100)
+		w.check(t, "after the move", market.NumberAvailable, time.Time{}, 100)
 		pays, err := w.svc.Transactions(ctx, w.p, store.PaymentFilter{Purpose: string(market.PurposeNumberRental), Page: store.Page{Limit: 10}})
 		if err != nil || len(pays) != 2 || !pays[1].CreatedAt.Equal(at(2, 28)) || !pays[0].CreatedAt.Equal(at(3, 31)) {
 			t.Errorf("rental payments %+v, %v; want on Feb 28 and Mar 31", pays, err)
@@ -280,17 +280,17 @@ func TestNumberReleasedByCustomer(t *testing.T) {
 			t.Fatal(err)
 		}
 		released := at(2, 10)
-		w.check(t, "released", store.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
+		w.check(t, "released", market.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
 		if err := w.svc.ReleaseNumber(ctx, w.p, w.num); !market.IsCode(err, market.CodeNotFound) {
 			t.Errorf("second release: %v, want not_found", err)
 		}
 		// Its monthly date passes: nothing is charged for a released number.
 		w.runAt(t, at(2, 28))
-		w.check(t, "its date passed", store.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
+		w.check(t, "its date passed", market.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
 		w.runAt(t, released.Add(billing.NumberQuarantine).Add(-time.Minute))
-		w.check(t, "a minute before the end", store.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
+		w.check(t, "a minute before the end", market.NumberQuarantine, released.Add(billing.NumberQuarantine), 2*rentalMonth+100)
 		w.runAt(t, released.Add(billing.NumberQuarantine))
-		w.check(t, "for sale again", store.NumberAvailable, time.Time{}, 2*rentalMonth+100)
+		w.check(t, "for sale again", market.NumberAvailable, time.Time{}, 2*rentalMonth+100)
 		if got := w.rentals(t); len(got) != 0 {
 			t.Errorf("rentals %v, want none", got)
 		}

@@ -18,15 +18,6 @@ import (
 // (the cached balances), so the figures reconcile with the postings
 // (server/admin_dashboard_test.go sums them).
 
-// Report types the back office names.
-type (
-	MRRRow            = store.MRRRow
-	RevenueRow        = store.RevenueRow
-	SubscriptionMonth = store.SubscriptionMonth
-	CurrencyTotal     = store.CurrencyTotal
-	NumberCount       = store.NumberCount
-)
-
 // DashboardMonths is how many months (the current one included) the
 // dashboard's monthly figures cover.
 const DashboardMonths = 12
@@ -46,7 +37,7 @@ const (
 // DueRenewal is a renewal of the next 30 days: its total at today's
 // price (incl. tax) and how it will be paid.
 type DueRenewal struct {
-	store.DueRenewal
+	market.DueRenewal
 	Amount int64
 	PaidBy string
 	// Error says why it cannot be priced (a plan no longer sold).
@@ -68,12 +59,12 @@ type Dashboard struct {
 	// Months are the first instants of the months of Revenue and
 	// Subscriptions, oldest first.
 	Months        []time.Time
-	MRR           []MRRRow
-	Revenue       []RevenueRow
-	Subscriptions []SubscriptionMonth
+	MRR           []market.MRRRow
+	Revenue       []market.RevenueRow
+	Subscriptions []market.SubscriptionMonth
 	Renewals      []DueRenewal
-	Balances      []CurrencyTotal
-	Numbers       []NumberCount
+	Balances      []market.CurrencyTotal
+	Numbers       []market.NumberCount
 	// Renewals are the first DueRenewalsShown due in the next 30 days,
 	// priced; RenewalSums all of them (up to DueRenewalsCounted) per
 	// currency and way of payment.
@@ -171,9 +162,9 @@ func (s *Service) CompactTallies(ctx context.Context) (int, error) {
 // kind and currency (store.CompactRevenue) when they are not yet: once a
 // month, the first dashboard after the month ends. The figures are the
 // same either way; a failure is logged, the dashboard shown.
-func (s *Service) compactRevenue(ctx context.Context, rows []RevenueRow, bounds []time.Time) {
+func (s *Service) compactRevenue(ctx context.Context, rows []market.RevenueRow, bounds []time.Time) {
 	current := len(bounds) - 2
-	if !slices.ContainsFunc(rows, func(r RevenueRow) bool { return r.Month < current && r.Entries > 1 }) {
+	if !slices.ContainsFunc(rows, func(r market.RevenueRow) bool { return r.Month < current && r.Entries > 1 }) {
 		return
 	}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
@@ -244,7 +235,7 @@ type priceKey struct {
 // renewal once: ~6,000 renewals in a month of a business of 10,000
 // customers come in a few dozen kinds. Who pays is the renewal's own: its
 // balance against the total, its card.
-func priceRenewals(due []store.DueRenewal, plans []market.Plan, rates []store.TaxRate) []DueRenewal {
+func priceRenewals(due []market.DueRenewal, plans []market.Plan, rates []market.TaxRate) []DueRenewal {
 	if len(due) == 0 {
 		return nil
 	}
@@ -254,7 +245,7 @@ func priceRenewals(due []store.DueRenewal, plans []market.Plan, rates []store.Ta
 		k := priceKey{r.Plan, r.TermMonths, r.Quantity, r.Currency, r.TaxCountry}
 		p, ok := priced[k]
 		if !ok {
-			p = priceRenewal(store.DueRenewal{Plan: r.Plan, TermMonths: r.TermMonths, Quantity: r.Quantity, Currency: r.Currency,
+			p = priceRenewal(market.DueRenewal{Plan: r.Plan, TermMonths: r.TermMonths, Quantity: r.Quantity, Currency: r.Currency,
 				TaxCountry: r.TaxCountry}, plans, rates)
 			priced[k] = p
 		}
@@ -266,7 +257,7 @@ func priceRenewals(due []store.DueRenewal, plans []market.Plan, rates []store.Ta
 // paidBy is how the scheduler will pay a renewal of amount (lifecycle.go
 // autoRenew): the balance if it covers it, else the default card; neither
 // when it cannot be priced.
-func paidBy(r store.DueRenewal, amount int64, priceErr string) string {
+func paidBy(r market.DueRenewal, amount int64, priceErr string) string {
 	switch {
 	case priceErr != "":
 		return PayNeither
@@ -283,7 +274,7 @@ func paidBy(r store.DueRenewal, amount int64, priceErr string) string {
 // licenses of the period that ends, with the tax of its billing country;
 // the balance pays it if it covers it, else the default card. A promo
 // code that applies to renewals is not taken off.
-func priceRenewal(r store.DueRenewal, plans []market.Plan, rates []store.TaxRate) DueRenewal {
+func priceRenewal(r market.DueRenewal, plans []market.Plan, rates []market.TaxRate) DueRenewal {
 	out := DueRenewal{DueRenewal: r, PaidBy: PayNeither}
 	i := slices.IndexFunc(plans, func(p market.Plan) bool { return p.Code == r.Plan })
 	if i < 0 {
@@ -313,23 +304,20 @@ func priceRenewal(r store.DueRenewal, plans []market.Plan, rates []store.TaxRate
 
 // Number statuses of the operator (store/number_admin.go).
 const (
-	NumberReserved = store.NumberReserved
-	NumberRetired  = store.NumberRetired
+	NumberReserved = market.NumberReserved
+	NumberRetired  = market.NumberRetired
 )
 
 // NumberStatuses are the statuses a number can be in, for the search.
-var NumberStatuses = []string{store.NumberAvailable, store.NumberActive, store.NumberGrace, store.NumberQuarantine,
-	store.NumberReserved, store.NumberRetired}
-
-// AdminNumber is a number with its holder.
-type AdminNumber = store.AdminNumber
+var NumberStatuses = []string{market.NumberAvailable, market.NumberActive, market.NumberGrace, market.NumberQuarantine,
+	market.NumberReserved, market.NumberRetired}
 
 // NumberFilter selects numbers for the operator.
 type NumberFilter = store.NumberFilter
 
 // SearchNumbers lists the inventory for the operator. Error:
 // invalid_request naming status.
-func (s *Service) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminNumber, error) {
+func (s *Service) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]market.AdminNumber, error) {
 	if f.Status != "" && !slices.Contains(NumberStatuses, f.Status) {
 		return nil, market.Invalid("status", "status must be one of available, active, grace, quarantine, reserved, retired")
 	}
@@ -343,20 +331,20 @@ var numberMoves = map[string]struct {
 	to     string
 	action string
 }{
-	"reserve":   {[]string{store.NumberAvailable, store.NumberQuarantine}, store.NumberReserved, "number.reserve"},
-	"unreserve": {[]string{store.NumberReserved}, store.NumberAvailable, "number.unreserve"},
-	"retire":    {[]string{store.NumberAvailable, store.NumberQuarantine, store.NumberReserved}, store.NumberRetired, "number.retire"},
+	"reserve":   {[]string{market.NumberAvailable, market.NumberQuarantine}, market.NumberReserved, "number.reserve"},
+	"unreserve": {[]string{market.NumberReserved}, market.NumberAvailable, "number.unreserve"},
+	"retire":    {[]string{market.NumberAvailable, market.NumberQuarantine, market.NumberReserved}, market.NumberRetired, "number.retire"},
 }
 
 // MoveNumber reserves, unreserves or retires a number that no customer
 // holds, audited. Errors: invalid_request naming action; not_found;
 // conflict (held by a customer, or already retired).
-func (s *Service) MoveNumber(ctx context.Context, numberID, action string) (store.Number, error) {
+func (s *Service) MoveNumber(ctx context.Context, numberID, action string) (market.Number, error) {
 	m, ok := numberMoves[action]
 	if !ok {
-		return store.Number{}, market.Invalid("action", "action must be reserve, unreserve or retire")
+		return market.Number{}, market.Invalid("action", "action must be reserve, unreserve or retire")
 	}
-	var after store.Number
+	var after market.Number
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		before, err := q.SetNumberStatus(ctx, numberID, m.from, m.to)
 		if err != nil {
@@ -370,12 +358,9 @@ func (s *Service) MoveNumber(ctx context.Context, numberID, action string) (stor
 	return after, err
 }
 
-// Redemption is a use of a promo code.
-type Redemption = store.Redemption
-
 // PromoRedemptions lists a promo code's redemptions, newest first. Error:
 // not_found (the code).
-func (s *Service) PromoRedemptions(ctx context.Context, code string, p Page) ([]Redemption, error) {
+func (s *Service) PromoRedemptions(ctx context.Context, code string, p Page) ([]market.Redemption, error) {
 	code = market.NormalizeCode(code)
 	q := s.store.Read()
 	if _, err := q.Promo(ctx, code, false); err != nil {
@@ -383,10 +368,3 @@ func (s *Service) PromoRedemptions(ctx context.Context, code string, p Page) ([]
 	}
 	return q.PromoRedemptions(ctx, code, p)
 }
-
-// TaxRate is a country's rate; WebhookEndpoint a receiver of events.
-type (
-	TaxRate         = store.TaxRate
-	WebhookEndpoint = store.WebhookEndpoint
-	Number          = store.Number
-)

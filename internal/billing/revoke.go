@@ -39,7 +39,7 @@ import (
 
 // refundLines returns the seqs (positions from 1) of the order's lines
 // named by items, or of all of them. Error: invalid_request naming items.
-func refundLines(o Order, items []int) ([]int, error) {
+func refundLines(o market.Order, items []int) ([]int, error) {
 	if len(items) == 0 {
 		out := make([]int, len(o.Lines))
 		for i := range out {
@@ -75,7 +75,7 @@ func itemList(seqs []int) string {
 }
 
 // revoke ends what lines of order o bought (the rules at the top).
-func (s *Service) revoke(ctx context.Context, q *store.Q, customerID string, o Order, lines []market.Line, now time.Time) error {
+func (s *Service) revoke(ctx context.Context, q *store.Q, customerID string, o market.Order, lines []market.Line, now time.Time) error {
 	for _, l := range lines {
 		if k := kindOf(l.Type); k != nil {
 			if err := k.revoke(ctx, s, q, customerID, o, l, now); err != nil {
@@ -86,7 +86,7 @@ func (s *Service) revoke(ctx context.Context, q *store.Q, customerID string, o O
 	return nil
 }
 
-func (s *Service) revokeRenewal(ctx context.Context, q *store.Q, customerID string, o Order, l market.Line, now time.Time) error {
+func (s *Service) revokeRenewal(ctx context.Context, q *store.Q, customerID string, o market.Order, l market.Line, now time.Time) error {
 	sub, err := q.Subscription(ctx, customerID, l.SubscriptionID)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -150,7 +151,7 @@ func (s *Service) issueNumbered(ctx context.Context, q *store.Q, items []batched
 		byYear[it.v.Year] = append(byYear[it.v.Year], i)
 	}
 	slices.Sort(years)
-	vs := make([]store.Invoice, 0, len(items))
+	vs := make([]market.Invoice, 0, len(items))
 	for _, y := range years {
 		idx := byYear[y]
 		first, err := q.TakeInvoiceSeqs(ctx, y, len(idx))

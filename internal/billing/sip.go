@@ -32,7 +32,7 @@ func DigestHA1(username, realm, password string) (ha1MD5, ha1SHA256 string) {
 
 // newSIPAccount gives a a fresh password, the service's domain and the
 // password's HA1s.
-func (s *Service) newSIPAccount(a store.SIPAccount) store.SIPAccount {
+func (s *Service) newSIPAccount(a market.SIPAccount) market.SIPAccount {
 	a.Password, a.Domain, a.HA1Realm = id.Secret(12), s.cfg.SIPDomain, s.cfg.SIPDomain
 	a.HA1MD5, a.HA1SHA256 = DigestHA1(a.Username, a.HA1Realm, a.Password)
 	return a
@@ -42,13 +42,13 @@ func (s *Service) newSIPAccount(a store.SIPAccount) store.SIPAccount {
 // its password, if it has not been shown yet, and forgets the password
 // (only its HA1s remain). Others get the account without a password.
 // Error: not_found.
-func (s *Service) RevealSIPPassword(ctx context.Context, p Principal, sipID string) (store.SIPAccount, error) {
+func (s *Service) RevealSIPPassword(ctx context.Context, p Principal, sipID string) (market.SIPAccount, error) {
 	if !p.IsAdmin() {
 		a, err := s.store.Read().SIPAccount(ctx, p.CustomerID, sipID)
 		a.Password = ""
 		return a, err
 	}
-	var a store.SIPAccount
+	var a market.SIPAccount
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		var err error
 		if a, err = q.SIPAccount(ctx, p.CustomerID, sipID); err != nil || a.Password == "" {
@@ -67,11 +67,11 @@ func (s *Service) RevealSIPPassword(ctx context.Context, p Principal, sipID stri
 // the account) to be shown once; only its HA1s are kept. The account's
 // registrations end: its devices must register again with the new one.
 // Only the customer's admin may. Errors: not_found, forbidden.
-func (s *Service) RotateSIPPassword(ctx context.Context, p Principal, sipID string) (store.SIPAccount, error) {
+func (s *Service) RotateSIPPassword(ctx context.Context, p Principal, sipID string) (market.SIPAccount, error) {
 	if !p.IsAdmin() {
-		return store.SIPAccount{}, &market.Error{Code: market.CodeForbidden, Message: "only the customer's owner or an admin can rotate a SIP password"}
+		return market.SIPAccount{}, &market.Error{Code: market.CodeForbidden, Message: "only the customer's owner or an admin can rotate a SIP password"}
 	}
-	var a store.SIPAccount
+	var a market.SIPAccount
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		var err error
 		if a, err = q.SIPAccount(ctx, p.CustomerID, sipID); err != nil {
@@ -100,9 +100,9 @@ func (s *Service) RotateSIPPassword(ctx context.Context, p Principal, sipID stri
 // account (without its password) as it stands, with its live bindings
 // and the numbers that ring on it.
 type SIPAccountEvent struct {
-	Account  store.SIPAccount
-	Numbers  []store.Number
-	Bindings []store.SIPBinding
+	Account  market.SIPAccount
+	Numbers  []market.Number
+	Bindings []market.SIPBinding
 }
 
 // SIPRegistrationChanged records, in q's transaction, that a SIP account
@@ -112,11 +112,11 @@ type SIPAccountEvent struct {
 // sip_account.registered or .unregistered webhook event. now is the
 // wall-clock time of the change. It is called only on a change of state,
 // never on a refresh.
-func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error {
+func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a market.SIPAccount, live []market.SIPBinding, why string, now time.Time) error {
 	a.Password = ""
 	registered := len(live) > 0
 	if live == nil {
-		live = []store.SIPBinding{}
+		live = []market.SIPBinding{}
 	}
 	name := "The SIP trunk " + a.Username
 	if a.Kind == "user" {
@@ -145,7 +145,7 @@ func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a stor
 		}
 		body = fmt.Sprintf("%s is registered: %s. Calls to its numbers ring there.", name, strings.Join(devs, ", "))
 	}
-	n := store.Notification{ID: s.ids.New("ntf"), CustomerID: a.CustomerID, Type: typ, Subject: subject, Body: body,
+	n := market.Notification{ID: s.ids.New("ntf"), CustomerID: a.CustomerID, Type: typ, Subject: subject, Body: body,
 		ObjectType: "sip_account", ObjectID: a.ID, DedupeKey: typ + ":" + a.ID + ":" + s.ids.New("chg"), CreatedAt: s.now()}
 	// Shown under Notifications, not mailed: a phone may come and go
 	// many times a day.

@@ -49,7 +49,7 @@ func TestNumberStockEveryStep(t *testing.T) {
 		w.mustImport(t, "Berlin", "+493020000001", "+493020000002")
 		checkNumberStock(t, st, "imported more")
 		w.runAt(t, at(2, 28))
-		w.check(t, "first month", store.NumberActive, at(3, 31), 100)
+		w.check(t, "first month", market.NumberActive, at(3, 31), 100)
 		checkNumberStock(t, st, "first month")
 
 		if err := w.svc.ReleaseNumber(ctx, w.p, w.num); err != nil {
@@ -60,7 +60,7 @@ func TestNumberStockEveryStep(t *testing.T) {
 		w.runAt(t, free.Add(-time.Minute))
 		checkNumberStock(t, st, "in quarantine")
 		w.runAt(t, free)
-		w.check(t, "for sale again", store.NumberAvailable, time.Time{}, 100)
+		w.check(t, "for sale again", market.NumberAvailable, time.Time{}, 100)
 		checkNumberStock(t, st, "quarantine over")
 
 		// Ordered again, by the number (the other two are free too).
@@ -76,14 +76,14 @@ func TestNumberStockEveryStep(t *testing.T) {
 
 		// Its next month is not covered: grace, then release, then free.
 		renews := market.AddMonths(free, 1)
-		w.check(t, "held again", store.NumberActive, renews, 100)
+		w.check(t, "held again", market.NumberActive, renews, 100)
 		w.runAt(t, renews)
-		w.check(t, "grace", store.NumberGrace, renews, 100)
+		w.check(t, "grace", market.NumberGrace, renews, 100)
 		checkNumberStock(t, st, "grace")
 		w.runAt(t, renews.Add(billing.NumberGrace))
 		checkNumberStock(t, st, "released after the grace")
 		w.runAt(t, renews.Add(billing.NumberGrace).Add(billing.NumberQuarantine))
-		w.check(t, "for sale once more", store.NumberAvailable, time.Time{}, 100)
+		w.check(t, "for sale once more", market.NumberAvailable, time.Time{}, 100)
 		checkNumberStock(t, st, "second quarantine over")
 		if cs, err := st.Read().NumberCountries(ctx, "EUR"); err != nil || len(cs) != 1 || cs[0].Available != 3 {
 			t.Errorf("EUR countries = %+v, %v; want DE with 3 free", cs, err)

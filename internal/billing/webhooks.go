@@ -80,12 +80,12 @@ func webhookRetry(n int) time.Duration {
 
 // PaidOrder is an order with its payment: the object of order.paid.
 type PaidOrder struct {
-	Order   store.Order
-	Payment store.Payment
+	Order   market.Order
+	Payment market.Payment
 }
 
 // EventObjects renders the object of a webhook event as the API shows it:
-// a PaidOrder, a market.Subscription, a store.Number (with the customer
+// a PaidOrder, a market.Subscription, a market.Number (with the customer
 // that held it) or a Refund. The server sets it (SetEventObjects), so that
 // events carry the API's representation; without it the domain object is
 // encoded as it is.
@@ -191,24 +191,24 @@ type WebhookEndpointInput struct {
 // CreateWebhookEndpoint registers a receiver of events with a new signing
 // secret. Errors: invalid_request naming url (not http(s), link-local or
 // metadata) or events (empty or an unknown type).
-func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointInput) (store.WebhookEndpoint, error) {
+func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointInput) (market.WebhookEndpoint, error) {
 	if err := checkWebhookURL(in.URL); err != nil {
-		return store.WebhookEndpoint{}, err
+		return market.WebhookEndpoint{}, err
 	}
 	if len(in.Events) == 0 {
-		return store.WebhookEndpoint{}, market.Invalid("events", "events: name at least one event type (%s)", strings.Join(EventTypes(), ", "))
+		return market.WebhookEndpoint{}, market.Invalid("events", "events: name at least one event type (%s)", strings.Join(EventTypes(), ", "))
 	}
 	var events []string
 	for i, e := range in.Events {
 		if !slices.Contains(EventTypes(), e) {
-			return store.WebhookEndpoint{}, market.Invalid("events", "events[%d]: %q is not an event type; the types are %s",
+			return market.WebhookEndpoint{}, market.Invalid("events", "events[%d]: %q is not an event type; the types are %s",
 				i, e, strings.Join(EventTypes(), ", "))
 		}
 		if !slices.Contains(events, e) {
 			events = append(events, e)
 		}
 	}
-	e := store.WebhookEndpoint{ID: s.ids.New("we"), URL: strings.TrimSpace(in.URL), Events: events,
+	e := market.WebhookEndpoint{ID: s.ids.New("we"), URL: strings.TrimSpace(in.URL), Events: events,
 		Secret: "whsec_" + id.Secret(24), CreatedAt: s.now()}
 	err := s.store.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertWebhookEndpoint(ctx, e); err != nil {
@@ -221,12 +221,12 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointI
 
 // WebhookEndpoints lists the webhook endpoints, newest first (one more
 // than the page for has_more).
-func (s *Service) WebhookEndpoints(ctx context.Context, p store.Page) ([]store.WebhookEndpoint, error) {
+func (s *Service) WebhookEndpoints(ctx context.Context, p store.Page) ([]market.WebhookEndpoint, error) {
 	return s.store.Read().WebhookEndpoints(ctx, p)
 }
 
 // WebhookEndpoint reads a webhook endpoint. Error: not_found.
-func (s *Service) WebhookEndpoint(ctx context.Context, endpointID string) (store.WebhookEndpoint, error) {
+func (s *Service) WebhookEndpoint(ctx context.Context, endpointID string) (market.WebhookEndpoint, error) {
 	return s.store.Read().WebhookEndpoint(ctx, endpointID)
 }
 
@@ -246,14 +246,14 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, endpointID string) 
 }
 
 // endpointAudit is what the audit log keeps of an endpoint: not its secret.
-func endpointAudit(e store.WebhookEndpoint) map[string]any {
+func endpointAudit(e market.WebhookEndpoint) map[string]any {
 	return map[string]any{"id": e.ID, "url": e.URL, "events": e.Events}
 }
 
 // WebhookDelivery is a delivery with its log of attempts, oldest first.
 type WebhookDelivery struct {
-	store.WebhookDelivery
-	Log []store.WebhookAttempt
+	market.WebhookDelivery
+	Log []market.WebhookAttempt
 }
 
 // WebhookDeliveries lists an endpoint's deliveries, newest first (one more
@@ -272,11 +272,11 @@ func (s *Service) WebhookDeliveries(ctx context.Context, endpointID string, p st
 }
 
 // WebhookDeliveryOf reads a delivery of an endpoint. Error: not_found.
-func (s *Service) WebhookDeliveryOf(ctx context.Context, endpointID, deliveryID string) (store.WebhookDelivery, error) {
+func (s *Service) WebhookDeliveryOf(ctx context.Context, endpointID, deliveryID string) (market.WebhookDelivery, error) {
 	return s.store.Read().WebhookDelivery(ctx, endpointID, deliveryID)
 }
 
-func (s *Service) withLog(ctx context.Context, q *store.Q, ds []store.WebhookDelivery) ([]WebhookDelivery, error) {
+func (s *Service) withLog(ctx context.Context, q *store.Q, ds []market.WebhookDelivery) ([]WebhookDelivery, error) {
 	ids := make([]string, len(ds))
 	for i, d := range ds {
 		ids[i] = d.ID
@@ -313,7 +313,7 @@ func (s *Service) RetryWebhookDelivery(ctx context.Context, deliveryID string) (
 		if err := s.audit(ctx, q, "webhook_delivery.retry", "webhook_delivery", deliveryID, before, d); err != nil {
 			return err
 		}
-		out, err = s.withLog(ctx, q, []store.WebhookDelivery{d})
+		out, err = s.withLog(ctx, q, []market.WebhookDelivery{d})
 		return err
 	})
 	if err != nil {
@@ -356,7 +356,7 @@ func (s *Service) emit(ctx context.Context, q *store.Q, typ string, object func(
 	if err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
-	return q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: b.ID, Type: typ, Payload: payload, CreatedAt: now}, targets)
+	return q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: b.ID, Type: typ, Payload: payload, CreatedAt: now}, targets)
 }
 
 // emitSubscription emits an event about a subscription as it stands in q.
@@ -370,7 +370,7 @@ func (s *Service) emitSubscription(ctx context.Context, q *store.Q, typ, custome
 
 // emitNumberReleased emits number.released: the number as released, with
 // the customer that held it.
-func (s *Service) emitNumberReleased(ctx context.Context, q *store.Q, held, released store.Number) error {
+func (s *Service) emitNumberReleased(ctx context.Context, q *store.Q, held, released market.Number) error {
 	return s.emit(ctx, q, EventNumberReleased, func() (any, error) {
 		released.CustomerID = held.CustomerID
 		return released, nil
@@ -380,7 +380,7 @@ func (s *Service) emitNumberReleased(ctx context.Context, q *store.Q, held, rele
 // orderEvents emits what a paid order did: order.paid, then per
 // subscription subscription.created, .renewed or .updated (an upgrade or
 // added licenses), and number.ordered per number.
-func (s *Service) orderEvents(ctx context.Context, q *store.Q, o Order) error {
+func (s *Service) orderEvents(ctx context.Context, q *store.Q, o market.Order) error {
 	if err := s.emit(ctx, q, EventOrderPaid, func() (any, error) {
 		pay, err := q.PaymentByID(ctx, o.PaymentID)
 		return PaidOrder{Order: o, Payment: pay}, err
@@ -468,23 +468,23 @@ func (s *Service) deliver(ctx context.Context, d store.DueDelivery) (bool, error
 		ctx = context.WithoutCancel(ctx)
 		return false, s.store.Tx(ctx, func(q *store.Q) error { return q.ReleaseWebhookLease(ctx, d.ID) })
 	}
-	status, next := store.DeliverySucceeded, s.now()
+	status, next := market.DeliverySucceeded, s.now()
 	if a.StatusCode < 200 || a.StatusCode > 299 {
-		status, next = store.DeliveryPending, next.Add(webhookRetry(d.Attempts+1))
+		status, next = market.DeliveryPending, next.Add(webhookRetry(d.Attempts+1))
 		if next.After(d.EventCreatedAt.Add(webhookGiveUp)) {
-			status = store.DeliveryFailed
+			status = market.DeliveryFailed
 		}
 		s.log.Warn("webhook not delivered", "delivery", d.ID, "event", d.EventID, "attempt", d.Attempts+1,
-			"status", a.StatusCode, "err", a.Error, "gave_up", status == store.DeliveryFailed)
+			"status", a.StatusCode, "err", a.Error, "gave_up", status == market.DeliveryFailed)
 	}
 	ctx = context.WithoutCancel(ctx) // what was sent is recorded
 	err := s.store.Tx(ctx, func(q *store.Q) error { return q.RecordWebhookAttempt(ctx, a, status, next) })
-	return status == store.DeliverySucceeded, err
+	return status == market.DeliverySucceeded, err
 }
 
 // attempt POSTs a delivery's event, signed, and says how it went.
-func (s *Service) attempt(ctx context.Context, d store.DueDelivery) store.WebhookAttempt {
-	a := store.WebhookAttempt{ID: s.ids.New("wha"), DeliveryID: d.ID, AttemptedAt: s.now()}
+func (s *Service) attempt(ctx context.Context, d store.DueDelivery) market.WebhookAttempt {
+	a := market.WebhookAttempt{ID: s.ids.New("wha"), DeliveryID: d.ID, AttemptedAt: s.now()}
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
 	start := time.Now()

@@ -110,3 +110,32 @@ func TopUpTotal(lines []Line) int64 {
 	}
 	return s
 }
+
+// Order is a paid order with its lines.
+type Order struct {
+	ID               string
+	CustomerID       string
+	Status           string
+	Currency         string
+	Totals           Totals
+	Refunded         int64
+	PromoCode        string
+	BillingAddressID string
+	PaymentID        string
+	InvoiceID        string
+	Source           string
+	CreatedAt        time.Time
+	Lines            []Line
+	// DisputeStatus is the latest status of a dispute of the order's card
+	// payment ('' if none; set by PutDispute).
+	DisputeStatus string
+}
+
+// ItemRefund is what was refunded and revoked of one order line (seq from
+// 1, as the order's items): Net of its amount after discount (of a balance
+// top-up: the credit taken back), Tax of its tax.
+type ItemRefund struct {
+	Seq       int
+	Net, Tax  int64
+	RevokedAt *time.Time
+}

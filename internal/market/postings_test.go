@@ -73,3 +73,12 @@ func TestPostingsRefuse(t *testing.T) {
 		})
 	}
 }
+
+func TestAccountNames(t *testing.T) {
+	if got := BalanceAccount("cus_1"); got != "customer:cus_1:balance" {
+		t.Errorf("BalanceAccount = %q", got)
+	}
+	if got := SystemAccount("revenue", "CHF"); got != "system:revenue:CHF" {
+		t.Errorf("SystemAccount = %q", got)
+	}
+}

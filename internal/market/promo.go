@@ -154,3 +154,12 @@ func (p Promo) Apply(lines []Line) error {
 func promoErr(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Param: "promo_code", Message: fmt.Sprintf(format, args...)}
 }
+
+// Redemption is a use of a promo code by an order.
+type Redemption struct {
+	Code       string
+	OrderID    string
+	CustomerID string
+	Company    string
+	At         time.Time
+}

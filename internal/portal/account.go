@@ -24,7 +24,7 @@ var errForbidden = &market.Error{Code: market.CodeForbidden, Message: "only the 
 
 // userRow is a user as the Users page lists it.
 type userRow struct {
-	billing.User
+	market.User
 	Owner    bool
 	Status   string
 	SubLabel string // "Cloud Contact Center Business", "" without a subscription
@@ -124,7 +124,7 @@ func (s *Handler) UsersPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 	ctx := r.Context()
 	f := newForm(r.PostForm)
 	in := billing.UserInput{Name: f.Get("name"), Email: f.Get("email"), Subscription: f.Get("subscription")}
-	var made billing.User
+	var made market.User
 	to, err := s.once(ctx, p, f.Get("key"), func() (string, error) {
 		u, err := s.svc.CreateUser(ctx, p, in)
 		made = u
@@ -227,7 +227,7 @@ func (s *Handler) UserDeletePost(w http.ResponseWriter, r *http.Request, p billi
 
 // sipRow is a SIP account as the SIP manager lists it.
 type sipRow struct {
-	billing.SIPAccount
+	market.SIPAccount
 	UserName  string
 	Extension string
 	Numbers   []string
@@ -236,7 +236,7 @@ type sipRow struct {
 	// account is connected since then); zero when not connected.
 	Since time.Time
 	// Registrations are the devices registered now (live bindings).
-	Registrations []billing.SIPBinding
+	Registrations []market.SIPBinding
 }
 
 // sipRows reads the customer's SIP accounts with their users and numbers.
@@ -250,7 +250,7 @@ func (s *Handler) sipRows(r *http.Request, p billing.Principal) ([]sipRow, error
 	if err != nil {
 		return nil, err
 	}
-	byUser := make(map[string]billing.User, len(users))
+	byUser := make(map[string]market.User, len(users))
 	for _, u := range users {
 		byUser[u.ID] = u
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/market"
 )
 
@@ -36,7 +35,7 @@ const recentlyExpired = 30 * 24 * time.Hour
 
 // homeActions lists what needs action, most urgent first: subscriptions
 // out of force, then numbers in grace.
-func homeActions(rows []subRow, numbers []billing.Number, now time.Time) []homeAction {
+func homeActions(rows []subRow, numbers []market.Number, now time.Time) []homeAction {
 	var out []homeAction
 	users := func(n int) string {
 		if n == 1 {

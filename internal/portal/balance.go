@@ -27,7 +27,7 @@ type balanceView struct {
 	Low             bool
 	ThresholdAmount int64
 	Auto            *billing.AutoTopUpInput
-	Cards           []billing.PaymentMethod
+	Cards           []market.PaymentMethod
 	// Form holds what was typed on a failed save, and its errors.
 	Form *form
 	// Manage: the login may change the settings (owner, admin); Bill:
@@ -35,7 +35,7 @@ type balanceView struct {
 	Manage, Bill bool
 }
 
-func (s *Handler) balanceView(r *http.Request, p billing.Principal, c billing.Customer, f *form) balanceView {
+func (s *Handler) balanceView(r *http.Request, p billing.Principal, c market.Customer, f *form) balanceView {
 	ctx := r.Context()
 	v := balanceView{Currency: c.Currency, Balance: c.Balance, Form: f, Manage: p.IsAdmin(), Bill: p.MayBill()}
 	bv, err := s.svc.Balance(ctx, c)

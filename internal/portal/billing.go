@@ -36,13 +36,13 @@ var purposes = []market.Purpose{market.PurposeRefill, market.PurposeSubscription
 // billingData is the Billing tab.
 type billingData struct {
 	Purposes []market.Purpose
-	Rows     []billing.Payment
+	Rows     []market.Payment
 	// Older is the next page's address ("" on the last page); Newest the
 	// first page's, once the customer has paged.
 	Older, Newest string
 	CSV           string
 	Filtered      bool
-	Entries       []billing.Entry
+	Entries       []market.Entry
 	MoreEntries   bool
 }
 
@@ -160,7 +160,7 @@ func (s *Handler) BillingPage(w http.ResponseWriter, r *http.Request, p billing.
 
 // balanceData is the balance's movements page.
 type balanceData struct {
-	Entries       []billing.Entry
+	Entries       []market.Entry
 	Older, Newest string
 }
 

@@ -180,7 +180,7 @@ func itemValues(v url.Values) url.Values {
 
 // payData is what the address and payment partials show.
 type payData struct {
-	Addresses []billing.BillingAddress
+	Addresses []market.BillingAddress
 	// Cards are the saved cards with their brands in words.
 	Cards []cardRow
 	// NeedsAddress is false for an order that is only a top-up.
@@ -235,7 +235,7 @@ type itemFix struct {
 }
 
 // loadPay reads the customer's addresses and cards.
-func (s *Handler) loadPay(ctx context.Context, p billing.Principal, c billing.Customer) (payData, error) {
+func (s *Handler) loadPay(ctx context.Context, p billing.Principal, c market.Customer) (payData, error) {
 	var d payData
 	var err error
 	if d.Addresses, err = s.svc.Addresses(ctx, p); err != nil {

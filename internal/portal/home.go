@@ -81,8 +81,8 @@ type dashboardData struct {
 	Subscriptions []subRow
 	Active        int
 	Soon          []subRow
-	Numbers       []billing.Number
-	Payments      []billing.Payment
+	Numbers       []market.Number
+	Payments      []market.Payment
 	// Actions is "Needs action" at the top (actions.go).
 	Actions []homeAction
 	// Balance: how long it covers the renewals, and whether it is low.

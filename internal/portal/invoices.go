@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // Main settings -> Notifications (what was sent to the customer) and
@@ -28,7 +29,7 @@ func afterParam(r *http.Request, prefix string) string {
 
 // notificationRow is a notification as the page lists it.
 type notificationRow struct {
-	billing.Notification
+	market.Notification
 	TypeLabel string
 	// Object says what it concerns, Link where to see it ("" = no link).
 	Object, Link string
@@ -185,7 +186,7 @@ func (s *Handler) NotificationsPage(w http.ResponseWriter, r *http.Request, p bi
 
 // invoiceRow is an invoice or credit note as the list shows it.
 type invoiceRow struct {
-	billing.Invoice
+	market.Invoice
 	KindLabel string
 	Net       int64
 	// For says what it was for (its lines in short).
@@ -226,7 +227,7 @@ func (s *Handler) InvoicesPage(w http.ResponseWriter, r *http.Request, p billing
 
 // invoiceData is one invoice shown in the portal.
 type invoiceData struct {
-	Invoice   billing.Invoice
+	Invoice   market.Invoice
 	Doc       billing.InvoiceDoc
 	KindLabel string
 	// Discounted: some line has a discount (the column is shown).

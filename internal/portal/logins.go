@@ -102,7 +102,7 @@ func (s *Handler) LinkPost(w http.ResponseWriter, r *http.Request) {
 
 // loginRow is a login on Account settings.
 type loginRow struct {
-	billing.User
+	market.User
 	Status string
 	Self   bool
 }
@@ -168,7 +168,7 @@ func (s *Handler) LoginDeletePost(w http.ResponseWriter, r *http.Request, p bill
 
 // invitedWords says what became of an invitation's e-mail, claiming none
 // that is not sent.
-func (s *Handler) invitedWords(u billing.User) string {
+func (s *Handler) invitedWords(u market.User) string {
 	who := u.Email + " (" + u.Role + ")"
 	switch s.svc.MailMode() {
 	case billing.MailSMTP:

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -14,7 +15,7 @@ import (
 
 // mailData is the page of a kept e-mail.
 type mailData struct {
-	Mail         billing.MailboxMail
+	Mail         market.MailboxMail
 	Notification string
 	// Sizes are the attachments' sizes in words.
 	Sizes []string

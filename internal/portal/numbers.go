@@ -39,13 +39,13 @@ type cascadeOpt struct {
 
 // freeNumber is a row of the free numbers table.
 type freeNumber struct {
-	billing.Number
+	market.Number
 	OrderURL string
 }
 
 // heldNumber is a row of Purchased numbers.
 type heldNumber struct {
-	billing.Number
+	market.Number
 	CountryName string
 	StateName   string
 	SIPLabel    string
@@ -202,7 +202,7 @@ func (s *Handler) loadCascade(ctx context.Context, f *form, currency string, d *
 
 // loadFree lists the free numbers of the chosen area and builds the order
 // links, which come back here (with the same choices) from the checkout.
-func (s *Handler) loadFree(ctx context.Context, f *form, c billing.Customer, d *numbersData) error {
+func (s *Handler) loadFree(ctx context.Context, f *form, c market.Customer, d *numbersData) error {
 	ns, err := s.svc.Reads().AvailableNumbers(ctx, billing.NumberSearch{Country: f.Get("country"), State: f.Get("state"),
 		Area: d.Area, Type: f.Get("type"), Currency: c.Currency, Contains: f.Get("contains"), Limit: availableShown})
 	if err != nil {
@@ -278,7 +278,7 @@ func (s *Handler) loadHeld(ctx context.Context, p billing.Principal, d *numbersD
 
 // heldNumberOf returns one of the customer's numbers. Error: not_found
 // (also for another customer's number).
-func (s *Handler) heldNumberOf(ctx context.Context, p billing.Principal, id string) (billing.Number, error) {
+func (s *Handler) heldNumberOf(ctx context.Context, p billing.Principal, id string) (market.Number, error) {
 	return s.svc.Reads().CustomerNumber(ctx, p.CustomerID, id)
 }
 

@@ -135,7 +135,7 @@ func (s *Handler) onceKeyed(ctx context.Context, p billing.Principal, key string
 
 // orderData is the confirmation page.
 type orderData struct {
-	Order   billing.Order
+	Order   market.Order
 	Invoice string
 }
 

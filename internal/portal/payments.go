@@ -49,7 +49,7 @@ func authPage(err error) string {
 // page, or the page of a payment that waits for the bank (authPage; from
 // the bank's page the customer comes back to /orders/{id}/return); err
 // when it failed otherwise.
-func placed(o billing.Order, err error) (string, error) {
+func placed(o market.Order, err error) (string, error) {
 	if to := authPage(err); to != "" {
 		return to, nil
 	}

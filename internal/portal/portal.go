@@ -101,7 +101,7 @@ type view struct {
 	Sandbox   bool
 	Mail      string // what becomes of e-mails: "smtp", "mailbox", "off"
 	Now       time.Time
-	Customer  billing.Customer
+	Customer  market.Customer
 	LoggedIn  bool
 	Admin     bool
 	Billing   bool // may manage payments, invoices and addresses

@@ -14,7 +14,7 @@ import (
 
 // settingsData is the Account settings page.
 type settingsData struct {
-	Account     billing.Customer
+	Account     market.Customer
 	CountryName string
 	// Login is the e-mail of who is logged in (the owner or another login).
 	Login string
@@ -26,7 +26,7 @@ type settingsData struct {
 	Balance balanceView
 	// Invoices is how invoices are e-mailed; MailMode what becomes of
 	// e-mails ("smtp", "mailbox", "off").
-	Invoices billing.MailSettings
+	Invoices market.MailSettings
 	MailMode string
 }
 

@@ -30,7 +30,7 @@ type cardsData struct {
 
 // cardRow is a saved card with its brand in words.
 type cardRow struct {
-	billing.PaymentMethod
+	market.PaymentMethod
 	BrandName string
 }
 
@@ -65,7 +65,7 @@ func (s *Handler) CardsPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 		"exp_month": {f.Get("exp_month")}, "exp_year": {f.Get("exp_year")}, "payment_method": {f.Get("payment_method")}})
 	var flash string
 	to, err := s.keyedOnce(ctx, p, f.Get("key"), func(k billing.Key) (string, error) {
-		var pm billing.PaymentMethod
+		var pm market.PaymentMethod
 		var err error
 		if pay.GatewayCard != "" {
 			pm, err = s.svc.SaveGatewayCardKeyed(ctx, p, pay.GatewayCard, k)
@@ -93,7 +93,7 @@ func (s *Handler) CardsPost(w http.ResponseWriter, r *http.Request, p billing.Pr
 }
 
 // cardName is a card in words: "Visa •••• 4242".
-func cardName(pm billing.PaymentMethod) string {
+func cardName(pm market.PaymentMethod) string {
 	return payment.BrandName(pm.Brand) + " •••• " + pm.Last4
 }
 
@@ -121,7 +121,7 @@ func (s *Handler) CardDeletePost(w http.ResponseWriter, r *http.Request, p billi
 
 // addressRow is a saved billing address with its country's name.
 type addressRow struct {
-	billing.BillingAddress
+	market.BillingAddress
 	CountryName string
 }
 
@@ -141,12 +141,12 @@ func addressInput(f *form) billing.AddressInput {
 		PostalCode: f.Get("postal_code"), State: f.Get("state"), Country: f.Get("country"), VATID: f.Get("vat_id")}
 }
 
-func addressValues(a billing.BillingAddress) url.Values {
+func addressValues(a market.BillingAddress) url.Values {
 	return url.Values{"name": {a.Name}, "line1": {a.Line1}, "line2": {a.Line2}, "city": {a.City}, "postal_code": {a.PostalCode},
 		"state": {a.State}, "country": {a.Country}, "vat_id": {a.VATID}}
 }
 
-func addressRowOf(a billing.BillingAddress) addressRow {
+func addressRowOf(a market.BillingAddress) addressRow {
 	name, _ := address.CountryName(a.Country)
 	return addressRow{BillingAddress: a, CountryName: name}
 }
@@ -201,7 +201,7 @@ func (s *Handler) AddressEditPage(w http.ResponseWriter, r *http.Request, p bill
 	s.showAddressEdit(w, r, a, newForm(addressValues(a)), http.StatusOK)
 }
 
-func (s *Handler) showAddressEdit(w http.ResponseWriter, r *http.Request, a billing.BillingAddress, f *form, status int) {
+func (s *Handler) showAddressEdit(w http.ResponseWriter, r *http.Request, a market.BillingAddress, f *form, status int) {
 	row := addressRowOf(a)
 	s.render(w, r, status, "addresses_edit", view{Title: "Edit billing address", Nav: "addresses", Form: f, Data: addressesData{Editing: &row}})
 }

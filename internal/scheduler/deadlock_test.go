@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/scheduler"
 	"github.com/dialtone/dialtone/internal/store"
@@ -46,9 +47,9 @@ func TestBatchedRenewalsBesideSalesNoDeadlock(t *testing.T) {
 	svc1, clk := seedRenewals(t, st1, 0)
 	// Numbers: one for each renewing customer (its rental due with its
 	// subscription), and stock for the shoppers.
-	var stock []store.Number
+	var stock []market.Number
 	for i := range 2*n + 400 {
-		stock = append(stock, store.Number{ID: fmt.Sprintf("num_dl%04d", i), Number: fmt.Sprintf("+4144600%04d", i), Country: "CH",
+		stock = append(stock, market.Number{ID: fmt.Sprintf("num_dl%04d", i), Number: fmt.Sprintf("+4144600%04d", i), Country: "CH",
 			Area: "Zurich", Type: "local", MonthlyAmount: 500, Currency: "CHF", CreatedAt: clk.Now()})
 	}
 	if err := st1.Tx(ctx, func(q *store.Q) error { _, err := q.InsertNumbers(ctx, stock); return err }); err != nil {
@@ -211,20 +212,20 @@ func TestBatchedRenewalsBesideSalesNoDeadlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []store.NumberCount
+	var want []market.NumberCount
 	rows, err := st1.DB().QueryContext(ctx, `SELECT country, status, COUNT(*) FROM numbers GROUP BY country, status ORDER BY 1, 2`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var c store.NumberCount
+		var c market.NumberCount
 		if err := rows.Scan(&c.Country, &c.Status, &c.Count); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, c)
 	}
 	rows.Close()
-	got = slices.DeleteFunc(got, func(c store.NumberCount) bool { return c.Count == 0 }) // a group sold out
+	got = slices.DeleteFunc(got, func(c market.NumberCount) bool { return c.Count == 0 }) // a group sold out
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("numbers per country and status: tallied %v, counted %v", got, want)
 	}

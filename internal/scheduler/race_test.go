@@ -81,7 +81,7 @@ func TestTwoSchedulersRenewOnce(t *testing.T) {
 				t.Errorf("%d renewal_succeeded notifications, want %d", c, n+1)
 			}
 			total, unbalanced, _ := st1.Read().LedgerImbalance(ctx)
-			bal, _ := st1.Read().AccountSum(ctx, store.BalanceAccount(w.p.CustomerID))
+			bal, _ := st1.Read().AccountSum(ctx, market.BalanceAccount(w.p.CustomerID))
 			c, _ := w.svc.Customer(ctx, w.p.CustomerID)
 			if total != 0 || unbalanced != 0 || bal != c.Balance {
 				t.Errorf("ledger: total %d, unbalanced %d, balance %d vs postings %d", total, unbalanced, c.Balance, bal)

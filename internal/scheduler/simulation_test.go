@@ -68,7 +68,7 @@ func TestThirtySixMonths(t *testing.T) {
 	if _, err := svc.AdjustBalance(ctx, c.ID, billing.AdjustmentInput{Amount: 10_000_000, Reason: "credit"}); err != nil {
 		t.Fatal(err)
 	}
-	order := func(items ...billing.ItemInput) billing.Order {
+	order := func(items ...billing.ItemInput) market.Order {
 		t.Helper()
 		o, err := svc.PlaceOrder(ctx, p, billing.OrderInput{Items: items, BillingAddress: a.ID, Payment: billing.PaymentInput{Method: "balance"}}, "test")
 		if err != nil {
@@ -189,7 +189,7 @@ func TestThirtySixMonths(t *testing.T) {
 		}
 	}
 	total, unbalanced, _ := st.Read().LedgerImbalance(ctx)
-	bal, _ := st.Read().AccountSum(ctx, store.BalanceAccount(c.ID))
+	bal, _ := st.Read().AccountSum(ctx, market.BalanceAccount(c.ID))
 	cust, _ := svc.Customer(ctx, c.ID)
 	var spent int64
 	for _, r := range want[1:] {

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -281,7 +282,7 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 	var sys []string
 	for _, c := range []string{"CHF", "EUR", "USD", "GBP"} {
 		for _, k := range []string{"revenue", "gateway", "tax", "adjustments"} {
-			sys = append(sys, store.SystemAccount(k, c))
+			sys = append(sys, market.SystemAccount(k, c))
 		}
 	}
 	s.bulk("ledger_accounts", "id, customer_id, kind, currency", len(sys)+nc, func(i int) []any {
@@ -290,7 +291,7 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 			return []any{a, nil, "system", a[len(a)-3:]}
 		}
 		c := i - len(sys)
-		return []any{store.BalanceAccount(benchCustomerID(c)), benchCustomerID(c), "customer_balance", cur(c)}
+		return []any{market.BalanceAccount(benchCustomerID(c)), benchCustomerID(c), "customer_balance", cur(c)}
 	})
 	s.bulk("ledger_transactions", "id, customer_id, kind, description, created_at", nc, func(i int) []any {
 		return []any{fmt.Sprintf("ltx_c%06d", i), benchCustomerID(i), "adjustment", "Credit", us(now.Add(-span))}
@@ -299,9 +300,9 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 		i, seq := k/2, k%2
 		amt := int64(10_000 + i%7*1_000)
 		if seq == 1 {
-			return []any{fmt.Sprintf("ltx_c%06d", i), 2, store.SystemAccount("adjustments", cur(i)), -amt, cur(i), nil, us(now.Add(-span))}
+			return []any{fmt.Sprintf("ltx_c%06d", i), 2, market.SystemAccount("adjustments", cur(i)), -amt, cur(i), nil, us(now.Add(-span))}
 		}
-		return []any{fmt.Sprintf("ltx_c%06d", i), 1, store.BalanceAccount(benchCustomerID(i)), amt, cur(i), amt, us(now.Add(-span))}
+		return []any{fmt.Sprintf("ltx_c%06d", i), 1, market.BalanceAccount(benchCustomerID(i)), amt, cur(i), amt, us(now.Add(-span))}
 	})
 	// Subscriptions: started m months ago (1 to 24), a period a month.
 	subMonths := func(i int) int { return 1 + mix(i+7)%24 }
@@ -446,12 +447,12 @@ func seedAdmin(tb testing.TB, st *store.Store, now time.Time) {
 			gw, net, tax = o.refund, -(o.refund - tax), -tax
 			id, at = fmt.Sprintf("ltx_r%07d", j), at.Add(time.Hour)
 		}
-		acct, amt := store.SystemAccount("gateway", c), gw
+		acct, amt := market.SystemAccount("gateway", c), gw
 		switch seq {
 		case 1:
-			acct, amt = store.SystemAccount("revenue", c), net
+			acct, amt = market.SystemAccount("revenue", c), net
 		case 2:
-			acct, amt = store.SystemAccount("tax", c), tax
+			acct, amt = market.SystemAccount("tax", c), tax
 		}
 		return []any{id, seq + 1, acct, amt, c, us(at)}
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -45,7 +46,7 @@ func TestOfficeDashboardReconciles(t *testing.T) {
 		}
 		ctx := context.Background()
 		q := st.Read()
-		revenue, err := q.AccountSum(ctx, store.SystemAccount("revenue", "CHF"))
+		revenue, err := q.AccountSum(ctx, market.SystemAccount("revenue", "CHF"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +56,7 @@ func TestOfficeDashboardReconciles(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range cs {
-			s, err := q.AccountSum(ctx, store.BalanceAccount(c.ID))
+			s, err := q.AccountSum(ctx, market.BalanceAccount(c.ID))
 			if err != nil {
 				t.Fatal(err)
 			}

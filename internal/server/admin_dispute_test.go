@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -37,7 +38,7 @@ func TestOfficeShowsDisputes(t *testing.T) {
 		}
 		now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		if err := st.Tx(context.Background(), func(q *store.Q) error {
-			return q.PutDispute(context.Background(), store.Dispute{ID: "dp_1", CustomerID: customer, OrderID: id, Amount: 5000,
+			return q.PutDispute(context.Background(), market.Dispute{ID: "dp_1", CustomerID: customer, OrderID: id, Amount: 5000,
 				Currency: "CHF", Reason: "fraudulent", Status: "needs_response", CreatedAt: now, UpdatedAt: now})
 		}); err != nil {
 			t.Fatal(err)

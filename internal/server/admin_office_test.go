@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/server"
 	"github.com/dialtone/dialtone/internal/store"
@@ -107,13 +108,13 @@ func (o *office) upload(role, path, field, name, content string) officePage {
 }
 
 // audited returns the audit log's entries of an action, newest first.
-func (o *office) audited(action string) []billing.AuditEntry {
+func (o *office) audited(action string) []market.AuditEntry {
 	o.t.Helper()
 	es, err := o.svc.AuditLog(context.Background(), billing.AuditFilter{Page: billing.Page{Limit: 200}})
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	var out []billing.AuditEntry
+	var out []market.AuditEntry
 	for _, e := range es {
 		if e.Action == action {
 			out = append(out, e)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -134,7 +135,7 @@ func TestListsWalkByID(t *testing.T) {
 			buy(t, a, acc, adr, map[string]any{"type": "phone_number", "number": rows[i*2]["number"]})
 		}
 		for i := range 5 {
-			if _, err := st.Read().InsertNotification(context.Background(), store.Notification{ID: fmt.Sprintf("ntf_%03d", i), CustomerID: acc.id,
+			if _, err := st.Read().InsertNotification(context.Background(), market.Notification{ID: fmt.Sprintf("ntf_%03d", i), CustomerID: acc.id,
 				Type: "renewal_reminder", Subject: "s", Body: "b", DedupeKey: fmt.Sprint("k", i), CreatedAt: time.Date(2026, 3, 10, 9, 0, i, 0, time.UTC)}); err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/payment"
 	"github.com/dialtone/dialtone/internal/store"
@@ -80,7 +81,7 @@ func memberLogin(t *testing.T, a *api, st *store.Store, customerID, email string
 		t.Fatal(err)
 	}
 	err = st.Tx(context.Background(), func(q *store.Q) error {
-		return q.InsertUser(context.Background(), store.User{ID: "usr_member" + customerID[4:], CustomerID: customerID, Name: "Mia Member", Email: email,
+		return q.InsertUser(context.Background(), market.User{ID: "usr_member" + customerID[4:], CustomerID: customerID, Name: "Mia Member", Email: email,
 			PasswordHash: hash, Role: "member", Extension: "900", CreatedAt: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)})
 	})
 	if err != nil {
@@ -334,7 +335,7 @@ func TestPortalNotifications(t *testing.T) {
 		ctx := context.Background()
 		err := st.Tx(ctx, func(q *store.Q) error {
 			for i := 0; i < 60; i++ {
-				if _, err := q.InsertNotification(ctx, store.Notification{ID: fmt.Sprintf("ntf_zz%03d", i), CustomerID: acc.id, Type: "number_grace",
+				if _, err := q.InsertNotification(ctx, market.Notification{ID: fmt.Sprintf("ntf_zz%03d", i), CustomerID: acc.id, Type: "number_grace",
 					Subject: fmt.Sprintf("Notice %03d", i), DedupeKey: fmt.Sprintf("test:%d", i), ObjectType: "number", ObjectID: "num_gone",
 					CreatedAt: time.Date(2026, 4, 12, 0, i, 0, 0, time.UTC)}); err != nil {
 					return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -49,11 +50,11 @@ func TestRefundItems(t *testing.T) {
 			if total, unbalanced, err := st.Read().LedgerImbalance(context.Background()); err != nil || total != 0 || unbalanced != 0 {
 				t.Errorf("ledger: imbalance %d, %d unbalanced transactions, %v", total, unbalanced, err)
 			}
-			b := acct(store.BalanceAccount(customer))
+			b := acct(market.BalanceAccount(customer))
 			if api := num(a.do("GET", "/v1/account", tok, nil).body["balance"]); api != b {
 				t.Errorf("balance %d, postings sum to %d", api, b)
 			}
-			return sums{acct(store.SystemAccount("revenue", "CHF")), acct(store.SystemAccount("tax", "CHF")), b}
+			return sums{acct(market.SystemAccount("revenue", "CHF")), acct(market.SystemAccount("tax", "CHF")), b}
 		}
 		refund := func(body map[string]any) resp {
 			t.Helper()

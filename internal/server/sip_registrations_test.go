@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -52,7 +53,7 @@ func TestSIPRegistrations(t *testing.T) {
 		put := func(contact string, expires time.Time) {
 			t.Helper()
 			if err := st.Tx(ctx, func(q *store.Q) error {
-				return q.PutSIPBinding(ctx, store.SIPBinding{ID: "reg_" + contact, SIPAccountID: id, CustomerID: acc.id, Contact: "sip:" + contact + "@192.0.2.7:5062",
+				return q.PutSIPBinding(ctx, market.SIPBinding{ID: "reg_" + contact, SIPAccountID: id, CustomerID: acc.id, Contact: "sip:" + contact + "@192.0.2.7:5062",
 					UserAgent: "Yealink T54W", Source: "192.0.2.7:5062", Transport: "UDP", CallID: "c", CSeq: 1,
 					ExpiresAt: expires, CreatedAt: now.Add(-time.Hour), UpdatedAt: now})
 			}); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/payment"
 	stripegw "github.com/dialtone/dialtone/internal/payment/stripe"
 	"github.com/dialtone/dialtone/internal/payment/stripe/stripetest"
@@ -442,7 +443,7 @@ func TestStripeRefusesSandboxCard(t *testing.T) {
 		cust := a.do("GET", "/v1/account", tok, nil).body["id"].(string)
 		pm := "pm_sandboxold"
 		if err := st.Tx(context.Background(), func(q *store.Q) error {
-			_, err := q.InsertPaymentMethod(context.Background(), store.PaymentMethod{ID: pm, CustomerID: cust, Gateway: "sandbox",
+			_, err := q.InsertPaymentMethod(context.Background(), market.PaymentMethod{ID: pm, CustomerID: cust, Gateway: "sandbox",
 				Token: "tok_sandbox_ok_abcdefghijklmnopqrst", Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2030, CreatedAt: time.Now()})
 			return err
 		}); err != nil {

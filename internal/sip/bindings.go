@@ -12,6 +12,7 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -107,9 +108,9 @@ func text(s string, n int) string {
 // through q, in the order that Config.Events sees it: the lapsed bindings
 // deleted (and its registration expired if that left none), then the
 // REGISTER's changes (and it registered or unregistered).
-func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk store.SIPRegisterLock, req *gosip.Request,
-	ops []contactOp, wildcard bool, now time.Time) (live []store.SIPBinding, refused bool, ch store.SIPBindingChanges, err error) {
-	before := make([]store.SIPBinding, 0, len(lk.Bindings))
+func (r *Registrar) plan(ctx context.Context, q *store.Q, a market.SIPAccount, lk store.SIPRegisterLock, req *gosip.Request,
+	ops []contactOp, wildcard bool, now time.Time) (live []market.SIPBinding, refused bool, ch store.SIPBindingChanges, err error) {
+	before := make([]market.SIPBinding, 0, len(lk.Bindings))
 	for _, b := range lk.Bindings {
 		if b.ExpiresAt.After(now) {
 			before = append(before, b)
@@ -165,8 +166,8 @@ func (r *Registrar) plan(ctx context.Context, q *store.Q, a store.SIPAccount, lk
 // as its binding must come with a higher CSeq. existing are a's live
 // bindings; it returns the live ones after the change, oldest first, as
 // the database will hold them once ch is written.
-func (r *Registrar) apply(a store.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool,
-	existing []store.SIPBinding, now time.Time, ch *store.SIPBindingChanges) ([]store.SIPBinding, error) {
+func (r *Registrar) apply(a market.SIPAccount, req *gosip.Request, ops []contactOp, wildcard bool,
+	existing []market.SIPBinding, now time.Time, ch *store.SIPBindingChanges) ([]market.SIPBinding, error) {
 	callID, cseq := string(*req.CallID()), int64(req.CSeq().SeqNo)
 	outOfOrder := &outcome{code: gosip.StatusBadRequest, reason: "Bad Request: CSeq is not higher than the binding's", metric: "cseq_out_of_order"}
 	if wildcard {
@@ -178,7 +179,7 @@ func (r *Registrar) apply(a store.SIPAccount, req *gosip.Request, ops []contactO
 		ch.DeleteAll = true
 		return nil, nil
 	}
-	byContact := make(map[string]store.SIPBinding, len(existing)+len(ops))
+	byContact := make(map[string]market.SIPBinding, len(existing)+len(ops))
 	for _, b := range existing {
 		byContact[b.Contact] = b
 	}
@@ -205,7 +206,7 @@ func (r *Registrar) apply(a store.SIPAccount, req *gosip.Request, ops []contactO
 			}
 			continue
 		}
-		b := store.SIPBinding{ID: r.ids.New("reg"), SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: op.uri, UserAgent: ua,
+		b := market.SIPBinding{ID: r.ids.New("reg"), SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: op.uri, UserAgent: ua,
 			Source: source, Transport: transport, CallID: text(callID, 200), CSeq: cseq,
 			ExpiresAt: clock.Normalize(now.Add(time.Duration(op.expires) * time.Second)), CreatedAt: clock.Normalize(now), UpdatedAt: clock.Normalize(now)}
 		if had {
@@ -227,11 +228,11 @@ func (r *Registrar) apply(a store.SIPAccount, req *gosip.Request, ops []contactO
 			ch.Put = append(ch.Put, byContact[c])
 		}
 	}
-	live := make([]store.SIPBinding, 0, len(byContact))
+	live := make([]market.SIPBinding, 0, len(byContact))
 	for _, b := range byContact {
 		live = append(live, b)
 	}
-	slices.SortFunc(live, func(x, y store.SIPBinding) int {
+	slices.SortFunc(live, func(x, y market.SIPBinding) int {
 		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
 			return c
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/sip"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
@@ -20,7 +21,7 @@ type events struct {
 	got []string
 }
 
-func (e *events) SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, told []store.SIPBinding, why string, now time.Time) error {
+func (e *events) SIPRegistrationChanged(ctx context.Context, q *store.Q, a market.SIPAccount, told []market.SIPBinding, why string, now time.Time) error {
 	registered := len(told) > 0
 	live, err := q.SIPBindings(ctx, a.ID, now)
 	if err != nil {

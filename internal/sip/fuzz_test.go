@@ -9,8 +9,8 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/sip"
-	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
 
@@ -58,7 +58,7 @@ func FuzzHandle(f *testing.F) {
 	// text SQLite keeps (NUL, invalid UTF-8), which must never become a 500.
 	type target struct {
 		r           *rig
-		acct, other store.SIPAccount
+		acct, other market.SIPAccount
 	}
 	clk := &testClock{at: time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)}
 	cfg := sip.Config{Realm: realm, Now: clk.Now, MinExpires: 60, MaxExpires: 3600, MaxContacts: 5}
@@ -89,7 +89,7 @@ func FuzzHandle(f *testing.F) {
 }
 
 // handleOne is one fuzz input at one registrar.
-func handleOne(t *testing.T, ctx context.Context, parser *gosip.Parser, r *rig, acct, other store.SIPAccount, cfg sip.Config, raw string, sign bool) {
+func handleOne(t *testing.T, ctx context.Context, parser *gosip.Parser, r *rig, acct, other market.SIPAccount, cfg sip.Config, raw string, sign bool) {
 	t.Helper()
 	reg, clk := r.reg, r.clock
 	{
@@ -171,7 +171,7 @@ func signRequest(ctx context.Context, reg *sip.Registrar, req *gosip.Request, us
 	}
 }
 
-func sameBindings(a, b []store.SIPBinding) bool {
+func sameBindings(a, b []market.SIPBinding) bool {
 	if len(a) != len(b) {
 		return false
 	}

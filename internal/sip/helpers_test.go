@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/clock"
 	"github.com/dialtone/dialtone/internal/id"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/sip"
 	"github.com/dialtone/dialtone/internal/store"
 )
@@ -50,7 +51,7 @@ type rig struct {
 	addr    string
 	tlsAddr string // with newTLSRig
 	clock   *testClock
-	account store.SIPAccount
+	account market.SIPAccount
 }
 
 func newRig(t *testing.T, st *store.Store, cfg sip.Config) *rig {
@@ -98,12 +99,12 @@ func newTLSRig(t *testing.T, st *store.Store, cfg sip.Config, conf *tls.Config) 
 }
 
 // newAccount adds a customer with one SIP account of kind.
-func (r *rig) newAccount(t testing.TB, kind, userID string) store.SIPAccount {
+func (r *rig) newAccount(t testing.TB, kind, userID string) market.SIPAccount {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	c := store.Customer{ID: testIDs.New("cus"), Company: "Acme", Country: "DE", Currency: "EUR", Email: id.Secret(4) + "@example.com", CreatedAt: now}
-	a := store.SIPAccount{ID: testIDs.New("sip"), CustomerID: c.ID, Kind: kind, Username: "trunk-" + id.Secret(5),
+	c := market.Customer{ID: testIDs.New("cus"), Company: "Acme", Country: "DE", Currency: "EUR", Email: id.Secret(4) + "@example.com", CreatedAt: now}
+	a := market.SIPAccount{ID: testIDs.New("sip"), CustomerID: c.ID, Kind: kind, Username: "trunk-" + id.Secret(5),
 		Password: id.Secret(12), Domain: realm, UserID: userID, CreatedAt: now}
 	if err := r.st.Tx(ctx, func(q *store.Q) error {
 		if err := q.InsertCustomer(ctx, c); err != nil {
@@ -117,7 +118,7 @@ func (r *rig) newAccount(t testing.TB, kind, userID string) store.SIPAccount {
 }
 
 // bindings returns the live bindings of the account at the rig's clock.
-func (r *rig) bindings(t testing.TB, a store.SIPAccount) []store.SIPBinding {
+func (r *rig) bindings(t testing.TB, a market.SIPAccount) []market.SIPBinding {
 	t.Helper()
 	bs, err := r.st.Read().SIPBindings(context.Background(), a.ID, r.clock.Now())
 	if err != nil {
@@ -142,21 +143,21 @@ type phone struct {
 	lastAuth string
 }
 
-func newPhone(t *testing.T, r *rig, a store.SIPAccount) *phone {
+func newPhone(t *testing.T, r *rig, a market.SIPAccount) *phone {
 	t.Helper()
 	return newPhoneUA(t, r, a, sipgo.WithUserAgent("test-phone"))
 }
 
 // newTLSPhone is a phone registering over TLS to the rig's TLS address,
 // trusting roots.
-func newTLSPhone(t *testing.T, r *rig, a store.SIPAccount, roots *x509.CertPool) *phone {
+func newTLSPhone(t *testing.T, r *rig, a market.SIPAccount, roots *x509.CertPool) *phone {
 	t.Helper()
 	p := newPhoneUA(t, r, a, sipgo.WithUserAgent("test-phone"), sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: roots}))
 	p.server, p.transport = r.tlsAddr, "tls"
 	return p
 }
 
-func newPhoneUA(t *testing.T, r *rig, a store.SIPAccount, opts ...sipgo.UserAgentOption) *phone {
+func newPhoneUA(t *testing.T, r *rig, a market.SIPAccount, opts ...sipgo.UserAgentOption) *phone {
 	t.Helper()
 	ua, err := sipgo.NewUA(opts...)
 	if err != nil {

@@ -89,7 +89,7 @@ type Config struct {
 type Events interface {
 	// live are a's live bindings after the change: some when it became
 	// reachable, none when it became unreachable.
-	SIPRegistrationChanged(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error
+	SIPRegistrationChanged(ctx context.Context, q *store.Q, a market.SIPAccount, live []market.SIPBinding, why string, now time.Time) error
 }
 
 func (c *Config) defaults() {
@@ -287,7 +287,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 	// use, whether its user is suspended and its bindings; then the changes
 	// with COMMIT): a REGISTER is the registrar's hot path. Refusals roll
 	// it back.
-	var live []store.SIPBinding
+	var live []market.SIPBinding
 	refused := false
 	reg := store.SIPRegister{Username: cred.Username, KeyA: ipKey(ip), KeyB: userKey(cred.Username), Nonce: cred.Nonce, NC: nc,
 		NonceExpires: issued.Add(r.cfg.NonceTTL + time.Minute), BusinessNow: r.cfg.Clock.Now()}
@@ -300,7 +300,7 @@ func (r *Registrar) register(ctx context.Context, req *gosip.Request) *gosip.Res
 		if !known {
 			// The same work as for a known account, so that an unknown
 			// username and a wrong password look alike, in time too.
-			a = store.SIPAccount{Username: cred.Username, Password: "\x00unknown"}
+			a = market.SIPAccount{Username: cred.Username, Password: "\x00unknown"}
 		}
 		if !r.verify(req, cred, a) || !known {
 			return ch, &outcome{code: gosip.StatusUnauthorized, reason: "wrong", metric: "wrong_credentials"}
@@ -423,7 +423,7 @@ func (r *Registrar) credentials(req *gosip.Request) (cred *digest.Credentials, i
 // verify reports whether the digest response of cred is right for the
 // account: from its HA1 for the realm (RFC 2617 section 3.2.2.1), or, for
 // an account that has none for this realm yet, from its password.
-func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, a store.SIPAccount) bool {
+func (r *Registrar) verify(req *gosip.Request, cred *digest.Credentials, a market.SIPAccount) bool {
 	alg := strings.ToUpper(cred.Algorithm)
 	h := func(s string) string {
 		if alg == "SHA-256" {
@@ -523,7 +523,7 @@ func (r *Registrar) Sweep(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time) (int64, error) {
+func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a market.SIPAccount, now time.Time) (int64, error) {
 	n, err := q.DeleteLapsedSIPBindings(ctx, a.ID, now)
 	if err != nil || n == 0 {
 		return n, err
@@ -537,7 +537,7 @@ func (r *Registrar) settleCount(ctx context.Context, q *store.Q, a store.SIPAcco
 
 // removeAll deletes every binding of the locked account a, telling that
 // it is unreachable if one was live.
-func (r *Registrar) removeAll(ctx context.Context, q *store.Q, a store.SIPAccount, now time.Time, why string) error {
+func (r *Registrar) removeAll(ctx context.Context, q *store.Q, a market.SIPAccount, now time.Time, why string) error {
 	live, err := q.DeleteSIPBindings(ctx, a.ID, now)
 	if err != nil || live == 0 {
 		return err
@@ -547,7 +547,7 @@ func (r *Registrar) removeAll(ctx context.Context, q *store.Q, a store.SIPAccoun
 
 // changed tells Config.Events of a change of a's state (live: its
 // bindings after the change).
-func (r *Registrar) changed(ctx context.Context, q *store.Q, a store.SIPAccount, live []store.SIPBinding, why string, now time.Time) error {
+func (r *Registrar) changed(ctx context.Context, q *store.Q, a market.SIPAccount, live []market.SIPBinding, why string, now time.Time) error {
 	if r.cfg.Events == nil {
 		return nil
 	}

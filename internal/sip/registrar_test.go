@@ -262,9 +262,9 @@ func TestSuspendedUser(t *testing.T) {
 		day := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 		sub := market.Subscription{ID: testIDs.New("sub"), CustomerID: owner.CustomerID, Product: "hosted-pbx", Plan: "hosted-pbx-basic",
 			TermMonths: 1, Status: market.StatusActive, Currency: "EUR", StartedAt: day.AddDate(0, -1, 0), ExpiresAt: day.Add(time.Hour)}
-		u := store.User{ID: testIDs.New("usr"), CustomerID: owner.CustomerID, Name: "Ann", Email: id.Secret(4) + "@example.com", Role: "member",
+		u := market.User{ID: testIDs.New("usr"), CustomerID: owner.CustomerID, Name: "Ann", Email: id.Secret(4) + "@example.com", Role: "member",
 			SubscriptionID: sub.ID, Extension: "101", CreatedAt: day}
-		acct := store.SIPAccount{ID: testIDs.New("sip"), CustomerID: owner.CustomerID, Kind: "user", Username: "u101-" + id.Secret(4),
+		acct := market.SIPAccount{ID: testIDs.New("sip"), CustomerID: owner.CustomerID, Kind: "user", Username: "u101-" + id.Secret(4),
 			Password: id.Secret(12), Domain: realm, UserID: u.ID, CreatedAt: day}
 		if err := st.Tx(ctx, func(q *store.Q) error {
 			if err := q.UpsertProduct(ctx, "hosted-pbx", "Hosted PBX", ""); err != nil {

@@ -3,23 +3,9 @@ package store
 import (
 	"context"
 	"time"
-)
 
-// AuditEntry is one change an operator made (migration 00022).
-type AuditEntry struct {
-	ID string
-	// ActorID is the operator's ID, "" for the admin token.
-	ActorID string
-	// Actor is the operator's e-mail, or "admin token".
-	Actor string
-	// At is the real time of the change; BusinessAt the service's clock.
-	At, BusinessAt time.Time
-	Action         string
-	ObjectType     string
-	ObjectID       string
-	// Before and After are the object as JSON, "" when there was none.
-	Before, After string
-}
+	"github.com/dialtone/dialtone/internal/market"
+)
 
 // AuditFilter selects audit entries: each field given narrows the list.
 type AuditFilter struct {
@@ -33,7 +19,7 @@ type AuditFilter struct {
 const auditCols = `id, actor_id, actor, created_at, business_at, action, object_type, object_id, before_json, after_json`
 
 // InsertAuditEntry appends an entry to the audit log.
-func (q *Q) InsertAuditEntry(ctx context.Context, e AuditEntry) error {
+func (q *Q) InsertAuditEntry(ctx context.Context, e market.AuditEntry) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		e.ID, e.ActorID, e.Actor, ts(e.At), ts(e.BusinessAt), e.Action, e.ObjectType, e.ObjectID, e.Before, e.After)
 	return err
@@ -50,7 +36,7 @@ func (q *Q) HasAuditEntry(ctx context.Context, id string) (bool, error) {
 // AuditEntries lists the entries that match f, newest first, a page at a
 // time (one more than the limit, so that the caller knows whether there
 // are more).
-func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]market.AuditEntry, error) {
 	// Only the filters given, so that the planner reads the index of the
 	// one that narrows most (backoffice.go conds).
 	var c conds
@@ -64,9 +50,9 @@ func (q *Q) AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 		return nil, err
 	}
 	defer rows.Close()
-	var out []AuditEntry
+	var out []market.AuditEntry
 	for rows.Next() {
-		var e AuditEntry
+		var e market.AuditEntry
 		var at, bat int64
 		if err := rows.Scan(&e.ID, &e.ActorID, &e.Actor, &at, &bat, &e.Action, &e.ObjectType, &e.ObjectID, &e.Before, &e.After); err != nil {
 			return nil, err

@@ -18,7 +18,7 @@ import (
 // e-mail addresses (any case), or — a term of at least three digits with
 // only + - . ( ) and spaces besides — of one of its phone numbers (its
 // digits). An empty term lists every customer.
-func (q *Q) SearchCustomers(ctx context.Context, term string, p Page) ([]Customer, error) {
+func (q *Q) SearchCustomers(ctx context.Context, term string, p Page) ([]market.Customer, error) {
 	term = strings.TrimSpace(term)
 	like := "%" + escapeLike(strings.ToLower(term)) + "%"
 	digits := strings.Map(func(r rune) rune {
@@ -79,7 +79,7 @@ type OrderFilter struct {
 // AllOrders lists the orders that match f, newest first, with their lines.
 // Only the filters given are in the query, so that the planner reads the
 // index of the one that narrows most (customer, status, date).
-func (q *Q) AllOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
+func (q *Q) AllOrders(ctx context.Context, f OrderFilter) ([]market.Order, error) {
 	var c conds
 	c.eq("o.customer_id", f.CustomerID)
 	c.eq("o.status", f.Status)
@@ -197,13 +197,13 @@ func prefixed(prefix, cols string) string {
 
 // OrderInvoices lists the invoice and credit notes of an order (without
 // their documents), newest first.
-func (q *Q) OrderInvoices(ctx context.Context, orderID string) ([]Invoice, error) {
+func (q *Q) OrderInvoices(ctx context.Context, orderID string) ([]market.Invoice, error) {
 	return queryAll(ctx, q, scanInvoice, `SELECT `+strings.Replace(invoiceCols, "document", "''", 1)+` FROM invoices
 		WHERE order_id = $1 AND order_id <> '' ORDER BY id DESC`, orderID)
 }
 
 // RefundsOf lists the refunds of a payment, newest first.
-func (q *Q) RefundsOf(ctx context.Context, paymentID string) ([]Payment, error) {
+func (q *Q) RefundsOf(ctx context.Context, paymentID string) ([]market.Payment, error) {
 	return queryAll(ctx, q, scanPayment, `SELECT `+paymentCols+` FROM payments WHERE refund_of = $1 AND refund_of <> ''
 		AND purpose = 'refund' ORDER BY id DESC`, paymentID)
 }

@@ -8,22 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 )
-
-// BalanceSettings are a customer's low-balance threshold and automatic
-// top-up (nil: not set). DueAt is when the scheduler is to place the
-// top-up of crossing Seq (nil: none due).
-type BalanceSettings struct {
-	CustomerID   string
-	LowThreshold *int64
-	AutoAmount   *int64
-	AutoBelow    *int64
-	AutoPM       string
-	DueAt        *time.Time
-	Seq          int64
-	DueOrder     string // the ID of the due top-up's order
-}
 
 func nullInt(v *int64) any {
 	if v == nil {
@@ -42,8 +29,8 @@ func fromNullInt(v sql.NullInt64) *int64 {
 
 const balanceSettingsCols = `customer_id, low_balance_threshold, auto_top_up_amount, auto_top_up_below, auto_top_up_pm, auto_top_up_due_at, auto_top_up_seq, auto_top_up_order`
 
-func scanBalanceSettings(row interface{ Scan(...any) error }) (BalanceSettings, error) {
-	var b BalanceSettings
+func scanBalanceSettings(row interface{ Scan(...any) error }) (market.BalanceSettings, error) {
+	var b market.BalanceSettings
 	var low, amt, below, due sql.NullInt64
 	err := row.Scan(&b.CustomerID, &low, &amt, &below, &b.AutoPM, &due, &b.Seq, &b.DueOrder)
 	b.LowThreshold, b.AutoAmount, b.AutoBelow, b.DueAt = fromNullInt(low), fromNullInt(amt), fromNullInt(below), fromNull(due)
@@ -52,13 +39,13 @@ func scanBalanceSettings(row interface{ Scan(...any) error }) (BalanceSettings, 
 
 // BalanceSettings returns a customer's balance settings (all unset when the
 // customer never set any).
-func (q *Q) BalanceSettings(ctx context.Context, customerID string) (BalanceSettings, error) {
+func (q *Q) BalanceSettings(ctx context.Context, customerID string) (market.BalanceSettings, error) {
 	if b, ok := q.batchBalanceSettings(customerID); ok {
 		return b, nil
 	}
 	b, err := scanBalanceSettings(q.ex.QueryRowContext(ctx, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id = $1`, customerID))
 	if isNoRows(err) {
-		return BalanceSettings{CustomerID: customerID}, nil
+		return market.BalanceSettings{CustomerID: customerID}, nil
 	}
 	return b, err
 }
@@ -67,7 +54,7 @@ func (q *Q) BalanceSettings(ctx context.Context, customerID string) (BalanceSett
 // (a due top-up stays due). The low-balance notice is armed when the
 // balance is at or above the new threshold, so a threshold set above the
 // balance sends no notice until the balance has been above it.
-func (q *Q) SetBalanceSettings(ctx context.Context, b BalanceSettings) error {
+func (q *Q) SetBalanceSettings(ctx context.Context, b market.BalanceSettings) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO balance_settings (customer_id, low_balance_threshold, low_armed, auto_top_up_amount,
 		auto_top_up_below, auto_top_up_pm)
 		SELECT id, CAST($2 AS BIGINT), CASE WHEN CAST($2 AS BIGINT) IS NULL OR balance >= CAST($2 AS BIGINT) THEN 1 ELSE 0 END,
@@ -121,7 +108,7 @@ func (q *Q) lowBalanceNotice(ctx context.Context, customerID string, threshold, 
 		return err
 	}
 	f := func(v int64) string { return money.Format(money.New(v, c.Currency)) }
-	n := Notification{ID: q.ids.New("ntf"), CustomerID: customerID, Type: "balance_low",
+	n := market.Notification{ID: q.ids.New("ntf"), CustomerID: customerID, Type: "balance_low",
 		Subject: "Your balance is below " + f(threshold),
 		Body: fmt.Sprintf("Your prepaid balance is %s, below the %s you set as the low-balance threshold. Top up to keep your renewals paid.",
 			f(balance), f(threshold)),
@@ -134,14 +121,14 @@ func (q *Q) lowBalanceNotice(ctx context.Context, customerID string, threshold, 
 
 // DueTopUps returns the balance settings whose automatic top-up is due at
 // now or earlier, oldest first.
-func (q *Q) DueTopUps(ctx context.Context, now time.Time, limit int) ([]BalanceSettings, error) {
+func (q *Q) DueTopUps(ctx context.Context, now time.Time, limit int) ([]market.BalanceSettings, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+balanceSettingsCols+` FROM balance_settings
 		WHERE auto_top_up_due_at IS NOT NULL AND auto_top_up_due_at <= $1 ORDER BY auto_top_up_due_at, customer_id LIMIT $2`, ts(now), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []BalanceSettings
+	var out []market.BalanceSettings
 	for rows.Next() {
 		b, err := scanBalanceSettings(rows)
 		if err != nil {
@@ -164,42 +151,8 @@ func (q *Q) ClearTopUp(ctx context.Context, customerID string, seq int64) (bool,
 	return n == 1, nil
 }
 
-// NumberPrice is a row of the price list of numbers in further currencies:
-// it prices the numbers of its scope (State, Area, Type "" = any).
-type NumberPrice struct {
-	Country       string
-	State         string
-	Area          string
-	Type          string
-	Currency      string
-	SetupAmount   int64
-	MonthlyAmount int64
-	UpdatedAt     time.Time
-}
-
-// Specificity ranks a row: area 4, state 2, type 1; the highest matching
-// row wins.
-func (p NumberPrice) Specificity() int {
-	s := 0
-	if p.Area != "" {
-		s += 4
-	}
-	if p.State != "" {
-		s += 2
-	}
-	if p.Type != "" {
-		s += 1
-	}
-	return s
-}
-
-// Matches says whether the row's scope holds a number of this group.
-func (p NumberPrice) Matches(country, state, area, typ string) bool {
-	return p.Country == country && (p.State == "" || p.State == state) && (p.Area == "" || p.Area == area) && (p.Type == "" || p.Type == typ)
-}
-
 // PutNumberPrice inserts or replaces a row of the price list.
-func (q *Q) PutNumberPrice(ctx context.Context, p NumberPrice) error {
+func (q *Q) PutNumberPrice(ctx context.Context, p market.NumberPrice) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO number_prices (country, state, area, type, currency, setup_amount, monthly_amount, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (currency, country, state, area, type)
 		DO UPDATE SET setup_amount = excluded.setup_amount, monthly_amount = excluded.monthly_amount, updated_at = excluded.updated_at`,
@@ -209,16 +162,16 @@ func (q *Q) PutNumberPrice(ctx context.Context, p NumberPrice) error {
 
 // NumberPrices lists the price list ("" currency = all), by currency,
 // country, state, area and type.
-func (q *Q) NumberPrices(ctx context.Context, currency string) ([]NumberPrice, error) {
+func (q *Q) NumberPrices(ctx context.Context, currency string) ([]market.NumberPrice, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, state, area, type, currency, setup_amount, monthly_amount, updated_at
 		FROM number_prices WHERE $1 = '' OR currency = $1 ORDER BY currency, country, state, area, type`, currency)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []NumberPrice
+	var out []market.NumberPrice
 	for rows.Next() {
-		var p NumberPrice
+		var p market.NumberPrice
 		var at int64
 		if err := rows.Scan(&p.Country, &p.State, &p.Area, &p.Type, &p.Currency, &p.SetupAmount, &p.MonthlyAmount, &at); err != nil {
 			return nil, err
@@ -230,7 +183,7 @@ func (q *Q) NumberPrices(ctx context.Context, currency string) ([]NumberPrice, e
 }
 
 // priceList is the rows of one currency, by country.
-type priceList map[string][]NumberPrice
+type priceList map[string][]market.NumberPrice
 
 func (q *Q) priceList(ctx context.Context, currency string) (priceList, error) {
 	if currency == "" {
@@ -248,8 +201,8 @@ func (q *Q) priceList(ctx context.Context, currency string) (priceList, error) {
 }
 
 // find returns the most specific row pricing a number of the group.
-func (l priceList) find(country, state, area, typ string) (NumberPrice, bool) {
-	best, ok := NumberPrice{}, false
+func (l priceList) find(country, state, area, typ string) (market.NumberPrice, bool) {
+	best, ok := market.NumberPrice{}, false
 	for _, p := range l[country] {
 		if p.Matches(country, state, area, typ) && (!ok || p.Specificity() > best.Specificity()) {
 			best, ok = p, true
@@ -261,7 +214,7 @@ func (l priceList) find(country, state, area, typ string) (NumberPrice, bool) {
 // NumberPriceFor returns the price of a number in currency: its own when it
 // is priced in it, else the most specific row of the price list. ok is
 // false when there is none.
-func (q *Q) NumberPriceFor(ctx context.Context, n Number, currency string) (setup, monthly int64, ok bool, err error) {
+func (q *Q) NumberPriceFor(ctx context.Context, n market.Number, currency string) (setup, monthly int64, ok bool, err error) {
 	if n.Currency == currency {
 		return n.SetupAmount, n.MonthlyAmount, true, nil
 	}
@@ -275,7 +228,7 @@ func (q *Q) NumberPriceFor(ctx context.Context, n Number, currency string) (setu
 
 // reprice gives numbers found for currency the price they sell at in it
 // and drops those without one.
-func (l priceList) reprice(ns []Number, currency string) []Number {
+func (l priceList) reprice(ns []market.Number, currency string) []market.Number {
 	out := ns[:0]
 	for _, n := range ns {
 		if n.Currency != currency {
@@ -312,7 +265,7 @@ func (p *priced) groupOK(g numberGroup) bool {
 // currency and of the countries the list names, and keeps the groups the
 // list prices. keepEmpty keeps facets with no free number (the countries);
 // "" keys (no state) are left out unless keepEmpty.
-func (q *Q) pricedFacets(ctx context.Context, country, state, currency string, key func(numberGroup) string, keepEmpty bool) ([]Facet, bool, error) {
+func (q *Q) pricedFacets(ctx context.Context, country, state, currency string, key func(numberGroup) string, keepEmpty bool) ([]market.Facet, bool, error) {
 	l, err := q.priceList(ctx, currency)
 	if err != nil || len(l) == 0 || (country != "" && len(l[country]) == 0) {
 		return nil, false, err
@@ -360,13 +313,13 @@ func (q *Q) pricedFacets(ctx context.Context, country, state, currency string, k
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	out := []Facet{}
+	out := []market.Facet{}
 	for k, n := range counts {
 		if n > 0 || keepEmpty {
-			out = append(out, Facet{Value: k, Available: n})
+			out = append(out, market.Facet{Value: k, Available: n})
 		}
 	}
-	slices.SortFunc(out, func(a, b Facet) int { return strings.Compare(a.Value, b.Value) })
+	slices.SortFunc(out, func(a, b market.Facet) int { return strings.Compare(a.Value, b.Value) })
 	return out, true, nil
 }
 

@@ -37,12 +37,12 @@ type writeBatch struct {
 	deltas  map[string]int64 // balance moves not written yet, per customer
 	dOrder  []string
 	err     error // the first failure of an implicit write
-	cust    map[string]Customer
+	cust    map[string]market.Customer
 	subs    map[string]market.Subscription // with periods and users
 	known   map[string]bool                // subscriptions read by the batch (they exist)
-	addrs   map[string][]BillingAddress
-	balSets map[string]BalanceSettings
-	nums    map[string]Number // the claimed numbers, as locked
+	addrs   map[string][]market.BillingAddress
+	balSets map[string]market.BalanceSettings
+	nums    map[string]market.Number // the claimed numbers, as locked
 }
 
 // stmtGroup is one statement's kept rows: an INSERT's "head VALUES (…) tail",
@@ -93,8 +93,8 @@ func (q *Q) BeginBatch() {
 		return
 	}
 	q.batch = &writeBatch{inner: q.ex, byText: map[string]*stmtGroup{}, deltas: map[string]int64{},
-		cust: map[string]Customer{}, subs: map[string]market.Subscription{}, known: map[string]bool{}, addrs: map[string][]BillingAddress{},
-		balSets: map[string]BalanceSettings{}, nums: map[string]Number{}}
+		cust: map[string]market.Customer{}, subs: map[string]market.Subscription{}, known: map[string]bool{}, addrs: map[string][]market.BillingAddress{},
+		balSets: map[string]market.BalanceSettings{}, nums: map[string]market.Number{}}
 	q.ex = batchEx{q}
 }
 
@@ -463,8 +463,8 @@ func (q *Q) preloadCustomers(ctx context.Context, due []DueItem) (ids []string, 
 		return nil, err
 	}
 	for _, c := range custs {
-		b.addrs[c] = []BillingAddress{}
-		b.balSets[c] = BalanceSettings{CustomerID: c}
+		b.addrs[c] = []market.BillingAddress{}
+		b.balSets[c] = market.BalanceSettings{CustomerID: c}
 	}
 	if err := eachRow(ctx, ex, `SELECT `+addrCols+` FROM billing_addresses WHERE customer_id IN `+cin+` AND deleted_at IS NULL ORDER BY id`, cargs, func(r *sql.Rows) error {
 		a, err := scanAddr(r)
@@ -506,12 +506,12 @@ func eachRow(ctx context.Context, ex execer, query string, args []any, fn func(*
 // The batch's answers to the reads it preloaded; ok false: read the
 // database.
 
-func (q *Q) batchCustomer(id string) (Customer, bool) {
+func (q *Q) batchCustomer(id string) (market.Customer, bool) {
 	if b := q.batch; b != nil {
 		c, ok := b.cust[id]
 		return c, ok
 	}
-	return Customer{}, false
+	return market.Customer{}, false
 }
 
 func (q *Q) batchSub(customerID, id string) (market.Subscription, bool) {
@@ -535,7 +535,7 @@ func (q *Q) forgetSub(id string) {
 	}
 }
 
-func (q *Q) batchAddrs(customerID string) ([]BillingAddress, bool) {
+func (q *Q) batchAddrs(customerID string) ([]market.BillingAddress, bool) {
 	if b := q.batch; b != nil {
 		as, ok := b.addrs[customerID]
 		return slices.Clone(as), ok
@@ -543,20 +543,20 @@ func (q *Q) batchAddrs(customerID string) ([]BillingAddress, bool) {
 	return nil, false
 }
 
-func (q *Q) batchBalanceSettings(customerID string) (BalanceSettings, bool) {
+func (q *Q) batchBalanceSettings(customerID string) (market.BalanceSettings, bool) {
 	if b := q.batch; b != nil {
 		s, ok := b.balSets[customerID]
 		return s, ok
 	}
-	return BalanceSettings{}, false
+	return market.BalanceSettings{}, false
 }
 
 // batchNumber returns a number the batch locked, of a customer ("" =
 // any).
-func (q *Q) batchNumber(customerID, id string) (Number, bool) {
+func (q *Q) batchNumber(customerID, id string) (market.Number, bool) {
 	if b := q.batch; b != nil {
 		n, ok := b.nums[id]
 		return n, ok && (customerID == "" || n.CustomerID == customerID)
 	}
-	return Number{}, false
+	return market.Number{}, false
 }

@@ -8,23 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/address"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 )
 
-// BillingAddress is a saved billing address of a customer.
-type BillingAddress struct {
-	ID         string
-	CustomerID string
-	address.Address
-	CreatedAt time.Time
-}
-
 const addrCols = `id, customer_id, name, line1, line2, city, postal_code, state, country, vat_id, created_at`
 
-func scanAddr(row interface{ Scan(...any) error }) (BillingAddress, error) {
-	var a BillingAddress
+func scanAddr(row interface{ Scan(...any) error }) (market.BillingAddress, error) {
+	var a market.BillingAddress
 	var created int64
 	err := row.Scan(&a.ID, &a.CustomerID, &a.Name, &a.Line1, &a.Line2, &a.City, &a.PostalCode, &a.State, &a.Country, &a.VATID, &created)
 	a.CreatedAt = fromTS(created)
@@ -32,14 +23,14 @@ func scanAddr(row interface{ Scan(...any) error }) (BillingAddress, error) {
 }
 
 // InsertBillingAddress stores an address.
-func (q *Q) InsertBillingAddress(ctx context.Context, a BillingAddress) error {
+func (q *Q) InsertBillingAddress(ctx context.Context, a market.BillingAddress) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO billing_addresses (`+addrCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		a.ID, a.CustomerID, a.Name, a.Line1, a.Line2, a.City, a.PostalCode, a.State, a.Country, a.VATID, ts(a.CreatedAt))
 	return err
 }
 
 // UpdateBillingAddress saves an address. Error: not_found.
-func (q *Q) UpdateBillingAddress(ctx context.Context, a BillingAddress) error {
+func (q *Q) UpdateBillingAddress(ctx context.Context, a market.BillingAddress) error {
 	res, err := q.ex.ExecContext(ctx, `UPDATE billing_addresses SET name = $3, line1 = $4, line2 = $5, city = $6, postal_code = $7,
 		state = $8, country = $9, vat_id = $10 WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`,
 		a.ID, a.CustomerID, a.Name, a.Line1, a.Line2, a.City, a.PostalCode, a.State, a.Country, a.VATID)
@@ -54,7 +45,7 @@ func (q *Q) DeleteBillingAddress(ctx context.Context, customerID, id string, now
 }
 
 // BillingAddress returns a live address of a customer. Error: not_found.
-func (q *Q) BillingAddress(ctx context.Context, customerID, id string) (BillingAddress, error) {
+func (q *Q) BillingAddress(ctx context.Context, customerID, id string) (market.BillingAddress, error) {
 	if as, ok := q.batchAddrs(customerID); ok {
 		for _, a := range as {
 			if a.ID == id {
@@ -68,13 +59,13 @@ func (q *Q) BillingAddress(ctx context.Context, customerID, id string) (BillingA
 }
 
 // AnyBillingAddress returns an address even if deleted (for old invoices).
-func (q *Q) AnyBillingAddress(ctx context.Context, id string) (BillingAddress, error) {
+func (q *Q) AnyBillingAddress(ctx context.Context, id string) (market.BillingAddress, error) {
 	a, err := scanAddr(q.ex.QueryRowContext(ctx, `SELECT `+addrCols+` FROM billing_addresses WHERE id = $1`, id))
 	return a, notFound(err, "billing address")
 }
 
 // BillingAddresses lists a customer's live addresses, oldest first.
-func (q *Q) BillingAddresses(ctx context.Context, customerID string) ([]BillingAddress, error) {
+func (q *Q) BillingAddresses(ctx context.Context, customerID string) ([]market.BillingAddress, error) {
 	if as, ok := q.batchAddrs(customerID); ok {
 		return as, nil
 	}
@@ -91,25 +82,10 @@ func affected(res sql.Result, err error, kind string) error {
 	return nil
 }
 
-// PaymentMethod is a saved card: the gateway's token, brand, last 4 and
-// expiry, never the number or CVC.
-type PaymentMethod struct {
-	ID         string
-	CustomerID string
-	Gateway    string
-	Token      string
-	Brand      string
-	Last4      string
-	ExpMonth   int
-	ExpYear    int
-	Default    bool
-	CreatedAt  time.Time
-}
-
 const pmCols = `id, customer_id, gateway, token, brand, last4, exp_month, exp_year, is_default, created_at`
 
-func scanPM(row interface{ Scan(...any) error }) (PaymentMethod, error) {
-	var p PaymentMethod
+func scanPM(row interface{ Scan(...any) error }) (market.PaymentMethod, error) {
+	var p market.PaymentMethod
 	var created int64
 	err := row.Scan(&p.ID, &p.CustomerID, &p.Gateway, &p.Token, &p.Brand, &p.Last4, &p.ExpMonth, &p.ExpYear, &p.Default, &created)
 	p.CreatedAt = fromTS(created)
@@ -117,7 +93,7 @@ func scanPM(row interface{ Scan(...any) error }) (PaymentMethod, error) {
 }
 
 // InsertPaymentMethod stores a card; the first card becomes the default.
-func (q *Q) InsertPaymentMethod(ctx context.Context, p PaymentMethod) (PaymentMethod, error) {
+func (q *Q) InsertPaymentMethod(ctx context.Context, p market.PaymentMethod) (market.PaymentMethod, error) {
 	var n int
 	if err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL`, p.CustomerID).Scan(&n); err != nil {
 		return p, err
@@ -129,20 +105,20 @@ func (q *Q) InsertPaymentMethod(ctx context.Context, p PaymentMethod) (PaymentMe
 }
 
 // PaymentMethod returns a live card of a customer. Error: not_found.
-func (q *Q) PaymentMethod(ctx context.Context, customerID, id string) (PaymentMethod, error) {
+func (q *Q) PaymentMethod(ctx context.Context, customerID, id string) (market.PaymentMethod, error) {
 	p, err := scanPM(q.ex.QueryRowContext(ctx, `SELECT `+pmCols+` FROM payment_methods WHERE id = $1 AND customer_id = $2 AND deleted_at IS NULL`, id, customerID))
 	return p, notFound(err, "payment method")
 }
 
 // DefaultPaymentMethod returns the customer's default card. Error: not_found.
-func (q *Q) DefaultPaymentMethod(ctx context.Context, customerID string) (PaymentMethod, error) {
+func (q *Q) DefaultPaymentMethod(ctx context.Context, customerID string) (market.PaymentMethod, error) {
 	p, err := scanPM(q.ex.QueryRowContext(ctx, `SELECT `+pmCols+` FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL
 		AND is_default = TRUE`, customerID))
 	return p, notFound(err, "payment method")
 }
 
 // PaymentMethods lists a customer's cards, oldest first.
-func (q *Q) PaymentMethods(ctx context.Context, customerID string) ([]PaymentMethod, error) {
+func (q *Q) PaymentMethods(ctx context.Context, customerID string) ([]market.PaymentMethod, error) {
 	return queryAll(ctx, q, scanPM, `SELECT `+pmCols+` FROM payment_methods WHERE customer_id = $1 AND deleted_at IS NULL ORDER BY id`, customerID)
 }
 
@@ -169,13 +145,6 @@ func (q *Q) DeletePaymentMethod(ctx context.Context, customerID, id string, now 
 	return err
 }
 
-// TaxRate is a country's tax rate.
-type TaxRate struct {
-	Country   string
-	Rate      money.Rate
-	UpdatedAt time.Time
-}
-
 // PutTaxRate sets a country's rate.
 func (q *Q) PutTaxRate(ctx context.Context, country string, r money.Rate, now time.Time) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO tax_rates (country, percent, updated_at) VALUES ($1, $2, $3)
@@ -196,15 +165,15 @@ func (q *Q) TaxRateFor(ctx context.Context, country string) (money.Rate, error) 
 }
 
 // TaxRates lists all rates by country.
-func (q *Q) TaxRates(ctx context.Context) ([]TaxRate, error) {
+func (q *Q) TaxRates(ctx context.Context) ([]market.TaxRate, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, percent, updated_at FROM tax_rates ORDER BY country`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []TaxRate
+	var out []market.TaxRate
 	for rows.Next() {
-		var t TaxRate
+		var t market.TaxRate
 		var s string
 		var up int64
 		if err := rows.Scan(&t.Country, &s, &up); err != nil {
@@ -315,16 +284,8 @@ func (q *Q) Redeem(ctx context.Context, code, orderID, customerID string, now ti
 	return err
 }
 
-// CartItem is an item in a customer's cart, kept as the JSON the customer
-// sent.
-type CartItem struct {
-	ID        string
-	Item      string
-	CreatedAt time.Time
-}
-
 // Cart returns a customer's cart items (oldest first) and promo code.
-func (q *Q) Cart(ctx context.Context, customerID string) ([]CartItem, string, error) {
+func (q *Q) Cart(ctx context.Context, customerID string) ([]market.CartItem, string, error) {
 	var promo string
 	err := q.ex.QueryRowContext(ctx, `SELECT promo_code FROM carts WHERE customer_id = $1`, customerID).Scan(&promo)
 	if err != nil && !isNoRows(err) {
@@ -335,9 +296,9 @@ func (q *Q) Cart(ctx context.Context, customerID string) ([]CartItem, string, er
 		return nil, "", err
 	}
 	defer rows.Close()
-	var out []CartItem
+	var out []market.CartItem
 	for rows.Next() {
-		var c CartItem
+		var c market.CartItem
 		var created int64
 		if err := rows.Scan(&c.ID, &c.Item, &created); err != nil {
 			return nil, "", err
@@ -349,7 +310,7 @@ func (q *Q) Cart(ctx context.Context, customerID string) ([]CartItem, string, er
 }
 
 // AddCartItem appends an item to a cart (at most 50 items).
-func (q *Q) AddCartItem(ctx context.Context, customerID string, c CartItem) error {
+func (q *Q) AddCartItem(ctx context.Context, customerID string, c market.CartItem) error {
 	var n int
 	if err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM cart_items WHERE customer_id = $1`, customerID).Scan(&n); err != nil {
 		return err

@@ -18,7 +18,7 @@ func init() {
 			got, err := q.Customer(ctx, "cus_1")
 			must(t, err)
 			eq(t, "customer", got, want) // zero balance, created_at in µs, UTC
-			if err := q.InsertCustomer(ctx, store.Customer{ID: "cus_1", CreatedAt: tµ}); err == nil {
+			if err := q.InsertCustomer(ctx, market.Customer{ID: "cus_1", CreatedAt: tµ}); err == nil {
 				t.Error("a second customer with the same ID was stored")
 			}
 		},
@@ -78,7 +78,7 @@ func init() {
 			}
 			t.Run("ReadsBack", func(t *testing.T) {
 				q := setup(t)
-				u := store.User{ID: "usr_2", CustomerID: "cus_1", Name: "Seat", Email: "seat@x.test", Role: "member",
+				u := market.User{ID: "usr_2", CustomerID: "cus_1", Name: "Seat", Email: "seat@x.test", Role: "member",
 					Extension: "101", CreatedAt: tµ}
 				must(t, q.InsertUser(ctx, u))
 				got, err := q.User(ctx, "cus_1", "usr_2")
@@ -88,21 +88,21 @@ func init() {
 			})
 			t.Run("SameEmailOnAccountAnyCase", func(t *testing.T) {
 				q := setup(t)
-				err := q.InsertUser(ctx, store.User{ID: "usr_2", CustomerID: "cus_1", Email: "ann@X.TEST", Role: "member", Extension: "101", CreatedAt: tµ})
+				err := q.InsertUser(ctx, market.User{ID: "usr_2", CustomerID: "cus_1", Email: "ann@X.TEST", Role: "member", Extension: "101", CreatedAt: tµ})
 				wantCode(t, err, market.CodeConflict, "email")
 			})
 			t.Run("AnotherLoginsEmail", func(t *testing.T) {
 				q := setup(t)
-				err := q.InsertUser(ctx, store.User{ID: "usr_2", CustomerID: "cus_2", Email: "Ann@x.test", PasswordHash: "h", Role: "owner", Extension: "100", CreatedAt: tµ})
+				err := q.InsertUser(ctx, market.User{ID: "usr_2", CustomerID: "cus_2", Email: "Ann@x.test", PasswordHash: "h", Role: "owner", Extension: "100", CreatedAt: tµ})
 				wantCode(t, err, market.CodeConflict, "email")
 			})
 			t.Run("SeatOfAnotherAccountMayShareEmail", func(t *testing.T) {
 				q := setup(t)
-				must(t, q.InsertUser(ctx, store.User{ID: "usr_2", CustomerID: "cus_2", Email: "Ann@x.test", Role: "member", Extension: "100", CreatedAt: tµ}))
+				must(t, q.InsertUser(ctx, market.User{ID: "usr_2", CustomerID: "cus_2", Email: "Ann@x.test", Role: "member", Extension: "100", CreatedAt: tµ}))
 			})
 			t.Run("SameExtensionIsNotAnEmailConflict", func(t *testing.T) {
 				q := setup(t)
-				err := q.InsertUser(ctx, store.User{ID: "usr_2", CustomerID: "cus_1", Email: "other@x.test", Role: "member", Extension: "usr_1", CreatedAt: tµ})
+				err := q.InsertUser(ctx, market.User{ID: "usr_2", CustomerID: "cus_1", Email: "other@x.test", Role: "member", Extension: "usr_1", CreatedAt: tµ})
 				if err == nil {
 					t.Fatal("a second user with the extension was stored")
 				}
@@ -112,7 +112,7 @@ func init() {
 			})
 			t.Run("SameIDIsNotAnEmailConflict", func(t *testing.T) {
 				q := setup(t)
-				err := q.InsertUser(ctx, store.User{ID: "usr_1", CustomerID: "cus_1", Email: "other@x.test", Role: "member", Extension: "102", CreatedAt: tµ})
+				err := q.InsertUser(ctx, market.User{ID: "usr_1", CustomerID: "cus_1", Email: "other@x.test", Role: "member", Extension: "102", CreatedAt: tµ})
 				if err == nil {
 					t.Fatal("a second user with the ID was stored")
 				}
@@ -153,7 +153,7 @@ func init() {
 			a := fxUser(t, q, "cus_1", "usr_a", "a@x.test", "hash")
 			us, err := q.Users(ctx, "cus_1")
 			must(t, err)
-			eq(t, "users, by ID", us, []store.User{a, b})
+			eq(t, "users, by ID", us, []market.User{a, b})
 			us, err = q.Users(ctx, "cus_none")
 			must(t, err)
 			eq(t, "none", len(us), 0)
@@ -163,13 +163,13 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxPlan(t, q, "pln")
 			fxSub(t, q, "cus_1", "sub_1", "pln", tµ)
-			u := store.User{ID: "usr_1", CustomerID: "cus_1", Name: "n", Email: "a@x.test", Role: "member", SubscriptionID: "sub_1", Extension: "100", CreatedAt: tµ}
+			u := market.User{ID: "usr_1", CustomerID: "cus_1", Name: "n", Email: "a@x.test", Role: "member", SubscriptionID: "sub_1", Extension: "100", CreatedAt: tµ}
 			must(t, q.InsertUser(ctx, u))
 			fxUser(t, q, "cus_1", "usr_2", "b@x.test", "")
 			us, err := q.UsersOfSubscription(ctx, "sub_1")
 			must(t, err)
 			u.CreatedAt = µs(tµ)
-			eq(t, "licensed users", us, []store.User{u})
+			eq(t, "licensed users", us, []market.User{u})
 			n, err := q.CountUsers(ctx, "sub_1")
 			must(t, err)
 			eq(t, "count", n, 1)
@@ -185,7 +185,7 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxCustomer(t, q, "cus_2")
 			fxUser(t, q, "cus_1", "usr_1", "a@x.test", "hash")
-			must(t, q.InsertSession(ctx, store.Session{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}))
+			must(t, q.InsertSession(ctx, market.Session{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}))
 			wantNotFound(t, q.DeleteUser(ctx, "cus_2", "usr_1"))
 			must(t, q.DeleteUser(ctx, "cus_1", "usr_1"))
 			_, _, err := q.SessionByHash(ctx, "h1")
@@ -196,14 +196,14 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			u := fxUser(t, q, "cus_1", "usr_1", "a@x.test", "hash")
-			s := store.Session{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}
+			s := market.Session{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}
 			must(t, q.InsertSession(ctx, s))
 			gs, gu, err := q.SessionByHash(ctx, "h1")
 			must(t, err)
 			s.CreatedAt, s.ExpiresAt = µs(tµ), µs(tµ.Add(time.Hour))
 			eq(t, "session", gs, s)
 			eq(t, "user", gu, u)
-			if err := q.InsertSession(ctx, store.Session{TokenHash: "h2", UserID: "usr_none", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ}); err == nil {
+			if err := q.InsertSession(ctx, market.Session{TokenHash: "h2", UserID: "usr_none", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ}); err == nil {
 				t.Error("a session of no user was stored")
 			}
 		},
@@ -216,7 +216,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxUser(t, q, "cus_1", "usr_1", "a@x.test", "hash")
-			must(t, q.InsertSession(ctx, store.Session{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertSession(ctx, market.Session{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ}))
 			must(t, q.DeleteSession(ctx, "h1"))
 			_, _, err := q.SessionByHash(ctx, "h1")
 			wantNotFound(t, err)
@@ -227,7 +227,7 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxUser(t, q, "cus_1", "usr_1", "a@x.test", "hash")
 			for _, h := range []string{"h1", "h2", "h3"} {
-				must(t, q.InsertSession(ctx, store.Session{TokenHash: h, UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ}))
+				must(t, q.InsertSession(ctx, market.Session{TokenHash: h, UserID: "usr_1", CustomerID: "cus_1", CreatedAt: tµ, ExpiresAt: tµ}))
 			}
 			n, err := q.DeleteOtherSessions(ctx, "usr_1", "h2")
 			must(t, err)
@@ -256,27 +256,27 @@ func init() {
 		"Q.InsertSIPAccount": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			a := store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "trunk-1", Password: "pw", Domain: "sip.test", CreatedAt: tµ}
+			a := market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "trunk-1", Password: "pw", Domain: "sip.test", CreatedAt: tµ}
 			must(t, q.InsertSIPAccount(ctx, a))
 			got, err := q.SIPAccount(ctx, "cus_1", "sip_1")
 			must(t, err)
 			a.CreatedAt = µs(tµ)
 			eq(t, "SIP account (NULL user as \"\")", got, a)
-			if err := q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_2", CustomerID: "cus_1", Kind: "trunk", Username: "trunk-1", CreatedAt: tµ}); err == nil {
+			if err := q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_2", CustomerID: "cus_1", Kind: "trunk", Username: "trunk-1", CreatedAt: tµ}); err == nil {
 				t.Error("a second SIP account with the username was stored")
 			}
 		},
 		"Q.SIPAccount": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ}))
+			must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ}))
 			_, err := q.SIPAccount(ctx, "cus_2", "sip_1")
 			wantNotFound(t, err)
 		},
 		"Q.SIPAccountByUsername": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "user", Username: "u100", UserID: "usr_1", CreatedAt: tµ}))
+			must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "user", Username: "u100", UserID: "usr_1", CreatedAt: tµ}))
 			a, err := q.SIPAccountByUsername(ctx, "u100")
 			must(t, err)
 			eq(t, "account", a.ID+" "+a.UserID, "sip_1 usr_1")
@@ -287,7 +287,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			for _, id := range []string{"sip_b", "sip_a"} {
-				must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: id, CustomerID: "cus_1", Kind: "trunk", Username: id, CreatedAt: tµ}))
+				must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: id, CustomerID: "cus_1", Kind: "trunk", Username: id, CreatedAt: tµ}))
 			}
 			as, err := q.SIPAccounts(ctx, "cus_1")
 			must(t, err)
@@ -301,7 +301,7 @@ func init() {
 		"Q.DeleteSIPAccount": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ}))
+			must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ}))
 			fxNumber(t, q, "num_1", "+12125550100", "212")
 			must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "sip_1", tµ, tµ.AddDate(0, 1, 0)))
 			must(t, q.DeleteSIPAccount(ctx, "cus_1", "sip_1"))

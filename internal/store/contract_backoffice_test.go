@@ -46,16 +46,16 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			inv := fxInvoice(t, q, "cus_1", "inv_1", 2026, 1) // of ord_1
-			cn := store.Invoice{ID: "inv_2", CustomerID: "cus_1", OrderID: "ord_1", Kind: "credit_note", Number: "2026-000002", Year: 2026, Seq: 2,
+			cn := market.Invoice{ID: "inv_2", CustomerID: "cus_1", OrderID: "ord_1", Kind: "credit_note", Number: "2026-000002", Year: 2026, Seq: 2,
 				Currency: "CHF", Totals: market.Totals{Subtotal: -100, Tax: -8, Total: -108}, Document: `{"n":2}`, IssuedAt: tµ}
 			must(t, q.InsertInvoice(ctx, cn))
-			other := store.Invoice{ID: "inv_3", CustomerID: "cus_1", OrderID: "ord_2", Kind: "invoice", Number: "2026-000003", Year: 2026, Seq: 3,
+			other := market.Invoice{ID: "inv_3", CustomerID: "cus_1", OrderID: "ord_2", Kind: "invoice", Number: "2026-000003", Year: 2026, Seq: 3,
 				Currency: "CHF", Document: `{"n":3}`, IssuedAt: tµ}
 			must(t, q.InsertInvoice(ctx, other))
 			got, err := q.OrderInvoices(ctx, "ord_1")
 			must(t, err)
 			inv.Document, cn.Document, cn.IssuedAt = "", "", µs(tµ)
-			eq(t, "the order's, newest first, without documents", got, []store.Invoice{cn, inv})
+			eq(t, "the order's, newest first, without documents", got, []market.Invoice{cn, inv})
 			got, err = q.OrderInvoices(ctx, "")
 			must(t, err)
 			eq(t, "no order", len(got), 0)
@@ -65,8 +65,8 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxPayment(t, q, "cus_1", "pay_1", 1000, tµ)
 			fxPayment(t, q, "cus_1", "pay_2", 500, tµ)
-			refund := func(id, of string, amount int64) store.Payment {
-				p := store.Payment{ID: id, CustomerID: "cus_1", Purpose: market.PurposeRefund, Description: "refund " + id, Method: "card",
+			refund := func(id, of string, amount int64) market.Payment {
+				p := market.Payment{ID: id, CustomerID: "cus_1", Purpose: market.PurposeRefund, Description: "refund " + id, Method: "card",
 					Amount: -amount, Currency: "CHF", RefundOf: of, CreatedAt: tµ}
 				must(t, q.InsertPayment(ctx, p))
 				p.CreatedAt = µs(tµ)
@@ -76,7 +76,7 @@ func init() {
 			refund("pay_5", "pay_2", 50)
 			got, err := q.RefundsOf(ctx, "pay_1")
 			must(t, err)
-			eq(t, "refunds of pay_1, newest first", got, []store.Payment{r2, r1})
+			eq(t, "refunds of pay_1, newest first", got, []market.Payment{r2, r1})
 			got, err = q.RefundsOf(ctx, "")
 			must(t, err)
 			eq(t, "none for no payment", len(got), 0)
@@ -86,14 +86,14 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxCustomer(t, q, "cus_2")
 			fxOrder(t, q, "cus_1", "ord_1", 1000)
-			o2 := store.Order{ID: "ord_2", CustomerID: "cus_2", Status: "refunded", Currency: "CHF", PaymentID: "pay_2",
+			o2 := market.Order{ID: "ord_2", CustomerID: "cus_2", Status: "refunded", Currency: "CHF", PaymentID: "pay_2",
 				Totals: market.Totals{Subtotal: 500, Total: 500}, Refunded: 500, Source: "api", CreatedAt: tµ.Add(48 * time.Hour),
 				Lines: []market.Line{{Type: market.ItemRenewal, Description: "Renewal", Quantity: 1, UnitAmount: 500, Amount: 500}}}
 			must(t, q.InsertOrder(ctx, o2))
 			fxPayment(t, q, "cus_2", "pay_2", -500, tµ)
-			must(t, q.InsertPayment(ctx, store.Payment{ID: "pay_3", CustomerID: "cus_1", Purpose: market.PurposeRenewal, Description: "r",
+			must(t, q.InsertPayment(ctx, market.Payment{ID: "pay_3", CustomerID: "cus_1", Purpose: market.PurposeRenewal, Description: "r",
 				Method: "balance", Amount: -700, Currency: "CHF", CreatedAt: tµ}))
-			o3 := store.Order{ID: "ord_3", CustomerID: "cus_1", Status: "paid", Currency: "CHF", PaymentID: "pay_3",
+			o3 := market.Order{ID: "ord_3", CustomerID: "cus_1", Status: "paid", Currency: "CHF", PaymentID: "pay_3",
 				Totals: market.Totals{Subtotal: 700, Total: 700}, Source: "portal", CreatedAt: tµ.Add(24 * time.Hour),
 				Lines: []market.Line{{Type: market.ItemRenewal, Description: "Renewal", Quantity: 1, UnitAmount: 700, Amount: 700}}}
 			must(t, q.InsertOrder(ctx, o3))

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -13,9 +14,9 @@ func init() {
 	i64 := func(v int64) *int64 { return &v }
 	adjust := func(t *testing.T, q *store.Q, id string, amount int64) {
 		t.Helper()
-		must(t, q.Post(ctx, store.LedgerTx{ID: id, CustomerID: "cus_1", Kind: "adjustment", Description: "d", Currency: "CHF",
-			CreatedAt: tµ, Postings: []store.Posting{{Account: store.BalanceAccount("cus_1"), Amount: amount},
-				{Account: store.SystemAccount("adjustments", "CHF"), Amount: -amount}}}))
+		must(t, q.Post(ctx, market.LedgerTx{ID: id, CustomerID: "cus_1", Kind: "adjustment", Description: "d", Currency: "CHF",
+			CreatedAt: tµ, Postings: []market.Posting{{Account: market.BalanceAccount("cus_1"), Amount: amount},
+				{Account: market.SystemAccount("adjustments", "CHF"), Amount: -amount}}}))
 	}
 	lows := func(t *testing.T, q *store.Q) int {
 		t.Helper()
@@ -35,7 +36,7 @@ func init() {
 				q := txQ(t, st)
 				b, err := q.BalanceSettings(ctx, "cus_none")
 				must(t, err)
-				eq(t, "never set", b, store.BalanceSettings{CustomerID: "cus_none"})
+				eq(t, "never set", b, market.BalanceSettings{CustomerID: "cus_none"})
 			})
 			t.Run("LowBalanceOncePerCrossing", func(t *testing.T) { lowOncePerCrossing(t, st, adjust, lows) })
 		},
@@ -43,18 +44,18 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			adjust(t, q, "ltx_0", 10000)
-			want := store.BalanceSettings{CustomerID: "cus_1", LowThreshold: i64(5000), AutoAmount: i64(2000), AutoBelow: i64(1000), AutoPM: "pm_1"}
+			want := market.BalanceSettings{CustomerID: "cus_1", LowThreshold: i64(5000), AutoAmount: i64(2000), AutoBelow: i64(1000), AutoPM: "pm_1"}
 			must(t, q.SetBalanceSettings(ctx, want))
 			got, err := q.BalanceSettings(ctx, "cus_1")
 			must(t, err)
 			eq(t, "read back", got, want)
-			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1"}))
+			must(t, q.SetBalanceSettings(ctx, market.BalanceSettings{CustomerID: "cus_1"}))
 			got, err = q.BalanceSettings(ctx, "cus_1")
 			must(t, err)
-			eq(t, "cleared", got, store.BalanceSettings{CustomerID: "cus_1"})
+			eq(t, "cleared", got, market.BalanceSettings{CustomerID: "cus_1"})
 			// A threshold set above the balance is not armed: no notice
 			// until the balance has been above it.
-			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1", LowThreshold: i64(20000)}))
+			must(t, q.SetBalanceSettings(ctx, market.BalanceSettings{CustomerID: "cus_1", LowThreshold: i64(20000)}))
 			adjust(t, q, "ltx_1", -100)
 			eq(t, "notices below an unarmed threshold", lows(t, q), 0)
 		},
@@ -70,7 +71,7 @@ func lowOncePerCrossing(t *testing.T, st *store.Store, adjust func(*testing.T, *
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			adjust(t, q, "ltx_0", 10000)
-			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1", LowThreshold: i64(5000)}))
+			must(t, q.SetBalanceSettings(ctx, market.BalanceSettings{CustomerID: "cus_1", LowThreshold: i64(5000)}))
 			adjust(t, q, "ltx_1", -4000) // 6000
 			eq(t, "above", lows(t, q), 0)
 			adjust(t, q, "ltx_2", -2000) // 4000: crossing
@@ -87,16 +88,16 @@ func init() {
 	i64 := func(v int64) *int64 { return &v }
 	adjust := func(t *testing.T, q *store.Q, id string, amount int64) {
 		t.Helper()
-		must(t, q.Post(ctx, store.LedgerTx{ID: id, CustomerID: "cus_1", Kind: "adjustment", Description: "d", Currency: "CHF",
-			CreatedAt: tµ, Postings: []store.Posting{{Account: store.BalanceAccount("cus_1"), Amount: amount},
-				{Account: store.SystemAccount("adjustments", "CHF"), Amount: -amount}}}))
+		must(t, q.Post(ctx, market.LedgerTx{ID: id, CustomerID: "cus_1", Kind: "adjustment", Description: "d", Currency: "CHF",
+			CreatedAt: tµ, Postings: []market.Posting{{Account: market.BalanceAccount("cus_1"), Amount: amount},
+				{Account: market.SystemAccount("adjustments", "CHF"), Amount: -amount}}}))
 	}
 	addContract(map[string]contractCase{
 		"Q.DueTopUps": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			adjust(t, q, "ltx_0", 10000)
-			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
+			must(t, q.SetBalanceSettings(ctx, market.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
 			due, err := q.DueTopUps(ctx, tµ, 10)
 			must(t, err)
 			eq(t, "none due above the mark", len(due), 0)
@@ -115,7 +116,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			adjust(t, q, "ltx_0", 10000)
-			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
+			must(t, q.SetBalanceSettings(ctx, market.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
 			adjust(t, q, "ltx_1", -9000)
 			ok, err := q.ClearTopUp(ctx, "cus_1", 2)
 			must(t, err)
@@ -131,7 +132,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			adjust(t, q, "ltx_0", 10000)
-			must(t, q.SetBalanceSettings(ctx, store.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
+			must(t, q.SetBalanceSettings(ctx, market.BalanceSettings{CustomerID: "cus_1", AutoAmount: i64(5000), AutoBelow: i64(2000)}))
 			adjust(t, q, "ltx_1", -9000)
 			b, err := q.BalanceSettings(ctx, "cus_1")
 			must(t, err)
@@ -153,18 +154,18 @@ func init() {
 		},
 		"Q.PutNumberPrice": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
-			p := store.NumberPrice{Country: "US", Currency: "CHF", SetupAmount: 100, MonthlyAmount: 200, UpdatedAt: tµ}
+			p := market.NumberPrice{Country: "US", Currency: "CHF", SetupAmount: 100, MonthlyAmount: 200, UpdatedAt: tµ}
 			must(t, q.PutNumberPrice(ctx, p))
 			p.MonthlyAmount = 300
 			must(t, q.PutNumberPrice(ctx, p)) // replaces the row of the same scope
 			ps, err := q.NumberPrices(ctx, "CHF")
 			must(t, err)
 			p.UpdatedAt = µs(tµ)
-			eq(t, "rows", ps, []store.NumberPrice{p})
+			eq(t, "rows", ps, []market.NumberPrice{p})
 		},
 		"Q.NumberPrices": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
-			for _, p := range []store.NumberPrice{{Country: "US", Currency: "EUR"}, {Country: "US", State: "NY", Currency: "CHF"}, {Country: "DE", Currency: "CHF"}} {
+			for _, p := range []market.NumberPrice{{Country: "US", Currency: "EUR"}, {Country: "US", State: "NY", Currency: "CHF"}, {Country: "DE", Currency: "CHF"}} {
 				p.UpdatedAt = tµ
 				must(t, q.PutNumberPrice(ctx, p))
 			}
@@ -186,7 +187,7 @@ func init() {
 			_, _, ok, err = q.NumberPriceFor(ctx, n, "CHF")
 			must(t, err)
 			eq(t, "no row", ok, false)
-			for _, p := range []store.NumberPrice{
+			for _, p := range []market.NumberPrice{
 				{Country: "US", Currency: "CHF", SetupAmount: 1, MonthlyAmount: 1},
 				{Country: "US", Type: "local", Currency: "CHF", SetupAmount: 2, MonthlyAmount: 2},
 				{Country: "US", State: "NY", Currency: "CHF", SetupAmount: 3, MonthlyAmount: 3},
@@ -198,7 +199,7 @@ func init() {
 			s, m, ok, err = q.NumberPriceFor(ctx, n, "CHF")
 			must(t, err)
 			eq(t, "the state's row beats the type's and the country's", []any{s, m, ok}, []any{int64(3), int64(3), true})
-			must(t, q.PutNumberPrice(ctx, store.NumberPrice{Country: "US", Area: "New York", Currency: "CHF", SetupAmount: 4, MonthlyAmount: 4, UpdatedAt: tµ}))
+			must(t, q.PutNumberPrice(ctx, market.NumberPrice{Country: "US", Area: "New York", Currency: "CHF", SetupAmount: 4, MonthlyAmount: 4, UpdatedAt: tµ}))
 			s, _, _, err = q.NumberPriceFor(ctx, n, "CHF")
 			must(t, err)
 			eq(t, "the area's row beats the state's", s, int64(4))

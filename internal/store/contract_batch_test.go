@@ -10,9 +10,9 @@ import (
 // batchPost moves amount into a customer's balance from the adjustments
 // account, through Post.
 func batchPost(q *store.Q, id, customerID string, amount int64) error {
-	return q.Post(ctx, store.LedgerTx{ID: id, CustomerID: customerID, Kind: "adjustment", Description: "d", Currency: "CHF",
-		CreatedAt: tµ, Postings: []store.Posting{{Account: store.BalanceAccount(customerID), Amount: amount},
-			{Account: store.SystemAccount("adjustments", "CHF"), Amount: -amount}}})
+	return q.Post(ctx, market.LedgerTx{ID: id, CustomerID: customerID, Kind: "adjustment", Description: "d", Currency: "CHF",
+		CreatedAt: tµ, Postings: []market.Posting{{Account: market.BalanceAccount(customerID), Amount: amount},
+			{Account: market.SystemAccount("adjustments", "CHF"), Amount: -amount}}})
 }
 
 // Contract: the write batch of the batched runs (store/batch.go).
@@ -33,7 +33,7 @@ func init() {
 			eq(t, "the balance as the batch moved it", c.Balance, int64(200))
 			wantCode(t, batchPost(q, "ltx_3", "cus_1", -201), market.CodeInsufficientFunds, "")
 			// Any other statement sees the kept writes: they are written first.
-			sum, err := q.AccountSum(ctx, store.BalanceAccount("cus_1"))
+			sum, err := q.AccountSum(ctx, market.BalanceAccount("cus_1"))
 			must(t, err)
 			eq(t, "postings written before a read", sum, int64(200))
 			es, err := q.BalanceEntries(ctx, "cus_1", store.Page{Limit: 10})
@@ -73,7 +73,7 @@ func init() {
 			fxPlan(t, q, "p1")
 			fxSub(t, q, "cus_1", "sub_1", "p1", tµ)
 			fxSub(t, q, "cus_2", "sub_2", "p1", tµ)
-			must(t, q.InsertUser(ctx, store.User{ID: "usr_1", CustomerID: "cus_1", Name: "U", Email: "u1@x.test", Role: "member",
+			must(t, q.InsertUser(ctx, market.User{ID: "usr_1", CustomerID: "cus_1", Name: "U", Email: "u1@x.test", Role: "member",
 				Extension: "101", SubscriptionID: "sub_1", CreatedAt: tµ}))
 			fxAddress(t, q, "cus_1", "adr_1")
 			want := map[string]market.Subscription{}
@@ -108,7 +108,7 @@ func init() {
 			eq(t, "preloaded customer", c, cust)
 			b, err := q.BalanceSettings(ctx, "cus_2")
 			must(t, err)
-			eq(t, "no settings", b, store.BalanceSettings{CustomerID: "cus_2"})
+			eq(t, "no settings", b, market.BalanceSettings{CustomerID: "cus_2"})
 			eq(t, "statements for preloaded reads", st.Statements()-before, int64(0))
 			// Not found stays not found.
 			_, err = q.Subscription(ctx, "cus_2", "sub_1")
@@ -149,7 +149,7 @@ func init() {
 			fxNumber(t, q, "num_1", "+12125550101", "212")
 			n, err := q.Number(ctx, "num_1")
 			must(t, err)
-			n.Status, n.CustomerID, n.RenewsAt = store.NumberActive, "cus_1", ptr(tµ)
+			n.Status, n.CustomerID, n.RenewsAt = market.NumberActive, "cus_1", ptr(tµ)
 			must(t, q.UpdateNumberLifecycle(ctx, n))
 			want, err := q.LockNumber(ctx, "cus_1", "num_1")
 			must(t, err)
@@ -164,7 +164,7 @@ func init() {
 			before = st.Statements()
 			// A month's rental in the batch: kept, and a month paid twice
 			// fails the batch when it is written.
-			ok, err := q.RecordNumberRental(ctx, store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
+			ok, err := q.RecordNumberRental(ctx, market.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
 			must(t, err)
 			eq(t, "kept as new", ok, true)
 			got.RenewsAt = ptr(tµ.AddDate(0, 1, 0))
@@ -173,7 +173,7 @@ func init() {
 			after, err := q.LockNumber(ctx, "cus_1", "num_1")
 			must(t, err)
 			eq(t, "the update written before the read", after.RenewsAt, ptr(µs(tµ.AddDate(0, 1, 0))))
-			_, err = q.RecordNumberRental(ctx, store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
+			_, err = q.RecordNumberRental(ctx, market.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, CreatedAt: tµ})
 			must(t, err)
 			if err := q.FlushBatch(ctx); err == nil {
 				t.Error("a month recorded twice in a batch was written")

@@ -5,24 +5,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/address"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
-func fxAddress(t *testing.T, q *store.Q, customerID, id string) store.BillingAddress {
+func fxAddress(t *testing.T, q *store.Q, customerID, id string) market.BillingAddress {
 	t.Helper()
-	a := store.BillingAddress{ID: id, CustomerID: customerID, CreatedAt: tµ, Address: address.Address{Name: "Ann", Line1: "Main 1",
+	a := market.BillingAddress{ID: id, CustomerID: customerID, CreatedAt: tµ, Address: market.Address{Name: "Ann", Line1: "Main 1",
 		City: "Bern", PostalCode: "3000", Country: "CH", VATID: "CHE-1"}}
 	must(t, q.InsertBillingAddress(ctx, a))
 	a.CreatedAt = µs(tµ)
 	return a
 }
 
-func fxCard(t *testing.T, q *store.Q, customerID, id string) store.PaymentMethod {
+func fxCard(t *testing.T, q *store.Q, customerID, id string) market.PaymentMethod {
 	t.Helper()
-	p, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id, CustomerID: customerID, Gateway: "sandbox", Token: "tok_" + id,
+	p, err := q.InsertPaymentMethod(ctx, market.PaymentMethod{ID: id, CustomerID: customerID, Gateway: "sandbox", Token: "tok_" + id,
 		Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2030, CreatedAt: tµ})
 	must(t, err)
 	p.CreatedAt = µs(tµ)
@@ -128,7 +127,7 @@ func init() {
 			got, err := q.BillingAddress(ctx, "cus_1", "adr_1")
 			must(t, err)
 			eq(t, "address", got, want)
-			if err := q.InsertBillingAddress(ctx, store.BillingAddress{ID: "adr_2", CustomerID: "cus_none", CreatedAt: tµ}); err == nil {
+			if err := q.InsertBillingAddress(ctx, market.BillingAddress{ID: "adr_2", CustomerID: "cus_none", CreatedAt: tµ}); err == nil {
 				t.Error("an address of no customer was stored")
 			}
 		},
@@ -186,7 +185,7 @@ func init() {
 			must(t, q.DeleteBillingAddress(ctx, "cus_1", "adr_b", tµ))
 			as, err := q.BillingAddresses(ctx, "cus_1")
 			must(t, err)
-			eq(t, "live addresses by ID", as, []store.BillingAddress{a, c})
+			eq(t, "live addresses by ID", as, []market.BillingAddress{a, c})
 		},
 		"Q.InsertPaymentMethod": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -228,7 +227,7 @@ func init() {
 			must(t, q.DeletePaymentMethod(ctx, "cus_1", "pm_c", tµ))
 			ps, err := q.PaymentMethods(ctx, "cus_1")
 			must(t, err)
-			eq(t, "live cards by ID", ps, []store.PaymentMethod{a, b})
+			eq(t, "live cards by ID", ps, []market.PaymentMethod{a, b})
 		},
 		"Q.SetDefaultPaymentMethod": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -265,7 +264,7 @@ func init() {
 			must(t, q.PutTaxRate(ctx, "CH", money.MustRate("8.1"), tµ.Add(time.Hour)))
 			rs, err := q.TaxRates(ctx)
 			must(t, err)
-			eq(t, "rates", rs, []store.TaxRate{{Country: "CH", Rate: money.MustRate("8.1"), UpdatedAt: µs(tµ.Add(time.Hour))}})
+			eq(t, "rates", rs, []market.TaxRate{{Country: "CH", Rate: money.MustRate("8.1"), UpdatedAt: µs(tµ.Add(time.Hour))}})
 		},
 		"Q.TaxRateFor": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -379,21 +378,21 @@ func init() {
 			items, promo, err := q.Cart(ctx, "cus_1") // no cart yet: empty, not an error
 			must(t, err)
 			eq(t, "empty cart", words(len(items), promo), "0 ")
-			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_b", Item: `{"b":1}`, CreatedAt: tµ}))
-			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_a", Item: `{"a":1}`, CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_b", Item: `{"b":1}`, CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_a", Item: `{"a":1}`, CreatedAt: tµ}))
 			must(t, q.SetCartPromo(ctx, "cus_1", "SAVE10", tµ))
 			items, promo, err = q.Cart(ctx, "cus_1")
 			must(t, err)
-			eq(t, "items by ID", items, []store.CartItem{{ID: "ci_a", Item: `{"a":1}`, CreatedAt: µs(tµ)}, {ID: "ci_b", Item: `{"b":1}`, CreatedAt: µs(tµ)}})
+			eq(t, "items by ID", items, []market.CartItem{{ID: "ci_a", Item: `{"a":1}`, CreatedAt: µs(tµ)}, {ID: "ci_b", Item: `{"b":1}`, CreatedAt: µs(tµ)}})
 			eq(t, "promo", promo, "SAVE10")
 		},
 		"Q.AddCartItem": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			for i := range 50 {
-				must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: fmt.Sprintf("ci_%02d", i), Item: "{}", CreatedAt: tµ}))
+				must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: fmt.Sprintf("ci_%02d", i), Item: "{}", CreatedAt: tµ}))
 			}
-			wantCode(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_50", Item: "{}", CreatedAt: tµ}), market.CodeInvalidRequest, "items")
+			wantCode(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_50", Item: "{}", CreatedAt: tµ}), market.CodeInvalidRequest, "items")
 			n, err := q.CartCount(ctx, "cus_1")
 			must(t, err)
 			eq(t, "count", n, 50)
@@ -402,7 +401,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxCustomer(t, q, "cus_2")
-			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_1", Item: "{}", CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_1", Item: "{}", CreatedAt: tµ}))
 			wantNotFound(t, q.RemoveCartItem(ctx, "cus_2", "ci_1"))
 			must(t, q.RemoveCartItem(ctx, "cus_1", "ci_1"))
 			wantNotFound(t, q.RemoveCartItem(ctx, "cus_1", "ci_1"))
@@ -411,14 +410,14 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxCustomer(t, q, "cus_2")
-			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_1", Item: `{"quantity":2}`, CreatedAt: tµ}))
-			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_2", Item: `{"quantity":9}`, CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_1", Item: `{"quantity":2}`, CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_2", Item: `{"quantity":9}`, CreatedAt: tµ}))
 			wantNotFound(t, q.UpdateCartItem(ctx, "cus_2", "ci_1", `{"quantity":5}`))
 			wantNotFound(t, q.UpdateCartItem(ctx, "cus_1", "ci_x", `{"quantity":5}`))
 			must(t, q.UpdateCartItem(ctx, "cus_1", "ci_1", `{"quantity":5}`))
 			items, _, err := q.Cart(ctx, "cus_1")
 			must(t, err)
-			eq(t, "items", items, []store.CartItem{{ID: "ci_1", Item: `{"quantity":5}`, CreatedAt: µs(tµ)}, {ID: "ci_2", Item: `{"quantity":9}`, CreatedAt: µs(tµ)}})
+			eq(t, "items", items, []market.CartItem{{ID: "ci_1", Item: `{"quantity":5}`, CreatedAt: µs(tµ)}, {ID: "ci_2", Item: `{"quantity":9}`, CreatedAt: µs(tµ)}})
 		},
 		"Q.SetCartPromo": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -466,7 +465,7 @@ func init() {
 			n, err := q.CartCount(ctx, "cus_1")
 			must(t, err)
 			eq(t, "empty", n, 0)
-			must(t, q.AddCartItem(ctx, "cus_1", store.CartItem{ID: "ci_1", Item: "{}", CreatedAt: tµ}))
+			must(t, q.AddCartItem(ctx, "cus_1", market.CartItem{ID: "ci_1", Item: "{}", CreatedAt: tµ}))
 			n, err = q.CartCount(ctx, "cus_1")
 			must(t, err)
 			eq(t, "count", n, 1)

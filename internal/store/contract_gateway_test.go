@@ -12,18 +12,18 @@ import (
 
 // fxPending stores a pending order of a customer waiting on intent, and
 // returns it as it reads back.
-func fxPending(t *testing.T, q *store.Q, customerID, id, intent string) store.PendingOrder {
+func fxPending(t *testing.T, q *store.Q, customerID, id, intent string) market.PendingOrder {
 	t.Helper()
-	p := store.PendingOrder{ID: id, CustomerID: customerID, UserID: "usr_1", Gateway: "stripe", Intent: intent, Amount: 1081,
+	p := market.PendingOrder{ID: id, CustomerID: customerID, UserID: "usr_1", Gateway: "stripe", Intent: intent, Amount: 1081,
 		Currency: "CHF", Source: "api", Input: `{"order":{"items":[]}}`, NextActionURL: "https://bank.test/3ds/" + intent, CreatedAt: tµ}
 	must(t, q.InsertPendingOrder(ctx, p))
 	p.Status, p.CreatedAt, p.UpdatedAt = "pending", µs(tµ), µs(tµ)
 	return p
 }
 
-func fxDispute(t *testing.T, q *store.Q, customerID, orderID, id string, at time.Time) store.Dispute {
+func fxDispute(t *testing.T, q *store.Q, customerID, orderID, id string, at time.Time) market.Dispute {
 	t.Helper()
-	d := store.Dispute{ID: id, CustomerID: customerID, OrderID: orderID, Amount: 1081, Currency: "CHF", Reason: "fraudulent",
+	d := market.Dispute{ID: id, CustomerID: customerID, OrderID: orderID, Amount: 1081, Currency: "CHF", Reason: "fraudulent",
 		Status: "needs_response", CreatedAt: at, UpdatedAt: at}
 	must(t, q.PutDispute(ctx, d))
 	d.CreatedAt, d.UpdatedAt = µs(at), µs(at)
@@ -113,14 +113,14 @@ func init() {
 			t.Run("NoAmount", func(t *testing.T) { // CHECK (amount > 0)
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
-				if err := q.InsertPendingOrder(ctx, store.PendingOrder{ID: "ord_1", CustomerID: "cus_1", Gateway: "stripe", Intent: "pi_1",
+				if err := q.InsertPendingOrder(ctx, market.PendingOrder{ID: "ord_1", CustomerID: "cus_1", Gateway: "stripe", Intent: "pi_1",
 					Currency: "CHF", Source: "api", Input: "{}", CreatedAt: tµ}); err == nil {
 					t.Error("a pending order of no amount was stored")
 				}
 			})
 			t.Run("NoCustomer", func(t *testing.T) { // REFERENCES customers
 				q := txQ(t, st)
-				if err := q.InsertPendingOrder(ctx, store.PendingOrder{ID: "ord_1", CustomerID: "cus_none", Gateway: "stripe", Intent: "pi_1",
+				if err := q.InsertPendingOrder(ctx, market.PendingOrder{ID: "ord_1", CustomerID: "cus_none", Gateway: "stripe", Intent: "pi_1",
 					Amount: 1, Currency: "CHF", Source: "api", Input: "{}", CreatedAt: tµ}); err == nil {
 					t.Error("a pending order of no account was stored")
 				}
@@ -281,15 +281,15 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxPayment(t, q, "cus_1", "pay_0", 500, tµ) // no gateway ref
-			want := store.Payment{ID: "pay_1", CustomerID: "cus_1", OrderID: "ord_1", InvoiceID: "inv_1", Purpose: market.Purpose("checkout"),
+			want := market.Payment{ID: "pay_1", CustomerID: "cus_1", OrderID: "ord_1", InvoiceID: "inv_1", Purpose: market.Purpose("checkout"),
 				Description: "pay", Method: "card", Amount: 1081, Currency: "CHF", CardBrand: "visa", CardLast4: "4242",
 				PaymentMethodID: "pm_1", GatewayRef: "pi_1", CreatedAt: tµ}
 			must(t, q.InsertPayment(ctx, want))
 			want.CreatedAt = µs(tµ)
 			// A refund of the charge names it as well: it is not the payment.
-			must(t, q.InsertPayment(ctx, store.Payment{ID: "pay_2", CustomerID: "cus_1", OrderID: "ord_1", Purpose: market.Purpose("refund"),
+			must(t, q.InsertPayment(ctx, market.Payment{ID: "pay_2", CustomerID: "cus_1", OrderID: "ord_1", Purpose: market.Purpose("refund"),
 				Method: "card", Amount: -1081, Currency: "CHF", GatewayRef: "pi_1", RefundOf: "pay_1", CreatedAt: tµ.Add(time.Hour)}))
-			must(t, q.InsertPayment(ctx, store.Payment{ID: "pay_3", CustomerID: "cus_1", OrderID: "ord_1", Purpose: market.Purpose("refund"),
+			must(t, q.InsertPayment(ctx, market.Payment{ID: "pay_3", CustomerID: "cus_1", OrderID: "ord_1", Purpose: market.Purpose("refund"),
 				Method: "card", Amount: -1, Currency: "CHF", GatewayRef: "pi_refund_only", RefundOf: "pay_1", CreatedAt: tµ}))
 			got, err := q.PaymentByGatewayRef(ctx, "pi_1")
 			must(t, err)
@@ -306,23 +306,23 @@ func init() {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
 				// What is written reads back, created_at as well.
-				d := store.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF", Reason: "fraudulent",
+				d := market.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF", Reason: "fraudulent",
 					Status: "needs_response", CreatedAt: tµ, UpdatedAt: tµ.Add(time.Minute)}
 				must(t, q.PutDispute(ctx, d))
 				want := d
 				want.CreatedAt, want.UpdatedAt = µs(tµ), µs(tµ.Add(time.Minute))
 				ds, err := q.OrderDisputes(ctx, "ord_1")
 				must(t, err)
-				eq(t, "inserted", ds, []store.Dispute{want})
+				eq(t, "inserted", ds, []market.Dispute{want})
 				// Again (charge.dispute.closed): the new status and reason; the
 				// rest, and when it was opened, stay.
 				later := tµ.Add(48 * time.Hour)
-				must(t, q.PutDispute(ctx, store.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF",
+				must(t, q.PutDispute(ctx, market.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF",
 					Reason: "product_not_received", Status: "won", CreatedAt: later, UpdatedAt: later}))
 				want.Reason, want.Status, want.UpdatedAt = "product_not_received", "won", µs(later)
 				ds, err = q.OrderDisputes(ctx, "ord_1")
 				must(t, err)
-				eq(t, "updated", ds, []store.Dispute{want})
+				eq(t, "updated", ds, []market.Dispute{want})
 			})
 			t.Run("MarksTheOrder", func(t *testing.T) {
 				q := txQ(t, st)
@@ -333,7 +333,7 @@ func init() {
 				must(t, err)
 				eq(t, "before", o.DisputeStatus, "")
 				for _, status := range []string{"needs_response", "lost"} {
-					must(t, q.PutDispute(ctx, store.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF",
+					must(t, q.PutDispute(ctx, market.Dispute{ID: "dp_1", CustomerID: "cus_1", OrderID: "ord_1", Amount: 1081, Currency: "CHF",
 						Reason: "fraudulent", Status: status, CreatedAt: tµ, UpdatedAt: tµ}))
 					o, err = q.Order(ctx, "cus_1", "ord_1")
 					must(t, err)
@@ -348,7 +348,7 @@ func init() {
 			})
 			t.Run("NoCustomer", func(t *testing.T) { // REFERENCES customers
 				q := txQ(t, st)
-				if err := q.PutDispute(ctx, store.Dispute{ID: "dp_1", CustomerID: "cus_none", OrderID: "ord_1", CreatedAt: tµ, UpdatedAt: tµ}); err == nil {
+				if err := q.PutDispute(ctx, market.Dispute{ID: "dp_1", CustomerID: "cus_none", OrderID: "ord_1", CreatedAt: tµ, UpdatedAt: tµ}); err == nil {
 					t.Error("a dispute of no account was stored")
 				}
 			})
@@ -365,7 +365,7 @@ func init() {
 			fxDispute(t, q, "cus_1", "ord_2", "dp_x", tµ)
 			ds, err = q.OrderDisputes(ctx, "ord_1")
 			must(t, err)
-			eq(t, "oldest first, then by ID", ds, []store.Dispute{c, a, b})
+			eq(t, "oldest first, then by ID", ds, []market.Dispute{c, a, b})
 			ds, err = q.OrderDisputes(ctx, "ord_none")
 			must(t, err)
 			eq(t, "of no order", len(ds), 0)
@@ -374,9 +374,9 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxCustomer(t, q, "cus_2")
-			card := func(id, customerID string, month, year int) store.PaymentMethod {
+			card := func(id, customerID string, month, year int) market.PaymentMethod {
 				t.Helper()
-				p, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id, CustomerID: customerID, Gateway: "stripe", Token: "tok_" + id,
+				p, err := q.InsertPaymentMethod(ctx, market.PaymentMethod{ID: id, CustomerID: customerID, Gateway: "stripe", Token: "tok_" + id,
 					Brand: "visa", Last4: "4242", ExpMonth: month, ExpYear: year, CreatedAt: tµ})
 				must(t, err)
 				p.CreatedAt = µs(tµ)
@@ -392,14 +392,14 @@ func init() {
 			p1.Default, p3.Default = true, true // the first card of each account
 			got, err := q.CardsExpiring(ctx, 2027, 3, "", 10)
 			must(t, err)
-			eq(t, "expiring in 03/2027", got, []store.PaymentMethod{p1, p3, p6})
+			eq(t, "expiring in 03/2027", got, []market.PaymentMethod{p1, p3, p6})
 			// In pages: two, then after the second.
 			got, err = q.CardsExpiring(ctx, 2027, 3, "", 2)
 			must(t, err)
-			eq(t, "first page", got, []store.PaymentMethod{p1, p3})
+			eq(t, "first page", got, []market.PaymentMethod{p1, p3})
 			got, err = q.CardsExpiring(ctx, 2027, 3, "pm_3", 2)
 			must(t, err)
-			eq(t, "second page", got, []store.PaymentMethod{p6})
+			eq(t, "second page", got, []market.PaymentMethod{p6})
 			got, err = q.CardsExpiring(ctx, 2026, 3, "", 10)
 			must(t, err)
 			eq(t, "none", len(got), 0)
@@ -408,9 +408,9 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxCustomer(t, q, "cus_2")
-			card := func(id, customerID, gateway, token, last4 string, expYear int) store.PaymentMethod {
+			card := func(id, customerID, gateway, token, last4 string, expYear int) market.PaymentMethod {
 				t.Helper()
-				p, err := q.InsertPaymentMethod(ctx, store.PaymentMethod{ID: id, CustomerID: customerID, Gateway: gateway, Token: token,
+				p, err := q.InsertPaymentMethod(ctx, market.PaymentMethod{ID: id, CustomerID: customerID, Gateway: gateway, Token: token,
 					Brand: "visa", Last4: last4, ExpMonth: 12, ExpYear: expYear, CreatedAt: tµ})
 				must(t, err)
 				p.CreatedAt = µs(tµ)
@@ -427,8 +427,8 @@ func init() {
 			must(t, err)
 			p1.Last4, p1.ExpYear = "1111", 2031
 			p2.Last4, p2.ExpYear = "1111", 2031
-			eq(t, "changed cards, by ID", cards, []store.PaymentMethod{p1, p2})
-			for _, want := range []store.PaymentMethod{p1, p2, p3, p5, p6} {
+			eq(t, "changed cards, by ID", cards, []market.PaymentMethod{p1, p2})
+			for _, want := range []market.PaymentMethod{p1, p2, p3, p5, p6} {
 				got, err := q.PaymentMethod(ctx, want.CustomerID, want.ID)
 				must(t, err)
 				eq(t, "card "+want.ID, got, want)

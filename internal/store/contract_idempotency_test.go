@@ -52,13 +52,13 @@ func init() {
 			must(t, err)
 			eq(t, "postings of no payment", len(none), 0)
 			fxCustomer(t, q, "cus_1")
-			must(t, q.Post(ctx, store.LedgerTx{ID: "ltx_p", CustomerID: "cus_1", Kind: "refund", Description: "r", PaymentID: "pay_r", Currency: "CHF",
-				CreatedAt: tµ, Postings: []store.Posting{{Account: store.SystemAccount("gateway", "CHF"), Amount: 50},
-					{Account: store.SystemAccount("revenue", "CHF"), Amount: -40}, {Account: store.SystemAccount("tax", "CHF"), Amount: -10}}}))
+			must(t, q.Post(ctx, market.LedgerTx{ID: "ltx_p", CustomerID: "cus_1", Kind: "refund", Description: "r", PaymentID: "pay_r", Currency: "CHF",
+				CreatedAt: tµ, Postings: []market.Posting{{Account: market.SystemAccount("gateway", "CHF"), Amount: 50},
+					{Account: market.SystemAccount("revenue", "CHF"), Amount: -40}, {Account: market.SystemAccount("tax", "CHF"), Amount: -10}}}))
 			got, err := q.PaymentPostings(ctx, "pay_r")
 			must(t, err)
-			eq(t, "postings", got, []store.Posting{{Account: store.SystemAccount("gateway", "CHF"), Amount: 50},
-				{Account: store.SystemAccount("revenue", "CHF"), Amount: -40}, {Account: store.SystemAccount("tax", "CHF"), Amount: -10}})
+			eq(t, "postings", got, []market.Posting{{Account: market.SystemAccount("gateway", "CHF"), Amount: 50},
+				{Account: market.SystemAccount("revenue", "CHF"), Amount: -40}, {Account: market.SystemAccount("tax", "CHF"), Amount: -10}})
 		},
 		"Q.IdempotencyKey": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)

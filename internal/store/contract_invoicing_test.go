@@ -11,9 +11,9 @@ import (
 )
 
 // fxQueued queues an unnumbered invoice.
-func fxQueued(t *testing.T, q *store.Q, customerID, id string, at time.Time) store.Invoice {
+func fxQueued(t *testing.T, q *store.Q, customerID, id string, at time.Time) market.Invoice {
 	t.Helper()
-	v := store.Invoice{ID: id, CustomerID: customerID, OrderID: "ord_" + id, Kind: "invoice", Currency: "CHF",
+	v := market.Invoice{ID: id, CustomerID: customerID, OrderID: "ord_" + id, Kind: "invoice", Currency: "CHF",
 		Totals: market.Totals{Subtotal: 100, Discount: 1, Tax: 8, Total: 107}, Document: `{"number":""}`, IssuedAt: at}
 	must(t, q.QueueInvoice(ctx, v))
 	v.IssuedAt, v.Year = µs(at), at.Year()
@@ -30,7 +30,7 @@ func init() {
 			want := fxQueued(t, q, "cus_1", "inv_1", tµ)
 			got, err := q.QueuedInvoices(ctx, 10)
 			must(t, err)
-			eq(t, "queued", got, []store.Invoice{want})
+			eq(t, "queued", got, []market.Invoice{want})
 			// Not an invoice anyone can read until it is numbered.
 			_, err = q.Invoice(ctx, "", "inv_1")
 			wantNotFound(t, err)
@@ -46,10 +46,10 @@ func init() {
 			b := fxQueued(t, q, "cus_1", "inv_b", tµ)
 			got, err := q.QueuedInvoices(ctx, 10)
 			must(t, err)
-			eq(t, "oldest first", got, []store.Invoice{a, b, c})
+			eq(t, "oldest first", got, []market.Invoice{a, b, c})
 			got, err = q.QueuedInvoices(ctx, 2)
 			must(t, err)
-			eq(t, "limited", got, []store.Invoice{a, b})
+			eq(t, "limited", got, []market.Invoice{a, b})
 		},
 		"Q.TakeInvoiceSeqs": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -71,7 +71,7 @@ func init() {
 			must(t, q.InsertInvoices(ctx, nil))
 			a.Number, a.Seq, a.Document = "2026-000001", 1, `{"number":"2026-000001"}`
 			b.Number, b.Seq = "2026-000002", 2
-			must(t, q.InsertInvoices(ctx, []store.Invoice{a, b}))
+			must(t, q.InsertInvoices(ctx, []market.Invoice{a, b}))
 			got, err := q.Invoice(ctx, "cus_1", "inv_a")
 			must(t, err)
 			eq(t, "numbered", got, a)
@@ -85,9 +85,9 @@ func init() {
 			for _, id := range []string{"cus_owner", "cus_billing", "cus_off", "cus_blank"} {
 				fxCustomer(t, q, id)
 			}
-			must(t, q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_billing", InvoiceEmails: true, BillingEmail: "ap@x.test"}))
-			must(t, q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_off", BillingEmail: "ap@x.test"}))
-			must(t, q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_blank", InvoiceEmails: true}))
+			must(t, q.SetMailSettings(ctx, market.MailSettings{CustomerID: "cus_billing", InvoiceEmails: true, BillingEmail: "ap@x.test"}))
+			must(t, q.SetMailSettings(ctx, market.MailSettings{CustomerID: "cus_off", BillingEmail: "ap@x.test"}))
+			must(t, q.SetMailSettings(ctx, market.MailSettings{CustomerID: "cus_blank", InvoiceEmails: true}))
 			got, err := q.InvoiceRecipients(ctx, []string{"cus_owner", "cus_billing", "cus_off", "cus_blank", "cus_none"})
 			must(t, err)
 			eq(t, "recipients", got, map[string]string{"cus_owner": "cus_owner@x.test", "cus_billing": "ap@x.test",

@@ -22,7 +22,7 @@ func init() {
 			fxLogin(t, q, "cus_2", "usr_o", "o@x.test", "owner", "h")
 			got, err := q.Logins(ctx, "cus_1")
 			must(t, err)
-			eq(t, "logins", got, []store.User{a, v})
+			eq(t, "logins", got, []market.User{a, v})
 		},
 		"Q.UserByEmail": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -97,7 +97,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxLogin(t, q, "cus_1", "usr_1", "a@x.test", "viewer", "")
-			tok := store.LoginToken{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", Purpose: "invitation", CreatedAt: µs(tµ), ExpiresAt: µs(tµ.Add(time.Hour))}
+			tok := market.LoginToken{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", Purpose: "invitation", CreatedAt: µs(tµ), ExpiresAt: µs(tµ.Add(time.Hour))}
 			must(t, q.InsertLoginToken(ctx, tok))
 			got, ok, err := q.LoginTokenValid(ctx, "h1", tµ)
 			must(t, err)
@@ -111,7 +111,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxLogin(t, q, "cus_1", "usr_1", "a@x.test", "viewer", "")
-			must(t, q.InsertLoginToken(ctx, store.LoginToken{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", Purpose: "reset", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}))
+			must(t, q.InsertLoginToken(ctx, market.LoginToken{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", Purpose: "reset", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}))
 			_, ok, err := q.LoginTokenValid(ctx, "h1", tµ.Add(time.Hour-time.Microsecond))
 			must(t, err)
 			eq(t, "valid before expiry", ok, true)
@@ -126,9 +126,9 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxLogin(t, q, "cus_1", "usr_1", "a@x.test", "viewer", "")
-			tok := store.LoginToken{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", Purpose: "reset", CreatedAt: µs(tµ), ExpiresAt: µs(tµ.Add(time.Hour))}
+			tok := market.LoginToken{TokenHash: "h1", UserID: "usr_1", CustomerID: "cus_1", Purpose: "reset", CreatedAt: µs(tµ), ExpiresAt: µs(tµ.Add(time.Hour))}
 			must(t, q.InsertLoginToken(ctx, tok))
-			must(t, q.InsertLoginToken(ctx, store.LoginToken{TokenHash: "h2", UserID: "usr_1", CustomerID: "cus_1", Purpose: "reset", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}))
+			must(t, q.InsertLoginToken(ctx, market.LoginToken{TokenHash: "h2", UserID: "usr_1", CustomerID: "cus_1", Purpose: "reset", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}))
 			got, err := q.TakeLoginToken(ctx, "h1", tµ)
 			must(t, err)
 			eq(t, "taken", got, tok)
@@ -145,7 +145,7 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxLogin(t, q, "cus_1", "usr_1", "a@x.test", "viewer", "")
 			fxLogin(t, q, "cus_1", "usr_2", "b@x.test", "viewer", "")
-			for _, tk := range []store.LoginToken{{TokenHash: "i1", UserID: "usr_1", Purpose: "invitation"}, {TokenHash: "r1", UserID: "usr_1", Purpose: "reset"},
+			for _, tk := range []market.LoginToken{{TokenHash: "i1", UserID: "usr_1", Purpose: "invitation"}, {TokenHash: "r1", UserID: "usr_1", Purpose: "reset"},
 				{TokenHash: "r2", UserID: "usr_2", Purpose: "reset"}} {
 				tk.CustomerID, tk.CreatedAt, tk.ExpiresAt = "cus_1", tµ, tµ.Add(time.Hour)
 				must(t, q.InsertLoginToken(ctx, tk))
@@ -163,7 +163,7 @@ func init() {
 		"Q.ForgetMailSecret": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			for _, n := range []store.Notification{{ID: "ntf_t", Type: "password_reset", ObjectType: "login_token", ObjectID: "secret"},
+			for _, n := range []market.Notification{{ID: "ntf_t", Type: "password_reset", ObjectType: "login_token", ObjectID: "secret"},
 				{ID: "ntf_s", Type: "renewal_reminder", ObjectType: "subscription", ObjectID: "sub_1"}} {
 				n.CustomerID, n.Subject, n.Body, n.DedupeKey, n.CreatedAt = "cus_1", "s", "b", n.ID, tµ
 				_, err := q.InsertNotification(ctx, n)
@@ -189,9 +189,9 @@ func init() {
 	})
 }
 
-func fxLogin(t *testing.T, q *store.Q, customerID, id, email, role, hash string) store.User {
+func fxLogin(t *testing.T, q *store.Q, customerID, id, email, role, hash string) market.User {
 	t.Helper()
-	u := store.User{ID: id, CustomerID: customerID, Name: "Login " + id, Email: email, PasswordHash: hash, Role: role,
+	u := market.User{ID: id, CustomerID: customerID, Name: "Login " + id, Email: email, PasswordHash: hash, Role: role,
 		Extension: id, CreatedAt: tµ}
 	must(t, q.InsertUser(ctx, u))
 	u.CreatedAt = µs(tµ)

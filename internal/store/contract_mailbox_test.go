@@ -10,11 +10,11 @@ import (
 // Contract: the sandbox mailbox and the invoice e-mail settings
 // (migration 00021).
 func init() {
-	fxMail := func(t *testing.T, q *store.Q, id, outbox, customer string) store.MailboxMail {
+	fxMail := func(t *testing.T, q *store.Q, id, outbox, customer string) market.MailboxMail {
 		t.Helper()
-		m := store.MailboxMail{ID: id, OutboxID: outbox, CustomerID: customer, NotificationID: "ntf_" + id, To: "ann@acme.test",
+		m := market.MailboxMail{ID: id, OutboxID: outbox, CustomerID: customer, NotificationID: "ntf_" + id, To: "ann@acme.test",
 			Subject: "Subject " + id, Text: "text " + id, HTML: "<p>html " + id + "</p>", CreatedAt: tµ,
-			Attachments: []store.MailAttachment{{Filename: "invoice.pdf", ContentType: "application/pdf", Content: []byte("%PDF-1.3 \x00\xff")}}}
+			Attachments: []market.MailAttachment{{Filename: "invoice.pdf", ContentType: "application/pdf", Content: []byte("%PDF-1.3 \x00\xff")}}}
 		ok, err := q.InsertMailbox(ctx, m)
 		must(t, err)
 		eq(t, "new "+id, ok, true)
@@ -22,8 +22,8 @@ func init() {
 		m.CreatedAt = µs(tµ)
 		return m
 	}
-	list := func(m store.MailboxMail) store.MailboxMail {
-		a := append([]store.MailAttachment{}, m.Attachments...)
+	list := func(m market.MailboxMail) market.MailboxMail {
+		a := append([]market.MailAttachment{}, m.Attachments...)
 		for i := range a {
 			a[i].Content = nil
 		}
@@ -49,13 +49,13 @@ func init() {
 			b := fxMail(t, q, "mbx_b", "out_b", "cus_2")
 			got, err := q.Mailbox(ctx, "", store.Page{})
 			must(t, err)
-			eq(t, "all, newest first", got, []store.MailboxMail{list(b), list(a)})
+			eq(t, "all, newest first", got, []market.MailboxMail{list(b), list(a)})
 			got, err = q.Mailbox(ctx, "", store.Page{After: "mbx_b"})
 			must(t, err)
-			eq(t, "after", got, []store.MailboxMail{list(a)})
+			eq(t, "after", got, []market.MailboxMail{list(a)})
 			got, err = q.Mailbox(ctx, "cus_1", store.Page{})
 			must(t, err)
-			eq(t, "one customer's", got, []store.MailboxMail{list(a)})
+			eq(t, "one customer's", got, []market.MailboxMail{list(a)})
 		},
 		"Q.MailboxMail": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -80,19 +80,19 @@ func init() {
 			q := txQ(t, st)
 			got, err := q.MailSettings(ctx, "cus_none")
 			must(t, err)
-			eq(t, "never set", got, store.MailSettings{CustomerID: "cus_none", InvoiceEmails: true})
+			eq(t, "never set", got, market.MailSettings{CustomerID: "cus_none", InvoiceEmails: true})
 		},
 		"Q.SetMailSettings": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			for _, want := range []store.MailSettings{{CustomerID: "cus_1", BillingEmail: "books@acme.test"},
+			for _, want := range []market.MailSettings{{CustomerID: "cus_1", BillingEmail: "books@acme.test"},
 				{CustomerID: "cus_1", InvoiceEmails: true}} {
 				must(t, q.SetMailSettings(ctx, want))
 				got, err := q.MailSettings(ctx, "cus_1")
 				must(t, err)
 				eq(t, "read back", got, want)
 			}
-			err := q.SetMailSettings(ctx, store.MailSettings{CustomerID: "cus_none"})
+			err := q.SetMailSettings(ctx, market.MailSettings{CustomerID: "cus_none"})
 			if err == nil {
 				t.Error("settings of an unknown customer: no error")
 			}

@@ -10,9 +10,9 @@ import (
 	"github.com/dialtone/dialtone/internal/store"
 )
 
-func fxNotification(t *testing.T, q *store.Q, customerID, id string, at time.Time) store.Notification {
+func fxNotification(t *testing.T, q *store.Q, customerID, id string, at time.Time) market.Notification {
 	t.Helper()
-	n := store.Notification{ID: id, CustomerID: customerID, Type: "renewal", Subject: "s " + id, Body: "b", ObjectType: "subscription",
+	n := market.Notification{ID: id, CustomerID: customerID, Type: "renewal", Subject: "s " + id, Body: "b", ObjectType: "subscription",
 		ObjectID: "sub_1", DedupeKey: "dk_" + id, CreatedAt: at}
 	ok, err := q.InsertNotification(ctx, n)
 	must(t, err)
@@ -23,9 +23,9 @@ func fxNotification(t *testing.T, q *store.Q, customerID, id string, at time.Tim
 	return n
 }
 
-func fxInvoice(t *testing.T, q *store.Q, customerID, id string, year, seq int) store.Invoice {
+func fxInvoice(t *testing.T, q *store.Q, customerID, id string, year, seq int) market.Invoice {
 	t.Helper()
-	v := store.Invoice{ID: id, CustomerID: customerID, OrderID: "ord_1", Kind: "invoice", Number: words(year, seq), Year: year, Seq: seq,
+	v := market.Invoice{ID: id, CustomerID: customerID, OrderID: "ord_1", Kind: "invoice", Number: words(year, seq), Year: year, Seq: seq,
 		Currency: "CHF", Totals: market.Totals{Subtotal: 100, Tax: 8, Total: 108}, Document: `{"n":1}`, IssuedAt: tµ}
 	must(t, q.InsertInvoice(ctx, v))
 	v.IssuedAt = µs(tµ)
@@ -37,11 +37,11 @@ func fxInvoice(t *testing.T, q *store.Q, customerID, id string, year, seq int) s
 func init() {
 	addContract(map[string]contractCase{
 		"Q.Post": func(t *testing.T, st *store.Store) {
-			bal := store.BalanceAccount("cus_1")
-			sys := store.SystemAccount("adjustments", "CHF")
+			bal := market.BalanceAccount("cus_1")
+			sys := market.SystemAccount("adjustments", "CHF")
 			post := func(q *store.Q, id string, amount int64) error {
-				return q.Post(ctx, store.LedgerTx{ID: id, CustomerID: "cus_1", Kind: "adjustment", Description: "d", Currency: "CHF",
-					CreatedAt: tµ, Postings: []store.Posting{{Account: bal, Amount: amount}, {Account: sys, Amount: -amount}}})
+				return q.Post(ctx, market.LedgerTx{ID: id, CustomerID: "cus_1", Kind: "adjustment", Description: "d", Currency: "CHF",
+					CreatedAt: tµ, Postings: []market.Posting{{Account: bal, Amount: amount}, {Account: sys, Amount: -amount}}})
 			}
 			t.Run("MovesTheBalance", func(t *testing.T) {
 				q := txQ(t, st)
@@ -57,8 +57,8 @@ func init() {
 			})
 			t.Run("SystemOnly", func(t *testing.T) { // no customer: no balance, no balance_after
 				q := txQ(t, st)
-				must(t, q.Post(ctx, store.LedgerTx{ID: "ltx_1", Kind: "transfer", Currency: "CHF", CreatedAt: tµ,
-					Postings: []store.Posting{{Account: store.SystemAccount("gateway", "CHF"), Amount: 5}, {Account: sys, Amount: -5}}}))
+				must(t, q.Post(ctx, market.LedgerTx{ID: "ltx_1", Kind: "transfer", Currency: "CHF", CreatedAt: tµ,
+					Postings: []market.Posting{{Account: market.SystemAccount("gateway", "CHF"), Amount: 5}, {Account: sys, Amount: -5}}}))
 			})
 			t.Run("InsufficientFunds", func(t *testing.T) { // CHECK (balance >= 0)
 				q := txQ(t, st)
@@ -69,12 +69,12 @@ func init() {
 			t.Run("Unbalanced", func(t *testing.T) {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
-				err := q.Post(ctx, store.LedgerTx{ID: "ltx_1", CustomerID: "cus_1", Currency: "CHF", CreatedAt: tµ,
-					Postings: []store.Posting{{Account: bal, Amount: 5}, {Account: sys, Amount: -4}}})
+				err := q.Post(ctx, market.LedgerTx{ID: "ltx_1", CustomerID: "cus_1", Currency: "CHF", CreatedAt: tµ,
+					Postings: []market.Posting{{Account: bal, Amount: 5}, {Account: sys, Amount: -4}}})
 				if err == nil {
 					t.Error("an unbalanced transaction was posted")
 				}
-				if err := q.Post(ctx, store.LedgerTx{ID: "ltx_2", Currency: "CHF", CreatedAt: tµ, Postings: []store.Posting{{Account: sys}}}); err == nil {
+				if err := q.Post(ctx, market.LedgerTx{ID: "ltx_2", Currency: "CHF", CreatedAt: tµ, Postings: []market.Posting{{Account: sys}}}); err == nil {
 					t.Error("a transaction of one posting was posted")
 				}
 			})
@@ -95,7 +95,7 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fund(t, q, "cus_1", "ltx_1", 40)
 			fund(t, q, "cus_1", "ltx_2", 2)
-			s, err = q.AccountSum(ctx, store.BalanceAccount("cus_1"))
+			s, err = q.AccountSum(ctx, market.BalanceAccount("cus_1"))
 			must(t, err)
 			eq(t, "sum", s, int64(42))
 		},
@@ -117,7 +117,7 @@ func init() {
 			fund(t, q, "cus_1", "ltx_2", -30)
 			es, err := q.BalanceEntries(ctx, "cus_1", store.Page{})
 			must(t, err)
-			eq(t, "entries, newest first", es, []store.Entry{
+			eq(t, "entries, newest first", es, []market.Entry{
 				{TransactionID: "ltx_2", Seq: 1, Kind: "adjustment", Description: "fund", Amount: -30, BalanceAfter: 70, Currency: "CHF", CreatedAt: µs(tµ)},
 				{TransactionID: "ltx_1", Seq: 1, Kind: "adjustment", Description: "fund", Amount: 100, BalanceAfter: 100, Currency: "CHF", CreatedAt: µs(tµ)}})
 			es, err = q.BalanceEntries(ctx, "cus_1", store.Page{After: "ltx_2"})
@@ -148,7 +148,7 @@ func init() {
 			got, err := q.PaymentByID(ctx, "pay_1")
 			must(t, err)
 			eq(t, "payment", got, want)
-			if err := q.InsertPayment(ctx, store.Payment{ID: "pay_2", CustomerID: "cus_none", CreatedAt: tµ}); err == nil {
+			if err := q.InsertPayment(ctx, market.Payment{ID: "pay_2", CustomerID: "cus_none", CreatedAt: tµ}); err == nil {
 				t.Error("a payment of no customer was stored")
 			}
 		},
@@ -164,17 +164,17 @@ func init() {
 			b := fxPayment(t, q, "cus_1", "pay_b", 2, tµ)
 			m, err := q.PaymentsByID(ctx, []string{"pay_b", "pay_none", "pay_a"})
 			must(t, err)
-			eq(t, "found ones", m, map[string]store.Payment{"pay_a": a, "pay_b": b})
+			eq(t, "found ones", m, map[string]market.Payment{"pay_a": a, "pay_b": b})
 			m, err = q.PaymentsByID(ctx, nil)
 			must(t, err)
-			eq(t, "none asked", m, map[string]store.Payment{})
+			eq(t, "none asked", m, map[string]market.Payment{})
 		},
 		"Q.Payments": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxPayment(t, q, "cus_1", "pay_1", 1, tµ)
 			fxPayment(t, q, "cus_1", "pay_2", 2, tµ.Add(time.Hour))
-			p3 := store.Payment{ID: "pay_3", CustomerID: "cus_1", Purpose: market.Purpose("number_renewal"), Description: "r", Method: "balance",
+			p3 := market.Payment{ID: "pay_3", CustomerID: "cus_1", Purpose: market.Purpose("number_renewal"), Description: "r", Method: "balance",
 				Amount: 3, Currency: "CHF", CreatedAt: tµ.Add(2 * time.Hour)}
 			must(t, q.InsertPayment(ctx, p3))
 			ids := func(f store.PaymentFilter) string {
@@ -216,7 +216,7 @@ func init() {
 			t.Run("ReadsBack", func(t *testing.T) {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
-				o := store.Order{ID: "ord_1", CustomerID: "cus_1", Status: "paid", Currency: "CHF", PromoCode: "SAVE10",
+				o := market.Order{ID: "ord_1", CustomerID: "cus_1", Status: "paid", Currency: "CHF", PromoCode: "SAVE10",
 					Totals: market.Totals{Subtotal: 3000, Discount: 300, Tax: 219, Total: 2919}, BillingAddressID: "adr_1", PaymentID: "pay_1",
 					Source: "portal", CreatedAt: tµ, Lines: []market.Line{
 						{Type: market.ItemType("subscription"), Description: "Plan", Quantity: 2, UnitAmount: 1000, Amount: 2000, Discount: 300,
@@ -232,7 +232,7 @@ func init() {
 			t.Run("TotalsDoNotAddUp", func(t *testing.T) { // CHECK (total = subtotal - discount + tax)
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
-				err := q.InsertOrder(ctx, store.Order{ID: "ord_1", CustomerID: "cus_1", Status: "paid", Currency: "CHF",
+				err := q.InsertOrder(ctx, market.Order{ID: "ord_1", CustomerID: "cus_1", Status: "paid", Currency: "CHF",
 					Totals: market.Totals{Subtotal: 10, Total: 11}, CreatedAt: tµ})
 				if err == nil {
 					t.Error("an order whose totals do not add up was stored")
@@ -258,10 +258,10 @@ func init() {
 			b := fxOrder(t, q, "cus_1", "ord_b", 200)
 			os, err := q.Orders(ctx, "cus_1", store.Page{})
 			must(t, err)
-			eq(t, "orders with lines, newest first", os, []store.Order{b, a})
+			eq(t, "orders with lines, newest first", os, []market.Order{b, a})
 			os, err = q.Orders(ctx, "cus_1", store.Page{After: "ord_b"})
 			must(t, err)
-			eq(t, "after", os, []store.Order{a})
+			eq(t, "after", os, []market.Order{a})
 		},
 		"Q.HasPaidOrders": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -270,7 +270,7 @@ func init() {
 			ok, err := q.HasPaidOrders(ctx, "cus_1")
 			must(t, err)
 			eq(t, "after a top-up", ok, false)
-			must(t, q.InsertOrder(ctx, store.Order{ID: "ord_2", CustomerID: "cus_1", Status: "paid", Currency: "CHF",
+			must(t, q.InsertOrder(ctx, market.Order{ID: "ord_2", CustomerID: "cus_1", Status: "paid", Currency: "CHF",
 				Totals: market.Totals{Subtotal: 50, Total: 50}, CreatedAt: tµ,
 				Lines: []market.Line{{Type: market.ItemType("subscription"), Quantity: 1, UnitAmount: 50, Amount: 50}}}))
 			ok, err = q.HasPaidOrders(ctx, "cus_1")
@@ -305,7 +305,7 @@ func init() {
 			fxOrder(t, q, "cus_1", "ord_1", 100)
 			got, err := q.OrderItemRefunds(ctx, "ord_1")
 			must(t, err)
-			eq(t, "a line, nothing refunded", got, []store.ItemRefund{{Seq: 1}})
+			eq(t, "a line, nothing refunded", got, []market.ItemRefund{{Seq: 1}})
 			got, err = q.OrderItemRefunds(ctx, "ord_none")
 			must(t, err)
 			eq(t, "unknown order", len(got), 0)
@@ -315,27 +315,27 @@ func init() {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
 				fxOrder(t, q, "cus_1", "ord_1", 100)
-				must(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Net: 40}))
+				must(t, q.AddItemRefund(ctx, "ord_1", market.ItemRefund{Seq: 1, Net: 40}))
 				at := tµ
-				must(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Net: 60, RevokedAt: &at}))
+				must(t, q.AddItemRefund(ctx, "ord_1", market.ItemRefund{Seq: 1, Net: 60, RevokedAt: &at}))
 				got, err := q.OrderItemRefunds(ctx, "ord_1")
 				must(t, err)
 				rev := µs(tµ)
-				eq(t, "refunded and revoked", got, []store.ItemRefund{{Seq: 1, Net: 100, RevokedAt: &rev}})
-				wantCode(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, RevokedAt: &at}), market.CodeInvalidRequest, "items")
-				wantNotFound(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 2, Net: 1}))
+				eq(t, "refunded and revoked", got, []market.ItemRefund{{Seq: 1, Net: 100, RevokedAt: &rev}})
+				wantCode(t, q.AddItemRefund(ctx, "ord_1", market.ItemRefund{Seq: 1, RevokedAt: &at}), market.CodeInvalidRequest, "items")
+				wantNotFound(t, q.AddItemRefund(ctx, "ord_1", market.ItemRefund{Seq: 2, Net: 1}))
 			})
 			t.Run("MoreThanTheLine", func(t *testing.T) { // CHECK (refunded_net <= amount - discount), (refunded_tax <= tax)
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
 				fxOrder(t, q, "cus_1", "ord_1", 100)
-				wantCode(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Net: 101}), market.CodeInvalidRequest, "items")
+				wantCode(t, q.AddItemRefund(ctx, "ord_1", market.ItemRefund{Seq: 1, Net: 101}), market.CodeInvalidRequest, "items")
 			})
 			t.Run("TaxMoreThanTheLine", func(t *testing.T) {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
 				fxOrder(t, q, "cus_1", "ord_1", 100)
-				wantCode(t, q.AddItemRefund(ctx, "ord_1", store.ItemRefund{Seq: 1, Tax: 1}), market.CodeInvalidRequest, "items")
+				wantCode(t, q.AddItemRefund(ctx, "ord_1", market.ItemRefund{Seq: 1, Tax: 1}), market.CodeInvalidRequest, "items")
 			})
 		},
 		"Q.NextInvoiceSeq": func(t *testing.T, st *store.Store) {
@@ -359,7 +359,7 @@ func init() {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
 				fxInvoice(t, q, "cus_1", "inv_1", 2026, 1)
-				v := store.Invoice{ID: "inv_2", CustomerID: "cus_1", Kind: "invoice", Number: "other", Year: 2026, Seq: 1, IssuedAt: tµ}
+				v := market.Invoice{ID: "inv_2", CustomerID: "cus_1", Kind: "invoice", Number: "other", Year: 2026, Seq: 1, IssuedAt: tµ}
 				if err := q.InsertInvoice(ctx, v); err == nil {
 					t.Error("a second invoice with the number was stored")
 				}
@@ -383,10 +383,10 @@ func init() {
 			b := fxInvoice(t, q, "cus_1", "inv_b", 2026, 2)
 			vs, err := q.Invoices(ctx, "cus_1", store.Page{})
 			must(t, err)
-			eq(t, "newest first", vs, []store.Invoice{b, a})
+			eq(t, "newest first", vs, []market.Invoice{b, a})
 			vs, err = q.Invoices(ctx, "cus_1", store.Page{After: "inv_b"})
 			must(t, err)
-			eq(t, "after", vs, []store.Invoice{a})
+			eq(t, "after", vs, []market.Invoice{a})
 		},
 		"Q.InvoiceNumbers": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -409,7 +409,7 @@ func init() {
 			eq(t, "new", ok, false)
 			ns, err := q.Notifications(ctx, "cus_1", store.Page{})
 			must(t, err)
-			eq(t, "notifications", ns, []store.Notification{want})
+			eq(t, "notifications", ns, []market.Notification{want})
 		},
 		"Q.Notifications": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -418,10 +418,10 @@ func init() {
 			b := fxNotification(t, q, "cus_1", "ntf_b", tµ)
 			ns, err := q.Notifications(ctx, "cus_1", store.Page{})
 			must(t, err)
-			eq(t, "newest first", ns, []store.Notification{b, a})
+			eq(t, "newest first", ns, []market.Notification{b, a})
 			ns, err = q.Notifications(ctx, "cus_1", store.Page{After: "ntf_b"})
 			must(t, err)
-			eq(t, "after", ns, []store.Notification{a})
+			eq(t, "after", ns, []market.Notification{a})
 		},
 		"Q.HasNotification": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -475,7 +475,7 @@ func init() {
 				ids = append(ids, m.ID)
 			}
 			eq(t, "due, by time then ID", strings.Join(ids, " "), "out_c out_a out_b")
-			eq(t, "mail", ms[0], store.OutboxMail{ID: "out_c", Recipient: "c@x.test", Type: "renewal", Subject: "s ntf_1", Body: "b",
+			eq(t, "mail", ms[0], market.OutboxMail{ID: "out_c", Recipient: "c@x.test", Type: "renewal", Subject: "s ntf_1", Body: "b",
 				ObjectType: "subscription", ObjectID: "sub_1", CustomerID: "cus_1", NotificationID: "ntf_1"})
 			ms, err = q.LeaseOutbox(ctx, tµ.Add(time.Second), tµ.Add(time.Minute), 10)
 			must(t, err)

@@ -10,7 +10,7 @@ import (
 )
 
 // numbersOf joins the E.164 numbers of ns.
-func numbersOf(ns []store.Number) string {
+func numbersOf(ns []market.Number) string {
 	var s []string
 	for _, n := range ns {
 		s = append(s, n.Number)
@@ -18,7 +18,7 @@ func numbersOf(ns []store.Number) string {
 	return strings.Join(s, " ")
 }
 
-func facetsOf(fs []store.Facet) string {
+func facetsOf(fs []market.Facet) string {
 	var s []string
 	for _, f := range fs {
 		s = append(s, words(f.Value, f.Available))
@@ -33,7 +33,7 @@ func fxInventory(t *testing.T, q *store.Q) {
 	fxNumber(t, q, "num_3", "+12125550103", "212")
 	fxNumber(t, q, "num_1", "+12125550101", "212")
 	fxNumber(t, q, "num_7", "+17185550107", "718")
-	_, err := q.InsertNumbers(ctx, []store.Number{
+	_, err := q.InsertNumbers(ctx, []market.Number{
 		{ID: "num_8", Number: "+18005550108", Country: "US", State: "NY", Area: "212", Type: "toll_free", Currency: "USD", CreatedAt: tµ},
 		{ID: "num_9", Number: "+14165550109", Country: "CA", State: "ON", Area: "416", Type: "local", Currency: "CAD", CreatedAt: tµ}})
 	must(t, err)
@@ -49,7 +49,7 @@ func init() {
 			got, err := q.Number(ctx, "num_1")
 			must(t, err)
 			eq(t, "number (NULL holder and dates as zero values)", got, want)
-			err = q.InsertNumber(ctx, store.Number{ID: "num_2", Number: "+12125550101", Country: "US", Area: "212", Type: "local", Currency: "USD", CreatedAt: tµ})
+			err = q.InsertNumber(ctx, market.Number{ID: "num_2", Number: "+12125550101", Country: "US", Area: "212", Type: "local", Currency: "USD", CreatedAt: tµ})
 			wantCode(t, err, market.CodeConflict, "number")
 			// ON CONFLICT DO NOTHING: the transaction goes on, on PostgreSQL too.
 			_, err = q.Number(ctx, "num_1")
@@ -58,7 +58,7 @@ func init() {
 		"Q.InsertNumbers": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxNumber(t, q, "num_1", "+12125550101", "212")
-			added, err := q.InsertNumbers(ctx, []store.Number{
+			added, err := q.InsertNumbers(ctx, []market.Number{
 				{ID: "num_1b", Number: "+12125550101", Country: "US", State: "NY", Area: "212", Type: "local", Currency: "USD", CreatedAt: tµ},
 				{ID: "num_2", Number: "+12125550102", Country: "US", State: "NY", Area: "212", Type: "local", Currency: "USD", CreatedAt: tµ}})
 			must(t, err)
@@ -103,7 +103,7 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxInventory(t, q)
-			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t", CreatedAt: tµ}))
+			must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t", CreatedAt: tµ}))
 			must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "sip_1", tµ, tµ.AddDate(0, 1, 0)))
 			n, err := q.CustomerNumber(ctx, "cus_1", "num_1")
 			must(t, err)
@@ -138,7 +138,7 @@ func init() {
 			must(t, q.ClaimNumber(ctx, "num_7", "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
 			// Held without a purchase date (given by the operator): NULL
 			// sorts last on both databases.
-			must(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_8", Status: store.NumberActive, CustomerID: "cus_1"}))
+			must(t, q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_8", Status: market.NumberActive, CustomerID: "cus_1"}))
 			ns, err := q.CustomerNumbers(ctx, "cus_1")
 			must(t, err)
 			eq(t, "newest purchase first, then by ID", numbersOf(ns), "+12125550103 +12125550101 +17185550107 +18005550108")
@@ -152,7 +152,7 @@ func init() {
 			fxInventory(t, q)
 			must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
 			must(t, q.ClaimNumber(ctx, "num_3", "cus_1", "", tµ.Add(time.Hour), tµ.AddDate(0, 1, 0)))
-			must(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_8", Status: store.NumberActive, CustomerID: "cus_1"}))
+			must(t, q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_8", Status: market.NumberActive, CustomerID: "cus_1"}))
 			ns, err := q.NewestCustomerNumbers(ctx, "cus_1", 2)
 			must(t, err)
 			eq(t, "the first two of CustomerNumbers' order", numbersOf(ns), "+12125550103 +12125550101")
@@ -239,24 +239,24 @@ func init() {
 				fxCustomer(t, q, "cus_1")
 				fxNumber(t, q, "num_1", "+12125550101", "212")
 				must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
-				grace := store.Number{ID: "num_1", Status: store.NumberGrace, CustomerID: "cus_1", RenewsAt: ptr(tµ.AddDate(0, 1, 0)), GraceUntil: ptr(tµ.AddDate(0, 1, 7))}
+				grace := market.Number{ID: "num_1", Status: market.NumberGrace, CustomerID: "cus_1", RenewsAt: ptr(tµ.AddDate(0, 1, 0)), GraceUntil: ptr(tµ.AddDate(0, 1, 7))}
 				must(t, q.UpdateNumberLifecycle(ctx, grace))
 				n, err := q.Number(ctx, "num_1")
 				must(t, err)
 				eq(t, "grace", words(n.Status, n.CustomerID, *n.GraceUntil, n.PurchasedAt != nil), words("grace cus_1", µs(tµ.AddDate(0, 1, 7)), true))
-				must(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_1", Status: store.NumberAvailable}))
+				must(t, q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_1", Status: market.NumberAvailable}))
 				fs, err := q.NumberAreas(ctx, "US", "", "")
 				must(t, err)
 				eq(t, "back in stock", facetsOf(fs), "212 1")
 				ns, err := q.AvailableNumbers(ctx, store.NumberSearch{Country: "US", Contains: "5550101"})
 				must(t, err)
 				eq(t, "back in the contains index", numbersOf(ns), "+12125550101")
-				wantNotFound(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_none", Status: store.NumberAvailable}))
+				wantNotFound(t, q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_none", Status: market.NumberAvailable}))
 			})
 			t.Run("HeldWithoutHolder", func(t *testing.T) { // CHECK: active or grace exactly when held
 				q := txQ(t, st)
 				fxNumber(t, q, "num_1", "+12125550101", "212")
-				if err := q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_1", Status: store.NumberActive}); err == nil {
+				if err := q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_1", Status: market.NumberActive}); err == nil {
 					t.Error("an active number without a holder was stored")
 				}
 			})
@@ -264,7 +264,7 @@ func init() {
 		"Q.RecordNumberRental": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxNumber(t, q, "num_1", "+12125550101", "212")
-			r := store.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, PaymentID: "pay_1", CreatedAt: tµ}
+			r := market.NumberRental{NumberID: "num_1", CustomerID: "cus_1", PeriodStart: tµ, PaymentID: "pay_1", CreatedAt: tµ}
 			ok, err := q.RecordNumberRental(ctx, r)
 			must(t, err)
 			eq(t, "recorded", ok, true)
@@ -274,7 +274,7 @@ func init() {
 			rs, err := q.NumberRentals(ctx, "num_1") // the transaction goes on
 			must(t, err)
 			r.PeriodStart, r.CreatedAt = µs(tµ), µs(tµ)
-			eq(t, "rentals", rs, []store.NumberRental{r})
+			eq(t, "rentals", rs, []market.NumberRental{r})
 		},
 		"Q.InsertNumberRental": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -319,7 +319,7 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxInventory(t, q)
 			must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "", tµ, tµ.Add(3*time.Hour)))
-			must(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_3", Status: store.NumberQuarantine, QuarantineUntil: ptr(tµ.Add(2 * time.Hour))}))
+			must(t, q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_3", Status: market.NumberQuarantine, QuarantineUntil: ptr(tµ.Add(2 * time.Hour))}))
 			must(t, q.ClaimNumber(ctx, "num_7", "cus_1", "", tµ, tµ.Add(-time.Hour))) // past: not next
 			at, ok, err := q.NextNumberEvent(ctx, tµ)
 			must(t, err)
@@ -332,7 +332,7 @@ func init() {
 				id    string
 				until time.Duration
 			}{{"num_1", -time.Hour}, {"num_3", 0}, {"num_7", time.Microsecond}} {
-				must(t, q.UpdateNumberLifecycle(ctx, store.Number{ID: c.id, Status: store.NumberQuarantine, QuarantineUntil: ptr(tµ.Add(c.until))}))
+				must(t, q.UpdateNumberLifecycle(ctx, market.Number{ID: c.id, Status: market.NumberQuarantine, QuarantineUntil: ptr(tµ.Add(c.until))}))
 			}
 			n, err := q.EndQuarantines(ctx, tµ, 1)
 			must(t, err)
@@ -392,9 +392,9 @@ func init() {
 				want   string
 			}{
 				{"", store.Page{}, "+12125550101 +12125550103 +14165550109 +17185550107 +18005550108"},
-				{store.NumberAvailable, store.Page{}, "+12125550101 +12125550103 +14165550109 +18005550108"},
-				{store.NumberActive, store.Page{}, "+17185550107"},
-				{store.NumberGrace, store.Page{}, ""},
+				{market.NumberAvailable, store.Page{}, "+12125550101 +12125550103 +14165550109 +18005550108"},
+				{market.NumberActive, store.Page{}, "+17185550107"},
+				{market.NumberGrace, store.Page{}, ""},
 				{"", store.Page{After: "+14165550109", Limit: 1}, "+17185550107 +18005550108"}, // Limit+1 rows
 			} {
 				ns, err := q.AdminNumbers(ctx, c.status, c.p)

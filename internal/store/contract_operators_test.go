@@ -22,13 +22,13 @@ func init() {
 			})
 			t.Run("role", func(t *testing.T) {
 				q := txQ(t, st)
-				wantCode(t, q.InsertOperator(ctx, store.Operator{ID: "opr_2", Email: "b@x.test", PasswordHash: "h", Role: "owner", CreatedAt: tµ}),
+				wantCode(t, q.InsertOperator(ctx, market.Operator{ID: "opr_2", Email: "b@x.test", PasswordHash: "h", Role: "owner", CreatedAt: tµ}),
 					market.CodeInvalidRequest, "role")
 			})
 			t.Run("email", func(t *testing.T) {
 				q := txQ(t, st)
 				fxOperator(t, q, "opr_1", "ann@x.test", "admin")
-				wantCode(t, q.InsertOperator(ctx, store.Operator{ID: "opr_2", Email: "ANN@x.test", PasswordHash: "h", Role: "support", CreatedAt: tµ}),
+				wantCode(t, q.InsertOperator(ctx, market.Operator{ID: "opr_2", Email: "ANN@x.test", PasswordHash: "h", Role: "support", CreatedAt: tµ}),
 					market.CodeConflict, "email")
 			})
 		},
@@ -57,10 +57,10 @@ func init() {
 			c := fxOperator(t, q, "opr_3", "c@x.test", "finance")
 			got, err := q.Operators(ctx, store.Page{Limit: 2})
 			must(t, err)
-			eq(t, "first page (one more than the limit)", got, []store.Operator{c, b, a})
+			eq(t, "first page (one more than the limit)", got, []market.Operator{c, b, a})
 			got, err = q.Operators(ctx, store.Page{Limit: 2, After: "opr_2"})
 			must(t, err)
-			eq(t, "after opr_2", got, []store.Operator{a})
+			eq(t, "after opr_2", got, []market.Operator{a})
 		},
 		"Q.CountActiveAdmins": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -92,25 +92,25 @@ func init() {
 		"Q.InsertOperatorSession": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			o := fxOperator(t, q, "opr_1", "a@x.test", "support")
-			s := store.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}
+			s := market.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ.Add(time.Hour)}
 			must(t, q.InsertOperatorSession(ctx, s))
 			gs, go_, err := q.OperatorSessionByHash(ctx, "h1")
 			must(t, err)
-			eq(t, "session", gs, store.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: µs(tµ), ExpiresAt: µs(tµ.Add(time.Hour))})
+			eq(t, "session", gs, market.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: µs(tµ), ExpiresAt: µs(tµ.Add(time.Hour))})
 			eq(t, "operator", go_, o)
 		},
 		"Q.OperatorSessionByHash": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxOperator(t, q, "opr_1", "a@x.test", "support")
-			must(t, q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
 			_, _, err := q.OperatorSessionByHash(ctx, "h2")
 			wantNotFound(t, err)
 		},
 		"Q.DeleteOperatorSession": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxOperator(t, q, "opr_1", "a@x.test", "support")
-			must(t, q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
-			must(t, q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: "h2", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: "h2", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
 			must(t, q.DeleteOperatorSession(ctx, "h1"))
 			must(t, q.DeleteOperatorSession(ctx, "h1")) // gone already: no error
 			_, _, err := q.OperatorSessionByHash(ctx, "h1")
@@ -122,9 +122,9 @@ func init() {
 			q := txQ(t, st)
 			fxOperator(t, q, "opr_1", "a@x.test", "support")
 			fxOperator(t, q, "opr_2", "b@x.test", "support")
-			must(t, q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
-			must(t, q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: "h2", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
-			must(t, q.InsertOperatorSession(ctx, store.OperatorSession{TokenHash: "h3", OperatorID: "opr_2", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: "h1", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: "h2", OperatorID: "opr_1", CreatedAt: tµ, ExpiresAt: tµ}))
+			must(t, q.InsertOperatorSession(ctx, market.OperatorSession{TokenHash: "h3", OperatorID: "opr_2", CreatedAt: tµ, ExpiresAt: tµ}))
 			must(t, q.DeleteOperatorSessions(ctx, "opr_1"))
 			for _, h := range []string{"h1", "h2"} {
 				_, _, err := q.OperatorSessionByHash(ctx, h)
@@ -138,7 +138,7 @@ func init() {
 			e := fxAudit(t, q, "aud_1", "ann@x.test", "plan", "pro", tµ)
 			got, err := q.AuditEntries(ctx, store.AuditFilter{})
 			must(t, err)
-			eq(t, "entries", got, []store.AuditEntry{e})
+			eq(t, "entries", got, []market.AuditEntry{e})
 		},
 		"Q.HasAuditEntry": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -158,16 +158,16 @@ func init() {
 			for _, tc := range []struct {
 				name string
 				f    store.AuditFilter
-				want []store.AuditEntry
+				want []market.AuditEntry
 			}{
-				{"all", store.AuditFilter{}, []store.AuditEntry{c, b, a}},
-				{"page", store.AuditFilter{Page: store.Page{Limit: 1, After: "aud_3"}}, []store.AuditEntry{b, a}},
-				{"who", store.AuditFilter{Actor: "ann@x.test"}, []store.AuditEntry{c, a}},
+				{"all", store.AuditFilter{}, []market.AuditEntry{c, b, a}},
+				{"page", store.AuditFilter{Page: store.Page{Limit: 1, After: "aud_3"}}, []market.AuditEntry{b, a}},
+				{"who", store.AuditFilter{Actor: "ann@x.test"}, []market.AuditEntry{c, a}},
 				{"who is exact", store.AuditFilter{Actor: "ANN@x.test"}, nil},
-				{"type", store.AuditFilter{ObjectType: "customer"}, []store.AuditEntry{c, b}},
-				{"object", store.AuditFilter{ObjectID: "cus_1"}, []store.AuditEntry{b}},
-				{"from", store.AuditFilter{From: tµ.Add(24 * time.Hour)}, []store.AuditEntry{c, b}},
-				{"to (exclusive)", store.AuditFilter{To: tµ.Add(24 * time.Hour)}, []store.AuditEntry{a}},
+				{"type", store.AuditFilter{ObjectType: "customer"}, []market.AuditEntry{c, b}},
+				{"object", store.AuditFilter{ObjectID: "cus_1"}, []market.AuditEntry{b}},
+				{"from", store.AuditFilter{From: tµ.Add(24 * time.Hour)}, []market.AuditEntry{c, b}},
+				{"to (exclusive)", store.AuditFilter{To: tµ.Add(24 * time.Hour)}, []market.AuditEntry{a}},
 				{"none", store.AuditFilter{Actor: "bob@x.test"}, nil},
 			} {
 				got, err := q.AuditEntries(ctx, tc.f)
@@ -178,17 +178,17 @@ func init() {
 	})
 }
 
-func fxOperator(t *testing.T, q *store.Q, id, email, role string) store.Operator {
+func fxOperator(t *testing.T, q *store.Q, id, email, role string) market.Operator {
 	t.Helper()
-	o := store.Operator{ID: id, Email: email, PasswordHash: "hash-" + id, Role: role, CreatedAt: tµ}
+	o := market.Operator{ID: id, Email: email, PasswordHash: "hash-" + id, Role: role, CreatedAt: tµ}
 	must(t, q.InsertOperator(ctx, o))
 	o.CreatedAt = µs(tµ)
 	return o
 }
 
-func fxAudit(t *testing.T, q *store.Q, id, actor, objType, objID string, at time.Time) store.AuditEntry {
+func fxAudit(t *testing.T, q *store.Q, id, actor, objType, objID string, at time.Time) market.AuditEntry {
 	t.Helper()
-	e := store.AuditEntry{ID: id, ActorID: "opr_1", Actor: actor, At: at, BusinessAt: at.Add(time.Hour), Action: objType + ".update",
+	e := market.AuditEntry{ID: id, ActorID: "opr_1", Actor: actor, At: at, BusinessAt: at.Add(time.Hour), Action: objType + ".update",
 		ObjectType: objType, ObjectID: objID, Before: `{"a":1}`, After: `{"a":2}`}
 	must(t, q.InsertAuditEntry(ctx, e))
 	e.At, e.BusinessAt = µs(at), µs(at.Add(time.Hour))

@@ -34,26 +34,26 @@ func init() {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxInvoice(t, q, "cus_1", "inv_1", 2030, 7)
-			m := store.MailboxMail{ID: "mbx_1", OutboxID: "out_1", CustomerID: "cus_1", To: "a@x.test", Subject: "s", CreatedAt: tµ,
-				Attachments: []store.MailAttachment{{Filename: "invoice.pdf", ContentType: "application/pdf", InvoiceID: "inv_1"},
+			m := market.MailboxMail{ID: "mbx_1", OutboxID: "out_1", CustomerID: "cus_1", To: "a@x.test", Subject: "s", CreatedAt: tµ,
+				Attachments: []market.MailAttachment{{Filename: "invoice.pdf", ContentType: "application/pdf", InvoiceID: "inv_1"},
 					{Filename: "kept.txt", ContentType: "text/plain", Content: []byte("bytes")}}}
 			_, err := q.InsertMailbox(ctx, m)
 			must(t, err)
 			got, err := q.MailboxMail(ctx, "cus_1", "mbx_1")
 			must(t, err)
-			eq(t, "rendered when read", got.Attachments, []store.MailAttachment{
+			eq(t, "rendered when read", got.Attachments, []market.MailAttachment{
 				{Filename: "invoice.pdf", ContentType: "application/pdf", Size: int64(len("%PDF 2030 7")), Content: []byte("%PDF 2030 7"), InvoiceID: "inv_1"},
 				{Filename: "kept.txt", ContentType: "text/plain", Size: 5, Content: []byte("bytes")}})
 			ls, err := q.Mailbox(ctx, "cus_1", store.Page{Limit: 10})
 			must(t, err)
-			eq(t, "in lists once read: rendered and kept", ls[0].Attachments[0], store.MailAttachment{Filename: "invoice.pdf",
+			eq(t, "in lists once read: rendered and kept", ls[0].Attachments[0], market.MailAttachment{Filename: "invoice.pdf",
 				ContentType: "application/pdf", Size: int64(len("%PDF 2030 7")), InvoiceID: "inv_1"})
 			m.ID, m.OutboxID = "mbx_2", "out_2"
 			_, err = q.InsertMailbox(ctx, m)
 			must(t, err)
 			ls, err = q.Mailbox(ctx, "cus_1", store.Page{Limit: 1})
 			must(t, err)
-			eq(t, "in lists before it is read: not rendered, size unknown", ls[0].Attachments[0], store.MailAttachment{Filename: "invoice.pdf",
+			eq(t, "in lists before it is read: not rendered, size unknown", ls[0].Attachments[0], market.MailAttachment{Filename: "invoice.pdf",
 				ContentType: "application/pdf", InvoiceID: "inv_1"})
 		},
 		"Q.ClaimDueRenewals": func(t *testing.T, st *store.Store) {

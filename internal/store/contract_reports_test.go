@@ -24,7 +24,7 @@ func init() {
 			fxSub(t, q, "cus_1", "sub_2", "p1", tµ.Add(-24*time.Hour))   // its period is over
 			rows, err := q.MRR(ctx, tµ)
 			must(t, err)
-			eq(t, "mrr", rows, []store.MRRRow{{Product: "prod_p1", Currency: "CHF", Monthly: 2000, Count: 1}})
+			eq(t, "mrr", rows, []market.MRRRow{{Product: "prod_p1", Currency: "CHF", Monthly: 2000, Count: 1}})
 			rows, err = q.MRR(ctx, tµ.AddDate(1, 0, 0))
 			must(t, err)
 			eq(t, "mrr a year on", len(rows), 0)
@@ -32,9 +32,9 @@ func init() {
 		"Q.RevenueByMonth": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			post := func(id, kind string, amount int64, at time.Time) {
-				must(t, q.Post(ctx, store.LedgerTx{ID: id, Kind: kind, Description: id, Currency: "CHF", CreatedAt: at,
-					Postings: []store.Posting{{Account: store.SystemAccount("revenue", "CHF"), Amount: amount},
-						{Account: store.SystemAccount("gateway", "CHF"), Amount: -amount}}}))
+				must(t, q.Post(ctx, market.LedgerTx{ID: id, Kind: kind, Description: id, Currency: "CHF", CreatedAt: at,
+					Postings: []market.Posting{{Account: market.SystemAccount("revenue", "CHF"), Amount: amount},
+						{Account: market.SystemAccount("gateway", "CHF"), Amount: -amount}}}))
 			}
 			post("ltx_1", "order", 500, tµ)
 			post("ltx_2", "order", 300, tµ.Add(time.Hour))
@@ -43,22 +43,22 @@ func init() {
 			post("ltx_5", "order", 700, bounds[2]) // after the last month
 			rows, err := q.RevenueByMonth(ctx, bounds)
 			must(t, err)
-			eq(t, "revenue", rows, []store.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 900, Entries: 1},
+			eq(t, "revenue", rows, []market.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 900, Entries: 1},
 				{Month: 1, Kind: "order", Currency: "CHF", Amount: 800, Entries: 2}, {Month: 1, Kind: "refund", Currency: "CHF", Amount: -100, Entries: 1}})
 		},
 		"Q.CompactRevenue": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			post := func(id, kind string, amount int64, at time.Time) {
-				must(t, q.Post(ctx, store.LedgerTx{ID: id, Kind: kind, Description: id, Currency: "CHF", CreatedAt: at,
-					Postings: []store.Posting{{Account: store.SystemAccount("revenue", "CHF"), Amount: amount},
-						{Account: store.SystemAccount("gateway", "CHF"), Amount: -amount}}}))
+				must(t, q.Post(ctx, market.LedgerTx{ID: id, Kind: kind, Description: id, Currency: "CHF", CreatedAt: at,
+					Postings: []market.Posting{{Account: market.SystemAccount("revenue", "CHF"), Amount: amount},
+						{Account: market.SystemAccount("gateway", "CHF"), Amount: -amount}}}))
 			}
 			post("ltx_1", "order", 500, bounds[0].Add(time.Hour))
 			post("ltx_2", "order", 300, bounds[0].Add(48*time.Hour))
 			post("ltx_3", "refund", -100, bounds[0].Add(72*time.Hour))
 			post("ltx_4", "order", 900, bounds[1].Add(time.Hour))
 			post("ltx_5", "order", 100, bounds[1].Add(2*time.Hour))
-			want := []store.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 800, Entries: 1},
+			want := []market.RevenueRow{{Month: 0, Kind: "order", Currency: "CHF", Amount: 800, Entries: 1},
 				{Month: 0, Kind: "refund", Currency: "CHF", Amount: -100, Entries: 1}, {Month: 1, Kind: "order", Currency: "CHF", Amount: 1000, Entries: 2}}
 			// The first month only (the second starts at to).
 			removed, err := q.CompactRevenue(ctx, bounds[0], bounds[1])
@@ -80,7 +80,7 @@ func init() {
 			want[0].Amount, want[2].Entries = 850, 1
 			eq(t, "compacted both", rows, want)
 			// The rollup still sums to the revenue account's postings.
-			sum, err := q.AccountSum(ctx, store.SystemAccount("revenue", "CHF"))
+			sum, err := q.AccountSum(ctx, market.SystemAccount("revenue", "CHF"))
 			must(t, err)
 			eq(t, "account sum", sum, int64(1750))
 		},
@@ -96,7 +96,7 @@ func init() {
 			must(t, q.UpdateSubscription(ctx, s2, tµ))
 			got, err := q.SubscriptionMovements(ctx, bounds)
 			must(t, err)
-			eq(t, "movements", got, []store.SubscriptionMonth{{Expired: 1}, {New: 2, Renewed: 1}})
+			eq(t, "movements", got, []market.SubscriptionMonth{{Expired: 1}, {New: 2, Renewed: 1}})
 		},
 		"Q.DueRenewals": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
@@ -107,7 +107,7 @@ func init() {
 			fxSub(t, q, "cus_1", "sub_2", "p1", tµ.Add(40*24*time.Hour)) // later than the window
 			got, err := q.DueRenewals(ctx, tµ, tµ.Add(30*24*time.Hour), 10)
 			must(t, err)
-			eq(t, "due", got, []store.DueRenewal{{SubscriptionID: "sub_1", CustomerID: "cus_1", Company: "Company cus_1", Plan: "p1",
+			eq(t, "due", got, []market.DueRenewal{{SubscriptionID: "sub_1", CustomerID: "cus_1", Company: "Company cus_1", Plan: "p1",
 				TermMonths: 1, Quantity: 2, Currency: "CHF", TaxCountry: "CH", ExpiresAt: µs(tµ.Add(10 * 24 * time.Hour)), Balance: 700}})
 		},
 		"Q.BalanceTotals": func(t *testing.T, st *store.Store) {
@@ -118,8 +118,8 @@ func init() {
 			fund(t, q, "cus_2", "ltx_2", 50)
 			got, err := q.BalanceTotals(ctx)
 			must(t, err)
-			eq(t, "totals", got, []store.CurrencyTotal{{Currency: "CHF", Amount: 750, Count: 2}})
-			sum, err := q.AccountSum(ctx, store.BalanceAccount("cus_1"))
+			eq(t, "totals", got, []market.CurrencyTotal{{Currency: "CHF", Amount: 750, Count: 2}})
+			sum, err := q.AccountSum(ctx, market.BalanceAccount("cus_1"))
 			must(t, err)
 			eq(t, "the ledger agrees", sum, int64(700))
 		},
@@ -130,7 +130,7 @@ func init() {
 			must(t, q.ClaimNumber(ctx, "num_1", "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
 			got, err := q.NumberCounts(ctx)
 			must(t, err)
-			eq(t, "counts", got, []store.NumberCount{{Country: "CA", Status: "available", Count: 1},
+			eq(t, "counts", got, []market.NumberCount{{Country: "CA", Status: "available", Count: 1},
 				{Country: "US", Status: "active", Count: 1}, {Country: "US", Status: "available", Count: 3}})
 		},
 		"Q.SearchNumbers": func(t *testing.T, st *store.Store) {
@@ -159,27 +159,27 @@ func init() {
 		"Q.SetNumberStatus": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxInventory(t, q)
-			before, err := q.SetNumberStatus(ctx, "num_1", []string{store.NumberAvailable}, store.NumberReserved)
+			before, err := q.SetNumberStatus(ctx, "num_1", []string{market.NumberAvailable}, market.NumberReserved)
 			must(t, err)
-			eq(t, "before", before.Status, store.NumberAvailable)
+			eq(t, "before", before.Status, market.NumberAvailable)
 			n, err := q.Number(ctx, "num_1")
 			must(t, err)
-			eq(t, "after", n.Status, store.NumberReserved)
+			eq(t, "after", n.Status, market.NumberReserved)
 			free, err := q.AvailableNumbers(ctx, store.NumberSearch{Country: "US", Area: "212", Limit: 10})
 			must(t, err)
 			eq(t, "a reserved number is not offered", numbersOf(free), "+12125550103 +18005550108")
 			counts, err := q.NumberCounts(ctx)
 			must(t, err)
-			eq(t, "stock", counts[len(counts)-2:], []store.NumberCount{{Country: "US", Status: "available", Count: 3}, {Country: "US", Status: "reserved", Count: 1}})
-			_, err = q.SetNumberStatus(ctx, "num_1", []string{store.NumberReserved}, store.NumberAvailable)
+			eq(t, "stock", counts[len(counts)-2:], []market.NumberCount{{Country: "US", Status: "available", Count: 3}, {Country: "US", Status: "reserved", Count: 1}})
+			_, err = q.SetNumberStatus(ctx, "num_1", []string{market.NumberReserved}, market.NumberAvailable)
 			must(t, err)
 			free, err = q.AvailableNumbers(ctx, store.NumberSearch{Country: "US", Area: "212", Limit: 10})
 			must(t, err)
 			eq(t, "on sale again", numbersOf(free), "+12125550101 +12125550103 +18005550108")
-			_, err = q.SetNumberStatus(ctx, "num_404", []string{store.NumberAvailable}, store.NumberRetired)
+			_, err = q.SetNumberStatus(ctx, "num_404", []string{market.NumberAvailable}, market.NumberRetired)
 			wantNotFound(t, err)
 			must(t, q.ClaimNumber(ctx, "num_7", fxCustomer(t, q, "cus_1").ID, "", tµ, tµ.AddDate(0, 1, 0)))
-			_, err = q.SetNumberStatus(ctx, "num_7", []string{store.NumberAvailable}, store.NumberRetired)
+			_, err = q.SetNumberStatus(ctx, "num_7", []string{market.NumberAvailable}, market.NumberRetired)
 			wantCode(t, err, market.CodeConflict, "")
 		},
 		"Q.PromoRedemptions": func(t *testing.T, st *store.Store) {
@@ -190,7 +190,7 @@ func init() {
 			must(t, q.Redeem(ctx, "TEN", "ord_2", "cus_1", tµ.Add(time.Hour)))
 			got, err := q.PromoRedemptions(ctx, "TEN", store.Page{Limit: 1})
 			must(t, err)
-			eq(t, "newest first, limit+1", got, []store.Redemption{{Code: "TEN", OrderID: "ord_2", CustomerID: "cus_1", Company: "Company cus_1", At: µs(tµ.Add(time.Hour))},
+			eq(t, "newest first, limit+1", got, []market.Redemption{{Code: "TEN", OrderID: "ord_2", CustomerID: "cus_1", Company: "Company cus_1", At: µs(tµ.Add(time.Hour))},
 				{Code: "TEN", OrderID: "ord_1", CustomerID: "cus_1", Company: "Company cus_1", At: µs(tµ)}})
 			got, err = q.PromoRedemptions(ctx, "TEN", store.Page{After: "ord_2"})
 			must(t, err)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 )
 
@@ -13,7 +14,7 @@ func init() {
 		"Q.LockSIPAccountForRegister": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ,
+			must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ,
 				HA1Realm: "sip.test", HA1MD5: "md5hex", HA1SHA256: "sha256hex"}))
 			must(t, q.ChargeThrottle(ctx, "ip", tµ, time.Second))
 			lk, err := q.LockSIPAccountForRegister(ctx, reg("t1", "n1", 1))
@@ -51,7 +52,7 @@ func init() {
 		"Q.SetSIPCredentials": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", Password: "pw", CreatedAt: tµ}))
+			must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", Password: "pw", CreatedAt: tµ}))
 			must(t, q.SetSIPCredentials(ctx, "sip_1", "", "sip.test", "md5hex", "sha256hex"))
 			a, err := q.SIPAccount(ctx, "cus_1", "sip_1")
 			must(t, err)
@@ -61,7 +62,7 @@ func init() {
 		"Q.SIPAccountsWithoutHA1": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
-			for _, a := range []store.SIPAccount{
+			for _, a := range []market.SIPAccount{
 				{ID: "sip_a", Username: "a", Password: "pw"},                                                 // none: listed
 				{ID: "sip_b", Username: "b", Password: "pw", HA1Realm: "sip.test"},                           // has them
 				{ID: "sip_c", Username: "c", Password: "", HA1Realm: "other"},                                // no password to compute from
@@ -113,12 +114,12 @@ func init() {
 func fxSIPBindings(t *testing.T, q *store.Q) {
 	t.Helper()
 	fxCustomer(t, q, "cus_1")
-	must(t, q.InsertSIPAccount(ctx, store.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ}))
+	must(t, q.InsertSIPAccount(ctx, market.SIPAccount{ID: "sip_1", CustomerID: "cus_1", Kind: "trunk", Username: "t1", CreatedAt: tµ}))
 	for i, c := range []struct {
 		contact string
 		exp     time.Time
 	}{{"sip:old@192.0.2.1", tµ}, {"sip:live@192.0.2.1", tµ.Add(time.Minute)}} {
-		must(t, q.PutSIPBinding(ctx, store.SIPBinding{ID: "reg_" + string(rune('a'+i)), SIPAccountID: "sip_1", CustomerID: "cus_1",
+		must(t, q.PutSIPBinding(ctx, market.SIPBinding{ID: "reg_" + string(rune('a'+i)), SIPAccountID: "sip_1", CustomerID: "cus_1",
 			Contact: c.contact, CallID: "c", CSeq: 1, ExpiresAt: c.exp, CreatedAt: tµ, UpdatedAt: tµ}))
 	}
 }

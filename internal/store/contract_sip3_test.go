@@ -23,7 +23,7 @@ func fxSuspendable(t *testing.T, q *store.Q, expires time.Time) {
 	t.Helper()
 	fxPlan(t, q, "pbx")
 	fxSub(t, q, "cus_1", "sub_1", "pbx", expires)
-	must(t, q.InsertUser(ctx, store.User{ID: "usr_1", CustomerID: "cus_1", Name: "U", Email: "u@x.test", Role: "member",
+	must(t, q.InsertUser(ctx, market.User{ID: "usr_1", CustomerID: "cus_1", Name: "U", Email: "u@x.test", Role: "member",
 		SubscriptionID: "sub_1", Extension: "101", CreatedAt: tµ}))
 	fxSIP(t, q, "cus_1", "sip_u", "user", "usr_1")
 }
@@ -38,13 +38,13 @@ func init() {
 			fxBinding(t, q, a, "reg_old", "sip:old@192.0.2.1", tµ.Add(-time.Hour), tµ) // lapsed at tµ
 			fxBinding(t, q, a, "reg_a", "sip:a@192.0.2.1", tµ, tµ.Add(time.Hour))
 			fxBinding(t, q, a, "reg_b", "sip:b@192.0.2.1", tµ, tµ.Add(time.Hour))
-			c := store.SIPBinding{ID: "reg_c", SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: "sip:c@192.0.2.1", CallID: "x", CSeq: 2,
+			c := market.SIPBinding{ID: "reg_c", SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: "sip:c@192.0.2.1", CallID: "x", CSeq: 2,
 				ExpiresAt: tµ.Add(time.Hour), CreatedAt: tµ, UpdatedAt: tµ}
 			// b is removed and set again in one change: a new row.
 			b2 := c
 			b2.ID, b2.Contact = "reg_b2", "sip:b@192.0.2.1"
 			must(t, q.ApplySIPBindingChanges(ctx, store.SIPBindingChanges{AccountID: "sip_1", DeleteLapsed: true, Now: tµ,
-				Delete: []string{"sip:a@192.0.2.1", "sip:b@192.0.2.1"}, Put: []store.SIPBinding{c, b2}}))
+				Delete: []string{"sip:a@192.0.2.1", "sip:b@192.0.2.1"}, Put: []market.SIPBinding{c, b2}}))
 			all, err := q.SIPBindingsOfAccountAll(ctx, "sip_1")
 			must(t, err)
 			eq(t, "bindings", bindingIDs(all), "reg_b2 reg_c")
@@ -80,8 +80,8 @@ func init() {
 				fxSuspendable(t, q, tµ.Add(time.Hour))
 				return q.ChargeThrottle(ctx, "ip", tµ, time.Second)
 			}))
-			put := func(id, contact string) store.SIPBinding {
-				return store.SIPBinding{ID: id, SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: contact, CallID: "call", CSeq: 1,
+			put := func(id, contact string) market.SIPBinding {
+				return market.SIPBinding{ID: id, SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: contact, CallID: "call", CSeq: 1,
 					ExpiresAt: tµ.Add(time.Hour), CreatedAt: tµ, UpdatedAt: tµ}
 			}
 			bindings := func() string {
@@ -92,7 +92,7 @@ func init() {
 			var got store.SIPRegisterLock
 			must(t, s.RegisterSIP(ctx, reg("u-sip_1", "n1", 1), func(q *store.Q, lk store.SIPRegisterLock) (store.SIPBindingChanges, error) {
 				got = lk
-				return store.SIPBindingChanges{AccountID: "sip_1", Put: []store.SIPBinding{put("reg_1", "sip:a@192.0.2.1")}}, nil
+				return store.SIPBindingChanges{AccountID: "sip_1", Put: []market.SIPBinding{put("reg_1", "sip:a@192.0.2.1")}}, nil
 			}))
 			eq(t, "lock", []any{got.Known, got.Account.ID, got.NonceFresh, got.Suspended, len(got.Bindings), got.Throttles},
 				[]any{true, "sip_1", true, false, 0, map[string]time.Time{"ip": µs(tµ.Add(time.Second))}})
@@ -116,7 +116,7 @@ func init() {
 			bad := put("reg_bad", "sip:bad@192.0.2.1")
 			bad.CustomerID = "cus_none"
 			err = s.RegisterSIP(ctx, reg("u-sip_1", "n2", 1), func(q *store.Q, lk store.SIPRegisterLock) (store.SIPBindingChanges, error) {
-				return store.SIPBindingChanges{AccountID: "sip_1", DeleteAll: true, Put: []store.SIPBinding{bad}}, nil
+				return store.SIPBindingChanges{AccountID: "sip_1", DeleteAll: true, Put: []market.SIPBinding{bad}}, nil
 			})
 			if err == nil {
 				t.Fatal("a binding of a customer that does not exist was written")
@@ -148,7 +148,7 @@ func init() {
 			go func() {
 				first <- s.RegisterSIP(ctx, reg("u-sip_1", "n3", 1), func(q *store.Q, lk store.SIPRegisterLock) (store.SIPBindingChanges, error) {
 					<-release
-					return store.SIPBindingChanges{AccountID: "sip_1", Put: []store.SIPBinding{put("reg_3", "sip:c@192.0.2.1")}}, nil
+					return store.SIPBindingChanges{AccountID: "sip_1", Put: []market.SIPBinding{put("reg_3", "sip:c@192.0.2.1")}}, nil
 				})
 			}()
 			time.Sleep(50 * time.Millisecond)

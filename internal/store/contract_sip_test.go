@@ -11,9 +11,9 @@ import (
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
 
-func fxSIP(t *testing.T, q *store.Q, customerID, id, kind, userID string) store.SIPAccount {
+func fxSIP(t *testing.T, q *store.Q, customerID, id, kind, userID string) market.SIPAccount {
 	t.Helper()
-	a := store.SIPAccount{ID: id, CustomerID: customerID, Kind: kind, Username: "u-" + id, Password: "pw-" + id, Domain: "sip.test",
+	a := market.SIPAccount{ID: id, CustomerID: customerID, Kind: kind, Username: "u-" + id, Password: "pw-" + id, Domain: "sip.test",
 		UserID: userID, CreatedAt: tµ}
 	must(t, q.InsertSIPAccount(ctx, a))
 	a.CreatedAt = µs(tµ)
@@ -22,16 +22,16 @@ func fxSIP(t *testing.T, q *store.Q, customerID, id, kind, userID string) store.
 
 // fxBinding registers contact for account a from created until expires, and
 // returns the binding as it reads back.
-func fxBinding(t *testing.T, q *store.Q, a store.SIPAccount, id, contact string, created, expires time.Time) store.SIPBinding {
+func fxBinding(t *testing.T, q *store.Q, a market.SIPAccount, id, contact string, created, expires time.Time) market.SIPBinding {
 	t.Helper()
-	b := store.SIPBinding{ID: id, SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: contact, UserAgent: "ua " + id,
+	b := market.SIPBinding{ID: id, SIPAccountID: a.ID, CustomerID: a.CustomerID, Contact: contact, UserAgent: "ua " + id,
 		Source: "192.0.2.1:5060", Transport: "UDP", CallID: "call-" + id, CSeq: 1, ExpiresAt: expires, CreatedAt: created, UpdatedAt: created}
 	must(t, q.PutSIPBinding(ctx, b))
 	b.ExpiresAt, b.CreatedAt, b.UpdatedAt = µs(expires), µs(created), µs(created)
 	return b
 }
 
-func bindingIDs(bs []store.SIPBinding) string {
+func bindingIDs(bs []market.SIPBinding) string {
 	var s []string
 	for _, b := range bs {
 		s = append(s, b.ID)
@@ -69,31 +69,31 @@ func init() {
 				b := fxBinding(t, q, a, "reg_1", "sip:p@192.0.2.1", tµ, tµ.Add(time.Hour))
 				bs, err := q.SIPBindingsOfAccountAll(ctx, "sip_1")
 				must(t, err)
-				eq(t, "binding (µs, UTC)", bs, []store.SIPBinding{b})
+				eq(t, "binding (µs, UTC)", bs, []market.SIPBinding{b})
 
 				// A refresh while live replaces everything but the id and
 				// created_at; the same contact stays one row.
 				at := tµ.Add(10 * time.Minute)
-				r := store.SIPBinding{ID: "reg_2", SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: b.Contact, UserAgent: "ua 2",
+				r := market.SIPBinding{ID: "reg_2", SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: b.Contact, UserAgent: "ua 2",
 					Source: "192.0.2.2:5070", Transport: "TCP", CallID: "call-2", CSeq: 7, ExpiresAt: at.Add(time.Hour), CreatedAt: at, UpdatedAt: at}
 				must(t, q.PutSIPBinding(ctx, r))
 				want := r
 				want.ID, want.CreatedAt, want.UpdatedAt, want.ExpiresAt = "reg_1", µs(tµ), µs(at), µs(at.Add(time.Hour))
 				bs, err = q.SIPBindingsOfAccountAll(ctx, "sip_1")
 				must(t, err)
-				eq(t, "refreshed", bs, []store.SIPBinding{want})
+				eq(t, "refreshed", bs, []market.SIPBinding{want})
 
 				// At its expiry it has lapsed: a new registration starts
 				// anew (created_at is the new one; the row keeps its id).
 				at = at.Add(time.Hour)
-				r = store.SIPBinding{ID: "reg_3", SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: b.Contact, UserAgent: "ua 3",
+				r = market.SIPBinding{ID: "reg_3", SIPAccountID: "sip_1", CustomerID: "cus_1", Contact: b.Contact, UserAgent: "ua 3",
 					Source: "192.0.2.3:5060", Transport: "TLS", CallID: "call-3", CSeq: 1, ExpiresAt: at.Add(time.Minute), CreatedAt: at, UpdatedAt: at}
 				must(t, q.PutSIPBinding(ctx, r))
 				want = r
 				want.ID, want.CreatedAt, want.UpdatedAt, want.ExpiresAt = "reg_1", µs(at), µs(at), µs(at.Add(time.Minute))
 				bs, err = q.SIPBindingsOfAccountAll(ctx, "sip_1")
 				must(t, err)
-				eq(t, "after a lapse", bs, []store.SIPBinding{want})
+				eq(t, "after a lapse", bs, []market.SIPBinding{want})
 			})
 			t.Run("UniquePerAccountAndContact", func(t *testing.T) {
 				q := txQ(t, st)
@@ -105,15 +105,15 @@ func init() {
 				b1 := fxBinding(t, q, b, "reg_3", "sip:p@h", tµ, tµ.Add(time.Hour)) // the same contact, another account
 				bs, err := q.SIPBindingsOfAccountAll(ctx, "sip_1")
 				must(t, err)
-				eq(t, "account 1", bs, []store.SIPBinding{a1, a2})
+				eq(t, "account 1", bs, []market.SIPBinding{a1, a2})
 				bs, err = q.SIPBindingsOfAccountAll(ctx, "sip_2")
 				must(t, err)
-				eq(t, "account 2", bs, []store.SIPBinding{b1})
+				eq(t, "account 2", bs, []market.SIPBinding{b1})
 			})
 			t.Run("UnknownAccount", func(t *testing.T) {
 				q := txQ(t, st)
 				fxCustomer(t, q, "cus_1")
-				err := q.PutSIPBinding(ctx, store.SIPBinding{ID: "reg_1", SIPAccountID: "sip_none", CustomerID: "cus_1", Contact: "sip:p@h",
+				err := q.PutSIPBinding(ctx, market.SIPBinding{ID: "reg_1", SIPAccountID: "sip_none", CustomerID: "cus_1", Contact: "sip:p@h",
 					ExpiresAt: tµ, CreatedAt: tµ, UpdatedAt: tµ})
 				if err == nil {
 					t.Error("a binding of no SIP account was stored")
@@ -132,7 +132,7 @@ func init() {
 			fxBinding(t, q, o, "reg_other", "sip:o@h", tµ, tµ.Add(time.Hour))
 			bs, err := q.SIPBindings(ctx, "sip_1", tµ)
 			must(t, err)
-			eq(t, "live, oldest first then by id", bs, []store.SIPBinding{old, a2, b2})
+			eq(t, "live, oldest first then by id", bs, []market.SIPBinding{old, a2, b2})
 			bs, err = q.SIPBindings(ctx, "sip_1", tµ.Add(time.Microsecond))
 			must(t, err)
 			eq(t, "at a binding's expiry", bindingIDs(bs), "reg_z reg_a")
@@ -151,7 +151,7 @@ func init() {
 			fxBinding(t, q, o, "reg_other", "sip:o@h", tµ, tµ.Add(time.Hour))
 			bs, err := q.SIPBindingsOfAccountAll(ctx, "sip_1")
 			must(t, err)
-			eq(t, "live and lapsed, oldest first then by id", bs, []store.SIPBinding{z, l, b})
+			eq(t, "live and lapsed, oldest first then by id", bs, []market.SIPBinding{z, l, b})
 			bs, err = q.SIPBindingsOfAccountAll(ctx, "sip_none")
 			must(t, err)
 			eq(t, "none", len(bs), 0)
@@ -170,7 +170,7 @@ func init() {
 			fxBinding(t, q, o, "reg_other", "sip:p@h", tµ, tµ.Add(time.Hour))
 			bs, err := q.CustomerSIPBindings(ctx, "cus_1", tµ)
 			must(t, err)
-			eq(t, "live bindings of all the customer's accounts, oldest first then by id", bs, []store.SIPBinding{b2, b1, a1})
+			eq(t, "live bindings of all the customer's accounts, oldest first then by id", bs, []market.SIPBinding{b2, b1, a1})
 			bs, err = q.CustomerSIPBindings(ctx, "cus_none", tµ)
 			must(t, err)
 			eq(t, "none", len(bs), 0)
@@ -205,10 +205,10 @@ func init() {
 			must(t, q.DeleteSIPBinding(ctx, "sip_1", "sip:p@h"))
 			bs, err := q.SIPBindingsOfAccountAll(ctx, "sip_1")
 			must(t, err)
-			eq(t, "the other contact stays", bs, []store.SIPBinding{q1})
+			eq(t, "the other contact stays", bs, []market.SIPBinding{q1})
 			bs, err = q.SIPBindingsOfAccountAll(ctx, "sip_2")
 			must(t, err)
-			eq(t, "the same contact of another account stays", bs, []store.SIPBinding{o1})
+			eq(t, "the same contact of another account stays", bs, []market.SIPBinding{o1})
 			// Removing a contact the account does not have (RFC 3261
 			// Expires: 0 for an unknown contact) is not an error.
 			must(t, q.DeleteSIPBinding(ctx, "sip_1", "sip:p@h"))
@@ -231,7 +231,7 @@ func init() {
 			eq(t, "every row of the account gone, lapsed too", len(bs), 0)
 			bs, err = q.SIPBindingsOfAccountAll(ctx, "sip_2")
 			must(t, err)
-			eq(t, "another account's stay", bs, []store.SIPBinding{o1})
+			eq(t, "another account's stay", bs, []market.SIPBinding{o1})
 			n, err = q.DeleteSIPBindings(ctx, "sip_1", tµ)
 			must(t, err)
 			eq(t, "again", n, int64(0))
@@ -262,7 +262,7 @@ func init() {
 					must(t, q.UpdateSubscription(ctx, s, now))
 				}
 				u := "usr_" + strings.TrimPrefix(id, "sub_")
-				must(t, q.InsertUser(ctx, store.User{ID: u, CustomerID: "cus_1", Name: u, Email: u + "@x.test", Role: "member",
+				must(t, q.InsertUser(ctx, market.User{ID: u, CustomerID: "cus_1", Name: u, Email: u + "@x.test", Role: "member",
 					SubscriptionID: id, Extension: u, CreatedAt: now}))
 				a := fxSIP(t, q, "cus_1", "sip_"+u, "user", u)
 				fxBinding(t, q, a, "reg_"+u+"_1", "sip:1@h", now, now.Add(time.Hour))
@@ -270,7 +270,7 @@ func init() {
 			}
 			// A user without a subscription is active, and a trunk has no
 			// subscription.
-			must(t, q.InsertUser(ctx, store.User{ID: "usr_free", CustomerID: "cus_1", Name: "free", Email: "free@x.test", Role: "member",
+			must(t, q.InsertUser(ctx, market.User{ID: "usr_free", CustomerID: "cus_1", Name: "free", Email: "free@x.test", Role: "member",
 				Extension: "free", CreatedAt: now}))
 			free := fxSIP(t, q, "cus_1", "sip_usr_free", "user", "usr_free")
 			fxBinding(t, q, free, "reg_free", "sip:1@h", now, now.Add(time.Hour))
@@ -323,7 +323,7 @@ func init() {
 			eq(t, "lapsed bindings swept", n, int64(2))
 			bs, err := q.SIPBindingsOfAccountAll(ctx, "sip_1")
 			must(t, err)
-			eq(t, "the live one stays", bs, []store.SIPBinding{live})
+			eq(t, "the live one stays", bs, []market.SIPBinding{live})
 			// A swept nonce's record is gone (its count starts again; the
 			// registrar refuses it by its age); a kept one still refuses a
 			// replay.
@@ -455,7 +455,7 @@ func init() {
 			// read outside a transaction does not wait.
 			t.Run("Locks", func(t *testing.T) {
 				s := own(t, st)
-				var a store.SIPAccount
+				var a market.SIPAccount
 				must(t, s.Tx(ctx, func(q *store.Q) error {
 					fxCustomer(t, q, "cus_1")
 					a = fxSIP(t, q, "cus_1", "sip_1", "trunk", "")

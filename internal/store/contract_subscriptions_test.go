@@ -125,7 +125,7 @@ func init() {
 			fxCustomer(t, q, "cus_1")
 			fxPlan(t, q, "pln")
 			fxSub(t, q, "cus_1", "sub_1", "pln", tµ)
-			must(t, q.InsertUser(ctx, store.User{ID: "usr_1", CustomerID: "cus_1", Email: "a@x.test", Role: "member", SubscriptionID: "sub_1", Extension: "1", CreatedAt: tµ}))
+			must(t, q.InsertUser(ctx, market.User{ID: "usr_1", CustomerID: "cus_1", Email: "a@x.test", Role: "member", SubscriptionID: "sub_1", Extension: "1", CreatedAt: tµ}))
 			s, err := q.Subscription(ctx, "", "sub_1")
 			must(t, err)
 			eq(t, "users", s.Users, 1)
@@ -144,7 +144,7 @@ func init() {
 			fxSub(t, q, "cus_2", "sub_c", "pln", tµ)
 			must(t, q.InsertPeriod(ctx, "sub_b", market.Period{Seq: 2, Start: tµ, End: tµ.AddDate(0, 1, 0), Plan: "pln", Quantity: 1, TermMonths: 1}))
 			b.Periods = append(b.Periods, market.Period{Seq: 2, Start: tµ, End: tµ.AddDate(0, 1, 0), Plan: "pln", Quantity: 1, TermMonths: 1})
-			must(t, q.InsertUser(ctx, store.User{ID: "usr_1", CustomerID: "cus_1", Email: "a@x.test", Role: "member", SubscriptionID: "sub_a", Extension: "1", CreatedAt: tµ}))
+			must(t, q.InsertUser(ctx, market.User{ID: "usr_1", CustomerID: "cus_1", Email: "a@x.test", Role: "member", SubscriptionID: "sub_a", Extension: "1", CreatedAt: tµ}))
 			a.Users = 1
 			ss, err := q.Subscriptions(ctx, "cus_1", store.Page{})
 			must(t, err)

@@ -63,7 +63,7 @@ func addContract(cases map[string]contractCase) {
 
 // packageFuncs are the exported functions of package store (reflection does
 // not list a package's functions): a new one is added here and to the table.
-var packageFuncs = []string{"func.BadText", "func.BalanceAccount", "func.Migrations", "func.Open", "func.SetAttachmentRenderer", "func.SystemAccount"}
+var packageFuncs = []string{"func.BadText", "func.Migrations", "func.Open", "func.SetAttachmentRenderer"}
 
 // exportedAPI lists the methods of *store.Q and *store.Store by reflection,
 // and the package's functions.
@@ -201,17 +201,17 @@ func wantNotFound(t *testing.T, err error) {
 
 // Fixtures: each writes through q and fails the test on error.
 
-func fxCustomer(t *testing.T, q *store.Q, id string) store.Customer {
+func fxCustomer(t *testing.T, q *store.Q, id string) market.Customer {
 	t.Helper()
-	c := store.Customer{ID: id, Company: "Company " + id, Country: "CH", Currency: "CHF", Email: id + "@x.test", CreatedAt: tµ}
+	c := market.Customer{ID: id, Company: "Company " + id, Country: "CH", Currency: "CHF", Email: id + "@x.test", CreatedAt: tµ}
 	must(t, q.InsertCustomer(ctx, c))
 	c.CreatedAt = µs(tµ)
 	return c
 }
 
-func fxUser(t *testing.T, q *store.Q, customerID, id, email, hash string) store.User {
+func fxUser(t *testing.T, q *store.Q, customerID, id, email, hash string) market.User {
 	t.Helper()
-	u := store.User{ID: id, CustomerID: customerID, Name: "User " + id, Email: email, PasswordHash: hash, Role: "member",
+	u := market.User{ID: id, CustomerID: customerID, Name: "User " + id, Email: email, PasswordHash: hash, Role: "member",
 		Extension: id, CreatedAt: tµ}
 	must(t, q.InsertUser(ctx, u))
 	u.CreatedAt = µs(tµ)
@@ -237,27 +237,27 @@ func fxSub(t *testing.T, q *store.Q, customerID, id, plan string, expires time.T
 	return s
 }
 
-func fxNumber(t *testing.T, q *store.Q, id, e164, area string) store.Number {
+func fxNumber(t *testing.T, q *store.Q, id, e164, area string) market.Number {
 	t.Helper()
-	n := store.Number{ID: id, Number: e164, Country: "US", State: "NY", Area: area, Type: "local", SetupAmount: 100,
+	n := market.Number{ID: id, Number: e164, Country: "US", State: "NY", Area: area, Type: "local", SetupAmount: 100,
 		MonthlyAmount: 200, Currency: "USD", CreatedAt: tµ}
 	must(t, q.InsertNumber(ctx, n))
-	n.Status, n.CreatedAt = store.NumberAvailable, µs(tµ)
+	n.Status, n.CreatedAt = market.NumberAvailable, µs(tµ)
 	return n
 }
 
-func fxPayment(t *testing.T, q *store.Q, customerID, id string, amount int64, at time.Time) store.Payment {
+func fxPayment(t *testing.T, q *store.Q, customerID, id string, amount int64, at time.Time) market.Payment {
 	t.Helper()
-	p := store.Payment{ID: id, CustomerID: customerID, Purpose: market.Purpose("checkout"), Description: "pay " + id, Method: "card",
+	p := market.Payment{ID: id, CustomerID: customerID, Purpose: market.Purpose("checkout"), Description: "pay " + id, Method: "card",
 		Amount: amount, Currency: "CHF", CardBrand: "visa", CardLast4: "4242", CreatedAt: at}
 	must(t, q.InsertPayment(ctx, p))
 	p.CreatedAt = µs(at)
 	return p
 }
 
-func fxOrder(t *testing.T, q *store.Q, customerID, id string, total int64) store.Order {
+func fxOrder(t *testing.T, q *store.Q, customerID, id string, total int64) market.Order {
 	t.Helper()
-	o := store.Order{ID: id, CustomerID: customerID, Status: "paid", Currency: "CHF",
+	o := market.Order{ID: id, CustomerID: customerID, Status: "paid", Currency: "CHF",
 		Totals: market.Totals{Subtotal: total, Total: total}, Source: "api", CreatedAt: tµ,
 		Lines: []market.Line{{Type: market.ItemType("balance_top_up"), Description: "Top-up", Quantity: 1, UnitAmount: total,
 			Amount: total, TaxRate: money.MustRate("8.1")}}}
@@ -269,9 +269,9 @@ func fxOrder(t *testing.T, q *store.Q, customerID, id string, total int64) store
 // fund posts amount from the adjustments account to a customer's balance.
 func fund(t *testing.T, q *store.Q, customerID, txID string, amount int64) {
 	t.Helper()
-	must(t, q.Post(ctx, store.LedgerTx{ID: txID, CustomerID: customerID, Kind: "adjustment", Description: "fund", Currency: "CHF",
-		CreatedAt: tµ, Postings: []store.Posting{{Account: store.BalanceAccount(customerID), Amount: amount},
-			{Account: store.SystemAccount("adjustments", "CHF"), Amount: -amount}}}))
+	must(t, q.Post(ctx, market.LedgerTx{ID: txID, CustomerID: customerID, Kind: "adjustment", Description: "fund", Currency: "CHF",
+		CreatedAt: tµ, Postings: []market.Posting{{Account: market.BalanceAccount(customerID), Amount: amount},
+			{Account: market.SystemAccount("adjustments", "CHF"), Amount: -amount}}}))
 }
 
 // The Store's own methods and the package's functions. They get a store of
@@ -342,7 +342,7 @@ func init() {
 			eq(t, "customer", c.ID, "cus_read")
 			n, err := r.LockNumber(ctx, "cus_read", "num_2")
 			must(t, err)
-			eq(t, "number", n.Status, store.NumberActive)
+			eq(t, "number", n.Status, market.NumberActive)
 			_, err = r.Promo(ctx, "READ", true)
 			must(t, err)
 			ns, err := r.PickAvailableNumbers(ctx, store.NumberSearch{Country: "US", Area: "212"})
@@ -393,12 +393,6 @@ func init() {
 			if store.BadText(nil) || store.BadText(errors.New("x")) {
 				t.Error("BadText of nil or a plain error")
 			}
-		},
-		"func.BalanceAccount": func(t *testing.T, st *store.Store) {
-			eq(t, "account", store.BalanceAccount("cus_1"), "customer:cus_1:balance")
-		},
-		"func.SystemAccount": func(t *testing.T, st *store.Store) {
-			eq(t, "account", store.SystemAccount("revenue", "CHF"), "system:revenue:CHF")
 		},
 		"Q.Setting": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)

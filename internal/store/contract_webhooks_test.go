@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -13,9 +14,9 @@ import (
 // clock's tµ: the two clocks are independent.
 var wall = time.Date(2026, 12, 1, 20, 0, 0, 654321987, time.FixedZone("EST", -5*3600))
 
-func fxEndpoint(t *testing.T, q *store.Q, id string, events ...string) store.WebhookEndpoint {
+func fxEndpoint(t *testing.T, q *store.Q, id string, events ...string) market.WebhookEndpoint {
 	t.Helper()
-	e := store.WebhookEndpoint{ID: id, URL: "https://hooks.test/" + id, Events: events, Secret: "whsec_" + id, CreatedAt: tµ}
+	e := market.WebhookEndpoint{ID: id, URL: "https://hooks.test/" + id, Events: events, Secret: "whsec_" + id, CreatedAt: tµ}
 	must(t, q.InsertWebhookEndpoint(ctx, e))
 	e.CreatedAt = µs(tµ)
 	return e
@@ -27,7 +28,7 @@ func fxEvent(t *testing.T, q *store.Q, id, typ string, at time.Time) map[string]
 	t.Helper()
 	targets, err := q.WebhookTargets(ctx, typ)
 	must(t, err)
-	must(t, q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: id, Type: typ, Payload: []byte(`{"id":"` + id + `"}`), CreatedAt: at}, targets))
+	must(t, q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: id, Type: typ, Payload: []byte(`{"id":"` + id + `"}`), CreatedAt: at}, targets))
 	out := map[string]string{}
 	for _, eid := range targets {
 		ds, err := q.WebhookDeliveries(ctx, eid, store.Page{})
@@ -44,7 +45,7 @@ func fxEvent(t *testing.T, q *store.Q, id, typ string, at time.Time) map[string]
 	return out
 }
 
-func endpointIDs(es []store.WebhookEndpoint) string {
+func endpointIDs(es []market.WebhookEndpoint) string {
 	var s []string
 	for _, e := range es {
 		s = append(s, e.ID)
@@ -52,7 +53,7 @@ func endpointIDs(es []store.WebhookEndpoint) string {
 	return strings.Join(s, " ")
 }
 
-func deliveryEvents(ds []store.WebhookDelivery) string {
+func deliveryEvents(ds []market.WebhookDelivery) string {
 	var s []string
 	for _, d := range ds {
 		s = append(s, d.EventID)
@@ -97,7 +98,7 @@ func init() {
 			t.Run("DuplicateID", func(t *testing.T) {
 				q := txQ(t, st)
 				fxEndpoint(t, q, "we_1", "order.paid")
-				if err := q.InsertWebhookEndpoint(ctx, store.WebhookEndpoint{ID: "we_1", URL: "https://x.test", Events: []string{"order.paid"}, Secret: "s", CreatedAt: tµ}); err == nil {
+				if err := q.InsertWebhookEndpoint(ctx, market.WebhookEndpoint{ID: "we_1", URL: "https://x.test", Events: []string{"order.paid"}, Secret: "s", CreatedAt: tµ}); err == nil {
 					t.Error("a second endpoint of one ID was stored")
 				}
 			})
@@ -126,7 +127,7 @@ func init() {
 			must(t, q.DeleteWebhookEndpoint(ctx, "we_b", tµ))
 			es, err = q.WebhookEndpoints(ctx, store.Page{})
 			must(t, err)
-			eq(t, "newest (highest ID) first, deleted left out", es, []store.WebhookEndpoint{d, c, a})
+			eq(t, "newest (highest ID) first, deleted left out", es, []market.WebhookEndpoint{d, c, a})
 			es, err = q.WebhookEndpoints(ctx, store.Page{Limit: 1})
 			must(t, err)
 			eq(t, "a page of 1, and one more for has_more", endpointIDs(es), "we_d we_c")
@@ -145,8 +146,8 @@ func init() {
 			fxEndpoint(t, q, "we_1", "order.paid")
 			fxEndpoint(t, q, "we_2", "order.paid")
 			done := fxEvent(t, q, "evt_1", "order.paid", tµ)
-			must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: done["we_1"], AttemptedAt: tµ, StatusCode: 200},
-				store.DeliverySucceeded, tµ))
+			must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: done["we_1"], AttemptedAt: tµ, StatusCode: 200},
+				market.DeliverySucceeded, tµ))
 			fxEvent(t, q, "evt_2", "order.paid", tµ.Add(time.Second))
 			must(t, q.DeleteWebhookEndpoint(ctx, "we_1", tµ.Add(time.Minute)))
 			_, err := q.WebhookEndpoint(ctx, "we_1")
@@ -156,7 +157,7 @@ func init() {
 			ds, err := q.WebhookDeliveries(ctx, "we_1", store.Page{})
 			must(t, err)
 			eq(t, "log", deliveryEvents(ds), "evt_2 evt_1")
-			eq(t, "statuses", []string{ds[0].Status, ds[1].Status}, []string{store.DeliveryFailed, store.DeliverySucceeded})
+			eq(t, "statuses", []string{ds[0].Status, ds[1].Status}, []string{market.DeliveryFailed, market.DeliverySucceeded})
 			eq(t, "no next attempt", ds[0].NextAttemptAt, (*time.Time)(nil))
 			// It takes no new events and has nothing to send; the other
 			// endpoint is untouched.
@@ -195,7 +196,7 @@ func init() {
 				fxEndpoint(t, q, "we_1", "order.paid")
 				fxEndpoint(t, q, "we_2", "order.paid")
 				payload := []byte(`{"id":"evt_1","type":"order.paid","data":{"object":{"company":"Zürich AG"}}}`)
-				must(t, q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: payload, CreatedAt: tµ}, []string{"we_1", "we_2"}))
+				must(t, q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: payload, CreatedAt: tµ}, []string{"we_1", "we_2"}))
 				got, err := q.WebhookEventPayload(ctx, "evt_1")
 				must(t, err)
 				eq(t, "payload byte for byte", string(got), string(payload))
@@ -208,38 +209,38 @@ func init() {
 					if !strings.HasPrefix(ds[0].ID, "whd_") {
 						t.Errorf("delivery ID %q", ds[0].ID)
 					}
-					eq(t, "a pending delivery due when the event was created", ds[0], store.WebhookDelivery{ID: ds[0].ID, EndpointID: eid,
-						EventID: "evt_1", EventType: "order.paid", Status: store.DeliveryPending, NextAttemptAt: ptr(µs(tµ)), CreatedAt: µs(tµ)})
+					eq(t, "a pending delivery due when the event was created", ds[0], market.WebhookDelivery{ID: ds[0].ID, EndpointID: eid,
+						EventID: "evt_1", EventType: "order.paid", Status: market.DeliveryPending, NextAttemptAt: ptr(µs(tµ)), CreatedAt: µs(tµ)})
 				}
 				// No targets: the event is stored, nothing to deliver.
-				must(t, q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_2", Type: "refund.created", Payload: []byte(`{}`), CreatedAt: tµ}, nil))
+				must(t, q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_2", Type: "refund.created", Payload: []byte(`{}`), CreatedAt: tµ}, nil))
 				_, err = q.WebhookEventPayload(ctx, "evt_2")
 				must(t, err)
 			})
 			t.Run("DuplicateID", func(t *testing.T) {
 				q := txQ(t, st)
-				must(t, q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, nil))
-				if err := q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, nil); err == nil {
+				must(t, q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, nil))
+				if err := q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, nil); err == nil {
 					t.Error("a second event of one ID was stored")
 				}
 			})
 			t.Run("UnknownEndpoint", func(t *testing.T) {
 				q := txQ(t, st)
-				if err := q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, []string{"we_none"}); err == nil {
+				if err := q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, []string{"we_none"}); err == nil {
 					t.Error("a delivery to no endpoint was stored")
 				}
 			})
 			t.Run("OneDeliveryPerEndpoint", func(t *testing.T) { // UNIQUE (endpoint_id, event_id)
 				q := txQ(t, st)
 				fxEndpoint(t, q, "we_1", "order.paid")
-				if err := q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, []string{"we_1", "we_1"}); err == nil {
+				if err := q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte(`{}`), CreatedAt: tµ}, []string{"we_1", "we_1"}); err == nil {
 					t.Error("two deliveries of one event to one endpoint were stored")
 				}
 			})
 		},
 		"Q.WebhookEventPayload": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
-			must(t, q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte("{\"a\": \"\u00e9\u20ac\",\n \"b\": 1}"), CreatedAt: tµ}, nil))
+			must(t, q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: "evt_1", Type: "order.paid", Payload: []byte("{\"a\": \"\u00e9\u20ac\",\n \"b\": 1}"), CreatedAt: tµ}, nil))
 			got, err := q.WebhookEventPayload(ctx, "evt_1")
 			must(t, err)
 			eq(t, "payload", string(got), "{\"a\": \"\u00e9\u20ac\",\n \"b\": 1}")
@@ -258,8 +259,8 @@ func init() {
 				if len(ds) == 2 {
 					got := ds[0]
 					eq(t, "what sending takes", got, store.DueDelivery{
-						WebhookDelivery: store.WebhookDelivery{ID: got.ID, EndpointID: "we_1", EventID: "evt_early", EventType: "order.paid",
-							Status: store.DeliveryPending, NextAttemptAt: ptr(µs(tµ.Add(-time.Hour))), CreatedAt: µs(tµ.Add(-time.Hour))},
+						WebhookDelivery: market.WebhookDelivery{ID: got.ID, EndpointID: "we_1", EventID: "evt_early", EventType: "order.paid",
+							Status: market.DeliveryPending, NextAttemptAt: ptr(µs(tµ.Add(-time.Hour))), CreatedAt: µs(tµ.Add(-time.Hour))},
 						URL: e.URL, Secret: e.Secret, Payload: []byte(`{"id":"evt_early"}`), EventCreatedAt: µs(tµ.Add(-time.Hour))})
 				}
 				eq(t, "the later one when due", dueEvents(lease(t, q, tµ.Add(time.Microsecond), wall, 10)), "evt_later>we_1")
@@ -310,10 +311,10 @@ func init() {
 				fxEndpoint(t, q, "we_2", "order.paid")
 				fxEndpoint(t, q, "we_3", "order.paid")
 				ids := fxEvent(t, q, "evt_1", "order.paid", tµ)
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 204},
-					store.DeliverySucceeded, tµ))
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: ids["we_2"], AttemptedAt: tµ, StatusCode: 500},
-					store.DeliveryFailed, tµ))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 204},
+					market.DeliverySucceeded, tµ))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_2", DeliveryID: ids["we_2"], AttemptedAt: tµ, StatusCode: 500},
+					market.DeliveryFailed, tµ))
 				must(t, q.DeleteWebhookEndpoint(ctx, "we_3", tµ))
 				eq(t, "succeeded, failed, deleted: nothing", len(lease(t, q, tµ.Add(time.Hour), wall, 10)), 0)
 			})
@@ -338,25 +339,25 @@ func init() {
 				lease(t, q, tµ, wall, 10)
 				// Failed: pending again, due later, the lease ended.
 				next := tµ.Add(time.Minute)
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 500,
-					Error: "HTTP 500", Duration: 1500 * time.Millisecond, Response: "oops"}, store.DeliveryPending, next))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 500,
+					Error: "HTTP 500", Duration: 1500 * time.Millisecond, Response: "oops"}, market.DeliveryPending, next))
 				d, err := q.WebhookDelivery(ctx, "we_1", id)
 				must(t, err)
-				eq(t, "retry due", d, store.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
-					Status: store.DeliveryPending, Attempts: 1, NextAttemptAt: ptr(µs(next)), CreatedAt: µs(tµ)})
+				eq(t, "retry due", d, market.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
+					Status: market.DeliveryPending, Attempts: 1, NextAttemptAt: ptr(µs(next)), CreatedAt: µs(tµ)})
 				eq(t, "not due before", len(lease(t, q, tµ, wall, 10)), 0)
 				eq(t, "the lease ended: due at next", len(lease(t, q, next, wall, 10)), 1)
 				// Succeeded: delivered at the attempt, no next attempt.
 				at := tµ.Add(time.Minute + time.Second)
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: id, AttemptedAt: at, StatusCode: 200,
-					Duration: 20 * time.Millisecond}, store.DeliverySucceeded, at))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_2", DeliveryID: id, AttemptedAt: at, StatusCode: 200,
+					Duration: 20 * time.Millisecond}, market.DeliverySucceeded, at))
 				d, err = q.WebhookDelivery(ctx, "we_1", id)
 				must(t, err)
-				eq(t, "delivered", d, store.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
-					Status: store.DeliverySucceeded, Attempts: 2, CreatedAt: µs(tµ), DeliveredAt: ptr(µs(at))})
+				eq(t, "delivered", d, market.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
+					Status: market.DeliverySucceeded, Attempts: 2, CreatedAt: µs(tµ), DeliveredAt: ptr(µs(at))})
 				log, err := q.WebhookAttempts(ctx, []string{id})
 				must(t, err)
-				eq(t, "the log, oldest first (duration in ms)", log[id], []store.WebhookAttempt{
+				eq(t, "the log, oldest first (duration in ms)", log[id], []market.WebhookAttempt{
 					{ID: "wha_1", DeliveryID: id, AttemptedAt: µs(tµ), StatusCode: 500, Error: "HTTP 500", Duration: 1500 * time.Millisecond, Response: "oops"},
 					{ID: "wha_2", DeliveryID: id, AttemptedAt: µs(at), StatusCode: 200, Duration: 20 * time.Millisecond}})
 			})
@@ -370,15 +371,15 @@ func init() {
 				lease(t, q, tµ, wall, 10)
 				retry := tµ.Add(time.Second)
 				must(t, q.RetryWebhookDelivery(ctx, id, retry))
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 200},
-					store.DeliverySucceeded, tµ))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 200},
+					market.DeliverySucceeded, tµ))
 				d, err := q.WebhookDelivery(ctx, "we_1", id)
 				must(t, err)
-				eq(t, "pending, due at the retry", d, store.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
-					Status: store.DeliveryPending, Attempts: 1, NextAttemptAt: ptr(µs(retry)), CreatedAt: µs(tµ), DeliveredAt: ptr(µs(tµ))})
+				eq(t, "pending, due at the retry", d, market.WebhookDelivery{ID: id, EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
+					Status: market.DeliveryPending, Attempts: 1, NextAttemptAt: ptr(µs(retry)), CreatedAt: µs(tµ), DeliveredAt: ptr(µs(tµ))})
 				eq(t, "leased again at the retry", len(lease(t, q, retry, wall, 10)), 1)
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: id, AttemptedAt: retry, StatusCode: 200},
-					store.DeliverySucceeded, retry))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_2", DeliveryID: id, AttemptedAt: retry, StatusCode: 200},
+					market.DeliverySucceeded, retry))
 				d, err = q.WebhookDelivery(ctx, "we_1", id)
 				must(t, err)
 				eq(t, "the retry's send counts", words(d.Status, d.Attempts), "succeeded 2")
@@ -391,8 +392,8 @@ func init() {
 				fxEndpoint(t, q, "we_1", "order.paid")
 				id := fxEvent(t, q, "evt_1", "order.paid", tµ)["we_1"]
 				answer := "a\x00b\xffc" + strings.Repeat("x", 2000)
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 0,
-					Error: strings.Repeat("e", 600), Response: answer}, store.DeliveryPending, tµ.Add(time.Minute)))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: id, AttemptedAt: tµ, StatusCode: 0,
+					Error: strings.Repeat("e", 600), Response: answer}, market.DeliveryPending, tµ.Add(time.Minute)))
 				log, err := q.WebhookAttempts(ctx, []string{id})
 				must(t, err)
 				if len(log[id]) != 1 {
@@ -416,23 +417,23 @@ func init() {
 				must(t, q.DeleteWebhookEndpoint(ctx, "we_1", tµ))
 				two, err := q.WebhookDeliveries(ctx, "we_1", store.Page{})
 				must(t, err)
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 503},
-					store.DeliveryPending, tµ.Add(time.Minute)))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 503},
+					market.DeliveryPending, tµ.Add(time.Minute)))
 				other := two[0].ID // evt_2's
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: other, AttemptedAt: tµ, StatusCode: 200},
-					store.DeliverySucceeded, tµ))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_2", DeliveryID: other, AttemptedAt: tµ, StatusCode: 200},
+					market.DeliverySucceeded, tµ))
 				ds, err := q.WebhookDeliveries(ctx, "we_1", store.Page{})
 				must(t, err)
 				eq(t, "evt_2 succeeded, evt_1 dropped", []string{ds[0].EventID + " " + ds[0].Status, ds[1].EventID + " " + ds[1].Status},
-					[]string{"evt_2 " + store.DeliverySucceeded, "evt_1 " + store.DeliveryFailed})
+					[]string{"evt_2 " + market.DeliverySucceeded, "evt_1 " + market.DeliveryFailed})
 				_, ok, err := q.NextWebhookAttempt(ctx, tµ)
 				must(t, err)
 				eq(t, "nothing more to send", ok, false)
 			})
 			t.Run("UnknownDelivery", func(t *testing.T) {
 				q := txQ(t, st)
-				if err := q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: "whd_none", AttemptedAt: tµ},
-					store.DeliveryFailed, tµ); err == nil {
+				if err := q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: "whd_none", AttemptedAt: tµ},
+					market.DeliveryFailed, tµ); err == nil {
 					t.Error("an attempt of no delivery was stored")
 				}
 			})
@@ -448,18 +449,18 @@ func init() {
 			_, ok, err = q.NextWebhookAttempt(ctx, tµ)
 			must(t, err)
 			eq(t, "due now is not after now", ok, false)
-			must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 500},
-				store.DeliveryPending, tµ.Add(4*time.Minute)))
-			must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: ids["we_2"], AttemptedAt: tµ, StatusCode: 500},
-				store.DeliveryPending, tµ.Add(2*time.Minute)))
+			must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 500},
+				market.DeliveryPending, tµ.Add(4*time.Minute)))
+			must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_2", DeliveryID: ids["we_2"], AttemptedAt: tµ, StatusCode: 500},
+				market.DeliveryPending, tµ.Add(2*time.Minute)))
 			at, ok, err := q.NextWebhookAttempt(ctx, tµ)
 			must(t, err)
 			eq(t, "the earliest", words(at, ok), words(µs(tµ.Add(2*time.Minute)), true))
 			at, ok, err = q.NextWebhookAttempt(ctx, tµ.Add(2*time.Minute))
 			must(t, err)
 			eq(t, "after it", words(at, ok), words(µs(tµ.Add(4*time.Minute)), true))
-			must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_3", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 500},
-				store.DeliveryFailed, tµ.Add(4*time.Minute)))
+			must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_3", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 500},
+				market.DeliveryFailed, tµ.Add(4*time.Minute)))
 			_, ok, err = q.NextWebhookAttempt(ctx, tµ.Add(2*time.Minute))
 			must(t, err)
 			eq(t, "a failed delivery has no next attempt", ok, false)
@@ -469,16 +470,16 @@ func init() {
 			fxEndpoint(t, q, "we_1", "order.paid")
 			fxEndpoint(t, q, "we_2", "order.paid")
 			ids := fxEvent(t, q, "evt_1", "order.paid", tµ)
-			must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 200},
-				store.DeliverySucceeded, tµ))
-			must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: "wha_2", DeliveryID: ids["we_2"], AttemptedAt: tµ, StatusCode: 500},
-				store.DeliveryFailed, tµ))
+			must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_1", DeliveryID: ids["we_1"], AttemptedAt: tµ, StatusCode: 200},
+				market.DeliverySucceeded, tµ))
+			must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: "wha_2", DeliveryID: ids["we_2"], AttemptedAt: tµ, StatusCode: 500},
+				market.DeliveryFailed, tµ))
 			later := tµ.AddDate(0, 0, 5)
 			for _, eid := range []string{"we_1", "we_2"} {
 				must(t, q.RetryWebhookDelivery(ctx, ids[eid], later))
 				d, err := q.WebhookDelivery(ctx, eid, ids[eid])
 				must(t, err)
-				eq(t, eid+" pending again, due at now", []any{d.Status, d.NextAttemptAt, d.Attempts}, []any{store.DeliveryPending, ptr(µs(later)), 1})
+				eq(t, eid+" pending again, due at now", []any{d.Status, d.NextAttemptAt, d.Attempts}, []any{market.DeliveryPending, ptr(µs(later)), 1})
 			}
 			eq(t, "both sent at the next scan", len(lease(t, q, later, wall, 10)), 2)
 			wantNotFound(t, q.RetryWebhookDelivery(ctx, "whd_none", later))
@@ -490,8 +491,8 @@ func init() {
 			fxEndpoint(t, q, "we_1", "order.paid")
 			fxEndpoint(t, q, "we_2", "order.paid")
 			ids := fxEvent(t, q, "evt_1", "order.paid", tµ)
-			want := store.WebhookDelivery{ID: ids["we_1"], EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
-				Status: store.DeliveryPending, NextAttemptAt: ptr(µs(tµ)), CreatedAt: µs(tµ)}
+			want := market.WebhookDelivery{ID: ids["we_1"], EndpointID: "we_1", EventID: "evt_1", EventType: "order.paid",
+				Status: market.DeliveryPending, NextAttemptAt: ptr(µs(tµ)), CreatedAt: µs(tµ)}
 			for _, of := range []string{"we_1", ""} {
 				d, err := q.WebhookDelivery(ctx, of, ids["we_1"])
 				must(t, err)
@@ -517,8 +518,8 @@ func init() {
 			must(t, err)
 			eq(t, "newest (highest ID) first, one endpoint's", deliveryEvents(ds), "evt_c evt_b evt_a")
 			if len(ds) == 3 {
-				eq(t, "a delivery", ds[1], store.WebhookDelivery{ID: ids[1], EndpointID: "we_1", EventID: "evt_b", EventType: "refund.created",
-					Status: store.DeliveryPending, NextAttemptAt: ptr(µs(tµ.Add(time.Second))), CreatedAt: µs(tµ.Add(time.Second))})
+				eq(t, "a delivery", ds[1], market.WebhookDelivery{ID: ids[1], EndpointID: "we_1", EventID: "evt_b", EventType: "refund.created",
+					Status: market.DeliveryPending, NextAttemptAt: ptr(µs(tµ.Add(time.Second))), CreatedAt: µs(tµ.Add(time.Second))})
 			}
 			ds, err = q.WebhookDeliveries(ctx, "we_1", store.Page{Limit: 1})
 			must(t, err)
@@ -544,16 +545,16 @@ func init() {
 			ids := fxEvent(t, q, "evt_1", "order.paid", tµ)
 			at := func(i int) time.Time { return tµ.Add(time.Duration(i) * time.Minute) }
 			for i, a := range []struct{ id, endpoint string }{{"wha_1", "we_2"}, {"wha_2", "we_1"}, {"wha_3", "we_2"}, {"wha_4", "we_3"}} {
-				must(t, q.RecordWebhookAttempt(ctx, store.WebhookAttempt{ID: a.id, DeliveryID: ids[a.endpoint], AttemptedAt: at(i), StatusCode: 502,
-					Error: "HTTP 502", Duration: time.Duration(i) * time.Millisecond}, store.DeliveryPending, at(i+1)))
+				must(t, q.RecordWebhookAttempt(ctx, market.WebhookAttempt{ID: a.id, DeliveryID: ids[a.endpoint], AttemptedAt: at(i), StatusCode: 502,
+					Error: "HTTP 502", Duration: time.Duration(i) * time.Millisecond}, market.DeliveryPending, at(i+1)))
 			}
 			log, err = q.WebhookAttempts(ctx, []string{ids["we_1"], ids["we_2"], "whd_none"})
 			must(t, err)
-			a := func(id, endpoint string, i int) store.WebhookAttempt {
-				return store.WebhookAttempt{ID: id, DeliveryID: ids[endpoint], AttemptedAt: µs(at(i)), StatusCode: 502, Error: "HTTP 502",
+			a := func(id, endpoint string, i int) market.WebhookAttempt {
+				return market.WebhookAttempt{ID: id, DeliveryID: ids[endpoint], AttemptedAt: µs(at(i)), StatusCode: 502, Error: "HTTP 502",
 					Duration: time.Duration(i) * time.Millisecond}
 			}
-			eq(t, "by delivery, oldest first, only those asked for", log, map[string][]store.WebhookAttempt{
+			eq(t, "by delivery, oldest first, only those asked for", log, map[string][]market.WebhookAttempt{
 				ids["we_1"]: {a("wha_2", "we_1", 1)}, ids["we_2"]: {a("wha_1", "we_2", 0), a("wha_3", "we_2", 2)}})
 		},
 	})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // HasNotification reports whether the customer has the notification id:
@@ -20,14 +22,14 @@ func (q *Q) HasNotification(ctx context.Context, customerID, id string) (bool, e
 func (q *Q) HasBalanceEntry(ctx context.Context, customerID, transactionID string) (bool, error) {
 	var n int
 	err := q.ex.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_postings WHERE transaction_id = $1 AND account_id = $2`,
-		transactionID, BalanceAccount(customerID)).Scan(&n)
+		transactionID, market.BalanceAccount(customerID)).Scan(&n)
 	return n > 0, err
 }
 
 // PaymentsByID returns the payments among ids, by ID (ones not found are
 // absent): the payment of each order of a page, in one query.
-func (q *Q) PaymentsByID(ctx context.Context, ids []string) (map[string]Payment, error) {
-	out := map[string]Payment{}
+func (q *Q) PaymentsByID(ctx context.Context, ids []string) (map[string]market.Payment, error) {
+	out := map[string]market.Payment{}
 	if len(ids) == 0 {
 		return out, nil
 	}

@@ -4,21 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
-
-// Customer is a business account.
-type Customer struct {
-	ID        string
-	Company   string
-	Country   string
-	Currency  string
-	Email     string
-	Balance   int64
-	CreatedAt time.Time
-}
 
 // Page asks for at most Limit rows older than the ID After ("" = newest).
 type Page struct {
@@ -35,8 +23,8 @@ func (p Page) limit() int {
 
 const customerCols = `id, company, country, currency, email, balance, created_at`
 
-func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
-	var c Customer
+func scanCustomer(row interface{ Scan(...any) error }) (market.Customer, error) {
+	var c market.Customer
 	var created int64
 	err := row.Scan(&c.ID, &c.Company, &c.Country, &c.Currency, &c.Email, &c.Balance, &created)
 	c.CreatedAt = fromTS(created)
@@ -44,14 +32,14 @@ func scanCustomer(row interface{ Scan(...any) error }) (Customer, error) {
 }
 
 // InsertCustomer stores a new customer with a zero balance.
-func (q *Q) InsertCustomer(ctx context.Context, c Customer) error {
+func (q *Q) InsertCustomer(ctx context.Context, c market.Customer) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO customers (id, company, country, currency, email, balance, created_at)
 		VALUES ($1, $2, $3, $4, $5, 0, $6)`, c.ID, c.Company, c.Country, c.Currency, c.Email, ts(c.CreatedAt))
 	return err
 }
 
 // Customer returns a customer. Error: not_found.
-func (q *Q) Customer(ctx context.Context, id string) (Customer, error) {
+func (q *Q) Customer(ctx context.Context, id string) (market.Customer, error) {
 	c, err := scanCustomer(q.ex.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, id))
 	return c, notFound(err, "customer")
 }
@@ -59,7 +47,7 @@ func (q *Q) Customer(ctx context.Context, id string) (Customer, error) {
 // LockCustomer returns a customer and, on PostgreSQL, locks its row until
 // the transaction ends. Every transaction that changes a customer's money or
 // holdings takes this lock first, so they run one at a time per customer.
-func (q *Q) LockCustomer(ctx context.Context, id string) (Customer, error) {
+func (q *Q) LockCustomer(ctx context.Context, id string) (market.Customer, error) {
 	if c, ok := q.batchCustomer(id); ok {
 		return c, nil // locked by PreloadRenewals
 	}
@@ -68,7 +56,7 @@ func (q *Q) LockCustomer(ctx context.Context, id string) (Customer, error) {
 }
 
 // Customers lists customers, newest first.
-func (q *Q) Customers(ctx context.Context, p Page) ([]Customer, error) {
+func (q *Q) Customers(ctx context.Context, p Page) ([]market.Customer, error) {
 	return queryAll(ctx, q, scanCustomer, `SELECT `+customerCols+` FROM customers
 		WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.After, p.limit()+1)
 }
@@ -82,25 +70,11 @@ func (q *Q) NextExtension(ctx context.Context, customerID string) (int, error) {
 	return n, notFound(err, "customer")
 }
 
-// User is a login or a seat of a customer.
-type User struct {
-	ID             string
-	CustomerID     string
-	Name           string
-	Email          string
-	PasswordHash   string // "" for seats without a login
-	Role           string // "owner" or "member"
-	SubscriptionID string
-	Extension      string
-	SIPAccountID   string
-	CreatedAt      time.Time
-}
-
 const userCols = `id, customer_id, name, email, COALESCE(password_hash, ''), role, COALESCE(subscription_id, ''),
 	extension, COALESCE(sip_account_id, ''), created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
-	var u User
+func scanUser(row interface{ Scan(...any) error }) (market.User, error) {
+	var u market.User
 	var created int64
 	err := row.Scan(&u.ID, &u.CustomerID, &u.Name, &u.Email, &u.PasswordHash, &u.Role, &u.SubscriptionID,
 		&u.Extension, &u.SIPAccountID, &created)
@@ -120,7 +94,7 @@ func nullStr(s string) any {
 // users_customer_email, migration 00008), or when the e-mail is another
 // login's (users_login). A duplicate ID or extension is not the caller's
 // e-mail: it stays the driver's error.
-func (q *Q) InsertUser(ctx context.Context, u User) error {
+func (q *Q) InsertUser(ctx context.Context, u market.User) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO users (id, customer_id, name, email, password_hash, role,
 		subscription_id, extension, sip_account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		u.ID, u.CustomerID, u.Name, u.Email, nullStr(u.PasswordHash), u.Role, nullStr(u.SubscriptionID),
@@ -135,30 +109,30 @@ func (q *Q) InsertUser(ctx context.Context, u User) error {
 }
 
 // LoginByEmail returns the user that logs in with email. Error: not_found.
-func (q *Q) LoginByEmail(ctx context.Context, email string) (User, error) {
+func (q *Q) LoginByEmail(ctx context.Context, email string) (market.User, error) {
 	u, err := scanUser(q.ex.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
 		WHERE email = $1 AND password_hash IS NOT NULL`, email))
 	return u, notFound(err, "user")
 }
 
 // User returns a user of a customer. Error: not_found.
-func (q *Q) User(ctx context.Context, customerID, id string) (User, error) {
+func (q *Q) User(ctx context.Context, customerID, id string) (market.User, error) {
 	u, err := scanUser(q.ex.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
 		WHERE id = $1 AND customer_id = $2`, id, customerID))
 	return u, notFound(err, "user")
 }
 
 // Users lists a customer's users, oldest first.
-func (q *Q) Users(ctx context.Context, customerID string) ([]User, error) {
+func (q *Q) Users(ctx context.Context, customerID string) ([]market.User, error) {
 	return q.users(ctx, `SELECT `+userCols+` FROM users WHERE customer_id = $1 ORDER BY id`, customerID)
 }
 
 // UsersOfSubscription lists the users holding a license of a subscription.
-func (q *Q) UsersOfSubscription(ctx context.Context, subscriptionID string) ([]User, error) {
+func (q *Q) UsersOfSubscription(ctx context.Context, subscriptionID string) ([]market.User, error) {
 	return q.users(ctx, `SELECT `+userCols+` FROM users WHERE subscription_id = $1 ORDER BY id`, subscriptionID)
 }
 
-func (q *Q) users(ctx context.Context, query string, args ...any) ([]User, error) {
+func (q *Q) users(ctx context.Context, query string, args ...any) ([]market.User, error) {
 	return queryAll(ctx, q, scanUser, query, args...)
 }
 
@@ -188,17 +162,8 @@ func (q *Q) DeleteUser(ctx context.Context, customerID, id string) error {
 	return nil
 }
 
-// Session is a login session (API bearer token or portal cookie).
-type Session struct {
-	TokenHash  string
-	UserID     string
-	CustomerID string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-}
-
 // InsertSession stores a session.
-func (q *Q) InsertSession(ctx context.Context, s Session) error {
+func (q *Q) InsertSession(ctx context.Context, s market.Session) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, customer_id, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5)`, s.TokenHash, s.UserID, s.CustomerID, ts(s.CreatedAt), ts(s.ExpiresAt))
 	return err
@@ -206,13 +171,13 @@ func (q *Q) InsertSession(ctx context.Context, s Session) error {
 
 // SessionByHash returns the session with that token hash and its user.
 // Error: not_found.
-func (q *Q) SessionByHash(ctx context.Context, hash string) (Session, User, error) {
-	var s Session
+func (q *Q) SessionByHash(ctx context.Context, hash string) (market.Session, market.User, error) {
+	var s market.Session
 	var created, expires int64
 	row := q.ex.QueryRowContext(ctx, `SELECT s.token_hash, s.user_id, s.customer_id, s.created_at, s.expires_at,
 		u.id, u.customer_id, u.name, u.email, COALESCE(u.password_hash, ''), u.role, COALESCE(u.subscription_id, ''),
 		u.extension, COALESCE(u.sip_account_id, ''), u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, hash)
-	var u User
+	var u market.User
 	var uc int64
 	err := row.Scan(&s.TokenHash, &s.UserID, &s.CustomerID, &created, &expires,
 		&u.ID, &u.CustomerID, &u.Name, &u.Email, &u.PasswordHash, &u.Role, &u.SubscriptionID,
@@ -227,27 +192,10 @@ func (q *Q) DeleteSession(ctx context.Context, hash string) error {
 	return err
 }
 
-// SIPAccount is a SIP account of a customer.
-type SIPAccount struct {
-	ID         string
-	CustomerID string
-	Kind       string // "trunk" or "user"
-	Username   string
-	Password   string
-	Domain     string
-	UserID     string
-	CreatedAt  time.Time
-	// HA1Realm, HA1MD5 and HA1SHA256 are what digest authentication needs
-	// (H(username:realm:password), RFC 8760) for the realm HA1Realm; once
-	// the customer has seen the password, Password is "" and only these
-	// remain (migration 00013).
-	HA1Realm, HA1MD5, HA1SHA256 string
-}
-
 const sipCols = `id, customer_id, kind, username, password, domain, COALESCE(user_id, ''), created_at, ha1_realm, ha1_md5, ha1_sha256`
 
-func scanSIP(row interface{ Scan(...any) error }) (SIPAccount, error) {
-	var a SIPAccount
+func scanSIP(row interface{ Scan(...any) error }) (market.SIPAccount, error) {
+	var a market.SIPAccount
 	var created int64
 	err := row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created,
 		&a.HA1Realm, &a.HA1MD5, &a.HA1SHA256)
@@ -256,7 +204,7 @@ func scanSIP(row interface{ Scan(...any) error }) (SIPAccount, error) {
 }
 
 // InsertSIPAccount stores a SIP account.
-func (q *Q) InsertSIPAccount(ctx context.Context, a SIPAccount) error {
+func (q *Q) InsertSIPAccount(ctx context.Context, a market.SIPAccount) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO sip_accounts (id, customer_id, kind, username, password, domain, user_id, created_at,
 		ha1_realm, ha1_md5, ha1_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, a.ID, a.CustomerID, a.Kind, a.Username,
 		a.Password, a.Domain, nullStr(a.UserID), ts(a.CreatedAt), a.HA1Realm, a.HA1MD5, a.HA1SHA256)
@@ -264,18 +212,18 @@ func (q *Q) InsertSIPAccount(ctx context.Context, a SIPAccount) error {
 }
 
 // SIPAccounts lists a customer's SIP accounts, oldest first.
-func (q *Q) SIPAccounts(ctx context.Context, customerID string) ([]SIPAccount, error) {
+func (q *Q) SIPAccounts(ctx context.Context, customerID string) ([]market.SIPAccount, error) {
 	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE customer_id = $1 ORDER BY id`, customerID)
 }
 
 // SIPAccount returns one SIP account of a customer. Error: not_found.
-func (q *Q) SIPAccount(ctx context.Context, customerID, id string) (SIPAccount, error) {
+func (q *Q) SIPAccount(ctx context.Context, customerID, id string) (market.SIPAccount, error) {
 	a, err := scanSIP(q.ex.QueryRowContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE id = $1 AND customer_id = $2`, id, customerID))
 	return a, notFound(err, "SIP account")
 }
 
 // SIPAccountByUsername returns a SIP account by its username. Error: not_found.
-func (q *Q) SIPAccountByUsername(ctx context.Context, username string) (SIPAccount, error) {
+func (q *Q) SIPAccountByUsername(ctx context.Context, username string) (market.SIPAccount, error) {
 	a, err := scanSIP(q.ex.QueryRowContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE username = $1`, username))
 	return a, notFound(err, "SIP account")
 }

@@ -15,7 +15,7 @@ import (
 // Contract: the dashboard's tallies (tallies.go).
 func init() {
 	sale := func(t *testing.T, q *store.Q, id, number string) {
-		must(t, q.InsertNumber(ctx, store.Number{ID: id, Number: number, Country: "US", State: "S", Area: "A", Type: "local",
+		must(t, q.InsertNumber(ctx, market.Number{ID: id, Number: number, Country: "US", State: "S", Area: "A", Type: "local",
 			Currency: "USD", CreatedAt: tµ}))
 		must(t, q.ClaimNumber(ctx, id, "cus_1", "", tµ, tµ.AddDate(0, 1, 0)))
 	}
@@ -124,12 +124,12 @@ func TestNumberCountsEqualRecount(t *testing.T) {
 		var ids []string
 		must(t, st.Tx(ctx, func(q *store.Q) error {
 			fxCustomer(t, q, "cus_1")
-			var ns []store.Number
+			var ns []market.Number
 			for i := range 60 {
 				c := countries[i%len(countries)]
 				id := fmt.Sprintf("num_%02d", i)
 				ids = append(ids, id)
-				ns = append(ns, store.Number{ID: id, Number: fmt.Sprintf("+1%09d", 212000000+i), Country: c, State: "S", Area: "A",
+				ns = append(ns, market.Number{ID: id, Number: fmt.Sprintf("+1%09d", 212000000+i), Country: c, State: "S", Area: "A",
 					Type: "local", Currency: "USD", CreatedAt: tµ})
 			}
 			_, err := q.InsertNumbers(ctx, ns)
@@ -147,28 +147,28 @@ func TestNumberCountsEqualRecount(t *testing.T) {
 				_, err := q.CompactTallies(ctx)
 				return err
 			case 0, 1: // a sale
-				if n.Status == store.NumberAvailable {
+				if n.Status == market.NumberAvailable {
 					return q.ClaimNumber(ctx, id, "cus_1", "", now, now.AddDate(0, 1, 0))
 				}
 			case 2: // unpaid: grace, then quarantine
 				switch n.Status {
-				case store.NumberActive:
+				case market.NumberActive:
 					g := now.Add(72 * time.Hour)
-					n.Status, n.GraceUntil = store.NumberGrace, &g
+					n.Status, n.GraceUntil = market.NumberGrace, &g
 					return q.UpdateNumberLifecycle(ctx, n)
-				case store.NumberGrace:
+				case market.NumberGrace:
 					qu := now.Add(time.Duration(rng.IntN(48)) * time.Hour)
-					n.Status, n.CustomerID, n.GraceUntil, n.QuarantineUntil = store.NumberQuarantine, "", nil, &qu
+					n.Status, n.CustomerID, n.GraceUntil, n.QuarantineUntil = market.NumberQuarantine, "", nil, &qu
 					return q.UpdateNumberLifecycle(ctx, n)
 				}
 			case 3: // paid in grace, or released at once
 				switch n.Status {
-				case store.NumberGrace:
-					n.Status, n.GraceUntil = store.NumberActive, nil
+				case market.NumberGrace:
+					n.Status, n.GraceUntil = market.NumberActive, nil
 					return q.UpdateNumberLifecycle(ctx, n)
-				case store.NumberActive:
+				case market.NumberActive:
 					qu := now.Add(24 * time.Hour)
-					n.Status, n.CustomerID, n.QuarantineUntil = store.NumberQuarantine, "", &qu
+					n.Status, n.CustomerID, n.QuarantineUntil = market.NumberQuarantine, "", &qu
 					return q.UpdateNumberLifecycle(ctx, n)
 				}
 			case 4: // quarantines end
@@ -177,31 +177,31 @@ func TestNumberCountsEqualRecount(t *testing.T) {
 				return err
 			case 5: // the operator reserves or frees
 				switch n.Status {
-				case store.NumberAvailable, store.NumberQuarantine:
-					_, err := q.SetNumberStatus(ctx, id, []string{n.Status}, store.NumberReserved)
+				case market.NumberAvailable, market.NumberQuarantine:
+					_, err := q.SetNumberStatus(ctx, id, []string{n.Status}, market.NumberReserved)
 					return err
-				case store.NumberReserved:
-					_, err := q.SetNumberStatus(ctx, id, []string{n.Status}, store.NumberAvailable)
+				case market.NumberReserved:
+					_, err := q.SetNumberStatus(ctx, id, []string{n.Status}, market.NumberAvailable)
 					return err
 				}
 			case 6: // retires, rarely
-				if n.Status == store.NumberAvailable && rng.IntN(4) == 0 {
-					_, err := q.SetNumberStatus(ctx, id, []string{n.Status}, store.NumberRetired)
+				if n.Status == market.NumberAvailable && rng.IntN(4) == 0 {
+					_, err := q.SetNumberStatus(ctx, id, []string{n.Status}, market.NumberRetired)
 					return err
 				}
 			}
 			return nil
 		}
 		seen := map[string]bool{}
-		check := func(when string) []store.NumberCount {
+		check := func(when string) []market.NumberCount {
 			t.Helper()
 			got, err := st.Read().NumberCounts(ctx)
 			must(t, err)
-			var want []store.NumberCount
+			var want []market.NumberCount
 			rows, err := st.DB().QueryContext(ctx, `SELECT country, status, COUNT(*) FROM numbers GROUP BY country, status ORDER BY 1, 2`)
 			must(t, err)
 			for rows.Next() {
-				var c store.NumberCount
+				var c market.NumberCount
 				must(t, rows.Scan(&c.Country, &c.Status, &c.Count))
 				want = append(want, c)
 				seen[c.Status] = true
@@ -216,7 +216,7 @@ func TestNumberCountsEqualRecount(t *testing.T) {
 			}
 		})
 		got := check("at the end")
-		for _, s := range []string{store.NumberActive, store.NumberGrace, store.NumberQuarantine, store.NumberReserved, store.NumberAvailable} {
+		for _, s := range []string{market.NumberActive, market.NumberGrace, market.NumberQuarantine, market.NumberReserved, market.NumberAvailable} {
 			if !seen[s] {
 				t.Errorf("the history never left a number %s", s)
 			}
@@ -322,7 +322,7 @@ func TestRenewalDaysEqualRecount(t *testing.T) {
 			t.Helper()
 			got, err := st.Read().SubscriptionMovements(ctx, bounds)
 			must(t, err)
-			want := make([]store.SubscriptionMonth, len(bounds)-1)
+			want := make([]market.SubscriptionMonth, len(bounds)-1)
 			for i := range want {
 				from, to := bounds[i].UnixMicro(), bounds[i+1].UnixMicro()
 				for _, c := range []struct {

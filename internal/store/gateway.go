@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // Card gateways' own records (migration 00011): the gateway customer of an
@@ -27,29 +29,10 @@ func (q *Q) PutGatewayCustomer(ctx context.Context, customerID, gateway, ref str
 	return err
 }
 
-// PendingOrder is an order whose card charge waits for the customer to
-// authenticate it: nothing of it is fulfilled yet.
-type PendingOrder struct {
-	ID            string // the order's ID, once completed
-	CustomerID    string
-	UserID        string
-	Gateway       string
-	Intent        string // the gateway's pending charge
-	Amount        int64
-	Currency      string
-	Source        string
-	Input         string // the order's input, JSON
-	NextActionURL string
-	Status        string // pending, completed, failed
-	Reason        string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
-
 const pendingCols = `id, customer_id, user_id, gateway, intent, amount, currency, source, input, next_action_url, status, reason, created_at, updated_at`
 
-func scanPending(row interface{ Scan(...any) error }) (PendingOrder, error) {
-	var p PendingOrder
+func scanPending(row interface{ Scan(...any) error }) (market.PendingOrder, error) {
+	var p market.PendingOrder
 	var created, updated int64
 	err := row.Scan(&p.ID, &p.CustomerID, &p.UserID, &p.Gateway, &p.Intent, &p.Amount, &p.Currency, &p.Source, &p.Input,
 		&p.NextActionURL, &p.Status, &p.Reason, &created, &updated)
@@ -59,7 +42,7 @@ func scanPending(row interface{ Scan(...any) error }) (PendingOrder, error) {
 
 // InsertPendingOrder records an order waiting for authentication. A second
 // record of the same intent (a retried request) keeps the first.
-func (q *Q) InsertPendingOrder(ctx context.Context, p PendingOrder) error {
+func (q *Q) InsertPendingOrder(ctx context.Context, p market.PendingOrder) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO pending_orders (`+pendingCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', '', $11, $11)
 		ON CONFLICT (gateway, intent) DO NOTHING`,
@@ -69,7 +52,7 @@ func (q *Q) InsertPendingOrder(ctx context.Context, p PendingOrder) error {
 
 // PendingOrder returns a pending order of a customer (any customer when
 // customerID is empty). Error: not_found.
-func (q *Q) PendingOrder(ctx context.Context, customerID, id string) (PendingOrder, error) {
+func (q *Q) PendingOrder(ctx context.Context, customerID, id string) (market.PendingOrder, error) {
 	p, err := scanPending(q.ex.QueryRowContext(ctx, `SELECT `+pendingCols+` FROM pending_orders
 		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`, id, customerID))
 	return p, notFound(err, "order")
@@ -77,7 +60,7 @@ func (q *Q) PendingOrder(ctx context.Context, customerID, id string) (PendingOrd
 
 // PendingOrderByIntent returns the pending order of a gateway's charge.
 // Error: not_found.
-func (q *Q) PendingOrderByIntent(ctx context.Context, gateway, intent string) (PendingOrder, error) {
+func (q *Q) PendingOrderByIntent(ctx context.Context, gateway, intent string) (market.PendingOrder, error) {
 	p, err := scanPending(q.ex.QueryRowContext(ctx, `SELECT `+pendingCols+` FROM pending_orders
 		WHERE gateway = $1 AND intent = $2`, gateway, intent))
 	return p, notFound(err, "order")
@@ -110,7 +93,7 @@ func (q *Q) RecordGatewayEvent(ctx context.Context, id, gateway, typ string, now
 
 // PaymentByGatewayRef returns the order payment (not a refund) made with a
 // gateway's charge. Error: not_found.
-func (q *Q) PaymentByGatewayRef(ctx context.Context, ref string) (Payment, error) {
+func (q *Q) PaymentByGatewayRef(ctx context.Context, ref string) (market.Payment, error) {
 	p, err := scanPayment(q.ex.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments
 		WHERE gateway_ref = $1 AND refund_of = '' AND gateway_ref <> ''`, ref))
 	return p, notFound(err, "payment")
@@ -123,23 +106,10 @@ func (q *Q) GatewayEventSeen(ctx context.Context, id string) (bool, error) {
 	return n > 0, err
 }
 
-// Dispute is a charge disputed by the cardholder (migration 00011).
-type Dispute struct {
-	ID         string // the gateway's dispute
-	CustomerID string
-	OrderID    string
-	Amount     int64
-	Currency   string
-	Reason     string
-	Status     string // the gateway's: needs_response, won, lost, ...
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-}
-
 // PutDispute records a dispute, or its new status and reason (and
 // updated_at; created_at stays that of its first record), and marks its
 // order with the status (Order.DisputeStatus).
-func (q *Q) PutDispute(ctx context.Context, d Dispute) error {
+func (q *Q) PutDispute(ctx context.Context, d market.Dispute) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO gateway_disputes (id, customer_id, order_id, amount, currency, reason, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
@@ -152,16 +122,16 @@ func (q *Q) PutDispute(ctx context.Context, d Dispute) error {
 }
 
 // OrderDisputes returns the disputes of an order, oldest first.
-func (q *Q) OrderDisputes(ctx context.Context, orderID string) ([]Dispute, error) {
+func (q *Q) OrderDisputes(ctx context.Context, orderID string) ([]market.Dispute, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, order_id, amount, currency, reason, status, created_at, updated_at
 		FROM gateway_disputes WHERE order_id = $1 ORDER BY created_at, id`, orderID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Dispute
+	var out []market.Dispute
 	for rows.Next() {
-		var d Dispute
+		var d market.Dispute
 		var created, updated int64
 		if err := rows.Scan(&d.ID, &d.CustomerID, &d.OrderID, &d.Amount, &d.Currency, &d.Reason, &d.Status, &created, &updated); err != nil {
 			return nil, err
@@ -176,7 +146,7 @@ func (q *Q) OrderDisputes(ctx context.Context, orderID string) ([]Dispute, error
 // updater's new expiry or last 4) and returns the cards it changed:
 // those, not removed, whose token is the gateway's payment method and
 // whose details differ.
-func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 string, expMonth, expYear int) ([]PaymentMethod, error) {
+func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 string, expMonth, expYear int) ([]market.PaymentMethod, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id FROM payment_methods
 		WHERE gateway = $1 AND token = $2 AND deleted_at IS NULL
 		AND (brand <> $3 OR last4 <> $4 OR exp_month <> $5 OR exp_year <> $6) ORDER BY id`,
@@ -198,7 +168,7 @@ func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var out []PaymentMethod
+	var out []market.PaymentMethod
 	for _, k := range keys {
 		if _, err := q.ex.ExecContext(ctx, `UPDATE payment_methods SET brand = $1, last4 = $2, exp_month = $3, exp_year = $4
 			WHERE id = $5`, brand, last4, expMonth, expYear, k.id); err != nil {
@@ -216,7 +186,7 @@ func (q *Q) UpdateCardByToken(ctx context.Context, gateway, token, brand, last4 
 // CardsExpiring returns the saved cards (not removed) of every account
 // that expire at the end of the month given (exp_year, exp_month), in ID
 // order, at most limit of them after the card after ("" from the start).
-func (q *Q) CardsExpiring(ctx context.Context, year, month int, after string, limit int) ([]PaymentMethod, error) {
+func (q *Q) CardsExpiring(ctx context.Context, year, month int, after string, limit int) ([]market.PaymentMethod, error) {
 	return queryAll(ctx, q, scanPM, `SELECT `+pmCols+` FROM payment_methods
 		WHERE exp_year = $1 AND exp_month = $2 AND deleted_at IS NULL AND id > $3 ORDER BY id LIMIT $4`, year, month, after, limit)
 }

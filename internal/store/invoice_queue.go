@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The invoice sequencer's statements (billing/sequencer.go; migration
@@ -16,7 +18,7 @@ const invoicingLock = 0x696e766f69636573
 
 // QueueInvoice stores an invoice without its number (Number, Year and Seq
 // are ignored), for the sequencer to number after the commit.
-func (q *Q) QueueInvoice(ctx context.Context, v Invoice) error {
+func (q *Q) QueueInvoice(ctx context.Context, v market.Invoice) error {
 	_, err := q.insert(ctx, `INSERT INTO invoice_queue (id, customer_id, order_id, kind, currency,
 		subtotal, discount, tax, total, document, issued_at) VALUES`, "",
 		v.ID, v.CustomerID, v.OrderID, v.Kind, v.Currency, v.Totals.Subtotal, v.Totals.Discount, v.Totals.Tax,
@@ -37,14 +39,14 @@ func (q *Q) LockInvoicing(ctx context.Context) error {
 
 // QueuedInvoices returns at most limit queued invoices, oldest first (by
 // issued_at, then ID), with Number "", Seq 0 and Year that of issued_at.
-func (q *Q) QueuedInvoices(ctx context.Context, limit int) ([]Invoice, error) {
+func (q *Q) QueuedInvoices(ctx context.Context, limit int) ([]market.Invoice, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, order_id, kind, '', 0, 0, currency, subtotal,
 		discount, tax, total, document, issued_at FROM invoice_queue ORDER BY issued_at, id LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Invoice
+	var out []market.Invoice
 	for rows.Next() {
 		v, err := scanInvoice(rows)
 		if err != nil {
@@ -67,7 +69,7 @@ func (q *Q) TakeInvoiceSeqs(ctx context.Context, year, n int) (int, error) {
 
 // InsertInvoices stores numbered invoices (one statement) and removes them
 // from the queue (another).
-func (q *Q) InsertInvoices(ctx context.Context, vs []Invoice) error {
+func (q *Q) InsertInvoices(ctx context.Context, vs []market.Invoice) error {
 	if len(vs) == 0 {
 		return nil
 	}

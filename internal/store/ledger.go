@@ -9,37 +9,12 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// BalanceAccount names a customer's prepaid balance account
-// (market.BalanceAccount).
-func BalanceAccount(customerID string) string { return market.BalanceAccount(customerID) }
-
-// SystemAccount names one of the provider's accounts in a currency
-// (market.SystemAccount).
-func SystemAccount(kind, currency string) string { return market.SystemAccount(kind, currency) }
-
-// Posting moves Amount into (positive) or out of (negative) an account;
-// market.Postings builds them.
-type Posting = market.Posting
-
-// LedgerTx is a balanced set of postings.
-type LedgerTx struct {
-	ID          string
-	CustomerID  string
-	Kind        string
-	Description string
-	PaymentID   string
-	OrderID     string
-	Currency    string
-	CreatedAt   time.Time
-	Postings    []Posting
-}
-
 // Post appends a ledger transaction. Its postings must sum to zero. A posting
 // to the customer's balance account moves the cached balance in the same
 // statement, records balance_after, and fails with insufficient_funds if the
 // balance would go below zero (the schema refuses it too). The caller holds
 // the customer's lock (LockCustomer).
-func (q *Q) Post(ctx context.Context, t LedgerTx) error {
+func (q *Q) Post(ctx context.Context, t market.LedgerTx) error {
 	var sum int64
 	for _, p := range t.Postings {
 		sum += p.Amount
@@ -106,16 +81,16 @@ func (q *Q) Post(ctx context.Context, t LedgerTx) error {
 
 // PaymentPostings returns the postings of the ledger transactions of a
 // payment, in their order.
-func (q *Q) PaymentPostings(ctx context.Context, paymentID string) ([]Posting, error) {
+func (q *Q) PaymentPostings(ctx context.Context, paymentID string) ([]market.Posting, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT p.account_id, p.amount FROM ledger_postings p
 		JOIN ledger_transactions t ON t.id = p.transaction_id WHERE t.payment_id = $1 ORDER BY t.created_at, t.id, p.seq`, paymentID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Posting
+	var out []market.Posting
 	for rows.Next() {
-		var p Posting
+		var p market.Posting
 		if err := rows.Scan(&p.Account, &p.Amount); err != nil {
 			return nil, err
 		}
@@ -125,7 +100,7 @@ func (q *Q) PaymentPostings(ctx context.Context, paymentID string) ([]Posting, e
 }
 
 func accountOwner(account, customerID string) (cust, kind string) {
-	if customerID != "" && account == BalanceAccount(customerID) {
+	if customerID != "" && account == market.BalanceAccount(customerID) {
 		return customerID, "customer_balance"
 	}
 	return "", "system"
@@ -150,35 +125,21 @@ func (q *Q) LedgerImbalance(ctx context.Context) (total int64, unbalanced int, e
 	return
 }
 
-// Entry is one movement of a customer's balance.
-type Entry struct {
-	TransactionID string
-	Seq           int
-	Kind          string
-	Description   string
-	PaymentID     string
-	OrderID       string
-	Amount        int64
-	BalanceAfter  int64
-	Currency      string
-	CreatedAt     time.Time
-}
-
 // BalanceEntries lists the movements of a customer's balance, newest first,
 // with the balance after each. After is a cursor "transaction_id".
-func (q *Q) BalanceEntries(ctx context.Context, customerID string, p Page) ([]Entry, error) {
+func (q *Q) BalanceEntries(ctx context.Context, customerID string, p Page) ([]market.Entry, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT p.transaction_id, p.seq, t.kind, t.description, t.payment_id, t.order_id,
 		p.amount, COALESCE(p.balance_after, 0), p.currency, p.created_at
 		FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
 		WHERE p.account_id = $1 AND ($2 = '' OR p.transaction_id < $2)
-		ORDER BY p.transaction_id DESC, p.seq DESC LIMIT $3`, BalanceAccount(customerID), p.After, p.limit()+1)
+		ORDER BY p.transaction_id DESC, p.seq DESC LIMIT $3`, market.BalanceAccount(customerID), p.After, p.limit()+1)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Entry
+	var out []market.Entry
 	for rows.Next() {
-		var e Entry
+		var e market.Entry
 		var created int64
 		if err := rows.Scan(&e.TransactionID, &e.Seq, &e.Kind, &e.Description, &e.PaymentID, &e.OrderID,
 			&e.Amount, &e.BalanceAfter, &e.Currency, &created); err != nil {
@@ -190,30 +151,11 @@ func (q *Q) BalanceEntries(ctx context.Context, customerID string, p Page) ([]En
 	return out, rows.Err()
 }
 
-// Payment is a row of the Billing tab.
-type Payment struct {
-	ID              string
-	CustomerID      string
-	OrderID         string
-	InvoiceID       string
-	Purpose         market.Purpose
-	Description     string
-	Method          string // "balance", "card", "operator"
-	Amount          int64  // charged (positive) or given back (negative)
-	Currency        string
-	CardBrand       string
-	CardLast4       string
-	PaymentMethodID string
-	GatewayRef      string
-	RefundOf        string
-	CreatedAt       time.Time
-}
-
 const paymentCols = `id, customer_id, order_id, invoice_id, purpose, description, method, amount, currency,
 	card_brand, card_last4, payment_method_id, gateway_ref, refund_of, created_at`
 
-func scanPayment(row interface{ Scan(...any) error }) (Payment, error) {
-	var p Payment
+func scanPayment(row interface{ Scan(...any) error }) (market.Payment, error) {
+	var p market.Payment
 	var created int64
 	var purpose string
 	err := row.Scan(&p.ID, &p.CustomerID, &p.OrderID, &p.InvoiceID, &purpose, &p.Description, &p.Method, &p.Amount,
@@ -223,7 +165,7 @@ func scanPayment(row interface{ Scan(...any) error }) (Payment, error) {
 }
 
 // InsertPayment stores a payment.
-func (q *Q) InsertPayment(ctx context.Context, p Payment) error {
+func (q *Q) InsertPayment(ctx context.Context, p market.Payment) error {
 	_, err := q.insert(ctx, `INSERT INTO payments (`+paymentCols+`) VALUES`, "",
 		p.ID, p.CustomerID, p.OrderID, p.InvoiceID, string(p.Purpose), p.Description, p.Method, p.Amount, p.Currency,
 		p.CardBrand, p.CardLast4, p.PaymentMethodID, p.GatewayRef, p.RefundOf, ts(p.CreatedAt))
@@ -239,7 +181,7 @@ type PaymentFilter struct {
 }
 
 // Payments lists a customer's payments, newest first.
-func (q *Q) Payments(ctx context.Context, customerID string, f PaymentFilter) ([]Payment, error) {
+func (q *Q) Payments(ctx context.Context, customerID string, f PaymentFilter) ([]market.Payment, error) {
 	from, to := int64(-1<<62), int64(1<<62)
 	if f.From != nil {
 		from = ts(*f.From)
@@ -253,7 +195,7 @@ func (q *Q) Payments(ctx context.Context, customerID string, f PaymentFilter) ([
 }
 
 // PaymentByID returns one payment. Error: not_found.
-func (q *Q) PaymentByID(ctx context.Context, id string) (Payment, error) {
+func (q *Q) PaymentByID(ctx context.Context, id string) (market.Payment, error) {
 	p, err := scanPayment(q.ex.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, id))
 	return p, notFound(err, "payment")
 }

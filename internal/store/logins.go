@@ -9,26 +9,15 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// LoginToken is the stored form of an invitation's or a password reset's
-// link (migration 00014): the SHA-256 of its token, never the token.
-type LoginToken struct {
-	TokenHash  string
-	UserID     string
-	CustomerID string
-	Purpose    string // "invitation" or "reset"
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-}
-
 // Logins lists a customer's logins (every user but the seats: role
 // "member"), oldest first.
-func (q *Q) Logins(ctx context.Context, customerID string) ([]User, error) {
+func (q *Q) Logins(ctx context.Context, customerID string) ([]market.User, error) {
 	return q.users(ctx, `SELECT `+userCols+` FROM users WHERE customer_id = $1 AND role <> 'member' ORDER BY id`, customerID)
 }
 
 // UserByEmail returns the user of a customer with that e-mail, whatever
 // its case. Error: not_found.
-func (q *Q) UserByEmail(ctx context.Context, customerID, email string) (User, error) {
+func (q *Q) UserByEmail(ctx context.Context, customerID, email string) (market.User, error) {
 	u, err := scanUser(q.ex.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
 		WHERE customer_id = $1 AND lower(email) = lower($2)`, customerID, email))
 	return u, notFound(err, "user")
@@ -83,7 +72,7 @@ func (q *Q) SetCompany(ctx context.Context, customerID, company string) error {
 }
 
 // InsertLoginToken stores a token's hash.
-func (q *Q) InsertLoginToken(ctx context.Context, t LoginToken) error {
+func (q *Q) InsertLoginToken(ctx context.Context, t market.LoginToken) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO login_tokens (token_hash, user_id, customer_id, purpose, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, t.TokenHash, t.UserID, t.CustomerID, t.Purpose, ts(t.CreatedAt), ts(t.ExpiresAt))
 	return err
@@ -92,14 +81,14 @@ func (q *Q) InsertLoginToken(ctx context.Context, t LoginToken) error {
 // TakeLoginToken uses a token: it returns the token with that hash and
 // deletes it, so that it works once. A token that has expired at now is
 // deleted too and is not_found, like an unknown or used one.
-func (q *Q) TakeLoginToken(ctx context.Context, hash string, now time.Time) (LoginToken, error) {
-	var t LoginToken
+func (q *Q) TakeLoginToken(ctx context.Context, hash string, now time.Time) (market.LoginToken, error) {
+	var t market.LoginToken
 	var created, expires int64
 	err := q.ex.QueryRowContext(ctx, `DELETE FROM login_tokens WHERE token_hash = $1
 		RETURNING token_hash, user_id, customer_id, purpose, created_at, expires_at`, hash).
 		Scan(&t.TokenHash, &t.UserID, &t.CustomerID, &t.Purpose, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !now.Before(fromTS(expires))) {
-		return LoginToken{}, market.NotFound("link")
+		return market.LoginToken{}, market.NotFound("link")
 	}
 	t.CreatedAt, t.ExpiresAt = fromTS(created), fromTS(expires)
 	return t, err
@@ -107,13 +96,13 @@ func (q *Q) TakeLoginToken(ctx context.Context, hash string, now time.Time) (Log
 
 // LoginTokenValid reports whether a token's hash is stored and not yet
 // expired at now (a page shows its form only then), with its purpose.
-func (q *Q) LoginTokenValid(ctx context.Context, hash string, now time.Time) (LoginToken, bool, error) {
-	var t LoginToken
+func (q *Q) LoginTokenValid(ctx context.Context, hash string, now time.Time) (market.LoginToken, bool, error) {
+	var t market.LoginToken
 	var created, expires int64
 	err := q.ex.QueryRowContext(ctx, `SELECT token_hash, user_id, customer_id, purpose, created_at, expires_at
 		FROM login_tokens WHERE token_hash = $1`, hash).Scan(&t.TokenHash, &t.UserID, &t.CustomerID, &t.Purpose, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return LoginToken{}, false, nil
+		return market.LoginToken{}, false, nil
 	}
 	t.CreatedAt, t.ExpiresAt = fromTS(created), fromTS(expires)
 	return t, err == nil && now.Before(t.ExpiresAt), err

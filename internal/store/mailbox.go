@@ -6,39 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
-
-// MailboxMail is an e-mail kept by the sandbox mailbox instead of being
-// sent (migration 00021).
-type MailboxMail struct {
-	ID             string
-	OutboxID       string
-	CustomerID     string
-	NotificationID string
-	To             string
-	Subject        string
-	Text           string
-	HTML           string
-	CreatedAt      time.Time
-	Attachments    []MailAttachment
-}
-
-// MailAttachment is a file attached to a mail. Content is empty in lists.
-type MailAttachment struct {
-	Filename    string
-	ContentType string
-	// Size is the content's length; 0 in lists for an attachment kept by
-	// reference (InvoiceID), which is rendered only when read.
-	Size    int64
-	Content []byte
-	// InvoiceID, when set, is the invoice whose PDF this is: the mailbox
-	// keeps the reference and renders the PDF when the mail is read
-	// (SetAttachmentRenderer), not when it is kept (migration 00034).
-	InvoiceID string
-}
 
 // attachmentRenderer renders an attachment kept by reference.
 var attachmentRenderer func(ctx context.Context, q *Q, invoiceID string) ([]byte, error)
@@ -52,7 +22,7 @@ func SetAttachmentRenderer(f func(ctx context.Context, q *Q, invoiceID string) (
 
 // InsertMailbox keeps a mail; it reports false (and keeps nothing) when
 // the mail of this outbox row is kept already.
-func (q *Q) InsertMailbox(ctx context.Context, m MailboxMail) (bool, error) {
+func (q *Q) InsertMailbox(ctx context.Context, m market.MailboxMail) (bool, error) {
 	res, err := q.ex.ExecContext(ctx, `INSERT INTO mailbox (id, outbox_id, customer_id, notification_id, recipient, subject, text_body,
 		html_body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (outbox_id) DO NOTHING`,
 		m.ID, m.OutboxID, m.CustomerID, m.NotificationID, m.To, m.Subject, m.Text, m.HTML, ts(m.CreatedAt))
@@ -74,8 +44,8 @@ func (q *Q) InsertMailbox(ctx context.Context, m MailboxMail) (bool, error) {
 
 const mailboxCols = `id, outbox_id, customer_id, notification_id, recipient, subject, text_body, html_body, created_at`
 
-func scanMailbox(sc interface{ Scan(...any) error }) (MailboxMail, error) {
-	var m MailboxMail
+func scanMailbox(sc interface{ Scan(...any) error }) (market.MailboxMail, error) {
+	var m market.MailboxMail
 	var created int64
 	err := sc.Scan(&m.ID, &m.OutboxID, &m.CustomerID, &m.NotificationID, &m.To, &m.Subject, &m.Text, &m.HTML, &created)
 	m.CreatedAt = fromTS(created)
@@ -84,13 +54,13 @@ func scanMailbox(sc interface{ Scan(...any) error }) (MailboxMail, error) {
 
 // Mailbox lists kept mails, newest first: every customer's when customerID
 // is "", else that customer's. Attachments come without their content.
-func (q *Q) Mailbox(ctx context.Context, customerID string, p Page) ([]MailboxMail, error) {
+func (q *Q) Mailbox(ctx context.Context, customerID string, p Page) ([]market.MailboxMail, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+mailboxCols+` FROM mailbox WHERE ($1 = '' OR customer_id = $1)
 		AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
 	if err != nil {
 		return nil, err
 	}
-	var out []MailboxMail
+	var out []market.MailboxMail
 	for rows.Next() {
 		m, err := scanMailbox(rows)
 		if err != nil {
@@ -113,7 +83,7 @@ func (q *Q) Mailbox(ctx context.Context, customerID string, p Page) ([]MailboxMa
 
 // MailboxMail returns a kept mail with its attachments' content; scoped to
 // customerID unless it is "". Error: not_found.
-func (q *Q) MailboxMail(ctx context.Context, customerID, id string) (MailboxMail, error) {
+func (q *Q) MailboxMail(ctx context.Context, customerID, id string) (market.MailboxMail, error) {
 	m, err := scanMailbox(q.ex.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mailbox WHERE id = $1 AND ($2 = '' OR customer_id = $2)`,
 		id, customerID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -145,15 +115,15 @@ func (q *Q) MailsOfNotifications(ctx context.Context, customerID string, notific
 	return out, nil
 }
 
-func (q *Q) attachments(ctx context.Context, mailID string, content bool) ([]MailAttachment, error) {
+func (q *Q) attachments(ctx context.Context, mailID string, content bool) ([]market.MailAttachment, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT filename, content_type, size, content, invoice_id FROM mailbox_attachments
 		WHERE mail_id = $1 ORDER BY seq`, mailID)
 	if err != nil {
 		return nil, err
 	}
-	var out []MailAttachment
+	var out []market.MailAttachment
 	for rows.Next() {
-		var a MailAttachment
+		var a market.MailAttachment
 		var enc string
 		if err := rows.Scan(&a.Filename, &a.ContentType, &a.Size, &enc, &a.InvoiceID); err != nil {
 			rows.Close()
@@ -184,7 +154,7 @@ func (q *Q) attachments(ctx context.Context, mailID string, content bool) ([]Mai
 // renderAttachment renders an attachment kept by reference the first time
 // it is read and keeps the bytes (the renderer's PDF is not byte-for-byte
 // the same twice), so that every later read serves the same file.
-func (q *Q) renderAttachment(ctx context.Context, mailID string, seq int, a MailAttachment) (MailAttachment, error) {
+func (q *Q) renderAttachment(ctx context.Context, mailID string, seq int, a market.MailAttachment) (market.MailAttachment, error) {
 	pdf, err := attachmentRenderer(ctx, q, a.InvoiceID)
 	if err != nil {
 		return a, fmt.Errorf("store: attachment of invoice %s: %w", a.InvoiceID, err)
@@ -208,19 +178,10 @@ func (q *Q) renderAttachment(ctx context.Context, mailID string, seq int, a Mail
 	return a, nil
 }
 
-// MailSettings is how a customer's invoices are e-mailed.
-type MailSettings struct {
-	CustomerID string
-	// InvoiceEmails: paid invoices and credit notes are e-mailed as PDF.
-	InvoiceEmails bool
-	// BillingEmail receives them; "" is the owner's e-mail.
-	BillingEmail string
-}
-
 // MailSettings returns the customer's settings; the defaults (invoices
 // e-mailed to the owner) when never set.
-func (q *Q) MailSettings(ctx context.Context, customerID string) (MailSettings, error) {
-	m := MailSettings{CustomerID: customerID, InvoiceEmails: true}
+func (q *Q) MailSettings(ctx context.Context, customerID string) (market.MailSettings, error) {
+	m := market.MailSettings{CustomerID: customerID, InvoiceEmails: true}
 	var on int
 	err := q.ex.QueryRowContext(ctx, `SELECT invoice_emails, billing_email FROM mail_settings WHERE customer_id = $1`, customerID).
 		Scan(&on, &m.BillingEmail)
@@ -232,7 +193,7 @@ func (q *Q) MailSettings(ctx context.Context, customerID string) (MailSettings, 
 }
 
 // SetMailSettings stores the customer's settings.
-func (q *Q) SetMailSettings(ctx context.Context, m MailSettings) error {
+func (q *Q) SetMailSettings(ctx context.Context, m market.MailSettings) error {
 	on := 0
 	if m.InvoiceEmails {
 		on = 1

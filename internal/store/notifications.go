@@ -3,24 +3,13 @@ package store
 import (
 	"context"
 	"time"
-)
 
-// Notification is a message sent to a customer.
-type Notification struct {
-	ID         string
-	CustomerID string
-	Type       string
-	Subject    string
-	Body       string
-	ObjectType string
-	ObjectID   string
-	DedupeKey  string
-	CreatedAt  time.Time
-}
+	"github.com/dialtone/dialtone/internal/market"
+)
 
 // InsertNotification stores a notification once per dedupe key; it reports
 // whether it was new (false: it had been sent already).
-func (q *Q) InsertNotification(ctx context.Context, n Notification) (bool, error) {
+func (q *Q) InsertNotification(ctx context.Context, n market.Notification) (bool, error) {
 	// In a batch the row is kept and reported new: the batch's notices
 	// are new by their keys (a renewal's period, an invoice), and a mail
 	// queued for one that was not would fail the batch on its reference.
@@ -31,16 +20,16 @@ func (q *Q) InsertNotification(ctx context.Context, n Notification) (bool, error
 }
 
 // Notifications lists a customer's notifications, newest first.
-func (q *Q) Notifications(ctx context.Context, customerID string, p Page) ([]Notification, error) {
+func (q *Q) Notifications(ctx context.Context, customerID string, p Page) ([]market.Notification, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT id, customer_id, type, subject, body, object_type, object_id, dedupe_key, created_at
 		FROM notifications WHERE customer_id = $1 AND object_type <> 'login_token' AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Notification
+	var out []market.Notification
 	for rows.Next() {
-		var n Notification
+		var n market.Notification
 		var created int64
 		if err := rows.Scan(&n.ID, &n.CustomerID, &n.Type, &n.Subject, &n.Body, &n.ObjectType, &n.ObjectID, &n.DedupeKey, &created); err != nil {
 			return nil, err
@@ -49,21 +38,6 @@ func (q *Q) Notifications(ctx context.Context, customerID string, p Page) ([]Not
 		out = append(out, n)
 	}
 	return out, rows.Err()
-}
-
-// OutboxMail is a mail waiting to be sent, with its notification.
-type OutboxMail struct {
-	ID         string
-	Recipient  string
-	Attempts   int
-	Type       string
-	Subject    string
-	Body       string
-	ObjectType string
-	ObjectID   string
-	// CustomerID and NotificationID are the notification's.
-	CustomerID     string
-	NotificationID string
 }
 
 // InsertOutbox queues a notification's mail.
@@ -75,16 +49,16 @@ func (q *Q) InsertOutbox(ctx context.Context, id, notificationID, recipient stri
 
 // LeaseOutbox takes up to limit due mails for sending: each is leased until
 // until, so that another process scanning meanwhile leaves it alone.
-func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([]OutboxMail, error) {
+func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([]market.OutboxMail, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT o.id, o.recipient, o.attempts, n.type, n.subject, n.body, n.object_type, n.object_id, n.customer_id, n.id
 		FROM outbox o JOIN notifications n ON n.id = o.notification_id
 		WHERE o.sent_at IS NULL AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.id LIMIT $2`, ts(now), limit)
 	if err != nil {
 		return nil, err
 	}
-	var due []OutboxMail
+	var due []market.OutboxMail
 	for rows.Next() {
-		var m OutboxMail
+		var m market.OutboxMail
 		if err := rows.Scan(&m.ID, &m.Recipient, &m.Attempts, &m.Type, &m.Subject, &m.Body, &m.ObjectType, &m.ObjectID, &m.CustomerID, &m.NotificationID); err != nil {
 			rows.Close()
 			return nil, err
@@ -95,7 +69,7 @@ func (q *Q) LeaseOutbox(ctx context.Context, now, until time.Time, limit int) ([
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var leased []OutboxMail
+	var leased []market.OutboxMail
 	for _, m := range due {
 		res, err := q.ex.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND sent_at IS NULL AND next_attempt_at <= $3`,
 			m.ID, ts(until), ts(now))

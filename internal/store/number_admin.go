@@ -5,21 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The operator's side of the inventory (admin/numbers.go): searching it
 // with the holders of sold numbers, and taking numbers out of sale.
-
-// Statuses only the operator gives: a reserved number is kept back (not
-// offered to customers, and can be put on sale again); a retired one is
-// never sold again.
-const (
-	NumberReserved = "reserved"
-	NumberRetired  = "retired"
-)
 
 // NumberFilter selects numbers of the inventory: Number is a prefix of the
 // E.164 number, the others exact ("" for any).
@@ -30,23 +21,9 @@ type NumberFilter struct {
 	Status  string
 }
 
-// Holder is the customer who holds a number.
-type Holder struct {
-	ID      string
-	Company string
-	Email   string
-}
-
-// AdminNumber is a number of the inventory with its holder (zero when it
-// holds none).
-type AdminNumber struct {
-	Number
-	Holder Holder
-}
-
 // SearchNumbers lists up to p.Limit+1 numbers matching f in number order
 // after the number p.After, each with its holder.
-func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminNumber, error) {
+func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]market.AdminNumber, error) {
 	args := []any{p.limit() + 1}
 	where := ""
 	add := func(cond string, v any) {
@@ -65,7 +42,7 @@ func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminN
 	}
 	switch f.Status {
 	case "":
-	case NumberAvailable:
+	case market.NumberAvailable:
 		if f.Country == "" {
 			// Most of the inventory is available: read it in number order
 			// and skip the others, rather than all of the available ones
@@ -85,7 +62,7 @@ func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminN
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AdminNumber, len(ns))
+	out := make([]market.AdminNumber, len(ns))
 	var ids []string
 	for i, n := range ns {
 		out[i].Number = n
@@ -106,9 +83,9 @@ func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminN
 		return nil, err
 	}
 	defer rows.Close()
-	holders := map[string]Holder{}
+	holders := map[string]market.Holder{}
 	for rows.Next() {
-		var h Holder
+		var h market.Holder
 		if err := rows.Scan(&h.ID, &h.Company, &h.Email); err != nil {
 			return nil, err
 		}
@@ -128,13 +105,13 @@ func (q *Q) SearchNumbers(ctx context.Context, f NumberFilter, p Page) ([]AdminN
 // clearing its quarantine date, and keeps number_stock and the search
 // index in step. It returns the number as it was. Errors: not_found;
 // conflict when its status is not one of from (e.g. it was just sold).
-func (q *Q) SetNumberStatus(ctx context.Context, id string, from []string, to string) (Number, error) {
-	if to == NumberActive || to == NumberGrace || to == NumberQuarantine {
-		return Number{}, fmt.Errorf("store: SetNumberStatus to %q", to)
+func (q *Q) SetNumberStatus(ctx context.Context, id string, from []string, to string) (market.Number, error) {
+	if to == market.NumberActive || to == market.NumberGrace || to == market.NumberQuarantine {
+		return market.Number{}, fmt.Errorf("store: SetNumberStatus to %q", to)
 	}
 	before, err := scanNumber(q.ex.QueryRowContext(ctx, `SELECT `+numberCols+` FROM numbers WHERE id = $1`+q.forUpdate(), id))
 	if err != nil {
-		return Number{}, notFound(err, "number")
+		return market.Number{}, notFound(err, "number")
 	}
 	if !slices.Contains(from, before.Status) {
 		return before, market.Errorf(market.CodeConflict, "the number %s is %s now", before.Number, before.Status)
@@ -146,19 +123,10 @@ func (q *Q) SetNumberStatus(ctx context.Context, id string, from []string, to st
 	return before, q.UpdateNumberLifecycle(ctx, after)
 }
 
-// Redemption is a use of a promo code by an order.
-type Redemption struct {
-	Code       string
-	OrderID    string
-	CustomerID string
-	Company    string
-	At         time.Time
-}
-
 // PromoRedemptions lists up to p.Limit+1 redemptions of a promo code (code
 // normalized), by order ID descending (newest first) after the order ID
 // p.After, with the customers' companies.
-func (q *Q) PromoRedemptions(ctx context.Context, code string, p Page) ([]Redemption, error) {
+func (q *Q) PromoRedemptions(ctx context.Context, code string, p Page) ([]market.Redemption, error) {
 	args := []any{code, p.limit() + 1}
 	where := ""
 	if p.After != "" {
@@ -172,9 +140,9 @@ func (q *Q) PromoRedemptions(ctx context.Context, code string, p Page) ([]Redemp
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Redemption
+	var out []market.Redemption
 	for rows.Next() {
-		var r Redemption
+		var r market.Redemption
 		var at int64
 		if err := rows.Scan(&r.Code, &r.OrderID, &r.CustomerID, &r.Company, &at); err != nil {
 			return nil, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The contains index (migration 00003): every available number's distinct
@@ -194,7 +196,7 @@ func (q *Q) rarestGram(ctx context.Context, country, pattern string) (string, bo
 // four-digit run, in number order, that contain the whole pattern and fall
 // in the scope, both checked on the index entries before any number's row
 // is read.
-func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]Number, error) {
+func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]market.Number, error) {
 	gram := s.Contains
 	if len(gram) > shortGram {
 		var ok bool

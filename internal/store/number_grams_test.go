@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -21,9 +22,9 @@ func TestContainsFindsRarePatterns(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		loadNumbers(t, st, 0) // the holder customer
-		var ns []store.Number
+		var ns []market.Number
 		add := func(num, area, typ string) {
-			ns = append(ns, store.Number{ID: "num_" + num[1:], Number: num, Country: "DE", Area: area, Type: typ,
+			ns = append(ns, market.Number{ID: "num_" + num[1:], Number: num, Country: "DE", Area: area, Type: typ,
 				SetupAmount: 100, MonthlyAmount: 200, Currency: "EUR", CreatedAt: t0})
 		}
 		for i := 0; i < 20_000; i++ {
@@ -76,7 +77,7 @@ func TestContainsFindsRarePatterns(t *testing.T) {
 				return err
 			}
 			until := t0.Add(time.Hour)
-			return q.UpdateNumberLifecycle(ctx, store.Number{ID: "num_49891298765", Status: store.NumberQuarantine, QuarantineUntil: &until})
+			return q.UpdateNumberLifecycle(ctx, market.Number{ID: "num_49891298765", Status: market.NumberQuarantine, QuarantineUntil: &until})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +92,7 @@ func TestContainsFindsRarePatterns(t *testing.T) {
 		// Importing numbers again (two of them already there) counts only
 		// the new one's runs.
 		err = st.Tx(ctx, func(q *store.Q) error {
-			_, err := q.InsertNumbers(ctx, []store.Number{ns[0], ns[len(ns)-1], {ID: "num_new", Number: "+49301198765",
+			_, err := q.InsertNumbers(ctx, []market.Number{ns[0], ns[len(ns)-1], {ID: "num_new", Number: "+49301198765",
 				Country: "DE", Area: "Berlin", Type: "local", SetupAmount: 100, MonthlyAmount: 200, Currency: "EUR", CreatedAt: t0}})
 			return err
 		})

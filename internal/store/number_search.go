@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // NumberSearch is a search of available numbers. Country is required;
@@ -100,7 +102,7 @@ func searchLimit(n int) int {
 // A number priced in another currency than s.Currency is found when the
 // price list (number_prices) prices it in s.Currency, and comes at that
 // price; a country without rows in the list costs one probe of it more.
-func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+func (q *Q) AvailableNumbers(ctx context.Context, s NumberSearch) ([]market.Number, error) {
 	s, l, err := q.withPriceList(ctx, s)
 	if err != nil {
 		return nil, err
@@ -126,7 +128,7 @@ func (q *Q) withPriceList(ctx context.Context, s NumberSearch) (NumberSearch, *p
 	return s, p, nil
 }
 
-func (q *Q) availableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+func (q *Q) availableNumbers(ctx context.Context, s NumberSearch) ([]market.Number, error) {
 	limit := searchLimit(s.Limit)
 	if len(s.Contains) >= shortGram {
 		return q.containsSearch(ctx, s, limit)
@@ -179,7 +181,7 @@ func (q *Q) availableNumbers(ctx context.Context, s NumberSearch) ([]Number, err
 // that orders racing for "any number in the area" take different numbers
 // rather than all failing on the first one. (SQLite runs one writer at a
 // time: there is nothing to skip.)
-func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number, error) {
+func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]market.Number, error) {
 	if q.dialect != Postgres || !q.inTx {
 		return q.AvailableNumbers(ctx, s)
 	}
@@ -192,7 +194,7 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 	if err != nil {
 		return nil, err
 	}
-	var out []Number
+	var out []market.Number
 	for _, g := range groups {
 		query := `SELECT ` + numberCols + ` FROM numbers WHERE status = 'available' AND country = $1 AND state = $2
 			AND area = $3 AND type = $4 AND currency = $6`
@@ -211,7 +213,7 @@ func (q *Q) PickAvailableNumbers(ctx context.Context, s NumberSearch) ([]Number,
 		}
 		out = append(out, ns...)
 	}
-	slices.SortFunc(out, func(a, b Number) int { return strings.Compare(a.Number, b.Number) })
+	slices.SortFunc(out, func(a, b market.Number) int { return strings.Compare(a.Number, b.Number) })
 	out = out[:min(len(out), limit)]
 	if pl != nil {
 		out = pl.list.reprice(out, pl.currency)

@@ -12,40 +12,11 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// Number statuses.
-const (
-	NumberAvailable  = "available"
-	NumberActive     = "active"
-	NumberGrace      = "grace"
-	NumberQuarantine = "quarantine"
-)
-
-// Number is a phone number of the inventory.
-type Number struct {
-	ID              string
-	Number          string
-	Country         string
-	State           string
-	Area            string
-	Type            string
-	SetupAmount     int64
-	MonthlyAmount   int64
-	Currency        string
-	Status          string
-	CustomerID      string
-	SIPAccountID    string
-	PurchasedAt     *time.Time
-	RenewsAt        *time.Time
-	GraceUntil      *time.Time
-	QuarantineUntil *time.Time
-	CreatedAt       time.Time
-}
-
 const numberCols = `id, number, country, state, area, type, setup_amount, monthly_amount, currency, status,
 	COALESCE(customer_id, ''), COALESCE(sip_account_id, ''), purchased_at, renews_at, grace_until, quarantine_until, created_at`
 
-func scanNumber(row interface{ Scan(...any) error }) (Number, error) {
-	var n Number
+func scanNumber(row interface{ Scan(...any) error }) (market.Number, error) {
+	var n market.Number
 	var purchased, renews, grace, quarantine sql.NullInt64
 	var created int64
 	err := row.Scan(&n.ID, &n.Number, &n.Country, &n.State, &n.Area, &n.Type, &n.SetupAmount, &n.MonthlyAmount, &n.Currency,
@@ -57,8 +28,8 @@ func scanNumber(row interface{ Scan(...any) error }) (Number, error) {
 
 // InsertNumber adds a number to the inventory, available. Error: conflict
 // if the number exists.
-func (q *Q) InsertNumber(ctx context.Context, n Number) error {
-	added, err := q.InsertNumbers(ctx, []Number{n})
+func (q *Q) InsertNumber(ctx context.Context, n market.Number) error {
+	added, err := q.InsertNumbers(ctx, []market.Number{n})
 	if err != nil {
 		return err
 	}
@@ -76,7 +47,7 @@ const insertBatch = 1000
 // statements, and skips those whose number is there already. It returns the
 // numbers it added. A duplicate never aborts the transaction (ON CONFLICT DO
 // NOTHING), so the caller may go on.
-func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
+func (q *Q) InsertNumbers(ctx context.Context, ns []market.Number) ([]string, error) {
 	var added []string
 	var free []freeNumber
 	stock := map[numberGroup]int64{}
@@ -91,7 +62,7 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []Number) ([]string, error) {
 			currency, status, created_at) VALUES `)
 		for _, n := range batch {
 			args = q.appendRow(&sb, args, n.ID, n.Number, n.Country, n.State, n.Area, n.Type, n.SetupAmount, n.MonthlyAmount,
-				n.Currency, NumberAvailable, ts(n.CreatedAt))
+				n.Currency, market.NumberAvailable, ts(n.CreatedAt))
 			byNumber[n.Number] = numberGroup{n.Country, n.State, n.Area, n.Type, n.Currency}
 		}
 		sb.WriteString(" ON CONFLICT (number) DO NOTHING RETURNING number")
@@ -201,13 +172,13 @@ func (q *Q) RebuildNumberStock(ctx context.Context) error {
 	return q.rebuildGrams(ctx)
 }
 
-func (q *Q) numbers(ctx context.Context, query string, args ...any) ([]Number, error) {
+func (q *Q) numbers(ctx context.Context, query string, args ...any) ([]market.Number, error) {
 	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Number
+	var out []market.Number
 	for rows.Next() {
 		n, err := scanNumber(rows)
 		if err != nil {
@@ -219,13 +190,13 @@ func (q *Q) numbers(ctx context.Context, query string, args ...any) ([]Number, e
 }
 
 // NumberByE164 returns a number of the inventory. Error: not_found.
-func (q *Q) NumberByE164(ctx context.Context, e164 string) (Number, error) {
+func (q *Q) NumberByE164(ctx context.Context, e164 string) (market.Number, error) {
 	n, err := scanNumber(q.ex.QueryRowContext(ctx, `SELECT `+numberCols+` FROM numbers WHERE number = $1`, e164))
 	return n, notFound(err, "number")
 }
 
 // CustomerNumber returns a number held by a customer. Error: not_found.
-func (q *Q) CustomerNumber(ctx context.Context, customerID, id string) (Number, error) {
+func (q *Q) CustomerNumber(ctx context.Context, customerID, id string) (market.Number, error) {
 	n, err := scanNumber(q.ex.QueryRowContext(ctx, `SELECT `+numberCols+` FROM numbers WHERE id = $1 AND customer_id = $2`, id, customerID))
 	return n, notFound(err, "number")
 }
@@ -233,14 +204,14 @@ func (q *Q) CustomerNumber(ctx context.Context, customerID, id string) (Number, 
 // CustomerNumbers lists the numbers a customer holds, newest first; numbers
 // held without a purchase date (given by the operator) come last on both
 // databases (PostgreSQL sorts NULL first in DESC order, SQLite last).
-func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]Number, error) {
+func (q *Q) CustomerNumbers(ctx context.Context, customerID string) ([]market.Number, error) {
 	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1
 		ORDER BY purchased_at IS NULL, purchased_at DESC, id`, customerID)
 }
 
 // NewestCustomerNumbers lists the first limit numbers of CustomerNumbers'
 // order: a page of a customer that may hold thousands.
-func (q *Q) NewestCustomerNumbers(ctx context.Context, customerID string, limit int) ([]Number, error) {
+func (q *Q) NewestCustomerNumbers(ctx context.Context, customerID string, limit int) ([]market.Number, error) {
 	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE customer_id = $1
 		ORDER BY purchased_at IS NULL, purchased_at DESC, id LIMIT $2`, customerID, limit)
 }
@@ -264,7 +235,7 @@ func (q *Q) ClaimNumber(ctx context.Context, id, customerID, sipAccountID string
 	if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 		return err
 	}
-	if err := q.tallyNumbers(ctx, numberMove{g.Country, NumberAvailable, NumberActive, 1}); err != nil {
+	if err := q.tallyNumbers(ctx, numberMove{g.Country, market.NumberAvailable, market.NumberActive, 1}); err != nil {
 		return err
 	}
 	return q.moveStock(ctx, g, -1)
@@ -280,8 +251,8 @@ func (q *Q) SetNumberSIPAccount(ctx context.Context, customerID, id, sipAccountI
 // UpdateNumberLifecycle saves a number's status, holder and dates (not its
 // purchase date), and keeps number_stock in step when the number becomes
 // available or stops being so. Error: not_found.
-func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
-	if was, ok := q.batchNumber("", n.ID); ok && was.Status != NumberAvailable && n.Status != NumberAvailable &&
+func (q *Q) UpdateNumberLifecycle(ctx context.Context, n market.Number) error {
+	if was, ok := q.batchNumber("", n.ID); ok && was.Status != market.NumberAvailable && n.Status != market.NumberAvailable &&
 		q.update(numberUpdate, n.ID, n.Status, nullStr(n.CustomerID), nullStr(n.SIPAccountID), tsp(n.RenewsAt), tsp(n.GraceUntil),
 			tsp(n.QuarantineUntil)) {
 		delete(q.batch.nums, n.ID)                                                   // a later read writes the batch first and reads the database
@@ -303,12 +274,12 @@ func (q *Q) UpdateNumberLifecycle(ctx context.Context, n Number) error {
 		return err
 	}
 	switch {
-	case old != NumberAvailable && n.Status == NumberAvailable:
+	case old != market.NumberAvailable && n.Status == market.NumberAvailable:
 		if err := q.addGrams(ctx, []freeNumber{{numberGroup: g, Number: num}}); err != nil {
 			return err
 		}
 		return q.moveStock(ctx, g, 1)
-	case old == NumberAvailable && n.Status != NumberAvailable:
+	case old == market.NumberAvailable && n.Status != market.NumberAvailable:
 		if err := q.removeGrams(ctx, freeNumber{numberGroup: g, Number: num}); err != nil {
 			return err
 		}
@@ -326,29 +297,18 @@ var numberUpdate = &keyedUpdate{table: "numbers", key: "id",
 // InsertNumberRental records that a number's rental period starting at
 // start is paid (by its order). Error: conflict if it was paid already.
 func (q *Q) InsertNumberRental(ctx context.Context, numberID, customerID string, start time.Time) error {
-	ok, err := q.RecordNumberRental(ctx, NumberRental{NumberID: numberID, CustomerID: customerID, PeriodStart: start, CreatedAt: start})
+	ok, err := q.RecordNumberRental(ctx, market.NumberRental{NumberID: numberID, CustomerID: customerID, PeriodStart: start, CreatedAt: start})
 	if err == nil && !ok {
 		return market.Errorf(market.CodeConflict, "this month of the number is already paid")
 	}
 	return err
 }
 
-// NumberRental is a paid month of a number: the period starting at
-// PeriodStart, paid by the payment PaymentID ("" for the first month, paid
-// by the number's order).
-type NumberRental struct {
-	NumberID    string
-	CustomerID  string
-	PeriodStart time.Time
-	PaymentID   string
-	CreatedAt   time.Time
-}
-
 // RecordNumberRental records a paid month. It reports false, and changes
 // nothing, if that month of the number was recorded already: the key
 // (number, period start) is what stops a month being charged twice. It
 // never aborts the transaction on a duplicate.
-func (q *Q) RecordNumberRental(ctx context.Context, r NumberRental) (bool, error) {
+func (q *Q) RecordNumberRental(ctx context.Context, r market.NumberRental) (bool, error) {
 	if q.batch != nil && q.batch.err == nil {
 		// In a batch the month is kept without ON CONFLICT: one paid
 		// already fails the batch when it is written, and the number is
@@ -368,16 +328,16 @@ func (q *Q) RecordNumberRental(ctx context.Context, r NumberRental) (bool, error
 }
 
 // NumberRentals lists the paid months of a number, oldest first.
-func (q *Q) NumberRentals(ctx context.Context, numberID string) ([]NumberRental, error) {
+func (q *Q) NumberRentals(ctx context.Context, numberID string) ([]market.NumberRental, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT number_id, customer_id, period_start, payment_id, created_at FROM number_rentals
 		WHERE number_id = $1 ORDER BY period_start`, numberID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []NumberRental
+	var out []market.NumberRental
 	for rows.Next() {
-		var r NumberRental
+		var r market.NumberRental
 		var start, created int64
 		if err := rows.Scan(&r.NumberID, &r.CustomerID, &start, &r.PaymentID, &created); err != nil {
 			return nil, err
@@ -462,7 +422,7 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 		}
 		freed[g]++
 		free = append(free, freeNumber{numberGroup: g, Number: num})
-		moves = append(moves, numberMove{g.Country, NumberQuarantine, NumberAvailable, 1})
+		moves = append(moves, numberMove{g.Country, market.NumberQuarantine, market.NumberAvailable, 1})
 		n++
 	}
 	rows.Close()
@@ -481,26 +441,20 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 }
 
 // Number returns a number of the inventory by ID. Error: not_found.
-func (q *Q) Number(ctx context.Context, id string) (Number, error) {
+func (q *Q) Number(ctx context.Context, id string) (market.Number, error) {
 	n, err := scanNumber(q.ex.QueryRowContext(ctx, `SELECT `+numberCols+` FROM numbers WHERE id = $1`, id))
 	return n, notFound(err, "number")
 }
 
-// Facet is a value of the number cascade with how many numbers are free.
-type Facet struct {
-	Value     string
-	Available int
-}
-
-func (q *Q) facets(ctx context.Context, query string, args ...any) ([]Facet, error) {
+func (q *Q) facets(ctx context.Context, query string, args ...any) ([]market.Facet, error) {
 	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Facet
+	var out []market.Facet
 	for rows.Next() {
-		var f Facet
+		var f market.Facet
 		if err := rows.Scan(&f.Value, &f.Available); err != nil {
 			return nil, err
 		}
@@ -526,7 +480,7 @@ func stockWhere(country, state, currency string) (string, []any) {
 // counted (countries whose numbers are all taken are listed with 0), of
 // numbers priced in currency ("" = any). It reads number_stock, not the
 // inventory.
-func (q *Q) NumberCountries(ctx context.Context, currency string) ([]Facet, error) {
+func (q *Q) NumberCountries(ctx context.Context, currency string) ([]market.Facet, error) {
 	if fs, ok, err := q.pricedFacets(ctx, "", "", currency, func(g numberGroup) string { return g.Country }, true); ok || err != nil {
 		return fs, err
 	}
@@ -537,7 +491,7 @@ func (q *Q) NumberCountries(ctx context.Context, currency string) ([]Facet, erro
 
 // NumberStates lists the states of a country that have free numbers priced
 // in currency ("" = any), with how many.
-func (q *Q) NumberStates(ctx context.Context, country, currency string) ([]Facet, error) {
+func (q *Q) NumberStates(ctx context.Context, country, currency string) ([]market.Facet, error) {
 	if fs, ok, err := q.pricedFacets(ctx, country, "", currency, func(g numberGroup) string { return g.State }, false); ok || err != nil {
 		return fs, err
 	}
@@ -548,7 +502,7 @@ func (q *Q) NumberStates(ctx context.Context, country, currency string) ([]Facet
 
 // NumberAreas lists the areas of a country (and state, if not "") that have
 // free numbers priced in currency ("" = any), with how many.
-func (q *Q) NumberAreas(ctx context.Context, country, state, currency string) ([]Facet, error) {
+func (q *Q) NumberAreas(ctx context.Context, country, state, currency string) ([]market.Facet, error) {
 	if fs, ok, err := q.pricedFacets(ctx, country, state, currency, func(g numberGroup) string { return g.Area }, false); ok || err != nil {
 		return fs, err
 	}
@@ -560,11 +514,11 @@ func (q *Q) NumberAreas(ctx context.Context, country, state, currency string) ([
 // AdminNumbers lists the inventory by status ("" = all), in number order.
 // Held statuses read the partial index numbers_held; the rest walk the
 // unique index on number.
-func (q *Q) AdminNumbers(ctx context.Context, status string, p Page) ([]Number, error) {
+func (q *Q) AdminNumbers(ctx context.Context, status string, p Page) ([]market.Number, error) {
 	where, args := "", []any{p.limit() + 1}
 	switch status {
 	case "":
-	case NumberAvailable:
+	case market.NumberAvailable:
 		where = " AND status = 'available'"
 	default:
 		args = append(args, status)
@@ -578,7 +532,7 @@ func (q *Q) AdminNumbers(ctx context.Context, status string, p Page) ([]Number, 
 }
 
 // LockNumber returns a held number with its row locked.
-func (q *Q) LockNumber(ctx context.Context, customerID, id string) (Number, error) {
+func (q *Q) LockNumber(ctx context.Context, customerID, id string) (market.Number, error) {
 	if n, ok := q.batchNumber(customerID, id); ok {
 		return n, nil // locked by PreloadRentals
 	}

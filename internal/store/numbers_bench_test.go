@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dialtone/dialtone/internal/inventory"
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -41,16 +42,16 @@ func loadNumbers(tb testing.TB, st *store.Store, n int) []inventory.Row {
 		defer store.WriterExec(ctx, st, `PRAGMA cache_size = -2000`)
 	}
 	err := st.Tx(ctx, func(q *store.Q) error {
-		if err := q.InsertCustomer(ctx, store.Customer{ID: "cus_holder", Company: "Holder", Country: "CH", Currency: "CHF",
+		if err := q.InsertCustomer(ctx, market.Customer{ID: "cus_holder", Company: "Holder", Country: "CH", Currency: "CHF",
 			Email: "holder@x.test", CreatedAt: t0}); err != nil {
 			return err
 		}
 		const chunk = 20_000
-		ns := make([]store.Number, 0, chunk)
+		ns := make([]market.Number, 0, chunk)
 		for start := 0; start < len(rows); start += chunk {
 			ns = ns[:0]
 			for i, r := range rows[start:min(start+chunk, len(rows))] {
-				ns = append(ns, store.Number{ID: "num_" + strconv.Itoa(start+i), Number: r.Number, Country: r.Country, State: r.State,
+				ns = append(ns, market.Number{ID: "num_" + strconv.Itoa(start+i), Number: r.Number, Country: r.Country, State: r.State,
 					Area: r.Area, Type: r.Type, SetupAmount: r.SetupAmount, MonthlyAmount: r.MonthlyAmount, Currency: r.Currency, CreatedAt: t0})
 			}
 			added, err := q.InsertNumbers(ctx, ns)
@@ -150,25 +151,25 @@ func searchShapes(rows []inventory.Row) []searchShape {
 			return len(ns), err
 		}
 	}
-	facets := func(f func(q *store.Q, r *rand.Rand) ([]store.Facet, error)) func(q *store.Q, r *rand.Rand) (int, error) {
+	facets := func(f func(q *store.Q, r *rand.Rand) ([]market.Facet, error)) func(q *store.Q, r *rand.Rand) (int, error) {
 		return func(q *store.Q, r *rand.Rand) (int, error) {
 			fs, err := f(q, r)
 			return len(fs), err
 		}
 	}
 	return []searchShape{
-		{"countries", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
+		{"countries", facets(func(q *store.Q, r *rand.Rand) ([]market.Facet, error) {
 			return q.NumberCountries(ctx, currencies[r.IntN(len(currencies))])
 		})},
-		{"states", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
+		{"states", facets(func(q *store.Q, r *rand.Rand) ([]market.Facet, error) {
 			cc := pick(r, stated).country
 			return q.NumberStates(ctx, cc, currencyOf[cc])
 		})},
-		{"areas/country", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
+		{"areas/country", facets(func(q *store.Q, r *rand.Rand) ([]market.Facet, error) {
 			cc := pick(r, areas).country
 			return q.NumberAreas(ctx, cc, "", currencyOf[cc])
 		})},
-		{"areas/state", facets(func(q *store.Q, r *rand.Rand) ([]store.Facet, error) {
+		{"areas/state", facets(func(q *store.Q, r *rand.Rand) ([]market.Facet, error) {
 			a := pick(r, stated)
 			return q.NumberAreas(ctx, a.country, a.state, currencyOf[a.country])
 		})},
@@ -313,7 +314,7 @@ func TestNumberSearchMatchesScan(t *testing.T) {
 				}
 				if i%2 == 0 {
 					until := t0.Add(time.Duration(i) * time.Hour)
-					if err := q.UpdateNumberLifecycle(ctx, store.Number{ID: id, Status: store.NumberQuarantine, QuarantineUntil: &until}); err != nil {
+					if err := q.UpdateNumberLifecycle(ctx, market.Number{ID: id, Status: market.NumberQuarantine, QuarantineUntil: &until}); err != nil {
 						return err
 					}
 				}
@@ -325,12 +326,12 @@ func TestNumberSearchMatchesScan(t *testing.T) {
 			t.Fatal(err)
 		}
 		free := map[string]bool{}
-		all, err := st.Read().AdminNumbers(ctx, store.NumberAvailable, store.Page{Limit: 1000})
+		all, err := st.Read().AdminNumbers(ctx, market.NumberAvailable, store.Page{Limit: 1000})
 		for len(all) > 0 && err == nil {
 			for _, n := range all {
 				free[n.Number] = true
 			}
-			all, err = st.Read().AdminNumbers(ctx, store.NumberAvailable, store.Page{Limit: 1000, After: all[len(all)-1].Number})
+			all, err = st.Read().AdminNumbers(ctx, market.NumberAvailable, store.Page{Limit: 1000, After: all[len(all)-1].Number})
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -370,7 +371,7 @@ func checkSearches(t *testing.T, st *store.Store, rows []inventory.Row, free map
 		var nums []string
 		for _, n := range got {
 			nums = append(nums, n.Number)
-			if n.Status != store.NumberAvailable {
+			if n.Status != market.NumberAvailable {
 				t.Errorf("%+v: %s is %s", s, n.Number, n.Status)
 			}
 		}
@@ -414,13 +415,13 @@ func checkFacets(t *testing.T, st *store.Store, rows []inventory.Row, free map[s
 	q := st.Read()
 	for _, c := range []struct {
 		name string
-		f    func() ([]store.Facet, error)
+		f    func() ([]market.Facet, error)
 		want map[string]int
 	}{
-		{"countries", func() ([]store.Facet, error) { return q.NumberCountries(ctx, "") }, countries},
-		{"US states", func() ([]store.Facet, error) { return q.NumberStates(ctx, "US", "") }, states},
-		{"US areas", func() ([]store.Facet, error) { return q.NumberAreas(ctx, "US", "", "") }, areasUS},
-		{"NY areas", func() ([]store.Facet, error) { return q.NumberAreas(ctx, "US", "NY", "") }, areasNY},
+		{"countries", func() ([]market.Facet, error) { return q.NumberCountries(ctx, "") }, countries},
+		{"US states", func() ([]market.Facet, error) { return q.NumberStates(ctx, "US", "") }, states},
+		{"US areas", func() ([]market.Facet, error) { return q.NumberAreas(ctx, "US", "", "") }, areasUS},
+		{"NY areas", func() ([]market.Facet, error) { return q.NumberAreas(ctx, "US", "NY", "") }, areasNY},
 	} {
 		fs, err := c.f()
 		if err != nil {

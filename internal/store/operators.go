@@ -4,35 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
 
-// Operator is one of the provider's staff who log in to the back office
-// (migration 00022).
-type Operator struct {
-	ID           string
-	Email        string
-	PasswordHash string
-	Role         string // admin, support or finance
-	Disabled     bool
-	CreatedAt    time.Time
-}
-
-// OperatorSession is the stored form of an operator's session: the
-// SHA-256 of its token, never the token.
-type OperatorSession struct {
-	TokenHash  string
-	OperatorID string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-}
-
 const operatorCols = `id, email, password_hash, role, disabled, created_at`
 
-func scanOperator(row interface{ Scan(...any) error }) (Operator, error) {
-	var o Operator
+func scanOperator(row interface{ Scan(...any) error }) (market.Operator, error) {
+	var o market.Operator
 	var created int64
 	err := row.Scan(&o.ID, &o.Email, &o.PasswordHash, &o.Role, &o.Disabled, &created)
 	o.CreatedAt = fromTS(created)
@@ -42,7 +21,7 @@ func scanOperator(row interface{ Scan(...any) error }) (Operator, error) {
 // InsertOperator stores an operator. Errors: conflict (param email) when
 // an operator has the e-mail already, whatever its case; invalid_request
 // (param role) for a role the table does not allow.
-func (q *Q) InsertOperator(ctx context.Context, o Operator) error {
+func (q *Q) InsertOperator(ctx context.Context, o market.Operator) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO operators (`+operatorCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
 		o.ID, o.Email, o.PasswordHash, o.Role, o.Disabled, ts(o.CreatedAt))
 	switch {
@@ -55,28 +34,28 @@ func (q *Q) InsertOperator(ctx context.Context, o Operator) error {
 }
 
 // Operator returns an operator. Error: not_found.
-func (q *Q) Operator(ctx context.Context, id string) (Operator, error) {
+func (q *Q) Operator(ctx context.Context, id string) (market.Operator, error) {
 	o, err := scanOperator(q.ex.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE id = $1`, id))
 	return o, notFound(err, "operator")
 }
 
 // OperatorByEmail returns the operator with that e-mail, whatever its
 // case. Error: not_found.
-func (q *Q) OperatorByEmail(ctx context.Context, email string) (Operator, error) {
+func (q *Q) OperatorByEmail(ctx context.Context, email string) (market.Operator, error) {
 	o, err := scanOperator(q.ex.QueryRowContext(ctx, `SELECT `+operatorCols+` FROM operators WHERE lower(email) = lower($1)`, email))
 	return o, notFound(err, "operator")
 }
 
 // Operators lists the operators, newest first, a page at a time (one more
 // than the limit, so that the caller knows whether there are more).
-func (q *Q) Operators(ctx context.Context, p Page) ([]Operator, error) {
+func (q *Q) Operators(ctx context.Context, p Page) ([]market.Operator, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+operatorCols+` FROM operators
 		WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.After, p.limit()+1)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Operator
+	var out []market.Operator
 	for rows.Next() {
 		o, err := scanOperator(rows)
 		if err != nil {
@@ -117,7 +96,7 @@ func (q *Q) SetOperator(ctx context.Context, id, role string, disabled bool) err
 }
 
 // InsertOperatorSession stores a session's hash.
-func (q *Q) InsertOperatorSession(ctx context.Context, s OperatorSession) error {
+func (q *Q) InsertOperatorSession(ctx context.Context, s market.OperatorSession) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at)
 		VALUES ($1, $2, $3, $4)`, s.TokenHash, s.OperatorID, ts(s.CreatedAt), ts(s.ExpiresAt))
 	return err
@@ -125,18 +104,18 @@ func (q *Q) InsertOperatorSession(ctx context.Context, s OperatorSession) error 
 
 // OperatorSessionByHash returns a session and its operator. Error:
 // not_found.
-func (q *Q) OperatorSessionByHash(ctx context.Context, hash string) (OperatorSession, Operator, error) {
-	var s OperatorSession
+func (q *Q) OperatorSessionByHash(ctx context.Context, hash string) (market.OperatorSession, market.Operator, error) {
+	var s market.OperatorSession
 	var created, expires int64
 	o, err := scanOperator(&multiScan{row: q.ex.QueryRowContext(ctx, `SELECT o.id, o.email, o.password_hash, o.role, o.disabled, o.created_at,
 		s.token_hash, s.created_at, s.expires_at
 		FROM operator_sessions s JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = $1`, hash),
 		extra: []any{&s.TokenHash, &created, &expires}})
 	if errors.Is(err, sql.ErrNoRows) {
-		return OperatorSession{}, Operator{}, market.NotFound("session")
+		return market.OperatorSession{}, market.Operator{}, market.NotFound("session")
 	}
 	if err != nil {
-		return OperatorSession{}, Operator{}, err
+		return market.OperatorSession{}, market.Operator{}, err
 	}
 	s.OperatorID, s.CreatedAt, s.ExpiresAt = o.ID, fromTS(created), fromTS(expires)
 	return s, o, nil

@@ -4,31 +4,10 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/money"
 )
-
-// Order is a paid order with its lines.
-type Order struct {
-	ID               string
-	CustomerID       string
-	Status           string
-	Currency         string
-	Totals           market.Totals
-	Refunded         int64
-	PromoCode        string
-	BillingAddressID string
-	PaymentID        string
-	InvoiceID        string
-	Source           string
-	CreatedAt        time.Time
-	Lines            []market.Line
-	// DisputeStatus is the latest status of a dispute of the order's card
-	// payment ('' if none; set by PutDispute).
-	DisputeStatus string
-}
 
 const orderCols = `id, customer_id, status, currency, subtotal, discount, tax, total, refunded, promo_code,
 	billing_address_id, payment_id, invoice_id, source, created_at`
@@ -36,8 +15,8 @@ const orderCols = `id, customer_id, status, currency, subtotal, discount, tax, t
 // orderReadCols are orderCols and what only changes after the insert.
 const orderReadCols = orderCols + `, dispute_status`
 
-func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
-	var o Order
+func scanOrder(row interface{ Scan(...any) error }) (market.Order, error) {
+	var o market.Order
 	var created int64
 	err := row.Scan(&o.ID, &o.CustomerID, &o.Status, &o.Currency, &o.Totals.Subtotal, &o.Totals.Discount, &o.Totals.Tax,
 		&o.Totals.Total, &o.Refunded, &o.PromoCode, &o.BillingAddressID, &o.PaymentID, &o.InvoiceID, &o.Source, &created, &o.DisputeStatus)
@@ -46,7 +25,7 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 }
 
 // InsertOrder stores an order and its lines.
-func (q *Q) InsertOrder(ctx context.Context, o Order) error {
+func (q *Q) InsertOrder(ctx context.Context, o market.Order) error {
 	if _, err := q.insert(ctx, `INSERT INTO orders (`+orderCols+`) VALUES`, "",
 		o.ID, o.CustomerID, o.Status, o.Currency, o.Totals.Subtotal, o.Totals.Discount, o.Totals.Tax, o.Totals.Total,
 		o.Refunded, o.PromoCode, o.BillingAddressID, o.PaymentID, o.InvoiceID, o.Source, ts(o.CreatedAt)); err != nil {
@@ -67,7 +46,7 @@ func (q *Q) InsertOrder(ctx context.Context, o Order) error {
 
 // Order returns an order with its lines; customerID "" means any customer
 // (operator). Error: not_found.
-func (q *Q) Order(ctx context.Context, customerID, id string) (Order, error) {
+func (q *Q) Order(ctx context.Context, customerID, id string) (market.Order, error) {
 	o, err := scanOrder(q.ex.QueryRowContext(ctx, `SELECT `+orderReadCols+` FROM orders
 		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`+q.forUpdate(), id, customerID))
 	if err != nil {
@@ -100,19 +79,19 @@ func (q *Q) orderLines(ctx context.Context, orderID string) ([]market.Line, erro
 }
 
 // Orders lists a customer's orders with their lines, newest first.
-func (q *Q) Orders(ctx context.Context, customerID string, p Page) ([]Order, error) {
+func (q *Q) Orders(ctx context.Context, customerID string, p Page) ([]market.Order, error) {
 	return q.ordersWithLines(ctx, `SELECT `+orderReadCols+` FROM orders WHERE customer_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
 }
 
 // ordersWithLines runs a query of orders (orderReadCols) and reads each
 // order's lines.
-func (q *Q) ordersWithLines(ctx context.Context, query string, args ...any) ([]Order, error) {
+func (q *Q) ordersWithLines(ctx context.Context, query string, args ...any) ([]market.Order, error) {
 	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	var out []Order
+	var out []market.Order
 	for rows.Next() {
 		o, err := scanOrder(rows)
 		if err != nil {
@@ -130,7 +109,7 @@ func (q *Q) ordersWithLines(ctx context.Context, query string, args ...any) ([]O
 
 // linesOf reads the lines of orders, in one query (a page of an export is
 // 500 orders).
-func (q *Q) linesOf(ctx context.Context, orders []Order) error {
+func (q *Q) linesOf(ctx context.Context, orders []market.Order) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -185,22 +164,6 @@ func (q *Q) AddRefunded(ctx context.Context, orderID string, amount int64) error
 	return affected(res, err, "order")
 }
 
-// Invoice is an issued invoice or credit note. Document is its rendered
-// data (JSON), frozen at issue.
-type Invoice struct {
-	ID         string
-	CustomerID string
-	OrderID    string
-	Kind       string // "invoice" or "credit_note"
-	Number     string
-	Year       int
-	Seq        int
-	Currency   string
-	Totals     market.Totals
-	Document   string
-	IssuedAt   time.Time
-}
-
 // NextInvoiceSeq takes the next number of a year's gapless sequence. The
 // sequence row stays locked until the transaction ends, so numbers are
 // handed out in commit order without gaps.
@@ -210,8 +173,8 @@ func (q *Q) NextInvoiceSeq(ctx context.Context, year int) (int, error) {
 
 const invoiceCols = `id, customer_id, order_id, kind, number, year, seq, currency, subtotal, discount, tax, total, document, issued_at`
 
-func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
-	var v Invoice
+func scanInvoice(row interface{ Scan(...any) error }) (market.Invoice, error) {
+	var v market.Invoice
 	var issued int64
 	err := row.Scan(&v.ID, &v.CustomerID, &v.OrderID, &v.Kind, &v.Number, &v.Year, &v.Seq, &v.Currency,
 		&v.Totals.Subtotal, &v.Totals.Discount, &v.Totals.Tax, &v.Totals.Total, &v.Document, &issued)
@@ -220,7 +183,7 @@ func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
 }
 
 // InsertInvoice stores an invoice.
-func (q *Q) InsertInvoice(ctx context.Context, v Invoice) error {
+func (q *Q) InsertInvoice(ctx context.Context, v market.Invoice) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO invoices (`+invoiceCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		v.ID, v.CustomerID, v.OrderID, v.Kind, v.Number, v.Year, v.Seq, v.Currency,
@@ -229,14 +192,14 @@ func (q *Q) InsertInvoice(ctx context.Context, v Invoice) error {
 }
 
 // Invoice returns an invoice of a customer ("" = any). Error: not_found.
-func (q *Q) Invoice(ctx context.Context, customerID, id string) (Invoice, error) {
+func (q *Q) Invoice(ctx context.Context, customerID, id string) (market.Invoice, error) {
 	v, err := scanInvoice(q.ex.QueryRowContext(ctx, `SELECT `+invoiceCols+` FROM invoices
 		WHERE id = $1 AND ($2 = '' OR customer_id = $2)`, id, customerID))
 	return v, notFound(err, "invoice")
 }
 
 // Invoices lists a customer's invoices, newest first.
-func (q *Q) Invoices(ctx context.Context, customerID string, p Page) ([]Invoice, error) {
+func (q *Q) Invoices(ctx context.Context, customerID string, p Page) ([]market.Invoice, error) {
 	return queryAll(ctx, q, scanInvoice, `SELECT `+invoiceCols+` FROM invoices WHERE customer_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, customerID, p.After, p.limit()+1)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
@@ -16,27 +15,18 @@ func (q *Q) SetPaymentGatewayRef(ctx context.Context, paymentID, ref string) err
 	return affected(res, err, "payment")
 }
 
-// ItemRefund is what was refunded and revoked of one order line (seq from
-// 1, as the order's items): Net of its amount after discount (of a balance
-// top-up: the credit taken back), Tax of its tax.
-type ItemRefund struct {
-	Seq       int
-	Net, Tax  int64
-	RevokedAt *time.Time
-}
-
 // OrderItemRefunds returns what was refunded of each line of an order, by
 // seq (one entry per line; none for an unknown order).
-func (q *Q) OrderItemRefunds(ctx context.Context, orderID string) ([]ItemRefund, error) {
+func (q *Q) OrderItemRefunds(ctx context.Context, orderID string) ([]market.ItemRefund, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT seq, refunded_net, refunded_tax, revoked_at FROM order_items
 		WHERE order_id = $1 ORDER BY seq`, orderID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ItemRefund
+	var out []market.ItemRefund
 	for rows.Next() {
-		var r ItemRefund
+		var r market.ItemRefund
 		var revoked sql.NullInt64
 		if err := rows.Scan(&r.Seq, &r.Net, &r.Tax, &revoked); err != nil {
 			return nil, err
@@ -52,7 +42,7 @@ func (q *Q) OrderItemRefunds(ctx context.Context, orderID string) ([]ItemRefund,
 // is marked revoked. Errors: not_found (the line); invalid_request naming
 // items if that passes what the line had (the schema's CHECKs) or the line
 // was revoked already.
-func (q *Q) AddItemRefund(ctx context.Context, orderID string, r ItemRefund) error {
+func (q *Q) AddItemRefund(ctx context.Context, orderID string, r market.ItemRefund) error {
 	revoke := r.RevokedAt != nil
 	var at int64
 	if revoke {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The operator's dashboard (admin/dashboard.go, billing/reports.go): a
@@ -12,20 +14,10 @@ import (
 // caller as boundaries (business time, UTC): bounds[i] to bounds[i+1] is
 // month i.
 
-// MRRRow is the monthly recurring revenue of a product in a currency: the
-// list price per month (unit amount × quantity ÷ term) of the paid period
-// every live subscription is in at the moment asked.
-type MRRRow struct {
-	Product  string
-	Currency string
-	Monthly  int64
-	Count    int
-}
-
 // MRR sums, per product and currency, the monthly share of the paid (not
 // trial) periods that are running at now of subscriptions that are active
 // or past due.
-func (q *Q) MRR(ctx context.Context, now time.Time) ([]MRRRow, error) {
+func (q *Q) MRR(ctx context.Context, now time.Time) ([]market.MRRRow, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT s.product, s.currency,
 		CAST(COALESCE(SUM(p.unit_amount * p.quantity / p.term_months), 0) AS BIGINT), COUNT(*)
 		FROM subscriptions s JOIN periods p ON p.subscription_id = s.id AND p.start_at <= $1 AND p.end_at > $1
@@ -35,9 +27,9 @@ func (q *Q) MRR(ctx context.Context, now time.Time) ([]MRRRow, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []MRRRow
+	var out []market.MRRRow
 	for rows.Next() {
-		var r MRRRow
+		var r market.MRRRow
 		if err := rows.Scan(&r.Product, &r.Currency, &r.Monthly, &r.Count); err != nil {
 			return nil, err
 		}
@@ -62,26 +54,12 @@ func monthCase(col string, bounds []time.Time, first int) (string, []any) {
 	return sb.String(), args
 }
 
-// RevenueRow is what the revenue accounts received in a month from the
-// ledger transactions of one kind (order, number_rental, refund, …), in a
-// currency: the sum of the postings to system:revenue:<currency>, net of
-// tax (refunds are negative). Entries is how many rows of revenue_rollup
-// it sums: more than one in a month that is over says CompactRevenue
-// would make it cheaper to read.
-type RevenueRow struct {
-	Month    int
-	Kind     string
-	Currency string
-	Amount   int64
-	Entries  int
-}
-
 // revenuePrefix starts the names of the revenue accounts.
 const revenuePrefix = "system:revenue:"
 
 // addRevenue keeps revenue_rollup in step with a posting of t to a
 // revenue account, in the posting's transaction (Post's one hook).
-func (q *Q) addRevenue(ctx context.Context, t LedgerTx, p Posting) error {
+func (q *Q) addRevenue(ctx context.Context, t market.LedgerTx, p market.Posting) error {
 	_, err := q.insert(ctx, `INSERT INTO revenue_rollup (at, kind, currency, amount) VALUES`, "",
 		ts(t.CreatedAt), t.Kind, t.Currency, p.Amount)
 	return err
@@ -90,7 +68,7 @@ func (q *Q) addRevenue(ctx context.Context, t LedgerTx, p Posting) error {
 // RevenueByMonth sums the postings to the revenue accounts per month (of
 // bounds, len(bounds)-1 months), transaction kind and currency, from
 // revenue_rollup (migration 00028).
-func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]RevenueRow, error) {
+func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]market.RevenueRow, error) {
 	if len(bounds) < 2 {
 		return nil, nil
 	}
@@ -102,9 +80,9 @@ func (q *Q) RevenueByMonth(ctx context.Context, bounds []time.Time) ([]RevenueRo
 		return nil, err
 	}
 	defer rows.Close()
-	var out []RevenueRow
+	var out []market.RevenueRow
 	for rows.Next() {
-		var r RevenueRow
+		var r market.RevenueRow
 		if err := rows.Scan(&r.Month, &r.Kind, &r.Currency, &r.Amount, &r.Entries); err != nil {
 			return nil, err
 		}
@@ -173,20 +151,13 @@ func (q *Q) CompactRevenue(ctx context.Context, from, to time.Time) (int, error)
 	return removed, nil
 }
 
-// SubscriptionMonth counts, for a month, the subscriptions created, the
-// renewal periods that started, and the subscriptions that expired or
-// were canceled (by their last change) in it.
-type SubscriptionMonth struct {
-	New, Renewed, Expired, Canceled int
-}
-
 // SubscriptionMovements counts per month of bounds (len(bounds)-1 months).
-func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]SubscriptionMonth, error) {
+func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]market.SubscriptionMonth, error) {
 	n := len(bounds) - 1
 	if n < 1 {
 		return nil, nil
 	}
-	out := make([]SubscriptionMonth, n)
+	out := make([]market.SubscriptionMonth, n)
 	// A count per month, each a range of an index (subscriptions_created,
 	// periods_started, subscriptions_expires, subscriptions_canceled): no
 	// expression per row, no grouping.
@@ -194,7 +165,7 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 	for i, b := range bounds {
 		args[i] = ts(b)
 	}
-	count := func(col, from, where string, set func(m *SubscriptionMonth, c int), agg ...string) error {
+	count := func(col, from, where string, set func(m *market.SubscriptionMonth, c int), agg ...string) error {
 		f := "COUNT(*)"
 		if len(agg) > 0 {
 			f = "CAST(COALESCE(" + agg[0] + ", 0) AS BIGINT)"
@@ -216,12 +187,12 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 		}
 		return nil
 	}
-	if err := count("created_at", "subscriptions", "TRUE", func(m *SubscriptionMonth, c int) { m.New = c }); err != nil {
+	if err := count("created_at", "subscriptions", "TRUE", func(m *market.SubscriptionMonth, c int) { m.New = c }); err != nil {
 		return nil, err
 	}
 	// Renewals from renewal_tally (tallies.go) when the months start at
 	// midnight UTC, as MonthBounds' do; else from the periods.
-	renewed := func(m *SubscriptionMonth, c int) { m.Renewed = c }
+	renewed := func(m *market.SubscriptionMonth, c int) { m.Renewed = c }
 	var err error
 	if daysAligned(bounds) {
 		err = count("day", "renewal_tally", "TRUE", renewed, "SUM(n)")
@@ -231,10 +202,10 @@ func (q *Q) SubscriptionMovements(ctx context.Context, bounds []time.Time) ([]Su
 	if err != nil {
 		return nil, err
 	}
-	if err := count("expires_at", "subscriptions", "status = 'expired'", func(m *SubscriptionMonth, c int) { m.Expired = c }); err != nil {
+	if err := count("expires_at", "subscriptions", "status = 'expired'", func(m *market.SubscriptionMonth, c int) { m.Expired = c }); err != nil {
 		return nil, err
 	}
-	if err := count("updated_at", "subscriptions", "status = 'canceled'", func(m *SubscriptionMonth, c int) { m.Canceled = c }); err != nil {
+	if err := count("updated_at", "subscriptions", "status = 'canceled'", func(m *market.SubscriptionMonth, c int) { m.Canceled = c }); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -251,29 +222,11 @@ func daysAligned(bounds []time.Time) bool {
 	return true
 }
 
-// DueRenewal is an auto-renewing subscription whose period ends in a
-// window, with what its customer could pay it with.
-type DueRenewal struct {
-	SubscriptionID string
-	CustomerID     string
-	Company        string
-	Plan           string
-	TermMonths     int
-	Quantity       int // of the period that ends
-	Currency       string
-	// TaxCountry is the country of the customer's last billing address
-	// (the renewal's tax), else the customer's.
-	TaxCountry string
-	ExpiresAt  time.Time
-	Balance    int64
-	HasCard    bool
-}
-
 // DueRenewals lists up to limit auto-renewing subscriptions (active, past
 // due or in trial, not canceled at the period's end) that expire in
 // [from, to), soonest first, with their customer's balance and whether it
 // has a default card.
-func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]DueRenewal, error) {
+func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]market.DueRenewal, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT s.id, s.customer_id, c.company, s.plan, s.term_months,
 		COALESCE((SELECT p.quantity FROM periods p WHERE p.subscription_id = s.id ORDER BY p.seq DESC LIMIT 1), 1),
 		s.currency, COALESCE((SELECT a.country FROM billing_addresses a WHERE a.customer_id = s.customer_id AND a.deleted_at IS NULL
@@ -288,9 +241,9 @@ func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]D
 		return nil, err
 	}
 	defer rows.Close()
-	var out []DueRenewal
+	var out []market.DueRenewal
 	for rows.Next() {
-		var d DueRenewal
+		var d market.DueRenewal
 		var exp int64
 		if err := rows.Scan(&d.SubscriptionID, &d.CustomerID, &d.Company, &d.Plan, &d.TermMonths, &d.Quantity, &d.Currency, &d.TaxCountry,
 			&exp, &d.Balance, &d.HasCard); err != nil {
@@ -302,25 +255,18 @@ func (q *Q) DueRenewals(ctx context.Context, from, to time.Time, limit int) ([]D
 	return out, rows.Err()
 }
 
-// CurrencyTotal is an amount per currency, with how many rows it sums.
-type CurrencyTotal struct {
-	Currency string
-	Amount   int64
-	Count    int
-}
-
 // BalanceTotals sums the customers' balances per currency (the cached
 // balances, which the ledger's postings to the balance accounts equal).
-func (q *Q) BalanceTotals(ctx context.Context) ([]CurrencyTotal, error) {
+func (q *Q) BalanceTotals(ctx context.Context) ([]market.CurrencyTotal, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT currency, CAST(COALESCE(SUM(balance), 0) AS BIGINT), COUNT(*) FROM customers
 		GROUP BY currency ORDER BY currency`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []CurrencyTotal
+	var out []market.CurrencyTotal
 	for rows.Next() {
-		var c CurrencyTotal
+		var c market.CurrencyTotal
 		if err := rows.Scan(&c.Currency, &c.Amount, &c.Count); err != nil {
 			return nil, err
 		}
@@ -329,18 +275,11 @@ func (q *Q) BalanceTotals(ctx context.Context) ([]CurrencyTotal, error) {
 	return out, rows.Err()
 }
 
-// NumberCount is how many numbers of a country are in a status.
-type NumberCount struct {
-	Country string
-	Status  string
-	Count   int64
-}
-
 // NumberCounts counts the inventory per country and status: the available
 // ones from number_stock, the others from number_tally (tallies.go), both
 // kept in step by every change of a number's status; one statement, one
 // snapshot.
-func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
+func (q *Q) NumberCounts(ctx context.Context) ([]market.NumberCount, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT country, 'available', CAST(SUM(available) AS BIGINT) FROM number_stock GROUP BY country
 		UNION ALL SELECT country, status, CAST(SUM(n) AS BIGINT) FROM number_tally GROUP BY country, status HAVING SUM(n) <> 0
 		ORDER BY 1, 2`)
@@ -348,9 +287,9 @@ func (q *Q) NumberCounts(ctx context.Context) ([]NumberCount, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []NumberCount
+	var out []market.NumberCount
 	for rows.Next() {
-		var c NumberCount
+		var c market.NumberCount
 		if err := rows.Scan(&c.Country, &c.Status, &c.Count); err != nil {
 			return nil, err
 		}

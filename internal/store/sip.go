@@ -3,36 +3,19 @@ package store
 import (
 	"context"
 	"time"
-)
 
-// SIPBinding is one contact registered for a SIP account (RFC 3261
-// section 10): live while ExpiresAt is in the future. Its times are
-// wall-clock times, not the business clock: a phone's registration is
-// real-world protocol time (see internal/sip).
-type SIPBinding struct {
-	ID           string
-	SIPAccountID string
-	CustomerID   string
-	Contact      string // the contact URI, as the binding's key
-	UserAgent    string
-	Source       string // ip:port the REGISTER came from
-	Transport    string // UDP, TCP, TLS
-	CallID       string
-	CSeq         int64
-	ExpiresAt    time.Time
-	CreatedAt    time.Time // first registered (kept across refreshes)
-	UpdatedAt    time.Time // last refreshed
-}
+	"github.com/dialtone/dialtone/internal/market"
+)
 
 const bindingCols = `id, sip_account_id, customer_id, contact, user_agent, source, transport, call_id, cseq, expires_at, created_at, updated_at`
 
-func (q *Q) bindings(ctx context.Context, query string, args ...any) ([]SIPBinding, error) {
+func (q *Q) bindings(ctx context.Context, query string, args ...any) ([]market.SIPBinding, error) {
 	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []SIPBinding
+	var out []market.SIPBinding
 	for rows.Next() {
 		b, err := scanBinding(rows)
 		if err != nil {
@@ -43,8 +26,8 @@ func (q *Q) bindings(ctx context.Context, query string, args ...any) ([]SIPBindi
 	return out, rows.Err()
 }
 
-func scanBinding(row interface{ Scan(...any) error }) (SIPBinding, error) {
-	var b SIPBinding
+func scanBinding(row interface{ Scan(...any) error }) (market.SIPBinding, error) {
+	var b market.SIPBinding
 	var exp, created, updated int64
 	err := row.Scan(&b.ID, &b.SIPAccountID, &b.CustomerID, &b.Contact, &b.UserAgent, &b.Source, &b.Transport,
 		&b.CallID, &b.CSeq, &exp, &created, &updated)
@@ -54,7 +37,7 @@ func scanBinding(row interface{ Scan(...any) error }) (SIPBinding, error) {
 
 // SIPBindings returns the live bindings (expiring after now) of a SIP
 // account, oldest first.
-func (q *Q) SIPBindings(ctx context.Context, sipAccountID string, now time.Time) ([]SIPBinding, error) {
+func (q *Q) SIPBindings(ctx context.Context, sipAccountID string, now time.Time) ([]market.SIPBinding, error) {
 	return q.bindings(ctx, `SELECT `+bindingCols+` FROM sip_bindings WHERE sip_account_id = $1 AND expires_at > $2
 		ORDER BY created_at, id`, sipAccountID, ts(now))
 }
@@ -62,13 +45,13 @@ func (q *Q) SIPBindings(ctx context.Context, sipAccountID string, now time.Time)
 // SIPBindingsOfAccountAll returns every binding row of a SIP account, live
 // or lapsed but not yet swept (the registrar compares Call-ID and CSeq
 // against them).
-func (q *Q) SIPBindingsOfAccountAll(ctx context.Context, sipAccountID string) ([]SIPBinding, error) {
+func (q *Q) SIPBindingsOfAccountAll(ctx context.Context, sipAccountID string) ([]market.SIPBinding, error) {
 	return q.bindings(ctx, `SELECT `+bindingCols+` FROM sip_bindings WHERE sip_account_id = $1 ORDER BY created_at, id`, sipAccountID)
 }
 
 // CustomerSIPBindings returns the live bindings of all of a customer's SIP
 // accounts, oldest first.
-func (q *Q) CustomerSIPBindings(ctx context.Context, customerID string, now time.Time) ([]SIPBinding, error) {
+func (q *Q) CustomerSIPBindings(ctx context.Context, customerID string, now time.Time) ([]market.SIPBinding, error) {
 	return q.bindings(ctx, `SELECT `+bindingCols+` FROM sip_bindings WHERE customer_id = $1 AND expires_at > $2
 		ORDER BY created_at, id`, customerID, ts(now))
 }
@@ -76,7 +59,7 @@ func (q *Q) CustomerSIPBindings(ctx context.Context, customerID string, now time
 // PutSIPBinding inserts a binding or, for a contact the account already
 // has, refreshes it: everything but its id and created_at is replaced. A
 // row that had lapsed starts anew (created_at = b.CreatedAt).
-func (q *Q) PutSIPBinding(ctx context.Context, b SIPBinding) error {
+func (q *Q) PutSIPBinding(ctx context.Context, b market.SIPBinding) error {
 	_, err := q.ex.ExecContext(ctx, putBindingSQL, putBindingArgs(b)...)
 	return err
 }
@@ -88,7 +71,7 @@ const putBindingSQL = `INSERT INTO sip_bindings (` + bindingCols + `)
 		created_at = CASE WHEN sip_bindings.expires_at > excluded.updated_at THEN sip_bindings.created_at ELSE excluded.created_at END,
 		expires_at = excluded.expires_at, updated_at = excluded.updated_at`
 
-func putBindingArgs(b SIPBinding) []any {
+func putBindingArgs(b market.SIPBinding) []any {
 	return []any{b.ID, b.SIPAccountID, b.CustomerID, b.Contact, b.UserAgent, b.Source, b.Transport, b.CallID, b.CSeq,
 		ts(b.ExpiresAt), ts(b.CreatedAt), ts(b.UpdatedAt)}
 }
@@ -116,7 +99,7 @@ func (q *Q) DeleteSIPBindings(ctx context.Context, sipAccountID string, now time
 // PostgreSQL inside a transaction, locks its row until the transaction
 // ends, so that one account's REGISTERs change its bindings one at a time.
 // Error: not_found.
-func (q *Q) LockSIPAccountByUsername(ctx context.Context, username string) (SIPAccount, error) {
+func (q *Q) LockSIPAccountByUsername(ctx context.Context, username string) (market.SIPAccount, error) {
 	a, err := scanSIP(q.ex.QueryRowContext(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE username = $1`+q.forUpdate(), username))
 	return a, notFound(err, "SIP account")
 }
@@ -192,13 +175,13 @@ func (q *Q) SetSIPCredentials(ctx context.Context, sipAccountID, password, realm
 // SIPAccountsWithoutHA1 lists the SIP accounts that still have their plain
 // password but no HA1s for realm (made before migration 00013, or under
 // another realm), oldest first.
-func (q *Q) SIPAccountsWithoutHA1(ctx context.Context, realm string) ([]SIPAccount, error) {
+func (q *Q) SIPAccountsWithoutHA1(ctx context.Context, realm string) ([]market.SIPAccount, error) {
 	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE password <> '' AND ha1_realm <> $1 ORDER BY id`, realm)
 }
 
 // SIPAccountsWithLapsedBindings lists the SIP accounts that have a binding
 // lapsed at now and not yet swept, by id.
-func (q *Q) SIPAccountsWithLapsedBindings(ctx context.Context, now time.Time) ([]SIPAccount, error) {
+func (q *Q) SIPAccountsWithLapsedBindings(ctx context.Context, now time.Time) ([]market.SIPAccount, error) {
 	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE id IN (
 		SELECT sip_account_id FROM sip_bindings WHERE expires_at <= $1) ORDER BY id`, ts(now))
 }
@@ -206,20 +189,20 @@ func (q *Q) SIPAccountsWithLapsedBindings(ctx context.Context, now time.Time) ([
 // SuspendedSIPAccounts lists the users' SIP accounts that have bindings
 // while their subscription is no longer in force at the business time now
 // (as DeleteSuspendedSIPBindings), by id.
-func (q *Q) SuspendedSIPAccounts(ctx context.Context, now time.Time) ([]SIPAccount, error) {
+func (q *Q) SuspendedSIPAccounts(ctx context.Context, now time.Time) ([]market.SIPAccount, error) {
 	return q.sipAccounts(ctx, `SELECT `+sipCols+` FROM sip_accounts WHERE id IN (
 		SELECT a.id FROM sip_accounts a JOIN users u ON u.id = a.user_id JOIN subscriptions s ON s.id = u.subscription_id
 		JOIN sip_bindings b ON b.sip_account_id = a.id
 		WHERE a.kind = 'user' AND (s.status = 'canceled' OR s.expires_at <= $1)) ORDER BY id`, ts(now))
 }
 
-func (q *Q) sipAccounts(ctx context.Context, query string, args ...any) ([]SIPAccount, error) {
+func (q *Q) sipAccounts(ctx context.Context, query string, args ...any) ([]market.SIPAccount, error) {
 	rows, err := q.ex.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []SIPAccount
+	var out []market.SIPAccount
 	for rows.Next() {
 		a, err := scanSIP(rows)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -36,7 +37,7 @@ type SIPRegister struct {
 // SIPRegisterLock is what a REGISTER reads as it locks its account
 // (LockSIPAccountForRegister, RegisterSIP).
 type SIPRegisterLock struct {
-	Account SIPAccount
+	Account market.SIPAccount
 	Known   bool // false: no account has the username
 	// Throttles are the theoretical arrival times of the keys asked for
 	// that have a row in login_throttles.
@@ -49,7 +50,7 @@ type SIPRegisterLock struct {
 	Suspended bool
 	// Bindings are every binding row of the account, live or lapsed but
 	// not yet swept, oldest first, read after the lock was taken.
-	Bindings []SIPBinding
+	Bindings []market.SIPBinding
 }
 
 // SIPBindingChanges are the writes of a REGISTER to one account's
@@ -62,7 +63,7 @@ type SIPBindingChanges struct {
 	DeleteLapsed bool
 	Now          time.Time
 	Delete       []string
-	Put          []SIPBinding
+	Put          []market.SIPBinding
 }
 
 type statement struct {
@@ -139,7 +140,7 @@ func (r SIPRegister) scanLock(row interface{ Scan(...any) error }, out *SIPRegis
 	err = row.Scan(&a.ID, &a.CustomerID, &a.Kind, &a.Username, &a.Password, &a.Domain, &a.UserID, &created,
 		&a.HA1Realm, &a.HA1MD5, &a.HA1SHA256, &tatA, &tatB, &used, &suspended)
 	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
-		out.Account = SIPAccount{}
+		out.Account = market.SIPAccount{}
 		return false, nil
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -17,10 +18,10 @@ func TestSIPBindings(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-		c := store.Customer{ID: "cus_sipb", Company: "Acme", Country: "DE", Currency: "EUR", Email: "a@example.com", CreatedAt: t0}
-		a := store.SIPAccount{ID: "sip_b", CustomerID: c.ID, Kind: "trunk", Username: "trunk-b", Password: "pw", Domain: "d", CreatedAt: t0}
+		c := market.Customer{ID: "cus_sipb", Company: "Acme", Country: "DE", Currency: "EUR", Email: "a@example.com", CreatedAt: t0}
+		a := market.SIPAccount{ID: "sip_b", CustomerID: c.ID, Kind: "trunk", Username: "trunk-b", Password: "pw", Domain: "d", CreatedAt: t0}
 		put := func(q *store.Q, at time.Time, secs int) error {
-			return q.PutSIPBinding(ctx, store.SIPBinding{ID: "reg_" + at.Format("150405"), SIPAccountID: a.ID, CustomerID: c.ID,
+			return q.PutSIPBinding(ctx, market.SIPBinding{ID: "reg_" + at.Format("150405"), SIPAccountID: a.ID, CustomerID: c.ID,
 				Contact: "sip:p@h", UserAgent: "ua", Source: "127.0.0.1:5060", Transport: "UDP", CallID: "c", CSeq: at.Unix(),
 				ExpiresAt: at.Add(time.Duration(secs) * time.Second), CreatedAt: at, UpdatedAt: at})
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -21,7 +22,7 @@ func TestStockRecountMigration(t *testing.T) {
 	up, _, _ := strings.Cut(string(src), "-- +goose Down")
 	_, up, _ = strings.Cut(up, "-- +goose Up")
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		ns := []store.Number{
+		ns := []market.Number{
 			{ID: "num_1", Number: "+41445550001", Country: "CH", Area: "Zürich", Type: "local", Currency: "CHF", CreatedAt: t0},
 			{ID: "num_2", Number: "+41445550002", Country: "CH", Area: "Zürich", Type: "local", Currency: "CHF", CreatedAt: t0},
 		}

@@ -21,7 +21,7 @@ var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 func mustCustomer(t *testing.T, st *store.Store, id string) {
 	t.Helper()
 	if err := st.Tx(ctx, func(q *store.Q) error {
-		return q.InsertCustomer(ctx, store.Customer{ID: id, Company: "C", Country: "CH", Currency: "CHF", Email: id + "@x.test", CreatedAt: t0})
+		return q.InsertCustomer(ctx, market.Customer{ID: id, Company: "C", Country: "CH", Currency: "CHF", Email: id + "@x.test", CreatedAt: t0})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +36,8 @@ func TestLedgerInvariants(t *testing.T) {
 				if _, err := q.LockCustomer(ctx, "cus_a"); err != nil {
 					return err
 				}
-				return q.Post(ctx, store.LedgerTx{ID: id, CustomerID: "cus_a", Kind: "test", Currency: "CHF", CreatedAt: t0,
-					Postings: []store.Posting{{Account: store.BalanceAccount("cus_a"), Amount: amount}, {Account: store.SystemAccount("adjustments", "CHF"), Amount: -amount}}})
+				return q.Post(ctx, market.LedgerTx{ID: id, CustomerID: "cus_a", Kind: "test", Currency: "CHF", CreatedAt: t0,
+					Postings: []market.Posting{{Account: market.BalanceAccount("cus_a"), Amount: amount}, {Account: market.SystemAccount("adjustments", "CHF"), Amount: -amount}}})
 			})
 		}
 		if err := post("ltx_1", 1000); err != nil {
@@ -52,14 +52,14 @@ func TestLedgerInvariants(t *testing.T) {
 		}
 		// Unbalanced transactions are refused.
 		err := st.Tx(ctx, func(q *store.Q) error {
-			return q.Post(ctx, store.LedgerTx{ID: "ltx_4", CustomerID: "cus_a", Currency: "CHF", CreatedAt: t0,
-				Postings: []store.Posting{{Account: store.BalanceAccount("cus_a"), Amount: 5}, {Account: store.SystemAccount("adjustments", "CHF"), Amount: -4}}})
+			return q.Post(ctx, market.LedgerTx{ID: "ltx_4", CustomerID: "cus_a", Currency: "CHF", CreatedAt: t0,
+				Postings: []market.Posting{{Account: market.BalanceAccount("cus_a"), Amount: 5}, {Account: market.SystemAccount("adjustments", "CHF"), Amount: -4}}})
 		})
 		if err == nil {
 			t.Error("an unbalanced transaction was accepted")
 		}
 		c, _ := st.Read().Customer(ctx, "cus_a")
-		sum, _ := st.Read().AccountSum(ctx, store.BalanceAccount("cus_a"))
+		sum, _ := st.Read().AccountSum(ctx, market.BalanceAccount("cus_a"))
 		total, unbalanced, _ := st.Read().LedgerImbalance(ctx)
 		if c.Balance != 600 || sum != 600 || total != 0 || unbalanced != 0 {
 			t.Errorf("balance %d, postings %d, total %d, unbalanced %d; want 600, 600, 0, 0", c.Balance, sum, total, unbalanced)
@@ -130,7 +130,7 @@ func TestSharedResourcesCannotOversell(t *testing.T) {
 			mustCustomer(t, st, fmt.Sprintf("cus_%02d", i))
 		}
 		_ = st.Tx(ctx, func(q *store.Q) error {
-			if err := q.InsertNumber(ctx, store.Number{ID: "num_1", Number: "+41441234567", Country: "CH", Area: "Zürich", Type: "local",
+			if err := q.InsertNumber(ctx, market.Number{ID: "num_1", Number: "+41441234567", Country: "CH", Area: "Zürich", Type: "local",
 				SetupAmount: 100, MonthlyAmount: 200, Currency: "CHF", CreatedAt: t0}); err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func TestSharedResourcesCannotOversell(t *testing.T) {
 		}
 		// A duplicate number is a conflict, not a second row.
 		err := st.Tx(ctx, func(q *store.Q) error {
-			return q.InsertNumber(ctx, store.Number{ID: "num_2", Number: "+41441234567", Country: "CH", Area: "Zürich", Type: "local", Currency: "CHF", CreatedAt: t0})
+			return q.InsertNumber(ctx, market.Number{ID: "num_2", Number: "+41441234567", Country: "CH", Area: "Zürich", Type: "local", Currency: "CHF", CreatedAt: t0})
 		})
 		if market.ErrorCode(err) != market.CodeConflict {
 			t.Errorf("duplicate number: %v, want conflict", err)

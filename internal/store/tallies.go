@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The dashboard's tallies (migration 00032): the held numbers per country
@@ -61,7 +63,7 @@ func (q *Q) tallyNumbers(ctx context.Context, moves ...numberMove) error {
 	}
 	keys := make([]key, 0, len(delta))
 	for k, d := range delta {
-		if d != 0 && k.status != NumberAvailable && k.status != "" {
+		if d != 0 && k.status != market.NumberAvailable && k.status != "" {
 			keys = append(keys, k)
 		}
 	}

@@ -39,7 +39,7 @@ func TestUserEmailUniqueMigration(t *testing.T) {
 			{"usr_f", "cus_m2", "ann@x.test", "", "ann@x.test"},
 		}
 		for i, r := range rows {
-			u := store.User{ID: r.id, CustomerID: r.customer, Name: "N", Email: r.email, PasswordHash: r.hash, Role: "member",
+			u := market.User{ID: r.id, CustomerID: r.customer, Name: "N", Email: r.email, PasswordHash: r.hash, Role: "member",
 				Extension: string(rune('a' + i)), CreatedAt: t0}
 			if err := st.Tx(ctx, func(q *store.Q) error { return q.InsertUser(ctx, u) }); err != nil {
 				t.Fatalf("%s: %v", r.id, err)
@@ -58,7 +58,7 @@ func TestUserEmailUniqueMigration(t *testing.T) {
 				t.Errorf("%s: %q %v, want %q", r.id, got, err, r.want)
 			}
 		}
-		u := store.User{ID: "usr_g", CustomerID: "cus_m1", Name: "N", Email: "ANN@X.test", Role: "member", Extension: "g", CreatedAt: t0}
+		u := market.User{ID: "usr_g", CustomerID: "cus_m1", Name: "N", Email: "ANN@X.test", Role: "member", Extension: "g", CreatedAt: t0}
 		err := st.Tx(ctx, func(q *store.Q) error { return q.InsertUser(ctx, u) })
 		var me *market.Error
 		if !market.IsCode(err, market.CodeConflict) || !errors.As(err, &me) || me.Param != "email" || !strings.Contains(me.Message, "on this account") {

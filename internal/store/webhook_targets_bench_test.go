@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -24,7 +25,7 @@ func benchTargets(b *testing.B, st *store.Store) {
 	{
 		now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		add := func(id string, events ...string) {
-			e := store.WebhookEndpoint{ID: id, URL: "https://hooks.test/" + id, Events: events, Secret: "whsec_" + id, CreatedAt: now}
+			e := market.WebhookEndpoint{ID: id, URL: "https://hooks.test/" + id, Events: events, Secret: "whsec_" + id, CreatedAt: now}
 			if err := st.Tx(ctx, func(q *store.Q) error { return q.InsertWebhookEndpoint(ctx, e) }); err != nil {
 				b.Fatal(err)
 			}

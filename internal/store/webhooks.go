@@ -7,67 +7,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dialtone/dialtone/internal/market"
 )
-
-// WebhookEndpoint is an operator's receiver of events.
-type WebhookEndpoint struct {
-	ID        string
-	URL       string
-	Events    []string
-	Secret    string
-	CreatedAt time.Time
-}
-
-// Delivery statuses.
-const (
-	DeliveryPending   = "pending"
-	DeliverySucceeded = "succeeded"
-	DeliveryFailed    = "failed"
-)
-
-// WebhookEvent is an event in the outbox, with the JSON body it is sent as.
-type WebhookEvent struct {
-	ID        string
-	Type      string
-	Payload   []byte
-	CreatedAt time.Time
-}
-
-// WebhookDelivery is one event on its way to one endpoint.
-type WebhookDelivery struct {
-	ID            string
-	EndpointID    string
-	EventID       string
-	EventType     string
-	Status        string
-	Attempts      int
-	NextAttemptAt *time.Time // pending only
-	CreatedAt     time.Time
-	DeliveredAt   *time.Time
-}
 
 // DueDelivery is a leased delivery with what sending it takes.
 type DueDelivery struct {
-	WebhookDelivery
+	market.WebhookDelivery
 	URL            string
 	Secret         string
 	Payload        []byte
 	EventCreatedAt time.Time
 }
 
-// WebhookAttempt is one try of a delivery: the log row.
-type WebhookAttempt struct {
-	ID          string
-	DeliveryID  string
-	AttemptedAt time.Time
-	StatusCode  int // 0: no answer
-	Error       string
-	Duration    time.Duration
-	Response    string
-}
-
 // InsertWebhookEndpoint stores a new endpoint.
-func (q *Q) InsertWebhookEndpoint(ctx context.Context, e WebhookEndpoint) error {
+func (q *Q) InsertWebhookEndpoint(ctx context.Context, e market.WebhookEndpoint) error {
 	_, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_endpoints (id, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		e.ID, e.URL, strings.Join(e.Events, " "), e.Secret, ts(e.CreatedAt))
 	if err != nil {
@@ -78,8 +32,8 @@ func (q *Q) InsertWebhookEndpoint(ctx context.Context, e WebhookEndpoint) error 
 
 const endpointCols = `id, url, events, secret, created_at`
 
-func scanEndpoint(row interface{ Scan(...any) error }) (WebhookEndpoint, error) {
-	var e WebhookEndpoint
+func scanEndpoint(row interface{ Scan(...any) error }) (market.WebhookEndpoint, error) {
+	var e market.WebhookEndpoint
 	var events string
 	var created int64
 	if err := row.Scan(&e.ID, &e.URL, &events, &e.Secret, &created); err != nil {
@@ -90,21 +44,21 @@ func scanEndpoint(row interface{ Scan(...any) error }) (WebhookEndpoint, error) 
 }
 
 // WebhookEndpoint reads an endpoint that is not deleted. Error: not_found.
-func (q *Q) WebhookEndpoint(ctx context.Context, id string) (WebhookEndpoint, error) {
+func (q *Q) WebhookEndpoint(ctx context.Context, id string) (market.WebhookEndpoint, error) {
 	e, err := scanEndpoint(q.ex.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL`, id))
 	return e, notFound(err, "webhook endpoint")
 }
 
 // WebhookEndpoints lists the endpoints that are not deleted, newest first,
 // with one row more than the page for has_more.
-func (q *Q) WebhookEndpoints(ctx context.Context, p Page) ([]WebhookEndpoint, error) {
+func (q *Q) WebhookEndpoints(ctx context.Context, p Page) ([]market.WebhookEndpoint, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints
 		WHERE deleted_at IS NULL AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2`, p.After, p.limit()+1)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []WebhookEndpoint
+	var out []market.WebhookEndpoint
 	for rows.Next() {
 		e, err := scanEndpoint(rows)
 		if err != nil {
@@ -176,7 +130,7 @@ func (q *Q) liveEndpoints(ctx context.Context) ([]liveEndpoint, error) {
 // InsertWebhookEvent puts an event in the outbox with a delivery, due at
 // its creation, for each endpoint of targets (from WebhookTargets). It runs
 // in the transaction of the change the event reports.
-func (q *Q) InsertWebhookEvent(ctx context.Context, ev WebhookEvent, targets []string) error {
+func (q *Q) InsertWebhookEvent(ctx context.Context, ev market.WebhookEvent, targets []string) error {
 	if err := q.execLater(ctx, `INSERT INTO webhook_events (id, type, payload, created_at) VALUES ($1, $2, $3, $4)`,
 		ev.ID, ev.Type, string(ev.Payload), ts(ev.CreatedAt)); err != nil {
 		return err
@@ -214,7 +168,7 @@ func (q *Q) LeaseWebhookDeliveries(ctx context.Context, now, wall, until time.Ti
 			return nil, err
 		}
 		n := fromTS(next)
-		d.Status, d.NextAttemptAt, d.CreatedAt = DeliveryPending, &n, fromTS(created)
+		d.Status, d.NextAttemptAt, d.CreatedAt = market.DeliveryPending, &n, fromTS(created)
 		d.Payload, d.EventCreatedAt = []byte(payload), fromTS(evCreated)
 		due = append(due, d)
 	}
@@ -244,24 +198,24 @@ func (q *Q) LeaseWebhookDeliveries(ctx context.Context, now, wall, until time.Ti
 // operator retried while it was being sent (RetryWebhookDelivery) keeps
 // what the retry made of it — pending, due at the retry — whatever the
 // attempt's outcome: the retry is not lost to the send it overtook.
-func (q *Q) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, status string, next time.Time) error {
+func (q *Q) RecordWebhookAttempt(ctx context.Context, a market.WebhookAttempt, status string, next time.Time) error {
 	if _, err := q.ex.ExecContext(ctx, `INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, error, duration_ms, response)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, a.DeliveryID, ts(a.AttemptedAt), a.StatusCode, storable(a.Error, 500),
 		a.Duration.Milliseconds(), storable(a.Response, 1000)); err != nil {
 		return err
 	}
 	var delivered any
-	if status == DeliverySucceeded {
+	if status == market.DeliverySucceeded {
 		delivered = ts(a.AttemptedAt)
 	}
-	if status == DeliveryPending {
+	if status == market.DeliveryPending {
 		var deleted bool
 		if err := q.ex.QueryRowContext(ctx, `SELECT w.deleted_at IS NOT NULL FROM webhook_deliveries d
 			JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.id = $1`, a.DeliveryID).Scan(&deleted); err != nil {
 			return err
 		}
 		if deleted {
-			status = DeliveryFailed
+			status = market.DeliveryFailed
 		}
 	}
 	_, err := q.ex.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = NULL,
@@ -318,14 +272,14 @@ func (q *Q) RetryWebhookDelivery(ctx context.Context, id string, now time.Time) 
 
 const deliveryCols = `d.id, d.endpoint_id, d.event_id, v.type, d.status, d.attempts, d.next_attempt_at, d.created_at, d.delivered_at`
 
-func scanDelivery(row interface{ Scan(...any) error }) (WebhookDelivery, error) {
-	var d WebhookDelivery
+func scanDelivery(row interface{ Scan(...any) error }) (market.WebhookDelivery, error) {
+	var d market.WebhookDelivery
 	var next, created int64
 	var delivered sql.NullInt64
 	if err := row.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Status, &d.Attempts, &next, &created, &delivered); err != nil {
 		return d, err
 	}
-	if d.Status == DeliveryPending {
+	if d.Status == market.DeliveryPending {
 		n := fromTS(next)
 		d.NextAttemptAt = &n
 	}
@@ -335,7 +289,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (WebhookDelivery, error) 
 
 // WebhookDelivery reads a delivery of an endpoint that is not deleted;
 // endpointID "" means any such endpoint. Error: not_found.
-func (q *Q) WebhookDelivery(ctx context.Context, endpointID, id string) (WebhookDelivery, error) {
+func (q *Q) WebhookDelivery(ctx context.Context, endpointID, id string) (market.WebhookDelivery, error) {
 	d, err := scanDelivery(q.ex.QueryRowContext(ctx, `SELECT `+deliveryCols+`
 		FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id JOIN webhook_endpoints w ON w.id = d.endpoint_id
 		WHERE d.id = $1 AND ($2 = '' OR d.endpoint_id = $2) AND w.deleted_at IS NULL`, id, endpointID))
@@ -344,7 +298,7 @@ func (q *Q) WebhookDelivery(ctx context.Context, endpointID, id string) (Webhook
 
 // WebhookDeliveries lists an endpoint's deliveries, newest first, with one
 // row more than the page for has_more.
-func (q *Q) WebhookDeliveries(ctx context.Context, endpointID string, p Page) ([]WebhookDelivery, error) {
+func (q *Q) WebhookDeliveries(ctx context.Context, endpointID string, p Page) ([]market.WebhookDelivery, error) {
 	rows, err := q.ex.QueryContext(ctx, `SELECT `+deliveryCols+`
 		FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id
 		WHERE d.endpoint_id = $1 AND ($2 = '' OR d.id < $2) ORDER BY d.id DESC LIMIT $3`, endpointID, p.After, p.limit()+1)
@@ -352,7 +306,7 @@ func (q *Q) WebhookDeliveries(ctx context.Context, endpointID string, p Page) ([
 		return nil, err
 	}
 	defer rows.Close()
-	var out []WebhookDelivery
+	var out []market.WebhookDelivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -365,8 +319,8 @@ func (q *Q) WebhookDeliveries(ctx context.Context, endpointID string, p Page) ([
 
 // WebhookAttempts returns the attempts of the deliveries ids, oldest first,
 // by delivery.
-func (q *Q) WebhookAttempts(ctx context.Context, ids []string) (map[string][]WebhookAttempt, error) {
-	out := map[string][]WebhookAttempt{}
+func (q *Q) WebhookAttempts(ctx context.Context, ids []string) (map[string][]market.WebhookAttempt, error) {
+	out := map[string][]market.WebhookAttempt{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -383,7 +337,7 @@ func (q *Q) WebhookAttempts(ctx context.Context, ids []string) (map[string][]Web
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a WebhookAttempt
+		var a market.WebhookAttempt
 		var at, ms int64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &a.Error, &ms, &a.Response); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
 	"github.com/dialtone/dialtone/internal/store/storetest"
 )
@@ -18,7 +19,7 @@ func TestWebhookOutbox(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 		wall := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
-		for _, e := range []store.WebhookEndpoint{
+		for _, e := range []market.WebhookEndpoint{
 			{ID: "we_a", URL: "http://127.0.0.1:1/a", Events: []string{"order.paid", "refund.created"}, Secret: "whsec_a", CreatedAt: now},
 			{ID: "we_b", URL: "http://127.0.0.1:1/b", Events: []string{"refund.created"}, Secret: "whsec_b", CreatedAt: now},
 		} {
@@ -32,7 +33,7 @@ func TestWebhookOutbox(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if err := q.InsertWebhookEvent(ctx, store.WebhookEvent{ID: id, Type: typ, Payload: []byte(`{}`), CreatedAt: now}, targets); err != nil {
+				if err := q.InsertWebhookEvent(ctx, market.WebhookEvent{ID: id, Type: typ, Payload: []byte(`{}`), CreatedAt: now}, targets); err != nil {
 					return err
 				}
 				if fail {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/dialtone/dialtone/internal/billing"
+	"github.com/dialtone/dialtone/internal/market"
 )
 
 // The sandbox mailbox's e-mails, as the portal (a customer's own) and the
@@ -30,7 +30,7 @@ func ServeMailHTML(w http.ResponseWriter, html string) {
 // of a kept e-mail as a download, as it was attached. It writes nothing
 // and returns false when the e-mail has no such attachment (the caller
 // answers 404).
-func ServeAttachment(w http.ResponseWriter, m billing.MailboxMail, n string) bool {
+func ServeAttachment(w http.ResponseWriter, m market.MailboxMail, n string) bool {
 	i, err := strconv.Atoi(n)
 	if err != nil || i < 1 || i > len(m.Attachments) {
 		return false
