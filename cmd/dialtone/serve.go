@@ -54,6 +54,9 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
+	if err := st.Warm(ctx); err != nil {
+		return err
+	}
 
 	var clk clock.Clock = clock.Wall{}
 	var sandboxClock *clock.Sandbox

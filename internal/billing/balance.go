@@ -457,3 +457,68 @@ func (s *Service) SetNumberPrice(ctx context.Context, in NumberPriceInput) (mark
 func (s *Service) NumberPrices(ctx context.Context) ([]market.NumberPrice, error) {
 	return s.store.Read().NumberPrices(ctx, "")
 }
+
+// AdjustmentInput is an operator's change of a customer's balance.
+type AdjustmentInput struct {
+	Amount int64  `json:"amount" doc:"Signed, in minor units of the customer's currency."`
+	Reason string `json:"reason" minLength:"1" maxLength:"500"`
+	// ExpectBalance, when set, is the balance the operator saw: the
+	// adjustment is refused (conflict) if the balance is another by then,
+	// so that a form sent twice adjusts once (the back office sets it).
+	ExpectBalance *int64 `json:"-"`
+
+	key Key // the request's idempotency key (Keyed)
+}
+
+// AdjustBalance credits (positive) or debits (negative) a customer's
+// balance with a reason. Errors: invalid_request, not_found,
+// insufficient_funds (a debit below zero).
+func (s *Service) AdjustBalance(ctx context.Context, customerID string, in AdjustmentInput) (market.Payment, error) {
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Amount == 0 || in.Amount > 1_000_000_00 || in.Amount < -1_000_000_00 {
+		return market.Payment{}, market.Invalid("amount", "amount must be non-zero and at most 1000000.00 either way")
+	}
+	if in.Reason == "" {
+		return market.Payment{}, market.Invalid("reason", "a reason is required")
+	}
+	var pay market.Payment
+	err := s.store.Tx(ctx, func(q *store.Q) error {
+		if ref, err := s.firstResult(ctx, q, in.key); err != nil || ref != "" {
+			if err == nil {
+				pay, err = q.PaymentByID(ctx, ref) // the first request's adjustment
+			}
+			return err
+		}
+		now := s.now()
+		cust, err := q.LockCustomer(ctx, customerID)
+		if err != nil {
+			return err
+		}
+		if in.ExpectBalance != nil && *in.ExpectBalance != cust.Balance {
+			return &market.Error{Code: market.CodeConflict, Param: "amount",
+				Message: fmt.Sprintf("the balance changed since the page was shown (it is %s now): check it and adjust again if still needed",
+					money.Format(money.New(cust.Balance, cust.Currency)))}
+		}
+		if cust.Balance+in.Amount < 0 {
+			return &market.Error{Code: market.CodeInsufficientFunds, Param: "amount",
+				Message: fmt.Sprintf("the balance is %s: a debit cannot take it below zero", money.Format(money.New(cust.Balance, cust.Currency))),
+				Extra:   map[string]any{"missing": -(cust.Balance + in.Amount), "currency": cust.Currency}}
+		}
+		pay = market.Payment{ID: s.ids.New("pay"), CustomerID: cust.ID, Purpose: market.PurposeAdjustment, Description: in.Reason,
+			Method: "operator", Amount: in.Amount, Currency: cust.Currency, CreatedAt: now}
+		if err := q.InsertPayment(ctx, pay); err != nil {
+			return err
+		}
+		if err := bindResult(ctx, q, in.key, pay.ID); err != nil {
+			return err
+		}
+		if err := post(ctx, q, market.LedgerTx{ID: s.ids.New("ltx"), CustomerID: cust.ID, Kind: "adjustment", Description: in.Reason,
+			PaymentID: pay.ID, Currency: cust.Currency, CreatedAt: now}, market.Movement{Payer: market.PayerOperator, Total: in.Amount}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, "customer.balance_adjustment", "customer", cust.ID,
+			map[string]any{"balance": cust.Balance, "currency": cust.Currency},
+			map[string]any{"balance": cust.Balance + in.Amount, "currency": cust.Currency, "amount": in.Amount, "reason": in.Reason, "payment": pay.ID})
+	})
+	return pay, err
+}

@@ -55,7 +55,7 @@ func (r Reads) MailsOfNotifications(ctx context.Context, customerID string, noti
 
 // MailboxMail is one e-mail of the sandbox mailbox.
 func (r Reads) MailboxMail(ctx context.Context, customerID, id string) (market.MailboxMail, error) {
-	return r.q.MailboxMail(ctx, customerID, id)
+	return mailWithAttachments(ctx, r.q, customerID, id)
 }
 
 // NumberCountries are the countries with numbers priced in currency.

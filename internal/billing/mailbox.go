@@ -75,7 +75,7 @@ func (s *Service) MailboxOf(ctx context.Context, customerID string, page store.P
 // MailboxMail returns a kept mail with its attachments. Error: not_found
 // (also another customer's).
 func (s *Service) MailboxMail(ctx context.Context, p Principal, id string) (market.MailboxMail, error) {
-	return s.store.Read().MailboxMail(ctx, p.scope(), id)
+	return mailWithAttachments(ctx, s.store.Read(), p.scope(), id)
 }
 
 // MailSettings returns how the customer's invoices are e-mailed.
@@ -212,18 +212,39 @@ func keepsReferences(m notify.Mailer) bool {
 	return ok
 }
 
-// The mailbox's attachments kept by reference are rendered when a mail is
-// read, from the invoice's frozen document.
-func init() {
-	store.SetAttachmentRenderer(func(ctx context.Context, q *store.Q, invoiceID string) ([]byte, error) {
-		v, err := q.Invoice(ctx, "", invoiceID)
+// mailWithAttachments reads a kept mail and renders the attachments it
+// keeps by reference (an invoice's PDF, from its frozen document) the first
+// time they are read; the store keeps what was rendered.
+func mailWithAttachments(ctx context.Context, q *store.Q, customerID, id string) (market.MailboxMail, error) {
+	m, err := q.MailboxMail(ctx, customerID, id)
+	if err != nil {
+		return m, err
+	}
+	for i, a := range m.Attachments {
+		if a.InvoiceID == "" || len(a.Content) > 0 {
+			continue
+		}
+		pdf, err := renderInvoicePDF(ctx, q, a.InvoiceID)
 		if err != nil {
-			return nil, err
+			return m, fmt.Errorf("attachment of invoice %s: %w", a.InvoiceID, err)
 		}
-		var doc InvoiceDoc
-		if err := json.Unmarshal([]byte(v.Document), &doc); err != nil {
-			return nil, fmt.Errorf("invoice %s: %w", v.ID, err)
+		if pdf, err = q.KeepAttachment(ctx, m.ID, i+1, pdf); err != nil {
+			return m, err
 		}
-		return InvoicePDF(doc)
-	})
+		m.Attachments[i].Content, m.Attachments[i].Size = pdf, int64(len(pdf))
+	}
+	return m, nil
+}
+
+// renderInvoicePDF renders an invoice's PDF from its frozen document.
+func renderInvoicePDF(ctx context.Context, q *store.Q, invoiceID string) ([]byte, error) {
+	v, err := q.Invoice(ctx, "", invoiceID)
+	if err != nil {
+		return nil, err
+	}
+	var doc InvoiceDoc
+	if err := json.Unmarshal([]byte(v.Document), &doc); err != nil {
+		return nil, fmt.Errorf("invoice %s: %w", v.ID, err)
+	}
+	return InvoicePDF(doc)
 }

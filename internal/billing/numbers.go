@@ -215,3 +215,8 @@ func (s *Service) ImportNumbers(ctx context.Context, rows []inventory.Row) (int,
 	}
 	return added, dup, nil
 }
+
+// Numbers lists the numbers the customer holds.
+func (s *Service) Numbers(ctx context.Context, p Principal) ([]market.Number, error) {
+	return s.store.Read().CustomerNumbers(ctx, p.CustomerID)
+}

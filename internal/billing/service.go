@@ -152,3 +152,6 @@ func (p Principal) mayManage() error {
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 var errUnauthenticated = &market.Error{Code: market.CodeUnauthenticated, Message: "log in first: the token or session is missing, wrong or expired"}
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now() }

@@ -157,3 +157,13 @@ func (s *Service) SIPRegistrationChanged(ctx context.Context, q *store.Q, a mark
 		return SIPAccountEvent{Account: a, Numbers: nums, Bindings: live}, err
 	})
 }
+
+// SIPAccounts lists the customer's SIP accounts.
+func (s *Service) SIPAccounts(ctx context.Context, p Principal) ([]market.SIPAccount, error) {
+	return s.store.Read().SIPAccounts(ctx, p.CustomerID)
+}
+
+// SIPAccount returns one SIP account. Error: not_found.
+func (s *Service) SIPAccount(ctx context.Context, p Principal, sipID string) (market.SIPAccount, error) {
+	return s.store.Read().SIPAccount(ctx, p.CustomerID, sipID)
+}

@@ -26,8 +26,9 @@ type MailAttachment struct {
 	Size    int64
 	Content []byte
 	// InvoiceID, when set, is the invoice whose PDF this is: the mailbox
-	// keeps the reference and renders the PDF when the mail is read
-	// (SetAttachmentRenderer), not when it is kept (migration 00034).
+	// keeps the reference and renders the PDF when the mail is first read
+	// (billing's mailWithAttachments; store.KeepAttachment keeps it), not
+	// when the mail is kept (migration 00034).
 	InvoiceID string
 }
 

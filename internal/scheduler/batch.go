@@ -30,7 +30,7 @@ const (
 const defaultBatchWorkers = 4
 
 // progressEvery is how often a run logs its progress.
-var progressEvery = 5 * time.Second
+const progressEvery = 5 * time.Second
 
 // kind is a batched workload: subscription renewals or number rentals.
 type kind struct {

@@ -1,8 +1,6 @@
 package store_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,19 +16,11 @@ func dueIDs(ds []store.DueItem) string {
 	return words(s...)
 }
 
-var rendererOnce sync.Once
-
 // Contract: the scheduler's batched runs (store/renewals.go), and the
 // mailbox's attachments kept by reference (migration 00034).
 func init() {
 	addContract(map[string]contractCase{
-		"func.SetAttachmentRenderer": func(t *testing.T, st *store.Store) {
-			rendererOnce.Do(func() {
-				store.SetAttachmentRenderer(func(ctx context.Context, q *store.Q, invoiceID string) ([]byte, error) {
-					v, err := q.Invoice(ctx, "", invoiceID)
-					return []byte("%PDF " + v.Number), err
-				})
-			})
+		"Q.KeepAttachment": func(t *testing.T, st *store.Store) {
 			q := txQ(t, st)
 			fxCustomer(t, q, "cus_1")
 			fxInvoice(t, q, "cus_1", "inv_1", 2030, 7)
@@ -41,7 +31,21 @@ func init() {
 			must(t, err)
 			got, err := q.MailboxMail(ctx, "cus_1", "mbx_1")
 			must(t, err)
-			eq(t, "rendered when read", got.Attachments, []market.MailAttachment{
+			eq(t, "kept by reference: no content until kept", got.Attachments, []market.MailAttachment{
+				{Filename: "invoice.pdf", ContentType: "application/pdf", InvoiceID: "inv_1"},
+				{Filename: "kept.txt", ContentType: "text/plain", Size: 5, Content: []byte("bytes")}})
+			kept, err := q.KeepAttachment(ctx, "mbx_1", 1, []byte("%PDF 2030 7"))
+			must(t, err)
+			eq(t, "kept", string(kept), "%PDF 2030 7")
+			kept, err = q.KeepAttachment(ctx, "mbx_1", 1, []byte("%PDF rendered again"))
+			must(t, err)
+			eq(t, "a second reader gets the first one kept", string(kept), "%PDF 2030 7")
+			if _, err := q.KeepAttachment(ctx, "mbx_1", 3, []byte("x")); !market.IsCode(err, market.CodeNotFound) {
+				t.Errorf("KeepAttachment of no attachment = %v, want not_found", err)
+			}
+			got, err = q.MailboxMail(ctx, "cus_1", "mbx_1")
+			must(t, err)
+			eq(t, "read again: the kept content", got.Attachments, []market.MailAttachment{
 				{Filename: "invoice.pdf", ContentType: "application/pdf", Size: int64(len("%PDF 2030 7")), Content: []byte("%PDF 2030 7"), InvoiceID: "inv_1"},
 				{Filename: "kept.txt", ContentType: "text/plain", Size: 5, Content: []byte("bytes")}})
 			ls, err := q.Mailbox(ctx, "cus_1", store.Page{Limit: 10})

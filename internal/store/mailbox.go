@@ -5,20 +5,9 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"fmt"
 
 	"github.com/dialtone/dialtone/internal/market"
 )
-
-// attachmentRenderer renders an attachment kept by reference.
-var attachmentRenderer func(ctx context.Context, q *Q, invoiceID string) ([]byte, error)
-
-// SetAttachmentRenderer sets how an attachment kept by reference is
-// rendered when a mail is read: billing renders the invoice's PDF from its
-// frozen document, read through q.
-func SetAttachmentRenderer(f func(ctx context.Context, q *Q, invoiceID string) ([]byte, error)) {
-	attachmentRenderer = f
-}
 
 // InsertMailbox keeps a mail; it reports false (and keeps nothing) when
 // the mail of this outbox row is kept already.
@@ -81,8 +70,10 @@ func (q *Q) Mailbox(ctx context.Context, customerID string, p Page) ([]market.Ma
 	return out, nil
 }
 
-// MailboxMail returns a kept mail with its attachments' content; scoped to
-// customerID unless it is "". Error: not_found.
+// MailboxMail returns a kept mail with its attachments' content (none yet
+// for an attachment kept by reference and never read: its InvoiceID says
+// what to render, and KeepAttachment keeps it); scoped to customerID unless
+// it is "". Error: not_found.
 func (q *Q) MailboxMail(ctx context.Context, customerID, id string) (market.MailboxMail, error) {
 	m, err := scanMailbox(q.ex.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mailbox WHERE id = $1 AND ($2 = '' OR customer_id = $2)`,
 		id, customerID))
@@ -129,7 +120,7 @@ func (q *Q) attachments(ctx context.Context, mailID string, content bool) ([]mar
 			rows.Close()
 			return nil, err
 		}
-		if content {
+		if content && enc != "" {
 			if a.Content, err = base64.StdEncoding.DecodeString(enc); err != nil {
 				rows.Close()
 				return nil, err
@@ -141,41 +132,32 @@ func (q *Q) attachments(ctx context.Context, mailID string, content bool) ([]mar
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for i, a := range out {
-		if content && a.InvoiceID != "" && len(a.Content) == 0 && attachmentRenderer != nil {
-			if out[i], err = q.renderAttachment(ctx, mailID, i+1, a); err != nil {
-				return nil, err
-			}
-		}
-	}
 	return out, nil
 }
 
-// renderAttachment renders an attachment kept by reference the first time
-// it is read and keeps the bytes (the renderer's PDF is not byte-for-byte
-// the same twice), so that every later read serves the same file.
-func (q *Q) renderAttachment(ctx context.Context, mailID string, seq int, a market.MailAttachment) (market.MailAttachment, error) {
-	pdf, err := attachmentRenderer(ctx, q, a.InvoiceID)
-	if err != nil {
-		return a, fmt.Errorf("store: attachment of invoice %s: %w", a.InvoiceID, err)
-	}
+// KeepAttachment keeps the content of a mail's attachment kept by
+// reference (its seq-th, from 1), rendered the first time it is read, so
+// that every later read serves the same file (a rendered PDF is not
+// byte-for-byte the same twice). Should another reader have kept one
+// meanwhile, it returns theirs. Error: not_found.
+func (q *Q) KeepAttachment(ctx context.Context, mailID string, seq int, content []byte) ([]byte, error) {
 	res, err := q.ex.ExecContext(ctx, `UPDATE mailbox_attachments SET content = $1, size = $2 WHERE mail_id = $3 AND seq = $4 AND content = ''`,
-		base64.StdEncoding.EncodeToString(pdf), int64(len(pdf)), mailID, seq)
+		base64.StdEncoding.EncodeToString(content), int64(len(content)), mailID, seq)
 	if err != nil {
-		return a, err
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Rendered and kept by another reader meanwhile: serve theirs.
-		var enc string
-		if err := q.ex.QueryRowContext(ctx, `SELECT content FROM mailbox_attachments WHERE mail_id = $1 AND seq = $2`, mailID, seq).Scan(&enc); err != nil {
-			return a, err
-		}
-		if pdf, err = base64.StdEncoding.DecodeString(enc); err != nil {
-			return a, err
-		}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return content, nil
 	}
-	a.Content, a.Size = pdf, int64(len(pdf))
-	return a, nil
+	var enc string
+	err = q.ex.QueryRowContext(ctx, `SELECT content FROM mailbox_attachments WHERE mail_id = $1 AND seq = $2`, mailID, seq).Scan(&enc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, market.NotFound("attachment")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(enc)
 }
 
 // MailSettings returns the customer's settings; the defaults (invoices

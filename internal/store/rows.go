@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"database/sql"
+
+	"github.com/dialtone/dialtone/internal/market"
+)
 
 // queryAll runs a query and returns its rows, each read by scan (a
 // scanX of one row type), in the order the query gives them.
@@ -19,4 +24,14 @@ func queryAll[T any](ctx context.Context, q *Q, scan func(interface{ Scan(...any
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+func affected(res sql.Result, err error, kind string) error {
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return market.NotFound(kind)
+	}
+	return nil
 }

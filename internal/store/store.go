@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,9 @@ type Store struct {
 	retries atomic.Int64
 }
 
+// pgPool is how many connections a process keeps to PostgreSQL.
+const pgPool = 32
+
 // Open connects to url: a PostgreSQL URL ("postgres://…"), "sqlite:PATH", or
 // a plain file path for SQLite. It does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
@@ -79,8 +83,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			// As many idle as open: a connection closed for being one
 			// too many idle is a new session (and its prepared
 			// statements) at the next burst.
-			s.db.SetMaxOpenConns(32)
-			s.db.SetMaxIdleConns(32)
+			s.db.SetMaxOpenConns(pgPool)
+			s.db.SetMaxIdleConns(pgPool)
 			s.db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	default:
@@ -131,6 +135,37 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 	}
 	return &s, nil
+}
+
+// Warm opens the connections of the PostgreSQL pool before the first
+// requests need them, so that a burst at start (every phone of an office
+// registering after a power cut) does not wait for 32 sessions to be
+// started one by one, each a new server process. SQLite has nothing to
+// warm: its connections are files opened already.
+func (s *Store) Warm(ctx context.Context) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	conns := make([]*sql.Conn, pgPool)
+	errs := make([]error, pgPool)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Go(func() {
+			if conns[i], errs[i] = s.db.Conn(ctx); errs[i] == nil {
+				errs[i] = conns[i].PingContext(ctx)
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Close() // back to the pool, idle (MaxIdleConns is pgPool)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: warm: %w", err)
+	}
+	return nil
 }
 
 // Migrate brings the schema up to date, one migration per transaction.
