@@ -215,12 +215,15 @@ func seedRenewals(ctx context.Context, db string, n, numbers int) error {
 			defer wg.Done()
 			for from := range next {
 				if err := st.Tx(ctx, func(q *store.Q) error {
+					var nums []market.Number
 					for i := from; i < min(from+chunk, n); i++ {
-						if err := seedCustomer(ctx, q, i, plan, price, numbers); err != nil {
+						ns, err := seedCustomer(ctx, q, i, plan, price, numbers)
+						if err != nil {
 							return err
 						}
+						nums = append(nums, ns...)
 					}
-					return nil
+					return seedNumbers(ctx, q, nums)
 				}); err != nil {
 					errc <- err
 					return
@@ -251,39 +254,59 @@ func seedRenewals(ctx context.Context, db string, n, numbers int) error {
 	return err
 }
 
-func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, price int64, numbers int) error {
+// seedNumbers adds a chunk's numbers in multi-row statements (one per
+// thousand: a number at a time, four seeding transactions on PostgreSQL
+// queue on the inventory's count of the area) and sells each to its
+// customer.
+func seedNumbers(ctx context.Context, q *store.Q, nums []market.Number) error {
+	if len(nums) == 0 {
+		return nil
+	}
+	added, err := q.InsertNumbers(ctx, nums)
+	if err != nil {
+		return err
+	}
+	if len(added) != len(nums) {
+		return fmt.Errorf("bench renewals: %d of %d numbers added", len(added), len(nums))
+	}
+	for _, num := range nums {
+		if err := q.ClaimNumber(ctx, num.ID, num.CustomerID, "", num.CreatedAt, renewalsDue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedCustomer adds a due customer with its subscription and returns the
+// numbers it is to hold (CustomerID set, not yet in the inventory).
+func seedCustomer(ctx context.Context, q *store.Q, i int, plan market.Plan, price int64, numbers int) ([]market.Number, error) {
 	started := renewalsDue.AddDate(0, -1, 0)
 	cust := market.Customer{ID: fmt.Sprintf("cus_bench%07d", i), Company: "Renew " + strconv.Itoa(i), Country: "CH", Currency: "CHF",
 		Email: fmt.Sprintf("r%d@renew.test", i), CreatedAt: started}
 	if err := q.InsertCustomer(ctx, cust); err != nil {
-		return err
+		return nil, err
 	}
 	if err := q.InsertBillingAddress(ctx, market.BillingAddress{ID: fmt.Sprintf("adr_bench%07d", i), CustomerID: cust.ID,
 		Address: market.Address{Name: cust.Company, Line1: "Gasse 1", City: "Bern", PostalCode: "3000", Country: "CH"}, CreatedAt: started}); err != nil {
-		return err
+		return nil, err
 	}
 	pay := market.Payment{ID: fmt.Sprintf("pay_bench%07d", i), CustomerID: cust.ID, Purpose: market.PurposeAdjustment,
 		Description: "bench credit", Method: "operator", Amount: 100_000, Currency: "CHF", CreatedAt: started}
 	if err := q.InsertPayment(ctx, pay); err != nil {
-		return err
+		return nil, err
 	}
 	if err := q.Post(ctx, market.LedgerTx{ID: fmt.Sprintf("ltx_bench%07d", i), CustomerID: cust.ID, Kind: "adjustment",
 		Description: "bench credit", PaymentID: pay.ID, Currency: "CHF", CreatedAt: started, Postings: []market.Posting{
 			{Account: market.BalanceAccount(cust.ID), Amount: pay.Amount},
 			{Account: market.SystemAccount("adjustments", "CHF"), Amount: -pay.Amount}}}); err != nil {
-		return err
+		return nil, err
 	}
+	var nums []market.Number
 	for k := range numbers {
-		num := market.Number{ID: fmt.Sprintf("num_bench%07d_%d", i, k), Number: fmt.Sprintf("+41445%06d%d", i, k), Country: "CH",
-			Area: "Zurich", Type: "local", SetupAmount: 0, MonthlyAmount: 500, Currency: "CHF", CreatedAt: started}
-		if err := q.InsertNumber(ctx, num); err != nil {
-			return err
-		}
-		if err := q.ClaimNumber(ctx, num.ID, cust.ID, "", started, renewalsDue); err != nil {
-			return err
-		}
+		nums = append(nums, market.Number{ID: fmt.Sprintf("num_bench%07d_%d", i, k), Number: fmt.Sprintf("+41445%06d%d", i, k), Country: "CH",
+			Area: "Zurich", Type: "local", SetupAmount: 0, MonthlyAmount: 500, Currency: "CHF", CustomerID: cust.ID, CreatedAt: started})
 	}
-	return q.InsertSubscription(ctx, market.Subscription{ID: fmt.Sprintf("sub_bench%07d", i), CustomerID: cust.ID, Product: plan.Product,
+	return nums, q.InsertSubscription(ctx, market.Subscription{ID: fmt.Sprintf("sub_bench%07d", i), CustomerID: cust.ID, Product: plan.Product,
 		Plan: plan.Code, TermMonths: 1, Status: market.StatusActive, AutoRenew: true, Currency: "CHF", StartedAt: started,
 		ExpiresAt: renewalsDue, Periods: []market.Period{{Seq: 1, Start: started, End: renewalsDue, Plan: plan.Code, Quantity: 1,
 			UnitAmount: price, TermMonths: 1}}}, started)
