@@ -110,7 +110,7 @@ func op[I, O any](s *Server, method, path, id, summary, tag string, acc access, 
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Store().Ping(r.Context()); err != nil {
+	if err := s.svc.Ping(r.Context()); err != nil {
 		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 		return
 	}

@@ -99,7 +99,7 @@ func New(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg C
 // newServer is New with the server whose routes it serves.
 func newServer(svc *billing.Service, log *slog.Logger, reg *prometheus.Registry, cfg Config) (*Server, http.Handler) {
 	s := &Server{svc: svc, log: log, cfg: cfg, mux: http.NewServeMux(), access: map[string]access{}, keyed: map[string]bool{}}
-	s.keys = keys{st: svc.Store()}
+	s.keys = keys{svc: svc}
 	s.metrics = newMetrics(reg)
 	s.api = api.New(svc, log, s.mux, api.Config{Sandbox: cfg.Sandbox, SandboxClock: cfg.SandboxClock, Advance: cfg.Advance,
 		Version: cfg.Version, GatewayEvents: cfg.GatewayEvents})

@@ -25,8 +25,8 @@ type Stored struct {
 }
 
 // Keys are the idempotency keys, by scope (whose keys they are): the
-// server implements them on the store, the API's middleware and the
-// portal's payment forms use them.
+// server implements them on billing (ClaimKey, CompleteKey, ReleaseKey),
+// the API's middleware and the portal's payment forms use them.
 type Keys interface {
 	// Claim takes key for a request (its hash) unless it was taken:
 	// claimed is false and prev what the key holds then.
