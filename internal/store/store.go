@@ -65,6 +65,8 @@ type Store struct {
 	cat catalogCache
 	// retries counts the transactions Tx ran again (counting.go Retries).
 	retries atomic.Int64
+	// reads are the read pool's prepared statements (SQLite).
+	reads readStmts
 }
 
 // pgPool is how many connections a process keeps to PostgreSQL.
@@ -199,6 +201,7 @@ func (s *Store) Close() error {
 	if s.w != nil {
 		s.w.close()
 	}
+	s.reads.close()
 	return s.closeDBs()
 }
 
