@@ -213,8 +213,11 @@ func (q *Q) LockSIPAccountForRegister(ctx context.Context, r SIPRegister) (SIPRe
 // notification and webhook event: later.go) go with the COMMIT, and the
 // catalog's token lets WebhookTargets answer from the cache. A serialization
 // failure or deadlock reruns the whole, as Tx does, so decide must not
-// have effects outside the transaction. On SQLite it is a Tx (the
-// writer's).
+// have effects outside the transaction. The transaction commits without
+// waiting for the WAL flush (synchronous_commit off): bindings are soft
+// state, and a database crash loses at most its last fraction of a second
+// of REGISTERs, each whole (docs/ARCHITECTURE.md, "SIP registration").
+// On SQLite it is a Tx (the writer's).
 func (s *Store) RegisterSIP(ctx context.Context, r SIPRegister, decide func(q *Q, lk SIPRegisterLock) (SIPBindingChanges, error)) error {
 	if s.dialect != Postgres {
 		return s.Tx(ctx, func(q *Q) error {
@@ -261,13 +264,16 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 		c := dc.(*stdlib.Conn).Conn()
 		var b pgx.Batch
 		b.Queue("BEGIN")
+		b.Queue("SET LOCAL synchronous_commit = off")
 		b.Queue(lockForRegisterPG, r.pgArgs()...)
 		b.Queue(bindingsByUsernameSQL, r.Username)
 		b.Queue(catalogTokenSQL)
 		br := c.SendBatch(ctx, &b)
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return fmt.Errorf("store: begin: %w", err)
+		for range 2 { // BEGIN, SET
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return fmt.Errorf("store: begin: %w", err)
+			}
 		}
 		if _, err := r.scanLock(br.QueryRow(), &lk); err != nil {
 			_ = br.Close()
