@@ -55,7 +55,8 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := st.Warm(ctx); err != nil {
-		return err
+		// Not fatal: the pool opens its sessions when they are needed.
+		log.Warn("could not open the database pool ahead of requests", "err", err)
 	}
 
 	var clk clock.Clock = clock.Wall{}
