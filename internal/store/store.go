@@ -77,6 +77,7 @@ const pgPool = 32
 func Open(ctx context.Context, url string) (*Store, error) {
 	s := Store{ids: id.NewGenerator(time.Now)}
 	var err error
+	var path string // SQLite's file
 	switch {
 	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
 		s.dialect = Postgres
@@ -90,13 +91,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			s.db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	default:
-		path := strings.TrimPrefix(url, "sqlite:")
+		path = strings.TrimPrefix(url, "sqlite:")
 		if path == "" {
 			return nil, errors.New("store: empty database path")
 		}
 		s.dialect = SQLite
 		// synchronous(FULL): a commit is on disk before an order is
-		// answered "paid". The writer's busy_timeout only matters when
+		// answered "paid". (The writer's own connection commits with
+		// NORMAL and its syncer syncs the WAL before anyone is answered,
+		// which keeps that promise off the writer's path: wal_sync.go.)
+		// The writer's busy_timeout only matters when
 		// another process (a backup, the sqlite3 shell) holds the lock.
 		// temp_store(MEMORY): the statement journal of the savepoints a
 		// group commit puts around each of its jobs stays in memory (by
@@ -136,7 +140,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	if s.dialect == SQLite {
-		if s.w, err = newWriter(ctx, &s, s.wdb); err != nil {
+		if s.w, err = newWriter(ctx, &s, s.wdb, path); err != nil {
 			s.closeDBs()
 			return nil, err
 		}

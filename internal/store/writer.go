@@ -16,7 +16,9 @@ import (
 // savepoint of its own: a function that fails rolls back to its savepoint
 // and only its caller sees the error, the others commit together with one
 // fsync. Nobody polls the database's write lock, and a commit costs one
-// sync however many orders it carries.
+// sync however many orders it carries; the sync itself is the syncer's
+// (wal_sync.go), so the writer runs the next group while the disk works,
+// and a caller is answered once its commit is on disk.
 //
 // A function runs on the writer's goroutine with a Q whose statements do
 // not observe their context's cancellation: SQLite answers an interrupted
@@ -53,8 +55,11 @@ type writer struct {
 	// conn is the writer's own connection, and stmts its prepared
 	// statements by SQL text (at most maxStmts; the SQL of a few queries
 	// is built per call and those are not kept).
-	conn    *sql.Conn
-	stmts   map[string]*sql.Stmt
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	// syncer, if any, makes the commits durable and answers them
+	// (wal_sync.go).
+	syncer  *walSyncer
 	s       *Store
 	jobs    chan *writeJob
 	quit    chan struct{}
@@ -76,10 +81,17 @@ var errClosed = errors.New("store: closed")
 // maxStmts bounds the writer's prepared statements.
 const maxStmts = 1024
 
-func newWriter(ctx context.Context, s *Store, db *sql.DB) (*writer, error) {
+func newWriter(ctx context.Context, s *Store, db *sql.DB, path string) (*writer, error) {
 	w := &writer{db: db, s: s, jobs: make(chan *writeJob, maxGroup), stmts: map[string]*sql.Stmt{},
 		quit: make(chan struct{}), stopped: make(chan struct{})}
+	var err error
+	if w.syncer, err = newWALSyncer(path); err != nil {
+		return nil, err
+	}
 	if err := w.connect(ctx); err != nil {
+		if w.syncer != nil {
+			w.syncer.close()
+		}
 		return nil, err
 	}
 	go w.loop()
@@ -98,6 +110,13 @@ func (w *writer) connect(ctx context.Context) error {
 	c, err := w.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: writer connection: %w", err)
+	}
+	if w.syncer != nil {
+		// The syncer syncs the WAL after the commit (wal_sync.go).
+		if _, err := c.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			_ = c.Close()
+			return fmt.Errorf("store: writer connection: %w", err)
+		}
 	}
 	w.conn = c
 	return nil
@@ -205,6 +224,9 @@ func (w *writer) close() {
 
 func (w *writer) loop() {
 	defer close(w.stopped)
+	if w.syncer != nil {
+		defer w.syncer.close()
+	}
 	for {
 		var first *writeJob
 		select {
@@ -252,20 +274,34 @@ func (w *writer) run(group []*writeJob) {
 	case 0:
 		return
 	case 1:
-		live[0].done <- w.alone(live[0])
+		r := w.alone(live[0])
+		w.answer(live, []writeResult{r}, r.err == nil && !r.hasPanic)
 		return
 	}
 	results, ok := w.together(live)
+	committed := ok
 	if !ok {
 		// The group failed as a whole: run the ones that had succeeded
 		// alone, and keep the others' own failures.
 		for i, j := range live {
 			if results[i].err == nil && !results[i].hasPanic {
 				results[i] = w.alone(j)
+				committed = committed || results[i].err == nil
 			}
 		}
 	}
-	for i, j := range live {
+	w.answer(live, results, committed)
+}
+
+// answer gives the jobs their results: through the syncer, once what was
+// committed is on disk, or at once without one (synchronous(FULL) synced
+// it in the COMMIT).
+func (w *writer) answer(jobs []*writeJob, results []writeResult, committed bool) {
+	if w.syncer != nil {
+		w.syncer.in <- syncBatch{jobs: jobs, results: results, committed: committed}
+		return
+	}
+	for i, j := range jobs {
 		j.done <- results[i]
 	}
 }

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A transaction is answered only once the WAL holding its commit has been
+// synced; until then another reader may already see it. The groups that
+// committed while a sync ran are answered after one more.
+func TestWriterAnswersAfterTheSync(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	ws := s.w.syncer
+	if ws == nil {
+		t.Fatal("a database file has no syncer")
+	}
+	var synced atomic.Int64
+	gate := make(chan struct{})
+	ws.syncFn = func() error {
+		<-gate
+		synced.Add(1)
+		return ws.sync()
+	}
+	answered := make(chan error, 5)
+	for i := range 5 {
+		go func() {
+			answered <- s.Tx(ctx, func(q *Q) error {
+				_, err := q.ex.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ($1, 1)`, fmt.Sprint("k", i))
+				return err
+			})
+		}()
+		// Each commits on its own (the writer is idle when it comes), and
+		// waits: the first in the sync, the others behind it.
+		waitFor(t, "the commit", func() bool { return len(count(t, s)) == i+1 })
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("answered before the sync: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	for range 5 {
+		if err := <-answered; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := synced.Load(); n != 2 {
+		t.Fatalf("%d syncs for five commits, want 2 (the first, then one for the four that waited)", n)
+	}
+}
+
+// A failed sync answers the committed transactions with an error: their
+// callers must not be told they are on disk. A transaction that failed on
+// its own keeps its own error.
+func TestWriterSyncFailure(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	broken := errors.New("disk on fire")
+	s.w.syncer.syncFn = func() error { return broken }
+	err := s.Tx(ctx, func(q *Q) error {
+		_, err := q.ex.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ('a', 1)`)
+		return err
+	})
+	if !errors.Is(err, broken) {
+		t.Fatalf("Tx = %v, want the sync's error", err)
+	}
+	own := errors.New("refused")
+	if err := s.Tx(ctx, func(q *Q) error { return own }); !errors.Is(err, own) {
+		t.Fatalf("Tx = %v, want its own error", err)
+	}
+}
+
+// The writer's own connection leaves the sync to the syncer; every other
+// connection of a database file syncs in its commits (FULL).
+func TestWriterConnectionSync(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	var mode int
+	if err := s.Tx(ctx, func(q *Q) error {
+		return q.ex.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&mode)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if mode != 1 {
+		t.Fatalf("writer synchronous = %d, want 1 (NORMAL)", mode)
+	}
+	if err := s.DB().QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != 2 {
+		t.Fatalf("other connections synchronous = %d, want 2 (FULL)", mode)
+	}
+}
