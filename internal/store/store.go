@@ -109,13 +109,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// job of a live transaction.
 		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(20000)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
-		s.wdb, err = sql.Open("sqlite", dsn)
+		s.wdb, err = sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
 		if err == nil {
 			// The writer keeps one connection for itself; the second
 			// serves migrations and tests (DB), which wait on the
 			// database's lock as any other process would.
-			s.wdb.SetMaxOpenConns(2)
-			s.wdb.SetMaxIdleConns(2)
+			s.wdb.SetMaxOpenConns(3)
+			s.wdb.SetMaxIdleConns(3)
 			s.wdb.SetConnMaxIdleTime(0)
 			s.db, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 		}

@@ -108,3 +108,34 @@ func TestWriterConnectionSync(t *testing.T) {
 		t.Fatalf("other connections synchronous = %d, want 2 (FULL)", mode)
 	}
 }
+
+// The writer's connection does not checkpoint; the checkpointer does,
+// behind it, until the WAL is all in the database file.
+func TestCheckpointsBehindTheWriter(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	for i := range 50 {
+		if err := s.Tx(ctx, func(q *Q) error {
+			_, err := q.ex.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ($1, 1)`, fmt.Sprint("k", i))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var auto int
+	if err := s.Tx(ctx, func(q *Q) error {
+		return q.ex.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if auto != 0 {
+		t.Fatalf("writer wal_autocheckpoint = %d, want 0", auto)
+	}
+	cp := s.w.cp
+	waitFor(t, "a checkpoint of the whole WAL", func() bool {
+		return cp.runs.Load() > 0 && cp.log.Load() > 0 && cp.copied.Load() == cp.log.Load()
+	})
+	if n := cp.failures.Load(); n != 0 {
+		t.Fatalf("%d checkpoints failed", n)
+	}
+}

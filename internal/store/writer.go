@@ -57,6 +57,7 @@ type writer struct {
 	// is built per call and those are not kept).
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
+	cp    *checkpointer
 	// syncer, if any, makes the commits durable and answers them
 	// (wal_sync.go).
 	syncer  *walSyncer
@@ -93,6 +94,13 @@ func newWriter(ctx context.Context, s *Store, db *sql.DB, path string) (*writer,
 			w.syncer.close()
 		}
 		return nil, err
+	}
+	if w.cp, err = newCheckpointer(ctx, db); err != nil {
+		_ = w.conn.Close()
+		if w.syncer != nil {
+			w.syncer.close()
+		}
+		return nil, fmt.Errorf("store: checkpointer connection: %w", err)
 	}
 	go w.loop()
 	return w, nil
@@ -214,6 +222,7 @@ func (w *writer) close() {
 		w.closing.Unlock()
 		close(w.quit)
 		<-w.stopped
+		w.cp.close()
 		for _, st := range w.stmts {
 			_ = st.Close()
 		}
@@ -320,6 +329,7 @@ func (w *writer) alone(j *writeJob) writeResult {
 		w.rollback()
 		return writeResult{err: fmt.Errorf("store: commit: %w", err)}
 	}
+	w.cp.committed()
 	return r
 }
 
@@ -351,6 +361,7 @@ func (w *writer) together(jobs []*writeJob) (results []writeResult, ok bool) {
 		w.rollback()
 		return results, false
 	}
+	w.cp.committed()
 	return results, true
 }
 
