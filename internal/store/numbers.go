@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,10 +88,8 @@ func (q *Q) InsertNumbers(ctx context.Context, ns []market.Number) ([]string, er
 			return added, err
 		}
 	}
-	for g, d := range stock {
-		if err := q.moveStock(ctx, g, d); err != nil {
-			return added, err
-		}
+	if err := q.moveStocks(ctx, stock); err != nil {
+		return added, err
 	}
 	if err := q.addGrams(ctx, free); err != nil {
 		return added, err
@@ -124,6 +125,23 @@ func (q *Q) appendRow(sb *strings.Builder, args []any, vals ...any) []any {
 // of the cell: a customer's cascade shows what it can buy.
 type numberGroup struct {
 	Country, State, Area, Type, Currency string
+}
+
+// moveStocks moves the counts of several groups, in the groups' order:
+// two transactions that change the same rows of number_stock lock them in
+// the same order, so that they queue instead of deadlocking on PostgreSQL
+// (a map's order differs from one range to the next).
+func (q *Q) moveStocks(ctx context.Context, deltas map[numberGroup]int64) error {
+	groups := slices.SortedFunc(maps.Keys(deltas), func(a, b numberGroup) int {
+		return cmp.Or(strings.Compare(a.Country, b.Country), strings.Compare(a.State, b.State),
+			strings.Compare(a.Area, b.Area), strings.Compare(a.Type, b.Type), strings.Compare(a.Currency, b.Currency))
+	})
+	for _, g := range groups {
+		if err := q.moveStock(ctx, g, deltas[g]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // moveStock adds delta to a group's count of available numbers, creating
@@ -429,10 +447,8 @@ func (q *Q) EndQuarantines(ctx context.Context, now time.Time, limit int) (int, 
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
-	for g, d := range freed {
-		if err := q.moveStock(ctx, g, d); err != nil {
-			return n, err
-		}
+	if err := q.moveStocks(ctx, freed); err != nil {
+		return n, err
 	}
 	if err := q.tallyNumbers(ctx, moves...); err != nil {
 		return n, err
