@@ -468,18 +468,25 @@ func (rs *readStmts) stmt(ctx context.Context, db *sql.DB, query string, args []
 	if st, ok := rs.m.Load(query); ok {
 		return st.(*sql.Stmt)
 	}
-	if len(args) > 64 || rs.n.Load() >= maxStmts {
+	if len(args) > 64 {
+		return nil
+	}
+	// A place is taken before preparing, so that callers preparing at
+	// once cannot keep more than maxStmts between them.
+	if rs.n.Add(1) > maxStmts {
+		rs.n.Add(-1)
 		return nil
 	}
 	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
+		rs.n.Add(-1)
 		return nil
 	}
 	if was, loaded := rs.m.LoadOrStore(query, st); loaded {
+		rs.n.Add(-1)
 		_ = st.Close()
 		return was.(*sql.Stmt)
 	}
-	rs.n.Add(1)
 	return st
 }
 

@@ -184,3 +184,27 @@ func TestWriterClose(t *testing.T) {
 		t.Fatalf("Tx after close: %v, want errClosed", err)
 	}
 }
+
+// The read pool keeps at most maxStmts prepared statements, however many
+// callers prepare at once, and counts exactly those it keeps.
+func TestReadStmtsBound(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range maxStmts/8 + 10 {
+				q := fmt.Sprintf(`SELECT k FROM t WHERE v = %d`, g*10000+i)
+				if st := s.reads.stmt(ctx, s.db, q, nil); st == nil && s.reads.n.Load() < maxStmts {
+					t.Errorf("%s not kept with %d kept", q, s.reads.n.Load())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	kept := 0
+	s.reads.m.Range(func(_, _ any) bool { kept++; return true })
+	if kept > maxStmts || int64(kept) != s.reads.n.Load() {
+		t.Fatalf("kept %d statements, counted %d, bound %d", kept, s.reads.n.Load(), maxStmts)
+	}
+}
