@@ -87,20 +87,28 @@ func TestWriterSyncFailure(t *testing.T) {
 	}
 }
 
+// writerPragma reads a pragma's value on the writer's connection.
+func writerPragma(t *testing.T, s *Store, name string) int {
+	t.Helper()
+	ctx := context.Background()
+	var v int
+	if err := s.Tx(ctx, func(q *Q) error {
+		return q.ex.QueryRowContext(ctx, `PRAGMA `+name).Scan(&v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // The writer's own connection leaves the sync to the syncer; every other
 // connection of a database file syncs in its commits (FULL).
 func TestWriterConnectionSync(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLite(t)
-	var mode int
-	if err := s.Tx(ctx, func(q *Q) error {
-		return q.ex.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&mode)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if mode != 1 {
+	if mode := writerPragma(t, s, "synchronous"); mode != 1 {
 		t.Fatalf("writer synchronous = %d, want 1 (NORMAL)", mode)
 	}
+	var mode int
 	if err := s.DB().QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&mode); err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +130,7 @@ func TestCheckpointsBehindTheWriter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var auto int
-	if err := s.Tx(ctx, func(q *Q) error {
-		return q.ex.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if auto != 0 {
+	if auto := writerPragma(t, s, "wal_autocheckpoint"); auto != 0 {
 		t.Fatalf("writer wal_autocheckpoint = %d, want 0", auto)
 	}
 	cp := s.w.cp
