@@ -63,8 +63,6 @@ func (cp *checkpointer) committed() {
 
 func (cp *checkpointer) loop() {
 	defer close(cp.done)
-	t := time.NewTimer(0)
-	defer t.Stop()
 	for {
 		select {
 		case <-cp.dirty:
@@ -72,9 +70,8 @@ func (cp *checkpointer) loop() {
 			return
 		}
 		cp.run()
-		t.Reset(checkpointEvery)
 		select {
-		case <-t.C:
+		case <-time.After(checkpointEvery):
 		case <-cp.quit:
 			return
 		}

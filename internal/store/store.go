@@ -111,9 +111,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate"
 		s.wdb, err = sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
 		if err == nil {
-			// The writer keeps one connection for itself; the second
-			// serves migrations and tests (DB), which wait on the
-			// database's lock as any other process would.
+			// The writer keeps one connection for itself and its
+			// checkpointer another (checkpoint.go); the third serves
+			// migrations and tests (DB), which wait on the database's
+			// lock as any other process would.
 			s.wdb.SetMaxOpenConns(3)
 			s.wdb.SetMaxIdleConns(3)
 			s.wdb.SetConnMaxIdleTime(0)

@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"slices"
 )
 
 // The writer's commits are made durable off the writer's goroutine.
@@ -47,8 +47,6 @@ type walSyncer struct {
 	wal, db string
 	in      chan syncBatch
 	done    chan struct{}
-	// syncs counts the syncs, batches the groups they answered.
-	syncs, batches atomic.Int64
 	// syncFn syncs the WAL (tests count or fail it).
 	syncFn func() error
 }
@@ -111,16 +109,11 @@ func (s *walSyncer) loop() {
 			}
 		}
 		var err error
-		for _, b := range batches {
-			if b.committed {
-				s.syncs.Add(1)
-				if err = s.syncFn(); err != nil {
-					err = fmt.Errorf("store: sync the WAL: %w", err)
-				}
-				break
+		if slices.ContainsFunc(batches, func(b syncBatch) bool { return b.committed }) {
+			if err = s.syncFn(); err != nil {
+				err = fmt.Errorf("store: sync the WAL: %w", err)
 			}
 		}
-		s.batches.Add(int64(len(batches)))
 		for _, b := range batches {
 			for i, j := range b.jobs {
 				r := b.results[i]

@@ -50,6 +50,7 @@ func TestWriterAnswersAfterTheSync(t *testing.T) {
 		// waits: the first in the sync, the others behind it.
 		waitFor(t, "the commit", func() bool { return len(count(t, s)) == i+1 })
 	}
+	waitFor(t, "four groups behind the first sync", func() bool { return len(ws.in) == 4 })
 	select {
 	case err := <-answered:
 		t.Fatalf("answered before the sync: %v", err)

@@ -295,7 +295,7 @@ func (w *writer) run(group []*writeJob) {
 		for i, j := range live {
 			if results[i].err == nil && !results[i].hasPanic {
 				results[i] = w.alone(j)
-				committed = committed || results[i].err == nil
+				committed = committed || results[i].err == nil && !results[i].hasPanic
 			}
 		}
 	}
