@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -140,5 +143,65 @@ func TestCheckpointsBehindTheWriter(t *testing.T) {
 	})
 	if n := cp.failures.Load(); n != 0 {
 		t.Fatalf("%d checkpoints failed", n)
+	}
+}
+
+// Under a steady load the checkpointer never copies the whole WAL (the
+// writer appends meanwhile), so the writer finishes the copy itself between
+// two groups and its next transaction starts the WAL again: the WAL file
+// stays a small part of what was committed, readers or not.
+func TestWriterStartsTheWALAgain(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	cp := s.w.cp
+	cp.every = time.Hour // one checkpoint alongside, at the first commit
+	cp.restartEvery, cp.retryEvery = 2*time.Millisecond, time.Millisecond
+	stop := make(chan struct{})
+	var reads sync.WaitGroup
+	reads.Add(1)
+	go func() { // a reader now and then, as the portal's pages are
+		defer reads.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			var n int
+			if err := s.Read().ex.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	const commits = 300
+	value := strings.Repeat("x", 3000) // a page of its own, at least, per commit
+	for i := range commits {
+		if err := s.Tx(ctx, func(q *Q) error {
+			_, err := q.ex.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ($1, 1)`, fmt.Sprint(i, value))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	reads.Wait()
+	st, err := os.Stat(s.w.syncer.wal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each commit appends a frame of a page at the least (about seven
+	// here): a WAL that is never started again is that big or bigger.
+	appended := int64(commits) * (4096 + 24)
+	if st.Size() > appended/2 {
+		t.Errorf("the WAL is %d bytes after %d commits that appended %d or more: it was not started again", st.Size(), commits, appended)
+	}
+	t.Logf("the WAL: %d bytes; the writer copied it whole %d times, partly %d", st.Size(), cp.whole.Load(), cp.partial.Load())
+	if cp.whole.Load() < 2 {
+		t.Errorf("the writer copied the whole WAL %d times, want 2 or more (%d partial copies, %d failures)",
+			cp.whole.Load(), cp.partial.Load(), cp.failures.Load())
+	}
+	if got := len(count(t, s)); got != commits {
+		t.Fatalf("%d rows, want %d", got, commits)
 	}
 }

@@ -262,6 +262,9 @@ func (w *writer) loop() {
 			}
 		}
 		w.run(group)
+		if w.syncer != nil {
+			w.restartWAL()
+		}
 	}
 }
 
