@@ -314,6 +314,20 @@ func init() {
 				if st := s.DB().Stats(); st.OpenConnections < 32 || st.Idle != st.OpenConnections {
 					t.Errorf("after Warm: %d connections open, %d idle; want 32 idle", st.OpenConnections, st.Idle)
 				}
+				// Its rehearsal of a REGISTER (the nonce it used) was
+				// rolled back, and every session is out of its
+				// transaction: a pooled one reads what was committed.
+				var nonces int
+				must(t, s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM sip_nonce_uses`).Scan(&nonces))
+				if nonces != 0 {
+					t.Errorf("after Warm: %d nonce uses recorded, want 0", nonces)
+				}
+				var idleInTx int
+				must(t, s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).Scan(&idleInTx))
+				if idleInTx != 0 {
+					t.Errorf("after Warm: %d sessions idle in a transaction", idleInTx)
+				}
 			}
 			must(t, s.Ping(ctx))
 		},

@@ -7,14 +7,21 @@ import (
 	"github.com/dialtone/dialtone/internal/market"
 )
 
+// insertNotificationHead and Tail are InsertNotification's statement
+// (q.insert), nine values between them.
+const (
+	insertNotificationHead = `INSERT INTO notifications (id, customer_id, type, subject, body, object_type, object_id,
+		dedupe_key, created_at) VALUES`
+	insertNotificationTail = `ON CONFLICT (dedupe_key) DO NOTHING`
+)
+
 // InsertNotification stores a notification once per dedupe key; it reports
 // whether it was new (false: it had been sent already).
 func (q *Q) InsertNotification(ctx context.Context, n market.Notification) (bool, error) {
 	// In a batch the row is kept and reported new: the batch's notices
 	// are new by their keys (a renewal's period, an invoice), and a mail
 	// queued for one that was not would fail the batch on its reference.
-	c, err := q.insert(ctx, `INSERT INTO notifications (id, customer_id, type, subject, body, object_type, object_id,
-		dedupe_key, created_at) VALUES`, `ON CONFLICT (dedupe_key) DO NOTHING`,
+	c, err := q.insert(ctx, insertNotificationHead, insertNotificationTail,
 		n.ID, n.CustomerID, n.Type, n.Subject, n.Body, n.ObjectType, n.ObjectID, n.DedupeKey, ts(n.CreatedAt))
 	return c == 1, err
 }

@@ -421,3 +421,35 @@ func (s *Store) ChargeThrottles(ctx context.Context, now time.Time, every time.D
 		return charge(q.ex)
 	})
 }
+
+// warmRegisterPG readies a pooled session for the registrar (Warm): it
+// runs RegisterSIP's first round trip for a username no account has, in a
+// transaction it rolls back, and plans its writes (EXPLAIN: a binding, and
+// the notification of a first registration), so that the session has
+// parsed and planned a REGISTER's statements, and pgx has prepared its
+// reads, before the first phone registers. Without it the first tenth of a
+// second of a registrar under load is the slowest (docs/BENCHMARKS.md,
+// session 9): every session plans the same statements for the first time
+// at once, as the phones' first registrations arrive.
+func warmRegisterPG(ctx context.Context, conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		now := time.Now()
+		r := SIPRegister{Username: "\x01warm", KeyA: "\x01warm", KeyB: "\x01warm", Nonce: "\x01warm", NC: 1,
+			NonceExpires: now, BusinessNow: now}
+		b := market.SIPBinding{ID: "\x01warm", SIPAccountID: "\x01warm", CustomerID: "\x01warm", Contact: "\x01warm",
+			ExpiresAt: now, CreatedAt: now, UpdatedAt: now}
+		var batch pgx.Batch
+		batch.Queue("BEGIN")
+		batch.Queue("SET LOCAL synchronous_commit = off")
+		batch.Queue(lockForRegisterPG, r.pgArgs()...)
+		batch.Queue(bindingsByUsernameSQL, r.Username)
+		batch.Queue(catalogTokenSQL)
+		batch.Queue(throttlesOf2SQL, r.KeyA, r.KeyB)
+		batch.Queue("EXPLAIN "+putBindingSQL, putBindingArgs(b)...)
+		batch.Queue("EXPLAIN "+insertNotificationHead+" "+marks(Postgres, 0, 9)+" "+insertNotificationTail,
+			"\x01warm", "\x01warm", "", "", "", "", "", "\x01warm", ts(now))
+		batch.Queue("ROLLBACK")
+		return c.SendBatch(ctx, &batch).Close()
+	})
+}

@@ -190,6 +190,9 @@ func (s *Store) Warm(ctx context.Context) error {
 		wg.Go(func() {
 			if conns[i], errs[i] = s.db.Conn(ctx); errs[i] == nil && len(tables) > 0 {
 				_, errs[i] = conns[i].ExecContext(ctx, touch.String())
+				if errs[i] == nil {
+					errs[i] = warmRegisterPG(ctx, conns[i])
+				}
 			}
 		})
 	}
