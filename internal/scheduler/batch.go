@@ -11,23 +11,30 @@ import (
 )
 
 // defaultBatchSize is how many due items one batch transaction claims
-// (billing/renew_batch.go). On SQLite the writer runs a batch as one job,
-// so a batch delays the orders queued behind it: 50 renewals take a few
-// tens of milliseconds there. On PostgreSQL a batch delays nobody (its
-// customers are locked, the others' orders run beside it) and its fixed
-// cost — the claim, the preloads, a statement per kind of row, the
-// commit — is spread over more: 100,000 renewals with two processes took
-// 35.8 s in batches of 50 and 24.7 s in batches of 150.
+// (billing/renew_batch.go), and defaultBatchWorkers how many batches a
+// process runs at once.
+//
+// On SQLite the writer runs a batch as one job, so a batch delays the
+// orders queued behind it: 50 renewals take a few tens of milliseconds
+// there; the writer runs the workers' batches one after the other, and
+// overlapping them hides the readers' work behind the writer's.
+//
+// On PostgreSQL each batch is a transaction on its own connection, their
+// claims skip each other's customers, and a batch delays no order; but
+// every batch takes its invoices' numbers from the year's gapless
+// sequence as its last statements, and holds that row to its commit, so
+// the batches of all workers and processes pass there one at a time (a
+// quarter of the samples of pg_stat_activity in a run of 150 × 4 waited
+// on it). Fewer, larger batches pass there fewer times a renewal: 100,000
+// renewals with two processes took 28.4–30.9 s with 2 workers of 300
+// against 31.1–39.7 s with 4 of 150, and one process renewed 40,000 in
+// 15.4 s against 23.2 s (docs/BENCHMARKS.md, session 9).
 const (
-	defaultBatchSize         = 50
-	defaultBatchSizePostgres = 150
+	defaultBatchSize            = 50
+	defaultBatchWorkers         = 4
+	defaultBatchSizePostgres    = 300
+	defaultBatchWorkersPostgres = 2
 )
-
-// defaultBatchWorkers is how many batches a process runs at once: on
-// PostgreSQL each is a transaction on its own connection, their claims
-// skip each other's customers; on SQLite the writer runs them one after
-// the other, and overlapping hides the readers' work behind the writer's.
-const defaultBatchWorkers = 4
 
 // progressEvery is how often a run logs its progress.
 const progressEvery = 5 * time.Second
@@ -83,14 +90,18 @@ func (s *Scheduler) runBatches(ctx context.Context, k kind) {
 			}
 		}
 	}()
+	pg := s.svc.Store().Dialect() == store.Postgres
 	workers := s.BatchWorkers
 	if workers <= 0 {
 		workers = defaultBatchWorkers
+		if pg {
+			workers = defaultBatchWorkersPostgres
+		}
 	}
 	size := s.BatchSize
 	if size <= 0 {
 		size = defaultBatchSize
-		if s.svc.Store().Dialect() == store.Postgres {
+		if pg {
 			size = defaultBatchSizePostgres
 		}
 	}
