@@ -247,6 +247,18 @@ func (s *Store) RegisterSIP(ctx context.Context, r SIPRegister, decide func(q *Q
 // errCommitRolledBack: COMMIT answered ROLLBACK (a statement had failed).
 var errCommitRolledBack = errors.New("store: commit: the transaction was rolled back")
 
+// queueFirstTrip queues the first round trip of a REGISTER's transaction
+// on PostgreSQL: it begins, locks the account (lockForRegisterPG), reads
+// its bindings and the catalog's token. RegisterSIP and Warm's rehearsal
+// (warmRegisterPG) send the same.
+func (r SIPRegister) queueFirstTrip(b *pgx.Batch) {
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit = off")
+	b.Queue(lockForRegisterPG, r.pgArgs()...)
+	b.Queue(bindingsByUsernameSQL, r.Username)
+	b.Queue(catalogTokenSQL)
+}
+
 func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q, lk SIPRegisterLock) (SIPBindingChanges, error)) (err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -263,11 +275,7 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		var b pgx.Batch
-		b.Queue("BEGIN")
-		b.Queue("SET LOCAL synchronous_commit = off")
-		b.Queue(lockForRegisterPG, r.pgArgs()...)
-		b.Queue(bindingsByUsernameSQL, r.Username)
-		b.Queue(catalogTokenSQL)
+		r.queueFirstTrip(&b)
 		br := c.SendBatch(ctx, &b)
 		for range 2 { // BEGIN, SET
 			if _, err := br.Exec(); err != nil {
@@ -440,11 +448,7 @@ func warmRegisterPG(ctx context.Context, conn *sql.Conn) error {
 		b := market.SIPBinding{ID: "\x01warm", SIPAccountID: "\x01warm", CustomerID: "\x01warm", Contact: "\x01warm",
 			ExpiresAt: now, CreatedAt: now, UpdatedAt: now}
 		var batch pgx.Batch
-		batch.Queue("BEGIN")
-		batch.Queue("SET LOCAL synchronous_commit = off")
-		batch.Queue(lockForRegisterPG, r.pgArgs()...)
-		batch.Queue(bindingsByUsernameSQL, r.Username)
-		batch.Queue(catalogTokenSQL)
+		r.queueFirstTrip(&batch)
 		batch.Queue(throttlesOf2SQL, r.KeyA, r.KeyB)
 		batch.Queue("EXPLAIN "+putBindingSQL, putBindingArgs(b)...)
 		batch.Queue("EXPLAIN "+insertNotificationHead+" "+marks(Postgres, 0, 9)+" "+insertNotificationTail,
