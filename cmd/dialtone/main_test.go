@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +202,46 @@ func TestSandboxStart(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--sip-addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "bad.db")}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "sandbox-start") {
 		t.Errorf("serve with a malformed --sandbox-start: %v, want an error naming it", err)
+	}
+}
+
+// TestStoreMetrics: on SQLite /metrics counts the writer's transactions,
+// its commits and the checkpoints that keep the WAL short; PostgreSQL has
+// no writer, and no such series.
+func TestStoreMetrics(t *testing.T) {
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(kind, func(t *testing.T) {
+			base, _, stop := startServer(t, storetest.URL(t, kind), map[string]string{"DIALTONE_ARGON2_MEMORY": "1024"})
+			defer stop()
+			sipAccount(t, base, "metrics-"+kind+"@example.com") // a sign-up: writes
+			m := portalPage(t, base+"/metrics", "")
+			if kind != "sqlite" {
+				if strings.Contains(m, "dialtone_sqlite_") {
+					t.Errorf("PostgreSQL's metrics have SQLite's writer series")
+				}
+				return
+			}
+			for _, series := range []string{"dialtone_sqlite_write_transactions_total", "dialtone_sqlite_commits_total"} {
+				v := regexp.MustCompile(`(?m)^` + series + ` (\S+)$`).FindStringSubmatch(m)
+				if v == nil {
+					t.Errorf("no %s in /metrics", series)
+					continue
+				}
+				if n, err := strconv.ParseFloat(v[1], 64); err != nil || n < 1 {
+					t.Errorf("%s = %s after a sign-up, want 1 or more", series, v[1])
+				}
+			}
+			for _, s := range []string{
+				`dialtone_sqlite_checkpoints_total{by="checkpointer",result="done"}`,
+				`dialtone_sqlite_checkpoints_total{by="writer",result="whole"}`,
+				`dialtone_sqlite_checkpoints_total{by="writer",result="partial"}`,
+				`dialtone_sqlite_checkpoints_total{by="writer",result="failed"} 0`,
+				`dialtone_sqlite_wal_frames`,
+			} {
+				if !strings.Contains(m, s) {
+					t.Errorf("no %s in /metrics", s)
+				}
+			}
+		})
 	}
 }

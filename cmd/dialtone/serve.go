@@ -127,6 +127,9 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 	if err := sched.RegisterMetrics(reg); err != nil {
 		return err
 	}
+	if err := registerStoreMetrics(reg, st); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -319,4 +322,43 @@ func gatewayOf(cfg ServeCmd) (payment.Gateway, server.GatewayEvents, error) {
 		return g, g, nil
 	}
 	return nil, nil, fmt.Errorf("--payments: unknown gateway %q (sandbox or stripe)", cfg.Payments)
+}
+
+// registerStoreMetrics exports the SQLite writer's counters (none on
+// PostgreSQL): its transactions and commits, the checkpoints beside it and
+// the writer's own, which start the WAL again (store/checkpoint.go); a
+// growing count of misses means a reader keeps the WAL from being reused.
+func registerStoreMetrics(reg prometheus.Registerer, st *store.Store) error {
+	if _, ok := st.WriterStats(); !ok {
+		return nil
+	}
+	stat := func(f func(store.WriterStats) int64) func() float64 {
+		return func() float64 {
+			ws, _ := st.WriterStats()
+			return float64(f(ws))
+		}
+	}
+	checkpoints := func(by, result string, f func(store.WriterStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dialtone_sqlite_checkpoints_total",
+			Help:        "SQLite checkpoints, by who ran them (the checkpointer beside the writer, or the writer) and their result.",
+			ConstLabels: prometheus.Labels{"by": by, "result": result}}, stat(f))
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dialtone_sqlite_write_transactions_total",
+			Help: "Transactions run by the SQLite writer."}, stat(func(w store.WriterStats) int64 { return w.Transactions })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dialtone_sqlite_commits_total",
+			Help: "Group commits of the SQLite writer (each carries one or more transactions)."}, stat(func(w store.WriterStats) int64 { return w.Commits })),
+		checkpoints("checkpointer", "done", func(w store.WriterStats) int64 { return w.Checkpoints - w.CheckpointFailures }),
+		checkpoints("checkpointer", "failed", func(w store.WriterStats) int64 { return w.CheckpointFailures }),
+		checkpoints("writer", "whole", func(w store.WriterStats) int64 { return w.WALRestarts }),
+		checkpoints("writer", "partial", func(w store.WriterStats) int64 { return w.WALRestartMisses }),
+		checkpoints("writer", "failed", func(w store.WriterStats) int64 { return w.WALRestartFailures }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dialtone_sqlite_wal_frames",
+			Help: "Frames in the SQLite WAL at the last checkpoint."}, stat(func(w store.WriterStats) int64 { return w.WALFrames })),
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -57,9 +57,10 @@ type checkpointer struct {
 	// runs counts the checkpoints run; log and copied are the WAL's
 	// frames and the frames copied into the database after the last one.
 	runs, log, copied atomic.Int64
-	// failures counts checkpoints that failed (logged by nobody: a failed
-	// PASSIVE checkpoint is tried again at the next commit).
-	failures atomic.Int64
+	// failures counts the checkpointer's checkpoints that failed, and
+	// writerFailures the writer's (a failed PASSIVE checkpoint is tried
+	// again at the next commit; both are in /metrics: WriterStats).
+	failures, writerFailures atomic.Int64
 	// The writer's checkpoints (restartWAL), run on its goroutine: when
 	// the next is due, and whether a commit came since the last. whole
 	// counts those that copied the whole WAL (so the next transaction
@@ -133,7 +134,7 @@ func (w *writer) restartWAL() {
 	err := w.conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied)
 	switch {
 	case err != nil:
-		cp.failures.Add(1)
+		cp.writerFailures.Add(1)
 		cp.restartAt = time.Now().Add(cp.retryEvery)
 	case busy != 0 || copied < log:
 		// The checkpointer held the checkpoint, or a reader the end of the
@@ -151,4 +152,36 @@ func (cp *checkpointer) close() {
 	close(cp.quit)
 	<-cp.done
 	_ = cp.conn.Close()
+}
+
+// WriterStats are the SQLite writer's counters since the store opened, for
+// /metrics (Store.WriterStats).
+type WriterStats struct {
+	// Transactions counts the Tx functions run by the writer, Commits the
+	// group transactions that carried them.
+	Transactions, Commits int64
+	// Checkpoints and CheckpointFailures are the checkpointer's (alongside
+	// the writer); WALRestarts the writer's checkpoints that copied the
+	// whole WAL (so that it starts again), WALRestartMisses those a reader
+	// or the checkpointer kept from it, WALRestartFailures those that
+	// failed.
+	Checkpoints, CheckpointFailures                   int64
+	WALRestarts, WALRestartMisses, WALRestartFailures int64
+	// WALFrames is how many frames the WAL held at the checkpointer's last
+	// checkpoint.
+	WALFrames int64
+}
+
+// WriterStats returns the SQLite writer's counters; ok is false on
+// PostgreSQL, which has no writer.
+func (s *Store) WriterStats() (st WriterStats, ok bool) {
+	if s.w == nil {
+		return st, false
+	}
+	cp := s.w.cp
+	st.Commits, st.Transactions = s.w.stats()
+	st.Checkpoints, st.CheckpointFailures = cp.runs.Load(), cp.failures.Load()
+	st.WALRestarts, st.WALRestartMisses, st.WALRestartFailures = cp.whole.Load(), cp.partial.Load(), cp.writerFailures.Load()
+	st.WALFrames = max(cp.log.Load(), 0)
+	return st, true
 }

@@ -199,9 +199,13 @@ func TestWriterStartsTheWALAgain(t *testing.T) {
 	t.Logf("the WAL: %d bytes; the writer copied it whole %d times, partly %d", st.Size(), cp.whole.Load(), cp.partial.Load())
 	if cp.whole.Load() < 2 {
 		t.Errorf("the writer copied the whole WAL %d times, want 2 or more (%d partial copies, %d failures)",
-			cp.whole.Load(), cp.partial.Load(), cp.failures.Load())
+			cp.whole.Load(), cp.partial.Load(), cp.writerFailures.Load())
 	}
 	if got := len(count(t, s)); got != commits {
 		t.Fatalf("%d rows, want %d", got, commits)
+	}
+	ws, ok := s.WriterStats()
+	if !ok || ws.WALRestarts != cp.whole.Load() || ws.Transactions < commits || ws.Commits < 1 || ws.WALRestartFailures != 0 {
+		t.Errorf("WriterStats = %+v, %v", ws, ok)
 	}
 }
