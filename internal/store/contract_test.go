@@ -307,6 +307,20 @@ func init() {
 				t.Error("00001_core.sql is not a goose migration")
 			}
 		},
+		"Store.WriterStats": func(t *testing.T, st *store.Store) {
+			s := own(t, st)
+			must(t, s.Tx(ctx, func(q *store.Q) error { return nil }))
+			ws, ok := s.WriterStats()
+			if s.Dialect() == store.Postgres {
+				if ok {
+					t.Errorf("PostgreSQL has a writer: %+v", ws)
+				}
+				return
+			}
+			if !ok || ws.Transactions < 1 || ws.Commits < 1 || ws.Commits > ws.Transactions || ws.WALRestartFailures != 0 || ws.CheckpointFailures != 0 {
+				t.Errorf("WriterStats after a transaction = %+v, %v", ws, ok)
+			}
+		},
 		"Store.Warm": func(t *testing.T, st *store.Store) {
 			s := own(t, st)
 			must(t, s.Warm(ctx))

@@ -174,7 +174,7 @@ func TestWriterStartsTheWALAgain(t *testing.T) {
 			}
 		}
 	}()
-	const commits = 300
+	const commits = 600
 	value := strings.Repeat("x", 3000) // a page of its own, at least, per commit
 	for i := range commits {
 		if err := s.Tx(ctx, func(q *Q) error {
@@ -191,9 +191,10 @@ func TestWriterStartsTheWALAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each commit appends a frame of a page at the least (about seven
-	// here): a WAL that is never started again is that big or bigger.
+	// here): a WAL that is never started again is that big or bigger
+	// (17 MB here without the writer's checkpoints, 0.2–0.7 MB with them).
 	appended := int64(commits) * (4096 + 24)
-	if st.Size() > appended/2 {
+	if st.Size() >= appended {
 		t.Errorf("the WAL is %d bytes after %d commits that appended %d or more: it was not started again", st.Size(), commits, appended)
 	}
 	t.Logf("the WAL: %d bytes; the writer copied it whole %d times, partly %d", st.Size(), cp.whole.Load(), cp.partial.Load())
