@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
+	"github.com/dialtone/dialtone/internal/money"
 	"github.com/dialtone/dialtone/internal/web"
 )
 
@@ -43,16 +43,33 @@ type freeNumber struct {
 	OrderURL string
 }
 
-// heldNumber is a row of Purchased numbers.
+// heldNumber is a number of the customer's on the release page.
 type heldNumber struct {
 	market.Number
 	CountryName string
-	StateName   string
-	SIPLabel    string
-	// SIPConnected says whether its SIP account is reachable now (has
-	// a live registration), since SIPSince.
-	SIPConnected bool
-	SIPSince     time.Time
+}
+
+// purchasedRow is a row of the Purchased numbers table, its words and
+// figures formatted here: the page lists every number the customer holds,
+// and each template action reached by reflection cost microseconds (a
+// hundred rows were most of the page's time: docs/BENCHMARKS.md, session
+// 9).
+type purchasedRow struct {
+	ID, Number, TypeLabel         string
+	CountryName, StateName, Area  string
+	Status, StatusLabel           string
+	GraceUntil, RenewsAt, Monthly string
+	SIPAccountID, SIPLabel        string
+	SIPField                      string // the assign form's field, "sip_" + ID
+	SIPConnected                  bool
+	SIPSince                      string
+	SIP                           []sipOption
+}
+
+// sipOption is a SIP account in a row's assign select.
+type sipOption struct {
+	ID, Label string
+	Selected  bool
 }
 
 // sipChoice is a SIP account in the assign select.
@@ -75,7 +92,7 @@ type numbersData struct {
 	PriceCur  string
 	Mismatch  bool // the area's numbers are priced in another currency than the account's
 	Back      string
-	Purchased []heldNumber
+	Purchased []purchasedRow
 	SIP       []sipChoice
 }
 
@@ -264,12 +281,19 @@ func (s *Handler) loadHeld(ctx context.Context, p billing.Principal, d *numbersD
 		return err
 	}
 	for _, n := range ns {
-		h := heldNumber{Number: n, CountryName: inventory.CountryName(n.Country), SIPLabel: labels[n.SIPAccountID]}
+		h := purchasedRow{ID: n.ID, Number: n.Number, TypeLabel: numberTypeLabel(n.Type), CountryName: inventory.CountryName(n.Country),
+			Area: n.Area, Status: n.Status, StatusLabel: statusLabel(n.Status), GraceUntil: datePtr(n.GraceUntil), RenewsAt: datePtr(n.RenewsAt),
+			Monthly: money.Format(money.New(n.MonthlyAmount, n.Currency)), SIPAccountID: n.SIPAccountID, SIPLabel: labels[n.SIPAccountID],
+			SIPField: "sip_" + n.ID}
 		if at, ok := since[n.SIPAccountID]; ok && n.SIPAccountID != "" {
-			h.SIPConnected, h.SIPSince = true, at
+			h.SIPConnected, h.SIPSince = true, formatDateTime(at)
 		}
 		if n.State != "" {
 			h.StateName = inventory.StateName(n.Country, n.State)
+		}
+		h.SIP = make([]sipOption, len(d.SIP))
+		for i, c := range d.SIP {
+			h.SIP[i] = sipOption{ID: c.ID, Label: c.Label, Selected: c.ID == n.SIPAccountID}
 		}
 		d.Purchased = append(d.Purchased, h)
 	}

@@ -51,7 +51,7 @@ func newPortal() (*portal, error) {
 		"plain":     func(minor int64, currency string) string { return money.FormatPlain(money.New(minor, currency)) },
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"strongIn":  strongIn,
-		"datetime":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") + " UTC" },
+		"datetime":  formatDateTime,
 		"isodate":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"dateptr":   func(t *time.Time) string { return datePtr(t) },
 		"purpose":   purposeLabel,
@@ -315,6 +315,9 @@ func (s *Handler) pageError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, "error", view{Title: "Page not found", Data: "There is nothing here. It may have been removed, or the link is wrong."})
 }
+
+// formatDateTime is the "datetime" template function.
+func formatDateTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") + " UTC" }
 
 func datePtr(t *time.Time) string {
 	if t == nil {
