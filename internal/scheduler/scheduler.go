@@ -28,9 +28,10 @@ type Scheduler struct {
 	// (0: defaultWorkers, 8).
 	Workers int
 	// BatchSize is how many due renewals (or rentals) one batch
-	// transaction claims (0: defaultBatchSize; negative: no batches, every
-	// item one at a time); BatchWorkers how many
-	// batches run at once (0: defaultBatchWorkers). See batch.go.
+	// transaction claims (0: defaultBatchSize, defaultBatchSizePostgres on
+	// PostgreSQL; negative: no batches, every item one at a time);
+	// BatchWorkers how many batches run at once (0: defaultBatchWorkers,
+	// defaultBatchWorkersPostgres on PostgreSQL). See batch.go.
 	BatchSize, BatchWorkers int
 	m                       runMetrics
 }
