@@ -290,9 +290,11 @@ func (s *Service) placeOrderWith(ctx context.Context, p Principal, in OrderInput
 	var charge *payment.Charge
 	var charged payment.RefundInput // what to give back if the order does not commit
 	var order market.Order
-	err = s.store.Tx(ctx, func(q *store.Q) error {
-		// The key first, before the customer's lock and any charge: a
-		// retry whose first request committed gets that order back.
+	// Pipelined on PostgreSQL: the customer locked in the first round
+	// trip, the order's writes sent together (store.TxPipelined).
+	err = s.store.TxPipelined(ctx, p.CustomerID, func(q *store.Q) error {
+		// The key before any charge: a retry whose first request
+		// committed gets that order back.
 		if ref, err := s.firstResult(ctx, q, in.key); err != nil || ref != "" {
 			if err == nil {
 				order, err = q.Order(ctx, p.CustomerID, ref)

@@ -43,6 +43,9 @@ func (q *Q) BalanceSettings(ctx context.Context, customerID string) (market.Bala
 	if b, ok := q.batchBalanceSettings(customerID); ok {
 		return b, nil
 	}
+	if b, ok := q.balSets[customerID]; ok {
+		return b, nil // read with the customer's lock (TxPipelined)
+	}
 	b, err := scanBalanceSettings(q.ex.QueryRowContext(ctx, `SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id = $1`, customerID))
 	if isNoRows(err) {
 		return market.BalanceSettings{CustomerID: customerID}, nil

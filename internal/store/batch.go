@@ -132,6 +132,19 @@ func (q *Q) insert(ctx context.Context, head, tail string, args ...any) (int64, 
 
 // insertRows inserts (or keeps) several rows in one statement.
 func (q *Q) insertRows(ctx context.Context, head, tail string, rows [][]any) (int64, error) {
+	return q.insertWith(ctx, head, tail, rows, insertOpts{})
+}
+
+// insertOpts are how an insert's caller reads its outcome: mapErr turns
+// its failure into the caller's error (also when a kept write fails
+// later); counted asks for the true rows inserted, so that a transaction
+// that keeps counts (later.go) runs it at once.
+type insertOpts struct {
+	mapErr  func(error) error
+	counted bool
+}
+
+func (q *Q) insertWith(ctx context.Context, head, tail string, rows [][]any, o insertOpts) (int64, error) {
 	if b := q.batch; b != nil && b.err == nil {
 		g := b.group(head+"\x00"+tail, func() *stmtGroup { return &stmtGroup{head: head, tail: tail} })
 		g.rows = append(g.rows, rows...)
@@ -152,12 +165,12 @@ func (q *Q) insertRows(ctx context.Context, head, tail string, rows [][]any) (in
 		sb.WriteByte(' ')
 		sb.WriteString(tail)
 	}
-	if q.later != nil {
-		return int64(len(rows)), q.execLater(ctx, sb.String(), args...)
+	if q.later != nil && !(o.counted && q.keepsCounts()) {
+		return int64(len(rows)), q.execLaterMapped(ctx, o.mapErr, sb.String(), args...)
 	}
 	res, err := q.ex.ExecContext(ctx, sb.String(), args...)
 	if err != nil {
-		return 0, err
+		return 0, statement{mapErr: o.mapErr}.fail(err)
 	}
 	return res.RowsAffected()
 }

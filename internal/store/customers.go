@@ -51,7 +51,13 @@ func (q *Q) LockCustomer(ctx context.Context, id string) (market.Customer, error
 	if c, ok := q.batchCustomer(id); ok {
 		return c, nil // locked by PreloadRenewals
 	}
+	if c, ok := q.locked[id]; ok {
+		return c, nil // locked in the transaction's first round trip, or before
+	}
 	c, err := scanCustomer(q.ex.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`+q.forUpdate(), id))
+	if err == nil && q.locked != nil {
+		q.locked[id] = c
+	}
 	return c, notFound(err, "customer")
 }
 

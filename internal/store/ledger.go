@@ -56,6 +56,9 @@ func (q *Q) Post(ctx context.Context, t market.LedgerTx) error {
 		}
 		bal, batched, err := q.moveBalance(cust, p.Amount)
 		if !batched {
+			bal, batched, err = q.moveLockedBalance(ctx, cust, p.Amount)
+		}
+		if !batched {
 			err = q.ex.QueryRowContext(ctx, `UPDATE customers SET balance = balance + $1 WHERE id = $2 RETURNING balance`,
 				p.Amount, cust).Scan(&bal)
 		}

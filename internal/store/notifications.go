@@ -21,8 +21,8 @@ func (q *Q) InsertNotification(ctx context.Context, n market.Notification) (bool
 	// In a batch the row is kept and reported new: the batch's notices
 	// are new by their keys (a renewal's period, an invoice), and a mail
 	// queued for one that was not would fail the batch on its reference.
-	c, err := q.insert(ctx, insertNotificationHead, insertNotificationTail,
-		n.ID, n.CustomerID, n.Type, n.Subject, n.Body, n.ObjectType, n.ObjectID, n.DedupeKey, ts(n.CreatedAt))
+	c, err := q.insertWith(ctx, insertNotificationHead, insertNotificationTail, [][]any{{
+		n.ID, n.CustomerID, n.Type, n.Subject, n.Body, n.ObjectType, n.ObjectID, n.DedupeKey, ts(n.CreatedAt)}}, insertOpts{counted: true})
 	return c == 1, err
 }
 

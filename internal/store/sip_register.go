@@ -66,24 +66,19 @@ type SIPBindingChanges struct {
 	Put          []market.SIPBinding
 }
 
-type statement struct {
-	sql  string
-	args []any
-}
-
 func (ch SIPBindingChanges) statements() []statement {
 	var out []statement
 	if ch.DeleteAll {
-		out = append(out, statement{`DELETE FROM sip_bindings WHERE sip_account_id = $1`, []any{ch.AccountID}})
+		out = append(out, statement{sql: `DELETE FROM sip_bindings WHERE sip_account_id = $1`, args: []any{ch.AccountID}})
 	}
 	if ch.DeleteLapsed {
-		out = append(out, statement{`DELETE FROM sip_bindings WHERE sip_account_id = $1 AND expires_at <= $2`, []any{ch.AccountID, ts(ch.Now)}})
+		out = append(out, statement{sql: `DELETE FROM sip_bindings WHERE sip_account_id = $1 AND expires_at <= $2`, args: []any{ch.AccountID, ts(ch.Now)}})
 	}
 	for _, c := range ch.Delete {
-		out = append(out, statement{`DELETE FROM sip_bindings WHERE sip_account_id = $1 AND contact = $2`, []any{ch.AccountID, c}})
+		out = append(out, statement{sql: `DELETE FROM sip_bindings WHERE sip_account_id = $1 AND contact = $2`, args: []any{ch.AccountID, c}})
 	}
 	for _, b := range ch.Put {
-		out = append(out, statement{putBindingSQL, putBindingArgs(b)})
+		out = append(out, statement{sql: putBindingSQL, args: putBindingArgs(b)})
 	}
 	return out
 }
@@ -312,7 +307,7 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	var after []func()
 	q := s.txQ(conn, &after)
 	q.useCatalogToken(token)
-	q.keepLater()
+	q.keepLater(s, conn, false)
 	if !lk.Known {
 		var tatA, tatB sql.NullInt64
 		if err = q.ex.QueryRowContext(ctx, throttlesOf2SQL, r.KeyA, r.KeyB).Scan(&tatA, &tatB); err != nil {
@@ -325,32 +320,7 @@ func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q,
 	if err = errors.Join(kerr, err); err != nil {
 		return err
 	}
-	err = conn.Raw(func(dc any) error {
-		c := dc.(*stdlib.Conn).Conn()
-		var b pgx.Batch
-		stmts := append(kept, ch.statements()...)
-		for _, st := range stmts {
-			b.Queue(st.sql, st.args...)
-		}
-		b.Queue("COMMIT")
-		br := c.SendBatch(ctx, &b)
-		for range stmts {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return err
-			}
-		}
-		tag, err := br.Exec()
-		if err == nil && tag.String() != "COMMIT" {
-			err = errCommitRolledBack
-		}
-		if err != nil {
-			_ = br.Close()
-			return fmt.Errorf("store: commit: %w", err)
-		}
-		return br.Close()
-	})
-	if err != nil {
+	if err = sendKept(ctx, nil, conn, append(kept, ch.statements()...), true); err != nil {
 		return err
 	}
 	for _, f := range after {

@@ -279,6 +279,12 @@ type Q struct {
 	once map[string]bool
 	// later keeps writes for the COMMIT (later.go).
 	later *laterWrites
+	// locked holds the customers this transaction locked, their balances
+	// as it moved them, while it keeps its writes (pipelined.go).
+	locked map[string]market.Customer
+	// balSets holds balance settings read in a pipelined transaction's
+	// first round trip, until a statement names balance_settings.
+	balSets map[string]market.BalanceSettings
 }
 
 // Read returns a Q for reads outside a transaction. On SQLite its reads use

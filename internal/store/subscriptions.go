@@ -65,16 +65,22 @@ var subscriptionUpdate = &keyedUpdate{table: "subscriptions", key: "id",
 // exists (a renewal paid twice).
 func (q *Q) InsertPeriod(ctx context.Context, subID string, p market.Period) error {
 	q.forgetSub(subID)
-	_, err := q.insert(ctx, `INSERT INTO periods (subscription_id, seq, start_at, end_at, plan, quantity, unit_amount,
-		term_months, trial, order_id) VALUES`, "",
-		subID, p.Seq, ts(p.Start), ts(p.End), p.Plan, p.Quantity, p.UnitAmount, p.TermMonths, p.Trial, nullStr(p.OrderID))
-	if isUnique(err) {
-		return market.Errorf(market.CodeConflict, "this period of the subscription is already paid")
-	}
+	_, err := q.insertWith(ctx, `INSERT INTO periods (subscription_id, seq, start_at, end_at, plan, quantity, unit_amount,
+		term_months, trial, order_id) VALUES`, "", [][]any{{
+		subID, p.Seq, ts(p.Start), ts(p.End), p.Plan, p.Quantity, p.UnitAmount, p.TermMonths, p.Trial, nullStr(p.OrderID)}},
+		insertOpts{mapErr: periodPaidTwice})
 	if err != nil {
 		return err
 	}
 	return q.tallyRenewals(ctx, 1, periodStart{p.Seq, ts(p.Start)})
+}
+
+// periodPaidTwice is InsertPeriod's failure for a period that exists.
+func periodPaidTwice(err error) error {
+	if isUnique(err) {
+		return market.Errorf(market.CodeConflict, "this period of the subscription is already paid")
+	}
+	return nil
 }
 
 // UpdatePeriod saves a period's plan, quantity and unit price (after an
