@@ -13,7 +13,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -180,8 +179,9 @@ func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, page 
 		}
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/admin/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	buf := web.PageBuffer()
+	defer web.PutPageBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", v); err != nil {
 		a.log.Error("admin: render", "page", page, "err", err)
 		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
 		return

@@ -100,12 +100,17 @@ func (h *dueHeap) Pop() any {
 // renewals lists what will renew from the customer's balance: the
 // auto-renewing subscriptions (at today's renewal price, incl. tax) and
 // the held numbers (their monthly price, incl. tax).
-func (s *Service) renewals(ctx context.Context, cust market.Customer) ([]Renewing, error) {
+// With held, its subscriptions and numbers are those (the caller read them
+// all); else they are read.
+func (s *Service) renewals(ctx context.Context, cust market.Customer, held *Held) ([]Renewing, error) {
 	q := s.store.Read()
 	var out []Renewing
 	now := s.now()
-	subs, err := q.Subscriptions(ctx, cust.ID, store.Page{Limit: 1000})
-	if err != nil {
+	var subs []market.Subscription
+	var err error
+	if held != nil {
+		subs = held.Subscriptions
+	} else if subs, err = q.Subscriptions(ctx, cust.ID, store.Page{Limit: 1000}); err != nil {
 		return nil, err
 	}
 	// The last billing address prices every renewal (as the scheduler's
@@ -137,8 +142,10 @@ func (s *Service) renewals(ctx context.Context, cust market.Customer) ([]Renewin
 		}
 		out = append(out, Renewing{First: renewalDue(sub), Months: sub.TermMonths, Amount: qt.Totals.Total})
 	}
-	nums, err := q.CustomerNumbers(ctx, cust.ID)
-	if err != nil {
+	var nums []market.Number
+	if held != nil {
+		nums = held.Numbers
+	} else if nums, err = q.CustomerNumbers(ctx, cust.ID); err != nil {
 		return nil, err
 	}
 	// The price list's answer per kind of number (a customer may hold
@@ -187,7 +194,24 @@ type BalanceView struct {
 
 // Balance returns the forecast and the settings of the customer's balance.
 func (s *Service) Balance(ctx context.Context, cust market.Customer) (BalanceView, error) {
-	rs, err := s.renewals(ctx, cust)
+	return s.balance(ctx, cust, nil)
+}
+
+// Held is what a page read already of a customer's holdings: every
+// subscription and every number it holds.
+type Held struct {
+	Subscriptions []market.Subscription
+	Numbers       []market.Number
+}
+
+// BalanceOfHeld is Balance forecast from the holdings the caller read
+// (the portal's Home lists them too), instead of reading them again.
+func (s *Service) BalanceOfHeld(ctx context.Context, cust market.Customer, held Held) (BalanceView, error) {
+	return s.balance(ctx, cust, &held)
+}
+
+func (s *Service) balance(ctx context.Context, cust market.Customer, held *Held) (BalanceView, error) {
+	rs, err := s.renewals(ctx, cust, held)
 	if err != nil {
 		return BalanceView{}, err
 	}

@@ -36,9 +36,21 @@ type balanceView struct {
 }
 
 func (s *Handler) balanceView(r *http.Request, p billing.Principal, c market.Customer, f *form) balanceView {
+	return s.balanceViewOf(r, p, c, f, nil)
+}
+
+// balanceViewOf is balanceView forecast from the holdings a page read
+// already (held, when not nil).
+func (s *Handler) balanceViewOf(r *http.Request, p billing.Principal, c market.Customer, f *form, held *billing.Held) balanceView {
 	ctx := r.Context()
 	v := balanceView{Currency: c.Currency, Balance: c.Balance, Form: f, Manage: p.IsAdmin(), Bill: p.MayBill()}
-	bv, err := s.svc.Balance(ctx, c)
+	var bv billing.BalanceView
+	var err error
+	if held != nil {
+		bv, err = s.svc.BalanceOfHeld(ctx, c, *held)
+	} else {
+		bv, err = s.svc.Balance(ctx, c)
+	}
 	if err != nil {
 		s.log.Error("portal: balance", "customer", c.ID, "err", err)
 		return v

@@ -45,10 +45,13 @@ func (s *Handler) catalog(ctx context.Context) (map[string]market.Plan, []market
 	return byCode, plans, nil
 }
 
+// subRowsLimit bounds the subscriptions a page lists.
+const subRowsLimit = 500
+
 // subRows lists the customer's subscriptions with what the portal shows
 // of them.
 func (s *Handler) subRows(ctx context.Context, p billing.Principal) ([]subRow, error) {
-	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: 500})
+	subs, err := s.svc.Subscriptions(ctx, p, billing.Page{Limit: subRowsLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +120,18 @@ func (s *Handler) Dashboard(w http.ResponseWriter, r *http.Request, p billing.Pr
 		s.pageError(w, r, err)
 		return
 	}
+	v := view{Title: "Home", Nav: "home"}
 	if c, err := s.svc.Customer(ctx, p.CustomerID); err == nil {
-		d.Balance = s.balanceView(r, p, c, nil)
+		v.Customer = c // the layout's too
+		var held *billing.Held
+		if len(rows) < subRowsLimit { // every subscription: the forecast needs no second read
+			held = &billing.Held{Numbers: d.Numbers, Subscriptions: make([]market.Subscription, len(rows))}
+			for i, row := range rows {
+				held.Subscriptions[i] = row.Subscription
+			}
+		}
+		d.Balance = s.balanceViewOf(r, p, c, nil, held)
 	}
-	s.render(w, r, http.StatusOK, "home", view{Title: "Home", Nav: "home", Data: d})
+	v.Data = d
+	s.render(w, r, http.StatusOK, "home", v)
 }

@@ -6,7 +6,6 @@
 package portal
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -266,8 +265,9 @@ func (s *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 		}
 		http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	buf := web.PageBuffer()
+	defer web.PutPageBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", v); err != nil {
 		s.log.Error("portal: render", "page", page, "err", err)
 		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
 		return

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/url"
+	"regexp"
 	"testing"
 
 	"github.com/dialtone/dialtone/internal/store"
@@ -26,6 +27,13 @@ func TestPortalBalance(t *testing.T) {
 		buy(t, a, acc, adr, map[string]any{"type": "phone_number", "country": "CH", "area": "Bern"})
 		home = b.get("/")
 		home.has(t, `data-testid="balance-covers"`, "covers renewals until ")
+		// Home forecasts from the subscriptions and numbers it lists (one
+		// read of each); Account settings reads them again: the same words.
+		covers := regexp.MustCompile(`data-testid="balance-covers">([^<]+)<`).FindStringSubmatch(home.body)
+		settings := regexp.MustCompile(`Your balance is [^:<]+: it ([^<]+)\.</p>`).FindStringSubmatch(b.get("/settings").body)
+		if covers == nil || settings == nil || covers[1] != settings[1] {
+			t.Errorf("Home's forecast %q, Account settings' %q: want the same", covers, settings)
+		}
 
 		p := b.get("/settings")
 		p.has(t, `data-testid="balance-form"`, `id="low_balance_threshold"`, `id="auto_amount"`)

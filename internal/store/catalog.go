@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +77,19 @@ func (q *Q) putPrices(ctx context.Context, p market.Plan) error {
 // Plans returns the catalog ordered by product and rank; activeOnly hides
 // plans no longer sold.
 func (q *Q) Plans(ctx context.Context, activeOnly bool) ([]market.Plan, error) {
-	return q.plans(ctx, `WHERE ($1 = FALSE OR p.active = TRUE)`, activeOnly, "")
+	c, err := q.catalog(ctx) // the cached copy, while the catalog's token is its
+	if err != nil {
+		return nil, err
+	}
+	var out []market.Plan
+	for _, p := range c.list {
+		if activeOnly && !p.Active {
+			continue
+		}
+		p.Terms, p.Prices = slices.Clone(p.Terms), slices.Clone(p.Prices)
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Plan returns one plan. Error: not_found.

@@ -25,6 +25,7 @@ import (
 type catalogSnap struct {
 	token     string
 	plans     map[string]market.Plan
+	list      []market.Plan // every plan, in Plans' order
 	taxes     map[string]money.Rate
 	endpoints []liveEndpoint // webhook endpoints not deleted (WebhookTargets)
 }
@@ -67,7 +68,8 @@ func (q *Q) catalog(ctx context.Context) (*catalogSnap, error) {
 		if err != nil {
 			return nil, err
 		}
-		snap = &catalogSnap{token: token, endpoints: eps, plans: make(map[string]market.Plan, len(plans)), taxes: make(map[string]money.Rate, len(rates))}
+		snap = &catalogSnap{token: token, endpoints: eps, plans: make(map[string]market.Plan, len(plans)), list: plans,
+			taxes: make(map[string]money.Rate, len(rates))}
 		for _, p := range plans {
 			snap.plans[p.Code] = p
 		}
