@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dialtone/dialtone/internal/gcpolicy"
 )
 
 func main() {
@@ -30,7 +32,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch kctx.Command() {
 	case "serve":
-		return serve(ctx, cli.Serve, stdout, stderr)
+		return serve(ctx, cli.Serve, gcpolicy.Apply(getenv), stdout, stderr)
 	case "migrate":
 		return migrate(ctx, cli.Migrate.DB)
 	case "load":

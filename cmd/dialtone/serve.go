@@ -18,6 +18,7 @@ import (
 
 	"github.com/dialtone/dialtone/internal/billing"
 	"github.com/dialtone/dialtone/internal/clock"
+	"github.com/dialtone/dialtone/internal/gcpolicy"
 	"github.com/dialtone/dialtone/internal/id"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/notify"
@@ -38,7 +39,7 @@ func migrate(ctx context.Context, url string) error {
 	return st.Migrate(ctx)
 }
 
-func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, cfg ServeCmd, gc gcpolicy.Policy, stdout, stderr io.Writer) error {
 	sipTLSAddr, sipTLS, err := sipTLSConfig(cfg)
 	if err != nil {
 		return err
@@ -157,7 +158,7 @@ func serve(ctx context.Context, cfg ServeCmd, stdout, stderr io.Writer) error {
 		StripePublishableKey: cfg.StripePublishableKey, CrashBeforeAnswer: cfg.CrashBeforeAnswer})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox)
+	log.Info("dialtone is listening", "addr", ln.Addr().String(), "db", st.Dialect(), "sandbox", cfg.Sandbox, "gc", gc.String())
 	fmt.Fprintf(stdout, "dialtone listening on http://%s\n", ln.Addr().String())
 
 	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))

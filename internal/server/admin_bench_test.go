@@ -632,6 +632,7 @@ var adminBenchExports = []string{"/admin/orders?format=csv", "/admin/customers?f
 // DIALTONE_TEST_POSTGRES_URL) PostgreSQL.
 // go test -run '^$' -bench AdminPages -benchtime 100x -timeout 60m ./internal/server/
 func BenchmarkAdminPages(b *testing.B) {
+	servePolicy(b)
 	nc, no, nn := adminScale(b)
 	for _, kind := range storetest.Kinds(b) {
 		b.Run(kind, func(b *testing.B) {
