@@ -56,8 +56,21 @@ func Apply(getenv func(string) string) Policy {
 	} else {
 		p.FromEnv = append(p.FromEnv, "GOMEMLIMIT")
 	}
-	p.GOGC = debug.SetGCPercent(-1)
-	debug.SetGCPercent(p.GOGC)
-	p.MemoryLimit = debug.SetMemoryLimit(-1)
+	c := Current()
+	p.GOGC, p.MemoryLimit = c.GOGC, c.MemoryLimit
 	return p
+}
+
+// Current returns the collector's setting as it is, changing nothing.
+func Current() Policy {
+	gogc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gogc)
+	return Policy{GOGC: gogc, MemoryLimit: debug.SetMemoryLimit(-1)}
+}
+
+// Restore sets the collector to p's GOGC and memory limit (a benchmark
+// that ran with the policy puts its test binary's setting back).
+func (p Policy) Restore() {
+	debug.SetGCPercent(p.GOGC)
+	debug.SetMemoryLimit(p.MemoryLimit)
 }

@@ -8,15 +8,7 @@ import (
 )
 
 // restore puts the collector's setting back after a test.
-func restore(t *testing.T) {
-	gogc := debug.SetGCPercent(-1)
-	debug.SetGCPercent(gogc)
-	limit := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() {
-		debug.SetGCPercent(gogc)
-		debug.SetMemoryLimit(limit)
-	})
-}
+func restore(t *testing.T) { t.Cleanup(gcpolicy.Current().Restore) }
 
 func TestDefaults(t *testing.T) {
 	restore(t)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -123,12 +122,6 @@ func (w *pageWriter) Write(p []byte) (int, error) {
 // (gcpolicy: what `dialtone serve` sets unless GOGC or GOMEMLIMIT is in
 // the environment), and puts the test binary's back after it.
 func servePolicy(b *testing.B) {
-	gogc := debug.SetGCPercent(-1)
-	debug.SetGCPercent(gogc)
-	limit := debug.SetMemoryLimit(-1)
-	b.Cleanup(func() {
-		debug.SetGCPercent(gogc)
-		debug.SetMemoryLimit(limit)
-	})
+	b.Cleanup(gcpolicy.Current().Restore)
 	b.Logf("garbage collector: %s", gcpolicy.Apply(os.Getenv))
 }

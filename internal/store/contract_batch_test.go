@@ -15,6 +15,19 @@ func batchPost(q *store.Q, id, customerID string, amount int64) error {
 			{Account: market.SystemAccount("adjustments", "CHF"), Amount: -amount}}})
 }
 
+// balancesAfter lists the balance after each of a customer's postings,
+// newest first (BalanceEntries).
+func balancesAfter(t *testing.T, q *store.Q, customerID string) []int64 {
+	t.Helper()
+	es, err := q.BalanceEntries(ctx, customerID, store.Page{Limit: 10})
+	must(t, err)
+	var after []int64
+	for _, e := range es {
+		after = append(after, e.BalanceAfter)
+	}
+	return after
+}
+
 // Contract: the write batch of the batched runs (store/batch.go).
 func init() {
 	addContract(map[string]contractCase{
@@ -36,13 +49,7 @@ func init() {
 			sum, err := q.AccountSum(ctx, market.BalanceAccount("cus_1"))
 			must(t, err)
 			eq(t, "postings written before a read", sum, int64(200))
-			es, err := q.BalanceEntries(ctx, "cus_1", store.Page{Limit: 10})
-			must(t, err)
-			var after []int64
-			for _, e := range es {
-				after = append(after, e.BalanceAfter)
-			}
-			eq(t, "balance after each posting, newest first", after, []int64{200, 300, 500})
+			eq(t, "balance after each posting, newest first", balancesAfter(t, q, "cus_1"), []int64{200, 300, 500})
 			must(t, q.FlushBatch(ctx))
 			c, err = q.Customer(ctx, "cus_1")
 			must(t, err)

@@ -47,13 +47,7 @@ func init() {
 				c, err = q.LockCustomer(ctx, "cus_1")
 				must(t, err)
 				eq(t, "balance as moved", c.Balance, int64(200))
-				es, err := q.BalanceEntries(ctx, "cus_1", store.Page{Limit: 10})
-				must(t, err)
-				var after []int64
-				for _, e := range es {
-					after = append(after, e.BalanceAfter)
-				}
-				eq(t, "balance after each posting, newest first", after, []int64{200, 300, 500})
+				eq(t, "balance after each posting, newest first", balancesAfter(t, q, "cus_1"), []int64{200, 300, 500})
 				return nil
 			}))
 			eq(t, "committed", balance(), int64(200))

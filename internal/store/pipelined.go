@@ -26,31 +26,15 @@ func (s *Store) TxPipelined(ctx context.Context, customerID string, fn func(q *Q
 	if s.dialect != Postgres {
 		return s.Tx(ctx, fn)
 	}
-	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		err = s.txPipelined(ctx, customerID, fn)
-		if !retryable(err) {
-			return err
-		}
-		s.retries.Add(1)
-		if err := retryWait(ctx, attempt); err != nil {
-			return err
-		}
-	}
-	return err
+	return s.retrying(ctx, func() error { return s.txPipelined(ctx, customerID, fn) })
 }
 
 func (s *Store) txPipelined(ctx context.Context, customerID string, fn func(q *Q) error) (err error) {
-	conn, err := s.db.Conn(ctx)
+	conn, end, err := s.handTx(ctx)
 	if err != nil {
-		return fmt.Errorf("store: connect: %w", err)
+		return err
 	}
-	defer conn.Close()
-	defer func() {
-		if err != nil {
-			rollbackRaw(ctx, conn)
-		}
-	}()
+	defer end(&err)
 	var token string
 	var cust market.Customer
 	var custErr error

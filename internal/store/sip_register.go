@@ -255,16 +255,11 @@ func (r SIPRegister) queueFirstTrip(b *pgx.Batch) {
 }
 
 func (s *Store) registerPG(ctx context.Context, r SIPRegister, decide func(q *Q, lk SIPRegisterLock) (SIPBindingChanges, error)) (err error) {
-	conn, err := s.db.Conn(ctx)
+	conn, end, err := s.handTx(ctx)
 	if err != nil {
-		return fmt.Errorf("store: connect: %w", err)
+		return err
 	}
-	defer conn.Close()
-	defer func() {
-		if err != nil {
-			rollbackRaw(ctx, conn)
-		}
-	}()
+	defer end(&err)
 	var lk SIPRegisterLock
 	var token string
 	err = conn.Raw(func(dc any) error {

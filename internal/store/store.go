@@ -302,18 +302,41 @@ func (s *Store) Read() *Q {
 // with jittered backoff), so fn must not have effects outside the
 // transaction that it cannot repeat.
 func (s *Store) Tx(ctx context.Context, fn func(q *Q) error) error {
+	return s.retrying(ctx, func() error { return s.tx(ctx, fn) })
+}
+
+// retrying runs attempt, and again (up to 10 times in all, with
+// jittered backoff) while it fails with a serialization failure or a
+// deadlock.
+func (s *Store) retrying(ctx context.Context, attempt func() error) error {
 	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		err = s.tx(ctx, fn)
+	for n := 0; n < 10; n++ {
+		err = attempt()
 		if !retryable(err) {
 			return err
 		}
 		s.retries.Add(1)
-		if err := retryWait(ctx, attempt); err != nil {
+		if err := retryWait(ctx, n); err != nil {
 			return err
 		}
 	}
 	return err
+}
+
+// handTx takes a pooled connection for a transaction sent by hand on
+// PostgreSQL (BEGIN in a pgx batch: RegisterSIP, TxPipelined); end gives
+// it back, rolling the transaction back first when *err is set.
+func (s *Store) handTx(ctx context.Context) (conn *sql.Conn, end func(err *error), err error) {
+	conn, err = s.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return conn, func(err *error) {
+		if *err != nil {
+			rollbackRaw(ctx, conn)
+		}
+		_ = conn.Close()
+	}, nil
 }
 
 // retryWait waits before the retry after attempt (from 0) of a
