@@ -232,7 +232,7 @@ func (q *Q) containsSearch(ctx context.Context, s NumberSearch, limit int) ([]ma
 	}
 	// The index alone answers which numbers: it holds available numbers
 	// only, with their scope. The numbers' rows are read for those found.
-	return q.numbers(ctx, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT number FROM number_grams
+	return q.numbersUpTo(ctx, limit, `SELECT `+numberCols+` FROM numbers WHERE number IN (SELECT number FROM number_grams
 		WHERE gram = $1 AND country = $2`+where+`
 		ORDER BY number LIMIT $3) AND status = 'available'`+outer+` ORDER BY number`, args...)
 }

@@ -172,7 +172,7 @@ func (q *Q) availableNumbers(ctx context.Context, s NumberSearch) ([]market.Numb
 		}
 	}
 	sb.WriteString(`) AS u ORDER BY number LIMIT $2) ORDER BY number`)
-	return q.numbers(ctx, sb.String(), args...)
+	return q.numbersUpTo(ctx, limit, sb.String(), args...)
 }
 
 // PickAvailableNumbers returns the first available numbers matching s (as
