@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dialtone/dialtone/internal/gcpolicy"
 	"github.com/dialtone/dialtone/internal/inventory"
 	"github.com/dialtone/dialtone/internal/market"
 	"github.com/dialtone/dialtone/internal/store"
@@ -245,10 +244,6 @@ func BenchmarkNumberSearch(b *testing.B) {
 	if testing.Short() {
 		b.Skip("loads a large inventory")
 	}
-	// serve's garbage-collector policy (gcpolicy), as the portal's
-	// benchmark runs with it: the searches are served by that process.
-	b.Cleanup(gcpolicy.Current().Restore)
-	b.Logf("garbage collector: %s", gcpolicy.Apply(os.Getenv))
 	n := 100_000
 	if v := os.Getenv(benchNumbersEnv); v != "" {
 		var err error

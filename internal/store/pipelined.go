@@ -75,7 +75,11 @@ func (s *Store) txPipelined(ctx context.Context, customerID string, fn func(q *Q
 	if err != nil {
 		return err
 	}
-	s.stmts.Add(4)
+	if customerID != "" {
+		s.stmts.Add(3) // the catalog token, the lock, the balance settings
+	} else {
+		s.stmts.Add(1)
+	}
 	var after []func()
 	q := s.txQ(conn, &after)
 	q.useCatalogToken(token)
