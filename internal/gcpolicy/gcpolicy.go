@@ -16,6 +16,7 @@ package gcpolicy
 
 import (
 	"fmt"
+	"math"
 	"runtime/debug"
 )
 
@@ -35,7 +36,11 @@ type Policy struct {
 }
 
 func (p Policy) String() string {
-	s := fmt.Sprintf("GOGC=%d GOMEMLIMIT=%dMiB", p.GOGC, p.MemoryLimit>>20)
+	limit := fmt.Sprintf("%dMiB", p.MemoryLimit>>20)
+	if p.MemoryLimit == math.MaxInt64 {
+		limit = "off" // GOMEMLIMIT=off, or never set
+	}
+	s := fmt.Sprintf("GOGC=%d GOMEMLIMIT=%s", p.GOGC, limit)
 	if len(p.FromEnv) > 0 {
 		s += fmt.Sprintf(" (%v from the environment)", p.FromEnv)
 	}

@@ -1,6 +1,7 @@
 package gcpolicy_test
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 
@@ -33,6 +34,10 @@ func TestEnvironmentWins(t *testing.T) {
 	}
 	if got := p.String(); got != "GOGC=150 GOMEMLIMIT=1024MiB ([GOGC GOMEMLIMIT] from the environment)" {
 		t.Errorf("String() = %q", got)
+	}
+	debug.SetMemoryLimit(math.MaxInt64) // GOMEMLIMIT=off
+	if got := gcpolicy.Apply(func(k string) string { return env[k] }).String(); got != "GOGC=150 GOMEMLIMIT=off ([GOGC GOMEMLIMIT] from the environment)" {
+		t.Errorf("String() with no limit = %q", got)
 	}
 	delete(env, "GOMEMLIMIT")
 	p = gcpolicy.Apply(func(k string) string { return env[k] })

@@ -337,7 +337,7 @@ func (q *Q) moveBalance(customerID string, amount int64) (bal int64, ok bool, er
 		return 0, false, nil
 	}
 	if c.Balance+amount < 0 {
-		return 0, true, &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
+		return 0, true, shortOfFunds()
 	}
 	c.Balance += amount
 	b.cust[customerID] = c
@@ -368,7 +368,7 @@ func (q *Q) flushBalances(ctx context.Context) error {
 	sb.WriteString(") v WHERE customers.id = v.id")
 	res, err := b.inner.ExecContext(ctx, sb.String(), args...)
 	if isCheck(err) {
-		return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
+		return shortOfFunds()
 	}
 	if err != nil {
 		return err

@@ -63,7 +63,7 @@ func (q *Q) Post(ctx context.Context, t market.LedgerTx) error {
 				p.Amount, cust).Scan(&bal)
 		}
 		if isCheck(err) {
-			return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
+			return shortOfFunds()
 		}
 		if err != nil {
 			return err
@@ -100,6 +100,13 @@ func (q *Q) PaymentPostings(ctx context.Context, paymentID string) ([]market.Pos
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// shortOfFunds is the error of a debit the balance does not cover (the
+// schema's CHECK, and the batches' and pipelined transactions' own check
+// before it).
+func shortOfFunds() error {
+	return &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
 }
 
 func accountOwner(account, customerID string) (cust, kind string) {

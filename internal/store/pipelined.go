@@ -42,11 +42,15 @@ func (s *Store) txPipelined(ctx context.Context, customerID string, fn func(q *Q
 	err = conn.Raw(func(dc any) error {
 		c := dc.(*stdlib.Conn).Conn()
 		var b pgx.Batch
+		queue := func(query string, args ...any) {
+			counted{nil, s}.note(query) // as every Q's statement is (BEGIN is not)
+			b.Queue(query, args...)
+		}
 		b.Queue("BEGIN")
-		b.Queue(catalogTokenSQL)
+		queue(catalogTokenSQL)
 		if customerID != "" {
-			b.Queue(`SELECT `+customerCols+` FROM customers WHERE id = $1 FOR UPDATE`, customerID)
-			b.Queue(`SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id = $1`, customerID)
+			queue(`SELECT `+customerCols+` FROM customers WHERE id = $1 FOR UPDATE`, customerID)
+			queue(`SELECT `+balanceSettingsCols+` FROM balance_settings WHERE customer_id = $1`, customerID)
 		}
 		br := c.SendBatch(ctx, &b)
 		if _, err := br.Exec(); err != nil {
@@ -74,11 +78,6 @@ func (s *Store) txPipelined(ctx context.Context, customerID string, fn func(q *Q
 	})
 	if err != nil {
 		return err
-	}
-	if customerID != "" {
-		s.stmts.Add(3) // the catalog token, the lock, the balance settings
-	} else {
-		s.stmts.Add(1)
 	}
 	var after []func()
 	q := s.txQ(conn, &after)
@@ -116,13 +115,12 @@ func (q *Q) moveLockedBalance(ctx context.Context, customerID string, amount int
 	if !known || q.later == nil {
 		return 0, false, nil
 	}
-	short := &market.Error{Code: market.CodeInsufficientFunds, Message: "the balance does not cover this"}
 	if c.Balance+amount < 0 {
-		return 0, true, short
+		return 0, true, shortOfFunds()
 	}
 	if err := q.execLaterMapped(ctx, func(err error) error {
 		if isCheck(err) {
-			return short
+			return shortOfFunds()
 		}
 		return nil
 	}, `UPDATE customers SET balance = balance + $1 WHERE id = $2`, amount, customerID); err != nil {
